@@ -1,0 +1,227 @@
+#include "config/loader.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <tuple>
+#include <unordered_map>
+
+#include "proxy/network/filter.h"
+
+namespace sluice::config {
+namespace {
+
+constexpr std::string_view kListenerFields[] = {"name", "address", "max_connections",
+                                                "per_connection_buffer_limit_bytes"};
+
+std::string indexed(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
+
+// Names end up in metric labels and admin output, so keep them plain.
+void readName(MapReader& r, std::string& out) {
+  r.string("name", out, /*required=*/true);
+  if (!r.has("name") || !r.child("name").IsScalar()) return;  // already reported
+  const bool ok = !out.empty() && std::all_of(out.begin(), out.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '.' || c == '-';
+  });
+  if (!ok) r.ctx().error(r.locOf("name"), r.childPath("name"), "invalid name '" + out + "': use [A-Za-z0-9_.-]+");
+}
+
+// Calls fn(item, path) for each element of the list under `key`; absent is fine.
+template <class Fn>
+void forEachItem(MapReader& parent, std::string_view key, Fn fn) {
+  const YAML::Node list = parent.child(key);
+  if (!list.IsDefined()) return;
+  const std::string path = parent.childPath(key);
+  if (!list.IsSequence()) {
+    parent.ctx().error(list, path, "expected a list");
+    return;
+  }
+  size_t i = 0;
+  for (auto it = list.begin(); it != list.end(); ++it, ++i) fn(*it, indexed(path, i));
+}
+
+// The listener's filters are its keys that name a registered network filter,
+// in document order; exactly one is terminal and it comes last.
+void readFilters(MapReader& r, ListenerConfig& l) {
+  std::vector<std::string> seen;
+  std::string terminal;
+  for (auto it = r.node().begin(); it != r.node().end(); ++it) {
+    if (!it->first.IsScalar()) continue;
+    const std::string key = it->first.Scalar();
+    if (std::find(std::begin(kListenerFields), std::end(kListenerFields), key) != std::end(kListenerFields)) continue;
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;  // duplicate key, reported already
+    const auto* factory = network::findNetworkFilter(key);
+    if (factory == nullptr) continue;  // left for finish(): "unknown field"
+    seen.push_back(key);
+    const std::string path = r.childPath(key);
+    if (!terminal.empty()) {
+      r.ctx().error(it->first, path,
+                    factory->terminal() ? "listener has more than one terminal network filter ('" + terminal + "')"
+                                        : "network filter must come before the terminal filter '" + terminal + "'");
+    }
+    if (factory->terminal()) terminal = key;
+    MapReader fr(r.ctx(), r.child(key), path);
+    if (!fr.isMap()) continue;
+    l.filters.push_back(NetworkFilterEntry{key, factory->parse(fr)});
+  }
+  if (terminal.empty())
+    r.ctx().error(r.node(), r.path(), "listener needs a terminal network filter (tcp_proxy)");
+}
+
+void readListeners(MapReader& top, Config& cfg) {
+  std::unordered_map<std::string, std::string> names;      // name -> path of first
+  std::unordered_map<std::string, std::string> addresses;  // address -> listener name
+  forEachItem(top, "listeners", [&](const YAML::Node& item, const std::string& path) {
+    MapReader r(top.ctx(), item, path);
+    if (!r.isMap()) return;
+    ListenerConfig l;
+    l.loc = locOf(item);
+    readName(r, l.name);
+    r.address("address", l.address, /*required=*/true);
+    r.uint32("max_connections", l.max_connections, 0, UINT32_MAX);
+    r.uint32("per_connection_buffer_limit_bytes", l.per_connection_buffer_limit_bytes, 1024, 64u << 20);
+    readFilters(r, l);
+    r.finish();
+
+    if (!l.name.empty() && !names.emplace(l.name, path).second)
+      r.ctx().error(r.locOf("name"), r.childPath("name"),
+                    "duplicate listener name '" + l.name + "' (first in " + names[l.name] + ")");
+    // Port 0 asks the kernel for a fresh port, so those never collide.
+    if (l.address.family() != 0 && l.address.port() != 0 &&
+        !addresses.emplace(l.address.str(), l.name).second)
+      r.ctx().error(r.locOf("address"), r.childPath("address"),
+                    "address " + l.address.str() + " already used by listener '" + addresses[l.address.str()] + "'");
+    cfg.listeners.push_back(std::move(l));
+  });
+}
+
+void readEndpoints(MapReader& cr, ClusterConfig& c) {
+  if (!cr.has("endpoints")) {
+    cr.ctx().error(cr.node(), cr.childPath("endpoints"), "missing required field");
+    return;
+  }
+  const YAML::Node list = cr.child("endpoints");
+  if (list.IsSequence() && list.size() == 0)
+    cr.ctx().error(list, cr.childPath("endpoints"), "at least one endpoint is required");
+  forEachItem(cr, "endpoints", [&](const YAML::Node& item, const std::string& path) {
+    MapReader r(cr.ctx(), item, path);
+    if (!r.isMap()) return;
+    EndpointConfig e;
+    r.address("address", e.address, /*required=*/true);
+    // Unlike a listener, an upstream has no "any port".
+    if (e.address.family() != 0 && e.address.port() == 0)
+      r.ctx().error(r.locOf("address"), r.childPath("address"), "port out of range");
+    r.uint32("weight", e.weight, 1, 128);
+    r.finish();
+    c.endpoints.push_back(e);
+  });
+}
+
+void readClusters(MapReader& top, Config& cfg) {
+  std::unordered_map<std::string, std::string> names;
+  forEachItem(top, "clusters", [&](const YAML::Node& item, const std::string& path) {
+    MapReader r(top.ctx(), item, path);
+    if (!r.isMap()) return;
+    ClusterConfig c;
+    c.loc = locOf(item);
+    readName(r, c.name);
+    r.duration("connect_timeout", c.connect_timeout);
+    if (c.connect_timeout <= Duration::zero())
+      r.ctx().error(r.locOf("connect_timeout"), r.childPath("connect_timeout"), "must be greater than 0");
+    r.string("lb_policy", c.lb_policy);
+    if (c.lb_policy != "round_robin")
+      r.ctx().error(r.locOf("lb_policy"), r.childPath("lb_policy"),
+                    "unsupported lb_policy '" + c.lb_policy + "' (supported: round_robin)");
+    readEndpoints(r, c);
+    r.finish();
+    if (!c.name.empty() && !names.emplace(c.name, path).second)
+      r.ctx().error(r.locOf("name"), r.childPath("name"),
+                    "duplicate cluster name '" + c.name + "' (first in " + names[c.name] + ")");
+    cfg.clusters.push_back(std::move(c));
+  });
+}
+
+void build(const YAML::Node& root, Config& cfg, ParseContext& ctx) {
+  if (root.IsNull()) {
+    ctx.error(root, "", "config is empty");
+    return;
+  }
+  MapReader top(ctx, root, "");
+  if (!top.isMap()) return;
+  if (const YAML::Node admin = top.child("admin"); admin.IsDefined()) {
+    MapReader r(ctx, admin, "admin");
+    r.address("address", cfg.admin.address);
+    r.finish();
+  }
+  top.uint32("workers", cfg.workers, 0, 256);
+  top.duration("drain_timeout", cfg.drain_timeout);
+  readListeners(top, cfg);
+  readClusters(top, cfg);
+  top.finish();
+
+  // Cross references need the whole model, so they run last.
+  for (size_t i = 0; i < cfg.listeners.size(); ++i) {
+    for (const auto& f : cfg.listeners[i].filters) {
+      if (f.config == nullptr) continue;
+      const auto path = indexed("listeners", i) + "." + f.name;
+      network::findNetworkFilter(f.name)->validate(*f.config, cfg, path, ctx);
+    }
+  }
+}
+
+}  // namespace
+
+std::string LoadResult::errorText() const {
+  std::string s;
+  for (const auto& e : errors) s += e.str() + "\n";
+  return s;
+}
+
+LoadResult loadString(const std::string& yaml_text, const std::string& file) {
+  ParseContext ctx(file);
+  auto cfg = std::make_shared<Config>();
+  cfg->source_file = file;
+  try {
+    const std::vector<YAML::Node> docs = YAML::LoadAll(yaml_text);
+    if (docs.size() > 1) ctx.error(docs[1], "", "expected a single YAML document");
+    build(docs.empty() ? YAML::Node() : docs[0], *cfg, ctx);
+  } catch (const YAML::Exception& e) {
+    const bool known = !e.mark.is_null();
+    ctx.error(SourceLoc{known ? e.mark.line + 1 : 0, known ? e.mark.column + 1 : 0}, "", e.msg);
+  }
+
+  LoadResult result;
+  if (ctx.ok()) {
+    result.config = std::move(cfg);
+    return result;
+  }
+  result.errors = ctx.errors();
+  // Readers run field by field and cross references last; report in file order.
+  std::stable_sort(result.errors.begin(), result.errors.end(), [](const ConfigError& a, const ConfigError& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  });
+  return result;
+}
+
+LoadResult loadFile(const std::string& file) {
+  std::FILE* f = std::fopen(file.c_str(), "rb");
+  std::string text;
+  int err = f == nullptr ? errno : 0;
+  if (f != nullptr) {
+    char buf[8192];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
+    if (std::ferror(f)) err = errno != 0 ? errno : EIO;  // e.g. EISDIR: fopen succeeds on a directory
+    std::fclose(f);
+  }
+  if (err != 0) {
+    LoadResult result;
+    result.errors.push_back(ConfigError{file, 0, 0, "", std::string("cannot read: ") + std::strerror(err)});
+    return result;
+  }
+  return loadString(text, file);
+}
+
+}  // namespace sluice::config

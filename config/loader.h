@@ -1,0 +1,26 @@
+#pragma once
+// Loads and fully validates a config file. Either a complete Config or the
+// list of every error found; never a partial config.
+
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "config/model.h"
+#include "config/yaml_reader.h"
+
+namespace sluice::config {
+
+struct LoadResult {
+  std::shared_ptr<const Config> config;  // null when errors is non-empty
+  std::vector<ConfigError> errors;
+  std::string errorText() const;  // one error per line
+};
+
+// Reads FILE, parses YAML (syntax errors carry line/column), builds the model,
+// runs every network filter's parser and cross-reference validation.
+LoadResult loadFile(const std::string& file);
+// Same, from text (tests); `file` is used in messages.
+LoadResult loadString(const std::string& yaml_text, const std::string& file = "<string>");
+
+}  // namespace sluice::config

@@ -1,0 +1,223 @@
+#include "config/yaml_reader.h"
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+
+namespace sluice::config {
+namespace {
+
+// Looks a key up by scanning the pairs rather than with Node::operator[]:
+// the const operator[] throws on scalars and compares keys by conversion,
+// and the non-const one inserts the key. The first of duplicate keys wins
+// (the duplicates themselves are reported by the MapReader constructor).
+YAML::Node findKey(const YAML::Node& map, std::string_view key) {
+  if (!map.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+  for (auto it = map.begin(); it != map.end(); ++it)
+    if (it->first.IsScalar() && it->first.Scalar() == key) return it->second;
+  return YAML::Node(YAML::NodeType::Undefined);
+}
+
+size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The closest known key, if it is close enough to be a plausible typo.
+std::string suggest(std::string_view key, const std::unordered_set<std::string>& known) {
+  std::string best;
+  size_t best_d = std::max<size_t>(1, key.size() / 3) + 1;
+  for (const auto& k : known) {
+    const size_t d = editDistance(key, k);
+    if (d < best_d || (d == best_d && k < best)) {
+      best_d = d;
+      best = k;
+    }
+  }
+  return best;
+}
+
+bool parseUint(std::string_view text, uint64_t& out) {
+  if (text.empty()) return false;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && ptr == text.data() + text.size();
+}
+
+}  // namespace
+
+std::string ConfigError::str() const {
+  std::string s = file;
+  if (line > 0) s += ":" + std::to_string(line) + ":" + std::to_string(column);
+  s += ": ";
+  if (!path.empty()) s += path + ": ";
+  return s + message;
+}
+
+void ParseContext::error(const YAML::Node& at, std::string_view path, std::string message) {
+  error(locOf(at), path, std::move(message));
+}
+
+void ParseContext::error(SourceLoc at, std::string_view path, std::string message) {
+  errors_.push_back(ConfigError{file_, at.line, at.column, std::string(path), std::move(message)});
+}
+
+std::string ParseContext::str() const {
+  std::string s;
+  for (const auto& e : errors_) s += e.str() + "\n";
+  return s;
+}
+
+SourceLoc locOf(const YAML::Node& n) {
+  // Undefined nodes have no mark (and invalid ones throw on Mark()).
+  if (!n.IsDefined()) return {};
+  const YAML::Mark m = n.Mark();
+  if (m.is_null()) return {};
+  return {m.line + 1, m.column + 1};
+}
+
+bool parseDuration(std::string_view text, Duration& out) {
+  if (text == "0") {
+    out = Duration::zero();
+    return true;
+  }
+  const size_t digits = text.find_first_not_of("0123456789");
+  if (digits == 0 || digits == std::string_view::npos) return false;
+  const std::string_view unit = text.substr(digits);
+  uint64_t scale;
+  if (unit == "ms") scale = 1;
+  else if (unit == "s") scale = 1000;
+  else if (unit == "m") scale = 60 * 1000;
+  else if (unit == "h") scale = 60 * 60 * 1000;
+  else return false;
+  uint64_t n = 0;
+  if (!parseUint(text.substr(0, digits), n)) return false;  // also rejects overflow of n itself
+  constexpr uint64_t kMax = std::numeric_limits<Duration::rep>::max();
+  if (n > kMax / scale) return false;
+  out = Duration(static_cast<Duration::rep>(n * scale));
+  return true;
+}
+
+MapReader::MapReader(ParseContext& ctx, const YAML::Node& node, std::string path)
+    : ctx_(ctx), node_(node), path_(std::move(path)), is_map_(node.IsMap()) {
+  if (!is_map_) {
+    ctx_.error(node, path_, "expected a mapping");
+    return;
+  }
+  // yaml-cpp silently keeps both of a duplicated key; one would be ignored.
+  std::unordered_set<std::string> seen;
+  for (auto it = node.begin(); it != node.end(); ++it)
+    if (it->first.IsScalar() && !seen.insert(it->first.Scalar()).second)
+      ctx_.error(it->first, path_, "duplicate field '" + it->first.Scalar() + "'");
+}
+
+std::string MapReader::childPath(std::string_view key) const {
+  if (path_.empty()) return std::string(key);
+  return path_ + "." + std::string(key);
+}
+
+bool MapReader::has(std::string_view key) const { return findKey(node_, key).IsDefined(); }
+
+YAML::Node MapReader::child(std::string_view key) {
+  known_.emplace(key);
+  return findKey(node_, key);
+}
+
+void MapReader::string(std::string_view key, std::string& out, bool required) {
+  const YAML::Node n = child(key);
+  if (!n.IsDefined()) {
+    if (required) ctx_.error(node_, childPath(key), "missing required field");
+    return;
+  }
+  if (!n.IsScalar()) {
+    ctx_.error(n, childPath(key), "expected a string");
+    return;
+  }
+  out = n.Scalar();
+}
+
+void MapReader::address(std::string_view key, net::Address& out, bool required) {
+  const YAML::Node n = child(key);
+  if (!n.IsDefined()) {
+    if (required) ctx_.error(node_, childPath(key), "missing required field");
+    return;
+  }
+  if (!n.IsScalar()) {
+    // An unquoted "[::1]:80" reads as a YAML list.
+    ctx_.error(n, childPath(key),
+               n.IsSequence() ? "expected a string (quote IPv6 addresses: \"[::1]:80\")" : "expected a string");
+    return;
+  }
+  std::string why;
+  if (auto a = net::Address::parse(n.Scalar(), &why)) out = *a;
+  else ctx_.error(n, childPath(key), why);
+}
+
+void MapReader::duration(std::string_view key, Duration& out, bool required) {
+  const YAML::Node n = child(key);
+  if (!n.IsDefined()) {
+    if (required) ctx_.error(node_, childPath(key), "missing required field");
+    return;
+  }
+  Duration d;
+  if (!n.IsScalar() || !parseDuration(n.Scalar(), d)) {
+    ctx_.error(n, childPath(key), "expected a duration like 250ms, 5s, 2m, 1h");
+    return;
+  }
+  out = d;
+}
+
+void MapReader::uint32(std::string_view key, uint32_t& out, uint32_t min, uint32_t max, bool required) {
+  const YAML::Node n = child(key);
+  if (!n.IsDefined()) {
+    if (required) ctx_.error(node_, childPath(key), "missing required field");
+    return;
+  }
+  uint64_t v = 0;
+  if (!n.IsScalar() || !parseUint(n.Scalar(), v) || v < min || v > max) {
+    ctx_.error(n, childPath(key),
+               "expected an integer between " + std::to_string(min) + " and " + std::to_string(max));
+    return;
+  }
+  out = static_cast<uint32_t>(v);
+}
+
+void MapReader::boolean(std::string_view key, bool& out, bool required) {
+  const YAML::Node n = child(key);
+  if (!n.IsDefined()) {
+    if (required) ctx_.error(node_, childPath(key), "missing required field");
+    return;
+  }
+  // Only true/false: YAML 1.1's yes/no/on/off are a classic source of surprises.
+  const std::string s = n.IsScalar() ? n.Scalar() : "";
+  if (s == "true") out = true;
+  else if (s == "false") out = false;
+  else ctx_.error(n, childPath(key), "expected true or false");
+}
+
+SourceLoc MapReader::locOf(std::string_view key) const {
+  const YAML::Node n = findKey(node_, key);
+  return config::locOf(n.IsDefined() ? n : node_);
+}
+
+void MapReader::finish() {
+  if (!is_map_) return;
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    const std::string key = it->first.IsScalar() ? it->first.Scalar() : "<non-scalar key>";
+    if (known_.count(key)) continue;
+    std::string msg = "unknown field '" + key + "'";
+    if (const std::string s = suggest(key, known_); !s.empty()) msg += "; did you mean '" + s + "'?";
+    ctx_.error(it->first, path_, std::move(msg));
+  }
+}
+
+}  // namespace sluice::config

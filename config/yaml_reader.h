@@ -1,0 +1,84 @@
+#pragma once
+// Helpers that read YAML into the typed model while collecting errors that
+// name file:line:column and the field path, e.g.
+//   demo.yaml:12:18: clusters[1].endpoints[0].address: port out of range
+// Readers never throw; a bad value records an error and leaves the default.
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "config/model.h"
+
+namespace sluice::config {
+
+struct ConfigError {
+  std::string file;
+  int line = 0;    // 1-based, 0 when unknown
+  int column = 0;  // 1-based
+  std::string path;  // "clusters[1].endpoints[0].address"
+  std::string message;
+  // "file:line:col: path: message"
+  std::string str() const;
+};
+
+class ParseContext {
+ public:
+  explicit ParseContext(std::string file) : file_(std::move(file)) {}
+  const std::string& file() const { return file_; }
+  // Records an error at the node's position.
+  void error(const YAML::Node& at, std::string_view path, std::string message);
+  void error(SourceLoc at, std::string_view path, std::string message);
+  const std::vector<ConfigError>& errors() const { return errors_; }
+  bool ok() const { return errors_.empty(); }
+  // All errors, one per line.
+  std::string str() const;
+
+ private:
+  std::string file_;
+  std::vector<ConfigError> errors_;
+};
+
+SourceLoc locOf(const YAML::Node& n);
+
+// Parses "250ms", "5s", "2m", "1h", "0" into milliseconds; false on bad input.
+bool parseDuration(std::string_view text, Duration& out);
+
+// Reads one YAML mapping. Each accessor marks its key as known; finish()
+// reports every other key as "unknown field" so typos never pass silently.
+class MapReader {
+ public:
+  MapReader(ParseContext& ctx, const YAML::Node& node, std::string path);
+  bool isMap() const { return is_map_; }
+  ParseContext& ctx() { return ctx_; }
+  const YAML::Node& node() const { return node_; }
+  const std::string& path() const { return path_; }
+  std::string childPath(std::string_view key) const;
+  bool has(std::string_view key) const;
+  // The raw child (marked known); an undefined node when absent.
+  YAML::Node child(std::string_view key);
+
+  // Typed fields. Absent: keep `out` (error if required). Bad: error, keep `out`.
+  void string(std::string_view key, std::string& out, bool required = false);
+  void address(std::string_view key, net::Address& out, bool required = false);
+  void duration(std::string_view key, Duration& out, bool required = false);
+  void uint32(std::string_view key, uint32_t& out, uint32_t min, uint32_t max, bool required = false);
+  void boolean(std::string_view key, bool& out, bool required = false);
+  // Position of a key's value (or of the map when absent), for later cross-reference errors.
+  SourceLoc locOf(std::string_view key) const;
+
+  void finish();
+
+ private:
+  ParseContext& ctx_;
+  YAML::Node node_;
+  std::string path_;
+  bool is_map_ = false;
+  std::unordered_set<std::string> known_;
+};
+
+}  // namespace sluice::config

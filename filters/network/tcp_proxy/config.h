@@ -1,0 +1,24 @@
+#pragma once
+// tcp_proxy: the terminal L4 filter. Streams bytes between the downstream
+// connection and one upstream host of `cluster`, both ways, with half-close.
+
+#include <cstdint>
+#include <string>
+
+#include "config/model.h"
+#include "proxy/network/filter.h"
+
+namespace sluice::filters::tcp_proxy {
+
+struct TcpProxyConfig final : network::NetworkFilterConfig {
+  std::string cluster;
+  // Closes the pair when neither side sent a byte for this long. 0 = never.
+  config::Duration idle_timeout{std::chrono::hours(1)};
+  // Hosts tried (each a new connect) before the downstream is closed.
+  uint32_t max_connect_attempts = 3;
+  config::SourceLoc cluster_loc;
+
+  nlohmann::json toJson() const override;
+};
+
+}  // namespace sluice::filters::tcp_proxy

@@ -1,0 +1,190 @@
+#include "filters/network/tcp_proxy/tcp_proxy.h"
+
+#include "proxy/event/loop.h"
+#include "proxy/stats/stats.h"
+
+namespace sluice::filters::tcp_proxy {
+
+TcpProxyFilter::TcpProxyFilter(const TcpProxyConfig& config, network::FilterContext& ctx)
+    : config_(config), ctx_(ctx) {}
+
+TcpProxyFilter::~TcpProxyFilter() {
+  downstream_closed_ = true;  // no retries from events raised while tearing down
+  if (upstream_ && upstream_->open()) upstream_->close(net::CloseType::NoFlush);
+}
+
+void TcpProxyFilter::initialize(network::ReadFilterCallbacks& callbacks) {
+  callbacks_ = &callbacks;
+  downstream().addCallbacks(this);
+}
+
+network::FilterStatus TcpProxyFilter::onNewConnection() {
+  // Hold downstream bytes in the kernel until an upstream accepts them: a
+  // retry to another host then never has to replay anything.
+  downstream().readDisable(true);
+  downstream_paused_for_connect_ = true;
+  connectNext();
+  return network::FilterStatus::StopIteration;
+}
+
+bool TcpProxyFilter::shouldSkip(const upstream::Host& host) const {
+  for (const auto& a : tried_)
+    if (a == host.address) return true;
+  return false;
+}
+
+void TcpProxyFilter::connectNext() {
+  cluster_ = ctx_.clusters.get(config_.cluster);
+  if (cluster_ == nullptr || cluster_->hosts().empty()) {
+    if (cluster_) cluster_->stats().upstream_cx_none_healthy.inc();
+    downstream().close(net::CloseType::NoFlush);
+    return;
+  }
+  const auto pick = cluster_->lb().choose(cluster_->hosts(), this);
+  host_ = cluster_->hosts()[*pick];
+  tried_.push_back(host_.address);
+  connected_ = false;
+  connect_timed_out_ = false;
+
+  auto& cs = cluster_->stats();
+  cs.upstream_cx_total.inc();
+  cs.upstream_cx_active.inc();
+  host_.stats->cx_total.inc();
+  host_.stats->cx_active.inc();
+
+  upstream_ = net::Connection::connect(ctx_.loop, host_.address, std::make_unique<net::RawTransport>());
+  upstream_->addCallbacks(&upstream_callbacks_);
+  upstream_->setReadHandler(&upstream_callbacks_);
+  upstream_->setBufferLimit(ctx_.listener.per_connection_buffer_limit_bytes);
+  upstream_->setByteCounters(&cs.upstream_rx_bytes, &cs.upstream_tx_bytes);
+
+  if (!connect_timer_) connect_timer_ = ctx_.loop.createTimer([this] { onConnectTimeout(); });
+  connect_timer_->enable(cluster_->config().connect_timeout);
+}
+
+void TcpProxyFilter::onConnectTimeout() {
+  if (!upstream_ || connected_) return;
+  connect_timed_out_ = true;
+  if (auto* c = ctx_.clusters.get(config_.cluster)) c->stats().upstream_cx_connect_timeout.inc();
+  upstream_->close(net::CloseType::NoFlush);  // raises Closed -> onUpstreamEvent
+}
+
+void TcpProxyFilter::onUpstreamEvent(net::ConnectionEvent event) {
+  if (event == net::ConnectionEvent::Connected) {
+    connected_ = true;
+    connect_timer_->disable();
+    last_activity_ = ctx_.loop.now();
+    if (config_.idle_timeout.count() > 0) {
+      if (!idle_timer_) idle_timer_ = ctx_.loop.createTimer([this] { onIdleTimer(); });
+      idle_timer_->enable(config_.idle_timeout);
+    }
+    if (downstream_paused_for_connect_) {
+      downstream_paused_for_connect_ = false;
+      downstream().readDisable(false);
+    }
+    return;
+  }
+
+  // Closed.
+  const bool was_connected = connected_;
+  const auto reason = upstream_->closeReason();
+  releaseUpstream();
+  if (downstream_closed_) return;
+  if (!was_connected) {
+    onConnectFailure();
+    return;
+  }
+  switch (reason) {
+    case net::CloseReason::PeerReset:
+    case net::CloseReason::IoError:
+      downstream().close(net::CloseType::Reset);
+      break;
+    default:
+      // Done: both directions finished; send the downstream what is left.
+      downstream().close(net::CloseType::FlushWrite);
+      break;
+  }
+}
+
+void TcpProxyFilter::onConnectFailure() {
+  host_.stats->cx_connect_fail.inc();
+  auto* cluster = ctx_.clusters.get(config_.cluster);
+  if (cluster && !connect_timed_out_) cluster->stats().upstream_cx_connect_fail.inc();
+  if (tried_.size() < config_.max_connect_attempts) {
+    connectNext();
+    return;
+  }
+  if (cluster) cluster->stats().upstream_cx_connect_attempts_exceeded.inc();
+  downstream().close(net::CloseType::NoFlush);
+}
+
+void TcpProxyFilter::releaseUpstream() {
+  if (connect_timer_) connect_timer_->disable();
+  if (!upstream_) return;
+  if (auto* c = ctx_.clusters.get(config_.cluster)) {
+    c->stats().upstream_cx_active.dec();
+  }
+  host_.stats->cx_active.dec();
+  ctx_.loop.deferredDelete(std::move(upstream_));
+}
+
+network::FilterStatus TcpProxyFilter::onData(net::Buffer& data, bool end_stream) {
+  last_activity_ = ctx_.loop.now();
+  if (upstream_ && connected_) upstream_->write(data, end_stream);
+  return network::FilterStatus::StopIteration;
+}
+
+void TcpProxyFilter::onUpstreamData(net::Buffer& data, bool end_stream) {
+  last_activity_ = ctx_.loop.now();
+  downstream().write(data, end_stream);
+}
+
+void TcpProxyFilter::onEvent(net::ConnectionEvent event) {
+  if (event != net::ConnectionEvent::Closed) return;
+  downstream_closed_ = true;
+  if (idle_timer_) idle_timer_->disable();
+  if (!upstream_) return;
+  net::CloseType type = net::CloseType::NoFlush;
+  switch (downstream().closeReason()) {
+    case net::CloseReason::PeerReset:
+    case net::CloseReason::IoError:
+      type = net::CloseType::Reset;
+      break;
+    case net::CloseReason::Done:
+      // The downstream finished cleanly; what it sent may still be queued
+      // for the upstream, which outlives this filter until it is flushed.
+      type = net::CloseType::FlushWrite;
+      break;
+    default:
+      break;
+  }
+  std::unique_ptr<net::Connection> up = std::move(upstream_);
+  upstream_ = nullptr;
+  if (auto* c = ctx_.clusters.get(config_.cluster)) c->stats().upstream_cx_active.dec();
+  host_.stats->cx_active.dec();
+  if (connect_timer_) connect_timer_->disable();
+  net::Connection::closeDetached(std::move(up), type);
+}
+
+void TcpProxyFilter::onAboveWriteBufferHighWatermark() {
+  if (upstream_) upstream_->readDisable(true);
+}
+
+void TcpProxyFilter::onBelowWriteBufferLowWatermark() {
+  if (upstream_) upstream_->readDisable(false);
+}
+
+void TcpProxyFilter::onIdleTimer() {
+  // Activity only stamps last_activity_; the timer re-arms lazily here, so
+  // busy connections cost no timer work per read.
+  const auto idle_for = ctx_.loop.now() - last_activity_;
+  if (idle_for < config_.idle_timeout) {
+    idle_timer_->enable(std::chrono::duration_cast<event::Duration>(config_.idle_timeout - idle_for) +
+                        event::Duration(1));
+    return;
+  }
+  ctx_.listener_stats.downstream_cx_idle_timeout.inc();
+  downstream().close(net::CloseType::NoFlush);
+}
+
+}  // namespace sluice::filters::tcp_proxy

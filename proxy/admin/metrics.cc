@@ -1,0 +1,85 @@
+#include "proxy/admin/metrics.h"
+
+#include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+#include <vector>
+
+namespace sluice::admin {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+ClientMetric sample(double value, bool gauge, std::vector<ClientMetric::Label> labels) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  if (gauge) {
+    m.gauge.value = value;
+  } else {
+    m.counter.value = value;
+  }
+  return m;
+}
+
+// One family per field of Block, one sample per scope (labelled by `label`).
+template <class Block, class Map, class LabelsOf>
+void addScope(std::vector<MetricFamily>& out, const std::string& prefix, const Map& scopes, LabelsOf labels_of) {
+  for (const auto& field : Block::fields()) {
+    MetricFamily fam;
+    fam.name = prefix + field.name;
+    fam.help = field.help;
+    fam.type = field.gauge ? MetricType::Gauge : MetricType::Counter;
+    for (const auto& [key, per_worker] : scopes)
+      fam.metric.push_back(sample(static_cast<double>(per_worker->sum(field.member)), field.gauge, labels_of(key)));
+    if (!fam.metric.empty()) out.push_back(std::move(fam));
+  }
+}
+
+MetricFamily single(const std::string& name, const std::string& help, bool gauge, double value,
+                    std::vector<ClientMetric::Label> labels = {}) {
+  MetricFamily fam;
+  fam.name = name;
+  fam.help = help;
+  fam.type = gauge ? MetricType::Gauge : MetricType::Counter;
+  fam.metric.push_back(sample(value, gauge, std::move(labels)));
+  return fam;
+}
+
+}  // namespace
+
+std::string renderMetrics(const stats::StatsStore& store, const ServerValues& server) {
+  std::vector<MetricFamily> families;
+  addScope<stats::ListenerStats>(families, "sluice_listener_", store.listeners(), [](const std::string& k) {
+    return std::vector<ClientMetric::Label>{{"listener", k}};
+  });
+  addScope<stats::ClusterStats>(families, "sluice_cluster_", store.clusters(), [](const std::string& k) {
+    return std::vector<ClientMetric::Label>{{"cluster", k}};
+  });
+  addScope<stats::HostStats>(families, "sluice_host_", store.hosts(), [](const std::string& k) {
+    const auto slash = k.rfind('/');
+    return std::vector<ClientMetric::Label>{{"cluster", k.substr(0, slash)}, {"host", k.substr(slash + 1)}};
+  });
+
+  MetricFamily reloads;
+  reloads.name = "sluice_server_config_reloads_total";
+  reloads.help = "Config reloads by result";
+  reloads.type = MetricType::Counter;
+  reloads.metric.push_back(sample(static_cast<double>(server.reloads_ok), false, {{"result", "ok"}}));
+  reloads.metric.push_back(sample(static_cast<double>(server.reloads_failed), false, {{"result", "failed"}}));
+  families.push_back(std::move(reloads));
+  families.push_back(single("sluice_server_config_version", "Version of the active config (1 = the first loaded)",
+                            true, static_cast<double>(server.config_version)));
+  families.push_back(single("sluice_server_draining", "1 while the server drains before exit", true,
+                            server.draining ? 1 : 0));
+  families.push_back(single("sluice_server_workers", "Worker threads", true, static_cast<double>(server.workers)));
+  families.push_back(single("sluice_server_uptime_seconds", "Seconds since start", true, server.uptime_seconds));
+
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, families);
+  return out.str();
+}
+
+}  // namespace sluice::admin

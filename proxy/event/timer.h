@@ -1,0 +1,71 @@
+#pragma once
+// Timers: a binary min-heap of deadlines driven by the owning loop's epoll
+// timeout. Enable, re-arm and disable are O(log n) and allocate nothing, so
+// per-connection idle and connect timers are cheap by the thousand.
+//
+// Single-threaded: a TimerQueue and its Timers belong to one loop thread.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+namespace sluice::event {
+
+using MonoTime = std::chrono::steady_clock::time_point;
+using Duration = std::chrono::milliseconds;
+
+class TimerQueue;
+
+class Timer {
+ public:
+  Timer(TimerQueue& queue, std::function<void()> callback);
+  ~Timer();  // disables
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+
+  // Fires once, `after` from the queue's current time; re-enabling moves the deadline.
+  void enable(Duration after);
+  void enableAt(MonoTime deadline);
+  void disable();
+  bool enabled() const { return heap_index_ != kNotQueued; }
+  MonoTime deadline() const { return deadline_; }
+
+ private:
+  friend class TimerQueue;
+  static constexpr size_t kNotQueued = SIZE_MAX;
+  TimerQueue& queue_;
+  std::function<void()> callback_;
+  MonoTime deadline_{};
+  uint64_t seq_ = 0;  // FIFO among equal deadlines
+  size_t heap_index_ = kNotQueued;
+};
+
+class TimerQueue {
+ public:
+  MonoTime now() const { return now_; }
+  // The loop sets this once per turn (tests set it to simulate time).
+  void setNow(MonoTime now) { now_ = now; }
+  // Runs every timer whose deadline <= now, earliest first. A callback may
+  // enable/disable any timer, including itself; a timer re-armed for a time
+  // <= now runs in the next call, never in this one (no starvation).
+  size_t runExpired();
+  std::optional<MonoTime> nextDeadline() const;
+  size_t size() const { return heap_.size(); }
+
+ private:
+  friend class Timer;
+  void insert(Timer* t);
+  void remove(Timer* t);
+  bool less(size_t a, size_t b) const;
+  void swapAt(size_t a, size_t b);
+  void siftUp(size_t i);
+  void siftDown(size_t i);
+
+  MonoTime now_{};
+  uint64_t next_seq_ = 0;
+  std::vector<Timer*> heap_;
+};
+
+}  // namespace sluice::event

@@ -1,0 +1,223 @@
+#include "proxy/net/buffer.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+namespace sluice::net {
+namespace {
+
+// Free slices kept per thread; beyond this they go back to malloc so a burst
+// does not pin memory forever.
+constexpr size_t kMaxPooled = 1024;
+
+struct SlicePool {
+  std::vector<uint8_t*> free;
+  ~SlicePool() {
+    for (auto* p : free) std::free(p);
+  }
+  uint8_t* get() {
+    if (!free.empty()) {
+      auto* p = free.back();
+      free.pop_back();
+      return p;
+    }
+    auto* p = static_cast<uint8_t*>(std::malloc(Buffer::kSliceSize));
+    if (p == nullptr) throw std::bad_alloc();
+    return p;
+  }
+  void put(uint8_t* p) {
+    if (free.size() < kMaxPooled) {
+      free.push_back(p);
+    } else {
+      std::free(p);
+    }
+  }
+};
+
+SlicePool& pool() {
+  thread_local SlicePool p;
+  return p;
+}
+
+}  // namespace
+
+size_t bufferPoolFreeSlices() { return pool().free.size(); }
+
+Buffer::~Buffer() {
+  for (size_t i = head_; i < slices_.size(); ++i) pool().put(slices_[i].mem);
+}
+
+Buffer::Buffer(Buffer&& o) noexcept : slices_(std::move(o.slices_)), head_(o.head_), length_(o.length_) {
+  o.slices_.clear();
+  o.head_ = 0;
+  o.length_ = 0;
+}
+
+Buffer& Buffer::operator=(Buffer&& o) noexcept {
+  if (this != &o) {
+    for (size_t i = head_; i < slices_.size(); ++i) pool().put(slices_[i].mem);
+    slices_ = std::move(o.slices_);
+    head_ = o.head_;
+    length_ = o.length_;
+    o.slices_.clear();
+    o.head_ = 0;
+    o.length_ = 0;
+  }
+  return *this;
+}
+
+Buffer::Slice& Buffer::pushSlice() {
+  // Reclaim the dead prefix before growing, so the vector stays small.
+  if (head_ > 0 && slices_.size() == slices_.capacity()) {
+    slices_.erase(slices_.begin(), slices_.begin() + static_cast<ptrdiff_t>(head_));
+    head_ = 0;
+  }
+  slices_.push_back(Slice{pool().get(), 0, 0});
+  return slices_.back();
+}
+
+void Buffer::popFront() {
+  pool().put(slices_[head_].mem);
+  ++head_;
+  if (head_ == slices_.size()) {
+    slices_.clear();
+    head_ = 0;
+  }
+}
+
+void Buffer::add(std::string_view data) {
+  while (!data.empty()) {
+    Slice* s = (head_ < slices_.size() && slices_.back().writable() > 0) ? &slices_.back() : &pushSlice();
+    const size_t n = std::min(s->writable(), data.size());
+    std::memcpy(s->mem + s->end, data.data(), n);
+    s->end += n;
+    length_ += n;
+    data.remove_prefix(n);
+  }
+}
+
+void Buffer::move(Buffer& other) {
+  if (other.empty()) return;
+  for (size_t i = other.head_; i < other.slices_.size(); ++i) {
+    if (other.slices_[i].readable() == 0) {
+      pool().put(other.slices_[i].mem);
+      continue;
+    }
+    if (head_ > 0 && slices_.size() == slices_.capacity()) {
+      slices_.erase(slices_.begin(), slices_.begin() + static_cast<ptrdiff_t>(head_));
+      head_ = 0;
+    }
+    slices_.push_back(other.slices_[i]);
+  }
+  length_ += other.length_;
+  other.slices_.clear();
+  other.head_ = 0;
+  other.length_ = 0;
+}
+
+void Buffer::move(Buffer& other, size_t n) {
+  n = std::min(n, other.length_);
+  if (n == other.length_) {
+    move(other);
+    return;
+  }
+  while (n > 0) {
+    Slice& s = other.slices_[other.head_];
+    if (s.readable() <= n) {
+      n -= s.readable();
+      other.length_ -= s.readable();
+      length_ += s.readable();
+      if (head_ > 0 && slices_.size() == slices_.capacity()) {
+        slices_.erase(slices_.begin(), slices_.begin() + static_cast<ptrdiff_t>(head_));
+        head_ = 0;
+      }
+      slices_.push_back(s);
+      ++other.head_;
+    } else {
+      add(std::string_view(reinterpret_cast<const char*>(s.mem + s.begin), n));
+      other.drain(n);
+      n = 0;
+    }
+  }
+  if (other.head_ == other.slices_.size()) {
+    other.slices_.clear();
+    other.head_ = 0;
+  }
+}
+
+void Buffer::drain(size_t n) {
+  assert(n <= length_);
+  length_ -= n;
+  while (n > 0) {
+    Slice& s = slices_[head_];
+    const size_t take = std::min(n, s.readable());
+    s.begin += take;
+    n -= take;
+    if (s.readable() == 0) popFront();
+  }
+  // Keep an emptied tail slice? No: release it, an idle connection holds no memory.
+  while (head_ < slices_.size() && slices_[head_].readable() == 0 && length_ == 0) popFront();
+}
+
+size_t Buffer::reserve(size_t want, iovec* iov, size_t max_iov) {
+  size_t count = 0;
+  size_t have = 0;
+  // Free space in the current tail slice first.
+  if (head_ < slices_.size() && slices_.back().writable() > 0 && max_iov > 0) {
+    Slice& s = slices_.back();
+    iov[count++] = {s.mem + s.end, s.writable()};
+    have += s.writable();
+  }
+  reserved_ = count;
+  // Empty slices appended for the rest; commit() keeps only those it fills.
+  while (have < want && count < max_iov) {
+    Slice& s = pushSlice();
+    iov[count++] = {s.mem, kSliceSize};
+    have += kSliceSize;
+    ++reserved_;
+  }
+  return count;
+}
+
+void Buffer::commit(size_t n) {
+  length_ += n;
+  // The slices reserve() exposed are the last reserved_ ones.
+  assert(reserved_ <= slices_.size() - head_);
+  for (size_t i = slices_.size() - reserved_; i < slices_.size() && n > 0; ++i) {
+    const size_t take = std::min(n, slices_[i].writable());
+    slices_[i].end += take;
+    n -= take;
+  }
+  // Drop empty reserved slices at the tail.
+  while (slices_.size() > head_ && slices_.back().readable() == 0) {
+    pool().put(slices_.back().mem);
+    slices_.pop_back();
+  }
+  reserved_ = 0;
+  if (head_ == slices_.size()) {
+    slices_.clear();
+    head_ = 0;
+  }
+}
+
+size_t Buffer::peek(iovec* iov, size_t max_iov) const {
+  size_t count = 0;
+  for (size_t i = head_; i < slices_.size() && count < max_iov; ++i) {
+    if (slices_[i].readable() == 0) continue;
+    iov[count++] = {slices_[i].mem + slices_[i].begin, slices_[i].readable()};
+  }
+  return count;
+}
+
+std::string Buffer::toString() const {
+  std::string out;
+  out.reserve(length_);
+  for (size_t i = head_; i < slices_.size(); ++i)
+    out.append(reinterpret_cast<const char*>(slices_[i].mem + slices_[i].begin), slices_[i].readable());
+  return out;
+}
+
+}  // namespace sluice::net

@@ -1,0 +1,75 @@
+#pragma once
+// Buffer: a chain of fixed-size slices. Bytes are read from a socket straight
+// into slices and written from them with writev; moving data between buffers
+// moves slices, never bytes, so a proxied byte is copied 0 times in user
+// space. Slices come from a per-thread free list: steady-state traffic
+// allocates nothing.
+//
+// Not thread-safe: a buffer belongs to the thread of its connection.
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sluice::net {
+
+class Buffer {
+ public:
+  static constexpr size_t kSliceSize = 16 * 1024;
+
+  Buffer() = default;
+  ~Buffer();
+  Buffer(Buffer&& o) noexcept;
+  Buffer& operator=(Buffer&& o) noexcept;
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  size_t length() const { return length_; }
+  bool empty() const { return length_ == 0; }
+
+  // Copies bytes in (small local writes, tests).
+  void add(std::string_view data);
+  // Appends all of `other` (left empty) by moving slices.
+  void move(Buffer& other);
+  // Appends up to `n` bytes of `other`, moving whole slices and copying at most one partial slice.
+  void move(Buffer& other, size_t n);
+  // Drops the first n bytes (n <= length()).
+  void drain(size_t n);
+  void clear() { drain(length_); }
+
+  // Reading from a socket: reserve() exposes free space at the tail as up to
+  // max_iov iovecs totalling at least `want` bytes; commit(n) then appends the
+  // first n of those bytes.
+  size_t reserve(size_t want, iovec* iov, size_t max_iov);
+  void commit(size_t n);
+
+  // Writing to a socket: the readable bytes as up to max_iov iovecs.
+  size_t peek(iovec* iov, size_t max_iov) const;
+
+  std::string toString() const;
+
+ private:
+  struct Slice {
+    uint8_t* mem = nullptr;
+    size_t begin = 0;  // first readable byte
+    size_t end = 0;    // one past the last readable byte
+    size_t readable() const { return end - begin; }
+    size_t writable() const { return kSliceSize - end; }
+  };
+  Slice& pushSlice();
+  void popFront();
+
+  std::vector<Slice> slices_;
+  size_t head_ = 0;  // index of the first live slice in slices_
+  size_t length_ = 0;
+  size_t reserved_ = 0;  // slices at the tail exposed by the last reserve()
+};
+
+// Per-thread slice pool statistics (tests, debugging).
+size_t bufferPoolFreeSlices();
+
+}  // namespace sluice::net

@@ -1,0 +1,164 @@
+#pragma once
+// Connection: one TCP connection (accepted or outbound) on one worker loop.
+//
+// - Reads go into a per-connection buffer and are handed to one ReadHandler
+//   (the network filter chain, or a tcp_proxy upstream side).
+// - Writes are queued in a write buffer and flushed as the socket allows;
+//   crossing the high watermark (and then falling to the low one) is reported
+//   to the callbacks so the peer side can pause/resume its reads: that is how
+//   memory stays bounded when one side is slower.
+// - Half-close: a peer FIN is delivered as end_stream and writing continues;
+//   write(..., end_stream) sends our FIN after the queued bytes. When both
+//   directions are done the connection closes itself (reason Done).
+//
+// Lifetime: owned by a unique_ptr; destroy it with Loop::deferredDelete(),
+// never inside one of its own callbacks. All calls on the loop thread.
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "proxy/event/loop.h"
+#include "proxy/net/address.h"
+#include "proxy/net/buffer.h"
+#include "proxy/net/transport_socket.h"
+#include "proxy/stats/stats.h"
+
+namespace sluice::net {
+
+enum class ConnectionEvent {
+  Connected,  // outbound connect finished (never raised for accepted ones)
+  Closed,     // the fd is closed; see closeReason()
+};
+
+enum class CloseReason {
+  None,           // still open
+  Done,           // both directions finished with FIN
+  Local,          // close() was called
+  PeerReset,      // RST from the peer (or EPIPE writing to it)
+  ConnectFailed,  // outbound connect refused or unreachable
+  IoError,        // any other socket error
+};
+std::string_view closeReasonName(CloseReason r);
+
+enum class CloseType {
+  FlushWrite,  // send what is queued (bounded by a flush timeout), then close
+  NoFlush,     // close now, drop queued bytes
+  Reset,       // close now with RST (SO_LINGER 0)
+};
+
+class ConnectionCallbacks {
+ public:
+  virtual void onEvent(ConnectionEvent event) = 0;
+  // The write buffer grew past the high watermark / fell back to the low one.
+  virtual void onAboveWriteBufferHighWatermark() {}
+  virtual void onBelowWriteBufferLowWatermark() {}
+
+ protected:
+  ~ConnectionCallbacks() = default;
+};
+
+class ReadHandler {
+ public:
+  // New bytes are at the end of `data`; the handler drains what it consumes.
+  // end_stream: the peer sent FIN; no more data will follow.
+  virtual void onRead(Buffer& data, bool end_stream) = 0;
+
+ protected:
+  ~ReadHandler() = default;
+};
+
+class Connection final : public event::IoHandler, public event::DeferredDeletable {
+ public:
+  // Wraps an accepted, connected, non-blocking fd.
+  static std::unique_ptr<Connection> accepted(event::Loop& loop, int fd, const Address& peer,
+                                              std::unique_ptr<TransportSocket> transport);
+  // Starts a non-blocking connect. The outcome arrives as Connected or
+  // Closed(ConnectFailed), always from a later loop callback, never from here.
+  static std::unique_ptr<Connection> connect(event::Loop& loop, const Address& to,
+                                             std::unique_ptr<TransportSocket> transport);
+  ~Connection() override;
+
+  // Several observers may watch one connection (the filter chain and a filter).
+  void addCallbacks(ConnectionCallbacks* cb) { callbacks_.push_back(cb); }
+  void setReadHandler(ReadHandler* h) { read_handler_ = h; }
+  // High watermark of the write buffer; low is half of it.
+  void setBufferLimit(uint32_t high_watermark);
+  // Counters bumped as bytes move (per-worker stats blocks; may be null).
+  void setByteCounters(stats::Stat* rx, stats::Stat* tx) {
+    rx_stat_ = rx;
+    tx_stat_ = tx;
+  }
+
+  // Queues all of `data` (left empty). Writes after end_stream are dropped.
+  void write(Buffer& data, bool end_stream);
+  // Nested pause/resume of reads (backpressure). Resuming re-reads in the next turn.
+  void readDisable(bool disable);
+  bool readEnabled() const { return read_disable_count_ == 0; }
+  void close(CloseType type);
+  // Closes a connection its owner is letting go of: callbacks are dropped and
+  // the connection owns itself until a FlushWrite finishes (or times out).
+  static void closeDetached(std::unique_ptr<Connection> conn, CloseType type);
+
+  bool open() const { return state_ != State::Closed; }
+  bool connecting() const { return state_ == State::Connecting; }
+  CloseReason closeReason() const { return close_reason_; }
+  uint64_t id() const { return id_; }
+  const Address& peerAddress() const { return peer_; }
+  size_t writeBufferLength() const { return write_buffer_.length(); }
+  bool aboveHighWatermark() const { return above_high_; }
+  uint64_t bytesRead() const { return bytes_read_; }
+  uint64_t bytesWritten() const { return bytes_written_; }
+
+  void onIoEvent(uint32_t events) override;
+
+ private:
+  enum class State { Connecting, Open, Closing, Closed };
+  Connection(event::Loop& loop, int fd, const Address& peer, std::unique_ptr<TransportSocket> transport, State state);
+
+  void onConnectResult();
+  template <class F>
+  void notify(F f) {
+    for (size_t i = 0; i < callbacks_.size(); ++i) f(*callbacks_[i]);
+  }
+  void doRead();
+  void flush();
+  void updateWatermarks();
+  void maybeFinish();
+  void closeNow(CloseReason reason, bool reset);
+  CloseReason reasonFromErrno(int err) const;
+
+  event::Loop& loop_;
+  int fd_;
+  Address peer_;
+  std::unique_ptr<TransportSocket> transport_;
+  State state_;
+  uint64_t id_;
+  std::vector<ConnectionCallbacks*> callbacks_;
+  stats::Stat* rx_stat_ = nullptr;
+  stats::Stat* tx_stat_ = nullptr;
+  ReadHandler* read_handler_ = nullptr;
+
+  Buffer read_buffer_;
+  Buffer write_buffer_;
+  uint32_t high_watermark_ = 1024 * 1024;
+  uint32_t low_watermark_ = 512 * 1024;
+  bool above_high_ = false;
+  int read_disable_count_ = 0;
+  bool read_eof_ = false;         // peer sent FIN
+  bool write_end_queued_ = false;  // our FIN is queued behind write_buffer_
+  bool write_shut_ = false;       // our FIN was sent
+  bool connect_failed_early_ = false;
+  CloseReason close_reason_ = CloseReason::None;
+  uint64_t bytes_read_ = 0;
+  uint64_t bytes_written_ = 0;
+
+  // Zero-delay timer: resumes reads after a pause, or reports an early connect failure.
+  std::unique_ptr<event::Timer> resume_timer_;
+  // Bounds how long close(FlushWrite) waits for a peer that does not read.
+  std::unique_ptr<event::Timer> flush_timer_;
+  std::unique_ptr<Connection> self_;  // set by closeDetached while flushing
+};
+
+}  // namespace sluice::net

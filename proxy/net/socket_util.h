@@ -1,0 +1,16 @@
+#pragma once
+// Small socket helpers shared by listeners (data and admin).
+
+#include <string>
+
+#include "proxy/net/address.h"
+
+namespace sluice::net {
+
+// A non-blocking, bound, listening TCP socket; -1 with *error set on failure
+// ("bind 127.0.0.1:80: Address already in use").
+int listenSocket(const Address& address, bool reuse_port, std::string* error, int backlog = 1024);
+// The address a socket is bound to.
+Address localAddress(int fd);
+
+}  // namespace sluice::net

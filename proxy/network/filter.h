@@ -1,0 +1,101 @@
+#pragma once
+// Network filters: per-listener chains over the bytes of one downstream
+// connection. Everything here runs on the worker thread that owns the
+// connection; a filter never sees another thread.
+//
+// Adding a filter = one folder under filters/network/NAME/ with its config,
+// factory and implementation, plus one line in filters/builtin.cc.
+
+#include <memory>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace YAML {
+class Node;
+}
+
+namespace sluice::net {
+class Buffer;
+class Connection;
+}  // namespace sluice::net
+namespace sluice::event {
+class Loop;
+}
+namespace sluice::upstream {
+class ClusterManager;
+}
+namespace sluice::stats {
+struct ListenerStats;
+}
+namespace sluice::config {
+class MapReader;
+class ParseContext;
+struct Config;
+struct ListenerConfig;
+}  // namespace sluice::config
+
+namespace sluice::network {
+
+enum class FilterStatus {
+  Continue,       // pass the data (or the new connection) to the next filter
+  StopIteration,  // stop here: later filters do not see this call
+};
+
+// What a filter may do to its connection. Valid for the connection's life.
+class ReadFilterCallbacks {
+ public:
+  virtual net::Connection& connection() = 0;
+
+ protected:
+  ~ReadFilterCallbacks() = default;
+};
+
+class NetworkFilter {
+ public:
+  virtual ~NetworkFilter() = default;
+  // Called once, before onNewConnection.
+  virtual void initialize(ReadFilterCallbacks& callbacks) = 0;
+  // The connection was accepted. A terminal filter typically connects upstream here.
+  virtual FilterStatus onNewConnection() { return FilterStatus::Continue; }
+  // Bytes read from the downstream. The filter drains what it consumes; what it
+  // leaves stays buffered for the next call. end_stream: the peer half-closed.
+  virtual FilterStatus onData(net::Buffer& data, bool end_stream) = 0;
+};
+
+// A filter's parsed config: immutable, shared by every worker and connection.
+class NetworkFilterConfig {
+ public:
+  virtual ~NetworkFilterConfig() = default;
+  // Canonical form: used by /config_dump and to detect a changed listener on reload.
+  virtual nlohmann::json toJson() const = 0;
+};
+
+// Per-worker things a filter instance needs.
+struct FilterContext {
+  event::Loop& loop;
+  upstream::ClusterManager& clusters;
+  const config::ListenerConfig& listener;
+  stats::ListenerStats& listener_stats;
+};
+
+class NetworkFilterFactory {
+ public:
+  virtual ~NetworkFilterFactory() = default;
+  // YAML key of the filter inside a listener ("tcp_proxy").
+  virtual std::string_view name() const = 0;
+  // A terminal filter ends the chain (tcp_proxy, http); a listener has exactly one.
+  virtual bool terminal() const = 0;
+  // Parses the filter's mapping; reports errors through reader.ctx(). Calls reader.finish().
+  // Returns null only when the node is unusable.
+  virtual std::shared_ptr<const NetworkFilterConfig> parse(config::MapReader& reader) const = 0;
+  // Cross-reference checks against the whole config (e.g. the cluster exists).
+  virtual void validate(const NetworkFilterConfig& cfg, const config::Config& whole, std::string_view path,
+                        config::ParseContext& ctx) const = 0;
+  virtual std::unique_ptr<NetworkFilter> create(const NetworkFilterConfig& cfg, FilterContext& ctx) const = 0;
+};
+
+// The built-in registry (filters/builtin.cc). Null when unknown.
+const NetworkFilterFactory* findNetworkFilter(std::string_view name);
+
+}  // namespace sluice::network

@@ -1,0 +1,231 @@
+#include "proxy/server/server.h"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "config/config_json.h"
+#include "config/loader.h"
+#include "proxy/net/socket_util.h"
+#include "proxy/server/log.h"
+
+namespace sluice::server {
+
+Server::Server(Options options) : options_(std::move(options)) {}
+
+Server::~Server() {
+  for (auto& w : workers_) w->stop();
+  for (auto& w : workers_) w->join();
+  workers_.clear();
+  admin_.reset();
+  if (signal_fd_ >= 0) {
+    loop_.removeFd(signal_fd_);
+    ::close(signal_fd_);
+  }
+}
+
+std::shared_ptr<ListenerSockets> Server::bindListener(const config::ListenerConfig& l, std::string identity,
+                                                      std::string* error) {
+  auto sockets = std::make_shared<ListenerSockets>();
+  sockets->name = l.name;
+  sockets->identity = std::move(identity);
+  net::Address addr = l.address;
+  for (size_t w = 0; w < worker_count_; ++w) {
+    const int fd = net::listenSocket(addr, /*reuse_port=*/true, error);
+    if (fd < 0) return nullptr;  // the destructor closes what was bound
+    sockets->fds.push_back(fd);
+    // Port 0: the kernel picked one for the first socket; the others share it.
+    if (w == 0) {
+      sockets->bound = net::localAddress(fd);
+      addr = sockets->bound;
+    }
+  }
+  return sockets;
+}
+
+std::shared_ptr<Snapshot> Server::buildSnapshot(std::shared_ptr<const config::Config> cfg, std::string* error) {
+  auto snap = std::make_shared<Snapshot>();
+  snap->config = cfg;
+  for (size_t i = 0; i < cfg->listeners.size(); ++i) {
+    const auto& l = cfg->listeners[i];
+    std::string identity = config::toJson(l).dump();
+    std::shared_ptr<ListenerSockets> sockets;
+    if (current_) {
+      for (const auto& s : current_->sockets)
+        if (s->name == l.name && s->identity == identity) sockets = s;
+    }
+    if (!sockets) {
+      std::string why;
+      sockets = bindListener(l, std::move(identity), &why);
+      if (!sockets) {
+        *error = cfg->source_file + ":" + std::to_string(l.loc.line) + ":" + std::to_string(l.loc.column) +
+                 ": listeners[" + std::to_string(i) + "].address: " + why;
+        return nullptr;
+      }
+    }
+    snap->sockets.push_back(std::move(sockets));
+    snap->listener_stats.push_back(&stats_->listener(l.name));
+  }
+  for (const auto& c : cfg->clusters) {
+    upstream::ClusterStatsRefs refs;
+    refs.cluster = &stats_->cluster(c.name);
+    for (const auto& ep : c.endpoints) refs.hosts.push_back(&stats_->host(c.name, ep.address.str()));
+    snap->cluster_stats.emplace(c.name, std::move(refs));
+  }
+  snap->version = next_version_++;
+  return snap;
+}
+
+void Server::publish(std::shared_ptr<const Snapshot> snap) {
+  current_ = snap;
+  values_.config_version = snap->version;
+  for (auto& w : workers_) w->apply(snap);
+}
+
+Server::ReloadResult Server::reload() {
+  auto loaded = config::loadFile(options_.config_path);
+  if (!loaded.config) {
+    ++values_.reloads_failed;
+    const std::string text = loaded.errorText();
+    log::error("reload rejected, keeping config version " + std::to_string(values_.config_version) + ":\n" + text);
+    return {false, text};
+  }
+  const auto& cfg = *loaded.config;
+  if (!(cfg.admin.address == current_->config->admin.address))
+    log::warn("reload: admin.address changes take effect on restart");
+  if (cfg.workers != current_->config->workers) log::warn("reload: workers changes take effect on restart");
+  std::string error;
+  auto snap = buildSnapshot(loaded.config, &error);
+  if (!snap) {
+    ++values_.reloads_failed;
+    log::error("reload rejected, keeping config version " + std::to_string(values_.config_version) + ": " + error);
+    return {false, error + "\n"};
+  }
+  publish(snap);
+  ++values_.reloads_ok;
+  log::info("config reloaded: version " + std::to_string(snap->version) + ", " +
+            std::to_string(cfg.listeners.size()) + " listeners, " + std::to_string(cfg.clusters.size()) +
+            " clusters");
+  return {true, "ok\n"};
+}
+
+void Server::startDrain() {
+  if (values_.draining) return;
+  values_.draining = true;
+  const auto timeout = current_->config->drain_timeout;
+  log::info("draining for up to " + config::durationString(timeout));
+  pending_drains_ = workers_.size();
+  for (auto& w : workers_) {
+    w->drain(timeout, [this] {
+      loop_.post([this] {
+        if (--pending_drains_ == 0) {
+          log::info("drained; exiting");
+          loop_.exit();
+        }
+      });
+    });
+  }
+  // Workers close what is left at `timeout`; this is only a backstop.
+  drain_deadline_ = loop_.createTimer([this] {
+    log::warn("drain deadline passed; exiting");
+    loop_.exit();
+  });
+  drain_deadline_->enable(timeout + std::chrono::seconds(2));
+}
+
+void Server::onIoEvent(uint32_t) {
+  signalfd_siginfo si;
+  while (::read(signal_fd_, &si, sizeof(si)) == sizeof(si)) {
+    switch (si.ssi_signo) {
+      case SIGHUP:
+        log::info("SIGHUP: reloading " + options_.config_path);
+        reload();
+        break;
+      case SIGTERM:
+        if (values_.draining) {
+          log::info("second SIGTERM: exiting now");
+          loop_.exit();
+        } else {
+          log::info("SIGTERM: stop accepting, drain");
+          startDrain();
+        }
+        break;
+      case SIGINT:
+        log::info("SIGINT: exiting");
+        loop_.exit();
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+void Server::writeAdminAddress() {
+  if (!options_.admin_address_path) return;
+  const std::string tmp = *options_.admin_address_path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << admin_->address().str() << "\n";
+  }
+  std::rename(tmp.c_str(), options_.admin_address_path->c_str());
+}
+
+int Server::run() {
+  auto loaded = config::loadFile(options_.config_path);
+  if (!loaded.config) {
+    std::fputs(loaded.errorText().c_str(), stderr);
+    return 1;
+  }
+  const auto& cfg = *loaded.config;
+  worker_count_ = cfg.workers > 0 ? cfg.workers : std::max(1u, std::thread::hardware_concurrency());
+
+  // Signals go to the signalfd on this loop; workers inherit the blocked mask.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGHUP);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  signal_fd_ = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  loop_.addFd(signal_fd_, this, EPOLLIN);
+
+  stats_ = std::make_unique<stats::StatsStore>(worker_count_);
+  std::string error;
+  auto snap = buildSnapshot(loaded.config, &error);
+  if (!snap) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return 1;
+  }
+  try {
+    admin_ = std::make_unique<admin::AdminServer>(loop_, cfg.admin.address,
+                                                  [this](const admin::Request& r) { return handleAdmin(r); });
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
+  }
+  started_ = std::chrono::steady_clock::now();
+  values_.workers = worker_count_;
+  for (size_t i = 0; i < worker_count_; ++i) {
+    workers_.push_back(std::make_unique<Worker>(i));
+    workers_.back()->start();
+  }
+  publish(snap);
+  writeAdminAddress();
+  for (size_t i = 0; i < snap->sockets.size(); ++i)
+    log::info("listener " + snap->sockets[i]->name + " on " + snap->sockets[i]->bound.str());
+  log::info("sluice " SLUICE_VERSION " started: " + std::to_string(worker_count_) + " workers, admin on " +
+            admin_->address().str());
+
+  loop_.run();
+
+  for (auto& w : workers_) w->stop();
+  for (auto& w : workers_) w->join();
+  return exit_code_;
+}
+
+}  // namespace sluice::server

@@ -1,0 +1,65 @@
+#pragma once
+// The main thread: loads and validates config, builds snapshots (binding the
+// listener sockets), hands them to the workers, runs the admin server and
+// handles signals (SIGHUP reload, SIGTERM drain, SIGINT exit).
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "proxy/admin/admin_server.h"
+#include "proxy/admin/metrics.h"
+#include "proxy/event/loop.h"
+#include "proxy/server/snapshot.h"
+#include "proxy/server/worker.h"
+
+namespace sluice::server {
+
+struct Options {
+  std::string config_path;
+  std::optional<std::string> admin_address_path;  // the bound admin address is written here
+};
+
+class Server : public event::IoHandler {
+ public:
+  explicit Server(Options options);
+  ~Server();
+  // Runs until SIGTERM (after draining) or SIGINT. Returns the exit code.
+  int run();
+
+  void onIoEvent(uint32_t events) override;  // signalfd
+
+ private:
+  struct ReloadResult {
+    bool ok;
+    std::string message;
+  };
+  ReloadResult reload();
+  std::shared_ptr<Snapshot> buildSnapshot(std::shared_ptr<const config::Config> cfg, std::string* error);
+  std::shared_ptr<ListenerSockets> bindListener(const config::ListenerConfig& l, std::string identity,
+                                                std::string* error);
+  void publish(std::shared_ptr<const Snapshot> snap);
+  void startDrain();
+  admin::Response handleAdmin(const admin::Request& req);
+  std::string renderClusters() const;
+  std::string renderListeners() const;
+  void writeAdminAddress();
+
+  Options options_;
+  event::Loop loop_;
+  int signal_fd_ = -1;
+  size_t worker_count_ = 0;
+  std::unique_ptr<stats::StatsStore> stats_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<admin::AdminServer> admin_;
+  std::shared_ptr<const Snapshot> current_;
+  uint64_t next_version_ = 1;
+  admin::ServerValues values_;
+  event::MonoTime started_;
+  size_t pending_drains_ = 0;
+  std::unique_ptr<event::Timer> drain_deadline_;
+  int exit_code_ = 0;
+};
+
+}  // namespace sluice::server

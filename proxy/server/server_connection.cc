@@ -1,0 +1,40 @@
+#include "proxy/server/server_connection.h"
+
+#include "proxy/server/active_listener.h"
+
+namespace sluice::server {
+
+ServerConnection::ServerConnection(ActiveListener& owner, std::unique_ptr<net::Connection> conn)
+    : owner_(owner), conn_(std::move(conn)) {
+  conn_->addCallbacks(this);
+  conn_->setReadHandler(this);
+}
+
+ServerConnection::~ServerConnection() {
+  // Filters may reference the connection: destroy them first.
+  filters_.clear();
+}
+
+void ServerConnection::start(const config::ListenerConfig& cfg, network::FilterContext& ctx) {
+  for (const auto& entry : cfg.filters) {
+    const auto* factory = network::findNetworkFilter(entry.name);
+    filters_.push_back(factory->create(*entry.config, ctx));
+    filters_.back()->initialize(*this);
+  }
+  for (size_t i = 0; i < filters_.size() && conn_->open(); ++i) {
+    if (filters_[i]->onNewConnection() == network::FilterStatus::StopIteration) break;
+  }
+}
+
+void ServerConnection::onRead(net::Buffer& data, bool end_stream) {
+  for (auto& f : filters_) {
+    if (!conn_->open()) return;
+    if (f->onData(data, end_stream) == network::FilterStatus::StopIteration) return;
+  }
+}
+
+void ServerConnection::onEvent(net::ConnectionEvent event) {
+  if (event == net::ConnectionEvent::Closed) owner_.onConnectionClosed(*this);
+}
+
+}  // namespace sluice::server

@@ -1,0 +1,38 @@
+#pragma once
+// One accepted downstream connection and its network filter chain. Owned by
+// the ActiveListener that accepted it; lives and dies on that worker.
+
+#include <memory>
+#include <vector>
+
+#include "proxy/net/connection.h"
+#include "proxy/network/filter.h"
+#include "proxy/server/snapshot.h"
+
+namespace sluice::server {
+
+class ActiveListener;
+
+class ServerConnection final : public network::ReadFilterCallbacks,
+                               public net::ReadHandler,
+                               public net::ConnectionCallbacks,
+                               public event::DeferredDeletable {
+ public:
+  ServerConnection(ActiveListener& owner, std::unique_ptr<net::Connection> conn);
+  ~ServerConnection() override;
+
+  // Builds the chain from the listener config and starts it.
+  void start(const config::ListenerConfig& cfg, network::FilterContext& ctx);
+
+  net::Connection& connection() override { return *conn_; }
+  void onRead(net::Buffer& data, bool end_stream) override;
+  void onEvent(net::ConnectionEvent event) override;
+
+ private:
+
+  ActiveListener& owner_;
+  std::unique_ptr<net::Connection> conn_;
+  std::vector<std::unique_ptr<network::NetworkFilter>> filters_;
+};
+
+}  // namespace sluice::server

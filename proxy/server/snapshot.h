@@ -1,0 +1,42 @@
+#pragma once
+// Snapshot: everything a worker needs for one config version, built and
+// validated whole on the main thread, then shared read-only with every
+// worker. A worker swaps snapshots between events; a connection keeps the
+// listener and filter config it was accepted with.
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/model.h"
+#include "proxy/stats/stats.h"
+#include "proxy/upstream/cluster_manager.h"
+
+namespace sluice::server {
+
+// The bound sockets of one listener: one SO_REUSEPORT socket per worker, all
+// bound by the main thread so a bind failure rejects the config before any
+// worker sees it. Shared by every snapshot in which the listener is unchanged.
+struct ListenerSockets {
+  std::string name;
+  std::string identity;  // canonical JSON of the listener config: equal => unchanged
+  net::Address bound;    // actual address (port 0 resolved)
+  std::vector<int> fds;  // fds[w] is owned by worker w, which closes it and sets -1
+  // Exact across workers: max_connections is a global limit (one atomic, no lock).
+  std::atomic<int64_t> active{0};
+
+  ~ListenerSockets();
+};
+
+struct Snapshot {
+  uint64_t version = 0;
+  std::shared_ptr<const config::Config> config;
+  // Parallel to config->listeners.
+  std::vector<std::shared_ptr<ListenerSockets>> sockets;
+  std::vector<stats::PerWorker<stats::ListenerStats>*> listener_stats;
+  std::map<std::string, upstream::ClusterStatsRefs> cluster_stats;
+};
+
+}  // namespace sluice::server

@@ -1,0 +1,118 @@
+#pragma once
+// Per-worker statistics. Each worker owns one block per scope (listener,
+// cluster, host) and is its only writer: an increment is a relaxed load and
+// store, no lock and no locked instruction. Blocks are cache-line aligned and
+// allocated separately, so workers never share a line. The admin thread sums
+// the blocks of every worker when /metrics is scraped.
+//
+// Scopes are created by the main thread when a config is applied, before any
+// worker sees that config, and live until exit: workers hold plain pointers.
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sluice::stats {
+
+class Stat {
+ public:
+  void inc(int64_t n = 1) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void dec(int64_t n = 1) { inc(-n); }
+  int64_t value() const { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<int64_t> v_{0};
+};
+
+// Describes one field of a stats block, for rendering.
+template <class Block>
+struct StatField {
+  const char* name;  // metric name after "sluice_<scope>_"; counters end in _total
+  const char* help;
+  bool gauge;
+  Stat Block::*member;
+};
+
+struct alignas(64) ListenerStats {
+  Stat downstream_cx_total;
+  Stat downstream_cx_active;
+  Stat downstream_cx_overflow;
+  Stat downstream_cx_idle_timeout;
+  Stat downstream_cx_drain_closed;
+  Stat downstream_rx_bytes;
+  Stat downstream_tx_bytes;
+  static const std::vector<StatField<ListenerStats>>& fields();
+};
+
+struct alignas(64) ClusterStats {
+  Stat upstream_cx_total;
+  Stat upstream_cx_active;
+  Stat upstream_cx_connect_fail;
+  Stat upstream_cx_connect_timeout;
+  Stat upstream_cx_connect_attempts_exceeded;
+  Stat upstream_cx_none_healthy;
+  Stat upstream_rx_bytes;
+  Stat upstream_tx_bytes;
+  static const std::vector<StatField<ClusterStats>>& fields();
+};
+
+struct alignas(64) HostStats {
+  Stat cx_total;
+  Stat cx_active;
+  Stat cx_connect_fail;
+  static const std::vector<StatField<HostStats>>& fields();
+};
+
+// One block per worker for one scope.
+template <class Block>
+class PerWorker {
+ public:
+  explicit PerWorker(size_t workers) {
+    for (size_t i = 0; i < workers; ++i) blocks_.push_back(std::make_unique<Block>());
+  }
+  Block& worker(size_t i) { return *blocks_.at(i); }
+  int64_t sum(Stat Block::*member) const {
+    int64_t total = 0;
+    for (const auto& b : blocks_) total += ((*b).*member).value();
+    return total;
+  }
+
+ private:
+  std::vector<std::unique_ptr<Block>> blocks_;
+};
+
+// All scopes, keyed by name. Main thread only (the admin server runs there too).
+class StatsStore {
+ public:
+  explicit StatsStore(size_t workers) : workers_(workers) {}
+  size_t workers() const { return workers_; }
+
+  PerWorker<ListenerStats>& listener(const std::string& name) { return get(listeners_, name); }
+  PerWorker<ClusterStats>& cluster(const std::string& name) { return get(clusters_, name); }
+  // Keyed "cluster/host:port".
+  PerWorker<HostStats>& host(const std::string& cluster, const std::string& host) {
+    return get(hosts_, cluster + "/" + host);
+  }
+
+  const auto& listeners() const { return listeners_; }
+  const auto& clusters() const { return clusters_; }
+  const auto& hosts() const { return hosts_; }
+
+ private:
+  template <class Block>
+  PerWorker<Block>& get(std::map<std::string, std::unique_ptr<PerWorker<Block>>>& m, const std::string& name) {
+    auto& slot = m[name];
+    if (!slot) slot = std::make_unique<PerWorker<Block>>(workers_);
+    return *slot;
+  }
+
+  size_t workers_;
+  std::map<std::string, std::unique_ptr<PerWorker<ListenerStats>>> listeners_;
+  std::map<std::string, std::unique_ptr<PerWorker<ClusterStats>>> clusters_;
+  std::map<std::string, std::unique_ptr<PerWorker<HostStats>>> hosts_;
+};
+
+}  // namespace sluice::stats

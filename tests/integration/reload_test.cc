@@ -1,0 +1,145 @@
+// Config reload through the real binary (SIGHUP and POST /reload): a valid
+// change applies whole without disturbing live connections; an invalid one
+// applies not at all, is counted, and is reported with file:line.
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <string>
+
+#include "tests/integration/support/config.h"
+#include "tests/integration/support/net.h"
+#include "tests/integration/support/proxy_process.h"
+#include "tests/integration/support/stream.h"
+#include "tests/integration/support/test_server.h"
+
+namespace sluice::itest {
+namespace {
+
+using namespace std::chrono_literals;
+
+const Labels kOk{{"result", "ok"}};
+const Labels kFailed{{"result", "failed"}};
+constexpr const char* kReloads = "sluice_server_config_reloads_total";
+
+ConfigSpec withListeners(std::vector<std::string> names, uint16_t upstream_port) {
+  ConfigSpec spec = simpleConfig({upstream_port});
+  spec.listeners.clear();
+  for (auto& n : names) {
+    ListenerSpec l;
+    l.name = n;
+    spec.listeners.push_back(l);
+  }
+  return spec;
+}
+
+TEST(Reload, AddsListenersWithoutDisturbingLiveConnections) {
+  TestServer echo(echoHandler());
+  ProxyProcess proxy(renderConfig(withListeners({"l1"}, echo.port())));
+  ASSERT_TRUE(proxy.start());
+  auto port1 = proxy.listenerPort("l1");
+  ASSERT_TRUE(port1);
+
+  // A connection mid-transfer: 256 KiB sent, only half of its echo read back.
+  constexpr size_t kLen = 256 * 1024;
+  const std::string payload = patternBytes(7, kLen);
+  Fd old_conn = connectLoopback(*port1);
+  ASSERT_TRUE(old_conn);
+  ASSERT_EQ(echoRoundTrip(old_conn.get(), "before reload"), "");
+  ASSERT_TRUE(sendAll(old_conn.get(), payload, Deadline(5s)));
+  std::string first_half = recvExactly(old_conn.get(), kLen / 2, Deadline(5s));
+  ASSERT_EQ(first_half.size(), kLen / 2);
+
+  // 1) SIGHUP after rewriting the file.
+  proxy.writeConfig(renderConfig(withListeners({"l1", "l2"}, echo.port())));
+  ASSERT_TRUE(proxy.signal(SIGHUP));
+  ASSERT_TRUE(proxy.waitMetricEq(kReloads, kOk, 1));
+  auto port2 = proxy.waitListener("l2");
+  ASSERT_TRUE(port2) << "l2 missing after reload; /listeners: " << proxy.get("/listeners").body;
+
+  std::string second_half = recvExactly(old_conn.get(), kLen / 2, Deadline(5s));
+  EXPECT_EQ(first_half + second_half, payload) << "the in-flight transfer was disturbed by reload";
+  EXPECT_EQ(echoRoundTrip(old_conn.get(), "after reload"), "");
+
+  EXPECT_EQ(proxy.listenerPort("l1"), port1) << "an unchanged listener must keep its socket";
+  {
+    Fd c = connectLoopback(*port1);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(echoRoundTrip(c.get(), "new on l1"), "");
+  }
+  {
+    Fd c = connectLoopback(*port2);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(echoRoundTrip(c.get(), "new on l2"), "");
+  }
+  EXPECT_NE(proxy.get("/config_dump").body.find("l2"), std::string::npos)
+      << "/config_dump does not show the reloaded config";
+
+  // 2) POST /reload, which answers only once the result is known.
+  proxy.writeConfig(renderConfig(withListeners({"l1", "l2", "l3"}, echo.port())));
+  HttpResponse r = proxy.post("/reload");
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, "ok\n");
+  EXPECT_EQ(proxy.metric(kReloads, kOk), 2);
+  auto port3 = proxy.listenerPort("l3");
+  ASSERT_TRUE(port3) << "l3 not listed right after POST /reload returned: "
+                     << proxy.get("/listeners").body;
+  {
+    Fd c = connectLoopback(*port3);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(echoRoundTrip(c.get(), "new on l3"), "");
+  }
+  EXPECT_EQ(proxy.listenerPort("l1"), port1);
+  EXPECT_EQ(proxy.listenerPort("l2"), port2);
+  EXPECT_EQ(echoRoundTrip(old_conn.get(), "after second reload"), "");
+  EXPECT_EQ(proxy.metric(kReloads, kFailed).value_or(0), 0);
+}
+
+TEST(Reload, InvalidConfigKeepsTheOldOneServing) {
+  TestServer echo(echoHandler());
+  ProxyProcess proxy(renderConfig(withListeners({"l1"}, echo.port())));
+  ASSERT_TRUE(proxy.start());
+  auto port1 = proxy.listenerPort("l1");
+  ASSERT_TRUE(port1);
+  Fd old_conn = connectLoopback(*port1);
+  ASSERT_TRUE(old_conn);
+  ASSERT_EQ(echoRoundTrip(old_conn.get(), "before"), "");
+
+  // Adds l2 (valid) and an unknown field: nothing of it may apply.
+  ConfigSpec bad = withListeners({"l1", "l2"}, echo.port());
+  bad.listeners[1].extra_lines.push_back("no_such_field: 1");
+  std::string bad_yaml = renderConfig(bad);
+  int bad_line = lineOf(bad_yaml, "no_such_field");
+  ASSERT_GT(bad_line, 0);
+  proxy.writeConfig(bad_yaml);
+
+  ASSERT_TRUE(proxy.signal(SIGHUP));
+  ASSERT_TRUE(proxy.waitMetricEq(kReloads, kFailed, 1));
+  EXPECT_EQ(proxy.metric(kReloads, kOk).value_or(0), 0);
+  auto listeners = proxy.listeners();
+  EXPECT_EQ(listeners.count("l2"), 0u) << "part of an invalid config was applied";
+  EXPECT_EQ(proxy.listenerPort("l1"), port1);
+  EXPECT_EQ(echoRoundTrip(old_conn.get(), "after SIGHUP"), "");
+  {
+    Fd c = connectLoopback(*port1);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(echoRoundTrip(c.get(), "new after SIGHUP"), "");
+  }
+
+  HttpResponse r = proxy.post("/reload");
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.status, 400) << r.body;
+  std::string where = proxy.configPath() + ":" + std::to_string(bad_line) + ":";
+  EXPECT_NE(r.body.find(where), std::string::npos)
+      << "error should name " << where << "; body:\n" << r.body;
+  EXPECT_NE(r.body.find("no_such_field"), std::string::npos) << r.body;
+  EXPECT_EQ(proxy.metric(kReloads, kFailed), 2);
+  EXPECT_EQ(proxy.metric(kReloads, kOk).value_or(0), 0);
+  EXPECT_EQ(proxy.listeners().count("l2"), 0u);
+  EXPECT_EQ(echoRoundTrip(old_conn.get(), "after POST"), "");
+  EXPECT_TRUE(proxy.running());
+}
+
+}  // namespace
+}  // namespace sluice::itest
