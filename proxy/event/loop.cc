@@ -111,6 +111,7 @@ void Loop::run() {
   }
   runPosted();
   clearDeferred();
+  exit_.store(false, std::memory_order_release);  // run() may be called again
 }
 
 }  // namespace sluice::event

@@ -18,10 +18,8 @@ IoResult RawTransport::doRead(int fd, Buffer& into, size_t max) {
     if (n > 0) {
       into.commit(static_cast<size_t>(n));
       r.bytes += static_cast<size_t>(n);
-      // A short read means the socket is drained: skip the EAGAIN syscall.
-      size_t offered = 0;
-      for (size_t i = 0; i < n_iov; ++i) offered += iov[i].iov_len;
-      if (static_cast<size_t>(n) < offered) break;
+      // Read on to EAGAIN even after a short read: a FIN that came with the
+      // data is reported by this same edge-triggered event and no other.
       continue;
     }
     into.commit(0);
