@@ -29,7 +29,7 @@ TEST(Drain, SigtermLetsInFlightTransferFinish) {
   TestServer source(streamHandler(log, kSeed, kLen));
   ProxyProcess proxy(renderConfig(simpleConfig({source.port()})));
   ASSERT_TRUE(proxy.start());
-  auto port = proxy.listenerPort("l1");
+  auto port = proxy.waitListener("l1");
   ASSERT_TRUE(port);
 
   Fd client = connectLoopback(*port, 2s, nullptr, /*rcvbuf=*/256 * 1024);
@@ -69,7 +69,11 @@ TEST(Drain, SigtermLetsInFlightTransferFinish) {
   EXPECT_TRUE(eof) << reader.describe();
   EXPECT_EQ(reader.bytes(), kLen) << reader.describe();
   EXPECT_EQ(reader.checksum(), patternChecksum(kSeed, kLen)) << "stream corrupted";
+  EXPECT_TRUE(proxy.running()) << "exited before the client finished its half of the connection";
 
+  // Our half-close ends the connection (the upstream closes on our EOF); the
+  // drain then has nothing left to wait for.
+  shutdownWrite(client.get());
   auto status = proxy.waitExit(5s);
   ASSERT_TRUE(status) << "still running 5 s after its last connection finished";
   EXPECT_TRUE(exitedWith(status, 0)) << describeWaitStatus(*status);
@@ -81,7 +85,7 @@ TEST(Drain, DrainTimeoutBoundsShutdownWithIdleConnection) {
   spec.drain_timeout = "500ms";
   ProxyProcess proxy(renderConfig(spec));
   ASSERT_TRUE(proxy.start());
-  auto port = proxy.listenerPort("l1");
+  auto port = proxy.waitListener("l1");
   ASSERT_TRUE(port);
   Fd client = connectLoopback(*port);
   ASSERT_TRUE(client);
@@ -108,7 +112,7 @@ TEST(Drain, SigintExitsPromptly) {
   spec.drain_timeout = "10s";
   ProxyProcess proxy(renderConfig(spec));
   ASSERT_TRUE(proxy.start());
-  auto port = proxy.listenerPort("l1");
+  auto port = proxy.waitListener("l1");
   ASSERT_TRUE(port);
   // An open connection that a drain would wait 10 s for.
   Fd client = connectLoopback(*port);

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <memory>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "tests/integration/support/config.h"
@@ -29,15 +30,14 @@ TEST(Limits, SlowReaderKeepsProxyMemoryBounded) {
   TestServer source(streamHandler(log, kSeed, kLen, /*send_buffer=*/1 << 20));
   ProxyProcess proxy(renderConfig(simpleConfig({source.port()})));
   ASSERT_TRUE(proxy.start());
-  auto port = proxy.listenerPort("l1");
+  auto port = proxy.waitListener("l1");
   ASSERT_TRUE(port);
   auto baseline = proxy.rssKb();
   ASSERT_TRUE(baseline) << "no VmRSS for pid " << proxy.pid();
 
-  std::atomic<bool> sampling{true};
   std::atomic<long> peak{*baseline};
-  std::thread sampler([&] {
-    while (sampling.load()) {
+  std::jthread sampler([&](std::stop_token stop) {
+    while (!stop.stop_requested()) {
       if (auto rss = proxy.rssKb()) peak.store(std::max(peak.load(), *rss));
       std::this_thread::sleep_for(10ms);
     }
@@ -61,7 +61,7 @@ TEST(Limits, SlowReaderKeepsProxyMemoryBounded) {
     std::this_thread::sleep_for(4ms);
   }
   bool eof = reader.readToEof(Deadline(60s));
-  sampling.store(false);
+  sampler.request_stop();
   sampler.join();
 
   EXPECT_TRUE(eof) << reader.describe();
@@ -77,13 +77,73 @@ TEST(Limits, SlowReaderKeepsProxyMemoryBounded) {
       << " MB while the client read nothing: the proxy is not pushing back";
 }
 
+TEST(Limits, SlowUpstreamReaderKeepsProxyMemoryBounded) {
+  constexpr uint64_t kLen = 200 * kMB;
+  constexpr uint64_t kSeed = 34;
+  // The upstream reads nothing until the test opens the gate, then all of it.
+  auto gate = std::make_shared<Slot<bool>>();
+  auto seen = std::make_shared<Slot<std::pair<uint64_t, uint64_t>>>();  // bytes, checksum
+  TestServer sink([gate, seen](Conn& c) {
+    gate->wait(10s);
+    StreamReader reader(c.fd());
+    reader.readToEof(Deadline(60s));
+    seen->set({reader.bytes(), reader.checksum()});
+    c.close();
+  });
+  ProxyProcess proxy(renderConfig(simpleConfig({sink.port()})));
+  ASSERT_TRUE(proxy.start());
+  auto port = proxy.waitListener("l1");
+  ASSERT_TRUE(port);
+  auto baseline = proxy.rssKb();
+  ASSERT_TRUE(baseline);
+
+  std::atomic<long> peak{*baseline};
+  std::jthread sampler([&](std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      if (auto rss = proxy.rssKb()) peak.store(std::max(peak.load(), *rss));
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+
+  Fd client = connectLoopback(*port);
+  ASSERT_TRUE(client);
+  std::atomic<uint64_t> sent{0};
+  TransferResult result;
+  std::jthread sender([&] {
+    result = transfer(client.get(), {.send_seed = kSeed, .send_len = kLen, .sent_progress = &sent},
+                      Deadline(60s));
+  });
+
+  // The scenario: the upstream reads nothing for 2 s while the client pushes.
+  std::this_thread::sleep_for(2s);
+  uint64_t sent_while_paused = sent.load();
+  gate->set(true);
+  sender.join();
+  sampler.request_stop();
+  sampler.join();
+
+  EXPECT_TRUE(result.send_done && result.eof) << "client: " << result.describe();
+  auto up = seen->wait(10s);
+  ASSERT_TRUE(up) << "upstream never saw the client's EOF";
+  EXPECT_EQ(up->first, kLen);
+  EXPECT_EQ(up->second, patternChecksum(kSeed, kLen)) << "stream corrupted";
+
+  long growth_kb = peak.load() - *baseline;
+  EXPECT_LT(growth_kb, 64 * 1024) << "proxy RSS grew by " << growth_kb / 1024
+                                  << " MB over a baseline of " << *baseline / 1024 << " MB";
+  EXPECT_GT(sent_while_paused, 0u);
+  EXPECT_LT(sent_while_paused, 96 * kMB)
+      << "the client sent " << sent_while_paused / kMB
+      << " MB while the upstream read nothing: the proxy is not pushing back";
+}
+
 TEST(Limits, MaxConnectionsClosesTheExcessConnection) {
   TestServer echo(echoHandler());
   ConfigSpec spec = simpleConfig({echo.port()});
   spec.listeners[0].max_connections = 2;
   ProxyProcess proxy(renderConfig(spec));
   ASSERT_TRUE(proxy.start());
-  auto port = proxy.listenerPort("l1");
+  auto port = proxy.waitListener("l1");
   ASSERT_TRUE(port);
   const Labels l1{{"listener", "l1"}};
 
@@ -119,7 +179,7 @@ TEST(Limits, IdleTimeoutClosesOnlyIdleConnections) {
   spec.listeners[0].idle_timeout = "300ms";
   ProxyProcess proxy(renderConfig(spec));
   ASSERT_TRUE(proxy.start());
-  auto port = proxy.listenerPort("l1");
+  auto port = proxy.waitListener("l1");
   ASSERT_TRUE(port);
   const Labels l1{{"listener", "l1"}};
 

@@ -37,7 +37,7 @@ TEST(Reload, AddsListenersWithoutDisturbingLiveConnections) {
   TestServer echo(echoHandler());
   ProxyProcess proxy(renderConfig(withListeners({"l1"}, echo.port())));
   ASSERT_TRUE(proxy.start());
-  auto port1 = proxy.listenerPort("l1");
+  auto port1 = proxy.waitListener("l1");
   ASSERT_TRUE(port1);
 
   // A connection mid-transfer: 256 KiB sent, only half of its echo read back.
@@ -81,7 +81,7 @@ TEST(Reload, AddsListenersWithoutDisturbingLiveConnections) {
   ASSERT_TRUE(r.ok()) << r.error;
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body, "ok\n");
-  EXPECT_EQ(proxy.metric(kReloads, kOk), 2);
+  EXPECT_TRUE(proxy.waitMetricEq(kReloads, kOk, 2));
   auto port3 = proxy.listenerPort("l3");
   ASSERT_TRUE(port3) << "l3 not listed right after POST /reload returned: "
                      << proxy.get("/listeners").body;
@@ -96,11 +96,47 @@ TEST(Reload, AddsListenersWithoutDisturbingLiveConnections) {
   EXPECT_EQ(proxy.metric(kReloads, kFailed).value_or(0), 0);
 }
 
+TEST(Reload, NewEndpointsServeNewConnectionsOnly) {
+  TestServer before(echoHandler()), after(echoHandler());
+  ProxyProcess proxy(renderConfig(simpleConfig({before.port()})));
+  ASSERT_TRUE(proxy.start());
+  auto port = proxy.waitListener("l1");
+  ASSERT_TRUE(port);
+  Fd old_conn = connectLoopback(*port);
+  ASSERT_TRUE(old_conn);
+  ASSERT_EQ(echoRoundTrip(old_conn.get(), "to before"), "");
+  ASSERT_EQ(before.acceptedCount(), 1);
+
+  proxy.writeConfig(renderConfig(simpleConfig({after.port()})));
+  HttpResponse r = proxy.post("/reload");
+  ASSERT_EQ(r.status, 200) << r.error << r.body;
+
+  // Workers pick the new snapshot up asynchronously; poll with new connections.
+  int tries = 0;
+  bool switched = waitUntil(
+      [&] {
+        ++tries;
+        Fd c = connectLoopback(*port);
+        return c && echoRoundTrip(c.get(), "probe") == "" && after.acceptedCount() > 0;
+      },
+      5s);
+  ASSERT_TRUE(switched) << "no connection reached the new endpoint in " << tries << " tries";
+  int before_count = before.acceptedCount();
+  for (int i = 0; i < 4; ++i) {
+    Fd c = connectLoopback(*port);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(echoRoundTrip(c.get(), "new " + std::to_string(i)), "");
+  }
+  EXPECT_EQ(before.acceptedCount(), before_count) << "a removed endpoint still gets connections";
+  EXPECT_EQ(proxy.listenerPort("l1"), port);
+  EXPECT_EQ(echoRoundTrip(old_conn.get(), "old connection, still to before"), "");
+}
+
 TEST(Reload, InvalidConfigKeepsTheOldOneServing) {
   TestServer echo(echoHandler());
   ProxyProcess proxy(renderConfig(withListeners({"l1"}, echo.port())));
   ASSERT_TRUE(proxy.start());
-  auto port1 = proxy.listenerPort("l1");
+  auto port1 = proxy.waitListener("l1");
   ASSERT_TRUE(port1);
   Fd old_conn = connectLoopback(*port1);
   ASSERT_TRUE(old_conn);
@@ -134,7 +170,7 @@ TEST(Reload, InvalidConfigKeepsTheOldOneServing) {
   EXPECT_NE(r.body.find(where), std::string::npos)
       << "error should name " << where << "; body:\n" << r.body;
   EXPECT_NE(r.body.find("no_such_field"), std::string::npos) << r.body;
-  EXPECT_EQ(proxy.metric(kReloads, kFailed), 2);
+  EXPECT_TRUE(proxy.waitMetricEq(kReloads, kFailed, 2));
   EXPECT_EQ(proxy.metric(kReloads, kOk).value_or(0), 0);
   EXPECT_EQ(proxy.listeners().count("l2"), 0u);
   EXPECT_EQ(echoRoundTrip(old_conn.get(), "after POST"), "");

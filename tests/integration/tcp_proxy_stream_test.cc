@@ -27,7 +27,7 @@ TEST(TcpProxyStream, HundredMegabytesEachWayConcurrentlyArriveIntact) {
   TestServer upstream(streamHandler(log, kUpstreamSeed, kLen));
   ProxyProcess proxy(renderConfig(simpleConfig({upstream.port()})));
   ASSERT_TRUE(proxy.start());
-  auto port = proxy.listenerPort("l1");
+  auto port = proxy.waitListener("l1");
   ASSERT_TRUE(port) << "GET /listeners: " << proxy.get("/listeners").body;
 
   Fd client = connectLoopback(*port);
@@ -69,7 +69,7 @@ TEST(TcpProxyStream, ClientHalfCloseStillDeliversUpstreamReply) {
   });
   ProxyProcess proxy(renderConfig(simpleConfig({upstream.port()})));
   ASSERT_TRUE(proxy.start());
-  auto port = proxy.listenerPort("l1");
+  auto port = proxy.waitListener("l1");
   ASSERT_TRUE(port);
 
   Fd client = connectLoopback(*port);
@@ -99,7 +99,7 @@ TEST(TcpProxyStream, UpstreamHalfCloseStillDeliversClientData) {
   });
   ProxyProcess proxy(renderConfig(simpleConfig({upstream.port()})));
   ASSERT_TRUE(proxy.start());
-  auto port = proxy.listenerPort("l1");
+  auto port = proxy.waitListener("l1");
   ASSERT_TRUE(port);
 
   Fd client = connectLoopback(*port);
@@ -129,7 +129,7 @@ TEST(TcpProxyStream, UpstreamResetReachesClientAsReset) {
   });
   ProxyProcess proxy(renderConfig(simpleConfig({upstream.port()})));
   ASSERT_TRUE(proxy.start());
-  auto port = proxy.listenerPort("l1");
+  auto port = proxy.waitListener("l1");
   ASSERT_TRUE(port);
 
   Fd client = connectLoopback(*port);
@@ -149,7 +149,7 @@ TEST(TcpProxyStream, ConnectionCountersTrackOpenAndClose) {
   TestServer echo(echoHandler());
   ProxyProcess proxy(renderConfig(simpleConfig({echo.port()})));
   ASSERT_TRUE(proxy.start());
-  auto port = proxy.listenerPort("l1");
+  auto port = proxy.waitListener("l1");
   ASSERT_TRUE(port);
 
   std::vector<Fd> clients;

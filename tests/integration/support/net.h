@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -85,6 +86,8 @@ std::string recvExactly(int fd, size_t n, Deadline deadline, int* err = nullptr)
 
 enum class CloseKind { kEof, kReset, kTimeout, kError };
 const char* closeKindName(CloseKind kind);
+// For gtest messages.
+inline void PrintTo(CloseKind kind, std::ostream* os) { *os << closeKindName(kind); }
 
 struct ReadToClose {
   std::string data;  // first `max_keep` bytes received

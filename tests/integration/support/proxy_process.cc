@@ -177,17 +177,13 @@ HttpResponse httpRequest(uint16_t port, const std::string& method, const std::st
   size_t head_end = std::string::npos;
   std::optional<size_t> content_length;
   bool chunked = false;
-  bool closed = false;
   for (;;) {
     if (head_end != std::string::npos && content_length &&
         data.size() >= head_end + 4 + *content_length) {
       break;
     }
     ssize_t n = recvSome(fd.get(), buf, sizeof buf, deadline, &err);
-    if (n == 0) {
-      closed = true;
-      break;
-    }
+    if (n == 0) break;
     if (n < 0) {
       // A reset after a complete response is still a response.
       if (head_end != std::string::npos && err == ECONNRESET) break;
@@ -208,7 +204,6 @@ HttpResponse httpRequest(uint16_t port, const std::string& method, const std::st
       }
     }
   }
-  (void)closed;
   if (head_end == std::string::npos) {
     resp.error = "admin response without a complete head: '" + data.substr(0, 200) + "'";
     return resp;
@@ -287,6 +282,13 @@ ProxyProcess::ProxyProcess(const std::string& config_yaml) : dir_(makeTempDir())
 }
 
 ProxyProcess::~ProxyProcess() {
+  // A proxy that exited on its own while the test was not waiting for it
+  // crashed (or a sanitizer stopped it): that fails the test even when every
+  // assertion before passed.
+  if (pid_ > 0 && !reaped_ && waitExit(Millis(0))) {
+    ADD_FAILURE() << "sluice (pid " << pid_ << ") " << describeWaitStatus(exit_status_)
+                  << " during the test";
+  }
   if (pid_ > 0 && !reaped_) {
     ::kill(pid_, SIGKILL);
     int status = 0;

@@ -116,23 +116,20 @@ TestServer::Handler streamHandler(std::shared_ptr<StreamLog> log, uint64_t send_
 
 Blackhole::Blackhole() : listener_(listenLoopback(0)) {
   port_ = localPort(listener_.get());
-  // The first connect completes into the (never accepted) queue; the second
-  // one's SYN is dropped and keeps being dropped on every retransmit.
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port_);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  // The first connect completes into the never-accepted queue; the second
+  // one's SYN is dropped, and so is every retransmit of it.
   for (int i = 0; i < 2; ++i) {
-    int err = 0;
-    Fd fd = connectLoopback(port_, Millis(i == 0 ? 1000 : 50), &err);
-    if (fd) {
-      fillers_.push_back(std::move(fd));
-      continue;
+    Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    (void)::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a);
+    if (i == 0) {
+      pollfd p{fd.get(), POLLOUT, 0};
+      ::poll(&p, 1, 1000);
     }
-    // A timed-out connect returns no fd; keep a raw non-blocking one pending instead.
-    int raw = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port_);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    (void)::connect(raw, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    fillers_.emplace_back(raw);
+    fillers_.push_back(std::move(fd));
   }
 }
 
