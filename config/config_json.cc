@@ -36,6 +36,9 @@ nlohmann::json toJson(const ClusterConfig& c) {
   return {{"name", c.name},
           {"connect_timeout", durationString(c.connect_timeout)},
           {"lb_policy", c.lb_policy},
+          {"max_connections_per_host", c.max_connections_per_host},
+          {"max_pending_requests", c.max_pending_requests},
+          {"idle_timeout", durationString(c.idle_timeout)},
           {"endpoints", std::move(endpoints)}};
 }
 

@@ -28,20 +28,6 @@ void readName(MapReader& r, std::string& out) {
   if (!ok) r.ctx().error(r.locOf("name"), r.childPath("name"), "invalid name '" + out + "': use [A-Za-z0-9_.-]+");
 }
 
-// Calls fn(item, path) for each element of the list under `key`; absent is fine.
-template <class Fn>
-void forEachItem(MapReader& parent, std::string_view key, Fn fn) {
-  const YAML::Node list = parent.child(key);
-  if (!list.IsDefined()) return;
-  const std::string path = parent.childPath(key);
-  if (!list.IsSequence()) {
-    parent.ctx().error(list, path, "expected a list");
-    return;
-  }
-  size_t i = 0;
-  for (auto it = list.begin(); it != list.end(); ++it, ++i) fn(*it, indexed(path, i));
-}
-
 // The listener's filters are its keys that name a registered network filter,
 // in document order; exactly one is terminal and it comes last.
 void readFilters(MapReader& r, ListenerConfig& l) {
@@ -73,7 +59,7 @@ void readFilters(MapReader& r, ListenerConfig& l) {
 void readListeners(MapReader& top, Config& cfg) {
   std::unordered_map<std::string, std::string> names;      // name -> path of first
   std::unordered_map<std::string, std::string> addresses;  // address -> listener name
-  forEachItem(top, "listeners", [&](const YAML::Node& item, const std::string& path) {
+  top.forEachItem("listeners", [&](const YAML::Node& item, const std::string& path) {
     MapReader r(top.ctx(), item, path);
     if (!r.isMap()) return;
     ListenerConfig l;
@@ -105,7 +91,7 @@ void readEndpoints(MapReader& cr, ClusterConfig& c) {
   const YAML::Node list = cr.child("endpoints");
   if (list.IsSequence() && list.size() == 0)
     cr.ctx().error(list, cr.childPath("endpoints"), "at least one endpoint is required");
-  forEachItem(cr, "endpoints", [&](const YAML::Node& item, const std::string& path) {
+  cr.forEachItem("endpoints", [&](const YAML::Node& item, const std::string& path) {
     MapReader r(cr.ctx(), item, path);
     if (!r.isMap()) return;
     EndpointConfig e;
@@ -121,7 +107,7 @@ void readEndpoints(MapReader& cr, ClusterConfig& c) {
 
 void readClusters(MapReader& top, Config& cfg) {
   std::unordered_map<std::string, std::string> names;
-  forEachItem(top, "clusters", [&](const YAML::Node& item, const std::string& path) {
+  top.forEachItem("clusters", [&](const YAML::Node& item, const std::string& path) {
     MapReader r(top.ctx(), item, path);
     if (!r.isMap()) return;
     ClusterConfig c;
@@ -134,6 +120,11 @@ void readClusters(MapReader& top, Config& cfg) {
     if (c.lb_policy != "round_robin")
       r.ctx().error(r.locOf("lb_policy"), r.childPath("lb_policy"),
                     "unsupported lb_policy '" + c.lb_policy + "' (supported: round_robin)");
+    r.uint32("max_connections_per_host", c.max_connections_per_host, 1, 1u << 20);
+    r.uint32("max_pending_requests", c.max_pending_requests, 0, 1u << 20);
+    r.duration("idle_timeout", c.idle_timeout);
+    if (c.idle_timeout <= Duration::zero())
+      r.ctx().error(r.locOf("idle_timeout"), r.childPath("idle_timeout"), "must be greater than 0");
     readEndpoints(r, c);
     r.finish();
     if (!c.name.empty() && !names.emplace(c.name, path).second)

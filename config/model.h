@@ -41,6 +41,10 @@ struct ClusterConfig {
   Duration connect_timeout{std::chrono::seconds(5)};
   std::string lb_policy = "round_robin";
   std::vector<EndpointConfig> endpoints;
+  // HTTP connection pool, per worker per host.
+  uint32_t max_connections_per_host = 1024;
+  uint32_t max_pending_requests = 1024;
+  Duration idle_timeout{std::chrono::seconds(60)};  // idle pooled connections close after this
   SourceLoc loc;
 };
 

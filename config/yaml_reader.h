@@ -70,6 +70,21 @@ class MapReader {
   void boolean(std::string_view key, bool& out, bool required = false);
   // Position of a key's value (or of the map when absent), for later cross-reference errors.
   SourceLoc locOf(std::string_view key) const;
+  // Calls fn(item, "path.key[i]") for each element of the list under `key`.
+  // Absent is fine; anything but a list is an error. A member rather than a
+  // free function so a file-local helper of the same name never collides via ADL.
+  template <class Fn>
+  void forEachItem(std::string_view key, Fn&& fn) {
+    const YAML::Node list = child(key);
+    if (!list.IsDefined()) return;
+    const std::string path = childPath(key);
+    if (!list.IsSequence()) {
+      ctx_.error(list, path, "expected a list");
+      return;
+    }
+    size_t i = 0;
+    for (auto it = list.begin(); it != list.end(); ++it, ++i) fn(*it, path + "[" + std::to_string(i) + "]");
+  }
 
   void finish();
 

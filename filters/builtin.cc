@@ -1,17 +1,33 @@
 // The built-in filters, one line each. Order here is only lookup order.
 #include <array>
 
+#include "filters/http/fault/fault.h"
+#include "filters/http/header_mutation/header_mutation.h"
+#include "filters/http/router/router.h"
+#include "filters/network/http/config.h"
 #include "filters/network/tcp_proxy/factory.h"
 
-namespace sluice::network {
+namespace sluice {
 
-const NetworkFilterFactory* findNetworkFilter(std::string_view name) {
-  static const std::array<const NetworkFilterFactory*, 1> kFilters = {
+const network::NetworkFilterFactory* network::findNetworkFilter(std::string_view name) {
+  static const std::array<const NetworkFilterFactory*, 2> kFilters = {
       &filters::tcp_proxy::factory(),
+      &filters::http_cm::factory(),
   };
   for (const auto* f : kFilters)
     if (f->name() == name) return f;
   return nullptr;
 }
 
-}  // namespace sluice::network
+const http::HttpFilterFactory* http::findHttpFilter(std::string_view name) {
+  static const std::array<const HttpFilterFactory*, 3> kFilters = {
+      &filters::router::factory(),
+      &filters::fault::factory(),
+      &filters::header_mutation::factory(),
+  };
+  for (const auto* f : kFilters)
+    if (f->name() == name) return f;
+  return nullptr;
+}
+
+}  // namespace sluice

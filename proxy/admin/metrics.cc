@@ -3,6 +3,7 @@
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
+#include <limits>
 #include <sstream>
 #include <vector>
 
@@ -62,6 +63,33 @@ std::string renderMetrics(const stats::StatsStore& store, const ServerValues& se
     const auto slash = k.rfind('/');
     return std::vector<ClientMetric::Label>{{"cluster", k.substr(0, slash)}, {"host", k.substr(slash + 1)}};
   });
+
+  // Upstream request duration per cluster: buckets summed over workers.
+  MetricFamily hist;
+  hist.name = "sluice_cluster_upstream_rq_time_ms";
+  hist.help = "Time from the request's first byte to the last response byte, per cluster";
+  hist.type = MetricType::Histogram;
+  for (const auto& [name, per_worker] : store.clusters()) {
+    int64_t counts[stats::Histogram::kBuckets + 1] = {};
+    double sum = 0;
+    per_worker->forEachBlock([&](const stats::ClusterStats& b) {
+      for (size_t i = 0; i <= stats::Histogram::kBuckets; ++i) counts[i] += b.upstream_rq_time.count(i);
+      sum += b.upstream_rq_time.sumMs();
+    });
+    ClientMetric m;
+    m.label = {{"cluster", name}};
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < stats::Histogram::kBuckets; ++i) {
+      cumulative += static_cast<uint64_t>(counts[i]);
+      m.histogram.bucket.push_back({cumulative, stats::Histogram::kBoundsMs[i]});
+    }
+    cumulative += static_cast<uint64_t>(counts[stats::Histogram::kBuckets]);
+    m.histogram.bucket.push_back({cumulative, std::numeric_limits<double>::infinity()});
+    m.histogram.sample_count = cumulative;
+    m.histogram.sample_sum = sum;
+    hist.metric.push_back(std::move(m));
+  }
+  if (!hist.metric.empty()) families.push_back(std::move(hist));
 
   MetricFamily reloads;
   reloads.name = "sluice_server_config_reloads_total";

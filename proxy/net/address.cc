@@ -73,6 +73,14 @@ Address Address::withPort(uint16_t port) const {
   return a;
 }
 
+std::string Address::ip() const {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (family() == AF_INET) inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr, buf, sizeof(buf));
+  if (family() == AF_INET6)
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr, buf, sizeof(buf));
+  return buf;
+}
+
 std::string Address::str() const {
   char buf[INET6_ADDRSTRLEN] = {};
   if (family() == AF_INET) {

@@ -26,6 +26,8 @@ class Address {
   Address withPort(uint16_t port) const;
   // "1.2.3.4:80" / "[::1]:80"
   std::string str() const;
+  // "1.2.3.4" / "::1"
+  std::string ip() const;
   bool operator==(const Address& o) const { return str() == o.str(); }
 
  private:

@@ -6,7 +6,7 @@
 
 namespace sluice::server {
 
-Worker::Worker(size_t index) : index_(index), clusters_(index) {}
+Worker::Worker(size_t index) : index_(index), clusters_(index) { clusters_.setLoop(loop_); }
 
 Worker::~Worker() {
   stop();

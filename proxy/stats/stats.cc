@@ -14,6 +14,17 @@ const std::vector<StatField<ListenerStats>>& ListenerStats::fields() {
        &S::downstream_cx_drain_closed},
       {"downstream_rx_bytes_total", "Bytes received from downstream", false, &S::downstream_rx_bytes},
       {"downstream_tx_bytes_total", "Bytes sent to downstream", false, &S::downstream_tx_bytes},
+      {"downstream_rq_total", "HTTP requests received", false, &S::downstream_rq_total},
+      {"downstream_rq_active", "HTTP requests in flight", true, &S::downstream_rq_active},
+      {"downstream_rq_1xx_total", "HTTP responses 1xx", false, &S::downstream_rq_1xx},
+      {"downstream_rq_2xx_total", "HTTP responses 2xx", false, &S::downstream_rq_2xx},
+      {"downstream_rq_3xx_total", "HTTP responses 3xx", false, &S::downstream_rq_3xx},
+      {"downstream_rq_4xx_total", "HTTP responses 4xx", false, &S::downstream_rq_4xx},
+      {"downstream_rq_5xx_total", "HTTP responses 5xx", false, &S::downstream_rq_5xx},
+      {"downstream_rq_protocol_error_total", "Malformed or over-limit HTTP requests", false,
+       &S::downstream_rq_protocol_error},
+      {"downstream_rq_timeout_total", "Requests ended by a request-headers or stream-idle timeout", false,
+       &S::downstream_rq_timeout},
   };
   return f;
 }
@@ -31,6 +42,20 @@ const std::vector<StatField<ClusterStats>>& ClusterStats::fields() {
       {"upstream_cx_none_healthy_total", "Connections with no host to send to", false, &S::upstream_cx_none_healthy},
       {"upstream_rx_bytes_total", "Bytes received from upstream hosts", false, &S::upstream_rx_bytes},
       {"upstream_tx_bytes_total", "Bytes sent to upstream hosts", false, &S::upstream_tx_bytes},
+      {"upstream_rq_total", "HTTP requests sent upstream", false, &S::upstream_rq_total},
+      {"upstream_rq_active", "HTTP requests in flight upstream", true, &S::upstream_rq_active},
+      {"upstream_rq_1xx_total", "Upstream responses 1xx", false, &S::upstream_rq_1xx},
+      {"upstream_rq_2xx_total", "Upstream responses 2xx", false, &S::upstream_rq_2xx},
+      {"upstream_rq_3xx_total", "Upstream responses 3xx", false, &S::upstream_rq_3xx},
+      {"upstream_rq_4xx_total", "Upstream responses 4xx", false, &S::upstream_rq_4xx},
+      {"upstream_rq_5xx_total", "Upstream responses 5xx", false, &S::upstream_rq_5xx},
+      {"upstream_rq_timeout_total", "Upstream requests that hit the route timeout", false, &S::upstream_rq_timeout},
+      {"upstream_rq_reset_total", "Upstream requests ended by a connection reset or close", false,
+       &S::upstream_rq_reset},
+      {"upstream_rq_protocol_error_total", "Malformed upstream responses", false, &S::upstream_rq_protocol_error},
+      {"upstream_cx_reused_total", "Requests sent on a pooled (reused) connection", false, &S::upstream_cx_reused},
+      {"upstream_rq_pending_overflow_total", "Requests refused because the pool's queue was full", false,
+       &S::upstream_rq_pending_overflow},
   };
   return f;
 }

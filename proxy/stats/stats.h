@@ -27,6 +27,26 @@ class Stat {
   std::atomic<int64_t> v_{0};
 };
 
+// Fixed-bucket latency histogram (milliseconds), single writer like Stat.
+class Histogram {
+ public:
+  static constexpr double kBoundsMs[] = {0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000};
+  static constexpr size_t kBuckets = sizeof(kBoundsMs) / sizeof(kBoundsMs[0]);
+  void record(double ms) {
+    size_t i = 0;
+    while (i < kBuckets && ms > kBoundsMs[i]) ++i;
+    counts_[i].inc();  // i == kBuckets: only +Inf
+    sum_us_.inc(static_cast<int64_t>(ms * 1000));
+  }
+  // Non-cumulative count of bucket i (i == kBuckets is the overflow bucket).
+  int64_t count(size_t i) const { return counts_[i].value(); }
+  double sumMs() const { return static_cast<double>(sum_us_.value()) / 1000.0; }
+
+ private:
+  Stat counts_[kBuckets + 1];
+  Stat sum_us_;
+};
+
 // Describes one field of a stats block, for rendering.
 template <class Block>
 struct StatField {
@@ -44,6 +64,16 @@ struct alignas(64) ListenerStats {
   Stat downstream_cx_drain_closed;
   Stat downstream_rx_bytes;
   Stat downstream_tx_bytes;
+  // HTTP listeners only.
+  Stat downstream_rq_total;
+  Stat downstream_rq_active;
+  Stat downstream_rq_1xx;
+  Stat downstream_rq_2xx;
+  Stat downstream_rq_3xx;
+  Stat downstream_rq_4xx;
+  Stat downstream_rq_5xx;
+  Stat downstream_rq_protocol_error;
+  Stat downstream_rq_timeout;
   static const std::vector<StatField<ListenerStats>>& fields();
 };
 
@@ -56,6 +86,20 @@ struct alignas(64) ClusterStats {
   Stat upstream_cx_none_healthy;
   Stat upstream_rx_bytes;
   Stat upstream_tx_bytes;
+  // HTTP.
+  Stat upstream_rq_total;
+  Stat upstream_rq_active;
+  Stat upstream_rq_1xx;
+  Stat upstream_rq_2xx;
+  Stat upstream_rq_3xx;
+  Stat upstream_rq_4xx;
+  Stat upstream_rq_5xx;
+  Stat upstream_rq_timeout;
+  Stat upstream_rq_reset;
+  Stat upstream_rq_protocol_error;
+  Stat upstream_cx_reused;
+  Stat upstream_rq_pending_overflow;
+  Histogram upstream_rq_time;
   static const std::vector<StatField<ClusterStats>>& fields();
 };
 
@@ -74,6 +118,10 @@ class PerWorker {
     for (size_t i = 0; i < workers; ++i) blocks_.push_back(std::make_unique<Block>());
   }
   Block& worker(size_t i) { return *blocks_.at(i); }
+  template <class F>
+  void forEachBlock(F f) const {
+    for (const auto& b : blocks_) f(*b);
+  }
   int64_t sum(Stat Block::*member) const {
     int64_t total = 0;
     for (const auto& b : blocks_) total += ((*b).*member).value();

@@ -43,6 +43,33 @@ void ClusterManager::update(const std::shared_ptr<const config::Config>& config,
     next.emplace(cc.name, std::move(c));
   }
   clusters_ = std::move(next);
+  ++generation_;  // pools pick up new settings on next use
+}
+
+ClusterManager::~ClusterManager() {
+  pools_.clear();  // before the clusters whose stats they point into
+}
+
+Http1ConnPool& ClusterManager::httpPool(Cluster& cluster, const Host& host) {
+  std::string key = cluster.config().name;
+  key += '/';
+  key += host.address.str();
+  const auto& cc = cluster.config();
+  PoolSettings settings;
+  settings.max_connections = cc.max_connections_per_host;
+  settings.max_pending_requests = cc.max_pending_requests;
+  settings.connect_timeout = cc.connect_timeout;
+  settings.idle_timeout = cc.idle_timeout;
+  auto it = pools_.find(key);
+  if (it == pools_.end()) {
+    it = pools_.emplace(std::move(key), std::make_unique<Http1ConnPool>(*loop_, host, settings, &cluster.stats()))
+             .first;
+    it->second->setGeneration(generation_);
+  } else if (it->second->generation() != generation_) {
+    it->second->update(host, settings, &cluster.stats());
+    it->second->setGeneration(generation_);
+  }
+  return *it->second;
 }
 
 Cluster* ClusterManager::get(const std::string& name) {

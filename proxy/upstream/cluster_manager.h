@@ -11,6 +11,7 @@
 
 #include "config/model.h"
 #include "proxy/upstream/host.h"
+#include "proxy/upstream/http1_conn_pool.h"
 #include "proxy/upstream/load_balancer.h"
 
 namespace sluice::upstream {
@@ -40,15 +41,24 @@ struct ClusterStatsRefs {
 class ClusterManager {
  public:
   explicit ClusterManager(size_t worker_index) : worker_(worker_index) {}
+  ~ClusterManager();
+  // The worker's loop, for pools (set once before the first update).
+  void setLoop(event::Loop& loop) { loop_ = &loop; }
 
   void update(const std::shared_ptr<const config::Config>& config,
               const std::map<std::string, ClusterStatsRefs>& stats);
   // Null when no such cluster.
   Cluster* get(const std::string& name);
+  // The HTTP/1 pool of this worker for one host of a cluster. Pools outlive
+  // config swaps (their connections are worker state, not config).
+  Http1ConnPool& httpPool(Cluster& cluster, const Host& host);
 
  private:
   size_t worker_;
+  event::Loop* loop_ = nullptr;
+  uint64_t generation_ = 0;
   std::map<std::string, std::unique_ptr<Cluster>, std::less<>> clusters_;
+  std::map<std::string, std::unique_ptr<Http1ConnPool>, std::less<>> pools_;  // "cluster/host:port"
 };
 
 std::unique_ptr<LoadBalancer> makeLoadBalancer(const std::string& policy);

@@ -132,6 +132,7 @@ TEST(ConfigLoaderTest, ToJsonShape) {
     }],
     "clusters": [{
       "name": "backends", "connect_timeout": "250ms", "lb_policy": "round_robin",
+      "max_connections_per_host": 1024, "max_pending_requests": 1024, "idle_timeout": "1m",
       "endpoints": [{"address": "127.0.0.1:18081", "weight": 3}, {"address": "[::1]:18082", "weight": 1}]
     }]
   })");

@@ -1,0 +1,341 @@
+#include "filters/network/http/active_stream.h"
+
+#include <algorithm>
+
+#include "filters/network/http/connection_manager.h"
+#include "filters/network/http/request_metadata.h"
+#include "filters/http/router/router.h"
+#include "proxy/network/filter.h"
+
+namespace sluice::filters::http_cm {
+
+using sluice::http::FilterDataStatus;
+using sluice::http::FilterHeadersStatus;
+using sluice::http::FilterTrailersStatus;
+using sluice::http::HeaderMap;
+using sluice::http::ResponseFlag;
+
+// The callbacks one decoder filter sees; knows its own position so that
+// continueDecoding() resumes after it.
+struct ActiveStream::DecoderEntry final : sluice::http::StreamDecoderFilterCallbacks {
+  DecoderEntry(ActiveStream& s, size_t i, std::shared_ptr<sluice::http::StreamDecoderFilter> f)
+      : stream(s), index(i), filter(std::move(f)) {}
+  event::Loop& loop() override { return stream.loop_; }
+  sluice::http::StreamInfo& streamInfo() override { return stream.info_; }
+  const sluice::http::Route* route() override { return stream.route(); }
+  const sluice::http::VirtualHost* virtualHost() override {
+    stream.route();
+    return stream.vhost_;
+  }
+  const sluice::http::RouteConfig* routeConfig() override { return stream.manager_.config().route_config.get(); }
+  void clearRouteCache() override { stream.route_cached_ = false; }
+  upstream::ClusterManager& clusters() override { return stream.manager_.context().clusters; }
+  const net::Connection& downstreamConnection() override { return stream.manager_.connection(); }
+  void resetStream() override { stream.resetStream(); }
+  void continueDecoding() override {
+    if (stream.decode_) stream.decode_->resume(index);
+    stream.maybeDone();
+  }
+  void sendLocalReply(int status, std::string_view body, ResponseFlag flag, std::string_view details) override {
+    stream.sendLocalReply(status, body, flag, details);
+  }
+  void encodeHeaders(HeaderMap& h, bool end_stream) override { stream.encodeHeaders(h, end_stream); }
+  void encodeData(net::Buffer& d, bool end_stream) override { stream.encodeData(d, end_stream); }
+  void encodeTrailers(HeaderMap& t) override { stream.encodeTrailers(t); }
+  void readDisableDownstream(bool disable) override {
+    if (stream.done_) return;
+    stream.read_disabled_ += disable ? 1 : -1;
+    stream.manager_.connection().readDisable(disable);
+  }
+  void addDownstreamWatermarkCallbacks(sluice::http::DownstreamWatermarkCallbacks& cb) override {
+    stream.watermark_callbacks_.push_back(&cb);
+    if (stream.manager_.downstreamAboveHighWatermark()) cb.onAboveWriteBufferHighWatermark();
+  }
+  void removeDownstreamWatermarkCallbacks(sluice::http::DownstreamWatermarkCallbacks& cb) override {
+    auto& v = stream.watermark_callbacks_;
+    v.erase(std::remove(v.begin(), v.end(), &cb), v.end());
+  }
+  HeaderMap& requestHeaders() override { return *stream.request_headers_; }
+
+  ActiveStream& stream;
+  size_t index;
+  std::shared_ptr<sluice::http::StreamDecoderFilter> filter;
+};
+
+struct ActiveStream::EncoderEntry final : sluice::http::StreamEncoderFilterCallbacks {
+  EncoderEntry(ActiveStream& s, std::shared_ptr<sluice::http::StreamEncoderFilter> f)
+      : stream(s), filter(std::move(f)) {}
+  event::Loop& loop() override { return stream.loop_; }
+  sluice::http::StreamInfo& streamInfo() override { return stream.info_; }
+  const sluice::http::Route* route() override { return stream.route(); }
+  const sluice::http::VirtualHost* virtualHost() override {
+    stream.route();
+    return stream.vhost_;
+  }
+  const sluice::http::RouteConfig* routeConfig() override { return stream.manager_.config().route_config.get(); }
+  void clearRouteCache() override { stream.route_cached_ = false; }
+  upstream::ClusterManager& clusters() override { return stream.manager_.context().clusters; }
+  const net::Connection& downstreamConnection() override { return stream.manager_.connection(); }
+  void resetStream() override { stream.resetStream(); }
+  void continueEncoding() override {
+    if (stream.encode_) stream.encode_->resume(index);
+  }
+
+  ActiveStream& stream;
+  size_t index = 0;
+  std::shared_ptr<sluice::http::StreamEncoderFilter> filter;
+};
+
+struct ActiveStream::DecodeOps {
+  ActiveStream& s;
+  FilterHeadersStatus headers(size_t i, HeaderMap& h, bool eos) { return s.decoders_[i]->filter->decodeHeaders(h, eos); }
+  FilterDataStatus data(size_t i, net::Buffer& d, bool eos) { return s.decoders_[i]->filter->decodeData(d, eos); }
+  FilterTrailersStatus trailers(size_t i, HeaderMap& t) { return s.decoders_[i]->filter->decodeTrailers(t); }
+  // The router is the last filter and takes everything; nothing reaches here.
+  void sinkHeaders(HeaderMap&, bool) {}
+  void sinkData(net::Buffer& d, bool) { d.clear(); }
+  void sinkTrailers(HeaderMap&) {}
+  bool alive() const { return !s.done_ && !s.local_reply_; }
+  void overLimit() { s.sendLocalReply(413, "request body too large to buffer\n", ResponseFlag::LocalReply, "request_buffer_limit"); }
+};
+
+struct ActiveStream::EncodeOps {
+  ActiveStream& s;
+  FilterHeadersStatus headers(size_t i, HeaderMap& h, bool eos) { return s.encoders_[i]->filter->encodeHeaders(h, eos); }
+  FilterDataStatus data(size_t i, net::Buffer& d, bool eos) { return s.encoders_[i]->filter->encodeData(d, eos); }
+  FilterTrailersStatus trailers(size_t i, HeaderMap& t) { return s.encoders_[i]->filter->encodeTrailers(t); }
+  void sinkHeaders(HeaderMap& h, bool eos) {
+    s.response_started_ = true;
+    s.info_.status = h.status();
+    s.response_encoder_.encodeHeaders(h, eos);
+    if (eos) s.onResponseComplete();
+  }
+  void sinkData(net::Buffer& d, bool eos) {
+    s.info_.response_body_bytes += d.length();
+    s.response_encoder_.encodeData(d, eos);
+    if (eos) s.onResponseComplete();
+  }
+  void sinkTrailers(HeaderMap& t) {
+    s.response_encoder_.encodeTrailers(t);
+    s.onResponseComplete();
+  }
+  bool alive() const { return !s.done_; }
+  void overLimit() { s.resetStream(); }
+};
+
+ActiveStream::ActiveStream(ConnectionManager& manager, sluice::http::MessageEncoder& response)
+    : manager_(manager), loop_(manager.context().loop), response_encoder_(response) {
+  info_.start = loop_.now();
+  info_.start_wall = std::chrono::system_clock::now();
+  info_.downstream_address = manager_.connection().peerAddress();
+}
+
+ActiveStream::~ActiveStream() {
+  // Filters may hold pointers to their entries: destroy filters first.
+  for (auto& d : decoders_) d->filter.reset();
+  for (auto& e : encoders_) e->filter.reset();
+}
+
+void ActiveStream::addDecoderFilter(std::shared_ptr<sluice::http::StreamDecoderFilter> f) {
+  decoders_.push_back(std::make_unique<DecoderEntry>(*this, decoders_.size(), std::move(f)));
+  decoders_.back()->filter->setDecoderFilterCallbacks(*decoders_.back());
+}
+
+void ActiveStream::addEncoderFilter(std::shared_ptr<sluice::http::StreamEncoderFilter> f) {
+  encoders_.push_back(std::make_unique<EncoderEntry>(*this, std::move(f)));
+  encoders_.back()->filter->setEncoderFilterCallbacks(*encoders_.back());
+}
+
+const sluice::http::Route* ActiveStream::route() {
+  if (!route_cached_ && request_headers_) {
+    route_ = manager_.config().route_config->route(*request_headers_, &vhost_);
+    route_cached_ = true;
+    info_.route_name = route_ ? route_->name : "";
+  }
+  return route_;
+}
+
+void ActiveStream::decodeHeaders(HeaderMap& headers, bool end_stream) {
+  request_headers_ = &headers;
+  request_complete_ = end_stream;
+  touch();
+  const auto& cfg = manager_.config();
+  const auto ids = addRequestMetadata(headers, manager_.connection().peerAddress(), cfg.xff_num_trusted_hops,
+                                      cfg.generate_request_id);
+  info_.request_id = ids.request_id;
+  info_.trace_id = ids.trace_id;
+  if (!cfg.access_logs.empty()) {
+    info_.method = std::string(headers.method());
+    info_.path = std::string(headers.path());
+    info_.authority = std::string(headers.authority());
+  }
+
+  for (const auto& f : cfg.http_filters) sluice::http::findHttpFilter(f.name)->createFilters(*f.config, *this);
+  const auto* router = sluice::http::findHttpFilter("router");
+  router->createFilters(sluice::filters::router::defaultConfig(), *this);
+  std::reverse(encoders_.begin(), encoders_.end());  // responses run the chain backwards
+  for (size_t i = 0; i < encoders_.size(); ++i) encoders_[i]->index = i;
+
+  decode_ops_ = std::make_unique<DecodeOps>(DecodeOps{*this});
+  encode_ops_ = std::make_unique<EncodeOps>(EncodeOps{*this});
+  decode_ = std::make_unique<FilterIteration<DecodeOps>>(*decode_ops_, decoders_.size(), cfg.buffer_limit_bytes);
+  encode_ = std::make_unique<FilterIteration<EncodeOps>>(*encode_ops_, encoders_.size(), cfg.buffer_limit_bytes);
+
+  if (cfg.stream_idle_timeout.count() > 0) {
+    idle_timer_ = loop_.createTimer([this] { onIdleTimer(); });
+    idle_timer_->enable(cfg.stream_idle_timeout);
+  }
+  decode_->headers(headers, end_stream);
+  // The request goes on: let a client waiting on Expect: 100-continue send its body.
+  if (!end_stream && !done_ && !local_reply_ && !response_started_) manager_.codec().send100Continue();
+  maybeDone();
+}
+
+void ActiveStream::decodeData(net::Buffer& data, bool end_stream) {
+  info_.request_body_bytes += data.length();
+  touch();
+  if (end_stream) request_complete_ = true;
+  if (done_ || local_reply_) {
+    data.clear();
+  } else {
+    decode_->data(data, end_stream);
+  }
+  maybeDone();
+}
+
+void ActiveStream::decodeTrailers(HeaderMap& trailers) {
+  request_complete_ = true;
+  touch();
+  if (!done_ && !local_reply_) decode_->trailers(trailers);
+  maybeDone();
+}
+
+void ActiveStream::sendLocalReply(int status, std::string_view body, ResponseFlag flag, std::string_view details) {
+  if (done_) return;
+  if (response_started_ || local_reply_) {
+    resetStream();
+    return;
+  }
+  local_reply_ = true;
+  info_.setFlag(flag);
+  info_.details = std::string(details);
+  local_reply_headers_.clear();
+  local_reply_headers_.setStatus(status);
+  if (!body.empty()) {
+    local_reply_headers_.add("content-type", "text/plain");
+    local_reply_headers_.add("content-length", std::to_string(body.size()));
+  } else {
+    local_reply_headers_.add("content-length", "0");
+  }
+  encodeHeaders(local_reply_headers_, body.empty());
+  if (!body.empty() && !done_) {
+    net::Buffer b;
+    b.add(body);
+    encodeData(b, true);
+  }
+}
+
+void ActiveStream::encodeHeaders(HeaderMap& headers, bool end_stream) {
+  touch();
+  if (!done_) encode_->headers(headers, end_stream);
+}
+
+void ActiveStream::encodeData(net::Buffer& data, bool end_stream) {
+  touch();
+  if (!done_) encode_->data(data, end_stream);
+}
+
+void ActiveStream::encodeTrailers(HeaderMap& trailers) {
+  touch();
+  if (!done_) encode_->trailers(trailers);
+}
+
+void ActiveStream::onResponseComplete() {
+  response_complete_ = true;
+  maybeDone();
+}
+
+void ActiveStream::maybeDone() {
+  if (done_ || !response_complete_) return;
+  // A response that finished before its request did (a local reply, an early
+  // upstream answer): the rest of the request cannot be skipped reliably on
+  // HTTP/1, so the connection closes after this response.
+  const bool close = !request_complete_;
+  done_ = true;
+  info_.end = loop_.now();
+  if (idle_timer_) idle_timer_->disable();
+  for (auto& d : decoders_)
+    if (d->filter) d->filter->onDestroy();
+  for (auto& e : encoders_)
+    if (e->filter && !std::dynamic_pointer_cast<sluice::http::StreamDecoderFilter>(e->filter)) e->filter->onDestroy();
+  if (read_disabled_ > 0) {
+    for (; read_disabled_ > 0; --read_disabled_) manager_.connection().readDisable(false);
+  }
+  manager_.onStreamDone(*this, close);
+}
+
+void ActiveStream::resetStream() {
+  if (done_) return;
+  reset_ = true;
+  done_ = true;
+  info_.end = loop_.now();
+  if (idle_timer_) idle_timer_->disable();
+  for (auto& d : decoders_)
+    if (d->filter) d->filter->onDestroy();
+  for (auto& e : encoders_)
+    if (e->filter && !std::dynamic_pointer_cast<sluice::http::StreamDecoderFilter>(e->filter)) e->filter->onDestroy();
+  manager_.onStreamDone(*this, /*close_connection=*/true);
+}
+
+void ActiveStream::onDownstreamReset() {
+  if (done_) return;
+  if (!response_complete_) info_.setFlag(ResponseFlag::DownstreamConnectionTermination);
+  read_disabled_ = 0;  // the connection is gone
+  done_ = true;
+  reset_ = true;
+  info_.end = loop_.now();
+  if (idle_timer_) idle_timer_->disable();
+  for (auto& d : decoders_)
+    if (d->filter) d->filter->onDestroy();
+  for (auto& e : encoders_)
+    if (e->filter && !std::dynamic_pointer_cast<sluice::http::StreamDecoderFilter>(e->filter)) e->filter->onDestroy();
+}
+
+void ActiveStream::onDownstreamWatermark(bool above) {
+  // Copy: a callback may remove itself.
+  auto cbs = watermark_callbacks_;
+  for (auto* cb : cbs) {
+    if (above) {
+      cb->onAboveWriteBufferHighWatermark();
+    } else {
+      cb->onBelowWriteBufferLowWatermark();
+    }
+  }
+}
+
+void ActiveStream::onCodecError(int status, std::string_view details) {
+  info_.setFlag(ResponseFlag::DownstreamProtocolError);
+  request_complete_ = false;
+  if (!response_started_) {
+    sendLocalReply(status, std::string(details) + "\n", ResponseFlag::DownstreamProtocolError, details);
+  } else {
+    resetStream();
+  }
+}
+
+void ActiveStream::onIdleTimer() {
+  const auto timeout = manager_.config().stream_idle_timeout;
+  const auto idle = loop_.now() - last_activity_;
+  if (idle < timeout) {
+    idle_timer_->enable(std::chrono::duration_cast<event::Duration>(timeout - idle) + event::Duration(1));
+    return;
+  }
+  info_.setFlag(ResponseFlag::StreamIdleTimeout);
+  if (!response_started_) {
+    sendLocalReply(408, "stream idle timeout\n", ResponseFlag::StreamIdleTimeout, "stream_idle_timeout");
+  } else {
+    resetStream();
+  }
+}
+
+}  // namespace sluice::filters::http_cm

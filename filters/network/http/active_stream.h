@@ -1,0 +1,98 @@
+#pragma once
+// ActiveStream: one request/response exchange on a downstream connection.
+// Receives the request from the codec, runs the decoder filters (router
+// last), takes the response from the router (or a local reply), runs the
+// encoder filters in reverse order and hands the result to the codec.
+
+#include <memory>
+#include <vector>
+
+#include "filters/network/http/filter_iteration.h"
+#include "proxy/event/loop.h"
+#include "proxy/http/codec.h"
+#include "proxy/http/filter.h"
+#include "proxy/http/route_config.h"
+#include "proxy/http/stream_info.h"
+
+namespace sluice::filters::http_cm {
+
+class ConnectionManager;
+
+class ActiveStream final : public sluice::http::MessageDecoder,
+                           public sluice::http::FilterChainBuilder,
+                           public event::DeferredDeletable {
+ public:
+  ActiveStream(ConnectionManager& manager, sluice::http::MessageEncoder& response);
+  ~ActiveStream() override;
+
+  // From the codec.
+  void decodeHeaders(sluice::http::HeaderMap& headers, bool end_stream) override;
+  void decodeData(net::Buffer& data, bool end_stream) override;
+  void decodeTrailers(sluice::http::HeaderMap& trailers) override;
+
+  // FilterChainBuilder.
+  void addDecoderFilter(std::shared_ptr<sluice::http::StreamDecoderFilter> f) override;
+  void addEncoderFilter(std::shared_ptr<sluice::http::StreamEncoderFilter> f) override;
+
+  // From the manager.
+  void onDownstreamReset();  // the connection closed under us
+  void onDownstreamWatermark(bool above);
+  // A codec error in the body of this request (invalid chunk, 413).
+  void onCodecError(int status, std::string_view details);
+
+  sluice::http::StreamInfo& info() { return info_; }
+  bool responseStarted() const { return response_started_; }
+
+  // Implementation of the per-filter callbacks (see active_stream.cc).
+  struct DecoderEntry;
+  struct EncoderEntry;
+  struct DecodeOps;
+  struct EncodeOps;
+
+ private:
+  friend struct DecoderEntry;
+  friend struct EncoderEntry;
+  friend struct DecodeOps;
+  friend struct EncodeOps;
+
+  const sluice::http::Route* route();
+  void sendLocalReply(int status, std::string_view body, sluice::http::ResponseFlag flag, std::string_view details);
+  void encodeHeaders(sluice::http::HeaderMap& headers, bool end_stream);
+  void encodeData(net::Buffer& data, bool end_stream);
+  void encodeTrailers(sluice::http::HeaderMap& trailers);
+  void onResponseComplete();
+  void maybeDone();
+  void resetStream();
+  void touch() { last_activity_ = loop_.now(); }
+  void onIdleTimer();
+
+  ConnectionManager& manager_;
+  event::Loop& loop_;
+  sluice::http::MessageEncoder& response_encoder_;
+  sluice::http::StreamInfo info_;
+  sluice::http::HeaderMap* request_headers_ = nullptr;
+  sluice::http::HeaderMap local_reply_headers_;
+  bool route_cached_ = false;
+  const sluice::http::Route* route_ = nullptr;
+  const sluice::http::VirtualHost* vhost_ = nullptr;
+
+  std::vector<std::unique_ptr<DecoderEntry>> decoders_;
+  std::vector<std::unique_ptr<EncoderEntry>> encoders_;  // in encode order (reverse of config)
+  std::unique_ptr<DecodeOps> decode_ops_;
+  std::unique_ptr<EncodeOps> encode_ops_;
+  std::unique_ptr<FilterIteration<DecodeOps>> decode_;
+  std::unique_ptr<FilterIteration<EncodeOps>> encode_;
+  std::vector<sluice::http::DownstreamWatermarkCallbacks*> watermark_callbacks_;
+
+  bool request_complete_ = false;
+  bool response_started_ = false;
+  bool response_complete_ = false;
+  bool local_reply_ = false;
+  bool done_ = false;
+  bool reset_ = false;
+  int read_disabled_ = 0;
+  event::MonoTime last_activity_{};
+  std::unique_ptr<event::Timer> idle_timer_;
+};
+
+}  // namespace sluice::filters::http_cm

@@ -1,0 +1,54 @@
+#pragma once
+// http: the terminal network filter that speaks HTTP/1.1 to the downstream,
+// runs each request through the HTTP filter chain and routes it.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/model.h"
+#include "proxy/http/access_log.h"
+#include "proxy/http/codec.h"
+#include "proxy/http/filter.h"
+#include "proxy/http/route_config.h"
+#include "proxy/network/filter.h"
+
+namespace sluice::filters::http_cm {
+
+struct HttpFilterEntry {
+  std::string name;
+  std::shared_ptr<const sluice::http::HttpFilterConfig> config;
+};
+
+struct AccessLogConfig {
+  std::string path;    // a file, or "/dev/stdout"
+  std::string format;  // "json" (default) or a format string with %FIELD% tokens
+  std::shared_ptr<const sluice::http::AccessLogFormatter> formatter;  // compiled at load
+};
+
+struct HttpConfig final : network::NetworkFilterConfig {
+  sluice::http::CodecLimits limits;
+  // The first request's headers (and each later one's, on keep-alive) must
+  // arrive within this; else 408. 0 = no limit.
+  config::Duration request_headers_timeout{std::chrono::seconds(10)};
+  // A stream with no bytes either way for this long is ended (408 before a
+  // response started, reset after). 0 = no limit.
+  config::Duration stream_idle_timeout{std::chrono::minutes(5)};
+  // Keep-alive connections with no request in flight close after this.
+  config::Duration idle_timeout{std::chrono::hours(1)};
+  // Request bodies buffered by a stopped filter may not exceed this (413).
+  uint32_t buffer_limit_bytes = 1024 * 1024;
+  // Trust this many proxies in front of us when picking the client address
+  // out of x-forwarded-for (0: the peer address is the client).
+  uint32_t xff_num_trusted_hops = 0;
+  bool generate_request_id = true;
+  std::shared_ptr<const sluice::http::RouteConfig> route_config;
+  std::vector<HttpFilterEntry> http_filters;  // the router is always added last
+  std::vector<AccessLogConfig> access_logs;
+
+  nlohmann::json toJson() const override;
+};
+
+const network::NetworkFilterFactory& factory();
+
+}  // namespace sluice::filters::http_cm

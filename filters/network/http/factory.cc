@@ -1,0 +1,142 @@
+#include "config/config_json.h"
+#include "config/yaml_reader.h"
+#include "filters/network/http/config.h"
+#include "filters/network/http/connection_manager.h"
+
+namespace sluice::filters::http_cm {
+namespace {
+
+void parseAccessLogs(config::MapReader& r, HttpConfig& cfg) {
+  const YAML::Node list = r.child("access_log");
+  if (!list.IsDefined()) return;
+  const std::string path = r.childPath("access_log");
+  // One mapping, or a list of them.
+  auto one = [&](const YAML::Node& n, const std::string& p) {
+    config::MapReader lr(r.ctx(), n, p);
+    if (!lr.isMap()) return;
+    AccessLogConfig a;
+    lr.string("path", a.path, /*required=*/true);
+    a.format = "json";
+    lr.string("format", a.format);
+    std::string why;
+    a.formatter = sluice::http::AccessLogFormatter::create(a.format, &why);
+    if (!a.formatter) lr.ctx().error(lr.locOf("format"), lr.childPath("format"), why);
+    lr.finish();
+    cfg.access_logs.push_back(std::move(a));
+  };
+  if (list.IsSequence()) {
+    for (size_t i = 0; i < list.size(); ++i) one(list[i], path + "[" + std::to_string(i) + "]");
+  } else {
+    one(list, path);
+  }
+}
+
+void parseHttpFilters(config::MapReader& r, HttpConfig& cfg) {
+  const YAML::Node list = r.child("http_filters");
+  if (!list.IsDefined()) return;
+  const std::string path = r.childPath("http_filters");
+  if (!list.IsSequence()) {
+    r.ctx().error(list, path, "expected a list");
+    return;
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string ipath = path + "[" + std::to_string(i) + "]";
+    const YAML::Node item = list[i];
+    if (!item.IsMap() || item.size() != 1) {
+      r.ctx().error(item, ipath, "expected a mapping with one key: the filter name");
+      continue;
+    }
+    const std::string name = item.begin()->first.Scalar();
+    if (name == "router") {
+      r.ctx().error(item.begin()->first, ipath, "the router is always the last filter and is added implicitly");
+      continue;
+    }
+    const auto* f = sluice::http::findHttpFilter(name);
+    if (f == nullptr) {
+      r.ctx().error(item.begin()->first, ipath, "unknown http filter '" + name + "'");
+      continue;
+    }
+    config::MapReader fr(r.ctx(), item.begin()->second, ipath + "." + name);
+    if (!fr.isMap()) continue;
+    cfg.http_filters.push_back({name, f->parse(fr)});
+  }
+}
+
+class Factory final : public network::NetworkFilterFactory {
+ public:
+  std::string_view name() const override { return "http"; }
+  bool terminal() const override { return true; }
+
+  std::shared_ptr<const network::NetworkFilterConfig> parse(config::MapReader& r) const override {
+    auto cfg = std::make_shared<HttpConfig>();
+    r.uint32("max_request_headers_bytes", cfg->limits.max_request_headers_bytes, 1024, 1024 * 1024);
+    r.uint32("max_uri_bytes", cfg->limits.max_uri_bytes, 64, 1024 * 1024);
+    r.uint32("max_headers_count", cfg->limits.max_headers_count, 1, 10000);
+    uint32_t max_body_mib = 0;
+    r.uint32("max_request_body_mib", max_body_mib, 0, 1024 * 1024);
+    cfg->limits.max_request_body_bytes = uint64_t{max_body_mib} << 20;
+    r.duration("request_headers_timeout", cfg->request_headers_timeout);
+    r.duration("stream_idle_timeout", cfg->stream_idle_timeout);
+    r.duration("idle_timeout", cfg->idle_timeout);
+    r.uint32("buffer_limit_bytes", cfg->buffer_limit_bytes, 1024, 64u << 20);
+    r.uint32("xff_num_trusted_hops", cfg->xff_num_trusted_hops, 0, 16);
+    r.boolean("generate_request_id", cfg->generate_request_id);
+    if (r.has("route_config")) {
+      config::MapReader rr(r.ctx(), r.child("route_config"), r.childPath("route_config"));
+      if (rr.isMap()) cfg->route_config = sluice::http::parseRouteConfig(rr);
+    } else {
+      r.ctx().error(r.node(), r.childPath("route_config"), "missing required field");
+    }
+    parseHttpFilters(r, *cfg);
+    parseAccessLogs(r, *cfg);
+    r.finish();
+    return cfg;
+  }
+
+  void validate(const network::NetworkFilterConfig& base, const config::Config& whole, std::string_view path,
+                config::ParseContext& ctx) const override {
+    const auto& cfg = static_cast<const HttpConfig&>(base);
+    if (cfg.route_config)
+      sluice::http::validateRouteConfig(*cfg.route_config, whole, std::string(path) + ".route_config", ctx);
+    for (size_t i = 0; i < cfg.http_filters.size(); ++i) {
+      const auto& f = cfg.http_filters[i];
+      if (f.config)
+        sluice::http::findHttpFilter(f.name)->validate(
+            *f.config, whole, std::string(path) + ".http_filters[" + std::to_string(i) + "]." + f.name, ctx);
+    }
+  }
+
+  std::unique_ptr<network::NetworkFilter> create(const network::NetworkFilterConfig& base,
+                                                 network::FilterContext& ctx) const override {
+    return std::make_unique<ConnectionManager>(static_cast<const HttpConfig&>(base), ctx);
+  }
+};
+
+}  // namespace
+
+nlohmann::json HttpConfig::toJson() const {
+  nlohmann::json filters = nlohmann::json::array();
+  for (const auto& f : http_filters) filters.push_back({{"name", f.name}, {"config", f.config->toJson()}});
+  nlohmann::json logs = nlohmann::json::array();
+  for (const auto& a : access_logs) logs.push_back({{"path", a.path}, {"format", a.format}});
+  return {{"max_request_headers_bytes", limits.max_request_headers_bytes},
+          {"max_uri_bytes", limits.max_uri_bytes},
+          {"max_headers_count", limits.max_headers_count},
+          {"max_request_body_mib", limits.max_request_body_bytes >> 20},
+          {"request_headers_timeout", config::durationString(request_headers_timeout)},
+          {"stream_idle_timeout", config::durationString(stream_idle_timeout)},
+          {"idle_timeout", config::durationString(idle_timeout)},
+          {"buffer_limit_bytes", buffer_limit_bytes},
+          {"xff_num_trusted_hops", xff_num_trusted_hops},
+          {"generate_request_id", generate_request_id},
+          {"route_config", route_config ? route_config->toJson() : nlohmann::json()},
+          {"http_filters", filters},
+          {"access_log", logs}};
+}
+
+const network::NetworkFilterFactory& factory() {
+  static const Factory f;
+  return f;
+}
+
+}  // namespace sluice::filters::http_cm

@@ -1,0 +1,65 @@
+#include "filters/network/http/http_observer.h"
+
+#include <string>
+#include <unordered_map>
+
+#include "proxy/server/log.h"
+#include "proxy/stats/stats.h"
+
+namespace sluice::filters::http_cm {
+namespace {
+
+using sluice::http::ResponseFlag;
+
+// Files are opened once per worker thread; the registry behind open() locks,
+// this cache keeps that lock off the request path.
+sluice::http::AccessLogFile* logFile(const std::string& path) {
+  thread_local std::unordered_map<std::string, sluice::http::AccessLogFile*> cache;
+  auto it = cache.find(path);
+  if (it != cache.end()) return it->second;
+  std::string error;
+  auto* f = sluice::http::AccessLogFile::open(path, &error);
+  if (!f) log::error("access log " + path + ": " + error);
+  cache.emplace(path, f);
+  return f;
+}
+
+}  // namespace
+
+void observeStreamStart(network::FilterContext& ctx) {
+  ctx.listener_stats.downstream_rq_total.inc();
+  ctx.listener_stats.downstream_rq_active.inc();
+}
+
+void observeStreamEnd(network::FilterContext& ctx, const HttpConfig& config, const sluice::http::StreamInfo& info,
+                      bool started) {
+  auto& s = ctx.listener_stats;
+  if (started) {
+    s.downstream_rq_active.dec();
+  } else {
+    s.downstream_rq_total.inc();
+  }
+  switch (info.status / 100) {
+    case 1: s.downstream_rq_1xx.inc(); break;
+    case 2: s.downstream_rq_2xx.inc(); break;
+    case 3: s.downstream_rq_3xx.inc(); break;
+    case 4: s.downstream_rq_4xx.inc(); break;
+    case 5: s.downstream_rq_5xx.inc(); break;
+    default: break;
+  }
+  if (info.hasFlag(ResponseFlag::DownstreamProtocolError)) s.downstream_rq_protocol_error.inc();
+  if (info.hasFlag(ResponseFlag::RequestHeadersTimeout) || info.hasFlag(ResponseFlag::StreamIdleTimeout))
+    s.downstream_rq_timeout.inc();
+
+  if (config.access_logs.empty()) return;
+  thread_local std::string line;
+  for (const auto& a : config.access_logs) {
+    auto* f = logFile(a.path);
+    if (!f) continue;
+    line.clear();
+    a.formatter->format(info, line);
+    f->write(line);
+  }
+}
+
+}  // namespace sluice::filters::http_cm

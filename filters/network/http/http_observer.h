@@ -1,0 +1,18 @@
+#pragma once
+// What the connection manager records about each request: per-listener
+// counters and the access log lines.
+
+#include "filters/network/http/config.h"
+#include "proxy/http/stream_info.h"
+#include "proxy/network/filter.h"
+
+namespace sluice::filters::http_cm {
+
+void observeStreamStart(network::FilterContext& ctx);
+// Once per request, when it ends (completed, rejected or reset). `started`:
+// observeStreamStart was called for it (false for requests rejected before
+// they became a stream).
+void observeStreamEnd(network::FilterContext& ctx, const HttpConfig& config, const sluice::http::StreamInfo& info,
+                      bool started);
+
+}  // namespace sluice::filters::http_cm

@@ -1,0 +1,125 @@
+#pragma once
+// Codec contract: turns the bytes of one connection into HTTP messages and
+// back. HTTP/1.1 today (Http1ServerCodec / Http1ClientCodec); HTTP/2 will be
+// a second implementation of the same interfaces, so the connection manager,
+// filters and router never see the wire format.
+//
+// Everything runs on the connection's worker thread. Callbacks are made from
+// inside dispatch(); the callee must not destroy the codec from there (use
+// deferred deletion).
+//
+// Message shape: a HeaderMap with pseudo-headers (":method", ":path",
+// ":authority", ":scheme" for requests; ":status" for responses), then zero or
+// more data chunks, then optional trailers. end_stream marks the last call.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "proxy/http/header_map.h"
+#include "proxy/net/buffer.h"
+
+namespace sluice::http {
+
+// Where a codec writes its bytes (the connection, in production; a buffer in tests).
+class CodecOutput {
+ public:
+  virtual void writeBytes(net::Buffer& data, bool end_stream) = 0;
+
+ protected:
+  ~CodecOutput() = default;
+};
+
+// Receives one decoded message (a request on the server side, a response on the client side).
+class MessageDecoder {
+ public:
+  virtual void decodeHeaders(HeaderMap& headers, bool end_stream) = 0;
+  // `data` holds the next body bytes; the callee drains what it takes (normally all).
+  virtual void decodeData(net::Buffer& data, bool end_stream) = 0;
+  // Trailers end the message.
+  virtual void decodeTrailers(HeaderMap& trailers) = 0;
+
+ protected:
+  ~MessageDecoder() = default;
+};
+
+// Sends one message. Calls come in order: headers, data*, trailers?; the
+// last call has end_stream (trailers imply it).
+class MessageEncoder {
+ public:
+  virtual void encodeHeaders(const HeaderMap& headers, bool end_stream) = 0;
+  virtual void encodeData(net::Buffer& data, bool end_stream) = 0;
+  virtual void encodeTrailers(const HeaderMap& trailers) = 0;
+
+ protected:
+  ~MessageEncoder() = default;
+};
+
+// Limits applied while decoding requests; defaults follow common proxies.
+struct CodecLimits {
+  uint32_t max_request_headers_bytes = 60 * 1024;  // request line + headers -> 431 (414 if the URI alone)
+  uint32_t max_uri_bytes = 8 * 1024;               // -> 414
+  uint32_t max_headers_count = 100;                // -> 431
+  uint64_t max_request_body_bytes = 0;             // 0 = unlimited; over -> 413
+};
+
+// A decoding failure: the HTTP status to answer (400, 413, 414, 431) and a
+// short detail for logs ("both content-length and transfer-encoding").
+struct CodecError {
+  int status = 400;
+  std::string detail;
+};
+
+class ServerCodecCallbacks {
+ public:
+  // A request begins. `response` encodes its response; the returned decoder
+  // receives the request. Both stay valid until the response is complete or
+  // the connection closes.
+  virtual MessageDecoder& onNewRequest(MessageEncoder& response) = 0;
+
+ protected:
+  ~ServerCodecCallbacks() = default;
+};
+
+class ServerCodec {
+ public:
+  virtual ~ServerCodec() = default;
+  // Parses what it can of `data` (draining what it consumed) and raises
+  // callbacks. Returns an error for a malformed or over-limit request; the
+  // caller then answers with error->status and closes the connection.
+  virtual std::optional<CodecError> dispatch(net::Buffer& data) = 0;
+  // Requests after the current one are not parsed until its response is
+  // complete (HTTP/1 pipelining answers in order).
+  virtual bool pausedForResponse() const = 0;
+  // The request being decoded asked for Expect: 100-continue and no
+  // response has started: send "100 Continue".
+  virtual void send100Continue() = 0;
+  // Whether the connection must close after the current response
+  // (Connection: close, HTTP/1.0 without keep-alive, or a decode error).
+  virtual bool closeAfterResponse() const = 0;
+};
+
+class ClientCodecCallbacks {
+ public:
+  // The upstream sent something that is not a valid response (-> 502).
+  virtual void onResponseError(std::string_view detail) = 0;
+
+ protected:
+  ~ClientCodecCallbacks() = default;
+};
+
+class ClientCodec {
+ public:
+  virtual ~ClientCodec() = default;
+  // Starts a request; its response goes to `response`. One at a time on HTTP/1.
+  virtual MessageEncoder& newRequest(MessageDecoder& response) = 0;
+  virtual std::optional<CodecError> dispatch(net::Buffer& data) = 0;
+  // The upstream closed its side: ends a close-delimited response, or is an
+  // error when a response is incomplete.
+  virtual std::optional<CodecError> dispatchEof() = 0;
+  // After the last response: may the connection carry another request?
+  virtual bool reusable() const = 0;
+};
+
+}  // namespace sluice::http

@@ -1,0 +1,85 @@
+#include "proxy/http/header_map.h"
+
+#include <cassert>
+#include <charconv>
+#include <limits>
+
+namespace sluice::http {
+
+namespace {
+inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
+}  // namespace
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+void HeaderMap::add(std::string_view name, std::string_view value) {
+  // Offsets are 32-bit: a header block is bounded by codec limits far below 4 GiB.
+  assert(arena_.size() + name.size() + value.size() < std::numeric_limits<uint32_t>::max());
+  Slot s{};
+  s.name_off = static_cast<uint32_t>(arena_.size());
+  s.name_len = static_cast<uint32_t>(name.size());
+  arena_.append(name);
+  s.value_off = static_cast<uint32_t>(arena_.size());
+  s.value_len = static_cast<uint32_t>(value.size());
+  arena_.append(value);
+  s.removed = false;
+  slots_.push_back(s);
+  ++live_;
+  bytes_ += name.size() + value.size();
+}
+
+void HeaderMap::set(std::string_view name, std::string_view value) {
+  remove(name);
+  add(name, value);
+}
+
+size_t HeaderMap::remove(std::string_view name) {
+  size_t n = 0;
+  for (auto& s : slots_) {
+    if (s.removed || !equalsIgnoreCase(view(s.name_off, s.name_len), name)) continue;
+    s.removed = true;
+    --live_;
+    bytes_ -= s.name_len + s.value_len;
+    ++n;
+  }
+  return n;
+}
+
+std::optional<std::string_view> HeaderMap::get(std::string_view name) const {
+  for (const auto& s : slots_) {
+    if (!s.removed && equalsIgnoreCase(view(s.name_off, s.name_len), name)) return view(s.value_off, s.value_len);
+  }
+  return std::nullopt;
+}
+
+void HeaderMap::clear() {
+  arena_.clear();
+  slots_.clear();
+  live_ = 0;
+  bytes_ = 0;
+}
+
+int HeaderMap::status() const {
+  const auto v = get(headers::kStatus);
+  if (!v || v->size() != 3) return 0;
+  int code = 0;
+  for (const char c : *v) {
+    if (c < '0' || c > '9') return 0;
+    code = code * 10 + (c - '0');
+  }
+  return code;
+}
+
+void HeaderMap::setStatus(int status) {
+  char buf[16];
+  const auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), status);
+  set(headers::kStatus, std::string_view(buf, static_cast<size_t>(ptr - buf)));
+}
+
+}  // namespace sluice::http

@@ -1,0 +1,58 @@
+#pragma once
+// HTTP/1.1 codecs on Boost.Beast's basic_parser, plus the checks Beast does
+// not make (obsolete line folding, bare CR/LF and NUL in the header block,
+// Transfer-Encoding whose final coding is not chunked, ...), so a malformed
+// request never reaches an upstream.
+//
+// Server side: keep-alive, pipelining (one request decoded at a time, the
+// next only after the current response completes), Content-Length and
+// chunked bodies both ways, trailers, Expect: 100-continue, HEAD, HTTP/1.0
+// (close-delimited responses unless keep-alive), Connection: close, and
+// Upgrade (after a 101 response the connection becomes a raw byte tunnel:
+// decodeData/encodeData carry the bytes as is).
+//
+// Client side: the same for requests out and responses in; 1xx responses
+// other than 101 are consumed; a response to HEAD has no body.
+//
+// Server contract details:
+// - onNewRequest() is called once the request's header block is complete
+//   and valid, right before decodeHeaders(). A malformed or over-limit
+//   header block raises no callback at all: dispatch() returns the error and
+//   the caller answers it (400/413/414/431/501) and closes. An error in a
+//   chunked body comes after decodeHeaders(); the stream's encoder can still
+//   answer it if no response has started.
+// - Pipelining: after a request is decoded, dispatch() leaves later bytes in
+//   the input buffer while pausedForResponse(). When pausedForResponse()
+//   turns false (the response's last encode call, or encodeHeaders() of a
+//   101), call dispatch() again with the same buffer; the codec keeps no
+//   pointer to it. dispatch() is not re-entrant: a nested call from a decode
+//   callback returns at once and the outer call goes on.
+// - Keep-alive: HTTP/1.1 unless "Connection: close" on either side;
+//   HTTP/1.0 only with "Connection: keep-alive" (echoed). A response that
+//   completes before its request was fully read closes the connection, as
+//   does one without a length to an HTTP/1.0 client. writeBytes() gets
+//   end_stream=true exactly on the last write before the connection closes.
+// - Upgrade: a bodiless request with "Connection: upgrade" and "Upgrade"
+//   keeps both fields and arrives as decodeHeaders(end_stream=false): its
+//   stream stays open. After a 101 it carries the client's raw bytes as
+//   decodeData(end_stream=false) and encodeData() writes raw (end_stream
+//   closes the connection). A non-101 answer ends HTTP on that connection.
+// - Framing decisions: identical duplicate Content-Length values are
+//   accepted and collapsed into one field; Transfer-Encoding must be exactly
+//   "chunked" (final coding not chunked -> 400, "gzip, chunked" -> 501).
+//
+// Client side: dispatchEof() ends a close-delimited response or a tunnel.
+// Errors are returned from dispatch()/dispatchEof() with status 502, and also
+// reported once through ClientCodecCallbacks::onResponseError().
+
+#include <memory>
+
+#include "proxy/http/codec.h"
+
+namespace sluice::http {
+
+std::unique_ptr<ServerCodec> makeHttp1ServerCodec(CodecOutput& out, ServerCodecCallbacks& callbacks,
+                                                  const CodecLimits& limits);
+std::unique_ptr<ClientCodec> makeHttp1ClientCodec(CodecOutput& out, ClientCodecCallbacks& callbacks);
+
+}  // namespace sluice::http

@@ -1,0 +1,558 @@
+#include "proxy/http/http1_parser.h"
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+
+#include <boost/beast/http/error.hpp>
+
+namespace sluice::http {
+namespace {
+
+namespace bhttp = boost::beast::http;
+using boost::beast::error_code;
+
+std::string_view trimOws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// f(token) for each non-empty element of a comma-separated list.
+template <class F>
+void forEachToken(std::string_view list, F&& f) {
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    const std::string_view tok = trimOws(list.substr(0, comma));
+    if (!tok.empty()) f(tok);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+void copyPrefix(const net::Buffer& in, size_t len, std::string& out) {
+  out.clear();
+  iovec iov[64];
+  while (out.size() < len) {
+    const size_t count = in.peek(iov, 64);
+    size_t skip = out.size();
+    for (size_t i = 0; i < count && out.size() < len; ++i) {
+      if (skip >= iov[i].iov_len) {
+        skip -= iov[i].iov_len;
+        continue;
+      }
+      const size_t take = std::min(iov[i].iov_len - skip, len - out.size());
+      out.append(static_cast<const char*>(iov[i].iov_base) + skip, take);
+      skip = 0;
+    }
+  }
+}
+
+std::string_view reasonPhrase(int status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
+    case 417: return "Expectation Failed";
+    case 421: return "Misdirected Request";
+    case 426: return "Upgrade Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "";  // the reason phrase is optional (RFC 9112 4)
+  }
+}
+
+}  // namespace
+
+// ---- HeaderScanner
+
+HeaderScanner::Result HeaderScanner::scan(const net::Buffer& in, const Http1ParserLimits& limits, bool request,
+                                          CodecError& error) {
+  auto fail = [&](int status, std::string_view detail) {
+    error.status = request ? status : 502;
+    error.detail.assign(detail);
+    return Result::kError;
+  };
+  // Enough for any header block within limits unless the buffer is made of tiny slices.
+  constexpr size_t kMaxIov = 256;
+  iovec iov[kMaxIov];
+  const size_t count = in.peek(iov, kMaxIov);
+  size_t skip = total_;
+  size_t seen = 0;
+  for (size_t i = 0; i < count; ++i) {
+    seen += iov[i].iov_len;
+    if (skip >= iov[i].iov_len) {
+      skip -= iov[i].iov_len;
+      continue;
+    }
+    const char* p = static_cast<const char*>(iov[i].iov_base) + skip;
+    const char* const end = static_cast<const char*>(iov[i].iov_base) + iov[i].iov_len;
+    skip = 0;
+    for (; p != end; ++p) {
+      const char c = *p;
+      ++total_;
+      if (request && lines_ == 0 && c != '\r' && c != '\n') {
+        // Counted before the block is complete so a huge target is refused early.
+        if (c == ' ') {
+          ++spaces_;
+        } else if (spaces_ == 1 && ++uri_len_ > limits.max_uri_bytes) {
+          return fail(414, "request-target too long");
+        }
+      }
+      if (total_ > limits.max_header_bytes) return fail(431, "header block too large");
+      if (cr_) {
+        if (c != '\n') return fail(400, "bare CR in header block");
+        cr_ = false;
+        if (line_len_ == 0) {
+          if (lines_ == 0) return fail(400, "empty start line");
+          return Result::kComplete;
+        }
+        ++lines_;
+        line_len_ = 0;
+        if (lines_ - 1 > limits.max_fields) return fail(431, "too many header fields");
+        continue;
+      }
+      if (c == '\r') {
+        cr_ = true;
+      } else if (c == '\n') {
+        return fail(400, "bare LF in header block");
+      } else if (c == '\0') {
+        return fail(400, "NUL in header block");
+      } else {
+        // Beast would unfold it; RFC 9112 5.2 lets us reject it instead, which
+        // leaves no room for a downstream parser to read it differently.
+        if (line_len_ == 0 && lines_ > 0 && (c == ' ' || c == '\t')) return fail(400, "obsolete line folding");
+        ++line_len_;
+      }
+    }
+  }
+  if (seen < in.length()) return fail(431, "header block too fragmented");
+  return Result::kNeedMore;
+}
+
+// ---- Http1Parser
+
+template <bool isRequest>
+bool Http1Parser<isRequest>::skipEmptyLines(net::Buffer& in) {
+  for (;;) {
+    if (in.empty()) return false;
+    iovec iov[2];
+    const size_t count = in.peek(iov, 2);
+    const char* first = static_cast<const char*>(iov[0].iov_base);
+    if (first[0] != '\r') return true;
+    if (in.length() < 2) return false;  // maybe the first half of an empty line
+    const char second = iov[0].iov_len >= 2 ? first[1] : (count > 1 ? *static_cast<const char*>(iov[1].iov_base) : 0);
+    if (second != '\n') return true;  // the scanner rejects the bare CR
+    in.drain(2);
+  }
+}
+
+template <bool isRequest>
+void Http1Parser<isRequest>::reset(bool no_body) {
+  beast_.emplace(*this);
+  beast_->eager(true);
+  beast_->header_limit(std::max<uint32_t>(limits_.max_header_bytes, 1));
+  // max_body_bytes is enforced here, with 413. Not boost::none: Beast 1.74
+  // compares a Content-Length against the optional and "none" is below any value.
+  beast_->body_limit(std::numeric_limits<uint64_t>::max());
+  if (no_body) beast_->skip(true);
+  scanner_.reset();
+  phase_ = Phase::kHead;
+  scanning_ = false;
+  headers_.clear();
+  trailers_.clear();
+  body_.clear();
+  error_.status = 0;
+  error_.detail.clear();
+  rejected_.reset();
+  pending_ = 0;
+  remaining_ = 0;
+  chunked_total_ = 0;
+  m_ = Facts{};
+  connection_names_.clear();
+}
+
+template <bool isRequest>
+ParseEvent Http1Parser<isRequest>::next(net::Buffer& in) {
+  switch (phase_) {
+    case Phase::kHead:
+      return parseHead(in);
+    case Phase::kLength: {
+      if (in.empty()) return ParseEvent::kNeedMore;
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(remaining_, in.length()));
+      body_.move(in, n);  // whole slices change hands; only a partial one is copied
+      remaining_ -= n;
+      if (remaining_ == 0) phase_ = Phase::kComplete;
+      return ParseEvent::kData;
+    }
+    case Phase::kEof:
+      if (in.empty()) return ParseEvent::kNeedMore;
+      body_.move(in);
+      return ParseEvent::kData;
+    case Phase::kChunked:
+      return parseChunked(in);
+    case Phase::kTrailersPending:
+      phase_ = Phase::kComplete;
+      return ParseEvent::kTrailers;
+    case Phase::kComplete:
+    case Phase::kError:
+      break;
+  }
+  return ParseEvent::kNeedMore;
+}
+
+template <bool isRequest>
+ParseEvent Http1Parser<isRequest>::eof() {
+  switch (phase_) {
+    case Phase::kEof:
+      phase_ = Phase::kComplete;
+      return ParseEvent::kData;
+    case Phase::kComplete:
+    case Phase::kError:
+      return ParseEvent::kNeedMore;
+    default:
+      return fail(400, "connection closed before the message was complete");
+  }
+}
+
+template <bool isRequest>
+ParseEvent Http1Parser<isRequest>::parseHead(net::Buffer& in) {
+  scanning_ = true;
+  switch (scanner_.scan(in, limits_, isRequest, error_)) {
+    case HeaderScanner::Result::kNeedMore:
+      return ParseEvent::kNeedMore;
+    case HeaderScanner::Result::kError:
+      phase_ = Phase::kError;
+      return ParseEvent::kError;
+    case HeaderScanner::Result::kComplete:
+      break;
+  }
+  const size_t len = scanner_.length();
+  iovec first;
+  in.peek(&first, 1);
+  const char* data = static_cast<const char*>(first.iov_base);
+  if (first.iov_len < len) {
+    // Beast needs the block contiguous; it straddles slices only when a
+    // request arrives across a slice boundary.
+    copyPrefix(in, len, staging_);
+    data = staging_.data();
+  }
+  error_code ec;
+  const size_t n = put(data, len, ec);
+  if (rejected_) return fail(rejected_->status, rejected_->detail);
+  if (ec) return failBeast(ec);
+  if (n != len || !beast_->is_header_done()) return fail(400, "malformed header block");
+  in.drain(len);
+
+  if (beast_->is_done()) {
+    phase_ = Phase::kComplete;
+  } else if (beast_->chunked()) {
+    phase_ = Phase::kChunked;
+  } else if (const auto cl = beast_->content_length()) {
+    remaining_ = *cl;  // > 0, or Beast would be done
+    phase_ = Phase::kLength;
+  } else {
+    phase_ = Phase::kEof;  // a response without framing: its body ends at EOF
+  }
+  return ParseEvent::kHeaders;
+}
+
+template <bool isRequest>
+ParseEvent Http1Parser<isRequest>::parseChunked(net::Buffer& in) {
+  const size_t body_before = body_.length();
+  while (!beast_->is_done()) {
+    // After need_more Beast wants at least the bytes it saw plus one; its
+    // last-chunk path also assumes 5 bytes, so never offer fewer.
+    const size_t need = pending_ == 0 ? 1 : std::max<size_t>(pending_ + 1, 5);
+    const size_t avail = in.length();
+    if (avail < need) break;
+    iovec first;
+    in.peek(&first, 1);
+    const char* data = static_cast<const char*>(first.iov_base);
+    size_t len = first.iov_len;
+    if (len < need) {
+      // A chunk line or the trailers straddle slices: stage a contiguous
+      // copy, doubling so a long element costs linear time.
+      len = std::min(avail, std::max({need, 2 * pending_, size_t{256}}));
+      copyPrefix(in, len, staging_);
+      data = staging_.data();
+    }
+    error_code ec;
+    const size_t n = put(data, len, ec);
+    in.drain(n);  // chunk data was copied out by on_chunk_body_impl
+    if (rejected_) return fail(rejected_->status, rejected_->detail);
+    if (ec == bhttp::error::need_more) {
+      pending_ = len - n;
+      if (pending_ >= limits_.max_header_bytes) return fail(400, "chunk line or trailers too long");
+      continue;
+    }
+    if (ec) return failBeast(ec);
+    pending_ = 0;
+  }
+  if (beast_->is_done()) {
+    if (!trailers_.empty()) {
+      if (body_.length() > 0) {
+        phase_ = Phase::kTrailersPending;
+        return ParseEvent::kData;
+      }
+      phase_ = Phase::kComplete;
+      return ParseEvent::kTrailers;
+    }
+    phase_ = Phase::kComplete;
+    return ParseEvent::kData;
+  }
+  return body_.length() > body_before ? ParseEvent::kData : ParseEvent::kNeedMore;
+}
+
+template <bool isRequest>
+size_t Http1Parser<isRequest>::put(const char* data, size_t len, error_code& ec) {
+  span_begin_ = data;
+  span_end_ = data + len;
+  return beast_->put(boost::asio::const_buffer(data, len), ec);
+}
+
+template <bool isRequest>
+ParseEvent Http1Parser<isRequest>::fail(int status, std::string_view detail) {
+  phase_ = Phase::kError;
+  error_.status = isRequest ? status : 502;
+  error_.detail.assign(detail);
+  return ParseEvent::kError;
+}
+
+template <bool isRequest>
+ParseEvent Http1Parser<isRequest>::failBeast(const error_code& ec) {
+  int status = 400;
+  if (ec == bhttp::error::body_limit) status = 413;
+  if (ec == bhttp::error::header_limit) status = 431;
+  return fail(status, ec.message());
+}
+
+template <bool isRequest>
+void Http1Parser<isRequest>::reject(int status, std::string_view detail, error_code& ec) {
+  if (!rejected_) rejected_ = CodecError{status, std::string(detail)};
+  ec = bhttp::error::bad_value;
+}
+
+template <bool isRequest>
+void Http1Parser<isRequest>::onRequestLine(std::string_view method, std::string_view target, int version,
+                                           error_code& ec) {
+  m_.minor = version % 10;
+  m_.is_head = method == "HEAD";
+  headers_.add(headers::kMethod, method);
+  headers_.add(headers::kPath, target);
+  headers_.add(headers::kScheme, "http");
+  headers_.add(headers::kHttp1Minor, m_.minor == 1 ? "1" : "0");
+}
+
+template <bool isRequest>
+void Http1Parser<isRequest>::onStatusLine(int code, int version, error_code& ec) {
+  if (code < 100) return reject(502, "bad status code", ec);
+  m_.minor = version % 10;
+  m_.status = code;
+  headers_.setStatus(code);
+  headers_.add(headers::kHttp1Minor, m_.minor == 1 ? "1" : "0");
+}
+
+template <bool isRequest>
+void Http1Parser<isRequest>::onField(bhttp::field f, std::string_view name, std::string_view value,
+                                     error_code& ec) {
+  if (m_.header_done) return onTrailer(f, name, value, ec);
+  using bhttp::field;
+  switch (f) {
+    case field::host:
+      if (!isRequest) break;
+      ++m_.host_count;
+      m_.authority = value;
+      return;
+    case field::content_length:
+      // Beast has checked the value, including that duplicates agree; keep one
+      // normalized copy so nothing downstream sees "5, 5" or two fields.
+      if (!m_.has_cl) headers_.add(name, trimOws(value.substr(0, value.find(','))));
+      m_.has_cl = true;
+      return;
+    case field::transfer_encoding:
+      m_.has_te = true;
+      forEachToken(value, [&](std::string_view coding) {
+        ++m_.te_codings;
+        m_.te_last_chunked = equalsIgnoreCase(coding, "chunked");
+        if (m_.te_last_chunked) ++m_.te_chunked;
+      });
+      return;
+    case field::connection:
+    case field::proxy_connection:
+      forEachToken(value, [&](std::string_view tok) {
+        if (equalsIgnoreCase(tok, "close")) {
+          m_.conn_close = true;
+        } else if (equalsIgnoreCase(tok, "keep-alive")) {
+          m_.conn_keep_alive = true;
+        } else if (equalsIgnoreCase(tok, "upgrade")) {
+          m_.conn_upgrade = true;
+        } else {
+          connection_names_.append(tok).push_back(',');
+        }
+      });
+      return;
+    case field::keep_alive:
+      return;
+    case field::te:
+      // Only "trailers" may travel on (gRPC needs it); codings are hop-by-hop.
+      if (isRequest && !m_.has_te_trailers && hasToken(value, "trailers")) {
+        m_.has_te_trailers = true;
+        headers_.add(name, "trailers");
+      }
+      return;
+    case field::upgrade:
+      m_.has_upgrade_field = true;
+      break;  // kept for now; removed in onHeaderDone unless this is an upgrade
+    case field::expect:
+      if (isRequest && equalsIgnoreCase(trimOws(value), "100-continue")) {
+        m_.expect_continue = true;
+        return;
+      }
+      break;
+    default:
+      break;
+  }
+  headers_.add(name, value);
+}
+
+template <bool isRequest>
+void Http1Parser<isRequest>::onTrailer(bhttp::field f, std::string_view name, std::string_view value,
+                                       error_code& ec) {
+  // Beast unfolds obs-fold into its own buffer: a value outside the bytes we
+  // gave it was folded. Trailers are not pre-scanned, so this is the check.
+  if (!value.empty() && (value.data() < span_begin_ || value.data() + value.size() > span_end_)) {
+    return reject(400, "obsolete line folding in trailers", ec);
+  }
+  if (++m_.trailer_count > limits_.max_fields) return reject(431, "too many trailer fields", ec);
+  if (isHopByHop(name) || f == bhttp::field::host || f == bhttp::field::content_length) return;
+  trailers_.add(name, value);
+}
+
+template <bool isRequest>
+void Http1Parser<isRequest>::onHeaderDone(error_code& ec) {
+  m_.header_done = true;  // fields from now on are trailers
+  if constexpr (isRequest) {
+    if (m_.host_count > 1) return reject(400, "multiple host fields", ec);
+    if (m_.minor == 1 && m_.host_count == 0) return reject(400, "missing host", ec);
+    if (m_.host_count == 1) headers_.add(headers::kAuthority, m_.authority);
+  }
+  if (m_.has_cl && m_.has_te) return reject(400, "both content-length and transfer-encoding", ec);
+  if (m_.has_te) {
+    // RFC 9112 6.1: HTTP/1.0 framing with Transfer-Encoding is faulty.
+    if (m_.minor == 0) return reject(400, "transfer-encoding in HTTP/1.0", ec);
+    if (!m_.te_last_chunked) return reject(400, "transfer-encoding final coding is not chunked", ec);
+    if (m_.te_chunked > 1) return reject(400, "chunked applied more than once", ec);
+    // "gzip, chunked": we would forward the body without saying it is gzip.
+    if (m_.te_codings > 1) return reject(501, "unsupported transfer coding", ec);
+  }
+  const uint64_t cl = m_.has_cl ? beast_->content_length().value_or(0) : 0;
+  if (isRequest && limits_.max_body_bytes > 0 && cl > limits_.max_body_bytes) {
+    return reject(413, "request body too large", ec);
+  }
+  if constexpr (isRequest) {
+    m_.upgrade = m_.conn_upgrade && m_.has_upgrade_field && !m_.has_te && cl == 0;
+  } else {
+    m_.upgrade = m_.status == 101;
+  }
+  if (m_.upgrade) {
+    headers_.add("connection", "upgrade");
+  } else if (m_.has_upgrade_field) {
+    headers_.remove("upgrade");
+  }
+  // RFC 9110 7.6.1: fields named by Connection are hop-by-hop too. The body
+  // length is already fixed, so content-length stays.
+  forEachToken(connection_names_, [&](std::string_view name) {
+    if (!equalsIgnoreCase(name, "content-length")) headers_.remove(name);
+  });
+  m_.keep_alive = m_.minor == 1 ? !m_.conn_close : (m_.conn_keep_alive && !m_.conn_close);
+  // RFC 9110 10.1.1: Expect in an HTTP/1.0 request is ignored.
+  if (m_.minor == 0) m_.expect_continue = false;
+}
+
+template <bool isRequest>
+void Http1Parser<isRequest>::onChunkHeader(uint64_t size, error_code& ec) {
+  if (size > std::numeric_limits<uint64_t>::max() - chunked_total_) return reject(400, "chunk size overflow", ec);
+  chunked_total_ += size;
+  if (isRequest && limits_.max_body_bytes > 0 && chunked_total_ > limits_.max_body_bytes) {
+    reject(413, "request body too large", ec);
+  }
+}
+
+template class Http1Parser<true>;
+template class Http1Parser<false>;
+
+// ---- Encoding helpers
+
+bool isHopByHop(std::string_view name) {
+  switch (name.size()) {
+    case 2: return equalsIgnoreCase(name, "te");
+    case 7: return equalsIgnoreCase(name, "upgrade");
+    case 10: return equalsIgnoreCase(name, "connection") || equalsIgnoreCase(name, "keep-alive");
+    case 16: return equalsIgnoreCase(name, "proxy-connection");
+    case 17: return equalsIgnoreCase(name, "transfer-encoding");
+    default: return false;
+  }
+}
+
+void writeStatusLine(net::Buffer& out, int status) {
+  char line[64] = "HTTP/1.1 ";
+  char* p = line + 9;
+  p = std::to_chars(p, line + 16, status).ptr;
+  *p++ = ' ';
+  out.add(std::string_view(line, static_cast<size_t>(p - line)));
+  out.add(reasonPhrase(status));
+  out.add("\r\n");
+}
+
+void writeField(net::Buffer& out, std::string_view name, std::string_view value) {
+  out.add(name);
+  out.add(": ");
+  out.add(value);
+  out.add("\r\n");
+}
+
+void writeChunkHeader(net::Buffer& out, size_t size) {
+  char line[24];
+  char* p = std::to_chars(line, line + 20, size, 16).ptr;
+  *p++ = '\r';
+  *p++ = '\n';
+  out.add(std::string_view(line, static_cast<size_t>(p - line)));
+}
+
+bool hasToken(std::string_view value, std::string_view token) {
+  bool found = false;
+  forEachToken(value, [&](std::string_view tok) { found = found || equalsIgnoreCase(tok, token); });
+  return found;
+}
+
+}  // namespace sluice::http

@@ -1,0 +1,182 @@
+#pragma once
+// Route configuration: plain immutable data compiled once at config load
+// (domains split by kind, regexes compiled with RE2), then matched per
+// request with no allocation.
+//
+// Matching: pick the virtual host by the request's :authority (port
+// stripped, case-insensitive): exact domain first, then the longest
+// "*.suffix" / "suffix*" wildcard, then "*" (the default). Within it, the
+// first route whose every condition matches wins (path, methods, headers,
+// query parameters).
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/model.h"
+#include "proxy/http/header_map.h"
+
+namespace re2 {
+class RE2;
+}
+namespace sluice::config {
+class MapReader;
+class ParseContext;
+}  // namespace sluice::config
+
+namespace sluice::http {
+
+struct HeaderValueOption {
+  std::string name;
+  std::string value;
+  bool append = false;  // false: replace any existing field of that name
+};
+
+// Headers added/removed on the request (before the upstream) or the response.
+struct HeaderMutation {
+  std::vector<HeaderValueOption> request_headers_to_add;
+  std::vector<std::string> request_headers_to_remove;
+  std::vector<HeaderValueOption> response_headers_to_add;
+  std::vector<std::string> response_headers_to_remove;
+  bool empty() const;
+  void applyToRequest(HeaderMap& h) const;
+  void applyToResponse(HeaderMap& h) const;
+};
+
+struct StringMatcher {
+  enum class Kind { Exact, Prefix, Suffix, Contains, Regex, Present };
+  Kind kind = Kind::Exact;
+  std::string value;
+  std::shared_ptr<const re2::RE2> regex;  // Kind::Regex; full match
+  bool invert = false;
+  // nullopt = absent, which no kind matches; `invert` then flips the result,
+  // so an inverted matcher accepts an absent value.
+  bool matches(std::optional<std::string_view> v) const;
+};
+
+struct HeaderMatcher {
+  std::string name;  // matched against the first field of that name
+  StringMatcher matcher;
+};
+
+struct QueryParameterMatcher {
+  std::string name;  // case-sensitive; the first occurrence counts; "a" alone has value ""
+  StringMatcher matcher;  // Present: the parameter exists (any value)
+};
+
+struct RouteMatch {
+  enum class PathKind { Prefix, Exact, Regex };
+  PathKind path_kind = PathKind::Prefix;
+  std::string path;  // prefix or exact path (compared against :path without the query)
+  std::shared_ptr<const re2::RE2> path_regex;  // full match against the path without the query
+  bool case_sensitive = true;
+  std::vector<std::string> methods;  // empty = any
+  std::vector<HeaderMatcher> headers;
+  std::vector<QueryParameterMatcher> query_parameters;
+};
+
+struct WeightedCluster {
+  std::string name;
+  uint32_t weight = 0;
+  config::SourceLoc loc;  // of `name`, for validation errors
+};
+
+struct RouteAction {
+  std::string cluster;                    // set, or weighted_clusters
+  config::SourceLoc cluster_loc;          // for validation errors
+  std::vector<WeightedCluster> weighted_clusters;
+  uint32_t total_weight = 0;              // sum of weights, computed by RouteConfig::compile()
+  std::optional<std::string> prefix_rewrite;
+  std::optional<std::string> host_rewrite;
+  config::Duration timeout{std::chrono::seconds(15)};  // whole request; 0 = none
+  // Picks a cluster: `random` uniformly distributed over uint64. Deterministic:
+  // `random % total_weight` indexes the cumulative weights in config order.
+  const std::string& pickCluster(uint64_t random) const;
+};
+
+struct RedirectAction {
+  std::optional<std::string> scheme_redirect;
+  std::optional<std::string> host_redirect;
+  std::optional<std::string> path_redirect;    // replaces the whole path
+  std::optional<std::string> prefix_rewrite;   // replaces the matched prefix
+  bool strip_query = false;
+  int response_code = 301;                     // 301, 302, 303, 307, 308
+};
+
+struct DirectResponseAction {
+  int status = 200;
+  std::string body;
+  std::string content_type = "text/plain";
+};
+
+struct Route {
+  std::string name;  // for logs/metrics; "vhost/index" when not given
+  RouteMatch match;
+  // Exactly one of these.
+  std::optional<RouteAction> route;
+  std::optional<RedirectAction> redirect;
+  std::optional<DirectResponseAction> direct_response;
+  HeaderMutation headers;
+  bool matches(const HeaderMap& request) const;
+};
+
+struct VirtualHost {
+  std::string name;
+  std::vector<std::string> domains;  // as configured
+  std::vector<Route> routes;
+  HeaderMutation headers;
+};
+
+class RouteConfig {
+ public:
+  std::vector<VirtualHost> virtual_hosts;
+  HeaderMutation headers;  // applied for every route
+
+  // Builds the domain index and sums the cluster weights; call once after
+  // filling virtual_hosts (parseRouteConfig does). A copy stays valid.
+  void compile();
+  const VirtualHost* findVirtualHost(std::string_view authority) const;
+  // The matched route, or null (-> 404).
+  const Route* route(const HeaderMap& request, const VirtualHost** vhost_out = nullptr) const;
+  // Every cluster a route may send to (for validation).
+  std::vector<std::string> referencedClusters() const;
+  // Canonical form for /config_dump and reload change detection
+  // (implemented in route_config_json.cc).
+  nlohmann::json toJson() const;
+
+ private:
+  // Indices into virtual_hosts rather than pointers, so copies stay valid.
+  struct Wildcard {
+    std::string suffix;  // "*.example.com" -> ".example.com"; "foo.*" -> prefix "foo."
+    bool is_prefix;
+    size_t vhost;
+  };
+  std::vector<std::pair<std::string, size_t>> exact_;  // lowercase domain, sorted
+  std::vector<Wildcard> wildcards_;  // longest first; suffix before prefix on a tie
+  std::optional<size_t> default_;
+};
+
+// Reads the four *_headers_to_add/remove keys of a mapping into `out`
+// (shared by route_config, virtual hosts, routes and the header_mutation filter).
+void parseHeaderMutation(config::MapReader& reader, HeaderMutation& out);
+
+nlohmann::json headerMutationJson(const HeaderMutation& m);
+
+// Parses a `route_config:` mapping; errors go to reader.ctx(). Calls reader.finish().
+// Never null: on errors the result holds what could be read (still compiled),
+// so validateRouteConfig can report cross-reference errors in the same pass.
+std::shared_ptr<const RouteConfig> parseRouteConfig(config::MapReader& reader);
+// Every referenced cluster exists in `whole`.
+void validateRouteConfig(const RouteConfig& rc, const config::Config& whole, std::string_view path,
+                         config::ParseContext& ctx);
+
+// Path without the query string; and the query string (after '?', may be empty).
+// Query parameters are matched as sent: not percent-decoded.
+std::string_view pathWithoutQuery(std::string_view path);
+std::string_view queryOf(std::string_view path);
+
+}  // namespace sluice::http

@@ -1,0 +1,292 @@
+#include "proxy/upstream/http1_conn_pool.h"
+
+#include "proxy/http/http1_codec.h"
+
+namespace sluice::upstream {
+
+std::string_view poolFailureName(PoolFailure f) {
+  switch (f) {
+    case PoolFailure::ConnectFailed: return "upstream_connect_failure";
+    case PoolFailure::ConnectTimeout: return "upstream_connect_timeout";
+    case PoolFailure::Overflow: return "upstream_pool_overflow";
+  }
+  return "unknown";
+}
+
+class Http1ConnPool::Pending {
+ public:
+  explicit Pending(PoolCallbacks& cb) : callbacks(cb) {}
+  PoolCallbacks& callbacks;
+};
+
+class Http1ConnPool::Client final : public PooledConnection,
+                                    public net::ConnectionCallbacks,
+                                    public net::ReadHandler,
+                                    public http::CodecOutput,
+                                    public http::ClientCodecCallbacks,
+                                    public http::MessageDecoder,
+                                    public event::DeferredDeletable {
+ public:
+  enum class State { Connecting, Idle, Busy, Closed };
+
+  explicit Client(Http1ConnPool& pool) : pool_(pool) {
+    conn_ = net::Connection::connect(pool.loop_, pool.host_.address, std::make_unique<net::RawTransport>());
+    conn_->addCallbacks(this);
+    conn_->setReadHandler(this);
+    conn_->setBufferLimit(pool.settings_.buffer_limit);
+    if (pool.cluster_stats_)
+      conn_->setByteCounters(&pool.cluster_stats_->upstream_rx_bytes, &pool.cluster_stats_->upstream_tx_bytes);
+    codec_ = http::makeHttp1ClientCodec(*this, *this);
+    timer_ = pool.loop_.createTimer([this] { onTimer(); });
+    timer_->enable(pool.settings_.connect_timeout);
+  }
+
+  State state() const { return state_; }
+
+  // PooledConnection.
+  http::MessageEncoder& startRequest(http::MessageDecoder& response, UpstreamRequestCallbacks& cb) override {
+    state_ = State::Busy;
+    timer_->disable();
+    response_ = &response;
+    request_callbacks_ = &cb;
+    response_complete_ = false;
+    return codec_->newRequest(*this);
+  }
+  void readDisable(bool disable) override {
+    if (conn_->open()) conn_->readDisable(disable);
+  }
+  bool reused() const override { return requests_ > 1; }
+  void release() override {
+    request_callbacks_ = nullptr;
+    response_ = nullptr;
+    const bool reusable = response_complete_ && codec_->reusable() && conn_->open() && conn_->readEnabled();
+    pool_.onClientReleased(this, reusable);
+  }
+  void abort() override {
+    request_callbacks_ = nullptr;
+    response_ = nullptr;
+    close();
+  }
+
+  void makeIdle() {
+    state_ = State::Idle;
+    timer_->enable(pool_.settings_.idle_timeout);
+  }
+  void attachRequest() { ++requests_; }
+  void close() {
+    if (conn_->open()) conn_->close(net::CloseType::NoFlush);
+  }
+
+  // The response passes through here so the pool knows when it completed.
+  void decodeHeaders(http::HeaderMap& h, bool end_stream) override {
+    if (end_stream) response_complete_ = true;
+    if (response_) response_->decodeHeaders(h, end_stream);
+  }
+  void decodeData(net::Buffer& d, bool end_stream) override {
+    if (end_stream) response_complete_ = true;
+    if (response_) {
+      response_->decodeData(d, end_stream);
+    } else {
+      d.clear();
+    }
+  }
+  void decodeTrailers(http::HeaderMap& t) override {
+    response_complete_ = true;
+    if (response_) response_->decodeTrailers(t);
+  }
+
+  // Bytes from the upstream.
+  void onRead(net::Buffer& data, bool end_stream) override {
+    if (state_ != State::Busy) {
+      // An idle connection must be silent: bytes or FIN mean it is unusable.
+      data.clear();
+      close();
+      return;
+    }
+    auto err = codec_->dispatch(data);
+    if (!err && end_stream) err = codec_->dispatchEof();
+    if (err) {
+      failRequest(true, err->detail);
+      close();
+    }
+  }
+
+  void writeBytes(net::Buffer& data, bool end_stream) override { conn_->write(data, end_stream); }
+  void onResponseError(std::string_view detail) override { failRequest(true, detail); }
+
+  void onEvent(net::ConnectionEvent event) override {
+    if (event == net::ConnectionEvent::Connected) {
+      timer_->disable();
+      pool_.onClientReady(this);
+      return;
+    }
+    const State was = state_;
+    state_ = State::Closed;
+    timer_->disable();
+    if (was == State::Connecting) {
+      pool_.onClientConnectFailed(this, timed_out_ ? PoolFailure::ConnectTimeout : PoolFailure::ConnectFailed);
+      return;
+    }
+    if (was == State::Busy && !response_complete_) failRequest(false, "upstream connection closed");
+    pool_.onClientClosed(this);
+  }
+  void onAboveWriteBufferHighWatermark() override {
+    if (request_callbacks_) request_callbacks_->onUpstreamAboveWriteBufferHighWatermark();
+  }
+  void onBelowWriteBufferLowWatermark() override {
+    if (request_callbacks_) request_callbacks_->onUpstreamBelowWriteBufferLowWatermark();
+  }
+
+ private:
+  void failRequest(bool protocol_error, std::string_view detail) {
+    auto* cb = request_callbacks_;
+    request_callbacks_ = nullptr;
+    response_ = nullptr;
+    if (cb) cb->onUpstreamReset(protocol_error, detail);
+  }
+  void onTimer() {
+    if (state_ == State::Connecting) timed_out_ = true;
+    close();  // connect timeout, or idle timeout
+  }
+
+  Http1ConnPool& pool_;
+  std::unique_ptr<net::Connection> conn_;
+  std::unique_ptr<http::ClientCodec> codec_;
+  std::unique_ptr<event::Timer> timer_;
+  State state_ = State::Connecting;
+  http::MessageDecoder* response_ = nullptr;
+  UpstreamRequestCallbacks* request_callbacks_ = nullptr;
+  bool response_complete_ = false;
+  bool timed_out_ = false;
+  uint64_t requests_ = 0;
+};
+
+Http1ConnPool::Http1ConnPool(event::Loop& loop, Host host, PoolSettings settings, stats::ClusterStats* cluster_stats)
+    : loop_(loop), host_(std::move(host)), settings_(settings), cluster_stats_(cluster_stats) {}
+
+Http1ConnPool::~Http1ConnPool() {
+  pending_.clear();
+  for (auto& c : clients_) c->abort();
+  // Closing raised events that moved clients to deferred deletion; what is left goes now.
+  clients_.clear();
+}
+
+void Http1ConnPool::update(const Host& host, const PoolSettings& settings, stats::ClusterStats* cluster_stats) {
+  host_ = host;
+  settings_ = settings;
+  cluster_stats_ = cluster_stats;
+}
+
+size_t Http1ConnPool::idleCount() const {
+  size_t n = 0;
+  for (const auto& c : clients_) n += c->state() == Client::State::Idle;
+  return n;
+}
+
+size_t Http1ConnPool::totalCount() const { return clients_.size(); }
+
+Http1ConnPool::Pending* Http1ConnPool::newStream(PoolCallbacks& callbacks) {
+  // Most recently used first: its socket is warm and the others can time out.
+  for (auto it = clients_.rbegin(); it != clients_.rend(); ++it) {
+    if ((*it)->state() == Client::State::Idle) {
+      attach(it->get(), callbacks);
+      return nullptr;
+    }
+  }
+  if (pending_.size() >= settings_.max_pending_requests) {
+    if (cluster_stats_) cluster_stats_->upstream_rq_pending_overflow.inc();
+    callbacks.onPoolFailure(PoolFailure::Overflow);
+    return nullptr;
+  }
+  pending_.push_back(std::make_unique<Pending>(callbacks));
+  Pending* p = pending_.back().get();
+  size_t connecting = 0;
+  for (const auto& c : clients_) connecting += c->state() == Client::State::Connecting;
+  if (connecting < pending_.size() && clients_.size() < settings_.max_connections) connectOne();
+  return p;
+}
+
+void Http1ConnPool::cancel(Pending* pending) {
+  for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+    if (it->get() == pending) {
+      pending_.erase(it);
+      return;
+    }
+  }
+}
+
+void Http1ConnPool::connectOne() {
+  clients_.push_back(std::make_unique<Client>(*this));
+  if (cluster_stats_) {
+    cluster_stats_->upstream_cx_total.inc();
+    cluster_stats_->upstream_cx_active.inc();
+  }
+  if (host_.stats) {
+    host_.stats->cx_total.inc();
+    host_.stats->cx_active.inc();
+  }
+}
+
+void Http1ConnPool::attach(Client* c, PoolCallbacks& cb) {
+  c->attachRequest();
+  if (c->reused() && cluster_stats_) cluster_stats_->upstream_cx_reused.inc();
+  cb.onPoolReady(*c);
+}
+
+void Http1ConnPool::onClientReady(Client* c) {
+  if (pending_.empty()) {
+    c->makeIdle();
+    return;
+  }
+  auto p = std::move(pending_.front());
+  pending_.pop_front();
+  attach(c, p->callbacks);
+}
+
+void Http1ConnPool::onClientConnectFailed(Client* c, PoolFailure why) {
+  if (cluster_stats_) {
+    (why == PoolFailure::ConnectTimeout ? cluster_stats_->upstream_cx_connect_timeout
+                                        : cluster_stats_->upstream_cx_connect_fail)
+        .inc();
+  }
+  if (host_.stats) host_.stats->cx_connect_fail.inc();
+  onClientClosed(c);
+  // One waiting request learns of this failure; others keep waiting for the
+  // connections still being made (or get one of their own).
+  if (!pending_.empty()) {
+    auto p = std::move(pending_.front());
+    pending_.pop_front();
+    p->callbacks.onPoolFailure(why);
+  }
+  size_t connecting = 0;
+  for (const auto& cl : clients_) connecting += cl->state() == Client::State::Connecting;
+  if (connecting < pending_.size() && clients_.size() < settings_.max_connections) connectOne();
+}
+
+void Http1ConnPool::onClientClosed(Client* c) {
+  for (auto it = clients_.begin(); it != clients_.end(); ++it) {
+    if (it->get() == c) {
+      if (cluster_stats_) cluster_stats_->upstream_cx_active.dec();
+      if (host_.stats) host_.stats->cx_active.dec();
+      loop_.deferredDelete(std::move(*it));
+      clients_.erase(it);
+      return;
+    }
+  }
+}
+
+void Http1ConnPool::onClientReleased(Client* c, bool reusable) {
+  if (!reusable) {
+    c->close();  // raises Closed -> onClientClosed
+    return;
+  }
+  if (!pending_.empty()) {
+    auto p = std::move(pending_.front());
+    pending_.pop_front();
+    attach(c, p->callbacks);
+    return;
+  }
+  c->makeIdle();
+}
+
+}  // namespace sluice::upstream

@@ -1,0 +1,225 @@
+// Request strictness through the real binary, with raw sockets: every
+// ambiguous or malformed request (framing conflicts that enable request
+// smuggling, illegal bytes in the header block, over-limit sizes, headers
+// that never finish) is answered by the proxy itself with the right status,
+// the connection is closed, and the upstream receives not one byte.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/support/config.h"
+#include "tests/integration/support/http_client.h"
+#include "tests/integration/support/http_harness.h"
+#include "tests/integration/support/http_upstream.h"
+#include "tests/integration/support/proxy_process.h"
+#include "tests/integration/support/stream.h"
+
+namespace sluice::itest {
+namespace {
+
+using namespace std::chrono_literals;
+
+const char* const kStrictYaml = R"(
+  request_headers_timeout: 300ms
+  max_request_headers_bytes: 61440
+  max_uri_bytes: 8192
+  max_headers_count: 100
+  max_request_body_mib: 1
+  route_config:
+    virtual_hosts:
+      - name: all
+        domains: ["*"]
+        routes:
+          - match: {prefix: /}
+            route: {cluster: c1}
+)";
+
+const Labels kWeb{{"listener", "web"}};
+
+class HttpStrictnessBase : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    proxy_ = std::make_unique<ProxyProcess>(renderConfig(httpConfig(kStrictYaml, {cluster("c1", {up_.port()})})));
+    ASSERT_TRUE(startHttpProxy(*proxy_, &port_));
+  }
+  // The upstream got nothing; checked after a pause so that bytes the proxy
+  // might still be forwarding would have arrived.
+  void expectUpstreamSawNothing() {
+    std::this_thread::sleep_for(100ms);
+    EXPECT_EQ(up_.bytesReceived(), 0u) << "the upstream received a request: "
+                                       << (up_.lastRequest() ? up_.lastRequest()->describe() : "(incomplete head)");
+    EXPECT_EQ(up_.requestCount(), 0u);
+  }
+  HttpUpstream up_{describeRequest("c1")};
+  std::unique_ptr<ProxyProcess> proxy_;
+  uint16_t port_ = 0;
+};
+
+struct StrictCase {
+  const char* name;
+  std::string request;
+  int status;
+};
+void PrintTo(const StrictCase& c, std::ostream* os) { *os << c.name; }
+
+std::string withHost(const std::string& request_line, const std::string& fields) {
+  return request_line + "\r\nHost: example.com\r\n" + fields + "\r\n";
+}
+
+std::vector<StrictCase> strictCases() {
+  std::string many_headers;
+  for (int i = 0; i < 101; ++i) many_headers += "X-H" + std::to_string(i) + ": v\r\n";
+  return {
+      {"ContentLengthAndTransferEncoding",
+       withHost("POST / HTTP/1.1", "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n") + "0\r\n\r\n", 400},
+      {"ContentLengthAndTransferEncodingSmuggle",
+       withHost("POST / HTTP/1.1", "Content-Length: 35\r\nTransfer-Encoding: chunked\r\n") +
+           "0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n",
+       400},
+      {"DifferingContentLengths", withHost("POST / HTTP/1.1", "Content-Length: 5\r\nContent-Length: 6\r\n") + "hello!",
+       400},
+      {"DifferingContentLengthList", withHost("POST / HTTP/1.1", "Content-Length: 5, 6\r\n") + "hello!", 400},
+      {"InvalidContentLength", withHost("POST / HTTP/1.1", "Content-Length: +5\r\n") + "hello", 400},
+      {"TransferEncodingGzip", withHost("POST / HTTP/1.1", "Transfer-Encoding: gzip\r\n") + "hello", 400},
+      {"TransferEncodingChunkedNotLast", withHost("POST / HTTP/1.1", "Transfer-Encoding: chunked, gzip\r\n") + "hello",
+       400},
+      {"InvalidChunkSize", withHost("POST / HTTP/1.1", "Transfer-Encoding: chunked\r\n") + "zz\r\nhello\r\n0\r\n\r\n",
+       400},
+      {"ObsFold", withHost("GET / HTTP/1.1", "X-Folded: a\r\n  b\r\n"), 400},
+      {"BareLfInHeaderBlock", "GET / HTTP/1.1\r\nHost: example.com\nX-A: b\r\n\r\n", 400},
+      {"BareCrInHeaderValue", withHost("GET / HTTP/1.1", "X-A: b\rc\r\n"), 400},
+      {"NulInHeaderValue", withHost("GET / HTTP/1.1", std::string("X-A: b\0c\r\n", 10)), 400},
+      {"InvalidMethodChars", withHost("G{T / HTTP/1.1", ""), 400},
+      {"InvalidHeaderNameChars", withHost("GET / HTTP/1.1", "X[Bad]: v\r\n"), 400},
+      {"SpaceBeforeColon", withHost("GET / HTTP/1.1", "X-Foo : v\r\n"), 400},
+      {"MissingHost", "GET / HTTP/1.1\r\n\r\n", 400},
+      {"DuplicateHost", withHost("GET / HTTP/1.1", "Host: other.example.com\r\n"), 400},
+      {"HeadersOverByteLimit", withHost("GET / HTTP/1.1", "X-Big: " + std::string(70000, 'a') + "\r\n"), 431},
+      {"HeadersOverCountLimit", withHost("GET / HTTP/1.1", many_headers), 431},
+      {"UriOverLimit", withHost("GET /" + std::string(9000, 'u') + " HTTP/1.1", ""), 414},
+      {"BodyOverLimit", withHost("POST / HTTP/1.1", "Content-Length: " + std::to_string(2 << 20) + "\r\n"), 413},
+  };
+}
+
+class HttpStrictness : public HttpStrictnessBase, public ::testing::WithParamInterface<StrictCase> {};
+
+TEST_P(HttpStrictness, RejectedWithoutReachingTheUpstream) {
+  const StrictCase& c = GetParam();
+  RawHttpClient client(port_);
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.send(c.request));
+  HttpReply r = client.read(3s);
+  EXPECT_EQ(r.status, c.status) << r.describe();
+  EXPECT_TRUE(r.complete) << "the error response must be complete: " << r.describe();
+  std::string extra;
+  EXPECT_TRUE(client.waitClosed(2s, &extra))
+      << "the connection must close after a rejected request; got more: '" << extra.substr(0, 200) << "'";
+  expectUpstreamSawNothing();
+  EXPECT_TRUE(proxy_->waitMetricAtLeast("sluice_listener_downstream_rq_protocol_error_total", kWeb, 1));
+  EXPECT_TRUE(proxy_->waitMetricAtLeast("sluice_listener_downstream_rq_4xx_total", kWeb, 1));
+  EXPECT_TRUE(proxy_->running());
+}
+
+INSTANTIATE_TEST_SUITE_P(Malformed, HttpStrictness, ::testing::ValuesIn(strictCases()),
+                         [](const ::testing::TestParamInfo<StrictCase>& info) { return info.param.name; });
+
+using HttpStrictnessMisc = HttpStrictnessBase;
+
+TEST_F(HttpStrictnessMisc, IncompleteHeadersGet408) {
+  RawHttpClient client(port_);
+  ASSERT_TRUE(client.connected());
+  auto start = Clock::now();
+  ASSERT_TRUE(client.send("GET / HTTP/1.1\r\nHost: example.com\r\nX-Partial: "));
+  HttpReply r = client.read(3s);
+  const long long elapsed = msSince(start);
+  EXPECT_EQ(r.status, 408) << r.describe();
+  EXPECT_GE(elapsed, 250) << "408 before request_headers_timeout (300 ms)";
+  EXPECT_LE(elapsed, 2000);
+  EXPECT_TRUE(client.waitClosed(2s));
+  expectUpstreamSawNothing();
+  EXPECT_TRUE(proxy_->waitMetricAtLeast("sluice_listener_downstream_rq_timeout_total", kWeb, 1));
+}
+
+TEST_F(HttpStrictnessMisc, TrickledHeadersDoNotExtendTheTimeout) {
+  RawHttpClient client(port_);
+  ASSERT_TRUE(client.connected());
+  // One byte every 20 ms: each read is recent, but the head as a whole is late.
+  std::atomic<bool> stop{false};
+  std::thread trickle([&] {
+    const std::string head = "GET / HTTP/1.1\r\nHost: example.com\r\nX-Slow: " + std::string(200, 's');
+    for (char ch : head) {
+      if (stop.load() || !sendAll(client.fd(), std::string_view(&ch, 1), Deadline(1s))) return;
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+  auto start = Clock::now();
+  HttpReply r = client.read(4s);
+  const long long elapsed = msSince(start);
+  stop = true;
+  trickle.join();
+  EXPECT_EQ(r.status, 408) << r.describe();
+  EXPECT_LE(elapsed, 1500) << "a trickling client kept the request open past request_headers_timeout";
+  expectUpstreamSawNothing();
+}
+
+TEST_F(HttpStrictnessMisc, ChunkedBodyOverLimitGets413) {
+  RawHttpClient client(port_);
+  ASSERT_TRUE(client.connected());
+  const std::string body = patternBytes(31, 2 << 20);
+  // The body goes out on a thread: the proxy may stop reading once it has refused it.
+  std::thread sender([&] {
+    client.send(requestHead("POST", "/big", "example.com", {{"Transfer-Encoding", "chunked"}}) +
+                    chunkedBody(body, 64 * 1024),
+                5s);
+  });
+  HttpReply r = client.read(5s);
+  sender.join();
+  EXPECT_EQ(r.status, 413) << r.describe();
+  for (const auto& seen : up_.requests()) {
+    EXPECT_FALSE(seen.body_complete) << "the upstream got the whole over-limit body: " << seen.describe();
+  }
+}
+
+TEST_F(HttpStrictnessMisc, MalformedRequestAfterAGoodOneInTheSameSend) {
+  RawHttpClient client(port_);
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.send(getRequest("/good") +
+                          withHost("POST /bad HTTP/1.1", "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n") +
+                          "0\r\n\r\n"));
+  HttpReply good = client.read(3s);
+  EXPECT_TRUE(good.complete) << good.describe();
+  EXPECT_EQ(good.status, 200) << good.describe();
+  EXPECT_EQ(good.body, "c1 GET /good\n") << good.describe();
+  HttpReply bad = client.read(3s);
+  EXPECT_EQ(bad.status, 400) << bad.describe();
+  EXPECT_TRUE(client.waitClosed(2s));
+  std::this_thread::sleep_for(100ms);
+  ASSERT_EQ(up_.requestCount(), 1u);
+  EXPECT_EQ(up_.requests()[0].target, "/good");
+}
+
+TEST_F(HttpStrictnessMisc, MalformedRequestAfterAGoodResponse) {
+  RawHttpClient client(port_);
+  ASSERT_TRUE(client.connected());
+  HttpReply good = client.roundTrip(getRequest("/good"));
+  EXPECT_TRUE(good.complete) << good.describe();
+  EXPECT_EQ(good.body, "c1 GET /good\n") << good.describe();
+  HttpReply bad = client.roundTrip(withHost("GET / HTTP/1.1", "X-Folded: a\r\n  b\r\n"));
+  EXPECT_EQ(bad.status, 400) << bad.describe();
+  EXPECT_TRUE(client.waitClosed(2s));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(up_.requestCount(), 1u);
+  // Other connections are unaffected.
+  RawHttpClient other(port_);
+  ASSERT_TRUE(other.connected());
+  HttpReply again = other.roundTrip(getRequest("/again"));
+  EXPECT_EQ(again.body, "c1 GET /again\n") << again.describe();
+}
+
+}  // namespace
+}  // namespace sluice::itest

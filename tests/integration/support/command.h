@@ -1,0 +1,50 @@
+#pragma once
+// Real HTTP clients as child processes: curl for single requests, wrk for
+// load. Every run is bounded: a child still running at its timeout is killed.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/integration/support/http_message.h"
+#include "tests/integration/support/net.h"
+#include "tests/integration/support/proxy_process.h"
+
+namespace sluice::itest {
+
+// Runs argv[0] (searched in PATH) with stdout/stderr captured.
+CommandResult runCommand(const std::vector<std::string>& argv, Millis timeout);
+// True when `name` is an executable in PATH.
+bool haveExecutable(const std::string& name);
+
+struct CurlResult {
+  std::optional<int> exit_code;  // nullopt: killed at the timeout or by a signal
+  int status = 0;                // %{http_code}; 0 when no response
+  double time_total = 0;         // seconds
+  int num_connects = 0;
+  std::string headers_raw;  // everything written by -D: every response head (100 Continue too) and trailers
+  HeaderList headers;       // the fields of the final response head
+  std::string body;
+  std::string err;  // curl's stderr
+  bool ok() const { return exit_code == 0; }
+  std::optional<std::string> header(std::string_view name) const { return findHeader(headers, name); }
+  std::string describe() const;
+};
+
+// curl -sS with `args` (URL included); the response head and body are
+// captured through -D and -o, so `args` must name one URL.
+CurlResult curl(const std::vector<std::string>& args, Millis timeout = Millis(10000));
+std::string localUrl(uint16_t port, const std::string& path);
+
+struct WrkResult {
+  CommandResult cmd;
+  bool parsed = false;
+  uint64_t requests = 0;
+  uint64_t non_2xx_3xx = 0;
+  uint64_t connect_errors = 0, read_errors = 0, write_errors = 0, timeouts = 0;
+  std::string output() const { return cmd.out + cmd.err; }
+};
+WrkResult wrk(const std::vector<std::string>& args, Millis timeout);
+
+}  // namespace sluice::itest
