@@ -9,28 +9,12 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "proxy/http/status.h"
 #include "proxy/net/connection.h"
 #include "proxy/net/socket_util.h"
 
 namespace sluice::admin {
-namespace http = boost::beast::http;
-
-namespace {
-
-const char* reasonPhrase(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
-  }
-}
-
-}  // namespace
+namespace beast_http = boost::beast::http;
 
 // One admin connection: parse one request, answer, close.
 class AdminServer::Session final : public net::ReadHandler, public net::ConnectionCallbacks,
@@ -55,14 +39,14 @@ class AdminServer::Session final : public net::ReadHandler, public net::Connecti
     while (!pending_.empty() && !parser_.is_done()) {
       const size_t used = parser_.put(boost::asio::buffer(pending_.data(), pending_.size()), ec);
       pending_.erase(0, used);
-      if (ec == http::error::need_more) {
+      if (ec == beast_http::error::need_more) {
         ec = {};
         break;
       }
       if (ec) break;
     }
     if (ec) {
-      respond({ec == http::error::body_limit ? 413 : 400, "text/plain; charset=utf-8", ec.message() + "\n"});
+      respond({ec == beast_http::error::body_limit ? 413 : 400, "text/plain; charset=utf-8", ec.message() + "\n"});
       return;
     }
     if (parser_.is_done()) {
@@ -89,7 +73,7 @@ class AdminServer::Session final : public net::ReadHandler, public net::Connecti
  private:
   void respond(const Response& resp) {
     answered_ = true;
-    std::string out = "HTTP/1.1 " + std::to_string(resp.status) + " " + reasonPhrase(resp.status) + "\r\n";
+    std::string out = "HTTP/1.1 " + std::to_string(resp.status) + " " + std::string(sluice::http::reasonPhrase(resp.status)) + "\r\n";
     out += "Content-Type: " + resp.content_type + "\r\n";
     out += "Content-Length: " + std::to_string(resp.body.size()) + "\r\n";
     out += "Connection: close\r\n\r\n";
@@ -101,7 +85,7 @@ class AdminServer::Session final : public net::ReadHandler, public net::Connecti
 
   AdminServer& server_;
   std::unique_ptr<net::Connection> conn_;
-  http::request_parser<http::string_body> parser_;
+  beast_http::request_parser<beast_http::string_body> parser_;
   std::string pending_;
   bool answered_ = false;
 };

@@ -95,6 +95,9 @@ class ServerCodec {
   // The request being decoded asked for Expect: 100-continue and no
   // response has started: send "100 Continue".
   virtual void send100Continue() = 0;
+  // The client closed its sending side. In a tunnel (after 101) that ends
+  // the client-to-upstream direction (decodeData with end_stream).
+  virtual void dispatchEof() = 0;
   // Whether the connection must close after the current response
   // (Connection: close, HTTP/1.0 without keep-alive, or a decode error).
   virtual bool closeAfterResponse() const = 0;

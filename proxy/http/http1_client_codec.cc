@@ -240,7 +240,13 @@ std::optional<CodecError> Http1ClientCodec::dispatch(net::Buffer& data) {
 std::optional<CodecError> Http1ClientCodec::dispatchEof() {
   switch (state_) {
     case State::kExchange: {
-      if (parser_.eof() == ParseEvent::kError) return fail(502, "upstream closed before the response was complete");
+      if (parser_.eof() == ParseEvent::kError) {
+        // A reset, not a malformed response: 503 and no onResponseError().
+        state_ = State::kError;
+        reusable_ = false;
+        decoder_ = nullptr;
+        return CodecError{503, "upstream closed before the response was complete"};
+      }
       reusable_ = false;
       endResponse()->decodeData(parser_.body(), true);  // the end of a close-delimited body
       return std::nullopt;

@@ -41,9 +41,15 @@
 //   accepted and collapsed into one field; Transfer-Encoding must be exactly
 //   "chunked" (final coding not chunked -> 400, "gzip, chunked" -> 501).
 //
-// Client side: dispatchEof() ends a close-delimited response or a tunnel.
-// Errors are returned from dispatch()/dispatchEof() with status 502, and also
-// reported once through ClientCodecCallbacks::onResponseError().
+// Client side:
+// - dispatchEof() ends a close-delimited response or a tunnel. With a
+//   response expected or incomplete it returns status 503 ("upstream closed
+//   before the response was complete": a connection reset, not a protocol
+//   error). At any point it makes reusable() false; the caller should close
+//   the connection, also when the FIN came with a response that completed.
+// - A malformed response (or bytes with no request in flight) is status 502:
+//   returned from dispatch() and also reported once through
+//   ClientCodecCallbacks::onResponseError().
 
 #include <memory>
 

@@ -1,10 +1,11 @@
 #include "proxy/http/http1_parser.h"
 
 #include <algorithm>
+#include <boost/beast/http/error.hpp>
 #include <charconv>
 #include <limits>
 
-#include <boost/beast/http/error.hpp>
+#include "proxy/http/status.h"
 
 namespace sluice::http {
 namespace {
@@ -45,49 +46,6 @@ void copyPrefix(const net::Buffer& in, size_t len, std::string& out) {
       out.append(static_cast<const char*>(iov[i].iov_base) + skip, take);
       skip = 0;
     }
-  }
-}
-
-std::string_view reasonPhrase(int status) {
-  switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    case 417: return "Expectation Failed";
-    case 421: return "Misdirected Request";
-    case 426: return "Upgrade Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "";  // the reason phrase is optional (RFC 9112 4)
   }
 }
 
@@ -383,8 +341,7 @@ void Http1Parser<isRequest>::onStatusLine(int code, int version, error_code& ec)
 }
 
 template <bool isRequest>
-void Http1Parser<isRequest>::onField(bhttp::field f, std::string_view name, std::string_view value,
-                                     error_code& ec) {
+void Http1Parser<isRequest>::onField(bhttp::field f, std::string_view name, std::string_view value, error_code& ec) {
   if (m_.header_done) return onTrailer(f, name, value, ec);
   using bhttp::field;
   switch (f) {
@@ -446,8 +403,7 @@ void Http1Parser<isRequest>::onField(bhttp::field f, std::string_view name, std:
 }
 
 template <bool isRequest>
-void Http1Parser<isRequest>::onTrailer(bhttp::field f, std::string_view name, std::string_view value,
-                                       error_code& ec) {
+void Http1Parser<isRequest>::onTrailer(bhttp::field f, std::string_view name, std::string_view value, error_code& ec) {
   // Beast unfolds obs-fold into its own buffer: a value outside the bytes we
   // gave it was folded. Trailers are not pre-scanned, so this is the check.
   if (!value.empty() && (value.data() < span_begin_ || value.data() + value.size() > span_end_)) {
@@ -515,12 +471,18 @@ template class Http1Parser<false>;
 
 bool isHopByHop(std::string_view name) {
   switch (name.size()) {
-    case 2: return equalsIgnoreCase(name, "te");
-    case 7: return equalsIgnoreCase(name, "upgrade");
-    case 10: return equalsIgnoreCase(name, "connection") || equalsIgnoreCase(name, "keep-alive");
-    case 16: return equalsIgnoreCase(name, "proxy-connection");
-    case 17: return equalsIgnoreCase(name, "transfer-encoding");
-    default: return false;
+    case 2:
+      return equalsIgnoreCase(name, "te");
+    case 7:
+      return equalsIgnoreCase(name, "upgrade");
+    case 10:
+      return equalsIgnoreCase(name, "connection") || equalsIgnoreCase(name, "keep-alive");
+    case 16:
+      return equalsIgnoreCase(name, "proxy-connection");
+    case 17:
+      return equalsIgnoreCase(name, "transfer-encoding");
+    default:
+      return false;
   }
 }
 

@@ -26,6 +26,7 @@ class Http1ServerCodec final : public ServerCodec, private MessageEncoder {
   bool pausedForResponse() const override { return req_ == Req::kDone || req_ == Req::kAwaitUpgrade; }
   void send100Continue() override;
   bool closeAfterResponse() const override { return close_; }
+  void dispatchEof() override;
 
  private:
   enum class Req {
@@ -127,6 +128,15 @@ std::optional<CodecError> Http1ServerCodec::dispatch(net::Buffer& data) {
         return std::nullopt;  // pipelined bytes wait in `data`
     }
   }
+}
+
+void Http1ServerCodec::dispatchEof() {
+  if (req_ != Req::kTunnel || decoder_ == nullptr) return;
+  // The upstream direction of the tunnel ends; the other may still carry bytes.
+  req_ = Req::kClosed;
+  net::Buffer& raw = parser_.body();
+  raw.clear();
+  decoder_->decodeData(raw, true);
 }
 
 void Http1ServerCodec::send100Continue() {

@@ -50,9 +50,10 @@ Connection::Connection(event::Loop& loop, int fd, const Address& peer, std::uniq
     if (connect_failed_early_) {
       closeNow(CloseReason::ConnectFailed, false);
     } else {
-      doRead();
+      doRead(/*drain=*/true);
     }
   });
+  flush_soon_timer_ = loop_.createTimer([this] { flush(); });
   if (fd_ >= 0) loop_.addFd(fd_, this);
 }
 
@@ -113,7 +114,8 @@ void Connection::onIoEvent(uint32_t events) {
   }
   if (events & EPOLLOUT) flush();
   if (state_ == State::Closed) return;
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) doRead();
+  // A FIN (RDHUP) is reported by this event only: then read to EAGAIN.
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) doRead((events & (EPOLLRDHUP | EPOLLHUP)) != 0);
 }
 
 void Connection::onConnectResult() {
@@ -136,10 +138,10 @@ CloseReason Connection::reasonFromErrno(int err) const {
   return CloseReason::IoError;
 }
 
-void Connection::doRead() {
+void Connection::doRead(bool drain) {
   for (int i = 0; i < kReadsPerEvent; ++i) {
     if (state_ != State::Open || read_disable_count_ > 0 || read_eof_) return;
-    const IoResult r = transport_->doRead(fd_, read_buffer_, kReadChunk);
+    const IoResult r = transport_->doRead(fd_, read_buffer_, kReadChunk, drain);
     bytes_read_ += r.bytes;
     if (rx_stat_) rx_stat_->inc(static_cast<int64_t>(r.bytes));
     if (r.status == IoResult::Status::Error) {
@@ -167,11 +169,8 @@ void Connection::write(Buffer& data, bool end_stream) {
   }
   write_buffer_.move(data);
   if (end_stream) write_end_queued_ = true;
-  if (state_ == State::Open) {
-    flush();
-  } else {
-    updateWatermarks();
-  }
+  if (state_ == State::Open && !flush_soon_timer_->enabled()) flush_soon_timer_->enable(event::Duration(0));
+  updateWatermarks();
 }
 
 void Connection::flush() {
@@ -257,6 +256,7 @@ void Connection::closeNow(CloseReason reason, bool reset) {
   state_ = State::Closed;
   close_reason_ = reason;
   resume_timer_->disable();
+  flush_soon_timer_->disable();
   if (flush_timer_) flush_timer_->disable();
   if (fd_ >= 0) {
     if (reset) {

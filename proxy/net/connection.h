@@ -122,7 +122,8 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
   void notify(F f) {
     for (size_t i = 0; i < callbacks_.size(); ++i) f(*callbacks_[i]);
   }
-  void doRead();
+  // `drain`: read to EAGAIN even after a short read (a FIN may be pending).
+  void doRead(bool drain);
   void flush();
   void updateWatermarks();
   void maybeFinish();
@@ -156,6 +157,9 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
 
   // Zero-delay timer: resumes reads after a pause, or reports an early connect failure.
   std::unique_ptr<event::Timer> resume_timer_;
+  // Zero-delay timer armed by write(): everything written while one event is
+  // being handled leaves in one send at the end of the I/O phase.
+  std::unique_ptr<event::Timer> flush_soon_timer_;
   // Bounds how long close(FlushWrite) waits for a peer that does not read.
   std::unique_ptr<event::Timer> flush_timer_;
   std::unique_ptr<Connection> self_;  // set by closeDetached while flushing

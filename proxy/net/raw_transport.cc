@@ -8,7 +8,7 @@
 
 namespace sluice::net {
 
-IoResult RawTransport::doRead(int fd, Buffer& into, size_t max) {
+IoResult RawTransport::doRead(int fd, Buffer& into, size_t max, bool drain) {
   IoResult r;
   while (r.bytes < max) {
     iovec iov[4];
@@ -18,8 +18,11 @@ IoResult RawTransport::doRead(int fd, Buffer& into, size_t max) {
     if (n > 0) {
       into.commit(static_cast<size_t>(n));
       r.bytes += static_cast<size_t>(n);
-      // Read on to EAGAIN even after a short read: a FIN that came with the
-      // data is reported by this same edge-triggered event and no other.
+      if (!drain) {
+        size_t offered = 0;
+        for (size_t i = 0; i < n_iov; ++i) offered += iov[i].iov_len;
+        if (static_cast<size_t>(n) < offered) break;  // the socket is empty now
+      }
       continue;
     }
     into.commit(0);

@@ -28,8 +28,10 @@ class TransportSocket {
   // The fd is connected (accepted, or outbound connect finished).
   virtual void onConnected(int fd) = 0;
   // Appends to `into` until the socket would block, the peer closed, an
-  // error, or `max` bytes were read.
-  virtual IoResult doRead(int fd, Buffer& into, size_t max) = 0;
+  // error, or `max` bytes were read. With `drain` false a short read ends
+  // the call (the socket is empty: saves the EAGAIN syscall); the caller
+  // passes true when a FIN may be pending behind the data.
+  virtual IoResult doRead(int fd, Buffer& into, size_t max, bool drain) = 0;
   // Writes from `from` (draining what was sent) until empty or would block.
   virtual IoResult doWrite(int fd, Buffer& from) = 0;
   // Sends our end of stream once everything queued is written.
@@ -42,7 +44,7 @@ class TransportSocket {
 class RawTransport final : public TransportSocket {
  public:
   void onConnected(int) override {}
-  IoResult doRead(int fd, Buffer& into, size_t max) override;
+  IoResult doRead(int fd, Buffer& into, size_t max, bool drain) override;
   IoResult doWrite(int fd, Buffer& from) override;
   void shutdownWrite(int fd) override;
 };

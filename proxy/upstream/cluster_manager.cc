@@ -39,7 +39,9 @@ void ClusterManager::update(const std::shared_ptr<const config::Config>& config,
     const auto& refs = stats.at(cc.name);
     c->stats_ = &refs.cluster->worker(worker_);
     for (size_t i = 0; i < cc.endpoints.size(); ++i)
-      c->hosts_.push_back(Host{cc.endpoints[i].address, cc.endpoints[i].weight, &refs.hosts[i]->worker(worker_)});
+      c->hosts_.push_back(Host{cc.endpoints[i].address, cc.endpoints[i].weight, &refs.hosts[i]->worker(worker_),
+                               cc.endpoints[i].address.str()});
+    c->pools_.assign(c->hosts_.size(), nullptr);  // resolved on first HTTP request
     next.emplace(cc.name, std::move(c));
   }
   clusters_ = std::move(next);
@@ -50,10 +52,14 @@ ClusterManager::~ClusterManager() {
   pools_.clear();  // before the clusters whose stats they point into
 }
 
-Http1ConnPool& ClusterManager::httpPool(Cluster& cluster, const Host& host) {
+Http1ConnPool& ClusterManager::httpPool(Cluster& cluster, size_t host_index) {
+  // The cluster caches its pools per host, so the map below is consulted
+  // once per host per config version, not per request.
+  if (Http1ConnPool* cached = cluster.pools_[host_index]) return *cached;
+  const Host& host = cluster.hosts_[host_index];
   std::string key = cluster.config().name;
   key += '/';
-  key += host.address.str();
+  key += host.name;
   const auto& cc = cluster.config();
   PoolSettings settings;
   settings.max_connections = cc.max_connections_per_host;
@@ -69,6 +75,7 @@ Http1ConnPool& ClusterManager::httpPool(Cluster& cluster, const Host& host) {
     it->second->update(host, settings, &cluster.stats());
     it->second->setGeneration(generation_);
   }
+  cluster.pools_[host_index] = it->second.get();
   return *it->second;
 }
 

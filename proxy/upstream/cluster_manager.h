@@ -16,6 +16,8 @@
 
 namespace sluice::upstream {
 
+class Http1ConnPool;
+
 class Cluster {
  public:
   const config::ClusterConfig& config() const { return *config_; }
@@ -30,6 +32,7 @@ class Cluster {
   std::vector<Host> hosts_;
   std::unique_ptr<LoadBalancer> lb_;
   stats::ClusterStats* stats_ = nullptr;
+  std::vector<Http1ConnPool*> pools_;  // parallel to hosts_; filled on first use
 };
 
 // Stats scopes resolved by the main thread for one config.
@@ -51,7 +54,7 @@ class ClusterManager {
   Cluster* get(const std::string& name);
   // The HTTP/1 pool of this worker for one host of a cluster. Pools outlive
   // config swaps (their connections are worker state, not config).
-  Http1ConnPool& httpPool(Cluster& cluster, const Host& host);
+  Http1ConnPool& httpPool(Cluster& cluster, size_t host_index);
 
  private:
   size_t worker_;

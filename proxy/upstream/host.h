@@ -4,6 +4,7 @@
 // cluster's host list never leaves anyone holding a dangling host.
 
 #include <cstdint>
+#include <string>
 
 #include "proxy/net/address.h"
 #include "proxy/stats/stats.h"
@@ -14,6 +15,7 @@ struct Host {
   net::Address address;
   uint32_t weight = 1;
   stats::HostStats* stats = nullptr;  // this worker's block; lives until exit
+  std::string name;                   // address.str(), computed once per config
 };
 
 }  // namespace sluice::upstream

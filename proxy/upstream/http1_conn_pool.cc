@@ -59,7 +59,7 @@ class Http1ConnPool::Client final : public PooledConnection,
   void release() override {
     request_callbacks_ = nullptr;
     response_ = nullptr;
-    const bool reusable = response_complete_ && codec_->reusable() && conn_->open() && conn_->readEnabled();
+    const bool reusable = response_complete_ && !eof_ && codec_->reusable() && conn_->open() && conn_->readEnabled();
     pool_.onClientReleased(this, reusable);
   }
   void abort() override {
@@ -103,10 +103,12 @@ class Http1ConnPool::Client final : public PooledConnection,
       close();
       return;
     }
+    if (end_stream) eof_ = true;  // never reuse a connection the upstream half-closed
     auto err = codec_->dispatch(data);
     if (!err && end_stream) err = codec_->dispatchEof();
     if (err) {
-      failRequest(true, err->detail);
+      // 502: the bytes were not HTTP; otherwise the upstream went away mid-response.
+      failRequest(err->status == 502, err->detail);
       close();
     }
   }
@@ -158,6 +160,7 @@ class Http1ConnPool::Client final : public PooledConnection,
   UpstreamRequestCallbacks* request_callbacks_ = nullptr;
   bool response_complete_ = false;
   bool timed_out_ = false;
+  bool eof_ = false;
   uint64_t requests_ = 0;
 };
 

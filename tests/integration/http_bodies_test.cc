@@ -84,7 +84,8 @@ TEST_F(HttpBodies, ChunkedRequestBodyAndTrailersArriveIntact) {
     ASSERT_TRUE(client.send(std::string_view(wire).substr(pos, 65521)));
   }
   HttpReply r = client.read(10s);
-  ASSERT_TRUE(r.complete) << r.describe();
+  ASSERT_TRUE(r.complete) << r.describe() << "\nthe upstream received " << up_.bytesReceived() << " bytes; "
+                          << (up_.lastRequest() ? up_.lastRequest()->describe() : "no complete request");
   EXPECT_EQ(r.status, 200) << r.describe();
   EXPECT_TRUE(r.body == body) << "echoed body differs: " << r.body_bytes << " bytes back";
   auto seen = up_.lastRequest();

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <set>
 #include <string>
 #include <thread>
@@ -181,6 +182,44 @@ TEST(HttpConnection, IdleKeepAliveConnectionIsClosedAfterIdleTimeout) {
   // ...and closed once idle for 300 ms.
   EXPECT_TRUE(client.waitClosed(3s)) << "not closed by the 300 ms idle timeout";
   EXPECT_GE(msSince(idle_since), 250);
+}
+
+TEST(HttpConnection, ConcurrentKeepAliveClientsGetWholeResponses) {
+  HttpUpstream c1(describeRequest("c1"));
+  ProxyProcess proxy(renderConfig(httpConfig(allToC1(), {cluster("c1", {c1.port()})})));
+  uint16_t port = 0;
+  ASSERT_TRUE(startHttpProxy(proxy, &port));
+
+  // 16 keep-alive clients as fast as they can for 1.5 s (what wrk does, but
+  // every response is checked: whole, the right one, and the connection kept).
+  constexpr int kClients = 16;
+  std::atomic<int> requests{0};
+  std::vector<std::string> failures(kClients);
+  std::vector<std::thread> threads;
+  const auto until = Clock::now() + 1500ms;
+  for (int t = 0; t < kClients; ++t) {
+    threads.emplace_back([&, t] {
+      RawHttpClient client(port);
+      if (!client.connected()) {
+        failures[t] = "connect failed";
+        return;
+      }
+      for (int n = 0; Clock::now() < until; ++n) {
+        const std::string path = "/k/" + std::to_string(t) + "/" + std::to_string(n);
+        HttpReply r = client.roundTrip(getRequest(path));
+        ++requests;
+        if (!r.complete || r.status != 200 || r.body != "c1 GET " + path + "\n" || r.header("connection")) {
+          failures[t] = "request " + std::to_string(n) + " on client " + std::to_string(t) + ": " + r.describe();
+          return;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& f : failures) EXPECT_EQ(f, "");
+  EXPECT_GT(requests.load(), 1000);
+  EXPECT_TRUE(proxy.waitMetricEq("sluice_listener_downstream_cx_total", {{"listener", "web"}}, kClients));
+  EXPECT_EQ(metricOr0(proxy, "sluice_listener_downstream_rq_5xx_total", {{"listener", "web"}}), 0);
 }
 
 TEST(HttpConnection, WrkSmokeHasNoErrors) {

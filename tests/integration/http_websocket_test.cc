@@ -81,6 +81,17 @@ TEST_F(HttpWebSocket, UpgradeThenBytesEchoBothWays) {
   EXPECT_EQ(plain_.requestCount(), 0u);
 }
 
+TEST_F(HttpWebSocket, UpstreamCloseEndsTheTunnel) {
+  RawHttpClient client(port_);
+  ASSERT_TRUE(client.connected());
+  HttpReply r = client.roundTrip(getRequest("/ws/x", "example.com", kUpgradeHeaders));
+  ASSERT_EQ(r.status, 101) << r.describe();
+  EXPECT_EQ(echoRoundTrip(client.fd(), "ping"), "");
+  ASSERT_TRUE(client.send("__close__"));  // the upstream closes its side
+  EXPECT_TRUE(waitUntil([&] { return ws_.finishedConnections() == 1; }, 3s));
+  EXPECT_TRUE(client.waitClosed(3s)) << "the upstream closed the tunnel, the client's connection stayed open";
+}
+
 TEST_F(HttpWebSocket, UpgradeDeclinedByTheUpstreamIsAPlainResponse) {
   // The plain upstream ignores the upgrade and answers 200. The client gets
   // that response whole; the proxy then ends the connection (an upgrade

@@ -54,8 +54,8 @@ FilterHeadersStatus RouterFilter::decodeHeaders(HeaderMap& headers, bool end_str
     callbacks_->sendLocalReply(503, "no healthy upstream\n", ResponseFlag::NoHealthyUpstream, "no_healthy_upstream");
     return FilterHeadersStatus::StopIteration;
   }
-  const upstream::Host host = cluster_->hosts()[*pick];
-  callbacks_->streamInfo().upstream_host = host.address.str();
+  const upstream::Host& host = cluster_->hosts()[*pick];
+  callbacks_->streamInfo().upstream_host = host.name;
 
   // Rewrites and header mutations, most general first so a route's own settings win.
   if (action.prefix_rewrite && route_->match.path_kind == sluice::http::RouteMatch::PathKind::Prefix) {
@@ -75,7 +75,7 @@ FilterHeadersStatus RouterFilter::decodeHeaders(HeaderMap& headers, bool end_str
   cluster_stats_->upstream_rq_active.inc();
   callbacks_->addDownstreamWatermarkCallbacks(*this);
   watermarks_registered_ = true;
-  pool_ = &callbacks_->clusters().httpPool(*cluster_, host);
+  pool_ = &callbacks_->clusters().httpPool(*cluster_, *pick);
   pool_handle_ = pool_->newStream(*this);  // may call onPoolReady/onPoolFailure right here
   cluster_ = nullptr;
   return FilterHeadersStatus::StopIteration;
@@ -176,18 +176,24 @@ void RouterFilter::onResponseHeaders(HeaderMap& headers, bool end_stream) {
     }
   }
   applyResponseMutations(headers);
-  if (end_stream) finishUpstream(true);
+  // Forward before releasing the connection: `headers` (like the data and
+  // trailers below) lives in the upstream codec, which the next request on
+  // that connection reuses.
+  if (end_stream) response_complete_ = true;
   callbacks_->encodeHeaders(headers, end_stream);
+  if (end_stream) finishUpstream(true);
 }
 
 void RouterFilter::onResponseData(net::Buffer& data, bool end_stream) {
-  if (end_stream) finishUpstream(true);
+  if (end_stream) response_complete_ = true;
   callbacks_->encodeData(data, end_stream);
+  if (end_stream) finishUpstream(true);
 }
 
 void RouterFilter::onResponseTrailers(HeaderMap& trailers) {
-  finishUpstream(true);
+  response_complete_ = true;
   callbacks_->encodeTrailers(trailers);
+  finishUpstream(true);
 }
 
 void RouterFilter::finishUpstream(bool success) {
@@ -228,17 +234,9 @@ void RouterFilter::finishUpstream(bool success) {
 }
 
 void RouterFilter::onDestroy() {
-  if (!upstream_done_ && (conn_ || pool_handle_ || cluster_stats_)) {
-    // The stream ended (client gone, reset) before the upstream finished.
-    upstream_done_ = true;
-    if (timeout_timer_) timeout_timer_->disable();
-    if (pool_handle_) pool_->cancel(pool_handle_);
-    pool_handle_ = nullptr;
-    if (conn_) conn_->abort();
-    conn_ = nullptr;
-    encoder_ = nullptr;
-    if (cluster_stats_) cluster_stats_->upstream_rq_active.dec();
-  }
+  // The stream may end while the last response bytes are being forwarded
+  // (then the connection goes back to the pool), or early: client gone, reset.
+  if (!upstream_done_ && (conn_ || pool_handle_ || cluster_stats_)) finishUpstream(response_complete_);
   timeout_timer_.reset();
 }
 

@@ -92,6 +92,7 @@ class RouterFilter final : public sluice::http::StreamDecoderFilter,
   bool upstream_paused_ = false;    // we paused upstream reads
   bool response_started_ = false;
   bool upstream_done_ = false;
+  bool response_complete_ = false;  // the upstream's response ended cleanly
   bool watermarks_registered_ = false;
   event::MonoTime start_{};
   std::unique_ptr<event::Timer> timeout_timer_;

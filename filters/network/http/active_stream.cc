@@ -15,11 +15,10 @@ using sluice::http::FilterTrailersStatus;
 using sluice::http::HeaderMap;
 using sluice::http::ResponseFlag;
 
-// The callbacks one decoder filter sees; knows its own position so that
-// continueDecoding() resumes after it.
-struct ActiveStream::DecoderEntry final : sluice::http::StreamDecoderFilterCallbacks {
-  DecoderEntry(ActiveStream& s, size_t i, std::shared_ptr<sluice::http::StreamDecoderFilter> f)
-      : stream(s), index(i), filter(std::move(f)) {}
+// What every filter may ask of its stream, whichever direction it runs in.
+template <class Callbacks>
+struct CommonCallbacks : Callbacks {
+  explicit CommonCallbacks(ActiveStream& s) : stream(s) {}
   event::Loop& loop() override { return stream.loop_; }
   sluice::http::StreamInfo& streamInfo() override { return stream.info_; }
   const sluice::http::Route* route() override { return stream.route(); }
@@ -32,6 +31,15 @@ struct ActiveStream::DecoderEntry final : sluice::http::StreamDecoderFilterCallb
   upstream::ClusterManager& clusters() override { return stream.manager_.context().clusters; }
   const net::Connection& downstreamConnection() override { return stream.manager_.connection(); }
   void resetStream() override { stream.resetStream(); }
+
+  ActiveStream& stream;
+};
+
+// The callbacks one decoder filter sees; knows its own position so that
+// continueDecoding() resumes after it.
+struct ActiveStream::DecoderEntry final : CommonCallbacks<sluice::http::StreamDecoderFilterCallbacks> {
+  DecoderEntry(ActiveStream& s, size_t i, std::shared_ptr<sluice::http::StreamDecoderFilter> f)
+      : CommonCallbacks(s), index(i), filter(std::move(f)) {}
   void continueDecoding() override {
     if (stream.decode_) stream.decode_->resume(index);
     stream.maybeDone();
@@ -57,31 +65,17 @@ struct ActiveStream::DecoderEntry final : sluice::http::StreamDecoderFilterCallb
   }
   HeaderMap& requestHeaders() override { return *stream.request_headers_; }
 
-  ActiveStream& stream;
   size_t index;
   std::shared_ptr<sluice::http::StreamDecoderFilter> filter;
 };
 
-struct ActiveStream::EncoderEntry final : sluice::http::StreamEncoderFilterCallbacks {
+struct ActiveStream::EncoderEntry final : CommonCallbacks<sluice::http::StreamEncoderFilterCallbacks> {
   EncoderEntry(ActiveStream& s, std::shared_ptr<sluice::http::StreamEncoderFilter> f)
-      : stream(s), filter(std::move(f)) {}
-  event::Loop& loop() override { return stream.loop_; }
-  sluice::http::StreamInfo& streamInfo() override { return stream.info_; }
-  const sluice::http::Route* route() override { return stream.route(); }
-  const sluice::http::VirtualHost* virtualHost() override {
-    stream.route();
-    return stream.vhost_;
-  }
-  const sluice::http::RouteConfig* routeConfig() override { return stream.manager_.config().route_config.get(); }
-  void clearRouteCache() override { stream.route_cached_ = false; }
-  upstream::ClusterManager& clusters() override { return stream.manager_.context().clusters; }
-  const net::Connection& downstreamConnection() override { return stream.manager_.connection(); }
-  void resetStream() override { stream.resetStream(); }
+      : CommonCallbacks(s), filter(std::move(f)) {}
   void continueEncoding() override {
     if (stream.encode_) stream.encode_->resume(index);
   }
 
-  ActiveStream& stream;
   size_t index = 0;
   std::shared_ptr<sluice::http::StreamEncoderFilter> filter;
 };
@@ -264,14 +258,19 @@ void ActiveStream::maybeDone() {
   done_ = true;
   info_.end = loop_.now();
   if (idle_timer_) idle_timer_->disable();
-  for (auto& d : decoders_)
-    if (d->filter) d->filter->onDestroy();
-  for (auto& e : encoders_)
-    if (e->filter && !std::dynamic_pointer_cast<sluice::http::StreamDecoderFilter>(e->filter)) e->filter->onDestroy();
+  destroyFilters();
   if (read_disabled_ > 0) {
     for (; read_disabled_ > 0; --read_disabled_) manager_.connection().readDisable(false);
   }
   manager_.onStreamDone(*this, close);
+}
+
+void ActiveStream::destroyFilters() {
+  for (auto& d : decoders_)
+    if (d->filter) d->filter->onDestroy();
+  // A filter in both chains hears onDestroy once, through the decoder side.
+  for (auto& e : encoders_)
+    if (e->filter && !std::dynamic_pointer_cast<sluice::http::StreamDecoderFilter>(e->filter)) e->filter->onDestroy();
 }
 
 void ActiveStream::resetStream() {
@@ -280,10 +279,7 @@ void ActiveStream::resetStream() {
   done_ = true;
   info_.end = loop_.now();
   if (idle_timer_) idle_timer_->disable();
-  for (auto& d : decoders_)
-    if (d->filter) d->filter->onDestroy();
-  for (auto& e : encoders_)
-    if (e->filter && !std::dynamic_pointer_cast<sluice::http::StreamDecoderFilter>(e->filter)) e->filter->onDestroy();
+  destroyFilters();
   manager_.onStreamDone(*this, /*close_connection=*/true);
 }
 
@@ -295,10 +291,7 @@ void ActiveStream::onDownstreamReset() {
   reset_ = true;
   info_.end = loop_.now();
   if (idle_timer_) idle_timer_->disable();
-  for (auto& d : decoders_)
-    if (d->filter) d->filter->onDestroy();
-  for (auto& e : encoders_)
-    if (e->filter && !std::dynamic_pointer_cast<sluice::http::StreamDecoderFilter>(e->filter)) e->filter->onDestroy();
+  destroyFilters();
 }
 
 void ActiveStream::onDownstreamWatermark(bool above) {

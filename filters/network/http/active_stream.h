@@ -17,6 +17,8 @@
 namespace sluice::filters::http_cm {
 
 class ConnectionManager;
+template <class Callbacks>
+struct CommonCallbacks;
 
 class ActiveStream final : public sluice::http::MessageDecoder,
                            public sluice::http::FilterChainBuilder,
@@ -50,6 +52,8 @@ class ActiveStream final : public sluice::http::MessageDecoder,
   struct EncodeOps;
 
  private:
+  template <class Callbacks>
+  friend struct CommonCallbacks;
   friend struct DecoderEntry;
   friend struct EncoderEntry;
   friend struct DecodeOps;
@@ -62,6 +66,7 @@ class ActiveStream final : public sluice::http::MessageDecoder,
   void encodeTrailers(sluice::http::HeaderMap& trailers);
   void onResponseComplete();
   void maybeDone();
+  void destroyFilters();
   void resetStream();
   void touch() { last_activity_ = loop_.now(); }
   void onIdleTimer();

@@ -61,6 +61,7 @@ network::FilterStatus ConnectionManager::onData(net::Buffer& data, bool end_stre
     }
   }
   dispatch();
+  if (end_stream && stream_ && !closing_) codec_->dispatchEof();
   if (downstream_eof_ && !stream_ && !closing_) {
     // The client finished sending with no request in flight: nothing more will come.
     closing_ = true;

@@ -47,7 +47,7 @@ class FilterIteration {
 
   void trailers(sluice::http::HeaderMap& t) {
     trailers_ = &t;
-    if (headers_done_ && !parked()) runTrailers(trailers_from_);  // else after what is parked
+    if (!parked()) runTrailers(trailers_from_);  // else after what is parked
   }
 
   // continueDecoding()/continueEncoding() from filter i.
@@ -124,15 +124,21 @@ class FilterIteration {
     return true;
   }
 
+  // Trailers follow the data: through the filters that have seen the
+  // headers, waiting at the first one that has not.
   void runTrailers(size_t from) {
     for (size_t i = from; i < count_; ++i) {
       if (!ops_.alive()) return;
+      if (i >= seen_) {
+        trailers_from_ = i;
+        return;
+      }
       if (ops_.trailers(i, *trailers_) == sluice::http::FilterTrailersStatus::StopIteration) {
         trailers_from_ = i + 1;
         return;
       }
     }
-    if (!ops_.alive()) return;
+    if (!ops_.alive() || !headers_done_) return;
     auto* t = trailers_;
     trailers_ = nullptr;
     ops_.sinkTrailers(*t);

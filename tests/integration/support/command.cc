@@ -48,10 +48,10 @@ pid_t spawnCommand(const std::vector<std::string>& args, const std::string& out_
   ::_exit(127);
 }
 
-uint64_t capture(const std::string& text, const std::regex& re, int group = 1) {
+uint64_t capture(const std::string& text, const std::regex& re) {
   std::smatch m;
   if (!std::regex_search(text, m, re)) return 0;
-  return std::strtoull(m[group].str().c_str(), nullptr, 10);
+  return std::strtoull(m[1].str().c_str(), nullptr, 10);
 }
 
 }  // namespace

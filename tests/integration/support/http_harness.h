@@ -2,7 +2,6 @@
 // Small pieces shared by the HTTP integration tests.
 
 #include <atomic>
-#include <optional>
 #include <string>
 #include <thread>
 

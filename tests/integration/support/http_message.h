@@ -4,6 +4,9 @@
 // independent of the proxy's own codec: a test must not parse the proxy's
 // output with the code under test.
 
+#include <sys/types.h>
+
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -326,6 +326,7 @@ HttpUpstream::Handler websocketEcho() {
       int err = 0;
       ssize_t n = recvSome(ex.fd(), buf, sizeof buf, Deadline(30s), &err);
       if (n <= 0) break;
+      if (std::string_view(buf, static_cast<size_t>(n)) == "__close__") break;
       if (!sendAll(ex.fd(), buf, static_cast<size_t>(n), Deadline(30s))) break;
     }
     ex.close();

@@ -21,7 +21,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -162,7 +161,8 @@ HttpUpstream::Handler respondThenClose(std::string body, std::chrono::millisecon
 // Never answers; holds the connection until the proxy closes it (bounded).
 HttpUpstream::Handler neverAnswer();
 // An upgrade request gets 101 Switching Protocols (Upgrade: websocket), then
-// every byte is echoed until the peer's EOF (then FIN). Other requests get 400.
+// every byte is echoed until the peer's EOF, or until a read of exactly
+// "__close__" (then FIN either way). Other requests get 400.
 HttpUpstream::Handler websocketEcho();
 // The handler of the longest matching path prefix; `fallback` otherwise.
 HttpUpstream::Handler byPathPrefix(std::vector<std::pair<std::string, HttpUpstream::Handler>> routes,

@@ -132,10 +132,10 @@ TEST(Http1ServerCodecTest, SimpleGet) {
 
 TEST(Http1ServerCodecTest, HopByHopFieldsAreDropped) {
   Server s;
-  EXPECT_FALSE(s.feed(
-      "POST / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, X-Private\r\nKeep-Alive: timeout=5\r\n"
-      "X-Private: secret\r\nProxy-Connection: keep-alive\r\nTE: trailers, deflate\r\nUpgrade: h2c\r\n"
-      "Content-Length: 2\r\nX-Kept: 1\r\n\r\nhi"));
+  EXPECT_FALSE(
+      s.feed("POST / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, X-Private\r\nKeep-Alive: timeout=5\r\n"
+             "X-Private: secret\r\nProxy-Connection: keep-alive\r\nTE: trailers, deflate\r\nUpgrade: h2c\r\n"
+             "Content-Length: 2\r\nX-Kept: 1\r\n\r\nhi"));
   const Request& r = s.last();
   for (const char* name : {"connection", "keep-alive", "x-private", "proxy-connection", "upgrade"})
     EXPECT_FALSE(r.has(name)) << name;
@@ -218,49 +218,48 @@ std::string post(std::string_view fields) { return "POST / HTTP/1.1\r\nHost: h\r
 
 INSTANTIATE_TEST_SUITE_P(
     Http1Strictness, Http1ServerCodecRejectTest,
-    testing::Values(
-        BadRequest{"cl_then_te", post("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n"), 400},
-        BadRequest{"te_then_cl", post("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"), 400},
-        BadRequest{"te_gzip_then_cl", post("Transfer-Encoding: gzip\r\nContent-Length: 5\r\n"), 400},
-        BadRequest{"differing_cl", post("Content-Length: 5\r\nContent-Length: 6\r\n"), 400},
-        BadRequest{"differing_cl_list", post("Content-Length: 5, 6\r\n"), 400},
-        BadRequest{"cl_not_a_number", post("Content-Length: abc\r\n"), 400},
-        BadRequest{"cl_negative", post("Content-Length: -1\r\n"), 400},
-        BadRequest{"cl_plus", post("Content-Length: +5\r\n"), 400},
-        BadRequest{"te_final_not_chunked", post("Transfer-Encoding: gzip\r\n"), 400},
-        BadRequest{"te_chunked_then_gzip", post("Transfer-Encoding: chunked, gzip\r\n"), 400},
-        BadRequest{"te_chunked_twice_in_list", post("Transfer-Encoding: chunked, chunked\r\n"), 400},
-        BadRequest{"te_chunked_twice_in_fields",
-                   post("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"), 400},
-        BadRequest{"te_identity", post("Transfer-Encoding: identity\r\n"), 400},
-        BadRequest{"te_in_http10", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
-        BadRequest{"te_gzip_chunked", post("Transfer-Encoding: gzip, chunked\r\n"), 501},
-        BadRequest{"obs_fold_sp", post("X-A: b\r\n c\r\n"), 400},
-        BadRequest{"obs_fold_ht", post("X-A: b\r\n\tc\r\n"), 400},
-        BadRequest{"fold_first_line", "GET / HTTP/1.1\r\n Host: h\r\n\r\n", 400},
-        BadRequest{"bare_cr_in_value", post("X-A: b\rc\r\n"), 400},
-        BadRequest{"bare_cr_line_end", post("X-A: b\r"), 400},
-        BadRequest{"bare_lf_line_end", "GET / HTTP/1.1\r\nHost: h\nX-A: b\r\n\r\n", 400},
-        BadRequest{"bare_lf_request_line", "GET / HTTP/1.1\nHost: h\r\n\r\n", 400},
-        BadRequest{"bare_lf_in_target", "GET /a\nb HTTP/1.1\r\nHost: h\r\n\r\n", 400},
-        BadRequest{"bare_lf_end_of_block", "GET / HTTP/1.1\r\nHost: h\r\n\n", 400},
-        BadRequest{"nul_in_value", post(lit("X-A: b\0c\r\n")), 400},
-        BadRequest{"nul_in_target", lit("GET /\0 HTTP/1.1\r\nHost: h\r\n\r\n"), 400},
-        BadRequest{"method_bad_char", "G(T / HTTP/1.1\r\nHost: h\r\n\r\n", 400},
-        BadRequest{"method_at", "GE@T / HTTP/1.1\r\nHost: h\r\n\r\n", 400},
-        BadRequest{"method_empty", " / HTTP/1.1\r\nHost: h\r\n\r\n", 400},
-        BadRequest{"name_space", post("X A: b\r\n"), 400},
-        BadRequest{"name_space_before_colon", post("X-A : b\r\n"), 400},
-        BadRequest{"name_separator", post("X@A: b\r\n"), 400},
-        BadRequest{"name_empty", post(": b\r\n"), 400},
-        BadRequest{"no_colon", post("X-A\r\n"), 400},
-        BadRequest{"ctl_in_value", post("X-A: b\x01c\r\n"), 400},
-        BadRequest{"space_in_target", "GET /a b HTTP/1.1\r\nHost: h\r\n\r\n", 400},
-        BadRequest{"bad_version", "GET / HTTP/2.0\r\nHost: h\r\n\r\n", 400},
-        BadRequest{"garbage_version", "GET / HTTX/1.1\r\nHost: h\r\n\r\n", 400},
-        BadRequest{"missing_host", "GET / HTTP/1.1\r\nX-A: b\r\n\r\n", 400},
-        BadRequest{"two_hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
-        BadRequest{"body_too_large", post("Content-Length: 1001\r\n"), 413}),
+    testing::Values(BadRequest{"cl_then_te", post("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n"), 400},
+                    BadRequest{"te_then_cl", post("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"), 400},
+                    BadRequest{"te_gzip_then_cl", post("Transfer-Encoding: gzip\r\nContent-Length: 5\r\n"), 400},
+                    BadRequest{"differing_cl", post("Content-Length: 5\r\nContent-Length: 6\r\n"), 400},
+                    BadRequest{"differing_cl_list", post("Content-Length: 5, 6\r\n"), 400},
+                    BadRequest{"cl_not_a_number", post("Content-Length: abc\r\n"), 400},
+                    BadRequest{"cl_negative", post("Content-Length: -1\r\n"), 400},
+                    BadRequest{"cl_plus", post("Content-Length: +5\r\n"), 400},
+                    BadRequest{"te_final_not_chunked", post("Transfer-Encoding: gzip\r\n"), 400},
+                    BadRequest{"te_chunked_then_gzip", post("Transfer-Encoding: chunked, gzip\r\n"), 400},
+                    BadRequest{"te_chunked_twice_in_list", post("Transfer-Encoding: chunked, chunked\r\n"), 400},
+                    BadRequest{"te_chunked_twice_in_fields",
+                               post("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"), 400},
+                    BadRequest{"te_identity", post("Transfer-Encoding: identity\r\n"), 400},
+                    BadRequest{"te_in_http10", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
+                    BadRequest{"te_gzip_chunked", post("Transfer-Encoding: gzip, chunked\r\n"), 501},
+                    BadRequest{"obs_fold_sp", post("X-A: b\r\n c\r\n"), 400},
+                    BadRequest{"obs_fold_ht", post("X-A: b\r\n\tc\r\n"), 400},
+                    BadRequest{"fold_first_line", "GET / HTTP/1.1\r\n Host: h\r\n\r\n", 400},
+                    BadRequest{"bare_cr_in_value", post("X-A: b\rc\r\n"), 400},
+                    BadRequest{"bare_cr_line_end", post("X-A: b\r"), 400},
+                    BadRequest{"bare_lf_line_end", "GET / HTTP/1.1\r\nHost: h\nX-A: b\r\n\r\n", 400},
+                    BadRequest{"bare_lf_request_line", "GET / HTTP/1.1\nHost: h\r\n\r\n", 400},
+                    BadRequest{"bare_lf_in_target", "GET /a\nb HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+                    BadRequest{"bare_lf_end_of_block", "GET / HTTP/1.1\r\nHost: h\r\n\n", 400},
+                    BadRequest{"nul_in_value", post(lit("X-A: b\0c\r\n")), 400},
+                    BadRequest{"nul_in_target", lit("GET /\0 HTTP/1.1\r\nHost: h\r\n\r\n"), 400},
+                    BadRequest{"method_bad_char", "G(T / HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+                    BadRequest{"method_at", "GE@T / HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+                    BadRequest{"method_empty", " / HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+                    BadRequest{"name_space", post("X A: b\r\n"), 400},
+                    BadRequest{"name_space_before_colon", post("X-A : b\r\n"), 400},
+                    BadRequest{"name_separator", post("X@A: b\r\n"), 400},
+                    BadRequest{"name_empty", post(": b\r\n"), 400},
+                    BadRequest{"no_colon", post("X-A\r\n"), 400},
+                    BadRequest{"ctl_in_value", post("X-A: b\x01c\r\n"), 400},
+                    BadRequest{"space_in_target", "GET /a b HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+                    BadRequest{"bad_version", "GET / HTTP/2.0\r\nHost: h\r\n\r\n", 400},
+                    BadRequest{"garbage_version", "GET / HTTX/1.1\r\nHost: h\r\n\r\n", 400},
+                    BadRequest{"missing_host", "GET / HTTP/1.1\r\nX-A: b\r\n\r\n", 400},
+                    BadRequest{"two_hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
+                    BadRequest{"body_too_large", post("Content-Length: 1001\r\n"), 413}),
     [](const testing::TestParamInfo<BadRequest>& info) { return std::string(info.param.name); });
 
 // ---- limits
@@ -554,7 +553,8 @@ TEST(Http1ServerCodecTest, ResponseFromInsideTheCallbackContinuesWithTheNextRequ
   s.codec = makeHttp1ServerCodec(s.out, cb, {});
   EXPECT_FALSE(s.feed(std::string(kGet) + std::string(kGet) + std::string(kGet)));
   EXPECT_EQ(answered.size(), 3u);
-  EXPECT_EQ(s.out.take(), "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n");
+  EXPECT_EQ(s.out.take(),
+            "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n");
 }
 
 TEST(Http1ServerCodecTest, ConnectionCloseFromClient) {
@@ -848,7 +848,8 @@ TEST(Http1ServerCodecTest, UpgradeFieldWithoutConnectionUpgradeIsDropped) {
 
 TEST(Http1ServerCodecTest, UpgradeWithBodyIsAPlainRequest) {
   Server s;
-  EXPECT_FALSE(s.feed("POST / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: h2c\r\nContent-Length: 2\r\n\r\nhi"));
+  EXPECT_FALSE(
+      s.feed("POST / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: h2c\r\nContent-Length: 2\r\n\r\nhi"));
   EXPECT_FALSE(s.last().has("upgrade"));
   EXPECT_TRUE(s.last().ended);
   EXPECT_EQ(s.last().body, "hi");
