@@ -59,6 +59,10 @@ std::string renderMetrics(const stats::StatsStore& store, const ServerValues& se
   addScope<stats::ClusterStats>(families, "sluice_cluster_", store.clusters(), [](const std::string& k) {
     return std::vector<ClientMetric::Label>{{"cluster", k}};
   });
+  addScope<stats::RouteStats>(families, "sluice_route_", store.routes(), [](const std::string& k) {
+    const auto slash = k.find('/');
+    return std::vector<ClientMetric::Label>{{"listener", k.substr(0, slash)}, {"route", k.substr(slash + 1)}};
+  });
   addScope<stats::HostStats>(families, "sluice_host_", store.hosts(), [](const std::string& k) {
     const auto slash = k.rfind('/');
     return std::vector<ClientMetric::Label>{{"cluster", k.substr(0, slash)}, {"host", k.substr(slash + 1)}};

@@ -50,6 +50,7 @@ struct StreamInfo {
   std::string upstream_host;   // "ip:port" of the host that answered
   std::string upstream_cluster;
   std::string route_name;
+  const void* route_key = nullptr;  // the matched Route, for per-route stats
   std::string request_id;
   std::string trace_id;
   std::string details;  // why a local reply was sent ("upstream_connect_timeout", ...)

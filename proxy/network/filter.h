@@ -6,8 +6,11 @@
 // Adding a filter = one folder under filters/network/NAME/ with its config,
 // factory and implementation, plus one line in filters/builtin.cc.
 
+#include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -27,7 +30,10 @@ class ClusterManager;
 }
 namespace sluice::stats {
 struct ListenerStats;
-}
+struct RouteStats;
+template <class Block>
+class PerWorker;
+}  // namespace sluice::stats
 namespace sluice::config {
 class MapReader;
 class ParseContext;
@@ -69,7 +75,13 @@ class NetworkFilterConfig {
   virtual ~NetworkFilterConfig() = default;
   // Canonical form: used by /config_dump and to detect a changed listener on reload.
   virtual nlohmann::json toJson() const = 0;
+  // Named sub-scopes that get their own stats (HTTP routes): f(key, name),
+  // where key is the object's address inside this config.
+  virtual void forEachStatScope(const std::function<void(const void*, const std::string&)>& f) const {}
 };
+
+// Stats blocks of a listener's sub-scopes, by the key forEachStatScope gave.
+using ScopeStatsMap = std::unordered_map<const void*, stats::PerWorker<stats::RouteStats>*>;
 
 // Per-worker things a filter instance needs.
 struct FilterContext {
@@ -77,6 +89,8 @@ struct FilterContext {
   upstream::ClusterManager& clusters;
   const config::ListenerConfig& listener;
   stats::ListenerStats& listener_stats;
+  const ScopeStatsMap& scope_stats;  // resolved for the config this listener runs
+  size_t worker;                     // index of this worker (for per-worker stats blocks)
 };
 
 class NetworkFilterFactory {

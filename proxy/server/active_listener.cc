@@ -13,13 +13,14 @@ namespace sluice::server {
 
 ActiveListener::ActiveListener(Worker& worker, std::shared_ptr<ListenerSockets> sockets,
                                std::shared_ptr<const config::Config> owner, const config::ListenerConfig& cfg,
-                               stats::ListenerStats& stats)
+                               stats::ListenerStats& stats, std::shared_ptr<const network::ScopeStatsMap> scope_stats)
     : worker_(worker),
       sockets_(std::move(sockets)),
       owner_(std::move(owner)),
       cfg_(cfg),
       stats_(stats),
-      filter_ctx_{worker.loop(), worker.clusters(), cfg_, stats_} {
+      scope_stats_(std::move(scope_stats)),
+      filter_ctx_{worker.loop(), worker.clusters(), cfg_, stats_, *scope_stats_, worker.index()} {
   // Adopt this worker's socket: from here on we close it.
   fd_ = sockets_->fds[worker.index()];
   sockets_->fds[worker.index()] = -1;

@@ -18,7 +18,8 @@ class Worker;
 class ActiveListener final : public event::IoHandler, public event::DeferredDeletable {
  public:
   ActiveListener(Worker& worker, std::shared_ptr<ListenerSockets> sockets, std::shared_ptr<const config::Config> owner,
-                 const config::ListenerConfig& cfg, stats::ListenerStats& stats);
+                 const config::ListenerConfig& cfg, stats::ListenerStats& stats,
+                 std::shared_ptr<const network::ScopeStatsMap> scope_stats);
   ~ActiveListener() override;
 
   // Stops accepting (closing this worker's socket); open connections go on.
@@ -41,6 +42,7 @@ class ActiveListener final : public event::IoHandler, public event::DeferredDele
   std::shared_ptr<const config::Config> owner_;  // keeps cfg_ alive for our connections
   const config::ListenerConfig& cfg_;
   stats::ListenerStats& stats_;
+  std::shared_ptr<const network::ScopeStatsMap> scope_stats_;
   network::FilterContext filter_ctx_;
   int fd_ = -1;
   bool draining_ = false;

@@ -69,6 +69,11 @@ std::shared_ptr<Snapshot> Server::buildSnapshot(std::shared_ptr<const config::Co
     }
     snap->sockets.push_back(std::move(sockets));
     snap->listener_stats.push_back(&stats_->listener(l.name));
+    auto scopes = std::make_shared<network::ScopeStatsMap>();
+    for (const auto& f : l.filters)
+      f.config->forEachStatScope(
+          [&](const void* key, const std::string& name) { (*scopes)[key] = &stats_->route(l.name, name); });
+    snap->scope_stats.push_back(std::move(scopes));
   }
   for (const auto& c : cfg->clusters) {
     upstream::ClusterStatsRefs refs;

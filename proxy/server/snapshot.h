@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/model.h"
+#include "proxy/network/filter.h"
 #include "proxy/stats/stats.h"
 #include "proxy/upstream/cluster_manager.h"
 
@@ -36,6 +37,7 @@ struct Snapshot {
   // Parallel to config->listeners.
   std::vector<std::shared_ptr<ListenerSockets>> sockets;
   std::vector<stats::PerWorker<stats::ListenerStats>*> listener_stats;
+  std::vector<std::shared_ptr<const network::ScopeStatsMap>> scope_stats;
   std::map<std::string, upstream::ClusterStatsRefs> cluster_stats;
 };
 

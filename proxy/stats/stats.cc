@@ -60,6 +60,19 @@ const std::vector<StatField<ClusterStats>>& ClusterStats::fields() {
   return f;
 }
 
+const std::vector<StatField<RouteStats>>& RouteStats::fields() {
+  using S = RouteStats;
+  static const std::vector<StatField<S>> f = {
+      {"rq_total", "Requests matched to this route", false, &S::rq_total},
+      {"rq_1xx_total", "Responses 1xx on this route", false, &S::rq_1xx},
+      {"rq_2xx_total", "Responses 2xx on this route", false, &S::rq_2xx},
+      {"rq_3xx_total", "Responses 3xx on this route", false, &S::rq_3xx},
+      {"rq_4xx_total", "Responses 4xx on this route", false, &S::rq_4xx},
+      {"rq_5xx_total", "Responses 5xx on this route", false, &S::rq_5xx},
+  };
+  return f;
+}
+
 const std::vector<StatField<HostStats>>& HostStats::fields() {
   using S = HostStats;
   static const std::vector<StatField<S>> f = {

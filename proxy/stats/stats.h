@@ -27,6 +27,13 @@ class Stat {
   std::atomic<int64_t> v_{0};
 };
 
+// Counts an HTTP status in the matching one of five per-class stats.
+inline void countStatusClass(int status, Stat& c1xx, Stat& c2xx, Stat& c3xx, Stat& c4xx, Stat& c5xx) {
+  Stat* classes[] = {&c1xx, &c2xx, &c3xx, &c4xx, &c5xx};
+  const int c = status / 100;
+  if (c >= 1 && c <= 5) classes[c - 1]->inc();
+}
+
 // Fixed-bucket latency histogram (milliseconds), single writer like Stat.
 class Histogram {
  public:
@@ -103,6 +110,17 @@ struct alignas(64) ClusterStats {
   static const std::vector<StatField<ClusterStats>>& fields();
 };
 
+// Per HTTP route (labelled listener + route name: bounded by the config).
+struct alignas(64) RouteStats {
+  Stat rq_total;
+  Stat rq_1xx;
+  Stat rq_2xx;
+  Stat rq_3xx;
+  Stat rq_4xx;
+  Stat rq_5xx;
+  static const std::vector<StatField<RouteStats>>& fields();
+};
+
 struct alignas(64) HostStats {
   Stat cx_total;
   Stat cx_active;
@@ -145,7 +163,13 @@ class StatsStore {
     return get(hosts_, cluster + "/" + host);
   }
 
+  // Keyed "listener/route".
+  PerWorker<RouteStats>& route(const std::string& listener, const std::string& route) {
+    return get(routes_, listener + "/" + route);
+  }
+
   const auto& listeners() const { return listeners_; }
+  const auto& routes() const { return routes_; }
   const auto& clusters() const { return clusters_; }
   const auto& hosts() const { return hosts_; }
 
@@ -161,6 +185,7 @@ class StatsStore {
   std::map<std::string, std::unique_ptr<PerWorker<ListenerStats>>> listeners_;
   std::map<std::string, std::unique_ptr<PerWorker<ClusterStats>>> clusters_;
   std::map<std::string, std::unique_ptr<PerWorker<HostStats>>> hosts_;
+  std::map<std::string, std::unique_ptr<PerWorker<RouteStats>>> routes_;
 };
 
 }  // namespace sluice::stats

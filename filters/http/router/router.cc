@@ -165,16 +165,9 @@ void RouterFilter::onTimeout() {
 
 void RouterFilter::onResponseHeaders(HeaderMap& headers, bool end_stream) {
   response_started_ = true;
-  if (cluster_stats_) {
-    switch (headers.status() / 100) {
-      case 1: cluster_stats_->upstream_rq_1xx.inc(); break;
-      case 2: cluster_stats_->upstream_rq_2xx.inc(); break;
-      case 3: cluster_stats_->upstream_rq_3xx.inc(); break;
-      case 4: cluster_stats_->upstream_rq_4xx.inc(); break;
-      case 5: cluster_stats_->upstream_rq_5xx.inc(); break;
-      default: break;
-    }
-  }
+  if (auto* cs = cluster_stats_)
+    stats::countStatusClass(headers.status(), cs->upstream_rq_1xx, cs->upstream_rq_2xx, cs->upstream_rq_3xx,
+                            cs->upstream_rq_4xx, cs->upstream_rq_5xx);
   applyResponseMutations(headers);
   // Forward before releasing the connection: `headers` (like the data and
   // trailers below) lives in the upstream codec, which the next request on

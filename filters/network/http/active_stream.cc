@@ -145,6 +145,7 @@ const sluice::http::Route* ActiveStream::route() {
     route_ = manager_.config().route_config->route(*request_headers_, &vhost_);
     route_cached_ = true;
     info_.route_name = route_ ? route_->name : "";
+    info_.route_key = route_;
   }
   return route_;
 }

@@ -47,6 +47,11 @@ struct HttpConfig final : network::NetworkFilterConfig {
   std::vector<AccessLogConfig> access_logs;
 
   nlohmann::json toJson() const override;
+  void forEachStatScope(const std::function<void(const void*, const std::string&)>& f) const override {
+    if (!route_config) return;
+    for (const auto& vh : route_config->virtual_hosts)
+      for (const auto& r : vh.routes) f(&r, r.name);
+  }
 };
 
 const network::NetworkFilterFactory& factory();

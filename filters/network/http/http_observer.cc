@@ -39,13 +39,15 @@ void observeStreamEnd(network::FilterContext& ctx, const HttpConfig& config, con
   } else {
     s.downstream_rq_total.inc();
   }
-  switch (info.status / 100) {
-    case 1: s.downstream_rq_1xx.inc(); break;
-    case 2: s.downstream_rq_2xx.inc(); break;
-    case 3: s.downstream_rq_3xx.inc(); break;
-    case 4: s.downstream_rq_4xx.inc(); break;
-    case 5: s.downstream_rq_5xx.inc(); break;
-    default: break;
+  stats::countStatusClass(info.status, s.downstream_rq_1xx, s.downstream_rq_2xx, s.downstream_rq_3xx,
+                          s.downstream_rq_4xx, s.downstream_rq_5xx);
+  if (info.route_key) {
+    auto it = ctx.scope_stats.find(info.route_key);
+    if (it != ctx.scope_stats.end()) {
+      auto& r = it->second->worker(ctx.worker);
+      r.rq_total.inc();
+      stats::countStatusClass(info.status, r.rq_1xx, r.rq_2xx, r.rq_3xx, r.rq_4xx, r.rq_5xx);
+    }
   }
   if (info.hasFlag(ResponseFlag::DownstreamProtocolError)) s.downstream_rq_protocol_error.inc();
   if (info.hasFlag(ResponseFlag::RequestHeadersTimeout) || info.hasFlag(ResponseFlag::StreamIdleTimeout))
