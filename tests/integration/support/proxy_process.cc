@@ -53,12 +53,26 @@ void writeFileAtomically(const std::string& path, const std::string& content) {
 
 void sleepMs(int ms) { std::this_thread::sleep_for(Millis(ms)); }
 
+}  // namespace
+
+// SLUICE_TEST_BIN runs the suite against another build of the proxy (the
+// TSan build in CI) without rebuilding the tests.
+const char* proxyBinary() {
+  static const char* bin = [] {
+    const char* env = std::getenv("SLUICE_TEST_BIN");
+    return env && *env ? env : SLUICE_BIN;
+  }();
+  return bin;
+}
+
+namespace {
+
 // fork+exec with stdout/stderr redirected to files. Between fork and exec the
 // child only makes async-signal-safe calls (the test process has threads).
 pid_t spawn(const std::vector<std::string>& args, const std::string& out_path,
             const std::string& err_path) {
   std::vector<std::string> storage;
-  storage.push_back(SLUICE_BIN);
+  storage.push_back(proxyBinary());
   storage.insert(storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& s : storage) argv.push_back(s.data());
@@ -308,8 +322,8 @@ ProxyProcess::~ProxyProcess() {
 void ProxyProcess::writeConfig(const std::string& yaml) { writeFileAtomically(config_path_, yaml); }
 
 ::testing::AssertionResult ProxyProcess::start(Millis timeout) {
-  if (::access(SLUICE_BIN, X_OK) != 0) {
-    return ::testing::AssertionFailure() << "no proxy binary at " << SLUICE_BIN;
+  if (::access(proxyBinary(), X_OK) != 0) {
+    return ::testing::AssertionFailure() << "no proxy binary at " << proxyBinary();
   }
   pid_ = spawn({"-c", config_path_, "--admin-address-path", addr_path_}, dir_ + "/stdout.log",
                stderr_path_);

@@ -108,6 +108,9 @@ struct CommandResult {
   std::string out;
   std::string err;
 };
+// The proxy binary under test: $SLUICE_TEST_BIN if set, else SLUICE_BIN.
+const char* proxyBinary();
+
 // Runs SLUICE_BIN with `args` (argv[1..]) in a fresh temp dir, capturing
 // stdout and stderr.
 CommandResult runSluice(const std::vector<std::string>& args, Millis timeout = Millis(10000));

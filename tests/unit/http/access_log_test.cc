@@ -26,8 +26,16 @@ thread_local uint64_t tl_allocations = 0;
   if (void* p = std::malloc(n ? n : 1)) return p;
   throw std::bad_alloc();
 }
+[[gnu::noinline]] void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  ++tl_allocations;
+  return std::malloc(n ? n : 1);
+}
+// Every replaced delete must pair with a replaced new: this file's
+// replacements apply to the whole test binary (std::stable_sort uses the
+// nothrow form, for one).
 [[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
 [[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace sluice::http {
 namespace {
