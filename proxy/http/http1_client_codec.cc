@@ -143,12 +143,7 @@ void Http1ClientCodec::encodeData(net::Buffer& data, bool end_stream) {
       break;
     }
     case Framing::kChunked:
-      if (!data.empty()) {
-        writeChunkHeader(wire_, data.length());
-        wire_.move(data);
-        wire_.add("\r\n");
-      }
-      if (end_stream) wire_.add("0\r\n\r\n");
+      writeChunk(wire_, data, end_stream);
       break;
     case Framing::kNone:
       data.clear();
@@ -164,11 +159,7 @@ void Http1ClientCodec::encodeTrailers(const HeaderMap& trailers) {
   if (!request_started_ || request_complete_) return;
   request_complete_ = true;
   if (framing_ == Framing::kChunked) {
-    wire_.add("0\r\n");
-    trailers.forEach([&](std::string_view name, std::string_view value) {
-      if (name[0] != ':' && !isHopByHop(name)) writeField(wire_, name, value);
-    });
-    wire_.add("\r\n");
+    writeLastChunkWithTrailers(wire_, trailers);
     write(false);
   } else if (framing_ == Framing::kLength && length_left_ > 0) {
     reusable_ = false;

@@ -511,6 +511,23 @@ void writeChunkHeader(net::Buffer& out, size_t size) {
   out.add(std::string_view(line, static_cast<size_t>(p - line)));
 }
 
+void writeChunk(net::Buffer& out, net::Buffer& data, bool end_stream) {
+  if (!data.empty()) {
+    writeChunkHeader(out, data.length());
+    out.move(data);
+    out.add("\r\n");
+  }
+  if (end_stream) out.add("0\r\n\r\n");
+}
+
+void writeLastChunkWithTrailers(net::Buffer& out, const HeaderMap& trailers) {
+  out.add("0\r\n");
+  trailers.forEach([&](std::string_view name, std::string_view value) {
+    if (name[0] != ':' && !isHopByHop(name)) writeField(out, name, value);
+  });
+  out.add("\r\n");
+}
+
 bool hasToken(std::string_view value, std::string_view token) {
   bool found = false;
   forEachToken(value, [&](std::string_view tok) { found = found || equalsIgnoreCase(tok, token); });

@@ -207,6 +207,11 @@ void writeStatusLine(net::Buffer& out, int status);
 void writeField(net::Buffer& out, std::string_view name, std::string_view value);
 // The chunk-size line for `size` payload bytes.
 void writeChunkHeader(net::Buffer& out, size_t size);
+// Moves `data` into `out` as one chunk (none if empty), then the last chunk
+// when `end_stream`.
+void writeChunk(net::Buffer& out, net::Buffer& data, bool end_stream);
+// The last chunk carrying `trailers` (pseudo and hop-by-hop fields dropped).
+void writeLastChunkWithTrailers(net::Buffer& out, const HeaderMap& trailers);
 // Whether a comma-separated header value holds `token` (case-insensitive).
 bool hasToken(std::string_view value, std::string_view token);
 // A body-less status: 1xx, 204, 304.

@@ -246,12 +246,7 @@ void Http1ServerCodec::encodeData(net::Buffer& data, bool end_stream) {
       break;
     }
     case Framing::kChunked:
-      if (!data.empty()) {
-        writeChunkHeader(wire_, data.length());
-        wire_.move(data);
-        wire_.add("\r\n");
-      }
-      if (end_stream) wire_.add("0\r\n\r\n");
+      writeChunk(wire_, data, end_stream);
       break;
     case Framing::kNone:
       data.clear();
@@ -268,11 +263,7 @@ void Http1ServerCodec::encodeData(net::Buffer& data, bool end_stream) {
 void Http1ServerCodec::encodeTrailers(const HeaderMap& trailers) {
   if (!response_started_ || decoder_ == nullptr) return;
   if (framing_ == Framing::kChunked) {
-    wire_.add("0\r\n");
-    trailers.forEach([&](std::string_view name, std::string_view value) {
-      if (name[0] != ':' && !isHopByHop(name)) writeField(wire_, name, value);
-    });
-    wire_.add("\r\n");
+    writeLastChunkWithTrailers(wire_, trailers);
   } else if (framing_ == Framing::kLength && length_left_ > 0) {
     close_ = true;
   }
