@@ -15,8 +15,6 @@
 
 namespace sluice::itest {
 
-namespace {
-
 // fork+execvp with stdin from /dev/null and stdout/stderr to files. Between
 // fork and exec the child makes only async-signal-safe calls (the test
 // process has threads).
@@ -47,6 +45,9 @@ pid_t spawnCommand(const std::vector<std::string>& args, const std::string& out_
   ::execvp(argv[0], argv.data());
   ::_exit(127);
 }
+
+namespace {
+
 
 uint64_t capture(const std::string& text, const std::regex& re) {
   std::smatch m;

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -14,6 +16,11 @@
 namespace sluice::itest {
 
 // Runs argv[0] (searched in PATH) with stdout/stderr captured.
+// Starts argv (argv[0] found on PATH unless it has a '/') with stdin from
+// /dev/null and stdout/stderr to the files; the child dies with the test
+// process and inherits no descriptors. Returns the pid (or -1).
+pid_t spawnCommand(const std::vector<std::string>& argv, const std::string& out_path, const std::string& err_path);
+
 CommandResult runCommand(const std::vector<std::string>& argv, Millis timeout);
 // True when `name` is an executable in PATH.
 bool haveExecutable(const std::string& name);

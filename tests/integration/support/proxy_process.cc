@@ -1,5 +1,7 @@
 #include "tests/integration/support/proxy_process.h"
 
+#include "tests/integration/support/command.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -67,41 +69,11 @@ const char* proxyBinary() {
 
 namespace {
 
-// fork+exec with stdout/stderr redirected to files. Between fork and exec the
-// child only makes async-signal-safe calls (the test process has threads).
-pid_t spawn(const std::vector<std::string>& args, const std::string& out_path,
-            const std::string& err_path) {
-  std::vector<std::string> storage;
-  storage.push_back(proxyBinary());
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& s : storage) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  pid_t parent = ::getpid();
-
-  pid_t pid = ::fork();
-  if (pid != 0) return pid;
-
-  // Child. Die with the test binary, whatever kills it.
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != parent) ::_exit(126);
-  int in = ::open("/dev/null", O_RDONLY);
-  int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (in < 0 || out < 0 || err < 0) ::_exit(125);
-  ::dup2(in, 0);
-  ::dup2(out, 1);
-  ::dup2(err, 2);
-  // No test socket may leak into the proxy: it would keep connections open.
-  ::close_range(3, ~0U, 0);
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig : {SIGPIPE, SIGHUP, SIGINT, SIGTERM, SIGCHLD}) ::sigaction(sig, &dfl, nullptr);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  ::execv(argv[0], argv.data());
-  ::_exit(127);
+// The proxy with `args`, through the harness's one fork/exec helper.
+pid_t spawn(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path) {
+  std::vector<std::string> argv{proxyBinary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return spawnCommand(argv, out_path, err_path);
 }
 
 // Polls waitpid until the child exits or the deadline passes.
