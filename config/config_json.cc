@@ -30,16 +30,96 @@ nlohmann::json toJson(const ListenerConfig& l) {
           {"filters", std::move(filters)}};
 }
 
+namespace {
+
+const char* hashKindName(HashPolicyConfig::Kind k) {
+  switch (k) {
+    case HashPolicyConfig::Kind::Header: return "header";
+    case HashPolicyConfig::Kind::Cookie: return "cookie";
+    case HashPolicyConfig::Kind::QueryParameter: return "query_parameter";
+    case HashPolicyConfig::Kind::SourceIp: return "source_ip";
+  }
+  return "?";
+}
+
+nlohmann::json toJson(const HealthCheckConfig& h) {
+  nlohmann::json j = {{"interval", durationString(h.interval)},
+                      {"timeout", durationString(h.timeout)},
+                      {"jitter", durationString(h.jitter)},
+                      {"no_traffic_interval", durationString(h.no_traffic_interval)},
+                      {"healthy_threshold", h.healthy_threshold},
+                      {"unhealthy_threshold", h.unhealthy_threshold}};
+  if (h.http) {
+    nlohmann::json statuses = nlohmann::json::array();
+    for (const auto& [lo, hi] : h.http->expected_statuses)
+      statuses.push_back(lo == hi ? std::to_string(lo) : std::to_string(lo) + "-" + std::to_string(hi));
+    j["http"] = {{"path", h.http->path}, {"host", h.http->host}, {"expected_statuses", statuses}};
+  }
+  if (h.tcp) j["tcp"] = {{"send", h.tcp->send}, {"expect", h.tcp->expect}};
+  return j;
+}
+
+nlohmann::json toJson(const OutlierDetectionConfig& o) {
+  nlohmann::json j = {{"consecutive_5xx", o.consecutive_5xx},
+                      {"consecutive_gateway_failure", o.consecutive_gateway_failure},
+                      {"interval", durationString(o.interval)},
+                      {"base_ejection_time", durationString(o.base_ejection_time)},
+                      {"max_ejection_time", durationString(o.max_ejection_time)},
+                      {"max_ejection_percent", o.max_ejection_percent},
+                      {"half_open_max_requests", o.half_open_max_requests}};
+  if (o.success_rate)
+    j["success_rate"] = {{"minimum_hosts", o.success_rate->minimum_hosts},
+                         {"request_volume", o.success_rate->request_volume},
+                         {"stdev_factor", o.success_rate->stdev_factor}};
+  if (o.failure_percentage)
+    j["failure_percentage"] = {{"threshold", o.failure_percentage->threshold},
+                               {"minimum_hosts", o.failure_percentage->minimum_hosts},
+                               {"request_volume", o.failure_percentage->request_volume}};
+  return j;
+}
+
+nlohmann::json toJson(const CircuitBreakerThresholds& t) {
+  return {{"max_connections", t.max_connections},
+          {"max_pending_requests", t.max_pending_requests},
+          {"max_requests", t.max_requests},
+          {"max_retries", t.max_retries}};
+}
+
+}  // namespace
+
 nlohmann::json toJson(const ClusterConfig& c) {
   nlohmann::json endpoints = nlohmann::json::array();
-  for (const auto& e : c.endpoints) endpoints.push_back({{"address", e.address.str()}, {"weight", e.weight}});
-  return {{"name", c.name},
-          {"connect_timeout", durationString(c.connect_timeout)},
-          {"lb_policy", c.lb_policy},
-          {"max_connections_per_host", c.max_connections_per_host},
-          {"max_pending_requests", c.max_pending_requests},
-          {"idle_timeout", durationString(c.idle_timeout)},
-          {"endpoints", std::move(endpoints)}};
+  for (const auto& e : c.endpoints)
+    endpoints.push_back({{"address", e.address.str()}, {"weight", e.weight}, {"priority", e.priority}});
+  nlohmann::json hash = nlohmann::json::array();
+  for (const auto& h : c.hash_policy) {
+    if (h.kind == HashPolicyConfig::Kind::SourceIp) {
+      hash.push_back({{"source_ip", true}});
+    } else {
+      hash.push_back({{hashKindName(h.kind), h.name}});
+    }
+  }
+  nlohmann::json breakers = toJson(c.circuit_breakers.normal);
+  breakers["high"] = toJson(c.circuit_breakers.high);
+  nlohmann::json j = {{"name", c.name},
+                      {"connect_timeout", durationString(c.connect_timeout)},
+                      {"lb_policy", c.lb_policy},
+                      {"hash_policy", std::move(hash)},
+                      {"ring_hash",
+                       {{"minimum_ring_size", c.ring_hash_minimum_ring_size},
+                        {"maximum_ring_size", c.ring_hash_maximum_ring_size}}},
+                      {"maglev", {{"table_size", c.maglev_table_size}}},
+                      {"least_request", {{"choice_count", c.least_request_choice_count}}},
+                      {"panic_threshold", c.panic_threshold_percent},
+                      {"overprovisioning_factor", c.overprovisioning_factor_percent},
+                      {"circuit_breakers", std::move(breakers)},
+                      {"max_connections_per_host", c.max_connections_per_host},
+                      {"max_pending_requests", c.max_pending_requests},
+                      {"idle_timeout", durationString(c.idle_timeout)},
+                      {"endpoints", std::move(endpoints)}};
+  if (c.health_check) j["health_check"] = toJson(*c.health_check);
+  if (c.outlier_detection) j["outlier_detection"] = toJson(*c.outlier_detection);
+  return j;
 }
 
 std::string durationString(Duration d) {

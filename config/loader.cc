@@ -1,5 +1,7 @@
 #include "config/loader.h"
 
+#include "config/cluster_reader.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -17,16 +19,6 @@ constexpr std::string_view kListenerFields[] = {"name", "address", "max_connecti
                                                 "per_connection_buffer_limit_bytes"};
 
 std::string indexed(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
-
-// Names end up in metric labels and admin output, so keep them plain.
-void readName(MapReader& r, std::string& out) {
-  r.string("name", out, /*required=*/true);
-  if (!r.has("name") || !r.child("name").IsScalar()) return;  // already reported
-  const bool ok = !out.empty() && std::all_of(out.begin(), out.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '_' || c == '.' || c == '-';
-  });
-  if (!ok) r.ctx().error(r.locOf("name"), r.childPath("name"), "invalid name '" + out + "': use [A-Za-z0-9_.-]+");
-}
 
 // The listener's filters are its keys that name a registered network filter,
 // in document order; exactly one is terminal and it comes last.
@@ -80,57 +72,6 @@ void readListeners(MapReader& top, Config& cfg) {
       r.ctx().error(r.locOf("address"), r.childPath("address"),
                     "address " + l.address.str() + " already used by listener '" + addresses[l.address.str()] + "'");
     cfg.listeners.push_back(std::move(l));
-  });
-}
-
-void readEndpoints(MapReader& cr, ClusterConfig& c) {
-  if (!cr.has("endpoints")) {
-    cr.ctx().error(cr.node(), cr.childPath("endpoints"), "missing required field");
-    return;
-  }
-  const YAML::Node list = cr.child("endpoints");
-  if (list.IsSequence() && list.size() == 0)
-    cr.ctx().error(list, cr.childPath("endpoints"), "at least one endpoint is required");
-  cr.forEachItem("endpoints", [&](const YAML::Node& item, const std::string& path) {
-    MapReader r(cr.ctx(), item, path);
-    if (!r.isMap()) return;
-    EndpointConfig e;
-    r.address("address", e.address, /*required=*/true);
-    // Unlike a listener, an upstream has no "any port".
-    if (e.address.family() != 0 && e.address.port() == 0)
-      r.ctx().error(r.locOf("address"), r.childPath("address"), "port out of range");
-    r.uint32("weight", e.weight, 1, 128);
-    r.finish();
-    c.endpoints.push_back(e);
-  });
-}
-
-void readClusters(MapReader& top, Config& cfg) {
-  std::unordered_map<std::string, std::string> names;
-  top.forEachItem("clusters", [&](const YAML::Node& item, const std::string& path) {
-    MapReader r(top.ctx(), item, path);
-    if (!r.isMap()) return;
-    ClusterConfig c;
-    c.loc = locOf(item);
-    readName(r, c.name);
-    r.duration("connect_timeout", c.connect_timeout);
-    if (c.connect_timeout <= Duration::zero())
-      r.ctx().error(r.locOf("connect_timeout"), r.childPath("connect_timeout"), "must be greater than 0");
-    r.string("lb_policy", c.lb_policy);
-    if (c.lb_policy != "round_robin")
-      r.ctx().error(r.locOf("lb_policy"), r.childPath("lb_policy"),
-                    "unsupported lb_policy '" + c.lb_policy + "' (supported: round_robin)");
-    r.uint32("max_connections_per_host", c.max_connections_per_host, 1, 1u << 20);
-    r.uint32("max_pending_requests", c.max_pending_requests, 0, 1u << 20);
-    r.duration("idle_timeout", c.idle_timeout);
-    if (c.idle_timeout <= Duration::zero())
-      r.ctx().error(r.locOf("idle_timeout"), r.childPath("idle_timeout"), "must be greater than 0");
-    readEndpoints(r, c);
-    r.finish();
-    if (!c.name.empty() && !names.emplace(c.name, path).second)
-      r.ctx().error(r.locOf("name"), r.childPath("name"),
-                    "duplicate cluster name '" + c.name + "' (first in " + names[c.name] + ")");
-    cfg.clusters.push_back(std::move(c));
   });
 }
 

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -33,22 +35,107 @@ struct AdminConfig {
 
 struct EndpointConfig {
   net::Address address;
-  uint32_t weight = 1;  // 1..128
+  uint32_t weight = 1;     // 1..128
+  uint32_t priority = 0;   // 0 is tried first; higher levels take spill-over
+};
+
+// One source of a request's hash key for ring_hash / maglev. A cluster lists
+// several; the first that yields a value wins, and with none the pick is random.
+struct HashPolicyConfig {
+  enum class Kind { Header, Cookie, QueryParameter, SourceIp };
+  Kind kind = Kind::Header;
+  std::string name;  // header (lower case), cookie or query parameter name; empty for SourceIp
+};
+
+// Active health checking; exactly one of http / tcp is set.
+struct HealthCheckConfig {
+  struct Http {
+    std::string path = "/healthz";
+    std::string host;  // Host header; empty = the cluster name
+    // Inclusive ranges of statuses that count as healthy.
+    std::vector<std::pair<int, int>> expected_statuses{{200, 299}};
+  };
+  struct Tcp {
+    std::string send;    // bytes written after connect; empty = connect only
+    std::string expect;  // bytes that must appear in the reply; empty = none awaited
+  };
+  Duration interval{std::chrono::seconds(5)};
+  Duration timeout{std::chrono::seconds(1)};
+  Duration jitter{0};  // each interval gets a uniform random extra in [0, jitter]
+  // Interval for a healthy host that served no requests since its last
+  // check (the loader defaults it to `interval`).
+  Duration no_traffic_interval{std::chrono::seconds(5)};
+  uint32_t healthy_threshold = 1;    // consecutive passes to turn healthy
+  uint32_t unhealthy_threshold = 3;  // consecutive failures to turn unhealthy
+  std::optional<Http> http;
+  std::optional<Tcp> tcp;
+};
+
+// Passive health: ejects hosts whose responses show they are failing. A
+// detector with a 0 threshold (or an absent success_rate / failure_percentage
+// block) is off.
+struct OutlierDetectionConfig {
+  uint32_t consecutive_5xx = 5;
+  uint32_t consecutive_gateway_failure = 5;  // connect failure, reset, 502/503/504
+  Duration interval{std::chrono::seconds(10)};  // success-rate / failure-percentage evaluation
+  Duration base_ejection_time{std::chrono::seconds(30)};
+  Duration max_ejection_time{std::chrono::seconds(300)};
+  uint32_t max_ejection_percent = 10;  // at least one host may always be ejected
+  // Requests let through to a host whose ejection ended (the breaker's
+  // half-open state); the first result closes or re-opens it.
+  uint32_t half_open_max_requests = 1;
+  struct SuccessRate {
+    uint32_t minimum_hosts = 5;
+    uint32_t request_volume = 100;  // per host per interval
+    double stdev_factor = 1.9;      // eject below mean - factor * stdev
+  };
+  struct FailurePercentage {
+    uint32_t threshold = 85;  // eject at or above this % of failed requests
+    uint32_t minimum_hosts = 5;
+    uint32_t request_volume = 50;
+  };
+  std::optional<SuccessRate> success_rate;
+  std::optional<FailurePercentage> failure_percentage;
+};
+
+// Exact cluster-wide limits (all workers together). A route with
+// `priority: high` counts against `high`, everything else against `normal`.
+struct CircuitBreakerThresholds {
+  uint32_t max_connections = 1024;
+  uint32_t max_pending_requests = 1024;
+  uint32_t max_requests = 1024;
+  uint32_t max_retries = 3;
+};
+struct CircuitBreakersConfig {
+  CircuitBreakerThresholds normal;
+  CircuitBreakerThresholds high;
 };
 
 struct ClusterConfig {
   std::string name;
   Duration connect_timeout{std::chrono::seconds(5)};
+  // round_robin | least_request | random | ring_hash | maglev
   std::string lb_policy = "round_robin";
   std::vector<EndpointConfig> endpoints;
-  // HTTP connection pool, per worker per host.
+  std::vector<HashPolicyConfig> hash_policy;
+  uint32_t ring_hash_minimum_ring_size = 1024;
+  uint32_t ring_hash_maximum_ring_size = 8 * 1024 * 1024;
+  uint32_t maglev_table_size = 65537;  // prime
+  uint32_t least_request_choice_count = 2;
+  // Below this % of healthy hosts (after overprovisioning) the cluster
+  // balances over all hosts, healthy or not. 0 disables panic mode.
+  uint32_t panic_threshold_percent = 50;
+  uint32_t overprovisioning_factor_percent = 140;
+  std::optional<HealthCheckConfig> health_check;
+  std::optional<OutlierDetectionConfig> outlier_detection;
+  CircuitBreakersConfig circuit_breakers;
+
   uint32_t max_connections_per_host = 1024;
   uint32_t max_pending_requests = 1024;
   Duration idle_timeout{std::chrono::seconds(60)};  // idle pooled connections close after this
   SourceLoc loc;
 };
 
-// One configured network filter: its registered name and its parsed config.
 struct NetworkFilterEntry {
   std::string name;
   std::shared_ptr<const network::NetworkFilterConfig> config;

@@ -2,10 +2,18 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
+#include <sstream>
 #include <limits>
 
 namespace sluice::config {
 namespace {
+
+std::string formatNumber(double v) {
+  std::ostringstream o;
+  o << v;
+  return o.str();
+}
 
 // Looks a key up by scanning the pairs rather than with Node::operator[]:
 // the const operator[] throws on scalars and compares keys by conversion,
@@ -189,6 +197,22 @@ void MapReader::uint32(std::string_view key, uint32_t& out, uint32_t min, uint32
     return;
   }
   out = static_cast<uint32_t>(v);
+}
+
+void MapReader::number(std::string_view key, double& out, double min, double max, bool required) {
+  const YAML::Node n = child(key);
+  if (!n.IsDefined()) {
+    if (required) ctx_.error(node_, childPath(key), "missing required field");
+    return;
+  }
+  const std::string s = n.IsScalar() ? n.Scalar() : "";
+  char* end = nullptr;
+  const double v = s.empty() ? 0 : std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size() || !(v >= min && v <= max)) {
+    ctx_.error(n, childPath(key), "expected a number between " + formatNumber(min) + " and " + formatNumber(max));
+    return;
+  }
+  out = v;
 }
 
 void MapReader::boolean(std::string_view key, bool& out, bool required) {

@@ -68,6 +68,7 @@ class MapReader {
   void duration(std::string_view key, Duration& out, bool required = false);
   void uint32(std::string_view key, uint32_t& out, uint32_t min, uint32_t max, bool required = false);
   void boolean(std::string_view key, bool& out, bool required = false);
+  void number(std::string_view key, double& out, double min, double max, bool required = false);
   // Position of a key's value (or of the map when absent), for later cross-reference errors.
   SourceLoc locOf(std::string_view key) const;
   // Calls fn(item, "path.key[i]") for each element of the list under `key`.

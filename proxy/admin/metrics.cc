@@ -49,9 +49,61 @@ MetricFamily single(const std::string& name, const std::string& help, bool gauge
   return fam;
 }
 
+void addUpstream(std::vector<MetricFamily>& families, const UpstreamValues& up) {
+  auto family = [](const char* name, const char* help, MetricType type) {
+    MetricFamily f;
+    f.name = name;
+    f.help = help;
+    f.type = type;
+    return f;
+  };
+  auto healthy = family("sluice_host_healthy", "1 when the host takes traffic (not failed by checks, not ejected)",
+                        MetricType::Gauge);
+  auto checked = family("sluice_host_active_check_healthy", "1 unless active health checks failed the host",
+                        MetricType::Gauge);
+  auto breaker = family("sluice_host_breaker_state", "Host circuit breaker: 1 on the current state",
+                        MetricType::Gauge);
+  auto ejections = family("sluice_host_ejections_total", "Times outlier detection ejected the host",
+                          MetricType::Counter);
+  auto checks = family("sluice_host_health_checks_total", "Active health checks by result", MetricType::Counter);
+  for (const auto& h : up.hosts) {
+    const std::vector<ClientMetric::Label> labels{{"cluster", h.cluster}, {"host", h.host}};
+    healthy.metric.push_back(sample(h.healthy ? 1 : 0, true, labels));
+    checked.metric.push_back(sample(h.active_check_healthy ? 1 : 0, true, labels));
+    for (const char* state : {"closed", "open", "half_open"}) {
+      auto l = labels;
+      l.push_back({"state", state});
+      breaker.metric.push_back(sample(std::string_view(state) == h.breaker ? 1 : 0, true, std::move(l)));
+    }
+    ejections.metric.push_back(sample(static_cast<double>(h.ejections), false, labels));
+    const std::pair<const char*, uint64_t> results[] = {{"success", h.checks_ok},
+                                                        {"failure", h.checks_failed - h.checks_timed_out},
+                                                        {"timeout", h.checks_timed_out}};
+    for (const auto& [result, n] : results) {
+      auto l = labels;
+      l.push_back({"result", result});
+      checks.metric.push_back(sample(static_cast<double>(n), false, std::move(l)));
+    }
+  }
+  auto active = family("sluice_cluster_circuit_breaker_active", "Slots in use of each cluster-wide limit",
+                       MetricType::Gauge);
+  auto limit = family("sluice_cluster_circuit_breaker_limit", "Each cluster-wide limit", MetricType::Gauge);
+  auto open = family("sluice_cluster_circuit_breaker_open", "1 while a cluster-wide limit is reached",
+                     MetricType::Gauge);
+  for (const auto& b : up.breakers) {
+    const std::vector<ClientMetric::Label> labels{
+        {"cluster", b.cluster}, {"priority", b.priority}, {"resource", b.resource}};
+    active.metric.push_back(sample(static_cast<double>(b.active), true, labels));
+    limit.metric.push_back(sample(static_cast<double>(b.limit), true, labels));
+    open.metric.push_back(sample(b.active >= static_cast<int64_t>(b.limit) ? 1 : 0, true, labels));
+  }
+  for (auto* f : {&healthy, &checked, &breaker, &ejections, &checks, &active, &limit, &open})
+    if (!f->metric.empty()) families.push_back(std::move(*f));
+}
+
 }  // namespace
 
-std::string renderMetrics(const stats::StatsStore& store, const ServerValues& server) {
+std::string renderMetrics(const stats::StatsStore& store, const ServerValues& server, const UpstreamValues& upstream) {
   std::vector<MetricFamily> families;
   addScope<stats::ListenerStats>(families, "sluice_listener_", store.listeners(), [](const std::string& k) {
     return std::vector<ClientMetric::Label>{{"listener", k}};
@@ -108,6 +160,7 @@ std::string renderMetrics(const stats::StatsStore& store, const ServerValues& se
                             server.draining ? 1 : 0));
   families.push_back(single("sluice_server_workers", "Worker threads", true, static_cast<double>(server.workers)));
   families.push_back(single("sluice_server_uptime_seconds", "Seconds since start", true, server.uptime_seconds));
+  addUpstream(families, upstream);
 
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, families);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "proxy/stats/stats.h"
 
@@ -19,6 +20,32 @@ struct ServerValues {
   double uptime_seconds = 0;
 };
 
-std::string renderMetrics(const stats::StatsStore& store, const ServerValues& server);
+// Upstream health and breaker state, read by the main thread from the health
+// monitors and the cluster-wide breaker counters.
+struct HostHealthValue {
+  std::string cluster;
+  std::string host;
+  bool healthy = true;               // in the balancer (not failed by checks, not ejected)
+  bool active_check_healthy = true;
+  const char* breaker = "closed";    // closed | open | half_open
+  uint64_t ejections = 0;
+  uint64_t checks_ok = 0;
+  uint64_t checks_failed = 0;        // timeouts included
+  uint64_t checks_timed_out = 0;
+};
+struct BreakerValue {
+  std::string cluster;
+  const char* priority;  // normal | high
+  const char* resource;  // connections | pending_requests | requests | retries
+  int64_t active = 0;
+  uint32_t limit = 0;
+};
+struct UpstreamValues {
+  std::vector<HostHealthValue> hosts;
+  std::vector<BreakerValue> breakers;
+};
+
+std::string renderMetrics(const stats::StatsStore& store, const ServerValues& server,
+                          const UpstreamValues& upstream = {});
 
 }  // namespace sluice::admin

@@ -93,6 +93,8 @@ struct RouteAction {
   std::optional<std::string> prefix_rewrite;
   std::optional<std::string> host_rewrite;
   config::Duration timeout{std::chrono::seconds(15)};  // whole request; 0 = none
+  // `priority: high` counts against the cluster's `circuit_breakers.high` limits.
+  bool high_priority = false;
   // Picks a cluster: `random` uniformly distributed over uint64. Deterministic:
   // `random % total_weight` indexes the cumulative weights in config order.
   const std::string& pickCluster(uint64_t random) const;

@@ -245,6 +245,11 @@ RouteAction readRouteAction(MapReader& r, const RouteMatch& m) {
   checkPrefixRewrite(r, m);
   if (readOptional(r, "host_rewrite", a.host_rewrite)) checkNotEmpty(r, "host_rewrite", *a.host_rewrite);
   r.duration("timeout", a.timeout);
+  std::string priority = "normal";
+  r.string("priority", priority);
+  if (priority != "normal" && priority != "high")
+    r.ctx().error(r.locOf("priority"), r.childPath("priority"), "must be normal or high");
+  a.high_priority = priority == "high";
   r.finish();
   return a;
 }

@@ -27,7 +27,7 @@ admin::Response Server::handleAdmin(const admin::Request& req) {
   if (req.path == "/") return {200, "text/plain; charset=utf-8", kIndex};
   if (req.path == "/metrics" && get) {
     values_.uptime_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    return {200, "text/plain; version=0.0.4; charset=utf-8", admin::renderMetrics(*stats_, values_)};
+    return {200, "text/plain; version=0.0.4; charset=utf-8", admin::renderMetrics(*stats_, values_, upstreamValues())};
   }
   if (req.path == "/ready" && get) {
     if (values_.draining) return {503, "text/plain; charset=utf-8", "DRAINING\n"};
@@ -54,21 +54,80 @@ admin::Response Server::handleAdmin(const admin::Request& req) {
   return {404, "text/plain; charset=utf-8", std::string("not found\n") + kIndex};
 }
 
+admin::UpstreamValues Server::upstreamValues() const {
+  admin::UpstreamValues v;
+  for (const auto& c : current_->config->clusters) {
+    const auto& refs = current_->cluster_stats.at(c.name);
+    const auto* monitor = monitors_.count(c.name) ? monitors_.at(c.name).get() : nullptr;
+    for (size_t i = 0; i < c.endpoints.size(); ++i) {
+      admin::HostHealthValue h;
+      h.cluster = c.name;
+      h.host = c.endpoints[i].address.str();
+      h.healthy = refs.host_shared[i]->usable();
+      if (monitor && i < monitor->hostCount()) {
+        const auto view = monitor->view(i);
+        h.active_check_healthy = view.active_healthy;
+        h.breaker = upstream::breakerStateName(view.breaker);
+        h.ejections = view.ejections;
+        h.checks_ok = view.checks.successes;
+        h.checks_failed = view.checks.failures;
+        h.checks_timed_out = view.checks.timeouts;
+      }
+      v.hosts.push_back(std::move(h));
+    }
+    for (auto prio : {upstream::RoutingPriority::Normal, upstream::RoutingPriority::High}) {
+      const auto& g = refs.shared->breakers(prio);
+      const auto& t = prio == upstream::RoutingPriority::High ? c.circuit_breakers.high : c.circuit_breakers.normal;
+      const char* p = upstream::routingPriorityName(prio);
+      v.breakers.push_back({c.name, p, "connections", g.connections.active(), t.max_connections});
+      v.breakers.push_back({c.name, p, "pending_requests", g.pending.active(), t.max_pending_requests});
+      v.breakers.push_back({c.name, p, "requests", g.requests.active(), t.max_requests});
+      v.breakers.push_back({c.name, p, "retries", g.retries.active(), t.max_retries});
+    }
+  }
+  return v;
+}
+
 std::string Server::renderClusters() const {
   // Envoy's text layout: cluster::host::field::value, one per line.
   std::string out;
+  const auto up = upstreamValues();
+  for (const auto& b : up.breakers)
+    out += b.cluster + "::circuit_breakers::" + b.priority + "::" + b.resource + "::" + std::to_string(b.active) +
+           "/" + std::to_string(b.limit) + "\n";
+  size_t flat = 0;  // index into up.hosts (clusters and endpoints in config order)
   for (const auto& c : current_->config->clusters) {
     out += c.name + "::lb_policy::" + c.lb_policy + "\n";
     const auto& refs = current_->cluster_stats.at(c.name);
-    for (size_t i = 0; i < c.endpoints.size(); ++i) {
-      const std::string prefix = c.name + "::" + c.endpoints[i].address.str() + "::";
+    const auto* monitor = monitors_.count(c.name) ? monitors_.at(c.name).get() : nullptr;
+    for (size_t i = 0; i < c.endpoints.size(); ++i, ++flat) {
+      const auto& h = up.hosts[flat];
+      const std::string prefix = c.name + "::" + h.host + "::";
       const auto& hs = *refs.hosts[i];
       out += prefix + "weight::" + std::to_string(c.endpoints[i].weight) + "\n";
+      out += prefix + "priority::" + std::to_string(c.endpoints[i].priority) + "\n";
       out += prefix + "cx_active::" + std::to_string(hs.sum(&stats::HostStats::cx_active)) + "\n";
       out += prefix + "cx_total::" + std::to_string(hs.sum(&stats::HostStats::cx_total)) + "\n";
       out += prefix + "cx_connect_fail::" + std::to_string(hs.sum(&stats::HostStats::cx_connect_fail)) + "\n";
-      // Active health checking arrives with the upstream-cluster work; until then every host is eligible.
-      out += prefix + "health_flags::healthy\n";
+      out += prefix + "rq_active::" + std::to_string(hs.sum(&stats::HostStats::rq_active)) + "\n";
+      out += prefix + "rq_total::" + std::to_string(hs.sum(&stats::HostStats::rq_total)) + "\n";
+      out += prefix + "rq_error::" + std::to_string(hs.sum(&stats::HostStats::rq_error)) + "\n";
+      // Envoy-style flags: healthy, or why not (/failed_active_hc, /failed_outlier_check).
+      std::string flags;
+      if (!h.active_check_healthy) flags += "/failed_active_hc";
+      if (std::string_view(h.breaker) == "open") flags += "/failed_outlier_check";
+      out += prefix + "health_flags::" + (flags.empty() ? "healthy" : flags) + "\n";
+      out += prefix + "breaker::" + h.breaker + "\n";
+      out += prefix + "ejections::" + std::to_string(h.ejections) + "\n";
+      if (monitor && i < monitor->hostCount()) {
+        const auto view = monitor->view(i);
+        if (view.last_cause) out += prefix + "last_ejection_cause::" + upstream::ejectCauseName(*view.last_cause) + "\n";
+        if (view.ejected_ms_left > 0)
+          out += prefix + "ejected_ms_left::" + std::to_string(view.ejected_ms_left) + "\n";
+        if (monitor->hasActiveCheck())
+          out += prefix + "health_checks::" + std::to_string(view.checks.successes) + " ok, " +
+                 std::to_string(view.checks.failures) + " failed\n";
+      }
     }
   }
   return out;

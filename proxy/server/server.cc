@@ -21,6 +21,7 @@ Server::~Server() {
   for (auto& w : workers_) w->stop();
   for (auto& w : workers_) w->join();
   workers_.clear();
+  monitors_.clear();  // before the loop their checks run on
   admin_.reset();
   if (signal_fd_ >= 0) {
     loop_.removeFd(signal_fd_);
@@ -78,14 +79,58 @@ std::shared_ptr<Snapshot> Server::buildSnapshot(std::shared_ptr<const config::Co
   for (const auto& c : cfg->clusters) {
     upstream::ClusterStatsRefs refs;
     refs.cluster = &stats_->cluster(c.name);
-    for (const auto& ep : c.endpoints) refs.hosts.push_back(&stats_->host(c.name, ep.address.str()));
+    refs.shared = &clusterShared(c.name);
+    for (const auto& ep : c.endpoints) {
+      refs.hosts.push_back(&stats_->host(c.name, ep.address.str()));
+      refs.host_shared.push_back(&refs.shared->host(ep.address.str()));
+    }
     snap->cluster_stats.emplace(c.name, std::move(refs));
   }
   snap->version = next_version_++;
   return snap;
 }
 
+upstream::ClusterShared& Server::clusterShared(const std::string& name) {
+  auto& slot = cluster_shared_[name];
+  if (!slot) slot = std::make_unique<upstream::ClusterShared>();
+  return *slot;
+}
+
+void Server::updateHealthMonitors(const config::Config& cfg, const Snapshot& snap) {
+  std::map<std::string, std::unique_ptr<upstream::HealthMonitor>> next;
+  std::vector<upstream::HealthMonitor*> fresh;
+  for (const auto& c : cfg.clusters) {
+    auto old = monitors_.find(c.name);
+    if (old != monitors_.end() && old->second->identity() == upstream::HealthMonitor::identityOf(c)) {
+      next.emplace(c.name, std::move(old->second));
+      continue;
+    }
+    const auto& refs = snap.cluster_stats.at(c.name);
+    auto m = std::make_unique<upstream::HealthMonitor>(loop_, c, *refs.shared, refs.host_shared, refs.hosts,
+                                                       util::threadRandomSource());
+    fresh.push_back(m.get());
+    next.emplace(c.name, std::move(m));
+  }
+  monitors_ = std::move(next);  // the replaced ones stop their checks here
+  for (auto* m : fresh) m->start();
+}
+
+void Server::consecutiveFailures(const std::string& cluster, const std::string& host, upstream::EjectCause cause) {
+  loop_.post([this, cluster, host, cause] {
+    auto it = monitors_.find(cluster);
+    if (it != monitors_.end()) it->second->onConsecutiveFailures(host, cause);
+  });
+}
+
+void Server::probeResult(const std::string& cluster, const std::string& host, bool success) {
+  loop_.post([this, cluster, host, success] {
+    auto it = monitors_.find(cluster);
+    if (it != monitors_.end()) it->second->onProbeResult(host, success);
+  });
+}
+
 void Server::publish(std::shared_ptr<const Snapshot> snap) {
+  updateHealthMonitors(*snap->config, *snap);
   current_ = snap;
   values_.config_version = snap->version;
   for (auto& w : workers_) w->apply(snap);
@@ -217,6 +262,7 @@ int Server::run() {
   values_.workers = worker_count_;
   for (size_t i = 0; i < worker_count_; ++i) {
     workers_.push_back(std::make_unique<Worker>(i));
+    workers_.back()->clusters().setHealthEventSink(this);  // before the thread starts
     workers_.back()->start();
   }
   publish(snap);

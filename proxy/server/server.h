@@ -3,6 +3,7 @@
 // listener sockets), hands them to the workers, runs the admin server and
 // handles signals (SIGHUP reload, SIGTERM drain, SIGINT exit).
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,8 @@
 #include "proxy/event/loop.h"
 #include "proxy/server/snapshot.h"
 #include "proxy/server/worker.h"
+#include "proxy/upstream/cluster_shared.h"
+#include "proxy/upstream/health_monitor.h"
 
 namespace sluice::server {
 
@@ -21,7 +24,7 @@ struct Options {
   std::optional<std::string> admin_address_path;  // the bound admin address is written here
 };
 
-class Server : public event::IoHandler {
+class Server : public event::IoHandler, public upstream::HealthEventSink {
  public:
   explicit Server(Options options);
   ~Server();
@@ -29,6 +32,10 @@ class Server : public event::IoHandler {
   int run();
 
   void onIoEvent(uint32_t events) override;  // signalfd
+
+  // HealthEventSink: called on worker threads; handled on the main thread.
+  void consecutiveFailures(const std::string& cluster, const std::string& host, upstream::EjectCause cause) override;
+  void probeResult(const std::string& cluster, const std::string& host, bool success) override;
 
  private:
   struct ReloadResult {
@@ -40,6 +47,11 @@ class Server : public event::IoHandler {
   std::shared_ptr<ListenerSockets> bindListener(const config::ListenerConfig& l, std::string identity,
                                                 std::string* error);
   void publish(std::shared_ptr<const Snapshot> snap);
+  upstream::ClusterShared& clusterShared(const std::string& name);
+  // Keeps each cluster's health monitor across a reload that leaves its
+  // endpoints and health settings alone; rebuilds (and restarts) the others.
+  void updateHealthMonitors(const config::Config& cfg, const Snapshot& snap);
+  admin::UpstreamValues upstreamValues() const;
   void startDrain();
   admin::Response handleAdmin(const admin::Request& req);
   std::string renderClusters() const;
@@ -51,6 +63,9 @@ class Server : public event::IoHandler {
   int signal_fd_ = -1;
   size_t worker_count_ = 0;
   std::unique_ptr<stats::StatsStore> stats_;
+  // By cluster name; kept until exit like stats (workers hold plain pointers).
+  std::map<std::string, std::unique_ptr<upstream::ClusterShared>> cluster_shared_;
+  std::map<std::string, std::unique_ptr<upstream::HealthMonitor>> monitors_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<admin::AdminServer> admin_;
   std::shared_ptr<const Snapshot> current_;

@@ -54,8 +54,14 @@ const std::vector<StatField<ClusterStats>>& ClusterStats::fields() {
        &S::upstream_rq_reset},
       {"upstream_rq_protocol_error_total", "Malformed upstream responses", false, &S::upstream_rq_protocol_error},
       {"upstream_cx_reused_total", "Requests sent on a pooled (reused) connection", false, &S::upstream_cx_reused},
-      {"upstream_rq_pending_overflow_total", "Requests refused because the pool's queue was full", false,
+      {"upstream_rq_pending_overflow_total",
+       "Requests refused because the pool's queue or the max_pending_requests breaker was full", false,
        &S::upstream_rq_pending_overflow},
+      {"upstream_cx_overflow_total", "Connections not made because of the max_connections breaker", false,
+       &S::upstream_cx_overflow},
+      {"upstream_rq_overflow_total", "Requests refused by the max_requests breaker", false, &S::upstream_rq_overflow},
+      {"upstream_rq_retry_overflow_total", "Retries refused by the max_retries breaker", false,
+       &S::upstream_rq_retry_overflow},
   };
   return f;
 }
@@ -79,6 +85,9 @@ const std::vector<StatField<HostStats>>& HostStats::fields() {
       {"cx_total", "Connections attempted to this host", false, &S::cx_total},
       {"cx_active", "Connections open or connecting to this host", true, &S::cx_active},
       {"cx_connect_fail_total", "Connects to this host that failed or timed out", false, &S::cx_connect_fail},
+      {"rq_total", "Requests sent to this host", false, &S::rq_total},
+      {"rq_active", "Requests in flight to this host", true, &S::rq_active},
+      {"rq_error_total", "Requests to this host that got a 5xx or a gateway failure", false, &S::rq_error},
   };
   return f;
 }

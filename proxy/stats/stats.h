@@ -106,6 +106,10 @@ struct alignas(64) ClusterStats {
   Stat upstream_rq_protocol_error;
   Stat upstream_cx_reused;
   Stat upstream_rq_pending_overflow;
+  // Circuit breakers (cluster-wide limits) that refused something.
+  Stat upstream_cx_overflow;
+  Stat upstream_rq_overflow;
+  Stat upstream_rq_retry_overflow;
   Histogram upstream_rq_time;
   static const std::vector<StatField<ClusterStats>>& fields();
 };
@@ -125,6 +129,9 @@ struct alignas(64) HostStats {
   Stat cx_total;
   Stat cx_active;
   Stat cx_connect_fail;
+  Stat rq_total;
+  Stat rq_active;  // least_request reads this worker's value
+  Stat rq_error;   // 5xx responses and gateway failures (connect failure, reset, timeout)
   static const std::vector<StatField<HostStats>>& fields();
 };
 

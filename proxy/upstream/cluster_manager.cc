@@ -1,46 +1,150 @@
 #include "proxy/upstream/cluster_manager.h"
 
-#include "proxy/upstream/round_robin_lb.h"
+#include "proxy/util/random.h"
 
 namespace sluice::upstream {
-
-std::unique_ptr<LoadBalancer> makeLoadBalancer(const std::string& policy) {
-  // The loader accepts only known policies; round_robin is the only one yet.
-  (void)policy;
-  return std::make_unique<RoundRobinLb>();
-}
 
 namespace {
 
 bool sameEndpoints(const config::ClusterConfig& a, const config::ClusterConfig& b) {
   if (a.lb_policy != b.lb_policy || a.endpoints.size() != b.endpoints.size()) return false;
   for (size_t i = 0; i < a.endpoints.size(); ++i) {
-    if (!(a.endpoints[i].address == b.endpoints[i].address) || a.endpoints[i].weight != b.endpoints[i].weight)
-      return false;
+    const auto& x = a.endpoints[i];
+    const auto& y = b.endpoints[i];
+    if (!(x.address == y.address) || x.weight != y.weight || x.priority != y.priority) return false;
   }
   return true;
 }
 
+// Adds the half-open rule to the caller's context: a half-open host takes a
+// pick only while it has probe slots left.
+class ProbeAwareContext final : public LbContext {
+ public:
+  explicit ProbeAwareContext(const LbContext* inner) : inner_(inner) {}
+  bool shouldSkip(const Host& h) const override {
+    if (inner_ && inner_->shouldSkip(h)) return true;
+    return h.shared->breakerState() == HostBreaker::HalfOpen &&
+           h.shared->probes_left.load(std::memory_order_relaxed) <= 0;
+  }
+  std::optional<uint64_t> hashKey() const override { return inner_ ? inner_->hashKey() : std::nullopt; }
+
+ private:
+  const LbContext* inner_;
+};
+
 }  // namespace
+
+void Cluster::refreshHealth() {
+  const uint64_t v = shared_->health_version.load(std::memory_order_acquire);
+  if (v == seen_health_) return;
+  seen_health_ = v;
+  std::vector<LevelHealth> health(levels_.size());
+  any_half_open_ = false;
+  for (size_t l = 0; l < levels_.size(); ++l) {
+    for (uint32_t i : levels_[l].all) {
+      const HostShared& s = *hosts_[i].shared;
+      ++health[l].total;
+      if (s.usable()) ++health[l].healthy;
+      if (s.breakerState() == HostBreaker::HalfOpen) any_half_open_ = true;
+    }
+  }
+  load_ = computePriorityLoad(health, config_->overprovisioning_factor_percent, config_->panic_threshold_percent);
+  for (auto& level : levels_) {
+    level.members.clear();
+    for (uint32_t i : level.all)
+      if (load_.panic || hosts_[i].shared->usable()) level.members.push_back(i);
+    level.lb->refresh(hosts_, level.members);
+  }
+}
+
+std::optional<Cluster::Pick> Cluster::pick(const LbContext* ctx) {
+  refreshHealth();
+  if (hosts_.empty()) return std::nullopt;
+  const size_t level_index = levels_.size() == 1 ? 0 : pickPriorityLevel(load_, util::threadRandom());
+  Level& level = levels_[level_index];
+  if (level.members.empty()) return std::nullopt;
+  if (!any_half_open_) {
+    const auto i = level.lb->choose(ctx);
+    if (!i) return std::nullopt;
+    return Pick{*i, false};
+  }
+  const ProbeAwareContext probe_ctx(ctx);
+  std::optional<size_t> i;
+  // A probe slot can go to another worker between the skip check and the
+  // take; try a few times, then send the request anyway (every candidate is
+  // half-open and busy: better than failing it).
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    i = level.lb->choose(&probe_ctx);
+    if (!i) return std::nullopt;
+    HostShared& s = *hosts_[*i].shared;
+    if (s.breakerState() != HostBreaker::HalfOpen) return Pick{*i, false};
+    if (s.tryTakeProbe()) return Pick{*i, true};
+  }
+  return Pick{*i, false};
+}
+
+void Cluster::reportOutcome(const Pick& pick, HostOutcome outcome) {
+  const Host& host = hosts_[pick.host];
+  if (outcome != HostOutcome::Success && host.stats) host.stats->rq_error.inc();
+  if (pick.probe && sink_) sink_->probeResult(config_->name, host.name, outcome == HostOutcome::Success);
+  if (!config_->outlier_detection) return;
+  const auto& od = *config_->outlier_detection;
+  HostShared& s = *host.shared;
+  auto resetRun = [](std::atomic<uint32_t>& run) {
+    if (run.load(std::memory_order_relaxed) != 0) run.store(0, std::memory_order_relaxed);
+  };
+  if (outcome == HostOutcome::Success) {
+    resetRun(s.consecutive_5xx);
+    resetRun(s.consecutive_gateway_failure);
+    return;
+  }
+  // Exactly one worker sees a run reach the threshold, so it is reported once.
+  if (od.consecutive_5xx > 0 && s.consecutive_5xx.fetch_add(1, std::memory_order_relaxed) + 1 == od.consecutive_5xx &&
+      sink_)
+    sink_->consecutiveFailures(config_->name, host.name, EjectCause::Consecutive5xx);
+  if (outcome == HostOutcome::GatewayFailure) {
+    if (od.consecutive_gateway_failure > 0 &&
+        s.consecutive_gateway_failure.fetch_add(1, std::memory_order_relaxed) + 1 == od.consecutive_gateway_failure &&
+        sink_)
+      sink_->consecutiveFailures(config_->name, host.name, EjectCause::ConsecutiveGatewayFailure);
+  } else {
+    resetRun(s.consecutive_gateway_failure);
+  }
+}
+
+void Cluster::abandon(const Pick& pick) {
+  if (pick.probe) hosts_[pick.host].shared->probes_left.fetch_add(1, std::memory_order_relaxed);
+}
 
 void ClusterManager::update(const std::shared_ptr<const config::Config>& config,
                             const std::map<std::string, ClusterStatsRefs>& stats) {
-  std::map<std::string, std::unique_ptr<Cluster>, std::less<>> next;
+  std::map<std::string, std::shared_ptr<Cluster>, std::less<>> next;
   for (const auto& cc : config->clusters) {
-    auto c = std::make_unique<Cluster>();
-    auto old = clusters_.find(cc.name);
-    if (old != clusters_.end() && sameEndpoints(old->second->config(), cc)) {
-      c->lb_ = std::move(old->second->lb_);  // carry the worker's cursor over
-    } else {
-      c->lb_ = makeLoadBalancer(cc.lb_policy);
-    }
+    auto c = std::make_shared<Cluster>();
+    const auto& refs = stats.at(cc.name);
     c->owner_ = config;
     c->config_ = &cc;
-    const auto& refs = stats.at(cc.name);
     c->stats_ = &refs.cluster->worker(worker_);
+    c->shared_ = refs.shared;
+    c->sink_ = sink_;
+    uint32_t max_priority = 0;
+    for (size_t i = 0; i < cc.endpoints.size(); ++i) {
+      const auto& ep = cc.endpoints[i];
+      c->hosts_.push_back(Host{ep.address, ep.weight, &refs.hosts[i]->worker(worker_), ep.address.str(), ep.priority,
+                               refs.host_shared[i]});
+      max_priority = std::max(max_priority, ep.priority);
+    }
+    c->levels_.resize(cc.endpoints.empty() ? 0 : max_priority + 1);
     for (size_t i = 0; i < cc.endpoints.size(); ++i)
-      c->hosts_.push_back(Host{cc.endpoints[i].address, cc.endpoints[i].weight, &refs.hosts[i]->worker(worker_),
-                               cc.endpoints[i].address.str()});
+      c->levels_[cc.endpoints[i].priority].all.push_back(static_cast<uint32_t>(i));
+    auto old = clusters_.find(cc.name);
+    const bool keep = old != clusters_.end() && sameEndpoints(old->second->config(), cc) &&
+                      old->second->levels_.size() == c->levels_.size();
+    for (size_t l = 0; l < c->levels_.size(); ++l) {
+      // Carry the worker's cursors over when the hosts are the same.
+      c->levels_[l].lb = keep ? std::move(old->second->levels_[l].lb)
+                              : makeLoadBalancer(cc, util::threadRandomSource());
+    }
     c->pools_.assign(c->hosts_.size(), nullptr);  // resolved on first HTTP request
     next.emplace(cc.name, std::move(c));
   }
@@ -66,6 +170,8 @@ Http1ConnPool& ClusterManager::httpPool(Cluster& cluster, size_t host_index) {
   settings.max_pending_requests = cc.max_pending_requests;
   settings.connect_timeout = cc.connect_timeout;
   settings.idle_timeout = cc.idle_timeout;
+  settings.shared = cluster.shared_;
+  settings.breakers = cc.circuit_breakers;
   auto it = pools_.find(key);
   if (it == pools_.end()) {
     it = pools_.emplace(std::move(key), std::make_unique<Http1ConnPool>(*loop_, host, settings, &cluster.stats()))

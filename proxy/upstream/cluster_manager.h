@@ -1,44 +1,99 @@
 #pragma once
 // The per-worker view of every cluster: hosts with this worker's stats
-// blocks, and this worker's load-balancer state. Rebuilt on each config
-// swap; a cluster whose endpoints did not change keeps its LB state.
-// Worker thread only.
+// blocks, the hosts' published health, and this worker's load balancers (one
+// per priority level). Rebuilt on each config swap; a cluster whose endpoints
+// did not change keeps its balancer state. Worker thread only.
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config/model.h"
+#include "proxy/upstream/cluster_shared.h"
 #include "proxy/upstream/host.h"
 #include "proxy/upstream/http1_conn_pool.h"
 #include "proxy/upstream/load_balancer.h"
+#include "proxy/upstream/outlier_detector.h"
+#include "proxy/upstream/priority_load.h"
 
 namespace sluice::upstream {
 
 class Http1ConnPool;
 
-class Cluster {
+// How one request to a host ended, as passive health checking sees it.
+enum class HostOutcome {
+  Success,         // any response below 500
+  Error5xx,        // a 5xx other than 502/503/504
+  GatewayFailure,  // connect failure or timeout, reset, route timeout, 502/503/504
+};
+
+// What workers learn about hosts that the main thread must act on. Called on
+// a worker thread; an implementation hands the event to the main thread.
+class HealthEventSink {
+ public:
+  virtual void consecutiveFailures(const std::string& cluster, const std::string& host, EjectCause cause) = 0;
+  virtual void probeResult(const std::string& cluster, const std::string& host, bool success) = 0;
+
+ protected:
+  ~HealthEventSink() = default;
+};
+
+// A request or connection may keep its Cluster (shared_from_this) past a
+// config swap, so that it reports its outcome to the hosts it picked.
+class Cluster : public std::enable_shared_from_this<Cluster> {
  public:
   const config::ClusterConfig& config() const { return *config_; }
   const std::vector<Host>& hosts() const { return hosts_; }
-  LoadBalancer& lb() { return *lb_; }
   stats::ClusterStats& stats() { return *stats_; }
+  ClusterShared& shared() { return *shared_; }
+
+  struct Pick {
+    size_t host;  // index into hosts()
+    bool probe;   // admitted as a half-open probe: report its outcome
+  };
+  // Picks a host: a priority level by the levels' health (or all hosts in
+  // panic), then that level's balancer. Hosts whose breaker is half-open
+  // take part only while they have probe slots. nullopt when the cluster
+  // has no hosts. No allocation unless host health changed since the last pick.
+  std::optional<Pick> pick(const LbContext* ctx);
+  // Feeds passive health checking (consecutive-failure runs, probe results)
+  // and the host's error counter. Call once per request that reached pick().
+  void reportOutcome(const Pick& pick, HostOutcome outcome);
+  // The request ended without an outcome (client gone): gives a probe slot back.
+  void abandon(const Pick& pick);
+  // True when the current pick ran in panic mode (for tests and /clusters).
+  bool panic() { refreshHealth(); return load_.panic; }
 
  private:
   friend class ClusterManager;
+  struct Level {
+    std::vector<uint32_t> all;      // host indices of this priority
+    std::vector<uint32_t> members;  // what the balancer sees: usable ones, or all in panic
+    std::unique_ptr<LoadBalancer> lb;
+  };
+  void refreshHealth();
+
   std::shared_ptr<const config::Config> owner_;  // keeps config_ alive
   const config::ClusterConfig* config_ = nullptr;
   std::vector<Host> hosts_;
-  std::unique_ptr<LoadBalancer> lb_;
+  std::vector<Level> levels_;  // index = endpoint priority
+  PriorityLoad load_;
+  uint64_t seen_health_ = UINT64_MAX;
+  bool any_half_open_ = false;
   stats::ClusterStats* stats_ = nullptr;
+  ClusterShared* shared_ = nullptr;
+  HealthEventSink* sink_ = nullptr;
   std::vector<Http1ConnPool*> pools_;  // parallel to hosts_; filled on first use
 };
 
-// Stats scopes resolved by the main thread for one config.
+// Per-config handles resolved by the main thread for one cluster.
 struct ClusterStatsRefs {
   stats::PerWorker<stats::ClusterStats>* cluster = nullptr;
   std::vector<stats::PerWorker<stats::HostStats>*> hosts;  // parallel to endpoints
+  ClusterShared* shared = nullptr;
+  std::vector<HostShared*> host_shared;  // parallel to endpoints
 };
 
 class ClusterManager {
@@ -47,6 +102,8 @@ class ClusterManager {
   ~ClusterManager();
   // The worker's loop, for pools (set once before the first update).
   void setLoop(event::Loop& loop) { loop_ = &loop; }
+  // Where consecutive-failure and probe events go (may stay null: then they are dropped).
+  void setHealthEventSink(HealthEventSink* sink) { sink_ = sink; }
 
   void update(const std::shared_ptr<const config::Config>& config,
               const std::map<std::string, ClusterStatsRefs>& stats);
@@ -59,11 +116,10 @@ class ClusterManager {
  private:
   size_t worker_;
   event::Loop* loop_ = nullptr;
+  HealthEventSink* sink_ = nullptr;
   uint64_t generation_ = 0;
-  std::map<std::string, std::unique_ptr<Cluster>, std::less<>> clusters_;
+  std::map<std::string, std::shared_ptr<Cluster>, std::less<>> clusters_;
   std::map<std::string, std::unique_ptr<Http1ConnPool>, std::less<>> pools_;  // "cluster/host:port"
 };
-
-std::unique_ptr<LoadBalancer> makeLoadBalancer(const std::string& policy);
 
 }  // namespace sluice::upstream

@@ -11,11 +11,15 @@
 
 namespace sluice::upstream {
 
+struct HostShared;
+
 struct Host {
   net::Address address;
   uint32_t weight = 1;
   stats::HostStats* stats = nullptr;  // this worker's block; lives until exit
   std::string name;                   // address.str(), computed once per config
+  uint32_t priority = 0;
+  HostShared* shared = nullptr;       // cross-worker health state; lives until exit
 };
 
 }  // namespace sluice::upstream

@@ -15,8 +15,9 @@ std::string_view poolFailureName(PoolFailure f) {
 
 class Http1ConnPool::Pending {
  public:
-  explicit Pending(PoolCallbacks& cb) : callbacks(cb) {}
+  Pending(PoolCallbacks& cb, BreakerGroup* g) : callbacks(cb), group(g) {}
   PoolCallbacks& callbacks;
+  BreakerGroup* group;  // holds a pending slot of this group; null when none
 };
 
 class Http1ConnPool::Client final : public PooledConnection,
@@ -42,6 +43,8 @@ class Http1ConnPool::Client final : public PooledConnection,
   }
 
   State state() const { return state_; }
+  // The cluster whose connection breaker slot this connection holds (released on close).
+  ClusterShared* holds_breaker_slot = nullptr;
 
   // PooledConnection.
   http::MessageEncoder& startRequest(http::MessageDecoder& response, UpstreamRequestCallbacks& cb) override {
@@ -168,9 +171,14 @@ Http1ConnPool::Http1ConnPool(event::Loop& loop, Host host, PoolSettings settings
     : loop_(loop), host_(std::move(host)), settings_(settings), cluster_stats_(cluster_stats) {}
 
 Http1ConnPool::~Http1ConnPool() {
+  for (auto& p : pending_) releasePending(*p);
   pending_.clear();
   for (auto& c : clients_) c->abort();
   // Closing raised events that moved clients to deferred deletion; what is left goes now.
+  for (auto& c : clients_) {
+    if (c->holds_breaker_slot) c->holds_breaker_slot->breakers(RoutingPriority::Normal).connections.release();
+    c->holds_breaker_slot = nullptr;
+  }
   clients_.clear();
 }
 
@@ -188,7 +196,7 @@ size_t Http1ConnPool::idleCount() const {
 
 size_t Http1ConnPool::totalCount() const { return clients_.size(); }
 
-Http1ConnPool::Pending* Http1ConnPool::newStream(PoolCallbacks& callbacks) {
+Http1ConnPool::Pending* Http1ConnPool::newStream(PoolCallbacks& callbacks, RoutingPriority priority) {
   // Most recently used first: its socket is warm and the others can time out.
   for (auto it = clients_.rbegin(); it != clients_.rend(); ++it) {
     if ((*it)->state() == Client::State::Idle) {
@@ -196,30 +204,61 @@ Http1ConnPool::Pending* Http1ConnPool::newStream(PoolCallbacks& callbacks) {
       return nullptr;
     }
   }
-  if (pending_.size() >= settings_.max_pending_requests) {
+  BreakerGroup* group = nullptr;
+  if (settings_.shared) {
+    group = &settings_.shared->breakers(priority);
+    const auto& limits = priority == RoutingPriority::High ? settings_.breakers.high : settings_.breakers.normal;
+    if (!group->pending.tryAcquire(limits.max_pending_requests)) group = nullptr;
+  }
+  if (pending_.size() >= settings_.max_pending_requests || (settings_.shared && group == nullptr)) {
+    if (group) group->pending.release();
     if (cluster_stats_) cluster_stats_->upstream_rq_pending_overflow.inc();
     callbacks.onPoolFailure(PoolFailure::Overflow);
     return nullptr;
   }
-  pending_.push_back(std::make_unique<Pending>(callbacks));
+  pending_.push_back(std::make_unique<Pending>(callbacks, group));
   Pending* p = pending_.back().get();
-  size_t connecting = 0;
-  for (const auto& c : clients_) connecting += c->state() == Client::State::Connecting;
-  if (connecting < pending_.size() && clients_.size() < settings_.max_connections) connectOne();
+  connectIfNeeded();
+  // Nothing to wait for: the connection breaker is full and this pool has no
+  // connection that could free up.
+  if (clients_.empty()) {
+    pending_.pop_back();
+    if (group) group->pending.release();
+    callbacks.onPoolFailure(PoolFailure::Overflow);
+    return nullptr;
+  }
   return p;
+}
+
+void Http1ConnPool::releasePending(Pending& p) {
+  if (p.group) p.group->pending.release();
+  p.group = nullptr;
 }
 
 void Http1ConnPool::cancel(Pending* pending) {
   for (auto it = pending_.begin(); it != pending_.end(); ++it) {
     if (it->get() == pending) {
+      releasePending(**it);
       pending_.erase(it);
       return;
     }
   }
 }
 
-void Http1ConnPool::connectOne() {
+void Http1ConnPool::connectIfNeeded() {
+  size_t connecting = 0;
+  for (const auto& c : clients_) connecting += c->state() == Client::State::Connecting;
+  if (connecting < pending_.size() && clients_.size() < settings_.max_connections) connectOne();
+}
+
+bool Http1ConnPool::connectOne() {
+  if (settings_.shared && !settings_.shared->breakers(RoutingPriority::Normal)
+                               .connections.tryAcquire(settings_.breakers.normal.max_connections)) {
+    if (cluster_stats_) cluster_stats_->upstream_cx_overflow.inc();
+    return false;
+  }
   clients_.push_back(std::make_unique<Client>(*this));
+  clients_.back()->holds_breaker_slot = settings_.shared;
   if (cluster_stats_) {
     cluster_stats_->upstream_cx_total.inc();
     cluster_stats_->upstream_cx_active.inc();
@@ -228,6 +267,7 @@ void Http1ConnPool::connectOne() {
     host_.stats->cx_total.inc();
     host_.stats->cx_active.inc();
   }
+  return true;
 }
 
 void Http1ConnPool::attach(Client* c, PoolCallbacks& cb) {
@@ -243,6 +283,7 @@ void Http1ConnPool::onClientReady(Client* c) {
   }
   auto p = std::move(pending_.front());
   pending_.pop_front();
+  releasePending(*p);
   attach(c, p->callbacks);
 }
 
@@ -259,11 +300,10 @@ void Http1ConnPool::onClientConnectFailed(Client* c, PoolFailure why) {
   if (!pending_.empty()) {
     auto p = std::move(pending_.front());
     pending_.pop_front();
+    releasePending(*p);
     p->callbacks.onPoolFailure(why);
   }
-  size_t connecting = 0;
-  for (const auto& cl : clients_) connecting += cl->state() == Client::State::Connecting;
-  if (connecting < pending_.size() && clients_.size() < settings_.max_connections) connectOne();
+  connectIfNeeded();
 }
 
 void Http1ConnPool::onClientClosed(Client* c) {
@@ -271,6 +311,8 @@ void Http1ConnPool::onClientClosed(Client* c) {
     if (it->get() == c) {
       if (cluster_stats_) cluster_stats_->upstream_cx_active.dec();
       if (host_.stats) host_.stats->cx_active.dec();
+      if ((*it)->holds_breaker_slot) (*it)->holds_breaker_slot->breakers(RoutingPriority::Normal).connections.release();
+      (*it)->holds_breaker_slot = nullptr;
       loop_.deferredDelete(std::move(*it));
       clients_.erase(it);
       return;
@@ -286,6 +328,7 @@ void Http1ConnPool::onClientReleased(Client* c, bool reusable) {
   if (!pending_.empty()) {
     auto p = std::move(pending_.front());
     pending_.pop_front();
+    releasePending(*p);
     attach(c, p->callbacks);
     return;
   }

@@ -2,8 +2,9 @@
 // Http1ConnPool: the HTTP/1.1 connections of one worker to one host.
 //
 // - A request takes an idle connection if one is open, else a new one is
-//   connected (up to max_connections; beyond that it waits in a bounded queue,
-//   and past the queue it fails with Overflow).
+//   connected (up to max_connections per pool and the cluster's
+//   max_connections breaker; beyond that it waits in a bounded queue, and
+//   past the queue, or with no connection to wait for, it fails with Overflow).
 // - A connection returns to the idle list only when its response completed
 //   cleanly and the codec says it may be reused (no Connection: close, no
 //   error, no close-delimited body).
@@ -21,6 +22,7 @@
 #include "proxy/event/loop.h"
 #include "proxy/http/codec.h"
 #include "proxy/net/connection.h"
+#include "proxy/upstream/cluster_shared.h"
 #include "proxy/upstream/host.h"
 
 namespace sluice::upstream {
@@ -73,6 +75,11 @@ struct PoolSettings {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds idle_timeout{60000};
   uint32_t buffer_limit = 1024 * 1024;
+  // Cluster-wide breakers (all workers): connections count against the
+  // normal group's max_connections, waiting requests against their routing
+  // priority's max_pending_requests. Null: no cluster-wide limits.
+  ClusterShared* shared = nullptr;
+  config::CircuitBreakersConfig breakers;
 };
 
 class Http1ConnPool {
@@ -83,7 +90,7 @@ class Http1ConnPool {
   ~Http1ConnPool();
 
   // Null when onPoolReady/onPoolFailure was already called; else a handle to cancel.
-  Pending* newStream(PoolCallbacks& callbacks);
+  Pending* newStream(PoolCallbacks& callbacks, RoutingPriority priority = RoutingPriority::Normal);
   void cancel(Pending* pending);
 
   // The host's settings may change on reload (same address).
@@ -101,7 +108,10 @@ class Http1ConnPool {
   void onClientConnectFailed(Client* c, PoolFailure why);
   void onClientClosed(Client* c);
   void onClientReleased(Client* c, bool reusable);
-  void connectOne();
+  // False when the cluster's connection breaker is full.
+  bool connectOne();
+  void connectIfNeeded();
+  void releasePending(Pending& p);
   void attach(Client* c, PoolCallbacks& cb);
 
   event::Loop& loop_;

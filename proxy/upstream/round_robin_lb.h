@@ -1,8 +1,10 @@
 #pragma once
-// Smooth weighted round robin: each pick adds every host's weight to its
+// Smooth weighted round robin: each pick adds every member's weight to its
 // running score, takes the highest and subtracts the total. Weights 5,1,1
-// give a,a,b,a,c,a,a - spread out, not in bursts.
+// give a,a,b,a,c,a,a - spread out, not in bursts, and exact over a cycle.
+// Worker-local like every balancer; choose() is O(members), no allocation.
 
+#include <string>
 #include <vector>
 
 #include "proxy/upstream/load_balancer.h"
@@ -11,10 +13,16 @@ namespace sluice::upstream {
 
 class RoundRobinLb final : public LoadBalancer {
  public:
-  std::optional<size_t> choose(std::span<const Host> hosts, const LbContext* ctx) override;
+  // Keeps the score of every host that is still at the same index with the
+  // same name, so a health flap does not restart the cycle.
+  void refresh(std::span<const Host> hosts, std::span<const uint32_t> members) override;
+  std::optional<size_t> choose(const LbContext* ctx) override;
 
  private:
-  std::vector<int64_t> current_;  // per-host running score
+  std::span<const Host> hosts_;
+  std::vector<uint32_t> members_;
+  std::vector<int64_t> score_;     // per index into hosts_
+  std::vector<std::string> names_;  // hosts_[i].name when score_[i] was last valid
 };
 
 }  // namespace sluice::upstream

@@ -131,9 +131,17 @@ TEST(ConfigLoaderTest, ToJsonShape) {
                    "config": {"cluster": "backends", "idle_timeout": "2m", "max_connect_attempts": 5}}]
     }],
     "clusters": [{
-      "name": "backends", "connect_timeout": "250ms", "lb_policy": "round_robin",
+      "name": "backends", "connect_timeout": "250ms", "lb_policy": "round_robin", "hash_policy": [],
+      "ring_hash": {"minimum_ring_size": 1024, "maximum_ring_size": 8388608},
+      "maglev": {"table_size": 65537}, "least_request": {"choice_count": 2},
+      "panic_threshold": 50, "overprovisioning_factor": 140,
+      "circuit_breakers": {"max_connections": 1024, "max_pending_requests": 1024, "max_requests": 1024,
+                           "max_retries": 3,
+                           "high": {"max_connections": 1024, "max_pending_requests": 1024, "max_requests": 1024,
+                                    "max_retries": 3}},
       "max_connections_per_host": 1024, "max_pending_requests": 1024, "idle_timeout": "1m",
-      "endpoints": [{"address": "127.0.0.1:18081", "weight": 3}, {"address": "[::1]:18082", "weight": 1}]
+      "endpoints": [{"address": "127.0.0.1:18081", "weight": 3, "priority": 0},
+                    {"address": "[::1]:18082", "weight": 1, "priority": 0}]
     }]
   })");
   EXPECT_EQ(toJson(*cfg), expected) << toJson(*cfg).dump(2);
@@ -273,7 +281,7 @@ listeners:
     tcp_proxy: {cluster: c, max_connect_attempts: 0}
 clusters:
   - name: c
-    lb_policy: least_request
+    lb_policy: fastest
     endpoints: [{address: 127.0.0.1:1}]
 )"),
             (Errors{"t.yaml:1:10: workers: expected an integer between 0 and 256",
@@ -281,7 +289,8 @@ clusters:
                     "t.yaml:5:40: listeners[0].per_connection_buffer_limit_bytes: expected an integer between 1024 and "
                     "67108864",
                     "t.yaml:6:51: listeners[0].tcp_proxy.max_connect_attempts: expected an integer between 1 and 16",
-                    "t.yaml:9:16: clusters[0].lb_policy: unsupported lb_policy 'least_request' (supported: round_robin)"}));
+                    "t.yaml:9:16: clusters[0].lb_policy: unsupported lb_policy 'fastest' (supported: round_robin, "
+                    "least_request, random, ring_hash, maglev)"}));
 }
 
 TEST(ConfigLoaderTest, UnknownClusterReference) {

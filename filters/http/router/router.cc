@@ -2,6 +2,7 @@
 
 #include "config/yaml_reader.h"
 #include "proxy/event/loop.h"
+#include "proxy/upstream/hash_policy.h"
 #include "proxy/util/random.h"
 
 namespace sluice::filters::router {
@@ -13,6 +14,12 @@ using sluice::http::HeaderMap;
 using sluice::http::ResponseFlag;
 
 namespace {
+
+// The request's hash key for ring_hash / maglev clusters.
+struct HashKeyContext final : upstream::LbContext {
+  std::optional<uint64_t> hashKey() const override { return key; }
+  std::optional<uint64_t> key;
+};
 
 // Request body bytes held while the upstream connection is being made;
 // beyond this the downstream is paused until the connection is ready.
@@ -48,13 +55,35 @@ FilterHeadersStatus RouterFilter::decodeHeaders(HeaderMap& headers, bool end_str
     return FilterHeadersStatus::StopIteration;
   }
   cluster_stats_ = &cluster_->stats();
-  const auto pick = cluster_->lb().choose(cluster_->hosts(), nullptr);
+  const auto& cc = cluster_->config();
+  const auto priority = action.high_priority ? upstream::RoutingPriority::High : upstream::RoutingPriority::Normal;
+  auto& breakers = cluster_->shared().breakers(priority);
+  const auto& limits = action.high_priority ? cc.circuit_breakers.high : cc.circuit_breakers.normal;
+  if (!breakers.requests.tryAcquire(limits.max_requests)) {
+    cluster_stats_->upstream_rq_overflow.inc();
+    upstream_done_ = true;
+    callbacks_->sendLocalReply(503, "upstream overflow\n", ResponseFlag::UpstreamOverflow, "upstream_rq_overflow");
+    return FilterHeadersStatus::StopIteration;
+  }
+  request_slot_ = &breakers.requests;
+  HashKeyContext lb_ctx;
+  if (!cc.hash_policy.empty())
+    lb_ctx.key = upstream::hashRequest(cc.hash_policy, headers, &callbacks_->downstreamConnection().peerAddress());
+  const auto pick = cluster_->pick(&lb_ctx);
   if (!pick) {
+    request_slot_->release();
+    request_slot_ = nullptr;
+    upstream_done_ = true;
     cluster_stats_->upstream_cx_none_healthy.inc();
     callbacks_->sendLocalReply(503, "no healthy upstream\n", ResponseFlag::NoHealthyUpstream, "no_healthy_upstream");
     return FilterHeadersStatus::StopIteration;
   }
-  const upstream::Host& host = cluster_->hosts()[*pick];
+  pick_ = *pick;
+  picked_cluster_ = cluster_->shared_from_this();
+  const upstream::Host& host = cluster_->hosts()[pick->host];
+  host_stats_ = host.stats;
+  host_stats_->rq_total.inc();
+  host_stats_->rq_active.inc();
   callbacks_->streamInfo().upstream_host = host.name;
 
   // Rewrites and header mutations, most general first so a route's own settings win.
@@ -75,8 +104,8 @@ FilterHeadersStatus RouterFilter::decodeHeaders(HeaderMap& headers, bool end_str
   cluster_stats_->upstream_rq_active.inc();
   callbacks_->addDownstreamWatermarkCallbacks(*this);
   watermarks_registered_ = true;
-  pool_ = &callbacks_->clusters().httpPool(*cluster_, *pick);
-  pool_handle_ = pool_->newStream(*this);  // may call onPoolReady/onPoolFailure right here
+  pool_ = &callbacks_->clusters().httpPool(*cluster_, pick->host);
+  pool_handle_ = pool_->newStream(*this, priority);  // may call onPoolReady/onPoolFailure right here
   cluster_ = nullptr;
   return FilterHeadersStatus::StopIteration;
 }
@@ -128,6 +157,7 @@ void RouterFilter::onPoolReady(upstream::PooledConnection& conn) {
 
 void RouterFilter::onPoolFailure(upstream::PoolFailure reason) {
   pool_handle_ = nullptr;
+  if (reason != upstream::PoolFailure::Overflow) reportOutcome(upstream::HostOutcome::GatewayFailure);
   if (reason == upstream::PoolFailure::Overflow) {
     fail(503, ResponseFlag::UpstreamOverflow, upstream::poolFailureName(reason));
   } else {
@@ -139,7 +169,14 @@ void RouterFilter::onUpstreamReset(bool protocol_error, std::string_view detail)
   encoder_ = nullptr;
   conn_ = nullptr;  // the pool closes it
   if (cluster_stats_) (protocol_error ? cluster_stats_->upstream_rq_protocol_error : cluster_stats_->upstream_rq_reset).inc();
+  reportOutcome(upstream::HostOutcome::GatewayFailure);
   fail(502, protocol_error ? ResponseFlag::UpstreamProtocolError : ResponseFlag::UpstreamConnectionTermination, detail);
+}
+
+void RouterFilter::reportOutcome(upstream::HostOutcome outcome) {
+  if (!picked_cluster_) return;  // reported already
+  picked_cluster_->reportOutcome(pick_, outcome);
+  picked_cluster_.reset();
 }
 
 void RouterFilter::fail(int status, ResponseFlag flag, std::string_view details) {
@@ -155,6 +192,7 @@ void RouterFilter::fail(int status, ResponseFlag flag, std::string_view details)
 
 void RouterFilter::onTimeout() {
   if (cluster_stats_) cluster_stats_->upstream_rq_timeout.inc();
+  reportOutcome(upstream::HostOutcome::GatewayFailure);
   if (conn_) {
     conn_->abort();
     conn_ = nullptr;
@@ -165,6 +203,10 @@ void RouterFilter::onTimeout() {
 
 void RouterFilter::onResponseHeaders(HeaderMap& headers, bool end_stream) {
   response_started_ = true;
+  const int status = headers.status();
+  reportOutcome(status == 502 || status == 503 || status == 504 ? upstream::HostOutcome::GatewayFailure
+                : status >= 500                                  ? upstream::HostOutcome::Error5xx
+                                                                 : upstream::HostOutcome::Success);
   if (auto* cs = cluster_stats_)
     stats::countStatusClass(headers.status(), cs->upstream_rq_1xx, cs->upstream_rq_2xx, cs->upstream_rq_3xx,
                             cs->upstream_rq_4xx, cs->upstream_rq_5xx);
@@ -196,6 +238,18 @@ void RouterFilter::finishUpstream(bool success) {
   if (pool_handle_) {
     pool_->cancel(pool_handle_);
     pool_handle_ = nullptr;
+  }
+  if (picked_cluster_) {
+    picked_cluster_->abandon(pick_);  // no outcome: the client went away first
+    picked_cluster_.reset();
+  }
+  if (request_slot_) {
+    request_slot_->release();
+    request_slot_ = nullptr;
+  }
+  if (host_stats_) {
+    host_stats_->rq_active.dec();
+    host_stats_ = nullptr;
   }
   if (cluster_stats_) {
     cluster_stats_->upstream_rq_active.dec();

@@ -6,7 +6,7 @@
 //
 // Failures, each with a response flag for the access log:
 //   no route 404 (NR), unknown cluster 503 (NC), no host 503 (UH),
-//   connect failure/timeout 503 (UF), pool overflow 503 (UO),
+//   connect failure/timeout 503 (UF), pool or circuit-breaker overflow 503 (UO),
 //   route timeout 504 (UT), upstream reset before the response 502 (UC),
 //   malformed response 502 (UPE). After response headers went downstream a
 //   failure can only reset the downstream stream.
@@ -70,6 +70,8 @@ class RouterFilter final : public sluice::http::StreamDecoderFilter,
   void applyResponseMutations(sluice::http::HeaderMap& h);
   void onTimeout();
   void finishUpstream(bool success);
+  // Tells passive health checking how the request to the picked host went (once).
+  void reportOutcome(upstream::HostOutcome outcome);
   void fail(int status, sluice::http::ResponseFlag flag, std::string_view details);
 
   sluice::http::StreamDecoderFilterCallbacks* callbacks_ = nullptr;
@@ -77,6 +79,11 @@ class RouterFilter final : public sluice::http::StreamDecoderFilter,
   upstream::Cluster* cluster_ = nullptr;  // valid only inside one callback
   std::string cluster_name_;
   stats::ClusterStats* cluster_stats_ = nullptr;  // lives until exit
+  // The picked host's cluster, kept (across config swaps) until the outcome is reported.
+  std::shared_ptr<upstream::Cluster> picked_cluster_;
+  upstream::Cluster::Pick pick_{};
+  stats::HostStats* host_stats_ = nullptr;     // lives until exit
+  upstream::Breaker* request_slot_ = nullptr;  // our max_requests slot, held until the upstream part ends
   sluice::http::HeaderMap* request_headers_ = nullptr;
   sluice::http::HeaderMap local_headers_;  // redirect / direct response
   Response response_{*this};

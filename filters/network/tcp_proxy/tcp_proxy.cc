@@ -11,6 +11,8 @@ TcpProxyFilter::TcpProxyFilter(const TcpProxyConfig& config, network::FilterCont
 TcpProxyFilter::~TcpProxyFilter() {
   downstream_closed_ = true;  // no retries from events raised while tearing down
   if (upstream_ && upstream_->open()) upstream_->close(net::CloseType::NoFlush);
+  if (upstream_) releaseUpstream();
+  if (picked_cluster_) picked_cluster_->abandon(pick_);  // ended before the connect did
 }
 
 void TcpProxyFilter::initialize(network::ReadFilterCallbacks& callbacks) {
@@ -40,8 +42,24 @@ void TcpProxyFilter::connectNext() {
     downstream().close(net::CloseType::NoFlush);
     return;
   }
-  const auto pick = cluster_->lb().choose(cluster_->hosts(), this);
-  host_ = cluster_->hosts()[*pick];
+  const auto pick = cluster_->pick(this);
+  if (!pick) {
+    cluster_->stats().upstream_cx_none_healthy.inc();
+    downstream().close(net::CloseType::NoFlush);
+    return;
+  }
+  // Connections count against the cluster's max_connections breaker.
+  auto& breaker = cluster_->shared().breakers(upstream::RoutingPriority::Normal).connections;
+  if (!breaker.tryAcquire(cluster_->config().circuit_breakers.normal.max_connections)) {
+    cluster_->abandon(*pick);
+    cluster_->stats().upstream_cx_overflow.inc();
+    downstream().close(net::CloseType::NoFlush);
+    return;
+  }
+  breaker_ = &breaker;
+  picked_cluster_ = cluster_->shared_from_this();
+  pick_ = *pick;
+  host_ = cluster_->hosts()[pick->host];
   tried_.push_back(host_.address);
   connected_ = false;
   connect_timed_out_ = false;
@@ -69,8 +87,14 @@ void TcpProxyFilter::onConnectTimeout() {
   upstream_->close(net::CloseType::NoFlush);  // raises Closed -> onUpstreamEvent
 }
 
+void TcpProxyFilter::reportOutcome(upstream::HostOutcome outcome) {
+  if (picked_cluster_) picked_cluster_->reportOutcome(pick_, outcome);
+  picked_cluster_.reset();
+}
+
 void TcpProxyFilter::onUpstreamEvent(net::ConnectionEvent event) {
   if (event == net::ConnectionEvent::Connected) {
+    reportOutcome(upstream::HostOutcome::Success);
     connected_ = true;
     connect_timer_->disable();
     last_activity_ = ctx_.loop.now();
@@ -107,6 +131,7 @@ void TcpProxyFilter::onUpstreamEvent(net::ConnectionEvent event) {
 }
 
 void TcpProxyFilter::onConnectFailure() {
+  reportOutcome(upstream::HostOutcome::GatewayFailure);
   host_.stats->cx_connect_fail.inc();
   auto* cluster = ctx_.clusters.get(config_.cluster);
   if (cluster && !connect_timed_out_) cluster->stats().upstream_cx_connect_fail.inc();
@@ -125,6 +150,8 @@ void TcpProxyFilter::releaseUpstream() {
     c->stats().upstream_cx_active.dec();
   }
   host_.stats->cx_active.dec();
+  if (breaker_) breaker_->release();
+  breaker_ = nullptr;
   ctx_.loop.deferredDelete(std::move(upstream_));
 }
 

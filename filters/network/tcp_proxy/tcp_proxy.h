@@ -60,6 +60,7 @@ class TcpProxyFilter final : public network::NetworkFilter,
   void onUpstreamData(net::Buffer& data, bool end_stream);
   void onConnectTimeout();
   void onConnectFailure();
+  void reportOutcome(upstream::HostOutcome outcome);
   void onIdleTimer();
   void releaseUpstream();
 
@@ -70,6 +71,11 @@ class TcpProxyFilter final : public network::NetworkFilter,
   std::unique_ptr<net::Connection> upstream_;
   upstream::Host host_;  // the host upstream_ goes to
   upstream::Cluster* cluster_ = nullptr;  // valid within one call only (swaps rebuild it)
+  // The cluster of the current attempt, kept until its outcome (connected or
+  // failed) is reported to passive health checking.
+  std::shared_ptr<upstream::Cluster> picked_cluster_;
+  upstream::Cluster::Pick pick_{};
+  upstream::Breaker* breaker_ = nullptr;  // the connection slot held by upstream_
   bool connected_ = false;
   bool connect_timed_out_ = false;
   bool downstream_closed_ = false;

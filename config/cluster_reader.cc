@@ -1,0 +1,319 @@
+#include "config/cluster_reader.h"
+
+#include <algorithm>
+#include <cctype>
+#include <unordered_map>
+
+namespace sluice::config {
+namespace {
+
+constexpr std::string_view kLbPolicies[] = {"round_robin", "least_request", "random", "ring_hash", "maglev"};
+
+void positive(MapReader& r, std::string_view key, Duration d) {
+  if (r.has(key) && d <= Duration::zero()) r.ctx().error(r.locOf(key), r.childPath(key), "must be greater than 0");
+}
+
+void readEndpoints(MapReader& cr, ClusterConfig& c) {
+  if (!cr.has("endpoints")) {
+    cr.ctx().error(cr.node(), cr.childPath("endpoints"), "missing required field");
+    return;
+  }
+  const YAML::Node list = cr.child("endpoints");
+  if (list.IsSequence() && list.size() == 0)
+    cr.ctx().error(list, cr.childPath("endpoints"), "at least one endpoint is required");
+  std::unordered_map<std::string, std::string> seen;
+  cr.forEachItem("endpoints", [&](const YAML::Node& item, const std::string& path) {
+    MapReader r(cr.ctx(), item, path);
+    if (!r.isMap()) return;
+    EndpointConfig e;
+    r.address("address", e.address, /*required=*/true);
+    // Unlike a listener, an upstream has no "any port".
+    if (e.address.family() != 0 && e.address.port() == 0)
+      r.ctx().error(r.locOf("address"), r.childPath("address"), "port out of range");
+    // Health, ejection and stats are kept per address, so one address is one host.
+    if (e.address.family() != 0 && !seen.emplace(e.address.str(), path).second)
+      r.ctx().error(r.locOf("address"), r.childPath("address"),
+                    "duplicate endpoint " + e.address.str() + " (first in " + seen[e.address.str()] + ")");
+    r.uint32("weight", e.weight, 1, 128);
+    r.uint32("priority", e.priority, 0, 127);
+    r.finish();
+    c.endpoints.push_back(e);
+  });
+}
+
+void readHashPolicy(MapReader& cr, ClusterConfig& c) {
+  cr.forEachItem("hash_policy", [&](const YAML::Node& item, const std::string& path) {
+    MapReader r(cr.ctx(), item, path);
+    if (!r.isMap()) return;
+    HashPolicyConfig h;
+    int kinds = 0;
+    if (r.has("header")) {
+      ++kinds;
+      h.kind = HashPolicyConfig::Kind::Header;
+      r.string("header", h.name);
+      std::transform(h.name.begin(), h.name.end(), h.name.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    }
+    if (r.has("cookie")) {
+      ++kinds;
+      h.kind = HashPolicyConfig::Kind::Cookie;
+      r.string("cookie", h.name);
+    }
+    if (r.has("query_parameter")) {
+      ++kinds;
+      h.kind = HashPolicyConfig::Kind::QueryParameter;
+      r.string("query_parameter", h.name);
+    }
+    if (r.has("source_ip")) {
+      ++kinds;
+      h.kind = HashPolicyConfig::Kind::SourceIp;
+      bool on = true;
+      r.boolean("source_ip", on);
+      if (!on) r.ctx().error(r.locOf("source_ip"), r.childPath("source_ip"), "only 'source_ip: true' is meaningful");
+    }
+    if (kinds != 1) {
+      r.ctx().error(item, path, "give exactly one of header, cookie, query_parameter, source_ip");
+    } else if (h.kind != HashPolicyConfig::Kind::SourceIp && h.name.empty()) {
+      r.ctx().error(item, path, "name must not be empty");
+    }
+    r.finish();
+    c.hash_policy.push_back(std::move(h));
+  });
+}
+
+bool parseStatusRange(const YAML::Node& n, std::pair<int, int>& out) {
+  if (!n.IsScalar()) return false;
+  const std::string s = n.Scalar();
+  auto num = [](std::string_view t, int& v) {
+    if (t.size() != 3 || !std::all_of(t.begin(), t.end(), [](unsigned char ch) { return std::isdigit(ch); }))
+      return false;
+    v = std::stoi(std::string(t));
+    return v >= 100 && v <= 599;
+  };
+  const auto dash = s.find('-');
+  if (dash == std::string::npos) {
+    if (!num(s, out.first)) return false;
+    out.second = out.first;
+    return true;
+  }
+  return num(std::string_view(s).substr(0, dash), out.first) && num(std::string_view(s).substr(dash + 1), out.second) &&
+         out.first <= out.second;
+}
+
+void readHealthCheck(MapReader& cr, ClusterConfig& c) {
+  const YAML::Node node = cr.child("health_check");
+  if (!node.IsDefined()) return;
+  MapReader r(cr.ctx(), node, cr.childPath("health_check"));
+  if (!r.isMap()) return;
+  HealthCheckConfig hc;
+  r.duration("interval", hc.interval);
+  positive(r, "interval", hc.interval);
+  r.duration("timeout", hc.timeout);
+  positive(r, "timeout", hc.timeout);
+  r.duration("jitter", hc.jitter);
+  // Unset: hosts without traffic are checked as often as the others.
+  hc.no_traffic_interval = hc.interval;
+  r.duration("no_traffic_interval", hc.no_traffic_interval);
+  positive(r, "no_traffic_interval", hc.no_traffic_interval);
+  r.uint32("healthy_threshold", hc.healthy_threshold, 1, 1000);
+  r.uint32("unhealthy_threshold", hc.unhealthy_threshold, 1, 1000);
+  if (const YAML::Node h = r.child("http"); h.IsDefined()) {
+    MapReader hr(r.ctx(), h, r.childPath("http"));
+    if (hr.isMap()) {
+      HealthCheckConfig::Http http;
+      hr.string("path", http.path);
+      if (http.path.empty() || http.path[0] != '/')
+        hr.ctx().error(hr.locOf("path"), hr.childPath("path"), "must start with '/'");
+      hr.string("host", http.host);
+      if (hr.has("expected_statuses")) {
+        http.expected_statuses.clear();
+        hr.forEachItem("expected_statuses", [&](const YAML::Node& item, const std::string& path) {
+          std::pair<int, int> range;
+          if (parseStatusRange(item, range)) {
+            http.expected_statuses.push_back(range);
+          } else {
+            hr.ctx().error(item, path, "expected a status (200) or an inclusive range (\"200-299\") within 100-599");
+          }
+        });
+        if (http.expected_statuses.empty() && hr.child("expected_statuses").IsSequence())
+          hr.ctx().error(hr.locOf("expected_statuses"), hr.childPath("expected_statuses"), "must not be empty");
+      }
+      hr.finish();
+      hc.http = std::move(http);
+    }
+  }
+  if (const YAML::Node t = r.child("tcp"); t.IsDefined()) {
+    MapReader tr(r.ctx(), t, r.childPath("tcp"));
+    if (tr.isMap() || (t.IsNull())) {
+      HealthCheckConfig::Tcp tcp;
+      if (tr.isMap()) {
+        tr.string("send", tcp.send);
+        tr.string("expect", tcp.expect);
+        tr.finish();
+      }
+      hc.tcp = std::move(tcp);
+    }
+  }
+  if (hc.http.has_value() == hc.tcp.has_value())
+    r.ctx().error(node, r.path(), "give exactly one of http, tcp");
+  r.finish();
+  c.health_check = std::move(hc);
+}
+
+void readOutlierDetection(MapReader& cr, ClusterConfig& c) {
+  const YAML::Node node = cr.child("outlier_detection");
+  if (!node.IsDefined()) return;
+  MapReader r(cr.ctx(), node, cr.childPath("outlier_detection"));
+  if (!r.isMap()) return;
+  OutlierDetectionConfig od;
+  r.uint32("consecutive_5xx", od.consecutive_5xx, 0, 1000);
+  r.uint32("consecutive_gateway_failure", od.consecutive_gateway_failure, 0, 1000);
+  r.duration("interval", od.interval);
+  positive(r, "interval", od.interval);
+  r.duration("base_ejection_time", od.base_ejection_time);
+  positive(r, "base_ejection_time", od.base_ejection_time);
+  r.duration("max_ejection_time", od.max_ejection_time);
+  positive(r, "max_ejection_time", od.max_ejection_time);
+  if (od.max_ejection_time < od.base_ejection_time)
+    r.ctx().error(r.locOf("max_ejection_time"), r.childPath("max_ejection_time"),
+                  "must not be less than base_ejection_time");
+  r.uint32("max_ejection_percent", od.max_ejection_percent, 0, 100);
+  r.uint32("half_open_max_requests", od.half_open_max_requests, 1, 1000);
+  if (const YAML::Node s = r.child("success_rate"); s.IsDefined()) {
+    MapReader sr(r.ctx(), s, r.childPath("success_rate"));
+    OutlierDetectionConfig::SuccessRate rate;
+    if (sr.isMap()) {
+      sr.uint32("minimum_hosts", rate.minimum_hosts, 1, 10000);
+      sr.uint32("request_volume", rate.request_volume, 1, 1u << 30);
+      sr.number("stdev_factor", rate.stdev_factor, 0.1, 100);
+      sr.finish();
+    }
+    if (sr.isMap() || s.IsNull()) od.success_rate = rate;
+  }
+  if (const YAML::Node f = r.child("failure_percentage"); f.IsDefined()) {
+    MapReader fr(r.ctx(), f, r.childPath("failure_percentage"));
+    OutlierDetectionConfig::FailurePercentage fp;
+    if (fr.isMap()) {
+      fr.uint32("threshold", fp.threshold, 1, 100);
+      fr.uint32("minimum_hosts", fp.minimum_hosts, 1, 10000);
+      fr.uint32("request_volume", fp.request_volume, 1, 1u << 30);
+      fr.finish();
+    }
+    if (fr.isMap() || f.IsNull()) od.failure_percentage = fp;
+  }
+  r.finish();
+  c.outlier_detection = od;
+}
+
+void readThresholds(MapReader& r, CircuitBreakerThresholds& t) {
+  r.uint32("max_connections", t.max_connections, 1, 1u << 30);
+  r.uint32("max_pending_requests", t.max_pending_requests, 0, 1u << 30);
+  r.uint32("max_requests", t.max_requests, 1, 1u << 30);
+  r.uint32("max_retries", t.max_retries, 0, 1u << 30);
+}
+
+void readCircuitBreakers(MapReader& cr, ClusterConfig& c) {
+  const YAML::Node node = cr.child("circuit_breakers");
+  if (!node.IsDefined()) return;
+  MapReader r(cr.ctx(), node, cr.childPath("circuit_breakers"));
+  if (!r.isMap()) return;
+  readThresholds(r, c.circuit_breakers.normal);
+  if (const YAML::Node h = r.child("high"); h.IsDefined()) {
+    MapReader hr(r.ctx(), h, r.childPath("high"));
+    if (hr.isMap()) {
+      readThresholds(hr, c.circuit_breakers.high);
+      hr.finish();
+    }
+  }
+  r.finish();
+}
+
+bool isPrime(uint32_t n) {
+  if (n < 2) return false;
+  for (uint32_t d = 2; static_cast<uint64_t>(d) * d <= n; ++d)
+    if (n % d == 0) return false;
+  return true;
+}
+
+void readLbSettings(MapReader& r, ClusterConfig& c) {
+  r.string("lb_policy", c.lb_policy);
+  if (std::find(std::begin(kLbPolicies), std::end(kLbPolicies), c.lb_policy) == std::end(kLbPolicies))
+    r.ctx().error(r.locOf("lb_policy"), r.childPath("lb_policy"),
+                  "unsupported lb_policy '" + c.lb_policy +
+                      "' (supported: round_robin, least_request, random, ring_hash, maglev)");
+  readHashPolicy(r, c);
+  if (!c.hash_policy.empty() && c.lb_policy != "ring_hash" && c.lb_policy != "maglev")
+    r.ctx().error(r.locOf("hash_policy"), r.childPath("hash_policy"),
+                  "hash_policy needs lb_policy ring_hash or maglev (not " + c.lb_policy + ")");
+  if (const YAML::Node n = r.child("ring_hash"); n.IsDefined()) {
+    MapReader rr(r.ctx(), n, r.childPath("ring_hash"));
+    if (rr.isMap()) {
+      rr.uint32("minimum_ring_size", c.ring_hash_minimum_ring_size, 1, 8u << 20);
+      rr.uint32("maximum_ring_size", c.ring_hash_maximum_ring_size, 1, 8u << 20);
+      if (c.ring_hash_maximum_ring_size < c.ring_hash_minimum_ring_size)
+        rr.ctx().error(rr.locOf("maximum_ring_size"), rr.childPath("maximum_ring_size"),
+                       "must not be less than minimum_ring_size");
+      rr.finish();
+    }
+  }
+  if (const YAML::Node n = r.child("maglev"); n.IsDefined()) {
+    MapReader mr(r.ctx(), n, r.childPath("maglev"));
+    if (mr.isMap()) {
+      mr.uint32("table_size", c.maglev_table_size, 3, 5000011);
+      if (!isPrime(c.maglev_table_size))
+        mr.ctx().error(mr.locOf("table_size"), mr.childPath("table_size"),
+                       "must be a prime number (e.g. 65537)");
+      mr.finish();
+    }
+  }
+  if (const YAML::Node n = r.child("least_request"); n.IsDefined()) {
+    MapReader lr(r.ctx(), n, r.childPath("least_request"));
+    if (lr.isMap()) {
+      lr.uint32("choice_count", c.least_request_choice_count, 2, 100);
+      lr.finish();
+    }
+  }
+  r.uint32("panic_threshold", c.panic_threshold_percent, 0, 100);
+  r.uint32("overprovisioning_factor", c.overprovisioning_factor_percent, 100, 1000);
+}
+
+}  // namespace
+
+void readName(MapReader& r, std::string& out) {
+  r.string("name", out, /*required=*/true);
+  if (!r.has("name") || !r.child("name").IsScalar()) return;  // already reported
+  const bool ok = !out.empty() && std::all_of(out.begin(), out.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '.' || c == '-';
+  });
+  if (!ok) r.ctx().error(r.locOf("name"), r.childPath("name"), "invalid name '" + out + "': use [A-Za-z0-9_.-]+");
+}
+
+void readClusters(MapReader& top, Config& cfg) {
+  std::unordered_map<std::string, std::string> names;
+  top.forEachItem("clusters", [&](const YAML::Node& item, const std::string& path) {
+    MapReader r(top.ctx(), item, path);
+    if (!r.isMap()) return;
+    ClusterConfig c;
+    c.loc = locOf(item);
+    readName(r, c.name);
+    r.duration("connect_timeout", c.connect_timeout);
+    if (c.connect_timeout <= Duration::zero())
+      r.ctx().error(r.locOf("connect_timeout"), r.childPath("connect_timeout"), "must be greater than 0");
+    readLbSettings(r, c);
+    r.uint32("max_connections_per_host", c.max_connections_per_host, 1, 1u << 20);
+    r.uint32("max_pending_requests", c.max_pending_requests, 0, 1u << 20);
+    r.duration("idle_timeout", c.idle_timeout);
+    if (c.idle_timeout <= Duration::zero())
+      r.ctx().error(r.locOf("idle_timeout"), r.childPath("idle_timeout"), "must be greater than 0");
+    readHealthCheck(r, c);
+    readOutlierDetection(r, c);
+    readCircuitBreakers(r, c);
+    readEndpoints(r, c);
+    r.finish();
+    if (!c.name.empty() && !names.emplace(c.name, path).second)
+      r.ctx().error(r.locOf("name"), r.childPath("name"),
+                    "duplicate cluster name '" + c.name + "' (first in " + names[c.name] + ")");
+    cfg.clusters.push_back(std::move(c));
+  });
+}
+
+}  // namespace sluice::config

@@ -1,0 +1,13 @@
+#pragma once
+// Reads the `clusters` list (endpoints, load balancing, health checking,
+// outlier detection, circuit breakers) into the model. Used by the loader.
+
+#include "config/yaml_reader.h"
+
+namespace sluice::config {
+
+void readClusters(MapReader& top, Config& cfg);
+// Names end up in metric labels and admin output, so keep them plain.
+void readName(MapReader& r, std::string& out);
+
+}  // namespace sluice::config

@@ -1,0 +1,89 @@
+#pragma once
+// HealthMonitor: the active and passive health of one cluster's hosts, owned
+// by the main thread (once per proxy, not per worker) and published to every
+// worker through ClusterShared (host flags + health_version).
+//
+// - Active: a HealthChecker when the cluster has `health_check`.
+// - Passive: an OutlierDetector when it has `outlier_detection`. Workers
+//   report consecutive-failure runs and half-open probe results (posted to
+//   the main thread); success-rate and failure-percentage run every
+//   `interval` over the per-host request/error counters summed across
+//   workers. Ejection ends in half-open: `half_open_max_requests` probe slots
+//   are opened, and the first probe's result closes or re-opens the breaker.
+//
+// Main thread only. Destroying a monitor stops its checks and timers.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/model.h"
+#include "proxy/event/loop.h"
+#include "proxy/stats/stats.h"
+#include "proxy/upstream/cluster_shared.h"
+#include "proxy/upstream/health_checker.h"
+#include "proxy/upstream/outlier_detector.h"
+#include "proxy/util/random.h"
+
+namespace sluice::upstream {
+
+class HealthMonitor {
+ public:
+  // `hosts` and `host_stats` are parallel to cc.endpoints and live until exit.
+  HealthMonitor(event::Loop& loop, const config::ClusterConfig& cc, ClusterShared& shared,
+                std::vector<HostShared*> hosts, std::vector<stats::PerWorker<stats::HostStats>*> host_stats,
+                util::RandomSource& random);
+  ~HealthMonitor();
+  // Resets the hosts' published health to healthy/closed and starts checking.
+  void start();
+
+  // Events from workers (already on the main thread).
+  void onConsecutiveFailures(const std::string& host, EjectCause cause);
+  void onProbeResult(const std::string& host, bool success);
+
+  // The parts of the config this monitor was built from, to keep it over a
+  // reload that does not change them.
+  const std::string& identity() const { return identity_; }
+  static std::string identityOf(const config::ClusterConfig& cc);
+
+  // For /clusters and /metrics.
+  struct HostView {
+    bool active_healthy = true;
+    BreakerState breaker = BreakerState::Closed;
+    uint64_t ejections = 0;
+    std::optional<EjectCause> last_cause;
+    int64_t ejected_ms_left = 0;
+    HealthChecker::Counters checks;
+  };
+  size_t hostCount() const { return hosts_.size(); }
+  HostView view(size_t host) const;
+  bool hasActiveCheck() const { return checker_ != nullptr; }
+  bool hasOutlierDetection() const { return detector_ != nullptr; }
+
+ private:
+  std::optional<size_t> indexOf(const std::string& host) const;
+  void publish(size_t host, BreakerState state);
+  void armExpiry();
+  void onExpiry();
+  void onInterval();
+
+  event::Loop& loop_;
+  config::ClusterConfig config_;
+  std::string identity_;
+  ClusterShared& shared_;
+  std::vector<HostShared*> hosts_;
+  std::vector<std::string> names_;
+  std::vector<stats::PerWorker<stats::HostStats>*> host_stats_;
+  util::RandomSource& random_;
+  std::unique_ptr<HealthChecker> checker_;
+  std::unique_ptr<OutlierDetector> detector_;
+  std::unique_ptr<event::Timer> expiry_timer_;
+  std::unique_ptr<event::Timer> interval_timer_;
+  // Summed per-host counters at the last look, for deltas.
+  std::vector<int64_t> last_total_traffic_;  // for had_traffic
+  std::vector<int64_t> last_window_total_;   // for the outlier interval
+  std::vector<int64_t> last_window_errors_;
+};
+
+}  // namespace sluice::upstream
