@@ -56,8 +56,36 @@ void Loop::exit() {
 
 void Loop::deferredDelete(std::unique_ptr<DeferredDeletable> obj) { deferred_.push_back(std::move(obj)); }
 
+void SoonTask::schedule() {
+  if (linked_) return;
+  linked_ = true;
+  prev_ = loop_.soon_tail_;
+  next_ = nullptr;
+  if (prev_) {
+    prev_->next_ = this;
+  } else {
+    loop_.soon_head_ = this;
+  }
+  loop_.soon_tail_ = this;
+}
+
+void SoonTask::cancel() {
+  if (!linked_) return;
+  linked_ = false;
+  (prev_ ? prev_->next_ : loop_.soon_head_) = next_;
+  (next_ ? next_->prev_ : loop_.soon_tail_) = prev_;
+  prev_ = next_ = nullptr;
+}
+
+void Loop::runSoon() {
+  while (SoonTask* t = soon_head_) {
+    t->cancel();
+    t->runSoon();
+  }
+}
+
 int Loop::timeoutMs() const {
-  if (!deferred_.empty()) return 0;
+  if (!deferred_.empty() || soon_head_ != nullptr) return 0;
   const auto next = timers_.nextDeadline();
   if (!next) return -1;
   const auto now = std::chrono::steady_clock::now();
@@ -105,11 +133,15 @@ void Loop::run() {
       }
       static_cast<IoHandler*>(events[i].data.ptr)->onIoEvent(events[i].events);
     }
+    runSoon();
     timers_.runExpired();
+    runSoon();
     runPosted();
+    runSoon();
     clearDeferred();
   }
   runPosted();
+  runSoon();
   clearDeferred();
   exit_.store(false, std::memory_order_release);  // run() may be called again
 }

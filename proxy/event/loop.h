@@ -5,7 +5,8 @@
 //
 // A turn: wait in epoll_wait (timeout = next timer deadline), read the clock
 // once, dispatch I/O events, run expired timers, run posted callbacks, then
-// destroy everything deferred-deleted.
+// destroy everything deferred-deleted. Scheduled SoonTasks run after each of
+// the three dispatch phases.
 
 #include <sys/epoll.h>
 
@@ -35,6 +36,35 @@ class IoHandler {
 class DeferredDeletable {
  public:
   virtual ~DeferredDeletable() = default;
+};
+
+class Loop;
+
+// Work to run at the end of the current phase of this loop turn (after the
+// I/O events, after the timers, after the posted callbacks), e.g. sending
+// everything a connection was given while one event was handled in a single
+// write. Cheaper than a zero-delay timer: scheduling links an intrusive list
+// node, no heap. Destroying a scheduled task unschedules it. Loop thread only.
+class SoonTask {
+ public:
+  explicit SoonTask(Loop& loop) : loop_(loop) {}
+  virtual ~SoonTask() { cancel(); }
+  SoonTask(const SoonTask&) = delete;
+  SoonTask& operator=(const SoonTask&) = delete;
+  // Idempotent while scheduled.
+  void schedule();
+  void cancel();
+  bool scheduled() const { return linked_; }
+
+ protected:
+  virtual void runSoon() = 0;
+
+ private:
+  friend class Loop;
+  Loop& loop_;
+  SoonTask* prev_ = nullptr;
+  SoonTask* next_ = nullptr;
+  bool linked_ = false;
 };
 
 class Loop {
@@ -69,6 +99,9 @@ class Loop {
   bool isLoopThread() const { return std::this_thread::get_id() == thread_id_; }
 
  private:
+  friend class SoonTask;
+  // Runs scheduled SoonTasks, including ones scheduled while running.
+  void runSoon();
   void drainWakeup();
   void runPosted();
   void clearDeferred();
@@ -83,6 +116,8 @@ class Loop {
   std::mutex post_mu_;  // guards posted_ only; never held while running callbacks
   std::vector<std::function<void()>> posted_;
   std::vector<std::unique_ptr<DeferredDeletable>> deferred_;
+  SoonTask* soon_head_ = nullptr;
+  SoonTask* soon_tail_ = nullptr;
 };
 
 }  // namespace sluice::event

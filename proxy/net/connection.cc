@@ -53,7 +53,6 @@ Connection::Connection(event::Loop& loop, int fd, const Address& peer, std::uniq
       doRead(/*drain=*/true);
     }
   });
-  flush_soon_timer_ = loop_.createTimer([this] { flush(); });
   if (fd_ >= 0) loop_.addFd(fd_, this);
 }
 
@@ -169,7 +168,7 @@ void Connection::write(Buffer& data, bool end_stream) {
   }
   write_buffer_.move(data);
   if (end_stream) write_end_queued_ = true;
-  if (state_ == State::Open && !flush_soon_timer_->enabled()) flush_soon_timer_->enable(event::Duration(0));
+  if (state_ == State::Open) flush_soon_.schedule();
   updateWatermarks();
 }
 
@@ -256,7 +255,7 @@ void Connection::closeNow(CloseReason reason, bool reset) {
   state_ = State::Closed;
   close_reason_ = reason;
   resume_timer_->disable();
-  flush_soon_timer_->disable();
+  flush_soon_.cancel();
   if (flush_timer_) flush_timer_->disable();
   if (fd_ >= 0) {
     if (reset) {

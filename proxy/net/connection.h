@@ -157,9 +157,14 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
 
   // Zero-delay timer: resumes reads after a pause, or reports an early connect failure.
   std::unique_ptr<event::Timer> resume_timer_;
-  // Zero-delay timer armed by write(): everything written while one event is
-  // being handled leaves in one send at the end of the I/O phase.
-  std::unique_ptr<event::Timer> flush_soon_timer_;
+  // Scheduled by write(): everything written while one event is being
+  // handled leaves in one send at the end of that loop phase.
+  struct FlushSoon final : event::SoonTask {
+    explicit FlushSoon(Connection& c) : SoonTask(c.loop_), conn(c) {}
+    void runSoon() override { conn.flush(); }
+    Connection& conn;
+  };
+  FlushSoon flush_soon_{*this};
   // Bounds how long close(FlushWrite) waits for a peer that does not read.
   std::unique_ptr<event::Timer> flush_timer_;
   std::unique_ptr<Connection> self_;  // set by closeDetached while flushing

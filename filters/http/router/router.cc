@@ -97,7 +97,7 @@ FilterHeadersStatus RouterFilter::decodeHeaders(HeaderMap& headers, bool end_str
   applyRequestMutations(headers);
 
   if (action.timeout.count() > 0) {
-    timeout_timer_ = callbacks_->loop().createTimer([this] { onTimeout(); });
+    timeout_timer_.emplace(callbacks_->loop().timers(), [this] { onTimeout(); });
     timeout_timer_->enable(action.timeout);
   }
   cluster_stats_->upstream_rq_total.inc();

@@ -102,7 +102,7 @@ class RouterFilter final : public sluice::http::StreamDecoderFilter,
   bool response_complete_ = false;  // the upstream's response ended cleanly
   bool watermarks_registered_ = false;
   event::MonoTime start_{};
-  std::unique_ptr<event::Timer> timeout_timer_;
+  std::optional<event::Timer> timeout_timer_;  // in place: no allocation per request
 };
 
 // The router has no config of its own; the connection manager always adds it last.

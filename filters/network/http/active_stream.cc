@@ -40,10 +40,7 @@ struct CommonCallbacks : Callbacks {
 struct ActiveStream::DecoderEntry final : CommonCallbacks<sluice::http::StreamDecoderFilterCallbacks> {
   DecoderEntry(ActiveStream& s, size_t i, std::shared_ptr<sluice::http::StreamDecoderFilter> f)
       : CommonCallbacks(s), index(i), filter(std::move(f)) {}
-  void continueDecoding() override {
-    if (stream.decode_) stream.decode_->resume(index);
-    stream.maybeDone();
-  }
+  void continueDecoding() override;
   void sendLocalReply(int status, std::string_view body, ResponseFlag flag, std::string_view details) override {
     stream.sendLocalReply(status, body, flag, details);
   }
@@ -72,9 +69,7 @@ struct ActiveStream::DecoderEntry final : CommonCallbacks<sluice::http::StreamDe
 struct ActiveStream::EncoderEntry final : CommonCallbacks<sluice::http::StreamEncoderFilterCallbacks> {
   EncoderEntry(ActiveStream& s, std::shared_ptr<sluice::http::StreamEncoderFilter> f)
       : CommonCallbacks(s), filter(std::move(f)) {}
-  void continueEncoding() override {
-    if (stream.encode_) stream.encode_->resume(index);
-  }
+  void continueEncoding() override;
 
   size_t index = 0;
   std::shared_ptr<sluice::http::StreamEncoderFilter> filter;
@@ -116,6 +111,29 @@ struct ActiveStream::EncodeOps {
   bool alive() const { return !s.done_; }
   void overLimit() { s.resetStream(); }
 };
+
+struct ActiveStream::Chain {
+  Chain(ActiveStream& s, uint64_t buffer_limit)
+      : decode_ops{s},
+        encode_ops{s},
+        decode(decode_ops, s.decoders_.size(), buffer_limit),
+        encode(encode_ops, s.encoders_.size(), buffer_limit),
+        idle_timer(s.loop_.timers(), [&s] { s.onIdleTimer(); }) {}
+  DecodeOps decode_ops;
+  EncodeOps encode_ops;
+  FilterIteration<DecodeOps> decode;
+  FilterIteration<EncodeOps> encode;
+  event::Timer idle_timer;
+};
+
+void ActiveStream::DecoderEntry::continueDecoding() {
+  if (stream.chain_) stream.chain_->decode.resume(index);
+  stream.maybeDone();
+}
+
+void ActiveStream::EncoderEntry::continueEncoding() {
+  if (stream.chain_) stream.chain_->encode.resume(index);
+}
 
 ActiveStream::ActiveStream(ConnectionManager& manager, sluice::http::MessageEncoder& response)
     : manager_(manager), loop_(manager.context().loop), response_encoder_(response) {
@@ -171,16 +189,9 @@ void ActiveStream::decodeHeaders(HeaderMap& headers, bool end_stream) {
   std::reverse(encoders_.begin(), encoders_.end());  // responses run the chain backwards
   for (size_t i = 0; i < encoders_.size(); ++i) encoders_[i]->index = i;
 
-  decode_ops_ = std::make_unique<DecodeOps>(DecodeOps{*this});
-  encode_ops_ = std::make_unique<EncodeOps>(EncodeOps{*this});
-  decode_ = std::make_unique<FilterIteration<DecodeOps>>(*decode_ops_, decoders_.size(), cfg.buffer_limit_bytes);
-  encode_ = std::make_unique<FilterIteration<EncodeOps>>(*encode_ops_, encoders_.size(), cfg.buffer_limit_bytes);
-
-  if (cfg.stream_idle_timeout.count() > 0) {
-    idle_timer_ = loop_.createTimer([this] { onIdleTimer(); });
-    idle_timer_->enable(cfg.stream_idle_timeout);
-  }
-  decode_->headers(headers, end_stream);
+  chain_ = std::make_unique<Chain>(*this, cfg.buffer_limit_bytes);
+  if (cfg.stream_idle_timeout.count() > 0) chain_->idle_timer.enable(cfg.stream_idle_timeout);
+  chain_->decode.headers(headers, end_stream);
   // The request goes on: let a client waiting on Expect: 100-continue send its body.
   if (!end_stream && !done_ && !local_reply_ && !response_started_) manager_.codec().send100Continue();
   maybeDone();
@@ -193,7 +204,7 @@ void ActiveStream::decodeData(net::Buffer& data, bool end_stream) {
   if (done_ || local_reply_) {
     data.clear();
   } else {
-    decode_->data(data, end_stream);
+    chain_->decode.data(data, end_stream);
   }
   maybeDone();
 }
@@ -201,7 +212,7 @@ void ActiveStream::decodeData(net::Buffer& data, bool end_stream) {
 void ActiveStream::decodeTrailers(HeaderMap& trailers) {
   request_complete_ = true;
   touch();
-  if (!done_ && !local_reply_) decode_->trailers(trailers);
+  if (!done_ && !local_reply_) chain_->decode.trailers(trailers);
   maybeDone();
 }
 
@@ -232,17 +243,17 @@ void ActiveStream::sendLocalReply(int status, std::string_view body, ResponseFla
 
 void ActiveStream::encodeHeaders(HeaderMap& headers, bool end_stream) {
   touch();
-  if (!done_) encode_->headers(headers, end_stream);
+  if (!done_) chain_->encode.headers(headers, end_stream);
 }
 
 void ActiveStream::encodeData(net::Buffer& data, bool end_stream) {
   touch();
-  if (!done_) encode_->data(data, end_stream);
+  if (!done_) chain_->encode.data(data, end_stream);
 }
 
 void ActiveStream::encodeTrailers(HeaderMap& trailers) {
   touch();
-  if (!done_) encode_->trailers(trailers);
+  if (!done_) chain_->encode.trailers(trailers);
 }
 
 void ActiveStream::onResponseComplete() {
@@ -258,7 +269,7 @@ void ActiveStream::maybeDone() {
   const bool close = !request_complete_;
   done_ = true;
   info_.end = loop_.now();
-  if (idle_timer_) idle_timer_->disable();
+  if (chain_) chain_->idle_timer.disable();
   destroyFilters();
   if (read_disabled_ > 0) {
     for (; read_disabled_ > 0; --read_disabled_) manager_.connection().readDisable(false);
@@ -279,7 +290,7 @@ void ActiveStream::resetStream() {
   reset_ = true;
   done_ = true;
   info_.end = loop_.now();
-  if (idle_timer_) idle_timer_->disable();
+  if (chain_) chain_->idle_timer.disable();
   destroyFilters();
   manager_.onStreamDone(*this, /*close_connection=*/true);
 }
@@ -291,7 +302,7 @@ void ActiveStream::onDownstreamReset() {
   done_ = true;
   reset_ = true;
   info_.end = loop_.now();
-  if (idle_timer_) idle_timer_->disable();
+  if (chain_) chain_->idle_timer.disable();
   destroyFilters();
 }
 
@@ -321,7 +332,7 @@ void ActiveStream::onIdleTimer() {
   const auto timeout = manager_.config().stream_idle_timeout;
   const auto idle = loop_.now() - last_activity_;
   if (idle < timeout) {
-    idle_timer_->enable(std::chrono::duration_cast<event::Duration>(timeout - idle) + event::Duration(1));
+    chain_->idle_timer.enable(std::chrono::duration_cast<event::Duration>(timeout - idle) + event::Duration(1));
     return;
   }
   info_.setFlag(ResponseFlag::StreamIdleTimeout);

@@ -83,10 +83,10 @@ class ActiveStream final : public sluice::http::MessageDecoder,
 
   std::vector<std::unique_ptr<DecoderEntry>> decoders_;
   std::vector<std::unique_ptr<EncoderEntry>> encoders_;  // in encode order (reverse of config)
-  std::unique_ptr<DecodeOps> decode_ops_;
-  std::unique_ptr<EncodeOps> encode_ops_;
-  std::unique_ptr<FilterIteration<DecodeOps>> decode_;
-  std::unique_ptr<FilterIteration<EncodeOps>> encode_;
+  // Both directions' iteration state and the idle timer, made in one
+  // allocation once the request headers have picked the filters.
+  struct Chain;
+  std::unique_ptr<Chain> chain_;
   std::vector<sluice::http::DownstreamWatermarkCallbacks*> watermark_callbacks_;
 
   bool request_complete_ = false;
@@ -97,7 +97,6 @@ class ActiveStream final : public sluice::http::MessageDecoder,
   bool reset_ = false;
   int read_disabled_ = 0;
   event::MonoTime last_activity_{};
-  std::unique_ptr<event::Timer> idle_timer_;
 };
 
 }  // namespace sluice::filters::http_cm
