@@ -5,6 +5,7 @@
 #   bench/run.sh MODE [compare.sh args...]
 #   bench/run.sh tcp                          # L4 bulk: iperf3 through the proxy
 #   bench/run.sh tcprr --cpus 0,1,1 --runs 5  # L4 small RPC, throughput layout
+#   bench/run.sh http1 --variant lr4          # 4-host least_request vs HAProxy leastconn
 #
 # MODE is one compare.sh mode (or a comma list); sluice runs with the config
 # bench/sluice-candidate.sh picks for it. Results go to
@@ -13,7 +14,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 
-usage() { sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 die() { echo "bench/run.sh: $*" >&2; exit 1; }
 
 [[ $# -ge 1 && $1 != -* ]] || { usage >&2; exit 2; }
@@ -23,14 +24,21 @@ shift
 compare=$repo/../shared/bench/compare.sh
 [[ -f $compare ]] || die "the shared benchmark harness is missing: expected ../shared/bench/compare.sh next to this repo"
 
-out="" tag=""
-args=("$@")
-for ((i = 0; i < ${#args[@]}; i++)); do
-  case ${args[i]} in
-    --out) out=${args[i + 1]:-} ;;
-    --tag) tag=${args[i + 1]:-} ;;
+out="" tag="" variant=""
+args=()
+while (($#)); do
+  case $1 in
+    --out) out=${2:-}; args+=("$1" "${2:-}"); shift ;;
+    --tag) tag=${2:-}; args+=("$1" "${2:-}"); shift ;;
+    # A variant swaps in bench/configs/MODE-VARIANT.yaml for sluice and
+    # bench/haproxy/MODE-VARIANT.cfg for HAProxy (the same topology).
+    --variant) variant=${2:?--variant needs a name}; shift ;;
+    *) args+=("$1") ;;
   esac
+  shift
 done
+set -- "${args[@]}"
+[[ -n $variant && -z $tag ]] && tag=$variant
 extra=()
 if [[ -z $out ]]; then
   out=$here/results/$(date +%Y%m%d-%H%M%S)-${mode//,/+}${tag:+-$tag}
@@ -44,6 +52,15 @@ mkdir -p "$out"
 
 # compare.sh runs the candidate through `bash -c`, pinned to the proxy CPU.
 candidate="exec $(printf '%q' "$here/sluice-candidate.sh")"
-bash "$compare" --modes "$mode" --candidates haproxy,nginx \
+builtins=haproxy,nginx
+haproxy_variant=()
+if [[ -n $variant ]]; then
+  candidate="SLUICE_BENCH_VARIANT=$(printf '%q' "$variant") $candidate"
+  hcfg=$here/haproxy/$mode-$variant.cfg
+  [[ -f $hcfg ]] || die "no HAProxy config for variant '$variant' (add bench/haproxy/$mode-$variant.cfg)"
+  builtins=nginx
+  haproxy_variant=(--candidate "custom@haproxy-$variant:exec haproxy -db -f $(printf '%q' "$hcfg")")
+fi
+bash "$compare" --modes "$mode" --candidates "$builtins" "${haproxy_variant[@]}" \
   --candidate "custom@sluice:$candidate" "${extra[@]}" "$@"
 echo "results: $out"

@@ -16,10 +16,12 @@ case $BENCH_MODE in
   tcp|tcprr) template=$here/configs/tcp.yaml ;;  # L4 in both; only the upstream differs
   *) template=$here/configs/$BENCH_MODE.yaml ;;
 esac
+# bench/run.sh --variant NAME: the same mode with another topology.
+[[ -n ${SLUICE_BENCH_VARIANT:-} ]] && template=$here/configs/$BENCH_MODE-$SLUICE_BENCH_VARIANT.yaml
 [[ -f $template ]] || die "no config for mode '$BENCH_MODE' (add bench/configs/$BENCH_MODE.yaml)"
 
 mkdir -p "$BENCH_TMP"
-cfg=$BENCH_TMP/sluice-$BENCH_MODE.yaml
+cfg=$BENCH_TMP/sluice-$BENCH_MODE${SLUICE_BENCH_VARIANT:+-$SLUICE_BENCH_VARIANT}.yaml
 sed -e "s/127\.0\.0\.1:10000\b/$BENCH_LISTEN/" \
     -e "s/127\.0\.0\.1:1808[0-9]\b/$BENCH_UPSTREAM/" \
     "$template" >"$cfg"

@@ -21,7 +21,8 @@ void readEndpoints(MapReader& cr, ClusterConfig& c) {
   const YAML::Node list = cr.child("endpoints");
   if (list.IsSequence() && list.size() == 0)
     cr.ctx().error(list, cr.childPath("endpoints"), "at least one endpoint is required");
-  std::unordered_map<std::string, std::string> seen;
+  // The same address may appear twice (as in Envoy); such entries share the
+  // server's health, ejection state, stats and connection pool.
   cr.forEachItem("endpoints", [&](const YAML::Node& item, const std::string& path) {
     MapReader r(cr.ctx(), item, path);
     if (!r.isMap()) return;
@@ -30,10 +31,6 @@ void readEndpoints(MapReader& cr, ClusterConfig& c) {
     // Unlike a listener, an upstream has no "any port".
     if (e.address.family() != 0 && e.address.port() == 0)
       r.ctx().error(r.locOf("address"), r.childPath("address"), "port out of range");
-    // Health, ejection and stats are kept per address, so one address is one host.
-    if (e.address.family() != 0 && !seen.emplace(e.address.str(), path).second)
-      r.ctx().error(r.locOf("address"), r.childPath("address"),
-                    "duplicate endpoint " + e.address.str() + " (first in " + seen[e.address.str()] + ")");
     r.uint32("weight", e.weight, 1, 128);
     r.uint32("priority", e.priority, 0, 127);
     r.finish();
