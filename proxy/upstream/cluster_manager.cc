@@ -85,7 +85,6 @@ std::optional<Cluster::Pick> Cluster::pick(const LbContext* ctx) {
 
 void Cluster::reportOutcome(const Pick& pick, HostOutcome outcome) {
   const Host& host = hosts_[pick.host];
-  if (outcome != HostOutcome::Success && host.stats) host.stats->rq_error.inc();
   if (pick.probe && sink_) sink_->probeResult(config_->name, host.name, outcome == HostOutcome::Success);
   if (!config_->outlier_detection) return;
   const auto& od = *config_->outlier_detection;

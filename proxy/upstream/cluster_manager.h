@@ -58,8 +58,13 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   // take part only while they have probe slots. nullopt when the cluster
   // has no hosts. No allocation unless host health changed since the last pick.
   std::optional<Pick> pick(const LbContext* ctx);
-  // Feeds passive health checking (consecutive-failure runs, probe results)
-  // and the host's error counter. Call once per request that reached pick().
+  // Whether the outcome of this pick feeds passive health checking (the
+  // cluster has outlier detection, or the pick is a half-open probe). When
+  // not, callers need not keep the Cluster alive to report it.
+  bool wantsOutcome(const Pick& pick) const { return pick.probe || config_->outlier_detection.has_value(); }
+  // Feeds passive health checking (consecutive-failure runs, probe
+  // results). Call at most once per pick; the host's rq_error counter is the
+  // caller's to bump.
   void reportOutcome(const Pick& pick, HostOutcome outcome);
   // The request ended without an outcome (client gone): gives a probe slot back.
   void abandon(const Pick& pick);

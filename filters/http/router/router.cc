@@ -79,7 +79,7 @@ FilterHeadersStatus RouterFilter::decodeHeaders(HeaderMap& headers, bool end_str
     return FilterHeadersStatus::StopIteration;
   }
   pick_ = *pick;
-  picked_cluster_ = cluster_->shared_from_this();
+  if (cluster_->wantsOutcome(pick_)) picked_cluster_ = cluster_->shared_from_this();
   const upstream::Host& host = cluster_->hosts()[pick->host];
   host_stats_ = host.stats;
   host_stats_->rq_total.inc();
@@ -174,7 +174,10 @@ void RouterFilter::onUpstreamReset(bool protocol_error, std::string_view detail)
 }
 
 void RouterFilter::reportOutcome(upstream::HostOutcome outcome) {
-  if (!picked_cluster_) return;  // reported already
+  if (outcome_reported_) return;
+  outcome_reported_ = true;
+  if (outcome != upstream::HostOutcome::Success && host_stats_) host_stats_->rq_error.inc();
+  if (!picked_cluster_) return;
   picked_cluster_->reportOutcome(pick_, outcome);
   picked_cluster_.reset();
 }

@@ -82,6 +82,7 @@ class RouterFilter final : public sluice::http::StreamDecoderFilter,
   // The picked host's cluster, kept (across config swaps) until the outcome is reported.
   std::shared_ptr<upstream::Cluster> picked_cluster_;
   upstream::Cluster::Pick pick_{};
+  bool outcome_reported_ = false;
   stats::HostStats* host_stats_ = nullptr;     // lives until exit
   upstream::Breaker* request_slot_ = nullptr;  // our max_requests slot, held until the upstream part ends
   sluice::http::HeaderMap* request_headers_ = nullptr;

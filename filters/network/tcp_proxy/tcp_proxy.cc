@@ -57,8 +57,8 @@ void TcpProxyFilter::connectNext() {
     return;
   }
   breaker_ = &breaker;
-  picked_cluster_ = cluster_->shared_from_this();
   pick_ = *pick;
+  if (cluster_->wantsOutcome(pick_)) picked_cluster_ = cluster_->shared_from_this();
   host_ = cluster_->hosts()[pick->host];
   tried_.push_back(host_.address);
   connected_ = false;
