@@ -13,6 +13,23 @@ void positive(MapReader& r, std::string_view key, Duration d) {
   if (r.has(key) && d <= Duration::zero()) r.ctx().error(r.locOf(key), r.childPath(key), "must be greater than 0");
 }
 
+// An optional sub-block that switches a feature on: absent = off; empty
+// (`tcp:` or `tcp: {}`) = on with defaults; a mapping = on with its fields.
+// fn gets the block's reader, or null for an empty one.
+template <class Fn>
+void block(MapReader& r, std::string_view key, Fn&& fn) {
+  const YAML::Node n = r.child(key);
+  if (!n.IsDefined()) return;
+  if (n.IsNull()) {
+    fn(static_cast<MapReader*>(nullptr));
+    return;
+  }
+  MapReader br(r.ctx(), n, r.childPath(key));
+  if (!br.isMap()) return;
+  fn(&br);
+  br.finish();
+}
+
 void readEndpoints(MapReader& cr, ClusterConfig& c) {
   if (!cr.has("endpoints")) {
     cr.ctx().error(cr.node(), cr.childPath("endpoints"), "missing required field");
@@ -138,18 +155,14 @@ void readHealthCheck(MapReader& cr, ClusterConfig& c) {
       hc.http = std::move(http);
     }
   }
-  if (const YAML::Node t = r.child("tcp"); t.IsDefined()) {
-    MapReader tr(r.ctx(), t, r.childPath("tcp"));
-    if (tr.isMap() || (t.IsNull())) {
-      HealthCheckConfig::Tcp tcp;
-      if (tr.isMap()) {
-        tr.string("send", tcp.send);
-        tr.string("expect", tcp.expect);
-        tr.finish();
-      }
-      hc.tcp = std::move(tcp);
+  block(r, "tcp", [&](MapReader* tr) {
+    HealthCheckConfig::Tcp tcp;
+    if (tr) {
+      tr->string("send", tcp.send);
+      tr->string("expect", tcp.expect);
     }
-  }
+    hc.tcp = std::move(tcp);
+  });
   if (hc.http.has_value() == hc.tcp.has_value())
     r.ctx().error(node, r.path(), "give exactly one of http, tcp");
   r.finish();
@@ -175,28 +188,24 @@ void readOutlierDetection(MapReader& cr, ClusterConfig& c) {
                   "must not be less than base_ejection_time");
   r.uint32("max_ejection_percent", od.max_ejection_percent, 0, 100);
   r.uint32("half_open_max_requests", od.half_open_max_requests, 1, 1000);
-  if (const YAML::Node s = r.child("success_rate"); s.IsDefined()) {
-    MapReader sr(r.ctx(), s, r.childPath("success_rate"));
+  block(r, "success_rate", [&](MapReader* sr) {
     OutlierDetectionConfig::SuccessRate rate;
-    if (sr.isMap()) {
-      sr.uint32("minimum_hosts", rate.minimum_hosts, 1, 10000);
-      sr.uint32("request_volume", rate.request_volume, 1, 1u << 30);
-      sr.number("stdev_factor", rate.stdev_factor, 0.1, 100);
-      sr.finish();
+    if (sr) {
+      sr->uint32("minimum_hosts", rate.minimum_hosts, 1, 10000);
+      sr->uint32("request_volume", rate.request_volume, 1, 1u << 30);
+      sr->number("stdev_factor", rate.stdev_factor, 0.1, 100);
     }
-    if (sr.isMap() || s.IsNull()) od.success_rate = rate;
-  }
-  if (const YAML::Node f = r.child("failure_percentage"); f.IsDefined()) {
-    MapReader fr(r.ctx(), f, r.childPath("failure_percentage"));
+    od.success_rate = rate;
+  });
+  block(r, "failure_percentage", [&](MapReader* fr) {
     OutlierDetectionConfig::FailurePercentage fp;
-    if (fr.isMap()) {
-      fr.uint32("threshold", fp.threshold, 1, 100);
-      fr.uint32("minimum_hosts", fp.minimum_hosts, 1, 10000);
-      fr.uint32("request_volume", fp.request_volume, 1, 1u << 30);
-      fr.finish();
+    if (fr) {
+      fr->uint32("threshold", fp.threshold, 1, 100);
+      fr->uint32("minimum_hosts", fp.minimum_hosts, 1, 10000);
+      fr->uint32("request_volume", fp.request_volume, 1, 1u << 30);
     }
-    if (fr.isMap() || f.IsNull()) od.failure_percentage = fp;
-  }
+    od.failure_percentage = fp;
+  });
   r.finish();
   c.outlier_detection = od;
 }

@@ -6,8 +6,13 @@ namespace sluice::upstream {
 
 namespace {
 
-bool sameEndpoints(const config::ClusterConfig& a, const config::ClusterConfig& b) {
-  if (a.lb_policy != b.lb_policy || a.endpoints.size() != b.endpoints.size()) return false;
+// Same hosts and same balancer settings: the worker's balancer state carries over.
+bool sameBalancing(const config::ClusterConfig& a, const config::ClusterConfig& b) {
+  if (a.lb_policy != b.lb_policy || a.endpoints.size() != b.endpoints.size() ||
+      a.ring_hash_minimum_ring_size != b.ring_hash_minimum_ring_size ||
+      a.ring_hash_maximum_ring_size != b.ring_hash_maximum_ring_size || a.maglev_table_size != b.maglev_table_size ||
+      a.least_request_choice_count != b.least_request_choice_count)
+    return false;
   for (size_t i = 0; i < a.endpoints.size(); ++i) {
     const auto& x = a.endpoints[i];
     const auto& y = b.endpoints[i];
@@ -69,18 +74,23 @@ std::optional<Cluster::Pick> Cluster::pick(const LbContext* ctx) {
     return Pick{*i, false};
   }
   const ProbeAwareContext probe_ctx(ctx);
-  std::optional<size_t> i;
-  // A probe slot can go to another worker between the skip check and the
-  // take; try a few times, then send the request anyway (every candidate is
-  // half-open and busy: better than failing it).
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    i = level.lb->choose(&probe_ctx);
-    if (!i) return std::nullopt;
-    HostShared& s = *hosts_[*i].shared;
-    if (s.breakerState() != HostBreaker::HalfOpen) return Pick{*i, false};
-    if (s.tryTakeProbe()) return Pick{*i, true};
+  // The chosen level first, then the others in priority order: a level whose
+  // only candidates are half-open hosts out of probe slots sends its share on.
+  for (size_t n = 0; n < levels_.size(); ++n) {
+    const size_t l = n == 0 ? level_index : (n <= level_index ? n - 1 : n);
+    if (levels_[l].members.empty()) continue;
+    // A probe slot can go to another worker between the skip check and the
+    // take, so a few tries per level.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      const auto i = levels_[l].lb->choose(&probe_ctx);
+      if (!i) break;
+      HostShared& s = *hosts_[*i].shared;
+      if (s.breakerState() != HostBreaker::HalfOpen) return Pick{*i, false};
+      if (s.tryTakeProbe()) return Pick{*i, true};
+    }
   }
-  return Pick{*i, false};
+  // Every candidate is half-open and busy probing: no host for this request.
+  return std::nullopt;
 }
 
 void Cluster::reportOutcome(const Pick& pick, HostOutcome outcome) {
@@ -137,7 +147,7 @@ void ClusterManager::update(const std::shared_ptr<const config::Config>& config,
     for (size_t i = 0; i < cc.endpoints.size(); ++i)
       c->levels_[cc.endpoints[i].priority].all.push_back(static_cast<uint32_t>(i));
     auto old = clusters_.find(cc.name);
-    const bool keep = old != clusters_.end() && sameEndpoints(old->second->config(), cc) &&
+    const bool keep = old != clusters_.end() && sameBalancing(old->second->config(), cc) &&
                       old->second->levels_.size() == c->levels_.size();
     for (size_t l = 0; l < c->levels_.size(); ++l) {
       // Carry the worker's cursors over when the hosts are the same.

@@ -1,5 +1,7 @@
 #include "proxy/upstream/health_monitor.h"
 
+#include <algorithm>
+
 #include "config/config_json.h"
 
 namespace sluice::upstream {
@@ -19,16 +21,25 @@ HealthMonitor::HealthMonitor(event::Loop& loop, const config::ClusterConfig& cc,
       config_(cc),
       identity_(identityOf(cc)),
       shared_(shared),
-      hosts_(std::move(hosts)),
-      host_stats_(std::move(host_stats)),
       random_(random) {
-  for (const auto& ep : config_.endpoints) names_.push_back(ep.address.str());
+  // A repeated address is one server: checked, detected and counted once.
+  for (size_t e = 0; e < config_.endpoints.size(); ++e) {
+    const std::string name = config_.endpoints[e].address.str();
+    auto it = std::find(names_.begin(), names_.end(), name);
+    if (it == names_.end()) {
+      names_.push_back(name);
+      hosts_.push_back(hosts[e]);
+      host_stats_.push_back(host_stats[e]);
+      it = names_.end() - 1;
+    }
+    entry_host_.push_back(static_cast<size_t>(it - names_.begin()));
+  }
   last_total_traffic_.assign(hosts_.size(), 0);
   last_window_total_.assign(hosts_.size(), 0);
   last_window_errors_.assign(hosts_.size(), 0);
   if (config_.health_check) {
     std::vector<net::Address> addrs;
-    for (const auto& ep : config_.endpoints) addrs.push_back(ep.address);
+    for (const auto& name : names_) addrs.push_back(*net::Address::parse(name));
     checker_ = std::make_unique<HealthChecker>(
         loop_, *config_.health_check, config_.name, std::move(addrs), random_,
         [this](size_t i, bool healthy) {
@@ -146,7 +157,8 @@ void HealthMonitor::onInterval() {
   interval_timer_->enable(config_.outlier_detection->interval);
 }
 
-HealthMonitor::HostView HealthMonitor::view(size_t i) const {
+HealthMonitor::HostView HealthMonitor::view(size_t entry) const {
+  const size_t i = entry_host_[entry];
   HostView v;
   if (checker_) {
     v.active_healthy = checker_->healthy(i);

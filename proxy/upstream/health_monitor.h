@@ -56,8 +56,9 @@ class HealthMonitor {
     int64_t ejected_ms_left = 0;
     HealthChecker::Counters checks;
   };
-  size_t hostCount() const { return hosts_.size(); }
-  HostView view(size_t host) const;
+  // Per endpoint entry (entries that repeat an address show the same state).
+  size_t hostCount() const { return entry_host_.size(); }
+  HostView view(size_t entry) const;
   bool hasActiveCheck() const { return checker_ != nullptr; }
   bool hasOutlierDetection() const { return detector_ != nullptr; }
 
@@ -72,8 +73,10 @@ class HealthMonitor {
   config::ClusterConfig config_;
   std::string identity_;
   ClusterShared& shared_;
+  // Per distinct address (a repeated endpoint address is one server).
   std::vector<HostShared*> hosts_;
   std::vector<std::string> names_;
+  std::vector<size_t> entry_host_;  // endpoint entry -> index into the above
   std::vector<stats::PerWorker<stats::HostStats>*> host_stats_;
   util::RandomSource& random_;
   std::unique_ptr<HealthChecker> checker_;
