@@ -183,9 +183,13 @@ void readOutlierDetection(MapReader& cr, ClusterConfig& c) {
   positive(r, "base_ejection_time", od.base_ejection_time);
   r.duration("max_ejection_time", od.max_ejection_time);
   positive(r, "max_ejection_time", od.max_ejection_time);
-  if (od.max_ejection_time < od.base_ejection_time)
-    r.ctx().error(r.locOf("max_ejection_time"), r.childPath("max_ejection_time"),
-                  "must not be less than base_ejection_time");
+  if (od.max_ejection_time < od.base_ejection_time) {
+    // Name the key the user wrote: max may be the default.
+    const std::string_view key = r.has("max_ejection_time") ? "max_ejection_time" : "base_ejection_time";
+    r.ctx().error(r.locOf(key), r.childPath(key),
+                  r.has("max_ejection_time") ? "must not be less than base_ejection_time"
+                                             : "exceeds max_ejection_time (default 300s); raise max_ejection_time too");
+  }
   r.uint32("max_ejection_percent", od.max_ejection_percent, 0, 100);
   r.uint32("half_open_max_requests", od.half_open_max_requests, 1, 1000);
   block(r, "success_rate", [&](MapReader* sr) {

@@ -7,8 +7,12 @@
 namespace sluice::upstream {
 
 std::string HealthMonitor::identityOf(const config::ClusterConfig& cc) {
+  // Addresses only: a weight or priority change must not restart checks or
+  // forget ejections.
   const auto j = config::toJson(cc);
-  nlohmann::json id = {{"endpoints", j["endpoints"]}};
+  nlohmann::json addresses = nlohmann::json::array();
+  for (const auto& ep : cc.endpoints) addresses.push_back(ep.address.str());
+  nlohmann::json id = {{"endpoints", std::move(addresses)}};
   if (j.contains("health_check")) id["health_check"] = j["health_check"];
   if (j.contains("outlier_detection")) id["outlier_detection"] = j["outlier_detection"];
   return id.dump();

@@ -359,9 +359,9 @@ TEST(ClusterReaderTest, BadExpectedStatuses) {
 
 TEST(ClusterReaderTest, HttpPathMustStartWithSlash) {
   EXPECT_EQ(errorsOf(oneCluster("    health_check: {http: {path: ready}}\n")),
-            (Errors{"t.yaml:4:32: clusters[0].health_check.http.path: must start with '/'"}));
+            (Errors{"t.yaml:4:33: clusters[0].health_check.http.path: must start with '/'"}));
   EXPECT_EQ(errorsOf(oneCluster("    health_check: {http: {path: \"\"}}\n")),
-            (Errors{"t.yaml:4:32: clusters[0].health_check.http.path: must start with '/'"}));
+            (Errors{"t.yaml:4:33: clusters[0].health_check.http.path: must start with '/'"}));
 }
 
 TEST(ClusterReaderTest, HealthCheckDurationsMustBePositive) {
@@ -381,13 +381,13 @@ TEST(ClusterReaderTest, UnknownHealthCheckFieldSuggestsTheRightOne) {
 
 TEST(ClusterReaderTest, MaxEjectionTimeBelowBase) {
   EXPECT_EQ(errorsOf(oneCluster("    outlier_detection: {base_ejection_time: 10s, max_ejection_time: 5s}\n")),
-            (Errors{"t.yaml:4:67: clusters[0].outlier_detection.max_ejection_time: must not be less than "
+            (Errors{"t.yaml:4:69: clusters[0].outlier_detection.max_ejection_time: must not be less than "
                     "base_ejection_time"}));
 }
 
 TEST(ClusterReaderTest, HalfOpenMaxRequestsZero) {
   EXPECT_EQ(errorsOf(oneCluster("    outlier_detection: {half_open_max_requests: 0}\n")),
-            (Errors{"t.yaml:4:48: clusters[0].outlier_detection.half_open_max_requests: expected an integer "
+            (Errors{"t.yaml:4:49: clusters[0].outlier_detection.half_open_max_requests: expected an integer "
                     "between 1 and 1000"}));
 }
 
@@ -395,21 +395,27 @@ TEST(ClusterReaderTest, CircuitBreakerRanges) {
   EXPECT_EQ(errorsOf(oneCluster("    circuit_breakers: {max_connections: 0, high: {max_requests: 0}, bogus: 1}\n")),
             (Errors{"t.yaml:4:41: clusters[0].circuit_breakers.max_connections: expected an integer between 1 and "
                     "1073741824",
-                    "t.yaml:4:66: clusters[0].circuit_breakers.high.max_requests: expected an integer between 1 and "
+                    "t.yaml:4:65: clusters[0].circuit_breakers.high.max_requests: expected an integer between 1 and "
                     "1073741824",
-                    "t.yaml:4:70: clusters[0].circuit_breakers: unknown field 'bogus'"}));
+                    "t.yaml:4:69: clusters[0].circuit_breakers: unknown field 'bogus'"}));
 }
 
-TEST(ClusterReaderTest, DuplicateEndpointAddress) {
-  EXPECT_EQ(errorsOf(R"(clusters:
+// Repeated addresses are allowed (as in Envoy): the entries share the host's
+// health, ejection state, stats and pool.
+TEST(ClusterReaderTest, RepeatedEndpointAddressIsAccepted) {
+  auto cfg = loadOk(R"(clusters:
   - name: c
     endpoints:
       - {address: 127.0.0.1:1}
       - {address: 127.0.0.2:1}
-      - {address: 127.0.0.1:1, priority: 1}
-)"),
-            (Errors{"t.yaml:6:18: clusters[0].endpoints[2].address: duplicate endpoint 127.0.0.1:1 "
-                    "(first in clusters[0].endpoints[0])"}));
+      - {address: 127.0.0.1:1, priority: 1, weight: 2}
+)");
+  ASSERT_NE(cfg, nullptr);
+  const auto& eps = cfg->clusters.at(0).endpoints;
+  ASSERT_EQ(eps.size(), 3u);
+  EXPECT_EQ(eps[2].address.str(), eps[0].address.str());
+  EXPECT_EQ(eps[2].priority, 1u);
+  EXPECT_EQ(eps[2].weight, 2u);
 }
 
 TEST(ClusterReaderTest, EndpointPriorityAndWeightOutOfRange) {

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -69,15 +70,17 @@ config::OutlierDetectionConfig fastOutlier() {
 class MonitorEnv {
  public:
   explicit MonitorEnv(config::ClusterConfig cc, size_t workers = 2) : cc_(std::move(cc)) {
+    // Like the server: one HostShared and one stats scope per address.
+    std::map<std::string, stats::PerWorker<stats::HostStats>*> by_address;
     for (const auto& ep : cc_.endpoints) {
       hosts.push_back(&shared.host(ep.address.str()));
-      stats.push_back(std::make_unique<stats::PerWorker<stats::HostStats>>(workers));
+      auto& block = by_address[ep.address.str()];
+      if (!block) block = owned_stats.emplace_back(std::make_unique<stats::PerWorker<stats::HostStats>>(workers)).get();
+      stats.push_back(block);
     }
   }
   HealthMonitor& make() {
-    std::vector<stats::PerWorker<stats::HostStats>*> s;
-    for (auto& p : stats) s.push_back(p.get());
-    monitor = std::make_unique<HealthMonitor>(loop, cc_, shared, hosts, s, util::threadRandomSource());
+    monitor = std::make_unique<HealthMonitor>(loop, cc_, shared, hosts, stats, util::threadRandomSource());
     return *monitor;
   }
   HostBreaker breaker(size_t i) const { return hosts[i]->breakerState(); }
@@ -85,8 +88,9 @@ class MonitorEnv {
 
   Loop loop;
   ClusterShared shared;
+  std::vector<std::unique_ptr<stats::PerWorker<stats::HostStats>>> owned_stats;
   std::vector<HostShared*> hosts;
-  std::vector<std::unique_ptr<stats::PerWorker<stats::HostStats>>> stats;
+  std::vector<stats::PerWorker<stats::HostStats>*> stats;  // parallel to endpoints
   std::unique_ptr<HealthMonitor> monitor;
 
  private:
@@ -236,6 +240,36 @@ TEST(HealthMonitorTest, FailurePercentageNeedsRequestVolume) {
   // A few intervals (20ms each) pass without an ejection.
   EXPECT_FALSE(runUntil(env.loop, [&] { return env.breaker(0) == HostBreaker::Open; }, 120ms));
   EXPECT_EQ(m.view(0).ejections, 0u);
+}
+
+// A repeated endpoint address is one host: its entries share HostShared and
+// stats, so an ejection of the address must cost the max_ejection_percent
+// budget once and end entirely when its probe succeeds.
+TEST(HealthMonitorTest, RepeatedAddressIsEjectedAndRestoredAsOneHost) {
+  auto cc = clusterWith({1001, 1002, 1001, 1003, 1004});
+  cc.outlier_detection = fastOutlier();
+  // 2 may be out, counting the 5 entries or the 4 addresses.
+  cc.outlier_detection->max_ejection_percent = 50;
+  cc.outlier_detection->failure_percentage = config::OutlierDetectionConfig::FailurePercentage{50, 1, 10};
+  MonitorEnv env(cc);
+  ASSERT_EQ(env.hosts[0], env.hosts[2]);
+  HealthMonitor& m = env.make();
+  m.start();
+  turn(env.loop);
+  ASSERT_EQ(env.stats[0], env.stats[2]);
+  env.stats[0]->worker(0).rq_total.inc(20);
+  env.stats[0]->worker(0).rq_error.inc(20);
+  ASSERT_TRUE(runUntil(env.loop, [&] { return env.breaker(0) == HostBreaker::Open; }));
+  ASSERT_TRUE(runUntil(env.loop, [&] { return env.breaker(0) == HostBreaker::HalfOpen; }));
+  m.onProbeResult(addr(1001), true);
+  EXPECT_EQ(env.breaker(0), HostBreaker::Closed);
+  EXPECT_EQ(m.view(2).breaker, m.view(0).breaker) << "entries of one address disagree about its state";
+
+  // Only 1002 is out now, so 1003 still fits the budget of 2.
+  m.onConsecutiveFailures(addr(1002), EjectCause::Consecutive5xx);
+  EXPECT_EQ(env.breaker(1), HostBreaker::Open);
+  m.onConsecutiveFailures(addr(1003), EjectCause::Consecutive5xx);
+  EXPECT_EQ(env.breaker(3), HostBreaker::Open) << "ejection budget still held by the restored address";
 }
 
 TEST(HealthMonitorTest, StartResetsPublishedState) {
