@@ -173,13 +173,15 @@ Http1ConnPool::Http1ConnPool(event::Loop& loop, Host host, PoolSettings settings
 Http1ConnPool::~Http1ConnPool() {
   for (auto& p : pending_) releasePending(*p);
   pending_.clear();
-  for (auto& c : clients_) c->abort();
-  // Closing raised events that moved clients to deferred deletion; what is left goes now.
-  for (auto& c : clients_) {
+  // Taken out of clients_ first: closing one raises onClientClosed, which
+  // must not erase from the list being walked here.
+  auto clients = std::move(clients_);
+  clients_.clear();
+  for (auto& c : clients) {
+    c->abort();
     if (c->holds_breaker_slot) c->holds_breaker_slot->breakers(RoutingPriority::Normal).connections.release();
     c->holds_breaker_slot = nullptr;
   }
-  clients_.clear();
 }
 
 void Http1ConnPool::update(const Host& host, const PoolSettings& settings, stats::ClusterStats* cluster_stats) {

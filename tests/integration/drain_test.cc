@@ -11,6 +11,10 @@
 #include <thread>
 
 #include "tests/integration/support/config.h"
+#include "tests/integration/support/command.h"
+#include "tests/integration/support/http_client.h"
+#include "tests/integration/support/http_harness.h"
+#include "tests/integration/support/http_upstream.h"
 #include "tests/integration/support/net.h"
 #include "tests/integration/support/proxy_process.h"
 #include "tests/integration/support/stream.h"
@@ -124,6 +128,40 @@ TEST(Drain, SigintExitsPromptly) {
   auto status = proxy.waitExit(5s);
   ASSERT_TRUE(status) << "still running 5 s after SIGINT";
   EXPECT_LT(msSince(start), 1500);
+  EXPECT_TRUE(exitedWith(status, 0)) << describeWaitStatus(*status);
+}
+
+}  // namespace
+}  // namespace sluice::itest
+
+namespace sluice::itest {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Shutting down with idle pooled upstream connections (HTTP) exits cleanly:
+// the pools close their connections as the workers are destroyed.
+TEST(Drain, SigtermWithPooledUpstreamConnectionsExitsZero) {
+  HttpUpstream up(describeRequest("c1"));
+  const std::string yaml = R"(
+      route_config:
+        virtual_hosts:
+          - name: all
+            domains: ["*"]
+            routes:
+              - match: {prefix: /}
+                route: {cluster: c1}
+    )";
+  ProxyProcess proxy(renderConfig(httpConfig(yaml, {cluster("c1", {up.port()})})));
+  uint16_t port = 0;
+  ASSERT_TRUE(startHttpProxy(proxy, &port));
+  for (int i = 0; i < 4; ++i) {
+    CurlResult r = curl({localUrl(port, "/x")});
+    ASSERT_EQ(r.status, 200) << r.describe();
+  }
+  ASSERT_TRUE(proxy.signal(SIGTERM));
+  auto status = proxy.waitExit(5s);
+  ASSERT_TRUE(status) << "still running 5 s after SIGTERM";
   EXPECT_TRUE(exitedWith(status, 0)) << describeWaitStatus(*status);
 }
 
