@@ -84,7 +84,7 @@ void Loop::runSoon() {
   }
 }
 
-int Loop::timeoutMs() const {
+int Loop::timeoutMs() {
   if (!deferred_.empty() || soon_head_ != nullptr) return 0;
   const auto next = timers_.nextDeadline();
   if (!next) return -1;

@@ -105,7 +105,7 @@ class Loop {
   void drainWakeup();
   void runPosted();
   void clearDeferred();
-  int timeoutMs() const;
+  int timeoutMs();
 
   int epoll_fd_ = -1;
   int wake_fd_ = -1;

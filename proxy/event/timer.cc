@@ -6,19 +6,31 @@ namespace sluice::event {
 
 Timer::Timer(TimerQueue& queue, std::function<void()> callback) : queue_(queue), callback_(std::move(callback)) {}
 
-Timer::~Timer() { disable(); }
+Timer::~Timer() {
+  disable();
+  if (heap_index_ != kNotQueued) queue_.remove(this);
+}
 
 void Timer::enable(Duration after) { enableAt(queue_.now() + after); }
 
 void Timer::enableAt(MonoTime deadline) {
-  if (enabled()) queue_.remove(this);
+  if (!armed_) ++queue_.armed_count_;
+  armed_ = true;
+  target_ = deadline;
+  // Pushed back into the future: keep the heap entry, it re-keys when it
+  // comes up. (A deadline <= now takes a new place so that it never runs in
+  // the runExpired() call that armed it.)
+  if (heap_index_ != kNotQueued && deadline >= deadline_ && deadline > queue_.now_) return;
+  if (heap_index_ != kNotQueued) queue_.remove(this);
   deadline_ = deadline;
   seq_ = queue_.next_seq_++;
   queue_.insert(this);
 }
 
 void Timer::disable() {
-  if (enabled()) queue_.remove(this);
+  if (!armed_) return;
+  armed_ = false;
+  --queue_.armed_count_;
 }
 
 bool TimerQueue::less(size_t a, size_t b) const {
@@ -83,13 +95,39 @@ size_t TimerQueue::runExpired() {
     Timer* t = heap_.front();
     if (t->deadline_ > now_ || t->seq_ >= seq_limit) break;
     remove(t);
+    if (!t->armed_) continue;  // disarmed while queued
+    if (t->target_ > t->deadline_) {  // pushed back while queued
+      t->deadline_ = t->target_;
+      t->seq_ = next_seq_++;
+      insert(t);
+      continue;
+    }
+    t->armed_ = false;
+    --armed_count_;
     ++ran;
     t->callback_();  // may destroy t; touch nothing after
   }
   return ran;
 }
 
-std::optional<MonoTime> TimerQueue::nextDeadline() const {
+void TimerQueue::settleTop() {
+  while (!heap_.empty()) {
+    Timer* t = heap_.front();
+    if (!t->armed_) {
+      remove(t);
+    } else if (t->target_ > t->deadline_) {
+      remove(t);
+      t->deadline_ = t->target_;
+      t->seq_ = next_seq_++;
+      insert(t);
+    } else {
+      return;
+    }
+  }
+}
+
+std::optional<MonoTime> TimerQueue::nextDeadline() {
+  settleTop();
   if (heap_.empty()) return std::nullopt;
   return heap_.front()->deadline_;
 }

@@ -29,15 +29,20 @@ class Timer {
   void enable(Duration after);
   void enableAt(MonoTime deadline);
   void disable();
-  bool enabled() const { return heap_index_ != kNotQueued; }
-  MonoTime deadline() const { return deadline_; }
+  bool enabled() const { return armed_; }
+  MonoTime deadline() const { return target_; }
 
  private:
   friend class TimerQueue;
   static constexpr size_t kNotQueued = SIZE_MAX;
   TimerQueue& queue_;
   std::function<void()> callback_;
-  MonoTime deadline_{};
+  // Re-arming a queued timer later, and disarming one, leave its heap entry
+  // where it is (the common case: idle timeouts pushed back on every
+  // request); the entry is re-keyed or dropped when it reaches the top.
+  MonoTime deadline_{};  // heap key: never later than target_ while armed
+  MonoTime target_{};    // when the callback should run
+  bool armed_ = false;
   uint64_t seq_ = 0;  // FIFO among equal deadlines
   size_t heap_index_ = kNotQueued;
 };
@@ -51,8 +56,10 @@ class TimerQueue {
   // enable/disable any timer, including itself; a timer re-armed for a time
   // <= now runs in the next call, never in this one (no starvation).
   size_t runExpired();
-  std::optional<MonoTime> nextDeadline() const;
-  size_t size() const { return heap_.size(); }
+  // The earliest armed deadline (drops or re-keys stale heap entries on top).
+  std::optional<MonoTime> nextDeadline();
+  // Armed timers.
+  size_t size() const { return armed_count_; }
 
  private:
   friend class Timer;
@@ -63,8 +70,12 @@ class TimerQueue {
   void siftUp(size_t i);
   void siftDown(size_t i);
 
+  // Moves stale entries off the top: disarmed ones out, pushed-back ones to their target.
+  void settleTop();
+
   MonoTime now_{};
   uint64_t next_seq_ = 0;
+  size_t armed_count_ = 0;
   std::vector<Timer*> heap_;
 };
 

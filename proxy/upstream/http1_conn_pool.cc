@@ -1,5 +1,7 @@
 #include "proxy/upstream/http1_conn_pool.h"
 
+#include <algorithm>
+
 #include "proxy/http/http1_codec.h"
 
 namespace sluice::upstream {
@@ -175,6 +177,7 @@ Http1ConnPool::~Http1ConnPool() {
   pending_.clear();
   // Taken out of clients_ first: closing one raises onClientClosed, which
   // must not erase from the list being walked here.
+  idle_.clear();
   auto clients = std::move(clients_);
   clients_.clear();
   for (auto& c : clients) {
@@ -190,21 +193,22 @@ void Http1ConnPool::update(const Host& host, const PoolSettings& settings, stats
   cluster_stats_ = cluster_stats;
 }
 
-size_t Http1ConnPool::idleCount() const {
-  size_t n = 0;
-  for (const auto& c : clients_) n += c->state() == Client::State::Idle;
-  return n;
+size_t Http1ConnPool::idleCount() const { return idle_.size(); }
+
+void Http1ConnPool::makeIdle(Client* c) {
+  c->makeIdle();
+  idle_.push_back(c);
 }
 
 size_t Http1ConnPool::totalCount() const { return clients_.size(); }
 
 Http1ConnPool::Pending* Http1ConnPool::newStream(PoolCallbacks& callbacks, RoutingPriority priority) {
   // Most recently used first: its socket is warm and the others can time out.
-  for (auto it = clients_.rbegin(); it != clients_.rend(); ++it) {
-    if ((*it)->state() == Client::State::Idle) {
-      attach(it->get(), callbacks);
-      return nullptr;
-    }
+  if (!idle_.empty()) {
+    Client* c = idle_.back();
+    idle_.pop_back();
+    attach(c, callbacks);
+    return nullptr;
   }
   BreakerGroup* group = nullptr;
   if (settings_.shared) {
@@ -280,7 +284,7 @@ void Http1ConnPool::attach(Client* c, PoolCallbacks& cb) {
 
 void Http1ConnPool::onClientReady(Client* c) {
   if (pending_.empty()) {
-    c->makeIdle();
+    makeIdle(c);
     return;
   }
   auto p = std::move(pending_.front());
@@ -309,6 +313,7 @@ void Http1ConnPool::onClientConnectFailed(Client* c, PoolFailure why) {
 }
 
 void Http1ConnPool::onClientClosed(Client* c) {
+  if (auto idle = std::find(idle_.rbegin(), idle_.rend(), c); idle != idle_.rend()) idle_.erase(std::next(idle).base());
   for (auto it = clients_.begin(); it != clients_.end(); ++it) {
     if (it->get() == c) {
       if (cluster_stats_) cluster_stats_->upstream_cx_active.dec();
@@ -334,7 +339,7 @@ void Http1ConnPool::onClientReleased(Client* c, bool reusable) {
     attach(c, p->callbacks);
     return;
   }
-  c->makeIdle();
+  makeIdle(c);
 }
 
 }  // namespace sluice::upstream

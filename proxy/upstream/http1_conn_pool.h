@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <vector>
 #include <string_view>
 
 #include "proxy/event/loop.h"
@@ -113,12 +114,14 @@ class Http1ConnPool {
   void connectIfNeeded();
   void releasePending(Pending& p);
   void attach(Client* c, PoolCallbacks& cb);
+  void makeIdle(Client* c);
 
   event::Loop& loop_;
   Host host_;
   PoolSettings settings_;
   stats::ClusterStats* cluster_stats_;
   std::list<std::unique_ptr<Client>> clients_;
+  std::vector<Client*> idle_;  // idle clients, most recently used last
   std::list<std::unique_ptr<Pending>> pending_;
   uint64_t generation_ = 0;
 };

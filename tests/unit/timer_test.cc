@@ -1,6 +1,8 @@
 // Timer queue on simulated time: ordering, cancel, re-arm, and scale.
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include <random>
 #include <vector>
 
@@ -128,6 +130,58 @@ TEST_F(TimerTest, HundredThousandTimersFireInOrderWithRandomCancels) {
   advance(milliseconds(10000));
   ASSERT_EQ(fired_deadlines.size(), static_cast<size_t>(kTimers - cancelled_count));
   EXPECT_TRUE(std::is_sorted(fired_deadlines.begin(), fired_deadlines.end()));
+}
+
+TEST_F(TimerTest, PushedBackTimerFiresOnlyAtItsNewDeadline) {
+  int fired = 0;
+  Timer t(q_, [&] { ++fired; });
+  t.enable(milliseconds(10));
+  for (int i = 0; i < 5; ++i) {
+    advance(milliseconds(5));
+    t.enable(milliseconds(10));  // pushed back before it was due, as idle timeouts are
+  }
+  EXPECT_EQ(fired, 0);
+  EXPECT_EQ(*q_.nextDeadline(), q_.now() + milliseconds(10));
+  advance(milliseconds(9));
+  EXPECT_EQ(fired, 0);
+  advance(milliseconds(1));
+  EXPECT_EQ(fired, 1);
+  EXPECT_FALSE(t.enabled());
+  EXPECT_EQ(q_.size(), 0u);
+}
+
+TEST_F(TimerTest, DisarmedQueuedTimerNeverFiresAndCanBeReArmedOrDestroyed) {
+  int fired = 0;
+  auto t = std::make_unique<Timer>(q_, [&] { ++fired; });
+  t->enable(milliseconds(10));
+  t->disable();
+  EXPECT_EQ(q_.size(), 0u);
+  advance(milliseconds(20));
+  EXPECT_EQ(fired, 0);
+  t->enable(milliseconds(10));
+  t->disable();
+  t->enable(milliseconds(30));  // re-armed later while its stale entry is queued
+  advance(milliseconds(10));
+  EXPECT_EQ(fired, 0);
+  advance(milliseconds(20));
+  EXPECT_EQ(fired, 1);
+  t->enable(milliseconds(10));
+  t->disable();
+  t.reset();  // destroyed while a disarmed entry is queued
+  advance(milliseconds(20));
+  EXPECT_EQ(fired, 1);
+  EXPECT_FALSE(q_.nextDeadline().has_value());
+}
+
+TEST_F(TimerTest, PulledForwardTimerFiresAtTheEarlierDeadline) {
+  int fired = 0;
+  Timer t(q_, [&] { ++fired; });
+  t.enable(milliseconds(50));
+  t.enable(milliseconds(5));
+  advance(milliseconds(5));
+  EXPECT_EQ(fired, 1);
+  advance(milliseconds(100));
+  EXPECT_EQ(fired, 1);
 }
 
 }  // namespace
