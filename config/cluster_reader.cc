@@ -148,7 +148,7 @@ void readHealthCheck(MapReader& cr, ClusterConfig& c) {
             hr.ctx().error(item, path, "expected a status (200) or an inclusive range (\"200-299\") within 100-599");
           }
         });
-        if (http.expected_statuses.empty() && hr.child("expected_statuses").IsSequence())
+        if (hr.child("expected_statuses").IsSequence() && hr.child("expected_statuses").size() == 0)
           hr.ctx().error(hr.locOf("expected_statuses"), hr.childPath("expected_statuses"), "must not be empty");
       }
       hr.finish();
@@ -214,9 +214,13 @@ void readOutlierDetection(MapReader& cr, ClusterConfig& c) {
   c.outlier_detection = od;
 }
 
-void readThresholds(MapReader& r, CircuitBreakerThresholds& t) {
-  r.uint32("max_connections", t.max_connections, 1, 1u << 30);
-  r.uint32("max_pending_requests", t.max_pending_requests, 0, 1u << 30);
+// Connections are shared by both priorities (a pooled connection serves
+// either), so only the normal group has max_connections.
+void readThresholds(MapReader& r, CircuitBreakerThresholds& t, bool with_connections) {
+  if (with_connections) r.uint32("max_connections", t.max_connections, 1, 1u << 30);
+  // At least 1: a request waiting for a new connection is pending, so 0
+  // would refuse every request that finds no idle connection.
+  r.uint32("max_pending_requests", t.max_pending_requests, 1, 1u << 30);
   r.uint32("max_requests", t.max_requests, 1, 1u << 30);
   r.uint32("max_retries", t.max_retries, 0, 1u << 30);
 }
@@ -226,11 +230,11 @@ void readCircuitBreakers(MapReader& cr, ClusterConfig& c) {
   if (!node.IsDefined()) return;
   MapReader r(cr.ctx(), node, cr.childPath("circuit_breakers"));
   if (!r.isMap()) return;
-  readThresholds(r, c.circuit_breakers.normal);
+  readThresholds(r, c.circuit_breakers.normal, /*with_connections=*/true);
   if (const YAML::Node h = r.child("high"); h.IsDefined()) {
     MapReader hr(r.ctx(), h, r.childPath("high"));
     if (hr.isMap()) {
-      readThresholds(hr, c.circuit_breakers.high);
+      readThresholds(hr, c.circuit_breakers.high, /*with_connections=*/false);
       hr.finish();
     }
   }

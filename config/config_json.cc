@@ -101,6 +101,7 @@ nlohmann::json toJson(const ClusterConfig& c) {
   }
   nlohmann::json breakers = toJson(c.circuit_breakers.normal);
   breakers["high"] = toJson(c.circuit_breakers.high);
+  breakers["high"].erase("max_connections");  // connections are shared by both priorities
   nlohmann::json j = {{"name", c.name},
                       {"connect_timeout", durationString(c.connect_timeout)},
                       {"lb_policy", c.lb_policy},

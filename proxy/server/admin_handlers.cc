@@ -4,6 +4,8 @@
 #include "config/config_json.h"
 #include "proxy/server/server.h"
 
+#include <set>
+
 namespace sluice::server {
 namespace {
 
@@ -59,7 +61,9 @@ admin::UpstreamValues Server::upstreamValues() const {
   for (const auto& c : current_->config->clusters) {
     const auto& refs = current_->cluster_stats.at(c.name);
     const auto* monitor = monitors_.count(c.name) ? monitors_.at(c.name).get() : nullptr;
+    std::set<std::string> seen;  // a repeated address is one server: one series
     for (size_t i = 0; i < c.endpoints.size(); ++i) {
+      if (!seen.insert(c.endpoints[i].address.str()).second) continue;
       admin::HostHealthValue h;
       h.cluster = c.name;
       h.host = c.endpoints[i].address.str();
@@ -79,7 +83,8 @@ admin::UpstreamValues Server::upstreamValues() const {
       const auto& g = refs.shared->breakers(prio);
       const auto& t = prio == upstream::RoutingPriority::High ? c.circuit_breakers.high : c.circuit_breakers.normal;
       const char* p = upstream::routingPriorityName(prio);
-      v.breakers.push_back({c.name, p, "connections", g.connections.active(), t.max_connections});
+      if (prio == upstream::RoutingPriority::Normal)  // connections are shared by both priorities
+        v.breakers.push_back({c.name, p, "connections", g.connections.active(), t.max_connections});
       v.breakers.push_back({c.name, p, "pending_requests", g.pending.active(), t.max_pending_requests});
       v.breakers.push_back({c.name, p, "requests", g.requests.active(), t.max_requests});
       v.breakers.push_back({c.name, p, "retries", g.retries.active(), t.max_retries});
@@ -95,13 +100,15 @@ std::string Server::renderClusters() const {
   for (const auto& b : up.breakers)
     out += b.cluster + "::circuit_breakers::" + b.priority + "::" + b.resource + "::" + std::to_string(b.active) +
            "/" + std::to_string(b.limit) + "\n";
-  size_t flat = 0;  // index into up.hosts (clusters and endpoints in config order)
+  size_t flat = 0;  // index into up.hosts (clusters and distinct addresses in config order)
   for (const auto& c : current_->config->clusters) {
+    std::set<std::string> seen;
     out += c.name + "::lb_policy::" + c.lb_policy + "\n";
     const auto& refs = current_->cluster_stats.at(c.name);
     const auto* monitor = monitors_.count(c.name) ? monitors_.at(c.name).get() : nullptr;
-    for (size_t i = 0; i < c.endpoints.size(); ++i, ++flat) {
-      const auto& h = up.hosts[flat];
+    for (size_t i = 0; i < c.endpoints.size(); ++i) {
+      if (!seen.insert(c.endpoints[i].address.str()).second) continue;
+      const auto& h = up.hosts[flat++];
       const std::string prefix = c.name + "::" + h.host + "::";
       const auto& hs = *refs.hosts[i];
       out += prefix + "weight::" + std::to_string(c.endpoints[i].weight) + "\n";

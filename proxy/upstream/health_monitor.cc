@@ -80,8 +80,9 @@ void HealthMonitor::start() {
   }
   shared_.publishHealth();
   if (checker_) checker_->start();
-  if (interval_timer_ && (config_.outlier_detection->success_rate || config_.outlier_detection->failure_percentage))
-    interval_timer_->enable(config_.outlier_detection->interval);
+  // Always: besides the two rate detectors, each interval lets recovered
+  // hosts earn back shorter ejections.
+  if (interval_timer_) interval_timer_->enable(config_.outlier_detection->interval);
 }
 
 std::optional<size_t> HealthMonitor::indexOf(const std::string& host) const {

@@ -23,8 +23,11 @@ void RingHashLb::refresh(std::span<const Host> hosts, std::span<const uint32_t> 
   owner_.clear();
   if (members.empty()) return;
 
+  // Sized from every configured host, not just the current members: a host
+  // leaving (unhealthy) must only remove its own points, never change how
+  // many points the others have, or their keys would move too.
   uint64_t total_weight = 0;
-  for (uint32_t m : members) total_weight += hosts[m].weight;
+  for (const Host& h : hosts) total_weight += h.weight;
   const uint64_t per_weight = std::bit_ceil(std::max<uint64_t>(1, (min_size_ + total_weight - 1) / total_weight));
   const bool capped = per_weight * total_weight > max_size_;
   const double capped_scale = static_cast<double>(max_size_) / static_cast<double>(total_weight);

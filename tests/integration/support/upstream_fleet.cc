@@ -1,10 +1,12 @@
 #include "tests/integration/support/upstream_fleet.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
-#include <regex>
+#include <memory>
 #include <sstream>
 
 #include "tests/integration/support/command.h"
@@ -94,7 +96,7 @@ BackendProcess::~BackendProcess() {
 ::testing::AssertionResult BackendProcess::start(Millis timeout) {
   if (pid_ > 0) return ::testing::AssertionFailure() << name_ << " is already running";
   const std::string out = dir_ + "/out", err = dir_ + "/err";
-  const std::regex listening(R"(listening on 127\.0\.0\.1:(\d+))");
+  const std::string listening = "listening on 127.0.0.1:";
   Deadline deadline(timeout);
   std::string last_err;
   while (!deadline.expired()) {
@@ -103,10 +105,9 @@ BackendProcess::~BackendProcess() {
     if (pid_ < 0) return ::testing::AssertionFailure() << "fork failed for " << name_;
     // Until it prints its address (up) or exits (the port is taken: try again).
     for (Deadline attempt(3s); !attempt.expired();) {
-      std::smatch m;
       const std::string text = readFile(out);
-      if (std::regex_search(text, m, listening)) {
-        port_ = static_cast<uint16_t>(std::stoi(m[1].str()));
+      if (const size_t at = text.find(listening); at != std::string::npos && text.find('\n', at) != std::string::npos) {
+        port_ = static_cast<uint16_t>(std::stoi(text.substr(at + listening.size())));
         return ::testing::AssertionSuccess();
       }
       int status = 0;
@@ -269,7 +270,7 @@ std::vector<Outcome> startedAfter(const std::vector<Outcome>& outcomes, Clock::t
 
 // ---- Config ----
 
-std::string endpointsFlow(const std::vector<Endpoint>& endpoints) {
+std::string weightedEndpoints(const std::vector<Endpoint>& endpoints) {
   std::string s = "[";
   for (size_t i = 0; i < endpoints.size(); ++i) {
     const auto& e = endpoints[i];
@@ -283,7 +284,7 @@ std::string endpointsFlow(const std::vector<Endpoint>& endpoints) {
 std::string endpointsFlow(const std::vector<uint16_t>& ports) {
   std::vector<Endpoint> eps;
   for (uint16_t p : ports) eps.push_back({p});
-  return endpointsFlow(eps);
+  return weightedEndpoints(eps);
 }
 
 namespace {

@@ -167,7 +167,8 @@ struct Endpoint {
   uint32_t priority = 0;
 };
 // A YAML flow sequence for `endpoints:`, on one line.
-std::string endpointsFlow(const std::vector<Endpoint>& endpoints);
+std::string weightedEndpoints(const std::vector<Endpoint>& endpoints);
+// The same for 127.0.0.1:PORT, weight 1, priority 0.
 std::string endpointsFlow(const std::vector<uint16_t>& ports);
 
 // A whole config: admin on port 0, `workers`, one HTTP listener "web" on

@@ -82,8 +82,7 @@ const char* const kFull = R"(clusters:
       max_requests: 300
       max_retries: 4
       high:
-        max_connections: 1000
-        max_pending_requests: 0
+        max_pending_requests: 1
         max_requests: 3000
         max_retries: 40
     endpoints:
@@ -159,8 +158,7 @@ TEST(ClusterReaderTest, EveryFieldParses) {
   EXPECT_EQ(n.max_requests, 300u);
   EXPECT_EQ(n.max_retries, 4u);
   const auto& h = c.circuit_breakers.high;
-  EXPECT_EQ(h.max_connections, 1000u);
-  EXPECT_EQ(h.max_pending_requests, 0u);
+  EXPECT_EQ(h.max_pending_requests, 1u);
   EXPECT_EQ(h.max_requests, 3000u);
   EXPECT_EQ(h.max_retries, 40u);
 
@@ -266,6 +264,15 @@ TEST(ClusterReaderTest, NullBlocksMeanDefaults) {
   EXPECT_EQ(c.outlier_detection->success_rate->minimum_hosts, 5u);
   ASSERT_TRUE(c.outlier_detection->failure_percentage);
   EXPECT_EQ(c.outlier_detection->failure_percentage->threshold, 85u);
+}
+
+TEST(ClusterReaderTest, BreakerLimitsThatCouldNeverWorkAreRejected) {
+  // Connections are shared by both priorities; a zero pending queue would
+  // refuse every request that finds no idle connection.
+  EXPECT_EQ(errorsOf(oneCluster("    circuit_breakers: {max_pending_requests: 0, high: {max_connections: 5}}\n")),
+            (Errors{"t.yaml:4:46: clusters[0].circuit_breakers.max_pending_requests: expected an integer between 1 "
+                    "and 1073741824",
+                    "t.yaml:4:56: clusters[0].circuit_breakers.high: unknown field 'max_connections'"}));
 }
 
 TEST(ClusterReaderTest, EveryLbPolicyIsAccepted) {
