@@ -112,10 +112,10 @@ void Loop::runPosted() {
 
 void Loop::clearDeferred() {
   // Destructors may defer more deletions; loop until none are left.
+  // The two vectors trade places and keep their capacity: no allocation per turn.
   while (!deferred_.empty()) {
-    std::vector<std::unique_ptr<DeferredDeletable>> batch;
-    batch.swap(deferred_);
-    batch.clear();
+    deferred_spare_.swap(deferred_);
+    deferred_spare_.clear();
   }
 }
 

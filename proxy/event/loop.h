@@ -116,6 +116,7 @@ class Loop {
   std::mutex post_mu_;  // guards posted_ only; never held while running callbacks
   std::vector<std::function<void()>> posted_;
   std::vector<std::unique_ptr<DeferredDeletable>> deferred_;
+  std::vector<std::unique_ptr<DeferredDeletable>> deferred_spare_;  // being destroyed
   SoonTask* soon_head_ = nullptr;
   SoonTask* soon_tail_ = nullptr;
 };

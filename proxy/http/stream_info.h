@@ -8,6 +8,7 @@
 
 #include "proxy/event/timer.h"
 #include "proxy/net/address.h"
+#include "proxy/util/inline_string.h"
 
 namespace sluice::http {
 
@@ -51,8 +52,8 @@ struct StreamInfo {
   std::string upstream_cluster;
   std::string route_name;
   const void* route_key = nullptr;  // the matched Route, for per-route stats
-  std::string request_id;
-  std::string trace_id;
+  util::InlineString<64> request_id;
+  util::InlineString<32> trace_id;
   std::string details;  // why a local reply was sent ("upstream_connect_timeout", ...)
   // Request line facts, copied only when an access log needs them.
   std::string method;

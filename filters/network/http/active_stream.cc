@@ -173,10 +173,10 @@ void ActiveStream::decodeHeaders(HeaderMap& headers, bool end_stream) {
   request_complete_ = end_stream;
   touch();
   const auto& cfg = manager_.config();
-  auto ids = addRequestMetadata(headers, manager_.connection().peerAddress(), cfg.xff_num_trusted_hops,
+  auto ids = addRequestMetadata(headers, manager_.peerIp(), cfg.xff_num_trusted_hops,
                                 cfg.generate_request_id);
-  info_.request_id = std::move(ids.request_id);
-  info_.trace_id = std::move(ids.trace_id);
+  info_.request_id = ids.request_id;
+  info_.trace_id = ids.trace_id;
   if (!cfg.access_logs.empty()) {
     info_.method = std::string(headers.method());
     info_.path = std::string(headers.path());

@@ -4,6 +4,8 @@
 // last), takes the response from the router (or a local reply), runs the
 // encoder filters in reverse order and hands the result to the codec.
 
+#include <boost/container/small_vector.hpp>
+
 #include <memory>
 #include <vector>
 
@@ -81,13 +83,14 @@ class ActiveStream final : public sluice::http::MessageDecoder,
   const sluice::http::Route* route_ = nullptr;
   const sluice::http::VirtualHost* vhost_ = nullptr;
 
-  std::vector<std::unique_ptr<DecoderEntry>> decoders_;
-  std::vector<std::unique_ptr<EncoderEntry>> encoders_;  // in encode order (reverse of config)
+  // Inline for the usual few filters: no allocation for the lists themselves.
+  boost::container::small_vector<std::unique_ptr<DecoderEntry>, 4> decoders_;
+  boost::container::small_vector<std::unique_ptr<EncoderEntry>, 4> encoders_;  // in encode order (reverse of config)
   // Both directions' iteration state and the idle timer, made in one
   // allocation once the request headers have picked the filters.
   struct Chain;
   std::unique_ptr<Chain> chain_;
-  std::vector<sluice::http::DownstreamWatermarkCallbacks*> watermark_callbacks_;
+  boost::container::small_vector<sluice::http::DownstreamWatermarkCallbacks*, 2> watermark_callbacks_;
 
   bool request_complete_ = false;
   bool response_started_ = false;

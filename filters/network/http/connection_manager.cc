@@ -30,6 +30,7 @@ ConnectionManager::~ConnectionManager() {
 void ConnectionManager::initialize(network::ReadFilterCallbacks& callbacks) {
   callbacks_ = &callbacks;
   connection().addCallbacks(this);
+  peer_ip_ = connection().peerAddress().ip();
   codec_ = sluice::http::makeHttp1ServerCodec(*this, *this, config_.limits);
   request_headers_timer_ = ctx_.loop.createTimer([this] {
     rejectAndClose(408, "request headers timeout", static_cast<uint32_t>(sluice::http::ResponseFlag::RequestHeadersTimeout));

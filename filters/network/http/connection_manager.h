@@ -36,6 +36,8 @@ class ConnectionManager final : public network::NetworkFilter,
 
   // For ActiveStream.
   const HttpConfig& config() const { return config_; }
+  // The client's IP as text, formatted once per connection (x-forwarded-for).
+  std::string_view peerIp() const { return peer_ip_; }
   network::FilterContext& context() { return ctx_; }
   net::Connection& connection() { return callbacks_->connection(); }
   sluice::http::ServerCodec& codec() { return *codec_; }
@@ -52,6 +54,7 @@ class ConnectionManager final : public network::NetworkFilter,
   void armIdleTimers();
 
   const HttpConfig& config_;
+  std::string peer_ip_;
   network::FilterContext& ctx_;
   network::ReadFilterCallbacks* callbacks_ = nullptr;
   std::unique_ptr<sluice::http::ServerCodec> codec_;

@@ -1,5 +1,8 @@
 #include "filters/network/http/request_metadata.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "proxy/util/random.h"
 
 namespace sluice::filters::http_cm {
@@ -7,8 +10,10 @@ namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
 
-void appendHex(std::string& out, uint64_t v, int digits) {
-  for (int i = digits - 1; i >= 0; --i) out.push_back(kHex[(v >> (i * 4)) & 0xf]);
+// Writes `digits` lowercase hex digits of v; returns the end.
+char* writeHex(char* out, uint64_t v, int digits) {
+  for (int i = digits - 1; i >= 0; --i) *out++ = kHex[(v >> (i * 4)) & 0xf];
+  return out;
 }
 
 bool isLowerHex(std::string_view s) {
@@ -19,80 +24,102 @@ bool isLowerHex(std::string_view s) {
 
 bool allZero(std::string_view s) { return s.find_first_not_of('0') == std::string_view::npos; }
 
-std::string newSpanId() {
-  std::string s;
+uint64_t nonZeroRandom() {
   uint64_t v;
   do {
     v = util::threadRandom();
   } while (v == 0);
-  appendHex(s, v, 16);
-  return s;
+  return v;
 }
 
 }  // namespace
 
-std::string newUuid4() {
+void writeUuid4(char* out) {
   uint64_t hi = util::threadRandom();
   uint64_t lo = util::threadRandom();
   hi = (hi & ~0xf000ULL) | 0x4000ULL;                  // version 4
   lo = (lo & ~(0xc000ULL << 48)) | (0x8000ULL << 48);  // variant 10
-  std::string s;
-  s.reserve(36);
-  appendHex(s, hi >> 32, 8);
-  s.push_back('-');
-  appendHex(s, (hi >> 16) & 0xffff, 4);
-  s.push_back('-');
-  appendHex(s, hi & 0xffff, 4);
-  s.push_back('-');
-  appendHex(s, lo >> 48, 4);
-  s.push_back('-');
-  appendHex(s, lo & 0xffffffffffffULL, 12);
+  out = writeHex(out, hi >> 32, 8);
+  *out++ = '-';
+  out = writeHex(out, (hi >> 16) & 0xffff, 4);
+  *out++ = '-';
+  out = writeHex(out, hi & 0xffff, 4);
+  *out++ = '-';
+  out = writeHex(out, lo >> 48, 4);
+  *out++ = '-';
+  writeHex(out, lo & 0xffffffffffffULL, 12);
+}
+
+std::string newUuid4() {
+  std::string s(36, '\0');
+  writeUuid4(s.data());
   return s;
 }
 
-bool parseTraceparent(std::string_view v, std::string* trace_id, std::string* flags) {
+bool validTraceparent(std::string_view v) {
   // version "-" trace-id(32) "-" parent-id(16) "-" flags(2); version 00 is exactly 55 chars.
   if (v.size() < 55 || v[2] != '-' || v[35] != '-' || v[52] != '-') return false;
   const auto version = v.substr(0, 2), trace = v.substr(3, 32), parent = v.substr(36, 16), fl = v.substr(53, 2);
   if (!isLowerHex(version) || version == "ff" || !isLowerHex(trace) || !isLowerHex(parent) || !isLowerHex(fl))
     return false;
   if (version == "00" && v.size() != 55) return false;
-  if (allZero(trace) || allZero(parent)) return false;
-  *trace_id = std::string(trace);
-  *flags = std::string(fl);
+  return !allZero(trace) && !allZero(parent);
+}
+
+bool parseTraceparent(std::string_view v, std::string* trace_id, std::string* flags) {
+  if (!validTraceparent(v)) return false;
+  *trace_id = std::string(v.substr(3, 32));
+  *flags = std::string(v.substr(53, 2));
   return true;
 }
 
-RequestIds addRequestMetadata(sluice::http::HeaderMap& h, const net::Address& peer, uint32_t trusted_hops,
+RequestIds addRequestMetadata(sluice::http::HeaderMap& h, std::string_view ip, uint32_t trusted_hops,
                               bool generate_request_id) {
+  // Runs on every request: values are built in stack buffers (the header map
+  // copies them into its own storage), so nothing here allocates.
   RequestIds ids;
-  const std::string ip = peer.ip();
   if (auto xff = h.get("x-forwarded-for"); xff && !xff->empty()) {
-    std::string joined(*xff);
-    joined += ", ";
-    joined += ip;
-    h.set("x-forwarded-for", joined);
+    char buf[512];
+    if (xff->size() + 2 + ip.size() <= sizeof(buf)) {
+      char* end = std::copy(xff->begin(), xff->end(), buf);
+      *end++ = ',';
+      *end++ = ' ';
+      end = std::copy(ip.begin(), ip.end(), end);
+      h.set("x-forwarded-for", std::string_view(buf, static_cast<size_t>(end - buf)));
+    } else {
+      h.set("x-forwarded-for", std::string(*xff) + ", " + std::string(ip));
+    }
   } else if (!ip.empty()) {
     h.set("x-forwarded-for", ip);
   }
   if (trusted_hops == 0 || !h.has("x-forwarded-proto")) h.set("x-forwarded-proto", "http");
 
   if (auto id = h.get("x-request-id"); id && !id->empty()) {
-    ids.request_id = std::string(*id);
+    ids.request_id = *id;
   } else if (generate_request_id) {
-    ids.request_id = newUuid4();
-    h.set("x-request-id", ids.request_id);
+    char uuid[36];
+    writeUuid4(uuid);
+    ids.request_id = std::string_view(uuid, sizeof(uuid));
+    h.set("x-request-id", ids.request_id.view());
   }
 
-  std::string flags;
-  if (auto tp = h.get("traceparent"); !(tp && parseTraceparent(*tp, &ids.trace_id, &flags))) {
-    ids.trace_id.clear();
-    appendHex(ids.trace_id, util::threadRandom(), 16);
-    appendHex(ids.trace_id, util::threadRandom() | 1, 16);
-    flags = "00";
+  // "00-" trace-id(32) "-" span-id(16) "-" flags(2)
+  char tp[55];
+  std::string_view flags = "00";
+  if (auto in = h.get("traceparent"); in && validTraceparent(*in)) {
+    std::memcpy(tp + 3, in->data() + 3, 32);
+    flags = in->substr(53, 2);
+  } else {
+    writeHex(writeHex(tp + 3, util::threadRandom(), 16), util::threadRandom() | 1, 16);
     h.remove("tracestate");  // it belonged to a trace we are not continuing
   }
-  h.set("traceparent", "00-" + ids.trace_id + "-" + newSpanId() + "-" + flags);
+  std::memcpy(tp, "00-", 3);
+  tp[35] = '-';
+  writeHex(tp + 36, nonZeroRandom(), 16);
+  tp[52] = '-';
+  std::memcpy(tp + 53, flags.data(), 2);  // before set(): flags may point into the old value
+  ids.trace_id = std::string_view(tp + 3, 32);
+  h.set("traceparent", std::string_view(tp, sizeof(tp)));
   return ids;
 }
 

@@ -12,7 +12,7 @@ const net::Address kPeer = *net::Address::parse("10.1.2.3:5555");
 
 TEST(RequestMetadataTest, SetsForwardingHeadersAndNewIds) {
   sluice::http::HeaderMap h;
-  const auto ids = addRequestMetadata(h, kPeer, 0, true);
+  const auto ids = addRequestMetadata(h, kPeer.ip(), 0, true);
   EXPECT_EQ(h.get("x-forwarded-for"), "10.1.2.3");
   EXPECT_EQ(h.get("x-forwarded-proto"), "http");
   EXPECT_TRUE(std::regex_match(std::string(*h.get("x-request-id")),
@@ -28,13 +28,13 @@ TEST(RequestMetadataTest, AppendsToXffAndKeepsRequestId) {
   h.add("x-forwarded-for", "192.0.2.1");
   h.add("x-forwarded-proto", "https");
   h.add("x-request-id", "abc");
-  addRequestMetadata(h, kPeer, 0, true);
+  addRequestMetadata(h, kPeer.ip(), 0, true);
   EXPECT_EQ(h.get("x-forwarded-for"), "192.0.2.1, 10.1.2.3");
   EXPECT_EQ(h.get("x-forwarded-proto"), "http");  // untrusted peer: we know it is http
   EXPECT_EQ(h.get("x-request-id"), "abc");
   sluice::http::HeaderMap trusted;
   trusted.add("x-forwarded-proto", "https");
-  addRequestMetadata(trusted, kPeer, 1, true);
+  addRequestMetadata(trusted, kPeer.ip(), 1, true);
   EXPECT_EQ(trusted.get("x-forwarded-proto"), "https");
 }
 
@@ -42,7 +42,7 @@ TEST(RequestMetadataTest, ContinuesAValidTraceWithANewSpan) {
   const std::string in = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
   sluice::http::HeaderMap h;
   h.add("traceparent", in);
-  const auto ids = addRequestMetadata(h, kPeer, 0, false);
+  const auto ids = addRequestMetadata(h, kPeer.ip(), 0, false);
   const std::string out(*h.get("traceparent"));
   EXPECT_EQ(ids.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
   EXPECT_EQ(out.substr(0, 36), in.substr(0, 36));  // version + trace id
@@ -61,7 +61,7 @@ TEST(RequestMetadataTest, InvalidTraceparentStartsANewTrace) {
     sluice::http::HeaderMap h;
     h.add("traceparent", bad);
     h.add("tracestate", "vendor=1");
-    const auto ids = addRequestMetadata(h, kPeer, 0, true);
+    const auto ids = addRequestMetadata(h, kPeer.ip(), 0, true);
     EXPECT_NE(std::string(*h.get("traceparent")), bad);
     EXPECT_EQ(ids.trace_id.size(), 32u);
     EXPECT_FALSE(h.has("tracestate"));
