@@ -72,6 +72,16 @@ class Burst {
   std::vector<std::thread> threads_;
 };
 
+// Cluster c1: one endpoint on `port`, with `breakers` (a YAML flow mapping)
+// as its circuit_breakers.
+std::string breakerCluster(const std::string& breakers, uint16_t port) {
+  return R"(
+    - name: c1
+      connect_timeout: 1s
+      circuit_breakers: )" + breakers + R"(
+      endpoints: )" + endpointsFlow({port});
+}
+
 std::vector<std::string> targets(const std::string& prefix, size_t n) {
   std::vector<std::string> t;
   for (size_t i = 0; i < n; ++i) t.push_back(prefix + std::to_string(i));
@@ -83,11 +93,7 @@ TEST(UpstreamCircuitBreakers, RequestsBeyondMaxRequestsGet503UOAtOnce) {
   up.hold();
   TempDir logs;
   const std::string log = logs.path() + "/access.log";
-  ProxyProcess proxy(upstreamConfig(routeAllTo("c1", log), R"(
-    - name: c1
-      connect_timeout: 1s
-      circuit_breakers: {max_requests: 2}
-      endpoints: )" + endpointsFlow({up.port()})));
+  ProxyProcess proxy(upstreamConfig(routeAllTo("c1", log), breakerCluster("{max_requests: 2}", up.port())));
   uint16_t port = 0;
   ASSERT_TRUE(startHttpProxy(proxy, &port));
 
@@ -138,11 +144,8 @@ TEST(UpstreamCircuitBreakers, MaxConnectionsWithAShortPendingQueueOverflows) {
   up.hold();
   TempDir logs;
   const std::string log = logs.path() + "/access.log";
-  ProxyProcess proxy(upstreamConfig(routeAllTo("c1", log), R"(
-    - name: c1
-      connect_timeout: 1s
-      circuit_breakers: {max_connections: 1, max_pending_requests: 1}
-      endpoints: )" + endpointsFlow({up.port()})));
+  ProxyProcess proxy(upstreamConfig(routeAllTo("c1", log),
+                                    breakerCluster("{max_connections: 1, max_pending_requests: 1}", up.port())));
   uint16_t port = 0;
   ASSERT_TRUE(startHttpProxy(proxy, &port));
 
@@ -179,21 +182,9 @@ TEST(UpstreamCircuitBreakers, MaxConnectionsWithAShortPendingQueueOverflows) {
 TEST(UpstreamCircuitBreakers, HighPriorityRouteUsesTheHighThresholds) {
   ControlledUpstream up("u");
   up.hold();
-  ProxyProcess proxy(upstreamConfig(R"(
-    route_config:
-      virtual_hosts:
-        - name: all
-          domains: ["*"]
-          routes:
-            - match: {prefix: /high}
-              route: {cluster: c1, priority: high}
-            - match: {prefix: /}
-              route: {cluster: c1}
-  )", R"(
-    - name: c1
-      connect_timeout: 1s
-      circuit_breakers: {max_requests: 1, high: {max_requests: 3}}
-      endpoints: )" + endpointsFlow({up.port()})));
+  ProxyProcess proxy(upstreamConfig(
+      routeByPrefix({{"/high", "{cluster: c1, priority: high}"}, {"/", "{cluster: c1}"}}),
+      breakerCluster("{max_requests: 1, high: {max_requests: 3}}", up.port())));
   uint16_t port = 0;
   ASSERT_TRUE(startHttpProxy(proxy, &port));
 

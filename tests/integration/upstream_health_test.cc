@@ -237,17 +237,7 @@ TEST(UpstreamPanic, BelowThePanicThresholdTrafficGoesToEveryHost) {
     up->setHealthStatus(503);
     up->setStatus(503);
   }
-  ProxyProcess proxy(upstreamConfig(R"(
-    route_config:
-      virtual_hosts:
-        - name: all
-          domains: ["*"]
-          routes:
-            - match: {prefix: /panic}
-              route: {cluster: c1}
-            - match: {prefix: /}
-              route: {cluster: c2}
-  )", R"(
+  ProxyProcess proxy(upstreamConfig(routeByPrefix({{"/panic", "{cluster: c1}"}, {"/", "{cluster: c2}"}}), R"(
     - name: c1
       connect_timeout: 1s
       )" + kHttpCheck + R"(

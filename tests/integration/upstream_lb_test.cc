@@ -42,16 +42,24 @@ TEST(UpstreamLb, LeastRequestSendsMarkedlyFewerRequestsToASlowHost) {
 }
 
 // ring_hash and maglev with hash_policy on the x-user header.
-class UpstreamHashLb : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(UpstreamHashLb, SameUserAlwaysLandsOnTheSameHostAndUsersSpreadOverAll) {
-  ControlledUpstream a("a"), b("b"), c("c"), d("d");
-  ProxyProcess proxy(upstreamConfig(routeAllTo("c1"), R"(
+class UpstreamHashLb : public ::testing::TestWithParam<std::string> {
+ protected:
+  // Cluster c1 with the policy under test over `ports`; `extra` is one more
+  // cluster line (or none).
+  static std::string hashCluster(const std::vector<uint16_t>& ports, const std::string& extra = "") {
+    return R"(
     - name: c1
       connect_timeout: 1s
       lb_policy: )" + GetParam() + R"(
       hash_policy: [{header: x-user}]
-      endpoints: )" + endpointsFlow({a.port(), b.port(), c.port(), d.port()})));
+      )" + extra + R"(
+      endpoints: )" + endpointsFlow(ports);
+  }
+};
+
+TEST_P(UpstreamHashLb, SameUserAlwaysLandsOnTheSameHostAndUsersSpreadOverAll) {
+  ControlledUpstream a("a"), b("b"), c("c"), d("d");
+  ProxyProcess proxy(upstreamConfig(routeAllTo("c1"), hashCluster({a.port(), b.port(), c.port(), d.port()})));
   uint16_t port = 0;
   ASSERT_TRUE(startHttpProxy(proxy, &port));
 
@@ -82,13 +90,10 @@ TEST_P(UpstreamHashLb, SameUserAlwaysLandsOnTheSameHostAndUsersSpreadOverAll) {
 // and (ring_hash exactly, maglev nearly) nobody else's.
 TEST_P(UpstreamHashLb, OnlyTheUsersOfAnUnhealthyHostMove) {
   ControlledUpstream a("a"), b("b"), c("c"), d("d");
-  ProxyProcess proxy(upstreamConfig(routeAllTo("c1"), R"(
-    - name: c1
-      connect_timeout: 1s
-      lb_policy: )" + GetParam() + R"(
-      hash_policy: [{header: x-user}]
-      health_check: {interval: 200ms, timeout: 1s, unhealthy_threshold: 1, http: {path: /healthz}}
-      endpoints: )" + endpointsFlow({a.port(), b.port(), c.port(), d.port()})));
+  ProxyProcess proxy(upstreamConfig(
+      routeAllTo("c1"),
+      hashCluster({a.port(), b.port(), c.port(), d.port()},
+                  "health_check: {interval: 200ms, timeout: 1s, unhealthy_threshold: 1, http: {path: /healthz}}")));
   uint16_t port = 0;
   ASSERT_TRUE(startHttpProxy(proxy, &port));
   constexpr size_t kUsers = 200;

@@ -240,17 +240,7 @@ TEST(UpstreamOutlier, KilledBackendIsEjectedForConsecutiveGatewayFailures) {
 TEST(UpstreamOutlier, MaxEjectionPercentKeepsTheSecondFailingHostIn) {
   ControlledUpstream a("a"), b("b"), c("c"), d("d"), e("e"), f("f");
   for (auto* up : {&b, &c, &e, &f}) up->setStatus(503);
-  ProxyProcess proxy(upstreamConfig(R"(
-    route_config:
-      virtual_hosts:
-        - name: all
-          domains: ["*"]
-          routes:
-            - match: {prefix: /limited}
-              route: {cluster: c1}
-            - match: {prefix: /}
-              route: {cluster: c2}
-  )", R"(
+  ProxyProcess proxy(upstreamConfig(routeByPrefix({{"/limited", "{cluster: c1}"}, {"/", "{cluster: c2}"}}), R"(
     - name: c1
       connect_timeout: 1s
       outlier_detection: {consecutive_5xx: 3, base_ejection_time: 30s, max_ejection_percent: 34}

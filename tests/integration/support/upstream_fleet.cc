@@ -311,13 +311,18 @@ std::string upstreamConfig(const std::string& http_yaml, const std::string& clus
 std::string routeAllTo(const std::string& cluster, const std::string& access_log) {
   std::string y;
   if (!access_log.empty()) y += "access_log: {path: " + access_log + ", format: json}\n";
-  y += "route_config:\n"
-       "  virtual_hosts:\n"
-       "    - name: all\n"
-       "      domains: [\"*\"]\n"
-       "      routes:\n"
-       "        - match: {prefix: /}\n"
-       "          route: {cluster: " + cluster + "}\n";
+  return y + routeByPrefix({{"/", "{cluster: " + cluster + "}"}});
+}
+
+std::string routeByPrefix(const std::vector<std::pair<std::string, std::string>>& routes) {
+  std::string y = "route_config:\n"
+                  "  virtual_hosts:\n"
+                  "    - name: all\n"
+                  "      domains: [\"*\"]\n"
+                  "      routes:\n";
+  for (const auto& [prefix, route] : routes)
+    y += "        - match: {prefix: " + prefix + "}\n"
+         "          route: " + route + "\n";
   return y;
 }
 

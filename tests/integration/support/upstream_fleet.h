@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -178,6 +179,9 @@ std::string upstreamConfig(const std::string& http_yaml, const std::string& clus
 // An `http:` mapping that routes everything to `cluster`, with a JSON access
 // log when `access_log` is not empty.
 std::string routeAllTo(const std::string& cluster, const std::string& access_log = "");
+// An `http:` mapping whose routes are tried in order: each a path prefix and
+// the route as a YAML flow mapping, e.g. {"/high", "{cluster: c1, priority: high}"}.
+std::string routeByPrefix(const std::vector<std::pair<std::string, std::string>>& routes);
 
 // ---- Admin /clusters ----
 

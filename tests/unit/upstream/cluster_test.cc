@@ -115,15 +115,24 @@ class ClusterEnv {
 
 uint16_t portOf(const Cluster& c, const Cluster::Pick& p) { return c.hosts().at(p.host).address.port(); }
 
-// Port -> number of picks (no LbContext).
-std::map<uint16_t, int> countPicks(Cluster& c, int n) {
-  std::map<uint16_t, int> out;
+// `n` picks without an LbContext; each must find a host.
+std::vector<Cluster::Pick> picks(Cluster& c, int n) {
+  std::vector<Cluster::Pick> out;
   for (int i = 0; i < n; ++i) {
     const auto p = c.pick(nullptr);
     EXPECT_TRUE(p.has_value());
     if (!p) break;
-    EXPECT_FALSE(p->probe);
-    ++out[portOf(c, *p)];
+    out.push_back(*p);
+  }
+  return out;
+}
+
+// Port -> number of picks (no LbContext); none may be a probe.
+std::map<uint16_t, int> countPicks(Cluster& c, int n) {
+  std::map<uint16_t, int> out;
+  for (const Cluster::Pick& p : picks(c, n)) {
+    EXPECT_FALSE(p.probe);
+    ++out[portOf(c, p)];
   }
   return out;
 }
@@ -136,6 +145,11 @@ std::vector<uint16_t> pickSequence(Cluster& c, int n) {
     out.push_back(portOf(c, *p));
   }
   return out;
+}
+
+// Reports `outcomes` in order for a non-probe pick of host 0.
+void report(Cluster& c, std::initializer_list<HostOutcome> outcomes) {
+  for (HostOutcome o : outcomes) c.reportOutcome(Cluster::Pick{0, false}, o);
 }
 
 void setBreaker(HostShared& h, HostBreaker b, int32_t probes = 0) {
@@ -253,15 +267,13 @@ TEST(ClusterPickTest, HalfOpenHostTakesOnlyAsManyPicksAsProbeSlots) {
 
   std::optional<Cluster::Pick> probe;
   int to_1002 = 0;
-  for (int i = 0; i < 30; ++i) {
-    const auto p = c.pick(nullptr);
-    ASSERT_TRUE(p);
-    if (portOf(c, *p) == 1002) {
+  for (const Cluster::Pick& p : picks(c, 30)) {
+    if (portOf(c, p) == 1002) {
       ++to_1002;
-      EXPECT_TRUE(p->probe);
+      EXPECT_TRUE(p.probe);
       probe = p;
     } else {
-      EXPECT_FALSE(p->probe);
+      EXPECT_FALSE(p.probe);
     }
   }
   EXPECT_EQ(to_1002, 1);
@@ -272,12 +284,10 @@ TEST(ClusterPickTest, HalfOpenHostTakesOnlyAsManyPicksAsProbeSlots) {
   c.abandon(*probe);
   EXPECT_EQ(env.host(1002).probes_left.load(), 1);
   to_1002 = 0;
-  for (int i = 0; i < 30; ++i) {
-    const auto p = c.pick(nullptr);
-    ASSERT_TRUE(p);
-    if (portOf(c, *p) == 1002) {
+  for (const Cluster::Pick& p : picks(c, 30)) {
+    if (portOf(c, p) == 1002) {
       ++to_1002;
-      EXPECT_TRUE(p->probe);
+      EXPECT_TRUE(p.probe);
     }
   }
   EXPECT_EQ(to_1002, 1);
@@ -285,11 +295,7 @@ TEST(ClusterPickTest, HalfOpenHostTakesOnlyAsManyPicksAsProbeSlots) {
   // Refilled by the main thread (no version bump needed: slots are read live).
   env.host(1002).probes_left.store(2);
   to_1002 = 0;
-  for (int i = 0; i < 30; ++i) {
-    const auto p = c.pick(nullptr);
-    ASSERT_TRUE(p);
-    if (portOf(c, *p) == 1002) ++to_1002;
-  }
+  for (const Cluster::Pick& p : picks(c, 30)) to_1002 += portOf(c, p) == 1002;
   EXPECT_EQ(to_1002, 2);
 }
 
@@ -318,11 +324,9 @@ TEST(ClusterPickTest, HalfOpenHostWithoutSlotsDoesNotTakeNonProbeTraffic) {
   env.shared().publishHealth();
   int probes = 0;
   int unprobed_to_half_open = 0;
-  for (int i = 0; i < 200; ++i) {
-    const auto p = c.pick(nullptr);
-    ASSERT_TRUE(p);
-    if (p->probe) ++probes;
-    if (portOf(c, *p) == 1001 && !p->probe) ++unprobed_to_half_open;
+  for (const Cluster::Pick& p : picks(c, 200)) {
+    if (p.probe) ++probes;
+    if (portOf(c, p) == 1001 && !p.probe) ++unprobed_to_half_open;
   }
   EXPECT_EQ(probes, 1);
   EXPECT_EQ(unprobed_to_half_open, 0) << "requests sent to a half-open host outside its probe slots";
@@ -361,15 +365,12 @@ TEST(ClusterPickTest, SingleEjectedHostIsStillPickedInPanic) {
 TEST(ClusterOutcomeTest, Consecutive5xxReportedOnceAtThreshold) {
   ClusterEnv env;
   Cluster& c = env.apply(clusterYaml({{1001}}, kOutlier));
-  const Cluster::Pick p{0, false};
-  c.reportOutcome(p, HostOutcome::Error5xx);
-  c.reportOutcome(p, HostOutcome::Error5xx);
+  report(c, {HostOutcome::Error5xx, HostOutcome::Error5xx});
   EXPECT_TRUE(env.sink.failures.empty());
-  c.reportOutcome(p, HostOutcome::Error5xx);
+  report(c, {HostOutcome::Error5xx});
   ASSERT_EQ(env.sink.failures.size(), 1u);
   EXPECT_EQ(env.sink.failures[0], (FakeSink::Failure{"c", addr(1001), EjectCause::Consecutive5xx}));
-  c.reportOutcome(p, HostOutcome::Error5xx);
-  c.reportOutcome(p, HostOutcome::Error5xx);
+  report(c, {HostOutcome::Error5xx, HostOutcome::Error5xx});
   EXPECT_EQ(env.sink.failures.size(), 1u) << "not again at 4 and 5";
   EXPECT_TRUE(env.sink.probes.empty());
 }
@@ -377,42 +378,33 @@ TEST(ClusterOutcomeTest, Consecutive5xxReportedOnceAtThreshold) {
 TEST(ClusterOutcomeTest, SuccessResetsTheRun) {
   ClusterEnv env;
   Cluster& c = env.apply(clusterYaml({{1001}}, kOutlier));
-  const Cluster::Pick p{0, false};
-  c.reportOutcome(p, HostOutcome::Error5xx);
-  c.reportOutcome(p, HostOutcome::Error5xx);
-  c.reportOutcome(p, HostOutcome::Success);
+  report(c, {HostOutcome::Error5xx, HostOutcome::Error5xx, HostOutcome::Success});
   EXPECT_EQ(env.host(1001).consecutive_5xx.load(), 0u);
-  c.reportOutcome(p, HostOutcome::Error5xx);
-  c.reportOutcome(p, HostOutcome::Error5xx);
+  report(c, {HostOutcome::Error5xx, HostOutcome::Error5xx});
   EXPECT_TRUE(env.sink.failures.empty());
-  c.reportOutcome(p, HostOutcome::Error5xx);
+  report(c, {HostOutcome::Error5xx});
   EXPECT_EQ(env.sink.failures.size(), 1u);
 }
 
 TEST(ClusterOutcomeTest, GatewayFailuresCountInBothRuns) {
   ClusterEnv env;
   Cluster& c = env.apply(clusterYaml({{1001}}, kOutlier));
-  const Cluster::Pick p{0, false};
-  for (int i = 0; i < 3; ++i) c.reportOutcome(p, HostOutcome::GatewayFailure);
+  report(c, {HostOutcome::GatewayFailure, HostOutcome::GatewayFailure, HostOutcome::GatewayFailure});
   EXPECT_EQ(env.sink.failures,
             (std::vector<FakeSink::Failure>{{"c", addr(1001), EjectCause::Consecutive5xx},
                                             {"c", addr(1001), EjectCause::ConsecutiveGatewayFailure}}));
-  c.reportOutcome(p, HostOutcome::GatewayFailure);
+  report(c, {HostOutcome::GatewayFailure});
   EXPECT_EQ(env.sink.failures.size(), 2u);
 }
 
 TEST(ClusterOutcomeTest, NonGateway5xxResetsOnlyTheGatewayRun) {
   ClusterEnv env;
   Cluster& c = env.apply(clusterYaml({{1001}}, "    outlier_detection: {consecutive_5xx: 0, consecutive_gateway_failure: 3}\n"));
-  const Cluster::Pick p{0, false};
-  c.reportOutcome(p, HostOutcome::GatewayFailure);
-  c.reportOutcome(p, HostOutcome::GatewayFailure);
-  c.reportOutcome(p, HostOutcome::Error5xx);
+  report(c, {HostOutcome::GatewayFailure, HostOutcome::GatewayFailure, HostOutcome::Error5xx});
   EXPECT_EQ(env.host(1001).consecutive_gateway_failure.load(), 0u);
-  c.reportOutcome(p, HostOutcome::GatewayFailure);
-  c.reportOutcome(p, HostOutcome::GatewayFailure);
+  report(c, {HostOutcome::GatewayFailure, HostOutcome::GatewayFailure});
   EXPECT_TRUE(env.sink.failures.empty()) << "consecutive_5xx: 0 is off, and the gateway run was broken";
-  c.reportOutcome(p, HostOutcome::GatewayFailure);
+  report(c, {HostOutcome::GatewayFailure});
   EXPECT_EQ(env.sink.failures,
             (std::vector<FakeSink::Failure>{{"c", addr(1001), EjectCause::ConsecutiveGatewayFailure}}));
 }
@@ -420,10 +412,7 @@ TEST(ClusterOutcomeTest, NonGateway5xxResetsOnlyTheGatewayRun) {
 TEST(ClusterOutcomeTest, FiveXxRunSpansGatewayAndOtherFailures) {
   ClusterEnv env;
   Cluster& c = env.apply(clusterYaml({{1001}}, kOutlier));
-  const Cluster::Pick p{0, false};
-  c.reportOutcome(p, HostOutcome::GatewayFailure);
-  c.reportOutcome(p, HostOutcome::Error5xx);
-  c.reportOutcome(p, HostOutcome::GatewayFailure);
+  report(c, {HostOutcome::GatewayFailure, HostOutcome::Error5xx, HostOutcome::GatewayFailure});
   EXPECT_EQ(env.sink.failures, (std::vector<FakeSink::Failure>{{"c", addr(1001), EjectCause::Consecutive5xx}}));
 }
 
@@ -456,11 +445,8 @@ TEST(ClusterOutcomeTest, ProbeOutcomeGoesToSink) {
   setBreaker(env.host(1002), HostBreaker::HalfOpen, 2);
   env.shared().publishHealth();
   std::vector<Cluster::Pick> probes;
-  for (int i = 0; i < 10; ++i) {
-    const auto p = c.pick(nullptr);
-    ASSERT_TRUE(p);
-    if (p->probe) probes.push_back(*p);
-  }
+  for (const Cluster::Pick& p : picks(c, 10))
+    if (p.probe) probes.push_back(p);
   ASSERT_EQ(probes.size(), 2u);
   c.reportOutcome(probes[0], HostOutcome::Success);
   c.reportOutcome(probes[1], HostOutcome::GatewayFailure);

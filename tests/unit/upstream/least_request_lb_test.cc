@@ -1,33 +1,22 @@
 // Least request (power of d choices): load avoidance, weights, skips, subsets.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <map>
 #include <memory>
-#include <random>
 
 #include "proxy/upstream/least_request_lb.h"
+#include "tests/unit/upstream/lb_test_support.h"
 
 namespace sluice::upstream {
 namespace {
 
-class SeededRandom : public util::RandomSource {
- public:
-  uint64_t next() override { return rng_(); }
-
- private:
-  std::mt19937_64 rng_{7};
-};
+using namespace lbtest;
 
 // Hosts with their own stats blocks, as a worker has.
 struct Fixture {
-  explicit Fixture(std::initializer_list<uint32_t> weights) {
-    uint16_t port = 1000;
-    for (uint32_t w : weights) {
+  explicit Fixture(const std::vector<uint32_t>& weights) : hosts(portHosts(weights)), members(allMembers(hosts)) {
+    for (Host& h : hosts) {
       stats.push_back(std::make_unique<stats::HostStats>());
-      const std::string name = "127.0.0.1:" + std::to_string(port++);
-      hosts.push_back(Host{*net::Address::parse(name), w, stats.back().get(), name});
-      members.push_back(static_cast<uint32_t>(members.size()));
+      h.stats = stats.back().get();
     }
   }
   std::vector<std::unique_ptr<stats::HostStats>> stats;
@@ -35,40 +24,25 @@ struct Fixture {
   std::vector<uint32_t> members;
 };
 
-struct SkipPorts : LbContext {
-  std::vector<uint16_t> ports;
-  bool shouldSkip(const Host& h) const override {
-    return std::find(ports.begin(), ports.end(), h.address.port()) != ports.end();
-  }
-};
-
-std::map<size_t, int> countPicks(LoadBalancer& lb, int n, const LbContext* ctx = nullptr) {
-  std::map<size_t, int> count;
-  for (int i = 0; i < n; ++i) ++count[*lb.choose(ctx)];
-  return count;
-}
-
 TEST(LeastRequestLbTest, IdleHostsShareByWeight) {
-  SeededRandom random;
+  SeededRandom random(7);
   LeastRequestLb lb(random);
   Fixture f({1, 2, 3, 4});
   lb.refresh(f.hosts, f.members);
-  auto count = countPicks(lb, 100000);
-  for (size_t i = 0; i < 4; ++i) EXPECT_NEAR(count[i] / 100000.0, (i + 1) / 10.0, 0.02) << i;
+  EXPECT_TRUE(sharesFollowWeights(countPicks(lb, 100000), 100000, f.hosts));
 }
 
 TEST(LeastRequestLbTest, EqualLoadStillHonoursWeights) {
-  SeededRandom random;
+  SeededRandom random(7);
   LeastRequestLb lb(random);
   Fixture f({1, 2, 3, 4});
   for (auto& s : f.stats) s->rq_active.inc(3);
   lb.refresh(f.hosts, f.members);
-  auto count = countPicks(lb, 100000);
-  for (size_t i = 0; i < 4; ++i) EXPECT_NEAR(count[i] / 100000.0, (i + 1) / 10.0, 0.02) << i;
+  EXPECT_TRUE(sharesFollowWeights(countPicks(lb, 100000), 100000, f.hosts));
 }
 
 TEST(LeastRequestLbTest, PrefersHostWithFewerActiveRequests) {
-  SeededRandom random;
+  SeededRandom random(7);
   LeastRequestLb lb(random);
   Fixture f({1, 1});
   f.stats[0]->rq_active.inc(5);
@@ -83,7 +57,7 @@ TEST(LeastRequestLbTest, PrefersHostWithFewerActiveRequests) {
 }
 
 TEST(LeastRequestLbTest, MoreChoicesAvoidLoadHarder) {
-  SeededRandom random;
+  SeededRandom random(7);
   LeastRequestLb lb(random, 5);
   Fixture f({1, 1, 1, 1});
   for (size_t i = 1; i < 4; ++i) f.stats[i]->rq_active.inc(1);
@@ -94,7 +68,7 @@ TEST(LeastRequestLbTest, MoreChoicesAvoidLoadHarder) {
 }
 
 TEST(LeastRequestLbTest, NullStatsCountAsIdle) {
-  SeededRandom random;
+  SeededRandom random(7);
   LeastRequestLb lb(random);
   Fixture f({1, 1});
   f.hosts[0].stats = nullptr;
@@ -105,7 +79,7 @@ TEST(LeastRequestLbTest, NullStatsCountAsIdle) {
 }
 
 TEST(LeastRequestLbTest, SkippedHostsAreAvoided) {
-  SeededRandom random;
+  SeededRandom random(7);
   LeastRequestLb lb(random);
   Fixture f({100, 1, 100});
   f.stats[1]->rq_active.inc(50);  // busiest, but the only one not skipped
@@ -116,7 +90,7 @@ TEST(LeastRequestLbTest, SkippedHostsAreAvoided) {
 }
 
 TEST(LeastRequestLbTest, AllSkippedStillPicksSomething) {
-  SeededRandom random;
+  SeededRandom random(7);
   LeastRequestLb lb(random);
   Fixture f({1, 1});
   lb.refresh(f.hosts, f.members);
@@ -126,7 +100,7 @@ TEST(LeastRequestLbTest, AllSkippedStillPicksSomething) {
 }
 
 TEST(LeastRequestLbTest, OnlyMembersArePicked) {
-  SeededRandom random;
+  SeededRandom random(7);
   LeastRequestLb lb(random);
   Fixture f({1, 1, 1, 1});
   f.stats[1]->rq_active.inc(100);
@@ -138,7 +112,7 @@ TEST(LeastRequestLbTest, OnlyMembersArePicked) {
 }
 
 TEST(LeastRequestLbTest, EmptyMembersHaveNoHost) {
-  SeededRandom random;
+  SeededRandom random(7);
   LeastRequestLb lb(random);
   EXPECT_FALSE(lb.choose(nullptr).has_value());
   Fixture f({1});
