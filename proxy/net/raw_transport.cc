@@ -1,5 +1,7 @@
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -8,13 +10,24 @@
 
 namespace sluice::net {
 
+namespace {
+
+// The data-path calls go straight to the kernel: glibc's readv/sendmsg
+// wrappers are thread-cancellation points and, in a multi-threaded process,
+// toggle the cancellation state around every call. Nothing here is ever
+// cancelled, and that bookkeeping was a measurable share of each request.
+ssize_t rawReadv(int fd, const iovec* iov, int count) { return ::syscall(SYS_readv, fd, iov, count); }
+ssize_t rawSendmsg(int fd, const msghdr* msg, int flags) { return ::syscall(SYS_sendmsg, fd, msg, flags); }
+
+}  // namespace
+
 IoResult RawTransport::doRead(int fd, Buffer& into, size_t max, bool drain) {
   IoResult r;
   while (r.bytes < max) {
     iovec iov[4];
     const size_t want = std::min<size_t>(max - r.bytes, 4 * Buffer::kSliceSize);
     const size_t n_iov = into.reserve(want, iov, 4);
-    const ssize_t n = ::readv(fd, iov, static_cast<int>(n_iov));
+    const ssize_t n = rawReadv(fd, iov, static_cast<int>(n_iov));
     if (n > 0) {
       into.commit(static_cast<size_t>(n));
       r.bytes += static_cast<size_t>(n);
@@ -48,7 +61,7 @@ IoResult RawTransport::doWrite(int fd, Buffer& from) {
     msg.msg_iov = iov;
     msg.msg_iovlen = n_iov;
     // sendmsg, not writev: MSG_NOSIGNAL instead of a process-wide SIGPIPE ignore.
-    const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    const ssize_t n = rawSendmsg(fd, &msg, MSG_NOSIGNAL);
     if (n > 0) {
       from.drain(static_cast<size_t>(n));
       r.bytes += static_cast<size_t>(n);

@@ -117,13 +117,11 @@ struct ActiveStream::Chain {
       : decode_ops{s},
         encode_ops{s},
         decode(decode_ops, s.decoders_.size(), buffer_limit),
-        encode(encode_ops, s.encoders_.size(), buffer_limit),
-        idle_timer(s.loop_.timers(), [&s] { s.onIdleTimer(); }) {}
+        encode(encode_ops, s.encoders_.size(), buffer_limit) {}
   DecodeOps decode_ops;
   EncodeOps encode_ops;
   FilterIteration<DecodeOps> decode;
   FilterIteration<EncodeOps> encode;
-  event::Timer idle_timer;
 };
 
 void ActiveStream::DecoderEntry::continueDecoding() {
@@ -190,7 +188,7 @@ void ActiveStream::decodeHeaders(HeaderMap& headers, bool end_stream) {
   for (size_t i = 0; i < encoders_.size(); ++i) encoders_[i]->index = i;
 
   chain_ = std::make_unique<Chain>(*this, cfg.buffer_limit_bytes);
-  if (cfg.stream_idle_timeout.count() > 0) chain_->idle_timer.enable(cfg.stream_idle_timeout);
+  if (cfg.stream_idle_timeout.count() > 0) manager_.streamIdleTimer().enable(cfg.stream_idle_timeout);
   chain_->decode.headers(headers, end_stream);
   // The request goes on: let a client waiting on Expect: 100-continue send its body.
   if (!end_stream && !done_ && !local_reply_ && !response_started_) manager_.codec().send100Continue();
@@ -269,7 +267,7 @@ void ActiveStream::maybeDone() {
   const bool close = !request_complete_;
   done_ = true;
   info_.end = loop_.now();
-  if (chain_) chain_->idle_timer.disable();
+  manager_.streamIdleTimer().disable();
   destroyFilters();
   if (read_disabled_ > 0) {
     for (; read_disabled_ > 0; --read_disabled_) manager_.connection().readDisable(false);
@@ -290,7 +288,7 @@ void ActiveStream::resetStream() {
   reset_ = true;
   done_ = true;
   info_.end = loop_.now();
-  if (chain_) chain_->idle_timer.disable();
+  manager_.streamIdleTimer().disable();
   destroyFilters();
   manager_.onStreamDone(*this, /*close_connection=*/true);
 }
@@ -302,7 +300,7 @@ void ActiveStream::onDownstreamReset() {
   done_ = true;
   reset_ = true;
   info_.end = loop_.now();
-  if (chain_) chain_->idle_timer.disable();
+  manager_.streamIdleTimer().disable();
   destroyFilters();
 }
 
@@ -332,7 +330,8 @@ void ActiveStream::onIdleTimer() {
   const auto timeout = manager_.config().stream_idle_timeout;
   const auto idle = loop_.now() - last_activity_;
   if (idle < timeout) {
-    chain_->idle_timer.enable(std::chrono::duration_cast<event::Duration>(timeout - idle) + event::Duration(1));
+    manager_.streamIdleTimer().enable(std::chrono::duration_cast<event::Duration>(timeout - idle) +
+                                      event::Duration(1));
     return;
   }
   info_.setFlag(ResponseFlag::StreamIdleTimeout);

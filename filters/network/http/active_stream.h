@@ -43,6 +43,8 @@ class ActiveStream final : public sluice::http::MessageDecoder,
   void onDownstreamWatermark(bool above);
   // A codec error in the body of this request (invalid chunk, 413).
   void onCodecError(int status, std::string_view details);
+  // The connection's stream idle timer fired while this stream was current.
+  void onIdleTimer();
 
   sluice::http::StreamInfo& info() { return info_; }
   bool responseStarted() const { return response_started_; }
@@ -71,7 +73,6 @@ class ActiveStream final : public sluice::http::MessageDecoder,
   void destroyFilters();
   void resetStream();
   void touch() { last_activity_ = loop_.now(); }
-  void onIdleTimer();
 
   ConnectionManager& manager_;
   event::Loop& loop_;
@@ -86,8 +87,8 @@ class ActiveStream final : public sluice::http::MessageDecoder,
   // Inline for the usual few filters: no allocation for the lists themselves.
   boost::container::small_vector<std::unique_ptr<DecoderEntry>, 4> decoders_;
   boost::container::small_vector<std::unique_ptr<EncoderEntry>, 4> encoders_;  // in encode order (reverse of config)
-  // Both directions' iteration state and the idle timer, made in one
-  // allocation once the request headers have picked the filters.
+  // Both directions' iteration state, made in one allocation once the
+  // request headers have picked the filters.
   struct Chain;
   std::unique_ptr<Chain> chain_;
   boost::container::small_vector<sluice::http::DownstreamWatermarkCallbacks*, 2> watermark_callbacks_;

@@ -36,6 +36,7 @@ class ConnectionManager final : public network::NetworkFilter,
 
   // For ActiveStream.
   const HttpConfig& config() const { return config_; }
+  event::Timer& streamIdleTimer() { return *stream_idle_timer_; }
   // The client's IP as text, formatted once per connection (x-forwarded-for).
   std::string_view peerIp() const { return peer_ip_; }
   network::FilterContext& context() { return ctx_; }
@@ -67,6 +68,9 @@ class ConnectionManager final : public network::NetworkFilter,
   std::unique_ptr<event::Timer> request_headers_timer_;  // armed at a request's first byte
   std::unique_ptr<event::Timer> idle_timer_;             // armed while no request is in flight
   std::unique_ptr<event::Timer> dispatch_timer_;         // next pipelined request, outside the codec
+  // The current stream's idle timeout. One per connection (HTTP/1 has one
+  // stream at a time), so re-arming it per request moves no heap entry.
+  std::unique_ptr<event::Timer> stream_idle_timer_;
 };
 
 }  // namespace sluice::filters::http_cm
