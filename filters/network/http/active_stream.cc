@@ -6,6 +6,7 @@
 #include "filters/network/http/request_metadata.h"
 #include "filters/http/router/router.h"
 #include "proxy/network/filter.h"
+#include "proxy/util/thread_pool_alloc.h"
 
 namespace sluice::filters::http_cm {
 
@@ -38,6 +39,8 @@ struct CommonCallbacks : Callbacks {
 // The callbacks one decoder filter sees; knows its own position so that
 // continueDecoding() resumes after it.
 struct ActiveStream::DecoderEntry final : CommonCallbacks<sluice::http::StreamDecoderFilterCallbacks> {
+  static void* operator new(size_t n) { return util::ThreadPoolAlloc<DecoderEntry>::allocate(n); }
+  static void operator delete(void* p, size_t n) { util::ThreadPoolAlloc<DecoderEntry>::release(p, n); }
   DecoderEntry(ActiveStream& s, size_t i, std::shared_ptr<sluice::http::StreamDecoderFilter> f)
       : CommonCallbacks(s), index(i), filter(std::move(f)) {}
   void continueDecoding() override;
@@ -113,6 +116,8 @@ struct ActiveStream::EncodeOps {
 };
 
 struct ActiveStream::Chain {
+  static void* operator new(size_t n) { return util::ThreadPoolAlloc<Chain>::allocate(n); }
+  static void operator delete(void* p, size_t n) { util::ThreadPoolAlloc<Chain>::release(p, n); }
   Chain(ActiveStream& s, uint64_t buffer_limit)
       : decode_ops{s},
         encode_ops{s},
@@ -132,6 +137,9 @@ void ActiveStream::DecoderEntry::continueDecoding() {
 void ActiveStream::EncoderEntry::continueEncoding() {
   if (stream.chain_) stream.chain_->encode.resume(index);
 }
+
+void* ActiveStream::operator new(size_t n) { return util::ThreadPoolAlloc<ActiveStream>::allocate(n); }
+void ActiveStream::operator delete(void* p, size_t n) { util::ThreadPoolAlloc<ActiveStream>::release(p, n); }
 
 ActiveStream::ActiveStream(ConnectionManager& manager, sluice::http::MessageEncoder& response)
     : manager_(manager), loop_(manager.context().loop), response_encoder_(response) {

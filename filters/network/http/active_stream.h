@@ -27,6 +27,9 @@ class ActiveStream final : public sluice::http::MessageDecoder,
                            public event::DeferredDeletable {
  public:
   ActiveStream(ConnectionManager& manager, sluice::http::MessageEncoder& response);
+  // One per request: blocks are recycled through a per-thread free list.
+  static void* operator new(size_t n);
+  static void operator delete(void* p, size_t n);
   ~ActiveStream() override;
 
   // From the codec.
