@@ -1,5 +1,7 @@
 #include "proxy/admin/metrics.h"
 
+#include "proxy/stats/named_counters.h"
+
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
@@ -101,6 +103,22 @@ void addUpstream(std::vector<MetricFamily>& families, const UpstreamValues& up) 
     if (!f->metric.empty()) families.push_back(std::move(*f));
 }
 
+// Filters' named counters: one family per name (the registry is sorted by name).
+void addNamedCounters(std::vector<MetricFamily>& families) {
+  stats::forEachNamedCounter([&](const stats::NamedCounterView& c) {
+    if (families.empty() || families.back().name != c.name) {
+      MetricFamily fam;
+      fam.name = c.name;
+      fam.help = c.help;
+      fam.type = c.gauge ? MetricType::Gauge : MetricType::Counter;
+      families.push_back(std::move(fam));
+    }
+    std::vector<ClientMetric::Label> labels;
+    for (const auto& [k, v] : c.labels) labels.push_back({k, v});
+    families.back().metric.push_back(sample(static_cast<double>(c.value), c.gauge, std::move(labels)));
+  });
+}
+
 }  // namespace
 
 std::string renderMetrics(const stats::StatsStore& store, const ServerValues& server, const UpstreamValues& upstream) {
@@ -161,6 +179,7 @@ std::string renderMetrics(const stats::StatsStore& store, const ServerValues& se
   families.push_back(single("sluice_server_workers", "Worker threads", true, static_cast<double>(server.workers)));
   families.push_back(single("sluice_server_uptime_seconds", "Seconds since start", true, server.uptime_seconds));
   addUpstream(families, upstream);
+  addNamedCounters(families);
 
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, families);

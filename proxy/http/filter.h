@@ -74,6 +74,10 @@ class StreamFilterCallbacks {
   virtual const Route* route() = 0;
   virtual const VirtualHost* virtualHost() = 0;
   virtual const RouteConfig* routeConfig() = 0;
+  // The most specific `per_filter_config` entry for the filter registered as
+  // `filter_name`: the matched route's, else its virtual host's; null when
+  // neither sets one (the filter then runs on its listener-level config).
+  virtual const class HttpFilterConfig* perFilterConfig(std::string_view filter_name) = 0;
   // Re-match after a filter changed the request headers.
   virtual void clearRouteCache() = 0;
   virtual upstream::ClusterManager& clusters() = 0;
@@ -187,6 +191,11 @@ class HttpFilterFactory {
   // YAML key in `http_filters` ("fault", "header_mutation", ...).
   virtual std::string_view name() const = 0;
   virtual std::shared_ptr<const HttpFilterConfig> parse(config::MapReader& reader) const = 0;
+  // A route's or virtual host's `per_filter_config.NAME` mapping. The same
+  // schema as the listener-level config unless a filter says otherwise.
+  virtual std::shared_ptr<const HttpFilterConfig> parsePerRoute(config::MapReader& reader) const {
+    return parse(reader);
+  }
   virtual void validate(const HttpFilterConfig&, const config::Config&, std::string_view, config::ParseContext&) const {}
   virtual void createFilters(const HttpFilterConfig& cfg, FilterChainBuilder& chain) const = 0;
 };

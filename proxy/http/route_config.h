@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/model.h"
+#include "proxy/http/filter.h"
 #include "proxy/http/header_map.h"
 
 namespace re2 {
@@ -46,6 +47,16 @@ struct HeaderMutation {
   void applyToRequest(HeaderMap& h) const;
   void applyToResponse(HeaderMap& h) const;
 };
+
+// An HTTP filter's config for one route or virtual host (`per_filter_config:`),
+// overriding the filter's listener-level config there.
+struct PerFilterConfig {
+  std::string name;  // the filter's registered name
+  std::shared_ptr<const HttpFilterConfig> config;
+  config::SourceLoc loc;  // of the name, for validation errors
+};
+using PerFilterConfigs = std::vector<PerFilterConfig>;
+const HttpFilterConfig* findPerFilterConfig(const PerFilterConfigs& list, std::string_view name);
 
 struct StringMatcher {
   enum class Kind { Exact, Prefix, Suffix, Contains, Regex, Present };
@@ -123,6 +134,7 @@ struct Route {
   std::optional<RedirectAction> redirect;
   std::optional<DirectResponseAction> direct_response;
   HeaderMutation headers;
+  PerFilterConfigs per_filter_config;
   bool matches(const HeaderMap& request) const;
 };
 
@@ -131,6 +143,7 @@ struct VirtualHost {
   std::vector<std::string> domains;  // as configured
   std::vector<Route> routes;
   HeaderMutation headers;
+  PerFilterConfigs per_filter_config;
 };
 
 class RouteConfig {
@@ -172,9 +185,10 @@ nlohmann::json headerMutationJson(const HeaderMutation& m);
 // Never null: on errors the result holds what could be read (still compiled),
 // so validateRouteConfig can report cross-reference errors in the same pass.
 std::shared_ptr<const RouteConfig> parseRouteConfig(config::MapReader& reader);
-// Every referenced cluster exists in `whole`.
+// Every referenced cluster exists in `whole`; every per_filter_config names a
+// filter in `chain` (the listener's http_filters) and passes that filter's validation.
 void validateRouteConfig(const RouteConfig& rc, const config::Config& whole, std::string_view path,
-                         config::ParseContext& ctx);
+                         config::ParseContext& ctx, const std::vector<std::string>& chain = {});
 
 // Path without the query string; and the query string (after '?', may be empty).
 // Query parameters are matched as sent: not percent-decoded.

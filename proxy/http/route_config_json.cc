@@ -52,6 +52,13 @@ nlohmann::json matchJson(const RouteMatch& m) {
   return j;
 }
 
+void addPerFilterConfig(nlohmann::json& j, const PerFilterConfigs& list) {
+  if (list.empty()) return;
+  nlohmann::json m = nlohmann::json::object();
+  for (const auto& p : list) m[p.name] = p.config ? p.config->toJson() : nlohmann::json();
+  j["per_filter_config"] = m;
+}
+
 nlohmann::json routeJson(const Route& r) {
   nlohmann::json j = {{"name", r.name}, {"match", matchJson(r.match)}};
   if (r.route) {
@@ -83,6 +90,7 @@ nlohmann::json routeJson(const Route& r) {
     j["direct_response"] = {{"status", a.status}, {"body", a.body}, {"content_type", a.content_type}};
   }
   if (!r.headers.empty()) j.update(headerMutationJson(r.headers));
+  addPerFilterConfig(j, r.per_filter_config);
   return j;
 }
 
@@ -104,6 +112,7 @@ nlohmann::json RouteConfig::toJson() const {
     for (const auto& r : vh.routes) routes.push_back(routeJson(r));
     nlohmann::json v = {{"name", vh.name}, {"domains", vh.domains}, {"routes", routes}};
     v.update(headerMutationJson(vh.headers));
+    addPerFilterConfig(v, vh.per_filter_config);
     vhs.push_back(v);
   }
   nlohmann::json j = {{"virtual_hosts", vhs}};

@@ -136,6 +136,29 @@ void readHeaderMutation(MapReader& r, HeaderMutation& m) {
   readHeadersToRemove(r, "response_headers_to_remove", m.response_headers_to_remove);
 }
 
+// `per_filter_config: {NAME: {...}}`: each entry parsed by that filter's factory.
+void readPerFilterConfig(MapReader& r, PerFilterConfigs& out) {
+  const YAML::Node map = r.child("per_filter_config");
+  if (!map.IsDefined()) return;
+  const std::string path = r.childPath("per_filter_config");
+  if (!map.IsMap()) {
+    r.ctx().error(map, path, "expected a mapping of filter name to its config");
+    return;
+  }
+  for (const auto& kv : map) {
+    const std::string name = kv.first.Scalar();
+    const std::string fpath = path + "." + name;
+    const HttpFilterFactory* f = findHttpFilter(name);
+    if (f == nullptr || name == "router") {
+      r.ctx().error(kv.first, fpath, "unknown http filter '" + name + "'");
+      continue;
+    }
+    MapReader fr(r.ctx(), kv.second, fpath);
+    if (!fr.isMap()) continue;
+    out.push_back({name, f->parsePerRoute(fr), config::locOf(kv.first)});
+  }
+}
+
 // One of exact / prefix / suffix / contains / regex / present, plus invert.
 void readStringMatcher(MapReader& r, StringMatcher& m) {
   using Kind = StringMatcher::Kind;
@@ -310,6 +333,7 @@ Route readRoute(MapReader& r, const std::string& vhost, size_t index) {
     }
   }
   readHeaderMutation(r, route.headers);
+  readPerFilterConfig(r, route.per_filter_config);
   r.finish();
   return route;
 }
@@ -374,6 +398,7 @@ void readVirtualHosts(MapReader& top, RouteConfig& rc) {
       vh.routes.push_back(rr.isMap() ? readRoute(rr, vh.name, vh.routes.size()) : Route{});
     });
     readHeaderMutation(r, vh.headers);
+    readPerFilterConfig(r, vh.per_filter_config);
     r.finish();
   });
 }
@@ -391,12 +416,38 @@ std::shared_ptr<const RouteConfig> parseRouteConfig(MapReader& reader) {
   return rc;
 }
 
+namespace {
+
+void validatePerFilterConfig(const PerFilterConfigs& list, const config::Config& whole, const std::string& at,
+                             ParseContext& ctx, const std::vector<std::string>& chain) {
+  for (const auto& p : list) {
+    const std::string path = at + "per_filter_config." + p.name;
+    if (std::find(chain.begin(), chain.end(), p.name) == chain.end()) {
+      ctx.error(p.loc, path, "filter '" + p.name + "' is not in this listener's http_filters; add it there");
+      continue;
+    }
+    if (p.config) findHttpFilter(p.name)->validate(*p.config, whole, path, ctx);
+  }
+}
+
+}  // namespace
+
+const HttpFilterConfig* findPerFilterConfig(const PerFilterConfigs& list, std::string_view name) {
+  for (const auto& p : list)
+    if (p.name == name) return p.config.get();
+  return nullptr;
+}
+
 void validateRouteConfig(const RouteConfig& rc, const config::Config& whole, std::string_view path,
-                         ParseContext& ctx) {
+                         ParseContext& ctx, const std::vector<std::string>& chain) {
   const std::string base = path.empty() ? "" : std::string(path) + ".";
   for (size_t i = 0; i < rc.virtual_hosts.size(); ++i) {
+    const std::string vat = base + "virtual_hosts[" + std::to_string(i) + "].";
+    validatePerFilterConfig(rc.virtual_hosts[i].per_filter_config, whole, vat, ctx, chain);
     const auto& routes = rc.virtual_hosts[i].routes;
     for (size_t j = 0; j < routes.size(); ++j) {
+      validatePerFilterConfig(routes[j].per_filter_config, whole, vat + "routes[" + std::to_string(j) + "].", ctx,
+                              chain);
       if (!routes[j].route) continue;
       const RouteAction& a = *routes[j].route;
       const std::string at =

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "proxy/stats/named_counters.h"
+
 namespace sluice::server {
 
 Worker::Worker(size_t index) : index_(index), clusters_(index) { clusters_.setLoop(loop_); }
@@ -17,6 +19,7 @@ void Worker::start() {
   thread_ = std::thread([this] {
     const std::string name = "sluice-w" + std::to_string(index_);
     pthread_setname_np(pthread_self(), name.c_str());
+    stats::setThreadSlot(index_);
     loop_.run();
     // Close everything on this thread, where it lives.
     active_.clear();

@@ -28,6 +28,11 @@ struct CommonCallbacks : Callbacks {
     return stream.vhost_;
   }
   const sluice::http::RouteConfig* routeConfig() override { return stream.manager_.config().route_config.get(); }
+  const sluice::http::HttpFilterConfig* perFilterConfig(std::string_view name) override {
+    if (const auto* r = stream.route())
+      if (const auto* c = sluice::http::findPerFilterConfig(r->per_filter_config, name)) return c;
+    return stream.vhost_ ? sluice::http::findPerFilterConfig(stream.vhost_->per_filter_config, name) : nullptr;
+  }
   void clearRouteCache() override { stream.route_cached_ = false; }
   upstream::ClusterManager& clusters() override { return stream.manager_.context().clusters; }
   const net::Connection& downstreamConnection() override { return stream.manager_.connection(); }

@@ -96,8 +96,10 @@ class Factory final : public network::NetworkFilterFactory {
   void validate(const network::NetworkFilterConfig& base, const config::Config& whole, std::string_view path,
                 config::ParseContext& ctx) const override {
     const auto& cfg = static_cast<const HttpConfig&>(base);
+    std::vector<std::string> chain;
+    for (const auto& f : cfg.http_filters) chain.push_back(f.name);
     if (cfg.route_config)
-      sluice::http::validateRouteConfig(*cfg.route_config, whole, std::string(path) + ".route_config", ctx);
+      sluice::http::validateRouteConfig(*cfg.route_config, whole, std::string(path) + ".route_config", ctx, chain);
     for (size_t i = 0; i < cfg.http_filters.size(); ++i) {
       const auto& f = cfg.http_filters[i];
       if (f.config)

@@ -18,6 +18,7 @@ class FakeDecoderCallbacks : public StreamDecoderFilterCallbacks {
   const Route* route() override { return nullptr; }
   const VirtualHost* virtualHost() override { return nullptr; }
   const RouteConfig* routeConfig() override { return nullptr; }
+  const HttpFilterConfig* perFilterConfig(std::string_view) override { return per_filter_config; }
   void clearRouteCache() override {}
   upstream::ClusterManager& clusters() override { std::abort(); }
   const net::Connection& downstreamConnection() override { std::abort(); }
@@ -49,6 +50,7 @@ class FakeDecoderCallbacks : public StreamDecoderFilterCallbacks {
   }
 
   HeaderMap request;
+  const HttpFilterConfig* per_filter_config = nullptr;  // what perFilterConfig() answers
   std::optional<int> local_status;
   std::string local_body;
   int continues = 0;
