@@ -223,6 +223,20 @@ void readThresholds(MapReader& r, CircuitBreakerThresholds& t, bool with_connect
   r.uint32("max_pending_requests", t.max_pending_requests, 1, 1u << 30);
   r.uint32("max_requests", t.max_requests, 1, 1u << 30);
   r.uint32("max_retries", t.max_retries, 0, 1u << 30);
+  // Setting only max_retries asks for a fixed limit, as in Envoy; the budget
+  // (on by default) otherwise decides.
+  if (r.has("retry_budget")) {
+    MapReader br(r.ctx(), r.child("retry_budget"), r.childPath("retry_budget"));
+    if (br.isMap()) {
+      RetryBudget b;
+      br.uint32("budget_percent", b.budget_percent, 0, 100);
+      br.uint32("min_retry_concurrency", b.min_retry_concurrency, 0, 1u << 30);
+      br.finish();
+      t.retry_budget = b;
+    }
+  } else if (r.has("max_retries")) {
+    t.retry_budget.reset();
+  }
 }
 
 void readCircuitBreakers(MapReader& cr, ClusterConfig& c) {

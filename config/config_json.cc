@@ -79,10 +79,14 @@ nlohmann::json toJson(const OutlierDetectionConfig& o) {
 }
 
 nlohmann::json toJson(const CircuitBreakerThresholds& t) {
-  return {{"max_connections", t.max_connections},
-          {"max_pending_requests", t.max_pending_requests},
-          {"max_requests", t.max_requests},
-          {"max_retries", t.max_retries}};
+  nlohmann::json j = {{"max_connections", t.max_connections},
+                      {"max_pending_requests", t.max_pending_requests},
+                      {"max_requests", t.max_requests},
+                      {"max_retries", t.max_retries}};
+  if (t.retry_budget)
+    j["retry_budget"] = {{"budget_percent", t.retry_budget->budget_percent},
+                         {"min_retry_concurrency", t.retry_budget->min_retry_concurrency}};
+  return j;
 }
 
 }  // namespace

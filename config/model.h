@@ -100,11 +100,22 @@ struct OutlierDetectionConfig {
 
 // Exact cluster-wide limits (all workers together). A route with
 // `priority: high` counts against `high`, everything else against `normal`.
+// Concurrent retries may be at most budget_percent of the cluster's active
+// requests (pending included), and never fewer than min_retry_concurrency: a
+// failing upstream then sees about (1 + budget) x the client's rate, not
+// (1 + num_retries) x, while a healthy one still gets its few retries.
+struct RetryBudget {
+  uint32_t budget_percent = 20;
+  uint32_t min_retry_concurrency = 3;
+};
 struct CircuitBreakerThresholds {
   uint32_t max_connections = 1024;
   uint32_t max_pending_requests = 1024;
   uint32_t max_requests = 1024;
+  // The static limit on concurrent retries, used only when the budget is off
+  // (a group that sets max_retries and no retry_budget).
   uint32_t max_retries = 3;
+  std::optional<RetryBudget> retry_budget = RetryBudget{};
 };
 struct CircuitBreakersConfig {
   CircuitBreakerThresholds normal;

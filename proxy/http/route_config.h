@@ -96,6 +96,42 @@ struct WeightedCluster {
   config::SourceLoc loc;  // of `name`, for validation errors
 };
 
+// Which failures a retry policy retries (`retry_on`). A failure that
+// happened before the request reached the upstream (connect failure) is
+// safe to retry for any method; the others only for idempotent ones unless
+// the policy opts in.
+enum RetryOn : uint32_t {
+  kRetryOn5xx = 1 << 0,                   // any 5xx, a reset, connect failure, per-try timeout
+  kRetryOnGatewayError = 1 << 1,          // 502/503/504, connect failure, per-try timeout
+  kRetryOnReset = 1 << 2,                 // no response: reset, disconnect, connect failure, per-try timeout
+  kRetryOnConnectFailure = 1 << 3,        // the connection could not be made
+  kRetryOnRefusedStream = 1 << 4,         // the upstream refused the stream unprocessed (HTTP/2)
+  kRetryOnRetriable4xx = 1 << 5,          // 409
+  kRetryOnRetriableStatusCodes = 1 << 6,  // the listed retriable_status_codes
+  kRetryOnRetriableHeaders = 1 << 7,      // a response header matching retriable_headers
+};
+// "5xx" -> kRetryOn5xx, ...; 0 when unknown.
+uint32_t retryOnFlag(std::string_view name);
+std::vector<std::string> retryOnNames(uint32_t flags);
+
+// `retry_policy` of a route, or of a virtual host as the default for its routes.
+struct RetryPolicy {
+  uint32_t retry_on = 0;
+  uint32_t num_retries = 1;
+  // Each attempt's own timeout (0: none); the route timeout still bounds the
+  // whole request, backoff included.
+  config::Duration per_try_timeout{0};
+  // Full-jitter exponential backoff between attempts (util/backoff.h).
+  config::Duration base_interval{std::chrono::milliseconds(25)};
+  config::Duration max_interval{std::chrono::milliseconds(250)};  // default 10 x base
+  std::vector<uint32_t> retriable_status_codes;
+  std::vector<HeaderMatcher> retriable_headers;
+  // Request bodies are kept for replay up to this size; a longer one is not retried.
+  uint32_t max_request_body_bytes = 64 * 1024;
+  // Retry POST/PATCH even after the upstream may have received them.
+  bool retry_non_idempotent = false;
+};
+
 struct RouteAction {
   std::string cluster;                    // set, or weighted_clusters
   config::SourceLoc cluster_loc;          // for validation errors
@@ -106,6 +142,7 @@ struct RouteAction {
   config::Duration timeout{std::chrono::seconds(15)};  // whole request; 0 = none
   // `priority: high` counts against the cluster's `circuit_breakers.high` limits.
   bool high_priority = false;
+  std::optional<RetryPolicy> retry_policy;  // else the virtual host's
   // Picks a cluster: `random` uniformly distributed over uint64. Deterministic:
   // `random % total_weight` indexes the cumulative weights in config order.
   const std::string& pickCluster(uint64_t random) const;
@@ -144,6 +181,7 @@ struct VirtualHost {
   std::vector<Route> routes;
   HeaderMutation headers;
   PerFilterConfigs per_filter_config;
+  std::optional<RetryPolicy> retry_policy;  // for routes without their own
 };
 
 class RouteConfig {

@@ -52,6 +52,22 @@ nlohmann::json matchJson(const RouteMatch& m) {
   return j;
 }
 
+void addRetryPolicy(nlohmann::json& j, const std::optional<RetryPolicy>& p) {
+  if (!p) return;
+  nlohmann::json hs = nlohmann::json::array();
+  for (const auto& h : p->retriable_headers) hs.push_back(matcherJson(h.name, h.matcher));
+  j["retry_policy"] = {{"retry_on", retryOnNames(p->retry_on)},
+                       {"num_retries", p->num_retries},
+                       {"per_try_timeout", config::durationString(p->per_try_timeout)},
+                       {"retry_back_off",
+                        {{"base_interval", config::durationString(p->base_interval)},
+                         {"max_interval", config::durationString(p->max_interval)}}},
+                       {"retriable_status_codes", p->retriable_status_codes},
+                       {"retriable_headers", hs},
+                       {"max_request_body_bytes", p->max_request_body_bytes},
+                       {"retry_non_idempotent", p->retry_non_idempotent}};
+}
+
 void addPerFilterConfig(nlohmann::json& j, const PerFilterConfigs& list) {
   if (list.empty()) return;
   nlohmann::json m = nlohmann::json::object();
@@ -74,6 +90,8 @@ nlohmann::json routeJson(const Route& r) {
     if (a.prefix_rewrite) rj["prefix_rewrite"] = *a.prefix_rewrite;
     if (a.host_rewrite) rj["host_rewrite"] = *a.host_rewrite;
     rj["timeout"] = config::durationString(a.timeout);
+    if (a.high_priority) rj["priority"] = "high";
+    addRetryPolicy(rj, a.retry_policy);
     j["route"] = rj;
   }
   if (r.redirect) {
@@ -113,6 +131,7 @@ nlohmann::json RouteConfig::toJson() const {
     nlohmann::json v = {{"name", vh.name}, {"domains", vh.domains}, {"routes", routes}};
     v.update(headerMutationJson(vh.headers));
     addPerFilterConfig(v, vh.per_filter_config);
+    addRetryPolicy(v, vh.retry_policy);
     vhs.push_back(v);
   }
   nlohmann::json j = {{"virtual_hosts", vhs}};

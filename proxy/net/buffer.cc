@@ -212,6 +212,11 @@ size_t Buffer::peek(iovec* iov, size_t max_iov) const {
   return count;
 }
 
+void Buffer::copyFrom(const Buffer& other) {
+  for (size_t i = other.head_; i < other.slices_.size(); ++i)
+    add({reinterpret_cast<const char*>(other.slices_[i].mem + other.slices_[i].begin), other.slices_[i].readable()});
+}
+
 std::string Buffer::toString() const {
   std::string out;
   out.reserve(length_);

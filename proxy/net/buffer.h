@@ -33,6 +33,9 @@ class Buffer {
 
   // Copies bytes in (small local writes, tests).
   void add(std::string_view data);
+  // Appends a copy of all of `other` (left as is): for bytes that must be
+  // sent again, like a request body kept for a retry.
+  void copyFrom(const Buffer& other);
   // Appends all of `other` (left empty) by moving slices.
   void move(Buffer& other);
   // Appends up to `n` bytes of `other`, moving whole slices and copying at most one partial slice.

@@ -87,7 +87,7 @@ admin::UpstreamValues Server::upstreamValues() const {
         v.breakers.push_back({c.name, p, "connections", g.connections.active(), t.max_connections});
       v.breakers.push_back({c.name, p, "pending_requests", g.pending.active(), t.max_pending_requests});
       v.breakers.push_back({c.name, p, "requests", g.requests.active(), t.max_requests});
-      v.breakers.push_back({c.name, p, "retries", g.retries.active(), t.max_retries});
+      v.breakers.push_back({c.name, p, "retries", g.retries.active(), upstream::retryLimit(t, g)});
     }
   }
   return v;

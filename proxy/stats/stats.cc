@@ -25,6 +25,10 @@ const std::vector<StatField<ListenerStats>>& ListenerStats::fields() {
        &S::downstream_rq_protocol_error},
       {"downstream_rq_timeout_total", "Requests ended by a request-headers or stream-idle timeout", false,
        &S::downstream_rq_timeout},
+      {"downstream_rq_idle_timeout_total", "Requests ended by stream_idle_timeout", false,
+       &S::downstream_rq_idle_timeout},
+      {"downstream_rq_max_duration_reached_total", "Requests ended by max_stream_duration", false,
+       &S::downstream_rq_max_duration_reached},
   };
   return f;
 }
@@ -60,8 +64,16 @@ const std::vector<StatField<ClusterStats>>& ClusterStats::fields() {
       {"upstream_cx_overflow_total", "Connections not made because of the max_connections breaker", false,
        &S::upstream_cx_overflow},
       {"upstream_rq_overflow_total", "Requests refused by the max_requests breaker", false, &S::upstream_rq_overflow},
-      {"upstream_rq_retry_overflow_total", "Retries refused by the max_retries breaker", false,
+      {"upstream_rq_retry_overflow_total", "Retries refused by the retry budget or the max_retries breaker", false,
        &S::upstream_rq_retry_overflow},
+      {"upstream_rq_retry_total", "Retry attempts started", false, &S::upstream_rq_retry},
+      {"upstream_rq_retry_success_total", "Requests that succeeded on a retry", false, &S::upstream_rq_retry_success},
+      {"upstream_rq_retry_limit_exceeded_total", "Retriable failures returned because num_retries was used up",
+       false, &S::upstream_rq_retry_limit_exceeded},
+      {"upstream_rq_retry_backoff_ms_total", "Milliseconds requests waited between attempts", false,
+       &S::upstream_rq_retry_backoff_ms},
+      {"upstream_rq_per_try_timeout_total", "Attempts ended by per_try_timeout", false,
+       &S::upstream_rq_per_try_timeout},
   };
   return f;
 }

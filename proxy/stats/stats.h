@@ -81,6 +81,8 @@ struct alignas(64) ListenerStats {
   Stat downstream_rq_5xx;
   Stat downstream_rq_protocol_error;
   Stat downstream_rq_timeout;
+  Stat downstream_rq_idle_timeout;
+  Stat downstream_rq_max_duration_reached;
   static const std::vector<StatField<ListenerStats>>& fields();
 };
 
@@ -110,6 +112,11 @@ struct alignas(64) ClusterStats {
   Stat upstream_cx_overflow;
   Stat upstream_rq_overflow;
   Stat upstream_rq_retry_overflow;
+  Stat upstream_rq_retry;
+  Stat upstream_rq_retry_success;
+  Stat upstream_rq_retry_limit_exceeded;
+  Stat upstream_rq_retry_backoff_ms;
+  Stat upstream_rq_per_try_timeout;
   Histogram upstream_rq_time;
   static const std::vector<StatField<ClusterStats>>& fields();
 };

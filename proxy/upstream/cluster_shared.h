@@ -54,6 +54,11 @@ struct alignas(64) BreakerGroup {
   Breaker retries;
 };
 
+// The limit on concurrent retries right now: with a retry budget,
+// max(min_retry_concurrency, budget_percent of the group's active requests,
+// pending ones included); without one, the static max_retries. Any thread.
+uint32_t retryLimit(const config::CircuitBreakerThresholds& t, const BreakerGroup& g);
+
 // Breaker state of a host as published by the main thread (mirrors
 // OutlierDetector's BreakerState: closed, open = ejected, half-open = probing).
 enum class HostBreaker : uint8_t { Closed = 0, Open = 1, HalfOpen = 2 };

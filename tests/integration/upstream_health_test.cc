@@ -27,12 +27,6 @@ const std::string kHttpCheck =
     "health_check: {interval: 200ms, timeout: 1s, unhealthy_threshold: 2, healthy_threshold: 1, "
     "http: {path: /healthz}}";
 
-// The checkout this test was compiled from (CMake passes absolute source paths).
-std::string repoRoot() {
-  const std::string self = __FILE__;
-  return self.substr(0, self.rfind("/tests/integration/"));
-}
-
 bool isFailedActiveHc(const std::string& flags) { return flags.find("/failed_active_hc") != std::string::npos; }
 
 ::testing::AssertionResult waitHealthy(const ProxyProcess& proxy, const std::string& cluster, const std::string& host,

@@ -137,7 +137,9 @@ TEST(ConfigLoaderTest, ToJsonShape) {
       "panic_threshold": 50, "overprovisioning_factor": 140,
       "circuit_breakers": {"max_connections": 1024, "max_pending_requests": 1024, "max_requests": 1024,
                            "max_retries": 3,
-                           "high": {"max_pending_requests": 1024, "max_requests": 1024, "max_retries": 3}},
+                           "retry_budget": {"budget_percent": 20, "min_retry_concurrency": 3},
+                           "high": {"max_pending_requests": 1024, "max_requests": 1024, "max_retries": 3,
+                                    "retry_budget": {"budget_percent": 20, "min_retry_concurrency": 3}}},
       "max_connections_per_host": 1024, "max_pending_requests": 1024, "idle_timeout": "1m",
       "endpoints": [{"address": "127.0.0.1:18081", "weight": 3, "priority": 0},
                     {"address": "[::1]:18082", "weight": 1, "priority": 0}]

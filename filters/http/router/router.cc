@@ -1,5 +1,7 @@
 #include "filters/http/router/router.h"
 
+#include <cstdio>
+
 #include "config/yaml_reader.h"
 #include "proxy/event/loop.h"
 #include "proxy/upstream/hash_policy.h"
@@ -15,17 +17,24 @@ using sluice::http::ResponseFlag;
 
 namespace {
 
-// The request's hash key for ring_hash / maglev clusters.
-struct HashKeyContext final : upstream::LbContext {
-  std::optional<uint64_t> hashKey() const override { return key; }
-  std::optional<uint64_t> key;
-};
-
 // Request body bytes held while the upstream connection is being made;
 // beyond this the downstream is paused until the connection is ready.
 constexpr size_t kPendingBodyLimit = 256 * 1024;
 
+constexpr std::string_view kAttemptHeader = "x-sluice-attempt";
+
+upstream::HostOutcome outcomeOf(int status) {
+  if (status == 502 || status == 503 || status == 504) return upstream::HostOutcome::GatewayFailure;
+  return status >= 500 ? upstream::HostOutcome::Error5xx : upstream::HostOutcome::Success;
+}
+
 }  // namespace
+
+bool RouterFilter::LbContext::shouldSkip(const upstream::Host& h) const {
+  for (const auto* t : tried)
+    if (t == h.shared) return true;
+  return false;
+}
 
 RouterFilter::~RouterFilter() { onDestroy(); }
 
@@ -49,42 +58,29 @@ FilterHeadersStatus RouterFilter::decodeHeaders(HeaderMap& headers, bool end_str
   const auto& action = *route_->route;
   cluster_name_ = action.pickCluster(util::threadRandom());
   callbacks_->streamInfo().upstream_cluster = cluster_name_;
-  cluster_ = callbacks_->clusters().get(cluster_name_);
-  if (cluster_ == nullptr) {
-    callbacks_->sendLocalReply(503, "no cluster\n", ResponseFlag::NoClusterFound, "cluster_not_found");
+  upstream::Cluster* cluster = callbacks_->clusters().get(cluster_name_);
+  if (cluster == nullptr) {
+    fail(503, ResponseFlag::NoClusterFound, "cluster_not_found");
     return FilterHeadersStatus::StopIteration;
   }
-  cluster_stats_ = &cluster_->stats();
-  const auto& cc = cluster_->config();
-  const auto priority = action.high_priority ? upstream::RoutingPriority::High : upstream::RoutingPriority::Normal;
-  auto& breakers = cluster_->shared().breakers(priority);
+  cluster_stats_ = &cluster->stats();
+  const auto& cc = cluster->config();
+  priority_ = action.high_priority ? upstream::RoutingPriority::High : upstream::RoutingPriority::Normal;
+  auto& breakers = cluster->shared().breakers(priority_);
   const auto& limits = action.high_priority ? cc.circuit_breakers.high : cc.circuit_breakers.normal;
   if (!breakers.requests.tryAcquire(limits.max_requests)) {
     cluster_stats_->upstream_rq_overflow.inc();
-    upstream_done_ = true;
-    callbacks_->sendLocalReply(503, "upstream overflow\n", ResponseFlag::UpstreamOverflow, "upstream_rq_overflow");
+    fail(503, ResponseFlag::UpstreamOverflow, "upstream_rq_overflow");
     return FilterHeadersStatus::StopIteration;
   }
   request_slot_ = &breakers.requests;
-  HashKeyContext lb_ctx;
   if (!cc.hash_policy.empty())
-    lb_ctx.key = upstream::hashRequest(cc.hash_policy, headers, &callbacks_->downstreamConnection().peerAddress());
-  const auto pick = cluster_->pick(&lb_ctx);
-  if (!pick) {
-    request_slot_->release();
-    request_slot_ = nullptr;
-    upstream_done_ = true;
-    cluster_stats_->upstream_cx_none_healthy.inc();
-    callbacks_->sendLocalReply(503, "no healthy upstream\n", ResponseFlag::NoHealthyUpstream, "no_healthy_upstream");
-    return FilterHeadersStatus::StopIteration;
-  }
-  pick_ = *pick;
-  if (cluster_->wantsOutcome(pick_)) picked_cluster_ = cluster_->shared_from_this();
-  const upstream::Host& host = cluster_->hosts()[pick->host];
-  host_stats_ = host.stats;
-  host_stats_->rq_total.inc();
-  host_stats_->rq_active.inc();
-  callbacks_->streamInfo().upstream_host = host.name;
+    lb_ctx_.key = upstream::hashRequest(cc.hash_policy, headers, &callbacks_->downstreamConnection().peerAddress());
+
+  const sluice::http::RetryPolicy* policy = action.retry_policy ? &*action.retry_policy : nullptr;
+  if (policy == nullptr)
+    if (const auto* vh = callbacks_->virtualHost(); vh && vh->retry_policy) policy = &*vh->retry_policy;
+  if (policy && policy->num_retries > 0) retry_.emplace(*policy, headers.method());
 
   // Rewrites and header mutations, most general first so a route's own settings win.
   if (action.prefix_rewrite && route_->match.path_kind == sluice::http::RouteMatch::PathKind::Prefix) {
@@ -100,23 +96,64 @@ FilterHeadersStatus RouterFilter::decodeHeaders(HeaderMap& headers, bool end_str
     timeout_timer_.emplace(callbacks_->loop().timers(), [this] { onTimeout(); });
     timeout_timer_->enable(action.timeout);
   }
-  cluster_stats_->upstream_rq_total.inc();
-  cluster_stats_->upstream_rq_active.inc();
   callbacks_->addDownstreamWatermarkCallbacks(*this);
   watermarks_registered_ = true;
-  pool_ = &callbacks_->clusters().httpPool(*cluster_, pick->host);
-  pool_handle_ = pool_->newStream(*this, priority);  // may call onPoolReady/onPoolFailure right here
-  cluster_ = nullptr;
+  startAttempt();
   return FilterHeadersStatus::StopIteration;
+}
+
+bool RouterFilter::startAttempt() {
+  // Looked up again for each attempt: a reload during a backoff may have changed the cluster.
+  upstream::Cluster* cluster = callbacks_->clusters().get(cluster_name_);
+  if (cluster == nullptr) {
+    fail(503, ResponseFlag::NoClusterFound, "cluster_not_found");
+    return false;
+  }
+  const auto pick = cluster->pick(&lb_ctx_);
+  if (!pick) {
+    cluster_stats_->upstream_cx_none_healthy.inc();
+    fail(503, ResponseFlag::NoHealthyUpstream, "no_healthy_upstream");
+    return false;
+  }
+  ++attempt_;
+  pick_ = *pick;
+  outcome_reported_ = false;
+  attempt_sent_ = false;
+  response_complete_ = false;
+  if (cluster->wantsOutcome(pick_)) picked_cluster_ = cluster->shared_from_this();
+  const upstream::Host& host = cluster->hosts()[pick->host];
+  if (retry_) lb_ctx_.tried.push_back(host.shared);
+  host_stats_ = host.stats;
+  host_stats_->rq_total.inc();
+  host_stats_->rq_active.inc();
+  callbacks_->streamInfo().upstream_host = host.name;
+  cluster_stats_->upstream_rq_total.inc();
+  cluster_stats_->upstream_rq_active.inc();
+  attempt_retry_slot_ = next_retry_slot_;
+  next_retry_slot_ = nullptr;
+  if (retry_ && retry_->policy().per_try_timeout.count() > 0) {
+    if (!per_try_timer_) per_try_timer_.emplace(callbacks_->loop().timers(), [this] { onPerTryTimeout(); });
+    per_try_timer_->enable(retry_->policy().per_try_timeout);
+  }
+  pool_ = &callbacks_->clusters().httpPool(*cluster, pick->host);
+  pool_handle_ = pool_->newStream(*this, priority_);  // may call onPoolReady/onPoolFailure right here
+  return true;
 }
 
 FilterDataStatus RouterFilter::decodeData(net::Buffer& data, bool end_stream) {
   request_end_ = end_stream;
+  if (retry_ && replay_ok_) {
+    if (replay_body_.length() + data.length() > retry_->policy().max_request_body_bytes) {
+      replay_ok_ = false;  // too long to keep: this request is not retried once it reached an upstream
+      replay_body_.clear();
+    } else {
+      replay_body_.copyFrom(data);
+    }
+  }
   if (encoder_) {
     encoder_->encodeData(data, end_stream);
   } else {
     pending_body_.move(data);
-    pending_end_stream_ = end_stream;
     if (pending_body_.length() > kPendingBodyLimit && !downstream_paused_) {
       downstream_paused_ = true;
       callbacks_->readDisableDownstream(true);
@@ -127,11 +164,8 @@ FilterDataStatus RouterFilter::decodeData(net::Buffer& data, bool end_stream) {
 
 FilterTrailersStatus RouterFilter::decodeTrailers(HeaderMap& trailers) {
   request_end_ = true;
-  if (encoder_) {
-    encoder_->encodeTrailers(trailers);
-  } else {
-    pending_trailers_ = &trailers;
-  }
+  request_trailers_ = &trailers;
+  if (encoder_) encoder_->encodeTrailers(trailers);
   return FilterTrailersStatus::StopIteration;
 }
 
@@ -139,16 +173,19 @@ void RouterFilter::onPoolReady(upstream::PooledConnection& conn) {
   pool_handle_ = nullptr;
   conn_ = &conn;
   encoder_ = &conn.startRequest(response_, *this);
-  const bool headers_only = request_end_ && pending_body_.empty() && !pending_trailers_;
+  attempt_sent_ = true;
+  ever_sent_ = true;
+  if (retry_) {
+    char n[12];
+    const auto len = std::snprintf(n, sizeof n, "%u", attempt_);
+    request_headers_->set(kAttemptHeader, std::string_view(n, static_cast<size_t>(len)));
+  }
+  const bool body_end = request_end_ && !request_trailers_;
+  const bool headers_only = body_end && pending_body_.empty();
   encoder_->encodeHeaders(*request_headers_, headers_only);
   if (!encoder_) return;  // failed while writing
-  if (!pending_body_.empty() || (pending_end_stream_ && !headers_only)) {
-    encoder_->encodeData(pending_body_, pending_end_stream_ && !pending_trailers_);
-  }
-  if (encoder_ && pending_trailers_) {
-    encoder_->encodeTrailers(*pending_trailers_);
-    pending_trailers_ = nullptr;
-  }
+  if (!headers_only && (!pending_body_.empty() || body_end)) encoder_->encodeData(pending_body_, body_end);
+  if (encoder_ && request_end_ && request_trailers_) encoder_->encodeTrailers(*request_trailers_);
   if (downstream_paused_) {
     downstream_paused_ = false;
     callbacks_->readDisableDownstream(false);
@@ -157,20 +194,84 @@ void RouterFilter::onPoolReady(upstream::PooledConnection& conn) {
 
 void RouterFilter::onPoolFailure(upstream::PoolFailure reason) {
   pool_handle_ = nullptr;
-  if (reason != upstream::PoolFailure::Overflow) reportOutcome(upstream::HostOutcome::GatewayFailure);
   if (reason == upstream::PoolFailure::Overflow) {
     fail(503, ResponseFlag::UpstreamOverflow, upstream::poolFailureName(reason));
-  } else {
-    fail(503, ResponseFlag::UpstreamConnectionFailure, upstream::poolFailureName(reason));
+    return;
   }
+  reportOutcome(upstream::HostOutcome::GatewayFailure);
+  attemptFailed(AttemptFailure::ConnectFailure,
+                {503, ResponseFlag::UpstreamConnectionFailure, upstream::poolFailureName(reason)});
 }
 
 void RouterFilter::onUpstreamReset(bool protocol_error, std::string_view detail) {
   encoder_ = nullptr;
   conn_ = nullptr;  // the pool closes it
+  if (discarding_) {  // a retriable response cut short: the retry is already decided
+    endAttempt(false);
+    armBackoff();
+    return;
+  }
   if (cluster_stats_) (protocol_error ? cluster_stats_->upstream_rq_protocol_error : cluster_stats_->upstream_rq_reset).inc();
   reportOutcome(upstream::HostOutcome::GatewayFailure);
-  fail(502, protocol_error ? ResponseFlag::UpstreamProtocolError : ResponseFlag::UpstreamConnectionTermination, detail);
+  attemptFailed(protocol_error ? AttemptFailure::ProtocolError : AttemptFailure::Reset,
+                {502,
+                 protocol_error ? ResponseFlag::UpstreamProtocolError : ResponseFlag::UpstreamConnectionTermination,
+                 detail});
+}
+
+void RouterFilter::attemptFailed(AttemptFailure kind, Failure f) {
+  const bool sent = attempt_sent_;
+  endAttempt(false);
+  if (!response_started_ && !upstream_done_ && scheduleRetry(kind, nullptr, sent)) {
+    armBackoff();
+    return;
+  }
+  fail(f.status, f.flag, f.details);
+}
+
+bool RouterFilter::scheduleRetry(AttemptFailure kind, const HeaderMap* response, bool request_sent) {
+  if (!retriesPossible() || !retry_->retriable(kind, response, request_sent)) return false;
+  if (!retry_->retriesLeft()) {
+    cluster_stats_->upstream_rq_retry_limit_exceeded.inc();
+    callbacks_->streamInfo().setFlag(ResponseFlag::UpstreamRetryLimitExceeded);
+    return false;
+  }
+  upstream::Cluster* cluster = callbacks_->clusters().get(cluster_name_);
+  if (cluster == nullptr) return false;
+  // The failed attempt is over as far as the budget goes.
+  if (attempt_retry_slot_) {
+    attempt_retry_slot_->release();
+    attempt_retry_slot_ = nullptr;
+  }
+  auto& group = cluster->shared().breakers(priority_);
+  const auto& cb = cluster->config().circuit_breakers;
+  if (!group.retries.tryAcquire(
+          upstream::retryLimit(priority_ == upstream::RoutingPriority::High ? cb.high : cb.normal, group))) {
+    cluster_stats_->upstream_rq_retry_overflow.inc();
+    callbacks_->streamInfo().setFlag(ResponseFlag::UpstreamRetryLimitExceeded);
+    return false;
+  }
+  next_retry_slot_ = &group.retries;
+  pending_backoff_ = retry_->nextBackoff(response, std::chrono::system_clock::now(), util::threadRandomSource());
+  cluster_stats_->upstream_rq_retry.inc();
+  cluster_stats_->upstream_rq_retry_backoff_ms.inc(pending_backoff_.count());
+  return true;
+}
+
+void RouterFilter::armBackoff() {
+  if (!backoff_timer_) backoff_timer_.emplace(callbacks_->loop().timers(), [this] { onBackoffDone(); });
+  backoff_timer_->enable(pending_backoff_);
+}
+
+void RouterFilter::onBackoffDone() {
+  if (upstream_done_) return;
+  // Bytes an earlier attempt sent are gone from pending_body_: start again
+  // from the kept copy. (A body never sent is still whole in pending_body_.)
+  if (ever_sent_) {
+    pending_body_.clear();
+    pending_body_.copyFrom(replay_body_);
+  }
+  startAttempt();
 }
 
 void RouterFilter::reportOutcome(upstream::HostOutcome outcome) {
@@ -195,24 +296,44 @@ void RouterFilter::fail(int status, ResponseFlag flag, std::string_view details)
 
 void RouterFilter::onTimeout() {
   if (cluster_stats_) cluster_stats_->upstream_rq_timeout.inc();
-  reportOutcome(upstream::HostOutcome::GatewayFailure);
-  if (conn_) {
-    conn_->abort();
-    conn_ = nullptr;
-    encoder_ = nullptr;
-  }
+  if (host_stats_) reportOutcome(upstream::HostOutcome::GatewayFailure);
   fail(504, ResponseFlag::UpstreamRequestTimeout, "upstream_request_timeout");
 }
 
+void RouterFilter::onPerTryTimeout() {
+  cluster_stats_->upstream_rq_per_try_timeout.inc();
+  reportOutcome(upstream::HostOutcome::GatewayFailure);
+  if (discarding_) {  // stuck reading out a retriable response: the retry is already decided
+    endAttempt(false);
+    armBackoff();
+    return;
+  }
+  attemptFailed(AttemptFailure::PerTryTimeout,
+                {504, ResponseFlag::UpstreamPerTryTimeout, "upstream_per_try_timeout"});
+}
+
 void RouterFilter::onResponseHeaders(HeaderMap& headers, bool end_stream) {
-  response_started_ = true;
   const int status = headers.status();
-  reportOutcome(status == 502 || status == 503 || status == 504 ? upstream::HostOutcome::GatewayFailure
-                : status >= 500                                  ? upstream::HostOutcome::Error5xx
-                                                                 : upstream::HostOutcome::Success);
+  reportOutcome(outcomeOf(status));
   if (auto* cs = cluster_stats_)
-    stats::countStatusClass(headers.status(), cs->upstream_rq_1xx, cs->upstream_rq_2xx, cs->upstream_rq_3xx,
+    stats::countStatusClass(status, cs->upstream_rq_1xx, cs->upstream_rq_2xx, cs->upstream_rq_3xx,
                             cs->upstream_rq_4xx, cs->upstream_rq_5xx);
+  if (retry_ && !response_started_ && scheduleRetry(AttemptFailure::Response, &headers, attempt_sent_)) {
+    if (end_stream) {
+      response_complete_ = true;
+      endAttempt(true);
+      armBackoff();
+    } else if (request_end_) {
+      discarding_ = true;  // read the body out so the connection can be reused
+    } else {
+      endAttempt(false);  // the request is still streaming: the connection cannot be reused
+      armBackoff();
+    }
+    return;
+  }
+  response_started_ = true;
+  if (attempt_ > 1 && !retry_->retriable(AttemptFailure::Response, &headers, true))
+    cluster_stats_->upstream_rq_retry_success.inc();
   applyResponseMutations(headers);
   // Forward before releasing the connection: `headers` (like the data and
   // trailers below) lives in the upstream codec, which the next request on
@@ -223,6 +344,15 @@ void RouterFilter::onResponseHeaders(HeaderMap& headers, bool end_stream) {
 }
 
 void RouterFilter::onResponseData(net::Buffer& data, bool end_stream) {
+  if (discarding_) {
+    data.drain(data.length());
+    if (end_stream) {
+      response_complete_ = true;
+      endAttempt(true);
+      armBackoff();
+    }
+    return;
+  }
   if (end_stream) response_complete_ = true;
   callbacks_->encodeData(data, end_stream);
   if (end_stream) finishUpstream(true);
@@ -230,14 +360,18 @@ void RouterFilter::onResponseData(net::Buffer& data, bool end_stream) {
 
 void RouterFilter::onResponseTrailers(HeaderMap& trailers) {
   response_complete_ = true;
+  if (discarding_) {
+    endAttempt(true);
+    armBackoff();
+    return;
+  }
   callbacks_->encodeTrailers(trailers);
   finishUpstream(true);
 }
 
-void RouterFilter::finishUpstream(bool success) {
-  if (upstream_done_) return;
-  upstream_done_ = true;
-  if (timeout_timer_) timeout_timer_->disable();
+void RouterFilter::endAttempt(bool success) {
+  if (per_try_timer_) per_try_timer_->disable();
+  discarding_ = false;
   if (pool_handle_) {
     pool_->cancel(pool_handle_);
     pool_handle_ = nullptr;
@@ -246,24 +380,17 @@ void RouterFilter::finishUpstream(bool success) {
     picked_cluster_->abandon(pick_);  // no outcome: the client went away first
     picked_cluster_.reset();
   }
-  if (request_slot_) {
-    request_slot_->release();
-    request_slot_ = nullptr;
+  if (attempt_retry_slot_) {
+    attempt_retry_slot_->release();
+    attempt_retry_slot_ = nullptr;
   }
   if (host_stats_) {
     host_stats_->rq_active.dec();
     host_stats_ = nullptr;
-  }
-  if (cluster_stats_) {
     cluster_stats_->upstream_rq_active.dec();
-    if (success) {
-      const auto elapsed = callbacks_->loop().now() - start_;
-      cluster_stats_->upstream_rq_time.record(std::chrono::duration<double, std::milli>(elapsed).count());
-    }
   }
   if (conn_) {
     if (upstream_paused_) conn_->readDisable(false);
-    upstream_paused_ = false;
     // A response that ended before the request finished leaves the connection mid-request.
     if (success && request_end_) {
       conn_->release();
@@ -271,23 +398,47 @@ void RouterFilter::finishUpstream(bool success) {
       conn_->abort();
     }
     conn_ = nullptr;
-    encoder_ = nullptr;
   }
-  if (watermarks_registered_) {
-    callbacks_->removeDownstreamWatermarkCallbacks(*this);
-    watermarks_registered_ = false;
-  }
+  upstream_paused_ = false;
+  encoder_ = nullptr;
+  // Paused for this attempt's upstream write buffer; the pending-body limit re-pauses if needed.
   if (downstream_paused_) {
     downstream_paused_ = false;
     callbacks_->readDisableDownstream(false);
   }
 }
 
+void RouterFilter::finishUpstream(bool success) {
+  if (upstream_done_) return;
+  upstream_done_ = true;
+  if (timeout_timer_) timeout_timer_->disable();
+  if (backoff_timer_) backoff_timer_->disable();
+  endAttempt(success);
+  if (next_retry_slot_) {
+    next_retry_slot_->release();
+    next_retry_slot_ = nullptr;
+  }
+  if (request_slot_) {
+    request_slot_->release();
+    request_slot_ = nullptr;
+  }
+  if (cluster_stats_ && success) {
+    const auto elapsed = callbacks_->loop().now() - start_;
+    cluster_stats_->upstream_rq_time.record(std::chrono::duration<double, std::milli>(elapsed).count());
+  }
+  if (watermarks_registered_) {
+    callbacks_->removeDownstreamWatermarkCallbacks(*this);
+    watermarks_registered_ = false;
+  }
+}
+
 void RouterFilter::onDestroy() {
   // The stream may end while the last response bytes are being forwarded
   // (then the connection goes back to the pool), or early: client gone, reset.
-  if (!upstream_done_ && (conn_ || pool_handle_ || cluster_stats_)) finishUpstream(response_complete_);
+  if (!upstream_done_ && cluster_stats_) finishUpstream(response_complete_);
   timeout_timer_.reset();
+  backoff_timer_.reset();
+  per_try_timer_.reset();
 }
 
 void RouterFilter::onAboveWriteBufferHighWatermark() {

@@ -202,6 +202,7 @@ void ActiveStream::decodeHeaders(HeaderMap& headers, bool end_stream) {
 
   chain_ = std::make_unique<Chain>(*this, cfg.buffer_limit_bytes);
   if (cfg.stream_idle_timeout.count() > 0) manager_.streamIdleTimer().enable(cfg.stream_idle_timeout);
+  if (cfg.max_stream_duration.count() > 0) manager_.streamDurationTimer().enable(cfg.max_stream_duration);
   chain_->decode.headers(headers, end_stream);
   // The request goes on: let a client waiting on Expect: 100-continue send its body.
   if (!end_stream && !done_ && !local_reply_ && !response_started_) manager_.codec().send100Continue();
@@ -280,7 +281,7 @@ void ActiveStream::maybeDone() {
   const bool close = !request_complete_;
   done_ = true;
   info_.end = loop_.now();
-  manager_.streamIdleTimer().disable();
+  stopTimers();
   destroyFilters();
   if (read_disabled_ > 0) {
     for (; read_disabled_ > 0; --read_disabled_) manager_.connection().readDisable(false);
@@ -301,7 +302,7 @@ void ActiveStream::resetStream() {
   reset_ = true;
   done_ = true;
   info_.end = loop_.now();
-  manager_.streamIdleTimer().disable();
+  stopTimers();
   destroyFilters();
   manager_.onStreamDone(*this, /*close_connection=*/true);
 }
@@ -313,7 +314,7 @@ void ActiveStream::onDownstreamReset() {
   done_ = true;
   reset_ = true;
   info_.end = loop_.now();
-  manager_.streamIdleTimer().disable();
+  stopTimers();
   destroyFilters();
 }
 
@@ -335,6 +336,21 @@ void ActiveStream::onCodecError(int status, std::string_view details) {
   if (!response_started_) {
     sendLocalReply(status, std::string(details) + "\n", ResponseFlag::DownstreamProtocolError, details);
   } else {
+    resetStream();
+  }
+}
+
+void ActiveStream::stopTimers() {
+  manager_.streamIdleTimer().disable();
+  manager_.streamDurationTimer().disable();
+}
+
+void ActiveStream::onMaxDuration() {
+  if (done_) return;
+  if (!response_started_) {
+    sendLocalReply(408, "max stream duration reached\n", ResponseFlag::DurationTimeout, "max_duration_timeout");
+  } else {
+    info_.setFlag(ResponseFlag::DurationTimeout);
     resetStream();
   }
 }

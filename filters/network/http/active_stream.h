@@ -48,6 +48,8 @@ class ActiveStream final : public sluice::http::MessageDecoder,
   void onCodecError(int status, std::string_view details);
   // The connection's stream idle timer fired while this stream was current.
   void onIdleTimer();
+  // The connection's max_stream_duration timer fired while this stream was current.
+  void onMaxDuration();
 
   sluice::http::StreamInfo& info() { return info_; }
   bool responseStarted() const { return response_started_; }
@@ -76,6 +78,7 @@ class ActiveStream final : public sluice::http::MessageDecoder,
   void destroyFilters();
   void resetStream();
   void touch() { last_activity_ = loop_.now(); }
+  void stopTimers();
 
   ConnectionManager& manager_;
   event::Loop& loop_;

@@ -34,6 +34,9 @@ struct HttpConfig final : network::NetworkFilterConfig {
   // A stream with no bytes either way for this long is ended (408 before a
   // response started, reset after). 0 = no limit.
   config::Duration stream_idle_timeout{std::chrono::minutes(5)};
+  // A stream still open this long after its request began is ended (408
+  // before a response started, reset after), however active it is. 0 = no limit.
+  config::Duration max_stream_duration{0};
   // Keep-alive connections with no request in flight close after this.
   config::Duration idle_timeout{std::chrono::hours(1)};
   // Request bodies buffered by a stopped filter may not exceed this (413).

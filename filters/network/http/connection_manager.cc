@@ -40,6 +40,9 @@ void ConnectionManager::initialize(network::ReadFilterCallbacks& callbacks) {
     connection().close(net::CloseType::NoFlush);
   });
   dispatch_timer_ = ctx_.loop.createTimer([this] { dispatch(); });
+  stream_duration_timer_ = ctx_.loop.createTimer([this] {
+    if (stream_) stream_->onMaxDuration();
+  });
   stream_idle_timer_ = ctx_.loop.createTimer([this] {
     if (stream_) stream_->onIdleTimer();
   });

@@ -37,6 +37,8 @@ class ConnectionManager final : public network::NetworkFilter,
   // For ActiveStream.
   const HttpConfig& config() const { return config_; }
   event::Timer& streamIdleTimer() { return *stream_idle_timer_; }
+  // Armed with max_stream_duration when a stream starts (one stream at a time on HTTP/1).
+  event::Timer& streamDurationTimer() { return *stream_duration_timer_; }
   // The client's IP as text, formatted once per connection (x-forwarded-for).
   std::string_view peerIp() const { return peer_ip_; }
   network::FilterContext& context() { return ctx_; }
@@ -71,6 +73,7 @@ class ConnectionManager final : public network::NetworkFilter,
   // The current stream's idle timeout. One per connection (HTTP/1 has one
   // stream at a time), so re-arming it per request moves no heap entry.
   std::unique_ptr<event::Timer> stream_idle_timer_;
+  std::unique_ptr<event::Timer> stream_duration_timer_;
 };
 
 }  // namespace sluice::filters::http_cm

@@ -77,6 +77,7 @@ class Factory final : public network::NetworkFilterFactory {
     cfg->limits.max_request_body_bytes = uint64_t{max_body_mib} << 20;
     r.duration("request_headers_timeout", cfg->request_headers_timeout);
     r.duration("stream_idle_timeout", cfg->stream_idle_timeout);
+    r.duration("max_stream_duration", cfg->max_stream_duration);
     r.duration("idle_timeout", cfg->idle_timeout);
     r.uint32("buffer_limit_bytes", cfg->buffer_limit_bytes, 1024, 64u << 20);
     r.uint32("xff_num_trusted_hops", cfg->xff_num_trusted_hops, 0, 16);
@@ -127,6 +128,7 @@ nlohmann::json HttpConfig::toJson() const {
           {"max_request_body_mib", limits.max_request_body_bytes >> 20},
           {"request_headers_timeout", config::durationString(request_headers_timeout)},
           {"stream_idle_timeout", config::durationString(stream_idle_timeout)},
+          {"max_stream_duration", config::durationString(max_stream_duration)},
           {"idle_timeout", config::durationString(idle_timeout)},
           {"buffer_limit_bytes", buffer_limit_bytes},
           {"xff_num_trusted_hops", xff_num_trusted_hops},

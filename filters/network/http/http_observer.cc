@@ -52,6 +52,8 @@ void observeStreamEnd(network::FilterContext& ctx, const HttpConfig& config, con
   if (info.hasFlag(ResponseFlag::DownstreamProtocolError)) s.downstream_rq_protocol_error.inc();
   if (info.hasFlag(ResponseFlag::RequestHeadersTimeout) || info.hasFlag(ResponseFlag::StreamIdleTimeout))
     s.downstream_rq_timeout.inc();
+  if (info.hasFlag(ResponseFlag::StreamIdleTimeout)) s.downstream_rq_idle_timeout.inc();
+  if (info.hasFlag(ResponseFlag::DurationTimeout)) s.downstream_rq_max_duration_reached.inc();
 
   if (config.access_logs.empty()) return;
   thread_local std::string line;

@@ -110,6 +110,12 @@ std::string decodeChunked(const std::string& body) {
 
 }  // namespace
 
+std::string repoRoot() {
+  // CMake passes absolute source paths, so __FILE__ locates the checkout.
+  const std::string self = __FILE__;
+  return self.substr(0, self.rfind("/tests/integration/"));
+}
+
 std::string readFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   std::stringstream ss;

@@ -131,5 +131,7 @@ class TempDir {
 };
 
 std::string readFile(const std::string& path);
+// The checkout the tests were compiled from (for the shipped example configs).
+std::string repoRoot();
 
 }  // namespace sluice::itest

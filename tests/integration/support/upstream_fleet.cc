@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <random>
 #include <sstream>
 
 #include "tests/integration/support/command.h"
@@ -64,7 +65,11 @@ void ControlledUpstream::handle(const UpstreamRequest& req, UpstreamExchange& ex
     std::unique_lock lk(mu_);
     cv_.wait_for(lk, 20s, [&] { return !held_; });
   }
-  const int status = status_.load();
+  int status = status_.load();
+  if (const int pct = fail_percent_.load(); pct > 0) {
+    thread_local std::mt19937 rng(std::random_device{}());
+    if (static_cast<int>(rng() % 100) < pct) status = 503;
+  }
   if (status >= 500) ++failed_;
   --in_flight_;
   ex.respond(status, name_ + "\n", headers);

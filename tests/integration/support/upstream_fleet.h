@@ -52,6 +52,9 @@ class ControlledUpstream {
   void setHealthStatus(int status) { health_status_ = status; }
   // Every request (health checks too) gets its connection reset, no response.
   void setDown(bool down) { down_ = down; }
+  // Each non-health request independently fails with 503 with this
+  // probability (percent), on top of setStatus.
+  void setFailPercent(int percent) { fail_percent_ = percent; }
   // Each non-health response waits this long first.
   void setDelay(Millis delay) { delay_ms_ = delay.count(); }
   // While held, non-health requests wait (up to 20 s) until release().
@@ -67,6 +70,8 @@ class ControlledUpstream {
   int inFlight() const { return in_flight_.load(); }
   int maxInFlight() const { return max_in_flight_.load(); }
   int connections() const { return up_.connections(); }
+  // Every request recorded (health checks included), in arrival order.
+  std::vector<UpstreamRequest> requests() const { return up_.requests(); }
 
  private:
   void handle(const UpstreamRequest& req, UpstreamExchange& ex);
@@ -76,6 +81,7 @@ class ControlledUpstream {
   std::atomic<int> status_{200};
   std::atomic<int> health_status_{200};
   std::atomic<bool> down_{false};
+  std::atomic<int> fail_percent_{0};
   std::atomic<long long> delay_ms_{0};
   std::atomic<uint64_t> served_{0};
   std::atomic<uint64_t> failed_{0};

@@ -85,6 +85,7 @@ const char* const kFull = R"(clusters:
         max_pending_requests: 1
         max_requests: 3000
         max_retries: 40
+        retry_budget: {budget_percent: 50, min_retry_concurrency: 10}
     endpoints:
       - {address: 127.0.0.1:1001, weight: 3}
       - {address: 127.0.0.1:1002, priority: 1}
@@ -157,10 +158,14 @@ TEST(ClusterReaderTest, EveryFieldParses) {
   EXPECT_EQ(n.max_pending_requests, 200u);
   EXPECT_EQ(n.max_requests, 300u);
   EXPECT_EQ(n.max_retries, 4u);
+  EXPECT_FALSE(n.retry_budget) << "max_retries alone turns the budget off";
   const auto& h = c.circuit_breakers.high;
   EXPECT_EQ(h.max_pending_requests, 1u);
   EXPECT_EQ(h.max_requests, 3000u);
   EXPECT_EQ(h.max_retries, 40u);
+  ASSERT_TRUE(h.retry_budget);
+  EXPECT_EQ(h.retry_budget->budget_percent, 50u);
+  EXPECT_EQ(h.retry_budget->min_retry_concurrency, 10u);
 
   ASSERT_EQ(c.endpoints.size(), 3u);
   EXPECT_EQ(c.endpoints[0].address.str(), "127.0.0.1:1001");
@@ -191,6 +196,9 @@ TEST(ClusterReaderTest, Defaults) {
     EXPECT_EQ(t->max_pending_requests, 1024u);
     EXPECT_EQ(t->max_requests, 1024u);
     EXPECT_EQ(t->max_retries, 3u);
+    ASSERT_TRUE(t->retry_budget);
+    EXPECT_EQ(t->retry_budget->budget_percent, 20u);
+    EXPECT_EQ(t->retry_budget->min_retry_concurrency, 3u);
   }
   EXPECT_EQ(c.endpoints.at(0).weight, 1u);
   EXPECT_EQ(c.endpoints.at(0).priority, 0u);

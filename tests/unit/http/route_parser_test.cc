@@ -542,5 +542,112 @@ TEST(RouteParserTest, ItemsThatAreNotMappingsKeepTheirIndex) {
                     "cluster 'nope'"}));
 }
 
+
+TEST(RouteParserTest, RetryPolicyOnRoutesAndVirtualHosts) {
+  const Parsed p = parse(R"(route_config:
+  virtual_hosts:
+    - name: v
+      domains: ['*']
+      retry_policy: {retry_on: "5xx, reset", num_retries: 3}
+      routes:
+        - match: {prefix: /a}
+          route:
+            cluster: c
+            retry_policy:
+              retry_on: [gateway-error, retriable-status-codes, retriable-headers, connect-failure]
+              num_retries: 2
+              per_try_timeout: 250ms
+              retry_back_off: {base_interval: 10ms, max_interval: 1s}
+              retriable_status_codes: [409, 429]
+              retriable_headers: [{name: x-retry, exact: "1"}]
+              max_request_body_bytes: 1024
+              retry_non_idempotent: true
+        - match: {prefix: /}
+          route: {cluster: c}
+)");
+  ASSERT_TRUE(p.errors.empty()) << ::testing::PrintToString(p.errors);
+  const auto& vh = p.rc->virtual_hosts[0];
+  ASSERT_TRUE(vh.retry_policy);
+  EXPECT_EQ(vh.retry_policy->retry_on, kRetryOn5xx | kRetryOnReset);
+  EXPECT_EQ(vh.retry_policy->num_retries, 3u);
+  EXPECT_EQ(vh.retry_policy->base_interval, 25ms);
+  EXPECT_EQ(vh.retry_policy->max_interval, 250ms);  // 10 x base by default
+  EXPECT_EQ(vh.retry_policy->max_request_body_bytes, 64u * 1024);
+  const auto& rp = *vh.routes[0].route->retry_policy;
+  EXPECT_EQ(rp.retry_on,
+            kRetryOnGatewayError | kRetryOnRetriableStatusCodes | kRetryOnRetriableHeaders | kRetryOnConnectFailure);
+  EXPECT_EQ(rp.per_try_timeout, 250ms);
+  EXPECT_EQ(rp.base_interval, 10ms);
+  EXPECT_EQ(rp.max_interval, 1000ms);
+  EXPECT_EQ(rp.retriable_status_codes, (std::vector<uint32_t>{409, 429}));
+  ASSERT_EQ(rp.retriable_headers.size(), 1u);
+  EXPECT_EQ(rp.max_request_body_bytes, 1024u);
+  EXPECT_TRUE(rp.retry_non_idempotent);
+  EXPECT_FALSE(vh.routes[1].route->retry_policy);  // the router falls back to the virtual host's
+  const auto j = p.rc->toJson();
+  EXPECT_EQ(j["virtual_hosts"][0]["retry_policy"]["retry_on"], nlohmann::json({"5xx", "reset"}));
+  EXPECT_EQ(j["virtual_hosts"][0]["routes"][0]["route"]["retry_policy"]["per_try_timeout"], "250ms");
+}
+
+TEST(RouteParserTest, RetryPolicyErrorsNameTheirField) {
+  EXPECT_EQ(errorsOf(oneRoute("match: {prefix: /}\nroute: {cluster: c, retry_policy: {num_retries: 1}}")),
+            (Errors{"t.yaml:7:45: route_config.virtual_hosts[0].routes[0].route.retry_policy.retry_on: missing "
+                    "required field"}));
+  EXPECT_EQ(errorsOf(oneRoute("match: {prefix: /}\nroute: {cluster: c, retry_policy: {retry_on: [5xx, sometimes]}}")),
+            (Errors{"t.yaml:7:62: route_config.virtual_hosts[0].routes[0].route.retry_policy.retry_on[1]: unknown "
+                    "retry_on 'sometimes' (expected 5xx, gateway-error, reset, connect-failure, refused-stream, "
+                    "retriable-4xx, retriable-status-codes, retriable-headers)"}));
+  const Errors more = errorsOf(oneRoute(
+      "match: {prefix: /}\nroute:\n  cluster: c\n  retry_policy:\n    retry_on: [retriable-status-codes]\n"
+      "    num_retries: 11\n    retry_back_off: {base_interval: 100ms, max_interval: 10ms}\n"
+      "    retriable_status_codes: [700]"));
+  EXPECT_EQ(more,
+            (Errors{"t.yaml:10:25: route_config.virtual_hosts[0].routes[0].route.retry_policy.retry_on: "
+                    "retriable-status-codes needs a non-empty retriable_status_codes list",
+                    "t.yaml:11:28: route_config.virtual_hosts[0].routes[0].route.retry_policy.num_retries: expected "
+                    "an integer between 0 and 10",
+                    "t.yaml:12:68: route_config.virtual_hosts[0].routes[0].route.retry_policy.retry_back_off."
+                    "max_interval: must not be less than base_interval",
+                    "t.yaml:13:40: route_config.virtual_hosts[0].routes[0].route.retry_policy.retriable_status_"
+                    "codes[0]: expected an HTTP status code (100-599)"}));
+}
+
+TEST(RouteParserTest, PerFilterConfigNamesAKnownFilterInTheChain) {
+  const Parsed p = parse(R"(route_config:
+  virtual_hosts:
+    - name: v
+      domains: ['*']
+      per_filter_config:
+        fault: {abort: {http_status: 503, percentage: 100}}
+      routes:
+        - match: {prefix: /}
+          route: {cluster: c}
+          per_filter_config:
+            fault: {delay: {fixed_delay: 1s, percentage: 5}}
+            nonsense: {}
+)");
+  EXPECT_EQ(p.errors, (Errors{"t.yaml:12:13: route_config.virtual_hosts[0].routes[0].per_filter_config.nonsense: "
+                              "unknown http filter 'nonsense'"}));
+  const auto& vh = p.rc->virtual_hosts[0];
+  ASSERT_NE(findPerFilterConfig(vh.per_filter_config, "fault"), nullptr);
+  ASSERT_NE(findPerFilterConfig(vh.routes[0].per_filter_config, "fault"), nullptr);
+  EXPECT_EQ(findPerFilterConfig(vh.routes[0].per_filter_config, "other"), nullptr);
+  EXPECT_EQ(p.rc->toJson()["virtual_hosts"][0]["routes"][0]["per_filter_config"]["fault"]["delay"]["percentage"], 5);
+
+  // Validation: the filter must be in the listener's http_filters.
+  config::Config whole;
+  whole.clusters.push_back(config::ClusterConfig{});
+  whole.clusters.back().name = "c";
+  config::ParseContext ctx("t.yaml");
+  validateRouteConfig(*p.rc, whole, "l.http.route_config", ctx, {});
+  ASSERT_EQ(ctx.errors().size(), 2u);
+  EXPECT_EQ(ctx.errors()[0].str(),
+            "t.yaml:6:9: l.http.route_config.virtual_hosts[0].per_filter_config.fault: filter 'fault' is not in this "
+            "listener's http_filters; add it there");
+  config::ParseContext ok("t.yaml");
+  validateRouteConfig(*p.rc, whole, "l.http.route_config", ok, {"fault"});
+  EXPECT_TRUE(ok.errors().empty());
+}
+
 }  // namespace
 }  // namespace sluice::http

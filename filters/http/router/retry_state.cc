@@ -1,0 +1,65 @@
+#include "filters/http/router/retry_state.h"
+
+#include <algorithm>
+
+#include "proxy/http/retry_after.h"
+#include "proxy/util/backoff.h"
+
+namespace sluice::filters::router {
+
+using namespace sluice::http;
+
+RetryState::RetryState(const RetryPolicy& policy, std::string_view method)
+    : policy_(policy), idempotent_(method != "POST" && method != "PATCH" && method != "CONNECT") {}
+
+bool RetryState::retriable(AttemptFailure failure, const HeaderMap* response, bool request_sent) const {
+  const uint32_t on = policy_.retry_on;
+  // A request the upstream never received is safe to send again, whatever its method.
+  const bool unseen = failure == AttemptFailure::ConnectFailure || failure == AttemptFailure::RefusedStream ||
+                      !request_sent;
+  if (!unseen && !idempotent_ && !policy_.retry_non_idempotent) return false;
+  switch (failure) {
+    case AttemptFailure::ConnectFailure:
+      return on & (kRetryOn5xx | kRetryOnGatewayError | kRetryOnReset | kRetryOnConnectFailure);
+    case AttemptFailure::RefusedStream:
+      return on & (kRetryOn5xx | kRetryOnReset | kRetryOnRefusedStream);
+    case AttemptFailure::Reset:
+    case AttemptFailure::ProtocolError:
+      return on & (kRetryOn5xx | kRetryOnReset);
+    case AttemptFailure::PerTryTimeout:
+      return on & (kRetryOn5xx | kRetryOnGatewayError | kRetryOnReset);
+    case AttemptFailure::Response:
+      return response != nullptr && retriableResponse(*response);
+  }
+  return false;
+}
+
+bool RetryState::retriableResponse(const HeaderMap& response) const {
+  const uint32_t on = policy_.retry_on;
+  const int status = response.status();
+  if ((on & kRetryOn5xx) && status >= 500) return true;
+  if ((on & kRetryOnGatewayError) && (status == 502 || status == 503 || status == 504)) return true;
+  if ((on & kRetryOnRetriable4xx) && status == 409) return true;
+  if ((on & kRetryOnRetriableStatusCodes) &&
+      std::find(policy_.retriable_status_codes.begin(), policy_.retriable_status_codes.end(),
+                static_cast<uint32_t>(status)) != policy_.retriable_status_codes.end())
+    return true;
+  if (on & kRetryOnRetriableHeaders) {
+    for (const auto& m : policy_.retriable_headers)
+      if (m.matcher.matches(response.get(m.name))) return true;
+  }
+  return false;
+}
+
+std::chrono::milliseconds RetryState::nextBackoff(const HeaderMap* response, std::chrono::system_clock::time_point now,
+                                                  util::RandomSource& random) {
+  ++retries_;
+  if (response != nullptr && (response->status() == 429 || response->status() == 503)) {
+    if (auto v = response->get("retry-after")) {
+      if (auto wait = parseRetryAfter(*v, now); wait && *wait <= policy_.max_interval) return *wait;
+    }
+  }
+  return util::fullJitterBackoff(retries_, policy_.base_interval, policy_.max_interval, random);
+}
+
+}  // namespace sluice::filters::router
