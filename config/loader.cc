@@ -118,7 +118,10 @@ LoadResult loadString(const std::string& yaml_text, const std::string& file) {
   try {
     const std::vector<YAML::Node> docs = YAML::LoadAll(yaml_text);
     if (docs.size() > 1) ctx.error(docs[1], "", "expected a single YAML document");
-    build(docs.empty() ? YAML::Node() : docs[0], *cfg, ctx);
+    const YAML::Node root = docs.empty() ? YAML::Node() : docs[0];
+    // Unset variables would only reappear as follow-on errors in the fields
+    // that hold them: report them alone.
+    if (substituteEnv(root, ctx)) build(root, *cfg, ctx);
   } catch (const YAML::Exception& e) {
     const bool known = !e.mark.is_null();
     ctx.error(SourceLoc{known ? e.mark.line + 1 : 0, known ? e.mark.column + 1 : 0}, "", e.msg);

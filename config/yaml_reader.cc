@@ -93,6 +93,89 @@ SourceLoc locOf(const YAML::Node& n) {
   return {m.line + 1, m.column + 1};
 }
 
+namespace {
+
+bool envNameChar(char c, bool first) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || (!first && c >= '0' && c <= '9');
+}
+
+struct EnvWalk {
+  ParseContext& ctx;
+  EnvLookup lookup;
+  void* arg;
+  bool ok = true;
+  // Nodes already rewritten: an alias shares its anchor's node, and a second
+  // pass would expand a `$${` escape the first one produced.
+  std::vector<YAML::Node> done;
+
+  void scalar(YAML::Node n, const std::string& path) {
+    const std::string& in = n.Scalar();
+    if (in.find('$') == std::string::npos) return;
+    for (const auto& d : done)
+      if (d.is(n)) return;
+    std::string out;
+    out.reserve(in.size());
+    bool changed = false;
+    for (size_t i = 0; i < in.size();) {
+      if (in.compare(i, 3, "$${") == 0) {
+        out += "${";
+        i += 3;
+        changed = true;
+        continue;
+      }
+      if (in.compare(i, 2, "${") != 0) {
+        out += in[i++];
+        continue;
+      }
+      const size_t close = in.find('}', i + 2);
+      const std::string name = in.substr(i + 2, close == std::string::npos ? std::string::npos : close - i - 2);
+      bool valid = close != std::string::npos && !name.empty();
+      for (size_t k = 0; valid && k < name.size(); ++k) valid = envNameChar(name[k], k == 0);
+      if (!valid) {
+        ctx.error(n, path, "malformed environment reference (expected ${NAME}; write $${ for a literal ${)");
+        ok = false;
+        return;
+      }
+      const char* value = lookup ? lookup(name.c_str(), arg) : std::getenv(name.c_str());
+      if (value == nullptr) {
+        ctx.error(n, path, "environment variable '" + name + "' is not set");
+        ok = false;
+        // Keep scanning: report every unset variable of this value.
+        out += in.substr(i, close + 1 - i);
+      } else {
+        out += value;
+      }
+      i = close + 1;
+      changed = true;
+    }
+    if (!changed) return;
+    // Assigning a string to a scalar node keeps its mark (line/column) and tag.
+    n = out;
+    done.push_back(n);
+  }
+
+  void node(YAML::Node n, const std::string& path) {
+    if (n.IsScalar()) {
+      scalar(n, path);
+    } else if (n.IsSequence()) {
+      for (size_t i = 0; i < n.size(); ++i) node(n[i], path + "[" + std::to_string(i) + "]");
+    } else if (n.IsMap()) {
+      for (auto it = n.begin(); it != n.end(); ++it) {
+        const std::string key = it->first.IsScalar() ? it->first.Scalar() : "?";
+        node(it->second, path.empty() ? key : path + "." + key);
+      }
+    }
+  }
+};
+
+}  // namespace
+
+bool substituteEnv(YAML::Node root, ParseContext& ctx, EnvLookup lookup, void* arg) {
+  EnvWalk walk{ctx, lookup, arg};
+  walk.node(root, "");
+  return walk.ok;
+}
+
 bool parseDuration(std::string_view text, Duration& out) {
   if (text == "0") {
     out = Duration::zero();

@@ -45,6 +45,16 @@ class ParseContext {
 
 SourceLoc locOf(const YAML::Node& n);
 
+// Environment references in config values: replaces every `${NAME}` inside
+// scalar values (never keys) under `root`, in place, before any field is
+// read. NAME is [A-Za-z_][A-Za-z0-9_]*; `$${` is a literal `${`. An unset
+// variable, or a malformed reference, is an error at that scalar naming the
+// variable and the field path. Runs on the parsed tree, so a value can
+// never inject YAML structure. `lookup` replaces getenv (tests); it returns
+// null for an unset name. Returns false when an error was recorded.
+using EnvLookup = const char* (*)(const char* name, void* arg);
+bool substituteEnv(YAML::Node root, ParseContext& ctx, EnvLookup lookup = nullptr, void* arg = nullptr);
+
 // Parses "250ms", "5s", "2m", "1h", "0" into milliseconds; false on bad input.
 bool parseDuration(std::string_view text, Duration& out);
 

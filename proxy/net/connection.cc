@@ -34,6 +34,8 @@ std::string_view closeReasonName(CloseReason r) {
     case CloseReason::PeerReset: return "peer_reset";
     case CloseReason::ConnectFailed: return "connect_failed";
     case CloseReason::IoError: return "io_error";
+    case CloseReason::HandshakeFailed: return "handshake_failed";
+    case CloseReason::HandshakeTimeout: return "handshake_timeout";
   }
   return "unknown";
 }
@@ -45,7 +47,9 @@ Connection::Connection(event::Loop& loop, int fd, const Address& peer, std::uniq
       peer_(peer),
       transport_(std::move(transport)),
       state_(state),
-      id_(next_connection_id.fetch_add(1, std::memory_order_relaxed)) {
+      id_(next_connection_id.fetch_add(1, std::memory_order_relaxed)),
+      outbound_(state == State::Connecting),
+      handshaking_(transport_->hasHandshake()) {
   resume_timer_ = loop_.createTimer([this] {
     if (connect_failed_early_) {
       closeNow(CloseReason::ConnectFailed, false);
@@ -111,10 +115,45 @@ void Connection::onIoEvent(uint32_t events) {
       return;
     }
   }
+  if (handshaking_) {
+    if (!advanceHandshake()) return;
+    // Done: what was queued meanwhile may leave now, and the peer's first
+    // bytes may already sit inside the transport, where epoll cannot see them.
+    events |= EPOLLOUT | EPOLLIN;
+  }
   if (events & EPOLLOUT) flush();
   if (state_ == State::Closed) return;
   // A FIN (RDHUP) is reported by this event only: then read to EAGAIN.
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) doRead((events & (EPOLLRDHUP | EPOLLHUP)) != 0);
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) {
+    doRead((events & (EPOLLRDHUP | EPOLLHUP)) != 0);
+  } else if (read_on_writable_ && (events & EPOLLOUT)) {
+    doRead(/*drain=*/true);
+  }
+}
+
+bool Connection::advanceHandshake() {
+  const HandshakeResult r = transport_->doHandshake(fd_);
+  if (r.status == HandshakeResult::Status::InProgress) return false;
+  if (r.status == HandshakeResult::Status::Failed) {
+    closeNow(r.err != 0 ? reasonFromErrno(r.err) : CloseReason::HandshakeFailed, false);
+    return false;
+  }
+  handshaking_ = false;
+  if (handshake_timer_) handshake_timer_->disable();
+  const ConnectionEvent e = outbound_ ? ConnectionEvent::Connected : ConnectionEvent::HandshakeComplete;
+  notify([e](ConnectionCallbacks& c) { c.onEvent(e); });
+  return state_ == State::Open || state_ == State::Closing;
+}
+
+void Connection::setHandshakeTimeout(event::Duration timeout) {
+  if (!handshaking_ || state_ == State::Closed) return;
+  if (timeout.count() <= 0) {
+    if (handshake_timer_) handshake_timer_->disable();
+    return;
+  }
+  if (!handshake_timer_)
+    handshake_timer_ = loop_.createTimer([this] { closeNow(CloseReason::HandshakeTimeout, false); });
+  handshake_timer_->enable(timeout);
 }
 
 void Connection::onConnectResult() {
@@ -127,6 +166,8 @@ void Connection::onConnectResult() {
   }
   state_ = State::Open;
   transport_->onConnected(fd_);
+  // With a handshake, Connected waits for it; this event's EPOLLOUT starts it.
+  if (handshaking_) return;
   notify([](ConnectionCallbacks& c) { c.onEvent(ConnectionEvent::Connected); });
   // Data queued while connecting goes out now; EPOLLOUT in this same event does the rest.
 }
@@ -139,8 +180,13 @@ CloseReason Connection::reasonFromErrno(int err) const {
 
 void Connection::doRead(bool drain) {
   for (int i = 0; i < kReadsPerEvent; ++i) {
-    if (state_ != State::Open || read_disable_count_ > 0 || read_eof_) return;
+    if (state_ != State::Open || read_disable_count_ > 0 || read_eof_ || handshaking_) return;
     const IoResult r = transport_->doRead(fd_, read_buffer_, kReadChunk, drain);
+    read_on_writable_ = r.needs_writable;
+    if (flush_on_readable_) {
+      flush_on_readable_ = false;
+      flush_soon_.schedule();
+    }
     bytes_read_ += r.bytes;
     if (rx_stat_) rx_stat_->inc(static_cast<int64_t>(r.bytes));
     if (r.status == IoResult::Status::Error) {
@@ -174,8 +220,10 @@ void Connection::write(Buffer& data, bool end_stream) {
 
 void Connection::flush() {
   if (state_ != State::Open && state_ != State::Closing) return;
+  if (handshaking_) return;  // queued bytes leave once the handshake is done
   if (!write_buffer_.empty()) {
     const IoResult r = transport_->doWrite(fd_, write_buffer_);
+    flush_on_readable_ = r.needs_readable;
     bytes_written_ += r.bytes;
     if (tx_stat_) tx_stat_->inc(static_cast<int64_t>(r.bytes));
     if (r.status == IoResult::Status::Error) {
@@ -257,10 +305,13 @@ void Connection::closeNow(CloseReason reason, bool reset) {
   resume_timer_->disable();
   flush_soon_.cancel();
   if (flush_timer_) flush_timer_->disable();
+  if (handshake_timer_) handshake_timer_->disable();
   if (fd_ >= 0) {
     if (reset) {
       linger lg{1, 0};
       setsockopt(fd_, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    } else if (reason == CloseReason::Local || reason == CloseReason::Done) {
+      transport_->onClosing(fd_);
     }
     loop_.removeFd(fd_);
     ::close(fd_);

@@ -10,6 +10,11 @@
 // - Half-close: a peer FIN is delivered as end_stream and writing continues;
 //   write(..., end_stream) sends our FIN after the queued bytes. When both
 //   directions are done the connection closes itself (reason Done).
+// - Handshakes: with a transport that has one (TLS), nothing is read or
+//   written for the owner until the handshake is done (writes stay queued).
+//   An accepted connection then raises HandshakeComplete (start the filter
+//   chain there when SNI/ALPN/peer identity matter); an outbound one raises
+//   Connected only then. setHandshakeTimeout() bounds the wait.
 //
 // Lifetime: owned by a unique_ptr; destroy it with Loop::deferredDelete(),
 // never inside one of its own callbacks. All calls on the loop thread.
@@ -28,8 +33,14 @@
 namespace sluice::net {
 
 enum class ConnectionEvent {
-  Connected,  // outbound connect finished (never raised for accepted ones)
-  Closed,     // the fd is closed; see closeReason()
+  // Outbound: the connect finished and, with a handshaking transport (TLS),
+  // its handshake too: application bytes flow. Never raised for accepted ones.
+  Connected,
+  // Accepted, with a handshaking transport only: the handshake finished and
+  // tlsInfo() is set. Raised before any byte reaches the ReadHandler.
+  // (Outbound connections report the same moment as Connected.)
+  HandshakeComplete,
+  Closed,  // the fd is closed; see closeReason()
 };
 
 enum class CloseReason {
@@ -39,6 +50,8 @@ enum class CloseReason {
   PeerReset,      // RST from the peer (or EPIPE writing to it)
   ConnectFailed,  // outbound connect refused or unreachable
   IoError,        // any other socket error
+  HandshakeFailed,   // the transport handshake failed (transport failureReason() says why)
+  HandshakeTimeout,  // the handshake outlived setHandshakeTimeout()
 };
 std::string_view closeReasonName(CloseReason r);
 
@@ -90,6 +103,10 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
     rx_stat_ = rx;
     tx_stat_ = tx;
   }
+  // Closes the connection (HandshakeTimeout) unless the transport handshake
+  // is done within `timeout` from now. No-op for transports without one, or
+  // once done. Zero disables.
+  void setHandshakeTimeout(event::Duration timeout);
 
   // Queues all of `data` (left empty). Writes after end_stream are dropped.
   void write(Buffer& data, bool end_stream);
@@ -103,6 +120,12 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
 
   bool open() const { return state_ != State::Closed; }
   bool connecting() const { return state_ == State::Connecting; }
+  // The transport handshake (TLS) has not finished yet.
+  bool handshaking() const { return handshaking_; }
+  // Handshake results (SNI, ALPN, peer identity); null for raw TCP and
+  // until the handshake is done.
+  const TlsInfo* tlsInfo() const { return transport_->tlsInfo(); }
+  const TransportSocket& transport() const { return *transport_; }
   CloseReason closeReason() const { return close_reason_; }
   uint64_t id() const { return id_; }
   const Address& peerAddress() const { return peer_; }
@@ -118,6 +141,8 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
   Connection(event::Loop& loop, int fd, const Address& peer, std::unique_ptr<TransportSocket> transport, State state);
 
   void onConnectResult();
+  // Returns true when the handshake finished in this call.
+  bool advanceHandshake();
   template <class F>
   void notify(F f) {
     for (size_t i = 0; i < callbacks_.size(); ++i) f(*callbacks_[i]);
@@ -136,6 +161,7 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
   std::unique_ptr<TransportSocket> transport_;
   State state_;
   uint64_t id_;
+  bool outbound_;
   std::vector<ConnectionCallbacks*> callbacks_;
   stats::Stat* rx_stat_ = nullptr;
   stats::Stat* tx_stat_ = nullptr;
@@ -151,6 +177,9 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
   bool write_end_queued_ = false;  // our FIN is queued behind write_buffer_
   bool write_shut_ = false;       // our FIN was sent
   bool connect_failed_early_ = false;
+  bool handshaking_ = false;       // transport handshake not finished yet
+  bool read_on_writable_ = false;  // the transport's last read waits for EPOLLOUT
+  bool flush_on_readable_ = false;  // the transport's last write waits for bytes from the peer
   CloseReason close_reason_ = CloseReason::None;
   uint64_t bytes_read_ = 0;
   uint64_t bytes_written_ = 0;
@@ -167,6 +196,7 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
   FlushSoon flush_soon_{*this};
   // Bounds how long close(FlushWrite) waits for a peer that does not read.
   std::unique_ptr<event::Timer> flush_timer_;
+  std::unique_ptr<event::Timer> handshake_timer_;  // only for handshaking transports
   std::unique_ptr<Connection> self_;  // set by closeDetached while flushing
 };
 

@@ -1,0 +1,178 @@
+#include "proxy/tls/certificate_provider.h"
+
+#include <sys/stat.h>
+
+#include "proxy/server/log.h"
+
+namespace sluice::tls {
+namespace {
+
+// A certificate past its notAfter fails every verifying peer: keeping the
+// previous one (or refusing to start) is the better outcome.
+std::string checkNotExpired(const std::vector<CertificateInfo>& infos, CertificateProvider::Clock::time_point now) {
+  for (const auto& info : infos) {
+    if (info.not_after <= now) return "cert_chain_path '" + info.cert_chain_path + "': certificate has expired";
+  }
+  return {};
+}
+
+}  // namespace
+
+CertificateProvider::CertificateProvider(std::string name, bool is_server)
+    : name_(std::move(name)), is_server_(is_server) {
+  const char* help = "TLS certificate reloads by outcome";
+  reload_ok_ = stats::namedCounter("sluice_tls_certificate_reloads_total", help, {{"name", name_}, {"result", "success"}});
+  reload_failed_ =
+      stats::namedCounter("sluice_tls_certificate_reloads_total", help, {{"name", name_}, {"result", "failure"}});
+}
+
+CertificateProvider::Created CertificateProvider::createServer(std::string name, ServerTlsConfig config,
+                                                               std::shared_ptr<SessionTicketKeys> ticket_keys,
+                                                               Clock::time_point now) {
+  std::shared_ptr<CertificateProvider> p(new CertificateProvider(std::move(name), true));
+  p->server_config_ = std::move(config);
+  // One key ring for the provider's life: tickets survive certificate reloads.
+  p->ticket_keys_ = ticket_keys ? std::move(ticket_keys) : std::make_shared<SessionTicketKeys>();
+  p->stamps_ = p->stampFiles();
+  if (std::string error = p->rebuild(now); !error.empty()) return {nullptr, std::move(error)};
+  return {std::move(p), {}};
+}
+
+CertificateProvider::Created CertificateProvider::createClient(std::string name, ClientTlsConfig config,
+                                                               Clock::time_point now) {
+  std::shared_ptr<CertificateProvider> p(new CertificateProvider(std::move(name), false));
+  p->client_config_ = std::move(config);
+  p->stamps_ = p->stampFiles();
+  if (std::string error = p->rebuild(now); !error.empty()) return {nullptr, std::move(error)};
+  return {std::move(p), {}};
+}
+
+std::shared_ptr<const ServerTlsContext> CertificateProvider::serverContext() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return server_;
+}
+
+std::shared_ptr<const ClientTlsContext> CertificateProvider::clientContext() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return client_;
+}
+
+std::string CertificateProvider::rebuild(Clock::time_point now) {
+  std::string error;
+  if (is_server_) {
+    auto built = ServerTlsContext::build(server_config_, ticket_keys_);
+    if (!built.ok()) return built.error;
+    if (error = checkNotExpired(built.context->certificates(), now); !error.empty()) return error;
+    std::lock_guard<std::mutex> lock(mu_);
+    server_ = std::move(built.context);
+    version_.fetch_add(1, std::memory_order_release);
+  } else {
+    auto built = ClientTlsContext::build(client_config_);
+    if (!built.ok()) return built.error;
+    if (error = checkNotExpired(built.context->certificates(), now); !error.empty()) return error;
+    std::lock_guard<std::mutex> lock(mu_);
+    client_ = std::move(built.context);
+    version_.fetch_add(1, std::memory_order_release);
+  }
+  updateGauges(now);
+  return {};
+}
+
+CertificateProvider::ReloadResult CertificateProvider::reload(Clock::time_point now) {
+  stamps_ = stampFiles();
+  ReloadResult r;
+  r.error = rebuild(now);
+  r.ok = r.error.empty();
+  if (r.ok) {
+    reload_ok_->inc();
+    log::info("tls " + name_ + ": certificates reloaded");
+  } else {
+    reload_failed_->inc();
+    log::warn("tls " + name_ + ": reload rejected, keeping the previous certificates: " + r.error);
+  }
+  return r;
+}
+
+bool CertificateProvider::checkForChanges(Clock::time_point now) {
+  const bool changed = stampFiles() != stamps_;
+  if (changed) reload(now);
+  updateGauges(now);
+  return changed;
+}
+
+std::vector<std::string> CertificateProvider::watchedPaths() const {
+  std::vector<std::string> paths;
+  if (is_server_) {
+    for (const auto& c : server_config_.certificates) {
+      paths.push_back(c.cert_chain_path);
+      paths.push_back(c.private_key_path);
+    }
+    if (!server_config_.ca_bundle_path.empty()) paths.push_back(server_config_.ca_bundle_path);
+  } else {
+    if (!client_config_.cert_chain_path.empty()) paths.push_back(client_config_.cert_chain_path);
+    if (!client_config_.private_key_path.empty()) paths.push_back(client_config_.private_key_path);
+    if (!client_config_.ca_bundle_path.empty()) paths.push_back(client_config_.ca_bundle_path);
+  }
+  return paths;
+}
+
+std::vector<CertificateProvider::FileStamp> CertificateProvider::stampFiles() const {
+  std::vector<FileStamp> out;
+  for (auto& path : watchedPaths()) {
+    FileStamp s;
+    s.path = std::move(path);
+    struct stat st {};
+    // stat follows symlinks: a Kubernetes secret volume swaps a symlink to a
+    // new directory, which shows up as a new inode here.
+    if (::stat(s.path.c_str(), &st) == 0) {
+      s.exists = true;
+      s.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+      s.size = st.st_size;
+      s.inode = st.st_ino;
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<CertificateProvider::Expiry> CertificateProvider::secondsToExpiry(Clock::time_point now) const {
+  std::vector<Expiry> out;
+  std::vector<CertificateInfo> infos;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (server_) infos = server_->certificates();
+    if (client_) infos = client_->certificates();
+  }
+  for (const auto& info : infos) {
+    out.push_back(
+        {info.cert_chain_path, std::chrono::duration_cast<std::chrono::seconds>(info.not_after - now).count()});
+  }
+  return out;
+}
+
+void CertificateProvider::updateGauges(Clock::time_point now) {
+  const std::vector<Expiry> expiries = secondsToExpiry(now);
+  while (expiry_gauges_.size() < expiries.size()) {
+    Gauge g;
+    g.counter = stats::namedCounter("sluice_tls_certificate_expiry_seconds", "Seconds until the certificate expires",
+                                    {{"name", name_}, {"certificate", std::to_string(expiry_gauges_.size())}},
+                                    /*gauge=*/true);
+    g.value = g.counter->value();
+    expiry_gauges_.push_back(std::move(g));
+  }
+  for (size_t i = 0; i < expiry_gauges_.size(); ++i) {
+    // A certificate dropped from the config reads 0 rather than a stale value.
+    const int64_t v = i < expiries.size() ? expiries[i].seconds : 0;
+    expiry_gauges_[i].counter->inc(v - expiry_gauges_[i].value);
+    expiry_gauges_[i].value = v;
+  }
+}
+
+void CertificateProvider::View::refresh() {
+  std::lock_guard<std::mutex> lock(provider_->mu_);
+  server_ = provider_->server_;
+  client_ = provider_->client_;
+  seen_ = provider_->version_.load(std::memory_order_relaxed);
+}
+
+}  // namespace sluice::tls

@@ -1,0 +1,142 @@
+#pragma once
+// CertificateProvider: the TLS context of one listener (server side) or one
+// cluster (client side), rebuilt from its files while the proxy runs.
+//
+// Threads and ownership:
+// - The main thread creates it, calls reload() (SIGHUP, admin) and
+//   checkForChanges() (its periodic timer), and owns it through a
+//   shared_ptr it also hands to every worker.
+// - Each worker keeps a View. View::server()/client() costs one acquire
+//   load of the provider's version while nothing changed; after a reload
+//   it takes the provider's mutex once to copy the new context. The
+//   handshake path never locks otherwise.
+// - A connection keeps the context it started with (TlsTransport holds a
+//   shared_ptr), so a reload changes new handshakes only.
+//
+// Reload: every file is read again and a complete new context is built and
+// validated (chain parses, key matches, CA bundle parses, no certificate
+// past its notAfter). Only then is it swapped in. On any failure the old
+// context keeps serving, the error is logged and returned, and
+// sluice_tls_certificate_reloads_total{name,result="failure"} counts it.
+//
+// Expiry: sluice_tls_certificate_expiry_seconds{name,certificate="<index>"}
+// is a gauge of seconds until each certificate's notAfter (negative once
+// expired), refreshed by checkForChanges() and after each reload.
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "proxy/stats/named_counters.h"
+#include "proxy/tls/tls_context.h"
+
+namespace sluice::tls {
+
+class CertificateProvider {
+ public:
+  using Clock = std::chrono::system_clock;
+
+  struct Created {
+    std::shared_ptr<CertificateProvider> provider;  // null on failure
+    std::string error;
+  };
+  // Main thread. `name` labels metrics and log lines (the listener or
+  // cluster name). Fails when the first build fails.
+  static Created createServer(std::string name, ServerTlsConfig config,
+                              std::shared_ptr<SessionTicketKeys> ticket_keys = nullptr, Clock::time_point now = Clock::now());
+  static Created createClient(std::string name, ClientTlsConfig config, Clock::time_point now = Clock::now());
+
+  const std::string& name() const { return name_; }
+  bool isServer() const { return is_server_; }
+
+  // Any thread; takes the mutex (workers use a View instead).
+  std::shared_ptr<const ServerTlsContext> serverContext() const;
+  std::shared_ptr<const ClientTlsContext> clientContext() const;
+  // Bumped by every successful reload.
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
+
+  struct ReloadResult {
+    bool ok = false;
+    std::string error;  // when !ok
+  };
+  // Main thread: rebuild from the files now; swap on success.
+  ReloadResult reload(Clock::time_point now = Clock::now());
+  // Main thread, periodically: when any file's (mtime, size, inode)
+  // differs from the last attempt, reloads (once per change: a bad file is
+  // not retried until it changes again). Refreshes the expiry gauges.
+  // Returns true when a reload was attempted.
+  bool checkForChanges(Clock::time_point now = Clock::now());
+
+  struct Expiry {
+    std::string cert_chain_path;
+    int64_t seconds;  // negative when expired
+  };
+  // Of the current context, in config order.
+  std::vector<Expiry> secondsToExpiry(Clock::time_point now = Clock::now()) const;
+
+  // A worker's cached view of the current context. Loop thread only.
+  class View {
+   public:
+    explicit View(std::shared_ptr<const CertificateProvider> provider) : provider_(std::move(provider)) {}
+    const std::shared_ptr<const ServerTlsContext>& server() {
+      if (provider_->version() != seen_) refresh();
+      return server_;
+    }
+    const std::shared_ptr<const ClientTlsContext>& client() {
+      if (provider_->version() != seen_) refresh();
+      return client_;
+    }
+
+   private:
+    void refresh();
+    std::shared_ptr<const CertificateProvider> provider_;
+    uint64_t seen_ = 0;  // versions start at 1
+    std::shared_ptr<const ServerTlsContext> server_;
+    std::shared_ptr<const ClientTlsContext> client_;
+  };
+
+ private:
+  struct FileStamp {
+    std::string path;
+    bool exists = false;
+    int64_t mtime_ns = 0;
+    off_t size = 0;
+    ino_t inode = 0;
+    bool operator==(const FileStamp&) const = default;
+  };
+  CertificateProvider(std::string name, bool is_server);
+  std::vector<std::string> watchedPaths() const;
+  std::vector<FileStamp> stampFiles() const;
+  // Builds a context from the files; on success swaps it in.
+  std::string rebuild(Clock::time_point now);
+  void updateGauges(Clock::time_point now);
+
+  const std::string name_;
+  const bool is_server_;
+  ServerTlsConfig server_config_;
+  ClientTlsConfig client_config_;
+  std::shared_ptr<SessionTicketKeys> ticket_keys_;
+
+  mutable std::mutex mu_;  // guards the two contexts below; never held on I/O
+  std::shared_ptr<const ServerTlsContext> server_;
+  std::shared_ptr<const ClientTlsContext> client_;
+  std::atomic<uint64_t> version_{0};
+
+  // Main thread only.
+  std::vector<FileStamp> stamps_;
+  std::shared_ptr<stats::NamedCounter> reload_ok_;
+  std::shared_ptr<stats::NamedCounter> reload_failed_;
+  struct Gauge {
+    std::shared_ptr<stats::NamedCounter> counter;
+    int64_t value = 0;
+  };
+  std::vector<Gauge> expiry_gauges_;
+};
+
+}  // namespace sluice::tls
