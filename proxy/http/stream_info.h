@@ -31,7 +31,7 @@ enum class ResponseFlag : uint32_t {
   FaultInjected = 1 << 12,              // FI: fault filter aborted the request
   DelayInjected = 1 << 13,              // DI: fault filter delayed the request
   LocalReply = 1 << 14,                 // a filter answered (direct response, redirect)
-  RateLimited = 1 << 15,                // RL: a local rate limit answered 429
+  RateLimited = 1 << 15,                // RL: a rate-limit filter answered 429
   UpstreamRetryLimitExceeded = 1 << 16,  // URX: the last attempt failed and no retry was left (or allowed)
   UpstreamPerTryTimeout = 1 << 17,      // UPT: an attempt timed out (per_try_timeout)
   DurationTimeout = 1 << 18,            // DT: max_stream_duration reached

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "proxy/redis/redis_client.h"
 #include "proxy/stats/named_counters.h"
 
 namespace sluice::server {
@@ -25,6 +26,8 @@ void Worker::start() {
     active_.clear();
     draining_.clear();
     current_.reset();
+    // Redis clients last: the streams closed above cancelled their calls.
+    redis::clearThreadClients();
   });
 }
 

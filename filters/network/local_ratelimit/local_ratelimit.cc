@@ -1,0 +1,31 @@
+#include "filters/network/local_ratelimit/local_ratelimit.h"
+
+#include "proxy/event/loop.h"
+#include "proxy/net/connection.h"
+
+namespace sluice::filters::l4_ratelimit {
+
+network::FilterStatus L4RateLimitFilter::onNewConnection() {
+  if (!config_.limiter.enabled()) return network::FilterStatus::Continue;  // not reachable from valid YAML
+  net::Connection& conn = callbacks_->connection();
+  bool table_full = false;
+  const uint64_t key = config_.limiter.keyed() ? sluice::ratelimit::hashIp(conn.peerAddress()) : 0;
+  const sluice::ratelimit::TakeResult r = config_.limiter.take(key, loop_.now(), &table_full);
+  if (table_full) config_.key_table_full->inc();
+  if (r.allowed) {
+    config_.ok->inc();
+    return network::FilterStatus::Continue;
+  }
+  if (config_.shadow) {
+    config_.shadow_limited->inc();
+    return network::FilterStatus::Continue;
+  }
+  config_.limited->inc();
+  // Nothing was read or written yet: a plain close. Closing raises Closed
+  // synchronously; the server then defers its own deletion, and stops the
+  // chain because the connection is no longer open.
+  conn.close(net::CloseType::NoFlush);
+  return network::FilterStatus::StopIteration;
+}
+
+}  // namespace sluice::filters::l4_ratelimit

@@ -1,0 +1,31 @@
+#pragma once
+// The per-connection L4 rate-limit filter (config and YAML: config.h). Takes
+// one token when the connection is accepted; with none left (and not in
+// shadow mode) it closes the connection inside onNewConnection and stops the
+// chain, so the terminal filter never connects upstream. The server checks
+// that the connection is still open before each later filter, and the
+// connection object is deleted at the end of the loop turn (deferred), so
+// closing here is safe.
+//
+// One per connection, on the worker that accepted it; the config outlives it.
+
+#include "filters/network/local_ratelimit/config.h"
+#include "proxy/network/filter.h"
+
+namespace sluice::filters::l4_ratelimit {
+
+class L4RateLimitFilter final : public network::NetworkFilter {
+ public:
+  L4RateLimitFilter(const L4RateLimitConfig& config, event::Loop& loop) : config_(config), loop_(loop) {}
+
+  void initialize(network::ReadFilterCallbacks& callbacks) override { callbacks_ = &callbacks; }
+  network::FilterStatus onNewConnection() override;
+  network::FilterStatus onData(net::Buffer&, bool) override { return network::FilterStatus::Continue; }
+
+ private:
+  const L4RateLimitConfig& config_;
+  event::Loop& loop_;
+  network::ReadFilterCallbacks* callbacks_ = nullptr;
+};
+
+}  // namespace sluice::filters::l4_ratelimit
