@@ -132,6 +132,26 @@ TEST(HttpRetry, PostIsRetriedWhenTheConnectionWasNeverMade) {
   EXPECT_GE(metricOr0(proxy, "sluice_cluster_upstream_rq_retry_total", kC1), 1);
 }
 
+TEST(HttpRetry, ARetryGoesToAHostNotTriedYet) {
+  // Random balancing would pick a failing host again about half the time;
+  // two retries that skip tried hosts always reach c.
+  ControlledUpstream a("a"), b("b"), c("c");
+  a.setStatus(503);
+  b.setStatus(503);
+  ProxyProcess proxy(upstreamConfig(
+      routeByPrefix({{"/", "{cluster: c1, retry_policy: {retry_on: [5xx], num_retries: 2, "
+                           "retry_back_off: {base_interval: 1ms}}}"}}),
+      clusterC1(endpointsFlow({a.port(), b.port(), c.port()}), "      lb_policy: random\n")));
+  uint16_t port = 0;
+  ASSERT_TRUE(startHttpProxy(proxy, &port));
+  const Tally t = sendRequests(port, 150, 2);
+  EXPECT_EQ(t.errors(), 0u) << t.describe();
+  EXPECT_EQ(t.to("c"), 150u) << t.describe();
+  // Each request tried a and b at most once each.
+  EXPECT_LE(a.served() + b.served(), 300u);
+  EXPECT_GT(a.served() + b.served(), 100u);
+}
+
 TEST(HttpRetry, PerTryTimeoutMovesAStuckRequestToAnotherHost) {
   ControlledUpstream a("a"), b("b");
   a.hold();  // a takes requests and never answers (until released)
