@@ -8,9 +8,11 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 
 #include "tests/integration/support/access_log.h"
 #include "tests/integration/support/command.h"
+#include "tests/integration/support/http_client.h"
 #include "tests/integration/support/http_harness.h"
 #include "tests/integration/support/http_upstream.h"
 #include "tests/integration/support/proxy_process.h"
@@ -246,6 +248,32 @@ TEST(HttpRetry, RetryAfterWithinTheLimitReplacesTheBackoff) {
   const CurlResult l = curl({localUrl(port, "/long")});
   EXPECT_EQ(l.status, 200) << l.describe();
   EXPECT_LT(l.time_total, 0.5);
+}
+
+TEST(HttpRetry, AClientLeavingDuringTheBackoffGivesEverythingBack) {
+  HttpUpstream up(respondWith(503, "busy\n", {{"retry-after", "2"}}));
+  ProxyProcess proxy(upstreamConfig(
+      routeByPrefix({{"/", "{cluster: c1, retry_policy: {retry_on: [5xx], num_retries: 1, "
+                           "retry_back_off: {base_interval: 10ms, max_interval: 5s}}}"}}),
+      clusterC1(endpointsFlow({up.port()}))));
+  uint16_t port = 0;
+  ASSERT_TRUE(startHttpProxy(proxy, &port));
+  const Labels retries{{"cluster", "c1"}, {"priority", "normal"}, {"resource", "retries"}};
+  const Labels requests{{"cluster", "c1"}, {"priority", "normal"}, {"resource", "requests"}};
+  {
+    RawHttpClient client(port);
+    ASSERT_TRUE(client.send(getRequest("/wait")));
+    ASSERT_TRUE(up.waitForRequests(1, 5s));
+    // The retry waits 2 s (Retry-After) holding a budget slot.
+    EXPECT_TRUE(proxy.waitMetricEq("sluice_cluster_circuit_breaker_active", retries, 1));
+    // A reset, not a FIN: an HTTP/1 client may half-close and still wait for its response.
+    setLingerZero(client.fd());
+  }  // the client goes away
+  EXPECT_TRUE(proxy.waitMetricEq("sluice_cluster_circuit_breaker_active", retries, 0));
+  EXPECT_TRUE(proxy.waitMetricEq("sluice_cluster_circuit_breaker_active", requests, 0));
+  EXPECT_TRUE(proxy.waitMetricEq("sluice_cluster_upstream_rq_active", kC1, 0));
+  std::this_thread::sleep_for(2200ms);
+  EXPECT_EQ(up.requestCount(), 1u) << "the retry ran after its client had left";
 }
 
 TEST(HttpRetry, VirtualHostPolicyIsTheDefaultAndARouteOverridesIt) {

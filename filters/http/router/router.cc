@@ -259,6 +259,7 @@ bool RouterFilter::scheduleRetry(AttemptFailure kind, const HeaderMap* response,
 }
 
 void RouterFilter::armBackoff() {
+  response_complete_ = false;  // that response was read out, not forwarded
   if (!backoff_timer_) backoff_timer_.emplace(callbacks_->loop().timers(), [this] { onBackoffDone(); });
   backoff_timer_->enable(pending_backoff_);
 }
