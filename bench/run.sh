@@ -6,6 +6,7 @@
 #   bench/run.sh tcp                          # L4 bulk: iperf3 through the proxy
 #   bench/run.sh tcprr --cpus 0,1,1 --runs 5  # L4 small RPC, throughput layout
 #   bench/run.sh http1 --variant lr4          # 4-host least_request vs HAProxy leastconn
+#   bench/run.sh tls --runs 1 --duration 5    # TLS termination: keep-alive req/s and handshakes/s
 #
 # MODE is one compare.sh mode (or a comma list); sluice runs with the config
 # bench/sluice-candidate.sh picks for it. Results go to

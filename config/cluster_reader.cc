@@ -1,4 +1,5 @@
 #include "config/cluster_reader.h"
+#include "config/tls_reader.h"
 
 #include <algorithm>
 #include <cctype>
@@ -336,6 +337,7 @@ void readClusters(MapReader& top, Config& cfg) {
     readOutlierDetection(r, c);
     readCircuitBreakers(r, c);
     readEndpoints(r, c);
+    readUpstreamTls(r, "tls", c.tls);
     r.finish();
     if (!c.name.empty() && !names.emplace(c.name, path).second)
       r.ctx().error(r.locOf("name"), r.childPath("name"),

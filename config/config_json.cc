@@ -12,22 +12,83 @@ nlohmann::json toJson(const Config& c) {
   for (const auto& l : c.listeners) listeners.push_back(toJson(l));
   nlohmann::json clusters = nlohmann::json::array();
   for (const auto& cl : c.clusters) clusters.push_back(toJson(cl));
-  return {{"admin", {{"address", c.admin.address.str()}}},
+  nlohmann::json j = {{"admin", {{"address", c.admin.address.str()}}},
           {"workers", c.workers},
           {"drain_timeout", durationString(c.drain_timeout)},
           {"listeners", std::move(listeners)},
           {"clusters", std::move(clusters)}};
+  if (c.certificate_watch_interval != Config{}.certificate_watch_interval)
+    j["certificate_watch_interval"] = durationString(c.certificate_watch_interval);
+  return j;
 }
 
-nlohmann::json toJson(const ListenerConfig& l) {
+// Paths only: the key files' contents never appear in a dump. Their
+// changes are the certificate providers' business, not a listener change.
+nlohmann::json toJson(const DownstreamTlsConfig& t) {
+  nlohmann::json certs = nlohmann::json::array();
+  for (const auto& c : t.certificates) certs.push_back({{"cert_chain", c.cert_chain}, {"private_key", c.private_key}});
+  return {{"certificates", std::move(certs)},
+          {"ca_bundle", t.ca_bundle},
+          {"require_client_cert", t.require_client_cert},
+          {"verify_spiffe_ids", t.verify_spiffe_ids},
+          {"alpn", t.alpn},
+          {"handshake_timeout", durationString(t.handshake_timeout)},
+          {"session_tickets", t.session_tickets},
+          {"mode", t.mode == DownstreamTlsConfig::Mode::Permissive ? "permissive" : "strict"}};
+}
+
+nlohmann::json toJson(const UpstreamTlsConfig& t) {
+  return {{"sni", t.sni},
+          {"ca_bundle", t.ca_bundle},
+          {"cert_chain", t.cert_chain},
+          {"private_key", t.private_key},
+          {"verify_subject_alt_names", t.verify_subject_alt_names},
+          {"verify_spiffe_ids", t.verify_spiffe_ids},
+          {"alpn", t.alpn}};
+}
+
+namespace {
+
+nlohmann::json filtersJson(const std::vector<NetworkFilterEntry>& entries) {
   nlohmann::json filters = nlohmann::json::array();
-  for (const auto& f : l.filters)
+  for (const auto& f : entries)
     filters.push_back({{"name", f.name}, {"config", f.config ? f.config->toJson() : nlohmann::json()}});
-  return {{"name", l.name},
-          {"address", l.address.str()},
-          {"max_connections", l.max_connections},
-          {"per_connection_buffer_limit_bytes", l.per_connection_buffer_limit_bytes},
-          {"filters", std::move(filters)}};
+  return filters;
+}
+
+const char* transportName(FilterChainMatch::Transport t) {
+  switch (t) {
+    case FilterChainMatch::Transport::Any: return "";
+    case FilterChainMatch::Transport::Tls: return "tls";
+    case FilterChainMatch::Transport::RawBuffer: return "raw_buffer";
+  }
+  return "";
+}
+
+}  // namespace
+
+nlohmann::json toJson(const ListenerConfig& l) {
+  nlohmann::json j = {{"name", l.name},
+                      {"address", l.address.str()},
+                      {"max_connections", l.max_connections},
+                      {"per_connection_buffer_limit_bytes", l.per_connection_buffer_limit_bytes},
+                      {"filters", filtersJson(l.filters)}};
+  // Absent unless used, so a plaintext listener's identity is what it was.
+  if (l.tls) j["tls"] = toJson(*l.tls);
+  if (!l.filter_chains.empty()) {
+    nlohmann::json chains = nlohmann::json::array();
+    for (const auto& c : l.filter_chains) {
+      nlohmann::json cj = {{"match",
+                            {{"server_names", c.match.server_names},
+                             {"transport_protocol", transportName(c.match.transport_protocol)},
+                             {"application_protocols", c.match.application_protocols}}},
+                           {"filters", filtersJson(c.filters)}};
+      if (c.tls) cj["tls"] = toJson(*c.tls);
+      chains.push_back(std::move(cj));
+    }
+    j["filter_chains"] = std::move(chains);
+  }
+  return j;
 }
 
 namespace {
@@ -124,6 +185,7 @@ nlohmann::json toJson(const ClusterConfig& c) {
                       {"endpoints", std::move(endpoints)}};
   if (c.health_check) j["health_check"] = toJson(*c.health_check);
   if (c.outlier_detection) j["outlier_detection"] = toJson(*c.outlier_detection);
+  if (c.tls) j["tls"] = toJson(*c.tls);
   return j;
 }
 

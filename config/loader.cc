@@ -1,6 +1,7 @@
 #include "config/loader.h"
 
 #include "config/cluster_reader.h"
+#include "config/tls_reader.h"
 
 #include <algorithm>
 #include <cctype>
@@ -16,19 +17,24 @@ namespace sluice::config {
 namespace {
 
 constexpr std::string_view kListenerFields[] = {"name", "address", "max_connections",
-                                                "per_connection_buffer_limit_bytes"};
+                                                "per_connection_buffer_limit_bytes", "tls", "filter_chains"};
+constexpr std::string_view kChainFields[] = {"match", "tls"};
 
 std::string indexed(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
 
-// The listener's filters are its keys that name a registered network filter,
-// in document order; exactly one is terminal and it comes last.
-void readFilters(MapReader& r, ListenerConfig& l) {
+// A chain's filters are the keys of its map (the listener's, or a
+// filter_chains item's) that name a registered network filter, in document
+// order; exactly one is terminal and it comes last. `other_fields` are the
+// map's own keys. With `required` false, no filters at all is fine.
+template <size_t N>
+void readFilters(MapReader& r, std::vector<NetworkFilterEntry>& out, const std::string_view (&other_fields)[N],
+                 const char* what, bool required = true) {
   std::vector<std::string> seen;
   std::string terminal;
   for (auto it = r.node().begin(); it != r.node().end(); ++it) {
     if (!it->first.IsScalar()) continue;
     const std::string key = it->first.Scalar();
-    if (std::find(std::begin(kListenerFields), std::end(kListenerFields), key) != std::end(kListenerFields)) continue;
+    if (std::find(std::begin(other_fields), std::end(other_fields), key) != std::end(other_fields)) continue;
     if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;  // duplicate key, reported already
     const auto* factory = network::findNetworkFilter(key);
     if (factory == nullptr) continue;  // left for finish(): "unknown field"
@@ -42,10 +48,37 @@ void readFilters(MapReader& r, ListenerConfig& l) {
     if (factory->terminal()) terminal = key;
     MapReader fr(r.ctx(), r.child(key), path);
     if (!fr.isMap()) continue;
-    l.filters.push_back(NetworkFilterEntry{key, factory->parse(fr)});
+    out.push_back(NetworkFilterEntry{key, factory->parse(fr)});
   }
-  if (terminal.empty())
-    r.ctx().error(r.node(), r.path(), "listener needs a terminal network filter (tcp_proxy)");
+  if (terminal.empty() && (required || !seen.empty()))
+    r.ctx().error(r.node(), r.path(), std::string(what) + " needs a terminal network filter (tcp_proxy)");
+}
+
+void readFilterChains(MapReader& r, ListenerConfig& l) {
+  r.forEachItem("filter_chains", [&](const YAML::Node& item, const std::string& path) {
+    MapReader cr(r.ctx(), item, path);
+    if (!cr.isMap()) {
+      r.ctx().error(item, path, "expected a mapping");
+      return;
+    }
+    FilterChainConfig c;
+    c.loc = locOf(item);
+    readFilterChainMatch(cr, "match", c.match);
+    readDownstreamTls(cr, "tls", c.tls, /*allow_mode=*/false);
+    // A chain that terminates TLS takes TLS clients only, so a plaintext
+    // client never reaches a handshake it cannot do.
+    if (c.tls) {
+      if (c.match.transport_protocol == FilterChainMatch::Transport::RawBuffer)
+        r.ctx().error(cr.locOf("match"), cr.childPath("match") + ".transport_protocol",
+                      "a chain with tls cannot match raw_buffer");
+      c.match.transport_protocol = FilterChainMatch::Transport::Tls;
+    }
+    readFilters(cr, c.filters, kChainFields, "filter chain");
+    cr.finish();
+    l.filter_chains.push_back(std::move(c));
+  });
+  if (r.child("filter_chains").IsSequence() && r.child("filter_chains").size() == 0)
+    r.ctx().error(r.child("filter_chains"), r.childPath("filter_chains"), "needs at least one filter chain");
 }
 
 void readListeners(MapReader& top, Config& cfg) {
@@ -60,7 +93,19 @@ void readListeners(MapReader& top, Config& cfg) {
     r.address("address", l.address, /*required=*/true);
     r.uint32("max_connections", l.max_connections, 0, UINT32_MAX);
     r.uint32("per_connection_buffer_limit_bytes", l.per_connection_buffer_limit_bytes, 1024, 64u << 20);
-    readFilters(r, l);
+    if (r.has("filter_chains")) {
+      readFilterChains(r, l);
+      // Filters or tls beside filter_chains would be silently ignored: refuse them.
+      std::vector<NetworkFilterEntry> stray;
+      readFilters(r, stray, kListenerFields, "listener", /*required=*/false);
+      if (r.has("tls")) r.child("tls");  // reported below, not as unknown
+      if (!stray.empty() || r.has("tls"))
+        r.ctx().error(r.locOf("filter_chains"), r.childPath("filter_chains"),
+                      "a listener with filter_chains takes its tls and network filters inside each chain");
+    } else {
+      readDownstreamTls(r, "tls", l.tls, /*allow_mode=*/true);
+      readFilters(r, l.filters, kListenerFields, "listener");
+    }
     r.finish();
 
     if (!l.name.empty() && !names.emplace(l.name, path).second)
@@ -89,17 +134,19 @@ void build(const YAML::Node& root, Config& cfg, ParseContext& ctx) {
   }
   top.uint32("workers", cfg.workers, 0, 256);
   top.duration("drain_timeout", cfg.drain_timeout);
+  top.duration("certificate_watch_interval", cfg.certificate_watch_interval);
+  if (cfg.certificate_watch_interval <= Duration::zero())
+    ctx.error(top.locOf("certificate_watch_interval"), "certificate_watch_interval", "must be greater than 0");
   readListeners(top, cfg);
   readClusters(top, cfg);
   top.finish();
 
   // Cross references need the whole model, so they run last.
   for (size_t i = 0; i < cfg.listeners.size(); ++i) {
-    for (const auto& f : cfg.listeners[i].filters) {
-      if (f.config == nullptr) continue;
-      const auto path = indexed("listeners", i) + "." + f.name;
-      network::findNetworkFilter(f.name)->validate(*f.config, cfg, path, ctx);
-    }
+    cfg.listeners[i].forEachFilter([&](const NetworkFilterEntry& f, const std::string& suffix) {
+      if (f.config == nullptr) return;
+      network::findNetworkFilter(f.name)->validate(*f.config, cfg, indexed("listeners", i) + suffix, ctx);
+    });
   }
 }
 

@@ -122,6 +122,19 @@ struct CircuitBreakersConfig {
   CircuitBreakerThresholds high;
 };
 
+// Upstream TLS origination (`tls:` on a cluster). Paths only: the files are
+// read by the certificate provider, which reloads them while the proxy runs.
+struct UpstreamTlsConfig {
+  std::string sni;  // server name sent (and verified when no SAN/SPIFFE check is set)
+  std::string ca_bundle;  // trust bundle; empty = the system store
+  std::string cert_chain;   // optional client certificate (mTLS); both or neither
+  std::string private_key;
+  std::vector<std::string> verify_subject_alt_names;  // DNS names or exact URIs
+  std::vector<std::string> verify_spiffe_ids;         // exact IDs or "spiffe://td/prefix/*"
+  std::vector<std::string> alpn;                       // offered, in order
+  SourceLoc loc;
+};
+
 struct ClusterConfig {
   std::string name;
   Duration connect_timeout{std::chrono::seconds(5)};
@@ -144,6 +157,7 @@ struct ClusterConfig {
   uint32_t max_connections_per_host = 1024;
   uint32_t max_pending_requests = 1024;
   Duration idle_timeout{std::chrono::seconds(60)};  // idle pooled connections close after this
+  std::optional<UpstreamTlsConfig> tls;  // set: upstream connections speak TLS
   SourceLoc loc;
 };
 
@@ -152,15 +166,67 @@ struct NetworkFilterEntry {
   std::shared_ptr<const network::NetworkFilterConfig> config;
 };
 
+// Downstream TLS termination (`tls:` on a listener or a filter chain).
+struct DownstreamTlsConfig {
+  struct Certificate {
+    std::string cert_chain;
+    std::string private_key;
+  };
+  // PERMISSIVE (listener shorthand only): TLS and plaintext on one port.
+  enum class Mode { Strict, Permissive };
+  std::vector<Certificate> certificates;  // several: chosen by SNI; [0] is the default
+  std::string ca_bundle;                  // client certificates are verified against it
+  bool require_client_cert = false;       // mTLS; needs ca_bundle
+  std::vector<std::string> verify_spiffe_ids;  // allowed client IDs; empty = any that verifies
+  std::vector<std::string> alpn{"http/1.1"};   // server preference order
+  Duration handshake_timeout{std::chrono::seconds(10)};
+  bool session_tickets = true;  // stateless resumption under rotating keys
+  Mode mode = Mode::Strict;
+  SourceLoc loc;
+};
+
+// Which connections a filter chain takes. Empty fields match anything.
+struct FilterChainMatch {
+  std::vector<std::string> server_names;  // lower case; exact or "*.suffix"
+  enum class Transport { Any, Tls, RawBuffer };
+  Transport transport_protocol = Transport::Any;
+  std::vector<std::string> application_protocols;  // any of the client's ALPN offers
+  bool empty() const {
+    return server_names.empty() && transport_protocol == Transport::Any && application_protocols.empty();
+  }
+};
+
+struct FilterChainConfig {
+  FilterChainMatch match;
+  std::optional<DownstreamTlsConfig> tls;  // set: this chain terminates TLS
+  std::vector<NetworkFilterEntry> filters;  // in order; the last one is terminal
+  SourceLoc loc;
+};
+
 struct ListenerConfig {
   std::string name;
   net::Address address;
   uint32_t max_connections = 0;  // 0 = unlimited
   // High watermark of each connection's write buffer; the low watermark is half.
   uint32_t per_connection_buffer_limit_bytes = 1024 * 1024;
-  // Network filters in order; the last one is terminal (tcp_proxy today).
+  // The single-chain form: network filters as listener keys, in order (the
+  // last one is terminal), optionally behind `tls`. Empty when the listener
+  // uses filter_chains.
   std::vector<NetworkFilterEntry> filters;
+  std::optional<DownstreamTlsConfig> tls;
+  // The several-chain form; first match wins. Empty for the single-chain form.
+  std::vector<FilterChainConfig> filter_chains;
   SourceLoc loc;
+
+  // Every filter of every chain with its key path below the listener
+  // (".http", ".filter_chains[1].tcp_proxy").
+  template <class F>
+  void forEachFilter(F&& f) const {
+    for (const auto& e : filters) f(e, "." + e.name);
+    for (size_t i = 0; i < filter_chains.size(); ++i)
+      for (const auto& e : filter_chains[i].filters)
+        f(e, ".filter_chains[" + std::to_string(i) + "]." + e.name);
+  }
 };
 
 struct Config {
@@ -170,6 +236,8 @@ struct Config {
   // How long a draining listener (removed on reload, or all on SIGTERM) lets
   // its connections finish before they are closed.
   Duration drain_timeout{std::chrono::seconds(10)};
+  // How often the main thread checks certificate files for changes.
+  Duration certificate_watch_interval{std::chrono::seconds(2)};
   std::vector<ListenerConfig> listeners;
   std::vector<ClusterConfig> clusters;
 

@@ -32,6 +32,9 @@ enum Token : int {
   kTraceId,
   kDownstreamAddress,
   kDetails,
+  kDownstreamPeerUriSan,
+  kDownstreamTlsVersion,
+  kRequestedServerName,
 };
 
 struct TokenName {
@@ -56,6 +59,9 @@ constexpr TokenName kTokens[] = {
     {"TRACE_ID", kTraceId},
     {"DOWNSTREAM_ADDRESS", kDownstreamAddress},
     {"DETAILS", kDetails},
+    {"DOWNSTREAM_PEER_URI_SAN", kDownstreamPeerUriSan},
+    {"DOWNSTREAM_TLS_VERSION", kDownstreamTlsVersion},
+    {"REQUESTED_SERVER_NAME", kRequestedServerName},
 };
 
 constexpr char kHex[] = "0123456789abcdef";
@@ -232,6 +238,48 @@ void appendResponseFlags(std::string& out, uint32_t flags) {
   if (out.size() == start) out.push_back('-');
 }
 
+// The peer's SPIFFE ID, else its URI SANs joined by commas; empty when none.
+// Appended in place: no per-request string is built.
+template <class Append>
+void appendPeerUriSan(const StreamInfo& info, Append append) {
+  if (info.downstream_tls == nullptr) return;
+  const net::TlsInfo& t = *info.downstream_tls;
+  if (!t.peer_spiffe_id.empty()) {
+    append(t.peer_spiffe_id, false);
+    return;
+  }
+  for (size_t i = 0; i < t.peer_uri_sans.size(); ++i) append(t.peer_uri_sans[i], i > 0);
+}
+
+void appendJsonTls(std::string& out, const StreamInfo& info) {
+  const net::TlsInfo* t = info.downstream_tls;
+  out.append(",\"downstream_peer_uri_san\":");
+  if (t == nullptr || (t->peer_spiffe_id.empty() && t->peer_uri_sans.empty())) {
+    out.append("null");
+  } else if (!t->peer_spiffe_id.empty() || t->peer_uri_sans.size() == 1) {
+    appendJsonString(out, t->peer_spiffe_id.empty() ? t->peer_uri_sans[0] : t->peer_spiffe_id);
+  } else {
+    std::string joined;  // rare: several URI SANs and none a SPIFFE ID
+    appendPeerUriSan(info, [&](std::string_view s, bool comma) {
+      if (comma) joined.push_back(',');
+      joined.append(s);
+    });
+    appendJsonString(out, joined);
+  }
+  out.append(",\"downstream_tls_version\":");
+  if (t == nullptr) {
+    out.append("null");
+  } else {
+    appendJsonString(out, t->version);
+  }
+  out.append(",\"requested_server_name\":");
+  if (t == nullptr || t->sni.empty()) {
+    out.append("null");
+  } else {
+    appendJsonString(out, t->sni);
+  }
+}
+
 void appendJson(std::string& out, const StreamInfo& info) {
   out.append("{\"time\":\"");
   appendTime(out, info.start_wall);
@@ -269,6 +317,7 @@ void appendJson(std::string& out, const StreamInfo& info) {
   appendAddress(out, info.downstream_address);  // digits, dots, colons, brackets only
   out.append("\",\"details\":");
   appendJsonString(out, info.details);
+  appendJsonTls(out, info);
   out.push_back('}');
 }
 
@@ -302,6 +351,21 @@ void appendToken(std::string& out, int token, const StreamInfo& info) {
     case kTraceId: appendText(out, info.trace_id); return;
     case kDownstreamAddress: appendAddress(out, info.downstream_address); return;
     case kDetails: appendText(out, info.details); return;
+    case kDownstreamPeerUriSan: {
+      const size_t before = out.size();
+      appendPeerUriSan(info, [&](std::string_view s, bool comma) {
+        if (comma) out.push_back(',');
+        appendText(out, s);
+      });
+      if (out.size() == before) out.push_back('-');
+      return;
+    }
+    case kDownstreamTlsVersion:
+      appendText(out, info.downstream_tls ? std::string_view(info.downstream_tls->version) : std::string_view());
+      return;
+    case kRequestedServerName:
+      appendText(out, info.downstream_tls ? std::string_view(info.downstream_tls->sni) : std::string_view());
+      return;
   }
 }
 

@@ -223,6 +223,14 @@ nlohmann::json headerMutationJson(const HeaderMutation& m);
 // Never null: on errors the result holds what could be read (still compiled),
 // so validateRouteConfig can report cross-reference errors in the same pass.
 std::shared_ptr<const RouteConfig> parseRouteConfig(config::MapReader& reader);
+// A route's string and header matchers, for other request matchers (authz):
+// one mapping of exact | prefix | suffix | contains | regex | present (plus
+// invert), without finish(); and the list under `key` of {name, <matcher>}.
+void parseStringMatcher(config::MapReader& reader, StringMatcher& out);
+void parseHeaderMatchers(config::MapReader& reader, std::string_view key, std::vector<HeaderMatcher>& out);
+nlohmann::json stringMatcherJson(const StringMatcher& m);
+nlohmann::json headerMatcherJson(const HeaderMatcher& m);
+
 // Every referenced cluster exists in `whole`; every per_filter_config names a
 // filter in `chain` (the listener's http_filters) and passes that filter's validation.
 void validateRouteConfig(const RouteConfig& rc, const config::Config& whole, std::string_view path,

@@ -114,6 +114,14 @@ nlohmann::json routeJson(const Route& r) {
 
 }  // namespace
 
+nlohmann::json stringMatcherJson(const StringMatcher& m) {
+  nlohmann::json j = matcherJson("", m);
+  j.erase("name");
+  return j;
+}
+
+nlohmann::json headerMatcherJson(const HeaderMatcher& m) { return matcherJson(m.name, m.matcher); }
+
 nlohmann::json headerMutationJson(const HeaderMutation& m) {
   nlohmann::json j = nlohmann::json::object();
   if (!m.request_headers_to_add.empty()) j["request_headers_to_add"] = headerOptions(m.request_headers_to_add);

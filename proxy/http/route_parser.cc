@@ -569,5 +569,9 @@ void validateRouteConfig(const RouteConfig& rc, const config::Config& whole, std
 namespace sluice::http {
 
 void parseHeaderMutation(config::MapReader& reader, HeaderMutation& out) { readHeaderMutation(reader, out); }
+void parseStringMatcher(config::MapReader& reader, StringMatcher& out) { readStringMatcher(reader, out); }
+void parseHeaderMatchers(config::MapReader& reader, std::string_view key, std::vector<HeaderMatcher>& out) {
+  readMatchers(reader, key, /*allow_pseudo=*/true, out);
+}
 
 }  // namespace sluice::http

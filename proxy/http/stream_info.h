@@ -8,6 +8,7 @@
 
 #include "proxy/event/timer.h"
 #include "proxy/net/address.h"
+#include "proxy/net/transport_socket.h"
 #include "proxy/util/inline_string.h"
 
 namespace sluice::http {
@@ -35,6 +36,7 @@ enum class ResponseFlag : uint32_t {
   UpstreamRetryLimitExceeded = 1 << 16,  // URX: the last attempt failed and no retry was left (or allowed)
   UpstreamPerTryTimeout = 1 << 17,      // UPT: an attempt timed out (per_try_timeout)
   DurationTimeout = 1 << 18,            // DT: max_stream_duration reached
+  AuthzDenied = 1 << 19,                // AZ: the authz filter denied the request (403)
 };
 
 inline ResponseFlag operator|(ResponseFlag a, ResponseFlag b) {
@@ -64,6 +66,10 @@ struct StreamInfo {
   std::string path;
   std::string authority;
   net::Address downstream_address;
+  // The downstream connection's TLS handshake results (peer SPIFFE ID, SNI,
+  // version), owned by the connection, which outlives its streams; null for
+  // plaintext. A pointer: nothing is copied per request.
+  const net::TlsInfo* downstream_tls = nullptr;
 
   void setFlag(ResponseFlag f) { response_flags |= static_cast<uint32_t>(f); }
   bool hasFlag(ResponseFlag f) const { return response_flags & static_cast<uint32_t>(f); }

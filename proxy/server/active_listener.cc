@@ -8,19 +8,26 @@
 
 #include "proxy/server/log.h"
 #include "proxy/server/worker.h"
+#include "proxy/tls/tls_transport.h"
 
 namespace sluice::server {
 
 ActiveListener::ActiveListener(Worker& worker, std::shared_ptr<ListenerSockets> sockets,
                                std::shared_ptr<const config::Config> owner, const config::ListenerConfig& cfg,
-                               stats::ListenerStats& stats, std::shared_ptr<const network::ScopeStatsMap> scope_stats)
+                               stats::ListenerStats& stats, std::shared_ptr<const network::ScopeStatsMap> scope_stats,
+                               std::shared_ptr<const ListenerChains> chains)
     : worker_(worker),
       sockets_(std::move(sockets)),
       owner_(std::move(owner)),
       cfg_(cfg),
       stats_(stats),
       scope_stats_(std::move(scope_stats)),
+      chains_(std::move(chains)),
       filter_ctx_{worker.loop(), worker.clusters(), cfg_, stats_, *scope_stats_, worker.index()} {
+  for (const auto& c : chains_->chains) {
+    tls_views_.emplace_back();
+    if (c.tls) tls_views_.back().emplace(c.tls);
+  }
   // Adopt this worker's socket: from here on we close it.
   fd_ = sockets_->fds[worker.index()];
   sockets_->fds[worker.index()] = -1;
@@ -35,6 +42,7 @@ ActiveListener::~ActiveListener() {
     (void)ptr;
     if (conn->connection().open()) conn->connection().close(net::CloseType::NoFlush);
   }
+  inspecting_.clear();  // closes their fds
 }
 
 void ActiveListener::onIoEvent(uint32_t) { acceptAll(); }
@@ -62,27 +70,111 @@ void ActiveListener::acceptAll() {
     }
     stats_.downstream_cx_total.inc();
     stats_.downstream_cx_active.inc();
-    auto conn = net::Connection::accepted(worker_.loop(), fd,
-                                          net::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len),
-                                          std::make_unique<net::RawTransport>());
-    conn->setBufferLimit(cfg_.per_connection_buffer_limit_bytes);
-    conn->setByteCounters(&stats_.downstream_rx_bytes, &stats_.downstream_tx_bytes);
-    auto sc = std::make_unique<ServerConnection>(*this, std::move(conn));
-    ServerConnection* raw = sc.get();
-    connections_.emplace(raw, std::move(sc));
-    raw->start(cfg_, filter_ctx_);
+    const net::Address peer = net::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+    if (!chains_->inspect) {
+      startConnection(fd, peer, 0);
+      continue;
+    }
+    auto inspector =
+        std::make_unique<ConnectionInspector>(worker_.loop(), *this, fd, peer, chains_->inspect_timeout);
+    ConnectionInspector* raw = inspector.get();
+    inspecting_.emplace(raw, std::move(inspector));
   }
+}
+
+void ActiveListener::startConnection(int fd, const net::Address& peer, size_t chain_index) {
+  const FilterChain& chain = chains_->chains[chain_index];
+  std::unique_ptr<net::TransportSocket> transport;
+  if (chain.tls) {
+    transport = std::make_unique<tls::TlsTransport>(tls_views_[chain_index]->server());
+  } else {
+    transport = std::make_unique<net::RawTransport>();
+  }
+  auto conn = net::Connection::accepted(worker_.loop(), fd, peer, std::move(transport));
+  conn->setBufferLimit(cfg_.per_connection_buffer_limit_bytes);
+  conn->setByteCounters(&stats_.downstream_rx_bytes, &stats_.downstream_tx_bytes);
+  if (chain.tls) conn->setHandshakeTimeout(chain.handshake_timeout);
+  auto sc = std::make_unique<ServerConnection>(*this, std::move(conn));
+  ServerConnection* raw = sc.get();
+  connections_.emplace(raw, std::move(sc));
+  raw->start(*chain.filters, filter_ctx_, /*after_handshake=*/chain.tls != nullptr);
+}
+
+void ActiveListener::onInspected(ConnectionInspector& inspector, ConnectionInspector::Outcome outcome) {
+  using Outcome = ConnectionInspector::Outcome;
+  auto it = inspecting_.find(&inspector);
+  if (it == inspecting_.end()) return;
+  std::unique_ptr<ConnectionInspector> owned = std::move(it->second);
+  inspecting_.erase(it);
+  const int fd = owned->takeFd();
+  const net::Address peer = owned->peer();
+  int chain = -1;
+  if (outcome == Outcome::Tls || outcome == Outcome::Plaintext) {
+    chain = chains_->select(outcome == Outcome::Tls, owned->hello());
+    if (chain < 0) chains_->no_filter_chain->inc();
+  } else if (outcome == Outcome::Timeout) {
+    chains_->tls_handshake_timeout->inc();
+  }
+  worker_.loop().deferredDelete(std::move(owned));  // we are inside its callback
+  if (chain < 0) {
+    dropAccepted(fd);
+    return;
+  }
+  startConnection(fd, peer, static_cast<size_t>(chain));
+}
+
+void ActiveListener::dropAccepted(int fd) {
+  ::close(fd);
+  releaseSlot();
+  maybeDrained();
+}
+
+void ActiveListener::releaseSlot() {
+  stats_.downstream_cx_active.dec();
+  if (cfg_.max_connections > 0) sockets_->active.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void ActiveListener::maybeDrained() {
+  if (draining_ && connections_.empty() && inspecting_.empty()) worker_.onListenerDrained(*this);
 }
 
 void ActiveListener::onConnectionClosed(ServerConnection& conn) {
   if (destroying_) return;
   auto it = connections_.find(&conn);
   if (it == connections_.end()) return;
-  stats_.downstream_cx_active.dec();
-  if (cfg_.max_connections > 0) sockets_->active.fetch_sub(1, std::memory_order_relaxed);
+  const net::CloseReason reason = conn.connection().closeReason();
+  if (reason == net::CloseReason::HandshakeFailed) {
+    chains_->tls_handshake_failed->inc();
+    logTlsFailure(conn);
+  } else if (reason == net::CloseReason::HandshakeTimeout) {
+    chains_->tls_handshake_timeout->inc();
+    logTlsFailure(conn);
+  } else if (conn.connection().handshaking()) {
+    // The client went away (or reset) mid-handshake.
+    chains_->tls_handshake_failed->inc();
+  }
+  releaseSlot();
   worker_.loop().deferredDelete(std::move(it->second));
   connections_.erase(it);
-  if (draining_ && connections_.empty()) worker_.onListenerDrained(*this);
+  maybeDrained();
+}
+
+void ActiveListener::logTlsFailure(ServerConnection& conn) {
+  // A scan or a misconfigured client can fail thousands of handshakes a
+  // second: one line per 10 s per worker, with the count of those skipped.
+  const auto now = worker_.loop().now();
+  if (last_tls_log_ != event::MonoTime{} && now - last_tls_log_ < std::chrono::seconds(10)) {
+    ++tls_log_suppressed_;
+    return;
+  }
+  last_tls_log_ = now;
+  const net::Connection& c = conn.connection();
+  std::string line = "listener " + cfg_.name + ": TLS handshake from " + c.peerAddress().str() + " " +
+                     std::string(net::closeReasonName(c.closeReason()));
+  if (!c.transport().failureReason().empty()) line += ": " + std::string(c.transport().failureReason());
+  if (tls_log_suppressed_ > 0) line += " (" + std::to_string(tls_log_suppressed_) + " more since the last line)";
+  tls_log_suppressed_ = 0;
+  log::info(line);
 }
 
 void ActiveListener::stopAccepting() {
@@ -98,7 +190,7 @@ void ActiveListener::drain(event::Duration timeout) {
   // Take what is already queued on our socket: closing it would reset those.
   acceptAll();
   stopAccepting();
-  if (connections_.empty()) {
+  if (connections_.empty() && inspecting_.empty()) {
     worker_.onListenerDrained(*this);
     return;
   }
@@ -107,9 +199,18 @@ void ActiveListener::drain(event::Duration timeout) {
 }
 
 void ActiveListener::closeAll() {
+  // Connections still being inspected were never started: drop them first
+  // (destroying an inspector outside its callback closes its fd).
+  for (auto& [ptr, insp] : inspecting_) {
+    (void)ptr;
+    stats_.downstream_cx_drain_closed.inc();
+    releaseSlot();
+  }
+  inspecting_.clear();
   // Closing raises Closed, which erases from connections_: iterate a copy of the keys.
   std::vector<ServerConnection*> open;
   for (auto& [ptr, conn] : connections_) open.push_back(ptr);
+  if (open.empty()) maybeDrained();
   for (auto* c : open) {
     stats_.downstream_cx_drain_closed.inc();
     c->connection().close(net::CloseType::NoFlush);

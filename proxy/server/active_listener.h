@@ -2,12 +2,23 @@
 // One listener on one worker: accepts on this worker's SO_REUSEPORT socket
 // and owns every connection it accepted until that connection closes.
 // Worker thread only.
+//
+// Filter chains: a listener with one plain chain starts it on each accepted
+// connection at once. Otherwise a ConnectionInspector first peeks at the
+// client's first bytes (TLS or not, SNI, ALPN) to choose the chain; a chain
+// with TLS wraps the connection in a TlsTransport from this worker's view of
+// the chain's certificate provider and starts its filters once the
+// handshake is done. Connections no chain takes are closed and counted.
 
 #include <memory>
+#include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "proxy/event/loop.h"
 #include "proxy/network/filter.h"
+#include "proxy/server/connection_inspector.h"
+#include "proxy/server/filter_chain.h"
 #include "proxy/server/server_connection.h"
 #include "proxy/server/snapshot.h"
 
@@ -15,25 +26,37 @@ namespace sluice::server {
 
 class Worker;
 
-class ActiveListener final : public event::IoHandler, public event::DeferredDeletable {
+class ActiveListener final : public event::IoHandler,
+                             public event::DeferredDeletable,
+                             public ConnectionInspector::Owner {
  public:
   ActiveListener(Worker& worker, std::shared_ptr<ListenerSockets> sockets, std::shared_ptr<const config::Config> owner,
                  const config::ListenerConfig& cfg, stats::ListenerStats& stats,
-                 std::shared_ptr<const network::ScopeStatsMap> scope_stats);
+                 std::shared_ptr<const network::ScopeStatsMap> scope_stats,
+                 std::shared_ptr<const ListenerChains> chains);
   ~ActiveListener() override;
 
   // Stops accepting (closing this worker's socket); open connections go on.
   // After `timeout` those left are closed. The worker is told when none are left.
   void drain(event::Duration timeout);
   bool draining() const { return draining_; }
-  size_t connectionCount() const { return connections_.size(); }
+  size_t connectionCount() const { return connections_.size() + inspecting_.size(); }
   const ListenerSockets& sockets() const { return *sockets_; }
 
   void onConnectionClosed(ServerConnection& conn);
+  void onHandshakeComplete() { chains_->tls_handshakes->inc(); }
   void onIoEvent(uint32_t events) override;
+  void onInspected(ConnectionInspector& inspector, ConnectionInspector::Outcome outcome) override;
 
  private:
   void acceptAll();
+  // Wraps an accepted fd for `chain` and starts it.
+  void startConnection(int fd, const net::Address& peer, size_t chain);
+  // An accepted fd that never became a Connection.
+  void dropAccepted(int fd);
+  void releaseSlot();
+  void maybeDrained();
+  void logTlsFailure(ServerConnection& conn);
   void stopAccepting();
   void closeAll();
 
@@ -43,11 +66,18 @@ class ActiveListener final : public event::IoHandler, public event::DeferredDele
   const config::ListenerConfig& cfg_;
   stats::ListenerStats& stats_;
   std::shared_ptr<const network::ScopeStatsMap> scope_stats_;
+  std::shared_ptr<const ListenerChains> chains_;
+  // Parallel to chains_->chains: this worker's view of each TLS chain's context.
+  std::vector<std::optional<tls::CertificateProvider::View>> tls_views_;
   network::FilterContext filter_ctx_;
   int fd_ = -1;
   bool draining_ = false;
   bool destroying_ = false;
   std::unordered_map<ServerConnection*, std::unique_ptr<ServerConnection>> connections_;
+  std::unordered_map<ConnectionInspector*, std::unique_ptr<ConnectionInspector>> inspecting_;
+  // Handshake failures are logged at most once per interval per worker.
+  event::MonoTime last_tls_log_{};
+  uint64_t tls_log_suppressed_ = 0;
   std::unique_ptr<event::Timer> drain_timer_;
   std::unique_ptr<event::Timer> accept_retry_timer_;  // after EMFILE
 };

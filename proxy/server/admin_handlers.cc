@@ -18,6 +18,8 @@ const char* kIndex =
     "  GET  /config_dump  active config as JSON\n"
     "  GET  /clusters     hosts and their state\n"
     "  GET  /listeners    listeners and their bound addresses\n"
+    "  GET  /certs        TLS certificates in use and their expiry\n"
+    "  POST /certs/reload re-read every certificate and key file\n"
     "  POST /reload       reload the config file\n"
     "  POST /drain        stop accepting, drain, exit\n";
 
@@ -46,12 +48,18 @@ admin::Response Server::handleAdmin(const admin::Request& req) {
     auto r = reload();
     return {r.ok ? 200 : 400, "text/plain; charset=utf-8", r.message};
   }
+  if (req.path == "/certs" && get) return {200, "application/json", renderCerts()};
+  if (req.path == "/certs/reload" && post) {
+    auto r = reloadCertificates();
+    return {r.ok ? 200 : 400, "text/plain; charset=utf-8", r.message};
+  }
   if (req.path == "/drain" && post) {
     startDrain();
     return {200, "text/plain; charset=utf-8", "draining\n"};
   }
   if (req.path == "/reload" || req.path == "/drain" || req.path == "/metrics" || req.path == "/ready" ||
-      req.path == "/config_dump" || req.path == "/clusters" || req.path == "/listeners")
+      req.path == "/config_dump" || req.path == "/clusters" || req.path == "/listeners" || req.path == "/certs" ||
+      req.path == "/certs/reload")
     return {405, "text/plain; charset=utf-8", "method not allowed\n"};
   return {404, "text/plain; charset=utf-8", std::string("not found\n") + kIndex};
 }

@@ -71,9 +71,10 @@ std::shared_ptr<Snapshot> Server::buildSnapshot(std::shared_ptr<const config::Co
     snap->sockets.push_back(std::move(sockets));
     snap->listener_stats.push_back(&stats_->listener(l.name));
     auto scopes = std::make_shared<network::ScopeStatsMap>();
-    for (const auto& f : l.filters)
+    l.forEachFilter([&](const config::NetworkFilterEntry& f, const std::string&) {
       f.config->forEachStatScope(
           [&](const void* key, const std::string& name) { (*scopes)[key] = &stats_->route(l.name, name); });
+    });
     snap->scope_stats.push_back(std::move(scopes));
   }
   for (const auto& c : cfg->clusters) {
@@ -86,6 +87,7 @@ std::shared_ptr<Snapshot> Server::buildSnapshot(std::shared_ptr<const config::Co
     }
     snap->cluster_stats.emplace(c.name, std::move(refs));
   }
+  if (!attachTls(*snap, error)) return nullptr;
   snap->version = next_version_++;
   return snap;
 }
@@ -131,6 +133,7 @@ void Server::probeResult(const std::string& cluster, const std::string& host, bo
 
 void Server::publish(std::shared_ptr<const Snapshot> snap) {
   updateHealthMonitors(*snap->config, *snap);
+  publishTls(*snap);
   current_ = snap;
   values_.config_version = snap->version;
   for (auto& w : workers_) w->apply(snap);
@@ -192,7 +195,10 @@ void Server::onIoEvent(uint32_t) {
   while (::read(signal_fd_, &si, sizeof(si)) == sizeof(si)) {
     switch (si.ssi_signo) {
       case SIGHUP:
-        log::info("SIGHUP: reloading " + options_.config_path);
+        log::info("SIGHUP: reloading " + options_.config_path + " and certificates");
+        // Certificates first: a provider kept by the config reload must not
+        // miss new files, and a new one reads them anyway.
+        reloadCertificates();
         reload();
         break;
       case SIGTERM:

@@ -58,6 +58,18 @@ class Server : public event::IoHandler, public upstream::HealthEventSink {
   std::string renderListeners() const;
   void writeAdminAddress();
 
+  // TLS (server_tls.cc). Attaches a certificate provider to every TLS chain
+  // and cluster of `snap`: the current one when its identity is unchanged,
+  // else a new one (whose first build may fail: then the snapshot fails).
+  bool attachTls(Snapshot& snap, std::string* error);
+  // After publishing: providers the new config dropped stop reporting.
+  void publishTls(const Snapshot& snap);
+  void checkCertificates();
+  // SIGHUP and POST /certs/reload: every provider re-reads its files.
+  ReloadResult reloadCertificates();
+  void rotateTicketKeys();
+  std::string renderCerts() const;
+
   Options options_;
   event::Loop loop_;
   int signal_fd_ = -1;
@@ -74,6 +86,10 @@ class Server : public event::IoHandler, public upstream::HealthEventSink {
   event::MonoTime started_;
   size_t pending_drains_ = 0;
   std::unique_ptr<event::Timer> drain_deadline_;
+  // The providers of current_ (same map as current_->tls_providers).
+  std::map<std::string, std::shared_ptr<tls::CertificateProvider>> tls_providers_;
+  std::unique_ptr<event::Timer> cert_timer_;    // checkForChanges on every provider
+  std::unique_ptr<event::Timer> ticket_timer_;  // session ticket key rotation
   int exit_code_ = 0;
 };
 

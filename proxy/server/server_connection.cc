@@ -15,10 +15,17 @@ ServerConnection::~ServerConnection() {
   filters_.clear();
 }
 
-void ServerConnection::start(const config::ListenerConfig& cfg, network::FilterContext& ctx) {
-  for (const auto& entry : cfg.filters) {
+void ServerConnection::start(const std::vector<config::NetworkFilterEntry>& filters, network::FilterContext& ctx,
+                             bool after_handshake) {
+  entries_ = &filters;
+  ctx_ = &ctx;
+  if (!after_handshake) startFilters();
+}
+
+void ServerConnection::startFilters() {
+  for (const auto& entry : *entries_) {
     const auto* factory = network::findNetworkFilter(entry.name);
-    filters_.push_back(factory->create(*entry.config, ctx));
+    filters_.push_back(factory->create(*entry.config, *ctx_));
     filters_.back()->initialize(*this);
   }
   for (size_t i = 0; i < filters_.size() && conn_->open(); ++i) {
@@ -34,6 +41,11 @@ void ServerConnection::onRead(net::Buffer& data, bool end_stream) {
 }
 
 void ServerConnection::onEvent(net::ConnectionEvent event) {
+  if (event == net::ConnectionEvent::HandshakeComplete) {
+    owner_.onHandshakeComplete();
+    if (filters_.empty() && entries_ != nullptr) startFilters();
+    return;
+  }
   if (event == net::ConnectionEvent::Closed) owner_.onConnectionClosed(*this);
 }
 

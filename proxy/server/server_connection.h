@@ -21,16 +21,22 @@ class ServerConnection final : public network::ReadFilterCallbacks,
   ServerConnection(ActiveListener& owner, std::unique_ptr<net::Connection> conn);
   ~ServerConnection() override;
 
-  // Builds the chain from the listener config and starts it.
-  void start(const config::ListenerConfig& cfg, network::FilterContext& ctx);
+  // Builds the filter chain and starts it, now or (`after_handshake`, for
+  // TLS) once the transport handshake is done, so filters see the peer
+  // identity from their first callback. `filters` and `ctx` outlive us.
+  void start(const std::vector<config::NetworkFilterEntry>& filters, network::FilterContext& ctx,
+             bool after_handshake);
 
   net::Connection& connection() override { return *conn_; }
   void onRead(net::Buffer& data, bool end_stream) override;
   void onEvent(net::ConnectionEvent event) override;
 
  private:
+  void startFilters();
 
   ActiveListener& owner_;
+  const std::vector<config::NetworkFilterEntry>* entries_ = nullptr;
+  network::FilterContext* ctx_ = nullptr;
   std::unique_ptr<net::Connection> conn_;
   std::vector<std::unique_ptr<network::NetworkFilter>> filters_;
 };

@@ -12,6 +12,7 @@
 
 #include "config/model.h"
 #include "proxy/network/filter.h"
+#include "proxy/server/filter_chain.h"
 #include "proxy/stats/stats.h"
 #include "proxy/upstream/cluster_manager.h"
 
@@ -38,7 +39,12 @@ struct Snapshot {
   std::vector<std::shared_ptr<ListenerSockets>> sockets;
   std::vector<stats::PerWorker<stats::ListenerStats>*> listener_stats;
   std::vector<std::shared_ptr<const network::ScopeStatsMap>> scope_stats;
+  std::vector<std::shared_ptr<const ListenerChains>> listener_chains;
   std::map<std::string, upstream::ClusterStatsRefs> cluster_stats;
+  // Every certificate provider this config uses, by identity (role, owner
+  // and TLS config). The main thread checks and reloads them; workers read
+  // them through the chains and clusters above.
+  std::map<std::string, std::shared_ptr<tls::CertificateProvider>> tls_providers;
 };
 
 }  // namespace sluice::server

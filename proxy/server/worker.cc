@@ -49,7 +49,8 @@ void Worker::applyOnThread(const std::shared_ptr<const Snapshot>& snap) {
       continue;
     }
     next.emplace(key, std::make_unique<ActiveListener>(*this, snap->sockets[i], snap->config, listeners[i],
-                                                       snap->listener_stats[i]->worker(index_), snap->scope_stats[i]));
+                                                       snap->listener_stats[i]->worker(index_), snap->scope_stats[i],
+                                                       snap->listener_chains[i]));
   }
   // What is left was removed or changed: drain it.
   for (auto& [key, listener] : active_) {

@@ -150,7 +150,17 @@ std::vector<CertificateProvider::Expiry> CertificateProvider::secondsToExpiry(Cl
   return out;
 }
 
+void CertificateProvider::retire() {
+  // Gauges are shared by name: take back exactly what this provider added.
+  for (auto& g : expiry_gauges_) {
+    g.counter->inc(-g.value);
+    g.value = 0;
+  }
+  retired_ = true;
+}
+
 void CertificateProvider::updateGauges(Clock::time_point now) {
+  if (retired_) return;
   const std::vector<Expiry> expiries = secondsToExpiry(now);
   while (expiry_gauges_.size() < expiries.size()) {
     Gauge g;

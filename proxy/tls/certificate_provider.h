@@ -80,6 +80,11 @@ class CertificateProvider {
   // Of the current context, in config order.
   std::vector<Expiry> secondsToExpiry(Clock::time_point now = Clock::now()) const;
 
+  // Main thread: the config no longer uses this provider (a replacement
+  // may carry its name). Its expiry gauges drop to zero and stop updating,
+  // though connections may keep its contexts alive for a while.
+  void retire();
+
   // A worker's cached view of the current context. Loop thread only.
   class View {
    public:
@@ -137,6 +142,7 @@ class CertificateProvider {
     int64_t value = 0;
   };
   std::vector<Gauge> expiry_gauges_;
+  bool retired_ = false;
 };
 
 }  // namespace sluice::tls

@@ -155,6 +155,14 @@ void ClusterManager::update(const std::shared_ptr<const config::Config>& config,
                               : makeLoadBalancer(cc, util::threadRandomSource());
     }
     c->pools_.assign(c->hosts_.size(), nullptr);  // resolved on first HTTP request
+    if (refs.tls) {
+      // Same provider: keep the view, so pools see no TLS change.
+      auto prev = clusters_.find(cc.name);
+      c->tls_provider_ = refs.tls;
+      c->tls_ = prev != clusters_.end() && prev->second->tls_provider_ == refs.tls
+                    ? prev->second->tls_
+                    : std::make_shared<tls::CertificateProvider::View>(refs.tls);
+    }
     next.emplace(cc.name, std::move(c));
   }
   clusters_ = std::move(next);
@@ -181,6 +189,7 @@ Http1ConnPool& ClusterManager::httpPool(Cluster& cluster, size_t host_index) {
   settings.idle_timeout = cc.idle_timeout;
   settings.shared = cluster.shared_;
   settings.breakers = cc.circuit_breakers;
+  settings.tls = cluster.tls_;
   auto it = pools_.find(key);
   if (it == pools_.end()) {
     it = pools_.emplace(std::move(key), std::make_unique<Http1ConnPool>(*loop_, host, settings, &cluster.stats()))

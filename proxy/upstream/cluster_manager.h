@@ -17,6 +17,7 @@
 #include "proxy/upstream/load_balancer.h"
 #include "proxy/upstream/outlier_detector.h"
 #include "proxy/upstream/priority_load.h"
+#include "proxy/tls/certificate_provider.h"
 
 namespace sluice::upstream {
 
@@ -70,6 +71,13 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   void abandon(const Pick& pick);
   // True when the current pick ran in panic mode (for tests and /clusters).
   bool panic() { refreshHealth(); return load_.panic; }
+  // The transport for a new upstream connection: TLS from this worker's
+  // view of the cluster's certificate provider when the cluster has `tls`,
+  // else raw TCP. A TLS connection raises Connected only after its
+  // handshake, so connect timeouts cover it and a failed handshake is a
+  // connect failure.
+  std::unique_ptr<net::TransportSocket> newTransport() { return makeUpstreamTransport(tls_.get()); }
+  const std::shared_ptr<tls::CertificateProvider::View>& tlsView() const { return tls_; }
 
  private:
   friend class ClusterManager;
@@ -91,6 +99,8 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   ClusterShared* shared_ = nullptr;
   HealthEventSink* sink_ = nullptr;
   std::vector<Http1ConnPool*> pools_;  // parallel to hosts_; filled on first use
+  std::shared_ptr<tls::CertificateProvider::View> tls_;  // this worker's; null without `tls`
+  std::shared_ptr<const tls::CertificateProvider> tls_provider_;
 };
 
 // Per-config handles resolved by the main thread for one cluster.
@@ -99,6 +109,7 @@ struct ClusterStatsRefs {
   std::vector<stats::PerWorker<stats::HostStats>*> hosts;  // parallel to endpoints
   ClusterShared* shared = nullptr;
   std::vector<HostShared*> host_shared;  // parallel to endpoints
+  std::shared_ptr<const tls::CertificateProvider> tls;  // set when the cluster has `tls`
 };
 
 class ClusterManager {

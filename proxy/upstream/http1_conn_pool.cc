@@ -3,8 +3,14 @@
 #include <algorithm>
 
 #include "proxy/http/http1_codec.h"
+#include "proxy/tls/tls_transport.h"
 
 namespace sluice::upstream {
+
+std::unique_ptr<net::TransportSocket> makeUpstreamTransport(tls::CertificateProvider::View* tls) {
+  if (tls == nullptr) return std::make_unique<net::RawTransport>();
+  return std::make_unique<tls::TlsTransport>(tls->client(), std::string());
+}
 
 std::string_view poolFailureName(PoolFailure f) {
   switch (f) {
@@ -33,7 +39,7 @@ class Http1ConnPool::Client final : public PooledConnection,
   enum class State { Connecting, Idle, Busy, Closed };
 
   explicit Client(Http1ConnPool& pool) : pool_(pool) {
-    conn_ = net::Connection::connect(pool.loop_, pool.host_.address, std::make_unique<net::RawTransport>());
+    conn_ = net::Connection::connect(pool.loop_, pool.host_.address, makeUpstreamTransport(pool.settings_.tls.get()));
     conn_->addCallbacks(this);
     conn_->setReadHandler(this);
     conn_->setBufferLimit(pool.settings_.buffer_limit);
@@ -188,9 +194,16 @@ Http1ConnPool::~Http1ConnPool() {
 }
 
 void Http1ConnPool::update(const Host& host, const PoolSettings& settings, stats::ClusterStats* cluster_stats) {
+  // Another TLS setup (on, off, other files): idle connections made under
+  // the old one must not serve new requests. Busy ones finish their request.
+  const bool tls_changed = settings.tls != settings_.tls;
   host_ = host;
   settings_ = settings;
   cluster_stats_ = cluster_stats;
+  if (tls_changed) {
+    const std::vector<Client*> idle = idle_;
+    for (Client* c : idle) c->close();
+  }
 }
 
 size_t Http1ConnPool::idleCount() const { return idle_.size(); }

@@ -25,6 +25,7 @@
 #include "proxy/net/connection.h"
 #include "proxy/upstream/cluster_shared.h"
 #include "proxy/upstream/host.h"
+#include "proxy/tls/certificate_provider.h"
 
 namespace sluice::upstream {
 
@@ -81,7 +82,13 @@ struct PoolSettings {
   // priority's max_pending_requests. Null: no cluster-wide limits.
   ClusterShared* shared = nullptr;
   config::CircuitBreakersConfig breakers;
+  // The worker's view of the cluster's TLS context; null: plain TCP.
+  std::shared_ptr<tls::CertificateProvider::View> tls;
 };
+
+// TLS from `tls` (the worker's view of a cluster's provider) when not null,
+// else raw TCP.
+std::unique_ptr<net::TransportSocket> makeUpstreamTransport(tls::CertificateProvider::View* tls);
 
 class Http1ConnPool {
  public:

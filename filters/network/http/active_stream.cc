@@ -151,6 +151,7 @@ ActiveStream::ActiveStream(ConnectionManager& manager, sluice::http::MessageEnco
   info_.start = loop_.now();
   info_.start_wall = std::chrono::system_clock::now();
   info_.downstream_address = manager_.connection().peerAddress();
+  info_.downstream_tls = manager_.connection().tlsInfo();
 }
 
 ActiveStream::~ActiveStream() {
@@ -186,6 +187,7 @@ void ActiveStream::decodeHeaders(HeaderMap& headers, bool end_stream) {
   const auto& cfg = manager_.config();
   auto ids = addRequestMetadata(headers, manager_.peerIp(), cfg.xff_num_trusted_hops,
                                 cfg.generate_request_id);
+  applyForwardClientCert(headers, cfg.forward_client_cert_details, manager_.connection().tlsInfo());
   info_.request_id = ids.request_id;
   info_.trace_id = ids.trace_id;
   if (!cfg.access_logs.empty()) {

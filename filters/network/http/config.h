@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/model.h"
+#include "filters/network/http/request_metadata.h"
 #include "proxy/http/access_log.h"
 #include "proxy/http/codec.h"
 #include "proxy/http/filter.h"
@@ -45,6 +46,10 @@ struct HttpConfig final : network::NetworkFilterConfig {
   // out of x-forwarded-for (0: the peer address is the client).
   uint32_t xff_num_trusted_hops = 0;
   bool generate_request_id = true;
+  // x-forwarded-client-cert toward the upstream (request_metadata.h): the
+  // default drops what the client sent; forward_only and append_forward
+  // keep it, so use them only behind a trusted downstream proxy.
+  ForwardClientCert forward_client_cert_details = ForwardClientCert::Sanitize;
   std::shared_ptr<const sluice::http::RouteConfig> route_config;
   std::vector<HttpFilterEntry> http_filters;  // the router is always added last
   std::vector<AccessLogConfig> access_logs;

@@ -161,6 +161,7 @@ void ConnectionManager::rejectAndClose(int status, std::string_view details, uin
   info.response_flags = flag;
   info.details = std::string(details);
   info.downstream_address = connection().peerAddress();
+  info.downstream_tls = connection().tlsInfo();
   observeStreamEnd(ctx_, config_, info, false);
   idle_timer_->enable(std::chrono::duration_cast<event::Duration>(kCloseLinger));
 }

@@ -82,6 +82,14 @@ class Factory final : public network::NetworkFilterFactory {
     r.uint32("buffer_limit_bytes", cfg->buffer_limit_bytes, 1024, 64u << 20);
     r.uint32("xff_num_trusted_hops", cfg->xff_num_trusted_hops, 0, 16);
     r.boolean("generate_request_id", cfg->generate_request_id);
+    if (r.has("forward_client_cert_details")) {
+      std::string mode;
+      r.string("forward_client_cert_details", mode);
+      if (auto m = parseForwardClientCert(mode)) cfg->forward_client_cert_details = *m;
+      else if (r.child("forward_client_cert_details").IsScalar())
+        r.ctx().error(r.locOf("forward_client_cert_details"), r.childPath("forward_client_cert_details"),
+                      "must be sanitize, forward_only, append_forward or sanitize_set");
+    }
     if (r.has("route_config")) {
       config::MapReader rr(r.ctx(), r.child("route_config"), r.childPath("route_config"));
       if (rr.isMap()) cfg->route_config = sluice::http::parseRouteConfig(rr);
@@ -133,6 +141,7 @@ nlohmann::json HttpConfig::toJson() const {
           {"buffer_limit_bytes", buffer_limit_bytes},
           {"xff_num_trusted_hops", xff_num_trusted_hops},
           {"generate_request_id", generate_request_id},
+          {"forward_client_cert_details", forwardClientCertName(forward_client_cert_details)},
           {"route_config", route_config ? route_config->toJson() : nlohmann::json()},
           {"http_filters", filters},
           {"access_log", logs}};

@@ -123,4 +123,104 @@ RequestIds addRequestMetadata(sluice::http::HeaderMap& h, std::string_view ip, u
   return ids;
 }
 
+namespace {
+
+constexpr std::string_view kXfcc = "x-forwarded-client-cert";
+
+// A value that could break the header (CR, LF, other controls) is never
+// forwarded: a certificate's URI SAN is not ours to trust byte for byte.
+bool printable(std::string_view v) {
+  for (const char c : v)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+  return true;
+}
+
+// One key=value of an element; pairs are separated by ';'.
+void appendPair(std::string& out, bool first, std::string_view key, std::string_view value) {
+  if (!first) out.push_back(';');
+  out.append(key);
+  out.push_back('=');
+  if (value.find_first_of(",;=\"") == std::string_view::npos) {
+    out.append(value);
+    return;
+  }
+  out.push_back('"');
+  for (const char c : value) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+}  // namespace
+
+std::optional<ForwardClientCert> parseForwardClientCert(std::string_view name) {
+  if (name == "sanitize") return ForwardClientCert::Sanitize;
+  if (name == "forward_only") return ForwardClientCert::ForwardOnly;
+  if (name == "append_forward") return ForwardClientCert::AppendForward;
+  if (name == "sanitize_set") return ForwardClientCert::SanitizeSet;
+  return std::nullopt;
+}
+
+std::string_view forwardClientCertName(ForwardClientCert mode) {
+  switch (mode) {
+    case ForwardClientCert::Sanitize: return "sanitize";
+    case ForwardClientCert::ForwardOnly: return "forward_only";
+    case ForwardClientCert::AppendForward: return "append_forward";
+    case ForwardClientCert::SanitizeSet: return "sanitize_set";
+  }
+  return "sanitize";
+}
+
+bool appendClientCertElement(std::string& out, const net::TlsInfo* tls, std::string_view own_uri) {
+  if (tls == nullptr || !tls->peer_certificate_presented || !tls->peer_certificate_verified) return false;
+  const size_t start = out.size();
+  if (start > 0) out.push_back(',');  // elements are separated by ','
+  bool first = true;
+  if (!own_uri.empty() && printable(own_uri)) {
+    appendPair(out, first, "By", own_uri);
+    first = false;
+  }
+  bool any_uri = false;
+  auto uri = [&](std::string_view v) {
+    appendPair(out, first, "URI", v);
+    first = false;
+    any_uri = true;
+  };
+  if (!tls->peer_spiffe_id.empty()) {
+    uri(tls->peer_spiffe_id);
+  } else {
+    for (const auto& u : tls->peer_uri_sans)
+      if (!u.empty() && printable(u)) uri(u);
+  }
+  if (!any_uri) {  // a By alone says nothing about the client
+    out.resize(start);
+    return false;
+  }
+  return true;
+}
+
+void applyForwardClientCert(sluice::http::HeaderMap& h, ForwardClientCert mode, const net::TlsInfo* tls,
+                            std::string_view own_uri) {
+  switch (mode) {
+    case ForwardClientCert::ForwardOnly: return;
+    case ForwardClientCert::Sanitize: h.remove(kXfcc); return;
+    case ForwardClientCert::SanitizeSet: h.remove(kXfcc); break;
+    case ForwardClientCert::AppendForward: break;
+  }
+  if (tls == nullptr) return;  // plaintext: nothing to add, and the client's (if kept) stays as sent
+  // Reused per worker thread: building the value allocates only while it grows.
+  thread_local std::string value;
+  value.clear();
+  if (mode == ForwardClientCert::AppendForward) {
+    // Every field the client sent, in order, as one list.
+    h.forEach([&](std::string_view name, std::string_view v) {
+      if (v.empty() || !sluice::http::equalsIgnoreCase(name, kXfcc)) return;
+      if (!value.empty()) value.push_back(',');
+      value.append(v);
+    });
+  }
+  if (appendClientCertElement(value, tls, own_uri)) h.set(kXfcc, value);
+}
+
 }  // namespace sluice::filters::http_cm

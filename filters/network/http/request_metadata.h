@@ -1,11 +1,14 @@
 #pragma once
 // Request metadata a proxy adds before any filter runs: x-forwarded-for /
-// x-forwarded-proto, x-request-id and W3C traceparent.
+// x-forwarded-proto, x-request-id, W3C traceparent, and
+// x-forwarded-client-cert.
 
+#include <optional>
 #include <string>
 
 #include "proxy/http/header_map.h"
 #include "proxy/net/address.h"
+#include "proxy/net/transport_socket.h"
 #include "proxy/util/inline_string.h"
 
 namespace sluice::filters::http_cm {
@@ -23,6 +26,33 @@ struct RequestIds {
 //   span id (we are the parent of the upstream span); otherwise a new trace.
 RequestIds addRequestMetadata(sluice::http::HeaderMap& headers, std::string_view peer_ip, uint32_t trusted_hops,
                               bool generate_request_id);
+
+// x-forwarded-client-cert (XFCC): what the upstream learns about the
+// downstream's client certificate (`forward_client_cert_details` of `http:`).
+// "Ours" is one element `By=<own_uri>;URI=<peer URI>`, added only when the
+// downstream presented a certificate that verified: URI is its SPIFFE ID,
+// else each of its URI SANs; By is left out while `own_uri` is empty.
+enum class ForwardClientCert {
+  Sanitize,       // default: drop any XFCC the client sent; add nothing
+  ForwardOnly,    // pass the client's XFCC unchanged; add nothing
+  AppendForward,  // keep the client's XFCC and append ours
+  SanitizeSet,    // drop the client's XFCC, then set ours
+};
+std::optional<ForwardClientCert> parseForwardClientCert(std::string_view name);
+std::string_view forwardClientCertName(ForwardClientCert mode);
+
+// Applies `mode` to the request's XFCC. Only forward_only and
+// append_forward keep what the client sent: choose them only when the
+// downstream is a trusted proxy, since anyone else can write the header.
+// `tls` is the downstream connection's (null for plaintext). Sanitize is a
+// remove() and nothing else.
+void applyForwardClientCert(sluice::http::HeaderMap& headers, ForwardClientCert mode, const net::TlsInfo* tls,
+                            std::string_view own_uri = {});
+
+// Appends our XFCC element for `tls` to `out`, values quoted and escaped
+// when they hold , ; = or " (Envoy's rules). Returns false, appending
+// nothing, when there is no verified certificate or nothing to say.
+bool appendClientCertElement(std::string& out, const net::TlsInfo* tls, std::string_view own_uri);
 
 // Exposed for tests.
 std::string newUuid4();

@@ -1,9 +1,13 @@
-// Request metadata: forwarding headers, request id and W3C trace context.
+// Request metadata: forwarding headers, request id, W3C trace context and
+// x-forwarded-client-cert in each forward_client_cert_details mode.
 #include "filters/network/http/request_metadata.h"
 
 #include <gtest/gtest.h>
 
 #include <regex>
+
+#include "config/yaml_reader.h"
+#include "filters/network/http/config.h"
 
 namespace sluice::filters::http_cm {
 namespace {
@@ -66,6 +70,121 @@ TEST(RequestMetadataTest, InvalidTraceparentStartsANewTrace) {
     EXPECT_EQ(ids.trace_id.size(), 32u);
     EXPECT_FALSE(h.has("tracestate"));
   }
+}
+
+constexpr std::string_view kXfcc = "x-forwarded-client-cert";
+constexpr const char* kSpoofed = "URI=spiffe://td/ns/admin/sa/root";
+constexpr const char* kClientId = "spiffe://sluice.test/ns/default/sa/client";
+
+net::TlsInfo verified(const std::string& spiffe_id) {
+  net::TlsInfo t;
+  t.peer_certificate_presented = true;
+  t.peer_certificate_verified = true;
+  t.peer_spiffe_id = spiffe_id;
+  if (!spiffe_id.empty()) t.peer_uri_sans = {spiffe_id};
+  return t;
+}
+
+// The request's XFCC after applying `mode`; nullopt when absent.
+std::optional<std::string> xfcc(ForwardClientCert mode, const net::TlsInfo* tls, const char* incoming,
+                                std::string_view own = {}) {
+  sluice::http::HeaderMap h;
+  if (incoming != nullptr) h.add("X-Forwarded-Client-Cert", incoming);
+  applyForwardClientCert(h, mode, tls, own);
+  auto v = h.get(kXfcc);
+  return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
+}
+
+TEST(ForwardClientCertTest, ModesNamesRoundTrip) {
+  for (auto m : {ForwardClientCert::Sanitize, ForwardClientCert::ForwardOnly, ForwardClientCert::AppendForward,
+                 ForwardClientCert::SanitizeSet})
+    EXPECT_EQ(parseForwardClientCert(forwardClientCertName(m)), m);
+  EXPECT_FALSE(parseForwardClientCert("always_forward_only"));
+  EXPECT_FALSE(parseForwardClientCert("SANITIZE"));
+}
+
+TEST(ForwardClientCertTest, SanitizeStripsEveryClientCopyAndAddsNothing) {
+  const net::TlsInfo tls = verified(kClientId);
+  EXPECT_FALSE(xfcc(ForwardClientCert::Sanitize, nullptr, kSpoofed));
+  EXPECT_FALSE(xfcc(ForwardClientCert::Sanitize, &tls, kSpoofed));
+  sluice::http::HeaderMap two;
+  two.add("x-forwarded-client-cert", "a");
+  two.add("x-forwarded-client-cert", "b");
+  applyForwardClientCert(two, ForwardClientCert::Sanitize, nullptr);
+  EXPECT_FALSE(two.has(kXfcc));
+}
+
+TEST(ForwardClientCertTest, ForwardOnlyPassesTheClientsUnchanged) {
+  const net::TlsInfo tls = verified(kClientId);
+  EXPECT_EQ(xfcc(ForwardClientCert::ForwardOnly, &tls, kSpoofed), kSpoofed);
+  EXPECT_EQ(xfcc(ForwardClientCert::ForwardOnly, nullptr, kSpoofed), kSpoofed);
+  EXPECT_FALSE(xfcc(ForwardClientCert::ForwardOnly, &tls, nullptr));
+}
+
+TEST(ForwardClientCertTest, SanitizeSetReplacesWithOursOnlyForAVerifiedPeer) {
+  const net::TlsInfo tls = verified(kClientId);
+  EXPECT_EQ(xfcc(ForwardClientCert::SanitizeSet, &tls, kSpoofed), std::string("URI=") + kClientId);
+  EXPECT_EQ(xfcc(ForwardClientCert::SanitizeSet, &tls, nullptr, "spiffe://sluice.test/ns/mesh/sa/proxy"),
+            std::string("By=spiffe://sluice.test/ns/mesh/sa/proxy;URI=") + kClientId);
+  EXPECT_FALSE(xfcc(ForwardClientCert::SanitizeSet, nullptr, kSpoofed)) << "plaintext: stripped, nothing set";
+  net::TlsInfo unverified = verified(kClientId);
+  unverified.peer_certificate_verified = false;
+  EXPECT_FALSE(xfcc(ForwardClientCert::SanitizeSet, &unverified, kSpoofed));
+  net::TlsInfo no_cert;
+  EXPECT_FALSE(xfcc(ForwardClientCert::SanitizeSet, &no_cert, nullptr));
+}
+
+TEST(ForwardClientCertTest, AppendForwardKeepsTheClientsAndAppendsOurs) {
+  const net::TlsInfo tls = verified(kClientId);
+  EXPECT_EQ(xfcc(ForwardClientCert::AppendForward, &tls, "By=x;URI=y"), std::string("By=x;URI=y,URI=") + kClientId);
+  EXPECT_EQ(xfcc(ForwardClientCert::AppendForward, &tls, nullptr), std::string("URI=") + kClientId);
+  EXPECT_EQ(xfcc(ForwardClientCert::AppendForward, nullptr, "By=x;URI=y"), "By=x;URI=y");
+  sluice::http::HeaderMap two;
+  two.add("x-forwarded-client-cert", "URI=a");
+  two.add("x-forwarded-client-cert", "URI=b");
+  applyForwardClientCert(two, ForwardClientCert::AppendForward, &tls);
+  EXPECT_EQ(two.get(kXfcc), std::string("URI=a,URI=b,URI=") + kClientId);
+}
+
+TEST(ForwardClientCertTest, ElementQuotesAndEscapesAndSkipsUnsafeValues) {
+  net::TlsInfo tls = verified("");
+  tls.peer_uri_sans = {"urn:a=b", "https://x/p;q,r", "say \"hi\"", "bad\r\nx-injected: 1", ""};
+  std::string out;
+  ASSERT_TRUE(appendClientCertElement(out, &tls, {}));
+  EXPECT_EQ(out, "URI=\"urn:a=b\";URI=\"https://x/p;q,r\";URI=\"say \\\"hi\\\"\"");
+  EXPECT_EQ(out.find('\r'), std::string::npos);
+
+  std::string by_only;
+  net::TlsInfo nothing = verified("");  // verified, but no URI SAN to report
+  EXPECT_FALSE(appendClientCertElement(by_only, &nothing, "spiffe://td/me"));
+  EXPECT_EQ(by_only, "");
+  std::string kept = "URI=prior";
+  EXPECT_FALSE(appendClientCertElement(kept, &nothing, {}));
+  EXPECT_EQ(kept, "URI=prior") << "a failed append leaves no stray separator";
+}
+
+TEST(ForwardClientCertTest, HttpFilterConfigParsesAndRendersTheMode) {
+  auto parse = [](const std::string& extra, config::ParseContext& ctx) {
+    const YAML::Node node =
+        YAML::Load(extra + "\nroute_config: {virtual_hosts: [{name: a, domains: [\"*\"], routes: []}]}");
+    config::MapReader r(ctx, node, "listeners[0].http");
+    return std::static_pointer_cast<const HttpConfig>(factory().parse(r));
+  };
+  config::ParseContext dflt("h.yaml");
+  auto d = parse("{}", dflt);
+  EXPECT_EQ(d->forward_client_cert_details, ForwardClientCert::Sanitize);
+  EXPECT_EQ(d->toJson()["forward_client_cert_details"], "sanitize");
+  config::ParseContext ok("h.yaml");
+  auto a = parse("forward_client_cert_details: append_forward", ok);
+  ASSERT_TRUE(ok.ok()) << ok.str();
+  EXPECT_EQ(a->forward_client_cert_details, ForwardClientCert::AppendForward);
+  EXPECT_EQ(a->toJson()["forward_client_cert_details"], "append_forward");
+  config::ParseContext bad("h.yaml");
+  parse("forward_client_cert_details: always", bad);
+  EXPECT_NE(bad.str().find("h.yaml:1:30: listeners[0].http.forward_client_cert_details: must be sanitize, "
+                           "forward_only, append_forward or sanitize_set"),
+            std::string::npos)
+      << bad.str();
 }
 
 }  // namespace

@@ -70,7 +70,7 @@ void TcpProxyFilter::connectNext() {
   host_.stats->cx_total.inc();
   host_.stats->cx_active.inc();
 
-  upstream_ = net::Connection::connect(ctx_.loop, host_.address, std::make_unique<net::RawTransport>());
+  upstream_ = net::Connection::connect(ctx_.loop, host_.address, cluster_->newTransport());
   upstream_->addCallbacks(&upstream_callbacks_);
   upstream_->setReadHandler(&upstream_callbacks_);
   upstream_->setBufferLimit(ctx_.listener.per_connection_buffer_limit_bytes);

@@ -89,7 +89,8 @@ TEST(AccessLogJson, EveryKeyWithItsValue) {
   EXPECT_EQ(keys, (std::set<std::string>{"time", "method", "path", "authority", "status", "response_flags",
                                          "bytes_received", "bytes_sent", "duration_ms", "upstream_host",
                                          "upstream_cluster", "route", "request_id", "trace_id",
-                                         "downstream_address", "details"}));
+                                         "downstream_address", "details", "downstream_peer_uri_san",
+                                         "downstream_tls_version", "requested_server_name"}));
   EXPECT_EQ(j["time"], "2024-03-05T13:04:05.678Z");
   EXPECT_EQ(j["method"], "GET");
   EXPECT_EQ(j["path"], "/a\"b\\c\nd\te\x01" "f\x1f");
@@ -111,6 +112,34 @@ TEST(AccessLogJson, EveryKeyWithItsValue) {
   EXPECT_EQ(j["details"], "upstream_connect_timeout");
   // Control characters as \u00XX, quotes and backslashes escaped.
   EXPECT_NE(line.find(R"("path":"/a\"b\\c\u000ad\u0009e\u0001f\u001f")"), std::string::npos) << line;
+}
+
+TEST(AccessLogJson, DownstreamTlsIdentity) {
+  StreamInfo info = fullInfo();
+  json j = json::parse(render("json", info));
+  EXPECT_TRUE(j["downstream_peer_uri_san"].is_null());  // plaintext
+  EXPECT_TRUE(j["downstream_tls_version"].is_null());
+  EXPECT_TRUE(j["requested_server_name"].is_null());
+  net::TlsInfo tls;
+  tls.version = "TLSv1.3";
+  tls.sni = "api.sluice.test";
+  tls.peer_uri_sans = {"spiffe://sluice.test/ns/default/sa/client"};
+  tls.peer_spiffe_id = "spiffe://sluice.test/ns/default/sa/client";
+  info.downstream_tls = &tls;
+  j = json::parse(render("json", info));
+  EXPECT_EQ(j["downstream_peer_uri_san"], "spiffe://sluice.test/ns/default/sa/client");
+  EXPECT_EQ(j["downstream_tls_version"], "TLSv1.3");
+  EXPECT_EQ(j["requested_server_name"], "api.sluice.test");
+  EXPECT_EQ(render("%DOWNSTREAM_PEER_URI_SAN% %DOWNSTREAM_TLS_VERSION% %REQUESTED_SERVER_NAME%", info),
+            "spiffe://sluice.test/ns/default/sa/client TLSv1.3 api.sluice.test");
+  // Several URI SANs, none a SPIFFE ID: all of them, comma-separated.
+  tls.peer_spiffe_id.clear();
+  tls.peer_uri_sans = {"urn:a", "urn:b"};
+  tls.sni.clear();
+  EXPECT_EQ(json::parse(render("json", info))["downstream_peer_uri_san"], "urn:a,urn:b");
+  EXPECT_EQ(render("%DOWNSTREAM_PEER_URI_SAN% %REQUESTED_SERVER_NAME%", info), "urn:a,urn:b -");
+  info.downstream_tls = nullptr;
+  EXPECT_EQ(render("%DOWNSTREAM_PEER_URI_SAN% %DOWNSTREAM_TLS_VERSION%", info), "- -");
 }
 
 TEST(AccessLogJson, UnsetFields) {

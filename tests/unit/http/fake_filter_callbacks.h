@@ -21,7 +21,10 @@ class FakeDecoderCallbacks : public StreamDecoderFilterCallbacks {
   const HttpFilterConfig* perFilterConfig(std::string_view) override { return per_filter_config; }
   void clearRouteCache() override {}
   upstream::ClusterManager& clusters() override { std::abort(); }
-  const net::Connection& downstreamConnection() override { std::abort(); }
+  const net::Connection& downstreamConnection() override {
+    if (connection == nullptr) std::abort();
+    return *connection;
+  }
   void resetStream() override { ++resets; }
   void continueDecoding() override { ++continues; }
   void sendLocalReply(int status, std::string_view body, ResponseFlag flag, std::string_view details) override {
@@ -51,6 +54,7 @@ class FakeDecoderCallbacks : public StreamDecoderFilterCallbacks {
 
   HeaderMap request;
   const HttpFilterConfig* per_filter_config = nullptr;  // what perFilterConfig() answers
+  const net::Connection* connection = nullptr;  // what downstreamConnection() answers (null: abort)
   std::optional<int> local_status;
   std::string local_body;
   int continues = 0;

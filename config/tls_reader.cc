@@ -1,0 +1,175 @@
+#include "config/tls_reader.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+
+#include "proxy/tls/peer_identity.h"
+
+namespace sluice::config {
+namespace {
+
+void readStringList(MapReader& r, std::string_view key, std::vector<std::string>& out) {
+  if (!r.has(key)) return;
+  out.clear();
+  r.forEachItem(key, [&](const YAML::Node& item, const std::string& path) {
+    if (!item.IsScalar() || item.Scalar().empty()) {
+      r.ctx().error(item, path, "expected a non-empty string");
+      return;
+    }
+    out.push_back(item.Scalar());
+  });
+}
+
+// A file the provider will read: it must exist now, or the config could
+// never start.
+void readPath(MapReader& r, std::string_view key, std::string& out, bool required) {
+  r.string(key, out, required);
+  if (out.empty()) {
+    if (r.has(key)) r.ctx().error(r.locOf(key), r.childPath(key), "must not be empty");
+    return;
+  }
+  if (::access(out.c_str(), R_OK) != 0)
+    r.ctx().error(r.locOf(key), r.childPath(key), "cannot read '" + out + "': " + std::strerror(errno));
+}
+
+void checkSpiffePatterns(MapReader& r, std::string_view key, const std::vector<std::string>& patterns) {
+  for (size_t i = 0; i < patterns.size(); ++i) {
+    std::string why;
+    if (!tls::SpiffeIdMatcher::parse(patterns[i], &why))
+      r.ctx().error(r.child(key)[i], r.childPath(key) + "[" + std::to_string(i) + "]",
+                    "invalid SPIFFE ID pattern '" + patterns[i] + "': " + why);
+  }
+}
+
+void checkAlpn(MapReader& r, std::string_view key, const std::vector<std::string>& alpn) {
+  for (size_t i = 0; i < alpn.size(); ++i)
+    if (alpn[i].size() > 255)
+      r.ctx().error(r.child(key)[i], r.childPath(key) + "[" + std::to_string(i) + "]",
+                    "ALPN protocol names are at most 255 bytes");
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+}  // namespace
+
+void readDownstreamTls(MapReader& parent, std::string_view key, std::optional<DownstreamTlsConfig>& out,
+                       bool allow_mode) {
+  const YAML::Node node = parent.child(key);
+  if (!node.IsDefined()) return;
+  MapReader r(parent.ctx(), node, parent.childPath(key));
+  if (!r.isMap()) {
+    r.ctx().error(node, r.path(), "expected a mapping");
+    return;
+  }
+  DownstreamTlsConfig t;
+  t.loc = locOf(node);
+  if (!r.has("certificates")) r.ctx().error(node, r.childPath("certificates"), "missing required field");
+  r.forEachItem("certificates", [&](const YAML::Node& item, const std::string& path) {
+    MapReader cr(r.ctx(), item, path);
+    if (!cr.isMap()) {
+      r.ctx().error(item, path, "expected a mapping with cert_chain and private_key");
+      return;
+    }
+    DownstreamTlsConfig::Certificate c;
+    readPath(cr, "cert_chain", c.cert_chain, /*required=*/true);
+    readPath(cr, "private_key", c.private_key, /*required=*/true);
+    cr.finish();
+    t.certificates.push_back(std::move(c));
+  });
+  if (r.has("certificates") && r.child("certificates").IsSequence() && r.child("certificates").size() == 0)
+    r.ctx().error(r.child("certificates"), r.childPath("certificates"), "needs at least one certificate");
+  readPath(r, "ca_bundle", t.ca_bundle, /*required=*/false);
+  r.boolean("require_client_cert", t.require_client_cert);
+  if (t.require_client_cert && !r.has("ca_bundle"))
+    r.ctx().error(r.locOf("require_client_cert"), r.childPath("require_client_cert"),
+                  "require_client_cert needs a ca_bundle to verify client certificates against");
+  readStringList(r, "verify_spiffe_ids", t.verify_spiffe_ids);
+  checkSpiffePatterns(r, "verify_spiffe_ids", t.verify_spiffe_ids);
+  if (!t.verify_spiffe_ids.empty() && !r.has("ca_bundle"))
+    r.ctx().error(r.locOf("verify_spiffe_ids"), r.childPath("verify_spiffe_ids"),
+                  "verify_spiffe_ids needs a ca_bundle (client certificates are only requested with one)");
+  readStringList(r, "alpn", t.alpn);
+  checkAlpn(r, "alpn", t.alpn);
+  r.duration("handshake_timeout", t.handshake_timeout);
+  if (t.handshake_timeout <= Duration::zero())
+    r.ctx().error(r.locOf("handshake_timeout"), r.childPath("handshake_timeout"), "must be greater than 0");
+  r.boolean("session_tickets", t.session_tickets);
+  if (allow_mode) {
+    std::string mode;
+    r.string("mode", mode);
+    if (mode == "permissive") t.mode = DownstreamTlsConfig::Mode::Permissive;
+    else if (!mode.empty() && mode != "strict")
+      r.ctx().error(r.locOf("mode"), r.childPath("mode"), "expected strict or permissive");
+  } else if (r.has("mode")) {
+    r.child("mode");
+    r.ctx().error(r.locOf("mode"), r.childPath("mode"),
+                  "mode is for a listener's tls; in filter_chains add a chain with match: {transport_protocol: "
+                  "raw_buffer} for plaintext");
+  }
+  r.finish();
+  out = std::move(t);
+}
+
+void readFilterChainMatch(MapReader& parent, std::string_view key, FilterChainMatch& out) {
+  const YAML::Node node = parent.child(key);
+  if (!node.IsDefined()) return;
+  MapReader r(parent.ctx(), node, parent.childPath(key));
+  if (!r.isMap()) {
+    r.ctx().error(node, r.path(), "expected a mapping");
+    return;
+  }
+  readStringList(r, "server_names", out.server_names);
+  for (size_t i = 0; i < out.server_names.size(); ++i) {
+    std::string& n = out.server_names[i];
+    n = lower(n);
+    const std::string_view rest = n.rfind("*.", 0) == 0 ? std::string_view(n).substr(2) : std::string_view(n);
+    const bool ok = !rest.empty() && std::all_of(rest.begin(), rest.end(), [](unsigned char c) {
+      return std::isalnum(c) || c == '-' || c == '.';
+    });
+    if (!ok)
+      r.ctx().error(r.child("server_names")[i], r.childPath("server_names") + "[" + std::to_string(i) + "]",
+                    "expected a DNS name or *.domain");
+  }
+  std::string transport;
+  r.string("transport_protocol", transport);
+  if (transport == "tls") out.transport_protocol = FilterChainMatch::Transport::Tls;
+  else if (transport == "raw_buffer") out.transport_protocol = FilterChainMatch::Transport::RawBuffer;
+  else if (!transport.empty())
+    r.ctx().error(r.locOf("transport_protocol"), r.childPath("transport_protocol"), "expected tls or raw_buffer");
+  readStringList(r, "application_protocols", out.application_protocols);
+  r.finish();
+}
+
+void readUpstreamTls(MapReader& parent, std::string_view key, std::optional<UpstreamTlsConfig>& out) {
+  const YAML::Node node = parent.child(key);
+  if (!node.IsDefined()) return;
+  MapReader r(parent.ctx(), node, parent.childPath(key));
+  if (!r.isMap()) {
+    r.ctx().error(node, r.path(), "expected a mapping");
+    return;
+  }
+  UpstreamTlsConfig t;
+  t.loc = locOf(node);
+  r.string("sni", t.sni);
+  readPath(r, "ca_bundle", t.ca_bundle, /*required=*/false);
+  readPath(r, "cert_chain", t.cert_chain, /*required=*/false);
+  readPath(r, "private_key", t.private_key, /*required=*/false);
+  if (r.has("cert_chain") != r.has("private_key"))
+    r.ctx().error(node, r.path(), "cert_chain and private_key go together");
+  readStringList(r, "verify_subject_alt_names", t.verify_subject_alt_names);
+  readStringList(r, "verify_spiffe_ids", t.verify_spiffe_ids);
+  checkSpiffePatterns(r, "verify_spiffe_ids", t.verify_spiffe_ids);
+  readStringList(r, "alpn", t.alpn);
+  checkAlpn(r, "alpn", t.alpn);
+  r.finish();
+  out = std::move(t);
+}
+
+}  // namespace sluice::config

@@ -1,0 +1,90 @@
+#pragma once
+// Authorization policy: plain immutable data built once at config load and
+// shared by the network (L4) and HTTP authz filters, which only gather the
+// facts of a connection or request and act on the decision.
+//
+// A rule matches when every condition it states matches:
+//   - principals (OR): a verified peer SPIFFE ID (exact, or under a path
+//     prefix on segment boundaries), a source IP prefix, or "any verified
+//     peer certificate". No principals = any peer.
+//   - methods (OR), paths (OR), headers (AND): HTTP only. A rule with any of
+//     them never matches at L4 (the network filter's parser rejects them).
+// Decision: any matching deny rule denies; else any matching allow rule
+// allows; else the default action. Deny rules are checked first, so a
+// request matching both is denied whatever the rule order.
+//
+// Identity comes only from a certificate the TLS handshake verified: a
+// plaintext connection, or an unverified certificate, has no SPIFFE ID and
+// is not authenticated, so identity principals never match it.
+//
+// evaluate() is a pure function of the policy and the facts: any thread, no
+// allocation (path normalization reuses a thread-local buffer).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proxy/http/route_config.h"
+#include "proxy/net/cidr.h"
+#include "proxy/net/transport_socket.h"
+#include "proxy/tls/peer_identity.h"
+
+namespace sluice::authz {
+
+enum class Action { Allow, Deny };
+std::string_view actionName(Action a);
+
+struct Principal {
+  enum class Kind { SpiffeId, SourceIp, Authenticated };
+  Kind kind = Kind::Authenticated;
+  std::optional<tls::SpiffeIdMatcher> spiffe;  // Kind::SpiffeId
+  bool spiffe_prefix = false;                  // configured as `prefix:` (else `exact:`)
+  std::string spiffe_value;                    // as configured, for toJson
+  std::optional<net::Cidr> source;             // Kind::SourceIp
+};
+
+struct Rule {
+  std::string name;  // "rules[i]" unless named; unique within a policy
+  Action action = Action::Allow;
+  std::vector<Principal> principals;  // OR; empty = any peer
+  std::vector<std::string> methods;   // OR; empty = any
+  std::vector<http::StringMatcher> paths;    // OR; on the normalized path without query
+  std::vector<http::HeaderMatcher> headers;  // AND
+  bool hasHttpConditions() const { return !methods.empty() || !paths.empty() || !headers.empty(); }
+};
+
+struct Policy {
+  std::vector<Rule> rules;
+  Action default_action = Action::Allow;
+};
+
+// What a decision is made on. Views; valid for the evaluate() call.
+struct RequestFacts {
+  const sockaddr* source = nullptr;  // the downstream TCP peer
+  std::string_view spiffe_id;        // of a verified peer certificate; empty: none
+  bool authenticated = false;        // the peer presented a certificate that verified
+  const http::HeaderMap* request = nullptr;  // HTTP request headers; null at L4
+};
+
+// Facts of a downstream connection: its peer address and, when the TLS
+// handshake verified a peer certificate, its identity. `tls` may be null.
+RequestFacts connectionFacts(const net::Address& peer, const net::TlsInfo* tls);
+
+struct Decision {
+  bool allowed = true;
+  std::optional<size_t> rule;  // index of the deciding rule; none = the default action
+};
+
+Decision evaluate(const Policy& policy, const RequestFacts& facts);
+
+// The path as an upstream is likely to resolve it, so that "/api/../admin",
+// "//admin" or "/%61dmin" cannot slip past a rule on "/admin": the query is
+// dropped, %XX escapes of unreserved characters (A-Z a-z 0-9 - . _ ~) are
+// decoded, runs of '/' are merged and "." / ".." segments are removed
+// (RFC 3986 5.2.4). Other escapes (%2F included) are kept as sent. Returns
+// `path` itself when it is already normal, else a view of `scratch`.
+std::string_view normalizePath(std::string_view path, std::string& scratch);
+
+}  // namespace sluice::authz

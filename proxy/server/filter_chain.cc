@@ -1,0 +1,96 @@
+#include "proxy/server/filter_chain.h"
+
+#include <algorithm>
+
+namespace sluice::server {
+
+bool serverNameMatches(std::string_view name, std::string_view pattern) {
+  if (pattern.size() > 2 && pattern[0] == '*' && pattern[1] == '.') {
+    const std::string_view suffix = pattern.substr(1);  // ".example.com"
+    return name.size() > suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
+  }
+  return name == pattern;
+}
+
+int ListenerChains::select(bool is_tls, const tls::ClientHelloInfo* hello) const {
+  using Transport = config::FilterChainMatch::Transport;
+  for (size_t i = 0; i < chains.size(); ++i) {
+    const auto& m = chains[i].match;
+    if (m.transport_protocol == Transport::Tls && !is_tls) continue;
+    if (m.transport_protocol == Transport::RawBuffer && is_tls) continue;
+    if (!m.server_names.empty()) {
+      if (hello == nullptr || hello->server_name.empty()) continue;
+      const bool any = std::any_of(m.server_names.begin(), m.server_names.end(),
+                                   [&](const std::string& p) { return serverNameMatches(hello->server_name, p); });
+      if (!any) continue;
+    }
+    if (!m.application_protocols.empty()) {
+      if (hello == nullptr) continue;
+      const bool any = std::any_of(hello->alpn.begin(), hello->alpn.end(), [&](const std::string& offered) {
+        return std::find(m.application_protocols.begin(), m.application_protocols.end(), offered) !=
+               m.application_protocols.end();
+      });
+      if (!any) continue;
+    }
+    return static_cast<int>(i);
+  }
+  return -1;
+}
+
+std::shared_ptr<ListenerChains> makeListenerChains(const config::ListenerConfig& l) {
+  using Transport = config::FilterChainMatch::Transport;
+  auto out = std::make_shared<ListenerChains>();
+  if (l.filter_chains.empty()) {
+    FilterChain c;
+    c.filters = &l.filters;
+    if (l.tls) {
+      c.match.transport_protocol = Transport::Tls;
+      c.handshake_timeout = l.tls->handshake_timeout;
+      out->chains.push_back(c);
+      if (l.tls->mode == config::DownstreamTlsConfig::Mode::Permissive) {
+        FilterChain plain;
+        plain.filters = &l.filters;
+        plain.match.transport_protocol = Transport::RawBuffer;
+        out->chains.push_back(plain);
+      }
+    } else {
+      out->chains.push_back(c);
+    }
+  } else {
+    for (const auto& fc : l.filter_chains) {
+      FilterChain c;
+      c.match = fc.match;
+      c.filters = &fc.filters;
+      if (fc.tls) c.handshake_timeout = fc.tls->handshake_timeout;
+      out->chains.push_back(std::move(c));
+    }
+  }
+  // One chain that asks nothing of the first bytes: its transport decides.
+  // (A strict TLS listener then refuses plaintext in the handshake.)
+  const auto& first = out->chains[0].match;
+  const bool first_terminates_tls = l.filter_chains.empty() ? l.tls.has_value() : l.filter_chains[0].tls.has_value();
+  out->inspect = out->chains.size() > 1 || !first.server_names.empty() || !first.application_protocols.empty() ||
+                 (first.transport_protocol == Transport::Tls && !first_terminates_tls) ||
+                 first.transport_protocol == Transport::RawBuffer;
+  // The first bytes are part of the handshake: the longest TLS handshake
+  // timeout bounds them (10s when no chain terminates TLS).
+  event::Duration longest{0};
+  auto consider = [&](const std::optional<config::DownstreamTlsConfig>& t) {
+    if (t) longest = std::max<event::Duration>(longest, t->handshake_timeout);
+  };
+  consider(l.tls);
+  for (const auto& fc : l.filter_chains) consider(fc.tls);
+  out->inspect_timeout = longest.count() > 0 ? longest : event::Duration(std::chrono::seconds(10));
+  const stats::Labels labels{{"listener", l.name}};
+  out->tls_handshakes = stats::namedCounter("sluice_listener_downstream_cx_tls_total",
+                                            "Downstream TLS handshakes completed", labels);
+  out->tls_handshake_failed = stats::namedCounter("sluice_listener_downstream_cx_tls_handshake_failed_total",
+                                                  "Downstream TLS handshakes that failed", labels);
+  out->tls_handshake_timeout = stats::namedCounter("sluice_listener_downstream_cx_tls_handshake_timeout_total",
+                                                   "Downstream connections closed by the handshake timeout", labels);
+  out->no_filter_chain = stats::namedCounter("sluice_listener_downstream_cx_no_filter_chain_total",
+                                             "Downstream connections closed because no filter chain matched", labels);
+  return out;
+}
+
+}  // namespace sluice::server

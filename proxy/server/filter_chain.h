@@ -1,0 +1,59 @@
+#pragma once
+// The runtime form of a listener's filter chains: which chain a new
+// connection takes (by TLS or plaintext, SNI, ALPN), and each chain's
+// filters and TLS material. Built by the main thread with the snapshot,
+// immutable and shared by every worker afterwards.
+//
+// The single-chain form (filters as listener keys) becomes one chain; with
+// `tls: {mode: permissive}` it becomes two: TLS first, then the same filters
+// for plaintext.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/model.h"
+#include "proxy/event/loop.h"
+#include "proxy/stats/named_counters.h"
+#include "proxy/tls/certificate_provider.h"
+#include "proxy/tls/client_hello.h"
+
+namespace sluice::server {
+
+struct FilterChain {
+  config::FilterChainMatch match;
+  const std::vector<config::NetworkFilterEntry>* filters = nullptr;  // into the snapshot's config
+  std::shared_ptr<const tls::CertificateProvider> tls;               // null: plaintext chain
+  event::Duration handshake_timeout{10000};
+};
+
+struct ListenerChains {
+  std::vector<FilterChain> chains;
+  // Peek at each new connection's first bytes before choosing: false for
+  // one chain that needs neither SNI nor ALPN (then its transport decides,
+  // with no extra syscall).
+  bool inspect = false;
+  // How long a client may take to send its first bytes when inspecting.
+  event::Duration inspect_timeout{10000};
+
+  // Counted by workers (lock-free), labelled by listener.
+  std::shared_ptr<stats::NamedCounter> tls_handshakes;         // completed
+  std::shared_ptr<stats::NamedCounter> tls_handshake_failed;   // failed: bad certificate, protocol, peer gone
+  std::shared_ptr<stats::NamedCounter> tls_handshake_timeout;  // handshake or first bytes too slow
+  std::shared_ptr<stats::NamedCounter> no_filter_chain;        // no chain matched: closed
+
+  // The first chain that takes this connection; -1 when none. `hello` is
+  // null for plaintext (and for TLS whose ClientHello could not be read).
+  int select(bool is_tls, const tls::ClientHelloInfo* hello) const;
+};
+
+// "api.example.com" against "api.example.com" or "*.example.com" (one or
+// more labels in place of the star). `name` and `pattern` lower case.
+bool serverNameMatches(std::string_view name, std::string_view pattern);
+
+// The chains of `l` without TLS material (the caller attaches providers).
+// Counters are created here.
+std::shared_ptr<ListenerChains> makeListenerChains(const config::ListenerConfig& l);
+
+}  // namespace sluice::server
