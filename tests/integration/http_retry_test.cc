@@ -302,20 +302,15 @@ TEST(HttpRetry, VirtualHostPolicyIsTheDefaultAndARouteOverridesIt) {
 
 // config/examples/retries.yaml with its ports swapped for free ones.
 TEST(HttpRetryExample, ShippedRetriesExampleRetriesAndRateLimits) {
-  const std::string example = readFile(repoRoot() + "/config/examples/retries.yaml");
-  ASSERT_FALSE(example.empty());
   ControlledUpstream b1("b1"), b2("b2");
   b2.setStatus(503);
-  std::string yaml = example;
-  auto swap = [&](const std::string& from, const std::string& to) {
-    const size_t at = yaml.find(from);
-    ASSERT_NE(at, std::string::npos) << "the example no longer has " << from;
-    yaml.replace(at, from.size(), to);
-  };
-  swap("address: 127.0.0.1:9901", "address: 127.0.0.1:0");
-  swap("address: 127.0.0.1:10000", "address: 127.0.0.1:0");
-  swap("address: 127.0.0.1:18091", "address: " + b1.address());
-  swap("address: 127.0.0.1:18092", "address: " + b2.address());
+  std::string yaml;
+  ASSERT_TRUE(shippedExample("retries.yaml",
+                             {{"address: 127.0.0.1:9901", "address: 127.0.0.1:0"},
+                              {"address: 127.0.0.1:10000", "address: 127.0.0.1:0"},
+                              {"address: 127.0.0.1:18091", "address: " + b1.address()},
+                              {"address: 127.0.0.1:18092", "address: " + b2.address()}},
+                             &yaml));
   ProxyProcess proxy(yaml);
   uint16_t port = 0;
   ASSERT_TRUE(startHttpProxy(proxy, &port, "edge"));

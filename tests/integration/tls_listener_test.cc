@@ -297,19 +297,14 @@ TEST_F(TlsListenerTest, MissingCertificateFileIsAConfigError) {
 
 TEST(MtlsExample, ShippedMtlsExampleServesTheAllowedPeerOnly) {
   ASSERT_TRUE(pki().ok());
-  const std::string example = readFile(repoRoot() + "/config/examples/mtls.yaml");
-  ASSERT_FALSE(example.empty());
   BackendProcess app("app");
   ASSERT_TRUE(app.start());
-  std::string yaml = example;
-  auto swap = [&](const std::string& from, const std::string& to) {
-    const size_t at = yaml.find(from);
-    ASSERT_NE(at, std::string::npos) << "the example no longer has " << from;
-    yaml.replace(at, from.size(), to);
-  };
-  swap("address: 127.0.0.1:9901", "address: 127.0.0.1:0");
-  swap("address: 127.0.0.1:10443", "address: 127.0.0.1:0");
-  swap("address: 127.0.0.1:18080", "address: " + app.address());
+  std::string yaml;
+  ASSERT_TRUE(shippedExample("mtls.yaml",
+                             {{"address: 127.0.0.1:9901", "address: 127.0.0.1:0"},
+                              {"address: 127.0.0.1:10443", "address: 127.0.0.1:0"},
+                              {"address: 127.0.0.1:18080", "address: " + app.address()}},
+                             &yaml));
   ::setenv("SLUICE_CERT", pkiPath("server.crt").c_str(), 1);
   ::setenv("SLUICE_KEY", pkiPath("server.key").c_str(), 1);
   ::setenv("SLUICE_CA", pkiPath("root.crt").c_str(), 1);

@@ -264,21 +264,16 @@ TEST(UpstreamPanic, BelowThePanicThresholdTrafficGoesToEveryHost) {
 
 // config/examples/upstream.yaml with its ports swapped for free ones.
 TEST(UpstreamExample, ShippedUpstreamExampleRunsAndDetectsAKilledBackend) {
-  const std::string example = readFile(repoRoot() + "/config/examples/upstream.yaml");
-  ASSERT_FALSE(example.empty());
   BackendProcess b1("b1"), b2("b2"), b3("b3");
   for (auto* b : {&b1, &b2, &b3}) ASSERT_TRUE(b->start());
-  std::string yaml = example;
-  auto swap = [&](const std::string& from, const std::string& to) {
-    const size_t at = yaml.find(from);
-    ASSERT_NE(at, std::string::npos) << "the example no longer has " << from;
-    yaml.replace(at, from.size(), to);
-  };
-  swap("address: 127.0.0.1:9901", "address: 127.0.0.1:0");
-  swap("address: 127.0.0.1:10000", "address: 127.0.0.1:0");
-  swap("address: 127.0.0.1:18091", "address: " + b1.address());
-  swap("address: 127.0.0.1:18092", "address: " + b2.address());
-  swap("address: 127.0.0.1:18093", "address: " + b3.address());
+  std::string yaml;
+  ASSERT_TRUE(shippedExample("upstream.yaml",
+                             {{"address: 127.0.0.1:9901", "address: 127.0.0.1:0"},
+                              {"address: 127.0.0.1:10000", "address: 127.0.0.1:0"},
+                              {"address: 127.0.0.1:18091", "address: " + b1.address()},
+                              {"address: 127.0.0.1:18092", "address: " + b2.address()},
+                              {"address: 127.0.0.1:18093", "address: " + b3.address()}},
+                             &yaml));
   ProxyProcess proxy(yaml);
   uint16_t port = 0;
   ASSERT_TRUE(startHttpProxy(proxy, &port, "edge"));

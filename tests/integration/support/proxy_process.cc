@@ -116,6 +116,20 @@ std::string repoRoot() {
   return self.substr(0, self.rfind("/tests/integration/"));
 }
 
+::testing::AssertionResult shippedExample(const std::string& name,
+                                          const std::vector<std::pair<std::string, std::string>>& swaps,
+                                          std::string* yaml) {
+  *yaml = readFile(repoRoot() + "/config/examples/" + name);
+  if (yaml->empty()) return ::testing::AssertionFailure() << "config/examples/" << name << " is missing or empty";
+  for (const auto& [from, to] : swaps) {
+    const size_t at = yaml->find(from);
+    if (at == std::string::npos)
+      return ::testing::AssertionFailure() << "config/examples/" << name << " no longer has " << from;
+    yaml->replace(at, from.size(), to);
+  }
+  return ::testing::AssertionSuccess();
+}
+
 std::string readFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   std::stringstream ss;

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -133,5 +134,11 @@ class TempDir {
 std::string readFile(const std::string& path);
 // The checkout the tests were compiled from (for the shipped example configs).
 std::string repoRoot();
+// config/examples/NAME as shipped, with each `from` text replaced once by its
+// `to` (fixed ports swapped for free ones); fails naming a `from` the example
+// no longer has.
+::testing::AssertionResult shippedExample(const std::string& name,
+                                          const std::vector<std::pair<std::string, std::string>>& swaps,
+                                          std::string* yaml);
 
 }  // namespace sluice::itest
