@@ -57,6 +57,7 @@ class TlsTransport final : public net::TransportSocket {
   int fd_ = -1;
   int last_errno_ = 0;  // set by the BIO when the socket fails
   bool eof_ = false;    // the BIO read a TCP FIN
+  bool read_short_ = false;  // the BIO's last socket read returned less than asked: the socket was empty
   bool done_ = false;
   bool failed_ = false;  // no more SSL calls but SSL_free
   bool shutdown_sent_ = false;
