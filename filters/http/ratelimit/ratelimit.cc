@@ -29,6 +29,21 @@ class KeyBuffer {
     if (heap_.empty()) heap_.assign(buf_, len_);
     heap_.append(s);
   }
+  // A value from the request: '%', '|' and '=' are %-escaped, so that no
+  // header value can spell another descriptor and share (or spend) its budget.
+  void appendValue(std::string_view v) {
+    size_t from = 0;
+    for (size_t i = 0; i < v.size(); ++i) {
+      const char c = v[i];
+      if (c != '%' && c != '|' && c != '=') continue;
+      append(v.substr(from, i - from));
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      const char esc[3] = {'%', kHex[static_cast<unsigned char>(c) >> 4], kHex[c & 0xf]};
+      append({esc, 3});
+      from = i + 1;
+    }
+    append(v.substr(from));
+  }
   std::string_view view() const { return heap_.empty() ? std::string_view(buf_, len_) : std::string_view(heap_); }
 
  private:
@@ -54,12 +69,12 @@ bool appendValue(KeyBuffer& key, const Descriptor& d, const HeaderMap& headers, 
     case Descriptor::Kind::Header: {
       const auto v = headers.get(d.header);
       if (!v) return false;
-      key.append(*v);
+      key.appendValue(*v);
       return true;
     }
     case Descriptor::Kind::Path: {
       const std::string_view path = headers.path();
-      key.append(path.substr(0, path.find('?')));
+      key.appendValue(path.substr(0, path.find('?')));
       return true;
     }
     case Descriptor::Kind::Generic:

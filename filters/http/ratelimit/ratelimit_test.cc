@@ -291,6 +291,16 @@ TEST_F(RedisFixture, DescriptorsKeepUsersApartAndMissingHeaderIsNotLimited) {
   EXPECT_EQ(server_.command({"EXISTS", cfg->domain + "|x-user=bob"}), ":1");
 }
 
+TEST_F(RedisFixture, AHeaderValueCannotSpellAnotherKey) {
+  auto cfg = config(60, "minute", 0);
+  newStream(cb_, "bob|x-user=carol%");
+  RateLimitFilter f(*cfg);
+  EXPECT_EQ(runStream(f, cb_).continues, 1);
+  f.onDestroy();
+  EXPECT_EQ(server_.command({"EXISTS", cfg->domain + "|x-user=bob%7Cx-user%3Dcarol%25"}), ":1");
+  EXPECT_EQ(server_.command({"EXISTS", cfg->domain + "|x-user=bob|x-user=carol%"}), ":0");
+}
+
 TEST_F(RedisFixture, RouteConfigOverridesAndDisables) {
   auto listener = config(60, "minute", 0);
   auto route = config(60, "minute", 5);
