@@ -63,6 +63,8 @@ struct TlsInfo {
   // valid SPIFFE ID ("spiffe://trust-domain/path"); empty otherwise.
   std::string peer_spiffe_id;
   std::string peer_subject;  // one-line subject, for logs
+  // Server side: the SPIFFE ID of the certificate we presented (x-forwarded-client-cert By=).
+  std::string local_spiffe_id;
 };
 
 class TransportSocket {

@@ -426,6 +426,13 @@ size_t ServerTlsContext::certificateFor(std::string_view name) const {
   return 0;
 }
 
+const CertificateInfo* ServerTlsContext::presented(const SSL* ssl) const {
+  const SSL_CTX* used = SSL_get_SSL_CTX(ssl);
+  for (size_t i = 0; i < ctxs_.size(); ++i)
+    if (ctxs_[i].get() == used) return &infos_[i];
+  return nullptr;
+}
+
 int ServerTlsContext::onServerName(SSL* ssl, int*, void* arg) {
   const auto* self = static_cast<const ServerTlsContext*>(arg);
   const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);

@@ -161,6 +161,9 @@ class ServerTlsContext {
 
   // In config order; [0] is the default.
   const std::vector<CertificateInfo>& certificates() const { return infos_; }
+  // The certificate a handshake presented (after SNI selection); null when
+  // `ssl` was not made from this context.
+  const CertificateInfo* presented(const SSL* ssl) const;
   const ServerTlsConfig& config() const { return config_; }
   const std::shared_ptr<SessionTicketKeys>& ticketKeys() const { return ticket_keys_; }
   // The certificate index SNI `name` selects (tests, logs).
@@ -199,6 +202,9 @@ class ClientTlsContext {
   const ClientTlsConfig& config() const { return config_; }
   // The client certificate, when configured.
   const std::vector<CertificateInfo>& certificates() const { return infos_; }
+  // The certificate a handshake presented (after SNI selection); null when
+  // `ssl` was not made from this context.
+  const CertificateInfo* presented(const SSL* ssl) const;
 
  private:
   ClientTlsContext() = default;

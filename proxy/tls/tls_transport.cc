@@ -155,6 +155,8 @@ void TlsTransport::fillInfo() {
   info_.version = SSL_get_version(ssl_);
   info_.cipher = SSL_get_cipher_name(ssl_);
   info_.session_reused = SSL_session_reused(ssl_) == 1;
+  if (server_ctx_)
+    if (const CertificateInfo* own = server_ctx_->presented(ssl_)) info_.local_spiffe_id = own->spiffe_id;
   if (X509* peer = SSL_get0_peer_certificate(ssl_)) {
     info_.peer_certificate_presented = true;
     // The handshake would have failed on a bad chain or identity; the result

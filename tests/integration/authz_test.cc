@@ -152,6 +152,15 @@ listeners:
       route_config:
         virtual_hosts:
           - {name: all, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: backend}}]}
+  - name: sidecar-b
+    address: 127.0.0.1:0
+    tls: {certificates: [{cert_chain: )" + pkiPath("sidecar-b.crt") + ", private_key: " + pkiPath("sidecar-b.key") +
+         "}], ca_bundle: " + pkiPath("root.crt") + R"(, require_client_cert: true}
+    http:
+      forward_client_cert_details: sanitize_set
+      route_config:
+        virtual_hosts:
+          - {name: all, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: backend}}]}
 clusters:
   - name: backend
     connect_timeout: 1s
@@ -266,6 +275,15 @@ listeners:
       route_config:
         virtual_hosts:
           - {name: all, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: backend}}]}
+  - name: sidecar-b
+    address: 127.0.0.1:0
+    tls: {certificates: [{cert_chain: )" + pkiPath("sidecar-b.crt") + ", private_key: " + pkiPath("sidecar-b.key") +
+         "}], ca_bundle: " + pkiPath("root.crt") + R"(, require_client_cert: true}
+    http:
+      forward_client_cert_details: sanitize_set
+      route_config:
+        virtual_hosts:
+          - {name: all, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: backend}}]}
 clusters:
   - name: backend
     connect_timeout: 1s
@@ -306,6 +324,17 @@ TEST(Authz, MtlsPeerIdentityDecidesAndReachesTheUpstreamInXfcc) {
   EXPECT_EQ(up.requestCount(), 2u);
   EXPECT_TRUE(proxy.waitMetricEq(kDecisions, decision("mesh-l4", "network", "allow", "mesh"), 1));
   EXPECT_TRUE(proxy.waitMetricEq(kDecisions, decision("mesh-l4", "network", "deny", "default"), 1));
+
+  // A listener whose own certificate has a SPIFFE ID names itself in By=.
+  auto b = proxy.waitListener("sidecar-b");
+  ASSERT_TRUE(b);
+  const CurlResult via_b = curlTls(*b, "/b", "client");
+  EXPECT_EQ(via_b.status, 200) << via_b.describe();
+  seen = up.lastRequest();
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(seen->header("x-forwarded-client-cert"),
+            "By=spiffe://sluice.test/ns/default/sa/b;URI=spiffe://sluice.test/ns/default/sa/client")
+      << seen->describe();
 }
 
 }  // namespace

@@ -187,7 +187,8 @@ void ActiveStream::decodeHeaders(HeaderMap& headers, bool end_stream) {
   const auto& cfg = manager_.config();
   auto ids = addRequestMetadata(headers, manager_.peerIp(), cfg.xff_num_trusted_hops,
                                 cfg.generate_request_id);
-  applyForwardClientCert(headers, cfg.forward_client_cert_details, manager_.connection().tlsInfo());
+  const net::TlsInfo* tls = manager_.connection().tlsInfo();
+  applyForwardClientCert(headers, cfg.forward_client_cert_details, tls, tls ? tls->local_spiffe_id : std::string_view());
   info_.request_id = ids.request_id;
   info_.trace_id = ids.trace_id;
   if (!cfg.access_logs.empty()) {
