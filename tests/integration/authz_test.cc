@@ -152,15 +152,6 @@ listeners:
       route_config:
         virtual_hosts:
           - {name: all, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: backend}}]}
-  - name: sidecar-b
-    address: 127.0.0.1:0
-    tls: {certificates: [{cert_chain: )" + pkiPath("sidecar-b.crt") + ", private_key: " + pkiPath("sidecar-b.key") +
-         "}], ca_bundle: " + pkiPath("root.crt") + R"(, require_client_cert: true}
-    http:
-      forward_client_cert_details: sanitize_set
-      route_config:
-        virtual_hosts:
-          - {name: all, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: backend}}]}
 clusters:
   - name: backend
     connect_timeout: 1s

@@ -10,21 +10,15 @@
 #include <vector>
 
 #include "proxy/util/hash.h"
+#include "tests/unit/ratelimit/bucket_test_support.h"
 
 namespace sluice::ratelimit {
 namespace {
 
 using std::chrono::milliseconds;
 
-const event::MonoTime kStart = event::MonoTime(std::chrono::hours(1000));
-
-TokenBucketParams params(uint32_t max, uint32_t per_fill, int interval_ms) {
-  TokenBucketParams p;
-  p.max_tokens = max;
-  p.tokens_per_fill = per_fill;
-  p.fill_interval = event::Duration(interval_ms);
-  return p;
-}
+using bucket_test::kStart;
+using bucket_test::params;
 
 uint64_t key(int i) { return util::hash64("client-" + std::to_string(i)); }
 
