@@ -1,10 +1,12 @@
 // Access logs through the real binary: JSON lines that parse and carry what
 // happened (method, path, status, response flags, upstream host, request id,
-// sizes), a format-string log next to it, one line per request.
+// sizes, duration), a format-string log next to it, one line per request; a
+// retried request names the host that finally served it.
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <regex>
 #include <set>
 #include <string>
@@ -16,6 +18,7 @@
 #include "tests/integration/support/http_harness.h"
 #include "tests/integration/support/http_upstream.h"
 #include "tests/integration/support/proxy_process.h"
+#include "tests/integration/support/upstream_fleet.h"
 
 namespace sluice::itest {
 namespace {
@@ -106,6 +109,102 @@ TEST(HttpAccessLog, JsonAndFormatLogsDescribeEachRequest) {
                                          "GET /missing 404 NR - rid-3",
                                          "GET /ok/generated 200 - " + upstream_host + " " + generated_id}))
       << readFile(text_log);
+}
+
+// duration_ms runs from the request to the end of the response: it covers
+// the time the upstream took.
+TEST(HttpAccessLog, DurationCoversTheUpstreamDelay) {
+  HttpUpstream up(byPathPrefix({{"/slow", slowResponse(300ms, "slow\n")}}, describeRequest("c1")));
+  TempDir logs;
+  const std::string json_log = logs.path() + "/access.json";
+  ProxyProcess proxy(renderConfig(httpConfig(R"(
+    access_log: {path: )" + json_log + R"(, format: json}
+    route_config:
+      virtual_hosts:
+        - name: all
+          domains: ["*"]
+          routes:
+            - match: {prefix: /}
+              route: {cluster: c1}
+  )", {cluster("c1", {up.port()})})));
+  uint16_t port = 0;
+  ASSERT_TRUE(startHttpProxy(proxy, &port));
+
+  CurlResult r = curl({"-H", "x-request-id: fast", localUrl(port, "/fast")});
+  ASSERT_EQ(r.status, 200) << r.describe();
+  r = curl({"-H", "x-request-id: slow", localUrl(port, "/slow")});
+  ASSERT_EQ(r.status, 200) << r.describe();
+  EXPECT_GE(r.time_total, 0.3) << r.describe();
+
+  JsonLines j = waitJsonLines(json_log, 2);
+  ASSERT_EQ(j.entries.size(), 2u) << readFile(json_log);
+  std::map<std::string, double> duration;
+  for (const auto& e : j.entries) {
+    ASSERT_TRUE(e.contains("duration_ms") && e["duration_ms"].is_number()) << e.dump();
+    duration[field(e, "request_id")] = e["duration_ms"].get<double>();
+  }
+  ASSERT_EQ(duration.count("fast") + duration.count("slow"), 2u) << readFile(json_log);
+  EXPECT_GE(duration["slow"], 300) << readFile(json_log);
+  EXPECT_LT(duration["slow"], 3000) << readFile(json_log);
+  EXPECT_GE(duration["fast"], 0) << readFile(json_log);
+  EXPECT_LT(duration["fast"], 250) << readFile(json_log);
+}
+
+// Host a answers 503, host b 200; a 5xx retry moves a request that tried a
+// first to b. Every line names b, the host that served it. The line does not
+// record the failed attempt (no flag: the request succeeded); the upstream's
+// x-sluice-attempt and the retry counters do.
+TEST(HttpAccessLog, RetriedRequestNamesTheHostThatServedIt) {
+  ControlledUpstream a("a"), b("b");
+  a.setStatus(503);
+  TempDir logs;
+  const std::string json_log = logs.path() + "/access.json";
+  ProxyProcess proxy(upstreamConfig(
+      "access_log: {path: " + json_log + ", format: json}\n" +
+          routeByPrefix({{"/", "{cluster: c1, retry_policy: {retry_on: [5xx], num_retries: 1, "
+                               "retry_back_off: {base_interval: 1ms}}}"}}),
+      R"(
+    - name: c1
+      connect_timeout: 500ms
+      lb_policy: random
+      endpoints: )" + endpointsFlow({a.port(), b.port()})));
+  uint16_t port = 0;
+  ASSERT_TRUE(startHttpProxy(proxy, &port));
+
+  constexpr size_t kRequests = 20;
+  const Tally t = sendRequests(port, kRequests, 2, "/",
+                               [](size_t i) { return HeaderList{{"x-request-id", "rid-" + std::to_string(i)}}; });
+  ASSERT_EQ(t.to("b"), kRequests) << t.describe();
+
+  // Which requests tried a first, and the attempt number b saw for each.
+  std::set<std::string> tried_a;
+  for (const auto& req : a.requests()) tried_a.insert(req.header("x-request-id").value_or("?"));
+  std::map<std::string, std::string> attempt_at_b;
+  for (const auto& req : b.requests())
+    attempt_at_b[req.header("x-request-id").value_or("?")] = req.header("x-sluice-attempt").value_or("?");
+  // Random balancing sends about half of the first tries to a.
+  ASSERT_GE(tried_a.size(), 3u) << "too few requests tried a to tell anything";
+  ASSERT_LT(tried_a.size(), kRequests) << "no request went to b first";
+
+  JsonLines j = waitJsonLines(json_log, kRequests);
+  EXPECT_TRUE(j.bad.empty()) << readFile(json_log);
+  ASSERT_EQ(j.entries.size(), kRequests) << readFile(json_log);
+  size_t retried_lines = 0;
+  for (const auto& e : j.entries) {
+    const std::string id = field(e, "request_id");
+    const bool retried = tried_a.count(id) > 0;
+    retried_lines += retried;
+    EXPECT_EQ(field(e, "status"), "200") << e.dump();
+    EXPECT_EQ(field(e, "upstream_host"), b.address()) << (retried ? "retried from a to b: " : "") << e.dump();
+    EXPECT_EQ(field(e, "upstream_cluster"), "c1") << e.dump();
+    EXPECT_EQ(field(e, "response_flags"), "-") << e.dump();
+    EXPECT_EQ(attempt_at_b[id], retried ? "2" : "1") << e.dump();
+  }
+  EXPECT_EQ(retried_lines, tried_a.size());
+  const Labels c1{{"cluster", "c1"}};
+  const auto retries = static_cast<double>(tried_a.size());
+  EXPECT_EQ(metricOr0(proxy, "sluice_cluster_upstream_rq_retry_total", c1), retries);
+  EXPECT_EQ(metricOr0(proxy, "sluice_cluster_upstream_rq_retry_success_total", c1), retries);
 }
 
 }  // namespace

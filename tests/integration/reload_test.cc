@@ -1,13 +1,21 @@
 // Config reload through the real binary (SIGHUP and POST /reload): a valid
-// change applies whole without disturbing live connections; an invalid one
+// change applies whole without disturbing live connections; a changed
+// listener stops accepting and drains its live connections (old config)
+// for drain_timeout while a fresh one serves the new config; an invalid one
 // applies not at all, is counted, and is reported with file:line.
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <string>
+#include <thread>
 
 #include "tests/integration/support/config.h"
+#include "tests/integration/support/http_client.h"
+#include "tests/integration/support/http_harness.h"
+#include "tests/integration/support/http_upstream.h"
 #include "tests/integration/support/net.h"
 #include "tests/integration/support/proxy_process.h"
 #include "tests/integration/support/stream.h"
@@ -130,6 +138,87 @@ TEST(Reload, NewEndpointsServeNewConnectionsOnly) {
   EXPECT_EQ(before.acceptedCount(), before_count) << "a removed endpoint still gets connections";
   EXPECT_EQ(proxy.listenerPort("l1"), port);
   EXPECT_EQ(echoRoundTrip(old_conn.get(), "old connection, still to before"), "");
+}
+
+TEST(Reload, ChangedListenerDrainsLiveConnectionsUntilDrainTimeout) {
+  HttpUpstream up(describeRequest("c1"));
+  // The two versions differ only in a response header, so every reply tells
+  // which listener config served it.
+  auto config = [&](const std::string& version) {
+    ConfigSpec spec = httpConfig(R"(
+      route_config:
+        response_headers_to_add: [{name: x-config, value: )" + version + R"(}]
+        virtual_hosts:
+          - name: all
+            domains: ["*"]
+            routes:
+              - match: {prefix: /}
+                route: {cluster: c1}
+    )", {cluster("c1", {up.port()})});
+    spec.drain_timeout = "1500ms";
+    return renderConfig(spec);
+  };
+  ProxyProcess proxy(config("v1"));
+  uint16_t old_port = 0;
+  ASSERT_TRUE(startHttpProxy(proxy, &old_port));
+  RawHttpClient old_conn(old_port);
+  ASSERT_TRUE(old_conn.connected());
+  HttpReply r = old_conn.roundTrip(getRequest("/before"));
+  ASSERT_EQ(r.status, 200) << r.describe();
+  ASSERT_EQ(r.header("x-config"), "v1") << r.describe();
+
+  proxy.writeConfig(config("v2"));
+  const auto reloaded = Clock::now();
+  HttpResponse rr = proxy.post("/reload");
+  ASSERT_EQ(rr.status, 200) << rr.error << rr.body;
+  auto new_port = proxy.listenerPort("web");
+  ASSERT_TRUE(new_port) << proxy.get("/listeners").body;
+  // Bound to port 0, the changed listener got a socket of its own.
+  ASSERT_NE(*new_port, old_port);
+
+  // New connections get the new config.
+  RawHttpClient new_conn(*new_port);
+  ASSERT_TRUE(new_conn.connected());
+  r = new_conn.roundTrip(getRequest("/new"));
+  EXPECT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(r.header("x-config"), "v2") << r.describe();
+
+  // The live connection keeps its listener's (old) config.
+  r = old_conn.roundTrip(getRequest("/during"));
+  EXPECT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(r.header("x-config"), "v1") << r.describe();
+
+  // The old socket stops accepting.
+  int last_err = 0;
+  bool refused = waitUntil(
+      [&] {
+        Fd probe = connectLoopback(old_port, 500ms, &last_err);
+        return !probe && last_err == ECONNREFUSED;
+      },
+      1000ms);
+  EXPECT_TRUE(refused) << "the old listener still accepts after the reload (last connect: "
+                       << (last_err ? std::strerror(last_err) : "succeeded") << ")";
+
+  // Well into the drain the old connection still serves requests.
+  std::this_thread::sleep_until(reloaded + 900ms);
+  r = old_conn.roundTrip(getRequest("/late"));
+  EXPECT_EQ(r.status, 200) << r.describe() << " (" << msSince(reloaded) << " ms after the reload)";
+  EXPECT_EQ(r.header("x-config"), "v1") << r.describe();
+
+  // drain_timeout (1.5 s) ends it.
+  std::string extra;
+  EXPECT_TRUE(old_conn.waitClosed(4000ms, &extra)) << "old connection still open " << msSince(reloaded)
+                                                    << " ms after the reload; extra bytes: " << extra;
+  const long long closed_ms = msSince(reloaded);
+  EXPECT_GE(closed_ms, 1300) << "closed before drain_timeout (1500ms)";
+  EXPECT_LE(closed_ms, 3500) << "closed long after drain_timeout (1500ms)";
+  EXPECT_EQ(metricOr0(proxy, "sluice_listener_downstream_cx_drain_closed_total", {{"listener", "web"}}), 1);
+
+  // The new listener's connection is not part of that drain.
+  r = new_conn.roundTrip(getRequest("/after"));
+  EXPECT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(r.header("x-config"), "v2") << r.describe();
+  EXPECT_EQ(proxy.metric(kReloads, kOk).value_or(0), 1);
 }
 
 TEST(Reload, InvalidConfigKeepsTheOldOneServing) {

@@ -135,6 +135,30 @@ TEST(TlsConfigTest, FilterChainErrors) {
                     "(tcp_proxy)"}));
 }
 
+// A listener-level tls (or network filter) next to filter_chains would be
+// silently ignored, leaving the port plaintext: refused, pointing at the chains.
+TEST(TlsConfigTest, TlsOrFiltersBesideFilterChainsAreRefused) {
+  const std::string head = "listeners:\n  - name: l\n    address: 127.0.0.1:0\n";
+  const std::string chains =
+      "    filter_chains:\n"
+      "      - match: {transport_protocol: raw_buffer}\n"
+      "        tcp_proxy: {cluster: c}\n";
+  const std::string tls = "    tls: {certificates: [{cert_chain: /dev/null, private_key: /dev/null}]}\n";
+  const std::string http =
+      "    http:\n"
+      "      route_config:\n"
+      "        virtual_hosts: [{name: v, domains: [\"*\"], routes: [{match: {prefix: /}, route: {cluster: c}}]}]\n";
+  const std::string why =
+      "listeners[0].filter_chains: a listener with filter_chains takes its tls and network filters inside each chain";
+
+  // The chains alone load: the errors below are about the key beside them.
+  ASSERT_TRUE(loadString(head + chains + kClusters, "t.yaml").config);
+  // The error points at the first chain, whether the key comes before or after filter_chains.
+  EXPECT_EQ(errorsOf(head + tls + chains + kClusters), (Errors{"t.yaml:6:7: " + why}));
+  EXPECT_EQ(errorsOf(head + chains + tls + kClusters), (Errors{"t.yaml:5:7: " + why}));
+  EXPECT_EQ(errorsOf(head + http + chains + kClusters), (Errors{"t.yaml:8:7: " + why}));
+}
+
 TEST(TlsConfigTest, ClusterTls) {
   auto r = loadString(R"(listeners: []
 clusters:
