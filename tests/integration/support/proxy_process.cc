@@ -111,9 +111,9 @@ std::string decodeChunked(const std::string& body) {
 }  // namespace
 
 std::string repoRoot() {
-  // CMake passes absolute source paths, so __FILE__ locates the checkout.
-  const std::string self = __FILE__;
-  return self.substr(0, self.rfind("/tests/integration/"));
+  // Not __FILE__: Ninja compiles with paths relative to the build dir, which
+  // would make the result depend on the directory the tests run from.
+  return SLUICE_SOURCE_DIR;
 }
 
 ::testing::AssertionResult shippedExample(const std::string& name,
