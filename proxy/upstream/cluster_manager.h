@@ -17,6 +17,7 @@
 #include "proxy/upstream/load_balancer.h"
 #include "proxy/upstream/outlier_detector.h"
 #include "proxy/upstream/priority_load.h"
+#include "proxy/upstream/upstream_transport.h"
 #include "proxy/tls/certificate_provider.h"
 
 namespace sluice::upstream {

@@ -3,8 +3,14 @@
 //
 // Thread: one checker per cluster per proxy, on ONE loop (the main thread's),
 // never per worker. Construction, start(), the accessors and destruction all
-// happen on that loop's thread; both callbacks run there too, from the loop's
-// timer or I/O dispatch, never from start() or the constructor.
+// happen on that loop's thread; both callbacks and the transport factory run
+// there too, from the loop's timer or I/O dispatch, never from start() or the
+// constructor.
+//
+// Each check is one HealthProbe (health_probe.h): a net::Connection over the
+// transport the factory makes (the cluster's TLS when it has `tls:`, so a
+// check verifies the upstream exactly as a data connection does), with the
+// HTTP/1 client codec for HTTP checks.
 //
 // Health rules:
 // - A host starts healthy. Its first completed check decides alone: one
@@ -12,17 +18,19 @@
 // - After that, healthy_threshold consecutive passes turn an unhealthy host
 //   healthy and unhealthy_threshold consecutive failures turn a healthy one
 //   unhealthy (a threshold of 0 acts as 1).
-// - A check fails on refusal, reset, early EOF, a malformed or unexpected
-//   reply, or `timeout` (counted in both `failures` and `timeouts`).
+// - A check fails on refusal, reset, a failed TLS handshake, early EOF, a
+//   malformed or unexpected reply, or `timeout` (counted in both `failures`
+//   and `timeouts`).
 // - At most one check per host is in flight. The next starts when it ends,
 //   after `interval` plus a uniform extra in [0, jitter]; a healthy host
 //   that had no traffic (HadTraffic false) waits no_traffic_interval instead.
 //   An unhealthy host always uses `interval` so it comes back quickly.
 //
-// Ownership: the checker owns its sockets and timers. Destroying it cancels
-// everything and is safe at any point, including from inside OnChange; per-host
-// state that a pending epoll event may still name is freed at the end of the
-// loop turn (Loop::deferredDelete), so the Loop must outlive the checker.
+// Ownership: the checker owns its probes and timers. Destroying it cancels
+// everything and is safe at any point, including from inside OnChange;
+// per-host state and probes that a callback up the stack may still use are
+// freed at the end of the loop turn (Loop::deferredDelete), so the Loop must
+// outlive the checker.
 
 #include <cstdint>
 #include <functional>
@@ -33,6 +41,8 @@
 #include "config/model.h"
 #include "proxy/event/loop.h"
 #include "proxy/net/address.h"
+#include "proxy/net/transport_socket.h"
+#include "proxy/upstream/health_probe.h"
 #include "proxy/util/random.h"
 
 namespace sluice::upstream {
@@ -44,6 +54,9 @@ class HealthChecker {
   using OnChange = std::function<void(size_t host, bool healthy)>;
   // Did the host serve requests since its last check? Empty = always true.
   using HadTraffic = std::function<bool(size_t host)>;
+  // The transport of each check's connection, called as the check starts.
+  // Empty = raw TCP.
+  using TransportFactory = std::function<std::unique_ptr<net::TransportSocket>()>;
 
   struct Counters {
     uint64_t attempts = 0;
@@ -56,8 +69,8 @@ class HealthChecker {
   // host_header_default is the HTTP Host header when cfg.http->host is empty
   // (the cluster name). `random` must outlive the checker.
   HealthChecker(event::Loop& loop, const config::HealthCheckConfig& cfg, std::string host_header_default,
-                std::vector<net::Address> hosts, util::RandomSource& random, OnChange on_change,
-                HadTraffic had_traffic);
+                std::vector<net::Address> hosts, TransportFactory transport, util::RandomSource& random,
+                OnChange on_change, HadTraffic had_traffic);
   ~HealthChecker();
   HealthChecker(const HealthChecker&) = delete;
   HealthChecker& operator=(const HealthChecker&) = delete;
@@ -75,9 +88,12 @@ class HealthChecker {
   class HostCheck;
   friend class HostCheck;
 
+  std::unique_ptr<net::TransportSocket> newTransport() const;
+
   event::Loop& loop_;
   const config::HealthCheckConfig cfg_;
-  std::string request_;  // HTTP request or tcp.send, built once
+  const ProbeSpec spec_;  // what every probe sends and accepts, built once
+  TransportFactory transport_;
   util::RandomSource& random_;
   OnChange on_change_;
   HadTraffic had_traffic_;

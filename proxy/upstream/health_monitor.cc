@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "config/config_json.h"
+#include "proxy/upstream/upstream_transport.h"
 
 namespace sluice::upstream {
 
@@ -20,12 +21,14 @@ std::string HealthMonitor::identityOf(const config::ClusterConfig& cc) {
 
 HealthMonitor::HealthMonitor(event::Loop& loop, const config::ClusterConfig& cc, ClusterShared& shared,
                              std::vector<HostShared*> hosts,
-                             std::vector<stats::PerWorker<stats::HostStats>*> host_stats, util::RandomSource& random)
+                             std::vector<stats::PerWorker<stats::HostStats>*> host_stats,
+                             std::shared_ptr<const tls::CertificateProvider> tls, util::RandomSource& random)
     : loop_(loop),
       config_(cc),
       identity_(identityOf(cc)),
       shared_(shared),
       random_(random) {
+  useTls(std::move(tls));
   // A repeated address is one server: checked, detected and counted once.
   for (size_t e = 0; e < config_.endpoints.size(); ++e) {
     const std::string name = config_.endpoints[e].address.str();
@@ -45,7 +48,8 @@ HealthMonitor::HealthMonitor(event::Loop& loop, const config::ClusterConfig& cc,
     std::vector<net::Address> addrs;
     for (const auto& name : names_) addrs.push_back(*net::Address::parse(name));
     checker_ = std::make_unique<HealthChecker>(
-        loop_, *config_.health_check, config_.name, std::move(addrs), random_,
+        loop_, *config_.health_check, config_.name, std::move(addrs),
+        [this] { return makeUpstreamTransport(tls_view_.get()); }, random_,
         [this](size_t i, bool healthy) {
           hosts_[i]->active_hc_failed.store(!healthy, std::memory_order_release);
           shared_.publishHealth();
@@ -65,6 +69,12 @@ HealthMonitor::HealthMonitor(event::Loop& loop, const config::ClusterConfig& cc,
 }
 
 HealthMonitor::~HealthMonitor() = default;
+
+void HealthMonitor::useTls(std::shared_ptr<const tls::CertificateProvider> tls) {
+  if (tls == tls_provider_) return;
+  tls_view_ = tls ? std::make_unique<tls::CertificateProvider::View>(tls) : nullptr;
+  tls_provider_ = std::move(tls);
+}
 
 void HealthMonitor::start() {
   for (size_t i = 0; i < hosts_.size(); ++i) {

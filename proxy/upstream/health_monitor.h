@@ -3,7 +3,10 @@
 // by the main thread (once per proxy, not per worker) and published to every
 // worker through ClusterShared (host flags + health_version).
 //
-// - Active: a HealthChecker when the cluster has `health_check`.
+// - Active: a HealthChecker when the cluster has `health_check`. Its
+//   checks connect like the workers' data connections: over TLS, through
+//   this thread's own View of the cluster's certificate provider, when the
+//   cluster has `tls`.
 // - Passive: an OutlierDetector when it has `outlier_detection`. Workers
 //   report consecutive-failure runs and half-open probe results (posted to
 //   the main thread); success-rate and failure-percentage run every
@@ -21,6 +24,7 @@
 #include "config/model.h"
 #include "proxy/event/loop.h"
 #include "proxy/stats/stats.h"
+#include "proxy/tls/certificate_provider.h"
 #include "proxy/upstream/cluster_shared.h"
 #include "proxy/upstream/health_checker.h"
 #include "proxy/upstream/outlier_detector.h"
@@ -31,10 +35,15 @@ namespace sluice::upstream {
 class HealthMonitor {
  public:
   // `hosts` and `host_stats` are parallel to cc.endpoints and live until exit.
+  // `tls` is the cluster's certificate provider (null without `tls`).
   HealthMonitor(event::Loop& loop, const config::ClusterConfig& cc, ClusterShared& shared,
                 std::vector<HostShared*> hosts, std::vector<stats::PerWorker<stats::HostStats>*> host_stats,
-                util::RandomSource& random);
+                std::shared_ptr<const tls::CertificateProvider> tls, util::RandomSource& random);
   ~HealthMonitor();
+  // A monitor kept over a reload follows the cluster's provider, which a
+  // changed `tls` block replaces: checks that start from now on use it (the
+  // one in flight finishes with the old one). Same provider: no-op.
+  void useTls(std::shared_ptr<const tls::CertificateProvider> tls);
   // Resets the hosts' published health to healthy/closed and starts checking.
   void start();
 
@@ -43,7 +52,7 @@ class HealthMonitor {
   void onProbeResult(const std::string& host, bool success);
 
   // The parts of the config this monitor was built from, to keep it over a
-  // reload that does not change them.
+  // reload that does not change them (`tls` aside: see useTls).
   const std::string& identity() const { return identity_; }
   static std::string identityOf(const config::ClusterConfig& cc);
 
@@ -79,6 +88,10 @@ class HealthMonitor {
   std::vector<size_t> entry_host_;  // endpoint entry -> index into the above
   std::vector<stats::PerWorker<stats::HostStats>*> host_stats_;
   util::RandomSource& random_;
+  // The main thread's view of the cluster's provider (Views are per
+  // thread); null without `tls`. Declared before checker_, which uses it.
+  std::shared_ptr<const tls::CertificateProvider> tls_provider_;
+  std::unique_ptr<tls::CertificateProvider::View> tls_view_;
   std::unique_ptr<HealthChecker> checker_;
   std::unique_ptr<OutlierDetector> detector_;
   std::unique_ptr<event::Timer> expiry_timer_;

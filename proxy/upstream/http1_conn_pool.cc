@@ -3,14 +3,9 @@
 #include <algorithm>
 
 #include "proxy/http/http1_codec.h"
-#include "proxy/tls/tls_transport.h"
+#include "proxy/upstream/upstream_transport.h"
 
 namespace sluice::upstream {
-
-std::unique_ptr<net::TransportSocket> makeUpstreamTransport(tls::CertificateProvider::View* tls) {
-  if (tls == nullptr) return std::make_unique<net::RawTransport>();
-  return std::make_unique<tls::TlsTransport>(tls->client(), std::string());
-}
 
 std::string_view poolFailureName(PoolFailure f) {
   switch (f) {

@@ -86,10 +86,6 @@ struct PoolSettings {
   std::shared_ptr<tls::CertificateProvider::View> tls;
 };
 
-// TLS from `tls` (the worker's view of a cluster's provider) when not null,
-// else raw TCP.
-std::unique_ptr<net::TransportSocket> makeUpstreamTransport(tls::CertificateProvider::View* tls);
-
 class Http1ConnPool {
  public:
   class Pending;  // a queued request; cancel() it if the caller goes away first

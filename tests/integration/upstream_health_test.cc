@@ -27,26 +27,6 @@ const std::string kHttpCheck =
     "health_check: {interval: 200ms, timeout: 1s, unhealthy_threshold: 2, healthy_threshold: 1, "
     "http: {path: /healthz}}";
 
-bool isFailedActiveHc(const std::string& flags) { return flags.find("/failed_active_hc") != std::string::npos; }
-
-::testing::AssertionResult waitHealthy(const ProxyProcess& proxy, const std::string& cluster, const std::string& host,
-                                       Millis timeout = 5s) {
-  return waitClusterFieldEq(proxy, cluster, host, "health_flags", "healthy", timeout);
-}
-
-::testing::AssertionResult waitFailedActiveHc(const ProxyProcess& proxy, const std::string& cluster,
-                                              const std::string& host, Millis timeout = 5s) {
-  return waitClusterField(proxy, cluster, host, "health_flags", isFailedActiveHc, "/failed_active_hc", timeout);
-}
-
-// At least one health check of `host` passed (so it is known healthy, not assumed).
-::testing::AssertionResult waitChecked(const ProxyProcess& proxy, const std::string& cluster, const std::string& host,
-                                       Millis timeout = 5s) {
-  return waitClusterField(
-      proxy, cluster, host, "health_checks", [](const std::string& v) { return !v.empty() && v[0] != '0'; },
-      "at least one passed check", timeout);
-}
-
 // Kills a backend under steady load, checks that it is marked and that no
 // request fails or reaches it after that, restarts it on the same port and
 // checks it takes traffic again. `check` is the cluster's health_check.

@@ -370,4 +370,25 @@ std::optional<std::string> clusterField(const ProxyProcess& proxy, const std::st
       proxy, cluster, host, field, [&](const std::string& v) { return v == want; }, "'" + want + "'", timeout);
 }
 
+::testing::AssertionResult waitHealthy(const ProxyProcess& proxy, const std::string& cluster, const std::string& host,
+                                       Millis timeout) {
+  return waitClusterFieldEq(proxy, cluster, host, "health_flags", "healthy", timeout);
+}
+
+::testing::AssertionResult waitFailedActiveHc(const ProxyProcess& proxy, const std::string& cluster,
+                                              const std::string& host, Millis timeout) {
+  return waitClusterField(
+      proxy, cluster, host, "health_flags",
+      [](const std::string& v) { return v.find("/failed_active_hc") != std::string::npos; }, "/failed_active_hc",
+      timeout);
+}
+
+::testing::AssertionResult waitChecked(const ProxyProcess& proxy, const std::string& cluster, const std::string& host,
+                                       Millis timeout) {
+  // "N ok, M failed"
+  return waitClusterField(
+      proxy, cluster, host, "health_checks", [](const std::string& v) { return !v.empty() && v[0] != '0'; },
+      "at least one passed check", timeout);
+}
+
 }  // namespace sluice::itest

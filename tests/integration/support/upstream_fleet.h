@@ -204,4 +204,13 @@ std::optional<std::string> clusterField(const ProxyProcess& proxy, const std::st
                                               const std::string& host, const std::string& field,
                                               const std::string& want, Millis timeout = Millis(5000));
 
+// Active health check state of one host, from health_flags and health_checks.
+::testing::AssertionResult waitHealthy(const ProxyProcess& proxy, const std::string& cluster, const std::string& host,
+                                       Millis timeout = Millis(5000));
+::testing::AssertionResult waitFailedActiveHc(const ProxyProcess& proxy, const std::string& cluster,
+                                              const std::string& host, Millis timeout = Millis(5000));
+// At least one health check of `host` passed (so it is known healthy, not assumed).
+::testing::AssertionResult waitChecked(const ProxyProcess& proxy, const std::string& cluster, const std::string& host,
+                                       Millis timeout = Millis(5000));
+
 }  // namespace sluice::itest

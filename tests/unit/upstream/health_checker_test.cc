@@ -215,7 +215,7 @@ class HealthCheckerTest : public ::testing::Test {
   void make(const config::HealthCheckConfig& cfg, std::vector<net::Address> hosts,
             HealthChecker::HadTraffic had_traffic = nullptr) {
     checker_ = std::make_unique<HealthChecker>(
-        loop_, cfg, "my-cluster", std::move(hosts), random_,
+        loop_, cfg, "my-cluster", std::move(hosts), nullptr, random_,
         [this](size_t host, bool healthy) { flips_.push_back({host, healthy, checker_->counters(host)}); },
         std::move(had_traffic));
     checker_->start();
@@ -272,7 +272,9 @@ TEST_F(HealthCheckerTest, HealthyHostNeedsUnhealthyThresholdFailuresThenHealthyT
 TEST_F(HealthCheckerTest, ExpectedStatusRanges) {
   TestServer teapot("\r\n\r\n", "HTTP/1.1 429 Too Many Requests\r\n\r\n");
   TestServer no_content("\r\n\r\n", "HTTP/1.0 204 No Content\r\n\r\n");
-  TestServer exact("\r\n\r\n", "HTTP/1.1 200\r\n\r\n");  // reason phrase is optional
+  // The reason phrase may be empty (its SP is not: the codec answers a
+  // request over such a status line with 502, so the check fails it too).
+  TestServer exact("\r\n\r\n", "HTTP/1.1 200 \r\n\r\n");
   auto cfg = httpConfig();
   cfg.http->expected_statuses = {{200, 200}, {418, 429}};
   make(cfg, {teapot.address(), no_content.address(), exact.address()});
@@ -308,6 +310,33 @@ TEST_F(HealthCheckerTest, MalformedOrMissingStatusLineFails) {
     EXPECT_EQ(counters(i).successes, 0u);
     EXPECT_EQ(counters(i).timeouts, 0u);
   }
+}
+
+// The reply goes through the HTTP/1 client codec: interim responses are
+// skipped, the verdict comes with the final response's header block (the
+// body is not awaited), and a header block past the codec's limit fails.
+TEST_F(HealthCheckerTest, HttpReplyIsParsedByTheClientCodec) {
+  TestServer interim("\r\n\r\n", std::string("HTTP/1.1 100 Continue\r\n\r\n") + kOk);
+  TestServer interim_then_503("\r\n\r\n", std::string("HTTP/1.1 102 Processing\r\n\r\n") + kUnavailable);
+  TestServer short_body("\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nnot all of it");
+  TestServer headers_only("\r\n\r\n", "HTTP/1.1 204 No Content\r\nX-A: 1\r\n\r\n");
+  TestServer huge_headers("\r\n\r\n",
+                          "HTTP/1.1 200 OK\r\nX-Big: " + std::string(70 * 1024, 'x') + "\r\n\r\n");
+  TestServer bad_framing("\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n");
+  make(httpConfig(), {interim.address(), interim_then_503.address(), short_body.address(), headers_only.address(),
+                      huge_headers.address(), bad_framing.address()});
+  ASSERT_TRUE(runUntil(loop_, [&] {
+    return counters(0).successes >= 2 && counters(1).failures >= 2 && counters(2).successes >= 2 &&
+           counters(3).successes >= 2 && counters(4).failures >= 2 && counters(5).failures >= 2;
+  }));
+  EXPECT_TRUE(checker_->healthy(0));
+  EXPECT_FALSE(checker_->healthy(1));
+  EXPECT_TRUE(checker_->healthy(2));
+  EXPECT_TRUE(checker_->healthy(3));
+  EXPECT_FALSE(checker_->healthy(4));
+  EXPECT_FALSE(checker_->healthy(5));
+  for (size_t i : {0, 2, 3}) EXPECT_EQ(counters(i).failures, 0u) << i;
+  for (size_t i : {1, 4, 5}) EXPECT_EQ(counters(i).successes, 0u) << i;
 }
 
 TEST_F(HealthCheckerTest, RefusedConnectionFailsImmediately) {
@@ -379,6 +408,16 @@ TEST_F(HealthCheckerTest, TcpExpectAcrossSegmentsAndCap) {
   EXPECT_EQ(counters(1).timeouts, 0u);
 }
 
+// Nothing awaited: connecting passes, and `send` still reaches the host
+// before the probe's connection closes.
+TEST_F(HealthCheckerTest, TcpSendWithoutExpect) {
+  TestServer sink("PING\r\n", "");
+  make(tcpConfig("PING\r\n", ""), {sink.address()});
+  ASSERT_TRUE(runUntil(loop_, [&] { return counters(0).successes >= 3 && sink.requests().size() >= 3; }));
+  EXPECT_EQ(counters(0).failures, 0u);
+  for (const std::string& req : sink.requests()) EXPECT_EQ(req, "PING\r\n");
+}
+
 TEST_F(HealthCheckerTest, TcpConnectOnly) {
   TestServer listener("", "");
   RefusingPort refused;
@@ -397,17 +436,15 @@ TEST_F(HealthCheckerTest, HostHeaderAndPath) {
   cfg.http->path = "/ready?full=1";
   cfg.http->host = "hc.example";
   make(cfg, {configured.address()});
-  HealthChecker other(loop_, httpConfig(), "my-cluster", {defaulted.address()}, random_, nullptr, nullptr);
+  HealthChecker other(loop_, httpConfig(), "my-cluster", {defaulted.address()}, nullptr, random_, nullptr, nullptr);
   other.start();
   ASSERT_TRUE(runUntil(loop_, [&] { return counters(0).successes >= 1 && other.counters(0).successes >= 1; }));
   ASSERT_FALSE(configured.requests().empty());
   EXPECT_EQ(configured.requests()[0],
-            "GET /ready?full=1 HTTP/1.1\r\nHost: hc.example\r\nUser-Agent: sluice-health-check\r\n"
-            "Connection: close\r\n\r\n");
+            "GET /ready?full=1 HTTP/1.1\r\nhost: hc.example\r\nuser-agent: sluice-health-check\r\n\r\n");
   ASSERT_FALSE(defaulted.requests().empty());
   EXPECT_EQ(defaulted.requests()[0],
-            "GET /healthz HTTP/1.1\r\nHost: my-cluster\r\nUser-Agent: sluice-health-check\r\n"
-            "Connection: close\r\n\r\n");
+            "GET /healthz HTTP/1.1\r\nhost: my-cluster\r\nuser-agent: sluice-health-check\r\n\r\n");
 }
 
 TEST_F(HealthCheckerTest, NoTrafficIntervalOnlyForHealthyHosts) {
@@ -441,7 +478,7 @@ TEST_F(HealthCheckerTest, FirstCheckAtRandomOffsetWithinInterval) {
   auto cfg = httpConfig();
   cfg.interval = 1000ms;
   ScriptedRandom random({1600});  // below(interval) -> 1600 % 1000
-  HealthChecker checker(loop_, cfg, "c", {server.address()}, random, nullptr, nullptr);
+  HealthChecker checker(loop_, cfg, "c", {server.address()}, nullptr, random, nullptr, nullptr);
   ASSERT_EQ(loop_.timers().size(), 0u);
   checker.start();
   ASSERT_EQ(loop_.timers().size(), 1u);
@@ -504,7 +541,7 @@ TEST_F(HealthCheckerTest, DestroyedFromItsOwnOnChange) {
   SilentPort silent;
   bool called = false;
   checker_ = std::make_unique<HealthChecker>(
-      loop_, httpConfig(), "c", std::vector<net::Address>{refused.address(), silent.address()}, random_,
+      loop_, httpConfig(), "c", std::vector<net::Address>{refused.address(), silent.address()}, nullptr, random_,
       [&](size_t, bool) {
         called = true;
         checker_.reset();

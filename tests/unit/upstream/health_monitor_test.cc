@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/tls/tls_test_support.h"
+
 namespace sluice::upstream {
 namespace {
 
@@ -80,7 +82,7 @@ class MonitorEnv {
     }
   }
   HealthMonitor& make() {
-    monitor = std::make_unique<HealthMonitor>(loop, cc_, shared, hosts, stats, util::threadRandomSource());
+    monitor = std::make_unique<HealthMonitor>(loop, cc_, shared, hosts, stats, nullptr, util::threadRandomSource());
     return *monitor;
   }
   HostBreaker breaker(size_t i) const { return hosts[i]->breakerState(); }
@@ -331,6 +333,63 @@ TEST(HealthMonitorTest, ActiveCheckFailurePublishesHealth) {
   EXPECT_FALSE(m.view(0).active_healthy);
   EXPECT_FALSE(env.hosts[0]->usable());
   ::close(fd);
+}
+
+// With `tls`, checks connect through the main thread's view of the
+// cluster's provider; a reload that replaces the provider (useTls) applies
+// to the next checks without rebuilding the monitor.
+TEST(HealthMonitorTest, ActiveChecksUseTheClusterTls) {
+  const auto& pki = tls::testing::TestPki::get();
+  ASSERT_TRUE(pki.ok()) << pki.dir();
+  event::Loop loop;  // first: outlives the listener and the monitor
+  tls::ServerTlsConfig server;
+  server.certificates.push_back({pki.path("server.crt"), pki.path("server.key")});
+  server.ca_bundle_path = pki.path("root.crt");
+  server.require_client_cert = true;
+  auto server_ctx = tls::testing::buildServer(server);
+  ASSERT_TRUE(server_ctx);
+  tls::testing::TlsListener upstream(loop, [&] { return server_ctx; });
+  upstream.on_data = [](tls::testing::Peer& p, const std::string& s) {
+    if (s.find("\r\n\r\n") != std::string::npos) p.send("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  };
+  auto provider = [&](const std::string& ca) {
+    tls::ClientTlsConfig c;
+    c.cert_chain_path = pki.path("client.crt");
+    c.private_key_path = pki.path("client.key");
+    c.ca_bundle_path = pki.path(ca);
+    c.sni = "localhost";
+    return tls::CertificateProvider::createClient("cluster/c", c).provider;
+  };
+  const auto good = provider("root.crt");
+  const auto wrong_ca = provider("other.crt");
+  ASSERT_TRUE(good && wrong_ca);
+
+  auto cc = clusterWith({upstream.port()});
+  config::HealthCheckConfig hc;
+  hc.interval = 20ms;
+  hc.no_traffic_interval = 20ms;
+  hc.timeout = 5s;
+  hc.unhealthy_threshold = 1;
+  hc.http = config::HealthCheckConfig::Http{};
+  cc.health_check = hc;
+  {
+    ClusterShared shared;
+    std::vector<HostShared*> hosts{&shared.host(addr(upstream.port()))};
+    stats::PerWorker<stats::HostStats> host_stats(1);
+    HealthMonitor m(loop, cc, shared, hosts, {&host_stats}, good, util::threadRandomSource());
+    m.start();
+    ASSERT_TRUE(runUntil(loop, [&] { return m.view(0).checks.successes >= 2; }, 5s)) << m.view(0).checks.failures;
+    EXPECT_EQ(m.view(0).checks.failures, 0u);
+    EXPECT_TRUE(hosts[0]->usable());
+
+    m.useTls(wrong_ca);
+    ASSERT_TRUE(runUntil(loop, [&] { return hosts[0]->active_hc_failed.load(); }, 5s));
+    EXPECT_EQ(m.view(0).checks.timeouts, 0u);
+
+    m.useTls(good);
+    ASSERT_TRUE(runUntil(loop, [&] { return !hosts[0]->active_hc_failed.load(); }, 5s));
+  }
+  runUntil(loop, [] { return false; }, 20ms);  // the monitor's deferred deletions
 }
 
 TEST(HealthMonitorTest, IdentityFollowsEndpointsHealthCheckAndOutlierDetection) {
