@@ -111,9 +111,9 @@ std::string decodeChunked(const std::string& body) {
 }  // namespace
 
 std::string repoRoot() {
-  // CMake passes absolute source paths, so __FILE__ locates the checkout.
-  const std::string self = __FILE__;
-  return self.substr(0, self.rfind("/tests/integration/"));
+  // Not __FILE__: with ccache's base_dir it is relative to the build
+  // directory, so it only worked when the tests ran from there.
+  return SLUICE_SOURCE_DIR;
 }
 
 ::testing::AssertionResult shippedExample(const std::string& name,
