@@ -1,7 +1,8 @@
 // HTTP/1.1 connection handling through the real binary: keep-alive,
 // pipelining answered in order, upstream connection pooling (and not reusing
 // what the upstream closed), Connection: close and the keep-alive idle
-// timeout on the client side, and a wrk smoke run.
+// timeout on the client side, hop-by-hop fields (Connection and the fields it
+// names) stopping at the proxy in both directions, and a wrk smoke run.
 
 #include <gtest/gtest.h>
 
@@ -161,6 +162,71 @@ TEST(HttpConnection, ClientConnectionCloseEndsTheConnectionAfterTheResponse) {
   EXPECT_EQ(r.body, "c1 GET /bye\n");
   std::string extra;
   EXPECT_TRUE(client.waitClosed(2s, &extra)) << "still open after Connection: close; extra bytes: '" << extra << "'";
+}
+
+TEST(HttpConnection, HopByHopFieldsStopAtTheProxyInBothDirections) {
+  // The upstream's response carries its own hop-by-hop fields, one of them
+  // named only by its Connection field.
+  HttpUpstream c1([](const UpstreamRequest& req, UpstreamExchange& ex) {
+    ex.respond(200, "c1 " + req.target + "\n",
+               {{"Connection", "X-Up"}, {"X-Up", "upstream-private"}, {"Keep-Alive", "timeout=5, max=100"},
+                {"Proxy-Connection", "keep-alive"}, {"Upgrade", "h2c"}, {"X-Kept-Resp", "1"}});
+  });
+  ProxyProcess proxy(renderConfig(httpConfig(allToC1(), {cluster("c1", {c1.port()})})));
+  uint16_t port = 0;
+  ASSERT_TRUE(startHttpProxy(proxy, &port));
+  const char* const kNeverForwarded[] = {"connection", "keep-alive", "proxy-connection", "upgrade"};
+
+  RawHttpClient client(port);
+  ASSERT_TRUE(client.connected());
+  // Upgrade without "upgrade" in Connection is not an upgrade, just a field to drop.
+  HttpReply r = client.roundTrip(requestHead("POST", "/hop", "example.com",
+                                             {{"Connection", "keep-alive, X-Private"},
+                                              {"X-Private", "secret"},
+                                              {"Keep-Alive", "timeout=5"},
+                                              {"Proxy-Connection", "keep-alive"},
+                                              {"TE", "trailers, deflate"},
+                                              {"Upgrade", "h2c"},
+                                              {"X-Kept", "1"},
+                                              {"Content-Length", "2"}}) +
+                                 "hi");
+  ASSERT_TRUE(r.complete) << r.describe();
+  EXPECT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(r.body, "c1 /hop\n") << r.describe();
+  for (const char* name : {"connection", "keep-alive", "proxy-connection", "upgrade", "x-up"}) {
+    EXPECT_FALSE(r.header(name)) << name << " reached the client: " << r.describe();
+  }
+  EXPECT_EQ(r.header("x-kept-resp"), "1") << r.describe();
+
+  // The next request on the same connection ends it, and names another field.
+  HttpReply last = client.roundTrip(getRequest(
+      "/hop2", "example.com", {{"Connection", "close, X-Private2"}, {"X-Private2", "secret2"}, {"TE", "deflate"}}));
+  ASSERT_TRUE(last.complete) << last.describe();
+  EXPECT_EQ(last.body, "c1 /hop2\n") << last.describe();
+  EXPECT_EQ(last.header("connection"), "close") << last.describe();
+  EXPECT_FALSE(last.header("x-up")) << last.describe();
+  EXPECT_TRUE(client.waitClosed(2s)) << "Connection: close from the client did not end its connection";
+
+  const auto seen = c1.requests();
+  ASSERT_EQ(seen.size(), 2u);
+  const UpstreamRequest& first = seen[0];
+  for (const char* name : kNeverForwarded) EXPECT_FALSE(first.header(name)) << name << ": " << first.describe();
+  EXPECT_FALSE(first.header("x-private")) << "a field named by Connection went on: " << first.describe();
+  // Only "trailers" may travel on in TE; the codings are for this hop.
+  EXPECT_EQ(countHeader(first.headers, "te"), 1u) << first.describe();
+  EXPECT_EQ(first.header("te"), "trailers") << first.describe();
+  EXPECT_EQ(first.header("x-kept"), "1") << first.describe();
+  EXPECT_EQ(first.body, "hi") << first.describe();
+  const UpstreamRequest& second = seen[1];
+  for (const char* name : kNeverForwarded) EXPECT_FALSE(second.header(name)) << name << ": " << second.describe();
+  EXPECT_FALSE(second.header("x-private2")) << second.describe();
+  EXPECT_FALSE(second.header("te")) << "TE without trailers is dropped: " << second.describe();
+  // The client's close was about its own hop: the upstream connection stays pooled.
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(c1.connections(), 1);
+  EXPECT_EQ(c1.finishedConnections(), 0) << "the client's Connection: close reached the upstream";
+  EXPECT_TRUE(proxy.waitMetricEq("sluice_cluster_upstream_cx_active", {{"cluster", "c1"}}, 1));
+  EXPECT_TRUE(proxy.waitMetricEq("sluice_listener_downstream_rq_2xx_total", {{"listener", "web"}}, 2));
 }
 
 TEST(HttpConnection, IdleKeepAliveConnectionIsClosedAfterIdleTimeout) {

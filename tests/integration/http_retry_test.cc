@@ -1,12 +1,14 @@
 // Retries through the real binary: hiding random upstream failures, the
 // retry budget bounding the load on a failing upstream, methods that must not
-// be replayed, the per-try timeout moving a stuck request to another host,
-// body replay, x-sluice-attempt, Retry-After, and the shipped
+// be replayed, the per-try timeout moving a stuck request to another host
+// and cutting every attempt (not only the first), body replay, x-sluice-attempt, Retry-After, and the shipped
 // config/examples/retries.yaml. Checked on what clients saw, on what each
 // upstream received, and on /metrics.
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -177,6 +179,87 @@ TEST(HttpRetry, PerTryTimeoutMovesAStuckRequestToAnotherHost) {
   EXPECT_EQ(metricOr0(proxy, "sluice_cluster_upstream_rq_per_try_timeout_total", kC1),
             static_cast<double>(a.served()));
   a.release();
+}
+
+TEST(HttpRetry, PerTryTimeoutCutsALaterAttemptToo) {
+  // Both hosts answer by attempt number, so the sequence is the same whichever
+  // host the balancer picks: attempt 1 a fast 503, attempt 2 stalls, attempt 3
+  // succeeds. Only a per-try timeout on attempt 2 ends it before the route
+  // timeout (4 s).
+  std::mutex mu;
+  std::map<std::string, Clock::time_point> arrived;  // "TARGET#ATTEMPT" -> when the upstream got it
+  const HttpUpstream::Handler stall = neverAnswer();
+  auto byAttempt = [&](const UpstreamRequest& req, UpstreamExchange& ex) {
+    const std::string attempt = req.header("x-sluice-attempt").value_or("?");
+    {
+      std::lock_guard lk(mu);
+      arrived[req.target + "#" + attempt] = Clock::now();
+    }
+    if (attempt == "1") {
+      ex.respond(503, "busy\n");
+    } else if (attempt == "2") {
+      stall(req, ex);
+    } else {
+      ex.respond(200, "attempt " + attempt + "\n");
+    }
+  };
+  HttpUpstream a(byAttempt), b(byAttempt);
+  TempDir logs;
+  const std::string log = logs.path() + "/access.log";
+  auto route = [](int retries) {
+    return "{cluster: c1, timeout: 4s, retry_policy: {retry_on: [5xx], num_retries: " + std::to_string(retries) +
+           ", per_try_timeout: 300ms, retry_back_off: {base_interval: 1ms}}}";
+  };
+  ProxyProcess proxy(upstreamConfig(
+      "access_log: {path: " + log + ", format: json}\n" +
+          routeByPrefix({{"/recovers", route(2)}, {"/gives-up", route(1)}}),
+      clusterC1(endpointsFlow({a.port(), b.port()}))));
+  uint16_t port = 0;
+  ASSERT_TRUE(startHttpProxy(proxy, &port));
+  auto waited = [&](const std::string& target, const std::string& from, const std::string& to) -> long long {
+    std::lock_guard lk(mu);
+    const auto f = arrived.find(target + "#" + from), t = arrived.find(target + "#" + to);
+    if (f == arrived.end() || t == arrived.end()) return -1;
+    return std::chrono::duration_cast<Millis>(t->second - f->second).count();
+  };
+
+  // Three attempts: the stalled second one is cut at 300 ms and the third answers.
+  const CurlResult ok = curl({localUrl(port, "/recovers")});
+  EXPECT_EQ(ok.status, 200) << ok.describe();
+  EXPECT_EQ(ok.body, "attempt 3\n") << ok.describe();
+  EXPECT_GE(ok.time_total, 0.28) << ok.describe();
+  EXPECT_LT(ok.time_total, 2.0) << "the stalled second attempt ran into the route timeout: " << ok.describe();
+  const long long second_ran = waited("/recovers", "2", "3");
+  EXPECT_GE(second_ran, 250) << "the second attempt was given up before its per-try timeout";
+  EXPECT_LE(second_ran, 1500) << "the second attempt outlived its per-try timeout (300 ms)";
+  EXPECT_LT(waited("/recovers", "1", "2"), 250) << "the fast 503 was not retried promptly";
+  // The retry after the 503 went to the host not tried yet.
+  auto hostOf = [&](const std::string& target, const std::string& attempt) {
+    std::string hosts;
+    for (const auto& [name, up] : {std::pair<const char*, HttpUpstream*>{"a", &a}, {"b", &b}}) {
+      for (const auto& r : up->requests()) {
+        if (r.target == target && r.header("x-sluice-attempt") == attempt) hosts += name;
+      }
+    }
+    return hosts;
+  };
+  EXPECT_EQ(hostOf("/recovers", "1").size(), 1u);
+  EXPECT_EQ(hostOf("/recovers", "2").size(), 1u);
+  EXPECT_NE(hostOf("/recovers", "1"), hostOf("/recovers", "2"));
+
+  // One retry only: the stalled second attempt is the last, and its timeout is the answer.
+  const CurlResult timed_out = curl({localUrl(port, "/gives-up")});
+  EXPECT_EQ(timed_out.status, 504) << timed_out.describe();
+  EXPECT_GE(timed_out.time_total, 0.28) << timed_out.describe();
+  EXPECT_LT(timed_out.time_total, 2.0) << timed_out.describe();
+  const auto entry = waitJsonEntry(log, "path", "/gives-up", 5s);
+  ASSERT_TRUE(entry) << readFile(log);
+  EXPECT_EQ(field(*entry, "response_flags"), "URX,UPT") << entry->dump();
+
+  EXPECT_EQ(a.requestCount() + b.requestCount(), 5u);
+  EXPECT_TRUE(proxy.waitMetricEq("sluice_cluster_upstream_rq_per_try_timeout_total", kC1, 2));
+  EXPECT_TRUE(proxy.waitMetricEq("sluice_cluster_upstream_rq_retry_total", kC1, 3));
+  EXPECT_EQ(metricOr0(proxy, "sluice_cluster_upstream_rq_timeout_total", kC1), 0) << "the route timeout fired";
 }
 
 TEST(HttpRetry, BodyIsReplayedWithTheAttemptNumberAndALongOneIsNotRetried) {

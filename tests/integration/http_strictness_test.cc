@@ -2,11 +2,14 @@
 // ambiguous or malformed request (framing conflicts that enable request
 // smuggling, illegal bytes in the header block, over-limit sizes, headers
 // that never finish) is answered by the proxy itself with the right status,
-// the connection is closed, and the upstream receives not one byte.
+// the connection is closed, and the upstream receives not one byte. Several
+// slowloris connections at once each get their 408 on time while a normal
+// client on another connection is served.
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <thread>
@@ -85,6 +88,12 @@ std::vector<StrictCase> strictCases() {
        400},
       {"DifferingContentLengthList", withHost("POST / HTTP/1.1", "Content-Length: 5, 6\r\n") + "hello!", 400},
       {"InvalidContentLength", withHost("POST / HTTP/1.1", "Content-Length: +5\r\n") + "hello", 400},
+      // RFC 9112 6.1: HTTP/1.0 framing cannot carry Transfer-Encoding. A
+      // keep-alive 1.0 client, so a lenient proxy would go on to the pipelined request.
+      {"TransferEncodingInHttp10",
+       withHost("POST / HTTP/1.0", "Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n") +
+           "5\r\nhello\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n",
+       400},
       {"TransferEncodingGzip", withHost("POST / HTTP/1.1", "Transfer-Encoding: gzip\r\n") + "hello", 400},
       {"TransferEncodingChunkedNotLast", withHost("POST / HTTP/1.1", "Transfer-Encoding: chunked, gzip\r\n") + "hello",
        400},
@@ -165,6 +174,87 @@ TEST_F(HttpStrictnessMisc, TrickledHeadersDoNotExtendTheTimeout) {
   EXPECT_EQ(r.status, 408) << r.describe();
   EXPECT_LE(elapsed, 1500) << "a trickling client kept the request open past request_headers_timeout";
   expectUpstreamSawNothing();
+}
+
+TEST_F(HttpStrictnessMisc, SlowlorisConnectionsEachGet408WhileANormalClientIsServed) {
+  // Four connections trickle a header byte every 100 ms; the first has
+  // already had a whole request answered, so the timeout must hold for a
+  // keep-alive connection's next request too, not only for its first.
+  constexpr int kSlow = 4;
+  std::vector<std::unique_ptr<RawHttpClient>> slow;
+  for (int i = 0; i < kSlow; ++i) {
+    slow.push_back(std::make_unique<RawHttpClient>(port_));
+    ASSERT_TRUE(slow.back()->connected());
+  }
+  HttpReply before = slow[0]->roundTrip(getRequest("/before"));
+  ASSERT_TRUE(before.complete && before.status == 200) << before.describe();
+
+  struct Outcome {
+    HttpReply reply;
+    long long first_byte_to_reply_ms = -1;  // -1: no reply while trickling (3 s)
+    bool closed = false;
+  };
+  RawHttpClient normal(port_);
+  ASSERT_TRUE(normal.connected());
+  std::vector<Outcome> outcomes(kSlow);
+  std::vector<std::thread> tricklers;
+  for (int i = 0; i < kSlow; ++i) {
+    tricklers.emplace_back([&, i] {
+      RawHttpClient& c = *slow[i];
+      // Longer than 3 s of trickling, so the head never completes.
+      const std::string head = "GET /slow HTTP/1.1\r\nHost: example.com\r\nX-Slow: " + std::string(100, 's');
+      const auto first_byte = Clock::now();
+      for (size_t n = 0; n < head.size() && msSince(first_byte) < 3000; ++n) {
+        if (!sendAll(c.fd(), std::string_view(&head[n], 1), Deadline(1s))) break;
+        // Waiting for the next byte's turn doubles as watching for the reply.
+        if (c.reader().fill(Deadline(100ms)) >= 0) {
+          outcomes[i].first_byte_to_reply_ms = msSince(first_byte);
+          break;
+        }
+      }
+      outcomes[i].reply = c.read(2s);
+      outcomes[i].closed = c.waitClosed(2s);
+    });
+  }
+  // Meanwhile a normal client is served on its own connection, promptly.
+  const auto start = Clock::now();
+  int served = 0;
+  for (int n = 0; msSince(start) < 250 && n < 200; ++n) {
+    const auto sent = Clock::now();
+    HttpReply r = normal.roundTrip(getRequest("/normal/" + std::to_string(n)), 2s);
+    if (!r.complete || r.status != 200) {
+      ADD_FAILURE() << "normal request " << n << ": " << r.describe();
+      break;
+    }
+    EXPECT_LT(msSince(sent), 200) << "normal request " << n << " waited on the trickling connections";
+    ++served;
+  }
+  for (auto& t : tricklers) t.join();
+  EXPECT_GE(served, 3);
+
+  for (int i = 0; i < kSlow; ++i) {
+    const Outcome& o = outcomes[i];
+    EXPECT_EQ(o.reply.status, 408) << "slow connection " << i << ": " << o.reply.describe();
+    EXPECT_TRUE(o.reply.complete) << "slow connection " << i << ": " << o.reply.describe();
+    if (o.first_byte_to_reply_ms < 0) {
+      ADD_FAILURE() << "slow connection " << i
+                    << ": no reply in 3 s of trickling, against a request_headers_timeout of 300 ms";
+    } else {
+      EXPECT_GE(o.first_byte_to_reply_ms, 250) << "slow connection " << i << ": 408 before request_headers_timeout";
+      EXPECT_LE(o.first_byte_to_reply_ms, 1500)
+          << "slow connection " << i << ": trickling kept the request open past request_headers_timeout (300 ms)";
+    }
+    EXPECT_TRUE(o.closed) << "slow connection " << i << " stayed open after its 408";
+  }
+  // The normal connection is unaffected afterwards.
+  HttpReply after = normal.roundTrip(getRequest("/after"));
+  EXPECT_EQ(after.body, "c1 GET /after\n") << after.describe();
+  for (const auto& seen : up_.requests()) {
+    EXPECT_NE(seen.target, "/slow") << "a trickled head reached the upstream: " << seen.describe();
+  }
+  EXPECT_EQ(up_.requestCount(), static_cast<size_t>(served) + 2);
+  EXPECT_TRUE(proxy_->waitMetricEq("sluice_listener_downstream_rq_timeout_total", kWeb, kSlow));
+  EXPECT_TRUE(proxy_->waitMetricEq("sluice_listener_downstream_rq_2xx_total", kWeb, served + 2));
 }
 
 TEST_F(HttpStrictnessMisc, ChunkedBodyOverLimitGets413) {

@@ -1,9 +1,10 @@
 // Local rate limiting through the real binary (2 workers, so requests land on
 // both and share each bucket): a route's bucket admits exactly N through curl
 // and answers 429 with retry-after and x-ratelimit-*; buckets refill; virtual
-// host and route buckets are independent; per-key buckets by header; shadow
-// mode; the L4 filter refuses connections beyond its bucket in front of
-// tcp_proxy and http; the counters on /metrics.
+// host and route buckets are independent; per-key buckets by header and by
+// path (the query is not part of the key); shadow mode; the L4 filter refuses
+// connections beyond its bucket in front of tcp_proxy and http; the counters
+// on /metrics.
 //
 // Buckets that must not refill during a test use a 60 s interval (epochs are
 // counted from config load, so none ends while the test runs); refill tests
@@ -13,6 +14,7 @@
 
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "tests/integration/support/access_log.h"
 #include "tests/integration/support/command.h"
@@ -184,6 +186,38 @@ TEST(LocalRateLimit, PerKeyByHeaderGivesEachKeyItsOwnBudget) {
   EXPECT_TRUE(proxy.waitMetricEq(kRequests, result("users", "ok"), 6));
   EXPECT_TRUE(proxy.waitMetricEq(kRequests, result("users", "limited"), 3));
   EXPECT_EQ(metricOr0(proxy, "sluice_local_ratelimit_key_table_full_total", {{"stat_prefix", "users"}}), 0);
+}
+
+TEST(LocalRateLimit, PerKeyByPathGivesEachPathItsOwnBudgetWhateverItsQuery) {
+  HttpUpstream up(describeRequest("c1"));
+  ProxyProcess proxy(renderConfig(httpConfig(
+      httpYaml("{stat_prefix: paths, per_key: {source: path, max_keys: 100}, "
+               "token_bucket: {max_tokens: 2, tokens_per_fill: 2, fill_interval: 60s}}",
+               "      routes: [{match: {prefix: /}, route: {cluster: c1}}]\n"),
+      {cluster("c1", {up.port()})})));
+  uint16_t port = 0;
+  ASSERT_TRUE(startHttpProxy(proxy, &port));
+
+  // Interleaved, so one shared bucket would run dry at the third request.
+  EXPECT_EQ(status(port, "/a"), 200);
+  EXPECT_EQ(status(port, "/b"), 200);
+  // The key is the path without the query (README): a new query is no new budget.
+  EXPECT_EQ(status(port, "/a?page=1"), 200);
+  EXPECT_EQ(status(port, "/b?page=2"), 200);
+  CurlResult a3 = curl({localUrl(port, "/a?page=3")});
+  EXPECT_EQ(a3.status, 429) << "a third request for /a: " << a3.describe();
+  EXPECT_EQ(a3.header("x-ratelimit-limit"), "2") << a3.describe();
+  EXPECT_EQ(status(port, "/b"), 429) << "a third request for /b";
+  // A longer path is another key.
+  EXPECT_EQ(status(port, "/a/b"), 200);
+
+  std::vector<std::string> targets;
+  for (const auto& r : up.requests()) targets.push_back(r.target);
+  EXPECT_EQ(targets, (std::vector<std::string>{"/a", "/b", "/a?page=1", "/b?page=2", "/a/b"}))
+      << "limited requests reached the upstream, or a query was not forwarded as sent";
+  EXPECT_TRUE(proxy.waitMetricEq(kRequests, result("paths", "ok"), 5));
+  EXPECT_TRUE(proxy.waitMetricEq(kRequests, result("paths", "limited"), 2));
+  EXPECT_EQ(metricOr0(proxy, "sluice_local_ratelimit_key_table_full_total", {{"stat_prefix", "paths"}}), 0);
 }
 
 TEST(LocalRateLimit, ShadowModeLetsEverythingThroughAndCounts) {
