@@ -8,7 +8,11 @@
 namespace sluice::config {
 namespace {
 
-constexpr std::string_view kLbPolicies[] = {"round_robin", "least_request", "random", "ring_hash", "maglev"};
+constexpr std::pair<LbPolicy, std::string_view> kLbPolicies[] = {{LbPolicy::RoundRobin, "round_robin"},
+                                                                   {LbPolicy::LeastRequest, "least_request"},
+                                                                   {LbPolicy::Random, "random"},
+                                                                   {LbPolicy::RingHash, "ring_hash"},
+                                                                   {LbPolicy::Maglev, "maglev"}};
 
 void positive(MapReader& r, std::string_view key, Duration d) {
   if (r.has(key) && d <= Duration::zero()) r.ctx().error(r.locOf(key), r.childPath(key), "must be greater than 0");
@@ -264,15 +268,16 @@ bool isPrime(uint32_t n) {
 }
 
 void readLbSettings(MapReader& r, ClusterConfig& c) {
-  r.string("lb_policy", c.lb_policy);
-  if (std::find(std::begin(kLbPolicies), std::end(kLbPolicies), c.lb_policy) == std::end(kLbPolicies))
+  std::string policy(lbPolicyName(c.lb_policy));
+  r.string("lb_policy", policy);
+  if (!parseLbPolicy(policy, c.lb_policy))
     r.ctx().error(r.locOf("lb_policy"), r.childPath("lb_policy"),
-                  "unsupported lb_policy '" + c.lb_policy +
+                  "unsupported lb_policy '" + policy +
                       "' (supported: round_robin, least_request, random, ring_hash, maglev)");
   readHashPolicy(r, c);
-  if (!c.hash_policy.empty() && c.lb_policy != "ring_hash" && c.lb_policy != "maglev")
+  if (!c.hash_policy.empty() && c.lb_policy != LbPolicy::RingHash && c.lb_policy != LbPolicy::Maglev)
     r.ctx().error(r.locOf("hash_policy"), r.childPath("hash_policy"),
-                  "hash_policy needs lb_policy ring_hash or maglev (not " + c.lb_policy + ")");
+                  "hash_policy needs lb_policy ring_hash or maglev (not " + policy + ")");
   if (const YAML::Node n = r.child("ring_hash"); n.IsDefined()) {
     MapReader rr(r.ctx(), n, r.childPath("ring_hash"));
     if (rr.isMap()) {
@@ -306,6 +311,22 @@ void readLbSettings(MapReader& r, ClusterConfig& c) {
 }
 
 }  // namespace
+
+std::string_view lbPolicyName(LbPolicy p) {
+  for (const auto& [policy, name] : kLbPolicies)
+    if (policy == p) return name;
+  return "round_robin";
+}
+
+bool parseLbPolicy(std::string_view name, LbPolicy& out) {
+  for (const auto& [policy, n] : kLbPolicies) {
+    if (n == name) {
+      out = policy;
+      return true;
+    }
+  }
+  return false;
+}
 
 void readName(MapReader& r, std::string& out) {
   r.string("name", out, /*required=*/true);

@@ -1,5 +1,6 @@
 #include "config/config_json.h"
 
+#include "proxy/http/route_config.h"
 #include "proxy/network/filter.h"
 
 namespace sluice::config {
@@ -10,12 +11,19 @@ namespace sluice::config {
 nlohmann::json toJson(const Config& c) {
   nlohmann::json listeners = nlohmann::json::array();
   for (const auto& l : c.listeners) listeners.push_back(toJson(l));
+  nlohmann::json routes = nlohmann::json::array();
+  for (const auto& r : c.route_configs) {
+    nlohmann::json one = r.config ? r.config->toJson() : nlohmann::json::object();
+    one["name"] = r.name;
+    routes.push_back(std::move(one));
+  }
   nlohmann::json clusters = nlohmann::json::array();
   for (const auto& cl : c.clusters) clusters.push_back(toJson(cl));
   nlohmann::json j = {{"admin", {{"address", c.admin.address.str()}}},
           {"workers", c.workers},
           {"drain_timeout", durationString(c.drain_timeout)},
           {"listeners", std::move(listeners)},
+          {"route_configs", std::move(routes)},
           {"clusters", std::move(clusters)}};
   if (c.certificate_watch_interval != Config{}.certificate_watch_interval)
     j["certificate_watch_interval"] = durationString(c.certificate_watch_interval);
@@ -169,7 +177,7 @@ nlohmann::json toJson(const ClusterConfig& c) {
   breakers["high"].erase("max_connections");  // connections are shared by both priorities
   nlohmann::json j = {{"name", c.name},
                       {"connect_timeout", durationString(c.connect_timeout)},
-                      {"lb_policy", c.lb_policy},
+                      {"lb_policy", lbPolicyName(c.lb_policy)},
                       {"hash_policy", std::move(hash)},
                       {"ring_hash",
                        {{"minimum_ring_size", c.ring_hash_minimum_ring_size},

@@ -11,6 +11,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "proxy/http/route_config.h"
 #include "proxy/network/filter.h"
 
 namespace sluice::config {
@@ -48,7 +49,7 @@ void readFilters(MapReader& r, std::vector<NetworkFilterEntry>& out, const std::
     if (factory->terminal()) terminal = key;
     MapReader fr(r.ctx(), r.child(key), path);
     if (!fr.isMap()) continue;
-    out.push_back(NetworkFilterEntry{key, factory->parse(fr)});
+    out.push_back(NetworkFilterEntry{key, factory, factory->parse(fr)});
   }
   if (terminal.empty() && (required || !seen.empty()))
     r.ctx().error(r.node(), r.path(), std::string(what) + " needs a terminal network filter (tcp_proxy)");
@@ -63,6 +64,7 @@ void readFilterChains(MapReader& r, ListenerConfig& l) {
     }
     FilterChainConfig c;
     c.loc = locOf(item);
+    r.ctx().setScopeName(l.name + "." + std::to_string(l.filter_chains.size()));
     readFilterChainMatch(cr, "match", c.match);
     readDownstreamTls(cr, "tls", c.tls, /*allow_mode=*/false);
     // A chain that terminates TLS takes TLS clients only, so a plaintext
@@ -104,8 +106,10 @@ void readListeners(MapReader& top, Config& cfg) {
                       "a listener with filter_chains takes its tls and network filters inside each chain");
     } else {
       readDownstreamTls(r, "tls", l.tls, /*allow_mode=*/true);
+      r.ctx().setScopeName(l.name);
       readFilters(r, l.filters, kListenerFields, "listener");
     }
+    r.ctx().setScopeName("");
     r.finish();
 
     if (!l.name.empty() && !names.emplace(l.name, path).second)
@@ -118,6 +122,35 @@ void readListeners(MapReader& top, Config& cfg) {
                     "address " + l.address.str() + " already used by listener '" + addresses[l.address.str()] + "'");
     cfg.listeners.push_back(std::move(l));
   });
+}
+
+// Top-level `route_configs`: route tables by name, for `route_config_name`.
+void readRouteConfigs(MapReader& top, Config& cfg) {
+  top.forEachItem("route_configs", [&](const YAML::Node& item, const std::string& path) {
+    MapReader r(top.ctx(), item, path);
+    if (!r.isMap()) {
+      top.ctx().error(item, path, "expected a mapping");
+      return;
+    }
+    RouteConfigEntry e;
+    e.loc = locOf(item);
+    e.path = path;
+    readName(r, e.name);
+    e.config = http::parseRouteConfig(r);
+    cfg.route_configs.push_back(std::move(e));
+  });
+}
+
+// Inline tables join the named ones; a name is one table.
+void addInlineRouteConfigs(Config& cfg, ParseContext& ctx) {
+  for (auto& e : ctx.inlineRouteConfigs()) cfg.route_configs.push_back(std::move(e));
+  ctx.inlineRouteConfigs().clear();
+  std::unordered_map<std::string, std::string> names;  // name -> path of first
+  for (const auto& e : cfg.route_configs) {
+    if (e.name.empty() || names.emplace(e.name, e.path).second) continue;
+    ctx.error(e.loc, e.path + ".name",
+              "duplicate route config name '" + e.name + "' (first in " + names[e.name] + "); give it a name: of its own");
+  }
 }
 
 void build(const YAML::Node& root, Config& cfg, ParseContext& ctx) {
@@ -137,15 +170,21 @@ void build(const YAML::Node& root, Config& cfg, ParseContext& ctx) {
   top.duration("certificate_watch_interval", cfg.certificate_watch_interval);
   if (cfg.certificate_watch_interval <= Duration::zero())
     ctx.error(top.locOf("certificate_watch_interval"), "certificate_watch_interval", "must be greater than 0");
+  readRouteConfigs(top, cfg);
   readListeners(top, cfg);
+  addInlineRouteConfigs(cfg, ctx);
   readClusters(top, cfg);
   top.finish();
 
-  // Cross references need the whole model, so they run last.
+  // Cross references need the whole model, so they run last. Each HTTP
+  // listener checks its route table against its filters; every table,
+  // used or not, against the clusters.
+  for (const auto& e : cfg.route_configs)
+    if (e.config) http::validateRouteConfig(*e.config, cfg, e.path, ctx, {}, /*check_chain=*/false);
   for (size_t i = 0; i < cfg.listeners.size(); ++i) {
     cfg.listeners[i].forEachFilter([&](const NetworkFilterEntry& f, const std::string& suffix) {
       if (f.config == nullptr) return;
-      network::findNetworkFilter(f.name)->validate(*f.config, cfg, indexed("listeners", i) + suffix, ctx);
+      f.factory->validate(*f.config, cfg, indexed("listeners", i) + suffix, ctx);
     });
   }
 }
@@ -158,8 +197,8 @@ std::string LoadResult::errorText() const {
   return s;
 }
 
-LoadResult loadString(const std::string& yaml_text, const std::string& file) {
-  ParseContext ctx(file);
+LoadResult loadString(const std::string& yaml_text, const std::string& file, References refs) {
+  ParseContext ctx(file, refs);
   auto cfg = std::make_shared<Config>();
   cfg->source_file = file;
   try {
@@ -175,6 +214,7 @@ LoadResult loadString(const std::string& yaml_text, const std::string& file) {
   }
 
   LoadResult result;
+  result.warnings = ctx.warnings();
   if (ctx.ok()) {
     result.config = std::move(cfg);
     return result;
@@ -187,7 +227,7 @@ LoadResult loadString(const std::string& yaml_text, const std::string& file) {
   return result;
 }
 
-LoadResult loadFile(const std::string& file) {
+LoadResult loadFile(const std::string& file, References refs) {
   std::FILE* f = std::fopen(file.c_str(), "rb");
   std::string text;
   int err = f == nullptr ? errno : 0;
@@ -203,7 +243,7 @@ LoadResult loadFile(const std::string& file) {
     result.errors.push_back(ConfigError{file, 0, 0, "", std::string("cannot read: ") + std::strerror(err)});
     return result;
   }
-  return loadString(text, file);
+  return loadString(text, file, refs);
 }
 
 }  // namespace sluice::config

@@ -14,13 +14,17 @@ namespace sluice::config {
 struct LoadResult {
   std::shared_ptr<const Config> config;  // null when errors is non-empty
   std::vector<ConfigError> errors;
+  std::vector<ConfigError> warnings;  // missing references under References::WarnAndServe
   std::string errorText() const;  // one error per line
 };
 
 // Reads FILE, parses YAML (syntax errors carry line/column), builds the model,
-// runs every network filter's parser and cross-reference validation.
-LoadResult loadFile(const std::string& file);
+// runs every network filter's parser and cross-reference validation. A file
+// takes References::Strict; the other setting is for resources that arrive
+// piecemeal (xDS).
+LoadResult loadFile(const std::string& file, References refs = References::Strict);
 // Same, from text (tests); `file` is used in messages.
-LoadResult loadString(const std::string& yaml_text, const std::string& file = "<string>");
+LoadResult loadString(const std::string& yaml_text, const std::string& file = "<string>",
+                      References refs = References::Strict);
 
 }  // namespace sluice::config

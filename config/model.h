@@ -11,12 +11,17 @@
 #include <optional>
 #include <utility>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "proxy/net/address.h"
 
 namespace sluice::network {
 class NetworkFilterConfig;
+class NetworkFilterFactory;
+}
+namespace sluice::http {
+class RouteConfig;
 }
 
 namespace sluice::config {
@@ -135,11 +140,16 @@ struct UpstreamTlsConfig {
   SourceLoc loc;
 };
 
+enum class LbPolicy { RoundRobin, LeastRequest, Random, RingHash, Maglev };
+// "round_robin", "least_request", "random", "ring_hash", "maglev".
+std::string_view lbPolicyName(LbPolicy p);
+// The policy a YAML (or xDS) name stands for; false when none does.
+bool parseLbPolicy(std::string_view name, LbPolicy& out);
+
 struct ClusterConfig {
   std::string name;
   Duration connect_timeout{std::chrono::seconds(5)};
-  // round_robin | least_request | random | ring_hash | maglev
-  std::string lb_policy = "round_robin";
+  LbPolicy lb_policy = LbPolicy::RoundRobin;
   std::vector<EndpointConfig> endpoints;
   std::vector<HashPolicyConfig> hash_policy;
   uint32_t ring_hash_minimum_ring_size = 1024;
@@ -163,6 +173,8 @@ struct ClusterConfig {
 
 struct NetworkFilterEntry {
   std::string name;
+  // Resolved when the config is read: connections never look a filter up by name.
+  const network::NetworkFilterFactory* factory = nullptr;
   std::shared_ptr<const network::NetworkFilterConfig> config;
 };
 
@@ -229,6 +241,16 @@ struct ListenerConfig {
   }
 };
 
+// A named route table. HTTP listeners refer to one by name and streams look
+// it up when they start, so a reload that changes only routes replaces it
+// under live connections: no listener is rebound or drained.
+struct RouteConfigEntry {
+  std::string name;
+  std::shared_ptr<const http::RouteConfig> config;
+  std::string path;  // where it was defined ("route_configs[0]", "listeners[1].http.route_config")
+  SourceLoc loc;
+};
+
 struct Config {
   std::string source_file;  // for messages only
   AdminConfig admin;
@@ -239,11 +261,18 @@ struct Config {
   // How often the main thread checks certificate files for changes.
   Duration certificate_watch_interval{std::chrono::seconds(2)};
   std::vector<ListenerConfig> listeners;
+  // Top-level `route_configs`, then those given inline in HTTP listeners.
+  std::vector<RouteConfigEntry> route_configs;
   std::vector<ClusterConfig> clusters;
 
   const ClusterConfig* findCluster(std::string_view name) const {
     for (const auto& c : clusters)
       if (c.name == name) return &c;
+    return nullptr;
+  }
+  const RouteConfigEntry* findRouteConfig(std::string_view name) const {
+    for (const auto& r : route_configs)
+      if (r.name == name) return &r;
     return nullptr;
   }
 };

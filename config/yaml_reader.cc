@@ -76,7 +76,21 @@ void ParseContext::error(const YAML::Node& at, std::string_view path, std::strin
 }
 
 void ParseContext::error(SourceLoc at, std::string_view path, std::string message) {
+  // A resource checked from each place that uses it (a route table shared
+  // by two listeners) reports each problem once.
+  for (const auto& e : errors_)
+    if (e.line == at.line && e.column == at.column && e.path == path && e.message == message) return;
   errors_.push_back(ConfigError{file_, at.line, at.column, std::string(path), std::move(message)});
+}
+
+void ParseContext::missingReference(SourceLoc at, std::string_view path, std::string message) {
+  if (refs_ == References::Strict) {
+    error(at, path, std::move(message));
+    return;
+  }
+  for (const auto& w : warnings_)
+    if (w.line == at.line && w.column == at.column && w.path == path && w.message == message) return;
+  warnings_.push_back(ConfigError{file_, at.line, at.column, std::string(path), std::move(message)});
 }
 
 std::string ParseContext::str() const {

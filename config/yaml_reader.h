@@ -26,21 +26,44 @@ struct ConfigError {
   std::string str() const;
 };
 
+// What a reference to a resource that is not there (a route naming an
+// unknown cluster, a listener naming an unknown route table) is. A file is
+// written whole by one hand: an error. Resources that arrive over xDS come
+// one at a time and a reference may arrive before its target: a warning, and
+// the data path answers for the gap (503 NC, 404 NR) until it is filled.
+enum class References { Strict, WarnAndServe };
+
 class ParseContext {
  public:
-  explicit ParseContext(std::string file) : file_(std::move(file)) {}
+  explicit ParseContext(std::string file, References refs = References::Strict)
+      : file_(std::move(file)), refs_(refs) {}
   const std::string& file() const { return file_; }
   // Records an error at the node's position.
   void error(const YAML::Node& at, std::string_view path, std::string message);
   void error(SourceLoc at, std::string_view path, std::string message);
+  // A reference to a resource that is missing: an error or a warning, by References.
+  void missingReference(SourceLoc at, std::string_view path, std::string message);
   const std::vector<ConfigError>& errors() const { return errors_; }
+  const std::vector<ConfigError>& warnings() const { return warnings_; }
   bool ok() const { return errors_.empty(); }
   // All errors, one per line.
   std::string str() const;
 
+  // Named resources a reader found inline (an HTTP listener's route_config),
+  // lifted into the config's named resources after the whole file is read.
+  std::vector<RouteConfigEntry>& inlineRouteConfigs() { return inline_route_configs_; }
+  // The name that resources defined inline default to: the listener being
+  // read ("web"), or its chain ("web.1" for filter_chains[1]).
+  const std::string& scopeName() const { return scope_name_; }
+  void setScopeName(std::string name) { scope_name_ = std::move(name); }
+
  private:
   std::string file_;
+  References refs_;
   std::vector<ConfigError> errors_;
+  std::vector<ConfigError> warnings_;
+  std::vector<RouteConfigEntry> inline_route_configs_;
+  std::string scope_name_;
 };
 
 SourceLoc locOf(const YAML::Node& n);

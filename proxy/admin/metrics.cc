@@ -130,8 +130,9 @@ std::string renderMetrics(const stats::StatsStore& store, const ServerValues& se
     return std::vector<ClientMetric::Label>{{"cluster", k}};
   });
   addScope<stats::RouteStats>(families, "sluice_route_", store.routes(), [](const std::string& k) {
+    // Route config names have no '/' (readName); route names may ("vhost/0").
     const auto slash = k.find('/');
-    return std::vector<ClientMetric::Label>{{"listener", k.substr(0, slash)}, {"route", k.substr(slash + 1)}};
+    return std::vector<ClientMetric::Label>{{"route_config", k.substr(0, slash)}, {"route", k.substr(slash + 1)}};
   });
   addScope<stats::HostStats>(families, "sluice_host_", store.hosts(), [](const std::string& k) {
     const auto slash = k.rfind('/');

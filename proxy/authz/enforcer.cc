@@ -2,8 +2,8 @@
 
 #include "config/yaml_reader.h"
 #include "proxy/authz/log_limiter.h"
+#include "proxy/log/log.h"
 #include "proxy/net/address.h"
-#include "proxy/server/log.h"
 
 namespace sluice::authz {
 namespace {

@@ -23,6 +23,7 @@ Loop::Loop() : thread_id_(std::this_thread::get_id()) {
   ev.data.ptr = kWakeTag;
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
   timers_.setNow(std::chrono::steady_clock::now());
+  wall_now_ = std::chrono::system_clock::now();
 }
 
 Loop::~Loop() {
@@ -126,6 +127,7 @@ void Loop::run() {
   while (!exit_.load(std::memory_order_acquire)) {
     const int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeoutMs());
     timers_.setNow(std::chrono::steady_clock::now());
+    wall_now_ = std::chrono::system_clock::now();
     for (int i = 0; i < n; ++i) {
       if (events[i].data.ptr == kWakeTag) {
         drainWakeup();

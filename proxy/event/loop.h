@@ -96,6 +96,9 @@ class Loop {
 
   // The time read at the start of this turn.
   MonoTime now() const { return timers_.now(); }
+  // The wall-clock time read at the start of this turn (access log
+  // timestamps, HTTP dates), so a request reads no clock of its own.
+  std::chrono::system_clock::time_point wallNow() const { return wall_now_; }
   bool isLoopThread() const { return std::this_thread::get_id() == thread_id_; }
 
  private:
@@ -112,6 +115,7 @@ class Loop {
   std::atomic<bool> exit_{false};
   std::thread::id thread_id_;
   TimerQueue timers_;
+  std::chrono::system_clock::time_point wall_now_;
 
   std::mutex post_mu_;  // guards posted_ only; never held while running callbacks
   std::vector<std::function<void()>> posted_;

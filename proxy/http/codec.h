@@ -101,6 +101,17 @@ class ServerCodec {
   // Whether the connection must close after the current response
   // (Connection: close, HTTP/1.0 without keep-alive, or a decode error).
   virtual bool closeAfterResponse() const = 0;
+  // The connection is draining (its listener was removed, changed, or the
+  // proxy is shutting down): tell the client to go elsewhere without losing
+  // a request it already sent. HTTP/1: the first response whose head is not
+  // written yet carries `Connection: close`, and the connection ends after
+  // it. Idempotent.
+  virtual void shutdownNotice() = 0;
+  // For a request that never became a stream (malformed, over a limit, too
+  // slow to arrive): an encoder for one complete response, after which the
+  // connection closes. Only while no response has started. Local replies
+  // thus take the one road through the codec, whatever rejected the request.
+  virtual MessageEncoder& rejectEncoder() = 0;
 };
 
 class ClientCodecCallbacks {

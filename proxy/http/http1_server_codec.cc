@@ -27,6 +27,12 @@ class Http1ServerCodec final : public ServerCodec, private MessageEncoder {
   void send100Continue() override;
   bool closeAfterResponse() const override { return close_; }
   void dispatchEof() override;
+  void shutdownNotice() override { draining_ = true; }
+  MessageEncoder& rejectEncoder() override {
+    rejecting_ = true;
+    req_ = Req::kError;  // nothing more is parsed; the response closes the connection
+    return *this;
+  }
 
  private:
   enum class Req {
@@ -58,6 +64,8 @@ class Http1ServerCodec final : public ServerCodec, private MessageEncoder {
   bool close_ = false;
   bool continue_sent_ = false;
   bool dispatching_ = false;
+  bool draining_ = false;
+  bool rejecting_ = false;
 };
 
 std::optional<CodecError> Http1ServerCodec::dispatch(net::Buffer& data) {
@@ -147,7 +155,7 @@ void Http1ServerCodec::send100Continue() {
 }
 
 void Http1ServerCodec::encodeHeaders(const HeaderMap& headers, bool end_stream) {
-  if (response_started_ || decoder_ == nullptr) return;
+  if (response_started_ || (decoder_ == nullptr && !rejecting_)) return;
   const int status = headers.status();
   const int minor = parser_.minor();
   if (status >= 100 && status < 200 && status != 101) {
@@ -168,6 +176,9 @@ void Http1ServerCodec::encodeHeaders(const HeaderMap& headers, bool end_stream) 
   if (req_ != Req::kDone && !upgrade) close_ = true;
   if (status == 101 && !upgrade) close_ = true;  // nothing to switch to
   if (const auto c = headers.get("connection"); c && hasToken(*c, "close")) close_ = true;
+  // Draining: this response tells the client, and the connection ends after
+  // it. A tunnel already agreed to goes on until the drain timeout.
+  if (draining_ && !upgrade) close_ = true;
 
   const auto cl = headers.get("content-length");
   const std::optional<uint64_t> length = cl ? parseLength(*cl) : std::nullopt;
@@ -224,7 +235,7 @@ void Http1ServerCodec::encodeHeaders(const HeaderMap& headers, bool end_stream) 
 }
 
 void Http1ServerCodec::encodeData(net::Buffer& data, bool end_stream) {
-  if (!response_started_ || decoder_ == nullptr) {
+  if (!response_started_ || (decoder_ == nullptr && !rejecting_)) {
     data.clear();
     return;
   }
@@ -261,7 +272,7 @@ void Http1ServerCodec::encodeData(net::Buffer& data, bool end_stream) {
 }
 
 void Http1ServerCodec::encodeTrailers(const HeaderMap& trailers) {
-  if (!response_started_ || decoder_ == nullptr) return;
+  if (!response_started_ || (decoder_ == nullptr && !rejecting_)) return;
   if (framing_ == Framing::kChunked) {
     writeLastChunkWithTrailers(wire_, trailers);
   } else if (framing_ == Framing::kLength && length_left_ > 0) {

@@ -232,9 +232,12 @@ nlohmann::json stringMatcherJson(const StringMatcher& m);
 nlohmann::json headerMatcherJson(const HeaderMatcher& m);
 
 // Every referenced cluster exists in `whole`; every per_filter_config names a
-// filter in `chain` (the listener's http_filters) and passes that filter's validation.
+// filter in `chain` (the listener's http_filters; not checked when
+// `check_chain` is false, for a table no listener uses) and passes that
+// filter's validation.
 void validateRouteConfig(const RouteConfig& rc, const config::Config& whole, std::string_view path,
-                         config::ParseContext& ctx, const std::vector<std::string>& chain = {});
+                         config::ParseContext& ctx, const std::vector<std::string>& chain = {},
+                         bool check_chain = true);
 
 // Path without the query string; and the query string (after '?', may be empty).
 // Query parameters are matched as sent: not percent-decoded.

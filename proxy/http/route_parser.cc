@@ -506,10 +506,10 @@ constexpr std::pair<std::string_view, uint32_t> kRetryOnNames[] = {
 };
 
 void validatePerFilterConfig(const PerFilterConfigs& list, const config::Config& whole, const std::string& at,
-                             ParseContext& ctx, const std::vector<std::string>& chain) {
+                             ParseContext& ctx, const std::vector<std::string>& chain, bool check_chain) {
   for (const auto& p : list) {
     const std::string path = at + "per_filter_config." + p.name;
-    if (std::find(chain.begin(), chain.end(), p.name) == chain.end()) {
+    if (check_chain && std::find(chain.begin(), chain.end(), p.name) == chain.end()) {
       ctx.error(p.loc, path, "filter '" + p.name + "' is not in this listener's http_filters; add it there");
       continue;
     }
@@ -539,25 +539,25 @@ const HttpFilterConfig* findPerFilterConfig(const PerFilterConfigs& list, std::s
 }
 
 void validateRouteConfig(const RouteConfig& rc, const config::Config& whole, std::string_view path,
-                         ParseContext& ctx, const std::vector<std::string>& chain) {
+                         ParseContext& ctx, const std::vector<std::string>& chain, bool check_chain) {
   const std::string base = path.empty() ? "" : std::string(path) + ".";
   for (size_t i = 0; i < rc.virtual_hosts.size(); ++i) {
     const std::string vat = base + "virtual_hosts[" + std::to_string(i) + "].";
-    validatePerFilterConfig(rc.virtual_hosts[i].per_filter_config, whole, vat, ctx, chain);
+    validatePerFilterConfig(rc.virtual_hosts[i].per_filter_config, whole, vat, ctx, chain, check_chain);
     const auto& routes = rc.virtual_hosts[i].routes;
     for (size_t j = 0; j < routes.size(); ++j) {
       validatePerFilterConfig(routes[j].per_filter_config, whole, vat + "routes[" + std::to_string(j) + "].", ctx,
-                              chain);
+                              chain, check_chain);
       if (!routes[j].route) continue;
       const RouteAction& a = *routes[j].route;
       const std::string at =
           base + "virtual_hosts[" + std::to_string(i) + "].routes[" + std::to_string(j) + "].route.";
       if (!a.cluster.empty() && whole.findCluster(a.cluster) == nullptr)
-        ctx.error(a.cluster_loc, at + "cluster", "unknown cluster '" + a.cluster + "'");
+        ctx.missingReference(a.cluster_loc, at + "cluster", "unknown cluster '" + a.cluster + "'");
       for (size_t k = 0; k < a.weighted_clusters.size(); ++k) {
         const WeightedCluster& w = a.weighted_clusters[k];
         if (!w.name.empty() && whole.findCluster(w.name) == nullptr)
-          ctx.error(w.loc, at + "weighted_clusters[" + std::to_string(k) + "].name",
+          ctx.missingReference(w.loc, at + "weighted_clusters[" + std::to_string(k) + "].name",
                     "unknown cluster '" + w.name + "'");
       }
     }

@@ -28,11 +28,11 @@ class Loop;
 namespace sluice::upstream {
 class ClusterManager;
 }
+namespace sluice::http {
+struct RouteTables;
+}
 namespace sluice::stats {
 struct ListenerStats;
-struct RouteStats;
-template <class Block>
-class PerWorker;
 }  // namespace sluice::stats
 namespace sluice::config {
 class MapReader;
@@ -67,6 +67,13 @@ class NetworkFilter {
   // Bytes read from the downstream. The filter drains what it consumes; what it
   // leaves stays buffered for the next call. end_stream: the peer half-closed.
   virtual FilterStatus onData(net::Buffer& data, bool end_stream) = 0;
+  // The listener that accepted this connection is draining (removed or
+  // changed by a reload, or the proxy is shutting down). Called at most once,
+  // after initialize(). A filter that knows where its protocol's messages
+  // end closes the connection at the next point where no request the peer
+  // already sent is lost (HTTP/1: `Connection: close` on the next response);
+  // the listener closes whatever is left at its drain timeout.
+  virtual void onDrain() {}
 };
 
 // A filter's parsed config: immutable, shared by every worker and connection.
@@ -75,13 +82,8 @@ class NetworkFilterConfig {
   virtual ~NetworkFilterConfig() = default;
   // Canonical form: used by /config_dump and to detect a changed listener on reload.
   virtual nlohmann::json toJson() const = 0;
-  // Named sub-scopes that get their own stats (HTTP routes): f(key, name),
-  // where key is the object's address inside this config.
-  virtual void forEachStatScope(const std::function<void(const void*, const std::string&)>& f) const {}
 };
 
-// Stats blocks of a listener's sub-scopes, by the key forEachStatScope gave.
-using ScopeStatsMap = std::unordered_map<const void*, stats::PerWorker<stats::RouteStats>*>;
 
 // Per-worker things a filter instance needs.
 struct FilterContext {
@@ -89,7 +91,10 @@ struct FilterContext {
   upstream::ClusterManager& clusters;
   const config::ListenerConfig& listener;
   stats::ListenerStats& listener_stats;
-  const ScopeStatsMap& scope_stats;  // resolved for the config this listener runs
+  // The worker's current route tables; replaced (never changed) when a
+  // snapshot arrives, so read it when a stream starts, not when the
+  // connection does.
+  const std::shared_ptr<const http::RouteTables>& routes;
   size_t worker;                     // index of this worker (for per-worker stats blocks)
 };
 

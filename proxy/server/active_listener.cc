@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "proxy/server/log.h"
+#include "proxy/log/log.h"
 #include "proxy/server/worker.h"
 #include "proxy/tls/tls_transport.h"
 
@@ -14,16 +14,14 @@ namespace sluice::server {
 
 ActiveListener::ActiveListener(Worker& worker, std::shared_ptr<ListenerSockets> sockets,
                                std::shared_ptr<const config::Config> owner, const config::ListenerConfig& cfg,
-                               stats::ListenerStats& stats, std::shared_ptr<const network::ScopeStatsMap> scope_stats,
-                               std::shared_ptr<const ListenerChains> chains)
+                               stats::ListenerStats& stats, std::shared_ptr<const ListenerChains> chains)
     : worker_(worker),
       sockets_(std::move(sockets)),
       owner_(std::move(owner)),
       cfg_(cfg),
       stats_(stats),
-      scope_stats_(std::move(scope_stats)),
       chains_(std::move(chains)),
-      filter_ctx_{worker.loop(), worker.clusters(), cfg_, stats_, *scope_stats_, worker.index()} {
+      filter_ctx_{worker.loop(), worker.clusters(), cfg_, stats_, worker.routes(), worker.index()} {
   for (const auto& c : chains_->chains) {
     tls_views_.emplace_back();
     if (c.tls) tls_views_.back().emplace(c.tls);
@@ -98,6 +96,8 @@ void ActiveListener::startConnection(int fd, const net::Address& peer, size_t ch
   ServerConnection* raw = sc.get();
   connections_.emplace(raw, std::move(sc));
   raw->start(*chain.filters, filter_ctx_, /*after_handshake=*/chain.tls != nullptr);
+  // Inspected after the drain began: it still gets to finish one request.
+  if (draining_) raw->drain();
 }
 
 void ActiveListener::onInspected(ConnectionInspector& inspector, ConnectionInspector::Outcome outcome) {
@@ -196,6 +196,14 @@ void ActiveListener::drain(event::Duration timeout) {
   }
   drain_timer_ = worker_.loop().createTimer([this] { closeAll(); });
   drain_timer_->enable(timeout);
+  // Connections that can end cleanly before the timeout (HTTP/1 between
+  // requests) are told now. Closing erases from connections_, and a closed
+  // connection lives until the end of the turn: iterate a copy.
+  std::vector<ServerConnection*> open;
+  open.reserve(connections_.size());
+  for (auto& [ptr, conn] : connections_) open.push_back(ptr);
+  for (auto* c : open)
+    if (c->connection().open()) c->drain();
 }
 
 void ActiveListener::closeAll() {

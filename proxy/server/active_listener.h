@@ -32,12 +32,13 @@ class ActiveListener final : public event::IoHandler,
  public:
   ActiveListener(Worker& worker, std::shared_ptr<ListenerSockets> sockets, std::shared_ptr<const config::Config> owner,
                  const config::ListenerConfig& cfg, stats::ListenerStats& stats,
-                 std::shared_ptr<const network::ScopeStatsMap> scope_stats,
                  std::shared_ptr<const ListenerChains> chains);
   ~ActiveListener() override;
 
-  // Stops accepting (closing this worker's socket); open connections go on.
-  // After `timeout` those left are closed. The worker is told when none are left.
+  // Stops accepting (closing this worker's socket) and tells every open
+  // connection, so those that can end cleanly (HTTP/1 between requests) do;
+  // the others go on. After `timeout` those left are closed. The worker is
+  // told when none are left.
   void drain(event::Duration timeout);
   bool draining() const { return draining_; }
   size_t connectionCount() const { return connections_.size() + inspecting_.size(); }
@@ -65,7 +66,6 @@ class ActiveListener final : public event::IoHandler,
   std::shared_ptr<const config::Config> owner_;  // keeps cfg_ alive for our connections
   const config::ListenerConfig& cfg_;
   stats::ListenerStats& stats_;
-  std::shared_ptr<const network::ScopeStatsMap> scope_stats_;
   std::shared_ptr<const ListenerChains> chains_;
   // Parallel to chains_->chains: this worker's view of each TLS chain's context.
   std::vector<std::optional<tls::CertificateProvider::View>> tls_views_;

@@ -111,7 +111,7 @@ std::string Server::renderClusters() const {
   size_t flat = 0;  // index into up.hosts (clusters and distinct addresses in config order)
   for (const auto& c : current_->config->clusters) {
     std::set<std::string> seen;
-    out += c.name + "::lb_policy::" + c.lb_policy + "\n";
+    out += c.name + "::lb_policy::" + std::string(config::lbPolicyName(c.lb_policy)) + "\n";
     const auto& refs = current_->cluster_stats.at(c.name);
     const auto* monitor = monitors_.count(c.name) ? monitors_.at(c.name).get() : nullptr;
     for (size_t i = 0; i < c.endpoints.size(); ++i) {

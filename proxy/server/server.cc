@@ -10,12 +10,12 @@
 
 #include "config/config_json.h"
 #include "config/loader.h"
-#include "proxy/net/socket_util.h"
-#include "proxy/server/log.h"
+#include "proxy/log/log.h"
 
 namespace sluice::server {
 
-Server::Server(Options options) : options_(std::move(options)) {}
+Server::Server(Options options)
+    : options_(std::move(options)), source_(std::make_unique<FileConfigSource>(options_.config_path)) {}
 
 Server::~Server() {
   for (auto& w : workers_) w->stop();
@@ -27,75 +27,6 @@ Server::~Server() {
     loop_.removeFd(signal_fd_);
     ::close(signal_fd_);
   }
-}
-
-std::shared_ptr<ListenerSockets> Server::bindListener(const config::ListenerConfig& l, std::string identity,
-                                                      std::string* error) {
-  auto sockets = std::make_shared<ListenerSockets>();
-  sockets->name = l.name;
-  sockets->identity = std::move(identity);
-  net::Address addr = l.address;
-  for (size_t w = 0; w < worker_count_; ++w) {
-    const int fd = net::listenSocket(addr, /*reuse_port=*/true, error);
-    if (fd < 0) return nullptr;  // the destructor closes what was bound
-    sockets->fds.push_back(fd);
-    // Port 0: the kernel picked one for the first socket; the others share it.
-    if (w == 0) {
-      sockets->bound = net::localAddress(fd);
-      addr = sockets->bound;
-    }
-  }
-  return sockets;
-}
-
-std::shared_ptr<Snapshot> Server::buildSnapshot(std::shared_ptr<const config::Config> cfg, std::string* error) {
-  auto snap = std::make_shared<Snapshot>();
-  snap->config = cfg;
-  for (size_t i = 0; i < cfg->listeners.size(); ++i) {
-    const auto& l = cfg->listeners[i];
-    std::string identity = config::toJson(l).dump();
-    std::shared_ptr<ListenerSockets> sockets;
-    if (current_) {
-      for (const auto& s : current_->sockets)
-        if (s->name == l.name && s->identity == identity) sockets = s;
-    }
-    if (!sockets) {
-      std::string why;
-      sockets = bindListener(l, std::move(identity), &why);
-      if (!sockets) {
-        *error = cfg->source_file + ":" + std::to_string(l.loc.line) + ":" + std::to_string(l.loc.column) +
-                 ": listeners[" + std::to_string(i) + "].address: " + why;
-        return nullptr;
-      }
-    }
-    snap->sockets.push_back(std::move(sockets));
-    snap->listener_stats.push_back(&stats_->listener(l.name));
-    auto scopes = std::make_shared<network::ScopeStatsMap>();
-    l.forEachFilter([&](const config::NetworkFilterEntry& f, const std::string&) {
-      f.config->forEachStatScope(
-          [&](const void* key, const std::string& name) { (*scopes)[key] = &stats_->route(l.name, name); });
-    });
-    snap->scope_stats.push_back(std::move(scopes));
-  }
-  for (const auto& c : cfg->clusters) {
-    upstream::ClusterStatsRefs refs;
-    refs.cluster = &stats_->cluster(c.name);
-    refs.shared = &clusterShared(c.name);
-    for (const auto& ep : c.endpoints) {
-      refs.hosts.push_back(&stats_->host(c.name, ep.address.str()));
-      refs.host_shared.push_back(&refs.shared->host(ep.address.str()));
-    }
-    snap->cluster_stats.emplace(c.name, std::move(refs));
-  }
-  if (!attachTls(*snap, error)) return nullptr;
-  snap->version = next_version_++;
-  return snap;
-}
-
-upstream::ClusterShared& Server::clusterShared(const std::string& name) {
-  auto& slot = cluster_shared_[name];
-  if (!slot) slot = std::make_unique<upstream::ClusterShared>();
-  return *slot;
 }
 
 void Server::updateHealthMonitors(const config::Config& cfg, const Snapshot& snap) {
@@ -140,20 +71,24 @@ void Server::publish(std::shared_ptr<const Snapshot> snap) {
   for (auto& w : workers_) w->apply(snap);
 }
 
-Server::ReloadResult Server::reload() {
-  auto loaded = config::loadFile(options_.config_path);
+ApplyResult Server::reload() {
+  auto loaded = source_->load();
   if (!loaded.config) {
     ++values_.reloads_failed;
     const std::string text = loaded.errorText();
     log::error("reload rejected, keeping config version " + std::to_string(values_.config_version) + ":\n" + text);
     return {false, text};
   }
-  const auto& cfg = *loaded.config;
+  return apply(loaded.config);
+}
+
+ApplyResult Server::apply(std::shared_ptr<const config::Config> loaded) {
+  const auto& cfg = *loaded;
   if (!(cfg.admin.address == current_->config->admin.address))
     log::warn("reload: admin.address changes take effect on restart");
   if (cfg.workers != current_->config->workers) log::warn("reload: workers changes take effect on restart");
   std::string error;
-  auto snap = buildSnapshot(loaded.config, &error);
+  auto snap = builder_->build(loaded, current_.get(), &error);
   if (!snap) {
     ++values_.reloads_failed;
     log::error("reload rejected, keeping config version " + std::to_string(values_.config_version) + ": " + error);
@@ -162,8 +97,8 @@ Server::ReloadResult Server::reload() {
   publish(snap);
   ++values_.reloads_ok;
   log::info("config reloaded: version " + std::to_string(snap->version) + ", " +
-            std::to_string(cfg.listeners.size()) + " listeners, " + std::to_string(cfg.clusters.size()) +
-            " clusters");
+            std::to_string(cfg.listeners.size()) + " listeners, " + std::to_string(cfg.route_configs.size()) +
+            " route tables, " + std::to_string(cfg.clusters.size()) + " clusters");
   return {true, "ok\n"};
 }
 
@@ -232,7 +167,7 @@ void Server::writeAdminAddress() {
 }
 
 int Server::run() {
-  auto loaded = config::loadFile(options_.config_path);
+  auto loaded = source_->load();
   if (!loaded.config) {
     std::fputs(loaded.errorText().c_str(), stderr);
     return 1;
@@ -252,8 +187,9 @@ int Server::run() {
   loop_.addFd(signal_fd_, this, EPOLLIN);
 
   stats_ = std::make_unique<stats::StatsStore>(worker_count_);
+  builder_ = std::make_unique<SnapshotBuilder>(*stats_, worker_count_);
   std::string error;
-  auto snap = buildSnapshot(loaded.config, &error);
+  auto snap = builder_->build(loaded.config, nullptr, &error);
   if (!snap) {
     std::fprintf(stderr, "%s\n", error.c_str());
     return 1;

@@ -1,7 +1,8 @@
 #pragma once
-// The main thread: loads and validates config, builds snapshots (binding the
-// listener sockets), hands them to the workers, runs the admin server and
-// handles signals (SIGHUP reload, SIGTERM drain, SIGINT exit).
+// The main thread's orchestration: takes configs from its ConfigSource,
+// has the SnapshotBuilder turn each into a snapshot, hands snapshots to the
+// workers, keeps health monitors and certificate providers in step, runs the
+// admin server and handles signals (SIGHUP reload, SIGTERM drain, SIGINT exit).
 
 #include <map>
 #include <memory>
@@ -12,7 +13,9 @@
 #include "proxy/admin/admin_server.h"
 #include "proxy/admin/metrics.h"
 #include "proxy/event/loop.h"
+#include "proxy/server/config_source.h"
 #include "proxy/server/snapshot.h"
+#include "proxy/server/snapshot_builder.h"
 #include "proxy/server/worker.h"
 #include "proxy/upstream/cluster_shared.h"
 #include "proxy/upstream/health_monitor.h"
@@ -24,7 +27,7 @@ struct Options {
   std::optional<std::string> admin_address_path;  // the bound admin address is written here
 };
 
-class Server : public event::IoHandler, public upstream::HealthEventSink {
+class Server : public event::IoHandler, public upstream::HealthEventSink, public ConfigSink {
  public:
   explicit Server(Options options);
   ~Server();
@@ -37,17 +40,14 @@ class Server : public event::IoHandler, public upstream::HealthEventSink {
   void consecutiveFailures(const std::string& cluster, const std::string& host, upstream::EjectCause cause) override;
   void probeResult(const std::string& cluster, const std::string& host, bool success) override;
 
+  // ConfigSink: every config after the first (SIGHUP, POST /reload, and the
+  // xDS source next) comes through here; counted as a reload.
+  ApplyResult apply(std::shared_ptr<const config::Config> cfg) override;
+
  private:
-  struct ReloadResult {
-    bool ok;
-    std::string message;
-  };
-  ReloadResult reload();
-  std::shared_ptr<Snapshot> buildSnapshot(std::shared_ptr<const config::Config> cfg, std::string* error);
-  std::shared_ptr<ListenerSockets> bindListener(const config::ListenerConfig& l, std::string identity,
-                                                std::string* error);
+  // SIGHUP and POST /reload: the source is read again and applied.
+  ApplyResult reload();
   void publish(std::shared_ptr<const Snapshot> snap);
-  upstream::ClusterShared& clusterShared(const std::string& name);
   // Keeps each cluster's health monitor across a reload that leaves its
   // endpoints and health settings alone; rebuilds (and restarts) the others.
   void updateHealthMonitors(const config::Config& cfg, const Snapshot& snap);
@@ -58,30 +58,26 @@ class Server : public event::IoHandler, public upstream::HealthEventSink {
   std::string renderListeners() const;
   void writeAdminAddress();
 
-  // TLS (server_tls.cc). Attaches a certificate provider to every TLS chain
-  // and cluster of `snap`: the current one when its identity is unchanged,
-  // else a new one (whose first build may fail: then the snapshot fails).
-  bool attachTls(Snapshot& snap, std::string* error);
-  // After publishing: providers the new config dropped stop reporting.
+  // TLS (server_tls.cc). After publishing: providers the new config dropped
+  // stop reporting.
   void publishTls(const Snapshot& snap);
   void checkCertificates();
   // SIGHUP and POST /certs/reload: every provider re-reads its files.
-  ReloadResult reloadCertificates();
+  ApplyResult reloadCertificates();
   void rotateTicketKeys();
   std::string renderCerts() const;
 
   Options options_;
+  std::unique_ptr<ConfigSource> source_;
   event::Loop loop_;
   int signal_fd_ = -1;
   size_t worker_count_ = 0;
   std::unique_ptr<stats::StatsStore> stats_;
-  // By cluster name; kept until exit like stats (workers hold plain pointers).
-  std::map<std::string, std::unique_ptr<upstream::ClusterShared>> cluster_shared_;
+  std::unique_ptr<SnapshotBuilder> builder_;
   std::map<std::string, std::unique_ptr<upstream::HealthMonitor>> monitors_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<admin::AdminServer> admin_;
   std::shared_ptr<const Snapshot> current_;
-  uint64_t next_version_ = 1;
   admin::ServerValues values_;
   event::MonoTime started_;
   size_t pending_drains_ = 0;

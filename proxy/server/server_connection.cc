@@ -24,13 +24,25 @@ void ServerConnection::start(const std::vector<config::NetworkFilterEntry>& filt
 
 void ServerConnection::startFilters() {
   for (const auto& entry : *entries_) {
-    const auto* factory = network::findNetworkFilter(entry.name);
-    filters_.push_back(factory->create(*entry.config, *ctx_));
+    filters_.push_back(entry.factory->create(*entry.config, *ctx_));
     filters_.back()->initialize(*this);
   }
   for (size_t i = 0; i < filters_.size() && conn_->open(); ++i) {
     if (filters_[i]->onNewConnection() == network::FilterStatus::StopIteration) break;
   }
+  if (draining_) notifyDrain();
+}
+
+void ServerConnection::drain() {
+  if (draining_) return;
+  draining_ = true;
+  notifyDrain();
+}
+
+void ServerConnection::notifyDrain() {
+  // A filter may close the connection from onDrain; we outlive this turn
+  // (deferred delete), the filters after it need not hear.
+  for (size_t i = 0; i < filters_.size() && conn_->open(); ++i) filters_[i]->onDrain();
 }
 
 void ServerConnection::onRead(net::Buffer& data, bool end_stream) {

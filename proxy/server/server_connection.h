@@ -27,18 +27,24 @@ class ServerConnection final : public network::ReadFilterCallbacks,
   void start(const std::vector<config::NetworkFilterEntry>& filters, network::FilterContext& ctx,
              bool after_handshake);
 
+  // Our listener is draining: tells the filters (now, or when they start
+  // after the handshake). Idempotent.
+  void drain();
+
   net::Connection& connection() override { return *conn_; }
   void onRead(net::Buffer& data, bool end_stream) override;
   void onEvent(net::ConnectionEvent event) override;
 
  private:
   void startFilters();
+  void notifyDrain();
 
   ActiveListener& owner_;
   const std::vector<config::NetworkFilterEntry>* entries_ = nullptr;
   network::FilterContext* ctx_ = nullptr;
   std::unique_ptr<net::Connection> conn_;
   std::vector<std::unique_ptr<network::NetworkFilter>> filters_;
+  bool draining_ = false;
 };
 
 }  // namespace sluice::server

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/model.h"
+#include "proxy/http/route_tables.h"
 #include "proxy/network/filter.h"
 #include "proxy/server/filter_chain.h"
 #include "proxy/stats/stats.h"
@@ -38,9 +39,9 @@ struct Snapshot {
   // Parallel to config->listeners.
   std::vector<std::shared_ptr<ListenerSockets>> sockets;
   std::vector<stats::PerWorker<stats::ListenerStats>*> listener_stats;
-  std::vector<std::shared_ptr<const network::ScopeStatsMap>> scope_stats;
   std::vector<std::shared_ptr<const ListenerChains>> listener_chains;
   std::map<std::string, upstream::ClusterStatsRefs> cluster_stats;
+  std::shared_ptr<const http::RouteTables> routes;
   // Every certificate provider this config uses, by identity (role, owner
   // and TLS config). The main thread checks and reloads them; workers read
   // them through the chains and clusters above.

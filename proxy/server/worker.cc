@@ -26,6 +26,7 @@ void Worker::start() {
     active_.clear();
     draining_.clear();
     current_.reset();
+    routes_.reset();
     // Redis clients last: the streams closed above cancelled their calls.
     redis::clearThreadClients();
   });
@@ -38,6 +39,10 @@ void Worker::apply(std::shared_ptr<const Snapshot> snap) {
 void Worker::applyOnThread(const std::shared_ptr<const Snapshot>& snap) {
   if (on_drained_) return;  // shutting down: no new listeners
   clusters_.update(snap->config, snap->cluster_stats);
+  // Streams copy this pointer: a control block of this worker's own keeps
+  // their reference counting off the other workers' cache lines.
+  auto holder = std::make_shared<std::shared_ptr<const http::RouteTables>>(snap->routes);
+  routes_ = std::shared_ptr<const http::RouteTables>(holder, holder->get());
   std::map<const ListenerSockets*, std::unique_ptr<ActiveListener>> next;
   const auto& listeners = snap->config->listeners;
   for (size_t i = 0; i < listeners.size(); ++i) {
@@ -49,7 +54,7 @@ void Worker::applyOnThread(const std::shared_ptr<const Snapshot>& snap) {
       continue;
     }
     next.emplace(key, std::make_unique<ActiveListener>(*this, snap->sockets[i], snap->config, listeners[i],
-                                                       snap->listener_stats[i]->worker(index_), snap->scope_stats[i],
+                                                       snap->listener_stats[i]->worker(index_),
                                                        snap->listener_chains[i]));
   }
   // What is left was removed or changed: drain it.

@@ -36,6 +36,8 @@ class Worker {
   // Worker thread only.
   event::Loop& loop() { return loop_; }
   upstream::ClusterManager& clusters() { return clusters_; }
+  // The current snapshot's route tables (FilterContext::routes refers here).
+  const std::shared_ptr<const http::RouteTables>& routes() const { return routes_; }
   size_t index() const { return index_; }
   void onListenerDrained(ActiveListener& listener);
 
@@ -48,6 +50,7 @@ class Worker {
   std::thread thread_;
   upstream::ClusterManager clusters_;
   std::shared_ptr<const Snapshot> current_;
+  std::shared_ptr<const http::RouteTables> routes_;  // current_->routes, through a control block of ours
   std::map<const ListenerSockets*, std::unique_ptr<ActiveListener>> active_;
   std::vector<std::unique_ptr<ActiveListener>> draining_;
   std::function<void()> on_drained_;

@@ -177,9 +177,9 @@ class StatsStore {
     return get(hosts_, cluster + "/" + host);
   }
 
-  // Keyed "listener/route".
-  PerWorker<RouteStats>& route(const std::string& listener, const std::string& route) {
-    return get(routes_, listener + "/" + route);
+  // Keyed "route_config/route".
+  PerWorker<RouteStats>& route(const std::string& route_config, const std::string& route) {
+    return get(routes_, route_config + "/" + route);
   }
 
   const auto& listeners() const { return listeners_; }

@@ -2,7 +2,7 @@
 
 #include <sys/stat.h>
 
-#include "proxy/server/log.h"
+#include "proxy/log/log.h"
 
 namespace sluice::tls {
 namespace {

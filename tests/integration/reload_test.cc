@@ -1,7 +1,8 @@
 // Config reload through the real binary (SIGHUP and POST /reload): a valid
 // change applies whole without disturbing live connections; a changed
-// listener stops accepting and drains its live connections (old config)
-// for drain_timeout while a fresh one serves the new config; an invalid one
+// listener stops accepting and drains its live connections (TCP: for
+// drain_timeout; HTTP/1: until the next response, which says close) while
+// a fresh one serves the new config; an invalid one
 // applies not at all, is counted, and is reported with file:line.
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "tests/integration/support/command.h"
 #include "tests/integration/support/config.h"
 #include "tests/integration/support/http_client.h"
 #include "tests/integration/support/http_harness.h"
@@ -20,6 +22,7 @@
 #include "tests/integration/support/proxy_process.h"
 #include "tests/integration/support/stream.h"
 #include "tests/integration/support/test_server.h"
+#include "tests/integration/support/upstream_fleet.h"
 
 namespace sluice::itest {
 namespace {
@@ -140,85 +143,98 @@ TEST(Reload, NewEndpointsServeNewConnectionsOnly) {
   EXPECT_EQ(echoRoundTrip(old_conn.get(), "old connection, still to before"), "");
 }
 
+// A protocol with no drain notice (TCP proxy): a live connection on a
+// changed listener stays usable through drain_timeout and is closed at it.
 TEST(Reload, ChangedListenerDrainsLiveConnectionsUntilDrainTimeout) {
-  HttpUpstream up(describeRequest("c1"));
-  // The two versions differ only in a response header, so every reply tells
-  // which listener config served it.
-  auto config = [&](const std::string& version) {
-    ConfigSpec spec = httpConfig(R"(
-      route_config:
-        response_headers_to_add: [{name: x-config, value: )" + version + R"(}]
-        virtual_hosts:
-          - name: all
-            domains: ["*"]
-            routes:
-              - match: {prefix: /}
-                route: {cluster: c1}
-    )", {cluster("c1", {up.port()})});
+  TestServer echo(echoHandler());
+  auto config = [&](uint32_t buffer_limit) {
+    ConfigSpec spec = withListeners({"l1"}, echo.port());
+    spec.listeners[0].buffer_limit_bytes = buffer_limit;
     spec.drain_timeout = "1500ms";
     return renderConfig(spec);
   };
-  ProxyProcess proxy(config("v1"));
-  uint16_t old_port = 0;
-  ASSERT_TRUE(startHttpProxy(proxy, &old_port));
-  RawHttpClient old_conn(old_port);
-  ASSERT_TRUE(old_conn.connected());
-  HttpReply r = old_conn.roundTrip(getRequest("/before"));
-  ASSERT_EQ(r.status, 200) << r.describe();
-  ASSERT_EQ(r.header("x-config"), "v1") << r.describe();
+  ProxyProcess proxy(config(1024 * 1024));
+  ASSERT_TRUE(proxy.start());
+  auto old_port = proxy.waitListener("l1");
+  ASSERT_TRUE(old_port);
+  Fd old_conn = connectLoopback(*old_port);
+  ASSERT_TRUE(old_conn);
+  ASSERT_EQ(echoRoundTrip(old_conn.get(), "before"), "");
 
-  proxy.writeConfig(config("v2"));
+  proxy.writeConfig(config(512 * 1024));
   const auto reloaded = Clock::now();
   HttpResponse rr = proxy.post("/reload");
   ASSERT_EQ(rr.status, 200) << rr.error << rr.body;
-  auto new_port = proxy.listenerPort("web");
+  auto new_port = proxy.listenerPort("l1");
   ASSERT_TRUE(new_port) << proxy.get("/listeners").body;
   // Bound to port 0, the changed listener got a socket of its own.
-  ASSERT_NE(*new_port, old_port);
-
-  // New connections get the new config.
-  RawHttpClient new_conn(*new_port);
-  ASSERT_TRUE(new_conn.connected());
-  r = new_conn.roundTrip(getRequest("/new"));
-  EXPECT_EQ(r.status, 200) << r.describe();
-  EXPECT_EQ(r.header("x-config"), "v2") << r.describe();
-
-  // The live connection keeps its listener's (old) config.
-  r = old_conn.roundTrip(getRequest("/during"));
-  EXPECT_EQ(r.status, 200) << r.describe();
-  EXPECT_EQ(r.header("x-config"), "v1") << r.describe();
+  ASSERT_NE(*new_port, *old_port);
+  Fd new_conn = connectLoopback(*new_port);
+  ASSERT_TRUE(new_conn);
+  EXPECT_EQ(echoRoundTrip(new_conn.get(), "new"), "");
 
   // The old socket stops accepting.
   int last_err = 0;
   bool refused = waitUntil(
       [&] {
-        Fd probe = connectLoopback(old_port, 500ms, &last_err);
+        Fd probe = connectLoopback(*old_port, 500ms, &last_err);
         return !probe && last_err == ECONNREFUSED;
       },
       1000ms);
   EXPECT_TRUE(refused) << "the old listener still accepts after the reload (last connect: "
                        << (last_err ? std::strerror(last_err) : "succeeded") << ")";
 
-  // Well into the drain the old connection still serves requests.
+  // Well into the drain the old connection still carries bytes.
   std::this_thread::sleep_until(reloaded + 900ms);
-  r = old_conn.roundTrip(getRequest("/late"));
-  EXPECT_EQ(r.status, 200) << r.describe() << " (" << msSince(reloaded) << " ms after the reload)";
-  EXPECT_EQ(r.header("x-config"), "v1") << r.describe();
+  EXPECT_EQ(echoRoundTrip(old_conn.get(), "late"), "") << msSince(reloaded) << " ms after the reload";
 
   // drain_timeout (1.5 s) ends it.
-  std::string extra;
-  EXPECT_TRUE(old_conn.waitClosed(4000ms, &extra)) << "old connection still open " << msSince(reloaded)
-                                                    << " ms after the reload; extra bytes: " << extra;
+  ReadToClose closed = readUntilClosed(old_conn.get(), Deadline(4000ms));
   const long long closed_ms = msSince(reloaded);
+  EXPECT_NE(closed.how, CloseKind::kTimeout) << "old connection still open " << closed_ms << " ms after the reload";
   EXPECT_GE(closed_ms, 1300) << "closed before drain_timeout (1500ms)";
   EXPECT_LE(closed_ms, 3500) << "closed long after drain_timeout (1500ms)";
-  EXPECT_EQ(metricOr0(proxy, "sluice_listener_downstream_cx_drain_closed_total", {{"listener", "web"}}), 1);
+  EXPECT_EQ(metricOr0(proxy, "sluice_listener_downstream_cx_drain_closed_total", {{"listener", "l1"}}), 1);
 
   // The new listener's connection is not part of that drain.
-  r = new_conn.roundTrip(getRequest("/after"));
-  EXPECT_EQ(r.status, 200) << r.describe();
-  EXPECT_EQ(r.header("x-config"), "v2") << r.describe();
+  EXPECT_EQ(echoRoundTrip(new_conn.get(), "after"), "");
   EXPECT_EQ(proxy.metric(kReloads, kOk).value_or(0), 1);
+}
+
+// HTTP/1 knows where requests end: a keep-alive connection on a changed
+// listener answers its next request, says `Connection: close`, and ends
+// there, long before drain_timeout, with nothing left for the timeout.
+TEST(Reload, ChangedHttpListenerEndsKeepAliveConnectionsBetweenRequests) {
+  HttpUpstream up(describeRequest("c1"));
+  auto config = [&](const std::string& idle_timeout) {
+    ConfigSpec spec = httpConfig("idle_timeout: " + idle_timeout + "\n" + routeAllTo("c1"), {cluster("c1", {up.port()})});
+    spec.drain_timeout = "10s";
+    return renderConfig(spec);
+  };
+  ProxyProcess proxy(config("1h"));
+  uint16_t old_port = 0;
+  ASSERT_TRUE(startHttpProxy(proxy, &old_port));
+  RawHttpClient old_conn(old_port);
+  ASSERT_TRUE(old_conn.connected());
+  HttpReply r = old_conn.roundTrip(getRequest("/before"));
+  ASSERT_EQ(r.status, 200) << r.describe();
+  EXPECT_FALSE(r.header("connection")) << r.describe();
+
+  proxy.writeConfig(config("2h"));
+  HttpResponse rr = proxy.post("/reload");
+  ASSERT_EQ(rr.status, 200) << rr.error << rr.body;
+  auto new_port = proxy.listenerPort("web");
+  ASSERT_TRUE(new_port);
+  ASSERT_NE(*new_port, old_port) << "the listener was not replaced";
+  const auto reloaded = Clock::now();
+
+  r = old_conn.roundTrip(getRequest("/during"));
+  EXPECT_EQ(r.status, 200) << "the drain cut a request: " << r.describe();
+  EXPECT_EQ(r.header("connection"), "close") << r.describe();
+  EXPECT_TRUE(old_conn.waitClosed(2000ms)) << "not closed after the response that said Connection: close";
+  EXPECT_LT(msSince(reloaded), 2000);
+  EXPECT_EQ(curl({localUrl(*new_port, "/new")}).status, 200);
+  EXPECT_EQ(metricOr0(proxy, "sluice_listener_downstream_cx_drain_closed_total", {{"listener", "web"}}), 0);
 }
 
 TEST(Reload, InvalidConfigKeepsTheOldOneServing) {

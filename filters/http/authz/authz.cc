@@ -3,6 +3,7 @@
 #include "config/yaml_reader.h"
 #include "proxy/event/loop.h"
 #include "proxy/net/connection.h"
+#include "proxy/util/thread_pool_alloc.h"
 
 namespace sluice::filters::authz {
 
@@ -22,7 +23,7 @@ class Factory final : public sluice::http::HttpFilterFactory {
   }
   void createFilters(const sluice::http::HttpFilterConfig& cfg,
                      sluice::http::FilterChainBuilder& chain) const override {
-    chain.addDecoderFilter(std::make_shared<AuthzFilter>(static_cast<const AuthzConfig&>(cfg)));
+    chain.addDecoderFilter(util::makePooledShared<AuthzFilter>(static_cast<const AuthzConfig&>(cfg)));
   }
 };
 

@@ -4,6 +4,7 @@
 #include "config/yaml_reader.h"
 #include "proxy/event/loop.h"
 #include "proxy/util/random.h"
+#include "proxy/util/thread_pool_alloc.h"
 
 namespace sluice::filters::fault {
 
@@ -42,7 +43,7 @@ class Factory final : public sluice::http::HttpFilterFactory {
   }
 
   void createFilters(const sluice::http::HttpFilterConfig& cfg, sluice::http::FilterChainBuilder& chain) const override {
-    chain.addDecoderFilter(std::make_shared<FaultFilter>(static_cast<const FaultConfig&>(cfg), &randomPercent));
+    chain.addDecoderFilter(util::makePooledShared<FaultFilter>(static_cast<const FaultConfig&>(cfg), &randomPercent));
   }
 };
 

@@ -1,5 +1,6 @@
 #include "config/yaml_reader.h"
 #include "filters/http/header_mutation/header_mutation.h"
+#include "proxy/util/thread_pool_alloc.h"
 
 namespace sluice::filters::header_mutation {
 namespace {
@@ -14,7 +15,7 @@ class Factory final : public sluice::http::HttpFilterFactory {
     return cfg;
   }
   void createFilters(const sluice::http::HttpFilterConfig& cfg, sluice::http::FilterChainBuilder& chain) const override {
-    chain.addStreamFilter(std::make_shared<HeaderMutationFilter>(static_cast<const HeaderMutationConfig&>(cfg)));
+    chain.addStreamFilter(util::makePooledShared<HeaderMutationFilter>(static_cast<const HeaderMutationConfig&>(cfg)));
   }
 };
 

@@ -157,7 +157,9 @@ TEST(LocalRateLimitConfigTest, PerFilterConfigOnRoutesAndVirtualHosts) {
       "t.yaml");
   ASSERT_TRUE(r.errors.empty()) << r.errorText();
   const auto& http = dynamic_cast<const http_cm::HttpConfig&>(*r.config->listeners[0].filters[0].config);
-  const auto& vh = http.route_config->virtual_hosts[0];
+  const auto* table = r.config->findRouteConfig(http.route_config_name);
+  ASSERT_TRUE(table) << http.route_config_name;
+  const auto& vh = table->config->virtual_hosts[0];
   const auto* vcfg =
       static_cast<const LocalRateLimitConfig*>(sluice::http::findPerFilterConfig(vh.per_filter_config, kFilterName));
   const auto* rcfg = static_cast<const LocalRateLimitConfig*>(

@@ -7,6 +7,7 @@
 #include "filters/http/ratelimit/gcra_script.h"
 #include "filters/http/ratelimit/ratelimit.h"
 #include "proxy/stats/named_counters.h"
+#include "proxy/util/thread_pool_alloc.h"
 
 namespace sluice::filters::global_ratelimit {
 
@@ -120,7 +121,7 @@ class Factory final : public sluice::http::HttpFilterFactory {
     return parseConfig(r, /*per_route=*/true);
   }
   void createFilters(const sluice::http::HttpFilterConfig& cfg, sluice::http::FilterChainBuilder& chain) const override {
-    chain.addStreamFilter(std::make_shared<RateLimitFilter>(static_cast<const RateLimitConfig&>(cfg)));
+    chain.addStreamFilter(util::makePooledShared<RateLimitFilter>(static_cast<const RateLimitConfig&>(cfg)));
   }
 };
 

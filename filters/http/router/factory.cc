@@ -1,5 +1,6 @@
 #include "config/yaml_reader.h"
 #include "filters/http/router/router.h"
+#include "proxy/util/thread_pool_alloc.h"
 
 namespace sluice::filters::router {
 namespace {
@@ -16,7 +17,7 @@ class Factory final : public sluice::http::HttpFilterFactory {
     return std::make_shared<RouterConfig>();
   }
   void createFilters(const sluice::http::HttpFilterConfig&, sluice::http::FilterChainBuilder& chain) const override {
-    chain.addDecoderFilter(std::make_shared<RouterFilter>());
+    chain.addDecoderFilter(util::makePooledShared<RouterFilter>());
   }
 };
 

@@ -252,7 +252,7 @@ bool RouterFilter::scheduleRetry(AttemptFailure kind, const HeaderMap* response,
     return false;
   }
   next_retry_slot_ = &group.retries;
-  pending_backoff_ = retry_->nextBackoff(response, std::chrono::system_clock::now(), util::threadRandomSource());
+  pending_backoff_ = retry_->nextBackoff(response, callbacks_->loop().wallNow(), util::threadRandomSource());
   cluster_stats_->upstream_rq_retry.inc();
   cluster_stats_->upstream_rq_retry_backoff_ms.inc(pending_backoff_.count());
   return true;

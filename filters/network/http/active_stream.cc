@@ -27,7 +27,7 @@ struct CommonCallbacks : Callbacks {
     stream.route();
     return stream.vhost_;
   }
-  const sluice::http::RouteConfig* routeConfig() override { return stream.manager_.config().route_config.get(); }
+  const sluice::http::RouteConfig* routeConfig() override { return stream.route_config_; }
   const sluice::http::HttpFilterConfig* perFilterConfig(std::string_view name) override {
     if (const auto* r = stream.route())
       if (const auto* c = sluice::http::findPerFilterConfig(r->per_filter_config, name)) return c;
@@ -148,8 +148,9 @@ void ActiveStream::operator delete(void* p, size_t n) { util::ThreadPoolAlloc<Ac
 
 ActiveStream::ActiveStream(ConnectionManager& manager, sluice::http::MessageEncoder& response)
     : manager_(manager), loop_(manager.context().loop), response_encoder_(response) {
+  route_config_ = manager_.currentRouteConfig(routes_);
   info_.start = loop_.now();
-  info_.start_wall = std::chrono::system_clock::now();
+  info_.start_wall = loop_.wallNow();
   info_.downstream_address = manager_.connection().peerAddress();
   info_.downstream_tls = manager_.connection().tlsInfo();
 }
@@ -172,7 +173,7 @@ void ActiveStream::addEncoderFilter(std::shared_ptr<sluice::http::StreamEncoderF
 
 const sluice::http::Route* ActiveStream::route() {
   if (!route_cached_ && request_headers_) {
-    route_ = manager_.config().route_config->route(*request_headers_, &vhost_);
+    route_ = route_config_ ? route_config_->route(*request_headers_, &vhost_) : nullptr;
     route_cached_ = true;
     info_.route_name = route_ ? route_->name : "";
     info_.route_key = route_;
@@ -197,9 +198,7 @@ void ActiveStream::decodeHeaders(HeaderMap& headers, bool end_stream) {
     info_.authority = std::string(headers.authority());
   }
 
-  for (const auto& f : cfg.http_filters) sluice::http::findHttpFilter(f.name)->createFilters(*f.config, *this);
-  const auto* router = sluice::http::findHttpFilter("router");
-  router->createFilters(sluice::filters::router::defaultConfig(), *this);
+  for (const auto& f : cfg.http_filters) f.factory->createFilters(*f.config, *this);
   std::reverse(encoders_.begin(), encoders_.end());  // responses run the chain backwards
   for (size_t i = 0; i < encoders_.size(); ++i) encoders_[i]->index = i;
 

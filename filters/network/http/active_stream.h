@@ -14,6 +14,7 @@
 #include "proxy/http/codec.h"
 #include "proxy/http/filter.h"
 #include "proxy/http/route_config.h"
+#include "proxy/http/route_tables.h"
 #include "proxy/http/stream_info.h"
 
 namespace sluice::filters::http_cm {
@@ -53,6 +54,8 @@ class ActiveStream final : public sluice::http::MessageDecoder,
 
   sluice::http::StreamInfo& info() { return info_; }
   bool responseStarted() const { return response_started_; }
+  // The route tables this stream started with (kept alive until it ends).
+  const sluice::http::RouteTables& routes() const { return *routes_; }
 
   // Implementation of the per-filter callbacks (see active_stream.cc).
   struct DecoderEntry;
@@ -86,6 +89,8 @@ class ActiveStream final : public sluice::http::MessageDecoder,
   sluice::http::StreamInfo info_;
   sluice::http::HeaderMap* request_headers_ = nullptr;
   sluice::http::HeaderMap local_reply_headers_;
+  std::shared_ptr<const sluice::http::RouteTables> routes_;
+  const sluice::http::RouteConfig* route_config_ = nullptr;  // in routes_; null: no such table (404)
   bool route_cached_ = false;
   const sluice::http::Route* route_ = nullptr;
   const sluice::http::VirtualHost* vhost_ = nullptr;

@@ -18,6 +18,8 @@ namespace sluice::filters::http_cm {
 
 struct HttpFilterEntry {
   std::string name;
+  // Resolved when the config is read: streams never look a filter up by name.
+  const sluice::http::HttpFilterFactory* factory = nullptr;
   std::shared_ptr<const sluice::http::HttpFilterConfig> config;
 };
 
@@ -50,16 +52,17 @@ struct HttpConfig final : network::NetworkFilterConfig {
   // default drops what the client sent; forward_only and append_forward
   // keep it, so use them only behind a trusted downstream proxy.
   ForwardClientCert forward_client_cert_details = ForwardClientCert::Sanitize;
-  std::shared_ptr<const sluice::http::RouteConfig> route_config;
-  std::vector<HttpFilterEntry> http_filters;  // the router is always added last
+  // The route table, looked up by name in the worker's current snapshot
+  // when a stream starts (a route-only reload reaches live connections).
+  // Given inline (`route_config:`, lifted into Config::route_configs under
+  // its `name:` or the listener's) or by name (`route_config_name:`).
+  std::string route_config_name;
+  config::SourceLoc route_config_loc;
+  // In order; the reader appends the router, which is always last.
+  std::vector<HttpFilterEntry> http_filters;
   std::vector<AccessLogConfig> access_logs;
 
   nlohmann::json toJson() const override;
-  void forEachStatScope(const std::function<void(const void*, const std::string&)>& f) const override {
-    if (!route_config) return;
-    for (const auto& vh : route_config->virtual_hosts)
-      for (const auto& r : vh.routes) f(&r, r.name);
-  }
 };
 
 const network::NetworkFilterFactory& factory();

@@ -3,7 +3,6 @@
 #include "filters/network/http/active_stream.h"
 #include "filters/network/http/http_observer.h"
 #include "proxy/http/http1_codec.h"
-#include "proxy/http/status.h"
 
 namespace sluice::filters::http_cm {
 namespace {
@@ -13,6 +12,12 @@ namespace {
 constexpr size_t kMaxPipelinedInput = 64 * 1024;
 // After our last response on a connection, how long the client gets to close.
 constexpr auto kCloseLinger = std::chrono::seconds(5);
+// HTTP/1 cannot tell an idle keep-alive client to leave: closing between
+// requests races a request already on the wire. A busy client sends its next
+// request within this grace and is told by `Connection: close` on its
+// response; one idle for this long is closed (as HAProxy's
+// idle-close-on-response does, but bounded).
+constexpr auto kDrainIdleGrace = std::chrono::seconds(1);
 
 }  // namespace
 
@@ -50,7 +55,38 @@ void ConnectionManager::initialize(network::ReadFilterCallbacks& callbacks) {
 }
 
 void ConnectionManager::armIdleTimers() {
+  idle_since_ = ctx_.loop.now();
+  if (draining_) {
+    armDrainClose();
+    return;
+  }
   if (config_.idle_timeout.count() > 0) idle_timer_->enable(config_.idle_timeout);
+}
+
+const sluice::http::RouteConfig* ConnectionManager::currentRouteConfig(
+    std::shared_ptr<const sluice::http::RouteTables>& tables) {
+  if (routes_ != ctx_.routes) {
+    routes_ = ctx_.routes;
+    route_config_ = routes_ ? routes_->find(config_.route_config_name) : nullptr;
+  }
+  tables = routes_;
+  return route_config_;
+}
+
+void ConnectionManager::onDrain() {
+  if (draining_) return;
+  draining_ = true;
+  codec_->shutdownNotice();
+  if (!closing_ && !stream_ && input_.empty()) armDrainClose();
+}
+
+void ConnectionManager::armDrainClose() {
+  const auto idle = ctx_.loop.now() - idle_since_;
+  const auto grace = std::chrono::duration_cast<event::Duration>(kDrainIdleGrace);
+  const auto left = std::chrono::duration_cast<event::Duration>(grace - idle);
+  // The idle timer's callback closes the connection; a request arriving
+  // first disables it, and its response carries `Connection: close`.
+  idle_timer_->enable(std::max(left, event::Duration(0)));
 }
 
 network::FilterStatus ConnectionManager::onData(net::Buffer& data, bool end_stream) {
@@ -113,7 +149,7 @@ void ConnectionManager::writeBytes(net::Buffer& data, bool end_stream) {
 }
 
 void ConnectionManager::onStreamDone(ActiveStream& stream, bool close_connection) {
-  observeStreamEnd(ctx_, config_, stream.info(), true);
+  observeStreamEnd(ctx_, config_, stream.info(), true, &stream.routes());
   ctx_.loop.deferredDelete(std::move(stream_));
   if (close_connection && !closing_) {
     closing_ = true;
@@ -147,22 +183,25 @@ void ConnectionManager::rejectAndClose(int status, std::string_view details, uin
   closing_ = true;
   request_headers_timer_->disable();
   const std::string body = std::string(details) + "\n";
-  std::string out = "HTTP/1.1 " + std::to_string(status) + " " + std::string(sluice::http::reasonPhrase(status)) +
-                    "\r\ncontent-type: text/plain\r\ncontent-length: " + std::to_string(body.size()) +
-                    "\r\nconnection: close\r\n\r\n" + body;
+  sluice::http::HeaderMap headers;
+  headers.setStatus(status);
+  headers.add("content-type", "text/plain");
+  headers.add("content-length", std::to_string(body.size()));
+  auto& encoder = codec_->rejectEncoder();
+  encoder.encodeHeaders(headers, false);
   net::Buffer b;
-  b.add(out);
-  connection().write(b, /*end_stream=*/true);
+  b.add(body);
+  encoder.encodeData(b, true);
   sluice::http::StreamInfo info;
   info.start = ctx_.loop.now();
   info.end = info.start;
-  info.start_wall = std::chrono::system_clock::now();
+  info.start_wall = ctx_.loop.wallNow();
   info.status = status;
   info.response_flags = flag;
   info.details = std::string(details);
   info.downstream_address = connection().peerAddress();
   info.downstream_tls = connection().tlsInfo();
-  observeStreamEnd(ctx_, config_, info, false);
+  observeStreamEnd(ctx_, config_, info, false, nullptr);
   idle_timer_->enable(std::chrono::duration_cast<event::Duration>(kCloseLinger));
 }
 
@@ -174,7 +213,7 @@ void ConnectionManager::onEvent(net::ConnectionEvent event) {
   dispatch_timer_->disable();
   if (stream_) {
     stream_->onDownstreamReset();
-    observeStreamEnd(ctx_, config_, stream_->info(), true);
+    observeStreamEnd(ctx_, config_, stream_->info(), true, &stream_->routes());
     ctx_.loop.deferredDelete(std::move(stream_));
   }
 }

@@ -9,6 +9,7 @@
 #include "filters/network/http/config.h"
 #include "proxy/event/timer.h"
 #include "proxy/http/codec.h"
+#include "proxy/http/route_tables.h"
 #include "proxy/net/connection.h"
 #include "proxy/network/filter.h"
 
@@ -26,6 +27,9 @@ class ConnectionManager final : public network::NetworkFilter,
 
   void initialize(network::ReadFilterCallbacks& callbacks) override;
   network::FilterStatus onData(net::Buffer& data, bool end_stream) override;
+  // The next response says `Connection: close`; an idle connection closes
+  // once it has been idle for kDrainIdleGrace (see the .cc).
+  void onDrain() override;
 
   sluice::http::MessageDecoder& onNewRequest(sluice::http::MessageEncoder& response) override;
   void writeBytes(net::Buffer& data, bool end_stream) override;
@@ -48,6 +52,10 @@ class ConnectionManager final : public network::NetworkFilter,
   // with the next pipelined request.
   void onStreamDone(ActiveStream& stream, bool close_connection);
   bool downstreamAboveHighWatermark() const { return above_high_; }
+  // For a stream that starts now: the worker's current route tables (into
+  // `tables`) and this listener's table in them (null when absent). Looked
+  // up by name only when the worker's tables changed since the last stream.
+  const sluice::http::RouteConfig* currentRouteConfig(std::shared_ptr<const sluice::http::RouteTables>& tables);
 
  private:
   void dispatch();
@@ -55,6 +63,8 @@ class ConnectionManager final : public network::NetworkFilter,
   // answer `status` directly, log it and close.
   void rejectAndClose(int status, std::string_view details, uint32_t flag);
   void armIdleTimers();
+  // Draining with no request in flight: close once idle for the grace.
+  void armDrainClose();
 
   const HttpConfig& config_;
   std::string peer_ip_;
@@ -67,6 +77,10 @@ class ConnectionManager final : public network::NetworkFilter,
   bool closing_ = false;
   bool above_high_ = false;
   bool input_paused_ = false;
+  bool draining_ = false;
+  std::shared_ptr<const sluice::http::RouteTables> routes_;  // as of the last stream start
+  const sluice::http::RouteConfig* route_config_ = nullptr;   // routes_->find(config_.route_config_name)
+  event::MonoTime idle_since_{};  // when the last stream ended (or the connection started)
   std::unique_ptr<event::Timer> request_headers_timer_;  // armed at a request's first byte
   std::unique_ptr<event::Timer> idle_timer_;             // armed while no request is in flight
   std::unique_ptr<event::Timer> dispatch_timer_;         // next pipelined request, outside the codec

@@ -1,5 +1,7 @@
+#include "config/cluster_reader.h"
 #include "config/config_json.h"
 #include "config/yaml_reader.h"
+#include "filters/http/router/router.h"
 #include "filters/network/http/config.h"
 #include "filters/network/http/connection_manager.h"
 
@@ -58,8 +60,45 @@ void parseHttpFilters(config::MapReader& r, HttpConfig& cfg) {
     }
     config::MapReader fr(r.ctx(), item.begin()->second, ipath + "." + name);
     if (!fr.isMap()) continue;
-    cfg.http_filters.push_back({name, f->parse(fr)});
+    cfg.http_filters.push_back({name, f, f->parse(fr)});
   }
+}
+
+// `route_config:` inline (lifted into the config's named route tables) or
+// `route_config_name:`; exactly one.
+void readRouteConfigRef(config::MapReader& r, HttpConfig& cfg) {
+  const bool by_name = r.has("route_config_name");
+  if (r.has("route_config")) {
+    if (by_name) {
+      r.child("route_config_name");  // reported here, not as unknown
+      r.ctx().error(r.locOf("route_config_name"), r.childPath("route_config_name"),
+                    "give route_config or route_config_name, not both");
+    }
+    config::MapReader rr(r.ctx(), r.child("route_config"), r.childPath("route_config"));
+    if (!rr.isMap()) return;
+    config::RouteConfigEntry e;
+    e.name = r.ctx().scopeName();
+    if (rr.has("name")) config::readName(rr, e.name);
+    e.path = rr.path();
+    e.loc = r.locOf("route_config");
+    e.config = sluice::http::parseRouteConfig(rr);
+    cfg.route_config_name = e.name;
+    cfg.route_config_loc = e.loc;
+    r.ctx().inlineRouteConfigs().push_back(std::move(e));
+  } else if (by_name) {
+    r.string("route_config_name", cfg.route_config_name);
+    cfg.route_config_loc = r.locOf("route_config_name");
+  } else {
+    r.ctx().error(r.node(), r.childPath("route_config"), "missing required field (or route_config_name)");
+  }
+}
+
+// The router ends every chain: an ordinary entry, so a stream builds its
+// filters from the list alone.
+void appendRouter(HttpConfig& cfg) {
+  static const std::shared_ptr<const sluice::http::HttpFilterConfig> config(
+      std::shared_ptr<const sluice::http::HttpFilterConfig>(), &router::defaultConfig());
+  cfg.http_filters.push_back({"router", &router::factory(), config});
 }
 
 class Factory final : public network::NetworkFilterFactory {
@@ -90,13 +129,9 @@ class Factory final : public network::NetworkFilterFactory {
         r.ctx().error(r.locOf("forward_client_cert_details"), r.childPath("forward_client_cert_details"),
                       "must be sanitize, forward_only, append_forward or sanitize_set");
     }
-    if (r.has("route_config")) {
-      config::MapReader rr(r.ctx(), r.child("route_config"), r.childPath("route_config"));
-      if (rr.isMap()) cfg->route_config = sluice::http::parseRouteConfig(rr);
-    } else {
-      r.ctx().error(r.node(), r.childPath("route_config"), "missing required field");
-    }
+    readRouteConfigRef(r, *cfg);
     parseHttpFilters(r, *cfg);
+    appendRouter(*cfg);
     parseAccessLogs(r, *cfg);
     r.finish();
     return cfg;
@@ -107,12 +142,16 @@ class Factory final : public network::NetworkFilterFactory {
     const auto& cfg = static_cast<const HttpConfig&>(base);
     std::vector<std::string> chain;
     for (const auto& f : cfg.http_filters) chain.push_back(f.name);
-    if (cfg.route_config)
-      sluice::http::validateRouteConfig(*cfg.route_config, whole, std::string(path) + ".route_config", ctx, chain);
+    if (const auto* rc = whole.findRouteConfig(cfg.route_config_name)) {
+      sluice::http::validateRouteConfig(*rc->config, whole, rc->path, ctx, chain);
+    } else if (!cfg.route_config_name.empty()) {
+      ctx.missingReference(cfg.route_config_loc, std::string(path) + ".route_config_name",
+                "unknown route config '" + cfg.route_config_name + "'");
+    }
     for (size_t i = 0; i < cfg.http_filters.size(); ++i) {
       const auto& f = cfg.http_filters[i];
       if (f.config)
-        sluice::http::findHttpFilter(f.name)->validate(
+        f.factory->validate(
             *f.config, whole, std::string(path) + ".http_filters[" + std::to_string(i) + "]." + f.name, ctx);
     }
   }
@@ -142,7 +181,7 @@ nlohmann::json HttpConfig::toJson() const {
           {"xff_num_trusted_hops", xff_num_trusted_hops},
           {"generate_request_id", generate_request_id},
           {"forward_client_cert_details", forwardClientCertName(forward_client_cert_details)},
-          {"route_config", route_config ? route_config->toJson() : nlohmann::json()},
+          {"route_config_name", route_config_name},
           {"http_filters", filters},
           {"access_log", logs}};
 }

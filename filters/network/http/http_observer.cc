@@ -3,7 +3,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "proxy/server/log.h"
+#include "proxy/log/log.h"
 #include "proxy/stats/stats.h"
 
 namespace sluice::filters::http_cm {
@@ -32,7 +32,7 @@ void observeStreamStart(network::FilterContext& ctx) {
 }
 
 void observeStreamEnd(network::FilterContext& ctx, const HttpConfig& config, const sluice::http::StreamInfo& info,
-                      bool started) {
+                      bool started, const sluice::http::RouteTables* routes) {
   auto& s = ctx.listener_stats;
   if (started) {
     s.downstream_rq_active.dec();
@@ -41,9 +41,9 @@ void observeStreamEnd(network::FilterContext& ctx, const HttpConfig& config, con
   }
   stats::countStatusClass(info.status, s.downstream_rq_1xx, s.downstream_rq_2xx, s.downstream_rq_3xx,
                           s.downstream_rq_4xx, s.downstream_rq_5xx);
-  if (info.route_key) {
-    auto it = ctx.scope_stats.find(info.route_key);
-    if (it != ctx.scope_stats.end()) {
+  if (info.route_key && routes) {
+    auto it = routes->stats.find(info.route_key);
+    if (it != routes->stats.end()) {
       auto& r = it->second->worker(ctx.worker);
       r.rq_total.inc();
       stats::countStatusClass(info.status, r.rq_1xx, r.rq_2xx, r.rq_3xx, r.rq_4xx, r.rq_5xx);

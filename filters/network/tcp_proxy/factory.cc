@@ -26,7 +26,7 @@ class Factory final : public network::NetworkFilterFactory {
                 config::ParseContext& ctx) const override {
     const auto& cfg = static_cast<const TcpProxyConfig&>(base);
     if (!cfg.cluster.empty() && whole.findCluster(cfg.cluster) == nullptr)
-      ctx.error(cfg.cluster_loc, std::string(path) + ".cluster", "unknown cluster '" + cfg.cluster + "'");
+      ctx.missingReference(cfg.cluster_loc, std::string(path) + ".cluster", "unknown cluster '" + cfg.cluster + "'");
   }
 
   std::unique_ptr<network::NetworkFilter> create(const network::NetworkFilterConfig& base,

@@ -13,7 +13,7 @@ std::string renderConfig(const ConfigSpec& spec) {
     << "listeners:\n";
   for (const auto& l : spec.listeners) {
     y << "  - name: " << l.name << "\n"
-      << "    address: 127.0.0.1:0\n"
+      << "    address: 127.0.0.1:" << l.port << "\n"
       << "    max_connections: " << l.max_connections << "\n"
       << "    per_connection_buffer_limit_bytes: " << l.buffer_limit_bytes << "\n";
     if (l.http.empty()) {

@@ -11,6 +11,7 @@ namespace sluice::itest {
 
 struct ListenerSpec {
   std::string name = "l1";
+  uint16_t port = 0;  // 0: the kernel picks one
   std::string cluster = "c1";
   uint32_t max_connections = 0;
   uint32_t buffer_limit_bytes = 1024 * 1024;

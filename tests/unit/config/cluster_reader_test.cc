@@ -99,7 +99,7 @@ TEST(ClusterReaderTest, EveryFieldParses) {
   const ClusterConfig& c = cfg->clusters[0];
   EXPECT_EQ(c.name, "full");
   EXPECT_EQ(c.connect_timeout, 250ms);
-  EXPECT_EQ(c.lb_policy, "ring_hash");
+  EXPECT_EQ(c.lb_policy, LbPolicy::RingHash);
 
   ASSERT_EQ(c.hash_policy.size(), 4u);
   EXPECT_EQ(c.hash_policy[0].kind, HashPolicyConfig::Kind::Header);
@@ -181,7 +181,7 @@ TEST(ClusterReaderTest, Defaults) {
   auto cfg = loadOk(oneCluster(""));
   ASSERT_NE(cfg, nullptr);
   const ClusterConfig& c = cfg->clusters.at(0);
-  EXPECT_EQ(c.lb_policy, "round_robin");
+  EXPECT_EQ(c.lb_policy, LbPolicy::RoundRobin);
   EXPECT_TRUE(c.hash_policy.empty());
   EXPECT_EQ(c.panic_threshold_percent, 50u);
   EXPECT_EQ(c.overprovisioning_factor_percent, 140u);
@@ -287,7 +287,7 @@ TEST(ClusterReaderTest, EveryLbPolicyIsAccepted) {
   for (const char* p : {"round_robin", "least_request", "random", "ring_hash", "maglev"}) {
     auto cfg = loadOk(oneCluster(std::string("    lb_policy: ") + p + "\n"));
     ASSERT_NE(cfg, nullptr) << p;
-    EXPECT_EQ(cfg->clusters.at(0).lb_policy, p);
+    EXPECT_EQ(lbPolicyName(cfg->clusters.at(0).lb_policy), p);
   }
 }
 

@@ -857,3 +857,72 @@ TEST(Http1ServerCodecTest, UpgradeWithBodyIsAPlainRequest) {
 
 }  // namespace
 }  // namespace sluice::http
+
+// ---- drain notice and rejected requests
+
+namespace sluice::http {
+namespace {
+
+TEST(Http1ServerCodecTest, ShutdownNoticeClosesAfterTheNextResponse) {
+  Server s;
+  EXPECT_FALSE(s.feed("GET /a HTTP/1.1\r\nHost: h\r\n\r\n"));
+  s.codec->shutdownNotice();
+  respond(s.last(), 200, "ok");
+  EXPECT_EQ(s.out.take(), "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+  EXPECT_TRUE(s.out.closed);
+  EXPECT_TRUE(s.codec->closeAfterResponse());
+}
+
+TEST(Http1ServerCodecTest, ShutdownNoticeDuringAStartedResponseWaitsForTheNextOne) {
+  Server s;
+  EXPECT_FALSE(s.feed("GET /a HTTP/1.1\r\nHost: h\r\n\r\n"));
+  HeaderMap h;
+  h.setStatus(200);
+  h.add("content-length", "2");
+  s.last().encoder->encodeHeaders(h, false);
+  s.codec->shutdownNotice();  // the head is out: this response cannot say it
+  net::Buffer b;
+  b.add("ok");
+  s.last().encoder->encodeData(b, true);
+  EXPECT_EQ(s.out.take(), "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+  EXPECT_FALSE(s.out.closed);
+  EXPECT_FALSE(s.feed("GET /b HTTP/1.1\r\nHost: h\r\n\r\n"));
+  respond(s.last(), 200, "ok");
+  EXPECT_EQ(s.out.take(), "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+  EXPECT_TRUE(s.out.closed);
+}
+
+TEST(Http1ServerCodecTest, RejectEncoderAnswersAMalformedRequestAndCloses) {
+  Server s;
+  auto err = s.feed("GET / HTTP/1.1\r\nHost: h\r\nBad Header: x\r\n\r\n");
+  ASSERT_TRUE(err);
+  EXPECT_TRUE(s.requests.empty());
+  HeaderMap h;
+  h.setStatus(err->status);
+  h.add("content-type", "text/plain");
+  h.add("content-length", "4");
+  auto& enc = s.codec->rejectEncoder();
+  enc.encodeHeaders(h, false);
+  net::Buffer b;
+  b.add("bad\n");
+  enc.encodeData(b, true);
+  EXPECT_EQ(s.out.take(),
+            "HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: 4\r\nconnection: close\r\n\r\nbad\n");
+  EXPECT_TRUE(s.out.closed);
+}
+
+TEST(Http1ServerCodecTest, RejectEncoderAnswersAnIncompleteRequest) {
+  Server s;
+  EXPECT_FALSE(s.feed("GET /slow HTTP/1.1\r\nHo"));  // too slow: the manager gives up (408)
+  HeaderMap h;
+  h.setStatus(408);
+  h.add("content-length", "0");
+  s.codec->rejectEncoder().encodeHeaders(h, true);
+  EXPECT_EQ(s.out.take(), "HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+  EXPECT_TRUE(s.out.closed);
+  EXPECT_FALSE(s.feed("st: h\r\n\r\n")) << "nothing is parsed after a reject";
+  EXPECT_TRUE(s.requests.empty());
+}
+
+}  // namespace
+}  // namespace sluice::http

@@ -397,7 +397,7 @@ TEST(HealthMonitorTest, IdentityFollowsEndpointsHealthCheckAndOutlierDetection) 
   EXPECT_EQ(HealthMonitor::identityOf(base), HealthMonitor::identityOf(outlierCluster()));
 
   auto lb = base;
-  lb.lb_policy = "maglev";
+  lb.lb_policy = config::LbPolicy::Maglev;
   lb.connect_timeout = 1s;
   EXPECT_EQ(HealthMonitor::identityOf(lb), HealthMonitor::identityOf(base)) << "not health settings";
 

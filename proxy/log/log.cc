@@ -1,4 +1,4 @@
-#include "proxy/server/log.h"
+#include "proxy/log/log.h"
 
 #include <unistd.h>
 

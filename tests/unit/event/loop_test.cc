@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
+#include <memory>
 #include <thread>
 
 #include "proxy/event/loop.h"
@@ -57,14 +59,31 @@ TEST(LoopTest, DeferredDeleteWaitsForTheEndOfTheTurn) {
 }
 
 TEST(LoopTest, ExitFromAnotherThread) {
-  Loop loop;
-  std::thread t([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    loop.exit();
+  // Shared with the loop thread, which outlives this test if run() never
+  // returns: the test then fails instead of hanging, and leaks the state.
+  struct State {
+    Loop loop;
+    std::promise<void> running, returned;
+  };
+  auto state = std::make_shared<State>();
+  auto running = state->running.get_future();
+  auto returned = state->returned.get_future();
+  std::thread t([state] {
+    state->loop.post([state] { state->running.set_value(); });
+    state->loop.run();
+    state->returned.set_value();
   });
-  loop.run();  // returns only because of exit()
+  if (running.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    t.detach();
+    FAIL() << "the loop never ran a posted callback";
+  }
+  EXPECT_EQ(returned.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout)
+      << "run() returned with nothing telling it to";
+  state->loop.exit();
+  const bool exited = returned.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  if (!exited) t.detach();
+  ASSERT_TRUE(exited) << "run() still running 5 s after exit() from another thread";
   t.join();
-  SUCCEED();
 }
 
 }  // namespace

@@ -83,7 +83,7 @@ TEST(ConfigLoaderTest, FullConfigFields) {
   const auto& c = cfg->clusters[0];
   EXPECT_EQ(c.name, "backends");
   EXPECT_EQ(c.connect_timeout, 250ms);
-  EXPECT_EQ(c.lb_policy, "round_robin");
+  EXPECT_EQ(c.lb_policy, LbPolicy::RoundRobin);
   ASSERT_EQ(c.endpoints.size(), 2u);
   EXPECT_EQ(c.endpoints[0].address.str(), "127.0.0.1:18081");
   EXPECT_EQ(c.endpoints[0].weight, 3u);
@@ -113,7 +113,7 @@ clusters:
   EXPECT_EQ(tcpProxy(l).max_connect_attempts, 3u);
   const auto& c = cfg->clusters.at(0);
   EXPECT_EQ(c.connect_timeout, 5s);
-  EXPECT_EQ(c.lb_policy, "round_robin");
+  EXPECT_EQ(c.lb_policy, LbPolicy::RoundRobin);
   EXPECT_EQ(c.endpoints.at(0).weight, 1u);
 }
 
@@ -130,6 +130,7 @@ TEST(ConfigLoaderTest, ToJsonShape) {
       "filters": [{"name": "tcp_proxy",
                    "config": {"cluster": "backends", "idle_timeout": "2m", "max_connect_attempts": 5}}]
     }],
+    "route_configs": [],
     "clusters": [{
       "name": "backends", "connect_timeout": "250ms", "lb_policy": "round_robin", "hash_policy": [],
       "ring_hash": {"minimum_ring_size": 1024, "maximum_ring_size": 8388608},

@@ -1,0 +1,86 @@
+#include "proxy/server/snapshot_builder.h"
+
+#include "config/config_json.h"
+#include "proxy/http/route_config.h"
+#include "proxy/net/socket_util.h"
+
+namespace sluice::server {
+
+SnapshotBuilder::SnapshotBuilder(stats::StatsStore& stats, size_t worker_count)
+    : stats_(stats), worker_count_(worker_count) {}
+
+std::shared_ptr<ListenerSockets> SnapshotBuilder::bindListener(const config::ListenerConfig& l, std::string identity,
+                                                               std::string* error) {
+  auto sockets = std::make_shared<ListenerSockets>();
+  sockets->name = l.name;
+  sockets->identity = std::move(identity);
+  net::Address addr = l.address;
+  for (size_t w = 0; w < worker_count_; ++w) {
+    const int fd = net::listenSocket(addr, /*reuse_port=*/true, error);
+    if (fd < 0) return nullptr;  // the destructor closes what was bound
+    sockets->fds.push_back(fd);
+    // Port 0: the kernel picked one for the first socket; the others share it.
+    if (w == 0) {
+      sockets->bound = net::localAddress(fd);
+      addr = sockets->bound;
+    }
+  }
+  return sockets;
+}
+
+std::shared_ptr<Snapshot> SnapshotBuilder::build(std::shared_ptr<const config::Config> cfg, const Snapshot* current,
+                                                 std::string* error) {
+  auto snap = std::make_shared<Snapshot>();
+  snap->config = cfg;
+  for (size_t i = 0; i < cfg->listeners.size(); ++i) {
+    const auto& l = cfg->listeners[i];
+    // The canonical form names the listener's route table but leaves its
+    // routes out: a route-only change keeps the sockets and connections.
+    std::string identity = config::toJson(l).dump();
+    std::shared_ptr<ListenerSockets> sockets;
+    if (current) {
+      for (const auto& s : current->sockets)
+        if (s->name == l.name && s->identity == identity) sockets = s;
+    }
+    if (!sockets) {
+      std::string why;
+      sockets = bindListener(l, std::move(identity), &why);
+      if (!sockets) {
+        *error = cfg->source_file + ":" + std::to_string(l.loc.line) + ":" + std::to_string(l.loc.column) +
+                 ": listeners[" + std::to_string(i) + "].address: " + why;
+        return nullptr;
+      }
+    }
+    snap->sockets.push_back(std::move(sockets));
+    snap->listener_stats.push_back(&stats_.listener(l.name));
+  }
+  auto routes = std::make_shared<http::RouteTables>();
+  routes->config = cfg;
+  for (const auto& rc : cfg->route_configs) {
+    routes->by_name.emplace(rc.name, rc.config.get());
+    for (const auto& vh : rc.config->virtual_hosts)
+      for (const auto& r : vh.routes) routes->stats[&r] = &stats_.route(rc.name, r.name);
+  }
+  snap->routes = std::move(routes);
+  for (const auto& c : cfg->clusters) {
+    upstream::ClusterStatsRefs refs;
+    refs.cluster = &stats_.cluster(c.name);
+    refs.shared = &clusterShared(c.name);
+    for (const auto& ep : c.endpoints) {
+      refs.hosts.push_back(&stats_.host(c.name, ep.address.str()));
+      refs.host_shared.push_back(&refs.shared->host(ep.address.str()));
+    }
+    snap->cluster_stats.emplace(c.name, std::move(refs));
+  }
+  if (!attachTls(*snap, current, error)) return nullptr;
+  snap->version = next_version_++;
+  return snap;
+}
+
+upstream::ClusterShared& SnapshotBuilder::clusterShared(const std::string& name) {
+  auto& slot = cluster_shared_[name];
+  if (!slot) slot = std::make_unique<upstream::ClusterShared>();
+  return *slot;
+}
+
+}  // namespace sluice::server
