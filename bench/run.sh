@@ -7,6 +7,7 @@
 #   bench/run.sh tcprr --cpus 0,1,1 --runs 5  # L4 small RPC, throughput layout
 #   bench/run.sh http1 --variant lr4          # 4-host least_request vs HAProxy leastconn
 #   bench/run.sh tls --runs 1 --duration 5    # TLS termination: keep-alive req/s and handshakes/s
+#   bench/run.sh http1 --baseline OLD/sluice  # also runs another build ("sluice-baseline") in the same rounds
 #
 # MODE is one compare.sh mode (or a comma list); sluice runs with the config
 # bench/sluice-candidate.sh picks for it. Results go to
@@ -15,7 +16,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 
-usage() { sed -n '2,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 die() { echo "bench/run.sh: $*" >&2; exit 1; }
 
 [[ $# -ge 1 && $1 != -* ]] || { usage >&2; exit 2; }
@@ -25,7 +26,7 @@ shift
 compare=$repo/../shared/bench/compare.sh
 [[ -f $compare ]] || die "the shared benchmark harness is missing: expected ../shared/bench/compare.sh next to this repo"
 
-out="" tag="" variant=""
+out="" tag="" variant="" baseline=""
 args=()
 while (($#)); do
   case $1 in
@@ -34,6 +35,8 @@ while (($#)); do
     # A variant swaps in bench/configs/MODE-VARIANT.yaml for sluice and
     # bench/haproxy/MODE-VARIANT.cfg for HAProxy (the same topology).
     --variant) variant=${2:?--variant needs a name}; shift ;;
+    # Before/after from one harness run: the same config on another binary.
+    --baseline) baseline=${2:?--baseline needs a sluice binary}; shift ;;
     *) args+=("$1") ;;
   esac
   shift
@@ -62,6 +65,11 @@ if [[ -n $variant ]]; then
   builtins=nginx
   haproxy_variant=(--candidate "custom@haproxy-$variant:exec haproxy -db -f $(printf '%q' "$hcfg")")
 fi
+baseline_candidate=()
+if [[ -n $baseline ]]; then
+  [[ -x $baseline ]] || die "--baseline $baseline is not an executable"
+  baseline_candidate=(--candidate "custom@sluice-baseline:SLUICE_BENCH_BIN=$(printf '%q' "$(realpath "$baseline")") $candidate")
+fi
 bash "$compare" --modes "$mode" --candidates "$builtins" "${haproxy_variant[@]}" \
-  --candidate "custom@sluice:$candidate" "${extra[@]}" "$@"
+  --candidate "custom@sluice:$candidate" "${baseline_candidate[@]}" "${extra[@]}" "$@"
 echo "results: $out"

@@ -25,4 +25,5 @@ cfg=$BENCH_TMP/sluice-$BENCH_MODE${SLUICE_BENCH_VARIANT:+-$SLUICE_BENCH_VARIANT}
 sed -e "s/127\.0\.0\.1:10000\b/$BENCH_LISTEN/" \
     -e "s/127\.0\.0\.1:1808[0-9]\b/$BENCH_UPSTREAM/" \
     "$template" >"$cfg"
-exec "$repo/build/bin/sluice" -c "$cfg"
+# SLUICE_BENCH_BIN: another build (bench/run.sh --baseline), else this checkout's.
+exec "${SLUICE_BENCH_BIN:-$repo/build/bin/sluice}" -c "$cfg"
