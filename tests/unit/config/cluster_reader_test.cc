@@ -7,26 +7,15 @@
 #include <vector>
 
 #include "config/loader.h"
+#include "tests/unit/config/load_support.h"
 
 namespace sluice::config {
 namespace {
 
-using Errors = std::vector<std::string>;
+using testing::Errors;
+using testing::errorsOf;
+using testing::loadOk;
 using namespace std::chrono_literals;
-
-Errors errorsOf(const std::string& yaml) {
-  const LoadResult r = loadString(yaml, "t.yaml");
-  EXPECT_EQ(r.config == nullptr, !r.errors.empty()) << "config must be all or nothing";
-  Errors out;
-  for (const auto& e : r.errors) out.push_back(e.str());
-  return out;
-}
-
-std::shared_ptr<const Config> loadOk(const std::string& yaml) {
-  const LoadResult r = loadString(yaml, "t.yaml");
-  EXPECT_TRUE(r.errors.empty()) << r.errorText();
-  return r.config;
-}
 
 // One cluster; `body` (cluster-level keys, 4-space indent) starts on line 4
 // so its keys sit at column 5.

@@ -1,4 +1,5 @@
 #include "config/loader.h"
+#include "tests/unit/config/load_support.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -11,23 +12,10 @@
 namespace sluice::config {
 namespace {
 
-using Errors = std::vector<std::string>;
+using testing::Errors;
+using testing::errorsOf;
+using testing::loadOk;
 using namespace std::chrono_literals;
-
-// Every error rendered as "file:line:col: path: message", in file order.
-Errors errorsOf(const std::string& yaml) {
-  const LoadResult r = loadString(yaml, "t.yaml");
-  EXPECT_EQ(r.config == nullptr, !r.errors.empty()) << "config must be all or nothing";
-  Errors out;
-  for (const auto& e : r.errors) out.push_back(e.str());
-  return out;
-}
-
-std::shared_ptr<const Config> loadOk(const std::string& yaml) {
-  const LoadResult r = loadString(yaml, "t.yaml");
-  EXPECT_TRUE(r.errors.empty()) << r.errorText();
-  return r.config;
-}
 
 const filters::tcp_proxy::TcpProxyConfig& tcpProxy(const ListenerConfig& l) {
   return dynamic_cast<const filters::tcp_proxy::TcpProxyConfig&>(*l.filters.at(0).config);

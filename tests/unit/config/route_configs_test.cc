@@ -8,21 +8,16 @@
 
 #include "config/config_json.h"
 #include "config/loader.h"
+#include "tests/unit/config/load_support.h"
 #include "filters/network/http/config.h"
 #include "proxy/http/route_config.h"
 
 namespace sluice::config {
 namespace {
 
-using Errors = std::vector<std::string>;
-
-Errors errorsOf(const std::string& yaml) {
-  const LoadResult r = loadString(yaml, "t.yaml");
-  EXPECT_EQ(r.config == nullptr, !r.errors.empty()) << "config must be all or nothing";
-  Errors out;
-  for (const auto& e : r.errors) out.push_back(e.str());
-  return out;
-}
+using testing::Errors;
+using testing::errorsOf;
+using testing::loadOk;
 
 const filters::http_cm::HttpConfig& http(const ListenerConfig& l) {
   return dynamic_cast<const filters::http_cm::HttpConfig&>(*l.filters.at(0).config);

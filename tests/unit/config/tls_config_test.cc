@@ -8,18 +8,14 @@
 
 #include "config/config_json.h"
 #include "config/loader.h"
+#include "tests/unit/config/load_support.h"
 
 namespace sluice::config {
 namespace {
 
-using Errors = std::vector<std::string>;
-
-Errors errorsOf(const std::string& yaml) {
-  auto r = loadString(yaml, "t.yaml");
-  Errors out;
-  for (const auto& e : r.errors) out.push_back(e.str());
-  return out;
-}
+using testing::Errors;
+using testing::errorsOf;
+using testing::loadOk;
 
 // /dev/null is readable: these tests are about the YAML, not the files.
 constexpr const char* kClusters = "clusters:\n  - name: c\n    endpoints: [{address: 127.0.0.1:1}]\n";
