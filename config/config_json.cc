@@ -19,14 +19,16 @@ nlohmann::json toJson(const Config& c) {
   }
   nlohmann::json clusters = nlohmann::json::array();
   for (const auto& cl : c.clusters) clusters.push_back(toJson(cl));
-  nlohmann::json j = {{"admin", {{"address", c.admin.address.str()}}},
-          {"workers", c.workers},
-          {"drain_timeout", durationString(c.drain_timeout)},
+  const Bootstrap& b = c.bootstrap;
+  nlohmann::json j = {{"admin", {{"address", b.admin.address.str()}}},
+          {"workers", b.workers},
+          {"drain_timeout", durationString(b.drain_timeout)},
           {"listeners", std::move(listeners)},
           {"route_configs", std::move(routes)},
           {"clusters", std::move(clusters)}};
-  if (c.certificate_watch_interval != Config{}.certificate_watch_interval)
-    j["certificate_watch_interval"] = durationString(c.certificate_watch_interval);
+  if (b.certificate_watch_interval != Bootstrap{}.certificate_watch_interval)
+    j["certificate_watch_interval"] = durationString(b.certificate_watch_interval);
+  if (!b.node.id.empty() || !b.node.cluster.empty()) j["node"] = {{"id", b.node.id}, {"cluster", b.node.cluster}};
   return j;
 }
 

@@ -162,13 +162,20 @@ void build(const YAML::Node& root, Config& cfg, ParseContext& ctx) {
   if (!top.isMap()) return;
   if (const YAML::Node admin = top.child("admin"); admin.IsDefined()) {
     MapReader r(ctx, admin, "admin");
-    r.address("address", cfg.admin.address);
+    r.address("address", cfg.bootstrap.admin.address);
     r.finish();
   }
-  top.uint32("workers", cfg.workers, 0, 256);
-  top.duration("drain_timeout", cfg.drain_timeout);
-  top.duration("certificate_watch_interval", cfg.certificate_watch_interval);
-  if (cfg.certificate_watch_interval <= Duration::zero())
+  Bootstrap& b = cfg.bootstrap;
+  top.uint32("workers", b.workers, 0, 256);
+  top.duration("drain_timeout", b.drain_timeout);
+  top.duration("certificate_watch_interval", b.certificate_watch_interval);
+  if (const YAML::Node node = top.child("node"); node.IsDefined()) {
+    MapReader r(ctx, node, "node");
+    r.string("id", b.node.id);
+    r.string("cluster", b.node.cluster);
+    r.finish();
+  }
+  if (b.certificate_watch_interval <= Duration::zero())
     ctx.error(top.locOf("certificate_watch_interval"), "certificate_watch_interval", "must be greater than 0");
   readRouteConfigs(top, cfg);
   readListeners(top, cfg);

@@ -251,8 +251,17 @@ struct RouteConfigEntry {
   SourceLoc loc;
 };
 
-struct Config {
-  std::string source_file;  // for messages only
+// Who this proxy is (xDS's `node`): the control plane computes its config
+// from it. Optional for a proxy configured by a file.
+struct NodeConfig {
+  std::string id;       // unique per proxy, e.g. "sidecar~10.0.0.7~web-6c9f~prod"
+  std::string cluster;  // the service it serves; proxies of one cluster share config
+};
+
+// How the proxy itself runs, read at start; of these only drain_timeout and
+// certificate_watch_interval follow a reload (admin and workers need a
+// restart). The YAML keeps them at the top level beside the resources.
+struct Bootstrap {
   AdminConfig admin;
   uint32_t workers = 0;  // 0 = one per core
   // How long a draining listener (removed on reload, or all on SIGTERM) lets
@@ -260,6 +269,14 @@ struct Config {
   Duration drain_timeout{std::chrono::seconds(10)};
   // How often the main thread checks certificate files for changes.
   Duration certificate_watch_interval{std::chrono::seconds(2)};
+  NodeConfig node;
+};
+
+// A bootstrap and the resources: what a file holds whole, and what an xDS
+// source (next) assembles from resources that arrive by type and name.
+struct Config {
+  std::string source_file;  // for messages only
+  Bootstrap bootstrap;
   std::vector<ListenerConfig> listeners;
   // Top-level `route_configs`, then those given inline in HTTP listeners.
   std::vector<RouteConfigEntry> route_configs;

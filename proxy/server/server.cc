@@ -84,9 +84,9 @@ ApplyResult Server::reload() {
 
 ApplyResult Server::apply(std::shared_ptr<const config::Config> loaded) {
   const auto& cfg = *loaded;
-  if (!(cfg.admin.address == current_->config->admin.address))
+  if (!(cfg.bootstrap.admin.address == current_->config->bootstrap.admin.address))
     log::warn("reload: admin.address changes take effect on restart");
-  if (cfg.workers != current_->config->workers) log::warn("reload: workers changes take effect on restart");
+  if (cfg.bootstrap.workers != current_->config->bootstrap.workers) log::warn("reload: workers changes take effect on restart");
   std::string error;
   auto snap = builder_->build(loaded, current_.get(), &error);
   if (!snap) {
@@ -105,7 +105,7 @@ ApplyResult Server::apply(std::shared_ptr<const config::Config> loaded) {
 void Server::startDrain() {
   if (values_.draining) return;
   values_.draining = true;
-  const auto timeout = current_->config->drain_timeout;
+  const auto timeout = current_->config->bootstrap.drain_timeout;
   log::info("draining for up to " + config::durationString(timeout));
   pending_drains_ = workers_.size();
   for (auto& w : workers_) {
@@ -173,7 +173,7 @@ int Server::run() {
     return 1;
   }
   const auto& cfg = *loaded.config;
-  worker_count_ = cfg.workers > 0 ? cfg.workers : std::max(1u, std::thread::hardware_concurrency());
+  worker_count_ = cfg.bootstrap.workers > 0 ? cfg.bootstrap.workers : std::max(1u, std::thread::hardware_concurrency());
 
   // Signals go to the signalfd on this loop; workers inherit the blocked mask.
   sigset_t mask;
@@ -195,7 +195,7 @@ int Server::run() {
     return 1;
   }
   try {
-    admin_ = std::make_unique<admin::AdminServer>(loop_, cfg.admin.address,
+    admin_ = std::make_unique<admin::AdminServer>(loop_, cfg.bootstrap.admin.address,
                                                   [this](const admin::Request& r) { return handleAdmin(r); });
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());

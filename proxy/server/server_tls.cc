@@ -32,14 +32,14 @@ void Server::publishTls(const Snapshot& snap) {
     ticket_timer_ = loop_.createTimer([this] { rotateTicketKeys(); });
     ticket_timer_->enable(kTicketKeyRotation);
   }
-  cert_timer_->enable(snap.config->certificate_watch_interval);
+  cert_timer_->enable(snap.config->bootstrap.certificate_watch_interval);
 }
 
 void Server::checkCertificates() {
   // A changed file reloads its provider (a bad one is logged and counted by
   // the provider, and the old material keeps serving); gauges refresh.
   for (auto& [key, provider] : tls_providers_) provider->checkForChanges();
-  cert_timer_->enable(current_->config->certificate_watch_interval);
+  cert_timer_->enable(current_->config->bootstrap.certificate_watch_interval);
 }
 
 ApplyResult Server::reloadCertificates() {

@@ -62,7 +62,7 @@ void Worker::applyOnThread(const std::shared_ptr<const Snapshot>& snap) {
     (void)key;
     ActiveListener* raw = listener.get();
     draining_.push_back(std::move(listener));
-    raw->drain(snap->config->drain_timeout);
+    raw->drain(snap->config->bootstrap.drain_timeout);
   }
   active_ = std::move(next);
   current_ = snap;

@@ -49,9 +49,9 @@ TEST(ConfigLoaderTest, FullConfigFields) {
   auto cfg = loadOk(kFull);
   ASSERT_NE(cfg, nullptr);
   EXPECT_EQ(cfg->source_file, "t.yaml");
-  EXPECT_EQ(cfg->admin.address.str(), "127.0.0.1:9902");
-  EXPECT_EQ(cfg->workers, 2u);
-  EXPECT_EQ(cfg->drain_timeout, 30s);
+  EXPECT_EQ(cfg->bootstrap.admin.address.str(), "127.0.0.1:9902");
+  EXPECT_EQ(cfg->bootstrap.workers, 2u);
+  EXPECT_EQ(cfg->bootstrap.drain_timeout, 30s);
 
   ASSERT_EQ(cfg->listeners.size(), 1u);
   const auto& l = cfg->listeners[0];
@@ -90,9 +90,9 @@ clusters:
     endpoints: [{address: 127.0.0.1:1}]
 )");
   ASSERT_NE(cfg, nullptr);
-  EXPECT_EQ(cfg->admin.address.str(), "127.0.0.1:9901");
-  EXPECT_EQ(cfg->workers, 0u);
-  EXPECT_EQ(cfg->drain_timeout, 10s);
+  EXPECT_EQ(cfg->bootstrap.admin.address.str(), "127.0.0.1:9901");
+  EXPECT_EQ(cfg->bootstrap.workers, 0u);
+  EXPECT_EQ(cfg->bootstrap.drain_timeout, 10s);
   const auto& l = cfg->listeners.at(0);
   EXPECT_EQ(l.address.port(), 0);  // the kernel picks
   EXPECT_EQ(l.max_connections, 0u);
@@ -408,6 +408,22 @@ TEST(ConfigLoaderTest, UnreadableFile) {
 
   const LoadResult dir = loadFile("/");
   EXPECT_EQ(dir.errorText(), "/: cannot read: Is a directory\n");
+}
+
+}  // namespace
+}  // namespace sluice::config
+
+namespace sluice::config {
+namespace {
+
+TEST(ConfigLoaderTest, NodeIdentityIsPartOfTheBootstrap) {
+  auto cfg = loadOk("node: {id: sidecar~10.0.0.7~web-1~prod, cluster: web}\nworkers: 1\n");
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->bootstrap.node.id, "sidecar~10.0.0.7~web-1~prod");
+  EXPECT_EQ(cfg->bootstrap.node.cluster, "web");
+  EXPECT_EQ(toJson(*cfg)["node"]["cluster"], "web");
+  EXPECT_FALSE(toJson(*loadOk("workers: 1\n")).contains("node")) << "no node, no key";
+  EXPECT_EQ(errorsOf("node: {id: a, zone: b}\n"), (Errors{"t.yaml:1:15: node: unknown field 'zone'"}));
 }
 
 }  // namespace
