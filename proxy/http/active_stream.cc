@@ -1,37 +1,31 @@
-#include "filters/network/http/active_stream.h"
+#include "proxy/http/active_stream.h"
 
 #include <algorithm>
 
-#include "filters/network/http/connection_manager.h"
-#include "filters/network/http/request_metadata.h"
-#include "filters/http/router/router.h"
+#include "proxy/http/connection_manager.h"
+#include "proxy/http/request_metadata.h"
 #include "proxy/network/filter.h"
 #include "proxy/util/thread_pool_alloc.h"
 
-namespace sluice::filters::http_cm {
+namespace sluice::http {
 
-using sluice::http::FilterDataStatus;
-using sluice::http::FilterHeadersStatus;
-using sluice::http::FilterTrailersStatus;
-using sluice::http::HeaderMap;
-using sluice::http::ResponseFlag;
 
 // What every filter may ask of its stream, whichever direction it runs in.
 template <class Callbacks>
 struct CommonCallbacks : Callbacks {
   explicit CommonCallbacks(ActiveStream& s) : stream(s) {}
   event::Loop& loop() override { return stream.loop_; }
-  sluice::http::StreamInfo& streamInfo() override { return stream.info_; }
-  const sluice::http::Route* route() override { return stream.route(); }
-  const sluice::http::VirtualHost* virtualHost() override {
+  StreamInfo& streamInfo() override { return stream.info_; }
+  const Route* route() override { return stream.route(); }
+  const VirtualHost* virtualHost() override {
     stream.route();
     return stream.vhost_;
   }
-  const sluice::http::RouteConfig* routeConfig() override { return stream.route_config_; }
-  const sluice::http::HttpFilterConfig* perFilterConfig(std::string_view name) override {
+  const RouteConfig* routeConfig() override { return stream.route_config_; }
+  const HttpFilterConfig* perFilterConfig(std::string_view name) override {
     if (const auto* r = stream.route())
-      if (const auto* c = sluice::http::findPerFilterConfig(r->per_filter_config, name)) return c;
-    return stream.vhost_ ? sluice::http::findPerFilterConfig(stream.vhost_->per_filter_config, name) : nullptr;
+      if (const auto* c = findPerFilterConfig(r->per_filter_config, name)) return c;
+    return stream.vhost_ ? findPerFilterConfig(stream.vhost_->per_filter_config, name) : nullptr;
   }
   void clearRouteCache() override { stream.route_cached_ = false; }
   upstream::ClusterManager& clusters() override { return stream.manager_.context().clusters; }
@@ -43,10 +37,10 @@ struct CommonCallbacks : Callbacks {
 
 // The callbacks one decoder filter sees; knows its own position so that
 // continueDecoding() resumes after it.
-struct ActiveStream::DecoderEntry final : CommonCallbacks<sluice::http::StreamDecoderFilterCallbacks> {
+struct ActiveStream::DecoderEntry final : CommonCallbacks<StreamDecoderFilterCallbacks> {
   static void* operator new(size_t n) { return util::ThreadPoolAlloc<DecoderEntry>::allocate(n); }
   static void operator delete(void* p, size_t n) { util::ThreadPoolAlloc<DecoderEntry>::release(p, n); }
-  DecoderEntry(ActiveStream& s, size_t i, std::shared_ptr<sluice::http::StreamDecoderFilter> f)
+  DecoderEntry(ActiveStream& s, size_t i, std::shared_ptr<StreamDecoderFilter> f)
       : CommonCallbacks(s), index(i), filter(std::move(f)) {}
   void continueDecoding() override;
   void sendLocalReply(int status, std::string_view body, ResponseFlag flag, std::string_view details) override {
@@ -60,27 +54,27 @@ struct ActiveStream::DecoderEntry final : CommonCallbacks<sluice::http::StreamDe
     stream.read_disabled_ += disable ? 1 : -1;
     stream.manager_.connection().readDisable(disable);
   }
-  void addDownstreamWatermarkCallbacks(sluice::http::DownstreamWatermarkCallbacks& cb) override {
+  void addDownstreamWatermarkCallbacks(DownstreamWatermarkCallbacks& cb) override {
     stream.watermark_callbacks_.push_back(&cb);
     if (stream.manager_.downstreamAboveHighWatermark()) cb.onAboveWriteBufferHighWatermark();
   }
-  void removeDownstreamWatermarkCallbacks(sluice::http::DownstreamWatermarkCallbacks& cb) override {
+  void removeDownstreamWatermarkCallbacks(DownstreamWatermarkCallbacks& cb) override {
     auto& v = stream.watermark_callbacks_;
     v.erase(std::remove(v.begin(), v.end(), &cb), v.end());
   }
   HeaderMap& requestHeaders() override { return *stream.request_headers_; }
 
   size_t index;
-  std::shared_ptr<sluice::http::StreamDecoderFilter> filter;
+  std::shared_ptr<StreamDecoderFilter> filter;
 };
 
-struct ActiveStream::EncoderEntry final : CommonCallbacks<sluice::http::StreamEncoderFilterCallbacks> {
-  EncoderEntry(ActiveStream& s, std::shared_ptr<sluice::http::StreamEncoderFilter> f)
+struct ActiveStream::EncoderEntry final : CommonCallbacks<StreamEncoderFilterCallbacks> {
+  EncoderEntry(ActiveStream& s, std::shared_ptr<StreamEncoderFilter> f)
       : CommonCallbacks(s), filter(std::move(f)) {}
   void continueEncoding() override;
 
   size_t index = 0;
-  std::shared_ptr<sluice::http::StreamEncoderFilter> filter;
+  std::shared_ptr<StreamEncoderFilter> filter;
 };
 
 struct ActiveStream::DecodeOps {
@@ -146,7 +140,7 @@ void ActiveStream::EncoderEntry::continueEncoding() {
 void* ActiveStream::operator new(size_t n) { return util::ThreadPoolAlloc<ActiveStream>::allocate(n); }
 void ActiveStream::operator delete(void* p, size_t n) { util::ThreadPoolAlloc<ActiveStream>::release(p, n); }
 
-ActiveStream::ActiveStream(ConnectionManager& manager, sluice::http::MessageEncoder& response)
+ActiveStream::ActiveStream(ConnectionManager& manager, MessageEncoder& response)
     : manager_(manager), loop_(manager.context().loop), response_encoder_(response) {
   route_config_ = manager_.currentRouteConfig(routes_);
   info_.start = loop_.now();
@@ -161,17 +155,17 @@ ActiveStream::~ActiveStream() {
   for (auto& e : encoders_) e->filter.reset();
 }
 
-void ActiveStream::addDecoderFilter(std::shared_ptr<sluice::http::StreamDecoderFilter> f) {
+void ActiveStream::addDecoderFilter(std::shared_ptr<StreamDecoderFilter> f) {
   decoders_.push_back(std::make_unique<DecoderEntry>(*this, decoders_.size(), std::move(f)));
   decoders_.back()->filter->setDecoderFilterCallbacks(*decoders_.back());
 }
 
-void ActiveStream::addEncoderFilter(std::shared_ptr<sluice::http::StreamEncoderFilter> f) {
+void ActiveStream::addEncoderFilter(std::shared_ptr<StreamEncoderFilter> f) {
   encoders_.push_back(std::make_unique<EncoderEntry>(*this, std::move(f)));
   encoders_.back()->filter->setEncoderFilterCallbacks(*encoders_.back());
 }
 
-const sluice::http::Route* ActiveStream::route() {
+const Route* ActiveStream::route() {
   if (!route_cached_ && request_headers_) {
     route_ = route_config_ ? route_config_->route(*request_headers_, &vhost_) : nullptr;
     route_cached_ = true;
@@ -296,7 +290,7 @@ void ActiveStream::destroyFilters() {
     if (d->filter) d->filter->onDestroy();
   // A filter in both chains hears onDestroy once, through the decoder side.
   for (auto& e : encoders_)
-    if (e->filter && !std::dynamic_pointer_cast<sluice::http::StreamDecoderFilter>(e->filter)) e->filter->onDestroy();
+    if (e->filter && !std::dynamic_pointer_cast<StreamDecoderFilter>(e->filter)) e->filter->onDestroy();
 }
 
 void ActiveStream::resetStream() {
@@ -373,4 +367,4 @@ void ActiveStream::onIdleTimer() {
   }
 }
 
-}  // namespace sluice::filters::http_cm
+}  // namespace sluice::http

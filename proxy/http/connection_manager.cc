@@ -1,10 +1,10 @@
-#include "filters/network/http/connection_manager.h"
+#include "proxy/http/connection_manager.h"
 
-#include "filters/network/http/active_stream.h"
-#include "filters/network/http/http_observer.h"
+#include "proxy/http/active_stream.h"
+#include "proxy/http/http_observer.h"
 #include "proxy/http/http1_codec.h"
 
-namespace sluice::filters::http_cm {
+namespace sluice::http {
 namespace {
 
 // While a response is outstanding, pipelined requests wait in input_; past
@@ -21,7 +21,7 @@ constexpr auto kDrainIdleGrace = std::chrono::seconds(1);
 
 }  // namespace
 
-ConnectionManager::ConnectionManager(const HttpConfig& config, network::FilterContext& ctx)
+ConnectionManager::ConnectionManager(const ConnectionManagerConfig& config, network::FilterContext& ctx)
     : config_(config), ctx_(ctx) {}
 
 ConnectionManager::~ConnectionManager() {
@@ -36,9 +36,9 @@ void ConnectionManager::initialize(network::ReadFilterCallbacks& callbacks) {
   callbacks_ = &callbacks;
   connection().addCallbacks(this);
   peer_ip_ = connection().peerAddress().ip();
-  codec_ = sluice::http::makeHttp1ServerCodec(*this, *this, config_.limits);
+  codec_ = makeHttp1ServerCodec(*this, *this, config_.limits);
   request_headers_timer_ = ctx_.loop.createTimer([this] {
-    rejectAndClose(408, "request headers timeout", static_cast<uint32_t>(sluice::http::ResponseFlag::RequestHeadersTimeout));
+    rejectAndClose(408, "request headers timeout", static_cast<uint32_t>(ResponseFlag::RequestHeadersTimeout));
   });
   idle_timer_ = ctx_.loop.createTimer([this] {
     closing_ = true;
@@ -63,8 +63,8 @@ void ConnectionManager::armIdleTimers() {
   if (config_.idle_timeout.count() > 0) idle_timer_->enable(config_.idle_timeout);
 }
 
-const sluice::http::RouteConfig* ConnectionManager::currentRouteConfig(
-    std::shared_ptr<const sluice::http::RouteTables>& tables) {
+const RouteConfig* ConnectionManager::currentRouteConfig(
+    std::shared_ptr<const RouteTables>& tables) {
   if (routes_ != ctx_.routes) {
     routes_ = ctx_.routes;
     route_config_ = routes_ ? routes_->find(config_.route_config_name) : nullptr;
@@ -121,7 +121,7 @@ void ConnectionManager::dispatch() {
       stream_->onCodecError(err->status, err->detail);
     } else {
       rejectAndClose(err->status, err->detail,
-                     static_cast<uint32_t>(sluice::http::ResponseFlag::DownstreamProtocolError));
+                     static_cast<uint32_t>(ResponseFlag::DownstreamProtocolError));
     }
     return;
   }
@@ -131,7 +131,7 @@ void ConnectionManager::dispatch() {
   }
 }
 
-sluice::http::MessageDecoder& ConnectionManager::onNewRequest(sluice::http::MessageEncoder& response) {
+MessageDecoder& ConnectionManager::onNewRequest(MessageEncoder& response) {
   request_headers_timer_->disable();
   idle_timer_->disable();
   stream_ = std::make_unique<ActiveStream>(*this, response);
@@ -154,7 +154,7 @@ void ConnectionManager::onStreamDone(ActiveStream& stream, bool close_connection
   if (close_connection && !closing_) {
     closing_ = true;
     connection().close(stream.info().end && stream.responseStarted() && !stream.info().hasFlag(
-                                                                            sluice::http::ResponseFlag::DownstreamConnectionTermination)
+                                                                            ResponseFlag::DownstreamConnectionTermination)
                            ? net::CloseType::FlushWrite
                            : net::CloseType::NoFlush);
     return;
@@ -183,7 +183,7 @@ void ConnectionManager::rejectAndClose(int status, std::string_view details, uin
   closing_ = true;
   request_headers_timer_->disable();
   const std::string body = std::string(details) + "\n";
-  sluice::http::HeaderMap headers;
+  HeaderMap headers;
   headers.setStatus(status);
   headers.add("content-type", "text/plain");
   headers.add("content-length", std::to_string(body.size()));
@@ -192,7 +192,7 @@ void ConnectionManager::rejectAndClose(int status, std::string_view details, uin
   net::Buffer b;
   b.add(body);
   encoder.encodeData(b, true);
-  sluice::http::StreamInfo info;
+  StreamInfo info;
   info.start = ctx_.loop.now();
   info.end = info.start;
   info.start_wall = ctx_.loop.wallNow();
@@ -228,4 +228,4 @@ void ConnectionManager::onBelowWriteBufferLowWatermark() {
   if (stream_) stream_->onDownstreamWatermark(false);
 }
 
-}  // namespace sluice::filters::http_cm
+}  // namespace sluice::http

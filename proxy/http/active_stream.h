@@ -9,7 +9,7 @@
 #include <memory>
 #include <vector>
 
-#include "filters/network/http/filter_iteration.h"
+#include "proxy/http/filter_iteration.h"
 #include "proxy/event/loop.h"
 #include "proxy/http/codec.h"
 #include "proxy/http/filter.h"
@@ -17,30 +17,30 @@
 #include "proxy/http/route_tables.h"
 #include "proxy/http/stream_info.h"
 
-namespace sluice::filters::http_cm {
+namespace sluice::http {
 
 class ConnectionManager;
 template <class Callbacks>
 struct CommonCallbacks;
 
-class ActiveStream final : public sluice::http::MessageDecoder,
-                           public sluice::http::FilterChainBuilder,
+class ActiveStream final : public MessageDecoder,
+                           public FilterChainBuilder,
                            public event::DeferredDeletable {
  public:
-  ActiveStream(ConnectionManager& manager, sluice::http::MessageEncoder& response);
+  ActiveStream(ConnectionManager& manager, MessageEncoder& response);
   // One per request: blocks are recycled through a per-thread free list.
   static void* operator new(size_t n);
   static void operator delete(void* p, size_t n);
   ~ActiveStream() override;
 
   // From the codec.
-  void decodeHeaders(sluice::http::HeaderMap& headers, bool end_stream) override;
+  void decodeHeaders(HeaderMap& headers, bool end_stream) override;
   void decodeData(net::Buffer& data, bool end_stream) override;
-  void decodeTrailers(sluice::http::HeaderMap& trailers) override;
+  void decodeTrailers(HeaderMap& trailers) override;
 
   // FilterChainBuilder.
-  void addDecoderFilter(std::shared_ptr<sluice::http::StreamDecoderFilter> f) override;
-  void addEncoderFilter(std::shared_ptr<sluice::http::StreamEncoderFilter> f) override;
+  void addDecoderFilter(std::shared_ptr<StreamDecoderFilter> f) override;
+  void addEncoderFilter(std::shared_ptr<StreamEncoderFilter> f) override;
 
   // From the manager.
   void onDownstreamReset();  // the connection closed under us
@@ -52,10 +52,10 @@ class ActiveStream final : public sluice::http::MessageDecoder,
   // The connection's max_stream_duration timer fired while this stream was current.
   void onMaxDuration();
 
-  sluice::http::StreamInfo& info() { return info_; }
+  StreamInfo& info() { return info_; }
   bool responseStarted() const { return response_started_; }
   // The route tables this stream started with (kept alive until it ends).
-  const sluice::http::RouteTables& routes() const { return *routes_; }
+  const RouteTables& routes() const { return *routes_; }
 
   // Implementation of the per-filter callbacks (see active_stream.cc).
   struct DecoderEntry;
@@ -71,11 +71,11 @@ class ActiveStream final : public sluice::http::MessageDecoder,
   friend struct DecodeOps;
   friend struct EncodeOps;
 
-  const sluice::http::Route* route();
-  void sendLocalReply(int status, std::string_view body, sluice::http::ResponseFlag flag, std::string_view details);
-  void encodeHeaders(sluice::http::HeaderMap& headers, bool end_stream);
+  const Route* route();
+  void sendLocalReply(int status, std::string_view body, ResponseFlag flag, std::string_view details);
+  void encodeHeaders(HeaderMap& headers, bool end_stream);
   void encodeData(net::Buffer& data, bool end_stream);
-  void encodeTrailers(sluice::http::HeaderMap& trailers);
+  void encodeTrailers(HeaderMap& trailers);
   void onResponseComplete();
   void maybeDone();
   void destroyFilters();
@@ -85,15 +85,15 @@ class ActiveStream final : public sluice::http::MessageDecoder,
 
   ConnectionManager& manager_;
   event::Loop& loop_;
-  sluice::http::MessageEncoder& response_encoder_;
-  sluice::http::StreamInfo info_;
-  sluice::http::HeaderMap* request_headers_ = nullptr;
-  sluice::http::HeaderMap local_reply_headers_;
-  std::shared_ptr<const sluice::http::RouteTables> routes_;
-  const sluice::http::RouteConfig* route_config_ = nullptr;  // in routes_; null: no such table (404)
+  MessageEncoder& response_encoder_;
+  StreamInfo info_;
+  HeaderMap* request_headers_ = nullptr;
+  HeaderMap local_reply_headers_;
+  std::shared_ptr<const RouteTables> routes_;
+  const RouteConfig* route_config_ = nullptr;  // in routes_; null: no such table (404)
   bool route_cached_ = false;
-  const sluice::http::Route* route_ = nullptr;
-  const sluice::http::VirtualHost* vhost_ = nullptr;
+  const Route* route_ = nullptr;
+  const VirtualHost* vhost_ = nullptr;
 
   // Inline for the usual few filters: no allocation for the lists themselves.
   boost::container::small_vector<std::unique_ptr<DecoderEntry>, 4> decoders_;
@@ -102,7 +102,7 @@ class ActiveStream final : public sluice::http::MessageDecoder,
   // request headers have picked the filters.
   struct Chain;
   std::unique_ptr<Chain> chain_;
-  boost::container::small_vector<sluice::http::DownstreamWatermarkCallbacks*, 2> watermark_callbacks_;
+  boost::container::small_vector<DownstreamWatermarkCallbacks*, 2> watermark_callbacks_;
 
   bool request_complete_ = false;
   bool response_started_ = false;
@@ -114,4 +114,4 @@ class ActiveStream final : public sluice::http::MessageDecoder,
   event::MonoTime last_activity_{};
 };
 
-}  // namespace sluice::filters::http_cm
+}  // namespace sluice::http

@@ -6,23 +6,23 @@
 
 #include <memory>
 
-#include "filters/network/http/config.h"
+#include "proxy/http/connection_manager_config.h"
 #include "proxy/event/timer.h"
 #include "proxy/http/codec.h"
 #include "proxy/http/route_tables.h"
 #include "proxy/net/connection.h"
 #include "proxy/network/filter.h"
 
-namespace sluice::filters::http_cm {
+namespace sluice::http {
 
 class ActiveStream;
 
 class ConnectionManager final : public network::NetworkFilter,
-                                public sluice::http::ServerCodecCallbacks,
-                                public sluice::http::CodecOutput,
+                                public ServerCodecCallbacks,
+                                public CodecOutput,
                                 public net::ConnectionCallbacks {
  public:
-  ConnectionManager(const HttpConfig& config, network::FilterContext& ctx);
+  ConnectionManager(const ConnectionManagerConfig& config, network::FilterContext& ctx);
   ~ConnectionManager() override;
 
   void initialize(network::ReadFilterCallbacks& callbacks) override;
@@ -31,7 +31,7 @@ class ConnectionManager final : public network::NetworkFilter,
   // once it has been idle for kDrainIdleGrace (see the .cc).
   void onDrain() override;
 
-  sluice::http::MessageDecoder& onNewRequest(sluice::http::MessageEncoder& response) override;
+  MessageDecoder& onNewRequest(MessageEncoder& response) override;
   void writeBytes(net::Buffer& data, bool end_stream) override;
 
   void onEvent(net::ConnectionEvent event) override;
@@ -39,7 +39,7 @@ class ConnectionManager final : public network::NetworkFilter,
   void onBelowWriteBufferLowWatermark() override;
 
   // For ActiveStream.
-  const HttpConfig& config() const { return config_; }
+  const ConnectionManagerConfig& config() const { return config_; }
   event::Timer& streamIdleTimer() { return *stream_idle_timer_; }
   // Armed with max_stream_duration when a stream starts (one stream at a time on HTTP/1).
   event::Timer& streamDurationTimer() { return *stream_duration_timer_; }
@@ -47,7 +47,7 @@ class ConnectionManager final : public network::NetworkFilter,
   std::string_view peerIp() const { return peer_ip_; }
   network::FilterContext& context() { return ctx_; }
   net::Connection& connection() { return callbacks_->connection(); }
-  sluice::http::ServerCodec& codec() { return *codec_; }
+  ServerCodec& codec() { return *codec_; }
   // The stream finished both ways (or was reset): log it, free it, go on
   // with the next pipelined request.
   void onStreamDone(ActiveStream& stream, bool close_connection);
@@ -55,7 +55,7 @@ class ConnectionManager final : public network::NetworkFilter,
   // For a stream that starts now: the worker's current route tables (into
   // `tables`) and this listener's table in them (null when absent). Looked
   // up by name only when the worker's tables changed since the last stream.
-  const sluice::http::RouteConfig* currentRouteConfig(std::shared_ptr<const sluice::http::RouteTables>& tables);
+  const RouteConfig* currentRouteConfig(std::shared_ptr<const RouteTables>& tables);
 
  private:
   void dispatch();
@@ -66,11 +66,11 @@ class ConnectionManager final : public network::NetworkFilter,
   // Draining with no request in flight: close once idle for the grace.
   void armDrainClose();
 
-  const HttpConfig& config_;
+  const ConnectionManagerConfig& config_;
   std::string peer_ip_;
   network::FilterContext& ctx_;
   network::ReadFilterCallbacks* callbacks_ = nullptr;
-  std::unique_ptr<sluice::http::ServerCodec> codec_;
+  std::unique_ptr<ServerCodec> codec_;
   net::Buffer input_;
   std::unique_ptr<ActiveStream> stream_;
   bool downstream_eof_ = false;
@@ -78,8 +78,8 @@ class ConnectionManager final : public network::NetworkFilter,
   bool above_high_ = false;
   bool input_paused_ = false;
   bool draining_ = false;
-  std::shared_ptr<const sluice::http::RouteTables> routes_;  // as of the last stream start
-  const sluice::http::RouteConfig* route_config_ = nullptr;   // routes_->find(config_.route_config_name)
+  std::shared_ptr<const RouteTables> routes_;  // as of the last stream start
+  const RouteConfig* route_config_ = nullptr;   // routes_->find(config_.route_config_name)
   event::MonoTime idle_since_{};  // when the last stream ended (or the connection started)
   std::unique_ptr<event::Timer> request_headers_timer_;  // armed at a request's first byte
   std::unique_ptr<event::Timer> idle_timer_;             // armed while no request is in flight
@@ -90,4 +90,4 @@ class ConnectionManager final : public network::NetworkFilter,
   std::unique_ptr<event::Timer> stream_duration_timer_;
 };
 
-}  // namespace sluice::filters::http_cm
+}  // namespace sluice::http
