@@ -141,7 +141,11 @@ void* ActiveStream::operator new(size_t n) { return util::ThreadPoolAlloc<Active
 void ActiveStream::operator delete(void* p, size_t n) { util::ThreadPoolAlloc<ActiveStream>::release(p, n); }
 
 ActiveStream::ActiveStream(ConnectionManager& manager, MessageEncoder& response)
-    : manager_(manager), loop_(manager.context().loop), response_encoder_(response) {
+    : manager_(manager),
+      loop_(manager.context().loop),
+      response_encoder_(response),
+      idle_timer_(loop_.timers(), [](void* s) { static_cast<ActiveStream*>(s)->onIdleTimer(); }, this),
+      duration_timer_(loop_.timers(), [](void* s) { static_cast<ActiveStream*>(s)->onMaxDuration(); }, this) {
   route_config_ = manager_.currentRouteConfig(routes_);
   info_.start = loop_.now();
   info_.start_wall = loop_.wallNow();
@@ -197,8 +201,8 @@ void ActiveStream::decodeHeaders(HeaderMap& headers, bool end_stream) {
   for (size_t i = 0; i < encoders_.size(); ++i) encoders_[i]->index = i;
 
   chain_ = std::make_unique<Chain>(*this, cfg.buffer_limit_bytes);
-  if (cfg.stream_idle_timeout.count() > 0) manager_.streamIdleTimer().enable(cfg.stream_idle_timeout);
-  if (cfg.max_stream_duration.count() > 0) manager_.streamDurationTimer().enable(cfg.max_stream_duration);
+  if (cfg.stream_idle_timeout.count() > 0) idle_timer_.enable(cfg.stream_idle_timeout);
+  if (cfg.max_stream_duration.count() > 0) duration_timer_.enable(cfg.max_stream_duration);
   chain_->decode.headers(headers, end_stream);
   // The request goes on: let a client waiting on Expect: 100-continue send its body.
   if (!end_stream && !done_ && !local_reply_ && !response_started_) manager_.codec().send100Continue();
@@ -337,8 +341,8 @@ void ActiveStream::onCodecError(int status, std::string_view details) {
 }
 
 void ActiveStream::stopTimers() {
-  manager_.streamIdleTimer().disable();
-  manager_.streamDurationTimer().disable();
+  idle_timer_.disable();
+  duration_timer_.disable();
 }
 
 void ActiveStream::onMaxDuration() {
@@ -355,8 +359,7 @@ void ActiveStream::onIdleTimer() {
   const auto timeout = manager_.config().stream_idle_timeout;
   const auto idle = loop_.now() - last_activity_;
   if (idle < timeout) {
-    manager_.streamIdleTimer().enable(std::chrono::duration_cast<event::Duration>(timeout - idle) +
-                                      event::Duration(1));
+    idle_timer_.enable(std::chrono::duration_cast<event::Duration>(timeout - idle) + event::Duration(1));
     return;
   }
   info_.setFlag(ResponseFlag::StreamIdleTimeout);

@@ -5,12 +5,14 @@
 // encoder filters in reverse order and hands the result to the codec.
 
 #include <boost/container/small_vector.hpp>
+#include <boost/intrusive/list_hook.hpp>
 
 #include <memory>
 #include <vector>
 
 #include "proxy/http/filter_iteration.h"
 #include "proxy/event/loop.h"
+#include "proxy/event/timer.h"
 #include "proxy/http/codec.h"
 #include "proxy/http/filter.h"
 #include "proxy/http/route_config.h"
@@ -23,9 +25,13 @@ class ConnectionManager;
 template <class Callbacks>
 struct CommonCallbacks;
 
+// Owned by its ConnectionManager, which links it into its list of streams
+// (the hook below: no list node is allocated) from onNewRequest() until the
+// stream is done, then hands it to deferred deletion.
 class ActiveStream final : public MessageDecoder,
                            public FilterChainBuilder,
-                           public event::DeferredDeletable {
+                           public event::DeferredDeletable,
+                           public boost::intrusive::list_base_hook<> {
  public:
   ActiveStream(ConnectionManager& manager, MessageEncoder& response);
   // One per request: blocks are recycled through a per-thread free list.
@@ -47,10 +53,6 @@ class ActiveStream final : public MessageDecoder,
   void onDownstreamWatermark(bool above);
   // A codec error in the body of this request (invalid chunk, 413).
   void onCodecError(int status, std::string_view details);
-  // The connection's stream idle timer fired while this stream was current.
-  void onIdleTimer();
-  // The connection's max_stream_duration timer fired while this stream was current.
-  void onMaxDuration();
 
   StreamInfo& info() { return info_; }
   bool responseStarted() const { return response_started_; }
@@ -82,6 +84,8 @@ class ActiveStream final : public MessageDecoder,
   void resetStream();
   void touch() { last_activity_ = loop_.now(); }
   void stopTimers();
+  void onIdleTimer();
+  void onMaxDuration();
 
   ConnectionManager& manager_;
   event::Loop& loop_;
@@ -112,6 +116,11 @@ class ActiveStream final : public MessageDecoder,
   bool reset_ = false;
   int read_disabled_ = 0;
   event::MonoTime last_activity_{};
+  // Per stream, since HTTP/2 runs many at once. They live in place in this
+  // pooled object and call plain functions: a request builds no
+  // std::function and allocates no timer.
+  event::Timer idle_timer_;      // stream_idle_timeout, pushed back by touch()
+  event::Timer duration_timer_;  // max_stream_duration from the request's headers
 };
 
 }  // namespace sluice::http

@@ -1,6 +1,5 @@
 #include "proxy/http/connection_manager.h"
 
-#include "proxy/http/active_stream.h"
 #include "proxy/http/http_observer.h"
 #include "proxy/http/http1_codec.h"
 
@@ -26,9 +25,11 @@ ConnectionManager::ConnectionManager(const ConnectionManagerConfig& config, netw
 
 ConnectionManager::~ConnectionManager() {
   // Streams reference the codec and the connection: release them first.
-  if (stream_) {
-    stream_->onDownstreamReset();
-    stream_.reset();
+  while (!streams_.empty()) {
+    ActiveStream& s = streams_.front();
+    streams_.pop_front();
+    s.onDownstreamReset();
+    delete &s;
   }
 }
 
@@ -45,12 +46,6 @@ void ConnectionManager::initialize(network::ReadFilterCallbacks& callbacks) {
     connection().close(net::CloseType::NoFlush);
   });
   dispatch_timer_ = ctx_.loop.createTimer([this] { dispatch(); });
-  stream_duration_timer_ = ctx_.loop.createTimer([this] {
-    if (stream_) stream_->onMaxDuration();
-  });
-  stream_idle_timer_ = ctx_.loop.createTimer([this] {
-    if (stream_) stream_->onIdleTimer();
-  });
   armIdleTimers();
 }
 
@@ -77,7 +72,7 @@ void ConnectionManager::onDrain() {
   if (draining_) return;
   draining_ = true;
   codec_->shutdownNotice();
-  if (!closing_ && !stream_ && input_.empty()) armDrainClose();
+  if (!closing_ && streams_.empty() && input_.empty()) armDrainClose();
 }
 
 void ConnectionManager::armDrainClose() {
@@ -97,15 +92,15 @@ network::FilterStatus ConnectionManager::onData(net::Buffer& data, bool end_stre
   }
   if (!data.empty()) {
     input_.move(data);
-    if (!stream_) {
+    if (streams_.empty()) {
       idle_timer_->disable();
       if (config_.request_headers_timeout.count() > 0 && !request_headers_timer_->enabled())
         request_headers_timer_->enable(config_.request_headers_timeout);
     }
   }
   dispatch();
-  if (end_stream && stream_ && !closing_) codec_->dispatchEof();
-  if (downstream_eof_ && !stream_ && !closing_) {
+  if (end_stream && !streams_.empty() && !closing_) codec_->dispatchEof();
+  if (downstream_eof_ && streams_.empty() && !closing_) {
     // The client finished sending with no request in flight: nothing more will come.
     closing_ = true;
     connection().close(net::CloseType::FlushWrite);
@@ -117,8 +112,9 @@ void ConnectionManager::dispatch() {
   if (closing_ || input_.empty()) return;
   auto err = codec_->dispatch(input_);
   if (err) {
-    if (stream_) {
-      stream_->onCodecError(err->status, err->detail);
+    if (!streams_.empty()) {
+      // HTTP/1: the one stream in flight is the one being decoded.
+      streams_.back().onCodecError(err->status, err->detail);
     } else {
       rejectAndClose(err->status, err->detail,
                      static_cast<uint32_t>(ResponseFlag::DownstreamProtocolError));
@@ -134,9 +130,10 @@ void ConnectionManager::dispatch() {
 MessageDecoder& ConnectionManager::onNewRequest(MessageEncoder& response) {
   request_headers_timer_->disable();
   idle_timer_->disable();
-  stream_ = std::make_unique<ActiveStream>(*this, response);
+  auto* stream = new ActiveStream(*this, response);
+  streams_.push_back(*stream);
   observeStreamStart(ctx_);
-  return *stream_;
+  return *stream;
 }
 
 void ConnectionManager::writeBytes(net::Buffer& data, bool end_stream) {
@@ -148,9 +145,15 @@ void ConnectionManager::writeBytes(net::Buffer& data, bool end_stream) {
   }
 }
 
-void ConnectionManager::onStreamDone(ActiveStream& stream, bool close_connection) {
+void ConnectionManager::releaseStream(ActiveStream& stream) {
+  streams_.erase(streams_.iterator_to(stream));
   observeStreamEnd(ctx_, config_, stream.info(), true, &stream.routes());
-  ctx_.loop.deferredDelete(std::move(stream_));
+  // Not inside its own callback: freed at the end of the turn.
+  ctx_.loop.deferredDelete(std::unique_ptr<event::DeferredDeletable>(&stream));
+}
+
+void ConnectionManager::onStreamDone(ActiveStream& stream, bool close_connection) {
+  releaseStream(stream);
   if (close_connection && !closing_) {
     closing_ = true;
     connection().close(stream.info().end && stream.responseStarted() && !stream.info().hasFlag(
@@ -211,21 +214,21 @@ void ConnectionManager::onEvent(net::ConnectionEvent event) {
   request_headers_timer_->disable();
   idle_timer_->disable();
   dispatch_timer_->disable();
-  if (stream_) {
-    stream_->onDownstreamReset();
-    observeStreamEnd(ctx_, config_, stream_->info(), true, &stream_->routes());
-    ctx_.loop.deferredDelete(std::move(stream_));
+  while (!streams_.empty()) {
+    ActiveStream& s = streams_.front();
+    s.onDownstreamReset();
+    releaseStream(s);
   }
 }
 
 void ConnectionManager::onAboveWriteBufferHighWatermark() {
   above_high_ = true;
-  if (stream_) stream_->onDownstreamWatermark(true);
+  for (auto it = streams_.begin(); it != streams_.end();) (it++)->onDownstreamWatermark(true);
 }
 
 void ConnectionManager::onBelowWriteBufferLowWatermark() {
   above_high_ = false;
-  if (stream_) stream_->onDownstreamWatermark(false);
+  for (auto it = streams_.begin(); it != streams_.end();) (it++)->onDownstreamWatermark(false);
 }
 
 }  // namespace sluice::http

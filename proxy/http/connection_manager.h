@@ -1,11 +1,15 @@
 #pragma once
 // ConnectionManager: the `http` network filter. Owns the server codec of one
-// downstream connection and the streams it yields (HTTP/1: one at a time;
-// pipelined requests wait in input_ until the current response completes).
+// downstream connection and the streams it yields, held in an intrusive list
+// (HTTP/2 runs many at once; HTTP/1's codec yields one at a time, pipelined
+// requests waiting in input_ until the current response completes).
 // Worker thread only.
+
+#include <boost/intrusive/list.hpp>
 
 #include <memory>
 
+#include "proxy/http/active_stream.h"
 #include "proxy/http/connection_manager_config.h"
 #include "proxy/event/timer.h"
 #include "proxy/http/codec.h"
@@ -14,8 +18,6 @@
 #include "proxy/network/filter.h"
 
 namespace sluice::http {
-
-class ActiveStream;
 
 class ConnectionManager final : public network::NetworkFilter,
                                 public ServerCodecCallbacks,
@@ -40,16 +42,13 @@ class ConnectionManager final : public network::NetworkFilter,
 
   // For ActiveStream.
   const ConnectionManagerConfig& config() const { return config_; }
-  event::Timer& streamIdleTimer() { return *stream_idle_timer_; }
-  // Armed with max_stream_duration when a stream starts (one stream at a time on HTTP/1).
-  event::Timer& streamDurationTimer() { return *stream_duration_timer_; }
   // The client's IP as text, formatted once per connection (x-forwarded-for).
   std::string_view peerIp() const { return peer_ip_; }
   network::FilterContext& context() { return ctx_; }
   net::Connection& connection() { return callbacks_->connection(); }
   ServerCodec& codec() { return *codec_; }
-  // The stream finished both ways (or was reset): log it, free it, go on
-  // with the next pipelined request.
+  // The stream finished both ways (or was reset): unlink it, log it, free
+  // it (deferred), go on with the next pipelined request.
   void onStreamDone(ActiveStream& stream, bool close_connection);
   bool downstreamAboveHighWatermark() const { return above_high_; }
   // For a stream that starts now: the worker's current route tables (into
@@ -65,6 +64,8 @@ class ConnectionManager final : public network::NetworkFilter,
   void armIdleTimers();
   // Draining with no request in flight: close once idle for the grace.
   void armDrainClose();
+  // Unlinks a stream, records its end and frees it at the end of the turn.
+  void releaseStream(ActiveStream& stream);
 
   const ConnectionManagerConfig& config_;
   std::string peer_ip_;
@@ -72,7 +73,9 @@ class ConnectionManager final : public network::NetworkFilter,
   network::ReadFilterCallbacks* callbacks_ = nullptr;
   std::unique_ptr<ServerCodec> codec_;
   net::Buffer input_;
-  std::unique_ptr<ActiveStream> stream_;
+  // Streams in flight, oldest first. The list owns them: a stream is
+  // unlinked and handed to deferred deletion when it is done.
+  boost::intrusive::list<ActiveStream, boost::intrusive::constant_time_size<false>> streams_;
   bool downstream_eof_ = false;
   bool closing_ = false;
   bool above_high_ = false;
@@ -84,10 +87,6 @@ class ConnectionManager final : public network::NetworkFilter,
   std::unique_ptr<event::Timer> request_headers_timer_;  // armed at a request's first byte
   std::unique_ptr<event::Timer> idle_timer_;             // armed while no request is in flight
   std::unique_ptr<event::Timer> dispatch_timer_;         // next pipelined request, outside the codec
-  // The current stream's idle timeout. One per connection (HTTP/1 has one
-  // stream at a time), so re-arming it per request moves no heap entry.
-  std::unique_ptr<event::Timer> stream_idle_timer_;
-  std::unique_ptr<event::Timer> stream_duration_timer_;
 };
 
 }  // namespace sluice::http
