@@ -52,7 +52,7 @@ struct ActiveStream::DecoderEntry final : CommonCallbacks<StreamDecoderFilterCal
   void readDisableDownstream(bool disable) override {
     if (stream.done_) return;
     stream.read_disabled_ += disable ? 1 : -1;
-    stream.manager_.connection().readDisable(disable);
+    stream.manager_.codec().readDisable(stream.response_encoder_, disable);
   }
   void addDownstreamWatermarkCallbacks(DownstreamWatermarkCallbacks& cb) override {
     stream.watermark_callbacks_.push_back(&cb);
@@ -284,7 +284,7 @@ void ActiveStream::maybeDone() {
   stopTimers();
   destroyFilters();
   if (read_disabled_ > 0) {
-    for (; read_disabled_ > 0; --read_disabled_) manager_.connection().readDisable(false);
+    for (; read_disabled_ > 0; --read_disabled_) manager_.codec().readDisable(response_encoder_, false);
   }
   manager_.onStreamDone(*this, close);
 }
@@ -304,12 +304,16 @@ void ActiveStream::resetStream() {
   info_.end = loop_.now();
   stopTimers();
   destroyFilters();
+  manager_.codec().resetStream(response_encoder_, StreamResetReason::LocalReset);
   manager_.onStreamDone(*this, /*close_connection=*/true);
 }
 
-void ActiveStream::onDownstreamReset() {
+void ActiveStream::onDownstreamReset(StreamResetReason reason) {
   if (done_) return;
-  if (!response_complete_) info_.setFlag(ResponseFlag::DownstreamConnectionTermination);
+  if (!response_complete_) {
+    info_.setFlag(reason == StreamResetReason::ProtocolError ? ResponseFlag::DownstreamProtocolError
+                                                             : ResponseFlag::DownstreamConnectionTermination);
+  }
   read_disabled_ = 0;  // the connection is gone
   done_ = true;
   reset_ = true;

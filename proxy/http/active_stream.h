@@ -49,13 +49,18 @@ class ActiveStream final : public MessageDecoder,
   void addEncoderFilter(std::shared_ptr<StreamEncoderFilter> f) override;
 
   // From the manager.
-  void onDownstreamReset();  // the connection closed under us
+  // The stream ended under us: the connection closed (the default), or the
+  // codec reset this stream alone (HTTP/2 RST_STREAM, goAway()). The caller
+  // releases the stream.
+  void onDownstreamReset(StreamResetReason reason = StreamResetReason::ConnectionTermination);
   void onDownstreamWatermark(bool above);
   // A codec error in the body of this request (invalid chunk, 413).
   void onCodecError(int status, std::string_view details);
 
   StreamInfo& info() { return info_; }
   bool responseStarted() const { return response_started_; }
+  // Names this stream to its codec (see codec.h).
+  const MessageEncoder& responseEncoder() const { return response_encoder_; }
   // The route tables this stream started with (kept alive until it ends).
   const RouteTables& routes() const { return *routes_; }
 

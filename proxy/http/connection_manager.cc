@@ -112,9 +112,9 @@ void ConnectionManager::dispatch() {
   if (closing_ || input_.empty()) return;
   auto err = codec_->dispatch(input_);
   if (err) {
-    if (!streams_.empty()) {
-      // HTTP/1: the one stream in flight is the one being decoded.
-      streams_.back().onCodecError(err->status, err->detail);
+    ActiveStream* stream = err->scope == ErrorScope::Stream ? findStream(err->stream) : nullptr;
+    if (stream != nullptr) {
+      stream->onCodecError(err->status, err->detail);
     } else {
       rejectAndClose(err->status, err->detail,
                      static_cast<uint32_t>(ResponseFlag::DownstreamProtocolError));
@@ -145,12 +145,27 @@ void ConnectionManager::writeBytes(net::Buffer& data, bool end_stream) {
   }
 }
 
+ActiveStream* ConnectionManager::findStream(const MessageEncoder* response) {
+  for (auto& s : streams_)
+    if (&s.responseEncoder() == response) return &s;
+  return nullptr;
+}
+
+void ConnectionManager::onStreamReset(MessageEncoder& response, StreamResetReason reason) {
+  ActiveStream* stream = findStream(&response);
+  if (stream == nullptr) return;
+  stream->onDownstreamReset(reason);
+  releaseStream(*stream);
+}
+
 void ConnectionManager::releaseStream(ActiveStream& stream) {
   streams_.erase(streams_.iterator_to(stream));
   observeStreamEnd(ctx_, config_, stream.info(), true, &stream.routes());
   // Not inside its own callback: freed at the end of the turn.
   ctx_.loop.deferredDelete(std::unique_ptr<event::DeferredDeletable>(&stream));
 }
+
+void ConnectionManager::readDisable(bool disable) { connection().readDisable(disable); }
 
 void ConnectionManager::onStreamDone(ActiveStream& stream, bool close_connection) {
   releaseStream(stream);

@@ -34,7 +34,9 @@ class ConnectionManager final : public network::NetworkFilter,
   void onDrain() override;
 
   MessageDecoder& onNewRequest(MessageEncoder& response) override;
+  void onStreamReset(MessageEncoder& response, StreamResetReason reason) override;
   void writeBytes(net::Buffer& data, bool end_stream) override;
+  void readDisable(bool disable) override;
 
   void onEvent(net::ConnectionEvent event) override;
   void onAboveWriteBufferHighWatermark() override;
@@ -64,6 +66,8 @@ class ConnectionManager final : public network::NetworkFilter,
   void armIdleTimers();
   // Draining with no request in flight: close once idle for the grace.
   void armDrainClose();
+  // The stream `response` names, or null (gone already). Linear: only on errors and resets.
+  ActiveStream* findStream(const MessageEncoder* response);
   // Unlinks a stream, records its end and frees it at the end of the turn.
   void releaseStream(ActiveStream& stream);
 
