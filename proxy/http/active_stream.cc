@@ -276,9 +276,10 @@ void ActiveStream::onResponseComplete() {
 void ActiveStream::maybeDone() {
   if (done_ || !response_complete_) return;
   // A response that finished before its request did (a local reply, an early
-  // upstream answer): the rest of the request cannot be skipped reliably on
-  // HTTP/1, so the connection closes after this response.
-  const bool close = !request_complete_;
+  // upstream answer): whether the connection survives is the codec's call.
+  // HTTP/1 cannot skip the rest of the request reliably and has marked the
+  // connection to close; HTTP/2 ends just this stream.
+  const bool close = !request_complete_ && manager_.codec().closeAfterResponse();
   done_ = true;
   info_.end = loop_.now();
   stopTimers();

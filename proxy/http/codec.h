@@ -147,7 +147,9 @@ class ServerCodec {
   // the client-to-upstream direction (decodeData with end_stream).
   virtual void dispatchEof() = 0;
   // Whether the connection must close after the current response
-  // (Connection: close, HTTP/1.0 without keep-alive, or a decode error).
+  // (Connection: close, HTTP/1.0 without keep-alive, a decode error, or on
+  // HTTP/1 a response that started before its request was complete). Always
+  // false on HTTP/2, whose streams end alone.
   virtual bool closeAfterResponse() const = 0;
   // The connection is draining (its listener was removed, changed, or the
   // proxy is shutting down): tell the client to go elsewhere without losing
