@@ -5,6 +5,7 @@
 namespace sluice::event {
 
 Timer::Timer(TimerQueue& queue, std::function<void()> callback) : queue_(queue), callback_(std::move(callback)) {}
+Timer::Timer(TimerQueue& queue, Fn fn, void* arg) : queue_(queue), fn_(fn), arg_(arg) {}
 
 Timer::~Timer() {
   disable();
@@ -105,7 +106,12 @@ size_t TimerQueue::runExpired() {
     t->armed_ = false;
     --armed_count_;
     ++ran;
-    t->callback_();  // may destroy t; touch nothing after
+    // Either may destroy t; touch nothing after.
+    if (t->fn_ != nullptr) {
+      t->fn_(t->arg_);
+    } else {
+      t->callback_();
+    }
   }
   return ran;
 }

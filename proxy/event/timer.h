@@ -20,7 +20,13 @@ class TimerQueue;
 
 class Timer {
  public:
+  // A plain function and its argument: for timers made per request (a
+  // stream's idle and duration timers, held in place in the stream), whose
+  // construction then builds no std::function.
+  using Fn = void (*)(void* arg);
+
   Timer(TimerQueue& queue, std::function<void()> callback);
+  Timer(TimerQueue& queue, Fn fn, void* arg);
   ~Timer();  // disables
   Timer(const Timer&) = delete;
   Timer& operator=(const Timer&) = delete;
@@ -36,7 +42,9 @@ class Timer {
   friend class TimerQueue;
   static constexpr size_t kNotQueued = SIZE_MAX;
   TimerQueue& queue_;
-  std::function<void()> callback_;
+  std::function<void()> callback_;  // empty when fn_ is set
+  Fn fn_ = nullptr;
+  void* arg_ = nullptr;
   // Re-arming a queued timer later, and disarming one, leave its heap entry
   // where it is (the common case: idle timeouts pushed back on every
   // request); the entry is re-keyed or dropped when it reaches the top.

@@ -8,6 +8,13 @@
 // inside dispatch(); the callee must not destroy the codec from there (use
 // deferred deletion).
 //
+// Streams: a server codec carries one or more streams, each one request and
+// its response. A stream is named by its response encoder (the MessageEncoder
+// given to onNewRequest()), which stays valid until the response is complete,
+// the stream is reset, or the connection closes. HTTP/1 carries one stream at
+// a time; HTTP/2 many at once, so per-stream state (timers, flow control,
+// resets) never lives in the connection.
+//
 // Message shape: a HeaderMap with pseudo-headers (":method", ":path",
 // ":authority", ":scheme" for requests; ":status" for responses), then zero or
 // more data chunks, then optional trailers. end_stream marks the last call.
@@ -18,6 +25,7 @@
 #include <string_view>
 
 #include "proxy/http/header_map.h"
+#include "proxy/http/stream_reset.h"
 #include "proxy/net/buffer.h"
 
 namespace sluice::http {
@@ -26,6 +34,11 @@ namespace sluice::http {
 class CodecOutput {
  public:
   virtual void writeBytes(net::Buffer& data, bool end_stream) = 0;
+  // Stops (true) or resumes (false) reading the connection; counted, each
+  // stop needs one resume. For a codec whose only way to stop one stream's
+  // request is to stop the whole connection (HTTP/1). Default: nothing to
+  // stop (a buffer in tests).
+  virtual void readDisable(bool disable) {}
 
  protected:
   ~CodecOutput() = default;
@@ -64,11 +77,28 @@ struct CodecLimits {
   uint64_t max_request_body_bytes = 0;             // 0 = unlimited; over -> 413
 };
 
-// A decoding failure: the HTTP status to answer (400, 413, 414, 431) and a
-// short detail for logs ("both content-length and transfer-encoding").
+// How far a decoding error reaches.
+enum class ErrorScope : uint8_t {
+  // Only the stream being decoded fails: it may still answer `status` if
+  // its response has not started. HTTP/2 resets just that stream; HTTP/1
+  // cannot skip the rest of the request, so its connection closes after
+  // the answer.
+  Stream,
+  // The whole connection fails (HTTP/1: a malformed or over-limit header
+  // block, before any stream; HTTP/2: a connection error, GOAWAY): answer
+  // through rejectEncoder() if no stream exists, then close.
+  Connection,
+};
+
+// A decoding failure: the HTTP status to answer (400, 413, 414, 431), a
+// short detail for logs ("both content-length and transfer-encoding"), and
+// its reach.
 struct CodecError {
   int status = 400;
   std::string detail;
+  ErrorScope scope = ErrorScope::Connection;
+  // With ErrorScope::Stream: the failing stream's response encoder.
+  const MessageEncoder* stream = nullptr;
 };
 
 class ServerCodecCallbacks {
@@ -77,6 +107,12 @@ class ServerCodecCallbacks {
   // receives the request. Both stay valid until the response is complete or
   // the connection closes.
   virtual MessageDecoder& onNewRequest(MessageEncoder& response) = 0;
+  // The peer ended the stream of `response` without ending the connection
+  // (HTTP/2 RST_STREAM, or a stream the codec gives up at goAway()). No
+  // decode or encode call for it follows. Not raised for a resetStream()
+  // made by the callee, nor when the connection closes (the connection's
+  // Closed event says that). HTTP/1 never raises it.
+  virtual void onStreamReset(MessageEncoder& response, StreamResetReason reason) {}
 
  protected:
   ~ServerCodecCallbacks() = default;
@@ -86,9 +122,21 @@ class ServerCodec {
  public:
   virtual ~ServerCodec() = default;
   // Parses what it can of `data` (draining what it consumed) and raises
-  // callbacks. Returns an error for a malformed or over-limit request; the
-  // caller then answers with error->status and closes the connection.
+  // callbacks. Returns an error for a malformed or over-limit request; its
+  // scope says whether one stream or the connection failed (see ErrorScope).
   virtual std::optional<CodecError> dispatch(net::Buffer& data) = 0;
+  // Ends the stream of `response` now, both ways, from our side: nothing
+  // more of its request is decoded and its response is cut where it is.
+  // HTTP/2: RST_STREAM with a code for `reason`, the connection goes on.
+  // HTTP/1: no way to end one exchange alone, so nothing more is parsed and
+  // the caller closes the connection. Idempotent; a no-op once the
+  // response is complete.
+  virtual void resetStream(MessageEncoder& response, StreamResetReason reason) = 0;
+  // Stops (true) or resumes (false) decoding the request of `response`'s
+  // stream; counted, each stop needs one resume. HTTP/2 withholds that
+  // stream's flow-control window; HTTP/1 stops reading the connection
+  // (CodecOutput::readDisable), there being one stream at a time.
+  virtual void readDisable(MessageEncoder& response, bool disable) = 0;
   // Requests after the current one are not parsed until its response is
   // complete (HTTP/1 pipelining answers in order).
   virtual bool pausedForResponse() const = 0;
@@ -99,7 +147,9 @@ class ServerCodec {
   // the client-to-upstream direction (decodeData with end_stream).
   virtual void dispatchEof() = 0;
   // Whether the connection must close after the current response
-  // (Connection: close, HTTP/1.0 without keep-alive, or a decode error).
+  // (Connection: close, HTTP/1.0 without keep-alive, a decode error, or on
+  // HTTP/1 a response that started before its request was complete). Always
+  // false on HTTP/2, whose streams end alone.
   virtual bool closeAfterResponse() const = 0;
   // The connection is draining (its listener was removed, changed, or the
   // proxy is shutting down): tell the client to go elsewhere without losing
@@ -107,6 +157,12 @@ class ServerCodec {
   // written yet carries `Connection: close`, and the connection ends after
   // it. Idempotent.
   virtual void shutdownNotice() = 0;
+  // The drain timeout came: stop now. No new stream is accepted; streams
+  // still open are given up (HTTP/2: GOAWAY with the last stream id, then
+  // onStreamReset(ConnectionDrained) for the rest). HTTP/1: nothing to
+  // send, a response in flight cannot be told; nothing more is parsed and
+  // the caller closes the connection. Idempotent.
+  virtual void goAway() = 0;
   // For a request that never became a stream (malformed, over a limit, too
   // slow to arrive): an encoder for one complete response, after which the
   // connection closes. Only while no response has started. Local replies

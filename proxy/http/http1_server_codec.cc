@@ -28,6 +28,9 @@ class Http1ServerCodec final : public ServerCodec, private MessageEncoder {
   bool closeAfterResponse() const override { return close_; }
   void dispatchEof() override;
   void shutdownNotice() override { draining_ = true; }
+  void goAway() override;
+  void resetStream(MessageEncoder& response, StreamResetReason reason) override;
+  void readDisable(MessageEncoder& response, bool disable) override { out_.readDisable(disable); }
   MessageEncoder& rejectEncoder() override {
     rejecting_ = true;
     req_ = Req::kError;  // nothing more is parsed; the response closes the connection
@@ -65,6 +68,7 @@ class Http1ServerCodec final : public ServerCodec, private MessageEncoder {
   bool continue_sent_ = false;
   bool dispatching_ = false;
   bool draining_ = false;
+  bool going_away_ = false;
   bool rejecting_ = false;
 };
 
@@ -81,6 +85,10 @@ std::optional<CodecError> Http1ServerCodec::dispatch(net::Buffer& data) {
   for (;;) {
     switch (req_) {
       case Req::kIdle:
+        if (going_away_) {
+          req_ = Req::kClosed;  // past the drain timeout: no new request
+          break;
+        }
         if (!Http1Parser<true>::skipEmptyLines(data)) return std::nullopt;
         parser_.reset();
         req_ = Req::kDecoding;
@@ -92,10 +100,17 @@ std::optional<CodecError> Http1ServerCodec::dispatch(net::Buffer& data) {
         switch (parser_.next(data)) {
           case ParseEvent::kNeedMore:
             return std::nullopt;
-          case ParseEvent::kError:
+          case ParseEvent::kError: {
             req_ = Req::kError;
             close_ = true;
-            return parser_.error();
+            CodecError err = parser_.error();
+            if (decoder_ != nullptr) {
+              // In a body: the stream exists and may still answer.
+              err.scope = ErrorScope::Stream;
+              err.stream = this;
+            }
+            return err;
+          }
           case ParseEvent::kHeaders: {
             if (!parser_.keepAlive()) close_ = true;
             // An upgrade request stays open: after a 101 its stream carries the tunnel.
@@ -145,6 +160,21 @@ void Http1ServerCodec::dispatchEof() {
   net::Buffer& raw = parser_.body();
   raw.clear();
   decoder_->decodeData(raw, true);
+}
+
+void Http1ServerCodec::goAway() {
+  going_away_ = true;
+  draining_ = true;
+  if (req_ == Req::kIdle) req_ = Req::kClosed;
+}
+
+void Http1ServerCodec::resetStream(MessageEncoder& response, StreamResetReason) {
+  // One exchange cannot end alone on HTTP/1: the rest of its request (and
+  // any pipelined one) is never parsed, and the caller closes the connection.
+  if (&response != this || decoder_ == nullptr) return;
+  decoder_ = nullptr;
+  close_ = true;
+  req_ = Req::kClosed;
 }
 
 void Http1ServerCodec::send100Continue() {

@@ -7,6 +7,7 @@
 #include "config/yaml_reader.h"
 #include "filters/http/local_ratelimit/config.h"
 #include "filters/network/http/config.h"
+#include "proxy/http/route_config.h"
 
 namespace sluice::filters::local_ratelimit {
 namespace {

@@ -1,67 +1,21 @@
 #pragma once
 // http: the terminal network filter that speaks HTTP/1.1 to the downstream,
-// runs each request through the HTTP filter chain and routes it.
+// runs each request through the HTTP filter chain and routes it. The engine
+// (connection manager, streams) lives in proxy/http/; this folder holds only
+// its YAML glue: the config as a network filter, and the factory.
 
-#include <memory>
-#include <string>
-#include <vector>
-
-#include "config/model.h"
-#include "filters/network/http/request_metadata.h"
-#include "proxy/http/access_log.h"
-#include "proxy/http/codec.h"
-#include "proxy/http/filter.h"
-#include "proxy/http/route_config.h"
+#include "proxy/http/connection_manager_config.h"
 #include "proxy/network/filter.h"
 
 namespace sluice::filters::http_cm {
 
-struct HttpFilterEntry {
-  std::string name;
-  // Resolved when the config is read: streams never look a filter up by name.
-  const sluice::http::HttpFilterFactory* factory = nullptr;
-  std::shared_ptr<const sluice::http::HttpFilterConfig> config;
-};
+using sluice::http::AccessLogConfig;
+using sluice::http::ForwardClientCert;
+using sluice::http::HttpFilterEntry;
 
-struct AccessLogConfig {
-  std::string path;    // a file, or "/dev/stdout"
-  std::string format;  // "json" (default) or a format string with %FIELD% tokens
-  std::shared_ptr<const sluice::http::AccessLogFormatter> formatter;  // compiled at load
-};
-
-struct HttpConfig final : network::NetworkFilterConfig {
-  sluice::http::CodecLimits limits;
-  // The first request's headers (and each later one's, on keep-alive) must
-  // arrive within this; else 408. 0 = no limit.
-  config::Duration request_headers_timeout{std::chrono::seconds(10)};
-  // A stream with no bytes either way for this long is ended (408 before a
-  // response started, reset after). 0 = no limit.
-  config::Duration stream_idle_timeout{std::chrono::minutes(5)};
-  // A stream still open this long after its request began is ended (408
-  // before a response started, reset after), however active it is. 0 = no limit.
-  config::Duration max_stream_duration{0};
-  // Keep-alive connections with no request in flight close after this.
-  config::Duration idle_timeout{std::chrono::hours(1)};
-  // Request bodies buffered by a stopped filter may not exceed this (413).
-  uint32_t buffer_limit_bytes = 1024 * 1024;
-  // Trust this many proxies in front of us when picking the client address
-  // out of x-forwarded-for (0: the peer address is the client).
-  uint32_t xff_num_trusted_hops = 0;
-  bool generate_request_id = true;
-  // x-forwarded-client-cert toward the upstream (request_metadata.h): the
-  // default drops what the client sent; forward_only and append_forward
-  // keep it, so use them only behind a trusted downstream proxy.
-  ForwardClientCert forward_client_cert_details = ForwardClientCert::Sanitize;
-  // The route table, looked up by name in the worker's current snapshot
-  // when a stream starts (a route-only reload reaches live connections).
-  // Given inline (`route_config:`, lifted into Config::route_configs under
-  // its `name:` or the listener's) or by name (`route_config_name:`).
-  std::string route_config_name;
-  config::SourceLoc route_config_loc;
-  // In order; the reader appends the router, which is always last.
-  std::vector<HttpFilterEntry> http_filters;
-  std::vector<AccessLogConfig> access_logs;
-
+// The engine's settings (fields documented in connection_manager_config.h),
+// as the config of one listener's `http` filter.
+struct HttpConfig final : network::NetworkFilterConfig, sluice::http::ConnectionManagerConfig {
   nlohmann::json toJson() const override;
 };
 

@@ -3,7 +3,7 @@
 #include "config/yaml_reader.h"
 #include "filters/http/router/router.h"
 #include "filters/network/http/config.h"
-#include "filters/network/http/connection_manager.h"
+#include "proxy/http/connection_manager.h"
 
 namespace sluice::filters::http_cm {
 namespace {
@@ -124,7 +124,7 @@ class Factory final : public network::NetworkFilterFactory {
     if (r.has("forward_client_cert_details")) {
       std::string mode;
       r.string("forward_client_cert_details", mode);
-      if (auto m = parseForwardClientCert(mode)) cfg->forward_client_cert_details = *m;
+      if (auto m = sluice::http::parseForwardClientCert(mode)) cfg->forward_client_cert_details = *m;
       else if (r.child("forward_client_cert_details").IsScalar())
         r.ctx().error(r.locOf("forward_client_cert_details"), r.childPath("forward_client_cert_details"),
                       "must be sanitize, forward_only, append_forward or sanitize_set");
@@ -158,7 +158,7 @@ class Factory final : public network::NetworkFilterFactory {
 
   std::unique_ptr<network::NetworkFilter> create(const network::NetworkFilterConfig& base,
                                                  network::FilterContext& ctx) const override {
-    return std::make_unique<ConnectionManager>(static_cast<const HttpConfig&>(base), ctx);
+    return std::make_unique<sluice::http::ConnectionManager>(static_cast<const HttpConfig&>(base), ctx);
   }
 };
 
@@ -180,7 +180,7 @@ nlohmann::json HttpConfig::toJson() const {
           {"buffer_limit_bytes", buffer_limit_bytes},
           {"xff_num_trusted_hops", xff_num_trusted_hops},
           {"generate_request_id", generate_request_id},
-          {"forward_client_cert_details", forwardClientCertName(forward_client_cert_details)},
+          {"forward_client_cert_details", sluice::http::forwardClientCertName(forward_client_cert_details)},
           {"route_config_name", route_config_name},
           {"http_filters", filters},
           {"access_log", logs}};

@@ -39,6 +39,20 @@ TEST_F(TimerTest, FiresInDeadlineOrderAndFifoOnTies) {
   EXPECT_EQ(q_.size(), 0u);
 }
 
+TEST_F(TimerTest, PlainFunctionFormFiresWithItsArgument) {
+  int fired = 0;
+  Timer t(q_, [](void* arg) { ++*static_cast<int*>(arg); }, &fired);
+  t.enable(milliseconds(10));
+  advance(milliseconds(9));
+  EXPECT_EQ(fired, 0);
+  advance(milliseconds(1));
+  EXPECT_EQ(fired, 1);
+  t.enable(milliseconds(5));
+  t.disable();
+  advance(milliseconds(10));
+  EXPECT_EQ(fired, 1);
+}
+
 TEST_F(TimerTest, DisabledTimerDoesNotFire) {
   int fired = 0;
   Timer a(q_, [&] { ++fired; });

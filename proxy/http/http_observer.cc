@@ -1,4 +1,4 @@
-#include "filters/network/http/http_observer.h"
+#include "proxy/http/http_observer.h"
 
 #include <string>
 #include <unordered_map>
@@ -6,19 +6,18 @@
 #include "proxy/log/log.h"
 #include "proxy/stats/stats.h"
 
-namespace sluice::filters::http_cm {
+namespace sluice::http {
 namespace {
 
-using sluice::http::ResponseFlag;
 
 // Files are opened once per worker thread; the registry behind open() locks,
 // this cache keeps that lock off the request path.
-sluice::http::AccessLogFile* logFile(const std::string& path) {
-  thread_local std::unordered_map<std::string, sluice::http::AccessLogFile*> cache;
+AccessLogFile* logFile(const std::string& path) {
+  thread_local std::unordered_map<std::string, AccessLogFile*> cache;
   auto it = cache.find(path);
   if (it != cache.end()) return it->second;
   std::string error;
-  auto* f = sluice::http::AccessLogFile::open(path, &error);
+  auto* f = AccessLogFile::open(path, &error);
   if (!f) log::error("access log " + path + ": " + error);
   cache.emplace(path, f);
   return f;
@@ -31,8 +30,8 @@ void observeStreamStart(network::FilterContext& ctx) {
   ctx.listener_stats.downstream_rq_active.inc();
 }
 
-void observeStreamEnd(network::FilterContext& ctx, const HttpConfig& config, const sluice::http::StreamInfo& info,
-                      bool started, const sluice::http::RouteTables* routes) {
+void observeStreamEnd(network::FilterContext& ctx, const ConnectionManagerConfig& config, const StreamInfo& info,
+                      bool started, const RouteTables* routes) {
   auto& s = ctx.listener_stats;
   if (started) {
     s.downstream_rq_active.dec();
@@ -66,4 +65,4 @@ void observeStreamEnd(network::FilterContext& ctx, const HttpConfig& config, con
   }
 }
 
-}  // namespace sluice::filters::http_cm
+}  // namespace sluice::http

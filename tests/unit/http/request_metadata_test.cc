@@ -1,21 +1,20 @@
 // Request metadata: forwarding headers, request id, W3C trace context and
 // x-forwarded-client-cert in each forward_client_cert_details mode.
-#include "filters/network/http/request_metadata.h"
+#include "proxy/http/request_metadata.h"
 
 #include <gtest/gtest.h>
 
 #include <regex>
 
-#include "config/yaml_reader.h"
-#include "filters/network/http/config.h"
+#include "proxy/net/transport_socket.h"
 
-namespace sluice::filters::http_cm {
+namespace sluice::http {
 namespace {
 
 const net::Address kPeer = *net::Address::parse("10.1.2.3:5555");
 
 TEST(RequestMetadataTest, SetsForwardingHeadersAndNewIds) {
-  sluice::http::HeaderMap h;
+  HeaderMap h;
   const auto ids = addRequestMetadata(h, kPeer.ip(), 0, true);
   EXPECT_EQ(h.get("x-forwarded-for"), "10.1.2.3");
   EXPECT_EQ(h.get("x-forwarded-proto"), "http");
@@ -28,7 +27,7 @@ TEST(RequestMetadataTest, SetsForwardingHeadersAndNewIds) {
 }
 
 TEST(RequestMetadataTest, AppendsToXffAndKeepsRequestId) {
-  sluice::http::HeaderMap h;
+  HeaderMap h;
   h.add("x-forwarded-for", "192.0.2.1");
   h.add("x-forwarded-proto", "https");
   h.add("x-request-id", "abc");
@@ -36,7 +35,7 @@ TEST(RequestMetadataTest, AppendsToXffAndKeepsRequestId) {
   EXPECT_EQ(h.get("x-forwarded-for"), "192.0.2.1, 10.1.2.3");
   EXPECT_EQ(h.get("x-forwarded-proto"), "http");  // untrusted peer: we know it is http
   EXPECT_EQ(h.get("x-request-id"), "abc");
-  sluice::http::HeaderMap trusted;
+  HeaderMap trusted;
   trusted.add("x-forwarded-proto", "https");
   addRequestMetadata(trusted, kPeer.ip(), 1, true);
   EXPECT_EQ(trusted.get("x-forwarded-proto"), "https");
@@ -44,7 +43,7 @@ TEST(RequestMetadataTest, AppendsToXffAndKeepsRequestId) {
 
 TEST(RequestMetadataTest, ContinuesAValidTraceWithANewSpan) {
   const std::string in = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-  sluice::http::HeaderMap h;
+  HeaderMap h;
   h.add("traceparent", in);
   const auto ids = addRequestMetadata(h, kPeer.ip(), 0, false);
   const std::string out(*h.get("traceparent"));
@@ -62,7 +61,7 @@ TEST(RequestMetadataTest, InvalidTraceparentStartsANewTrace) {
                           "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", "garbage"}) {
     std::string trace, flags;
     EXPECT_FALSE(parseTraceparent(bad, &trace, &flags)) << bad;
-    sluice::http::HeaderMap h;
+    HeaderMap h;
     h.add("traceparent", bad);
     h.add("tracestate", "vendor=1");
     const auto ids = addRequestMetadata(h, kPeer.ip(), 0, true);
@@ -88,7 +87,7 @@ net::TlsInfo verified(const std::string& spiffe_id) {
 // The request's XFCC after applying `mode`; nullopt when absent.
 std::optional<std::string> xfcc(ForwardClientCert mode, const net::TlsInfo* tls, const char* incoming,
                                 std::string_view own = {}) {
-  sluice::http::HeaderMap h;
+  HeaderMap h;
   if (incoming != nullptr) h.add("X-Forwarded-Client-Cert", incoming);
   applyForwardClientCert(h, mode, tls, own);
   auto v = h.get(kXfcc);
@@ -107,7 +106,7 @@ TEST(ForwardClientCertTest, SanitizeStripsEveryClientCopyAndAddsNothing) {
   const net::TlsInfo tls = verified(kClientId);
   EXPECT_FALSE(xfcc(ForwardClientCert::Sanitize, nullptr, kSpoofed));
   EXPECT_FALSE(xfcc(ForwardClientCert::Sanitize, &tls, kSpoofed));
-  sluice::http::HeaderMap two;
+  HeaderMap two;
   two.add("x-forwarded-client-cert", "a");
   two.add("x-forwarded-client-cert", "b");
   applyForwardClientCert(two, ForwardClientCert::Sanitize, nullptr);
@@ -139,7 +138,7 @@ TEST(ForwardClientCertTest, AppendForwardKeepsTheClientsAndAppendsOurs) {
   EXPECT_EQ(xfcc(ForwardClientCert::AppendForward, &tls, "By=x;URI=y"), std::string("By=x;URI=y,URI=") + kClientId);
   EXPECT_EQ(xfcc(ForwardClientCert::AppendForward, &tls, nullptr), std::string("URI=") + kClientId);
   EXPECT_EQ(xfcc(ForwardClientCert::AppendForward, nullptr, "By=x;URI=y"), "By=x;URI=y");
-  sluice::http::HeaderMap two;
+  HeaderMap two;
   two.add("x-forwarded-client-cert", "URI=a");
   two.add("x-forwarded-client-cert", "URI=b");
   applyForwardClientCert(two, ForwardClientCert::AppendForward, &tls);
@@ -163,29 +162,5 @@ TEST(ForwardClientCertTest, ElementQuotesAndEscapesAndSkipsUnsafeValues) {
   EXPECT_EQ(kept, "URI=prior") << "a failed append leaves no stray separator";
 }
 
-TEST(ForwardClientCertTest, HttpFilterConfigParsesAndRendersTheMode) {
-  auto parse = [](const std::string& extra, config::ParseContext& ctx) {
-    const YAML::Node node =
-        YAML::Load(extra + "\nroute_config: {virtual_hosts: [{name: a, domains: [\"*\"], routes: []}]}");
-    config::MapReader r(ctx, node, "listeners[0].http");
-    return std::static_pointer_cast<const HttpConfig>(factory().parse(r));
-  };
-  config::ParseContext dflt("h.yaml");
-  auto d = parse("{}", dflt);
-  EXPECT_EQ(d->forward_client_cert_details, ForwardClientCert::Sanitize);
-  EXPECT_EQ(d->toJson()["forward_client_cert_details"], "sanitize");
-  config::ParseContext ok("h.yaml");
-  auto a = parse("forward_client_cert_details: append_forward", ok);
-  ASSERT_TRUE(ok.ok()) << ok.str();
-  EXPECT_EQ(a->forward_client_cert_details, ForwardClientCert::AppendForward);
-  EXPECT_EQ(a->toJson()["forward_client_cert_details"], "append_forward");
-  config::ParseContext bad("h.yaml");
-  parse("forward_client_cert_details: always", bad);
-  EXPECT_NE(bad.str().find("h.yaml:1:30: listeners[0].http.forward_client_cert_details: must be sanitize, "
-                           "forward_only, append_forward or sanitize_set"),
-            std::string::npos)
-      << bad.str();
-}
-
 }  // namespace
-}  // namespace sluice::filters::http_cm
+}  // namespace sluice::http

@@ -5,57 +5,64 @@
 // encoder filters in reverse order and hands the result to the codec.
 
 #include <boost/container/small_vector.hpp>
+#include <boost/intrusive/list_hook.hpp>
 
 #include <memory>
 #include <vector>
 
-#include "filters/network/http/filter_iteration.h"
+#include "proxy/http/filter_iteration.h"
 #include "proxy/event/loop.h"
+#include "proxy/event/timer.h"
 #include "proxy/http/codec.h"
 #include "proxy/http/filter.h"
 #include "proxy/http/route_config.h"
 #include "proxy/http/route_tables.h"
 #include "proxy/http/stream_info.h"
 
-namespace sluice::filters::http_cm {
+namespace sluice::http {
 
 class ConnectionManager;
 template <class Callbacks>
 struct CommonCallbacks;
 
-class ActiveStream final : public sluice::http::MessageDecoder,
-                           public sluice::http::FilterChainBuilder,
-                           public event::DeferredDeletable {
+// Owned by its ConnectionManager, which links it into its list of streams
+// (the hook below: no list node is allocated) from onNewRequest() until the
+// stream is done, then hands it to deferred deletion.
+class ActiveStream final : public MessageDecoder,
+                           public FilterChainBuilder,
+                           public event::DeferredDeletable,
+                           public boost::intrusive::list_base_hook<> {
  public:
-  ActiveStream(ConnectionManager& manager, sluice::http::MessageEncoder& response);
+  ActiveStream(ConnectionManager& manager, MessageEncoder& response);
   // One per request: blocks are recycled through a per-thread free list.
   static void* operator new(size_t n);
   static void operator delete(void* p, size_t n);
   ~ActiveStream() override;
 
   // From the codec.
-  void decodeHeaders(sluice::http::HeaderMap& headers, bool end_stream) override;
+  void decodeHeaders(HeaderMap& headers, bool end_stream) override;
   void decodeData(net::Buffer& data, bool end_stream) override;
-  void decodeTrailers(sluice::http::HeaderMap& trailers) override;
+  void decodeTrailers(HeaderMap& trailers) override;
 
   // FilterChainBuilder.
-  void addDecoderFilter(std::shared_ptr<sluice::http::StreamDecoderFilter> f) override;
-  void addEncoderFilter(std::shared_ptr<sluice::http::StreamEncoderFilter> f) override;
+  void addDecoderFilter(std::shared_ptr<StreamDecoderFilter> f) override;
+  void addEncoderFilter(std::shared_ptr<StreamEncoderFilter> f) override;
 
   // From the manager.
-  void onDownstreamReset();  // the connection closed under us
+  // The stream ended under us: the connection closed (the default), or the
+  // codec reset this stream alone (HTTP/2 RST_STREAM, goAway()). The caller
+  // releases the stream.
+  void onDownstreamReset(StreamResetReason reason = StreamResetReason::ConnectionTermination);
   void onDownstreamWatermark(bool above);
   // A codec error in the body of this request (invalid chunk, 413).
   void onCodecError(int status, std::string_view details);
-  // The connection's stream idle timer fired while this stream was current.
-  void onIdleTimer();
-  // The connection's max_stream_duration timer fired while this stream was current.
-  void onMaxDuration();
 
-  sluice::http::StreamInfo& info() { return info_; }
+  StreamInfo& info() { return info_; }
   bool responseStarted() const { return response_started_; }
+  // Names this stream to its codec (see codec.h).
+  const MessageEncoder& responseEncoder() const { return response_encoder_; }
   // The route tables this stream started with (kept alive until it ends).
-  const sluice::http::RouteTables& routes() const { return *routes_; }
+  const RouteTables& routes() const { return *routes_; }
 
   // Implementation of the per-filter callbacks (see active_stream.cc).
   struct DecoderEntry;
@@ -71,29 +78,31 @@ class ActiveStream final : public sluice::http::MessageDecoder,
   friend struct DecodeOps;
   friend struct EncodeOps;
 
-  const sluice::http::Route* route();
-  void sendLocalReply(int status, std::string_view body, sluice::http::ResponseFlag flag, std::string_view details);
-  void encodeHeaders(sluice::http::HeaderMap& headers, bool end_stream);
+  const Route* route();
+  void sendLocalReply(int status, std::string_view body, ResponseFlag flag, std::string_view details);
+  void encodeHeaders(HeaderMap& headers, bool end_stream);
   void encodeData(net::Buffer& data, bool end_stream);
-  void encodeTrailers(sluice::http::HeaderMap& trailers);
+  void encodeTrailers(HeaderMap& trailers);
   void onResponseComplete();
   void maybeDone();
   void destroyFilters();
   void resetStream();
   void touch() { last_activity_ = loop_.now(); }
   void stopTimers();
+  void onIdleTimer();
+  void onMaxDuration();
 
   ConnectionManager& manager_;
   event::Loop& loop_;
-  sluice::http::MessageEncoder& response_encoder_;
-  sluice::http::StreamInfo info_;
-  sluice::http::HeaderMap* request_headers_ = nullptr;
-  sluice::http::HeaderMap local_reply_headers_;
-  std::shared_ptr<const sluice::http::RouteTables> routes_;
-  const sluice::http::RouteConfig* route_config_ = nullptr;  // in routes_; null: no such table (404)
+  MessageEncoder& response_encoder_;
+  StreamInfo info_;
+  HeaderMap* request_headers_ = nullptr;
+  HeaderMap local_reply_headers_;
+  std::shared_ptr<const RouteTables> routes_;
+  const RouteConfig* route_config_ = nullptr;  // in routes_; null: no such table (404)
   bool route_cached_ = false;
-  const sluice::http::Route* route_ = nullptr;
-  const sluice::http::VirtualHost* vhost_ = nullptr;
+  const Route* route_ = nullptr;
+  const VirtualHost* vhost_ = nullptr;
 
   // Inline for the usual few filters: no allocation for the lists themselves.
   boost::container::small_vector<std::unique_ptr<DecoderEntry>, 4> decoders_;
@@ -102,7 +111,7 @@ class ActiveStream final : public sluice::http::MessageDecoder,
   // request headers have picked the filters.
   struct Chain;
   std::unique_ptr<Chain> chain_;
-  boost::container::small_vector<sluice::http::DownstreamWatermarkCallbacks*, 2> watermark_callbacks_;
+  boost::container::small_vector<DownstreamWatermarkCallbacks*, 2> watermark_callbacks_;
 
   bool request_complete_ = false;
   bool response_started_ = false;
@@ -112,6 +121,11 @@ class ActiveStream final : public sluice::http::MessageDecoder,
   bool reset_ = false;
   int read_disabled_ = 0;
   event::MonoTime last_activity_{};
+  // Per stream, since HTTP/2 runs many at once. They live in place in this
+  // pooled object and call plain functions: a request builds no
+  // std::function and allocates no timer.
+  event::Timer idle_timer_;      // stream_idle_timeout, pushed back by touch()
+  event::Timer duration_timer_;  // max_stream_duration from the request's headers
 };
 
-}  // namespace sluice::filters::http_cm
+}  // namespace sluice::http

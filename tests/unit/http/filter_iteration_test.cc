@@ -1,18 +1,13 @@
 // FilterIteration: stop/resume semantics of one direction of a filter chain.
-#include "filters/network/http/filter_iteration.h"
+#include "proxy/http/filter_iteration.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace sluice::filters::http_cm {
+namespace sluice::http {
 namespace {
-
-using sluice::http::FilterDataStatus;
-using sluice::http::FilterHeadersStatus;
-using sluice::http::FilterTrailersStatus;
-using sluice::http::HeaderMap;
 
 // Each fake filter returns scripted statuses and records what it saw.
 struct Ops {
@@ -167,4 +162,4 @@ TEST(FilterIterationTest, DeadStreamStopsIteration) {
 }
 
 }  // namespace
-}  // namespace sluice::filters::http_cm
+}  // namespace sluice::http

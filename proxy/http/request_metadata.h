@@ -11,7 +11,7 @@
 #include "proxy/net/transport_socket.h"
 #include "proxy/util/inline_string.h"
 
-namespace sluice::filters::http_cm {
+namespace sluice::http {
 
 struct RequestIds {
   util::InlineString<64> request_id;
@@ -24,7 +24,7 @@ struct RequestIds {
 // - x-request-id: kept if present, else a random UUIDv4 when `generate`.
 // - traceparent: a valid one keeps its trace id and flags and gets a new
 //   span id (we are the parent of the upstream span); otherwise a new trace.
-RequestIds addRequestMetadata(sluice::http::HeaderMap& headers, std::string_view peer_ip, uint32_t trusted_hops,
+RequestIds addRequestMetadata(HeaderMap& headers, std::string_view peer_ip, uint32_t trusted_hops,
                               bool generate_request_id);
 
 // x-forwarded-client-cert (XFCC): what the upstream learns about the
@@ -46,7 +46,7 @@ std::string_view forwardClientCertName(ForwardClientCert mode);
 // downstream is a trusted proxy, since anyone else can write the header.
 // `tls` is the downstream connection's (null for plaintext). Sanitize is a
 // remove() and nothing else.
-void applyForwardClientCert(sluice::http::HeaderMap& headers, ForwardClientCert mode, const net::TlsInfo* tls,
+void applyForwardClientCert(HeaderMap& headers, ForwardClientCert mode, const net::TlsInfo* tls,
                             std::string_view own_uri = {});
 
 // Appends our XFCC element for `tls` to `out`, values quoted and escaped
@@ -62,4 +62,4 @@ void writeUuid4(char* out);
 bool validTraceparent(std::string_view value);
 bool parseTraceparent(std::string_view value, std::string* trace_id, std::string* flags);
 
-}  // namespace sluice::filters::http_cm
+}  // namespace sluice::http

@@ -29,7 +29,7 @@
 #include "proxy/http/header_map.h"
 #include "proxy/net/buffer.h"
 
-namespace sluice::filters::http_cm {
+namespace sluice::http {
 
 template <class Ops>
 class FilterIteration {
@@ -37,7 +37,7 @@ class FilterIteration {
   FilterIteration(Ops& ops, size_t count, uint64_t buffer_limit)
       : ops_(ops), count_(count), buffer_limit_(buffer_limit) {}
 
-  void headers(sluice::http::HeaderMap& h, bool end_stream) {
+  void headers(HeaderMap& h, bool end_stream) {
     headers_ = &h;
     headers_end_stream_ = end_stream;
     runHeaders(0);
@@ -45,7 +45,7 @@ class FilterIteration {
 
   void data(net::Buffer& d, bool end_stream) { runData(0, d, end_stream); }
 
-  void trailers(sluice::http::HeaderMap& t) {
+  void trailers(HeaderMap& t) {
     trailers_ = &t;
     if (!parked()) runTrailers(trailers_from_);  // else after what is parked
   }
@@ -80,7 +80,7 @@ class FilterIteration {
     for (size_t i = from; i < count_; ++i) {
       if (!ops_.alive()) return false;
       seen_ = i + 1;
-      if (ops_.headers(i, *headers_, headers_end_stream_) == sluice::http::FilterHeadersStatus::StopIteration)
+      if (ops_.headers(i, *headers_, headers_end_stream_) == FilterHeadersStatus::StopIteration)
         return false;
     }
     if (!ops_.alive()) return false;
@@ -99,11 +99,11 @@ class FilterIteration {
         return false;
       }
       const auto st = ops_.data(i, d, end_stream);
-      if (st == sluice::http::FilterDataStatus::StopIterationAndBuffer) {
+      if (st == FilterDataStatus::StopIterationAndBuffer) {
         park(i + 1, d, end_stream);
         return false;
       }
-      if (st == sluice::http::FilterDataStatus::StopIterationNoBuffer) return false;
+      if (st == FilterDataStatus::StopIterationNoBuffer) return false;
       if (parked_ && resume_at_ == i + 1) {
         // The holder let go: what it parked goes first, then this chunk.
         net::Buffer joined;
@@ -133,7 +133,7 @@ class FilterIteration {
         trailers_from_ = i;
         return;
       }
-      if (ops_.trailers(i, *trailers_) == sluice::http::FilterTrailersStatus::StopIteration) {
+      if (ops_.trailers(i, *trailers_) == FilterTrailersStatus::StopIteration) {
         trailers_from_ = i + 1;
         return;
       }
@@ -155,7 +155,7 @@ class FilterIteration {
   Ops& ops_;
   size_t count_;
   uint64_t buffer_limit_;
-  sluice::http::HeaderMap* headers_ = nullptr;
+  HeaderMap* headers_ = nullptr;
   bool headers_end_stream_ = false;
   bool headers_done_ = false;
   size_t seen_ = 0;  // filters [0, seen_) have seen the headers
@@ -163,8 +163,8 @@ class FilterIteration {
   bool parked_ = false;
   bool buffered_end_stream_ = false;
   size_t resume_at_ = 0;  // where parked data continues
-  sluice::http::HeaderMap* trailers_ = nullptr;
+  HeaderMap* trailers_ = nullptr;
   size_t trailers_from_ = 0;
 };
 
-}  // namespace sluice::filters::http_cm
+}  // namespace sluice::http

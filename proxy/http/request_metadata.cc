@@ -1,11 +1,11 @@
-#include "filters/network/http/request_metadata.h"
+#include "proxy/http/request_metadata.h"
 
 #include <algorithm>
 #include <cstring>
 
 #include "proxy/util/random.h"
 
-namespace sluice::filters::http_cm {
+namespace sluice::http {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
@@ -73,7 +73,7 @@ bool parseTraceparent(std::string_view v, std::string* trace_id, std::string* fl
   return true;
 }
 
-RequestIds addRequestMetadata(sluice::http::HeaderMap& h, std::string_view ip, uint32_t trusted_hops,
+RequestIds addRequestMetadata(HeaderMap& h, std::string_view ip, uint32_t trusted_hops,
                               bool generate_request_id) {
   // Runs on every request: values are built in stack buffers (the header map
   // copies them into its own storage), so nothing here allocates.
@@ -200,7 +200,7 @@ bool appendClientCertElement(std::string& out, const net::TlsInfo* tls, std::str
   return true;
 }
 
-void applyForwardClientCert(sluice::http::HeaderMap& h, ForwardClientCert mode, const net::TlsInfo* tls,
+void applyForwardClientCert(HeaderMap& h, ForwardClientCert mode, const net::TlsInfo* tls,
                             std::string_view own_uri) {
   switch (mode) {
     case ForwardClientCert::ForwardOnly: return;
@@ -215,7 +215,7 @@ void applyForwardClientCert(sluice::http::HeaderMap& h, ForwardClientCert mode, 
   if (mode == ForwardClientCert::AppendForward) {
     // Every field the client sent, in order, as one list.
     h.forEach([&](std::string_view name, std::string_view v) {
-      if (v.empty() || !sluice::http::equalsIgnoreCase(name, kXfcc)) return;
+      if (v.empty() || !equalsIgnoreCase(name, kXfcc)) return;
       if (!value.empty()) value.push_back(',');
       value.append(v);
     });
@@ -223,4 +223,4 @@ void applyForwardClientCert(sluice::http::HeaderMap& h, ForwardClientCert mode, 
   if (appendClientCertElement(value, tls, own_uri)) h.set(kXfcc, value);
 }
 
-}  // namespace sluice::filters::http_cm
+}  // namespace sluice::http

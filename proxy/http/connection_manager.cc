@@ -1,10 +1,9 @@
-#include "filters/network/http/connection_manager.h"
+#include "proxy/http/connection_manager.h"
 
-#include "filters/network/http/active_stream.h"
-#include "filters/network/http/http_observer.h"
+#include "proxy/http/http_observer.h"
 #include "proxy/http/http1_codec.h"
 
-namespace sluice::filters::http_cm {
+namespace sluice::http {
 namespace {
 
 // While a response is outstanding, pipelined requests wait in input_; past
@@ -21,14 +20,16 @@ constexpr auto kDrainIdleGrace = std::chrono::seconds(1);
 
 }  // namespace
 
-ConnectionManager::ConnectionManager(const HttpConfig& config, network::FilterContext& ctx)
+ConnectionManager::ConnectionManager(const ConnectionManagerConfig& config, network::FilterContext& ctx)
     : config_(config), ctx_(ctx) {}
 
 ConnectionManager::~ConnectionManager() {
   // Streams reference the codec and the connection: release them first.
-  if (stream_) {
-    stream_->onDownstreamReset();
-    stream_.reset();
+  while (!streams_.empty()) {
+    ActiveStream& s = streams_.front();
+    streams_.pop_front();
+    s.onDownstreamReset();
+    delete &s;
   }
 }
 
@@ -36,21 +37,15 @@ void ConnectionManager::initialize(network::ReadFilterCallbacks& callbacks) {
   callbacks_ = &callbacks;
   connection().addCallbacks(this);
   peer_ip_ = connection().peerAddress().ip();
-  codec_ = sluice::http::makeHttp1ServerCodec(*this, *this, config_.limits);
+  codec_ = makeHttp1ServerCodec(*this, *this, config_.limits);
   request_headers_timer_ = ctx_.loop.createTimer([this] {
-    rejectAndClose(408, "request headers timeout", static_cast<uint32_t>(sluice::http::ResponseFlag::RequestHeadersTimeout));
+    rejectAndClose(408, "request headers timeout", static_cast<uint32_t>(ResponseFlag::RequestHeadersTimeout));
   });
   idle_timer_ = ctx_.loop.createTimer([this] {
     closing_ = true;
     connection().close(net::CloseType::NoFlush);
   });
   dispatch_timer_ = ctx_.loop.createTimer([this] { dispatch(); });
-  stream_duration_timer_ = ctx_.loop.createTimer([this] {
-    if (stream_) stream_->onMaxDuration();
-  });
-  stream_idle_timer_ = ctx_.loop.createTimer([this] {
-    if (stream_) stream_->onIdleTimer();
-  });
   armIdleTimers();
 }
 
@@ -63,8 +58,8 @@ void ConnectionManager::armIdleTimers() {
   if (config_.idle_timeout.count() > 0) idle_timer_->enable(config_.idle_timeout);
 }
 
-const sluice::http::RouteConfig* ConnectionManager::currentRouteConfig(
-    std::shared_ptr<const sluice::http::RouteTables>& tables) {
+const RouteConfig* ConnectionManager::currentRouteConfig(
+    std::shared_ptr<const RouteTables>& tables) {
   if (routes_ != ctx_.routes) {
     routes_ = ctx_.routes;
     route_config_ = routes_ ? routes_->find(config_.route_config_name) : nullptr;
@@ -77,7 +72,7 @@ void ConnectionManager::onDrain() {
   if (draining_) return;
   draining_ = true;
   codec_->shutdownNotice();
-  if (!closing_ && !stream_ && input_.empty()) armDrainClose();
+  if (!closing_ && streams_.empty() && input_.empty()) armDrainClose();
 }
 
 void ConnectionManager::armDrainClose() {
@@ -97,15 +92,15 @@ network::FilterStatus ConnectionManager::onData(net::Buffer& data, bool end_stre
   }
   if (!data.empty()) {
     input_.move(data);
-    if (!stream_) {
+    if (streams_.empty()) {
       idle_timer_->disable();
       if (config_.request_headers_timeout.count() > 0 && !request_headers_timer_->enabled())
         request_headers_timer_->enable(config_.request_headers_timeout);
     }
   }
   dispatch();
-  if (end_stream && stream_ && !closing_) codec_->dispatchEof();
-  if (downstream_eof_ && !stream_ && !closing_) {
+  if (end_stream && !streams_.empty() && !closing_) codec_->dispatchEof();
+  if (downstream_eof_ && streams_.empty() && !closing_) {
     // The client finished sending with no request in flight: nothing more will come.
     closing_ = true;
     connection().close(net::CloseType::FlushWrite);
@@ -117,11 +112,12 @@ void ConnectionManager::dispatch() {
   if (closing_ || input_.empty()) return;
   auto err = codec_->dispatch(input_);
   if (err) {
-    if (stream_) {
-      stream_->onCodecError(err->status, err->detail);
+    ActiveStream* stream = err->scope == ErrorScope::Stream ? findStream(err->stream) : nullptr;
+    if (stream != nullptr) {
+      stream->onCodecError(err->status, err->detail);
     } else {
       rejectAndClose(err->status, err->detail,
-                     static_cast<uint32_t>(sluice::http::ResponseFlag::DownstreamProtocolError));
+                     static_cast<uint32_t>(ResponseFlag::DownstreamProtocolError));
     }
     return;
   }
@@ -131,12 +127,13 @@ void ConnectionManager::dispatch() {
   }
 }
 
-sluice::http::MessageDecoder& ConnectionManager::onNewRequest(sluice::http::MessageEncoder& response) {
+MessageDecoder& ConnectionManager::onNewRequest(MessageEncoder& response) {
   request_headers_timer_->disable();
   idle_timer_->disable();
-  stream_ = std::make_unique<ActiveStream>(*this, response);
+  auto* stream = new ActiveStream(*this, response);
+  streams_.push_back(*stream);
   observeStreamStart(ctx_);
-  return *stream_;
+  return *stream;
 }
 
 void ConnectionManager::writeBytes(net::Buffer& data, bool end_stream) {
@@ -148,13 +145,34 @@ void ConnectionManager::writeBytes(net::Buffer& data, bool end_stream) {
   }
 }
 
-void ConnectionManager::onStreamDone(ActiveStream& stream, bool close_connection) {
+ActiveStream* ConnectionManager::findStream(const MessageEncoder* response) {
+  for (auto& s : streams_)
+    if (&s.responseEncoder() == response) return &s;
+  return nullptr;
+}
+
+void ConnectionManager::onStreamReset(MessageEncoder& response, StreamResetReason reason) {
+  ActiveStream* stream = findStream(&response);
+  if (stream == nullptr) return;
+  stream->onDownstreamReset(reason);
+  releaseStream(*stream);
+}
+
+void ConnectionManager::releaseStream(ActiveStream& stream) {
+  streams_.erase(streams_.iterator_to(stream));
   observeStreamEnd(ctx_, config_, stream.info(), true, &stream.routes());
-  ctx_.loop.deferredDelete(std::move(stream_));
+  // Not inside its own callback: freed at the end of the turn.
+  ctx_.loop.deferredDelete(std::unique_ptr<event::DeferredDeletable>(&stream));
+}
+
+void ConnectionManager::readDisable(bool disable) { connection().readDisable(disable); }
+
+void ConnectionManager::onStreamDone(ActiveStream& stream, bool close_connection) {
+  releaseStream(stream);
   if (close_connection && !closing_) {
     closing_ = true;
     connection().close(stream.info().end && stream.responseStarted() && !stream.info().hasFlag(
-                                                                            sluice::http::ResponseFlag::DownstreamConnectionTermination)
+                                                                            ResponseFlag::DownstreamConnectionTermination)
                            ? net::CloseType::FlushWrite
                            : net::CloseType::NoFlush);
     return;
@@ -183,7 +201,7 @@ void ConnectionManager::rejectAndClose(int status, std::string_view details, uin
   closing_ = true;
   request_headers_timer_->disable();
   const std::string body = std::string(details) + "\n";
-  sluice::http::HeaderMap headers;
+  HeaderMap headers;
   headers.setStatus(status);
   headers.add("content-type", "text/plain");
   headers.add("content-length", std::to_string(body.size()));
@@ -192,7 +210,7 @@ void ConnectionManager::rejectAndClose(int status, std::string_view details, uin
   net::Buffer b;
   b.add(body);
   encoder.encodeData(b, true);
-  sluice::http::StreamInfo info;
+  StreamInfo info;
   info.start = ctx_.loop.now();
   info.end = info.start;
   info.start_wall = ctx_.loop.wallNow();
@@ -211,21 +229,21 @@ void ConnectionManager::onEvent(net::ConnectionEvent event) {
   request_headers_timer_->disable();
   idle_timer_->disable();
   dispatch_timer_->disable();
-  if (stream_) {
-    stream_->onDownstreamReset();
-    observeStreamEnd(ctx_, config_, stream_->info(), true, &stream_->routes());
-    ctx_.loop.deferredDelete(std::move(stream_));
+  while (!streams_.empty()) {
+    ActiveStream& s = streams_.front();
+    s.onDownstreamReset();
+    releaseStream(s);
   }
 }
 
 void ConnectionManager::onAboveWriteBufferHighWatermark() {
   above_high_ = true;
-  if (stream_) stream_->onDownstreamWatermark(true);
+  for (auto it = streams_.begin(); it != streams_.end();) (it++)->onDownstreamWatermark(true);
 }
 
 void ConnectionManager::onBelowWriteBufferLowWatermark() {
   above_high_ = false;
-  if (stream_) stream_->onDownstreamWatermark(false);
+  for (auto it = streams_.begin(); it != streams_.end();) (it++)->onDownstreamWatermark(false);
 }
 
-}  // namespace sluice::filters::http_cm
+}  // namespace sluice::http

@@ -1,37 +1,31 @@
-#include "filters/network/http/active_stream.h"
+#include "proxy/http/active_stream.h"
 
 #include <algorithm>
 
-#include "filters/network/http/connection_manager.h"
-#include "filters/network/http/request_metadata.h"
-#include "filters/http/router/router.h"
+#include "proxy/http/connection_manager.h"
+#include "proxy/http/request_metadata.h"
 #include "proxy/network/filter.h"
 #include "proxy/util/thread_pool_alloc.h"
 
-namespace sluice::filters::http_cm {
+namespace sluice::http {
 
-using sluice::http::FilterDataStatus;
-using sluice::http::FilterHeadersStatus;
-using sluice::http::FilterTrailersStatus;
-using sluice::http::HeaderMap;
-using sluice::http::ResponseFlag;
 
 // What every filter may ask of its stream, whichever direction it runs in.
 template <class Callbacks>
 struct CommonCallbacks : Callbacks {
   explicit CommonCallbacks(ActiveStream& s) : stream(s) {}
   event::Loop& loop() override { return stream.loop_; }
-  sluice::http::StreamInfo& streamInfo() override { return stream.info_; }
-  const sluice::http::Route* route() override { return stream.route(); }
-  const sluice::http::VirtualHost* virtualHost() override {
+  StreamInfo& streamInfo() override { return stream.info_; }
+  const Route* route() override { return stream.route(); }
+  const VirtualHost* virtualHost() override {
     stream.route();
     return stream.vhost_;
   }
-  const sluice::http::RouteConfig* routeConfig() override { return stream.route_config_; }
-  const sluice::http::HttpFilterConfig* perFilterConfig(std::string_view name) override {
+  const RouteConfig* routeConfig() override { return stream.route_config_; }
+  const HttpFilterConfig* perFilterConfig(std::string_view name) override {
     if (const auto* r = stream.route())
-      if (const auto* c = sluice::http::findPerFilterConfig(r->per_filter_config, name)) return c;
-    return stream.vhost_ ? sluice::http::findPerFilterConfig(stream.vhost_->per_filter_config, name) : nullptr;
+      if (const auto* c = findPerFilterConfig(r->per_filter_config, name)) return c;
+    return stream.vhost_ ? findPerFilterConfig(stream.vhost_->per_filter_config, name) : nullptr;
   }
   void clearRouteCache() override { stream.route_cached_ = false; }
   upstream::ClusterManager& clusters() override { return stream.manager_.context().clusters; }
@@ -43,10 +37,10 @@ struct CommonCallbacks : Callbacks {
 
 // The callbacks one decoder filter sees; knows its own position so that
 // continueDecoding() resumes after it.
-struct ActiveStream::DecoderEntry final : CommonCallbacks<sluice::http::StreamDecoderFilterCallbacks> {
+struct ActiveStream::DecoderEntry final : CommonCallbacks<StreamDecoderFilterCallbacks> {
   static void* operator new(size_t n) { return util::ThreadPoolAlloc<DecoderEntry>::allocate(n); }
   static void operator delete(void* p, size_t n) { util::ThreadPoolAlloc<DecoderEntry>::release(p, n); }
-  DecoderEntry(ActiveStream& s, size_t i, std::shared_ptr<sluice::http::StreamDecoderFilter> f)
+  DecoderEntry(ActiveStream& s, size_t i, std::shared_ptr<StreamDecoderFilter> f)
       : CommonCallbacks(s), index(i), filter(std::move(f)) {}
   void continueDecoding() override;
   void sendLocalReply(int status, std::string_view body, ResponseFlag flag, std::string_view details) override {
@@ -58,29 +52,29 @@ struct ActiveStream::DecoderEntry final : CommonCallbacks<sluice::http::StreamDe
   void readDisableDownstream(bool disable) override {
     if (stream.done_) return;
     stream.read_disabled_ += disable ? 1 : -1;
-    stream.manager_.connection().readDisable(disable);
+    stream.manager_.codec().readDisable(stream.response_encoder_, disable);
   }
-  void addDownstreamWatermarkCallbacks(sluice::http::DownstreamWatermarkCallbacks& cb) override {
+  void addDownstreamWatermarkCallbacks(DownstreamWatermarkCallbacks& cb) override {
     stream.watermark_callbacks_.push_back(&cb);
     if (stream.manager_.downstreamAboveHighWatermark()) cb.onAboveWriteBufferHighWatermark();
   }
-  void removeDownstreamWatermarkCallbacks(sluice::http::DownstreamWatermarkCallbacks& cb) override {
+  void removeDownstreamWatermarkCallbacks(DownstreamWatermarkCallbacks& cb) override {
     auto& v = stream.watermark_callbacks_;
     v.erase(std::remove(v.begin(), v.end(), &cb), v.end());
   }
   HeaderMap& requestHeaders() override { return *stream.request_headers_; }
 
   size_t index;
-  std::shared_ptr<sluice::http::StreamDecoderFilter> filter;
+  std::shared_ptr<StreamDecoderFilter> filter;
 };
 
-struct ActiveStream::EncoderEntry final : CommonCallbacks<sluice::http::StreamEncoderFilterCallbacks> {
-  EncoderEntry(ActiveStream& s, std::shared_ptr<sluice::http::StreamEncoderFilter> f)
+struct ActiveStream::EncoderEntry final : CommonCallbacks<StreamEncoderFilterCallbacks> {
+  EncoderEntry(ActiveStream& s, std::shared_ptr<StreamEncoderFilter> f)
       : CommonCallbacks(s), filter(std::move(f)) {}
   void continueEncoding() override;
 
   size_t index = 0;
-  std::shared_ptr<sluice::http::StreamEncoderFilter> filter;
+  std::shared_ptr<StreamEncoderFilter> filter;
 };
 
 struct ActiveStream::DecodeOps {
@@ -146,8 +140,12 @@ void ActiveStream::EncoderEntry::continueEncoding() {
 void* ActiveStream::operator new(size_t n) { return util::ThreadPoolAlloc<ActiveStream>::allocate(n); }
 void ActiveStream::operator delete(void* p, size_t n) { util::ThreadPoolAlloc<ActiveStream>::release(p, n); }
 
-ActiveStream::ActiveStream(ConnectionManager& manager, sluice::http::MessageEncoder& response)
-    : manager_(manager), loop_(manager.context().loop), response_encoder_(response) {
+ActiveStream::ActiveStream(ConnectionManager& manager, MessageEncoder& response)
+    : manager_(manager),
+      loop_(manager.context().loop),
+      response_encoder_(response),
+      idle_timer_(loop_.timers(), [](void* s) { static_cast<ActiveStream*>(s)->onIdleTimer(); }, this),
+      duration_timer_(loop_.timers(), [](void* s) { static_cast<ActiveStream*>(s)->onMaxDuration(); }, this) {
   route_config_ = manager_.currentRouteConfig(routes_);
   info_.start = loop_.now();
   info_.start_wall = loop_.wallNow();
@@ -161,17 +159,17 @@ ActiveStream::~ActiveStream() {
   for (auto& e : encoders_) e->filter.reset();
 }
 
-void ActiveStream::addDecoderFilter(std::shared_ptr<sluice::http::StreamDecoderFilter> f) {
+void ActiveStream::addDecoderFilter(std::shared_ptr<StreamDecoderFilter> f) {
   decoders_.push_back(std::make_unique<DecoderEntry>(*this, decoders_.size(), std::move(f)));
   decoders_.back()->filter->setDecoderFilterCallbacks(*decoders_.back());
 }
 
-void ActiveStream::addEncoderFilter(std::shared_ptr<sluice::http::StreamEncoderFilter> f) {
+void ActiveStream::addEncoderFilter(std::shared_ptr<StreamEncoderFilter> f) {
   encoders_.push_back(std::make_unique<EncoderEntry>(*this, std::move(f)));
   encoders_.back()->filter->setEncoderFilterCallbacks(*encoders_.back());
 }
 
-const sluice::http::Route* ActiveStream::route() {
+const Route* ActiveStream::route() {
   if (!route_cached_ && request_headers_) {
     route_ = route_config_ ? route_config_->route(*request_headers_, &vhost_) : nullptr;
     route_cached_ = true;
@@ -203,8 +201,8 @@ void ActiveStream::decodeHeaders(HeaderMap& headers, bool end_stream) {
   for (size_t i = 0; i < encoders_.size(); ++i) encoders_[i]->index = i;
 
   chain_ = std::make_unique<Chain>(*this, cfg.buffer_limit_bytes);
-  if (cfg.stream_idle_timeout.count() > 0) manager_.streamIdleTimer().enable(cfg.stream_idle_timeout);
-  if (cfg.max_stream_duration.count() > 0) manager_.streamDurationTimer().enable(cfg.max_stream_duration);
+  if (cfg.stream_idle_timeout.count() > 0) idle_timer_.enable(cfg.stream_idle_timeout);
+  if (cfg.max_stream_duration.count() > 0) duration_timer_.enable(cfg.max_stream_duration);
   chain_->decode.headers(headers, end_stream);
   // The request goes on: let a client waiting on Expect: 100-continue send its body.
   if (!end_stream && !done_ && !local_reply_ && !response_started_) manager_.codec().send100Continue();
@@ -278,15 +276,16 @@ void ActiveStream::onResponseComplete() {
 void ActiveStream::maybeDone() {
   if (done_ || !response_complete_) return;
   // A response that finished before its request did (a local reply, an early
-  // upstream answer): the rest of the request cannot be skipped reliably on
-  // HTTP/1, so the connection closes after this response.
-  const bool close = !request_complete_;
+  // upstream answer): whether the connection survives is the codec's call.
+  // HTTP/1 cannot skip the rest of the request reliably and has marked the
+  // connection to close; HTTP/2 ends just this stream.
+  const bool close = !request_complete_ && manager_.codec().closeAfterResponse();
   done_ = true;
   info_.end = loop_.now();
   stopTimers();
   destroyFilters();
   if (read_disabled_ > 0) {
-    for (; read_disabled_ > 0; --read_disabled_) manager_.connection().readDisable(false);
+    for (; read_disabled_ > 0; --read_disabled_) manager_.codec().readDisable(response_encoder_, false);
   }
   manager_.onStreamDone(*this, close);
 }
@@ -296,7 +295,7 @@ void ActiveStream::destroyFilters() {
     if (d->filter) d->filter->onDestroy();
   // A filter in both chains hears onDestroy once, through the decoder side.
   for (auto& e : encoders_)
-    if (e->filter && !std::dynamic_pointer_cast<sluice::http::StreamDecoderFilter>(e->filter)) e->filter->onDestroy();
+    if (e->filter && !std::dynamic_pointer_cast<StreamDecoderFilter>(e->filter)) e->filter->onDestroy();
 }
 
 void ActiveStream::resetStream() {
@@ -306,12 +305,16 @@ void ActiveStream::resetStream() {
   info_.end = loop_.now();
   stopTimers();
   destroyFilters();
+  manager_.codec().resetStream(response_encoder_, StreamResetReason::LocalReset);
   manager_.onStreamDone(*this, /*close_connection=*/true);
 }
 
-void ActiveStream::onDownstreamReset() {
+void ActiveStream::onDownstreamReset(StreamResetReason reason) {
   if (done_) return;
-  if (!response_complete_) info_.setFlag(ResponseFlag::DownstreamConnectionTermination);
+  if (!response_complete_) {
+    info_.setFlag(reason == StreamResetReason::ProtocolError ? ResponseFlag::DownstreamProtocolError
+                                                             : ResponseFlag::DownstreamConnectionTermination);
+  }
   read_disabled_ = 0;  // the connection is gone
   done_ = true;
   reset_ = true;
@@ -343,8 +346,8 @@ void ActiveStream::onCodecError(int status, std::string_view details) {
 }
 
 void ActiveStream::stopTimers() {
-  manager_.streamIdleTimer().disable();
-  manager_.streamDurationTimer().disable();
+  idle_timer_.disable();
+  duration_timer_.disable();
 }
 
 void ActiveStream::onMaxDuration() {
@@ -361,8 +364,7 @@ void ActiveStream::onIdleTimer() {
   const auto timeout = manager_.config().stream_idle_timeout;
   const auto idle = loop_.now() - last_activity_;
   if (idle < timeout) {
-    manager_.streamIdleTimer().enable(std::chrono::duration_cast<event::Duration>(timeout - idle) +
-                                      event::Duration(1));
+    idle_timer_.enable(std::chrono::duration_cast<event::Duration>(timeout - idle) + event::Duration(1));
     return;
   }
   info_.setFlag(ResponseFlag::StreamIdleTimeout);
@@ -373,4 +375,4 @@ void ActiveStream::onIdleTimer() {
   }
 }
 
-}  // namespace sluice::filters::http_cm
+}  // namespace sluice::http

@@ -1,0 +1,38 @@
+#pragma once
+// Why a stream ended before both its messages completed. One enum for both
+// sides of the proxy: a codec reports it for the streams it carries (the
+// peer reset one, broke the protocol on one, or the connection went), and
+// the owner of a stream gives it when it resets one itself.
+//
+// The upstream side still reports resets as UpstreamRequestCallbacks::
+// onUpstreamReset(bool protocol_error, ...) (proxy/upstream/http1_conn_pool.h):
+// that bool is ProtocolError vs ConnectionTermination here, and moves to this
+// enum when the HTTP/2 pool arrives (it adds RemoteReset and RefusedStream).
+
+#include <cstdint>
+#include <string_view>
+
+namespace sluice::http {
+
+enum class StreamResetReason : uint8_t {
+  LocalReset,             // this side ended the stream (a filter, a timeout, a body over a limit)
+  RemoteReset,            // the peer ended the stream and not the connection (HTTP/2 RST_STREAM)
+  RefusedStream,          // the peer refused the stream before processing it (HTTP/2): safe to retry
+  ProtocolError,          // the peer broke the protocol on this stream
+  ConnectionTermination,  // the connection closed or failed under the stream
+  ConnectionDrained,      // the connection stopped at its drain timeout (goAway()) with the stream open
+};
+
+constexpr std::string_view streamResetReasonName(StreamResetReason r) {
+  switch (r) {
+    case StreamResetReason::LocalReset: return "local_reset";
+    case StreamResetReason::RemoteReset: return "remote_reset";
+    case StreamResetReason::RefusedStream: return "refused_stream";
+    case StreamResetReason::ProtocolError: return "protocol_error";
+    case StreamResetReason::ConnectionTermination: return "connection_termination";
+    case StreamResetReason::ConnectionDrained: return "connection_drained";
+  }
+  return "unknown";
+}
+
+}  // namespace sluice::http
