@@ -41,6 +41,14 @@ class ProbeAwareContext final : public LbContext {
 
 }  // namespace
 
+std::unique_ptr<HttpConnPool> makeHttpConnPool(Protocol protocol, event::Loop& loop, const Host& host,
+                                               const PoolSettings& settings, stats::ClusterStats* cluster_stats) {
+  switch (protocol) {
+    case Protocol::Http1: return std::make_unique<Http1ConnPool>(loop, host, settings, cluster_stats);
+  }
+  return nullptr;
+}
+
 void Cluster::refreshHealth() {
   const uint64_t v = shared_->health_version.load(std::memory_order_acquire);
   if (v == seen_health_) return;
@@ -193,11 +201,8 @@ HttpConnPool& ClusterManager::httpPool(Cluster& cluster, size_t host_index, Prot
   auto [it, made] = pools_.try_emplace(PoolKey{cc.name, host.name, protocol});
   PoolEntry& entry = it->second;
   if (made) {
-    switch (protocol) {
-      case Protocol::Http1:
-        entry.pool = std::make_unique<Http1ConnPool>(*loop_, host, settings, &cluster.stats());
-        break;
-    }
+    entry.pool = pool_factory_ ? pool_factory_(protocol, *loop_, host, settings, &cluster.stats())
+                               : makeHttpConnPool(protocol, *loop_, host, settings, &cluster.stats());
   } else if (entry.generation != generation_) {
     entry.pool->update(host, settings, &cluster.stats());
   }

@@ -5,6 +5,7 @@
 // did not change keeps its balancer state. Worker thread only.
 
 #include <array>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -41,6 +42,10 @@ class HealthEventSink {
  protected:
   ~HealthEventSink() = default;
 };
+
+// The pool for `protocol` (Http1ConnPool for HTTP/1).
+std::unique_ptr<HttpConnPool> makeHttpConnPool(Protocol protocol, event::Loop& loop, const Host& host,
+                                               const PoolSettings& settings, stats::ClusterStats* cluster_stats);
 
 // A request or connection may keep its Cluster (shared_from_this) past a
 // config swap, so that it reports its outcome to the hosts it picked.
@@ -122,6 +127,11 @@ class ClusterManager {
   void setLoop(event::Loop& loop) { loop_ = &loop; }
   // Where consecutive-failure and probe events go (may stay null: then they are dropped).
   void setHealthEventSink(HealthEventSink* sink) { sink_ = sink; }
+  // Makes the pools (default: makeHttpConnPool). Tests put a fake pool at
+  // this socket boundary; set before the first request.
+  using PoolFactory = std::function<std::unique_ptr<HttpConnPool>(
+      Protocol, event::Loop&, const Host&, const PoolSettings&, stats::ClusterStats*)>;
+  void setPoolFactory(PoolFactory factory) { pool_factory_ = std::move(factory); }
 
   void update(const std::shared_ptr<const config::Config>& config,
               const std::map<std::string, ClusterStatsRefs>& stats);
@@ -138,6 +148,7 @@ class ClusterManager {
   size_t worker_;
   event::Loop* loop_ = nullptr;
   HealthEventSink* sink_ = nullptr;
+  PoolFactory pool_factory_;
   uint64_t generation_ = 0;
   std::map<std::string, std::shared_ptr<Cluster>, std::less<>> clusters_;
   struct PoolKey {
