@@ -16,8 +16,9 @@
 // Failures, each with a response flag for the access log:
 //   no route 404 (NR), unknown cluster 503 (NC), no host 503 (UH),
 //   connect failure/timeout 503 (UF), pool or circuit-breaker overflow 503 (UO),
-//   route timeout 504 (UT), per-try timeout 504 (UPT), upstream reset before
-//   the response 502 (UC), malformed response 502 (UPE); URX is added when a
+//   route timeout 504 (UT), per-try timeout 504 (UPT), upstream reset or
+//   refused stream before the response 502 (UC), malformed response 502
+//   (UPE); the pool's StreamResetReason decides which. URX is added when a
 //   retriable failure was returned because no retry was left or allowed.
 //   After response headers went downstream a failure can only reset the
 //   downstream stream.
@@ -50,7 +51,6 @@ class RouterFilter final : public sluice::http::StreamDecoderFilter,
   // Downstream write buffer (response backpressure).
   void onAboveWriteBufferHighWatermark() override;
   void onBelowWriteBufferLowWatermark() override;
-
 
  private:
   // What the current attempt reports (upstream_attempt.h).
