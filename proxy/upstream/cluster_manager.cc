@@ -1,5 +1,7 @@
 #include "proxy/upstream/cluster_manager.h"
 
+#include "proxy/upstream/http1_conn_pool.h"
+
 #include "proxy/util/random.h"
 
 namespace sluice::upstream {
@@ -38,6 +40,14 @@ class ProbeAwareContext final : public LbContext {
 };
 
 }  // namespace
+
+std::unique_ptr<HttpConnPool> makeHttpConnPool(Protocol protocol, event::Loop& loop, const Host& host,
+                                               const PoolSettings& settings, stats::ClusterStats* cluster_stats) {
+  switch (protocol) {
+    case Protocol::Http1: return std::make_unique<Http1ConnPool>(loop, host, settings, cluster_stats);
+  }
+  return nullptr;
+}
 
 void Cluster::refreshHealth() {
   const uint64_t v = shared_->health_version.load(std::memory_order_acquire);
@@ -154,7 +164,7 @@ void ClusterManager::update(const std::shared_ptr<const config::Config>& config,
       c->levels_[l].lb = keep ? std::move(old->second->levels_[l].lb)
                               : makeLoadBalancer(cc, util::threadRandomSource());
     }
-    c->pools_.assign(c->hosts_.size(), nullptr);  // resolved on first HTTP request
+    c->pools_.assign(c->hosts_.size(), {});  // resolved on first HTTP request
     if (refs.tls) {
       // Same provider: keep the view, so pools see no TLS change.
       auto prev = clusters_.find(cc.name);
@@ -173,14 +183,12 @@ ClusterManager::~ClusterManager() {
   pools_.clear();  // before the clusters whose stats they point into
 }
 
-Http1ConnPool& ClusterManager::httpPool(Cluster& cluster, size_t host_index) {
+HttpConnPool& ClusterManager::httpPool(Cluster& cluster, size_t host_index, Protocol protocol) {
   // The cluster caches its pools per host, so the map below is consulted
   // once per host per config version, not per request.
-  if (Http1ConnPool* cached = cluster.pools_[host_index]) return *cached;
+  HttpConnPool*& cached = cluster.pools_[host_index][static_cast<size_t>(protocol)];
+  if (cached) return *cached;
   const Host& host = cluster.hosts_[host_index];
-  std::string key = cluster.config().name;
-  key += '/';
-  key += host.name;
   const auto& cc = cluster.config();
   PoolSettings settings;
   settings.max_connections = cc.max_connections_per_host;
@@ -190,17 +198,17 @@ Http1ConnPool& ClusterManager::httpPool(Cluster& cluster, size_t host_index) {
   settings.shared = cluster.shared_;
   settings.breakers = cc.circuit_breakers;
   settings.tls = cluster.tls_;
-  auto it = pools_.find(key);
-  if (it == pools_.end()) {
-    it = pools_.emplace(std::move(key), std::make_unique<Http1ConnPool>(*loop_, host, settings, &cluster.stats()))
-             .first;
-    it->second->setGeneration(generation_);
-  } else if (it->second->generation() != generation_) {
-    it->second->update(host, settings, &cluster.stats());
-    it->second->setGeneration(generation_);
+  auto [it, made] = pools_.try_emplace(PoolKey{cc.name, host.name, protocol});
+  PoolEntry& entry = it->second;
+  if (made) {
+    entry.pool = pool_factory_ ? pool_factory_(protocol, *loop_, host, settings, &cluster.stats())
+                               : makeHttpConnPool(protocol, *loop_, host, settings, &cluster.stats());
+  } else if (entry.generation != generation_) {
+    entry.pool->update(host, settings, &cluster.stats());
   }
-  cluster.pools_[host_index] = it->second.get();
-  return *it->second;
+  entry.generation = generation_;
+  cached = entry.pool.get();
+  return *cached;
 }
 
 Cluster* ClusterManager::get(const std::string& name) {

@@ -4,6 +4,8 @@
 // per priority level). Rebuilt on each config swap; a cluster whose endpoints
 // did not change keeps its balancer state. Worker thread only.
 
+#include <array>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -11,9 +13,10 @@
 #include <vector>
 
 #include "config/model.h"
+#include "proxy/event/loop.h"
 #include "proxy/upstream/cluster_shared.h"
 #include "proxy/upstream/host.h"
-#include "proxy/upstream/http1_conn_pool.h"
+#include "proxy/upstream/conn_pool.h"
 #include "proxy/upstream/load_balancer.h"
 #include "proxy/upstream/outlier_detector.h"
 #include "proxy/upstream/priority_load.h"
@@ -21,8 +24,6 @@
 #include "proxy/tls/certificate_provider.h"
 
 namespace sluice::upstream {
-
-class Http1ConnPool;
 
 // How one request to a host ended, as passive health checking sees it.
 enum class HostOutcome {
@@ -41,6 +42,10 @@ class HealthEventSink {
  protected:
   ~HealthEventSink() = default;
 };
+
+// The pool for `protocol` (Http1ConnPool for HTTP/1).
+std::unique_ptr<HttpConnPool> makeHttpConnPool(Protocol protocol, event::Loop& loop, const Host& host,
+                                               const PoolSettings& settings, stats::ClusterStats* cluster_stats);
 
 // A request or connection may keep its Cluster (shared_from_this) past a
 // config swap, so that it reports its outcome to the hosts it picked.
@@ -99,7 +104,8 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   stats::ClusterStats* stats_ = nullptr;
   ClusterShared* shared_ = nullptr;
   HealthEventSink* sink_ = nullptr;
-  std::vector<Http1ConnPool*> pools_;  // parallel to hosts_; filled on first use
+  // Parallel to hosts_, one slot per protocol; filled on first use.
+  std::vector<std::array<HttpConnPool*, kProtocolCount>> pools_;
   std::shared_ptr<tls::CertificateProvider::View> tls_;  // this worker's; null without `tls`
   std::shared_ptr<const tls::CertificateProvider> tls_provider_;
 };
@@ -121,22 +127,41 @@ class ClusterManager {
   void setLoop(event::Loop& loop) { loop_ = &loop; }
   // Where consecutive-failure and probe events go (may stay null: then they are dropped).
   void setHealthEventSink(HealthEventSink* sink) { sink_ = sink; }
+  // Makes the pools (default: makeHttpConnPool). Tests put a fake pool at
+  // this socket boundary; set before the first request.
+  using PoolFactory = std::function<std::unique_ptr<HttpConnPool>(
+      Protocol, event::Loop&, const Host&, const PoolSettings&, stats::ClusterStats*)>;
+  void setPoolFactory(PoolFactory factory) { pool_factory_ = std::move(factory); }
 
   void update(const std::shared_ptr<const config::Config>& config,
               const std::map<std::string, ClusterStatsRefs>& stats);
   // Null when no such cluster.
   Cluster* get(const std::string& name);
-  // The HTTP/1 pool of this worker for one host of a cluster. Pools outlive
-  // config swaps (their connections are worker state, not config).
-  Http1ConnPool& httpPool(Cluster& cluster, size_t host_index);
+  // This worker's pool for one host of a cluster and one protocol, made on
+  // first use. Pools are keyed by cluster, host and protocol and outlive
+  // config swaps (their connections are worker state, not config); a pool
+  // takes a reload's settings on its first use after it. No allocation once
+  // the pool exists.
+  HttpConnPool& httpPool(Cluster& cluster, size_t host_index, Protocol protocol);
 
  private:
   size_t worker_;
   event::Loop* loop_ = nullptr;
   HealthEventSink* sink_ = nullptr;
+  PoolFactory pool_factory_;
   uint64_t generation_ = 0;
   std::map<std::string, std::shared_ptr<Cluster>, std::less<>> clusters_;
-  std::map<std::string, std::unique_ptr<Http1ConnPool>, std::less<>> pools_;  // "cluster/host:port"
+  struct PoolKey {
+    std::string cluster;
+    std::string host;  // host:port
+    Protocol protocol;
+    auto operator<=>(const PoolKey&) const = default;
+  };
+  struct PoolEntry {
+    std::unique_ptr<HttpConnPool> pool;
+    uint64_t generation = 0;  // the config generation its settings came from
+  };
+  std::map<PoolKey, PoolEntry> pools_;
 };
 
 }  // namespace sluice::upstream

@@ -3,27 +3,23 @@
 #include <algorithm>
 
 #include "proxy/http/http1_codec.h"
+#include "proxy/net/connection.h"
 #include "proxy/upstream/upstream_transport.h"
 
 namespace sluice::upstream {
 
-std::string_view poolFailureName(PoolFailure f) {
-  switch (f) {
-    case PoolFailure::ConnectFailed: return "upstream_connect_failure";
-    case PoolFailure::ConnectTimeout: return "upstream_connect_timeout";
-    case PoolFailure::Overflow: return "upstream_pool_overflow";
-  }
-  return "unknown";
-}
-
-class Http1ConnPool::Pending {
+class Http1ConnPool::Pending final : public PendingStream {
  public:
-  Pending(PoolCallbacks& cb, BreakerGroup* g) : callbacks(cb), group(g) {}
-  PoolCallbacks& callbacks;
+  Pending(Http1ConnPool& p, Requester r, BreakerGroup* g) : pool(p), requester(r), group(g) {}
+  void cancel() override { pool.cancel(*this); }
+
+  Http1ConnPool& pool;
+  Requester requester;
   BreakerGroup* group;  // holds a pending slot of this group; null when none
+  decltype(Http1ConnPool::pending_)::iterator self;
 };
 
-class Http1ConnPool::Client final : public PooledConnection,
+class Http1ConnPool::Client final : public UpstreamStream,
                                     public net::ConnectionCallbacks,
                                     public net::ReadHandler,
                                     public http::CodecOutput,
@@ -49,27 +45,31 @@ class Http1ConnPool::Client final : public PooledConnection,
   // The cluster whose connection breaker slot this connection holds (released on close).
   ClusterShared* holds_breaker_slot = nullptr;
 
-  // PooledConnection.
-  http::MessageEncoder& startRequest(http::MessageDecoder& response, UpstreamRequestCallbacks& cb) override {
+  // Binds a request to this connection: the stream starts.
+  void startRequest(http::MessageDecoder& response, StreamCallbacks& cb) {
+    ++requests_;
     state_ = State::Busy;
     timer_->disable();
     response_ = &response;
-    request_callbacks_ = &cb;
+    stream_callbacks_ = &cb;
     response_complete_ = false;
-    return codec_->newRequest(*this);
+    encoder_ = &codec_->newRequest(*this);
   }
+  bool reused() const { return requests_ > 1; }
+
+  // UpstreamStream.
+  http::MessageEncoder& encoder() override { return *encoder_; }
   void readDisable(bool disable) override {
     if (conn_->open()) conn_->readDisable(disable);
   }
-  bool reused() const override { return requests_ > 1; }
   void release() override {
-    request_callbacks_ = nullptr;
+    stream_callbacks_ = nullptr;
     response_ = nullptr;
     const bool reusable = response_complete_ && !eof_ && codec_->reusable() && conn_->open() && conn_->readEnabled();
     pool_.onClientReleased(this, reusable);
   }
-  void abort() override {
-    request_callbacks_ = nullptr;
+  void reset() override {
+    stream_callbacks_ = nullptr;
     response_ = nullptr;
     close();
   }
@@ -78,7 +78,6 @@ class Http1ConnPool::Client final : public PooledConnection,
     state_ = State::Idle;
     timer_->enable(pool_.settings_.idle_timeout);
   }
-  void attachRequest() { ++requests_; }
   void close() {
     if (conn_->open()) conn_->close(net::CloseType::NoFlush);
   }
@@ -114,13 +113,14 @@ class Http1ConnPool::Client final : public PooledConnection,
     if (!err && end_stream) err = codec_->dispatchEof();
     if (err) {
       // 502: the bytes were not HTTP; otherwise the upstream went away mid-response.
-      failRequest(err->status == 502, err->detail);
+      failStream(err->status == 502 ? StreamResetReason::ProtocolError : StreamResetReason::ConnectionTermination,
+                 err->detail);
       close();
     }
   }
 
   void writeBytes(net::Buffer& data, bool end_stream) override { conn_->write(data, end_stream); }
-  void onResponseError(std::string_view detail) override { failRequest(true, detail); }
+  void onResponseError(std::string_view detail) override { failStream(StreamResetReason::ProtocolError, detail); }
 
   void onEvent(net::ConnectionEvent event) override {
     if (event == net::ConnectionEvent::Connected) {
@@ -132,25 +132,27 @@ class Http1ConnPool::Client final : public PooledConnection,
     state_ = State::Closed;
     timer_->disable();
     if (was == State::Connecting) {
-      pool_.onClientConnectFailed(this, timed_out_ ? PoolFailure::ConnectTimeout : PoolFailure::ConnectFailed);
+      pool_.onClientConnectFailed(this, timed_out_ ? StreamResetReason::ConnectTimeout
+                                                   : StreamResetReason::ConnectFailure);
       return;
     }
-    if (was == State::Busy && !response_complete_) failRequest(false, "upstream connection closed");
+    if (was == State::Busy && !response_complete_)
+      failStream(StreamResetReason::ConnectionTermination, "upstream connection closed");
     pool_.onClientClosed(this);
   }
   void onAboveWriteBufferHighWatermark() override {
-    if (request_callbacks_) request_callbacks_->onUpstreamAboveWriteBufferHighWatermark();
+    if (stream_callbacks_) stream_callbacks_->onAboveWriteBufferHighWatermark();
   }
   void onBelowWriteBufferLowWatermark() override {
-    if (request_callbacks_) request_callbacks_->onUpstreamBelowWriteBufferLowWatermark();
+    if (stream_callbacks_) stream_callbacks_->onBelowWriteBufferLowWatermark();
   }
 
  private:
-  void failRequest(bool protocol_error, std::string_view detail) {
-    auto* cb = request_callbacks_;
-    request_callbacks_ = nullptr;
+  void failStream(StreamResetReason reason, std::string_view detail) {
+    auto* cb = stream_callbacks_;
+    stream_callbacks_ = nullptr;
     response_ = nullptr;
-    if (cb) cb->onUpstreamReset(protocol_error, detail);
+    if (cb) cb->onStreamReset(reason, detail);
   }
   void onTimer() {
     if (state_ == State::Connecting) timed_out_ = true;
@@ -163,7 +165,8 @@ class Http1ConnPool::Client final : public PooledConnection,
   std::unique_ptr<event::Timer> timer_;
   State state_ = State::Connecting;
   http::MessageDecoder* response_ = nullptr;
-  UpstreamRequestCallbacks* request_callbacks_ = nullptr;
+  http::MessageEncoder* encoder_ = nullptr;
+  StreamCallbacks* stream_callbacks_ = nullptr;
   bool response_complete_ = false;
   bool timed_out_ = false;
   bool eof_ = false;
@@ -174,7 +177,8 @@ Http1ConnPool::Http1ConnPool(event::Loop& loop, Host host, PoolSettings settings
     : loop_(loop), host_(std::move(host)), settings_(settings), cluster_stats_(cluster_stats) {}
 
 Http1ConnPool::~Http1ConnPool() {
-  for (auto& p : pending_) releasePending(*p);
+  for (auto& p : pending_)
+    if (p.group) p.group->pending.release();
   pending_.clear();
   // Taken out of clients_ first: closing one raises onClientClosed, which
   // must not erase from the list being walked here.
@@ -182,7 +186,7 @@ Http1ConnPool::~Http1ConnPool() {
   auto clients = std::move(clients_);
   clients_.clear();
   for (auto& c : clients) {
-    c->abort();
+    c->reset();
     if (c->holds_breaker_slot) c->holds_breaker_slot->breakers(RoutingPriority::Normal).connections.release();
     c->holds_breaker_slot = nullptr;
   }
@@ -210,12 +214,14 @@ void Http1ConnPool::makeIdle(Client* c) {
 
 size_t Http1ConnPool::totalCount() const { return clients_.size(); }
 
-Http1ConnPool::Pending* Http1ConnPool::newStream(PoolCallbacks& callbacks, RoutingPriority priority) {
+PendingStream* Http1ConnPool::newStream(http::MessageDecoder& response, StreamCallbacks& stream_callbacks,
+                                        PoolCallbacks& callbacks, RoutingPriority priority) {
+  const Requester requester{&response, &stream_callbacks, &callbacks};
   // Most recently used first: its socket is warm and the others can time out.
   if (!idle_.empty()) {
     Client* c = idle_.back();
     idle_.pop_back();
-    attach(c, callbacks);
+    attach(c, requester);
     return nullptr;
   }
   BreakerGroup* group = nullptr;
@@ -227,36 +233,34 @@ Http1ConnPool::Pending* Http1ConnPool::newStream(PoolCallbacks& callbacks, Routi
   if (pending_.size() >= settings_.max_pending_requests || (settings_.shared && group == nullptr)) {
     if (group) group->pending.release();
     if (cluster_stats_) cluster_stats_->upstream_rq_pending_overflow.inc();
-    callbacks.onPoolFailure(PoolFailure::Overflow);
+    callbacks.onPoolFailure(StreamResetReason::Overflow, resetReasonName(StreamResetReason::Overflow));
     return nullptr;
   }
-  pending_.push_back(std::make_unique<Pending>(callbacks, group));
-  Pending* p = pending_.back().get();
+  Pending& p = pending_.emplace_back(*this, requester, group);
+  p.self = std::prev(pending_.end());
   connectIfNeeded();
   // Nothing to wait for: the connection breaker is full and this pool has no
   // connection that could free up.
   if (clients_.empty()) {
     pending_.pop_back();
     if (group) group->pending.release();
-    callbacks.onPoolFailure(PoolFailure::Overflow);
+    callbacks.onPoolFailure(StreamResetReason::Overflow, resetReasonName(StreamResetReason::Overflow));
     return nullptr;
   }
-  return p;
+  return &p;
 }
 
-void Http1ConnPool::releasePending(Pending& p) {
+Http1ConnPool::Requester Http1ConnPool::popPending() {
+  Pending& p = pending_.front();
+  const Requester r = p.requester;
   if (p.group) p.group->pending.release();
-  p.group = nullptr;
+  pending_.pop_front();
+  return r;
 }
 
-void Http1ConnPool::cancel(Pending* pending) {
-  for (auto it = pending_.begin(); it != pending_.end(); ++it) {
-    if (it->get() == pending) {
-      releasePending(**it);
-      pending_.erase(it);
-      return;
-    }
-  }
+void Http1ConnPool::cancel(Pending& p) {
+  if (p.group) p.group->pending.release();
+  pending_.erase(p.self);
 }
 
 void Http1ConnPool::connectIfNeeded() {
@@ -284,10 +288,10 @@ bool Http1ConnPool::connectOne() {
   return true;
 }
 
-void Http1ConnPool::attach(Client* c, PoolCallbacks& cb) {
-  c->attachRequest();
+void Http1ConnPool::attach(Client* c, const Requester& r) {
+  c->startRequest(*r.response, *r.stream_callbacks);
   if (c->reused() && cluster_stats_) cluster_stats_->upstream_cx_reused.inc();
-  cb.onPoolReady(*c);
+  r.callbacks->onPoolReady(*c);
 }
 
 void Http1ConnPool::onClientReady(Client* c) {
@@ -295,28 +299,20 @@ void Http1ConnPool::onClientReady(Client* c) {
     makeIdle(c);
     return;
   }
-  auto p = std::move(pending_.front());
-  pending_.pop_front();
-  releasePending(*p);
-  attach(c, p->callbacks);
+  attach(c, popPending());
 }
 
-void Http1ConnPool::onClientConnectFailed(Client* c, PoolFailure why) {
+void Http1ConnPool::onClientConnectFailed(Client* c, StreamResetReason why) {
   if (cluster_stats_) {
-    (why == PoolFailure::ConnectTimeout ? cluster_stats_->upstream_cx_connect_timeout
-                                        : cluster_stats_->upstream_cx_connect_fail)
+    (why == StreamResetReason::ConnectTimeout ? cluster_stats_->upstream_cx_connect_timeout
+                                              : cluster_stats_->upstream_cx_connect_fail)
         .inc();
   }
   if (host_.stats) host_.stats->cx_connect_fail.inc();
   onClientClosed(c);
   // One waiting request learns of this failure; others keep waiting for the
   // connections still being made (or get one of their own).
-  if (!pending_.empty()) {
-    auto p = std::move(pending_.front());
-    pending_.pop_front();
-    releasePending(*p);
-    p->callbacks.onPoolFailure(why);
-  }
+  if (!pending_.empty()) popPending().callbacks->onPoolFailure(why, resetReasonName(why));
   connectIfNeeded();
 }
 
@@ -341,10 +337,7 @@ void Http1ConnPool::onClientReleased(Client* c, bool reusable) {
     return;
   }
   if (!pending_.empty()) {
-    auto p = std::move(pending_.front());
-    pending_.pop_front();
-    releasePending(*p);
-    attach(c, p->callbacks);
+    attach(c, popPending());
     return;
   }
   makeIdle(c);

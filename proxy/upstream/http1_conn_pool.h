@@ -1,5 +1,6 @@
 #pragma once
-// Http1ConnPool: the HTTP/1.1 connections of one worker to one host.
+// Http1ConnPool: the HttpConnPool (conn_pool.h) for HTTP/1.1, one worker's
+// connections to one host, one stream per connection at a time.
 //
 // - A request takes an idle connection if one is open, else a new one is
 //   connected (up to max_connections per pool and the cluster's
@@ -18,105 +19,51 @@
 #include <list>
 #include <memory>
 #include <vector>
-#include <string_view>
 
 #include "proxy/event/loop.h"
-#include "proxy/http/codec.h"
-#include "proxy/net/connection.h"
-#include "proxy/upstream/cluster_shared.h"
-#include "proxy/upstream/host.h"
-#include "proxy/tls/certificate_provider.h"
+#include "proxy/upstream/conn_pool.h"
+#include "proxy/util/thread_pool_alloc.h"
 
 namespace sluice::upstream {
 
-enum class PoolFailure { ConnectFailed, ConnectTimeout, Overflow };
-std::string_view poolFailureName(PoolFailure f);
-
-// What a request on a pooled connection hears back besides the response.
-class UpstreamRequestCallbacks {
+class Http1ConnPool final : public HttpConnPool {
  public:
-  // The connection closed or the response was malformed before the response
-  // completed. `protocol_error`: malformed response (else a close/reset).
-  virtual void onUpstreamReset(bool protocol_error, std::string_view detail) = 0;
-  // The upstream connection's write buffer crossed its watermarks (request body backpressure).
-  virtual void onUpstreamAboveWriteBufferHighWatermark() = 0;
-  virtual void onUpstreamBelowWriteBufferLowWatermark() = 0;
-
- protected:
-  ~UpstreamRequestCallbacks() = default;
-};
-
-class PooledConnection {
- public:
-  virtual ~PooledConnection() = default;
-  // Starts the request; the response goes to `response`.
-  virtual http::MessageEncoder& startRequest(http::MessageDecoder& response, UpstreamRequestCallbacks& callbacks) = 0;
-  // Pause/resume reading the response (downstream backpressure).
-  virtual void readDisable(bool disable) = 0;
-  // True when this connection served an earlier request.
-  virtual bool reused() const = 0;
-  // The response completed: back to the pool if reusable, else closed.
-  virtual void release() = 0;
-  // The request was abandoned mid-way: the connection is closed.
-  virtual void abort() = 0;
-};
-
-class PoolCallbacks {
- public:
-  // May be called from inside newStream() when an idle connection is ready.
-  virtual void onPoolReady(PooledConnection& conn) = 0;
-  virtual void onPoolFailure(PoolFailure reason) = 0;
-
- protected:
-  ~PoolCallbacks() = default;
-};
-
-struct PoolSettings {
-  uint32_t max_connections = 1024;
-  uint32_t max_pending_requests = 1024;
-  std::chrono::milliseconds connect_timeout{5000};
-  std::chrono::milliseconds idle_timeout{60000};
-  uint32_t buffer_limit = 1024 * 1024;
-  // Cluster-wide breakers (all workers): connections count against the
-  // normal group's max_connections, waiting requests against their routing
-  // priority's max_pending_requests. Null: no cluster-wide limits.
-  ClusterShared* shared = nullptr;
-  config::CircuitBreakersConfig breakers;
-  // The worker's view of the cluster's TLS context; null: plain TCP.
-  std::shared_ptr<tls::CertificateProvider::View> tls;
-};
-
-class Http1ConnPool {
- public:
-  class Pending;  // a queued request; cancel() it if the caller goes away first
-
   Http1ConnPool(event::Loop& loop, Host host, PoolSettings settings, stats::ClusterStats* cluster_stats);
-  ~Http1ConnPool();
+  ~Http1ConnPool() override;
 
-  // Null when onPoolReady/onPoolFailure was already called; else a handle to cancel.
-  Pending* newStream(PoolCallbacks& callbacks, RoutingPriority priority = RoutingPriority::Normal);
-  void cancel(Pending* pending);
+  Protocol protocol() const override { return Protocol::Http1; }
+  PendingStream* newStream(http::MessageDecoder& response, StreamCallbacks& stream_callbacks,
+                           PoolCallbacks& callbacks, RoutingPriority priority) override;
+  // Another TLS setup closes the idle connections made under the old one.
+  void update(const Host& host, const PoolSettings& settings, stats::ClusterStats* cluster_stats) override;
 
-  // The host's settings may change on reload (same address).
-  void update(const Host& host, const PoolSettings& settings, stats::ClusterStats* cluster_stats);
-  uint64_t generation() const { return generation_; }
-  void setGeneration(uint64_t g) { generation_ = g; }
   size_t idleCount() const;
   size_t totalCount() const;
 
-  class Client;  // one connection (implementation detail)
+  class Client;   // one connection, and the stream on it (implementation detail)
+  class Pending;  // a queued request
+
+  // Who asked for a stream, and where its response goes.
+  struct Requester {
+    http::MessageDecoder* response;
+    StreamCallbacks* stream_callbacks;
+    PoolCallbacks* callbacks;
+  };
 
  private:
   friend class Client;
+  friend class Pending;
   void onClientReady(Client* c);
-  void onClientConnectFailed(Client* c, PoolFailure why);
+  void onClientConnectFailed(Client* c, StreamResetReason why);
   void onClientClosed(Client* c);
   void onClientReleased(Client* c, bool reusable);
   // False when the cluster's connection breaker is full.
   bool connectOne();
   void connectIfNeeded();
-  void releasePending(Pending& p);
-  void attach(Client* c, PoolCallbacks& cb);
+  void cancel(Pending& p);
+  // Takes the oldest queued request off the queue (its breaker slot given back).
+  Requester popPending();
+  void attach(Client* c, const Requester& r);
   void makeIdle(Client* c);
 
   event::Loop& loop_;
@@ -125,8 +72,8 @@ class Http1ConnPool {
   stats::ClusterStats* cluster_stats_;
   std::list<std::unique_ptr<Client>> clients_;
   std::vector<Client*> idle_;  // idle clients, most recently used last
-  std::list<std::unique_ptr<Pending>> pending_;
-  uint64_t generation_ = 0;
+  // One node per queued request, from the worker's free lists; handles point into it.
+  std::list<Pending, util::PoolAllocator<Pending>> pending_;
 };
 
 }  // namespace sluice::upstream

@@ -9,6 +9,21 @@ namespace sluice::filters::router {
 
 using namespace sluice::http;
 
+std::optional<AttemptFailure> attemptFailureOf(upstream::StreamResetReason reason) {
+  using upstream::StreamResetReason;
+  switch (reason) {
+    case StreamResetReason::ConnectFailure:
+    case StreamResetReason::ConnectTimeout: return AttemptFailure::ConnectFailure;
+    case StreamResetReason::RefusedStream: return AttemptFailure::RefusedStream;
+    case StreamResetReason::ProtocolError: return AttemptFailure::ProtocolError;
+    case StreamResetReason::LocalReset:
+    case StreamResetReason::RemoteReset:
+    case StreamResetReason::ConnectionTermination: return AttemptFailure::Reset;
+    case StreamResetReason::Overflow: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 RetryState::RetryState(const RetryPolicy& policy, std::string_view method)
     : policy_(policy), idempotent_(method != "POST" && method != "PATCH" && method != "CONNECT") {}
 

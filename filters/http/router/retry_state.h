@@ -14,6 +14,7 @@
 
 #include "proxy/http/header_map.h"
 #include "proxy/http/route_config.h"
+#include "proxy/upstream/stream_reset_reason.h"
 #include "proxy/util/random.h"
 
 namespace sluice::filters::router {
@@ -27,6 +28,13 @@ enum class AttemptFailure : uint8_t {
   PerTryTimeout,   // per_try_timeout expired
   Response,        // a response arrived; its status and headers decide
 };
+
+// How the retry policy sees a pool failure or stream reset: connect failures
+// and timeouts as ConnectFailure, a refused stream as RefusedStream (so only
+// refused-stream, reset and 5xx retry it), a malformed response as
+// ProtocolError, any other reset as Reset. nullopt for Overflow: never
+// retried, since another try would only add to a saturated cluster.
+std::optional<AttemptFailure> attemptFailureOf(upstream::StreamResetReason reason);
 
 class RetryState {
  public:

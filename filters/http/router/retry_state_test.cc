@@ -162,5 +162,38 @@ TEST(RetryState, RetryAfterOn429And503ReplacesTheBackoffWithinMaxInterval) {
   }
 }
 
+// The pool's typed reset reason is what the policy decides on: each reason
+// maps to one AttemptFailure, and a refused stream (HTTP/2's REFUSED_STREAM)
+// is retried under refused-stream but not under connect-failure or
+// gateway-error, while a connect failure is the other way round.
+TEST(RetryState, ResetReasonsReachTheRetryDecision) {
+  using upstream::StreamResetReason;
+  EXPECT_EQ(attemptFailureOf(StreamResetReason::ConnectFailure), AttemptFailure::ConnectFailure);
+  EXPECT_EQ(attemptFailureOf(StreamResetReason::ConnectTimeout), AttemptFailure::ConnectFailure);
+  EXPECT_EQ(attemptFailureOf(StreamResetReason::RefusedStream), AttemptFailure::RefusedStream);
+  EXPECT_EQ(attemptFailureOf(StreamResetReason::ProtocolError), AttemptFailure::ProtocolError);
+  for (auto r : {StreamResetReason::LocalReset, StreamResetReason::RemoteReset,
+                 StreamResetReason::ConnectionTermination})
+    EXPECT_EQ(attemptFailureOf(r), AttemptFailure::Reset) << upstream::resetReasonName(r);
+  EXPECT_FALSE(attemptFailureOf(StreamResetReason::Overflow));
+
+  auto retries = [](uint32_t on, StreamResetReason reason, std::string_view method = "GET") {
+    const RetryPolicy p = policy(on);
+    return RetryState(p, method).retriable(*attemptFailureOf(reason), nullptr, true);
+  };
+  EXPECT_TRUE(retries(sluice::http::kRetryOnRefusedStream, StreamResetReason::RefusedStream));
+  EXPECT_TRUE(retries(sluice::http::kRetryOnRefusedStream, StreamResetReason::RefusedStream, "POST"))
+      << "the upstream did not process it";
+  EXPECT_FALSE(retries(sluice::http::kRetryOnConnectFailure, StreamResetReason::RefusedStream));
+  EXPECT_FALSE(retries(sluice::http::kRetryOnGatewayError, StreamResetReason::RefusedStream));
+  EXPECT_FALSE(retries(sluice::http::kRetryOnRetriable4xx, StreamResetReason::RefusedStream));
+  EXPECT_TRUE(retries(sluice::http::kRetryOnConnectFailure, StreamResetReason::ConnectFailure));
+  EXPECT_TRUE(retries(sluice::http::kRetryOnConnectFailure, StreamResetReason::ConnectTimeout));
+  EXPECT_FALSE(retries(sluice::http::kRetryOnRefusedStream, StreamResetReason::ConnectFailure));
+  EXPECT_FALSE(retries(sluice::http::kRetryOnRefusedStream, StreamResetReason::ConnectionTermination));
+  EXPECT_FALSE(retries(sluice::http::kRetryOnRefusedStream, StreamResetReason::RemoteReset));
+  EXPECT_TRUE(retries(sluice::http::kRetryOnReset, StreamResetReason::RemoteReset));
+}
+
 }  // namespace
 }  // namespace sluice::filters::router

@@ -1,9 +1,11 @@
 #include "filters/http/router/router.h"
 
 #include <cstdio>
+#include <utility>
 
 #include "config/yaml_reader.h"
 #include "proxy/event/loop.h"
+#include "proxy/net/connection.h"
 #include "proxy/upstream/hash_policy.h"
 #include "proxy/util/random.h"
 
@@ -115,28 +117,16 @@ bool RouterFilter::startAttempt() {
     fail(503, ResponseFlag::NoHealthyUpstream, "no_healthy_upstream");
     return false;
   }
-  ++attempt_;
-  pick_ = *pick;
-  outcome_reported_ = false;
-  attempt_sent_ = false;
+  ++attempts_;
   response_complete_ = false;
-  if (cluster->wantsOutcome(pick_)) picked_cluster_ = cluster->shared_from_this();
   const upstream::Host& host = cluster->hosts()[pick->host];
   if (retry_) lb_ctx_.tried.push_back(host.shared);
-  host_stats_ = host.stats;
-  host_stats_->rq_total.inc();
-  host_stats_->rq_active.inc();
   callbacks_->streamInfo().upstream_host = host.name;
-  cluster_stats_->upstream_rq_total.inc();
-  cluster_stats_->upstream_rq_active.inc();
-  attempt_retry_slot_ = next_retry_slot_;
-  next_retry_slot_ = nullptr;
-  if (retry_ && retry_->policy().per_try_timeout.count() > 0) {
-    if (!per_try_timer_) per_try_timer_.emplace(callbacks_->loop().timers(), [this] { onPerTryTimeout(); });
-    per_try_timer_->enable(retry_->policy().per_try_timeout);
-  }
-  pool_ = &callbacks_->clusters().httpPool(*cluster, pick->host);
-  pool_handle_ = pool_->newStream(*this, priority_);  // may call onPoolReady/onPoolFailure right here
+  upstream::Breaker* retry_slot = std::exchange(next_retry_slot_, nullptr);
+  // HTTP/1 is the only upstream protocol so far; the cluster will choose.
+  auto& pool = callbacks_->clusters().httpPool(*cluster, pick->host, upstream::Protocol::Http1);
+  attempt_.start(*cluster, *pick, *cluster_stats_, pool, priority_, retry_slot, callbacks_->loop().timers(),
+                 retry_ ? retry_->policy().per_try_timeout : std::chrono::milliseconds(0));
   return true;
 }
 
@@ -150,8 +140,8 @@ FilterDataStatus RouterFilter::decodeData(net::Buffer& data, bool end_stream) {
       replay_body_.copyFrom(data);
     }
   }
-  if (encoder_) {
-    encoder_->encodeData(data, end_stream);
+  if (auto* encoder = attempt_.encoder()) {
+    encoder->encodeData(data, end_stream);
   } else {
     pending_body_.move(data);
     if (pending_body_.length() > kPendingBodyLimit && !downstream_paused_) {
@@ -165,62 +155,59 @@ FilterDataStatus RouterFilter::decodeData(net::Buffer& data, bool end_stream) {
 FilterTrailersStatus RouterFilter::decodeTrailers(HeaderMap& trailers) {
   request_end_ = true;
   request_trailers_ = &trailers;
-  if (encoder_) encoder_->encodeTrailers(trailers);
+  if (auto* encoder = attempt_.encoder()) encoder->encodeTrailers(trailers);
   return FilterTrailersStatus::StopIteration;
 }
 
-void RouterFilter::onPoolReady(upstream::PooledConnection& conn) {
-  pool_handle_ = nullptr;
-  conn_ = &conn;
-  encoder_ = &conn.startRequest(response_, *this);
-  attempt_sent_ = true;
+void RouterFilter::onUpstreamReady() {
   ever_sent_ = true;
   if (retry_) {
     char n[12];
-    const auto len = std::snprintf(n, sizeof n, "%u", attempt_);
+    const auto len = std::snprintf(n, sizeof n, "%u", attempts_);
     request_headers_->set(kAttemptHeader, std::string_view(n, static_cast<size_t>(len)));
   }
   const bool body_end = request_end_ && !request_trailers_;
   const bool headers_only = body_end && pending_body_.empty();
-  encoder_->encodeHeaders(*request_headers_, headers_only);
-  if (!encoder_) return;  // failed while writing
-  if (!headers_only && (!pending_body_.empty() || body_end)) encoder_->encodeData(pending_body_, body_end);
-  if (encoder_ && request_end_ && request_trailers_) encoder_->encodeTrailers(*request_trailers_);
+  // Each write may fail the stream (the encoder is then gone), so it is asked for again.
+  attempt_.encoder()->encodeHeaders(*request_headers_, headers_only);
+  if (!attempt_.encoder()) return;
+  if (!headers_only && (!pending_body_.empty() || body_end)) attempt_.encoder()->encodeData(pending_body_, body_end);
+  if (attempt_.encoder() && request_end_ && request_trailers_) attempt_.encoder()->encodeTrailers(*request_trailers_);
   if (downstream_paused_) {
     downstream_paused_ = false;
     callbacks_->readDisableDownstream(false);
   }
 }
 
-void RouterFilter::onPoolFailure(upstream::PoolFailure reason) {
-  pool_handle_ = nullptr;
-  if (reason == upstream::PoolFailure::Overflow) {
-    fail(503, ResponseFlag::UpstreamOverflow, upstream::poolFailureName(reason));
+void RouterFilter::onUpstreamFailure(upstream::StreamResetReason reason, std::string_view detail) {
+  const auto kind = attemptFailureOf(reason);
+  if (!kind) {  // overflow: the host was never tried
+    fail(503, ResponseFlag::UpstreamOverflow, detail);
     return;
   }
-  reportOutcome(upstream::HostOutcome::GatewayFailure);
-  attemptFailed(AttemptFailure::ConnectFailure,
-                {503, ResponseFlag::UpstreamConnectionFailure, upstream::poolFailureName(reason)});
-}
-
-void RouterFilter::onUpstreamReset(bool protocol_error, std::string_view detail) {
-  encoder_ = nullptr;
-  conn_ = nullptr;  // the pool closes it
-  if (discarding_) {  // a retriable response cut short: the retry is already decided
+  if (attempt_.discarding()) {  // a retriable response cut short: the retry is already decided
     endAttempt(false);
     armBackoff();
     return;
   }
-  if (cluster_stats_) (protocol_error ? cluster_stats_->upstream_rq_protocol_error : cluster_stats_->upstream_rq_reset).inc();
-  reportOutcome(upstream::HostOutcome::GatewayFailure);
-  attemptFailed(protocol_error ? AttemptFailure::ProtocolError : AttemptFailure::Reset,
-                {502,
-                 protocol_error ? ResponseFlag::UpstreamProtocolError : ResponseFlag::UpstreamConnectionTermination,
-                 detail});
+  attempt_.reportOutcome(upstream::HostOutcome::GatewayFailure);
+  switch (*kind) {
+    case AttemptFailure::ConnectFailure:  // counted by the pool (upstream_cx_connect_*)
+      attemptFailed(*kind, {503, ResponseFlag::UpstreamConnectionFailure, detail});
+      return;
+    case AttemptFailure::ProtocolError:
+      cluster_stats_->upstream_rq_protocol_error.inc();
+      attemptFailed(*kind, {502, ResponseFlag::UpstreamProtocolError, detail});
+      return;
+    default:  // Reset, RefusedStream
+      cluster_stats_->upstream_rq_reset.inc();
+      attemptFailed(*kind, {502, ResponseFlag::UpstreamConnectionTermination, detail});
+      return;
+  }
 }
 
 void RouterFilter::attemptFailed(AttemptFailure kind, Failure f) {
-  const bool sent = attempt_sent_;
+  const bool sent = attempt_.sent();
   endAttempt(false);
   if (!response_started_ && !upstream_done_ && scheduleRetry(kind, nullptr, sent)) {
     armBackoff();
@@ -239,10 +226,7 @@ bool RouterFilter::scheduleRetry(AttemptFailure kind, const HeaderMap* response,
   upstream::Cluster* cluster = callbacks_->clusters().get(cluster_name_);
   if (cluster == nullptr) return false;
   // The failed attempt is over as far as the budget goes.
-  if (attempt_retry_slot_) {
-    attempt_retry_slot_->release();
-    attempt_retry_slot_ = nullptr;
-  }
+  attempt_.releaseRetrySlot();
   auto& group = cluster->shared().breakers(priority_);
   const auto& cb = cluster->config().circuit_breakers;
   if (!group.retries.tryAcquire(
@@ -275,15 +259,6 @@ void RouterFilter::onBackoffDone() {
   startAttempt();
 }
 
-void RouterFilter::reportOutcome(upstream::HostOutcome outcome) {
-  if (outcome_reported_) return;
-  outcome_reported_ = true;
-  if (outcome != upstream::HostOutcome::Success && host_stats_) host_stats_->rq_error.inc();
-  if (!picked_cluster_) return;
-  picked_cluster_->reportOutcome(pick_, outcome);
-  picked_cluster_.reset();
-}
-
 void RouterFilter::fail(int status, ResponseFlag flag, std::string_view details) {
   finishUpstream(false);
   if (response_started_) {
@@ -297,14 +272,14 @@ void RouterFilter::fail(int status, ResponseFlag flag, std::string_view details)
 
 void RouterFilter::onTimeout() {
   if (cluster_stats_) cluster_stats_->upstream_rq_timeout.inc();
-  if (host_stats_) reportOutcome(upstream::HostOutcome::GatewayFailure);
+  attempt_.reportOutcome(upstream::HostOutcome::GatewayFailure);
   fail(504, ResponseFlag::UpstreamRequestTimeout, "upstream_request_timeout");
 }
 
 void RouterFilter::onPerTryTimeout() {
   cluster_stats_->upstream_rq_per_try_timeout.inc();
-  reportOutcome(upstream::HostOutcome::GatewayFailure);
-  if (discarding_) {  // stuck reading out a retriable response: the retry is already decided
+  attempt_.reportOutcome(upstream::HostOutcome::GatewayFailure);
+  if (attempt_.discarding()) {  // stuck reading out a retriable response: the retry is already decided
     endAttempt(false);
     armBackoff();
     return;
@@ -315,17 +290,17 @@ void RouterFilter::onPerTryTimeout() {
 
 void RouterFilter::onResponseHeaders(HeaderMap& headers, bool end_stream) {
   const int status = headers.status();
-  reportOutcome(outcomeOf(status));
+  attempt_.reportOutcome(outcomeOf(status));
   if (auto* cs = cluster_stats_)
     stats::countStatusClass(status, cs->upstream_rq_1xx, cs->upstream_rq_2xx, cs->upstream_rq_3xx,
                             cs->upstream_rq_4xx, cs->upstream_rq_5xx);
-  if (retry_ && !response_started_ && scheduleRetry(AttemptFailure::Response, &headers, attempt_sent_)) {
+  if (retry_ && !response_started_ && scheduleRetry(AttemptFailure::Response, &headers, attempt_.sent())) {
     if (end_stream) {
       response_complete_ = true;
       endAttempt(true);
       armBackoff();
     } else if (request_end_) {
-      discarding_ = true;  // read the body out so the connection can be reused
+      attempt_.discard();  // read the body out so the connection can be reused
     } else {
       endAttempt(false);  // the request is still streaming: the connection cannot be reused
       armBackoff();
@@ -333,7 +308,7 @@ void RouterFilter::onResponseHeaders(HeaderMap& headers, bool end_stream) {
     return;
   }
   response_started_ = true;
-  if (attempt_ > 1 && !retry_->retriable(AttemptFailure::Response, &headers, true))
+  if (attempts_ > 1 && !retry_->retriable(AttemptFailure::Response, &headers, true))
     cluster_stats_->upstream_rq_retry_success.inc();
   applyResponseMutations(headers);
   // Forward before releasing the connection: `headers` (like the data and
@@ -345,7 +320,7 @@ void RouterFilter::onResponseHeaders(HeaderMap& headers, bool end_stream) {
 }
 
 void RouterFilter::onResponseData(net::Buffer& data, bool end_stream) {
-  if (discarding_) {
+  if (attempt_.discarding()) {
     data.drain(data.length());
     if (end_stream) {
       response_complete_ = true;
@@ -361,7 +336,7 @@ void RouterFilter::onResponseData(net::Buffer& data, bool end_stream) {
 
 void RouterFilter::onResponseTrailers(HeaderMap& trailers) {
   response_complete_ = true;
-  if (discarding_) {
+  if (attempt_.discarding()) {
     endAttempt(true);
     armBackoff();
     return;
@@ -371,37 +346,8 @@ void RouterFilter::onResponseTrailers(HeaderMap& trailers) {
 }
 
 void RouterFilter::endAttempt(bool success) {
-  if (per_try_timer_) per_try_timer_->disable();
-  discarding_ = false;
-  if (pool_handle_) {
-    pool_->cancel(pool_handle_);
-    pool_handle_ = nullptr;
-  }
-  if (picked_cluster_) {
-    picked_cluster_->abandon(pick_);  // no outcome: the client went away first
-    picked_cluster_.reset();
-  }
-  if (attempt_retry_slot_) {
-    attempt_retry_slot_->release();
-    attempt_retry_slot_ = nullptr;
-  }
-  if (host_stats_) {
-    host_stats_->rq_active.dec();
-    host_stats_ = nullptr;
-    cluster_stats_->upstream_rq_active.dec();
-  }
-  if (conn_) {
-    if (upstream_paused_) conn_->readDisable(false);
-    // A response that ended before the request finished leaves the connection mid-request.
-    if (success && request_end_) {
-      conn_->release();
-    } else {
-      conn_->abort();
-    }
-    conn_ = nullptr;
-  }
-  upstream_paused_ = false;
-  encoder_ = nullptr;
+  // A response that ended before the request finished leaves the connection mid-request.
+  attempt_.end(success && request_end_);
   // Paused for this attempt's upstream write buffer; the pending-body limit re-pauses if needed.
   if (downstream_paused_) {
     downstream_paused_ = false;
@@ -439,22 +385,12 @@ void RouterFilter::onDestroy() {
   if (!upstream_done_ && cluster_stats_) finishUpstream(response_complete_);
   timeout_timer_.reset();
   backoff_timer_.reset();
-  per_try_timer_.reset();
+  attempt_.onDestroy();
 }
 
-void RouterFilter::onAboveWriteBufferHighWatermark() {
-  if (conn_ && !upstream_paused_) {
-    upstream_paused_ = true;
-    conn_->readDisable(true);
-  }
-}
+void RouterFilter::onAboveWriteBufferHighWatermark() { attempt_.readDisable(true); }
 
-void RouterFilter::onBelowWriteBufferLowWatermark() {
-  if (conn_ && upstream_paused_) {
-    upstream_paused_ = false;
-    conn_->readDisable(false);
-  }
-}
+void RouterFilter::onBelowWriteBufferLowWatermark() { attempt_.readDisable(false); }
 
 void RouterFilter::onUpstreamAboveWriteBufferHighWatermark() {
   if (!downstream_paused_) {

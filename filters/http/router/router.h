@@ -1,8 +1,9 @@
 #pragma once
 // The router: the last HTTP filter. It answers routes with redirect or
 // direct_response actions itself; for a cluster action it picks the cluster
-// (weighted split), a host from that cluster's load balancer and a pooled
-// connection to it, forwards the request, and streams the response back.
+// (weighted split), a host from that cluster's load balancer and a stream
+// from that host's pool (one UpstreamAttempt per try), forwards the request,
+// and streams the response back.
 //
 // Retries (a route's retry_policy, else its virtual host's): an attempt that
 // fails in a way the policy retries, before any response byte went
@@ -15,8 +16,9 @@
 // Failures, each with a response flag for the access log:
 //   no route 404 (NR), unknown cluster 503 (NC), no host 503 (UH),
 //   connect failure/timeout 503 (UF), pool or circuit-breaker overflow 503 (UO),
-//   route timeout 504 (UT), per-try timeout 504 (UPT), upstream reset before
-//   the response 502 (UC), malformed response 502 (UPE); URX is added when a
+//   route timeout 504 (UT), per-try timeout 504 (UPT), upstream reset or
+//   refused stream before the response 502 (UC), malformed response 502
+//   (UPE); the pool's StreamResetReason decides which. URX is added when a
 //   retriable failure was returned because no retry was left or allowed.
 //   After response headers went downstream a failure can only reset the
 //   downstream stream.
@@ -27,17 +29,15 @@
 #include <optional>
 
 #include "filters/http/router/retry_state.h"
+#include "filters/http/router/upstream_attempt.h"
 #include "proxy/http/filter.h"
 #include "proxy/http/route_config.h"
 #include "proxy/upstream/cluster_manager.h"
-#include "proxy/upstream/http1_conn_pool.h"
 
 namespace sluice::filters::router {
 
 class RouterFilter final : public sluice::http::StreamDecoderFilter,
-                           public sluice::http::DownstreamWatermarkCallbacks,
-                           public upstream::PoolCallbacks,
-                           public upstream::UpstreamRequestCallbacks {
+                           public sluice::http::DownstreamWatermarkCallbacks {
  public:
   RouterFilter() = default;
   ~RouterFilter() override;
@@ -52,30 +52,20 @@ class RouterFilter final : public sluice::http::StreamDecoderFilter,
   void onAboveWriteBufferHighWatermark() override;
   void onBelowWriteBufferLowWatermark() override;
 
-  // Connection pool.
-  void onPoolReady(upstream::PooledConnection& conn) override;
-  void onPoolFailure(upstream::PoolFailure reason) override;
-
-  // The upstream connection.
-  void onUpstreamReset(bool protocol_error, std::string_view detail) override;
-  void onUpstreamAboveWriteBufferHighWatermark() override;
-  void onUpstreamBelowWriteBufferLowWatermark() override;
-
-  // The response from the upstream codec.
+ private:
+  // What the current attempt reports (upstream_attempt.h).
+  friend class UpstreamAttempt;
+  // The stream is ready: send the request (headers, the body so far, trailers).
+  void onUpstreamReady();
+  // No stream (pool failure) or the stream ended before the response did.
+  void onUpstreamFailure(upstream::StreamResetReason reason, std::string_view detail);
+  void onPerTryTimeout();
+  void onUpstreamAboveWriteBufferHighWatermark();
+  void onUpstreamBelowWriteBufferLowWatermark();
   void onResponseHeaders(sluice::http::HeaderMap& headers, bool end_stream);
   void onResponseData(net::Buffer& data, bool end_stream);
   void onResponseTrailers(sluice::http::HeaderMap& trailers);
 
- private:
-  // Receives the upstream response (a separate object: the filter's own
-  // decode* names are taken by the request path).
-  struct Response final : sluice::http::MessageDecoder {
-    explicit Response(RouterFilter& r) : router(r) {}
-    void decodeHeaders(sluice::http::HeaderMap& h, bool end_stream) override { router.onResponseHeaders(h, end_stream); }
-    void decodeData(net::Buffer& d, bool end_stream) override { router.onResponseData(d, end_stream); }
-    void decodeTrailers(sluice::http::HeaderMap& t) override { router.onResponseTrailers(t); }
-    RouterFilter& router;
-  };
   // What the load balancer should know: the hash key, and the hosts this
   // request already tried (a retry goes elsewhere when it can).
   struct LbContext final : upstream::LbContext {
@@ -96,8 +86,8 @@ class RouterFilter final : public sluice::http::StreamDecoderFilter,
   void applyRequestMutations(sluice::http::HeaderMap& h);
   void applyResponseMutations(sluice::http::HeaderMap& h);
 
-  // Picks a host and asks its pool for a connection; false when the request
-  // was answered instead (no cluster, no host).
+  // Picks a host and starts an attempt on it; false when the request was
+  // answered instead (no cluster, no host).
   bool startAttempt();
   // An attempt failed: retry it (after a backoff) or end the request with `f`.
   void attemptFailed(AttemptFailure kind, Failure f);
@@ -107,15 +97,12 @@ class RouterFilter final : public sluice::http::StreamDecoderFilter,
   void armBackoff();
   void onBackoffDone();
   void onTimeout();
-  void onPerTryTimeout();
-  // Ends the current attempt's upstream part (pool handle, connection, host
-  // stats, retry slot). `success`: the response completed, so the
-  // connection may go back to the pool.
+  // Ends the current attempt (UpstreamAttempt::end) and resumes the
+  // downstream if this attempt's write buffer paused it. `success`: the
+  // response completed, so the connection may go back to the pool.
   void endAttempt(bool success);
   // Ends the whole upstream part of the request (attempt, request slot, timers).
   void finishUpstream(bool success);
-  // Tells passive health checking how the attempt to the picked host went (once).
-  void reportOutcome(upstream::HostOutcome outcome);
   void fail(int status, sluice::http::ResponseFlag flag, std::string_view details);
   bool retriesPossible() const { return retry_.has_value() && (replay_ok_ || !ever_sent_); }
 
@@ -128,10 +115,10 @@ class RouterFilter final : public sluice::http::StreamDecoderFilter,
   sluice::http::HeaderMap* request_headers_ = nullptr;
   sluice::http::HeaderMap* request_trailers_ = nullptr;
   sluice::http::HeaderMap local_headers_;  // redirect / direct response
-  Response response_{*this};
   bool request_end_ = false;
   net::Buffer pending_body_;  // request bytes not yet sent on the current attempt
   bool response_started_ = false;
+  bool response_complete_ = false;  // the last attempt's response ended cleanly
   bool upstream_done_ = false;
   bool downstream_paused_ = false;  // we paused downstream reads
   bool watermarks_registered_ = false;
@@ -144,28 +131,14 @@ class RouterFilter final : public sluice::http::StreamDecoderFilter,
   net::Buffer replay_body_;  // every request body byte so far, while within the policy's limit
   bool replay_ok_ = true;    // replay_body_ holds the whole body so far
   bool ever_sent_ = false;   // some attempt sent request bytes upstream
-  // Retry-budget slots: one taken when a retry is decided (next), then held
-  // by that attempt until it ends (attempt).
+  // A retry-budget slot taken when a retry is decided, handed to the
+  // attempt that retry starts (which holds it until it ends).
   upstream::Breaker* next_retry_slot_ = nullptr;
-  upstream::Breaker* attempt_retry_slot_ = nullptr;
   std::chrono::milliseconds pending_backoff_{0};
   std::optional<event::Timer> backoff_timer_;
-  std::optional<event::Timer> per_try_timer_;
 
-  // The current attempt.
-  uint32_t attempt_ = 0;  // 1-based once started
-  upstream::Cluster::Pick pick_{};
-  std::shared_ptr<upstream::Cluster> picked_cluster_;  // kept (across config swaps) until the outcome is reported
-  bool outcome_reported_ = false;
-  stats::HostStats* host_stats_ = nullptr;  // lives until exit
-  upstream::Http1ConnPool* pool_ = nullptr;
-  upstream::Http1ConnPool::Pending* pool_handle_ = nullptr;
-  upstream::PooledConnection* conn_ = nullptr;
-  sluice::http::MessageEncoder* encoder_ = nullptr;
-  bool attempt_sent_ = false;       // request bytes left on this attempt
-  bool upstream_paused_ = false;    // we paused upstream reads
-  bool response_complete_ = false;  // the upstream's response ended cleanly
-  bool discarding_ = false;         // reading out a retriable response's body before retrying
+  uint32_t attempts_ = 0;  // started so far; the current one's number
+  UpstreamAttempt attempt_{*this};  // the current try, reused for each
 };
 
 // The router has no config of its own; the connection manager always adds it last.
