@@ -12,6 +12,7 @@ std::string_view resetReasonName(StreamResetReason reason) {
     case StreamResetReason::ConnectionTermination: return "upstream_connection_termination";
     case StreamResetReason::ProtocolError: return "upstream_protocol_error";
     case StreamResetReason::RefusedStream: return "upstream_refused_stream";
+    case StreamResetReason::ConnectionDrained: return "upstream_connection_drained";
   }
   return "unknown";
 }

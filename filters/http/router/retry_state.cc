@@ -18,7 +18,8 @@ std::optional<AttemptFailure> attemptFailureOf(upstream::StreamResetReason reaso
     case StreamResetReason::ProtocolError: return AttemptFailure::ProtocolError;
     case StreamResetReason::LocalReset:
     case StreamResetReason::RemoteReset:
-    case StreamResetReason::ConnectionTermination: return AttemptFailure::Reset;
+    case StreamResetReason::ConnectionTermination:
+    case StreamResetReason::ConnectionDrained: return AttemptFailure::Reset;
     case StreamResetReason::Overflow: return std::nullopt;
   }
   return std::nullopt;
