@@ -117,16 +117,7 @@ TEST(HttpAccessLog, DurationCoversTheUpstreamDelay) {
   HttpUpstream up(byPathPrefix({{"/slow", slowResponse(300ms, "slow\n")}}, describeRequest("c1")));
   TempDir logs;
   const std::string json_log = logs.path() + "/access.json";
-  ProxyProcess proxy(renderConfig(httpConfig(R"(
-    access_log: {path: )" + json_log + R"(, format: json}
-    route_config:
-      virtual_hosts:
-        - name: all
-          domains: ["*"]
-          routes:
-            - match: {prefix: /}
-              route: {cluster: c1}
-  )", {cluster("c1", {up.port()})})));
+  ProxyProcess proxy(renderConfig(httpConfig(routeAllTo("c1", json_log), {cluster("c1", {up.port()})})));
   uint16_t port = 0;
   ASSERT_TRUE(startHttpProxy(proxy, &port));
 
