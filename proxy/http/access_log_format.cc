@@ -35,6 +35,7 @@ enum Token : int {
   kDownstreamPeerUriSan,
   kDownstreamTlsVersion,
   kRequestedServerName,
+  kUpstreamRequestAttemptCount,
 };
 
 struct TokenName {
@@ -62,6 +63,7 @@ constexpr TokenName kTokens[] = {
     {"DOWNSTREAM_PEER_URI_SAN", kDownstreamPeerUriSan},
     {"DOWNSTREAM_TLS_VERSION", kDownstreamTlsVersion},
     {"REQUESTED_SERVER_NAME", kRequestedServerName},
+    {"UPSTREAM_REQUEST_ATTEMPT_COUNT", kUpstreamRequestAttemptCount},
 };
 
 constexpr char kHex[] = "0123456789abcdef";
@@ -307,6 +309,8 @@ void appendJson(std::string& out, const StreamInfo& info) {
   appendJsonString(out, info.upstream_host);
   out.append(",\"upstream_cluster\":");
   appendJsonString(out, info.upstream_cluster);
+  out.append(",\"upstream_request_attempt_count\":");
+  appendUint(out, info.upstream_request_attempt_count);
   out.append(",\"route\":");
   appendJsonString(out, info.route_name);
   out.append(",\"request_id\":");
@@ -346,6 +350,7 @@ void appendToken(std::string& out, int token, const StreamInfo& info) {
       return;
     case kUpstreamHost: appendText(out, info.upstream_host); return;
     case kUpstreamCluster: appendText(out, info.upstream_cluster); return;
+    case kUpstreamRequestAttemptCount: appendUint(out, info.upstream_request_attempt_count); return;
     case kRouteName: appendText(out, info.route_name); return;
     case kRequestId: appendText(out, info.request_id); return;
     case kTraceId: appendText(out, info.trace_id); return;

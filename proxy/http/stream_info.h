@@ -56,6 +56,8 @@ struct StreamInfo {
   uint64_t response_body_bytes = 0;
   std::string upstream_host;   // "ip:port" of the host that answered
   std::string upstream_cluster;
+  // Upstream tries made (1 + retries); 0 when none was (a local reply).
+  uint32_t upstream_request_attempt_count = 0;
   std::string route_name;
   const void* route_key = nullptr;  // the matched Route, for per-route stats
   util::InlineString<64> request_id;

@@ -189,6 +189,9 @@ TEST(HttpAccessLog, RetriedRequestNamesTheHostThatServedIt) {
     EXPECT_EQ(field(e, "upstream_host"), b.address()) << (retried ? "retried from a to b: " : "") << e.dump();
     EXPECT_EQ(field(e, "upstream_cluster"), "c1") << e.dump();
     EXPECT_EQ(field(e, "response_flags"), "-") << e.dump();
+    // The 503 attempt shows in the line: Envoy's flags have none for a retry
+    // that succeeded, so the attempt count carries it.
+    EXPECT_EQ(field(e, "upstream_request_attempt_count"), retried ? "2" : "1") << e.dump();
     EXPECT_EQ(attempt_at_b[id], retried ? "2" : "1") << e.dump();
   }
   EXPECT_EQ(retried_lines, tried_a.size());

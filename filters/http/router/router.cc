@@ -122,6 +122,7 @@ bool RouterFilter::startAttempt() {
   const upstream::Host& host = cluster->hosts()[pick->host];
   if (retry_) lb_ctx_.tried.push_back(host.shared);
   callbacks_->streamInfo().upstream_host = host.name;
+  callbacks_->streamInfo().upstream_request_attempt_count = attempts_;
   upstream::Breaker* retry_slot = std::exchange(next_retry_slot_, nullptr);
   // HTTP/1 is the only upstream protocol so far; the cluster will choose.
   auto& pool = callbacks_->clusters().httpPool(*cluster, pick->host, upstream::Protocol::Http1);

@@ -69,6 +69,7 @@ StreamInfo fullInfo() {
   info.response_body_bytes = 4096;
   info.upstream_host = "10.1.2.3:8080";
   info.upstream_cluster = "backend";
+  info.upstream_request_attempt_count = 2;
   info.route_name = "api";
   info.request_id = "req-1";
   info.trace_id = "trace-1";
@@ -88,7 +89,8 @@ TEST(AccessLogJson, EveryKeyWithItsValue) {
   for (auto it = j.begin(); it != j.end(); ++it) keys.insert(it.key());
   EXPECT_EQ(keys, (std::set<std::string>{"time", "method", "path", "authority", "status", "response_flags",
                                          "bytes_received", "bytes_sent", "duration_ms", "upstream_host",
-                                         "upstream_cluster", "route", "request_id", "trace_id",
+                                         "upstream_cluster", "upstream_request_attempt_count", "route",
+                                         "request_id", "trace_id",
                                          "downstream_address", "details", "downstream_peer_uri_san",
                                          "downstream_tls_version", "requested_server_name"}));
   EXPECT_EQ(j["time"], "2024-03-05T13:04:05.678Z");
@@ -105,6 +107,7 @@ TEST(AccessLogJson, EveryKeyWithItsValue) {
   EXPECT_NE(line.find("\"duration_ms\":12.345,"), std::string::npos) << line;
   EXPECT_EQ(j["upstream_host"], "10.1.2.3:8080");
   EXPECT_EQ(j["upstream_cluster"], "backend");
+  EXPECT_EQ(j["upstream_request_attempt_count"], 2);
   EXPECT_EQ(j["route"], "api");
   EXPECT_EQ(j["request_id"], "req-1");
   EXPECT_EQ(j["trace_id"], "trace-1");
