@@ -59,14 +59,22 @@ std::string tlsCluster(const std::string& name, uint16_t port, const std::string
       endpoints: )" + endpointsFlow({port});
 }
 
-TEST(UpstreamActiveHealthCheckTls, HttpCheckOverMtlsFollowsTheHealthEndpoint) {
-  ASSERT_TRUE(pki().ok()) << pki().dir();
-  ControlledUpstream app("app");
-  ProxyProcess sidecar(tlsSidecar(app.address()));
-  uint16_t sidecar_port = 0;
-  ASSERT_TRUE(startHttpProxy(sidecar, &sidecar_port, "inbound"));
-  const std::string host = "127.0.0.1:" + std::to_string(sidecar_port);
+// The app and the mTLS sidecar in front of it, started for each test.
+class UpstreamActiveHealthCheckTls : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(pki().ok()) << pki().dir();
+    ASSERT_TRUE(startHttpProxy(sidecar, &sidecar_port, "inbound"));
+    host = "127.0.0.1:" + std::to_string(sidecar_port);
+  }
 
+  ControlledUpstream app{"app"};
+  ProxyProcess sidecar{tlsSidecar(app.address())};
+  uint16_t sidecar_port = 0;
+  std::string host;  // the sidecar as /clusters and the metrics name it
+};
+
+TEST_F(UpstreamActiveHealthCheckTls, HttpCheckOverMtlsFollowsTheHealthEndpoint) {
   ProxyProcess proxy(upstreamConfig(routeAllTo("b"), tlsCluster("b", sidecar_port, kIdB)));
   uint16_t port = 0;
   ASSERT_TRUE(startHttpProxy(proxy, &port));
@@ -100,14 +108,7 @@ TEST(UpstreamActiveHealthCheckTls, HttpCheckOverMtlsFollowsTheHealthEndpoint) {
 // The same upstream checked by a cluster that expects another identity:
 // the handshake fails on every check, a failure (not a timeout), and the
 // host is marked although its health endpoint is fine.
-TEST(UpstreamActiveHealthCheckTls, UnexpectedPeerIdentityFailsTheCheck) {
-  ASSERT_TRUE(pki().ok()) << pki().dir();
-  ControlledUpstream app("app");
-  ProxyProcess sidecar(tlsSidecar(app.address()));
-  uint16_t sidecar_port = 0;
-  ASSERT_TRUE(startHttpProxy(sidecar, &sidecar_port, "inbound"));
-  const std::string host = "127.0.0.1:" + std::to_string(sidecar_port);
-
+TEST_F(UpstreamActiveHealthCheckTls, UnexpectedPeerIdentityFailsTheCheck) {
   ProxyProcess proxy(upstreamConfig(routeAllTo("good"), tlsCluster("good", sidecar_port, kIdB) +
                                                             tlsCluster("wary", sidecar_port,
                                                                        "spiffe://sluice.test/ns/default/sa/not-b")));
@@ -131,14 +132,7 @@ TEST(UpstreamActiveHealthCheckTls, UnexpectedPeerIdentityFailsTheCheck) {
 // A reload that changes only the cluster's `tls` block keeps the health
 // monitor (and its verdicts) but not its old TLS settings: the next checks
 // use the new provider.
-TEST(UpstreamActiveHealthCheckTls, ReloadedTlsBlockAppliesToTheNextChecks) {
-  ASSERT_TRUE(pki().ok()) << pki().dir();
-  ControlledUpstream app("app");
-  ProxyProcess sidecar(tlsSidecar(app.address()));
-  uint16_t sidecar_port = 0;
-  ASSERT_TRUE(startHttpProxy(sidecar, &sidecar_port, "inbound"));
-  const std::string host = "127.0.0.1:" + std::to_string(sidecar_port);
-
+TEST_F(UpstreamActiveHealthCheckTls, ReloadedTlsBlockAppliesToTheNextChecks) {
   ProxyProcess proxy(upstreamConfig(routeAllTo("b"), tlsCluster("b", sidecar_port, kIdB)));
   uint16_t port = 0;
   ASSERT_TRUE(startHttpProxy(proxy, &port));
