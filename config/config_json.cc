@@ -1,7 +1,7 @@
 #include "config/config_json.h"
 
 #include "proxy/http/route_config.h"
-#include "proxy/network/filter.h"
+#include "proxy/net/filter.h"
 
 namespace sluice::config {
 

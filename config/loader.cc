@@ -12,7 +12,7 @@
 #include <unordered_map>
 
 #include "proxy/http/route_config.h"
-#include "proxy/network/filter.h"
+#include "proxy/net/filter.h"
 
 namespace sluice::config {
 namespace {
@@ -37,7 +37,7 @@ void readFilters(MapReader& r, std::vector<NetworkFilterEntry>& out, const std::
     const std::string key = it->first.Scalar();
     if (std::find(std::begin(other_fields), std::end(other_fields), key) != std::end(other_fields)) continue;
     if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;  // duplicate key, reported already
-    const auto* factory = network::findNetworkFilter(key);
+    const auto* factory = net::findNetworkFilter(key);
     if (factory == nullptr) continue;  // left for finish(): "unknown field"
     seen.push_back(key);
     const std::string path = r.childPath(key);

@@ -14,9 +14,9 @@
 #include <string_view>
 #include <vector>
 
-#include "proxy/net/address.h"
+#include "ip/address.h"
 
-namespace sluice::network {
+namespace sluice::net {
 class NetworkFilterConfig;
 class NetworkFilterFactory;
 }
@@ -35,11 +35,11 @@ struct SourceLoc {
 };
 
 struct AdminConfig {
-  net::Address address = *net::Address::parse("127.0.0.1:9901");
+  ip::Address address = *ip::Address::parse("127.0.0.1:9901");
 };
 
 struct EndpointConfig {
-  net::Address address;
+  ip::Address address;
   uint32_t weight = 1;     // 1..128
   uint32_t priority = 0;   // 0 is tried first; higher levels take spill-over
 };
@@ -174,8 +174,8 @@ struct ClusterConfig {
 struct NetworkFilterEntry {
   std::string name;
   // Resolved when the config is read: connections never look a filter up by name.
-  const network::NetworkFilterFactory* factory = nullptr;
-  std::shared_ptr<const network::NetworkFilterConfig> config;
+  const net::NetworkFilterFactory* factory = nullptr;
+  std::shared_ptr<const net::NetworkFilterConfig> config;
 };
 
 // Downstream TLS termination (`tls:` on a listener or a filter chain).
@@ -217,7 +217,7 @@ struct FilterChainConfig {
 
 struct ListenerConfig {
   std::string name;
-  net::Address address;
+  ip::Address address;
   uint32_t max_connections = 0;  // 0 = unlimited
   // High watermark of each connection's write buffer; the low watermark is half.
   uint32_t per_connection_buffer_limit_bytes = 1024 * 1024;

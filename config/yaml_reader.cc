@@ -250,7 +250,7 @@ void MapReader::string(std::string_view key, std::string& out, bool required) {
   out = n.Scalar();
 }
 
-void MapReader::address(std::string_view key, net::Address& out, bool required) {
+void MapReader::address(std::string_view key, ip::Address& out, bool required) {
   const YAML::Node n = child(key);
   if (!n.IsDefined()) {
     if (required) ctx_.error(node_, childPath(key), "missing required field");
@@ -263,7 +263,7 @@ void MapReader::address(std::string_view key, net::Address& out, bool required) 
     return;
   }
   std::string why;
-  if (auto a = net::Address::parse(n.Scalar(), &why)) out = *a;
+  if (auto a = ip::Address::parse(n.Scalar(), &why)) out = *a;
   else ctx_.error(n, childPath(key), why);
 }
 

@@ -97,7 +97,7 @@ class MapReader {
 
   // Typed fields. Absent: keep `out` (error if required). Bad: error, keep `out`.
   void string(std::string_view key, std::string& out, bool required = false);
-  void address(std::string_view key, net::Address& out, bool required = false);
+  void address(std::string_view key, ip::Address& out, bool required = false);
   void duration(std::string_view key, Duration& out, bool required = false);
   void uint32(std::string_view key, uint32_t& out, uint32_t min, uint32_t max, bool required = false);
   void boolean(std::string_view key, bool& out, bool required = false);

@@ -14,7 +14,7 @@
 
 namespace sluice {
 
-const network::NetworkFilterFactory* network::findNetworkFilter(std::string_view name) {
+const net::NetworkFilterFactory* net::findNetworkFilter(std::string_view name) {
   static const std::array<const NetworkFilterFactory*, 4> kFilters = {
       &filters::tcp_proxy::factory(),
       &filters::http_cm::factory(),

@@ -90,7 +90,7 @@ class AdminServer::Session final : public net::ReadHandler, public net::Connecti
   bool answered_ = false;
 };
 
-AdminServer::AdminServer(event::Loop& loop, const net::Address& address, Handler handler)
+AdminServer::AdminServer(event::Loop& loop, const ip::Address& address, Handler handler)
     : loop_(loop), handler_(std::move(handler)) {
   std::string error;
   fd_ = net::listenSocket(address, /*reuse_port=*/false, &error);
@@ -116,7 +116,7 @@ void AdminServer::onIoEvent(uint32_t) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       return;
     }
-    auto conn = net::Connection::accepted(loop_, fd, net::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len),
+    auto conn = net::Connection::accepted(loop_, fd, ip::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len),
                                           std::make_unique<net::RawTransport>());
     auto s = std::make_unique<Session>(*this, std::move(conn));
     sessions_.emplace(s.get(), std::move(s));

@@ -10,7 +10,7 @@
 #include <unordered_map>
 
 #include "proxy/event/loop.h"
-#include "proxy/net/address.h"
+#include "ip/address.h"
 
 namespace sluice::admin {
 
@@ -32,10 +32,10 @@ using Handler = std::function<Response(const Request&)>;
 class AdminServer final : public event::IoHandler {
  public:
   // Binds and listens; throws std::runtime_error naming the address on failure.
-  AdminServer(event::Loop& loop, const net::Address& address, Handler handler);
+  AdminServer(event::Loop& loop, const ip::Address& address, Handler handler);
   ~AdminServer();
   // The bound address (port 0 resolved).
-  const net::Address& address() const { return bound_; }
+  const ip::Address& address() const { return bound_; }
 
   void onIoEvent(uint32_t events) override;
 
@@ -46,7 +46,7 @@ class AdminServer final : public event::IoHandler {
   event::Loop& loop_;
   Handler handler_;
   int fd_ = -1;
-  net::Address bound_;
+  ip::Address bound_;
   std::unordered_map<Session*, std::unique_ptr<Session>> sessions_;
 };
 

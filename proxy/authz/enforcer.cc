@@ -3,7 +3,7 @@
 #include "config/yaml_reader.h"
 #include "proxy/authz/log_limiter.h"
 #include "proxy/log/log.h"
-#include "proxy/net/address.h"
+#include "ip/address.h"
 
 namespace sluice::authz {
 namespace {
@@ -24,7 +24,7 @@ void appendSafe(std::string& out, std::string_view v) {
 std::string sourceString(const sockaddr* sa) {
   if (sa == nullptr) return "-";
   const socklen_t len = sa->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-  return net::Address::fromSockaddr(sa, len).str();
+  return ip::Address::fromSockaddr(sa, len).str();
 }
 
 std::shared_ptr<stats::NamedCounter> decisions(const std::string& prefix, Layer layer, Action action,

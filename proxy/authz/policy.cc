@@ -84,7 +84,7 @@ bool ruleMatches(const Rule& r, const RequestFacts& f, PathView& path) {
 
 std::string_view actionName(Action a) { return a == Action::Allow ? "allow" : "deny"; }
 
-RequestFacts connectionFacts(const net::Address& peer, const net::TlsInfo* tls) {
+RequestFacts connectionFacts(const ip::Address& peer, const net::TlsInfo* tls) {
   RequestFacts f;
   f.source = peer.sockAddr();
   // An unverified certificate says nothing about who the peer is.

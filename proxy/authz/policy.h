@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "proxy/http/route_config.h"
-#include "proxy/net/cidr.h"
+#include "ip/cidr.h"
 #include "proxy/net/transport_socket.h"
 #include "proxy/tls/peer_identity.h"
 
@@ -42,7 +42,7 @@ struct Principal {
   std::optional<tls::SpiffeIdMatcher> spiffe;  // Kind::SpiffeId
   bool spiffe_prefix = false;                  // configured as `prefix:` (else `exact:`)
   std::string spiffe_value;                    // as configured, for toJson
-  std::optional<net::Cidr> source;             // Kind::SourceIp
+  std::optional<ip::Cidr> source;             // Kind::SourceIp
 };
 
 struct Rule {
@@ -70,7 +70,7 @@ struct RequestFacts {
 
 // Facts of a downstream connection: its peer address and, when the TLS
 // handshake verified a peer certificate, its identity. `tls` may be null.
-RequestFacts connectionFacts(const net::Address& peer, const net::TlsInfo* tls);
+RequestFacts connectionFacts(const ip::Address& peer, const net::TlsInfo* tls);
 
 struct Decision {
   bool allowed = true;

@@ -76,7 +76,7 @@ bool readSourceIp(MapReader& pr, Principal& p) {
   pr.string("source_ip", text);
   if (!pr.child("source_ip").IsScalar()) return false;
   std::string why;
-  p.source = net::Cidr::parse(text, &why);
+  p.source = ip::Cidr::parse(text, &why);
   if (!p.source) pr.ctx().error(pr.locOf("source_ip"), pr.childPath("source_ip"), "'" + text + "': " + why);
   return p.source.has_value();
 }

@@ -133,7 +133,7 @@ void appendDurationMs(std::string& out, event::MonoTime start, event::MonoTime e
 
 // "1.2.3.4:80" / "[::1]:80" like Address::str(), but into `out` without a
 // temporary string; "-" for an unset (or non-IP) address.
-void appendAddress(std::string& out, const net::Address& a) {
+void appendAddress(std::string& out, const ip::Address& a) {
   char buf[INET6_ADDRSTRLEN + 8];
   const sockaddr* sa = a.sockAddr();
   if (a.family() == AF_INET) {

@@ -4,7 +4,7 @@
 
 #include "proxy/http/connection_manager.h"
 #include "proxy/http/request_metadata.h"
-#include "proxy/network/filter.h"
+#include "proxy/net/filter.h"
 #include "proxy/util/thread_pool_alloc.h"
 
 namespace sluice::http {

@@ -20,7 +20,7 @@ constexpr auto kDrainIdleGrace = std::chrono::seconds(1);
 
 }  // namespace
 
-ConnectionManager::ConnectionManager(const ConnectionManagerConfig& config, network::FilterContext& ctx)
+ConnectionManager::ConnectionManager(const ConnectionManagerConfig& config, net::FilterContext& ctx)
     : config_(config), ctx_(ctx) {}
 
 ConnectionManager::~ConnectionManager() {
@@ -33,7 +33,7 @@ ConnectionManager::~ConnectionManager() {
   }
 }
 
-void ConnectionManager::initialize(network::ReadFilterCallbacks& callbacks) {
+void ConnectionManager::initialize(net::ReadFilterCallbacks& callbacks) {
   callbacks_ = &callbacks;
   connection().addCallbacks(this);
   peer_ip_ = connection().peerAddress().ip();
@@ -84,11 +84,11 @@ void ConnectionManager::armDrainClose() {
   idle_timer_->enable(std::max(left, event::Duration(0)));
 }
 
-network::FilterStatus ConnectionManager::onData(net::Buffer& data, bool end_stream) {
+net::FilterStatus ConnectionManager::onData(net::Buffer& data, bool end_stream) {
   if (end_stream) downstream_eof_ = true;
   if (closing_) {
     data.clear();
-    return network::FilterStatus::StopIteration;
+    return net::FilterStatus::StopIteration;
   }
   if (!data.empty()) {
     input_.move(data);
@@ -105,7 +105,7 @@ network::FilterStatus ConnectionManager::onData(net::Buffer& data, bool end_stre
     closing_ = true;
     connection().close(net::CloseType::FlushWrite);
   }
-  return network::FilterStatus::StopIteration;
+  return net::FilterStatus::StopIteration;
 }
 
 void ConnectionManager::dispatch() {

@@ -15,20 +15,20 @@
 #include "proxy/http/codec.h"
 #include "proxy/http/route_tables.h"
 #include "proxy/net/connection.h"
-#include "proxy/network/filter.h"
+#include "proxy/net/filter.h"
 
 namespace sluice::http {
 
-class ConnectionManager final : public network::NetworkFilter,
+class ConnectionManager final : public net::NetworkFilter,
                                 public ServerCodecCallbacks,
                                 public CodecOutput,
                                 public net::ConnectionCallbacks {
  public:
-  ConnectionManager(const ConnectionManagerConfig& config, network::FilterContext& ctx);
+  ConnectionManager(const ConnectionManagerConfig& config, net::FilterContext& ctx);
   ~ConnectionManager() override;
 
-  void initialize(network::ReadFilterCallbacks& callbacks) override;
-  network::FilterStatus onData(net::Buffer& data, bool end_stream) override;
+  void initialize(net::ReadFilterCallbacks& callbacks) override;
+  net::FilterStatus onData(net::Buffer& data, bool end_stream) override;
   // The next response says `Connection: close`; an idle connection closes
   // once it has been idle for kDrainIdleGrace (see the .cc).
   void onDrain() override;
@@ -46,7 +46,7 @@ class ConnectionManager final : public network::NetworkFilter,
   const ConnectionManagerConfig& config() const { return config_; }
   // The client's IP as text, formatted once per connection (x-forwarded-for).
   std::string_view peerIp() const { return peer_ip_; }
-  network::FilterContext& context() { return ctx_; }
+  net::FilterContext& context() { return ctx_; }
   net::Connection& connection() { return callbacks_->connection(); }
   ServerCodec& codec() { return *codec_; }
   // The stream finished both ways (or was reset): unlink it, log it, free
@@ -73,8 +73,8 @@ class ConnectionManager final : public network::NetworkFilter,
 
   const ConnectionManagerConfig& config_;
   std::string peer_ip_;
-  network::FilterContext& ctx_;
-  network::ReadFilterCallbacks* callbacks_ = nullptr;
+  net::FilterContext& ctx_;
+  net::ReadFilterCallbacks* callbacks_ = nullptr;
   std::unique_ptr<ServerCodec> codec_;
   net::Buffer input_;
   // Streams in flight, oldest first. The list owns them: a stream is

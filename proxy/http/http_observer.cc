@@ -25,12 +25,12 @@ AccessLogFile* logFile(const std::string& path) {
 
 }  // namespace
 
-void observeStreamStart(network::FilterContext& ctx) {
+void observeStreamStart(net::FilterContext& ctx) {
   ctx.listener_stats.downstream_rq_total.inc();
   ctx.listener_stats.downstream_rq_active.inc();
 }
 
-void observeStreamEnd(network::FilterContext& ctx, const ConnectionManagerConfig& config, const StreamInfo& info,
+void observeStreamEnd(net::FilterContext& ctx, const ConnectionManagerConfig& config, const StreamInfo& info,
                       bool started, const RouteTables* routes) {
   auto& s = ctx.listener_stats;
   if (started) {

@@ -5,16 +5,16 @@
 #include "proxy/http/connection_manager_config.h"
 #include "proxy/http/route_tables.h"
 #include "proxy/http/stream_info.h"
-#include "proxy/network/filter.h"
+#include "proxy/net/filter.h"
 
 namespace sluice::http {
 
-void observeStreamStart(network::FilterContext& ctx);
+void observeStreamStart(net::FilterContext& ctx);
 // Once per request, when it ends (completed, rejected or reset). `started`:
 // observeStreamStart was called for it (false for requests rejected before
 // they became a stream). `routes`: the tables the stream routed with, whose
 // per-route stats count it (null before routing).
-void observeStreamEnd(network::FilterContext& ctx, const ConnectionManagerConfig& config, const StreamInfo& info,
+void observeStreamEnd(net::FilterContext& ctx, const ConnectionManagerConfig& config, const StreamInfo& info,
                       bool started, const RouteTables* routes);
 
 }  // namespace sluice::http

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "proxy/http/header_map.h"
-#include "proxy/net/address.h"
+#include "ip/address.h"
 #include "proxy/net/transport_socket.h"
 #include "proxy/util/inline_string.h"
 

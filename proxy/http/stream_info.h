@@ -7,7 +7,7 @@
 #include <string>
 
 #include "proxy/event/timer.h"
-#include "proxy/net/address.h"
+#include "ip/address.h"
 #include "proxy/net/transport_socket.h"
 #include "proxy/util/inline_string.h"
 
@@ -67,7 +67,7 @@ struct StreamInfo {
   std::string method;
   std::string path;
   std::string authority;
-  net::Address downstream_address;
+  ip::Address downstream_address;
   // The downstream connection's TLS handshake results (peer SPIFFE ID, SNI,
   // version), owned by the connection, which outlives its streams; null for
   // plaintext. A pointer: nothing is copied per request.

@@ -40,7 +40,7 @@ std::string_view closeReasonName(CloseReason r) {
   return "unknown";
 }
 
-Connection::Connection(event::Loop& loop, int fd, const Address& peer, std::unique_ptr<TransportSocket> transport,
+Connection::Connection(event::Loop& loop, int fd, const ip::Address& peer, std::unique_ptr<TransportSocket> transport,
                        State state)
     : loop_(loop),
       fd_(fd),
@@ -67,7 +67,7 @@ Connection::~Connection() {
   }
 }
 
-std::unique_ptr<Connection> Connection::accepted(event::Loop& loop, int fd, const Address& peer,
+std::unique_ptr<Connection> Connection::accepted(event::Loop& loop, int fd, const ip::Address& peer,
                                                  std::unique_ptr<TransportSocket> transport) {
   setNoDelay(fd);
   std::unique_ptr<Connection> c(new Connection(loop, fd, peer, std::move(transport), State::Open));
@@ -75,7 +75,7 @@ std::unique_ptr<Connection> Connection::accepted(event::Loop& loop, int fd, cons
   return c;
 }
 
-std::unique_ptr<Connection> Connection::connect(event::Loop& loop, const Address& to,
+std::unique_ptr<Connection> Connection::connect(event::Loop& loop, const ip::Address& to,
                                                 std::unique_ptr<TransportSocket> transport) {
   const int fd = ::socket(to.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   std::unique_ptr<Connection> c(new Connection(loop, fd, to, std::move(transport), State::Connecting));

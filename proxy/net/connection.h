@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "proxy/event/loop.h"
-#include "proxy/net/address.h"
+#include "ip/address.h"
 #include "proxy/net/buffer.h"
 #include "proxy/net/transport_socket.h"
 #include "proxy/stats/stats.h"
@@ -85,11 +85,11 @@ class ReadHandler {
 class Connection final : public event::IoHandler, public event::DeferredDeletable {
  public:
   // Wraps an accepted, connected, non-blocking fd.
-  static std::unique_ptr<Connection> accepted(event::Loop& loop, int fd, const Address& peer,
+  static std::unique_ptr<Connection> accepted(event::Loop& loop, int fd, const ip::Address& peer,
                                               std::unique_ptr<TransportSocket> transport);
   // Starts a non-blocking connect. The outcome arrives as Connected or
   // Closed(ConnectFailed), always from a later loop callback, never from here.
-  static std::unique_ptr<Connection> connect(event::Loop& loop, const Address& to,
+  static std::unique_ptr<Connection> connect(event::Loop& loop, const ip::Address& to,
                                              std::unique_ptr<TransportSocket> transport);
   ~Connection() override;
 
@@ -128,7 +128,7 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
   const TransportSocket& transport() const { return *transport_; }
   CloseReason closeReason() const { return close_reason_; }
   uint64_t id() const { return id_; }
-  const Address& peerAddress() const { return peer_; }
+  const ip::Address& peerAddress() const { return peer_; }
   size_t writeBufferLength() const { return write_buffer_.length(); }
   bool aboveHighWatermark() const { return above_high_; }
   uint64_t bytesRead() const { return bytes_read_; }
@@ -138,7 +138,7 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
 
  private:
   enum class State { Connecting, Open, Closing, Closed };
-  Connection(event::Loop& loop, int fd, const Address& peer, std::unique_ptr<TransportSocket> transport, State state);
+  Connection(event::Loop& loop, int fd, const ip::Address& peer, std::unique_ptr<TransportSocket> transport, State state);
 
   void onConnectResult();
   // Returns true when the handshake finished in this call.
@@ -157,7 +157,7 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
 
   event::Loop& loop_;
   int fd_;
-  Address peer_;
+  ip::Address peer_;
   std::unique_ptr<TransportSocket> transport_;
   State state_;
   uint64_t id_;

@@ -8,7 +8,7 @@
 
 namespace sluice::net {
 
-int listenSocket(const Address& address, bool reuse_port, std::string* error, int backlog) {
+int listenSocket(const ip::Address& address, bool reuse_port, std::string* error, int backlog) {
   const int fd = ::socket(address.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   auto fail = [&](const char* what) {
     if (error) *error = std::string(what) + " " + address.str() + ": " + std::strerror(errno);
@@ -24,11 +24,11 @@ int listenSocket(const Address& address, bool reuse_port, std::string* error, in
   return fd;
 }
 
-Address localAddress(int fd) {
+ip::Address localAddress(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
   getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-  return Address::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+  return ip::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
 }
 
 }  // namespace sluice::net

@@ -3,14 +3,14 @@
 
 #include <string>
 
-#include "proxy/net/address.h"
+#include "ip/address.h"
 
 namespace sluice::net {
 
 // A non-blocking, bound, listening TCP socket; -1 with *error set on failure
 // ("bind 127.0.0.1:80: Address already in use").
-int listenSocket(const Address& address, bool reuse_port, std::string* error, int backlog = 1024);
+int listenSocket(const ip::Address& address, bool reuse_port, std::string* error, int backlog = 1024);
 // The address a socket is bound to.
-Address localAddress(int fd);
+ip::Address localAddress(int fd);
 
 }  // namespace sluice::net

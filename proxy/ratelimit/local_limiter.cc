@@ -5,7 +5,7 @@
 
 #include "config/config_json.h"
 #include "config/yaml_reader.h"
-#include "proxy/net/address.h"
+#include "ip/address.h"
 #include "proxy/util/hash.h"
 
 namespace sluice::ratelimit {
@@ -109,7 +109,7 @@ TakeResult LocalLimiter::take(uint64_t key_hash, event::MonoTime now, bool* tabl
 
 uint64_t hashKey(std::string_view key) { return util::hash64(key); }
 
-uint64_t hashIp(const net::Address& address) {
+uint64_t hashIp(const ip::Address& address) {
   const sockaddr* sa = address.sockAddr();
   if (address.family() == AF_INET) {
     const auto* in = reinterpret_cast<const sockaddr_in*>(sa);

@@ -26,7 +26,7 @@
 namespace sluice::config {
 class MapReader;
 }
-namespace sluice::net {
+namespace sluice::ip {
 class Address;
 }
 
@@ -78,6 +78,6 @@ class LocalLimiter {
 // Key hashes; no allocation.
 uint64_t hashKey(std::string_view key);
 // Of the address's IP bytes (the port is not part of it).
-uint64_t hashIp(const net::Address& address);
+uint64_t hashIp(const ip::Address& address);
 
 }  // namespace sluice::ratelimit

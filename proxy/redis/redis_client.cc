@@ -32,7 +32,7 @@ void RedisRequest::cancel() {
   if (client_ != nullptr) client_->cancel(*this);
 }
 
-RedisClient::RedisClient(event::Loop& loop, const net::Address& address)
+RedisClient::RedisClient(event::Loop& loop, const ip::Address& address)
     : loop_(loop), address_(address), host_(address.ip()), port_(address.port()) {
   connect_timer_ = loop_.createTimer([this] {
     // hiredis has no connect timeout; a SYN into the void would otherwise
@@ -324,7 +324,7 @@ void RedisClient::onEvalReply(redisAsyncContext* ac, void* reply, void* privdata
 
 namespace {
 
-bool sameAddress(const net::Address& a, const net::Address& b) {
+bool sameAddress(const ip::Address& a, const ip::Address& b) {
   return a.sockLen() == b.sockLen() && std::memcmp(a.sockAddr(), b.sockAddr(), a.sockLen()) == 0;
 }
 
@@ -340,7 +340,7 @@ thread_local ThreadClients t_clients;
 
 }  // namespace
 
-RedisClient& threadClient(event::Loop& loop, const net::Address& address) {
+RedisClient& threadClient(event::Loop& loop, const ip::Address& address) {
   for (auto& c : t_clients.clients) {
     if (sameAddress(c->address(), address)) {
       assert(&c->loop() == &loop);

@@ -33,7 +33,7 @@
 #include <vector>
 
 #include "proxy/event/loop.h"
-#include "proxy/net/address.h"
+#include "ip/address.h"
 
 struct redisAsyncContext;
 struct redisReply;
@@ -106,7 +106,7 @@ class RedisClient final : public event::IoHandler {
   static constexpr size_t kMaxArgs = 16;  // keys + args of one eval
 
   // Starts connecting. Loop thread only.
-  RedisClient(event::Loop& loop, const net::Address& address);
+  RedisClient(event::Loop& loop, const ip::Address& address);
   // Closes the connection. Pending requests are detached silently (their
   // onReply never runs); the client must not be destroyed from inside one
   // of its own callbacks.
@@ -123,7 +123,7 @@ class RedisClient final : public event::IoHandler {
             std::span<const std::string_view> args, event::Duration timeout);
 
   bool connected() const { return state_ == State::Connected; }
-  const net::Address& address() const { return address_; }
+  const ip::Address& address() const { return address_; }
   event::Loop& loop() const { return loop_; }
   // Pending calls (tests).
   size_t pendingCount() const;
@@ -172,7 +172,7 @@ class RedisClient final : public event::IoHandler {
   static void onEvalReply(redisAsyncContext* ac, void* reply, void* privdata);
 
   event::Loop& loop_;
-  net::Address address_;
+  ip::Address address_;
   std::string host_;  // numeric IP for hiredis
   uint16_t port_ = 0;
   redisAsyncContext* ac_ = nullptr;
@@ -203,7 +203,7 @@ class RedisClient final : public event::IoHandler {
 // The client for `address` on this thread, created on first use with
 // `loop`; one per worker thread and address. Every use on one thread must
 // pass the same loop. Loop thread only.
-RedisClient& threadClient(event::Loop& loop, const net::Address& address);
+RedisClient& threadClient(event::Loop& loop, const ip::Address& address);
 // Destroys this thread's clients. A worker calls it when its loop has
 // stopped and its connections are closed (nothing may still hold a pending
 // request), before the loop is destroyed; tests call it before their loop dies.

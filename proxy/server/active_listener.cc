@@ -68,7 +68,7 @@ void ActiveListener::acceptAll() {
     }
     stats_.downstream_cx_total.inc();
     stats_.downstream_cx_active.inc();
-    const net::Address peer = net::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+    const ip::Address peer = ip::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
     if (!chains_->inspect) {
       startConnection(fd, peer, 0);
       continue;
@@ -80,7 +80,7 @@ void ActiveListener::acceptAll() {
   }
 }
 
-void ActiveListener::startConnection(int fd, const net::Address& peer, size_t chain_index) {
+void ActiveListener::startConnection(int fd, const ip::Address& peer, size_t chain_index) {
   const FilterChain& chain = chains_->chains[chain_index];
   std::unique_ptr<net::TransportSocket> transport;
   if (chain.tls) {
@@ -107,7 +107,7 @@ void ActiveListener::onInspected(ConnectionInspector& inspector, ConnectionInspe
   std::unique_ptr<ConnectionInspector> owned = std::move(it->second);
   inspecting_.erase(it);
   const int fd = owned->takeFd();
-  const net::Address peer = owned->peer();
+  const ip::Address peer = owned->peer();
   int chain = -1;
   if (outcome == Outcome::Tls || outcome == Outcome::Plaintext) {
     chain = chains_->select(outcome == Outcome::Tls, owned->hello());

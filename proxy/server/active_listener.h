@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "proxy/event/loop.h"
-#include "proxy/network/filter.h"
+#include "proxy/net/filter.h"
 #include "proxy/server/connection_inspector.h"
 #include "proxy/server/filter_chain.h"
 #include "proxy/server/server_connection.h"
@@ -52,7 +52,7 @@ class ActiveListener final : public event::IoHandler,
  private:
   void acceptAll();
   // Wraps an accepted fd for `chain` and starts it.
-  void startConnection(int fd, const net::Address& peer, size_t chain);
+  void startConnection(int fd, const ip::Address& peer, size_t chain);
   // An accepted fd that never became a Connection.
   void dropAccepted(int fd);
   void releaseSlot();
@@ -69,7 +69,7 @@ class ActiveListener final : public event::IoHandler,
   std::shared_ptr<const ListenerChains> chains_;
   // Parallel to chains_->chains: this worker's view of each TLS chain's context.
   std::vector<std::optional<tls::CertificateProvider::View>> tls_views_;
-  network::FilterContext filter_ctx_;
+  net::FilterContext filter_ctx_;
   int fd_ = -1;
   bool draining_ = false;
   bool destroying_ = false;

@@ -14,7 +14,7 @@ constexpr size_t kPeekBytes = tls::kMaxClientHello + 64;
 
 }  // namespace
 
-ConnectionInspector::ConnectionInspector(event::Loop& loop, Owner& owner, int fd, const net::Address& peer,
+ConnectionInspector::ConnectionInspector(event::Loop& loop, Owner& owner, int fd, const ip::Address& peer,
                                          event::Duration timeout)
     : loop_(loop), owner_(owner), fd_(fd), peer_(peer) {
   timer_ = loop_.createTimer([this] { finish(Outcome::Timeout); });

@@ -13,7 +13,7 @@
 #include <memory>
 
 #include "proxy/event/loop.h"
-#include "proxy/net/address.h"
+#include "ip/address.h"
 #include "proxy/tls/client_hello.h"
 
 namespace sluice::server {
@@ -34,12 +34,12 @@ class ConnectionInspector final : public event::IoHandler, public event::Deferre
     ~Owner() = default;
   };
 
-  ConnectionInspector(event::Loop& loop, Owner& owner, int fd, const net::Address& peer, event::Duration timeout);
+  ConnectionInspector(event::Loop& loop, Owner& owner, int fd, const ip::Address& peer, event::Duration timeout);
   ~ConnectionInspector() override;  // closes the fd unless taken
 
   // Stops watching the fd and hands it over (to a Connection).
   int takeFd();
-  const net::Address& peer() const { return peer_; }
+  const ip::Address& peer() const { return peer_; }
   // Set for Outcome::Tls when the whole ClientHello was read.
   const tls::ClientHelloInfo* hello() const { return has_hello_ ? &hello_ : nullptr; }
 
@@ -51,7 +51,7 @@ class ConnectionInspector final : public event::IoHandler, public event::Deferre
   event::Loop& loop_;
   Owner& owner_;
   int fd_;
-  net::Address peer_;
+  ip::Address peer_;
   std::unique_ptr<event::Timer> timer_;
   tls::ClientHelloInfo hello_;
   bool has_hello_ = false;

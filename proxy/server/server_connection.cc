@@ -15,7 +15,7 @@ ServerConnection::~ServerConnection() {
   filters_.clear();
 }
 
-void ServerConnection::start(const std::vector<config::NetworkFilterEntry>& filters, network::FilterContext& ctx,
+void ServerConnection::start(const std::vector<config::NetworkFilterEntry>& filters, net::FilterContext& ctx,
                              bool after_handshake) {
   entries_ = &filters;
   ctx_ = &ctx;
@@ -28,7 +28,7 @@ void ServerConnection::startFilters() {
     filters_.back()->initialize(*this);
   }
   for (size_t i = 0; i < filters_.size() && conn_->open(); ++i) {
-    if (filters_[i]->onNewConnection() == network::FilterStatus::StopIteration) break;
+    if (filters_[i]->onNewConnection() == net::FilterStatus::StopIteration) break;
   }
   if (draining_) notifyDrain();
 }
@@ -48,7 +48,7 @@ void ServerConnection::notifyDrain() {
 void ServerConnection::onRead(net::Buffer& data, bool end_stream) {
   for (auto& f : filters_) {
     if (!conn_->open()) return;
-    if (f->onData(data, end_stream) == network::FilterStatus::StopIteration) return;
+    if (f->onData(data, end_stream) == net::FilterStatus::StopIteration) return;
   }
 }
 

@@ -6,14 +6,14 @@
 #include <vector>
 
 #include "proxy/net/connection.h"
-#include "proxy/network/filter.h"
+#include "proxy/net/filter.h"
 #include "proxy/server/snapshot.h"
 
 namespace sluice::server {
 
 class ActiveListener;
 
-class ServerConnection final : public network::ReadFilterCallbacks,
+class ServerConnection final : public net::ReadFilterCallbacks,
                                public net::ReadHandler,
                                public net::ConnectionCallbacks,
                                public event::DeferredDeletable {
@@ -24,7 +24,7 @@ class ServerConnection final : public network::ReadFilterCallbacks,
   // Builds the filter chain and starts it, now or (`after_handshake`, for
   // TLS) once the transport handshake is done, so filters see the peer
   // identity from their first callback. `filters` and `ctx` outlive us.
-  void start(const std::vector<config::NetworkFilterEntry>& filters, network::FilterContext& ctx,
+  void start(const std::vector<config::NetworkFilterEntry>& filters, net::FilterContext& ctx,
              bool after_handshake);
 
   // Our listener is draining: tells the filters (now, or when they start
@@ -41,9 +41,9 @@ class ServerConnection final : public network::ReadFilterCallbacks,
 
   ActiveListener& owner_;
   const std::vector<config::NetworkFilterEntry>* entries_ = nullptr;
-  network::FilterContext* ctx_ = nullptr;
+  net::FilterContext* ctx_ = nullptr;
   std::unique_ptr<net::Connection> conn_;
-  std::vector<std::unique_ptr<network::NetworkFilter>> filters_;
+  std::vector<std::unique_ptr<net::NetworkFilter>> filters_;
   bool draining_ = false;
 };
 

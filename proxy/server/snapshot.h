@@ -12,7 +12,7 @@
 
 #include "config/model.h"
 #include "proxy/http/route_tables.h"
-#include "proxy/network/filter.h"
+#include "proxy/net/filter.h"
 #include "proxy/server/filter_chain.h"
 #include "proxy/stats/stats.h"
 #include "proxy/upstream/cluster_manager.h"
@@ -25,7 +25,7 @@ namespace sluice::server {
 struct ListenerSockets {
   std::string name;
   std::string identity;  // canonical JSON of the listener config: equal => unchanged
-  net::Address bound;    // actual address (port 0 resolved)
+  ip::Address bound;    // actual address (port 0 resolved)
   std::vector<int> fds;  // fds[w] is owned by worker w, which closes it and sets -1
   // Exact across workers: max_connections is a global limit (one atomic, no lock).
   std::atomic<int64_t> active{0};

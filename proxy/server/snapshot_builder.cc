@@ -14,7 +14,7 @@ std::shared_ptr<ListenerSockets> SnapshotBuilder::bindListener(const config::Lis
   auto sockets = std::make_shared<ListenerSockets>();
   sockets->name = l.name;
   sockets->identity = std::move(identity);
-  net::Address addr = l.address;
+  ip::Address addr = l.address;
   for (size_t w = 0; w < worker_count_; ++w) {
     const int fd = net::listenSocket(addr, /*reuse_port=*/true, error);
     if (fd < 0) return nullptr;  // the destructor closes what was bound

@@ -45,7 +45,7 @@ std::optional<std::string_view> queryParameter(std::string_view path, std::strin
 }
 
 // Formats into a stack buffer: Address::ip() would allocate for IPv6.
-std::optional<uint64_t> hashIp(const net::Address& a) {
+std::optional<uint64_t> hashIp(const ip::Address& a) {
   char buf[INET6_ADDRSTRLEN];
   const void* raw = nullptr;
   if (a.family() == AF_INET) raw = &reinterpret_cast<const sockaddr_in*>(a.sockAddr())->sin_addr;
@@ -57,7 +57,7 @@ std::optional<uint64_t> hashIp(const net::Address& a) {
 }  // namespace
 
 std::optional<uint64_t> hashRequest(std::span<const config::HashPolicyConfig> policies,
-                                    const http::HeaderMap& headers, const net::Address* source) {
+                                    const http::HeaderMap& headers, const ip::Address* source) {
   using Kind = config::HashPolicyConfig::Kind;
   for (const auto& p : policies) {
     std::optional<std::string_view> value;

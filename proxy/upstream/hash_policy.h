@@ -9,7 +9,7 @@
 
 #include "config/model.h"
 #include "proxy/http/header_map.h"
-#include "proxy/net/address.h"
+#include "ip/address.h"
 
 namespace sluice::upstream {
 
@@ -21,6 +21,6 @@ namespace sluice::upstream {
 //   SourceIp       - the IP of `source`, without the port (skipped when null).
 // nullopt when no policy yields, which makes the pick random.
 std::optional<uint64_t> hashRequest(std::span<const config::HashPolicyConfig> policies,
-                                    const http::HeaderMap& headers, const net::Address* source);
+                                    const http::HeaderMap& headers, const ip::Address* source);
 
 }  // namespace sluice::upstream

@@ -10,7 +10,7 @@ namespace sluice::upstream {
 // the end of the loop turn (see ~HealthChecker); parent_ is null from then on.
 class HealthChecker::HostCheck final : public HealthProbeCallbacks, public event::DeferredDeletable {
  public:
-  HostCheck(HealthChecker& parent, size_t index, net::Address address)
+  HostCheck(HealthChecker& parent, size_t index, ip::Address address)
       : loop_(parent.loop_),
         parent_(&parent),
         index_(index),
@@ -48,7 +48,7 @@ class HealthChecker::HostCheck final : public HealthProbeCallbacks, public event
   event::Loop& loop_;
   HealthChecker* parent_;
   const size_t index_;
-  const net::Address address_;
+  const ip::Address address_;
   std::unique_ptr<HealthProbe> probe_;  // the check in flight
   bool checked_once_ = false;
   uint32_t consecutive_passes_ = 0;
@@ -97,7 +97,7 @@ void HealthChecker::HostCheck::finish(bool pass, bool timed_out) {
 }
 
 HealthChecker::HealthChecker(event::Loop& loop, const config::HealthCheckConfig& cfg, std::string host_header_default,
-                             std::vector<net::Address> hosts, TransportFactory transport, util::RandomSource& random,
+                             std::vector<ip::Address> hosts, TransportFactory transport, util::RandomSource& random,
                              OnChange on_change, HadTraffic had_traffic)
     : loop_(loop),
       cfg_(cfg),

@@ -40,7 +40,7 @@
 
 #include "config/model.h"
 #include "proxy/event/loop.h"
-#include "proxy/net/address.h"
+#include "ip/address.h"
 #include "proxy/net/transport_socket.h"
 #include "proxy/upstream/health_probe.h"
 #include "proxy/util/random.h"
@@ -69,7 +69,7 @@ class HealthChecker {
   // host_header_default is the HTTP Host header when cfg.http->host is empty
   // (the cluster name). `random` must outlive the checker.
   HealthChecker(event::Loop& loop, const config::HealthCheckConfig& cfg, std::string host_header_default,
-                std::vector<net::Address> hosts, TransportFactory transport, util::RandomSource& random,
+                std::vector<ip::Address> hosts, TransportFactory transport, util::RandomSource& random,
                 OnChange on_change, HadTraffic had_traffic);
   ~HealthChecker();
   HealthChecker(const HealthChecker&) = delete;

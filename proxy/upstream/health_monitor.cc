@@ -45,8 +45,8 @@ HealthMonitor::HealthMonitor(event::Loop& loop, const config::ClusterConfig& cc,
   last_window_total_.assign(hosts_.size(), 0);
   last_window_errors_.assign(hosts_.size(), 0);
   if (config_.health_check) {
-    std::vector<net::Address> addrs;
-    for (const auto& name : names_) addrs.push_back(*net::Address::parse(name));
+    std::vector<ip::Address> addrs;
+    for (const auto& name : names_) addrs.push_back(*ip::Address::parse(name));
     checker_ = std::make_unique<HealthChecker>(
         loop_, *config_.health_check, config_.name, std::move(addrs),
         [this] { return makeUpstreamTransport(tls_view_.get()); }, random_,

@@ -31,7 +31,7 @@ ProbeSpec ProbeSpec::fromConfig(const config::HealthCheckConfig& cfg, std::strin
   return spec;
 }
 
-HealthProbe::HealthProbe(event::Loop& loop, const ProbeSpec& spec, const net::Address& host,
+HealthProbe::HealthProbe(event::Loop& loop, const ProbeSpec& spec, const ip::Address& host,
                          std::unique_ptr<net::TransportSocket> transport, HealthProbeCallbacks& callbacks)
     : spec_(spec), callbacks_(callbacks), timeout_(loop.createTimer([this] { finish(ProbeResult::Timeout); })) {
   conn_ = net::Connection::connect(loop, host, std::move(transport));

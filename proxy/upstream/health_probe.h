@@ -39,7 +39,7 @@
 #include "config/model.h"
 #include "proxy/event/loop.h"
 #include "proxy/http/codec.h"
-#include "proxy/net/address.h"
+#include "ip/address.h"
 #include "proxy/net/connection.h"
 
 namespace sluice::upstream {
@@ -80,7 +80,7 @@ class HealthProbe final : public event::DeferredDeletable,
  public:
   // Starts connecting to `host` over `transport`. `spec` and `callbacks`
   // must outlive the probe's verdict or its cancel().
-  HealthProbe(event::Loop& loop, const ProbeSpec& spec, const net::Address& host,
+  HealthProbe(event::Loop& loop, const ProbeSpec& spec, const ip::Address& host,
               std::unique_ptr<net::TransportSocket> transport, HealthProbeCallbacks& callbacks);
   ~HealthProbe() override;
   HealthProbe(const HealthProbe&) = delete;

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "proxy/net/address.h"
+#include "ip/address.h"
 #include "proxy/stats/stats.h"
 
 namespace sluice::upstream {
@@ -14,7 +14,7 @@ namespace sluice::upstream {
 struct HostShared;
 
 struct Host {
-  net::Address address;
+  ip::Address address;
   uint32_t weight = 1;
   stats::HostStats* stats = nullptr;  // this worker's block; lives until exit
   std::string name;                   // address.str(), computed once per config

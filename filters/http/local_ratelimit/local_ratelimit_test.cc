@@ -164,7 +164,7 @@ TEST(LocalRateLimitFilterTest, PerKeyByClientIpIgnoresThePort) {
                   "token_bucket: {max_tokens: 1, tokens_per_fill: 1, fill_interval: 1s}}",
                   cb.loop().now());
   auto from = [&](const char* addr) {
-    cb.streamInfo().downstream_address = *net::Address::parse(addr);
+    cb.streamInfo().downstream_address = *ip::Address::parse(addr);
     return send(*cfg, cb).local_status.value_or(200);
   };
   EXPECT_EQ(from("10.0.0.1:1000"), 200);

@@ -57,7 +57,7 @@ class KeyBuffer {
 bool appendValue(KeyBuffer& key, const Descriptor& d, const HeaderMap& headers, const sluice::http::StreamInfo& info) {
   switch (d.kind) {
     case Descriptor::Kind::ClientIp: {
-      const net::Address& a = info.downstream_address;
+      const ip::Address& a = info.downstream_address;
       char ip[INET6_ADDRSTRLEN];
       const void* raw = nullptr;
       if (a.family() == AF_INET) raw = &reinterpret_cast<const sockaddr_in*>(a.sockAddr())->sin_addr;

@@ -39,7 +39,7 @@
 
 #include "config/model.h"
 #include "proxy/http/filter.h"
-#include "proxy/net/address.h"
+#include "ip/address.h"
 #include "proxy/redis/redis_client.h"
 
 namespace sluice::stats {
@@ -64,7 +64,7 @@ struct RateLimitConfig final : sluice::http::HttpFilterConfig {
 
   bool disabled = false;  // per_filter_config {disabled: true}: no limit here
   std::string stat_prefix;
-  net::Address redis_address;
+  ip::Address redis_address;
   config::Duration redis_timeout{50};
   std::string domain;
   uint32_t requests_per_unit = 0;

@@ -12,7 +12,7 @@ namespace {
 std::shared_ptr<const NetworkAuthzConfig> parse(const std::string& yaml, config::ParseContext& ctx) {
   const YAML::Node node = YAML::Load(yaml);
   config::MapReader r(ctx, node, "listeners[0].authz");
-  const auto* f = network::findNetworkFilter("authz");
+  const auto* f = net::findNetworkFilter("authz");
   EXPECT_EQ(f, &factory());
   EXPECT_FALSE(f->terminal());
   return std::static_pointer_cast<const NetworkAuthzConfig>(f->parse(r));

@@ -7,17 +7,17 @@
 namespace sluice::filters::network_authz {
 namespace {
 
-class Factory final : public network::NetworkFilterFactory {
+class Factory final : public net::NetworkFilterFactory {
  public:
   std::string_view name() const override { return "authz"; }
   bool terminal() const override { return false; }
-  std::shared_ptr<const network::NetworkFilterConfig> parse(config::MapReader& r) const override {
+  std::shared_ptr<const net::NetworkFilterConfig> parse(config::MapReader& r) const override {
     return parseConfig(r);
   }
-  void validate(const network::NetworkFilterConfig&, const config::Config&, std::string_view,
+  void validate(const net::NetworkFilterConfig&, const config::Config&, std::string_view,
                 config::ParseContext&) const override {}
-  std::unique_ptr<network::NetworkFilter> create(const network::NetworkFilterConfig& cfg,
-                                                 network::FilterContext& ctx) const override {
+  std::unique_ptr<net::NetworkFilter> create(const net::NetworkFilterConfig& cfg,
+                                                 net::FilterContext& ctx) const override {
     return std::make_unique<NetworkAuthzFilter>(static_cast<const NetworkAuthzConfig&>(cfg), ctx.loop);
   }
 };
@@ -30,19 +30,19 @@ std::shared_ptr<NetworkAuthzConfig> parseConfig(config::MapReader& r) {
   return cfg;
 }
 
-network::FilterStatus NetworkAuthzFilter::onNewConnection() {
+net::FilterStatus NetworkAuthzFilter::onNewConnection() {
   net::Connection& conn = callbacks_->connection();
   const sluice::authz::Decision d =
       config_.enforcer.decide(sluice::authz::connectionFacts(conn.peerAddress(), conn.tlsInfo()), loop_.now());
-  if (d.allowed) return network::FilterStatus::Continue;
+  if (d.allowed) return net::FilterStatus::Continue;
   // Nothing was read or written yet: a plain close. The server sees the
   // connection closed and runs no later filter; the object itself is
   // deleted at the end of the loop turn.
   conn.close(net::CloseType::NoFlush);
-  return network::FilterStatus::StopIteration;
+  return net::FilterStatus::StopIteration;
 }
 
-const network::NetworkFilterFactory& factory() {
+const net::NetworkFilterFactory& factory() {
   static const Factory f;
   return f;
 }

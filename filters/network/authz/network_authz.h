@@ -29,11 +29,11 @@
 #include <memory>
 
 #include "proxy/authz/enforcer.h"
-#include "proxy/network/filter.h"
+#include "proxy/net/filter.h"
 
 namespace sluice::filters::network_authz {
 
-struct NetworkAuthzConfig final : network::NetworkFilterConfig {
+struct NetworkAuthzConfig final : net::NetworkFilterConfig {
   sluice::authz::Enforcer enforcer;
   nlohmann::json toJson() const override { return enforcer.toJson(); }
 };
@@ -41,20 +41,20 @@ struct NetworkAuthzConfig final : network::NetworkFilterConfig {
 // Parses the filter's mapping (calls r.finish()); errors go to r.ctx().
 std::shared_ptr<NetworkAuthzConfig> parseConfig(config::MapReader& r);
 
-class NetworkAuthzFilter final : public network::NetworkFilter {
+class NetworkAuthzFilter final : public net::NetworkFilter {
  public:
   NetworkAuthzFilter(const NetworkAuthzConfig& config, event::Loop& loop) : config_(config), loop_(loop) {}
 
-  void initialize(network::ReadFilterCallbacks& callbacks) override { callbacks_ = &callbacks; }
-  network::FilterStatus onNewConnection() override;
-  network::FilterStatus onData(net::Buffer&, bool) override { return network::FilterStatus::Continue; }
+  void initialize(net::ReadFilterCallbacks& callbacks) override { callbacks_ = &callbacks; }
+  net::FilterStatus onNewConnection() override;
+  net::FilterStatus onData(net::Buffer&, bool) override { return net::FilterStatus::Continue; }
 
  private:
   const NetworkAuthzConfig& config_;
   event::Loop& loop_;
-  network::ReadFilterCallbacks* callbacks_ = nullptr;
+  net::ReadFilterCallbacks* callbacks_ = nullptr;
 };
 
-const network::NetworkFilterFactory& factory();
+const net::NetworkFilterFactory& factory();
 
 }  // namespace sluice::filters::network_authz

@@ -14,7 +14,7 @@ namespace {
 using sluice::authz::testing::TestConnection;
 using sluice::authz::testing::verifiedPeer;
 
-class FakeReadCallbacks final : public network::ReadFilterCallbacks {
+class FakeReadCallbacks final : public net::ReadFilterCallbacks {
  public:
   explicit FakeReadCallbacks(net::Connection& c) : conn_(c) {}
   net::Connection& connection() override { return conn_; }
@@ -39,7 +39,7 @@ int64_t decisions(const std::string& prefix, const std::string& action, const st
 }
 
 // Runs the filter on a connection from `peer`; returns the status.
-network::FilterStatus run(const NetworkAuthzConfig& cfg, TestConnection& tc, event::Loop& loop) {
+net::FilterStatus run(const NetworkAuthzConfig& cfg, TestConnection& tc, event::Loop& loop) {
   FakeReadCallbacks cb(*tc.conn);
   NetworkAuthzFilter f(cfg, loop);
   f.initialize(cb);
@@ -54,12 +54,12 @@ rules: [{name: lan, action: allow, principals: [{source_ip: 10.0.0.0/8}]}]
 )");
   event::Loop loop;
   TestConnection ok(loop, "10.1.2.3:4000");
-  EXPECT_EQ(run(*cfg, ok, loop), network::FilterStatus::Continue);
+  EXPECT_EQ(run(*cfg, ok, loop), net::FilterStatus::Continue);
   EXPECT_TRUE(ok.conn->open());
   EXPECT_EQ(decisions("l4-src", "allow", "lan"), 1);
 
   TestConnection bad(loop, "192.168.1.1:4000");
-  EXPECT_EQ(run(*cfg, bad, loop), network::FilterStatus::StopIteration);
+  EXPECT_EQ(run(*cfg, bad, loop), net::FilterStatus::StopIteration);
   EXPECT_FALSE(bad.conn->open());
   EXPECT_EQ(bad.conn->closeReason(), net::CloseReason::Local);
   EXPECT_EQ(decisions("l4-src", "deny", "default"), 1);
@@ -77,15 +77,15 @@ rules:
 )");
   event::Loop loop;
   TestConnection client(loop, "10.0.0.1:1", verifiedPeer("spiffe://sluice.test/ns/default/sa/client"));
-  EXPECT_EQ(run(*cfg, client, loop), network::FilterStatus::Continue);
+  EXPECT_EQ(run(*cfg, client, loop), net::FilterStatus::Continue);
   TestConnection banned(loop, "10.0.0.1:2", verifiedPeer("spiffe://sluice.test/ns/default/sa/banned"));
-  EXPECT_EQ(run(*cfg, banned, loop), network::FilterStatus::StopIteration) << "deny wins over the prefix allow";
+  EXPECT_EQ(run(*cfg, banned, loop), net::FilterStatus::StopIteration) << "deny wins over the prefix allow";
   TestConnection plaintext(loop, "10.0.0.1:3");
-  EXPECT_EQ(run(*cfg, plaintext, loop), network::FilterStatus::StopIteration);
+  EXPECT_EQ(run(*cfg, plaintext, loop), net::FilterStatus::StopIteration);
   net::TlsInfo unverified = verifiedPeer("spiffe://sluice.test/ns/default/sa/client");
   unverified.peer_certificate_verified = false;
   TestConnection forged(loop, "10.0.0.1:4", unverified);
-  EXPECT_EQ(run(*cfg, forged, loop), network::FilterStatus::StopIteration);
+  EXPECT_EQ(run(*cfg, forged, loop), net::FilterStatus::StopIteration);
 
   EXPECT_EQ(decisions("l4-id", "allow", "clients"), 1);
   EXPECT_EQ(decisions("l4-id", "deny", "banned"), 1);

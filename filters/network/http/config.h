@@ -5,7 +5,7 @@
 // its YAML glue: the config as a network filter, and the factory.
 
 #include "proxy/http/connection_manager_config.h"
-#include "proxy/network/filter.h"
+#include "proxy/net/filter.h"
 
 namespace sluice::filters::http_cm {
 
@@ -15,10 +15,10 @@ using sluice::http::HttpFilterEntry;
 
 // The engine's settings (fields documented in connection_manager_config.h),
 // as the config of one listener's `http` filter.
-struct HttpConfig final : network::NetworkFilterConfig, sluice::http::ConnectionManagerConfig {
+struct HttpConfig final : net::NetworkFilterConfig, sluice::http::ConnectionManagerConfig {
   nlohmann::json toJson() const override;
 };
 
-const network::NetworkFilterFactory& factory();
+const net::NetworkFilterFactory& factory();
 
 }  // namespace sluice::filters::http_cm

@@ -101,12 +101,12 @@ void appendRouter(HttpConfig& cfg) {
   cfg.http_filters.push_back({"router", &router::factory(), config});
 }
 
-class Factory final : public network::NetworkFilterFactory {
+class Factory final : public net::NetworkFilterFactory {
  public:
   std::string_view name() const override { return "http"; }
   bool terminal() const override { return true; }
 
-  std::shared_ptr<const network::NetworkFilterConfig> parse(config::MapReader& r) const override {
+  std::shared_ptr<const net::NetworkFilterConfig> parse(config::MapReader& r) const override {
     auto cfg = std::make_shared<HttpConfig>();
     r.uint32("max_request_headers_bytes", cfg->limits.max_request_headers_bytes, 1024, 1024 * 1024);
     r.uint32("max_uri_bytes", cfg->limits.max_uri_bytes, 64, 1024 * 1024);
@@ -137,7 +137,7 @@ class Factory final : public network::NetworkFilterFactory {
     return cfg;
   }
 
-  void validate(const network::NetworkFilterConfig& base, const config::Config& whole, std::string_view path,
+  void validate(const net::NetworkFilterConfig& base, const config::Config& whole, std::string_view path,
                 config::ParseContext& ctx) const override {
     const auto& cfg = static_cast<const HttpConfig&>(base);
     std::vector<std::string> chain;
@@ -156,8 +156,8 @@ class Factory final : public network::NetworkFilterFactory {
     }
   }
 
-  std::unique_ptr<network::NetworkFilter> create(const network::NetworkFilterConfig& base,
-                                                 network::FilterContext& ctx) const override {
+  std::unique_ptr<net::NetworkFilter> create(const net::NetworkFilterConfig& base,
+                                                 net::FilterContext& ctx) const override {
     return std::make_unique<sluice::http::ConnectionManager>(static_cast<const HttpConfig&>(base), ctx);
   }
 };
@@ -186,7 +186,7 @@ nlohmann::json HttpConfig::toJson() const {
           {"access_log", logs}};
 }
 
-const network::NetworkFilterFactory& factory() {
+const net::NetworkFilterFactory& factory() {
   static const Factory f;
   return f;
 }

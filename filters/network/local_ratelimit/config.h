@@ -19,13 +19,13 @@
 #include <memory>
 #include <string>
 
-#include "proxy/network/filter.h"
+#include "proxy/net/filter.h"
 #include "proxy/ratelimit/local_limiter.h"
 #include "proxy/stats/named_counters.h"
 
 namespace sluice::filters::l4_ratelimit {
 
-struct L4RateLimitConfig final : network::NetworkFilterConfig {
+struct L4RateLimitConfig final : net::NetworkFilterConfig {
   std::string stat_prefix;
   bool shadow = false;
   sluice::ratelimit::LocalLimiter limiter;  // shared mutable state: atomics only
@@ -42,6 +42,6 @@ struct L4RateLimitConfig final : network::NetworkFilterConfig {
 // Parses the filter's mapping; buckets' epochs count from `start`. Errors go to r.ctx().
 std::shared_ptr<L4RateLimitConfig> parseConfig(config::MapReader& r, event::MonoTime start);
 
-const network::NetworkFilterFactory& factory();
+const net::NetworkFilterFactory& factory();
 
 }  // namespace sluice::filters::l4_ratelimit

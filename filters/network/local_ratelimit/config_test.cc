@@ -21,7 +21,7 @@ std::string listenerWith(const std::string& body, const std::string& terminal_fi
 }
 
 TEST(L4LocalRateLimitConfigTest, RegisteredAsNonTerminal) {
-  const auto* f = network::findNetworkFilter("local_ratelimit");
+  const auto* f = net::findNetworkFilter("local_ratelimit");
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f, &factory());
   EXPECT_FALSE(f->terminal());

@@ -5,8 +5,8 @@
 
 namespace sluice::filters::l4_ratelimit {
 
-network::FilterStatus L4RateLimitFilter::onNewConnection() {
-  if (!config_.limiter.enabled()) return network::FilterStatus::Continue;  // not reachable from valid YAML
+net::FilterStatus L4RateLimitFilter::onNewConnection() {
+  if (!config_.limiter.enabled()) return net::FilterStatus::Continue;  // not reachable from valid YAML
   net::Connection& conn = callbacks_->connection();
   bool table_full = false;
   const uint64_t key = config_.limiter.keyed() ? sluice::ratelimit::hashIp(conn.peerAddress()) : 0;
@@ -14,18 +14,18 @@ network::FilterStatus L4RateLimitFilter::onNewConnection() {
   if (table_full) config_.key_table_full->inc();
   if (r.allowed) {
     config_.ok->inc();
-    return network::FilterStatus::Continue;
+    return net::FilterStatus::Continue;
   }
   if (config_.shadow) {
     config_.shadow_limited->inc();
-    return network::FilterStatus::Continue;
+    return net::FilterStatus::Continue;
   }
   config_.limited->inc();
   // Nothing was read or written yet: a plain close. Closing raises Closed
   // synchronously; the server then defers its own deletion, and stops the
   // chain because the connection is no longer open.
   conn.close(net::CloseType::NoFlush);
-  return network::FilterStatus::StopIteration;
+  return net::FilterStatus::StopIteration;
 }
 
 }  // namespace sluice::filters::l4_ratelimit

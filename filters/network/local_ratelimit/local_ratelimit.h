@@ -10,22 +10,22 @@
 // One per connection, on the worker that accepted it; the config outlives it.
 
 #include "filters/network/local_ratelimit/config.h"
-#include "proxy/network/filter.h"
+#include "proxy/net/filter.h"
 
 namespace sluice::filters::l4_ratelimit {
 
-class L4RateLimitFilter final : public network::NetworkFilter {
+class L4RateLimitFilter final : public net::NetworkFilter {
  public:
   L4RateLimitFilter(const L4RateLimitConfig& config, event::Loop& loop) : config_(config), loop_(loop) {}
 
-  void initialize(network::ReadFilterCallbacks& callbacks) override { callbacks_ = &callbacks; }
-  network::FilterStatus onNewConnection() override;
-  network::FilterStatus onData(net::Buffer&, bool) override { return network::FilterStatus::Continue; }
+  void initialize(net::ReadFilterCallbacks& callbacks) override { callbacks_ = &callbacks; }
+  net::FilterStatus onNewConnection() override;
+  net::FilterStatus onData(net::Buffer&, bool) override { return net::FilterStatus::Continue; }
 
  private:
   const L4RateLimitConfig& config_;
   event::Loop& loop_;
-  network::ReadFilterCallbacks* callbacks_ = nullptr;
+  net::ReadFilterCallbacks* callbacks_ = nullptr;
 };
 
 }  // namespace sluice::filters::l4_ratelimit

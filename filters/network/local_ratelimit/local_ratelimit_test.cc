@@ -25,11 +25,11 @@ std::shared_ptr<const L4RateLimitConfig> make(const std::string& yaml, event::Mo
   return cfg;
 }
 
-struct Accepted : network::ReadFilterCallbacks, net::ConnectionCallbacks {
+struct Accepted : net::ReadFilterCallbacks, net::ConnectionCallbacks {
   Accepted(event::Loop& loop, const char* peer) {
     int sv[2];
     EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-    conn = net::Connection::accepted(loop, sv[0], *net::Address::parse(peer), std::make_unique<net::RawTransport>());
+    conn = net::Connection::accepted(loop, sv[0], *ip::Address::parse(peer), std::make_unique<net::RawTransport>());
     conn->addCallbacks(this);
     other = sv[1];
   }
@@ -50,9 +50,9 @@ bool admit(const L4RateLimitConfig& cfg, event::Loop& loop, const char* peer = "
   L4RateLimitFilter f(cfg, loop);
   f.initialize(a);
   const auto status = f.onNewConnection();
-  EXPECT_EQ(status == network::FilterStatus::StopIteration, a.closed);
+  EXPECT_EQ(status == net::FilterStatus::StopIteration, a.closed);
   EXPECT_EQ(a.conn->open(), !a.closed);
-  return status == network::FilterStatus::Continue;
+  return status == net::FilterStatus::Continue;
 }
 
 TEST(L4LocalRateLimitFilterTest, AdmitsTheBucketThenClosesConnections) {

@@ -6,11 +6,11 @@
 #include <string>
 
 #include "config/model.h"
-#include "proxy/network/filter.h"
+#include "proxy/net/filter.h"
 
 namespace sluice::filters::tcp_proxy {
 
-struct TcpProxyConfig final : network::NetworkFilterConfig {
+struct TcpProxyConfig final : net::NetworkFilterConfig {
   std::string cluster;
   // Closes the pair when neither side sent a byte for this long. 0 = never.
   config::Duration idle_timeout{std::chrono::hours(1)};

@@ -20,7 +20,7 @@ std::string listenerWith(const std::string& tcp_proxy_body) {
 }
 
 TEST(TcpProxyConfigTest, RegisteredAsTerminalFilter) {
-  const auto* f = network::findNetworkFilter("tcp_proxy");
+  const auto* f = net::findNetworkFilter("tcp_proxy");
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f, &factory());
   EXPECT_TRUE(f->terminal());

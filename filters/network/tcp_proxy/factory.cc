@@ -7,12 +7,12 @@
 namespace sluice::filters::tcp_proxy {
 namespace {
 
-class Factory final : public network::NetworkFilterFactory {
+class Factory final : public net::NetworkFilterFactory {
  public:
   std::string_view name() const override { return "tcp_proxy"; }
   bool terminal() const override { return true; }
 
-  std::shared_ptr<const network::NetworkFilterConfig> parse(config::MapReader& r) const override {
+  std::shared_ptr<const net::NetworkFilterConfig> parse(config::MapReader& r) const override {
     auto cfg = std::make_shared<TcpProxyConfig>();
     r.string("cluster", cfg->cluster, /*required=*/true);
     cfg->cluster_loc = r.locOf("cluster");
@@ -22,22 +22,22 @@ class Factory final : public network::NetworkFilterFactory {
     return cfg;
   }
 
-  void validate(const network::NetworkFilterConfig& base, const config::Config& whole, std::string_view path,
+  void validate(const net::NetworkFilterConfig& base, const config::Config& whole, std::string_view path,
                 config::ParseContext& ctx) const override {
     const auto& cfg = static_cast<const TcpProxyConfig&>(base);
     if (!cfg.cluster.empty() && whole.findCluster(cfg.cluster) == nullptr)
       ctx.missingReference(cfg.cluster_loc, std::string(path) + ".cluster", "unknown cluster '" + cfg.cluster + "'");
   }
 
-  std::unique_ptr<network::NetworkFilter> create(const network::NetworkFilterConfig& base,
-                                                 network::FilterContext& ctx) const override {
+  std::unique_ptr<net::NetworkFilter> create(const net::NetworkFilterConfig& base,
+                                                 net::FilterContext& ctx) const override {
     return std::make_unique<TcpProxyFilter>(static_cast<const TcpProxyConfig&>(base), ctx);
   }
 };
 
 }  // namespace
 
-const network::NetworkFilterFactory& factory() {
+const net::NetworkFilterFactory& factory() {
   static const Factory f;
   return f;
 }

@@ -1,8 +1,8 @@
 #pragma once
-#include "proxy/network/filter.h"
+#include "proxy/net/filter.h"
 
 namespace sluice::filters::tcp_proxy {
 
-const network::NetworkFilterFactory& factory();
+const net::NetworkFilterFactory& factory();
 
 }  // namespace sluice::filters::tcp_proxy

@@ -5,7 +5,7 @@
 
 namespace sluice::filters::tcp_proxy {
 
-TcpProxyFilter::TcpProxyFilter(const TcpProxyConfig& config, network::FilterContext& ctx)
+TcpProxyFilter::TcpProxyFilter(const TcpProxyConfig& config, net::FilterContext& ctx)
     : config_(config), ctx_(ctx) {}
 
 TcpProxyFilter::~TcpProxyFilter() {
@@ -15,18 +15,18 @@ TcpProxyFilter::~TcpProxyFilter() {
   if (picked_cluster_) picked_cluster_->abandon(pick_);  // ended before the connect did
 }
 
-void TcpProxyFilter::initialize(network::ReadFilterCallbacks& callbacks) {
+void TcpProxyFilter::initialize(net::ReadFilterCallbacks& callbacks) {
   callbacks_ = &callbacks;
   downstream().addCallbacks(this);
 }
 
-network::FilterStatus TcpProxyFilter::onNewConnection() {
+net::FilterStatus TcpProxyFilter::onNewConnection() {
   // Hold downstream bytes in the kernel until an upstream accepts them: a
   // retry to another host then never has to replay anything.
   downstream().readDisable(true);
   downstream_paused_for_connect_ = true;
   connectNext();
-  return network::FilterStatus::StopIteration;
+  return net::FilterStatus::StopIteration;
 }
 
 bool TcpProxyFilter::shouldSkip(const upstream::Host& host) const {
@@ -155,10 +155,10 @@ void TcpProxyFilter::releaseUpstream() {
   ctx_.loop.deferredDelete(std::move(upstream_));
 }
 
-network::FilterStatus TcpProxyFilter::onData(net::Buffer& data, bool end_stream) {
+net::FilterStatus TcpProxyFilter::onData(net::Buffer& data, bool end_stream) {
   last_activity_ = ctx_.loop.now();
   if (upstream_ && connected_) upstream_->write(data, end_stream);
-  return network::FilterStatus::StopIteration;
+  return net::FilterStatus::StopIteration;
 }
 
 void TcpProxyFilter::onUpstreamData(net::Buffer& data, bool end_stream) {

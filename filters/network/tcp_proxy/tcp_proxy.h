@@ -17,21 +17,21 @@
 #include "filters/network/tcp_proxy/config.h"
 #include "proxy/event/timer.h"
 #include "proxy/net/connection.h"
-#include "proxy/network/filter.h"
+#include "proxy/net/filter.h"
 #include "proxy/upstream/cluster_manager.h"
 
 namespace sluice::filters::tcp_proxy {
 
-class TcpProxyFilter final : public network::NetworkFilter,
+class TcpProxyFilter final : public net::NetworkFilter,
                              public net::ConnectionCallbacks,
                              public upstream::LbContext {
  public:
-  TcpProxyFilter(const TcpProxyConfig& config, network::FilterContext& ctx);
+  TcpProxyFilter(const TcpProxyConfig& config, net::FilterContext& ctx);
   ~TcpProxyFilter() override;
 
-  void initialize(network::ReadFilterCallbacks& callbacks) override;
-  network::FilterStatus onNewConnection() override;
-  network::FilterStatus onData(net::Buffer& data, bool end_stream) override;
+  void initialize(net::ReadFilterCallbacks& callbacks) override;
+  net::FilterStatus onNewConnection() override;
+  net::FilterStatus onData(net::Buffer& data, bool end_stream) override;
 
   // Downstream connection events.
   void onEvent(net::ConnectionEvent event) override;
@@ -65,8 +65,8 @@ class TcpProxyFilter final : public network::NetworkFilter,
   void releaseUpstream();
 
   const TcpProxyConfig& config_;
-  network::FilterContext& ctx_;
-  network::ReadFilterCallbacks* callbacks_ = nullptr;
+  net::FilterContext& ctx_;
+  net::ReadFilterCallbacks* callbacks_ = nullptr;
   Upstream upstream_callbacks_{*this};
   std::unique_ptr<net::Connection> upstream_;
   upstream::Host host_;  // the host upstream_ goes to
@@ -80,7 +80,7 @@ class TcpProxyFilter final : public network::NetworkFilter,
   bool connect_timed_out_ = false;
   bool downstream_closed_ = false;
   bool downstream_paused_for_connect_ = false;
-  std::vector<net::Address> tried_;
+  std::vector<ip::Address> tried_;
   std::unique_ptr<event::Timer> connect_timer_;
   std::unique_ptr<event::Timer> idle_timer_;
   event::MonoTime last_activity_{};

@@ -32,7 +32,7 @@ std::string errors(const std::string& yaml, Layer layer = Layer::Http) {
   return ctx.str();
 }
 
-net::Address addr(const std::string& s) { return *net::Address::parse(s); }
+ip::Address addr(const std::string& s) { return *ip::Address::parse(s); }
 
 net::TlsInfo verifiedPeer(const std::string& spiffe) {
   net::TlsInfo t;
@@ -55,7 +55,7 @@ struct Facts {
   explicit Facts(const std::string& peer, const net::TlsInfo* tls = nullptr) : address(addr(peer)) {
     facts = connectionFacts(address, tls);
   }
-  net::Address address;
+  ip::Address address;
   RequestFacts facts;
 };
 
@@ -66,7 +66,7 @@ constexpr const char* kClient = "spiffe://sluice.test/ns/default/sa/client";
 // --- CIDR -------------------------------------------------------------------
 
 TEST(CidrTest, ParsesV4AndV6AndMatchesOnPrefixBoundaries) {
-  auto v4 = net::Cidr::parse("10.0.0.0/8");
+  auto v4 = ip::Cidr::parse("10.0.0.0/8");
   ASSERT_TRUE(v4);
   EXPECT_TRUE(v4->contains(addr("10.0.0.0:1")));
   EXPECT_TRUE(v4->contains(addr("10.255.255.255:1")));
@@ -74,36 +74,36 @@ TEST(CidrTest, ParsesV4AndV6AndMatchesOnPrefixBoundaries) {
   EXPECT_FALSE(v4->contains(addr("9.255.255.255:1")));
   EXPECT_EQ(v4->str(), "10.0.0.0/8");
 
-  auto odd = net::Cidr::parse("192.168.1.128/25");  // a boundary inside a byte
+  auto odd = ip::Cidr::parse("192.168.1.128/25");  // a boundary inside a byte
   ASSERT_TRUE(odd);
   EXPECT_TRUE(odd->contains(addr("192.168.1.128:1")));
   EXPECT_TRUE(odd->contains(addr("192.168.1.255:1")));
   EXPECT_FALSE(odd->contains(addr("192.168.1.127:1")));
 
-  auto host = net::Cidr::parse("127.0.0.1");  // bare address = /32
+  auto host = ip::Cidr::parse("127.0.0.1");  // bare address = /32
   ASSERT_TRUE(host);
   EXPECT_EQ(host->str(), "127.0.0.1/32");
   EXPECT_TRUE(host->contains(addr("127.0.0.1:9")));
   EXPECT_FALSE(host->contains(addr("127.0.0.2:9")));
 
-  auto all = net::Cidr::parse("0.0.0.0/0");
+  auto all = ip::Cidr::parse("0.0.0.0/0");
   ASSERT_TRUE(all);
   EXPECT_TRUE(all->contains(addr("1.2.3.4:5")));
   EXPECT_FALSE(all->contains(addr("[::1]:5"))) << "a v4 prefix never matches a real v6 peer";
 
-  auto v6 = net::Cidr::parse("2001:db8::/32");
+  auto v6 = ip::Cidr::parse("2001:db8::/32");
   ASSERT_TRUE(v6);
   EXPECT_TRUE(v6->contains(addr("[2001:db8:ffff::1]:1")));
   EXPECT_FALSE(v6->contains(addr("[2001:db9::1]:1")));
   EXPECT_FALSE(v6->contains(addr("10.0.0.1:1")));
-  auto v6host = net::Cidr::parse("::1/128");
+  auto v6host = ip::Cidr::parse("::1/128");
   ASSERT_TRUE(v6host);
   EXPECT_TRUE(v6host->contains(addr("[::1]:1")));
   EXPECT_FALSE(v6host->contains(addr("[::2]:1")));
 }
 
 TEST(CidrTest, V4MappedPeerMatchesV4Prefix) {
-  auto v4 = net::Cidr::parse("10.1.0.0/16");
+  auto v4 = ip::Cidr::parse("10.1.0.0/16");
   ASSERT_TRUE(v4);
   EXPECT_TRUE(v4->contains(addr("[::ffff:10.1.2.3]:80")));
   EXPECT_FALSE(v4->contains(addr("[::ffff:10.2.2.3]:80")));
@@ -111,16 +111,16 @@ TEST(CidrTest, V4MappedPeerMatchesV4Prefix) {
 
 TEST(CidrTest, RejectsMalformed) {
   std::string why;
-  EXPECT_FALSE(net::Cidr::parse("10.0.0.0/33", &why));
+  EXPECT_FALSE(ip::Cidr::parse("10.0.0.0/33", &why));
   EXPECT_NE(why.find("0..32"), std::string::npos) << why;
-  EXPECT_FALSE(net::Cidr::parse("::/129", &why));
-  EXPECT_FALSE(net::Cidr::parse("10.0.0.0/", &why));
-  EXPECT_FALSE(net::Cidr::parse("10.0.0.0/8x", &why));
-  EXPECT_FALSE(net::Cidr::parse("10.0.0/8", &why));
-  EXPECT_FALSE(net::Cidr::parse("host.example/8", &why));
-  EXPECT_FALSE(net::Cidr::parse("10.1.0.0/8", &why));
+  EXPECT_FALSE(ip::Cidr::parse("::/129", &why));
+  EXPECT_FALSE(ip::Cidr::parse("10.0.0.0/", &why));
+  EXPECT_FALSE(ip::Cidr::parse("10.0.0.0/8x", &why));
+  EXPECT_FALSE(ip::Cidr::parse("10.0.0/8", &why));
+  EXPECT_FALSE(ip::Cidr::parse("host.example/8", &why));
+  EXPECT_FALSE(ip::Cidr::parse("10.1.0.0/8", &why));
   EXPECT_NE(why.find("past the prefix"), std::string::npos) << why;
-  EXPECT_FALSE(net::Cidr::parse("2001:db8::1/32", &why));
+  EXPECT_FALSE(ip::Cidr::parse("2001:db8::1/32", &why));
 }
 
 // --- principals ---------------------------------------------------------------

@@ -36,7 +36,7 @@ struct TestConnection {
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) std::abort();
     other_fd = fds[1];
-    conn = net::Connection::accepted(loop, fds[0], *net::Address::parse(peer),
+    conn = net::Connection::accepted(loop, fds[0], *ip::Address::parse(peer),
                                      std::make_unique<FakeTlsTransport>(std::move(tls)));
   }
   ~TestConnection() {

@@ -77,7 +77,7 @@ StreamInfo fullInfo() {
   info.method = "GET";
   info.path = "/a\"b\\c\nd\te\x01" "f\x1f";
   info.authority = "example.com";
-  info.downstream_address = *net::Address::parse("192.0.2.7:5555");
+  info.downstream_address = *ip::Address::parse("192.0.2.7:5555");
   return info;
 }
 
@@ -159,7 +159,7 @@ TEST(AccessLogJson, UnsetFields) {
 
 TEST(AccessLogJson, Ipv6AddressAndSubMillisecondDuration) {
   StreamInfo info;
-  info.downstream_address = *net::Address::parse("[2001:db8::1]:443");
+  info.downstream_address = *ip::Address::parse("[2001:db8::1]:443");
   info.start = event::MonoTime{} + seconds(5);
   info.end = info.start + microseconds(7);
   const std::string line = render("json", info);
@@ -244,7 +244,7 @@ std::string* volatile g_sink;
 TEST(AccessLogFormat, FormatAllocatesNothingButOutputGrowth) {
   StreamInfo info = fullInfo();
   for (uint32_t bit = 0; bit < 15; ++bit) info.response_flags |= 1u << bit;  // the longest flag string
-  info.downstream_address = *net::Address::parse("[2001:db8:1234:5678:9abc:def0:1234:5678]:65535");
+  info.downstream_address = *ip::Address::parse("[2001:db8:1234:5678:9abc:def0:1234:5678]:65535");
   auto json_f = mustCreate("json");
   auto text_f = mustCreate(
       "%START_TIME% %METHOD% %PATH% %STATUS% %RESPONSE_FLAGS% %DURATION% %DOWNSTREAM_ADDRESS% %DETAILS%");

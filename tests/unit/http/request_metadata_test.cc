@@ -11,7 +11,7 @@
 namespace sluice::http {
 namespace {
 
-const net::Address kPeer = *net::Address::parse("10.1.2.3:5555");
+const ip::Address kPeer = *ip::Address::parse("10.1.2.3:5555");
 
 TEST(RequestMetadataTest, SetsForwardingHeadersAndNewIds) {
   HeaderMap h;

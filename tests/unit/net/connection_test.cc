@@ -38,7 +38,7 @@ class ConnectionTest : public ::testing::Test {
     int sz = 4096;
     setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
     setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-    conn_ = Connection::accepted(loop_, sv[0], Address(), std::make_unique<RawTransport>());
+    conn_ = Connection::accepted(loop_, sv[0], ip::Address(), std::make_unique<RawTransport>());
     conn_->addCallbacks(&rec_);
     conn_->setReadHandler(&rec_);
     peer_ = sv[1];
@@ -139,13 +139,13 @@ TEST_F(ConnectionTest, FlushWriteCloseDeliversQueuedBytes) {
 TEST_F(ConnectionTest, ResetCloseSendsRst) {
   // AF_UNIX has no RST; use TCP over loopback for this one.
   int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
-  auto addr = *Address::parse("127.0.0.1:0");
+  auto addr = *ip::Address::parse("127.0.0.1:0");
   ASSERT_EQ(::bind(lfd, addr.sockAddr(), addr.sockLen()), 0);
   ::listen(lfd, 4);
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
   getsockname(lfd, reinterpret_cast<sockaddr*>(&ss), &len);
-  auto target = Address::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+  auto target = ip::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
   auto out = Connection::connect(loop_, target, std::make_unique<RawTransport>());
   Recorder rec;
   bool connected = false;
@@ -170,12 +170,12 @@ TEST_F(ConnectionTest, ResetCloseSendsRst) {
 
 TEST_F(ConnectionTest, ConnectToClosedPortReportsConnectFailed) {
   int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
-  auto addr = *Address::parse("127.0.0.1:0");
+  auto addr = *ip::Address::parse("127.0.0.1:0");
   ::bind(lfd, addr.sockAddr(), addr.sockLen());
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
   getsockname(lfd, reinterpret_cast<sockaddr*>(&ss), &len);
-  auto target = Address::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+  auto target = ip::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
   ::close(lfd);  // nobody listens there now
   auto out = Connection::connect(loop_, target, std::make_unique<RawTransport>());
   Recorder rec;

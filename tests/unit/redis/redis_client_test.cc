@@ -51,7 +51,7 @@ class RedisClientTest : public ::testing::Test {
     if (!::sluice::testing::RedisServer::available()) GTEST_SKIP() << "redis-server is not installed";
     ::signal(SIGPIPE, SIG_IGN);  // as the server does: hiredis writes with write(2)
     ASSERT_TRUE(server_.start()) << "redis-server did not start";
-    address_ = *net::Address::parse(server_.address());
+    address_ = *ip::Address::parse(server_.address());
   }
 
   // Runs the loop until `pred` holds or `timeout` passes.
@@ -74,7 +74,7 @@ class RedisClientTest : public ::testing::Test {
 
   event::Loop loop_;
   ::sluice::testing::RedisServer server_;
-  net::Address address_;
+  ip::Address address_;
 };
 
 TEST_F(RedisClientTest, EvalRunsTheScriptThenBySha) {
@@ -230,7 +230,7 @@ TEST_F(RedisClientTest, DestroyingTheClientDetachesPendingCalls) {
 
 TEST_F(RedisClientTest, ConnectFailureFailsQueuedCallsThenFailsFast) {
   ::sluice::testing::RedisServer never_started;  // a free port nobody listens on: connects are refused
-  RedisClient client(loop_, *net::Address::parse(never_started.address()));
+  RedisClient client(loop_, *ip::Address::parse(never_started.address()));
   // A call made while connecting is queued and fails with the connect; once
   // the client waits to reconnect, calls are refused at once.
   int queued = 0, refused = 0;

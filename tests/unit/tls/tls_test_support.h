@@ -161,7 +161,7 @@ class TlsListener : public event::IoHandler {
       if (fd < 0) return;
       auto p = std::make_unique<Peer>();
       p->on_data = on_data;
-      p->conn = net::Connection::accepted(loop_, fd, net::Address(), std::make_unique<TlsTransport>(context_()));
+      p->conn = net::Connection::accepted(loop_, fd, ip::Address(), std::make_unique<TlsTransport>(context_()));
       p->conn->addCallbacks(p.get());
       p->conn->setReadHandler(p.get());
       if (handshake_timeout.count() > 0) p->conn->setHandshakeTimeout(handshake_timeout);
@@ -217,7 +217,7 @@ inline ServerTlsConfig serverConfig(const TestPki& pki) {
 inline std::unique_ptr<Peer> connectTls(event::Loop& loop, uint16_t port, std::shared_ptr<const ClientTlsContext> ctx,
                                         std::string sni = {}) {
   auto p = std::make_unique<Peer>();
-  p->conn = net::Connection::connect(loop, *net::Address::parse("127.0.0.1:" + std::to_string(port)),
+  p->conn = net::Connection::connect(loop, *ip::Address::parse("127.0.0.1:" + std::to_string(port)),
                                      std::make_unique<TlsTransport>(std::move(ctx), std::move(sni)));
   p->conn->addCallbacks(p.get());
   p->conn->setReadHandler(p.get());

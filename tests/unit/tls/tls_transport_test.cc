@@ -149,7 +149,7 @@ TEST_F(TlsServerTest, HandshakeTimeoutClosesASilentClient) {
   listen(testing::serverConfig(pki_));
   listener_->handshake_timeout = event::Duration(100);
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  auto addr = *net::Address::parse(listener_->hostPort());
+  auto addr = *ip::Address::parse(listener_->hostPort());
   ASSERT_EQ(::connect(fd, addr.sockAddr(), addr.sockLen()), 0);
   const auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(runUntil(loop_, [&] { return !listener_->peers.empty() && listener_->peers.back()->closed; }));

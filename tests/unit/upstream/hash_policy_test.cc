@@ -65,11 +65,11 @@ TEST(HashPolicyTest, QueryParameterAmongSeveral) {
 TEST(HashPolicyTest, SourceIpIgnoresPort) {
   auto h = request("/");
   std::vector<config::HashPolicyConfig> p{policy(Kind::SourceIp)};
-  const auto a = *net::Address::parse("192.0.2.7:4000");
-  const auto b = *net::Address::parse("192.0.2.7:5000");
+  const auto a = *ip::Address::parse("192.0.2.7:4000");
+  const auto b = *ip::Address::parse("192.0.2.7:5000");
   EXPECT_EQ(hashRequest(p, h, &a), util::hash64("192.0.2.7"));
   EXPECT_EQ(hashRequest(p, h, &b), hashRequest(p, h, &a));
-  const auto v6 = *net::Address::parse("[2001:db8::1]:443");
+  const auto v6 = *ip::Address::parse("[2001:db8::1]:443");
   EXPECT_EQ(hashRequest(p, h, &v6), util::hash64("2001:db8::1"));
   EXPECT_EQ(hashRequest(p, h, nullptr), std::nullopt);
 }
@@ -77,7 +77,7 @@ TEST(HashPolicyTest, SourceIpIgnoresPort) {
 TEST(HashPolicyTest, FirstPolicyThatYieldsWins) {
   std::vector<config::HashPolicyConfig> p{policy(Kind::Header, "x-user"), policy(Kind::Cookie, "session"),
                                           policy(Kind::QueryParameter, "u"), policy(Kind::SourceIp)};
-  const auto src = *net::Address::parse("10.1.2.3:999");
+  const auto src = *ip::Address::parse("10.1.2.3:999");
   auto h = request("/?u=q");
   h.add("cookie", "session=c");
   h.add("x-user", "hdr");

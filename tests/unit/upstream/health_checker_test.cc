@@ -47,7 +47,7 @@ void runFor(Loop& loop, Duration d) {
   runUntil(loop, [&] { return std::chrono::steady_clock::now() >= until; }, d + 10s);
 }
 
-net::Address loopback(uint16_t port) { return *net::Address::parse("127.0.0.1:" + std::to_string(port)); }
+ip::Address loopback(uint16_t port) { return *ip::Address::parse("127.0.0.1:" + std::to_string(port)); }
 
 uint16_t boundPort(int fd) {
   sockaddr_in sa{};
@@ -77,7 +77,7 @@ int bindLoopback(uint16_t port) {
 struct RefusingPort {
   RefusingPort() : fd(bindLoopback(0)) {}
   ~RefusingPort() { ::close(fd); }
-  net::Address address() const { return loopback(boundPort(fd)); }
+  ip::Address address() const { return loopback(boundPort(fd)); }
   int fd;
 };
 
@@ -86,7 +86,7 @@ struct RefusingPort {
 struct SilentPort {
   SilentPort() : fd(bindLoopback(0)) { ::listen(fd, 128); }
   ~SilentPort() { ::close(fd); }
-  net::Address address() const { return loopback(boundPort(fd)); }
+  ip::Address address() const { return loopback(boundPort(fd)); }
   int fd;
 };
 
@@ -115,7 +115,7 @@ class TestServer {
     ::close(listen_fd_);
   }
   uint16_t port() const { return port_; }
-  net::Address address() const { return loopback(port_); }
+  ip::Address address() const { return loopback(port_); }
   void setReply(std::string reply) {
     std::lock_guard<std::mutex> lock(mu_);
     reply_ = std::move(reply);
@@ -212,7 +212,7 @@ struct Flip {
 
 class HealthCheckerTest : public ::testing::Test {
  protected:
-  void make(const config::HealthCheckConfig& cfg, std::vector<net::Address> hosts,
+  void make(const config::HealthCheckConfig& cfg, std::vector<ip::Address> hosts,
             HealthChecker::HadTraffic had_traffic = nullptr) {
     checker_ = std::make_unique<HealthChecker>(
         loop_, cfg, "my-cluster", std::move(hosts), nullptr, random_,
@@ -541,7 +541,7 @@ TEST_F(HealthCheckerTest, DestroyedFromItsOwnOnChange) {
   SilentPort silent;
   bool called = false;
   checker_ = std::make_unique<HealthChecker>(
-      loop_, httpConfig(), "c", std::vector<net::Address>{refused.address(), silent.address()}, nullptr, random_,
+      loop_, httpConfig(), "c", std::vector<ip::Address>{refused.address(), silent.address()}, nullptr, random_,
       [&](size_t, bool) {
         called = true;
         checker_.reset();

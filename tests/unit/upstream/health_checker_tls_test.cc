@@ -85,7 +85,7 @@ class HealthCheckerTlsTest : public ::testing::Test {
     ASSERT_TRUE(created.provider) << created.error;
     view_ = std::make_unique<tls::CertificateProvider::View>(std::move(created.provider));
     checker_ = std::make_unique<HealthChecker>(
-        loop_, cfg, "my-cluster", std::vector<net::Address>{*net::Address::parse(listener_->hostPort())},
+        loop_, cfg, "my-cluster", std::vector<ip::Address>{*ip::Address::parse(listener_->hostPort())},
         [this] { return makeUpstreamTransport(view_.get()); }, random_,
         [this](size_t, bool healthy) { flips_.push_back(healthy); }, nullptr);
     checker_->start();
@@ -197,7 +197,7 @@ TEST_F(HealthCheckerTlsTest, UpstreamRefusingOurCertificateFailsTheCheck) {
 // port, which the upstream rejects.
 TEST_F(HealthCheckerTlsTest, PlaintextCheckOfATlsPortFails) {
   listen(upstreamTls(pki_), kOk);
-  HealthChecker plain(loop_, httpConfig(), "c", {*net::Address::parse(listener_->hostPort())}, nullptr, random_,
+  HealthChecker plain(loop_, httpConfig(), "c", {*ip::Address::parse(listener_->hostPort())}, nullptr, random_,
                       nullptr, nullptr);
   plain.start();
   ASSERT_TRUE(runUntil(loop_, [&] { return plain.counters(0).failures >= 2; }));
@@ -221,9 +221,9 @@ TEST_F(HealthCheckerTlsTest, SilentHandshakeTimesOutAndDestructionMidHandshakeIs
   tls::CertificateProvider::View view(created.provider);
   auto cfg = httpConfig();
   cfg.timeout = 50ms;
-  const net::Address silent = *net::Address::parse("127.0.0.1:" + std::to_string(ntohs(a.sin_port)));
+  const ip::Address silent = *ip::Address::parse("127.0.0.1:" + std::to_string(ntohs(a.sin_port)));
   checker_ = std::make_unique<HealthChecker>(
-      loop_, cfg, "c", std::vector<net::Address>{silent}, [&] { return makeUpstreamTransport(&view); }, random_,
+      loop_, cfg, "c", std::vector<ip::Address>{silent}, [&] { return makeUpstreamTransport(&view); }, random_,
       nullptr, nullptr);
   checker_->start();
   ASSERT_TRUE(runUntil(loop_, [&] { return counters().timeouts >= 2; }));

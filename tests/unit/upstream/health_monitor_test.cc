@@ -52,7 +52,7 @@ std::string addr(uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
 config::ClusterConfig clusterWith(std::vector<uint16_t> ports) {
   config::ClusterConfig cc;
   cc.name = "c";
-  for (uint16_t p : ports) cc.endpoints.push_back({*net::Address::parse(addr(p)), 1, 0});
+  for (uint16_t p : ports) cc.endpoints.push_back({*ip::Address::parse(addr(p)), 1, 0});
   return cc;
 }
 
@@ -406,7 +406,7 @@ TEST(HealthMonitorTest, IdentityFollowsEndpointsHealthCheckAndOutlierDetection) 
   EXPECT_NE(HealthMonitor::identityOf(eps), HealthMonitor::identityOf(base));
 
   auto port = base;
-  port.endpoints[0].address = *net::Address::parse("127.0.0.1:2001");
+  port.endpoints[0].address = *ip::Address::parse("127.0.0.1:2001");
   EXPECT_NE(HealthMonitor::identityOf(port), HealthMonitor::identityOf(base));
 
   auto od = base;

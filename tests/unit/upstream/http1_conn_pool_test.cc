@@ -50,11 +50,11 @@ int bindLoopback() {
   return fd;
 }
 
-net::Address addressOf(int fd) {
+ip::Address addressOf(int fd) {
   sockaddr_in sa{};
   socklen_t len = sizeof(sa);
   getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-  return *net::Address::parse("127.0.0.1:" + std::to_string(ntohs(sa.sin_port)));
+  return *ip::Address::parse("127.0.0.1:" + std::to_string(ntohs(sa.sin_port)));
 }
 
 // Bound but not listening: every connect is refused.
@@ -77,7 +77,7 @@ class OneShotPeer {
     thread_.join();
     ::close(fd_);
   }
-  net::Address address() const { return addressOf(fd_); }
+  ip::Address address() const { return addressOf(fd_); }
 
  private:
   void serve() {
@@ -169,7 +169,7 @@ http::RetryPolicy policy(uint32_t on) {
 }
 
 struct Http1ConnPoolTest : ::testing::Test {
-  std::unique_ptr<HttpConnPool> makePool(const net::Address& address, PoolSettings settings = {}) {
+  std::unique_ptr<HttpConnPool> makePool(const ip::Address& address, PoolSettings settings = {}) {
     Host host;
     host.address = address;
     host.name = address.str();

@@ -36,7 +36,7 @@ inline std::vector<Host> portHosts(const std::vector<uint32_t>& weights) {
   uint16_t port = 1000;
   for (uint32_t w : weights) {
     const std::string name = "127.0.0.1:" + std::to_string(port++);
-    out.push_back(Host{*net::Address::parse(name), w, nullptr, name});
+    out.push_back(Host{*ip::Address::parse(name), w, nullptr, name});
   }
   return out;
 }
@@ -48,7 +48,7 @@ inline std::vector<Host> ipHosts(const std::vector<uint32_t>& weights) {
   int n = 1;
   for (uint32_t w : weights) {
     const std::string name = "10.0.0." + std::to_string(n++) + ":8080";
-    out.push_back(Host{*net::Address::parse(name), w, nullptr, name});
+    out.push_back(Host{*ip::Address::parse(name), w, nullptr, name});
   }
   return out;
 }

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace sluice::net {
+namespace sluice::ip {
 
 class Address {
  public:
@@ -35,4 +35,4 @@ class Address {
   socklen_t len_ = 0;
 };
 
-}  // namespace sluice::net
+}  // namespace sluice::ip

@@ -3,7 +3,7 @@
 // connection. Everything here runs on the worker thread that owns the
 // connection; a filter never sees another thread.
 //
-// Adding a filter = one folder under filters/network/NAME/ with its config,
+// Adding a filter = one folder under filters/network/NAME/ (namespace sluice::filters::NAME) with its config,
 // factory and implementation, plus one line in filters/builtin.cc.
 
 #include <functional>
@@ -18,10 +18,6 @@ namespace YAML {
 class Node;
 }
 
-namespace sluice::net {
-class Buffer;
-class Connection;
-}  // namespace sluice::net
 namespace sluice::event {
 class Loop;
 }
@@ -41,7 +37,10 @@ struct Config;
 struct ListenerConfig;
 }  // namespace sluice::config
 
-namespace sluice::network {
+namespace sluice::net {
+
+class Buffer;
+class Connection;
 
 enum class FilterStatus {
   Continue,       // pass the data (or the new connection) to the next filter
@@ -117,4 +116,4 @@ class NetworkFilterFactory {
 // The built-in registry (filters/builtin.cc). Null when unknown.
 const NetworkFilterFactory* findNetworkFilter(std::string_view name);
 
-}  // namespace sluice::network
+}  // namespace sluice::net

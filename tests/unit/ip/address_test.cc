@@ -1,8 +1,8 @@
-#include "proxy/net/address.h"
+#include "ip/address.h"
 
 #include <gtest/gtest.h>
 
-namespace sluice::net {
+namespace sluice::ip {
 namespace {
 
 TEST(AddressTest, ParsesIpv4) {
@@ -66,4 +66,4 @@ TEST(AddressTest, WithPortAndSockaddrRoundTrip) {
 }
 
 }  // namespace
-}  // namespace sluice::net
+}  // namespace sluice::ip

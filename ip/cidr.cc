@@ -1,11 +1,11 @@
-#include "proxy/net/cidr.h"
+#include "ip/cidr.h"
 
 #include <arpa/inet.h>
 
 #include <charconv>
 #include <cstring>
 
-namespace sluice::net {
+namespace sluice::ip {
 namespace {
 
 // True when the first `bits` bits of a and b agree.
@@ -77,4 +77,4 @@ std::string Cidr::str() const {
   return std::string(buf) + "/" + std::to_string(prefix_len_);
 }
 
-}  // namespace sluice::net
+}  // namespace sluice::ip

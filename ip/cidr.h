@@ -12,9 +12,9 @@
 #include <string>
 #include <string_view>
 
-#include "proxy/net/address.h"
+#include "ip/address.h"
 
-namespace sluice::net {
+namespace sluice::ip {
 
 class Cidr {
  public:
@@ -33,4 +33,4 @@ class Cidr {
   uint8_t prefix_len_ = 0;
 };
 
-}  // namespace sluice::net
+}  // namespace sluice::ip

@@ -1,11 +1,11 @@
-#include "proxy/net/address.h"
+#include "ip/address.h"
 
 #include <arpa/inet.h>
 
 #include <charconv>
 #include <cstring>
 
-namespace sluice::net {
+namespace sluice::ip {
 
 std::optional<Address> Address::parse(std::string_view text, std::string* error) {
   auto fail = [&](const char* why) -> std::optional<Address> {
@@ -94,4 +94,4 @@ std::string Address::str() const {
   return "<unset>";
 }
 
-}  // namespace sluice::net
+}  // namespace sluice::ip
