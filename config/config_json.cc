@@ -1,7 +1,6 @@
 #include "config/config_json.h"
 
 #include "proxy/http/route_config.h"
-#include "proxy/net/filter.h"
 
 namespace sluice::config {
 
@@ -62,7 +61,7 @@ namespace {
 nlohmann::json filtersJson(const std::vector<NetworkFilterEntry>& entries) {
   nlohmann::json filters = nlohmann::json::array();
   for (const auto& f : entries)
-    filters.push_back({{"name", f.name}, {"config", f.config ? f.config->toJson() : nlohmann::json()}});
+    filters.push_back({{"name", f.name}, {"config", f.spec ? f.spec->toJson() : nlohmann::json()}});
   return filters;
 }
 

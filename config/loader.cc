@@ -12,7 +12,6 @@
 #include <unordered_map>
 
 #include "proxy/http/route_config.h"
-#include "proxy/net/filter.h"
 
 namespace sluice::config {
 namespace {
@@ -37,19 +36,19 @@ void readFilters(MapReader& r, std::vector<NetworkFilterEntry>& out, const std::
     const std::string key = it->first.Scalar();
     if (std::find(std::begin(other_fields), std::end(other_fields), key) != std::end(other_fields)) continue;
     if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;  // duplicate key, reported already
-    const auto* factory = net::findNetworkFilter(key);
-    if (factory == nullptr) continue;  // left for finish(): "unknown field"
+    const auto* reader = findNetworkFilterReader(key);
+    if (reader == nullptr) continue;  // left for finish(): "unknown field"
     seen.push_back(key);
     const std::string path = r.childPath(key);
     if (!terminal.empty()) {
       r.ctx().error(it->first, path,
-                    factory->terminal() ? "listener has more than one terminal network filter ('" + terminal + "')"
+                    reader->terminal() ? "listener has more than one terminal network filter ('" + terminal + "')"
                                         : "network filter must come before the terminal filter '" + terminal + "'");
     }
-    if (factory->terminal()) terminal = key;
+    if (reader->terminal()) terminal = key;
     MapReader fr(r.ctx(), r.child(key), path);
     if (!fr.isMap()) continue;
-    out.push_back(NetworkFilterEntry{key, factory, factory->parse(fr)});
+    out.push_back(NetworkFilterEntry{key, reader, reader->read(fr)});
   }
   if (terminal.empty() && (required || !seen.empty()))
     r.ctx().error(r.node(), r.path(), std::string(what) + " needs a terminal network filter (tcp_proxy)");
@@ -190,8 +189,8 @@ void build(const YAML::Node& root, Config& cfg, ParseContext& ctx) {
     if (e.config) http::validateRouteConfig(*e.config, cfg, e.path, ctx, {}, /*check_chain=*/false);
   for (size_t i = 0; i < cfg.listeners.size(); ++i) {
     cfg.listeners[i].forEachFilter([&](const NetworkFilterEntry& f, const std::string& suffix) {
-      if (f.config == nullptr) return;
-      f.factory->validate(*f.config, cfg, indexed("listeners", i) + suffix, ctx);
+      if (f.spec == nullptr) return;
+      f.reader->validate(*f.spec, cfg, indexed("listeners", i) + suffix, ctx);
     });
   }
 }

@@ -14,12 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "config/filter_spec.h"
 #include "ip/address.h"
-
-namespace sluice::net {
-class NetworkFilterConfig;
-class NetworkFilterFactory;
-}
 namespace sluice::http {
 class RouteConfig;
 }
@@ -173,9 +169,8 @@ struct ClusterConfig {
 
 struct NetworkFilterEntry {
   std::string name;
-  // Resolved when the config is read: connections never look a filter up by name.
-  const net::NetworkFilterFactory* factory = nullptr;
-  std::shared_ptr<const net::NetworkFilterConfig> config;
+  const NetworkFilterReader* reader = nullptr;  // found by name when the config is read
+  std::shared_ptr<const FilterSpec> spec;       // null only in a config that failed to read
 };
 
 // Downstream TLS termination (`tls:` on a listener or a filter chain).

@@ -1,4 +1,5 @@
-// The built-in filters, one line each. Order here is only lookup order.
+// The built-in filters' runtime halves, one line each (their readers are in
+// filters/readers.cc). Order here is only lookup order.
 #include <array>
 
 #include "filters/http/authz/authz.h"
@@ -7,6 +8,7 @@
 #include "filters/http/local_ratelimit/config.h"
 #include "filters/http/ratelimit/ratelimit.h"
 #include "filters/http/router/router.h"
+#include "filters/legacy.h"
 #include "filters/network/authz/network_authz.h"
 #include "filters/network/http/config.h"
 #include "filters/network/local_ratelimit/config.h"
@@ -15,25 +17,25 @@
 namespace sluice {
 
 const net::NetworkFilterFactory* net::findNetworkFilter(std::string_view name) {
-  static const std::array<const NetworkFilterFactory*, 4> kFilters = {
-      &filters::tcp_proxy::factory(),
-      &filters::http_cm::factory(),
-      &filters::l4_ratelimit::factory(),
-      &filters::network_authz::factory(),
-  };
+  static const filters::legacy::NetworkAdapter tcp_proxy(filters::tcp_proxy::factory());
+  static const filters::legacy::NetworkAdapter http_cm(filters::http_cm::factory());
+  static const filters::legacy::NetworkAdapter l4_ratelimit(filters::l4_ratelimit::factory());
+  static const filters::legacy::NetworkAdapter network_authz(filters::network_authz::factory());
+  static const std::array<const NetworkFilterFactory*, 4> kFilters = {&tcp_proxy, &http_cm, &l4_ratelimit,
+                                                                      &network_authz};
   for (const auto* f : kFilters)
     if (f->name() == name) return f;
   return nullptr;
 }
 
 const http::HttpFilterFactory* http::findHttpFilter(std::string_view name) {
+  static const filters::legacy::HttpAdapter fault(filters::fault::factory());
+  static const filters::legacy::HttpAdapter header_mutation(filters::header_mutation::factory());
+  static const filters::legacy::HttpAdapter local_ratelimit(filters::local_ratelimit::factory());
+  static const filters::legacy::HttpAdapter global_ratelimit(filters::global_ratelimit::factory());
+  static const filters::legacy::HttpAdapter authz(filters::authz::factory());
   static const std::array<const HttpFilterFactory*, 6> kFilters = {
-      &filters::router::factory(),
-      &filters::fault::factory(),
-      &filters::header_mutation::factory(),
-      &filters::local_ratelimit::factory(),
-      &filters::global_ratelimit::factory(),
-      &filters::authz::factory(),
+      &filters::router::factory(), &fault, &header_mutation, &local_ratelimit, &global_ratelimit, &authz,
   };
   for (const auto* f : kFilters)
     if (f->name() == name) return f;

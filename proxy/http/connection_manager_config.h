@@ -22,6 +22,7 @@ struct HttpFilterEntry {
   std::string name;
   // Resolved when the config is read: streams never look a filter up by name.
   const HttpFilterFactory* factory = nullptr;
+  std::shared_ptr<const config::FilterSpec> spec;  // null for the router
   std::shared_ptr<const HttpFilterConfig> config;
 };
 

@@ -33,10 +33,8 @@ namespace sluice::upstream {
 class ClusterManager;
 }
 namespace sluice::config {
-class MapReader;
-class ParseContext;
-struct Config;
-}  // namespace sluice::config
+class FilterSpec;
+}
 namespace sluice::net {
 class Connection;
 }
@@ -179,24 +177,26 @@ class FilterChainBuilder {
   ~FilterChainBuilder() = default;
 };
 
+// A filter's runtime config, built from its plain spec when a snapshot is
+// built (and for a route's `per_filter_config`, when its route table is):
+// immutable, shared by every worker and stream.
 class HttpFilterConfig {
  public:
   virtual ~HttpFilterConfig() = default;
-  virtual nlohmann::json toJson() const = 0;
+  // Transitional: filters not yet split into spec and runtime still dump here.
+  virtual nlohmann::json toJson() const { return nullptr; }
 };
 
+// The runtime half of an HTTP filter; its config half is a
+// config::HttpFilterReader of the same name.
 class HttpFilterFactory {
  public:
   virtual ~HttpFilterFactory() = default;
-  // YAML key in `http_filters` ("fault", "header_mutation", ...).
+  // The filter's key in `http_filters` ("fault", "header_mutation", ...).
   virtual std::string_view name() const = 0;
-  virtual std::shared_ptr<const HttpFilterConfig> parse(config::MapReader& reader) const = 0;
-  // A route's or virtual host's `per_filter_config.NAME` mapping. The same
-  // schema as the listener-level config unless a filter says otherwise.
-  virtual std::shared_ptr<const HttpFilterConfig> parsePerRoute(config::MapReader& reader) const {
-    return parse(reader);
-  }
-  virtual void validate(const HttpFilterConfig&, const config::Config&, std::string_view, config::ParseContext&) const {}
+  // The runtime config for a spec its reader read (listener-level or per
+  // route) and validated. Main thread; never null.
+  virtual std::shared_ptr<const HttpFilterConfig> build(const config::FilterSpec& spec) const = 0;
   virtual void createFilters(const HttpFilterConfig& cfg, FilterChainBuilder& chain) const = 0;
 };
 

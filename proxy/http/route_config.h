@@ -52,6 +52,7 @@ struct HeaderMutation {
 // overriding the filter's listener-level config there.
 struct PerFilterConfig {
   std::string name;  // the filter's registered name
+  std::shared_ptr<const config::FilterSpec> spec;
   std::shared_ptr<const HttpFilterConfig> config;
   config::SourceLoc loc;  // of the name, for validation errors
 };

@@ -71,7 +71,7 @@ void addRetryPolicy(nlohmann::json& j, const std::optional<RetryPolicy>& p) {
 void addPerFilterConfig(nlohmann::json& j, const PerFilterConfigs& list) {
   if (list.empty()) return;
   nlohmann::json m = nlohmann::json::object();
-  for (const auto& p : list) m[p.name] = p.config ? p.config->toJson() : nlohmann::json();
+  for (const auto& p : list) m[p.name] = p.spec ? p.spec->toJson() : nlohmann::json();
   j["per_filter_config"] = m;
 }
 

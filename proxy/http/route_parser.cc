@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <unordered_map>
 
+#include "config/filter_spec.h"
 #include "config/yaml_reader.h"
 #include "proxy/http/route_config.h"
 
@@ -148,14 +149,16 @@ void readPerFilterConfig(MapReader& r, PerFilterConfigs& out) {
   for (const auto& kv : map) {
     const std::string name = kv.first.Scalar();
     const std::string fpath = path + "." + name;
-    const HttpFilterFactory* f = findHttpFilter(name);
-    if (f == nullptr || name == "router") {
+    const config::HttpFilterReader* reader = config::findHttpFilterReader(name);
+    if (reader == nullptr) {
       r.ctx().error(kv.first, fpath, "unknown http filter '" + name + "'");
       continue;
     }
     MapReader fr(r.ctx(), kv.second, fpath);
     if (!fr.isMap()) continue;
-    out.push_back({name, f->parsePerRoute(fr), config::locOf(kv.first)});
+    PerFilterConfig p{name, reader->readPerRoute(fr), nullptr, config::locOf(kv.first)};
+    if (p.spec) p.config = findHttpFilter(name)->build(*p.spec);  // transitional: built when read
+    out.push_back(std::move(p));
   }
 }
 
@@ -513,7 +516,7 @@ void validatePerFilterConfig(const PerFilterConfigs& list, const config::Config&
       ctx.error(p.loc, path, "filter '" + p.name + "' is not in this listener's http_filters; add it there");
       continue;
     }
-    if (p.config) findHttpFilter(p.name)->validate(*p.config, whole, path, ctx);
+    if (p.spec) config::findHttpFilterReader(p.name)->validate(*p.spec, whole, path, ctx);
   }
 }
 

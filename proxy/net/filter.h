@@ -14,10 +14,6 @@
 
 #include <nlohmann/json.hpp>
 
-namespace YAML {
-class Node;
-}
-
 namespace sluice::event {
 class Loop;
 }
@@ -31,9 +27,7 @@ namespace sluice::stats {
 struct ListenerStats;
 }  // namespace sluice::stats
 namespace sluice::config {
-class MapReader;
-class ParseContext;
-struct Config;
+class FilterSpec;
 struct ListenerConfig;
 }  // namespace sluice::config
 
@@ -75,14 +69,15 @@ class NetworkFilter {
   virtual void onDrain() {}
 };
 
-// A filter's parsed config: immutable, shared by every worker and connection.
+// A filter's runtime config (buckets, counters, compiled matchers), built
+// from its plain spec when a snapshot is built: immutable, shared by every
+// worker and connection.
 class NetworkFilterConfig {
  public:
   virtual ~NetworkFilterConfig() = default;
-  // Canonical form: used by /config_dump and to detect a changed listener on reload.
-  virtual nlohmann::json toJson() const = 0;
+  // Transitional: filters not yet split into spec and runtime still dump here.
+  virtual nlohmann::json toJson() const { return nullptr; }
 };
-
 
 // Per-worker things a filter instance needs.
 struct FilterContext {
@@ -97,20 +92,24 @@ struct FilterContext {
   size_t worker;                     // index of this worker (for per-worker stats blocks)
 };
 
+// The runtime half of a network filter; its config half (reading and
+// checking the spec) is a config::NetworkFilterReader of the same name.
 class NetworkFilterFactory {
  public:
   virtual ~NetworkFilterFactory() = default;
-  // YAML key of the filter inside a listener ("tcp_proxy").
+  // The filter's key inside a listener ("tcp_proxy"), as its reader's.
   virtual std::string_view name() const = 0;
-  // A terminal filter ends the chain (tcp_proxy, http); a listener has exactly one.
-  virtual bool terminal() const = 0;
-  // Parses the filter's mapping; reports errors through reader.ctx(). Calls reader.finish().
-  // Returns null only when the node is unusable.
-  virtual std::shared_ptr<const NetworkFilterConfig> parse(config::MapReader& reader) const = 0;
-  // Cross-reference checks against the whole config (e.g. the cluster exists).
-  virtual void validate(const NetworkFilterConfig& cfg, const config::Config& whole, std::string_view path,
-                        config::ParseContext& ctx) const = 0;
+  // The runtime config for a spec its reader read and validated. Called on
+  // the main thread when a snapshot is built; never null.
+  virtual std::shared_ptr<const NetworkFilterConfig> build(const config::FilterSpec& spec) const = 0;
   virtual std::unique_ptr<NetworkFilter> create(const NetworkFilterConfig& cfg, FilterContext& ctx) const = 0;
+};
+
+// One filter of a chain, resolved and built with the snapshot: connections
+// make their filters from these, never looking a name up.
+struct BuiltNetworkFilter {
+  const NetworkFilterFactory* factory = nullptr;
+  std::shared_ptr<const NetworkFilterConfig> config;
 };
 
 // The built-in registry (filters/builtin.cc). Null when unknown.

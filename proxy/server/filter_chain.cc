@@ -1,5 +1,7 @@
 #include "proxy/server/filter_chain.h"
 
+#include <cassert>
+
 #include <algorithm>
 
 namespace sluice::server {
@@ -37,19 +39,34 @@ int ListenerChains::select(bool is_tls, const tls::ClientHelloInfo* hello) const
   return -1;
 }
 
+namespace {
+
+std::shared_ptr<const std::vector<net::BuiltNetworkFilter>> buildFilters(
+    const std::vector<config::NetworkFilterEntry>& entries) {
+  auto out = std::make_shared<std::vector<net::BuiltNetworkFilter>>();
+  for (const auto& e : entries) {
+    const auto* factory = net::findNetworkFilter(e.name);
+    assert(factory != nullptr && e.spec != nullptr);  // the reader of that name read it
+    out->push_back({factory, factory->build(*e.spec)});
+  }
+  return out;
+}
+
+}  // namespace
+
 std::shared_ptr<ListenerChains> makeListenerChains(const config::ListenerConfig& l) {
   using Transport = config::FilterChainMatch::Transport;
   auto out = std::make_shared<ListenerChains>();
   if (l.filter_chains.empty()) {
     FilterChain c;
-    c.filters = &l.filters;
+    c.filters = buildFilters(l.filters);
     if (l.tls) {
       c.match.transport_protocol = Transport::Tls;
       c.handshake_timeout = l.tls->handshake_timeout;
       out->chains.push_back(c);
       if (l.tls->mode == config::DownstreamTlsConfig::Mode::Permissive) {
         FilterChain plain;
-        plain.filters = &l.filters;
+        plain.filters = c.filters;
         plain.match.transport_protocol = Transport::RawBuffer;
         out->chains.push_back(plain);
       }
@@ -60,7 +77,7 @@ std::shared_ptr<ListenerChains> makeListenerChains(const config::ListenerConfig&
     for (const auto& fc : l.filter_chains) {
       FilterChain c;
       c.match = fc.match;
-      c.filters = &fc.filters;
+      c.filters = buildFilters(fc.filters);
       if (fc.tls) c.handshake_timeout = fc.tls->handshake_timeout;
       out->chains.push_back(std::move(c));
     }

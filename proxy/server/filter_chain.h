@@ -15,6 +15,7 @@
 
 #include "config/model.h"
 #include "proxy/event/loop.h"
+#include "proxy/net/filter.h"
 #include "proxy/stats/named_counters.h"
 #include "proxy/tls/certificate_provider.h"
 #include "proxy/tls/client_hello.h"
@@ -23,7 +24,8 @@ namespace sluice::server {
 
 struct FilterChain {
   config::FilterChainMatch match;
-  const std::vector<config::NetworkFilterEntry>* filters = nullptr;  // into the snapshot's config
+  // Built from the specs with the snapshot; a permissive listener's two chains share them.
+  std::shared_ptr<const std::vector<net::BuiltNetworkFilter>> filters;
   std::shared_ptr<const tls::CertificateProvider> tls;               // null: plaintext chain
   event::Duration handshake_timeout{10000};
 };
@@ -53,7 +55,8 @@ struct ListenerChains {
 bool serverNameMatches(std::string_view name, std::string_view pattern);
 
 // The chains of `l` without TLS material (the caller attaches providers).
-// Counters are created here.
+// Each filter's runtime config is built here from its spec, and counters
+// are created here.
 std::shared_ptr<ListenerChains> makeListenerChains(const config::ListenerConfig& l);
 
 }  // namespace sluice::server

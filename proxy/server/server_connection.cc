@@ -15,7 +15,7 @@ ServerConnection::~ServerConnection() {
   filters_.clear();
 }
 
-void ServerConnection::start(const std::vector<config::NetworkFilterEntry>& filters, net::FilterContext& ctx,
+void ServerConnection::start(const std::vector<net::BuiltNetworkFilter>& filters, net::FilterContext& ctx,
                              bool after_handshake) {
   entries_ = &filters;
   ctx_ = &ctx;

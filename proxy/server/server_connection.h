@@ -24,7 +24,7 @@ class ServerConnection final : public net::ReadFilterCallbacks,
   // Builds the filter chain and starts it, now or (`after_handshake`, for
   // TLS) once the transport handshake is done, so filters see the peer
   // identity from their first callback. `filters` and `ctx` outlive us.
-  void start(const std::vector<config::NetworkFilterEntry>& filters, net::FilterContext& ctx,
+  void start(const std::vector<net::BuiltNetworkFilter>& filters, net::FilterContext& ctx,
              bool after_handshake);
 
   // Our listener is draining: tells the filters (now, or when they start
@@ -40,7 +40,7 @@ class ServerConnection final : public net::ReadFilterCallbacks,
   void notifyDrain();
 
   ActiveListener& owner_;
-  const std::vector<config::NetworkFilterEntry>* entries_ = nullptr;
+  const std::vector<net::BuiltNetworkFilter>* entries_ = nullptr;
   net::FilterContext* ctx_ = nullptr;
   std::unique_ptr<net::Connection> conn_;
   std::vector<std::unique_ptr<net::NetworkFilter>> filters_;

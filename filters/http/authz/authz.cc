@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::string_view kName = "authz";
 
-class Factory final : public sluice::http::HttpFilterFactory {
+class Factory final : public legacy::HttpFactory {
  public:
   std::string_view name() const override { return kName; }
   std::shared_ptr<const sluice::http::HttpFilterConfig> parse(config::MapReader& r) const override {
@@ -42,7 +42,7 @@ FilterHeadersStatus AuthzFilter::decodeHeaders(sluice::http::HeaderMap& headers,
   return FilterHeadersStatus::StopIteration;
 }
 
-const sluice::http::HttpFilterFactory& factory() {
+const legacy::HttpFactory& factory() {
   static const Factory f;
   return f;
 }

@@ -32,6 +32,7 @@
 
 #include "proxy/authz/enforcer.h"
 #include "proxy/http/filter.h"
+#include "filters/legacy.h"
 
 namespace sluice::filters::authz {
 
@@ -50,6 +51,6 @@ class AuthzFilter final : public sluice::http::PassThroughDecoderFilter {
   const AuthzConfig& config_;  // listener level; a per-route config overrides it
 };
 
-const sluice::http::HttpFilterFactory& factory();
+const legacy::HttpFactory& factory();
 
 }  // namespace sluice::filters::authz

@@ -13,7 +13,7 @@ namespace {
 std::shared_ptr<const AuthzConfig> parse(const std::string& yaml, config::ParseContext& ctx) {
   const YAML::Node node = YAML::Load(yaml);
   config::MapReader r(ctx, node, "http_filters[0].authz");
-  EXPECT_EQ(sluice::http::findHttpFilter("authz"), &factory());
+  EXPECT_EQ(config::findHttpFilterReader("authz")->name(), factory().name());
   return std::static_pointer_cast<const AuthzConfig>(factory().parse(r));
 }
 

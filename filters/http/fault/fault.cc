@@ -15,7 +15,7 @@ namespace {
 
 uint32_t randomPercent() { return static_cast<uint32_t>(util::threadRandom() % 100); }
 
-class Factory final : public sluice::http::HttpFilterFactory {
+class Factory final : public legacy::HttpFactory {
  public:
   std::string_view name() const override { return "fault"; }
 
@@ -80,7 +80,7 @@ FilterHeadersStatus FaultFilter::decodeHeaders(sluice::http::HeaderMap&, bool) {
 
 void FaultFilter::onDestroy() { delay_timer_.reset(); }
 
-const sluice::http::HttpFilterFactory& factory() {
+const legacy::HttpFactory& factory() {
   static const Factory f;
   return f;
 }

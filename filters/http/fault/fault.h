@@ -14,6 +14,7 @@
 #include "config/model.h"
 #include "proxy/event/timer.h"
 #include "proxy/http/filter.h"
+#include "filters/legacy.h"
 
 namespace sluice::filters::fault {
 
@@ -42,6 +43,6 @@ class FaultFilter final : public sluice::http::PassThroughDecoderFilter {
   std::unique_ptr<event::Timer> delay_timer_;
 };
 
-const sluice::http::HttpFilterFactory& factory();
+const legacy::HttpFactory& factory();
 
 }  // namespace sluice::filters::fault

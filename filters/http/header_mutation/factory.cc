@@ -5,7 +5,7 @@
 namespace sluice::filters::header_mutation {
 namespace {
 
-class Factory final : public sluice::http::HttpFilterFactory {
+class Factory final : public legacy::HttpFactory {
  public:
   std::string_view name() const override { return "header_mutation"; }
   std::shared_ptr<const sluice::http::HttpFilterConfig> parse(config::MapReader& r) const override {
@@ -23,7 +23,7 @@ class Factory final : public sluice::http::HttpFilterFactory {
 
 nlohmann::json HeaderMutationConfig::toJson() const { return sluice::http::headerMutationJson(mutation); }
 
-const sluice::http::HttpFilterFactory& factory() {
+const legacy::HttpFactory& factory() {
   static const Factory f;
   return f;
 }

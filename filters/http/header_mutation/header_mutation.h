@@ -10,6 +10,7 @@
 
 #include "proxy/http/filter.h"
 #include "proxy/http/route_config.h"
+#include "filters/legacy.h"
 
 namespace sluice::filters::header_mutation {
 
@@ -35,6 +36,6 @@ class HeaderMutationFilter final : public sluice::http::PassThroughDecoderFilter
   const HeaderMutationConfig& config_;
 };
 
-const sluice::http::HttpFilterFactory& factory();
+const legacy::HttpFactory& factory();
 
 }  // namespace sluice::filters::header_mutation

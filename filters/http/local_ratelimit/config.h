@@ -26,6 +26,7 @@
 #include "proxy/http/filter.h"
 #include "proxy/ratelimit/local_limiter.h"
 #include "proxy/stats/named_counters.h"
+#include "filters/legacy.h"
 
 namespace sluice::filters::local_ratelimit {
 
@@ -53,6 +54,6 @@ struct LocalRateLimitConfig final : sluice::http::HttpFilterConfig {
 // Buckets start full, their epochs counted from `start`. Errors go to r.ctx().
 std::shared_ptr<LocalRateLimitConfig> parseConfig(config::MapReader& r, event::MonoTime start);
 
-const sluice::http::HttpFilterFactory& factory();
+const legacy::HttpFactory& factory();
 
 }  // namespace sluice::filters::local_ratelimit

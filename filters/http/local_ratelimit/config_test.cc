@@ -19,7 +19,7 @@ std::shared_ptr<const LocalRateLimitConfig> parse(const std::string& yaml, confi
 }
 
 TEST(LocalRateLimitConfigTest, RegisteredByName) {
-  EXPECT_EQ(sluice::http::findHttpFilter("local_ratelimit"), &factory());
+  EXPECT_EQ(config::findHttpFilterReader("local_ratelimit")->name(), factory().name());
 }
 
 TEST(LocalRateLimitConfigTest, ParsesEverything) {
@@ -157,7 +157,7 @@ TEST(LocalRateLimitConfigTest, PerFilterConfigOnRoutesAndVirtualHosts) {
                    "tokens_per_fill: 10, fill_interval: 1s}}\n"),
       "t.yaml");
   ASSERT_TRUE(r.errors.empty()) << r.errorText();
-  const auto& http = dynamic_cast<const http_cm::HttpConfig&>(*r.config->listeners[0].filters[0].config);
+  const auto& http = dynamic_cast<const http_cm::HttpConfig&>(legacy::unwrap<net::NetworkFilterConfig>(*r.config->listeners[0].filters[0].spec));
   const auto* table = r.config->findRouteConfig(http.route_config_name);
   ASSERT_TRUE(table) << http.route_config_name;
   const auto& vh = table->config->virtual_hosts[0];

@@ -6,7 +6,7 @@
 namespace sluice::filters::local_ratelimit {
 namespace {
 
-class Factory final : public sluice::http::HttpFilterFactory {
+class Factory final : public legacy::HttpFactory {
  public:
   std::string_view name() const override { return kFilterName; }
 
@@ -22,7 +22,7 @@ class Factory final : public sluice::http::HttpFilterFactory {
 
 }  // namespace
 
-const sluice::http::HttpFilterFactory& factory() {
+const legacy::HttpFactory& factory() {
   static const Factory f;
   return f;
 }

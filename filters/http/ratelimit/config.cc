@@ -111,7 +111,7 @@ void readDescriptor(config::ParseContext& ctx, const YAML::Node& node, const std
   cfg.descriptors.push_back(std::move(d));
 }
 
-class Factory final : public sluice::http::HttpFilterFactory {
+class Factory final : public legacy::HttpFactory {
  public:
   std::string_view name() const override { return kFilterName; }
   std::shared_ptr<const sluice::http::HttpFilterConfig> parse(config::MapReader& r) const override {
@@ -200,7 +200,7 @@ nlohmann::json RateLimitConfig::toJson() const {
   };
 }
 
-const sluice::http::HttpFilterFactory& factory() {
+const legacy::HttpFactory& factory() {
   static const Factory f;
   return f;
 }

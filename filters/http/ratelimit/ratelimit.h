@@ -41,6 +41,7 @@
 #include "proxy/http/filter.h"
 #include "ip/address.h"
 #include "proxy/redis/redis_client.h"
+#include "filters/legacy.h"
 
 namespace sluice::stats {
 class NamedCounter;
@@ -115,6 +116,6 @@ class RateLimitFilter final : public sluice::http::PassThroughDecoderFilter,
   int64_t reset_ms_ = 0;
 };
 
-const sluice::http::HttpFilterFactory& factory();
+const legacy::HttpFactory& factory();
 
 }  // namespace sluice::filters::global_ratelimit

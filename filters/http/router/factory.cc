@@ -1,20 +1,16 @@
-#include "config/yaml_reader.h"
 #include "filters/http/router/router.h"
 #include "proxy/util/thread_pool_alloc.h"
 
 namespace sluice::filters::router {
 namespace {
 
-struct RouterConfig final : sluice::http::HttpFilterConfig {
-  nlohmann::json toJson() const override { return nlohmann::json::object(); }
-};
+struct RouterConfig final : sluice::http::HttpFilterConfig {};
 
 class Factory final : public sluice::http::HttpFilterFactory {
  public:
   std::string_view name() const override { return "router"; }
-  std::shared_ptr<const sluice::http::HttpFilterConfig> parse(config::MapReader& r) const override {
-    r.finish();  // no fields
-    return std::make_shared<RouterConfig>();
+  std::shared_ptr<const sluice::http::HttpFilterConfig> build(const config::FilterSpec&) const override {
+    return defaultConfig();
   }
   void createFilters(const sluice::http::HttpFilterConfig&, sluice::http::FilterChainBuilder& chain) const override {
     chain.addDecoderFilter(util::makePooledShared<RouterFilter>());
@@ -23,8 +19,8 @@ class Factory final : public sluice::http::HttpFilterFactory {
 
 }  // namespace
 
-const sluice::http::HttpFilterConfig& defaultConfig() {
-  static const RouterConfig c;
+std::shared_ptr<const sluice::http::HttpFilterConfig> defaultConfig() {
+  static const auto c = std::make_shared<const RouterConfig>();
   return c;
 }
 

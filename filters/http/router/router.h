@@ -142,7 +142,7 @@ class RouterFilter final : public sluice::http::StreamDecoderFilter,
 };
 
 // The router has no config of its own; the connection manager always adds it last.
-const sluice::http::HttpFilterConfig& defaultConfig();
+std::shared_ptr<const sluice::http::HttpFilterConfig> defaultConfig();
 const sluice::http::HttpFilterFactory& factory();
 
 }  // namespace sluice::filters::router

@@ -12,10 +12,12 @@ namespace {
 std::shared_ptr<const NetworkAuthzConfig> parse(const std::string& yaml, config::ParseContext& ctx) {
   const YAML::Node node = YAML::Load(yaml);
   config::MapReader r(ctx, node, "listeners[0].authz");
-  const auto* f = net::findNetworkFilter("authz");
-  EXPECT_EQ(f, &factory());
+  const auto* f = config::findNetworkFilterReader("authz");
+  EXPECT_EQ(f->name(), factory().name());
   EXPECT_FALSE(f->terminal());
-  return std::static_pointer_cast<const NetworkAuthzConfig>(f->parse(r));
+  auto spec = f->read(r);
+  if (!spec) return nullptr;
+  return std::static_pointer_cast<const NetworkAuthzConfig>(legacy::NetworkAdapter(factory()).build(*spec));
 }
 
 TEST(NetworkAuthzConfigTest, ParsesPolicyAndRendersIt) {

@@ -7,7 +7,7 @@
 namespace sluice::filters::network_authz {
 namespace {
 
-class Factory final : public net::NetworkFilterFactory {
+class Factory final : public legacy::NetworkFactory {
  public:
   std::string_view name() const override { return "authz"; }
   bool terminal() const override { return false; }
@@ -42,7 +42,7 @@ net::FilterStatus NetworkAuthzFilter::onNewConnection() {
   return net::FilterStatus::StopIteration;
 }
 
-const net::NetworkFilterFactory& factory() {
+const legacy::NetworkFactory& factory() {
   static const Factory f;
   return f;
 }

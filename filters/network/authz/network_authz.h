@@ -30,6 +30,7 @@
 
 #include "proxy/authz/enforcer.h"
 #include "proxy/net/filter.h"
+#include "filters/legacy.h"
 
 namespace sluice::filters::network_authz {
 
@@ -55,6 +56,6 @@ class NetworkAuthzFilter final : public net::NetworkFilter {
   net::ReadFilterCallbacks* callbacks_ = nullptr;
 };
 
-const net::NetworkFilterFactory& factory();
+const legacy::NetworkFactory& factory();
 
 }  // namespace sluice::filters::network_authz

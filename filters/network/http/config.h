@@ -6,6 +6,7 @@
 
 #include "proxy/http/connection_manager_config.h"
 #include "proxy/net/filter.h"
+#include "filters/legacy.h"
 
 namespace sluice::filters::http_cm {
 
@@ -19,6 +20,6 @@ struct HttpConfig final : net::NetworkFilterConfig, sluice::http::ConnectionMana
   nlohmann::json toJson() const override;
 };
 
-const net::NetworkFilterFactory& factory();
+const legacy::NetworkFactory& factory();
 
 }  // namespace sluice::filters::http_cm

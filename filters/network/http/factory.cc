@@ -1,3 +1,4 @@
+#include "config/filter_spec.h"
 #include "config/cluster_reader.h"
 #include "config/config_json.h"
 #include "config/yaml_reader.h"
@@ -53,14 +54,16 @@ void parseHttpFilters(config::MapReader& r, HttpConfig& cfg) {
       r.ctx().error(item.begin()->first, ipath, "the router is always the last filter and is added implicitly");
       continue;
     }
-    const auto* f = sluice::http::findHttpFilter(name);
-    if (f == nullptr) {
+    const auto* reader = config::findHttpFilterReader(name);
+    if (reader == nullptr) {
       r.ctx().error(item.begin()->first, ipath, "unknown http filter '" + name + "'");
       continue;
     }
     config::MapReader fr(r.ctx(), item.begin()->second, ipath + "." + name);
     if (!fr.isMap()) continue;
-    cfg.http_filters.push_back({name, f, f->parse(fr)});
+    sluice::http::HttpFilterEntry e{name, sluice::http::findHttpFilter(name), reader->read(fr), nullptr};
+    if (e.spec) e.config = e.factory->build(*e.spec);  // transitional: built when read
+    cfg.http_filters.push_back(std::move(e));
   }
 }
 
@@ -96,12 +99,10 @@ void readRouteConfigRef(config::MapReader& r, HttpConfig& cfg) {
 // The router ends every chain: an ordinary entry, so a stream builds its
 // filters from the list alone.
 void appendRouter(HttpConfig& cfg) {
-  static const std::shared_ptr<const sluice::http::HttpFilterConfig> config(
-      std::shared_ptr<const sluice::http::HttpFilterConfig>(), &router::defaultConfig());
-  cfg.http_filters.push_back({"router", &router::factory(), config});
+  cfg.http_filters.push_back({"router", &router::factory(), nullptr, router::defaultConfig()});
 }
 
-class Factory final : public net::NetworkFilterFactory {
+class Factory final : public legacy::NetworkFactory {
  public:
   std::string_view name() const override { return "http"; }
   bool terminal() const override { return true; }
@@ -150,9 +151,9 @@ class Factory final : public net::NetworkFilterFactory {
     }
     for (size_t i = 0; i < cfg.http_filters.size(); ++i) {
       const auto& f = cfg.http_filters[i];
-      if (f.config)
-        f.factory->validate(
-            *f.config, whole, std::string(path) + ".http_filters[" + std::to_string(i) + "]." + f.name, ctx);
+      if (f.spec)
+        config::findHttpFilterReader(f.name)->validate(
+            *f.spec, whole, std::string(path) + ".http_filters[" + std::to_string(i) + "]." + f.name, ctx);
     }
   }
 
@@ -166,7 +167,8 @@ class Factory final : public net::NetworkFilterFactory {
 
 nlohmann::json HttpConfig::toJson() const {
   nlohmann::json filters = nlohmann::json::array();
-  for (const auto& f : http_filters) filters.push_back({{"name", f.name}, {"config", f.config->toJson()}});
+  for (const auto& f : http_filters)
+    filters.push_back({{"name", f.name}, {"config", f.spec ? f.spec->toJson() : nlohmann::json::object()}});
   nlohmann::json logs = nlohmann::json::array();
   for (const auto& a : access_logs) logs.push_back({{"path", a.path}, {"format", a.format}});
   return {{"max_request_headers_bytes", limits.max_request_headers_bytes},
@@ -186,7 +188,7 @@ nlohmann::json HttpConfig::toJson() const {
           {"access_log", logs}};
 }
 
-const net::NetworkFilterFactory& factory() {
+const legacy::NetworkFactory& factory() {
   static const Factory f;
   return f;
 }

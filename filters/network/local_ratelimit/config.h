@@ -22,6 +22,7 @@
 #include "proxy/net/filter.h"
 #include "proxy/ratelimit/local_limiter.h"
 #include "proxy/stats/named_counters.h"
+#include "filters/legacy.h"
 
 namespace sluice::filters::l4_ratelimit {
 
@@ -42,6 +43,6 @@ struct L4RateLimitConfig final : net::NetworkFilterConfig {
 // Parses the filter's mapping; buckets' epochs count from `start`. Errors go to r.ctx().
 std::shared_ptr<L4RateLimitConfig> parseConfig(config::MapReader& r, event::MonoTime start);
 
-const net::NetworkFilterFactory& factory();
+const legacy::NetworkFactory& factory();
 
 }  // namespace sluice::filters::l4_ratelimit

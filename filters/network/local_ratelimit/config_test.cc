@@ -21,9 +21,9 @@ std::string listenerWith(const std::string& body, const std::string& terminal_fi
 }
 
 TEST(L4LocalRateLimitConfigTest, RegisteredAsNonTerminal) {
-  const auto* f = net::findNetworkFilter("local_ratelimit");
+  const auto* f = config::findNetworkFilterReader("local_ratelimit");
   ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f, &factory());
+  EXPECT_EQ(f->name(), factory().name());
   EXPECT_FALSE(f->terminal());
 }
 
@@ -39,7 +39,7 @@ TEST(L4LocalRateLimitConfigTest, ParsesBeforeTheTerminalFilter) {
   ASSERT_EQ(filters.size(), 2u);
   EXPECT_EQ(filters[0].name, "local_ratelimit");
   EXPECT_EQ(filters[1].name, "tcp_proxy");
-  const auto& cfg = dynamic_cast<const L4RateLimitConfig&>(*filters[0].config);
+  const auto& cfg = dynamic_cast<const L4RateLimitConfig&>(legacy::unwrap<net::NetworkFilterConfig>(*filters[0].spec));
   EXPECT_EQ(cfg.stat_prefix, "db");
   EXPECT_TRUE(cfg.shadow);
   EXPECT_TRUE(cfg.limiter.keyed());

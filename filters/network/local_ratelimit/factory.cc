@@ -6,7 +6,7 @@
 namespace sluice::filters::l4_ratelimit {
 namespace {
 
-class Factory final : public net::NetworkFilterFactory {
+class Factory final : public legacy::NetworkFactory {
  public:
   std::string_view name() const override { return "local_ratelimit"; }
   bool terminal() const override { return false; }
@@ -27,7 +27,7 @@ class Factory final : public net::NetworkFilterFactory {
 
 }  // namespace
 
-const net::NetworkFilterFactory& factory() {
+const legacy::NetworkFactory& factory() {
   static const Factory f;
   return f;
 }

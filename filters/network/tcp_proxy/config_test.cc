@@ -20,16 +20,16 @@ std::string listenerWith(const std::string& tcp_proxy_body) {
 }
 
 TEST(TcpProxyConfigTest, RegisteredAsTerminalFilter) {
-  const auto* f = net::findNetworkFilter("tcp_proxy");
+  const auto* f = config::findNetworkFilterReader("tcp_proxy");
   ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f, &factory());
+  EXPECT_EQ(f->name(), factory().name());
   EXPECT_TRUE(f->terminal());
 }
 
 TEST(TcpProxyConfigTest, ParsesFieldsAndDefaults) {
   auto r = config::loadString(listenerWith("      cluster: c\n      idle_timeout: 90s\n"), "t.yaml");
   ASSERT_TRUE(r.errors.empty()) << r.errorText();
-  const auto& cfg = dynamic_cast<const TcpProxyConfig&>(*r.config->listeners[0].filters[0].config);
+  const auto& cfg = dynamic_cast<const TcpProxyConfig&>(legacy::unwrap<net::NetworkFilterConfig>(*r.config->listeners[0].filters[0].spec));
   EXPECT_EQ(cfg.cluster, "c");
   EXPECT_EQ(cfg.idle_timeout, std::chrono::seconds(90));
   EXPECT_EQ(cfg.max_connect_attempts, 3u);

@@ -7,7 +7,7 @@
 namespace sluice::filters::tcp_proxy {
 namespace {
 
-class Factory final : public net::NetworkFilterFactory {
+class Factory final : public legacy::NetworkFactory {
  public:
   std::string_view name() const override { return "tcp_proxy"; }
   bool terminal() const override { return true; }
@@ -37,7 +37,7 @@ class Factory final : public net::NetworkFilterFactory {
 
 }  // namespace
 
-const net::NetworkFilterFactory& factory() {
+const legacy::NetworkFactory& factory() {
   static const Factory f;
   return f;
 }

@@ -1,8 +1,9 @@
 #pragma once
 #include "proxy/net/filter.h"
+#include "filters/legacy.h"
 
 namespace sluice::filters::tcp_proxy {
 
-const net::NetworkFilterFactory& factory();
+const legacy::NetworkFactory& factory();
 
 }  // namespace sluice::filters::tcp_proxy

@@ -1,3 +1,4 @@
+#include "filters/legacy.h"
 #include "config/loader.h"
 #include "tests/unit/config/load_support.h"
 
@@ -18,7 +19,7 @@ using testing::loadOk;
 using namespace std::chrono_literals;
 
 const filters::tcp_proxy::TcpProxyConfig& tcpProxy(const ListenerConfig& l) {
-  return dynamic_cast<const filters::tcp_proxy::TcpProxyConfig&>(*l.filters.at(0).config);
+  return dynamic_cast<const filters::tcp_proxy::TcpProxyConfig&>(filters::legacy::unwrap<net::NetworkFilterConfig>(*l.filters.at(0).spec));
 }
 
 // Raw strings start right after R"( so that line 1 is the first YAML line.

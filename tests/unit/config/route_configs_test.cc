@@ -20,7 +20,7 @@ using testing::errorsOf;
 using testing::loadOk;
 
 const filters::http_cm::HttpConfig& http(const ListenerConfig& l) {
-  return dynamic_cast<const filters::http_cm::HttpConfig&>(*l.filters.at(0).config);
+  return dynamic_cast<const filters::http_cm::HttpConfig&>(filters::legacy::unwrap<net::NetworkFilterConfig>(*l.filters.at(0).spec));
 }
 
 // Raw strings start right after R"( so that line 1 is the first YAML line.

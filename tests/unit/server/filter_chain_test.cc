@@ -63,7 +63,7 @@ TEST(FilterChainTest, ShorthandsAndWhenToPeek) {
   auto p = makeListenerChains(plain->listeners[0]);
   ASSERT_EQ(p->chains.size(), 1u);
   EXPECT_FALSE(p->inspect);
-  EXPECT_EQ(p->chains[0].filters, &plain->listeners[0].filters);
+  EXPECT_EQ(p->chains[0].filters->size(), plain->listeners[0].filters.size());
 
   const std::string cert = "/dev/null";  // readable; contents matter only to the provider
   const std::string tls = "    tls: {certificates: [{cert_chain: " + cert + ", private_key: " + cert + "}]";
