@@ -13,16 +13,15 @@
 #include "filters/network/authz/network_authz.h"
 #include "filters/network/http/config.h"
 #include "filters/network/local_ratelimit/config.h"
-#include "filters/network/tcp_proxy/factory.h"
+#include "filters/network/tcp_proxy/config.h"
 
 namespace sluice {
 
 const config::NetworkFilterReader* config::findNetworkFilterReader(std::string_view name) {
-  static const filters::legacy::NetworkReader tcp_proxy(filters::tcp_proxy::factory());
   static const filters::legacy::NetworkReader http_cm(filters::http_cm::factory());
   static const filters::legacy::NetworkReader l4_ratelimit(filters::l4_ratelimit::factory());
   static const filters::legacy::NetworkReader network_authz(filters::network_authz::factory());
-  static const std::array<const NetworkFilterReader*, 4> kReaders = {&tcp_proxy, &http_cm, &l4_ratelimit,
+  static const std::array<const NetworkFilterReader*, 4> kReaders = {&filters::tcp_proxy::reader(), &http_cm, &l4_ratelimit,
                                                                      &network_authz};
   for (const auto* r : kReaders)
     if (r->name() == name) return r;

@@ -3,7 +3,7 @@
 
 #include "config/loader.h"
 #include "filters/network/tcp_proxy/config.h"
-#include "filters/network/tcp_proxy/factory.h"
+#include "filters/network/tcp_proxy/filter.h"
 
 namespace sluice::filters::tcp_proxy {
 namespace {
@@ -29,7 +29,7 @@ TEST(TcpProxyConfigTest, RegisteredAsTerminalFilter) {
 TEST(TcpProxyConfigTest, ParsesFieldsAndDefaults) {
   auto r = config::loadString(listenerWith("      cluster: c\n      idle_timeout: 90s\n"), "t.yaml");
   ASSERT_TRUE(r.errors.empty()) << r.errorText();
-  const auto& cfg = dynamic_cast<const TcpProxyConfig&>(legacy::unwrap<net::NetworkFilterConfig>(*r.config->listeners[0].filters[0].spec));
+  const auto& cfg = dynamic_cast<const Spec&>(*r.config->listeners[0].filters[0].spec);
   EXPECT_EQ(cfg.cluster, "c");
   EXPECT_EQ(cfg.idle_timeout, std::chrono::seconds(90));
   EXPECT_EQ(cfg.max_connect_attempts, 3u);

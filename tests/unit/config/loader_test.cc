@@ -1,4 +1,3 @@
-#include "filters/legacy.h"
 #include "config/loader.h"
 #include "tests/unit/config/load_support.h"
 
@@ -18,8 +17,8 @@ using testing::errorsOf;
 using testing::loadOk;
 using namespace std::chrono_literals;
 
-const filters::tcp_proxy::TcpProxyConfig& tcpProxy(const ListenerConfig& l) {
-  return dynamic_cast<const filters::tcp_proxy::TcpProxyConfig&>(filters::legacy::unwrap<net::NetworkFilterConfig>(*l.filters.at(0).spec));
+const filters::tcp_proxy::Spec& tcpProxy(const ListenerConfig& l) {
+  return dynamic_cast<const filters::tcp_proxy::Spec&>(*l.filters.at(0).spec);
 }
 
 // Raw strings start right after R"( so that line 1 is the first YAML line.

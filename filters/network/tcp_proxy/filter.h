@@ -26,7 +26,7 @@ class TcpProxyFilter final : public net::NetworkFilter,
                              public net::ConnectionCallbacks,
                              public upstream::LbContext {
  public:
-  TcpProxyFilter(const TcpProxyConfig& config, net::FilterContext& ctx);
+  TcpProxyFilter(const Spec& spec, net::FilterContext& ctx);
   ~TcpProxyFilter() override;
 
   void initialize(net::ReadFilterCallbacks& callbacks) override;
@@ -64,7 +64,7 @@ class TcpProxyFilter final : public net::NetworkFilter,
   void onIdleTimer();
   void releaseUpstream();
 
-  const TcpProxyConfig& config_;
+  const Spec& spec_;
   net::FilterContext& ctx_;
   net::ReadFilterCallbacks* callbacks_ = nullptr;
   Upstream upstream_callbacks_{*this};
@@ -85,5 +85,8 @@ class TcpProxyFilter final : public net::NetworkFilter,
   std::unique_ptr<event::Timer> idle_timer_;
   event::MonoTime last_activity_{};
 };
+
+// Builds a tcp_proxy's runtime config from its Spec, and its filters.
+const net::NetworkFilterFactory& factory();
 
 }  // namespace sluice::filters::tcp_proxy

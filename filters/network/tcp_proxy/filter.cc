@@ -1,12 +1,12 @@
-#include "filters/network/tcp_proxy/tcp_proxy.h"
+#include "filters/network/tcp_proxy/filter.h"
 
 #include "proxy/event/loop.h"
 #include "proxy/stats/stats.h"
 
 namespace sluice::filters::tcp_proxy {
 
-TcpProxyFilter::TcpProxyFilter(const TcpProxyConfig& config, net::FilterContext& ctx)
-    : config_(config), ctx_(ctx) {}
+TcpProxyFilter::TcpProxyFilter(const Spec& spec, net::FilterContext& ctx)
+    : spec_(spec), ctx_(ctx) {}
 
 TcpProxyFilter::~TcpProxyFilter() {
   downstream_closed_ = true;  // no retries from events raised while tearing down
@@ -36,7 +36,7 @@ bool TcpProxyFilter::shouldSkip(const upstream::Host& host) const {
 }
 
 void TcpProxyFilter::connectNext() {
-  cluster_ = ctx_.clusters.get(config_.cluster);
+  cluster_ = ctx_.clusters.get(spec_.cluster);
   if (cluster_ == nullptr || cluster_->hosts().empty()) {
     if (cluster_) cluster_->stats().upstream_cx_none_healthy.inc();
     downstream().close(net::CloseType::NoFlush);
@@ -83,7 +83,7 @@ void TcpProxyFilter::connectNext() {
 void TcpProxyFilter::onConnectTimeout() {
   if (!upstream_ || connected_) return;
   connect_timed_out_ = true;
-  if (auto* c = ctx_.clusters.get(config_.cluster)) c->stats().upstream_cx_connect_timeout.inc();
+  if (auto* c = ctx_.clusters.get(spec_.cluster)) c->stats().upstream_cx_connect_timeout.inc();
   upstream_->close(net::CloseType::NoFlush);  // raises Closed -> onUpstreamEvent
 }
 
@@ -98,9 +98,9 @@ void TcpProxyFilter::onUpstreamEvent(net::ConnectionEvent event) {
     connected_ = true;
     connect_timer_->disable();
     last_activity_ = ctx_.loop.now();
-    if (config_.idle_timeout.count() > 0) {
+    if (spec_.idle_timeout.count() > 0) {
       if (!idle_timer_) idle_timer_ = ctx_.loop.createTimer([this] { onIdleTimer(); });
-      idle_timer_->enable(config_.idle_timeout);
+      idle_timer_->enable(spec_.idle_timeout);
     }
     if (downstream_paused_for_connect_) {
       downstream_paused_for_connect_ = false;
@@ -133,9 +133,9 @@ void TcpProxyFilter::onUpstreamEvent(net::ConnectionEvent event) {
 void TcpProxyFilter::onConnectFailure() {
   reportOutcome(upstream::HostOutcome::GatewayFailure);
   host_.stats->cx_connect_fail.inc();
-  auto* cluster = ctx_.clusters.get(config_.cluster);
+  auto* cluster = ctx_.clusters.get(spec_.cluster);
   if (cluster && !connect_timed_out_) cluster->stats().upstream_cx_connect_fail.inc();
-  if (tried_.size() < config_.max_connect_attempts) {
+  if (tried_.size() < spec_.max_connect_attempts) {
     connectNext();
     return;
   }
@@ -146,7 +146,7 @@ void TcpProxyFilter::onConnectFailure() {
 void TcpProxyFilter::releaseUpstream() {
   if (connect_timer_) connect_timer_->disable();
   if (!upstream_) return;
-  if (auto* c = ctx_.clusters.get(config_.cluster)) {
+  if (auto* c = ctx_.clusters.get(spec_.cluster)) {
     c->stats().upstream_cx_active.dec();
   }
   host_.stats->cx_active.dec();
@@ -187,7 +187,7 @@ void TcpProxyFilter::onEvent(net::ConnectionEvent event) {
   }
   std::unique_ptr<net::Connection> up = std::move(upstream_);
   upstream_ = nullptr;
-  if (auto* c = ctx_.clusters.get(config_.cluster)) c->stats().upstream_cx_active.dec();
+  if (auto* c = ctx_.clusters.get(spec_.cluster)) c->stats().upstream_cx_active.dec();
   host_.stats->cx_active.dec();
   if (connect_timer_) connect_timer_->disable();
   net::Connection::closeDetached(std::move(up), type);
@@ -205,8 +205,8 @@ void TcpProxyFilter::onIdleTimer() {
   // Activity only stamps last_activity_; the timer re-arms lazily here, so
   // busy connections cost no timer work per read.
   const auto idle_for = ctx_.loop.now() - last_activity_;
-  if (idle_for < config_.idle_timeout) {
-    idle_timer_->enable(std::chrono::duration_cast<event::Duration>(config_.idle_timeout - idle_for) +
+  if (idle_for < spec_.idle_timeout) {
+    idle_timer_->enable(std::chrono::duration_cast<event::Duration>(spec_.idle_timeout - idle_for) +
                         event::Duration(1));
     return;
   }
