@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "proxy/tls/peer_identity.h"
+#include "identity/spiffe_id.h"
 
 namespace sluice::config {
 namespace {
@@ -39,7 +39,7 @@ void readPath(MapReader& r, std::string_view key, std::string& out, bool require
 void checkSpiffePatterns(MapReader& r, std::string_view key, const std::vector<std::string>& patterns) {
   for (size_t i = 0; i < patterns.size(); ++i) {
     std::string why;
-    if (!tls::SpiffeIdMatcher::parse(patterns[i], &why))
+    if (!identity::SpiffeIdMatcher::parse(patterns[i], &why))
       r.ctx().error(r.child(key)[i], r.childPath(key) + "[" + std::to_string(i) + "]",
                     "invalid SPIFFE ID pattern '" + patterns[i] + "': " + why);
   }

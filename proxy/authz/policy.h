@@ -39,7 +39,7 @@ std::string_view actionName(Action a);
 struct Principal {
   enum class Kind { SpiffeId, SourceIp, Authenticated };
   Kind kind = Kind::Authenticated;
-  std::optional<tls::SpiffeIdMatcher> spiffe;  // Kind::SpiffeId
+  std::optional<identity::SpiffeIdMatcher> spiffe;  // Kind::SpiffeId
   bool spiffe_prefix = false;                  // configured as `prefix:` (else `exact:`)
   std::string spiffe_value;                    // as configured, for toJson
   std::optional<ip::Cidr> source;             // Kind::SourceIp

@@ -65,7 +65,7 @@ bool readSpiffe(MapReader& pr, Principal& p) {
     pattern += "/*";
   }
   std::string why;
-  p.spiffe = tls::SpiffeIdMatcher::parse(pattern, &why);
+  p.spiffe = identity::SpiffeIdMatcher::parse(pattern, &why);
   if (!p.spiffe) sr.ctx().error(sr.locOf(key), sr.childPath(key), "invalid SPIFFE ID: " + why);
   return p.spiffe.has_value();
 }

@@ -183,10 +183,10 @@ bool encodeAlpn(const std::vector<std::string>& protos, std::string& out, std::s
   return true;
 }
 
-bool parseMatchers(const std::vector<std::string>& patterns, std::vector<SpiffeIdMatcher>& out, std::string& error) {
+bool parseMatchers(const std::vector<std::string>& patterns, std::vector<identity::SpiffeIdMatcher>& out, std::string& error) {
   for (size_t i = 0; i < patterns.size(); ++i) {
     std::string why;
-    auto m = SpiffeIdMatcher::parse(patterns[i], &why);
+    auto m = identity::SpiffeIdMatcher::parse(patterns[i], &why);
     if (!m) {
       error = "verify_spiffe_ids[" + std::to_string(i) + "] '" + patterns[i] + "': " + why;
       return false;
@@ -216,7 +216,7 @@ int verifyCallback(int preverify_ok, X509_STORE_CTX* store) {
   std::string why;
   if (!checks->spiffe_ids.empty()) {
     const auto id = spiffeIdOf(cert);
-    if (id && anyMatches(checks->spiffe_ids, *id)) return 1;
+    if (id && identity::anyMatches(checks->spiffe_ids, *id)) return 1;
     why = id ? "peer SPIFFE ID '" + *id + "' is not allowed" : "peer certificate has no SPIFFE ID";
   }
   if (!checks->subject_alt_names.empty()) {

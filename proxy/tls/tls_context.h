@@ -135,7 +135,7 @@ namespace detail {
 // Name and identity checks run in the verify callback (failing the handshake
 // with an alert, not after it).
 struct PeerChecks {
-  std::vector<SpiffeIdMatcher> spiffe_ids;
+  std::vector<identity::SpiffeIdMatcher> spiffe_ids;
   std::vector<std::string> subject_alt_names;
 };
 struct SslCtxFree {
