@@ -121,10 +121,19 @@ class ServerCodecCallbacks {
 class ServerCodec {
  public:
   virtual ~ServerCodec() = default;
-  // Parses what it can of `data` (draining what it consumed) and raises
-  // callbacks. Returns an error for a malformed or over-limit request; its
-  // scope says whether one stream or the connection failed (see ErrorScope).
+  // Parses what it can of `data`, raising callbacks, and drains what it
+  // took. An incomplete message stays in `data` for the caller to extend
+  // with the next read. Whole messages it may not decode yet are taken in
+  // (HTTP/1: requests pipelined behind one whose response is not complete,
+  // parsed once it is; past a cap the codec stops reading through
+  // CodecOutput::readDisable). Returns an error for a malformed or
+  // over-limit request; its scope says whether one stream or the
+  // connection failed (see ErrorScope).
   virtual std::optional<CodecError> dispatch(net::Buffer& data) = 0;
+  // Received bytes not parsed yet that a completed response has unblocked:
+  // call dispatch() again (with no new data) outside the callback that
+  // completed it. Never true on a codec that parses everything at once.
+  virtual bool hasPendingInput() const = 0;
   // Ends the stream of `response` now, both ways, from our side: nothing
   // more of its request is decoded and its response is cut where it is.
   // HTTP/2: RST_STREAM with a code for `reason`, the connection goes on.
@@ -137,9 +146,6 @@ class ServerCodec {
   // stream's flow-control window; HTTP/1 stops reading the connection
   // (CodecOutput::readDisable), there being one stream at a time.
   virtual void readDisable(MessageEncoder& response, bool disable) = 0;
-  // Requests after the current one are not parsed until its response is
-  // complete (HTTP/1 pipelining answers in order).
-  virtual bool pausedForResponse() const = 0;
   // The request being decoded asked for Expect: 100-continue and no
   // response has started: send "100 Continue".
   virtual void send100Continue() = 0;

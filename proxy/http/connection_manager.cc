@@ -6,9 +6,6 @@
 namespace sluice::http {
 namespace {
 
-// While a response is outstanding, pipelined requests wait in input_; past
-// this, stop reading so a client cannot queue unbounded bytes.
-constexpr size_t kMaxPipelinedInput = 64 * 1024;
 // After our last response on a connection, how long the client gets to close.
 constexpr auto kCloseLinger = std::chrono::seconds(5);
 // HTTP/1 cannot tell an idle keep-alive client to leave: closing between
@@ -45,7 +42,10 @@ void ConnectionManager::initialize(net::ReadFilterCallbacks& callbacks) {
     closing_ = true;
     connection().close(net::CloseType::NoFlush);
   });
-  dispatch_timer_ = ctx_.loop.createTimer([this] { dispatch(); });
+  dispatch_timer_ = ctx_.loop.createTimer([this] {
+    net::Buffer none;
+    dispatch(none);
+  });
   armIdleTimers();
 }
 
@@ -72,7 +72,7 @@ void ConnectionManager::onDrain() {
   if (draining_) return;
   draining_ = true;
   codec_->shutdownNotice();
-  if (!closing_ && streams_.empty() && input_.empty()) armDrainClose();
+  if (!closing_ && streams_.empty() && !codec_->hasPendingInput()) armDrainClose();
 }
 
 void ConnectionManager::armDrainClose() {
@@ -90,15 +90,12 @@ net::FilterStatus ConnectionManager::onData(net::Buffer& data, bool end_stream) 
     data.clear();
     return net::FilterStatus::StopIteration;
   }
-  if (!data.empty()) {
-    input_.move(data);
-    if (streams_.empty()) {
-      idle_timer_->disable();
-      if (config_.request_headers_timeout.count() > 0 && !request_headers_timer_->enabled())
-        request_headers_timer_->enable(config_.request_headers_timeout);
-    }
+  if (!data.empty() && streams_.empty()) {
+    idle_timer_->disable();
+    if (config_.request_headers_timeout.count() > 0 && !request_headers_timer_->enabled())
+      request_headers_timer_->enable(config_.request_headers_timeout);
   }
-  dispatch();
+  dispatch(data);
   if (end_stream && !streams_.empty() && !closing_) codec_->dispatchEof();
   if (downstream_eof_ && streams_.empty() && !closing_) {
     // The client finished sending with no request in flight: nothing more will come.
@@ -108,9 +105,9 @@ net::FilterStatus ConnectionManager::onData(net::Buffer& data, bool end_stream) 
   return net::FilterStatus::StopIteration;
 }
 
-void ConnectionManager::dispatch() {
-  if (closing_ || input_.empty()) return;
-  auto err = codec_->dispatch(input_);
+void ConnectionManager::dispatch(net::Buffer& data) {
+  if (closing_) return;
+  auto err = codec_->dispatch(data);
   if (err) {
     ActiveStream* stream = err->scope == ErrorScope::Stream ? findStream(err->stream) : nullptr;
     if (stream != nullptr) {
@@ -119,11 +116,6 @@ void ConnectionManager::dispatch() {
       rejectAndClose(err->status, err->detail,
                      static_cast<uint32_t>(ResponseFlag::DownstreamProtocolError));
     }
-    return;
-  }
-  if (!closing_ && codec_->pausedForResponse() && input_.length() > kMaxPipelinedInput && !input_paused_) {
-    input_paused_ = true;
-    connection().readDisable(true);
   }
 }
 
@@ -178,18 +170,14 @@ void ConnectionManager::onStreamDone(ActiveStream& stream, bool close_connection
     return;
   }
   if (closing_) return;
-  if (input_paused_) {
-    input_paused_ = false;
-    connection().readDisable(false);
-  }
-  if (downstream_eof_ && input_.empty()) {
+  if (downstream_eof_ && !codec_->hasPendingInput()) {
     closing_ = true;
     connection().close(net::CloseType::FlushWrite);
     return;
   }
   armIdleTimers();
   // The next pipelined request: not from here, we may be inside the codec.
-  if (!input_.empty()) {
+  if (codec_->hasPendingInput()) {
     request_headers_timer_->enable(config_.request_headers_timeout.count() > 0 ? config_.request_headers_timeout
                                                                                 : std::chrono::hours(24));
     dispatch_timer_->enable(event::Duration(0));

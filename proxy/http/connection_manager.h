@@ -1,8 +1,8 @@
 #pragma once
 // ConnectionManager: the `http` network filter. Owns the server codec of one
 // downstream connection and the streams it yields, held in an intrusive list
-// (HTTP/2 runs many at once; HTTP/1's codec yields one at a time, pipelined
-// requests waiting in input_ until the current response completes).
+// (HTTP/2 runs many at once; HTTP/1's codec yields one at a time, holding
+// pipelined requests until the current response completes).
 // Worker thread only.
 
 #include <boost/intrusive/list.hpp>
@@ -59,7 +59,7 @@ class ConnectionManager final : public net::NetworkFilter,
   const RouteConfig* currentRouteConfig(std::shared_ptr<const RouteTables>& tables);
 
  private:
-  void dispatch();
+  void dispatch(net::Buffer& data);
   // A request that never became a stream (malformed, over a limit, too slow):
   // answer `status` directly, log it and close.
   void rejectAndClose(int status, std::string_view details, uint32_t flag);
@@ -76,14 +76,12 @@ class ConnectionManager final : public net::NetworkFilter,
   net::FilterContext& ctx_;
   net::ReadFilterCallbacks* callbacks_ = nullptr;
   std::unique_ptr<ServerCodec> codec_;
-  net::Buffer input_;
   // Streams in flight, oldest first. The list owns them: a stream is
   // unlinked and handed to deferred deletion when it is done.
   boost::intrusive::list<ActiveStream, boost::intrusive::constant_time_size<false>> streams_;
   bool downstream_eof_ = false;
   bool closing_ = false;
   bool above_high_ = false;
-  bool input_paused_ = false;
   bool draining_ = false;
   std::shared_ptr<const RouteTables> routes_;  // as of the last stream start
   const RouteConfig* route_config_ = nullptr;   // routes_->find(config_.route_config_name)

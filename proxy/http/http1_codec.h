@@ -21,12 +21,15 @@
 //   the caller answers it (400/413/414/431/501) and closes. An error in a
 //   chunked body comes after decodeHeaders(); the stream's encoder can still
 //   answer it if no response has started.
-// - Pipelining: after a request is decoded, dispatch() leaves later bytes in
-//   the input buffer while pausedForResponse(). When pausedForResponse()
-//   turns false (the response's last encode call, or encodeHeaders() of a
-//   101), call dispatch() again with the same buffer; the codec keeps no
-//   pointer to it. dispatch() is not re-entrant: a nested call from a decode
-//   callback returns at once and the outer call goes on.
+// - Pipelining: dispatch() leaves an incomplete request in the caller's
+//   buffer; after a request is decoded, the bytes behind it are taken in
+//   and wait inside the codec until its response completes
+//   (the last encode call, or encodeHeaders() of a 101). Then
+//   hasPendingInput() says to call dispatch() again, with no new data, from
+//   outside the encode call. More than 64 KiB waiting stops reading the
+//   connection (CodecOutput::readDisable) until the response completes.
+//   dispatch() is not re-entrant: a nested call from a decode callback
+//   returns at once, its bytes left where they were; the outer call goes on.
 // - Keep-alive: HTTP/1.1 unless "Connection: close" on either side;
 //   HTTP/1.0 only with "Connection: keep-alive" (echoed). A response that
 //   completes before its request was fully read closes the connection, as

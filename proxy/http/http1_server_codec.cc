@@ -7,6 +7,10 @@
 namespace sluice::http {
 namespace {
 
+// Pipelined requests held behind an outstanding response before the codec
+// stops reading the connection.
+constexpr size_t kMaxPipelinedInput = 64 * 1024;
+
 std::optional<uint64_t> parseLength(std::string_view v) {
   uint64_t n = 0;
   const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
@@ -23,7 +27,7 @@ class Http1ServerCodec final : public ServerCodec, private MessageEncoder {
                                   limits.max_request_body_bytes}) {}
 
   std::optional<CodecError> dispatch(net::Buffer& data) override;
-  bool pausedForResponse() const override { return req_ == Req::kDone || req_ == Req::kAwaitUpgrade; }
+  bool hasPendingInput() const override { return !input_.empty(); }
   void send100Continue() override;
   bool closeAfterResponse() const override { return close_; }
   void dispatchEof() override;
@@ -52,6 +56,7 @@ class Http1ServerCodec final : public ServerCodec, private MessageEncoder {
   void encodeHeaders(const HeaderMap& headers, bool end_stream) override;
   void encodeData(net::Buffer& data, bool end_stream) override;
   void encodeTrailers(const HeaderMap& trailers) override;
+  std::optional<CodecError> parse(net::Buffer& data);
   void write(bool end_stream);
   void endResponse();
 
@@ -59,6 +64,7 @@ class Http1ServerCodec final : public ServerCodec, private MessageEncoder {
   ServerCodecCallbacks& callbacks_;
   Http1Parser<true> parser_;
   MessageDecoder* decoder_ = nullptr;
+  net::Buffer input_;  // received, not parsed yet (pipelined requests wait here)
   net::Buffer wire_;  // encoded response bytes on their way to out_
   Req req_ = Req::kIdle;
   Framing framing_ = Framing::kNone;
@@ -70,18 +76,36 @@ class Http1ServerCodec final : public ServerCodec, private MessageEncoder {
   bool draining_ = false;
   bool going_away_ = false;
   bool rejecting_ = false;
+  bool input_paused_ = false;  // stopped reading: too much pipelined behind a response
 };
 
 std::optional<CodecError> Http1ServerCodec::dispatch(net::Buffer& data) {
+  // Behind a backlog, new bytes queue after it so requests keep their order.
+  if (!input_.empty()) input_.move(data);
   // A decode callback may complete a response and call dispatch() again;
-  // the outer loop below picks up the next request instead.
+  // the outer loop picks up the next request instead.
   if (dispatching_) return std::nullopt;
   dispatching_ = true;
   struct Reset {
     bool& b;
     ~Reset() { b = false; }
   } reset{dispatching_};
+  // A partial request stays in the caller's buffer, which the next read
+  // extends in place (a client trickling bytes does not fragment it).
+  auto err = parse(input_.empty() ? data : input_);
+  const bool waiting = req_ == Req::kDone || req_ == Req::kAwaitUpgrade;
+  if (err || !waiting) return err;
+  // Requests pipelined behind an outstanding response wait here; past the
+  // cap, stop reading so a client cannot queue unbounded bytes.
+  input_.move(data);
+  if (!input_paused_ && input_.length() > kMaxPipelinedInput) {
+    input_paused_ = true;
+    out_.readDisable(true);
+  }
+  return std::nullopt;
+}
 
+std::optional<CodecError> Http1ServerCodec::parse(net::Buffer& data) {
   for (;;) {
     switch (req_) {
       case Req::kIdle:
@@ -148,7 +172,7 @@ std::optional<CodecError> Http1ServerCodec::dispatch(net::Buffer& data) {
       case Req::kDone:
       case Req::kAwaitUpgrade:
       case Req::kError:
-        return std::nullopt;  // pipelined bytes wait in `data`
+        return std::nullopt;  // pipelined bytes wait (dispatch() keeps them)
     }
   }
 }
@@ -320,6 +344,11 @@ void Http1ServerCodec::write(bool end_stream) {
 void Http1ServerCodec::endResponse() {
   decoder_ = nullptr;
   req_ = close_ ? Req::kClosed : Req::kIdle;
+  if (req_ == Req::kClosed) input_.clear();  // nothing after a closing response is answered
+  if (input_paused_) {
+    input_paused_ = false;
+    out_.readDisable(false);
+  }
 }
 
 }  // namespace

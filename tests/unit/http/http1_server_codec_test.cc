@@ -24,8 +24,10 @@ struct Output : CodecOutput {
     wire.clear();
     return s;
   }
+  void readDisable(bool disable) override { read_disabled += disable ? 1 : -1; }
   net::Buffer wire;
   bool closed = false;
+  int read_disabled = 0;
 };
 
 struct Request : MessageDecoder {
@@ -127,7 +129,7 @@ TEST(Http1ServerCodecTest, SimpleGet) {
   EXPECT_EQ(r.get("user-agent"), "t");
   EXPECT_FALSE(r.has("host"));
   EXPECT_TRUE(s.input.empty());
-  EXPECT_TRUE(s.codec->pausedForResponse());
+  EXPECT_FALSE(s.codec->hasPendingInput());
 }
 
 TEST(Http1ServerCodecTest, HopByHopFieldsAreDropped) {
@@ -389,11 +391,11 @@ TEST(Http1ServerCodecTest, ContentLengthBodyStreamsAsItArrives) {
   Request& r = s.last();
   EXPECT_FALSE(r.ended);
   EXPECT_EQ(r.body, "01234");
-  EXPECT_FALSE(s.codec->pausedForResponse());
+  EXPECT_FALSE(s.codec->hasPendingInput());
   EXPECT_FALSE(s.feed("56789"));
   EXPECT_EQ(r.body, "0123456789");
   EXPECT_TRUE(r.ended);
-  EXPECT_TRUE(s.codec->pausedForResponse());
+  EXPECT_FALSE(s.codec->hasPendingInput());
 }
 
 TEST(Http1ServerCodecTest, LargeContentLengthBodyMovesSlices) {
@@ -498,9 +500,39 @@ TEST(Http1ServerCodecTest, KeepAliveSequence) {
     respond(s.last(), 200, "hello");
     EXPECT_EQ(s.out.take(), "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello");
     EXPECT_FALSE(s.out.closed);
-    EXPECT_FALSE(s.codec->pausedForResponse());
+    EXPECT_FALSE(s.codec->hasPendingInput());
     EXPECT_FALSE(s.codec->closeAfterResponse());
   }
+}
+
+// A trickling client extends the caller's buffer in place: the codec takes
+// nothing until a request is whole, so its bytes are never moved piecemeal.
+TEST(Http1ServerCodecTest, IncompleteRequestStaysInTheCallersBuffer) {
+  Server s;
+  EXPECT_FALSE(s.feed("GET / HTTP/1.1\r\nHo"));
+  EXPECT_TRUE(s.requests.empty());
+  EXPECT_EQ(s.input.toString(), "GET / HTTP/1.1\r\nHo");
+  EXPECT_FALSE(s.codec->hasPendingInput());
+  EXPECT_FALSE(s.feed("st: h\r\n\r\n"));
+  ASSERT_EQ(s.requests.size(), 1u);
+  EXPECT_TRUE(s.input.empty());
+}
+
+// Requests queued behind an outstanding response are held by the codec; past
+// 64 KiB it stops reading until that response completes.
+TEST(Http1ServerCodecTest, PipelinedBacklogPastTheCapStopsReading) {
+  Server s;
+  std::string many;
+  while (many.size() <= 64 * 1024) many += "GET /n HTTP/1.1\r\nHost: h\r\n\r\n";
+  EXPECT_FALSE(s.feed("GET /1 HTTP/1.1\r\nHost: h\r\n\r\n" + many));
+  ASSERT_EQ(s.requests.size(), 1u);
+  EXPECT_TRUE(s.input.empty());
+  EXPECT_TRUE(s.codec->hasPendingInput());
+  EXPECT_EQ(s.out.read_disabled, 1);
+  respond(s.last(), 200, "1");
+  EXPECT_EQ(s.out.read_disabled, 0);
+  EXPECT_FALSE(s.codec->dispatch(s.input));
+  EXPECT_EQ(s.requests.size(), 2u);
 }
 
 TEST(Http1ServerCodecTest, PipelinedRequestsAreDecodedOneAtATimeInOrder) {
@@ -512,11 +544,11 @@ TEST(Http1ServerCodecTest, PipelinedRequestsAreDecodedOneAtATimeInOrder) {
   for (size_t i = 0; i < paths.size(); ++i) {
     ASSERT_EQ(s.requests.size(), i + 1);
     EXPECT_EQ(s.last().get(":path"), paths[i]);
-    EXPECT_TRUE(s.codec->pausedForResponse());
+    EXPECT_EQ(s.codec->hasPendingInput(), i + 1 < paths.size());  // the later requests wait in the codec
     EXPECT_FALSE(s.codec->dispatch(s.input));  // still paused: nothing new
     EXPECT_EQ(s.requests.size(), i + 1);
     respond(s.last(), 200, paths[i].substr(1));
-    EXPECT_FALSE(s.codec->pausedForResponse());
+    EXPECT_EQ(s.codec->hasPendingInput(), i + 1 < paths.size());
     EXPECT_FALSE(s.codec->dispatch(s.input));
   }
   EXPECT_EQ(s.requests.size(), 3u);
@@ -631,7 +663,7 @@ TEST(Http1ServerCodecTest, ChunkedResponseWithTrailers) {
             "5\r\nhello\r\n"
             "0\r\ngrpc-status: 0\r\n\r\n");
   EXPECT_FALSE(s.out.closed);
-  EXPECT_FALSE(s.codec->pausedForResponse());
+  EXPECT_FALSE(s.codec->hasPendingInput());
 }
 
 TEST(Http1ServerCodecTest, ChunkedResponseEndsWithLastChunk) {
@@ -656,7 +688,7 @@ TEST(Http1ServerCodecTest, TrailersWithoutChunkingAreDropped) {
   t.add("x-t", "1");
   e.encodeTrailers(t);
   EXPECT_EQ(s.out.take(), "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
-  EXPECT_FALSE(s.codec->pausedForResponse());
+  EXPECT_FALSE(s.codec->hasPendingInput());
 }
 
 TEST(Http1ServerCodecTest, HeadersOnlyResponseGetsZeroLength) {
@@ -798,8 +830,8 @@ TEST(Http1ServerCodecTest, UpgradeSwitchesToRawTunnel) {
   EXPECT_FALSE(r.ended);  // the stream stays open for the tunnel
   EXPECT_EQ(r.get("connection"), "upgrade");
   EXPECT_EQ(r.get("upgrade"), "websocket");
-  EXPECT_TRUE(s.codec->pausedForResponse());
-  EXPECT_EQ(s.input.toString(), "early");
+  EXPECT_TRUE(s.codec->hasPendingInput());  // the codec holds the early bytes
+  EXPECT_TRUE(s.input.empty());
 
   HeaderMap h;
   h.setStatus(101);
@@ -810,7 +842,7 @@ TEST(Http1ServerCodecTest, UpgradeSwitchesToRawTunnel) {
   EXPECT_EQ(s.out.take(),
             "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nsec-websocket-accept: a\r\n"
             "connection: upgrade\r\n\r\n");
-  EXPECT_FALSE(s.codec->pausedForResponse());
+  EXPECT_TRUE(s.codec->hasPendingInput());
   EXPECT_FALSE(s.codec->dispatch(s.input));
   EXPECT_EQ(r.body, "early");
   EXPECT_FALSE(s.feed(lit("GET / HTTP/1.1\r\n\r\n\x00\xff")));  // not HTTP anymore
