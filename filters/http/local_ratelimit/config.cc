@@ -19,8 +19,8 @@ std::shared_ptr<LocalRateLimitConfig> parseConfig(config::MapReader& r, event::M
   r.string("stat_prefix", cfg->stat_prefix, /*required=*/true);
   if (r.has("stat_prefix") && cfg->stat_prefix.empty())
     r.ctx().error(r.locOf("stat_prefix"), r.childPath("stat_prefix"), "must not be empty");
-  sluice::ratelimit::LocalLimitSpec spec;
-  sluice::ratelimit::readLocalLimitSpec(r, spec, /*request_keys=*/true);
+  config::LocalLimitSpec spec;
+  config::readLocalLimitSpec(r, spec, /*request_keys=*/true);
   r.boolean("shadow", cfg->shadow);
   r.boolean("response_headers", cfg->response_headers);
   r.finish();
@@ -40,7 +40,7 @@ std::shared_ptr<LocalRateLimitConfig> parseConfig(config::MapReader& r, event::M
 
 nlohmann::json LocalRateLimitConfig::toJson() const {
   nlohmann::json j = {{"stat_prefix", stat_prefix}, {"shadow", shadow}, {"response_headers", response_headers}};
-  sluice::ratelimit::addLocalLimitJson(limiter.spec(), j);
+  config::addLocalLimitJson(limiter.spec(), j);
   return j;
 }
 

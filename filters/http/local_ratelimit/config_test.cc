@@ -42,7 +42,7 @@ response_headers: true
   EXPECT_EQ(spec.token_bucket->max_tokens, 10u);
   EXPECT_EQ(spec.token_bucket->tokens_per_fill, 5u);
   EXPECT_EQ(spec.token_bucket->fill_interval, std::chrono::milliseconds(250));
-  EXPECT_EQ(spec.key_source, sluice::ratelimit::KeySource::Header);
+  EXPECT_EQ(spec.key_source, config::LocalLimitSpec::KeySource::Header);
   EXPECT_EQ(spec.key_header, "x-user");
   EXPECT_EQ(spec.max_keys, 100u);
   EXPECT_EQ(cfg->limit_value, "10");
@@ -68,7 +68,7 @@ TEST(LocalRateLimitConfigTest, DefaultsAndNoBucket) {
               "per_key: {source: client_ip}}",
               ip);
   ASSERT_TRUE(ip.ok()) << ip.str();
-  EXPECT_EQ(cfg->limiter.spec().key_source, sluice::ratelimit::KeySource::ClientIp);
+  EXPECT_EQ(cfg->limiter.spec().key_source, config::LocalLimitSpec::KeySource::ClientIp);
   EXPECT_EQ(cfg->limiter.spec().max_keys, 10000u);
   EXPECT_TRUE(cfg->ok && cfg->key_table_full);
 }

@@ -30,7 +30,7 @@ void addNumber(HeaderMap& h, std::string_view name, uint64_t v) {
 }  // namespace
 
 uint64_t LocalRateLimitFilter::keyHash(const LocalRateLimitConfig& cfg, const HeaderMap& headers) {
-  using sluice::ratelimit::KeySource;
+  using KeySource = config::LocalLimitSpec::KeySource;
   const auto& spec = cfg.limiter.spec();
   switch (spec.key_source) {
     case KeySource::ClientIp:

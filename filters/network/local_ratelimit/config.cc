@@ -18,8 +18,8 @@ std::shared_ptr<L4RateLimitConfig> parseConfig(config::MapReader& r, event::Mono
   r.string("stat_prefix", cfg->stat_prefix, /*required=*/true);
   if (r.has("stat_prefix") && cfg->stat_prefix.empty())
     r.ctx().error(r.locOf("stat_prefix"), r.childPath("stat_prefix"), "must not be empty");
-  sluice::ratelimit::LocalLimitSpec spec;
-  sluice::ratelimit::readLocalLimitSpec(r, spec, /*request_keys=*/false);
+  config::LocalLimitSpec spec;
+  config::readLocalLimitSpec(r, spec, /*request_keys=*/false);
   if (!r.has("token_bucket")) r.ctx().error(r.node(), r.childPath("token_bucket"), "missing required field");
   r.boolean("shadow", cfg->shadow);
   r.finish();
@@ -37,7 +37,7 @@ std::shared_ptr<L4RateLimitConfig> parseConfig(config::MapReader& r, event::Mono
 
 nlohmann::json L4RateLimitConfig::toJson() const {
   nlohmann::json j = {{"stat_prefix", stat_prefix}, {"shadow", shadow}};
-  sluice::ratelimit::addLocalLimitJson(limiter.spec(), j);
+  config::addLocalLimitJson(limiter.spec(), j);
   return j;
 }
 
