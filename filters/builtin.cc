@@ -11,17 +11,16 @@
 #include "filters/legacy.h"
 #include "filters/network/authz/network_authz.h"
 #include "filters/network/http/config.h"
-#include "filters/network/local_ratelimit/config.h"
+#include "filters/network/local_ratelimit/filter.h"
 #include "filters/network/tcp_proxy/filter.h"
 
 namespace sluice {
 
 const net::NetworkFilterFactory* net::findNetworkFilter(std::string_view name) {
   static const filters::legacy::NetworkAdapter http_cm(filters::http_cm::factory());
-  static const filters::legacy::NetworkAdapter l4_ratelimit(filters::l4_ratelimit::factory());
   static const filters::legacy::NetworkAdapter network_authz(filters::network_authz::factory());
-  static const std::array<const NetworkFilterFactory*, 4> kFilters = {&filters::tcp_proxy::factory(), &http_cm, &l4_ratelimit,
-                                                                      &network_authz};
+  static const std::array<const NetworkFilterFactory*, 4> kFilters = {
+      &filters::tcp_proxy::factory(), &http_cm, &filters::l4_ratelimit::factory(), &network_authz};
   for (const auto* f : kFilters)
     if (f->name() == name) return f;
   return nullptr;

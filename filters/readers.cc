@@ -19,10 +19,9 @@ namespace sluice {
 
 const config::NetworkFilterReader* config::findNetworkFilterReader(std::string_view name) {
   static const filters::legacy::NetworkReader http_cm(filters::http_cm::factory());
-  static const filters::legacy::NetworkReader l4_ratelimit(filters::l4_ratelimit::factory());
   static const filters::legacy::NetworkReader network_authz(filters::network_authz::factory());
-  static const std::array<const NetworkFilterReader*, 4> kReaders = {&filters::tcp_proxy::reader(), &http_cm, &l4_ratelimit,
-                                                                     &network_authz};
+  static const std::array<const NetworkFilterReader*, 4> kReaders = {
+      &filters::tcp_proxy::reader(), &http_cm, &filters::l4_ratelimit::reader(), &network_authz};
   for (const auto* r : kReaders)
     if (r->name() == name) return r;
   return nullptr;
