@@ -5,7 +5,7 @@
 #include "filters/http/authz/authz.h"
 #include "filters/http/fault/fault.h"
 #include "filters/http/header_mutation/header_mutation.h"
-#include "filters/http/local_ratelimit/config.h"
+#include "filters/http/local_ratelimit/filter.h"
 #include "filters/http/ratelimit/ratelimit.h"
 #include "filters/http/router/router.h"
 #include "filters/legacy.h"
@@ -29,11 +29,15 @@ const net::NetworkFilterFactory* net::findNetworkFilter(std::string_view name) {
 const http::HttpFilterFactory* http::findHttpFilter(std::string_view name) {
   static const filters::legacy::HttpAdapter fault(filters::fault::factory());
   static const filters::legacy::HttpAdapter header_mutation(filters::header_mutation::factory());
-  static const filters::legacy::HttpAdapter local_ratelimit(filters::local_ratelimit::factory());
   static const filters::legacy::HttpAdapter global_ratelimit(filters::global_ratelimit::factory());
   static const filters::legacy::HttpAdapter authz(filters::authz::factory());
   static const std::array<const HttpFilterFactory*, 6> kFilters = {
-      &filters::router::factory(), &fault, &header_mutation, &local_ratelimit, &global_ratelimit, &authz,
+      &filters::router::factory(),
+      &fault,
+      &header_mutation,
+      &filters::local_ratelimit::factory(),
+      &global_ratelimit,
+      &authz,
   };
   for (const auto* f : kFilters)
     if (f->name() == name) return f;

@@ -31,11 +31,11 @@ const config::NetworkFilterReader* config::findNetworkFilterReader(std::string_v
 const config::HttpFilterReader* config::findHttpFilterReader(std::string_view name) {
   static const filters::legacy::HttpReader fault(filters::fault::factory());
   static const filters::legacy::HttpReader header_mutation(filters::header_mutation::factory());
-  static const filters::legacy::HttpReader local_ratelimit(filters::local_ratelimit::factory());
   static const filters::legacy::HttpReader global_ratelimit(filters::global_ratelimit::factory());
   static const filters::legacy::HttpReader authz(filters::authz::factory());
-  static const std::array<const HttpFilterReader*, 5> kReaders = {&fault, &header_mutation, &local_ratelimit,
-                                                                  &global_ratelimit, &authz};
+  static const std::array<const HttpFilterReader*, 5> kReaders = {
+      &fault, &header_mutation, &filters::local_ratelimit::reader(), &global_ratelimit, &authz,
+  };
   for (const auto* r : kReaders)
     if (r->name() == name) return r;
   return nullptr;
