@@ -6,7 +6,7 @@
 #include "filters/http/fault/fault.h"
 #include "filters/http/header_mutation/header_mutation.h"
 #include "filters/http/local_ratelimit/filter.h"
-#include "filters/http/ratelimit/ratelimit.h"
+#include "filters/http/ratelimit/filter.h"
 #include "filters/http/router/router.h"
 #include "filters/legacy.h"
 #include "filters/network/authz/network_authz.h"
@@ -29,14 +29,13 @@ const net::NetworkFilterFactory* net::findNetworkFilter(std::string_view name) {
 const http::HttpFilterFactory* http::findHttpFilter(std::string_view name) {
   static const filters::legacy::HttpAdapter fault(filters::fault::factory());
   static const filters::legacy::HttpAdapter header_mutation(filters::header_mutation::factory());
-  static const filters::legacy::HttpAdapter global_ratelimit(filters::global_ratelimit::factory());
   static const filters::legacy::HttpAdapter authz(filters::authz::factory());
   static const std::array<const HttpFilterFactory*, 6> kFilters = {
       &filters::router::factory(),
       &fault,
       &header_mutation,
       &filters::local_ratelimit::factory(),
-      &global_ratelimit,
+      &filters::global_ratelimit::factory(),
       &authz,
   };
   for (const auto* f : kFilters)

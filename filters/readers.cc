@@ -8,7 +8,7 @@
 #include "filters/http/fault/fault.h"
 #include "filters/http/header_mutation/header_mutation.h"
 #include "filters/http/local_ratelimit/config.h"
-#include "filters/http/ratelimit/ratelimit.h"
+#include "filters/http/ratelimit/config.h"
 #include "filters/legacy.h"
 #include "filters/network/authz/network_authz.h"
 #include "filters/network/http/config.h"
@@ -31,10 +31,9 @@ const config::NetworkFilterReader* config::findNetworkFilterReader(std::string_v
 const config::HttpFilterReader* config::findHttpFilterReader(std::string_view name) {
   static const filters::legacy::HttpReader fault(filters::fault::factory());
   static const filters::legacy::HttpReader header_mutation(filters::header_mutation::factory());
-  static const filters::legacy::HttpReader global_ratelimit(filters::global_ratelimit::factory());
   static const filters::legacy::HttpReader authz(filters::authz::factory());
   static const std::array<const HttpFilterReader*, 5> kReaders = {
-      &fault, &header_mutation, &filters::local_ratelimit::reader(), &global_ratelimit, &authz,
+      &fault, &header_mutation, &filters::local_ratelimit::reader(), &filters::global_ratelimit::reader(), &authz,
   };
   for (const auto* r : kReaders)
     if (r->name() == name) return r;
