@@ -3,7 +3,7 @@
 #include <array>
 
 #include "filters/http/authz/authz.h"
-#include "filters/http/fault/fault.h"
+#include "filters/http/fault/filter.h"
 #include "filters/http/header_mutation/header_mutation.h"
 #include "filters/http/local_ratelimit/filter.h"
 #include "filters/http/ratelimit/filter.h"
@@ -27,12 +27,11 @@ const net::NetworkFilterFactory* net::findNetworkFilter(std::string_view name) {
 }
 
 const http::HttpFilterFactory* http::findHttpFilter(std::string_view name) {
-  static const filters::legacy::HttpAdapter fault(filters::fault::factory());
   static const filters::legacy::HttpAdapter header_mutation(filters::header_mutation::factory());
   static const filters::legacy::HttpAdapter authz(filters::authz::factory());
   static const std::array<const HttpFilterFactory*, 6> kFilters = {
       &filters::router::factory(),
-      &fault,
+      &filters::fault::factory(),
       &header_mutation,
       &filters::local_ratelimit::factory(),
       &filters::global_ratelimit::factory(),

@@ -5,7 +5,7 @@
 
 #include "config/filter_spec.h"
 #include "filters/http/authz/authz.h"
-#include "filters/http/fault/fault.h"
+#include "filters/http/fault/config.h"
 #include "filters/http/header_mutation/header_mutation.h"
 #include "filters/http/local_ratelimit/config.h"
 #include "filters/http/ratelimit/config.h"
@@ -29,11 +29,14 @@ const config::NetworkFilterReader* config::findNetworkFilterReader(std::string_v
 
 // The router is not here: it has no settings, and every HTTP listener adds it last.
 const config::HttpFilterReader* config::findHttpFilterReader(std::string_view name) {
-  static const filters::legacy::HttpReader fault(filters::fault::factory());
   static const filters::legacy::HttpReader header_mutation(filters::header_mutation::factory());
   static const filters::legacy::HttpReader authz(filters::authz::factory());
   static const std::array<const HttpFilterReader*, 5> kReaders = {
-      &fault, &header_mutation, &filters::local_ratelimit::reader(), &filters::global_ratelimit::reader(), &authz,
+      &filters::fault::reader(),
+      &header_mutation,
+      &filters::local_ratelimit::reader(),
+      &filters::global_ratelimit::reader(),
+      &authz,
   };
   for (const auto* r : kReaders)
     if (r->name() == name) return r;
