@@ -17,7 +17,7 @@ TokenBucketParams params(const config::TokenBucketSpec& s) {
 
 }  // namespace
 
-LocalLimiter::LocalLimiter(const config::LocalLimitSpec& spec, event::MonoTime start) : spec_(spec) {
+LocalLimiter::LocalLimiter(const config::LocalLimitSpec& spec, event::MonoTime start) {
   if (!spec.token_bucket) return;
   if (spec.key_source == config::LocalLimitSpec::KeySource::None) {
     bucket_ = std::make_unique<AtomicTokenBucket>(params(*spec.token_bucket), start);

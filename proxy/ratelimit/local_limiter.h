@@ -32,13 +32,11 @@ inline constexpr const char* kKeyTableFullHelp =
 
 class LocalLimiter {
  public:
-  LocalLimiter() = default;  // disabled
   // Epochs count from `start` (the time the snapshot is built).
   LocalLimiter(const config::LocalLimitSpec& spec, event::MonoTime start);
 
   bool enabled() const { return bucket_ || keyed_; }
   bool keyed() const { return keyed_ != nullptr; }
-  const config::LocalLimitSpec& spec() const { return spec_; }
 
   // Takes one token: from the key's bucket when keyed (key_hash from
   // hashKey()/hashIp()), else from the single bucket (key_hash ignored).
@@ -47,7 +45,6 @@ class LocalLimiter {
   TakeResult take(uint64_t key_hash, event::MonoTime now, bool* table_full) const;
 
  private:
-  config::LocalLimitSpec spec_;
   std::unique_ptr<AtomicTokenBucket> bucket_;
   std::unique_ptr<KeyedBuckets> keyed_;
 };
