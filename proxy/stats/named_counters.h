@@ -1,8 +1,8 @@
 #pragma once
 // Named counters: stats that filters declare at config time, beside the fixed
 // scopes of stats.h (listener, cluster, host, route). A filter asks for a
-// counter by metric name and labels when its config is parsed (main thread)
-// and keeps the shared handle; every later increment is lock-free.
+// counter by metric name and labels when its runtime config is built (main
+// thread) and keeps the shared handle; every later increment is lock-free.
 //
 // Each counter holds one cache-line slot per worker. A thread writes only its
 // own slot (set once by setThreadSlot when a worker starts), so an increment

@@ -1,75 +1,90 @@
-// local_ratelimit (HTTP) config: inline YAML -> factory -> config or errors
+// local_ratelimit (HTTP) config: inline YAML -> reader -> Spec or errors
 // that name file:line:col and the field path, at the listener and in
-// per_filter_config.
+// per_filter_config; what a build makes of a Spec.
 #include <gtest/gtest.h>
 
 #include "config/loader.h"
 #include "config/yaml_reader.h"
 #include "filters/http/local_ratelimit/config.h"
+#include "filters/http/local_ratelimit/filter.h"
+#include "filters/legacy.h"
 #include "filters/network/http/config.h"
 #include "proxy/http/route_config.h"
 
 namespace sluice::filters::local_ratelimit {
 namespace {
 
-std::shared_ptr<const LocalRateLimitConfig> parse(const std::string& yaml, config::ParseContext& ctx) {
+using KeySource = config::LocalLimitSpec::KeySource;
+
+std::shared_ptr<const Spec> parse(const std::string& yaml, config::ParseContext& ctx) {
   const YAML::Node node = YAML::Load(yaml);
   config::MapReader r(ctx, node, "local_ratelimit");
-  return std::static_pointer_cast<const LocalRateLimitConfig>(factory().parse(r));
+  return std::static_pointer_cast<const Spec>(reader().read(r));
+}
+
+std::shared_ptr<const RuntimeConfig> build(const Spec& spec) {
+  return std::static_pointer_cast<const RuntimeConfig>(factory().build(spec));
 }
 
 TEST(LocalRateLimitConfigTest, RegisteredByName) {
-  EXPECT_EQ(config::findHttpFilterReader("local_ratelimit")->name(), factory().name());
+  EXPECT_EQ(config::findHttpFilterReader("local_ratelimit"), &reader());
+  EXPECT_EQ(sluice::http::findHttpFilter("local_ratelimit"), &factory());
 }
 
 TEST(LocalRateLimitConfigTest, ParsesEverything) {
   config::ParseContext ctx("t.yaml");
-  auto cfg = parse(R"(
+  auto spec = parse(R"(
 stat_prefix: edge
 token_bucket: {max_tokens: 10, tokens_per_fill: 5, fill_interval: 250ms}
 per_key: {source: header, header: X-User, max_keys: 100}
 shadow: true
 response_headers: true
 )",
-                   ctx);
+                    ctx);
   ASSERT_TRUE(ctx.ok()) << ctx.str();
-  EXPECT_EQ(cfg->stat_prefix, "edge");
-  EXPECT_TRUE(cfg->shadow);
-  EXPECT_TRUE(cfg->response_headers);
-  ASSERT_TRUE(cfg->limiter.enabled());
-  EXPECT_TRUE(cfg->limiter.keyed());
-  const auto& spec = cfg->limiter.spec();
-  EXPECT_EQ(spec.token_bucket->max_tokens, 10u);
-  EXPECT_EQ(spec.token_bucket->tokens_per_fill, 5u);
-  EXPECT_EQ(spec.token_bucket->fill_interval, std::chrono::milliseconds(250));
-  EXPECT_EQ(spec.key_source, sluice::ratelimit::KeySource::Header);
-  EXPECT_EQ(spec.key_header, "x-user");
-  EXPECT_EQ(spec.max_keys, 100u);
-  EXPECT_EQ(cfg->limit_value, "10");
-  const auto j = cfg->toJson();
+  EXPECT_EQ(spec->stat_prefix, "edge");
+  EXPECT_TRUE(spec->shadow);
+  EXPECT_TRUE(spec->response_headers);
+  const auto& limit = spec->limit;
+  ASSERT_TRUE(limit.token_bucket);
+  EXPECT_EQ(limit.token_bucket->max_tokens, 10u);
+  EXPECT_EQ(limit.token_bucket->tokens_per_fill, 5u);
+  EXPECT_EQ(limit.token_bucket->fill_interval, std::chrono::milliseconds(250));
+  EXPECT_EQ(limit.key_source, KeySource::Header);
+  EXPECT_EQ(limit.key_header, "x-user");
+  EXPECT_EQ(limit.max_keys, 100u);
+  const auto j = spec->toJson();
   EXPECT_EQ(j["token_bucket"]["fill_interval"], "250ms");
   EXPECT_EQ(j["per_key"]["source"], "header");
   EXPECT_EQ(j["per_key"]["header"], "x-user");
+
+  auto cfg = build(*spec);
+  ASSERT_TRUE(cfg->limiter.enabled());
+  EXPECT_TRUE(cfg->limiter.keyed());
+  EXPECT_EQ(cfg->limit_value, "10");
   ASSERT_TRUE(cfg->ok && cfg->limited && cfg->shadow_limited && cfg->key_table_full);
 }
 
 TEST(LocalRateLimitConfigTest, DefaultsAndNoBucket) {
   config::ParseContext ctx("t.yaml");
-  auto cfg = parse("stat_prefix: edge", ctx);
+  auto spec = parse("stat_prefix: edge", ctx);
   ASSERT_TRUE(ctx.ok()) << ctx.str();
+  EXPECT_FALSE(spec->limit.token_bucket);
+  EXPECT_FALSE(spec->shadow);
+  EXPECT_FALSE(spec->response_headers);
+  EXPECT_FALSE(spec->toJson().contains("token_bucket"));
+  auto cfg = build(*spec);
   EXPECT_FALSE(cfg->limiter.enabled()) << "no token_bucket: the filter only applies where a route sets one";
-  EXPECT_FALSE(cfg->shadow);
-  EXPECT_FALSE(cfg->response_headers);
-  EXPECT_FALSE(cfg->toJson().contains("token_bucket"));
   EXPECT_EQ(cfg->ok, nullptr) << "no bucket, no series";
 
   config::ParseContext ip("t.yaml");
-  cfg = parse("{stat_prefix: e, token_bucket: {max_tokens: 1, tokens_per_fill: 1, fill_interval: 1ms}, "
-              "per_key: {source: client_ip}}",
-              ip);
+  spec = parse("{stat_prefix: e, token_bucket: {max_tokens: 1, tokens_per_fill: 1, fill_interval: 1ms}, "
+               "per_key: {source: client_ip}}",
+               ip);
   ASSERT_TRUE(ip.ok()) << ip.str();
-  EXPECT_EQ(cfg->limiter.spec().key_source, sluice::ratelimit::KeySource::ClientIp);
-  EXPECT_EQ(cfg->limiter.spec().max_keys, 10000u);
+  EXPECT_EQ(spec->limit.key_source, KeySource::ClientIp);
+  EXPECT_EQ(spec->limit.max_keys, 10000u);
+  cfg = build(*spec);
   EXPECT_TRUE(cfg->ok && cfg->key_table_full);
 }
 
@@ -150,6 +165,13 @@ clusters:
 )";
 }
 
+// What a route or virtual host holds for this filter: the Spec its readPerRoute read.
+const Spec* perFilterSpec(const sluice::http::PerFilterConfigs& list) {
+  for (const auto& p : list)
+    if (p.name == kFilterName) return dynamic_cast<const Spec*>(p.spec.get());
+  return nullptr;
+}
+
 TEST(LocalRateLimitConfigTest, PerFilterConfigOnRoutesAndVirtualHosts) {
   auto r = config::loadString(
       listenerYaml("                per_filter_config:\n"
@@ -161,14 +183,12 @@ TEST(LocalRateLimitConfigTest, PerFilterConfigOnRoutesAndVirtualHosts) {
   const auto* table = r.config->findRouteConfig(http.route_config_name);
   ASSERT_TRUE(table) << http.route_config_name;
   const auto& vh = table->config->virtual_hosts[0];
-  const auto* vcfg =
-      static_cast<const LocalRateLimitConfig*>(sluice::http::findPerFilterConfig(vh.per_filter_config, kFilterName));
-  const auto* rcfg = static_cast<const LocalRateLimitConfig*>(
-      sluice::http::findPerFilterConfig(vh.routes[0].per_filter_config, kFilterName));
-  ASSERT_TRUE(vcfg && rcfg);
-  EXPECT_EQ(vcfg->limiter.spec().token_bucket->max_tokens, 5u);
-  EXPECT_EQ(rcfg->limiter.spec().token_bucket->max_tokens, 10u);
-  EXPECT_EQ(rcfg->stat_prefix, "r");
+  const auto* vspec = perFilterSpec(vh.per_filter_config);
+  const auto* rspec = perFilterSpec(vh.routes[0].per_filter_config);
+  ASSERT_TRUE(vspec && rspec);
+  EXPECT_EQ(vspec->limit.token_bucket->max_tokens, 5u);
+  EXPECT_EQ(rspec->limit.token_bucket->max_tokens, 10u);
+  EXPECT_EQ(rspec->stat_prefix, "r");
 }
 
 TEST(LocalRateLimitConfigTest, PerFilterConfigErrorsNameTheRoutePath) {

@@ -1,34 +1,16 @@
-// ratelimit: YAML -> RateLimitConfig, the factory, and the config dump.
+// ratelimit: YAML -> Spec, and the config dump.
+#include "filters/http/ratelimit/config.h"
+
 #include <cctype>
-#include <cstdio>
 
 #include "config/config_json.h"
 #include "config/yaml_reader.h"
-#include "filters/http/ratelimit/gcra_script.h"
-#include "filters/http/ratelimit/ratelimit.h"
-#include "proxy/stats/named_counters.h"
-#include "proxy/util/thread_pool_alloc.h"
 
 namespace sluice::filters::global_ratelimit {
-
 namespace {
 
-constexpr const char* kRequestsMetric = "sluice_ratelimit_requests_total";
-constexpr const char* kRequestsHelp = "Requests checked against a Redis-backed global rate limit, by result";
-
-std::shared_ptr<stats::NamedCounter> requests(const std::string& prefix, const char* result) {
-  return stats::namedCounter(kRequestsMetric, kRequestsHelp, {{"stat_prefix", prefix}, {"result", result}});
-}
-
 constexpr std::string_view kUnits[] = {"second", "minute", "hour"};
-constexpr double kUnitMicros[] = {1e6, 60e6, 3600e6};
 constexpr std::string_view kKinds[] = {"client_ip", "header", "path", "generic"};
-
-std::string fixed3(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.3f", v);
-  return buf;
-}
 
 // Index of `text` in `names`, or -1.
 template <size_t N>
@@ -48,7 +30,7 @@ std::string choices(const std::string_view (&names)[N]) {
   return out;
 }
 
-void readRedis(config::MapReader& parent, RateLimitConfig& cfg) {
+void readRedis(config::MapReader& parent, Spec& cfg) {
   if (!parent.has("redis")) {
     parent.ctx().error(parent.node(), parent.childPath("redis"), "missing required field");
     return;
@@ -64,7 +46,7 @@ void readRedis(config::MapReader& parent, RateLimitConfig& cfg) {
   r.finish();
 }
 
-void readLimit(config::MapReader& parent, RateLimitConfig& cfg) {
+void readLimit(config::MapReader& parent, Spec& cfg) {
   if (!parent.has("limit")) {
     parent.ctx().error(parent.node(), parent.childPath("limit"), "missing required field");
     return;
@@ -75,7 +57,7 @@ void readLimit(config::MapReader& parent, RateLimitConfig& cfg) {
   std::string unit = "second";
   r.string("unit", unit);
   if (const int u = indexOf(kUnits, unit); u >= 0) {
-    cfg.unit = static_cast<RateLimitConfig::Unit>(u);
+    cfg.unit = static_cast<Spec::Unit>(u);
   } else if (r.has("unit")) {
     r.ctx().error(r.child("unit"), r.childPath("unit"), "expected " + choices(kUnits) + ", got '" + unit + "'");
   }
@@ -83,8 +65,7 @@ void readLimit(config::MapReader& parent, RateLimitConfig& cfg) {
   r.finish();
 }
 
-void readDescriptor(config::ParseContext& ctx, const YAML::Node& node, const std::string& path,
-                    RateLimitConfig& cfg) {
+void readDescriptor(config::ParseContext& ctx, const YAML::Node& node, const std::string& path, Spec& cfg) {
   config::MapReader r(ctx, node, path);
   if (!r.isMap()) {
     ctx.error(node, path, "expected a mapping like {key: client_ip}");
@@ -96,39 +77,20 @@ void readDescriptor(config::ParseContext& ctx, const YAML::Node& node, const std
   if (k < 0 && r.has("key")) ctx.error(r.child("key"), r.childPath("key"), "expected " + choices(kKinds) + ", got '" + key + "'");
   Descriptor d;
   d.kind = static_cast<Descriptor::Kind>(k < 0 ? 0 : k);
-  std::string name = key;
   if (k == static_cast<int>(Descriptor::Kind::Header)) {
     r.string("header", d.header, /*required=*/true);
     if (r.has("header") && d.header.empty()) ctx.error(r.child("header"), r.childPath("header"), "must not be empty");
     for (char& c : d.header) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    name = d.header;
   } else if (k == static_cast<int>(Descriptor::Kind::Generic)) {
     r.string("value", d.value, /*required=*/true);
     if (r.has("value") && d.value.empty()) ctx.error(r.child("value"), r.childPath("value"), "must not be empty");
   }
   r.finish();  // `header` on a non-header descriptor (or `value` on a non-generic one) is an unknown field
-  d.prefix = "|" + name + "=";
   cfg.descriptors.push_back(std::move(d));
 }
 
-class Factory final : public legacy::HttpFactory {
- public:
-  std::string_view name() const override { return kFilterName; }
-  std::shared_ptr<const sluice::http::HttpFilterConfig> parse(config::MapReader& r) const override {
-    return parseConfig(r, /*per_route=*/false);
-  }
-  std::shared_ptr<const sluice::http::HttpFilterConfig> parsePerRoute(config::MapReader& r) const override {
-    return parseConfig(r, /*per_route=*/true);
-  }
-  void createFilters(const sluice::http::HttpFilterConfig& cfg, sluice::http::FilterChainBuilder& chain) const override {
-    chain.addStreamFilter(util::makePooledShared<RateLimitFilter>(static_cast<const RateLimitConfig&>(cfg)));
-  }
-};
-
-}  // namespace
-
-std::shared_ptr<RateLimitConfig> parseConfig(config::MapReader& r, bool per_route) {
-  auto cfg = std::make_shared<RateLimitConfig>();
+std::shared_ptr<Spec> readSpec(config::MapReader& r, bool per_route) {
+  auto cfg = std::make_shared<Spec>();
   if (per_route && r.has("disabled")) {
     r.boolean("disabled", cfg->disabled);
     if (cfg->disabled) {
@@ -152,37 +114,34 @@ std::shared_ptr<RateLimitConfig> parseConfig(config::MapReader& r, bool per_rout
   std::string mode = "allow";
   r.string("failure_mode", mode);
   if (mode == "deny") {
-    cfg->failure_mode = RateLimitConfig::FailureMode::Deny;
+    cfg->failure_mode = Spec::FailureMode::Deny;
   } else if (mode != "allow") {
     r.ctx().error(r.child("failure_mode"), r.childPath("failure_mode"), "expected allow or deny, got '" + mode + "'");
   }
   r.finish();
-
-  if (cfg->requests_per_unit > 0) {
-    const double interval = kUnitMicros[static_cast<int>(cfg->unit)] / cfg->requests_per_unit;
-    cfg->interval_arg = fixed3(interval);
-    cfg->tolerance_arg = fixed3(interval * cfg->burst);
-    cfg->limit_value = std::to_string(cfg->requests_per_unit);
-  }
-  if (!cfg->stat_prefix.empty()) {
-    cfg->ok = requests(cfg->stat_prefix, "ok");
-    cfg->over_limit = requests(cfg->stat_prefix, "over_limit");
-    cfg->error = requests(cfg->stat_prefix, "error");
-    cfg->failure_mode_allowed = requests(cfg->stat_prefix, "failure_mode_allowed");
-  }
   return cfg;
 }
 
-const redis::LuaScript& gcraScript() {
-  static const redis::LuaScript script{std::string(kGcraScript)};
-  return script;
-}
+class Reader final : public config::HttpFilterReader {
+ public:
+  std::string_view name() const override { return kFilterName; }
+  std::shared_ptr<const config::FilterSpec> read(config::MapReader& r) const override {
+    return readSpec(r, /*per_route=*/false);
+  }
+  std::shared_ptr<const config::FilterSpec> readPerRoute(config::MapReader& r) const override {
+    return readSpec(r, /*per_route=*/true);
+  }
+};
 
-nlohmann::json RateLimitConfig::toJson() const {
+}  // namespace
+
+std::string_view kindName(Descriptor::Kind kind) { return kKinds[static_cast<int>(kind)]; }
+
+nlohmann::json Spec::toJson() const {
   if (disabled) return {{"disabled", true}};
   nlohmann::json descs = nlohmann::json::array();
   for (const auto& d : descriptors) {
-    nlohmann::json j = {{"key", std::string(kKinds[static_cast<int>(d.kind)])}};
+    nlohmann::json j = {{"key", std::string(kindName(d.kind))}};
     if (d.kind == Descriptor::Kind::Header) j["header"] = d.header;
     if (d.kind == Descriptor::Kind::Generic) j["value"] = d.value;
     descs.push_back(std::move(j));
@@ -200,9 +159,9 @@ nlohmann::json RateLimitConfig::toJson() const {
   };
 }
 
-const legacy::HttpFactory& factory() {
-  static const Factory f;
-  return f;
+const config::HttpFilterReader& reader() {
+  static const Reader r;
+  return r;
 }
 
 }  // namespace sluice::filters::global_ratelimit

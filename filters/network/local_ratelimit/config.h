@@ -16,33 +16,21 @@
 // A connection without a token is closed at once, before any later filter
 // connects upstream or reads a byte.
 
-#include <memory>
 #include <string>
 
-#include "proxy/net/filter.h"
-#include "proxy/ratelimit/local_limiter.h"
-#include "proxy/stats/named_counters.h"
-#include "filters/legacy.h"
+#include "config/filter_spec.h"
+#include "config/local_limit.h"
 
 namespace sluice::filters::l4_ratelimit {
 
-struct L4RateLimitConfig final : net::NetworkFilterConfig {
+struct Spec final : config::FilterSpec {
   std::string stat_prefix;
   bool shadow = false;
-  sluice::ratelimit::LocalLimiter limiter;  // shared mutable state: atomics only
-
-  // Resolved once at parse; key_table_full is null unless per_key is set.
-  std::shared_ptr<stats::NamedCounter> ok;
-  std::shared_ptr<stats::NamedCounter> limited;
-  std::shared_ptr<stats::NamedCounter> shadow_limited;
-  std::shared_ptr<stats::NamedCounter> key_table_full;
+  config::LocalLimitSpec limit;
 
   nlohmann::json toJson() const override;
 };
 
-// Parses the filter's mapping; buckets' epochs count from `start`. Errors go to r.ctx().
-std::shared_ptr<L4RateLimitConfig> parseConfig(config::MapReader& r, event::MonoTime start);
-
-const legacy::NetworkFactory& factory();
+const config::NetworkFilterReader& reader();
 
 }  // namespace sluice::filters::l4_ratelimit

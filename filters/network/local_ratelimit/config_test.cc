@@ -23,7 +23,8 @@ std::string listenerWith(const std::string& body, const std::string& terminal_fi
 TEST(L4LocalRateLimitConfigTest, RegisteredAsNonTerminal) {
   const auto* f = config::findNetworkFilterReader("local_ratelimit");
   ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f->name(), factory().name());
+  EXPECT_EQ(f->name(), "local_ratelimit");
+  EXPECT_EQ(&reader(), f);
   EXPECT_FALSE(f->terminal());
 }
 
@@ -39,13 +40,13 @@ TEST(L4LocalRateLimitConfigTest, ParsesBeforeTheTerminalFilter) {
   ASSERT_EQ(filters.size(), 2u);
   EXPECT_EQ(filters[0].name, "local_ratelimit");
   EXPECT_EQ(filters[1].name, "tcp_proxy");
-  const auto& cfg = dynamic_cast<const L4RateLimitConfig&>(legacy::unwrap<net::NetworkFilterConfig>(*filters[0].spec));
-  EXPECT_EQ(cfg.stat_prefix, "db");
-  EXPECT_TRUE(cfg.shadow);
-  EXPECT_TRUE(cfg.limiter.keyed());
-  EXPECT_EQ(cfg.limiter.spec().token_bucket->max_tokens, 5u);
-  EXPECT_EQ(cfg.limiter.spec().max_keys, 64u);
-  const auto j = cfg.toJson();
+  const auto& spec = dynamic_cast<const Spec&>(*filters[0].spec);
+  EXPECT_EQ(spec.stat_prefix, "db");
+  EXPECT_TRUE(spec.shadow);
+  EXPECT_EQ(spec.limit.key_source, config::LocalLimitSpec::KeySource::ClientIp);
+  EXPECT_EQ(spec.limit.token_bucket->max_tokens, 5u);
+  EXPECT_EQ(spec.limit.max_keys, 64u);
+  const auto j = spec.toJson();
   EXPECT_EQ(j["token_bucket"]["fill_interval"], "200ms");
   EXPECT_EQ(j["per_key"]["source"], "client_ip");
 }

@@ -9,16 +9,14 @@
 // A request may be both delayed and then aborted. Percentages are whole
 // numbers 0..100; each request rolls independently.
 
-#include <memory>
+#include <cstdint>
 
+#include "config/filter_spec.h"
 #include "config/model.h"
-#include "proxy/event/timer.h"
-#include "proxy/http/filter.h"
-#include "filters/legacy.h"
 
 namespace sluice::filters::fault {
 
-struct FaultConfig final : sluice::http::HttpFilterConfig {
+struct Spec final : config::FilterSpec {
   config::Duration delay{0};
   uint32_t delay_percentage = 0;
   uint32_t abort_status = 0;  // 0: no abort configured
@@ -26,23 +24,6 @@ struct FaultConfig final : sluice::http::HttpFilterConfig {
   nlohmann::json toJson() const override;
 };
 
-// Returns a number in [0, 100); injected for tests.
-using PercentRoll = uint32_t (*)();
-
-class FaultFilter final : public sluice::http::PassThroughDecoderFilter {
- public:
-  FaultFilter(const FaultConfig& config, PercentRoll roll);
-  sluice::http::FilterHeadersStatus decodeHeaders(sluice::http::HeaderMap& headers, bool end_stream) override;
-  void onDestroy() override;
-
- private:
-  bool maybeAbort();
-
-  const FaultConfig& config_;
-  PercentRoll roll_;
-  std::unique_ptr<event::Timer> delay_timer_;
-};
-
-const legacy::HttpFactory& factory();
+const config::HttpFilterReader& reader();
 
 }  // namespace sluice::filters::fault

@@ -1,4 +1,4 @@
-#include "filters/http/local_ratelimit/local_ratelimit.h"
+#include "filters/http/local_ratelimit/filter.h"
 
 #include <algorithm>
 #include <charconv>
@@ -29,9 +29,9 @@ void addNumber(HeaderMap& h, std::string_view name, uint64_t v) {
 
 }  // namespace
 
-uint64_t LocalRateLimitFilter::keyHash(const LocalRateLimitConfig& cfg, const HeaderMap& headers) {
-  using sluice::ratelimit::KeySource;
-  const auto& spec = cfg.limiter.spec();
+uint64_t LocalRateLimitFilter::keyHash(const RuntimeConfig& cfg, const HeaderMap& headers) {
+  using KeySource = config::LocalLimitSpec::KeySource;
+  const auto& spec = cfg.spec.limit;
   switch (spec.key_source) {
     case KeySource::ClientIp:
       // The stream's copy of the connection's peer address (the same value
@@ -49,7 +49,7 @@ uint64_t LocalRateLimitFilter::keyHash(const LocalRateLimitConfig& cfg, const He
 }
 
 FilterHeadersStatus LocalRateLimitFilter::decodeHeaders(HeaderMap& headers, bool) {
-  const auto* cfg = static_cast<const LocalRateLimitConfig*>(decoder_callbacks_->perFilterConfig(kFilterName));
+  const auto* cfg = static_cast<const RuntimeConfig*>(decoder_callbacks_->perFilterConfig(kFilterName));
   if (cfg == nullptr) cfg = &listener_config_;
   if (!cfg->limiter.enabled()) return FilterHeadersStatus::Continue;
 
@@ -61,7 +61,7 @@ FilterHeadersStatus LocalRateLimitFilter::decodeHeaders(HeaderMap& headers, bool
     cfg->ok->inc();
     return FilterHeadersStatus::Continue;
   }
-  if (cfg->shadow) {
+  if (cfg->spec.shadow) {
     cfg->shadow_limited->inc();
     return FilterHeadersStatus::Continue;
   }
@@ -73,7 +73,7 @@ FilterHeadersStatus LocalRateLimitFilter::decodeHeaders(HeaderMap& headers, bool
 }
 
 FilterHeadersStatus LocalRateLimitFilter::encodeHeaders(HeaderMap& headers, bool) {
-  if (decided_by_ == nullptr || !(limited_ || decided_by_->response_headers)) return FilterHeadersStatus::Continue;
+  if (decided_by_ == nullptr || !(limited_ || decided_by_->spec.response_headers)) return FilterHeadersStatus::Continue;
   const uint64_t reset = ceilSeconds(result_.reset_after);
   headers.set("x-ratelimit-limit", decided_by_->limit_value);
   addNumber(headers, "x-ratelimit-remaining", result_.remaining);

@@ -1,4 +1,4 @@
-#include "filters/http/ratelimit/ratelimit.h"
+#include "filters/http/ratelimit/filter.h"
 
 #include <arpa/inet.h>
 #include <hiredis/hiredis.h>
@@ -106,26 +106,28 @@ std::string_view seconds(int64_t ms, char (&buf)[24], int64_t min) {
 FilterHeadersStatus RateLimitFilter::decodeHeaders(HeaderMap& headers, bool) {
   active_ = &config_;
   if (const auto* route_cfg = decoder_callbacks_->perFilterConfig(kFilterName))
-    active_ = static_cast<const RateLimitConfig*>(route_cfg);
-  if (active_->disabled) return FilterHeadersStatus::Continue;
+    active_ = static_cast<const RuntimeConfig*>(route_cfg);
+  const Spec& spec = active_->spec;
+  if (spec.disabled) return FilterHeadersStatus::Continue;
 
   KeyBuffer key;
-  key.append(active_->domain);
-  for (const auto& d : active_->descriptors) {
-    key.append(d.prefix);
-    if (!appendValue(key, d, headers, decoder_callbacks_->streamInfo())) return FilterHeadersStatus::Continue;
+  key.append(spec.domain);
+  for (size_t i = 0; i < spec.descriptors.size(); ++i) {
+    key.append(active_->key_prefixes[i]);
+    if (!appendValue(key, spec.descriptors[i], headers, decoder_callbacks_->streamInfo()))
+      return FilterHeadersStatus::Continue;
   }
-  redis::RedisClient& client = redis::threadClient(decoder_callbacks_->loop(), active_->redis_address);
+  redis::RedisClient& client = redis::threadClient(decoder_callbacks_->loop(), spec.redis_address);
   const std::string_view keys[] = {key.view()};
   const std::string_view args[] = {active_->interval_arg, active_->tolerance_arg};
   // hiredis copies the arguments into its output buffer: the stack key may go.
-  if (client.eval(*this, gcraScript(), keys, args, active_->redis_timeout)) return FilterHeadersStatus::StopIteration;
+  if (client.eval(*this, gcraScript(), keys, args, spec.redis_timeout)) return FilterHeadersStatus::StopIteration;
   return failOpen() ? FilterHeadersStatus::Continue : FilterHeadersStatus::StopIteration;
 }
 
 bool RateLimitFilter::failOpen() {
   active_->error->inc();
-  if (active_->failure_mode == RateLimitConfig::FailureMode::Allow) {
+  if (active_->spec.failure_mode == Spec::FailureMode::Allow) {
     active_->failure_mode_allowed->inc();
     return true;
   }

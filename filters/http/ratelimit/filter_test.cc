@@ -1,7 +1,7 @@
-// ratelimit: config parsing (good, and each error with its path), the GCRA
-// script's exact counts against a real redis-server, and the filter driven
-// by fake stream callbacks over a real loop and Redis connection.
-#include "filters/http/ratelimit/ratelimit.h"
+// ratelimit: the GCRA script's exact counts against a real redis-server, and
+// the filter driven by fake stream callbacks over a real loop and Redis
+// connection, its configs read and built as a snapshot would.
+#include "filters/http/ratelimit/filter.h"
 
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
@@ -18,97 +18,13 @@ using namespace std::chrono_literals;
 using sluice::http::FilterHeadersStatus;
 using sluice::http::ResponseFlag;
 
-std::shared_ptr<const RateLimitConfig> parse(const std::string& yaml, config::ParseContext& ctx, bool per_route = false) {
+std::shared_ptr<const RuntimeConfig> build(const std::string& yaml, bool per_route = false) {
+  config::ParseContext ctx("t.yaml");
   const YAML::Node node = YAML::Load(yaml);
   config::MapReader r(ctx, node, "ratelimit");
-  return parseConfig(r, per_route);
-}
-
-constexpr const char* kGood = R"(
-stat_prefix: api
-redis: {address: 127.0.0.1:6379, timeout: 20ms}
-domain: edge
-limit: {requests_per_unit: 4, unit: second, burst: 2}
-descriptors: [{key: client_ip}, {key: header, header: X-User}, {key: path}, {key: generic, value: all}]
-failure_mode: deny
-)";
-
-TEST(RateLimitConfigTest, ParsesEveryField) {
-  config::ParseContext ctx("t.yaml");
-  auto cfg = parse(kGood, ctx);
-  ASSERT_TRUE(ctx.ok()) << ctx.str();
-  EXPECT_EQ(cfg->stat_prefix, "api");
-  EXPECT_EQ(cfg->redis_address.str(), "127.0.0.1:6379");
-  EXPECT_EQ(cfg->redis_timeout, 20ms);
-  EXPECT_EQ(cfg->domain, "edge");
-  EXPECT_EQ(cfg->requests_per_unit, 4u);
-  EXPECT_EQ(cfg->burst, 2u);
-  EXPECT_EQ(cfg->failure_mode, RateLimitConfig::FailureMode::Deny);
-  ASSERT_EQ(cfg->descriptors.size(), 4u);
-  EXPECT_EQ(cfg->descriptors[1].header, "x-user");
-  EXPECT_EQ(cfg->descriptors[1].prefix, "|x-user=");
-  EXPECT_EQ(cfg->descriptors[3].value, "all");
-  EXPECT_EQ(cfg->interval_arg, "250000.000");  // 1 s / 4
-  EXPECT_EQ(cfg->tolerance_arg, "500000.000");
-  EXPECT_EQ(cfg->toJson()["limit"]["unit"], "second");
-  EXPECT_EQ(cfg->toJson()["descriptors"][1]["header"], "x-user");
-  ASSERT_TRUE(cfg->ok);
-}
-
-TEST(RateLimitConfigTest, DefaultsAndUnits) {
-  config::ParseContext ctx("t.yaml");
-  auto cfg = parse(
-      "{stat_prefix: a, redis: {address: '[::1]:7000'}, domain: d, limit: {requests_per_unit: 3, unit: minute},"
-      " descriptors: [{key: path}]}",
-      ctx);
-  ASSERT_TRUE(ctx.ok()) << ctx.str();
-  EXPECT_EQ(cfg->redis_timeout, 50ms);
-  EXPECT_EQ(cfg->failure_mode, RateLimitConfig::FailureMode::Allow);
-  EXPECT_EQ(cfg->interval_arg, "20000000.000");
-  EXPECT_EQ(cfg->tolerance_arg, "0.000");
-}
-
-TEST(RateLimitConfigTest, EachErrorNamesItsPath) {
-  config::ParseContext ctx("t.yaml");
-  parse(R"(
-stat_prefix: ""
-redis: {address: 127.0.0.1, timeout: 0ms, db: 2}
-limit: {requests_per_unit: 0, unit: fortnight}
-descriptors: [{key: header}, {key: generic}, {key: cookie}, {key: path, header: x}]
-failure_mode: maybe
-)",
-        ctx);
-  const std::string text = ctx.str();
-  for (const char* want : {"t.yaml:2:", "ratelimit.stat_prefix: must not be empty", "ratelimit.redis.address",
-                           "ratelimit.redis.timeout: must be between", "ratelimit.redis: unknown field 'db'",
-                           "ratelimit.domain", "ratelimit.limit.requests_per_unit", "ratelimit.limit.unit: expected second",
-                           "ratelimit.descriptors[0].header", "ratelimit.descriptors[1].value",
-                           "ratelimit.descriptors[2].key: expected client_ip", "ratelimit.descriptors[3]: unknown field 'header'",
-                           "ratelimit.failure_mode: expected allow or deny"})
-    EXPECT_NE(text.find(want), std::string::npos) << "missing '" << want << "' in:\n" << text;
-}
-
-TEST(RateLimitConfigTest, MissingSectionsAndEmptyDescriptors) {
-  config::ParseContext ctx("t.yaml");
-  parse("{stat_prefix: a, domain: d, descriptors: []}", ctx);
-  const std::string text = ctx.str();
-  EXPECT_NE(text.find("ratelimit.redis: missing required field"), std::string::npos) << text;
-  EXPECT_NE(text.find("ratelimit.limit: missing required field"), std::string::npos) << text;
-  EXPECT_NE(text.find("ratelimit.descriptors: needs at least one"), std::string::npos) << text;
-}
-
-TEST(RateLimitConfigTest, PerRouteMayOnlyDisable) {
-  config::ParseContext ctx("t.yaml");
-  auto off = parse("{disabled: true}", ctx, /*per_route=*/true);
-  ASSERT_TRUE(ctx.ok()) << ctx.str();
-  EXPECT_TRUE(off->disabled);
-  EXPECT_EQ(off->toJson()["disabled"], true);
-  config::ParseContext extra("t.yaml");
-  parse("{disabled: true, domain: d}", extra, /*per_route=*/true);
-  EXPECT_NE(extra.str().find("unknown field 'domain'"), std::string::npos) << extra.str();
-  config::ParseContext listener("t.yaml");
-  parse("{disabled: true}", listener, /*per_route=*/false);
-  EXPECT_NE(listener.str().find("unknown field 'disabled'"), std::string::npos) << listener.str();
+  auto spec = per_route ? reader().readPerRoute(r) : reader().read(r);
+  EXPECT_TRUE(ctx.ok()) << ctx.str();
+  return std::static_pointer_cast<const RuntimeConfig>(factory().build(*spec));
 }
 
 // ---- Against a real redis-server ----
@@ -122,21 +38,16 @@ class RedisFixture : public ::testing::Test {
   }
   void TearDown() override { redis::clearThreadClients(); }  // before the callbacks' loop goes
 
-  std::shared_ptr<RateLimitConfig> config(uint32_t per_unit, const std::string& unit, uint32_t burst,
+  std::shared_ptr<const RuntimeConfig> config(uint32_t per_unit, const std::string& unit, uint32_t burst,
                                           const std::string& failure_mode = "allow",
                                           const std::string& address = "") {
-    config::ParseContext ctx("t.yaml");
     const std::string yaml = "{stat_prefix: t" + std::to_string(++configs_) + ", redis: {address: '" +
                              (address.empty() ? server_.address() : address) +
                              "', timeout: 200ms}, domain: test" + std::to_string(configs_) +
                              ", limit: {requests_per_unit: " + std::to_string(per_unit) + ", unit: " + unit +
                              ", burst: " + std::to_string(burst) +
                              "}, descriptors: [{key: header, header: x-user}], failure_mode: " + failure_mode + "}";
-    const YAML::Node node = YAML::Load(yaml);
-    config::MapReader r(ctx, node, "ratelimit");
-    auto cfg = parseConfig(r, false);
-    EXPECT_TRUE(ctx.ok()) << ctx.str();
-    return cfg;
+    return build(yaml);
   }
 
   ::sluice::testing::RedisServer server_;
@@ -165,7 +76,7 @@ TEST_F(RedisFixture, GcraAdmitsExactlyBurstPlusOneThenPaces) {
   // more within this test.
   auto cfg = config(10, "minute", 4);
   auto& cb = cb_;
-  auto& client = redis::threadClient(cb.loop(), cfg->redis_address);
+  auto& client = redis::threadClient(cb.loop(), cfg->spec.redis_address);
   const std::string_view keys[] = {"gcra-test-key"};
   const std::string_view args[] = {cfg->interval_arg, cfg->tolerance_arg};
   for (int i = 0; i < 8; ++i) {
@@ -197,7 +108,7 @@ TEST_F(RedisFixture, GcraRefillsAtTheRate) {
   // 60 ms the next does.
   auto cfg = config(20, "second", 0);
   auto& cb = cb_;
-  auto& client = redis::threadClient(cb.loop(), cfg->redis_address);
+  auto& client = redis::threadClient(cb.loop(), cfg->spec.redis_address);
   const std::string_view keys[] = {"gcra-refill"};
   const std::string_view args[] = {cfg->interval_arg, cfg->tolerance_arg};
   auto once = [&] {
@@ -288,7 +199,7 @@ TEST_F(RedisFixture, DescriptorsKeepUsersApartAndMissingHeaderIsNotLimited) {
     f.onDestroy();
   }
   EXPECT_EQ(cfg->ok->value(), 2);
-  EXPECT_EQ(server_.command({"EXISTS", cfg->domain + "|x-user=bob"}), ":1");
+  EXPECT_EQ(server_.command({"EXISTS", cfg->spec.domain + "|x-user=bob"}), ":1");
 }
 
 TEST_F(RedisFixture, AHeaderValueCannotSpellAnotherKey) {
@@ -297,17 +208,14 @@ TEST_F(RedisFixture, AHeaderValueCannotSpellAnotherKey) {
   RateLimitFilter f(*cfg);
   EXPECT_EQ(runStream(f, cb_).continues, 1);
   f.onDestroy();
-  EXPECT_EQ(server_.command({"EXISTS", cfg->domain + "|x-user=bob%7Cx-user%3Dcarol%25"}), ":1");
-  EXPECT_EQ(server_.command({"EXISTS", cfg->domain + "|x-user=bob|x-user=carol%"}), ":0");
+  EXPECT_EQ(server_.command({"EXISTS", cfg->spec.domain + "|x-user=bob%7Cx-user%3Dcarol%25"}), ":1");
+  EXPECT_EQ(server_.command({"EXISTS", cfg->spec.domain + "|x-user=bob|x-user=carol%"}), ":0");
 }
 
 TEST_F(RedisFixture, RouteConfigOverridesAndDisables) {
   auto listener = config(60, "minute", 0);
   auto route = config(60, "minute", 5);
-  config::ParseContext ctx("t.yaml");
-  const YAML::Node node = YAML::Load("{disabled: true}");
-  config::MapReader r(ctx, node, "per_filter_config.ratelimit");
-  auto off = parseConfig(r, /*per_route=*/true);
+  auto off = build("{disabled: true}", /*per_route=*/true);
   auto& cb = cb_;
   for (int i = 0; i < 3; ++i) {
     newStream(cb, "dave");
@@ -352,7 +260,7 @@ TEST_F(RedisFixture, RedisDownFollowsTheFailureMode) {
 TEST_F(RedisFixture, TimeoutFollowsTheFailureModeAndDestroyCancels) {
   auto deny = config(60, "minute", 0, "deny");
   auto& cb = cb_;
-  auto& client = redis::threadClient(cb.loop(), deny->redis_address);
+  auto& client = redis::threadClient(cb.loop(), deny->spec.redis_address);
   ASSERT_TRUE(cb.runUntil([&] { return client.connected(); }));
   ASSERT_EQ(server_.command({"CLIENT", "PAUSE", "600"}), "+OK");
   {

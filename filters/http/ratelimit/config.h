@@ -32,20 +32,18 @@
 // "over_limit" | "error" | "failure_mode_allowed"} (failure_mode_allowed
 // counts the errors that were let through); the connections:
 // sluice_redis_connects_total, _connect_failures_total, sluice_redis_connected.
+//
+// This file is the plain spec and its reader; the filter and what a build
+// makes of a spec (script arguments, counters) are in filter.h.
 
-#include <memory>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "config/filter_spec.h"
 #include "config/model.h"
-#include "proxy/http/filter.h"
 #include "ip/address.h"
-#include "proxy/redis/redis_client.h"
-#include "filters/legacy.h"
-
-namespace sluice::stats {
-class NamedCounter;
-}
 
 namespace sluice::filters::global_ratelimit {
 
@@ -56,10 +54,12 @@ struct Descriptor {
   Kind kind = Kind::Generic;
   std::string header;  // Header: lowercase name
   std::string value;   // Generic: the fixed value
-  std::string prefix;  // "|client_ip=", "|x-user=", ...: this part of the key before its value
 };
 
-struct RateLimitConfig final : sluice::http::HttpFilterConfig {
+// "client_ip", "header", "path", "generic": the descriptor's `key`.
+std::string_view kindName(Descriptor::Kind kind);
+
+struct Spec final : config::FilterSpec {
   enum class Unit { Second, Minute, Hour };
   enum class FailureMode { Allow, Deny };
 
@@ -74,48 +74,11 @@ struct RateLimitConfig final : sluice::http::HttpFilterConfig {
   std::vector<Descriptor> descriptors;
   FailureMode failure_mode = FailureMode::Allow;
 
-  // Derived at parse time, so a request formats nothing but its key.
-  std::string interval_arg;   // GCRA emission interval, microseconds (ARGV[1])
-  std::string tolerance_arg;  // burst tolerance, microseconds (ARGV[2])
-  std::string limit_value;    // x-ratelimit-limit
-  std::shared_ptr<stats::NamedCounter> ok;
-  std::shared_ptr<stats::NamedCounter> over_limit;
-  std::shared_ptr<stats::NamedCounter> error;
-  std::shared_ptr<stats::NamedCounter> failure_mode_allowed;
-
   nlohmann::json toJson() const override;
 };
 
-// Parses one ratelimit mapping (listener level or per_filter_config);
-// errors go to r.ctx() naming file:line:col and the path.
-std::shared_ptr<RateLimitConfig> parseConfig(config::MapReader& r, bool per_route);
-
-// The GCRA script, hashed once.
-const redis::LuaScript& gcraScript();
-
-// One per stream, in both chains: decodes to decide, encodes to add the
-// x-ratelimit headers to its own 429.
-class RateLimitFilter final : public sluice::http::PassThroughDecoderFilter,
-                              public sluice::http::PassThroughEncoderFilter,
-                              private redis::RedisRequest {
- public:
-  explicit RateLimitFilter(const RateLimitConfig& config) : config_(config) {}
-  sluice::http::FilterHeadersStatus decodeHeaders(sluice::http::HeaderMap& headers, bool end_stream) override;
-  sluice::http::FilterHeadersStatus encodeHeaders(sluice::http::HeaderMap& headers, bool end_stream) override;
-  void onDestroy() override;
-
- private:
-  void onReply(const redis::RedisResult& result) override;
-  // Redis failed: true when the request goes on (failure_mode allow).
-  bool failOpen();
-
-  const RateLimitConfig& config_;
-  const RateLimitConfig* active_ = nullptr;  // the config deciding this request (may be per-route)
-  bool over_limit_ = false;
-  int64_t retry_after_ms_ = 0;
-  int64_t reset_ms_ = 0;
-};
-
-const legacy::HttpFactory& factory();
+// Reads the listener-level mapping; readPerRoute also accepts {disabled: true}.
+// Errors name file:line:col and the path.
+const config::HttpFilterReader& reader();
 
 }  // namespace sluice::filters::global_ratelimit

@@ -1,7 +1,8 @@
 // local_ratelimit (L4) filter on real accepted connections (socketpairs): a
 // connection within the bucket continues, one beyond it is closed inside
-// onNewConnection and stops the chain; shadow mode; per source IP.
-#include "filters/network/local_ratelimit/local_ratelimit.h"
+// onNewConnection and stops the chain; shadow mode; per source IP; each
+// build of a spec has its own buckets.
+#include "filters/network/local_ratelimit/filter.h"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -16,14 +17,21 @@
 namespace sluice::filters::l4_ratelimit {
 namespace {
 
-std::shared_ptr<const L4RateLimitConfig> make(const std::string& yaml, event::MonoTime start) {
+std::shared_ptr<const Spec> read(const std::string& yaml) {
   config::ParseContext ctx("t.yaml");
   const YAML::Node node = YAML::Load(yaml);
   config::MapReader r(ctx, node, "local_ratelimit");
-  auto cfg = parseConfig(r, start);
+  auto spec = std::static_pointer_cast<const Spec>(reader().read(r));
   EXPECT_TRUE(ctx.ok()) << ctx.str();
-  return cfg;
+  return spec;
 }
+
+std::shared_ptr<const RuntimeConfig> build(const Spec& spec) {
+  return std::static_pointer_cast<const RuntimeConfig>(factory().build(spec));
+}
+
+// Read, then built as a snapshot would.
+std::shared_ptr<const RuntimeConfig> make(const std::string& yaml) { return build(*read(yaml)); }
 
 struct Accepted : net::ReadFilterCallbacks, net::ConnectionCallbacks {
   Accepted(event::Loop& loop, const char* peer) {
@@ -45,7 +53,7 @@ struct Accepted : net::ReadFilterCallbacks, net::ConnectionCallbacks {
 };
 
 // Runs the filter on a new connection from `peer`; true when it was admitted.
-bool admit(const L4RateLimitConfig& cfg, event::Loop& loop, const char* peer = "10.1.1.1:4000") {
+bool admit(const RuntimeConfig& cfg, event::Loop& loop, const char* peer = "10.1.1.1:4000") {
   Accepted a(loop, peer);
   L4RateLimitFilter f(cfg, loop);
   f.initialize(a);
@@ -57,8 +65,7 @@ bool admit(const L4RateLimitConfig& cfg, event::Loop& loop, const char* peer = "
 
 TEST(L4LocalRateLimitFilterTest, AdmitsTheBucketThenClosesConnections) {
   event::Loop loop;
-  auto cfg = make("{stat_prefix: l4t_basic, token_bucket: {max_tokens: 3, tokens_per_fill: 3, fill_interval: 1s}}",
-                  loop.now());
+  auto cfg = make("{stat_prefix: l4t_basic, token_bucket: {max_tokens: 3, tokens_per_fill: 3, fill_interval: 1s}}");
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(admit(*cfg, loop)) << i;
   EXPECT_FALSE(admit(*cfg, loop));
   EXPECT_FALSE(admit(*cfg, loop));
@@ -69,8 +76,7 @@ TEST(L4LocalRateLimitFilterTest, AdmitsTheBucketThenClosesConnections) {
 TEST(L4LocalRateLimitFilterTest, ShadowAdmitsAndCounts) {
   event::Loop loop;
   auto cfg = make("{stat_prefix: l4t_shadow, shadow: true, "
-                  "token_bucket: {max_tokens: 1, tokens_per_fill: 1, fill_interval: 1s}}",
-                  loop.now());
+                  "token_bucket: {max_tokens: 1, tokens_per_fill: 1, fill_interval: 1s}}");
   for (int i = 0; i < 4; ++i) EXPECT_TRUE(admit(*cfg, loop)) << i;
   EXPECT_EQ(cfg->ok->value(), 1);
   EXPECT_EQ(cfg->shadow_limited->value(), 3);
@@ -80,11 +86,25 @@ TEST(L4LocalRateLimitFilterTest, ShadowAdmitsAndCounts) {
 TEST(L4LocalRateLimitFilterTest, PerSourceIp) {
   event::Loop loop;
   auto cfg = make("{stat_prefix: l4t_ip, per_key: {source: client_ip}, "
-                  "token_bucket: {max_tokens: 1, tokens_per_fill: 1, fill_interval: 1s}}",
-                  loop.now());
+                  "token_bucket: {max_tokens: 1, tokens_per_fill: 1, fill_interval: 1s}}");
   EXPECT_TRUE(admit(*cfg, loop, "10.0.0.1:1"));
   EXPECT_FALSE(admit(*cfg, loop, "10.0.0.1:2"));
   EXPECT_TRUE(admit(*cfg, loop, "10.0.0.2:1"));
+}
+
+// The buckets are made when a snapshot is built, not when the YAML is read:
+// two builds of one spec (two snapshots) do not share a budget.
+TEST(L4LocalRateLimitFilterTest, EachBuildHasItsOwnBucket) {
+  event::Loop loop;
+  auto spec = read("{stat_prefix: l4t_builds, token_bucket: {max_tokens: 2, tokens_per_fill: 2, fill_interval: 1h}}");
+  auto first = build(*spec);
+  auto second = build(*spec);
+  EXPECT_TRUE(admit(*first, loop));
+  EXPECT_TRUE(admit(*first, loop));
+  EXPECT_FALSE(admit(*first, loop));
+  EXPECT_TRUE(admit(*second, loop)) << "the second build starts full";
+  EXPECT_TRUE(admit(*second, loop));
+  EXPECT_FALSE(admit(*second, loop));
 }
 
 }  // namespace

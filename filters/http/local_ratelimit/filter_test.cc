@@ -1,8 +1,9 @@
 // local_ratelimit (HTTP) filter against a fake stream: the token count
 // decides between Continue and a 429 local reply, whose response carries the
 // x-ratelimit-* headers; shadow mode; route/virtual-host configs over the
-// listener's; per-key buckets by header, client IP and path; counters.
-#include "filters/http/local_ratelimit/local_ratelimit.h"
+// listener's; per-key buckets by header, client IP and path; counters; each
+// build of a spec has its own buckets.
+#include "filters/http/local_ratelimit/filter.h"
 
 #include <gtest/gtest.h>
 
@@ -17,14 +18,21 @@ using sluice::http::HeaderMap;
 using sluice::http::ResponseFlag;
 using sluice::http::testing::FakeDecoderCallbacks;
 
-std::shared_ptr<const LocalRateLimitConfig> make(const std::string& yaml, event::MonoTime start) {
+std::shared_ptr<const Spec> read(const std::string& yaml) {
   config::ParseContext ctx("t.yaml");
   const YAML::Node node = YAML::Load(yaml);
   config::MapReader r(ctx, node, "local_ratelimit");
-  auto cfg = parseConfig(r, start);
+  auto spec = std::static_pointer_cast<const Spec>(reader().read(r));
   EXPECT_TRUE(ctx.ok()) << ctx.str();
-  return cfg;
+  return spec;
 }
+
+std::shared_ptr<const RuntimeConfig> build(const Spec& spec) {
+  return std::static_pointer_cast<const RuntimeConfig>(factory().build(spec));
+}
+
+// Read, then built as a snapshot (or route table) would.
+std::shared_ptr<const RuntimeConfig> make(const std::string& yaml) { return build(*read(yaml)); }
 
 struct Outcome {
   FilterHeadersStatus decode = FilterHeadersStatus::Continue;
@@ -35,7 +43,7 @@ struct Outcome {
 
 // One request through a fresh filter; a 429 local reply (or else a 200 from
 // "upstream") then runs through the filter's encodeHeaders, as the stream does.
-Outcome send(const LocalRateLimitConfig& listener, FakeDecoderCallbacks& cb) {
+Outcome send(const RuntimeConfig& listener, FakeDecoderCallbacks& cb) {
   cb.local_status.reset();
   LocalRateLimitFilter f(listener);
   f.setDecoderFilterCallbacks(cb);
@@ -51,8 +59,7 @@ int64_t value(const std::shared_ptr<stats::NamedCounter>& c) { return c->value()
 
 TEST(LocalRateLimitFilterTest, AllowsTheBucketThenAnswers429WithHeaders) {
   FakeDecoderCallbacks cb;
-  auto cfg = make("{stat_prefix: ft_basic, token_bucket: {max_tokens: 3, tokens_per_fill: 3, fill_interval: 2500ms}}",
-                  cb.loop().now());
+  auto cfg = make("{stat_prefix: ft_basic, token_bucket: {max_tokens: 3, tokens_per_fill: 3, fill_interval: 2500ms}}");
   for (int i = 0; i < 3; ++i) {
     Outcome o = send(*cfg, cb);
     EXPECT_EQ(o.decode, FilterHeadersStatus::Continue) << i;
@@ -78,8 +85,7 @@ TEST(LocalRateLimitFilterTest, AllowsTheBucketThenAnswers429WithHeaders) {
 TEST(LocalRateLimitFilterTest, ResponseHeadersOnAllowedResponses) {
   FakeDecoderCallbacks cb;
   auto cfg = make("{stat_prefix: ft_rh, response_headers: true, "
-                  "token_bucket: {max_tokens: 2, tokens_per_fill: 1, fill_interval: 100ms}}",
-                  cb.loop().now());
+                  "token_bucket: {max_tokens: 2, tokens_per_fill: 1, fill_interval: 100ms}}");
   Outcome o = send(*cfg, cb);
   EXPECT_FALSE(o.local_status);
   EXPECT_EQ(o.header("x-ratelimit-limit"), "2");
@@ -96,8 +102,7 @@ TEST(LocalRateLimitFilterTest, ResponseHeadersOnAllowedResponses) {
 TEST(LocalRateLimitFilterTest, ShadowCountsButLetsEverythingThrough) {
   FakeDecoderCallbacks cb;
   auto cfg = make("{stat_prefix: ft_shadow, shadow: true, "
-                  "token_bucket: {max_tokens: 2, tokens_per_fill: 2, fill_interval: 1s}}",
-                  cb.loop().now());
+                  "token_bucket: {max_tokens: 2, tokens_per_fill: 2, fill_interval: 1s}}");
   for (int i = 0; i < 5; ++i) {
     Outcome o = send(*cfg, cb);
     EXPECT_EQ(o.decode, FilterHeadersStatus::Continue);
@@ -112,9 +117,8 @@ TEST(LocalRateLimitFilterTest, ShadowCountsButLetsEverythingThrough) {
 
 TEST(LocalRateLimitFilterTest, RouteConfigOverridesTheListener) {
   FakeDecoderCallbacks cb;
-  auto listener = make("{stat_prefix: ft_listener}", cb.loop().now());
-  auto route = make("{stat_prefix: ft_route, token_bucket: {max_tokens: 2, tokens_per_fill: 2, fill_interval: 1s}}",
-                    cb.loop().now());
+  auto listener = make("{stat_prefix: ft_listener}");
+  auto route = make("{stat_prefix: ft_route, token_bucket: {max_tokens: 2, tokens_per_fill: 2, fill_interval: 1s}}");
   // No bucket at the listener and no route config: nothing is limited or counted.
   for (int i = 0; i < 5; ++i) EXPECT_FALSE(send(*listener, cb).local_status);
   EXPECT_EQ(listener->ok, nullptr) << "a config without a bucket has no counters";
@@ -129,7 +133,7 @@ TEST(LocalRateLimitFilterTest, RouteConfigOverridesTheListener) {
   EXPECT_EQ(value(route->limited), 1);
   EXPECT_EQ(listener->limited, nullptr);
   // A route config without a bucket turns limiting off there.
-  auto off = make("{stat_prefix: ft_off}", cb.loop().now());
+  auto off = make("{stat_prefix: ft_off}");
   cb.per_filter_config = off.get();
   EXPECT_FALSE(send(*listener, cb).local_status);
 }
@@ -137,8 +141,7 @@ TEST(LocalRateLimitFilterTest, RouteConfigOverridesTheListener) {
 TEST(LocalRateLimitFilterTest, PerKeyByHeader) {
   FakeDecoderCallbacks cb;
   auto cfg = make("{stat_prefix: ft_hdr, per_key: {source: header, header: X-User}, "
-                  "token_bucket: {max_tokens: 2, tokens_per_fill: 2, fill_interval: 1s}}",
-                  cb.loop().now());
+                  "token_bucket: {max_tokens: 2, tokens_per_fill: 2, fill_interval: 1s}}");
   auto as = [&](const char* user) {
     cb.request.clear();
     cb.request.add(":path", "/");
@@ -161,8 +164,7 @@ TEST(LocalRateLimitFilterTest, PerKeyByHeader) {
 TEST(LocalRateLimitFilterTest, PerKeyByClientIpIgnoresThePort) {
   FakeDecoderCallbacks cb;
   auto cfg = make("{stat_prefix: ft_ip, per_key: {source: client_ip}, "
-                  "token_bucket: {max_tokens: 1, tokens_per_fill: 1, fill_interval: 1s}}",
-                  cb.loop().now());
+                  "token_bucket: {max_tokens: 1, tokens_per_fill: 1, fill_interval: 1s}}");
   auto from = [&](const char* addr) {
     cb.streamInfo().downstream_address = *ip::Address::parse(addr);
     return send(*cfg, cb).local_status.value_or(200);
@@ -177,8 +179,7 @@ TEST(LocalRateLimitFilterTest, PerKeyByClientIpIgnoresThePort) {
 TEST(LocalRateLimitFilterTest, PerKeyByPathIgnoresTheQuery) {
   FakeDecoderCallbacks cb;
   auto cfg = make("{stat_prefix: ft_path, per_key: {source: path}, "
-                  "token_bucket: {max_tokens: 1, tokens_per_fill: 1, fill_interval: 1s}}",
-                  cb.loop().now());
+                  "token_bucket: {max_tokens: 1, tokens_per_fill: 1, fill_interval: 1s}}");
   auto get = [&](const char* path) {
     cb.request.clear();
     cb.request.add(":path", path);
@@ -192,8 +193,7 @@ TEST(LocalRateLimitFilterTest, PerKeyByPathIgnoresTheQuery) {
 TEST(LocalRateLimitFilterTest, KeyTableFullIsCounted) {
   FakeDecoderCallbacks cb;
   auto cfg = make("{stat_prefix: ft_full, per_key: {source: header, header: k, max_keys: 8}, "
-                  "token_bucket: {max_tokens: 5, tokens_per_fill: 5, fill_interval: 1s}}",
-                  cb.loop().now());
+                  "token_bucket: {max_tokens: 5, tokens_per_fill: 5, fill_interval: 1s}}");
   for (int i = 0; i < 12; ++i) {
     cb.request.clear();
     cb.request.add("k", std::to_string(i));
@@ -201,6 +201,21 @@ TEST(LocalRateLimitFilterTest, KeyTableFullIsCounted) {
   }
   EXPECT_EQ(value(cfg->key_table_full), 4);
   EXPECT_EQ(value(cfg->ok), 12);
+}
+
+// The buckets are made when a spec is built, not when it is read: two builds
+// of one spec (two snapshots, or two routes) do not share a budget.
+TEST(LocalRateLimitFilterTest, EachBuildHasItsOwnBucket) {
+  FakeDecoderCallbacks cb;
+  auto spec = read("{stat_prefix: ft_builds, token_bucket: {max_tokens: 2, tokens_per_fill: 2, fill_interval: 1h}}");
+  auto first = build(*spec);
+  auto second = build(*spec);
+  EXPECT_FALSE(send(*first, cb).local_status);
+  EXPECT_FALSE(send(*first, cb).local_status);
+  EXPECT_EQ(send(*first, cb).local_status, 429);
+  EXPECT_FALSE(send(*second, cb).local_status) << "the second build starts full";
+  EXPECT_FALSE(send(*second, cb).local_status);
+  EXPECT_EQ(send(*second, cb).local_status, 429);
 }
 
 }  // namespace

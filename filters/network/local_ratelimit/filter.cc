@@ -1,4 +1,4 @@
-#include "filters/network/local_ratelimit/local_ratelimit.h"
+#include "filters/network/local_ratelimit/filter.h"
 
 #include "proxy/event/loop.h"
 #include "proxy/net/connection.h"
@@ -16,7 +16,7 @@ net::FilterStatus L4RateLimitFilter::onNewConnection() {
     config_.ok->inc();
     return net::FilterStatus::Continue;
   }
-  if (config_.shadow) {
+  if (config_.spec.shadow) {
     config_.shadow_limited->inc();
     return net::FilterStatus::Continue;
   }
