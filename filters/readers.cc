@@ -6,7 +6,7 @@
 #include "config/filter_spec.h"
 #include "filters/http/authz/authz.h"
 #include "filters/http/fault/fault.h"
-#include "filters/http/header_mutation/header_mutation.h"
+#include "filters/http/header_mutation/config.h"
 #include "filters/http/local_ratelimit/config.h"
 #include "filters/http/ratelimit/ratelimit.h"
 #include "filters/legacy.h"
@@ -18,11 +18,10 @@
 namespace sluice {
 
 const config::NetworkFilterReader* config::findNetworkFilterReader(std::string_view name) {
-  static const filters::legacy::NetworkReader http_cm(filters::http_cm::factory());
   static const filters::legacy::NetworkReader l4_ratelimit(filters::l4_ratelimit::factory());
   static const filters::legacy::NetworkReader network_authz(filters::network_authz::factory());
-  static const std::array<const NetworkFilterReader*, 4> kReaders = {&filters::tcp_proxy::reader(), &http_cm, &l4_ratelimit,
-                                                                     &network_authz};
+  static const std::array<const NetworkFilterReader*, 4> kReaders = {&filters::tcp_proxy::reader(), &filters::http_cm::reader(),
+                                                                     &l4_ratelimit, &network_authz};
   for (const auto* r : kReaders)
     if (r->name() == name) return r;
   return nullptr;
@@ -31,11 +30,10 @@ const config::NetworkFilterReader* config::findNetworkFilterReader(std::string_v
 // The router is not here: it has no settings, and every HTTP listener adds it last.
 const config::HttpFilterReader* config::findHttpFilterReader(std::string_view name) {
   static const filters::legacy::HttpReader fault(filters::fault::factory());
-  static const filters::legacy::HttpReader header_mutation(filters::header_mutation::factory());
   static const filters::legacy::HttpReader local_ratelimit(filters::local_ratelimit::factory());
   static const filters::legacy::HttpReader global_ratelimit(filters::global_ratelimit::factory());
   static const filters::legacy::HttpReader authz(filters::authz::factory());
-  static const std::array<const HttpFilterReader*, 5> kReaders = {&fault, &header_mutation, &local_ratelimit,
+  static const std::array<const HttpFilterReader*, 5> kReaders = {&fault, &filters::header_mutation::reader(), &local_ratelimit,
                                                                   &global_ratelimit, &authz};
   for (const auto* r : kReaders)
     if (r->name() == name) return r;

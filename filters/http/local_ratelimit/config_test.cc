@@ -157,10 +157,11 @@ TEST(LocalRateLimitConfigTest, PerFilterConfigOnRoutesAndVirtualHosts) {
                    "tokens_per_fill: 10, fill_interval: 1s}}\n"),
       "t.yaml");
   ASSERT_TRUE(r.errors.empty()) << r.errorText();
-  const auto& http = dynamic_cast<const http_cm::HttpConfig&>(legacy::unwrap<net::NetworkFilterConfig>(*r.config->listeners[0].filters[0].spec));
+  const auto& http = dynamic_cast<const http_cm::Spec&>(*r.config->listeners[0].filters[0].spec);
   const auto* table = r.config->findRouteConfig(http.route_config_name);
   ASSERT_TRUE(table) << http.route_config_name;
-  const auto& vh = table->config->virtual_hosts[0];
+  const auto built = sluice::http::RouteConfig::build(*table->spec);
+  const auto& vh = built->virtual_hosts[0];
   const auto* vcfg =
       static_cast<const LocalRateLimitConfig*>(sluice::http::findPerFilterConfig(vh.per_filter_config, kFilterName));
   const auto* rcfg = static_cast<const LocalRateLimitConfig*>(
