@@ -1,6 +1,6 @@
 #include "config/config_json.h"
 
-#include "proxy/http/route_config.h"
+#include "config/route_config.h"
 
 namespace sluice::config {
 
@@ -12,7 +12,7 @@ nlohmann::json toJson(const Config& c) {
   for (const auto& l : c.listeners) listeners.push_back(toJson(l));
   nlohmann::json routes = nlohmann::json::array();
   for (const auto& r : c.route_configs) {
-    nlohmann::json one = r.config ? r.config->toJson() : nlohmann::json::object();
+    nlohmann::json one = r.spec ? r.spec->toJson() : nlohmann::json::object();
     one["name"] = r.name;
     routes.push_back(std::move(one));
   }

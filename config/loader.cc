@@ -11,7 +11,7 @@
 #include <tuple>
 #include <unordered_map>
 
-#include "proxy/http/route_config.h"
+#include "config/route_config.h"
 
 namespace sluice::config {
 namespace {
@@ -135,7 +135,7 @@ void readRouteConfigs(MapReader& top, Config& cfg) {
     e.loc = locOf(item);
     e.path = path;
     readName(r, e.name);
-    e.config = http::parseRouteConfig(r);
+    e.spec = readRouteConfig(r);
     cfg.route_configs.push_back(std::move(e));
   });
 }
@@ -186,7 +186,7 @@ void build(const YAML::Node& root, Config& cfg, ParseContext& ctx) {
   // listener checks its route table against its filters; every table,
   // used or not, against the clusters.
   for (const auto& e : cfg.route_configs)
-    if (e.config) http::validateRouteConfig(*e.config, cfg, e.path, ctx, {}, /*check_chain=*/false);
+    if (e.spec) validateRouteConfig(*e.spec, cfg, e.path, ctx, {}, /*check_chain=*/false);
   for (size_t i = 0; i < cfg.listeners.size(); ++i) {
     cfg.listeners[i].forEachFilter([&](const NetworkFilterEntry& f, const std::string& suffix) {
       if (f.spec == nullptr) return;

@@ -16,11 +16,10 @@
 
 #include "config/filter_spec.h"
 #include "ip/address.h"
-namespace sluice::http {
-class RouteConfig;
-}
 
 namespace sluice::config {
+
+struct RouteConfig;  // route_config.h
 
 using Duration = std::chrono::milliseconds;
 
@@ -241,7 +240,7 @@ struct ListenerConfig {
 // under live connections: no listener is rebound or drained.
 struct RouteConfigEntry {
   std::string name;
-  std::shared_ptr<const http::RouteConfig> config;
+  std::shared_ptr<const RouteConfig> spec;  // never null
   std::string path;  // where it was defined ("route_configs[0]", "listeners[1].http.route_config")
   SourceLoc loc;
 };

@@ -6,7 +6,7 @@
 #include "config/filter_spec.h"
 #include "filters/http/authz/authz.h"
 #include "filters/http/fault/config.h"
-#include "filters/http/header_mutation/header_mutation.h"
+#include "filters/http/header_mutation/config.h"
 #include "filters/http/local_ratelimit/config.h"
 #include "filters/http/ratelimit/config.h"
 #include "filters/legacy.h"
@@ -18,10 +18,13 @@
 namespace sluice {
 
 const config::NetworkFilterReader* config::findNetworkFilterReader(std::string_view name) {
-  static const filters::legacy::NetworkReader http_cm(filters::http_cm::factory());
   static const filters::legacy::NetworkReader network_authz(filters::network_authz::factory());
   static const std::array<const NetworkFilterReader*, 4> kReaders = {
-      &filters::tcp_proxy::reader(), &http_cm, &filters::l4_ratelimit::reader(), &network_authz};
+      &filters::tcp_proxy::reader(),
+      &filters::http_cm::reader(),
+      &filters::l4_ratelimit::reader(),
+      &network_authz,
+  };
   for (const auto* r : kReaders)
     if (r->name() == name) return r;
   return nullptr;
@@ -29,11 +32,10 @@ const config::NetworkFilterReader* config::findNetworkFilterReader(std::string_v
 
 // The router is not here: it has no settings, and every HTTP listener adds it last.
 const config::HttpFilterReader* config::findHttpFilterReader(std::string_view name) {
-  static const filters::legacy::HttpReader header_mutation(filters::header_mutation::factory());
   static const filters::legacy::HttpReader authz(filters::authz::factory());
   static const std::array<const HttpFilterReader*, 5> kReaders = {
       &filters::fault::reader(),
-      &header_mutation,
+      &filters::header_mutation::reader(),
       &filters::local_ratelimit::reader(),
       &filters::global_ratelimit::reader(),
       &authz,

@@ -1,6 +1,8 @@
-// AccessLogFormatter: compiled once at config load; format() runs on the
-// worker at the end of every logged stream and appends to the caller's
-// reused line buffer without allocating anything else.
+// AccessLogFormatter: compiled when a snapshot is built, from the same
+// split (config/access_log_format.h) that checked the format when the
+// config was read; format() runs on the worker at the end of every logged
+// stream and appends to the caller's reused line buffer without allocating
+// anything else.
 #include "proxy/http/access_log.h"
 
 #include <arpa/inet.h>
@@ -11,6 +13,8 @@
 #include <iterator>
 #include <string>
 #include <string_view>
+
+#include "config/access_log_format.h"
 
 namespace sluice::http {
 namespace {
@@ -38,33 +42,9 @@ enum Token : int {
   kUpstreamRequestAttemptCount,
 };
 
-struct TokenName {
-  std::string_view name;
-  Token token;
-};
-
-constexpr TokenName kTokens[] = {
-    {"START_TIME", kStartTime},
-    {"METHOD", kMethod},
-    {"PATH", kPath},
-    {"AUTHORITY", kAuthority},
-    {"STATUS", kStatus},
-    {"RESPONSE_FLAGS", kResponseFlags},
-    {"BYTES_RECEIVED", kBytesReceived},
-    {"BYTES_SENT", kBytesSent},
-    {"DURATION", kDuration},
-    {"UPSTREAM_HOST", kUpstreamHost},
-    {"UPSTREAM_CLUSTER", kUpstreamCluster},
-    {"ROUTE_NAME", kRouteName},
-    {"REQUEST_ID", kRequestId},
-    {"TRACE_ID", kTraceId},
-    {"DOWNSTREAM_ADDRESS", kDownstreamAddress},
-    {"DETAILS", kDetails},
-    {"DOWNSTREAM_PEER_URI_SAN", kDownstreamPeerUriSan},
-    {"DOWNSTREAM_TLS_VERSION", kDownstreamTlsVersion},
-    {"REQUESTED_SERVER_NAME", kRequestedServerName},
-    {"UPSTREAM_REQUEST_ATTEMPT_COUNT", kUpstreamRequestAttemptCount},
-};
+// The formatter's ids for config::kAccessLogTokens, in the same order.
+static_assert(kUpstreamRequestAttemptCount + 1 == std::size(config::kAccessLogTokens),
+              "one Token per name in config/access_log_format.h, in order");
 
 constexpr char kHex[] = "0123456789abcdef";
 
@@ -377,51 +357,11 @@ void appendToken(std::string& out, int token, const StreamInfo& info) {
 }  // namespace
 
 std::shared_ptr<const AccessLogFormatter> AccessLogFormatter::create(const std::string& format, std::string* error) {
-  auto fail = [&](std::string why) {
-    if (error) *error = std::move(why);
-    return nullptr;
-  };
+  const auto parsed = config::parseAccessLogFormat(format, error);
+  if (!parsed) return nullptr;
   auto f = std::make_shared<AccessLogFormatter>();
-  if (format == "json") {
-    f->json_ = true;
-    return f;
-  }
-  // write() adds the newline; a format copied from Envoy usually ends in one.
-  std::string_view fmt = format;
-  while (!fmt.empty() && fmt.back() == '\n') fmt.remove_suffix(1);
-  if (fmt.empty()) return fail("access log format is empty");
-
-  std::string literal;
-  auto flushLiteral = [&] {
-    if (literal.empty()) return;
-    f->pieces_.push_back({true, std::move(literal), 0});
-    literal.clear();
-  };
-  size_t i = 0;
-  while (i < fmt.size()) {
-    const size_t pct = fmt.find('%', i);
-    if (pct == std::string_view::npos) {
-      literal.append(fmt.substr(i));
-      break;
-    }
-    literal.append(fmt.substr(i, pct - i));
-    if (pct + 1 < fmt.size() && fmt[pct + 1] == '%') {
-      literal.push_back('%');
-      i = pct + 2;
-      continue;
-    }
-    const size_t close = fmt.find('%', pct + 1);
-    if (close == std::string_view::npos) {
-      return fail("unterminated access log token '" + std::string(fmt.substr(pct)) + "'");
-    }
-    const std::string_view name = fmt.substr(pct + 1, close - pct - 1);
-    const auto* it = std::find_if(std::begin(kTokens), std::end(kTokens), [&](const TokenName& t) { return t.name == name; });
-    if (it == std::end(kTokens)) return fail("unknown access log token '%" + std::string(name) + "%'");
-    flushLiteral();
-    f->pieces_.push_back({false, std::string(name), it->token});
-    i = close + 1;
-  }
-  flushLiteral();
+  f->json_ = parsed->json;
+  for (const auto& p : parsed->pieces) f->pieces_.push_back({p.literal, p.text, static_cast<int>(p.token)});
   return f;
 }
 

@@ -1,10 +1,10 @@
 #pragma once
 // What a ConnectionManager needs to run one listener's HTTP connections:
-// codec limits, timeouts, the HTTP filter list and access logs. Plain,
-// immutable data built when the config is read (the `http` network filter's
-// HttpConfig extends it, filters/network/http/config.h) and shared by every
-// connection of the listener, on every worker. Codec-neutral: HTTP/1 and
-// HTTP/2 connections read the same fields.
+// codec limits, timeouts, the HTTP filter list and access logs. Built from
+// the `http` network filter's Spec when a snapshot is built (its HttpConfig
+// extends this, filters/network/http/filter.h), then immutable and shared
+// by every connection of the listener, on every worker. Codec-neutral:
+// HTTP/1 and HTTP/2 connections read the same fields.
 
 #include <memory>
 #include <string>
@@ -20,16 +20,15 @@ namespace sluice::http {
 
 struct HttpFilterEntry {
   std::string name;
-  // Resolved when the config is read: streams never look a filter up by name.
+  // Resolved when built: streams never look a filter up by name.
   const HttpFilterFactory* factory = nullptr;
-  std::shared_ptr<const config::FilterSpec> spec;  // null for the router
   std::shared_ptr<const HttpFilterConfig> config;
 };
 
 struct AccessLogConfig {
   std::string path;    // a file, or "/dev/stdout"
   std::string format;  // "json" (default) or a format string with %FIELD% tokens
-  std::shared_ptr<const AccessLogFormatter> formatter;  // compiled at load
+  std::shared_ptr<const AccessLogFormatter> formatter;  // compiled when built
 };
 
 struct ConnectionManagerConfig {
@@ -57,11 +56,8 @@ struct ConnectionManagerConfig {
   ForwardClientCert forward_client_cert_details = ForwardClientCert::Sanitize;
   // The route table, looked up by name in the worker's current snapshot
   // when a stream starts (a route-only reload reaches live connections).
-  // Given inline (`route_config:`, lifted into Config::route_configs under
-  // its `name:` or the listener's) or by name (`route_config_name:`).
   std::string route_config_name;
-  config::SourceLoc route_config_loc;
-  // In order; the reader appends the router, which is always last.
+  // In order; the router is always last.
   std::vector<HttpFilterEntry> http_filters;
   std::vector<AccessLogConfig> access_logs;
 };

@@ -154,24 +154,6 @@ void appendPair(std::string& out, bool first, std::string_view key, std::string_
 
 }  // namespace
 
-std::optional<ForwardClientCert> parseForwardClientCert(std::string_view name) {
-  if (name == "sanitize") return ForwardClientCert::Sanitize;
-  if (name == "forward_only") return ForwardClientCert::ForwardOnly;
-  if (name == "append_forward") return ForwardClientCert::AppendForward;
-  if (name == "sanitize_set") return ForwardClientCert::SanitizeSet;
-  return std::nullopt;
-}
-
-std::string_view forwardClientCertName(ForwardClientCert mode) {
-  switch (mode) {
-    case ForwardClientCert::Sanitize: return "sanitize";
-    case ForwardClientCert::ForwardOnly: return "forward_only";
-    case ForwardClientCert::AppendForward: return "append_forward";
-    case ForwardClientCert::SanitizeSet: return "sanitize_set";
-  }
-  return "sanitize";
-}
-
 bool appendClientCertElement(std::string& out, const net::TlsInfo* tls, std::string_view own_uri) {
   if (tls == nullptr || !tls->peer_certificate_presented || !tls->peer_certificate_verified) return false;
   const size_t start = out.size();

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "config/forward_client_cert.h"
 #include "proxy/http/header_map.h"
 #include "ip/address.h"
 #include "proxy/net/transport_socket.h"
@@ -31,15 +32,11 @@ RequestIds addRequestMetadata(HeaderMap& headers, std::string_view peer_ip, uint
 // downstream's client certificate (`forward_client_cert_details` of `http:`).
 // "Ours" is one element `By=<own_uri>;URI=<peer URI>`, added only when the
 // downstream presented a certificate that verified: URI is its SPIFFE ID,
-// else each of its URI SANs; By is left out while `own_uri` is empty.
-enum class ForwardClientCert {
-  Sanitize,       // default: drop any XFCC the client sent; add nothing
-  ForwardOnly,    // pass the client's XFCC unchanged; add nothing
-  AppendForward,  // keep the client's XFCC and append ours
-  SanitizeSet,    // drop the client's XFCC, then set ours
-};
-std::optional<ForwardClientCert> parseForwardClientCert(std::string_view name);
-std::string_view forwardClientCertName(ForwardClientCert mode);
+// else each of its URI SANs; By is left out while `own_uri` is empty. The
+// modes are config/forward_client_cert.h's.
+using config::ForwardClientCert;
+using config::forwardClientCertName;
+using config::parseForwardClientCert;
 
 // Applies `mode` to the request's XFCC. Only forward_only and
 // append_forward keep what the client sent: choose them only when the

@@ -1,5 +1,5 @@
-// Route table compilation and per-request matching. The YAML side lives in
-// route_parser.cc.
+// Route table compilation and per-request matching. The table is built from
+// its spec in route_build.cc.
 #include "proxy/http/route_config.h"
 
 #include <re2/re2.h>
@@ -78,11 +78,6 @@ std::string_view queryOf(std::string_view path) {
   return q == std::string_view::npos ? std::string_view() : path.substr(q + 1);
 }
 
-bool HeaderMutation::empty() const {
-  return request_headers_to_add.empty() && request_headers_to_remove.empty() && response_headers_to_add.empty() &&
-         response_headers_to_remove.empty();
-}
-
 void HeaderMutation::applyToRequest(HeaderMap& h) const {
   apply(h, request_headers_to_remove, request_headers_to_add);
 }
@@ -91,22 +86,10 @@ void HeaderMutation::applyToResponse(HeaderMap& h) const {
   apply(h, response_headers_to_remove, response_headers_to_add);
 }
 
-bool StringMatcher::matches(std::optional<std::string_view> v) const {
-  bool hit = false;
-  if (v) {
-    switch (kind) {
-      case Kind::Exact: hit = *v == value; break;
-      case Kind::Prefix: hit = v->starts_with(value); break;
-      case Kind::Suffix: hit = v->ends_with(value); break;
-      case Kind::Contains: hit = v->find(value) != std::string_view::npos; break;
-      case Kind::Regex:
-        assert(regex != nullptr);
-        hit = regex != nullptr && re2::RE2::FullMatch(*v, *regex);
-        break;
-      case Kind::Present: hit = true; break;
-    }
-  }
-  return hit != invert;
+const HttpFilterConfig* findPerFilterConfig(const PerFilterConfigs& list, std::string_view name) {
+  for (const auto& p : list)
+    if (p.name == name) return p.config.get();
+  return nullptr;
 }
 
 bool Route::matches(const HeaderMap& request) const {
@@ -210,21 +193,6 @@ const Route* RouteConfig::route(const HeaderMap& request, const VirtualHost** vh
   for (const auto& r : vh->routes)
     if (r.matches(request)) return &r;
   return nullptr;
-}
-
-std::vector<std::string> RouteConfig::referencedClusters() const {
-  std::vector<std::string> out;
-  auto note = [&](const std::string& name) {
-    if (!name.empty() && std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
-  };
-  for (const auto& vh : virtual_hosts) {
-    for (const auto& r : vh.routes) {
-      if (!r.route) continue;
-      note(r.route->cluster);
-      for (const auto& w : r.route->weighted_clusters) note(w.name);
-    }
-  }
-  return out;
 }
 
 }  // namespace sluice::http

@@ -57,9 +57,10 @@ std::shared_ptr<Snapshot> SnapshotBuilder::build(std::shared_ptr<const config::C
   auto routes = std::make_shared<http::RouteTables>();
   routes->config = cfg;
   for (const auto& rc : cfg->route_configs) {
-    routes->by_name.emplace(rc.name, rc.config.get());
-    for (const auto& vh : rc.config->virtual_hosts)
+    auto table = http::RouteConfig::build(*rc.spec);
+    for (const auto& vh : table->virtual_hosts)
       for (const auto& r : vh.routes) routes->stats[&r] = &stats_.route(rc.name, r.name);
+    routes->by_name.emplace(rc.name, std::move(table));
   }
   snap->routes = std::move(routes);
   for (const auto& c : cfg->clusters) {

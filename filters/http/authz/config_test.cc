@@ -83,7 +83,7 @@ virtual_hosts:
           authz: {stat_prefix: bad, rules: [{action: maybe}]}
 )");
   config::MapReader r(ctx, node, "route_config");
-  auto rc = sluice::http::parseRouteConfig(r);
+  auto rc = sluice::http::RouteConfig::build(*config::readRouteConfig(r));
   EXPECT_NE(ctx.str().find(
                 "r.yaml:15:54: route_config.virtual_hosts[0].routes[1].per_filter_config.authz.rules[0].action: must "
                 "be allow or deny"),

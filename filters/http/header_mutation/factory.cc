@@ -1,18 +1,14 @@
-#include "config/yaml_reader.h"
-#include "filters/http/header_mutation/header_mutation.h"
+#include "filters/http/header_mutation/filter.h"
 #include "proxy/util/thread_pool_alloc.h"
 
 namespace sluice::filters::header_mutation {
 namespace {
 
-class Factory final : public legacy::HttpFactory {
+class Factory final : public sluice::http::HttpFilterFactory {
  public:
   std::string_view name() const override { return "header_mutation"; }
-  std::shared_ptr<const sluice::http::HttpFilterConfig> parse(config::MapReader& r) const override {
-    auto cfg = std::make_shared<HeaderMutationConfig>();
-    sluice::http::parseHeaderMutation(r, cfg->mutation);
-    r.finish();
-    return cfg;
+  std::shared_ptr<const sluice::http::HttpFilterConfig> build(const config::FilterSpec& spec) const override {
+    return std::make_shared<HeaderMutationConfig>(static_cast<const Spec&>(spec));
   }
   void createFilters(const sluice::http::HttpFilterConfig& cfg, sluice::http::FilterChainBuilder& chain) const override {
     chain.addStreamFilter(util::makePooledShared<HeaderMutationFilter>(static_cast<const HeaderMutationConfig&>(cfg)));
@@ -21,9 +17,7 @@ class Factory final : public legacy::HttpFactory {
 
 }  // namespace
 
-nlohmann::json HeaderMutationConfig::toJson() const { return sluice::http::headerMutationJson(mutation); }
-
-const legacy::HttpFactory& factory() {
+const sluice::http::HttpFilterFactory& factory() {
   static const Factory f;
   return f;
 }

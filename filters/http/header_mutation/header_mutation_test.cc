@@ -1,5 +1,6 @@
-// header_mutation: config -> factory, and both directions applied.
-#include "filters/http/header_mutation/header_mutation.h"
+// header_mutation: YAML -> Spec -> runtime config, and both directions applied.
+#include "filters/http/header_mutation/config.h"
+#include "filters/http/header_mutation/filter.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +12,13 @@ namespace {
 std::shared_ptr<const HeaderMutationConfig> parse(const std::string& yaml, config::ParseContext& ctx) {
   const YAML::Node node = YAML::Load(yaml);
   config::MapReader r(ctx, node, "header_mutation");
-  return std::static_pointer_cast<const HeaderMutationConfig>(factory().parse(r));
+  const auto spec = reader().read(r);
+  return std::static_pointer_cast<const HeaderMutationConfig>(factory().build(*spec));
+}
+
+TEST(HeaderMutationTest, RegisteredByNameOnBothHalves) {
+  EXPECT_EQ(config::findHttpFilterReader("header_mutation"), &reader());
+  EXPECT_EQ(sluice::http::findHttpFilter("header_mutation"), &factory());
 }
 
 TEST(HeaderMutationTest, AppliesRequestAndResponseMutations) {

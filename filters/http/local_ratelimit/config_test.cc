@@ -166,7 +166,7 @@ clusters:
 }
 
 // What a route or virtual host holds for this filter: the Spec its readPerRoute read.
-const Spec* perFilterSpec(const sluice::http::PerFilterConfigs& list) {
+const Spec* perFilterSpec(const config::PerFilterConfigs& list) {
   for (const auto& p : list)
     if (p.name == kFilterName) return dynamic_cast<const Spec*>(p.spec.get());
   return nullptr;
@@ -179,10 +179,10 @@ TEST(LocalRateLimitConfigTest, PerFilterConfigOnRoutesAndVirtualHosts) {
                    "tokens_per_fill: 10, fill_interval: 1s}}\n"),
       "t.yaml");
   ASSERT_TRUE(r.errors.empty()) << r.errorText();
-  const auto& http = dynamic_cast<const http_cm::HttpConfig&>(legacy::unwrap<net::NetworkFilterConfig>(*r.config->listeners[0].filters[0].spec));
+  const auto& http = dynamic_cast<const http_cm::Spec&>(*r.config->listeners[0].filters[0].spec);
   const auto* table = r.config->findRouteConfig(http.route_config_name);
   ASSERT_TRUE(table) << http.route_config_name;
-  const auto& vh = table->config->virtual_hosts[0];
+  const auto& vh = table->spec->virtual_hosts[0];
   const auto* vspec = perFilterSpec(vh.per_filter_config);
   const auto* rspec = perFilterSpec(vh.routes[0].per_filter_config);
   ASSERT_TRUE(vspec && rspec);

@@ -1,25 +1,75 @@
 #pragma once
 // http: the terminal network filter that speaks HTTP/1.1 to the downstream,
 // runs each request through the HTTP filter chain and routes it. The engine
-// (connection manager, streams) lives in proxy/http/; this folder holds only
-// its YAML glue: the config as a network filter, and the factory.
+// (connection manager, streams) lives in proxy/http/; this half is its
+// settings as plain data, their reader and their checks (config library).
+//
+//   http:
+//     route_config_name: shared        # or route_config: {...} inline (named after the listener)
+//     http_filters: [{fault: {...}}, {header_mutation: {...}}]   # the router is added last
+//     access_log: {path: /dev/stdout, format: json}               # or a list of them
+//     max_request_headers_bytes: 61440
+//     max_uri_bytes: 8192
+//     max_headers_count: 100
+//     max_request_body_mib: 0          # 0 = unlimited
+//     request_headers_timeout: 10s
+//     stream_idle_timeout: 5m
+//     max_stream_duration: 0
+//     idle_timeout: 1h
+//     buffer_limit_bytes: 1048576
+//     xff_num_trusted_hops: 0
+//     generate_request_id: true
+//     forward_client_cert_details: sanitize
 
-#include "proxy/http/connection_manager_config.h"
-#include "proxy/net/filter.h"
-#include "filters/legacy.h"
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/filter_spec.h"
+#include "config/forward_client_cert.h"
+#include "config/model.h"
 
 namespace sluice::filters::http_cm {
 
-using sluice::http::AccessLogConfig;
-using sluice::http::ForwardClientCert;
-using sluice::http::HttpFilterEntry;
+// One entry of `http_filters`, found by name when read.
+struct HttpFilterSpec {
+  std::string name;
+  const config::HttpFilterReader* reader = nullptr;
+  std::shared_ptr<const config::FilterSpec> spec;  // null only in a config that failed to read
+};
 
-// The engine's settings (fields documented in connection_manager_config.h),
-// as the config of one listener's `http` filter.
-struct HttpConfig final : net::NetworkFilterConfig, sluice::http::ConnectionManagerConfig {
+struct AccessLogSpec {
+  std::string path;             // a file, or "/dev/stdout"
+  std::string format = "json";  // or a format string (config/access_log_format.h), checked when read
+};
+
+// Field meanings: proxy/http/connection_manager_config.h, which the factory
+// builds from this.
+struct Spec final : config::FilterSpec {
+  uint32_t max_request_headers_bytes = 60 * 1024;
+  uint32_t max_uri_bytes = 8 * 1024;
+  uint32_t max_headers_count = 100;
+  uint32_t max_request_body_mib = 0;
+  config::Duration request_headers_timeout{std::chrono::seconds(10)};
+  config::Duration stream_idle_timeout{std::chrono::minutes(5)};
+  config::Duration max_stream_duration{0};
+  config::Duration idle_timeout{std::chrono::hours(1)};
+  uint32_t buffer_limit_bytes = 1024 * 1024;
+  uint32_t xff_num_trusted_hops = 0;
+  bool generate_request_id = true;
+  config::ForwardClientCert forward_client_cert_details = config::ForwardClientCert::Sanitize;
+  // Given inline (`route_config:`, lifted into Config::route_configs under
+  // its `name:` or the listener's) or by name (`route_config_name:`).
+  std::string route_config_name;
+  config::SourceLoc route_config_loc;
+  // In order, without the router: every chain ends with it, so the factory appends it.
+  std::vector<HttpFilterSpec> http_filters;
+  std::vector<AccessLogSpec> access_logs;
+
   nlohmann::json toJson() const override;
 };
 
-const legacy::NetworkFactory& factory();
+const config::NetworkFilterReader& reader();
 
 }  // namespace sluice::filters::http_cm

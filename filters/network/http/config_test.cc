@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "config/yaml_reader.h"
+#include "filters/network/http/filter.h"
 
 namespace sluice::filters::http_cm {
 namespace {
@@ -13,23 +14,68 @@ TEST(ForwardClientCertTest, HttpFilterConfigParsesAndRendersTheMode) {
     const YAML::Node node =
         YAML::Load(extra + "\nroute_config: {virtual_hosts: [{name: a, domains: [\"*\"], routes: []}]}");
     config::MapReader r(ctx, node, "listeners[0].http");
-    return std::static_pointer_cast<const HttpConfig>(factory().parse(r));
+    return std::static_pointer_cast<const Spec>(reader().read(r));
   };
   config::ParseContext dflt("h.yaml");
   auto d = parse("{}", dflt);
-  EXPECT_EQ(d->forward_client_cert_details, ForwardClientCert::Sanitize);
+  EXPECT_EQ(d->forward_client_cert_details, config::ForwardClientCert::Sanitize);
   EXPECT_EQ(d->toJson()["forward_client_cert_details"], "sanitize");
   config::ParseContext ok("h.yaml");
   auto a = parse("forward_client_cert_details: append_forward", ok);
   ASSERT_TRUE(ok.ok()) << ok.str();
-  EXPECT_EQ(a->forward_client_cert_details, ForwardClientCert::AppendForward);
+  EXPECT_EQ(a->forward_client_cert_details, config::ForwardClientCert::AppendForward);
   EXPECT_EQ(a->toJson()["forward_client_cert_details"], "append_forward");
+  EXPECT_EQ(build(*a)->forward_client_cert_details, config::ForwardClientCert::AppendForward);
   config::ParseContext bad("h.yaml");
   parse("forward_client_cert_details: always", bad);
   EXPECT_NE(bad.str().find("h.yaml:1:30: listeners[0].http.forward_client_cert_details: must be sanitize, "
                            "forward_only, append_forward or sanitize_set"),
             std::string::npos)
       << bad.str();
+}
+
+// The spec is plain data; building it gives the connection manager its
+// runtime config: the codec limits, each HTTP filter built by its factory,
+// the router last, access log formats compiled.
+TEST(HttpConfigTest, BuildsTheConnectionManagerConfigFromTheSpec) {
+  config::ParseContext ctx("h.yaml");
+  const YAML::Node node = YAML::Load(R"(
+route_config_name: r
+max_uri_bytes: 4096
+max_request_body_mib: 2
+http_filters: [{header_mutation: {request_headers_to_remove: [x-a]}}]
+access_log: {path: /dev/null, format: "%METHOD% %PATH%"}
+)");
+  config::MapReader r(ctx, node, "listeners[0].http");
+  const auto spec = std::static_pointer_cast<const Spec>(reader().read(r));
+  ASSERT_TRUE(ctx.ok()) << ctx.str();
+  ASSERT_EQ(spec->http_filters.size(), 1u);  // the router is not part of the spec...
+  EXPECT_EQ(spec->toJson()["http_filters"].back()["name"], "router");  // ...but of its dump
+
+  const auto cfg = build(*spec);
+  EXPECT_EQ(cfg->route_config_name, "r");
+  EXPECT_EQ(cfg->limits.max_uri_bytes, 4096u);
+  EXPECT_EQ(cfg->limits.max_request_body_bytes, uint64_t{2} << 20);
+  EXPECT_EQ(cfg->limits.max_headers_count, sluice::http::CodecLimits{}.max_headers_count);
+  EXPECT_EQ(cfg->limits.max_request_headers_bytes, sluice::http::CodecLimits{}.max_request_headers_bytes);
+  ASSERT_EQ(cfg->http_filters.size(), 2u);
+  EXPECT_EQ(cfg->http_filters[0].name, "header_mutation");
+  EXPECT_EQ(cfg->http_filters[0].factory, sluice::http::findHttpFilter("header_mutation"));
+  ASSERT_NE(cfg->http_filters[0].config, nullptr);
+  EXPECT_EQ(cfg->http_filters[1].name, "router");
+  EXPECT_EQ(cfg->http_filters[1].factory, sluice::http::findHttpFilter("router"));
+  ASSERT_EQ(cfg->access_logs.size(), 1u);
+  EXPECT_NE(cfg->access_logs[0].formatter, nullptr);
+}
+
+TEST(HttpConfigTest, AccessLogFormatIsCheckedWhenRead) {
+  config::ParseContext ctx("h.yaml");
+  const YAML::Node node = YAML::Load("route_config_name: r\naccess_log: {path: /dev/null, format: \"%NOPE%\"}");
+  config::MapReader r(ctx, node, "listeners[0].http");
+  reader().read(r);
+  EXPECT_NE(ctx.str().find("h.yaml:2:39: listeners[0].http.access_log.format: unknown access log token '%NOPE%'"),
+            std::string::npos)
+      << ctx.str();
 }
 
 }  // namespace

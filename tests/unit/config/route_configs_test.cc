@@ -9,8 +9,8 @@
 #include "config/config_json.h"
 #include "config/loader.h"
 #include "tests/unit/config/load_support.h"
+#include "config/route_config.h"
 #include "filters/network/http/config.h"
-#include "proxy/http/route_config.h"
 
 namespace sluice::config {
 namespace {
@@ -19,8 +19,8 @@ using testing::Errors;
 using testing::errorsOf;
 using testing::loadOk;
 
-const filters::http_cm::HttpConfig& http(const ListenerConfig& l) {
-  return dynamic_cast<const filters::http_cm::HttpConfig&>(filters::legacy::unwrap<net::NetworkFilterConfig>(*l.filters.at(0).spec));
+const filters::http_cm::Spec& http(const ListenerConfig& l) {
+  return dynamic_cast<const filters::http_cm::Spec&>(*l.filters.at(0).spec);
 }
 
 // Raw strings start right after R"( so that line 1 is the first YAML line.
@@ -52,7 +52,7 @@ TEST(RouteConfigsTest, TopLevelTablesAreNamedAndInlineOnesTakeTheListenerName) {
   EXPECT_EQ(http(c.listeners[0]).route_config_name, "shared");
   EXPECT_EQ(http(c.listeners[1]).route_config_name, "b");
   ASSERT_TRUE(c.findRouteConfig("shared"));
-  EXPECT_EQ(c.findRouteConfig("shared")->config->virtual_hosts.at(0).name, "v");
+  EXPECT_EQ(c.findRouteConfig("shared")->spec->virtual_hosts.at(0).name, "v");
   // The dump lists every table once, at the top level.
   const auto j = toJson(c);
   ASSERT_EQ(j["route_configs"].size(), 2u);

@@ -1,8 +1,11 @@
 // Route table matching: virtual host selection, route conditions, cluster
-// picking and header mutation. Tables come from inline YAML through the parser.
+// picking and header mutation. Tables come from inline YAML through the
+// config reader, built as a snapshot builds them.
 #include "proxy/http/route_config.h"
 
 #include <gtest/gtest.h>
+
+#include <re2/re2.h>
 
 #include <map>
 #include <random>
@@ -16,9 +19,9 @@ std::shared_ptr<const RouteConfig> load(const std::string& yaml) {
   config::ParseContext ctx("t.yaml");
   YAML::Node root = YAML::Load(yaml);
   config::MapReader r(ctx, root["route_config"], "route_config");
-  auto rc = parseRouteConfig(r);
+  auto spec = config::readRouteConfig(r);
   EXPECT_TRUE(ctx.ok()) << ctx.str();
-  return rc;
+  return RouteConfig::build(*spec);
 }
 
 HeaderMap request(std::string_view path, std::string_view authority = "h", std::string_view method = "GET") {
@@ -397,12 +400,42 @@ TEST(RouteConfigTest, HeaderMutationSidesAreSeparate) {
   EXPECT_EQ(fields(resp), (std::vector<std::string>{"server=sluice"}));
 }
 
-TEST(RouteConfigTest, ReferencedClustersAreListedOnce) {
-  auto rc = routes(
-      "        - {match: {prefix: /a}, route: {cluster: a}}\n"
-      "        - {match: {prefix: /b}, route: {weighted_clusters: [{name: b, weight: 1}, {name: a, weight: 1}]}}\n"
-      "        - {match: {prefix: /c}, direct_response: {}}\n");
-  EXPECT_EQ(rc->referencedClusters(), (std::vector<std::string>{"a", "b"}));
+// The split: reading keeps a regex as its pattern (the config library holds
+// no compiled object); building the table compiles it, and the built table
+// matches with it.
+TEST(RouteConfigTest, RegexesAreCompiledWhenTheTableIsBuilt) {
+  config::ParseContext ctx("t.yaml");
+  const YAML::Node root = YAML::Load(R"(route_config:
+  virtual_hosts:
+    - name: v
+      domains: ['*']
+      routes:
+        - name: versioned
+          match: {regex: "/v[0-9]+/.*", case_sensitive: false, headers: [{name: ua, regex: ".*curl.*"}]}
+          direct_response: {}
+)");
+  config::MapReader r(ctx, root["route_config"], "route_config");
+  const auto spec = config::readRouteConfig(r);
+  ASSERT_TRUE(ctx.ok()) << ctx.str();
+  const config::RouteMatch& read = spec->virtual_hosts[0].routes[0].match;
+  EXPECT_EQ(read.path, "/v[0-9]+/.*");
+  EXPECT_EQ(read.headers[0].matcher.value, ".*curl.*");
+
+  const auto rc = RouteConfig::build(*spec);
+  const RouteMatch& built = rc->virtual_hosts[0].routes[0].match;
+  ASSERT_NE(built.path_regex, nullptr);
+  EXPECT_EQ(built.path_regex->pattern(), "/v[0-9]+/.*");
+  EXPECT_FALSE(built.path_regex->options().case_sensitive());
+  ASSERT_NE(built.headers[0].matcher.regex, nullptr);
+  EXPECT_EQ(built.headers[0].matcher.regex->pattern(), ".*curl.*");
+
+  HeaderMap curl = request("/V2/users");
+  curl.add("ua", "x-curl-7");
+  EXPECT_EQ(winner(*rc, curl), "versioned");
+  HeaderMap other = request("/V2/users");
+  other.add("ua", "wget");
+  EXPECT_EQ(winner(*rc, other), "none");
+  EXPECT_EQ(winner(*rc, request("/v/users")), "none");
 }
 
 TEST(RouteConfigTest, PathAndQuerySplit) {
