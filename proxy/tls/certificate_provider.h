@@ -77,7 +77,8 @@ class CertificateProvider {
   // cluster name). Fails when the first build fails. Each source belongs to
   // this provider alone (see CertificateSource).
   static Created createServer(std::string name, ServerTlsOptions options, ServerCertificateSources sources,
-                              std::shared_ptr<SessionTicketKeys> ticket_keys = nullptr, Clock::time_point now = Clock::now());
+                              std::shared_ptr<SessionTicketKeys> ticket_keys = nullptr,
+                              Clock::time_point now = Clock::now());
   static Created createClient(std::string name, ClientTlsOptions options, ClientCertificateSources sources,
                               Clock::time_point now = Clock::now());
   // From the files a config names (FileCertificateSource).

@@ -43,7 +43,8 @@ struct CertificateFiles {
   std::string private_key_path;  // PEM
 };
 
-// Everything but the certificates and the trust bundle.
+// Everything but the certificates and the trust bundle, which come as PEM
+// (ServerTlsMaterial) from whichever source holds them.
 struct ServerTlsOptions {
   // mTLS: a client without a valid certificate fails the handshake.
   // Requires a trust bundle.
@@ -68,7 +69,8 @@ struct ServerTlsConfig : ServerTlsOptions {
   std::string ca_bundle_path;
 };
 
-// Everything but the client certificate and the trust bundle.
+// Everything but the client certificate and the trust bundle (see
+// ClientTlsMaterial).
 struct ClientTlsOptions {
   // Server name sent in SNI (not for IP literals). When neither
   // verify_subject_alt_names nor verify_spiffe_ids is set, the server
@@ -94,7 +96,7 @@ struct ClientTlsConfig : ClientTlsOptions {
 
 // What a loaded certificate is, for expiry gauges and logs.
 struct CertificateInfo {
-  std::string cert_chain_path;  // the chain's Pem::origin: a file's path
+  std::string cert_chain_path;         // the chain's Pem::origin: a file's path
   std::string subject;                 // one line
   std::vector<std::string> dns_names;  // DNS SANs
   std::string spiffe_id;               // empty when none

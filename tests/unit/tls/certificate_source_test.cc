@@ -137,8 +137,7 @@ TEST_F(CertificateSourceTest, MutualTlsFromMemoryWithAChain) {
   ServerTlsOptions options;
   options.require_client_cert = true;
   options.verify_spiffe_ids = {"spiffe://sluice.test/ns/default/sa/client"};
-  auto created =
-      CertificateProvider::createServer("mem_mtls", options, {{server_cert}, trust("clients-ca")});
+  auto created = CertificateProvider::createServer("mem_mtls", options, {{server_cert}, trust("clients-ca")});
   ASSERT_TRUE(created.provider) << created.error;
   CertificateProvider::View view(created.provider);
   EXPECT_TRUE(view.server()->verifiesClients());
@@ -183,8 +182,9 @@ TEST_F(CertificateSourceTest, MissingOrWrongMaterialFailsCreation) {
 TEST_F(CertificateSourceTest, FileSourceStampsAndLabelsItsFiles) {
   const std::string dir = pki_.path("filesource");
   std::filesystem::create_directories(dir);
-  std::filesystem::copy_file(pki_.path("server.crt"), dir + "/tls.crt", std::filesystem::copy_options::overwrite_existing);
-  std::filesystem::copy_file(pki_.path("server.key"), dir + "/tls.key", std::filesystem::copy_options::overwrite_existing);
+  const auto overwrite = std::filesystem::copy_options::overwrite_existing;
+  std::filesystem::copy_file(pki_.path("server.crt"), dir + "/tls.crt", overwrite);
+  std::filesystem::copy_file(pki_.path("server.key"), dir + "/tls.key", overwrite);
   auto source = FileCertificateSource::certificate("certificates[0].", dir + "/tls.crt", dir + "/tls.key");
   EXPECT_TRUE(source->changed());  // never read
   SourceMaterial m = source->read();
