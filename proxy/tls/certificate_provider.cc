@@ -1,17 +1,20 @@
 #include "proxy/tls/certificate_provider.h"
 
-#include <sys/stat.h>
-
 #include "proxy/log/log.h"
+#include "proxy/tls/file_certificate_source.h"
 
 namespace sluice::tls {
 namespace {
 
 // A certificate past its notAfter fails every verifying peer: keeping the
-// previous one (or refusing to start) is the better outcome.
-std::string checkNotExpired(const std::vector<CertificateInfo>& infos, CertificateProvider::Clock::time_point now) {
-  for (const auto& info : infos) {
-    if (info.not_after <= now) return "cert_chain_path '" + info.cert_chain_path + "': certificate has expired";
+// previous one (or refusing to start) is the better outcome. `chains` name
+// the certificates in the same order.
+std::string checkNotExpired(const std::vector<CertificateInfo>& infos, const std::vector<const Pem*>& chains,
+                            CertificateProvider::Clock::time_point now) {
+  for (size_t i = 0; i < infos.size(); ++i) {
+    if (infos[i].not_after > now) continue;
+    return (i < chains.size() ? chains[i]->label : "cert_chain_path '" + infos[i].cert_chain_path + "'") +
+           ": certificate has expired";
   }
   return {};
 }
@@ -26,25 +29,44 @@ CertificateProvider::CertificateProvider(std::string name, bool is_server)
       stats::namedCounter("sluice_tls_certificate_reloads_total", help, {{"name", name_}, {"result", "failure"}});
 }
 
-CertificateProvider::Created CertificateProvider::createServer(std::string name, ServerTlsConfig config,
+CertificateProvider::Created CertificateProvider::createServer(std::string name, ServerTlsOptions options,
+                                                               ServerCertificateSources sources,
                                                                std::shared_ptr<SessionTicketKeys> ticket_keys,
                                                                Clock::time_point now) {
   std::shared_ptr<CertificateProvider> p(new CertificateProvider(std::move(name), true));
-  p->server_config_ = std::move(config);
+  p->server_options_ = std::move(options);
+  p->server_sources_ = std::move(sources);
   // One key ring for the provider's life: tickets survive certificate reloads.
   p->ticket_keys_ = ticket_keys ? std::move(ticket_keys) : std::make_shared<SessionTicketKeys>();
-  p->stamps_ = p->stampFiles();
   if (std::string error = p->rebuild(now); !error.empty()) return {nullptr, std::move(error)};
   return {std::move(p), {}};
 }
 
-CertificateProvider::Created CertificateProvider::createClient(std::string name, ClientTlsConfig config,
+CertificateProvider::Created CertificateProvider::createClient(std::string name, ClientTlsOptions options,
+                                                               ClientCertificateSources sources,
                                                                Clock::time_point now) {
   std::shared_ptr<CertificateProvider> p(new CertificateProvider(std::move(name), false));
-  p->client_config_ = std::move(config);
-  p->stamps_ = p->stampFiles();
+  p->client_options_ = std::move(options);
+  p->client_sources_ = std::move(sources);
   if (std::string error = p->rebuild(now); !error.empty()) return {nullptr, std::move(error)};
   return {std::move(p), {}};
+}
+
+CertificateProvider::Created CertificateProvider::createServer(std::string name, ServerTlsConfig config,
+                                                               std::shared_ptr<SessionTicketKeys> ticket_keys,
+                                                               Clock::time_point now) {
+  ServerCertificateSources sources = fileSources(config);
+  return createServer(std::move(name), static_cast<ServerTlsOptions&&>(std::move(config)), std::move(sources),
+                      std::move(ticket_keys), now);
+}
+
+CertificateProvider::Created CertificateProvider::createClient(std::string name, ClientTlsConfig config,
+                                                               Clock::time_point now) {
+  // A half-configured client certificate is a config error, not a file one.
+  if (config.cert_chain_path.empty() != config.private_key_path.empty())
+    return {nullptr, "cert_chain_path and private_key_path go together"};
+  ClientCertificateSources sources = fileSources(config);
+  return createClient(std::move(name), static_cast<ClientTlsOptions&&>(std::move(config)), std::move(sources), now);
 }
 
 std::shared_ptr<const ServerTlsContext> CertificateProvider::serverContext() const {
@@ -60,16 +82,22 @@ std::shared_ptr<const ClientTlsContext> CertificateProvider::clientContext() con
 std::string CertificateProvider::rebuild(Clock::time_point now) {
   std::string error;
   if (is_server_) {
-    auto built = ServerTlsContext::build(server_config_, ticket_keys_);
+    const ServerTlsMaterial material = readMaterial(server_sources_);
+    auto built = ServerTlsContext::build(server_options_, material, ticket_keys_);
     if (!built.ok()) return built.error;
-    if (error = checkNotExpired(built.context->certificates(), now); !error.empty()) return error;
+    std::vector<const Pem*> chains;
+    for (const auto& c : material.certificates) chains.push_back(&c.cert_chain);
+    if (error = checkNotExpired(built.context->certificates(), chains, now); !error.empty()) return error;
     std::lock_guard<std::mutex> lock(mu_);
     server_ = std::move(built.context);
     version_.fetch_add(1, std::memory_order_release);
   } else {
-    auto built = ClientTlsContext::build(client_config_);
+    const ClientTlsMaterial material = readMaterial(client_sources_);
+    auto built = ClientTlsContext::build(client_options_, material);
     if (!built.ok()) return built.error;
-    if (error = checkNotExpired(built.context->certificates(), now); !error.empty()) return error;
+    std::vector<const Pem*> chains;
+    if (material.certificate) chains.push_back(&material.certificate->cert_chain);
+    if (error = checkNotExpired(built.context->certificates(), chains, now); !error.empty()) return error;
     std::lock_guard<std::mutex> lock(mu_);
     client_ = std::move(built.context);
     version_.fetch_add(1, std::memory_order_release);
@@ -79,7 +107,6 @@ std::string CertificateProvider::rebuild(Clock::time_point now) {
 }
 
 CertificateProvider::ReloadResult CertificateProvider::reload(Clock::time_point now) {
-  stamps_ = stampFiles();
   ReloadResult r;
   r.error = rebuild(now);
   r.ok = r.error.empty();
@@ -94,45 +121,10 @@ CertificateProvider::ReloadResult CertificateProvider::reload(Clock::time_point 
 }
 
 bool CertificateProvider::checkForChanges(Clock::time_point now) {
-  const bool changed = stampFiles() != stamps_;
+  const bool changed = is_server_ ? anyChanged(server_sources_) : anyChanged(client_sources_);
   if (changed) reload(now);
   updateGauges(now);
   return changed;
-}
-
-std::vector<std::string> CertificateProvider::watchedPaths() const {
-  std::vector<std::string> paths;
-  if (is_server_) {
-    for (const auto& c : server_config_.certificates) {
-      paths.push_back(c.cert_chain_path);
-      paths.push_back(c.private_key_path);
-    }
-    if (!server_config_.ca_bundle_path.empty()) paths.push_back(server_config_.ca_bundle_path);
-  } else {
-    if (!client_config_.cert_chain_path.empty()) paths.push_back(client_config_.cert_chain_path);
-    if (!client_config_.private_key_path.empty()) paths.push_back(client_config_.private_key_path);
-    if (!client_config_.ca_bundle_path.empty()) paths.push_back(client_config_.ca_bundle_path);
-  }
-  return paths;
-}
-
-std::vector<CertificateProvider::FileStamp> CertificateProvider::stampFiles() const {
-  std::vector<FileStamp> out;
-  for (auto& path : watchedPaths()) {
-    FileStamp s;
-    s.path = std::move(path);
-    struct stat st {};
-    // stat follows symlinks: a Kubernetes secret volume swaps a symlink to a
-    // new directory, which shows up as a new inode here.
-    if (::stat(s.path.c_str(), &st) == 0) {
-      s.exists = true;
-      s.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-      s.size = st.st_size;
-      s.inode = st.st_ino;
-    }
-    out.push_back(std::move(s));
-  }
-  return out;
 }
 
 std::vector<CertificateProvider::Expiry> CertificateProvider::secondsToExpiry(Clock::time_point now) const {

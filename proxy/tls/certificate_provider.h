@@ -1,6 +1,7 @@
 #pragma once
-// CertificateProvider: the TLS context of one listener (server side) or one
-// cluster (client side), rebuilt from its files while the proxy runs.
+// CertificateProvider: the TLS context of one listener chain (server side)
+// or one cluster (client side), rebuilt from its certificate sources while
+// the proxy runs.
 //
 // Threads and ownership:
 // - The main thread creates it, calls reload() (SIGHUP, admin) and
@@ -13,17 +14,42 @@
 // - A connection keeps the context it started with (TlsTransport holds a
 //   shared_ptr), so a reload changes new handshakes only.
 //
-// Reload: every file is read again and a complete new context is built and
-// validated (chain parses, key matches, CA bundle parses, no certificate
-// past its notAfter). Only then is it swapped in. On any failure the old
-// context keeps serving, the error is logged and returned, and
+// Sources: each certificate and the trust bundle come from a
+// CertificateSource (certificate_source.h) that hands over PEM text and
+// says whether it changed. A path-based config gets FileCertificateSources
+// (changed when a file's (mtime, size, inode) moves).
+//
+// Reload: every source is read again and a complete new context is built
+// and validated (chain parses, key matches, CA bundle parses, no
+// certificate past its notAfter). Only then is it swapped in. On any
+// failure the old context keeps serving, the error (naming the material:
+// the file's path) is logged and returned, and
 // sluice_tls_certificate_reloads_total{name,result="failure"} counts it.
+// Reading marks a source as seen, so bad material is not retried until its
+// source changes again.
 //
 // Expiry: sluice_tls_certificate_expiry_seconds{name,certificate="<index>"}
 // is a gauge of seconds until each certificate's notAfter (negative once
 // expired), refreshed by checkForChanges() and after each reload.
-
-#include <sys/types.h>
+//
+// SDS (next): only a second source is needed.
+// - A TLS block naming secrets gets one SdsCertificateSource per named
+//   secret: a tls_certificate fills a certificate slot, a
+//   validation_context the trusted_ca slot. They are made with the provider
+//   when the snapshot is built (snapshot_tls.cc), by the createServer/
+//   createClient overloads taking sources.
+// - The xDS client runs on the main thread and keeps the latest accepted
+//   version of each secret in a store shared by name. A source reads the
+//   store and reports changed() when the version differs from the one it
+//   last read, so two providers using one secret each rebuild once.
+// - When a new version arrives, the xDS client calls reload() on every
+//   provider using that secret (or lets the periodic checkForChanges() find
+//   it). Each rebuilds and swaps its whole context, or keeps the old one;
+//   a failed reload is the reason to NACK the version.
+// - A secret not received yet reads as Pem::unavailable ("secret
+//   'web-cert': not received yet"), failing the build as a missing file
+//   does.
+// Contexts, Views, the metrics and the admin listing stay as they are.
 
 #include <atomic>
 #include <chrono>
@@ -34,6 +60,7 @@
 #include <vector>
 
 #include "proxy/stats/named_counters.h"
+#include "proxy/tls/certificate_source.h"
 #include "proxy/tls/tls_context.h"
 
 namespace sluice::tls {
@@ -47,7 +74,14 @@ class CertificateProvider {
     std::string error;
   };
   // Main thread. `name` labels metrics and log lines (the listener or
-  // cluster name). Fails when the first build fails.
+  // cluster name). Fails when the first build fails. Each source belongs to
+  // this provider alone (see CertificateSource).
+  static Created createServer(std::string name, ServerTlsOptions options, ServerCertificateSources sources,
+                              std::shared_ptr<SessionTicketKeys> ticket_keys = nullptr,
+                              Clock::time_point now = Clock::now());
+  static Created createClient(std::string name, ClientTlsOptions options, ClientCertificateSources sources,
+                              Clock::time_point now = Clock::now());
+  // From the files a config names (FileCertificateSource).
   static Created createServer(std::string name, ServerTlsConfig config,
                               std::shared_ptr<SessionTicketKeys> ticket_keys = nullptr, Clock::time_point now = Clock::now());
   static Created createClient(std::string name, ClientTlsConfig config, Clock::time_point now = Clock::now());
@@ -65,12 +99,12 @@ class CertificateProvider {
     bool ok = false;
     std::string error;  // when !ok
   };
-  // Main thread: rebuild from the files now; swap on success.
+  // Main thread: rebuild from the sources now; swap on success.
   ReloadResult reload(Clock::time_point now = Clock::now());
-  // Main thread, periodically: when any file's (mtime, size, inode)
-  // differs from the last attempt, reloads (once per change: a bad file is
-  // not retried until it changes again). Refreshes the expiry gauges.
-  // Returns true when a reload was attempted.
+  // Main thread, periodically: when any source changed since the last
+  // attempt, reloads (once per change: bad material is not retried until it
+  // changes again). Refreshes the expiry gauges. Returns true when a reload
+  // was attempted.
   bool checkForChanges(Clock::time_point now = Clock::now());
 
   struct Expiry {
@@ -107,25 +141,17 @@ class CertificateProvider {
   };
 
  private:
-  struct FileStamp {
-    std::string path;
-    bool exists = false;
-    int64_t mtime_ns = 0;
-    off_t size = 0;
-    ino_t inode = 0;
-    bool operator==(const FileStamp&) const = default;
-  };
   CertificateProvider(std::string name, bool is_server);
-  std::vector<std::string> watchedPaths() const;
-  std::vector<FileStamp> stampFiles() const;
-  // Builds a context from the files; on success swaps it in.
+  // Builds a context from the sources; on success swaps it in.
   std::string rebuild(Clock::time_point now);
   void updateGauges(Clock::time_point now);
 
   const std::string name_;
   const bool is_server_;
-  ServerTlsConfig server_config_;
-  ClientTlsConfig client_config_;
+  ServerTlsOptions server_options_;
+  ServerCertificateSources server_sources_;
+  ClientTlsOptions client_options_;
+  ClientCertificateSources client_sources_;
   std::shared_ptr<SessionTicketKeys> ticket_keys_;
 
   mutable std::mutex mu_;  // guards the two contexts below; never held on I/O
@@ -134,7 +160,6 @@ class CertificateProvider {
   std::atomic<uint64_t> version_{0};
 
   // Main thread only.
-  std::vector<FileStamp> stamps_;
   std::shared_ptr<stats::NamedCounter> reload_ok_;
   std::shared_ptr<stats::NamedCounter> reload_failed_;
   struct Gauge {

@@ -10,11 +10,10 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <optional>
 
 namespace sluice::tls {
 namespace {
@@ -48,38 +47,29 @@ std::string opensslErrors() {
   return out.empty() ? "unknown OpenSSL error" : out;
 }
 
-bool readFile(const std::string& path, std::string& out, std::string& why) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    why = std::strerror(errno);
-    return false;
-  }
-  char buf[8192];
-  size_t n;
-  out.clear();
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
-  const bool bad = std::ferror(f) != 0;
-  std::fclose(f);
-  if (bad) why = "read error";
-  return !bad;
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct X509InfosFree {
+  void operator()(STACK_OF(X509_INFO) * s) const { sk_X509_INFO_pop_free(s, X509_INFO_free); }
+};
+
+// A read-only BIO over `text` (no copy: `text` must outlive it).
+std::unique_ptr<BIO, BioFree> readBio(const std::string& text) {
+  return std::unique_ptr<BIO, BioFree>(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
 }
 
-// Prefix for errors about one file: "cert_chain_path 'x.pem'".
-std::string named(std::string_view field, const std::string& path) {
-  return std::string(field) + " '" + path + "'";
-}
-
-bool checkReadable(std::string_view field, const std::string& path, std::string& error) {
-  std::string data, why;
-  if (path.empty()) {
-    error = std::string(field) + ": empty path";
-    return false;
-  }
-  if (!readFile(path, data, why)) {
-    error = named(field, path) + ": cannot read: " + why;
-    return false;
-  }
-  return true;
+// Material that could not be fetched fails where it would have been parsed.
+bool available(const Pem& pem, std::string& error) {
+  if (pem.unavailable.empty()) return true;
+  error = pem.label + ": " + pem.unavailable;
+  return false;
 }
 
 int protoVersion(TlsVersion v) { return v == TlsVersion::Tls12 ? TLS1_2_VERSION : TLS1_3_VERSION; }
@@ -135,40 +125,117 @@ CertificateInfo infoOf(X509* cert, const std::string& path) {
   return info;
 }
 
-bool loadCertAndKey(SSL_CTX* ctx, const std::string& field_prefix, const std::string& cert_path,
-                    const std::string& key_path, std::string& error) {
-  if (!checkReadable(field_prefix + "cert_chain_path", cert_path, error)) return false;
-  if (!checkReadable(field_prefix + "private_key_path", key_path, error)) return false;
+// The leaf, then every following certificate as the chain sent to peers.
+// Running out of PEM blocks ends the chain; a broken block fails it.
+bool useChain(SSL_CTX* ctx, const std::string& text) {
+  auto bio = readBio(text);
+  if (!bio) return false;
+  pem_password_cb* cb = SSL_CTX_get_default_passwd_cb(ctx);
+  void* cb_arg = SSL_CTX_get_default_passwd_cb_userdata(ctx);
+  std::unique_ptr<X509, X509Free> leaf(PEM_read_bio_X509_AUX(bio.get(), nullptr, cb, cb_arg));
+  if (!leaf || SSL_CTX_use_certificate(ctx, leaf.get()) != 1 || ERR_peek_error() != 0) return false;
+  if (SSL_CTX_clear_chain_certs(ctx) != 1) return false;
+  while (X509* extra = PEM_read_bio_X509(bio.get(), nullptr, cb, cb_arg)) {
+    if (SSL_CTX_add0_chain_cert(ctx, extra) != 1) {
+      X509_free(extra);
+      return false;
+    }
+  }
+  const unsigned long last = ERR_peek_last_error();
+  if (ERR_GET_LIB(last) != ERR_LIB_PEM || ERR_GET_REASON(last) != PEM_R_NO_START_LINE) return false;
   ERR_clear_error();
-  if (SSL_CTX_use_certificate_chain_file(ctx, cert_path.c_str()) != 1) {
-    error = named(field_prefix + "cert_chain_path", cert_path) + ": not a PEM certificate chain: " + opensslErrors();
+  return true;
+}
+
+bool useKey(SSL_CTX* ctx, const std::string& text) {
+  auto bio = readBio(text);
+  if (!bio) return false;
+  // The context's password callback, as OpenSSL's file loader would use.
+  std::unique_ptr<EVP_PKEY, PkeyFree> key(PEM_read_bio_PrivateKey(
+      bio.get(), nullptr, SSL_CTX_get_default_passwd_cb(ctx), SSL_CTX_get_default_passwd_cb_userdata(ctx)));
+  return key && SSL_CTX_use_PrivateKey(ctx, key.get()) == 1;
+}
+
+bool loadCertAndKey(SSL_CTX* ctx, const CertificatePem& cert, std::string& error) {
+  const Pem& chain = cert.cert_chain;
+  const Pem& key = cert.private_key;
+  if (!available(chain, error) || !available(key, error)) return false;
+  ERR_clear_error();
+  if (!useChain(ctx, chain.text)) {
+    error = chain.label + ": not a PEM certificate chain: " + opensslErrors();
     return false;
   }
-  const bool key_loaded = SSL_CTX_use_PrivateKey_file(ctx, key_path.c_str(), SSL_FILETYPE_PEM) == 1;
+  const bool key_loaded = useKey(ctx, key.text);
   // OpenSSL checks the key against the certificate while loading it.
   const bool mismatch = !key_loaded && ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
   if (!key_loaded && !mismatch) {
-    error = named(field_prefix + "private_key_path", key_path) + ": not a usable PEM private key: " + opensslErrors();
+    error = key.label + ": not a usable PEM private key: " + opensslErrors();
     return false;
   }
   if (mismatch || SSL_CTX_check_private_key(ctx) != 1) {
     ERR_clear_error();
-    error = named(field_prefix + "private_key_path", key_path) + ": does not match the certificate in '" + cert_path +
-            "'";
+    error = key.label + ": does not match the certificate in '" + chain.origin + "'";
     return false;
   }
   return true;
 }
 
-bool loadTrust(SSL_CTX* ctx, const std::string& ca_path, std::string& error) {
-  if (!checkReadable("ca_bundle_path", ca_path, error)) return false;
-  ERR_clear_error();
-  if (SSL_CTX_load_verify_locations(ctx, ca_path.c_str(), nullptr) != 1) {
-    error = named("ca_bundle_path", ca_path) + ": no usable PEM certificates: " + opensslErrors();
-    return false;
+// A trust bundle parsed once, then added to the X509_STORE of each SSL_CTX
+// of a context (SNI may move a handshake to any of them).
+class TrustBundle {
+ public:
+  bool parse(const Pem& ca, std::string& error) {
+    if (!available(ca, error)) return false;
+    ERR_clear_error();
+    auto bio = readBio(ca.text);
+    if (bio) items_.reset(PEM_X509_INFO_read_bio(bio.get(), nullptr, nullptr, nullptr));
+    size_t usable = 0;
+    for (int i = 0; items_ && i < sk_X509_INFO_num(items_.get()); ++i) {
+      const X509_INFO* item = sk_X509_INFO_value(items_.get(), i);
+      usable += (item->x509 != nullptr) + (item->crl != nullptr);
+    }
+    if (!items_ || usable == 0) {
+      error = ca.label + ": no usable PEM certificates: " +
+              (ERR_peek_error() != 0 ? opensslErrors() : std::string("no certificate or CRL found"));
+      return false;
+    }
+    return true;
   }
-  return true;
-}
+
+  // `announce`: also tell clients which CAs we accept (s_client prints it;
+  // browsers pick a certificate by it).
+  bool addTo(SSL_CTX* ctx, bool announce, std::string& error) const {
+    X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+    STACK_OF(X509_NAME)* names = announce ? sk_X509_NAME_new_null() : nullptr;
+    bool ok = true;
+    for (int i = 0; ok && i < sk_X509_INFO_num(items_.get()); ++i) {
+      const X509_INFO* item = sk_X509_INFO_value(items_.get(), i);
+      if (item->x509 != nullptr) {
+        ok = X509_STORE_add_cert(store, item->x509) == 1;
+        if (ok && names != nullptr) addName(names, X509_get_subject_name(item->x509));
+      }
+      if (ok && item->crl != nullptr) ok = X509_STORE_add_crl(store, item->crl) == 1;
+    }
+    if (!ok) {
+      sk_X509_NAME_pop_free(names, X509_NAME_free);
+      error = "cannot add the trust bundle: " + opensslErrors();
+      return false;
+    }
+    if (names != nullptr && sk_X509_NAME_num(names) > 0) SSL_CTX_set_client_CA_list(ctx, names);
+    else sk_X509_NAME_pop_free(names, X509_NAME_free);
+    return true;
+  }
+
+ private:
+  // Bundles are short: a linear search keeps the list in file order.
+  static void addName(STACK_OF(X509_NAME) * names, const X509_NAME* name) {
+    for (int i = 0; i < sk_X509_NAME_num(names); ++i)
+      if (X509_NAME_cmp(sk_X509_NAME_value(names, i), name) == 0) return;
+    if (X509_NAME* copy = X509_NAME_dup(name); copy == nullptr || sk_X509_NAME_push(names, copy) == 0)
+      X509_NAME_free(copy);
+  }
+  std::unique_ptr<STACK_OF(X509_INFO), X509InfosFree> items_;
+};
 
 bool encodeAlpn(const std::vector<std::string>& protos, std::string& out, std::string& error) {
   out.clear();
@@ -240,16 +307,13 @@ int verifyCallback(int preverify_ok, X509_STORE_CTX* store) {
 
 // Sessions made under one trust configuration must not resume under another
 // (a ticket would skip verifying the client against a changed bundle).
-bool sessionIdContext(const ServerTlsConfig& cfg, unsigned char* out, unsigned int& len, std::string& error) {
+bool sessionIdContext(const ServerTlsOptions& cfg, const std::optional<Pem>& ca, unsigned char* out,
+                      unsigned int& len, std::string& error) {
   std::string material = cfg.require_client_cert ? "require;" : "optional;";
   for (const auto& p : cfg.verify_spiffe_ids) material += p + ";";
-  if (!cfg.ca_bundle_path.empty()) {
-    std::string data, why;
-    if (!readFile(cfg.ca_bundle_path, data, why)) {
-      error = named("ca_bundle_path", cfg.ca_bundle_path) + ": cannot read: " + why;
-      return false;
-    }
-    material += data;
+  if (ca) {
+    if (!available(*ca, error)) return false;
+    material += ca->text;
   }
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
@@ -322,18 +386,18 @@ SessionTicketKeys::Pair SessionTicketKeys::load() const {
 
 ServerTlsContext::~ServerTlsContext() = default;
 
-BuildResult<ServerTlsContext> ServerTlsContext::build(const ServerTlsConfig& cfg,
+BuildResult<ServerTlsContext> ServerTlsContext::build(const ServerTlsOptions& cfg, const ServerTlsMaterial& material,
                                                       std::shared_ptr<SessionTicketKeys> keys) {
   BuildResult<ServerTlsContext> r;
-  if (cfg.certificates.empty()) {
+  if (material.certificates.empty()) {
     r.error = "certificates: at least one certificate is required";
     return r;
   }
-  if (cfg.require_client_cert && cfg.ca_bundle_path.empty()) {
+  if (cfg.require_client_cert && !material.trusted_ca) {
     r.error = "require_client_cert: needs ca_bundle_path (the trust bundle for client certificates)";
     return r;
   }
-  if (!cfg.verify_spiffe_ids.empty() && cfg.ca_bundle_path.empty()) {
+  if (!cfg.verify_spiffe_ids.empty() && !material.trusted_ca) {
     r.error = "verify_spiffe_ids: needs ca_bundle_path (client certificates are not requested without it)";
     return r;
   }
@@ -344,19 +408,20 @@ BuildResult<ServerTlsContext> ServerTlsContext::build(const ServerTlsConfig& cfg
   // Not make_shared: the SSL_CTX callbacks keep this address.
   std::shared_ptr<ServerTlsContext> c(new ServerTlsContext());
   c->config_ = cfg;
+  c->verifies_clients_ = material.trusted_ca.has_value();
   c->ticket_keys_ = keys ? std::move(keys) : std::make_shared<SessionTicketKeys>();
   if (!parseMatchers(cfg.verify_spiffe_ids, c->checks_.spiffe_ids, r.error)) return r;
   if (!encodeAlpn(cfg.alpn, c->alpn_, r.error)) return r;
   unsigned char sid[SSL_MAX_SID_CTX_LENGTH];
   unsigned int sid_len = 0;
-  if (!sessionIdContext(cfg, sid, sid_len, r.error)) return r;
+  if (!sessionIdContext(cfg, material.trusted_ca, sid, sid_len, r.error)) return r;
 
   int verify_mode = SSL_VERIFY_NONE;
-  if (!cfg.ca_bundle_path.empty()) verify_mode = SSL_VERIFY_PEER;
+  if (material.trusted_ca) verify_mode = SSL_VERIFY_PEER;
+  TrustBundle trust;
   if (cfg.require_client_cert) verify_mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
 
-  for (size_t i = 0; i < cfg.certificates.size(); ++i) {
-    const std::string prefix = "certificates[" + std::to_string(i) + "].";
+  for (size_t i = 0; i < material.certificates.size(); ++i) {
     detail::SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
     if (!ctx) {
       r.error = "SSL_CTX_new: " + opensslErrors();
@@ -367,15 +432,11 @@ BuildResult<ServerTlsContext> ServerTlsContext::build(const ServerTlsConfig& cfg
     // one mid-handshake, and the verify store and callbacks are then read
     // from whichever is current.
     if (!applyCommon(x, cfg.min_version, cfg.max_version, r.error)) return r;
-    if (!loadCertAndKey(x, prefix, cfg.certificates[i].cert_chain_path, cfg.certificates[i].private_key_path,
-                        r.error))
-      return r;
-    if (!cfg.ca_bundle_path.empty()) {
-      if (!loadTrust(x, cfg.ca_bundle_path, r.error)) return r;
-      // Tells clients which CAs we accept (s_client prints it; browsers pick a cert by it).
-      if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(cfg.ca_bundle_path.c_str()))
-        SSL_CTX_set_client_CA_list(x, names);
-      ERR_clear_error();
+    if (!loadCertAndKey(x, material.certificates[i], r.error)) return r;
+    if (material.trusted_ca) {
+      // Parsed with the first certificate: its errors come after that one's.
+      if (i == 0 && !trust.parse(*material.trusted_ca, r.error)) return r;
+      if (!trust.addTo(x, /*announce=*/true, r.error)) return r;
     }
     SSL_CTX_set_verify(x, verify_mode, verify_mode == SSL_VERIFY_NONE ? nullptr : verifyCallback);
     // Stateless tickets only: no per-worker session cache to share or lock.
@@ -394,7 +455,7 @@ BuildResult<ServerTlsContext> ServerTlsContext::build(const ServerTlsConfig& cfg
     SSL_CTX_set_tlsext_servername_arg(x, c.get());
     if (!c->alpn_.empty()) SSL_CTX_set_alpn_select_cb(x, &ServerTlsContext::onAlpnSelect, c.get());
 
-    CertificateInfo info = infoOf(SSL_CTX_get0_certificate(x), cfg.certificates[i].cert_chain_path);
+    CertificateInfo info = infoOf(SSL_CTX_get0_certificate(x), material.certificates[i].cert_chain.origin);
     for (const auto& name : info.dns_names) {
       if (name.size() > 2 && name[0] == '*' && name[1] == '.') c->wildcard_names_.emplace(name.substr(2), i);
       else c->exact_names_.emplace(name, i);  // the first certificate naming it wins
@@ -495,12 +556,8 @@ int ServerTlsContext::onTicketKey(SSL* ssl, unsigned char* key_name, unsigned ch
 
 ClientTlsContext::~ClientTlsContext() = default;
 
-BuildResult<ClientTlsContext> ClientTlsContext::build(const ClientTlsConfig& cfg) {
+BuildResult<ClientTlsContext> ClientTlsContext::build(const ClientTlsOptions& cfg, const ClientTlsMaterial& material) {
   BuildResult<ClientTlsContext> r;
-  if (cfg.cert_chain_path.empty() != cfg.private_key_path.empty()) {
-    r.error = "cert_chain_path and private_key_path go together";
-    return r;
-  }
   if (protoVersion(cfg.min_version) > protoVersion(cfg.max_version)) {
     r.error = "min_version is above max_version";
     return r;
@@ -519,17 +576,17 @@ BuildResult<ClientTlsContext> ClientTlsContext::build(const ClientTlsConfig& cfg
     return r;
   }
   if (!applyCommon(x, cfg.min_version, cfg.max_version, r.error)) return r;
-  if (cfg.ca_bundle_path.empty()) {
+  if (!material.trusted_ca) {
     if (SSL_CTX_set_default_verify_paths(x) != 1) {
       r.error = "cannot load the system trust store: " + opensslErrors();
       return r;
     }
-  } else if (!loadTrust(x, cfg.ca_bundle_path, r.error)) {
-    return r;
+  } else {
+    TrustBundle trust;
+    if (!trust.parse(*material.trusted_ca, r.error) || !trust.addTo(x, /*announce=*/false, r.error)) return r;
   }
   SSL_CTX_set_verify(x, SSL_VERIFY_PEER, verifyCallback);
-  if (!cfg.cert_chain_path.empty() && !loadCertAndKey(x, "", cfg.cert_chain_path, cfg.private_key_path, r.error))
-    return r;
+  if (material.certificate && !loadCertAndKey(x, *material.certificate, r.error)) return r;
   if (!alpn.empty() &&
       SSL_CTX_set_alpn_protos(x, reinterpret_cast<const unsigned char*>(alpn.data()),
                               static_cast<unsigned int>(alpn.size())) != 0) {
@@ -538,7 +595,8 @@ BuildResult<ClientTlsContext> ClientTlsContext::build(const ClientTlsConfig& cfg
   }
   SSL_CTX_set_session_cache_mode(x, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_ex_data(x, checksIndex(), &c->checks_);
-  if (!cfg.cert_chain_path.empty()) c->infos_.push_back(infoOf(SSL_CTX_get0_certificate(x), cfg.cert_chain_path));
+  if (material.certificate)
+    c->infos_.push_back(infoOf(SSL_CTX_get0_certificate(x), material.certificate->cert_chain.origin));
   r.context = std::move(c);
   return r;
 }
@@ -561,21 +619,15 @@ SSL* ClientTlsContext::newSsl(std::string_view sni_override, std::string* failur
   return ssl;
 }
 
-bool readCertificateInfo(const std::string& path, CertificateInfo& out, std::string& error) {
-  std::string data, why;
-  if (!readFile(path, data, why)) {
-    error = named("cert_chain_path", path) + ": cannot read: " + why;
+bool readCertificateInfo(const Pem& chain, CertificateInfo& out, std::string& error) {
+  if (!available(chain, error)) return false;
+  auto bio = readBio(chain.text);
+  std::unique_ptr<X509, X509Free> cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!cert) {
+    error = chain.label + ": no PEM certificate: " + opensslErrors();
     return false;
   }
-  BIO* bio = BIO_new_mem_buf(data.data(), static_cast<int>(data.size()));
-  X509* cert = bio ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
-  BIO_free(bio);
-  if (cert == nullptr) {
-    error = named("cert_chain_path", path) + ": no PEM certificate: " + opensslErrors();
-    return false;
-  }
-  out = infoOf(cert, path);
-  X509_free(cert);
+  out = infoOf(cert.get(), chain.origin);
   return true;
 }
 

@@ -13,7 +13,13 @@
 //
 // Both: TLS 1.2 and 1.3 only; TLS 1.2 limited to ECDHE key exchange with
 // AEAD ciphers; no renegotiation, no compression. Build functions never
-// throw: a failure returns an error naming the offending file or field.
+// throw: a failure returns an error naming the offending field and where its
+// material came from (a file's path).
+//
+// Contexts are built from options plus PEM text in memory (tls_material.h),
+// so certificates may come from files or from a control plane alike. The
+// *TlsConfig structs are the file-based form: options plus paths, read by
+// the build overloads in tls_context_files.cc.
 
 #include <openssl/types.h>
 
@@ -26,6 +32,7 @@
 #include <vector>
 
 #include "proxy/tls/peer_identity.h"
+#include "proxy/tls/tls_material.h"
 
 namespace sluice::tls {
 
@@ -36,15 +43,11 @@ struct CertificateFiles {
   std::string private_key_path;  // PEM
 };
 
-struct ServerTlsConfig {
-  // At least one. Chosen by SNI from each leaf's DNS SANs; the first one
-  // serves clients without SNI or with an unknown name.
-  std::vector<CertificateFiles> certificates;
-  // Trust bundle (PEM) for client certificates. When set, a client
-  // certificate is requested and, if presented, must verify.
-  std::string ca_bundle_path;
+// Everything but the certificates and the trust bundle, which come as PEM
+// (ServerTlsMaterial) from whichever source holds them.
+struct ServerTlsOptions {
   // mTLS: a client without a valid certificate fails the handshake.
-  // Requires ca_bundle_path.
+  // Requires a trust bundle.
   bool require_client_cert = false;
   // With client certificates: allowed peer SPIFFE IDs (SpiffeIdMatcher
   // patterns). Empty: any certificate that verifies.
@@ -57,12 +60,18 @@ struct ServerTlsConfig {
   bool session_tickets = true;
 };
 
-struct ClientTlsConfig {
-  // Optional client certificate (mTLS upstream); both or neither.
-  std::string cert_chain_path;
-  std::string private_key_path;
-  // Trust bundle (PEM) for the server's chain. Empty: the system store.
+struct ServerTlsConfig : ServerTlsOptions {
+  // At least one. Chosen by SNI from each leaf's DNS SANs; the first one
+  // serves clients without SNI or with an unknown name.
+  std::vector<CertificateFiles> certificates;
+  // Trust bundle (PEM) for client certificates. When set, a client
+  // certificate is requested and, if presented, must verify.
   std::string ca_bundle_path;
+};
+
+// Everything but the client certificate and the trust bundle (see
+// ClientTlsMaterial).
+struct ClientTlsOptions {
   // Server name sent in SNI (not for IP literals). When neither
   // verify_subject_alt_names nor verify_spiffe_ids is set, the server
   // certificate must also be valid for this name.
@@ -77,9 +86,17 @@ struct ClientTlsConfig {
   TlsVersion max_version = TlsVersion::Tls13;
 };
 
+struct ClientTlsConfig : ClientTlsOptions {
+  // Optional client certificate (mTLS upstream); both or neither.
+  std::string cert_chain_path;
+  std::string private_key_path;
+  // Trust bundle (PEM) for the server's chain. Empty: the system store.
+  std::string ca_bundle_path;
+};
+
 // What a loaded certificate is, for expiry gauges and logs.
 struct CertificateInfo {
-  std::string cert_chain_path;
+  std::string cert_chain_path;         // the chain's Pem::origin: a file's path
   std::string subject;                 // one line
   std::vector<std::string> dns_names;  // DNS SANs
   std::string spiffe_id;               // empty when none
@@ -148,6 +165,9 @@ class ServerTlsContext {
  public:
   // `keys` may be shared with earlier contexts (reloads keep tickets
   // valid); null creates private keys that never rotate.
+  static BuildResult<ServerTlsContext> build(const ServerTlsOptions& options, const ServerTlsMaterial& material,
+                                             std::shared_ptr<SessionTicketKeys> keys = nullptr);
+  // Reads config's files, then as above (tls_context_files.cc).
   static BuildResult<ServerTlsContext> build(const ServerTlsConfig& config,
                                              std::shared_ptr<SessionTicketKeys> keys = nullptr);
   ~ServerTlsContext();
@@ -164,7 +184,10 @@ class ServerTlsContext {
   // The certificate a handshake presented (after SNI selection); null when
   // `ssl` was not made from this context.
   const CertificateInfo* presented(const SSL* ssl) const;
-  const ServerTlsConfig& config() const { return config_; }
+  const ServerTlsOptions& config() const { return config_; }
+  // Whether client certificates are requested and verified (a trust bundle
+  // is configured).
+  bool verifiesClients() const { return verifies_clients_; }
   const std::shared_ptr<SessionTicketKeys>& ticketKeys() const { return ticket_keys_; }
   // The certificate index SNI `name` selects (tests, logs).
   size_t certificateFor(std::string_view name) const;
@@ -177,7 +200,8 @@ class ServerTlsContext {
   static int onTicketKey(SSL* ssl, unsigned char* key_name, unsigned char* iv, EVP_CIPHER_CTX* cctx,
                          EVP_MAC_CTX* hctx, int enc);
 
-  ServerTlsConfig config_;
+  ServerTlsOptions config_;
+  bool verifies_clients_ = false;
   std::vector<detail::SslCtxPtr> ctxs_;
   std::vector<CertificateInfo> infos_;
   std::unordered_map<std::string, size_t> exact_names_;     // lower-case DNS SAN -> index
@@ -189,6 +213,8 @@ class ServerTlsContext {
 
 class ClientTlsContext {
  public:
+  static BuildResult<ClientTlsContext> build(const ClientTlsOptions& options, const ClientTlsMaterial& material);
+  // Reads config's files, then as above (tls_context_files.cc).
   static BuildResult<ClientTlsContext> build(const ClientTlsConfig& config);
   ~ClientTlsContext();
   ClientTlsContext(const ClientTlsContext&) = delete;
@@ -199,7 +225,7 @@ class ClientTlsContext {
   // for `failure_detail`.
   SSL* newSsl(std::string_view sni, std::string* failure_detail) const;
 
-  const ClientTlsConfig& config() const { return config_; }
+  const ClientTlsOptions& config() const { return config_; }
   // The client certificate, when configured.
   const std::vector<CertificateInfo>& certificates() const { return infos_; }
   // The certificate a handshake presented (after SNI selection); null when
@@ -208,13 +234,15 @@ class ClientTlsContext {
 
  private:
   ClientTlsContext() = default;
-  ClientTlsConfig config_;
+  ClientTlsOptions config_;
   detail::SslCtxPtr ctx_;
   std::vector<CertificateInfo> infos_;
   detail::PeerChecks checks_;
 };
 
-// Reads the leaf of a PEM chain file (for validation outside a context).
+// Reads the leaf of a PEM chain (for validation outside a context).
+bool readCertificateInfo(const Pem& cert_chain, CertificateInfo& out, std::string& error);
+// The same from a file (tls_context_files.cc).
 bool readCertificateInfo(const std::string& cert_chain_path, CertificateInfo& out, std::string& error);
 
 }  // namespace sluice::tls

@@ -162,7 +162,7 @@ void TlsTransport::fillInfo() {
     // The handshake would have failed on a bad chain or identity; the result
     // is checked anyway so "verified" never depends on that reasoning.
     info_.peer_certificate_verified = SSL_get_verify_result(ssl_) == X509_V_OK &&
-                                      (client_ctx_ || !server_ctx_->config().ca_bundle_path.empty());
+                                      (client_ctx_ || server_ctx_->verifiesClients());
     info_.peer_uri_sans = uriSans(peer);
     if (auto id = spiffeIdOf(peer)) info_.peer_spiffe_id = std::move(*id);
     char buf[512];
