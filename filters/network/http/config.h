@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "config/filter_spec.h"
-#include "config/forward_client_cert.h"
+#include "config/http_connection.h"
 #include "config/model.h"
 
 namespace sluice::filters::http_cm {
@@ -44,25 +44,10 @@ struct AccessLogSpec {
   std::string format = "json";  // or a format string (config/access_log_format.h), checked when read
 };
 
-// Field meanings: proxy/http/connection_manager_config.h, which the factory
-// builds from this.
-struct Spec final : config::FilterSpec {
-  uint32_t max_request_headers_bytes = 60 * 1024;
-  uint32_t max_uri_bytes = 8 * 1024;
-  uint32_t max_headers_count = 100;
-  uint32_t max_request_body_mib = 0;
-  config::Duration request_headers_timeout{std::chrono::seconds(10)};
-  config::Duration stream_idle_timeout{std::chrono::minutes(5)};
-  config::Duration max_stream_duration{0};
-  config::Duration idle_timeout{std::chrono::hours(1)};
-  uint32_t buffer_limit_bytes = 1024 * 1024;
-  uint32_t xff_num_trusted_hops = 0;
-  bool generate_request_id = true;
-  config::ForwardClientCert forward_client_cert_details = config::ForwardClientCert::Sanitize;
-  // Given inline (`route_config:`, lifted into Config::route_configs under
-  // its `name:` or the listener's) or by name (`route_config_name:`).
-  std::string route_config_name;
-  config::SourceLoc route_config_loc;
+// The connection settings (config/http_connection.h), and what the factory
+// builds the rest of the runtime config from.
+struct Spec final : config::FilterSpec, config::HttpConnectionSettings {
+  config::SourceLoc route_config_loc;  // of route_config_name, or of the inline table
   // In order, without the router: every chain ends with it, so the factory appends it.
   std::vector<HttpFilterSpec> http_filters;
   std::vector<AccessLogSpec> access_logs;

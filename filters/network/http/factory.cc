@@ -45,19 +45,11 @@ class Factory final : public net::NetworkFilterFactory {
 
 std::shared_ptr<const HttpConfig> build(const Spec& spec) {
   auto cfg = std::make_shared<HttpConfig>();
+  static_cast<config::HttpConnectionSettings&>(*cfg) = spec;
   cfg->limits.max_request_headers_bytes = spec.max_request_headers_bytes;
   cfg->limits.max_uri_bytes = spec.max_uri_bytes;
   cfg->limits.max_headers_count = spec.max_headers_count;
   cfg->limits.max_request_body_bytes = uint64_t{spec.max_request_body_mib} << 20;
-  cfg->request_headers_timeout = spec.request_headers_timeout;
-  cfg->stream_idle_timeout = spec.stream_idle_timeout;
-  cfg->max_stream_duration = spec.max_stream_duration;
-  cfg->idle_timeout = spec.idle_timeout;
-  cfg->buffer_limit_bytes = spec.buffer_limit_bytes;
-  cfg->xff_num_trusted_hops = spec.xff_num_trusted_hops;
-  cfg->generate_request_id = spec.generate_request_id;
-  cfg->forward_client_cert_details = spec.forward_client_cert_details;
-  cfg->route_config_name = spec.route_config_name;
   cfg->http_filters = buildFilters(spec);
   cfg->access_logs = buildAccessLogs(spec);
   return cfg;
