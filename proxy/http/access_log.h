@@ -50,6 +50,16 @@ class AccessLogFile {
   void write(std::string_view line);
   // Writes out everything buffered now (tests, shutdown). Blocks the caller.
   static void flushAll();
+  // For logrotate (SIGUSR1, POST /logs/reopen): every file opened by path is
+  // flushed, then opened again by its path, and the new file takes the old
+  // one's descriptor in one dup3(). Lines buffered before go to the old
+  // file, later ones to the new; none is lost or split. A file that cannot
+  // be opened keeps writing to the old one and is named in the result.
+  struct ReopenResult {
+    size_t reopened = 0;
+    std::vector<std::string> errors;  // "cannot open PATH for append: why"
+  };
+  static ReopenResult reopenAll();
   uint64_t droppedLines() const;
   virtual ~AccessLogFile() = default;
 

@@ -70,6 +70,8 @@ class BufferedLogFile final : public AccessLogFile {
 
   void append(std::string_view line);
   void flush();
+  // Flushes, then points the descriptor at a new open of `path`.
+  bool reopen(const std::string& path, std::string* error);
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
 
  private:
@@ -331,6 +333,41 @@ AccessLogFile* AccessLogFile::open(const std::string& path, std::string* error) 
   reg.by_path.emplace(path, std::move(file));
   reg.files.push_back(raw);
   return raw;
+}
+
+bool BufferedLogFile::reopen(const std::string& path, std::string* error) {
+  flush();  // what was logged before the rotation belongs to the old file
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    const int err = errno;
+    if (error) *error = "cannot open " + path + " for append: " + std::generic_category().message(err);
+    return false;
+  }
+  // Under the flushers' lock, so a buffer never straddles the two files;
+  // dup3 swaps the file behind fd_ atomically, so fd_ stays valid throughout.
+  std::lock_guard write_lock(write_mu_);
+  const bool ok = ::dup3(fd, fd_, O_CLOEXEC) >= 0;
+  const int err = errno;
+  ::close(fd);
+  if (!ok && error) *error = "cannot switch to the new " + path + ": " + std::generic_category().message(err);
+  return ok;
+}
+
+AccessLogFile::ReopenResult AccessLogFile::reopenAll() {
+  std::vector<std::pair<std::string, BufferedLogFile*>> files;
+  {
+    Registry& reg = registry();
+    std::lock_guard lock(reg.mu);
+    for (auto& [path, file] : reg.by_path)
+      if (path != "/dev/stdout" && path != "/dev/stderr") files.emplace_back(path, file.get());
+  }
+  ReopenResult result;
+  for (auto& [path, file] : files) {
+    std::string error;
+    if (file->reopen(path, &error)) ++result.reopened;
+    else result.errors.push_back(std::move(error));
+  }
+  return result;
 }
 
 void AccessLogFile::write(std::string_view line) { static_cast<BufferedLogFile*>(this)->append(line); }

@@ -21,6 +21,7 @@ const char* kIndex =
     "  GET  /certs        TLS certificates in use and their expiry\n"
     "  POST /certs/reload re-read every certificate and key file\n"
     "  POST /reload       reload the config file\n"
+    "  POST /logs/reopen  reopen access log files (after logrotate moved them)\n"
     "  POST /drain        stop accepting, drain, exit\n";
 
 }  // namespace
@@ -53,13 +54,17 @@ admin::Response Server::handleAdmin(const admin::Request& req) {
     auto r = reloadCertificates();
     return {r.ok ? 200 : 400, "text/plain; charset=utf-8", r.message};
   }
+  if (req.path == "/logs/reopen" && post) {
+    auto r = reopenLogs();
+    return {r.ok ? 200 : 500, "text/plain; charset=utf-8", r.message};
+  }
   if (req.path == "/drain" && post) {
     startDrain();
     return {200, "text/plain; charset=utf-8", "draining\n"};
   }
   if (req.path == "/reload" || req.path == "/drain" || req.path == "/metrics" || req.path == "/ready" ||
       req.path == "/config_dump" || req.path == "/clusters" || req.path == "/listeners" || req.path == "/certs" ||
-      req.path == "/certs/reload")
+      req.path == "/certs/reload" || req.path == "/logs/reopen")
     return {405, "text/plain; charset=utf-8", "method not allowed\n"};
   return {404, "text/plain; charset=utf-8", std::string("not found\n") + kIndex};
 }

@@ -16,7 +16,7 @@ const char* kUsage =
     "  -c, --config FILE          YAML config (see README.md)\n"
     "  --admin-address-path PATH  write the bound admin address here once listening\n"
     "\n"
-    "signals: SIGHUP reloads the config file; SIGTERM drains then exits 0; SIGINT exits now.\n";
+    "signals: SIGHUP reloads the config file; SIGUSR1 reopens access logs; SIGTERM drains then exits 0; SIGINT exits now.\n";
 
 int usageError(const std::string& msg) {
   std::fprintf(stderr, "sluice: %s\n\n%s", msg.c_str(), kUsage);

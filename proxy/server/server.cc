@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "config/config_json.h"
+#include "proxy/http/access_log.h"
 #include "config/loader.h"
 #include "proxy/log/log.h"
 
@@ -126,6 +127,16 @@ void Server::startDrain() {
   drain_deadline_->enable(timeout + std::chrono::seconds(2));
 }
 
+ApplyResult Server::reopenLogs() {
+  const auto r = http::AccessLogFile::reopenAll();
+  ApplyResult result{r.errors.empty(), std::to_string(r.reopened) + " access log(s) reopened\n"};
+  for (const auto& e : r.errors) {
+    log::error("access log reopen: " + e + " (still writing to the old file)");
+    result.message += e + "\n";
+  }
+  return result;
+}
+
 void Server::onIoEvent(uint32_t) {
   signalfd_siginfo si;
   while (::read(signal_fd_, &si, sizeof(si)) == sizeof(si)) {
@@ -145,6 +156,10 @@ void Server::onIoEvent(uint32_t) {
           log::info("SIGTERM: stop accepting, drain");
           startDrain();
         }
+        break;
+      case SIGUSR1:
+        log::info("SIGUSR1: reopening access logs");
+        reopenLogs();
         break;
       case SIGINT:
         log::info("SIGINT: exiting");
@@ -181,6 +196,7 @@ int Server::run() {
   sigaddset(&mask, SIGHUP);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   signal(SIGPIPE, SIG_IGN);
   signal_fd_ = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);

@@ -53,6 +53,8 @@ class Server : public event::IoHandler, public upstream::HealthEventSink, public
   void updateHealthMonitors(const config::Config& cfg, const Snapshot& snap);
   admin::UpstreamValues upstreamValues() const;
   void startDrain();
+  // SIGUSR1 and POST /logs/reopen: access logs are opened again by path (logrotate).
+  ApplyResult reopenLogs();
   admin::Response handleAdmin(const admin::Request& req);
   std::string renderClusters() const;
   std::string renderListeners() const;
