@@ -54,12 +54,17 @@ std::shared_ptr<const std::vector<net::BuiltNetworkFilter>> buildFilters(
 
 }  // namespace
 
-std::shared_ptr<ListenerChains> makeListenerChains(const config::ListenerConfig& l) {
+std::shared_ptr<ListenerChains> makeListenerChains(const config::ListenerConfig& l,
+                                                   const ListenerChains* unchanged) {
   using Transport = config::FilterChainMatch::Transport;
   auto out = std::make_shared<ListenerChains>();
+  auto filtersOf = [&](const std::vector<config::NetworkFilterEntry>& entries, size_t chain) {
+    if (unchanged != nullptr && chain < unchanged->chains.size()) return unchanged->chains[chain].filters;
+    return buildFilters(entries);
+  };
   if (l.filter_chains.empty()) {
     FilterChain c;
-    c.filters = buildFilters(l.filters);
+    c.filters = filtersOf(l.filters, 0);
     if (l.tls) {
       c.match.transport_protocol = Transport::Tls;
       c.handshake_timeout = l.tls->handshake_timeout;
@@ -77,7 +82,7 @@ std::shared_ptr<ListenerChains> makeListenerChains(const config::ListenerConfig&
     for (const auto& fc : l.filter_chains) {
       FilterChain c;
       c.match = fc.match;
-      c.filters = buildFilters(fc.filters);
+      c.filters = filtersOf(fc.filters, out->chains.size());
       if (fc.tls) c.handshake_timeout = fc.tls->handshake_timeout;
       out->chains.push_back(std::move(c));
     }

@@ -56,7 +56,10 @@ bool serverNameMatches(std::string_view name, std::string_view pattern);
 
 // The chains of `l` without TLS material (the caller attaches providers).
 // Each filter's runtime config is built here from its spec, and counters
-// are created here.
-std::shared_ptr<ListenerChains> makeListenerChains(const config::ListenerConfig& l);
+// are created here; with `unchanged` (the running chains of a listener whose
+// config is identical) its built filters are kept instead, so their state
+// (rate-limit buckets) survives a reload that did not touch the listener.
+std::shared_ptr<ListenerChains> makeListenerChains(const config::ListenerConfig& l,
+                                                   const ListenerChains* unchanged = nullptr);
 
 }  // namespace sluice::server

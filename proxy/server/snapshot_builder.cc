@@ -57,7 +57,15 @@ std::shared_ptr<Snapshot> SnapshotBuilder::build(std::shared_ptr<const config::C
   auto routes = std::make_shared<http::RouteTables>();
   routes->config = cfg;
   for (const auto& rc : cfg->route_configs) {
-    auto table = http::RouteConfig::build(*rc.spec);
+    // An unchanged table is kept, with the state its per-route filters hold
+    // (rate-limit buckets); a changed one is built anew.
+    std::shared_ptr<const http::RouteConfig> table;
+    if (current && current->routes) {
+      const auto* before = current->routes->config->findRouteConfig(rc.name);
+      if (before && before->spec && before->spec->toJson() == rc.spec->toJson())
+        if (auto it = current->routes->by_name.find(rc.name); it != current->routes->by_name.end()) table = it->second;
+    }
+    if (!table) table = http::RouteConfig::build(*rc.spec);
     for (const auto& vh : table->virtual_hosts)
       for (const auto& r : vh.routes) routes->stats[&r] = &stats_.route(rc.name, r.name);
     routes->by_name.emplace(rc.name, std::move(table));

@@ -55,7 +55,13 @@ bool SnapshotBuilder::attachTls(Snapshot& snap, const Snapshot* current, std::st
   };
   for (size_t i = 0; i < cfg.listeners.size(); ++i) {
     const auto& l = cfg.listeners[i];
-    auto chains = makeListenerChains(l);
+    // The same sockets object means an identical listener config (its identity).
+    const ListenerChains* unchanged = nullptr;
+    if (current) {
+      for (size_t j = 0; j < current->sockets.size() && j < current->listener_chains.size(); ++j)
+        if (current->sockets[j] == snap.sockets[i]) unchanged = current->listener_chains[j].get();
+    }
+    auto chains = makeListenerChains(l, unchanged);
     const std::string lpath = "listeners[" + std::to_string(i) + "]";
     // Each TLS block: the listener's own, or each chain's.
     for (size_t c = 0; c < chains->chains.size(); ++c) {

@@ -167,6 +167,62 @@ TEST(LocalRateLimit, VirtualHostAndRouteBucketsAreIndependent) {
   EXPECT_TRUE(proxy.waitMetricEq(kRequests, result("own", "limited"), 2));
 }
 
+// Buckets are state of the built config: a reload that leaves a listener and
+// its route table alone keeps them (spent tokens stay spent), while a
+// changed route table gets new ones, and so does a changed listener.
+TEST(LocalRateLimit, ReloadKeepsTheBucketsOfWhatItDidNotChange) {
+  HttpUpstream up(describeRequest("c1"));
+  auto configWith = [&](int route_tokens, const std::string& other_cluster, int listener_tokens) {
+    return renderConfig(httpConfig(
+        httpYaml("{stat_prefix: edge, token_bucket: {max_tokens: " + std::to_string(listener_tokens) +
+                     ", tokens_per_fill: 1, fill_interval: 60s}}",
+                 R"(      routes:
+        - match: {prefix: /own}
+          route: {cluster: c1}
+          per_filter_config:
+            local_ratelimit: {stat_prefix: own, token_bucket: {max_tokens: )" +
+                     std::to_string(route_tokens) + R"(, tokens_per_fill: 1, fill_interval: 60s}}
+        - match: {prefix: /}
+          route: {cluster: c1}
+)"),
+        {cluster("c1", {up.port()}), cluster(other_cluster, {up.port()})}));
+  };
+  ProxyProcess proxy(configWith(1, "x1", 2));
+  uint16_t port = 0;
+  ASSERT_TRUE(startHttpProxy(proxy, &port));
+  EXPECT_EQ(status(port, "/own"), 200);
+  EXPECT_EQ(status(port, "/own"), 429);
+  // Other paths spend the listener-level bucket (/own's route overrides it).
+  EXPECT_EQ(status(port, "/"), 200);
+  EXPECT_EQ(status(port, "/"), 200);
+  EXPECT_EQ(status(port, "/"), 429);
+
+  // Only a cluster is renamed: the listener and its table are the same, and
+  // so are their buckets.
+  proxy.writeConfig(configWith(1, "x2", 2));
+  HttpResponse r = proxy.post("/reload");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(status(port, "/own"), 429) << "an unrelated reload refilled the route's bucket";
+  EXPECT_EQ(status(port, "/"), 429) << "an unrelated reload refilled the listener's bucket";
+
+  // The route's limit changes: its table is built anew, with a full bucket.
+  proxy.writeConfig(configWith(2, "x2", 2));
+  r = proxy.post("/reload");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(status(port, "/own"), 200);
+  EXPECT_EQ(status(port, "/own"), 200);
+  EXPECT_EQ(status(port, "/own"), 429);
+  // Routes alone changed: the listener, and its bucket, stayed.
+  EXPECT_EQ(status(port, "/"), 429);
+
+  // The listener's own limit changes: it is replaced, with a full bucket.
+  proxy.writeConfig(configWith(2, "x2", 3));
+  r = proxy.post("/reload");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const uint16_t new_port = proxy.listenerPort("web").value_or(0);  // a changed listener is bound anew
+  EXPECT_EQ(status(new_port, "/"), 200);
+}
+
 TEST(LocalRateLimit, PerKeyByHeaderGivesEachKeyItsOwnBudget) {
   HttpUpstream up(describeRequest("c1"));
   ProxyProcess proxy(renderConfig(httpConfig(
