@@ -2,14 +2,13 @@
 // filters/readers.cc). Order here is only lookup order.
 #include <array>
 
-#include "filters/http/authz/authz.h"
+#include "filters/http/authz/filter.h"
 #include "filters/http/fault/filter.h"
 #include "filters/http/header_mutation/filter.h"
 #include "filters/http/local_ratelimit/filter.h"
 #include "filters/http/ratelimit/filter.h"
 #include "filters/http/router/router.h"
-#include "filters/legacy.h"
-#include "filters/network/authz/network_authz.h"
+#include "filters/network/authz/filter.h"
 #include "filters/network/http/filter.h"
 #include "filters/network/local_ratelimit/filter.h"
 #include "filters/network/tcp_proxy/filter.h"
@@ -17,12 +16,11 @@
 namespace sluice {
 
 const net::NetworkFilterFactory* net::findNetworkFilter(std::string_view name) {
-  static const filters::legacy::NetworkAdapter network_authz(filters::network_authz::factory());
   static const std::array<const NetworkFilterFactory*, 4> kFilters = {
       &filters::tcp_proxy::factory(),
       &filters::http_cm::factory(),
       &filters::l4_ratelimit::factory(),
-      &network_authz,
+      &filters::network_authz::factory(),
   };
   for (const auto* f : kFilters)
     if (f->name() == name) return f;
@@ -30,14 +28,13 @@ const net::NetworkFilterFactory* net::findNetworkFilter(std::string_view name) {
 }
 
 const http::HttpFilterFactory* http::findHttpFilter(std::string_view name) {
-  static const filters::legacy::HttpAdapter authz(filters::authz::factory());
   static const std::array<const HttpFilterFactory*, 6> kFilters = {
       &filters::router::factory(),
       &filters::fault::factory(),
       &filters::header_mutation::factory(),
       &filters::local_ratelimit::factory(),
       &filters::global_ratelimit::factory(),
-      &authz,
+      &filters::authz::factory(),
   };
   for (const auto* f : kFilters)
     if (f->name() == name) return f;

@@ -1,9 +1,8 @@
 #include "proxy/authz/enforcer.h"
 
-#include "config/yaml_reader.h"
+#include "ip/address.h"
 #include "proxy/authz/log_limiter.h"
 #include "proxy/log/log.h"
-#include "ip/address.h"
 
 namespace sluice::authz {
 namespace {
@@ -31,35 +30,26 @@ std::shared_ptr<stats::NamedCounter> decisions(const std::string& prefix, Layer 
                                                const std::string& rule) {
   return stats::namedCounter("sluice_authz_decisions_total", "Authorization decisions, by deciding rule",
                              {{"stat_prefix", prefix},
-                              {"layer", std::string(layerName(layer))},
-                              {"action", std::string(actionName(action))},
+                              {"layer", std::string(config::authzLayerName(layer))},
+                              {"action", std::string(config::authzActionName(action))},
                               {"rule", rule}});
 }
 
 }  // namespace
 
-Enforcer Enforcer::parse(config::MapReader& r, Layer layer) {
-  Enforcer e;
-  e.layer_ = layer;
-  r.string("stat_prefix", e.stat_prefix_, /*required=*/true);
-  if (r.child("stat_prefix").IsScalar() && e.stat_prefix_.empty())
-    r.ctx().error(r.locOf("stat_prefix"), r.childPath("stat_prefix"), "must not be empty");
-  e.policy_ = parsePolicy(r, layer);
-  r.finish();
-  if (!r.ctx().ok()) return e;
-  for (const auto& rule : e.policy_.rules)
-    e.rule_counters_.push_back(decisions(e.stat_prefix_, layer, rule.action, rule.name));
-  e.default_counter_ = decisions(e.stat_prefix_, layer, e.policy_.default_action, "default");
-  e.suppressed_logs_ = stats::namedCounter("sluice_authz_denial_logs_suppressed_total",
-                                           "Authorization denial log lines left out by the per-worker rate limit", {});
-  return e;
+Enforcer::Enforcer(std::string stat_prefix, const config::AuthzPolicy& policy, Layer layer)
+    : stat_prefix_(std::move(stat_prefix)), layer_(layer), policy_(Policy::build(policy)) {
+  rule_counters_.reserve(policy_.rules.size());
+  for (const auto& rule : policy_.rules)
+    rule_counters_.push_back(decisions(stat_prefix_, layer, rule.action, rule.name));
+  default_counter_ = decisions(stat_prefix_, layer, policy_.default_action, "default");
+  suppressed_logs_ = stats::namedCounter("sluice_authz_denial_logs_suppressed_total",
+                                         "Authorization denial log lines left out by the per-worker rate limit", {});
 }
 
 Decision Enforcer::decide(const RequestFacts& facts, event::MonoTime now) const {
   const Decision d = evaluate(policy_, facts);
-  // Counters are absent only in a config that failed to load and never runs.
-  const auto& counter = d.rule ? rule_counters_[*d.rule] : default_counter_;
-  if (counter) counter->inc();
+  (d.rule ? rule_counters_[*d.rule] : default_counter_)->inc();
   if (!d.allowed) logDenial(facts, d, now);
   return d;
 }
@@ -68,11 +58,11 @@ void Enforcer::logDenial(const RequestFacts& facts, const Decision& d, event::Mo
   thread_local LogLimiter limiter(kDenialLogsPerSecond);
   uint64_t suppressed = 0;
   if (!limiter.admit(now, suppressed)) {
-    if (suppressed_logs_) suppressed_logs_->inc();
+    suppressed_logs_->inc();
     return;
   }
   std::string line = "authz denied: layer=";
-  line += layerName(layer_);
+  line += config::authzLayerName(layer_);
   line += " stat_prefix=" + stat_prefix_;
   line += " rule=" + (d.rule ? policy_.rules[*d.rule].name : std::string("default"));
   line += " peer=";
@@ -86,12 +76,6 @@ void Enforcer::logDenial(const RequestFacts& facts, const Decision& d, event::Mo
   }
   if (suppressed > 0) line += " (" + std::to_string(suppressed) + " earlier denial lines suppressed)";
   log::warn(line);
-}
-
-nlohmann::json Enforcer::toJson() const {
-  nlohmann::json j = policyJson(policy_);
-  j["stat_prefix"] = stat_prefix_;
-  return j;
 }
 
 }  // namespace sluice::authz

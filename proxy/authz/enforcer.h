@@ -1,8 +1,9 @@
 #pragma once
-// Enforcer: what both authz filters share once their YAML is read: the
-// stat prefix, the policy, and the decision counters resolved for one layer
-// at config load. decide() evaluates, counts and logs; the filters only
-// gather facts and act (close the connection, answer 403).
+// Enforcer: what both authz filters' runtime configs hold, built from their
+// specs when a snapshot is built: the stat prefix, the runtime policy, and
+// the decision counters resolved for one layer. decide() evaluates, counts
+// and logs; the filters only gather facts and act (close the connection,
+// answer 403).
 //
 // Metrics: sluice_authz_decisions_total{stat_prefix, layer, action, rule}
 // with rule = the deciding rule's name or "default" (bounded by the config);
@@ -12,16 +13,14 @@
 // the source address, the rule and, for HTTP, method and path; at most
 // kDenialLogsPerSecond lines per second per worker thread.
 //
-// Immutable after parse; decide() is called on worker threads.
+// Immutable once built; decide() is called on worker threads.
 
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "config/authz_policy.h"
 #include "proxy/authz/policy.h"
-#include "proxy/authz/policy_parser.h"
 #include "proxy/event/timer.h"
 #include "proxy/stats/named_counters.h"
 
@@ -31,10 +30,9 @@ inline constexpr uint32_t kDenialLogsPerSecond = 10;
 
 class Enforcer {
  public:
-  // Reads stat_prefix (required), default_action and rules, then r.finish().
-  // Errors go to r.ctx(); counters are resolved only for a config without
-  // errors so far (a rejected one is never run).
-  static Enforcer parse(config::MapReader& r, Layer layer);
+  // From a spec its reader accepted; compiles the policy's matchers and
+  // resolves a counter per rule and one for the default action.
+  Enforcer(std::string stat_prefix, const config::AuthzPolicy& policy, Layer layer);
 
   // Evaluates `facts`, bumps the decision's counter, logs a denial.
   Decision decide(const RequestFacts& facts, event::MonoTime now) const;
@@ -42,14 +40,12 @@ class Enforcer {
   const Policy& policy() const { return policy_; }
   const std::string& statPrefix() const { return stat_prefix_; }
   Layer layer() const { return layer_; }
-  // stat_prefix plus the policy.
-  nlohmann::json toJson() const;
 
  private:
   void logDenial(const RequestFacts& facts, const Decision& d, event::MonoTime now) const;
 
   std::string stat_prefix_;
-  Layer layer_ = Layer::Http;
+  Layer layer_;
   Policy policy_;
   std::vector<std::shared_ptr<stats::NamedCounter>> rule_counters_;  // by rule index
   std::shared_ptr<stats::NamedCounter> default_counter_;

@@ -82,7 +82,22 @@ bool ruleMatches(const Rule& r, const RequestFacts& f, PathView& path) {
 
 }  // namespace
 
-std::string_view actionName(Action a) { return a == Action::Allow ? "allow" : "deny"; }
+Rule Rule::build(const config::AuthzRule& spec) {
+  return {spec.name,
+          spec.action,
+          spec.principals,
+          spec.methods,
+          http::buildAll<http::StringMatcher>(spec.paths),
+          http::buildAll<http::HeaderMatcher>(spec.headers)};
+}
+
+Policy Policy::build(const config::AuthzPolicy& spec) {
+  Policy p;
+  p.rules.reserve(spec.rules.size());
+  for (const auto& r : spec.rules) p.rules.push_back(Rule::build(r));
+  p.default_action = spec.default_action;
+  return p;
+}
 
 RequestFacts connectionFacts(const ip::Address& peer, const net::TlsInfo* tls) {
   RequestFacts f;

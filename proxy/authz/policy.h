@@ -1,14 +1,16 @@
 #pragma once
-// Authorization policy: plain immutable data built once at config load and
-// shared by the network (L4) and HTTP authz filters, which only gather the
-// facts of a connection or request and act on the decision.
+// Authorization policy at run time: built from its spec
+// (config/authz_policy.h) when a snapshot is built, with path and header
+// regexes compiled, then shared immutable by the network (L4) and HTTP authz
+// filters, which only gather the facts of a connection or request and act
+// on the decision.
 //
 // A rule matches when every condition it states matches:
 //   - principals (OR): a verified peer SPIFFE ID (exact, or under a path
 //     prefix on segment boundaries), a source IP prefix, or "any verified
 //     peer certificate". No principals = any peer.
 //   - methods (OR), paths (OR), headers (AND): HTTP only. A rule with any of
-//     them never matches at L4 (the network filter's parser rejects them).
+//     them never matches at L4 (the network filter's reader rejects them).
 // Decision: any matching deny rule denies; else any matching allow rule
 // allows; else the default action. Deny rules are checked first, so a
 // request matching both is denied whatever the rule order.
@@ -26,24 +28,19 @@
 #include <string_view>
 #include <vector>
 
-#include "proxy/http/route_config.h"
+#include "config/authz_policy.h"
 #include "ip/cidr.h"
+#include "proxy/http/route_config.h"
 #include "proxy/net/transport_socket.h"
 #include "proxy/tls/peer_identity.h"
 
 namespace sluice::authz {
 
-enum class Action { Allow, Deny };
-std::string_view actionName(Action a);
-
-struct Principal {
-  enum class Kind { SpiffeId, SourceIp, Authenticated };
-  Kind kind = Kind::Authenticated;
-  std::optional<identity::SpiffeIdMatcher> spiffe;  // Kind::SpiffeId
-  bool spiffe_prefix = false;                  // configured as `prefix:` (else `exact:`)
-  std::string spiffe_value;                    // as configured, for toJson
-  std::optional<ip::Cidr> source;             // Kind::SourceIp
-};
+using Action = config::AuthzAction;
+using Layer = config::AuthzLayer;
+// Principals are plain values (a parsed SPIFFE pattern, a CIDR) that match
+// as they are: nothing to compile.
+using Principal = config::AuthzPrincipal;
 
 struct Rule {
   std::string name;  // "rules[i]" unless named; unique within a policy
@@ -53,11 +50,16 @@ struct Rule {
   std::vector<http::StringMatcher> paths;    // OR; on the normalized path without query
   std::vector<http::HeaderMatcher> headers;  // AND
   bool hasHttpConditions() const { return !methods.empty() || !paths.empty() || !headers.empty(); }
+
+  static Rule build(const config::AuthzRule& spec);
 };
 
 struct Policy {
   std::vector<Rule> rules;
   Action default_action = Action::Allow;
+
+  // From a spec its reader accepted (its regexes compile).
+  static Policy build(const config::AuthzPolicy& spec);
 };
 
 // What a decision is made on. Views; valid for the evaluate() call.

@@ -20,8 +20,6 @@
 #include <memory>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
 #include "proxy/http/header_map.h"
 #include "proxy/http/stream_info.h"
 #include "proxy/net/buffer.h"
@@ -183,8 +181,6 @@ class FilterChainBuilder {
 class HttpFilterConfig {
  public:
   virtual ~HttpFilterConfig() = default;
-  // Transitional: filters not yet split into spec and runtime still dump here.
-  virtual nlohmann::json toJson() const { return nullptr; }
 };
 
 // The runtime half of an HTTP filter; its config half is a

@@ -5,19 +5,12 @@
 #include <cassert>
 
 namespace sluice::http {
-namespace {
-
-config::StringMatcher specOf(const StringMatcher& m) { return {m.kind, m.value, m.invert}; }
-
-}  // namespace
-
 std::shared_ptr<const re2::RE2> compileRegex(const std::string& pattern, bool case_sensitive) {
   re2::RE2::Options opts;
   opts.set_log_errors(false);
   opts.set_case_sensitive(case_sensitive);
   auto re = std::make_shared<const re2::RE2>(pattern, opts);
-  // A bad pattern was reported when read, and that config never gets built;
-  // only the transitional readers below build from one.
+  // A bad pattern was reported when read, and that config never gets built.
   return re->ok() ? re : nullptr;
 }
 
@@ -43,24 +36,6 @@ bool StringMatcher::matches(std::optional<std::string_view> v) const {
     }
   }
   return hit != invert;
-}
-
-void parseStringMatcher(config::MapReader& reader, StringMatcher& out) {
-  config::StringMatcher spec;
-  config::readStringMatcher(reader, spec);
-  out = StringMatcher::build(spec);
-}
-
-void parseHeaderMatchers(config::MapReader& reader, std::string_view key, std::vector<HeaderMatcher>& out) {
-  std::vector<config::HeaderMatcher> specs;
-  config::readHeaderMatchers(reader, key, specs);
-  for (auto& m : buildAll<HeaderMatcher>(specs)) out.push_back(std::move(m));
-}
-
-nlohmann::json stringMatcherJson(const StringMatcher& m) { return config::stringMatcherJson(specOf(m)); }
-
-nlohmann::json headerMatcherJson(const HeaderMatcher& m) {
-  return config::headerMatcherJson({m.name, specOf(m.matcher)});
 }
 
 }  // namespace sluice::http

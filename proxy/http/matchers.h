@@ -9,15 +9,10 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "config/matchers.h"
 
 namespace re2 {
 class RE2;
-}
-namespace sluice::config {
-class MapReader;
 }
 
 namespace sluice::http {
@@ -60,13 +55,5 @@ std::vector<Runtime> buildAll(const std::vector<Spec>& specs) {
 
 // A pattern the config reader already checked; null only if it does not compile.
 std::shared_ptr<const re2::RE2> compileRegex(const std::string& pattern, bool case_sensitive);
-
-// Transitional, until the authz policy has a plain spec: read straight into
-// runtime matchers (through the config readers, so the rules and messages
-// are the route tables'), and render them back.
-void parseStringMatcher(config::MapReader& reader, StringMatcher& out);
-void parseHeaderMatchers(config::MapReader& reader, std::string_view key, std::vector<HeaderMatcher>& out);
-nlohmann::json stringMatcherJson(const StringMatcher& m);
-nlohmann::json headerMatcherJson(const HeaderMatcher& m);
 
 }  // namespace sluice::http

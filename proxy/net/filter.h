@@ -12,8 +12,6 @@
 #include <string_view>
 #include <unordered_map>
 
-#include <nlohmann/json.hpp>
-
 namespace sluice::event {
 class Loop;
 }
@@ -75,8 +73,6 @@ class NetworkFilter {
 class NetworkFilterConfig {
  public:
   virtual ~NetworkFilterConfig() = default;
-  // Transitional: filters not yet split into spec and runtime still dump here.
-  virtual nlohmann::json toJson() const { return nullptr; }
 };
 
 // Per-worker things a filter instance needs.

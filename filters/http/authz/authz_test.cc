@@ -1,7 +1,7 @@
 // The HTTP authz filter: allow continues, deny answers 403 with flag AZ and
 // stops, a per-route config replaces the listener's, identity and source
 // come from the downstream connection, and each decision is counted.
-#include "filters/http/authz/authz.h"
+#include "filters/http/authz/filter.h"
 
 #include <gtest/gtest.h>
 
@@ -21,9 +21,9 @@ std::shared_ptr<const AuthzConfig> parse(const std::string& yaml) {
   config::ParseContext ctx("t.yaml");
   const YAML::Node node = YAML::Load(yaml);
   config::MapReader r(ctx, node, "authz");
-  auto cfg = std::static_pointer_cast<const AuthzConfig>(factory().parse(r));
+  const auto spec = reader().read(r);
   EXPECT_TRUE(ctx.ok()) << ctx.str();
-  return cfg;
+  return std::static_pointer_cast<const AuthzConfig>(factory().build(*spec));
 }
 
 int64_t decisions(const std::string& prefix, const std::string& action, const std::string& rule) {

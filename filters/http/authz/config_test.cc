@@ -1,25 +1,32 @@
-// HTTP authz config: registered as "authz" in the HTTP registry, parses the
-// shared policy with request conditions, renders it, reports bad fields with
-// file:line:col paths, and works as a per-route override.
+// HTTP authz config: registered as "authz" on both halves, reads the shared
+// policy with request conditions into a Spec, renders it, reports bad fields
+// with file:line:col paths, builds the runtime config from the Spec, and
+// works as a per-route override.
+#include "filters/http/authz/config.h"
+
 #include <gtest/gtest.h>
 
 #include "config/yaml_reader.h"
-#include "filters/http/authz/authz.h"
+#include "filters/http/authz/filter.h"
 #include "proxy/http/route_config.h"
 
 namespace sluice::filters::authz {
 namespace {
 
-std::shared_ptr<const AuthzConfig> parse(const std::string& yaml, config::ParseContext& ctx) {
+std::shared_ptr<const Spec> read(const std::string& yaml, config::ParseContext& ctx) {
   const YAML::Node node = YAML::Load(yaml);
   config::MapReader r(ctx, node, "http_filters[0].authz");
-  EXPECT_EQ(config::findHttpFilterReader("authz")->name(), factory().name());
-  return std::static_pointer_cast<const AuthzConfig>(factory().parse(r));
+  return std::static_pointer_cast<const Spec>(reader().read(r));
 }
 
-TEST(AuthzConfigTest, ParsesRequestConditions) {
+TEST(AuthzConfigTest, RegisteredByNameOnBothHalves) {
+  EXPECT_EQ(config::findHttpFilterReader("authz"), &reader());
+  EXPECT_EQ(sluice::http::findHttpFilter("authz"), &factory());
+}
+
+TEST(AuthzConfigTest, ReadsRequestConditionsIntoASpec) {
   config::ParseContext ctx("h.yaml");
-  auto cfg = parse(R"(
+  auto spec = read(R"(
 stat_prefix: api
 rules:
   - name: read
@@ -32,17 +39,28 @@ default_action: deny
 )",
                    ctx);
   ASSERT_TRUE(ctx.ok()) << ctx.str();
-  EXPECT_EQ(cfg->enforcer.layer(), sluice::authz::Layer::Http);
-  const nlohmann::json j = cfg->toJson();
+  EXPECT_EQ(spec->stat_prefix, "api");
+  ASSERT_EQ(spec->policy.rules.size(), 2u);
+  EXPECT_EQ(spec->policy.rules[0].methods, std::vector<std::string>{"GET"});
+  EXPECT_EQ(spec->policy.default_action, config::AuthzAction::Deny);
+  const nlohmann::json j = spec->toJson();
   EXPECT_EQ(j["stat_prefix"], "api");
+  EXPECT_EQ(j["default_action"], "deny");
   EXPECT_EQ(j["rules"][0]["methods"][0], "GET");
   EXPECT_EQ(j["rules"][0]["headers"][0]["exact"], "prod");
   EXPECT_EQ(j["rules"][1]["paths"][0]["prefix"], "/admin");
+
+  auto cfg = std::static_pointer_cast<const AuthzConfig>(factory().build(*spec));
+  EXPECT_EQ(cfg->enforcer.layer(), sluice::authz::Layer::Http);
+  EXPECT_EQ(cfg->enforcer.statPrefix(), "api");
+  ASSERT_EQ(cfg->enforcer.policy().rules.size(), 2u);
+  EXPECT_EQ(cfg->enforcer.policy().rules[1].name, "no-admin");
+  EXPECT_EQ(cfg->enforcer.policy().default_action, sluice::authz::Action::Deny);
 }
 
 TEST(AuthzConfigTest, ReportsErrorsWithPaths) {
   config::ParseContext ctx("h.yaml");
-  parse(R"(default_action: deny
+  read(R"(default_action: deny
 rules:
   - action: allow
     methods: [Get]

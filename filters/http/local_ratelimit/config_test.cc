@@ -7,7 +7,6 @@
 #include "config/yaml_reader.h"
 #include "filters/http/local_ratelimit/config.h"
 #include "filters/http/local_ratelimit/filter.h"
-#include "filters/legacy.h"
 #include "filters/network/http/config.h"
 #include "proxy/http/route_config.h"
 

@@ -1,28 +1,32 @@
-// Network authz config: the registered factory parses the shared policy
-// with its stat_prefix, renders it back, and rejects request conditions and
-// bad fields with file:line:col paths.
+// Network authz config: registered as "authz" on both halves, reads the
+// shared policy with its stat_prefix into a Spec, renders it back, builds
+// the runtime config from it, and rejects request conditions and bad fields
+// with file:line:col paths.
+#include "filters/network/authz/config.h"
+
 #include <gtest/gtest.h>
 
 #include "config/yaml_reader.h"
-#include "filters/network/authz/network_authz.h"
+#include "filters/network/authz/filter.h"
 
 namespace sluice::filters::network_authz {
 namespace {
 
-std::shared_ptr<const NetworkAuthzConfig> parse(const std::string& yaml, config::ParseContext& ctx) {
+std::shared_ptr<const Spec> parse(const std::string& yaml, config::ParseContext& ctx) {
   const YAML::Node node = YAML::Load(yaml);
   config::MapReader r(ctx, node, "listeners[0].authz");
-  const auto* f = config::findNetworkFilterReader("authz");
-  EXPECT_EQ(f->name(), factory().name());
-  EXPECT_FALSE(f->terminal());
-  auto spec = f->read(r);
-  if (!spec) return nullptr;
-  return std::static_pointer_cast<const NetworkAuthzConfig>(legacy::NetworkAdapter(factory()).build(*spec));
+  return std::static_pointer_cast<const Spec>(reader().read(r));
 }
 
-TEST(NetworkAuthzConfigTest, ParsesPolicyAndRendersIt) {
+TEST(NetworkAuthzConfigTest, RegisteredByNameOnBothHalves) {
+  EXPECT_EQ(config::findNetworkFilterReader("authz"), &reader());
+  EXPECT_EQ(net::findNetworkFilter("authz"), &factory());
+  EXPECT_FALSE(reader().terminal());
+}
+
+TEST(NetworkAuthzConfigTest, ReadsPolicyRendersItAndBuildsIt) {
   config::ParseContext ctx("l.yaml");
-  auto cfg = parse(R"(
+  auto spec = parse(R"(
 stat_prefix: inbound
 default_action: deny
 rules:
@@ -34,10 +38,16 @@ rules:
 )",
                    ctx);
   ASSERT_TRUE(ctx.ok()) << ctx.str();
+  EXPECT_EQ(spec->stat_prefix, "inbound");
+  ASSERT_EQ(spec->policy.rules.size(), 1u);
+  ASSERT_EQ(spec->policy.rules[0].principals.size(), 2u);
+  EXPECT_EQ(spec->policy.rules[0].principals[0].spiffe_value, "spiffe://sluice.test/ns/default/sa/client");
+
+  auto cfg = std::static_pointer_cast<const NetworkAuthzConfig>(factory().build(*spec));
   EXPECT_EQ(cfg->enforcer.statPrefix(), "inbound");
   EXPECT_EQ(cfg->enforcer.layer(), sluice::authz::Layer::Network);
   ASSERT_EQ(cfg->enforcer.policy().rules.size(), 1u);
-  const nlohmann::json j = cfg->toJson();
+  const nlohmann::json j = spec->toJson();
   EXPECT_EQ(j["stat_prefix"], "inbound");
   EXPECT_EQ(j["default_action"], "deny");
   EXPECT_EQ(j["rules"][0]["name"], "allow-client");

@@ -1,7 +1,7 @@
 // The network authz filter on real connections (socketpair, fake TLS info):
 // an allowed connection goes on to the next filter; a denied one is closed
 // at once, stops the chain and is counted; identity comes from tlsInfo().
-#include "filters/network/authz/network_authz.h"
+#include "filters/network/authz/filter.h"
 
 #include <gtest/gtest.h>
 
@@ -27,9 +27,9 @@ std::shared_ptr<const NetworkAuthzConfig> parse(const std::string& yaml) {
   config::ParseContext ctx("t.yaml");
   const YAML::Node node = YAML::Load(yaml);
   config::MapReader r(ctx, node, "authz");
-  auto cfg = parseConfig(r);
+  const auto spec = reader().read(r);
   EXPECT_TRUE(ctx.ok()) << ctx.str();
-  return cfg;
+  return std::static_pointer_cast<const NetworkAuthzConfig>(factory().build(*spec));
 }
 
 int64_t decisions(const std::string& prefix, const std::string& action, const std::string& rule) {

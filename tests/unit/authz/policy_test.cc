@@ -1,33 +1,36 @@
 // The authz policy: every principal kind, HTTP conditions, deny-wins and the
 // default action, plaintext vs TLS facts, path normalization, the YAML
-// parser's errors, and the denial log limiter.
+// reader's spec and errors, and the denial log limiter.
 #include "proxy/authz/policy.h"
 
 #include <gtest/gtest.h>
 
+#include "config/authz_policy.h"
 #include "config/yaml_reader.h"
 #include "proxy/authz/log_limiter.h"
-#include "proxy/authz/policy_parser.h"
 
 namespace sluice::authz {
 namespace {
 
-Policy parse(const std::string& yaml, Layer layer = Layer::Http) {
+config::AuthzPolicy readSpec(const std::string& yaml, Layer layer = Layer::Http) {
   config::ParseContext ctx("t.yaml");
   const YAML::Node node = YAML::Load(yaml);
   config::MapReader r(ctx, node, "authz");
-  Policy p = parsePolicy(r, layer);
+  config::AuthzPolicy spec = config::readAuthzPolicy(r, layer);
   r.finish();
   EXPECT_TRUE(ctx.ok()) << ctx.str();
-  return p;
+  return spec;
 }
 
-// All errors of parsing `yaml`, one per line.
+// The runtime policy, as a snapshot builds it from the spec.
+Policy parse(const std::string& yaml, Layer layer = Layer::Http) { return Policy::build(readSpec(yaml, layer)); }
+
+// All errors of reading `yaml`, one per line.
 std::string errors(const std::string& yaml, Layer layer = Layer::Http) {
   config::ParseContext ctx("t.yaml");
   const YAML::Node node = YAML::Load(yaml);
   config::MapReader r(ctx, node, "authz");
-  parsePolicy(r, layer);
+  config::readAuthzPolicy(r, layer);
   r.finish();
   return ctx.str();
 }
@@ -282,7 +285,7 @@ rules:
 }
 
 TEST(PolicyTest, HttpConditionsNeverMatchAConnection) {
-  // Built by hand: the network parser refuses such a rule.
+  // Built by hand: the network reader refuses such a rule.
   Policy p;
   Rule r;
   r.action = Action::Deny;
@@ -327,10 +330,10 @@ TEST(PolicyTest, NormalizePath) {
   EXPECT_EQ(normalizePath("", s), "");
 }
 
-// --- parser ----------------------------------------------------------------------
+// --- reader ----------------------------------------------------------------------
 
 TEST(PolicyParserTest, GoodYamlRoundTripsToJson) {
-  const Policy p = parse(R"(
+  const config::AuthzPolicy spec = readSpec(R"(
 default_action: deny
 rules:
   - name: allow-client
@@ -345,11 +348,16 @@ rules:
     headers: [{name: x-env, exact: prod}]
   - action: deny
 )");
+  ASSERT_EQ(spec.rules.size(), 2u);
+  EXPECT_EQ(spec.default_action, Action::Deny);
+  EXPECT_EQ(spec.rules[0].principals.size(), 4u);
+  EXPECT_EQ(spec.rules[0].paths[2].kind, config::StringMatcher::Kind::Regex);
+  EXPECT_EQ(spec.rules[1].name, "rules[1]");
+  const Policy p = Policy::build(spec);
   ASSERT_EQ(p.rules.size(), 2u);
-  EXPECT_EQ(p.default_action, Action::Deny);
-  EXPECT_EQ(p.rules[0].principals.size(), 4u);
-  EXPECT_EQ(p.rules[1].name, "rules[1]");
-  const nlohmann::json j = policyJson(p);
+  EXPECT_EQ(p.rules[0].paths.size(), 3u);
+  EXPECT_NE(p.rules[0].paths[2].regex, nullptr) << "the build compiles regexes";
+  const nlohmann::json j = config::authzPolicyJson(spec);
   EXPECT_EQ(j["default_action"], "deny");
   EXPECT_EQ(j["rules"][0]["principals"][1]["spiffe_id"]["prefix"], "spiffe://sluice.test/ns/prod/");
   EXPECT_EQ(j["rules"][0]["principals"][2]["source_ip"], "10.0.0.0/8");

@@ -17,8 +17,8 @@
 //             principals: [{spiffe_id: {exact: "spiffe://td/ns/default/sa/client"}}]
 //             methods: [GET, HEAD]
 //
-// Policy shape and evaluation: proxy/authz/policy_parser.h, policy.h. Paths
-// are matched normalized (dot segments, repeated slashes and escaped
+// Policy shape: config/authz_policy.h; evaluation: proxy/authz/policy.h.
+// Paths are matched normalized (dot segments, repeated slashes and escaped
 // unreserved characters resolved), so "/x/../admin" meets the rule on
 // /admin. source_ip is the TCP peer, not x-forwarded-for: a header the
 // client writes is no identity.
@@ -28,29 +28,24 @@
 // schema, its own stat_prefix). List authz first in http_filters so nothing
 // runs for a denied request.
 
-#include <memory>
+#include <string>
+#include <string_view>
 
-#include "proxy/authz/enforcer.h"
-#include "proxy/http/filter.h"
-#include "filters/legacy.h"
+#include "config/authz_policy.h"
+#include "config/filter_spec.h"
 
 namespace sluice::filters::authz {
 
-struct AuthzConfig final : sluice::http::HttpFilterConfig {
-  sluice::authz::Enforcer enforcer;
-  nlohmann::json toJson() const override { return enforcer.toJson(); }
+inline constexpr std::string_view kFilterName = "authz";
+
+struct Spec final : config::FilterSpec {
+  std::string stat_prefix;
+  config::AuthzPolicy policy;  // read at config::AuthzLayer::Http
+
+  nlohmann::json toJson() const override;
 };
 
-// Decides in decodeHeaders; stateless otherwise. One per stream.
-class AuthzFilter final : public sluice::http::PassThroughDecoderFilter {
- public:
-  explicit AuthzFilter(const AuthzConfig& config) : config_(config) {}
-  sluice::http::FilterHeadersStatus decodeHeaders(sluice::http::HeaderMap& headers, bool end_stream) override;
-
- private:
-  const AuthzConfig& config_;  // listener level; a per-route config overrides it
-};
-
-const legacy::HttpFactory& factory();
+// Reads the listener-level mapping and per_filter_config entries (same schema).
+const config::HttpFilterReader& reader();
 
 }  // namespace sluice::filters::authz

@@ -1,22 +1,8 @@
 #pragma once
-// authz (L4): a non-terminal network filter that allows or refuses each new
-// connection by its peer: verified SPIFFE ID, source IP, or any verified
-// certificate (policy shape: proxy/authz/policy_parser.h). Placed before the
-// terminal filter:
+// The network authz filter's runtime half (its YAML and spec: config.h).
 //
-//   listeners:
-//     - name: inbound
-//       address: 0.0.0.0:15006
-//       authz:
-//         stat_prefix: inbound      # required; label on the metrics
-//         default_action: deny
-//         rules:
-//           - {name: mesh, action: allow, principals: [{spiffe_id: {prefix: "spiffe://td/ns/prod/"}}]}
-//           - {name: ops, action: allow, principals: [{source_ip: 10.1.0.0/16}]}
-//       tcp_proxy: {cluster: app}
-//
-// methods/paths/headers are config errors here: a connection carries no
-// request (use the HTTP authz filter for those).
+// NetworkAuthzConfig is what a snapshot holds: the enforcer built from a
+// Spec, shared by every worker.
 //
 // Decided once, in onNewConnection: for a TLS listener the chain starts
 // after the handshake, so the verified identity is known; on plaintext there
@@ -28,19 +14,17 @@
 
 #include <memory>
 
+#include "filters/network/authz/config.h"
 #include "proxy/authz/enforcer.h"
 #include "proxy/net/filter.h"
-#include "filters/legacy.h"
 
 namespace sluice::filters::network_authz {
 
 struct NetworkAuthzConfig final : net::NetworkFilterConfig {
-  sluice::authz::Enforcer enforcer;
-  nlohmann::json toJson() const override { return enforcer.toJson(); }
+  explicit NetworkAuthzConfig(const Spec& spec)
+      : enforcer(spec.stat_prefix, spec.policy, sluice::authz::Layer::Network) {}
+  const sluice::authz::Enforcer enforcer;
 };
-
-// Parses the filter's mapping (calls r.finish()); errors go to r.ctx().
-std::shared_ptr<NetworkAuthzConfig> parseConfig(config::MapReader& r);
 
 class NetworkAuthzFilter final : public net::NetworkFilter {
  public:
@@ -56,6 +40,7 @@ class NetworkAuthzFilter final : public net::NetworkFilter {
   net::ReadFilterCallbacks* callbacks_ = nullptr;
 };
 
-const legacy::NetworkFactory& factory();
+// Builds the runtime config from a Spec, and the filters.
+const net::NetworkFilterFactory& factory();
 
 }  // namespace sluice::filters::network_authz

@@ -1,25 +1,26 @@
-#include "proxy/authz/policy_parser.h"
-
+// readAuthzPolicy: YAML -> AuthzPolicy, with every mistake reported at its
+// field (file:line:col: path: message).
 #include <algorithm>
 #include <cctype>
 #include <set>
 
+#include "config/authz_policy.h"
 #include "config/yaml_reader.h"
 
-namespace sluice::authz {
+namespace sluice::config {
 namespace {
 
-using config::MapReader;
+using Principal = AuthzPrincipal;
 
-bool readAction(MapReader& r, std::string_view key, Action& out, bool required) {
+bool readAction(MapReader& r, std::string_view key, AuthzAction& out, bool required) {
   if (!r.has(key)) {
     if (required) r.ctx().error(r.node(), r.childPath(key), "missing required field");
     return false;
   }
   std::string s;
   r.string(key, s);
-  if (s == "allow") out = Action::Allow;
-  else if (s == "deny") out = Action::Deny;
+  if (s == "allow") out = AuthzAction::Allow;
+  else if (s == "deny") out = AuthzAction::Deny;
   else if (r.child(key).IsScalar()) r.ctx().error(r.locOf(key), r.childPath(key), "must be allow or deny");
   return true;
 }
@@ -57,8 +58,8 @@ bool readSpiffe(MapReader& pr, Principal& p) {
   sr.finish();
   if (!sr.child(key).IsScalar()) return false;
   // A prefix is a path prefix on segment boundaries ("spiffe://td/ns/prod"
-  // covers ".../prod/x", never ".../production"): the peer_identity matcher's
-  // "ID/*" pattern, with or without the trailing slash written.
+  // covers ".../prod/x", never ".../production"): the matcher's "ID/*"
+  // pattern, with or without the trailing slash written.
   std::string pattern = p.spiffe_value;
   if (prefix) {
     if (!pattern.empty() && pattern.back() == '/') pattern.pop_back();
@@ -94,7 +95,7 @@ bool readAuthenticated(MapReader& pr, Principal& p) {
   return on;
 }
 
-void readPrincipal(MapReader& r, const YAML::Node& item, const std::string& path, Rule& rule) {
+void readPrincipal(MapReader& r, const YAML::Node& item, const std::string& path, AuthzRule& rule) {
   MapReader pr(r.ctx(), item, path);
   if (!pr.isMap()) {
     r.ctx().error(item, path, "expected a mapping with one of spiffe_id, source_ip, authenticated");
@@ -114,6 +115,7 @@ void readPrincipal(MapReader& r, const YAML::Node& item, const std::string& path
     ok = readAuthenticated(pr, p);
   }
   pr.finish();
+  // Only usable principals are kept: evaluation never meets a half-read one.
   if (ok) rule.principals.push_back(std::move(p));
 }
 
@@ -123,7 +125,25 @@ bool isUpperToken(std::string_view s) {
   });
 }
 
-void readHttpConditions(MapReader& r, Rule& rule) {
+void readPath(MapReader& r, const YAML::Node& n, const std::string& path, AuthzRule& rule) {
+  MapReader mr(r.ctx(), n, path);
+  if (!mr.isMap()) {
+    r.ctx().error(n, path, "expected a string matcher ({prefix: /api}, {exact: /healthz}, ...)");
+    return;
+  }
+  StringMatcher m;
+  readStringMatcher(mr, m);
+  // Paths are matched normalized, which always starts with '/': a literal
+  // without one could never match.
+  const bool literal = m.kind == StringMatcher::Kind::Exact || m.kind == StringMatcher::Kind::Prefix;
+  const std::string_view key = m.kind == StringMatcher::Kind::Exact ? "exact" : "prefix";
+  if (literal && mr.child(key).IsScalar() && (m.value.empty() || m.value.front() != '/'))
+    mr.ctx().error(mr.locOf(key), mr.childPath(key), "must start with '/'");
+  mr.finish();
+  rule.paths.push_back(std::move(m));
+}
+
+void readHttpConditions(MapReader& r, AuthzRule& rule) {
   if (nonEmptyList(r, "methods", "any method")) {
     r.forEachItem("methods", [&](const YAML::Node& n, const std::string& path) {
       if (!n.IsScalar() || !isUpperToken(n.Scalar())) {
@@ -133,37 +153,20 @@ void readHttpConditions(MapReader& r, Rule& rule) {
       rule.methods.push_back(n.Scalar());
     });
   }
-  if (nonEmptyList(r, "paths", "any path")) {
-    r.forEachItem("paths", [&](const YAML::Node& n, const std::string& path) {
-      MapReader mr(r.ctx(), n, path);
-      if (!mr.isMap()) {
-        r.ctx().error(n, path, "expected a string matcher ({prefix: /api}, {exact: /healthz}, ...)");
-        return;
-      }
-      http::StringMatcher m;
-      http::parseStringMatcher(mr, m);
-      const bool literal = m.kind == http::StringMatcher::Kind::Exact || m.kind == http::StringMatcher::Kind::Prefix;
-      if (literal && mr.child(m.kind == http::StringMatcher::Kind::Exact ? "exact" : "prefix").IsScalar() &&
-          (m.value.empty() || m.value.front() != '/')) {
-        const std::string_view key = m.kind == http::StringMatcher::Kind::Exact ? "exact" : "prefix";
-        mr.ctx().error(mr.locOf(key), mr.childPath(key), "must start with '/'");
-      }
-      mr.finish();
-      rule.paths.push_back(std::move(m));
-    });
-  }
+  if (nonEmptyList(r, "paths", "any path"))
+    r.forEachItem("paths", [&](const YAML::Node& n, const std::string& path) { readPath(r, n, path, rule); });
   nonEmptyList(r, "headers", "any headers");
-  http::parseHeaderMatchers(r, "headers", rule.headers);
+  readHeaderMatchers(r, "headers", rule.headers);
 }
 
-void readRule(MapReader& r, const YAML::Node& item, const std::string& path, Layer layer, size_t index,
-              std::set<std::string>& names, Policy& out) {
+void readRule(MapReader& r, const YAML::Node& item, const std::string& path, AuthzLayer layer, size_t index,
+              std::set<std::string>& names, AuthzPolicy& out) {
   MapReader rr(r.ctx(), item, path);
   if (!rr.isMap()) {
     r.ctx().error(item, path, "expected a mapping");
     return;
   }
-  Rule rule;
+  AuthzRule rule;
   rule.name = "rules[" + std::to_string(index) + "]";
   if (rr.has("name")) {
     rr.string("name", rule.name);
@@ -178,7 +181,7 @@ void readRule(MapReader& r, const YAML::Node& item, const std::string& path, Lay
   if (nonEmptyList(rr, "principals", "any peer"))
     rr.forEachItem("principals",
                    [&](const YAML::Node& n, const std::string& p) { readPrincipal(rr, n, p, rule); });
-  if (layer == Layer::Http) {
+  if (layer == AuthzLayer::Http) {
     readHttpConditions(rr, rule);
   } else {
     for (std::string_view key : {"methods", "paths", "headers"})
@@ -191,22 +194,10 @@ void readRule(MapReader& r, const YAML::Node& item, const std::string& path, Lay
   out.rules.push_back(std::move(rule));
 }
 
-nlohmann::json principalJson(const Principal& p) {
-  switch (p.kind) {
-    case Principal::Kind::SpiffeId:
-      return {{"spiffe_id", {{p.spiffe_prefix ? "prefix" : "exact", p.spiffe_value}}}};
-    case Principal::Kind::SourceIp: return {{"source_ip", p.source->str()}};
-    case Principal::Kind::Authenticated: return {{"authenticated", true}};
-  }
-  return nullptr;
-}
-
 }  // namespace
 
-std::string_view layerName(Layer layer) { return layer == Layer::Network ? "network" : "http"; }
-
-Policy parsePolicy(MapReader& r, Layer layer) {
-  Policy policy;
+AuthzPolicy readAuthzPolicy(MapReader& r, AuthzLayer layer) {
+  AuthzPolicy policy;
   readAction(r, "default_action", policy.default_action, /*required=*/false);
   std::set<std::string> names;
   size_t index = 0;
@@ -216,29 +207,4 @@ Policy parsePolicy(MapReader& r, Layer layer) {
   return policy;
 }
 
-nlohmann::json policyJson(const Policy& policy) {
-  nlohmann::json rules = nlohmann::json::array();
-  for (const auto& r : policy.rules) {
-    nlohmann::json j = {{"name", r.name}, {"action", actionName(r.action)}};
-    if (!r.principals.empty()) {
-      nlohmann::json ps = nlohmann::json::array();
-      for (const auto& p : r.principals) ps.push_back(principalJson(p));
-      j["principals"] = ps;
-    }
-    if (!r.methods.empty()) j["methods"] = r.methods;
-    if (!r.paths.empty()) {
-      nlohmann::json ps = nlohmann::json::array();
-      for (const auto& m : r.paths) ps.push_back(http::stringMatcherJson(m));
-      j["paths"] = ps;
-    }
-    if (!r.headers.empty()) {
-      nlohmann::json hs = nlohmann::json::array();
-      for (const auto& m : r.headers) hs.push_back(http::headerMatcherJson(m));
-      j["headers"] = hs;
-    }
-    rules.push_back(j);
-  }
-  return {{"default_action", actionName(policy.default_action)}, {"rules", rules}};
-}
-
-}  // namespace sluice::authz
+}  // namespace sluice::config
