@@ -1,5 +1,6 @@
 #include "proxy/http/path_normalizer.h"
 
+#include <array>
 #include <cstring>
 
 namespace sluice::http {
@@ -32,21 +33,37 @@ bool isParameterDotSegment(std::string_view seg) {
   return seg.size() >= 3 && seg[1] == '.' && seg[2] == ';';
 }
 
-// Whether normalizePath could change or refuse `p`: the whole cost of a
-// normal path. Errs towards yes; the slow path then finds it unchanged.
+// How the fast scan classifies a byte: most are plain and cost one load.
+enum ByteClass : uint8_t { kPlain, kSpecial, kSlash, kQuery };
+constexpr std::array<uint8_t, 256> kByteClass = [] {
+  std::array<uint8_t, 256> t{};
+  t['%'] = t['\\'] = t['#'] = kSpecial;
+  t['/'] = kSlash;
+  t['?'] = kQuery;
+  return t;
+}();
+
+// Whether normalizePath could change or refuse the path part of `p` (up to
+// '?'): the whole cost of a normal path, one pass. Errs towards yes; the
+// slow path then finds it unchanged.
 bool needsWork(std::string_view p, const PathNormalizationSettings& s) {
   const size_t n = p.size();
+  auto endsSegment = [&](size_t j) { return j == n || p[j] == '/' || p[j] == '?' || p[j] == ';'; };
   for (size_t i = 0; i < n; ++i) {
-    const char c = p[i];
-    if (c == '%' || c == '\\' || c == '#') return true;
-    if (c != '/' || i + 1 == n) continue;
+    switch (kByteClass[static_cast<unsigned char>(p[i])]) {
+      case kPlain: continue;
+      case kQuery: return false;
+      case kSpecial: return true;
+      case kSlash: break;
+    }
+    if (i + 1 == n) return false;
     const char next = p[i + 1];
     if (next == '/' && s.merge_slashes) return true;
     if (next != '.') continue;
     // A segment starting with '.': ".", "..", ".;x" and "..;x" need work.
     size_t j = i + 2;
     if (j < n && p[j] == '.') ++j;
-    if (j == n || p[j] == '/' || p[j] == ';') return true;
+    if (endsSegment(j)) return true;
   }
   return false;
 }
@@ -170,10 +187,9 @@ std::string_view pathErrorDetails(PathError e) {
 }
 
 NormalizedPath normalizePath(std::string_view path, const PathNormalizationSettings& s, std::string& scratch) {
-  if (path.empty() || path.front() != '/') return {Kind::Unchanged, path};
+  if (path.empty() || path.front() != '/' || !needsWork(path, s)) return {Kind::Unchanged, path};
   const size_t q = path.find('?');
   const std::string_view bare = path.substr(0, q);
-  if (!needsWork(bare, s)) return {Kind::Unchanged, path};
 
   scratch.clear();
   bool unescaped_slash = false;
