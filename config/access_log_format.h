@@ -34,6 +34,7 @@ inline constexpr std::string_view kAccessLogTokens[] = {
     "DOWNSTREAM_TLS_VERSION",
     "REQUESTED_SERVER_NAME",
     "UPSTREAM_REQUEST_ATTEMPT_COUNT",
+    "ORIGINAL_PATH",
 };
 
 struct AccessLogFormat {

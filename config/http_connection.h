@@ -9,10 +9,11 @@
 
 #include "config/forward_client_cert.h"
 #include "config/model.h"
+#include "config/path_normalization.h"
 
 namespace sluice::config {
 
-struct HttpConnectionSettings {
+struct HttpConnectionSettings : PathNormalizationSettings {
   // A request line + headers over this -> 431 (414 if the URI alone is over max_uri_bytes).
   uint32_t max_request_headers_bytes = 60 * 1024;
   uint32_t max_uri_bytes = 8 * 1024;

@@ -6,42 +6,15 @@
 namespace sluice::authz {
 namespace {
 
-bool isUnreserved(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_' || c == '~';
-}
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// A '%', an empty segment ("//") or a "." / ".." segment: anything else is
-// already in the form normalizePath produces.
-bool needsNormalizing(std::string_view p) {
-  const size_t n = p.size();
-  for (size_t i = 0; i < n; ++i) {
-    if (p[i] == '%') return true;
-    if (p[i] != '/' || i + 1 == n) continue;
-    if (p[i + 1] == '/') return true;
-    if (p[i + 1] != '.') continue;
-    const size_t j = i + 2;
-    if (j == n || p[j] == '/') return true;
-    if (p[j] == '.' && (j + 1 == n || p[j + 1] == '/')) return true;
-  }
-  return false;
-}
-
-// Lazily computed once per evaluation, and only when a rule has paths.
+// Lazily computed once per evaluation, and only when a rule has paths. The
+// connection manager has already normalized :path (proxy/http/path_normalizer.h):
+// this is the path the route matched and the upstream receives.
 class PathView {
  public:
   explicit PathView(const http::HeaderMap* request) : request_(request) {}
   std::string_view get() {
     if (!done_) {
-      thread_local std::string scratch;
-      path_ = normalizePath(request_->path(), scratch);
+      path_ = http::pathWithoutQuery(request_->path());
       done_ = true;
     }
     return path_;
@@ -122,57 +95,6 @@ Decision evaluate(const Policy& policy, const RequestFacts& facts) {
   }
   if (allow) return {true, allow};
   return {policy.default_action == Action::Allow, std::nullopt};
-}
-
-std::string_view normalizePath(std::string_view path, std::string& scratch) {
-  path = http::pathWithoutQuery(path);
-  // Only origin-form paths: "*" (OPTIONS) and anything odd are matched as sent.
-  if (path.empty() || path.front() != '/' || !needsNormalizing(path)) return path;
-
-  // Both passes work in place: neither ever writes past what it has read.
-  scratch.assign(path);
-  char* s = scratch.data();
-  size_t n = scratch.size();
-  size_t w = 0;
-  for (size_t r = 0; r < n; ++r) {
-    if (s[r] == '%' && r + 2 < n && hexValue(s[r + 1]) >= 0 && hexValue(s[r + 2]) >= 0) {
-      const auto c = static_cast<unsigned char>(hexValue(s[r + 1]) * 16 + hexValue(s[r + 2]));
-      if (isUnreserved(c)) {
-        s[w++] = static_cast<char>(c);
-        r += 2;
-        continue;
-      }
-    }
-    s[w++] = s[r];
-  }
-  n = w;
-
-  const bool ends_with_slash = s[n - 1] == '/';
-  bool last_was_dot = false;
-  w = 0;
-  size_t r = 0;
-  while (r < n) {
-    if (s[r] == '/') {  // merges runs of slashes
-      ++r;
-      continue;
-    }
-    size_t e = r;
-    while (e < n && s[e] != '/') ++e;
-    const std::string_view seg(s + r, e - r);
-    last_was_dot = seg == "." || seg == "..";
-    if (seg == "..") {
-      while (w > 0 && s[w - 1] != '/') --w;  // drop the last output segment...
-      if (w > 0) --w;                        // ...and its slash
-    } else if (seg != ".") {
-      s[w++] = '/';
-      std::memmove(s + w, s + r, seg.size());
-      w += seg.size();
-    }
-    r = e;
-  }
-  if ((ends_with_slash || last_was_dot || w == 0) && (w == 0 || s[w - 1] != '/')) s[w++] = '/';
-  scratch.resize(w);
-  return scratch;
 }
 
 }  // namespace sluice::authz

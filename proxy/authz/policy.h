@@ -20,7 +20,8 @@
 // is not authenticated, so identity principals never match it.
 //
 // evaluate() is a pure function of the policy and the facts: any thread, no
-// allocation (path normalization reuses a thread-local buffer).
+// allocation. Path rules match the request's :path without its query, which
+// the connection manager has already normalized (proxy/http/path_normalizer.h).
 
 #include <cstdint>
 #include <optional>
@@ -47,7 +48,7 @@ struct Rule {
   Action action = Action::Allow;
   std::vector<Principal> principals;  // OR; empty = any peer
   std::vector<std::string> methods;   // OR; empty = any
-  std::vector<http::StringMatcher> paths;    // OR; on the normalized path without query
+  std::vector<http::StringMatcher> paths;    // OR; on the (normalized) path without query
   std::vector<http::HeaderMatcher> headers;  // AND
   bool hasHttpConditions() const { return !methods.empty() || !paths.empty() || !headers.empty(); }
 
@@ -80,13 +81,5 @@ struct Decision {
 };
 
 Decision evaluate(const Policy& policy, const RequestFacts& facts);
-
-// The path as an upstream is likely to resolve it, so that "/api/../admin",
-// "//admin" or "/%61dmin" cannot slip past a rule on "/admin": the query is
-// dropped, %XX escapes of unreserved characters (A-Z a-z 0-9 - . _ ~) are
-// decoded, runs of '/' are merged and "." / ".." segments are removed
-// (RFC 3986 5.2.4). Other escapes (%2F included) are kept as sent. Returns
-// `path` itself when it is already normal, else a view of `scratch`.
-std::string_view normalizePath(std::string_view path, std::string& scratch);
 
 }  // namespace sluice::authz

@@ -16,12 +16,13 @@
 namespace sluice::http {
 
 // Renders a StreamInfo as one line (without the trailing newline).
-// "json": one JSON object per line with the keys time, method, path, authority,
+// "json": one JSON object per line with the keys time, method, path,
+// original_path (the :path as received, before normalization), authority,
 // status, response_flags, bytes_received, bytes_sent, duration_ms,
 // upstream_host, upstream_cluster, route, request_id, trace_id,
 // downstream_address, details.
 // Anything else is a format string with Envoy-style tokens: %START_TIME%
-// %METHOD% %PATH% %AUTHORITY% %STATUS% %RESPONSE_FLAGS% %BYTES_RECEIVED%
+// %METHOD% %PATH% %ORIGINAL_PATH% %AUTHORITY% %STATUS% %RESPONSE_FLAGS% %BYTES_RECEIVED%
 // %BYTES_SENT% %DURATION% %UPSTREAM_HOST% %UPSTREAM_CLUSTER% %ROUTE_NAME%
 // %REQUEST_ID% %TRACE_ID% %DOWNSTREAM_ADDRESS% %DETAILS%; empty values print "-".
 class AccessLogFormatter {

@@ -40,10 +40,11 @@ enum Token : int {
   kDownstreamTlsVersion,
   kRequestedServerName,
   kUpstreamRequestAttemptCount,
+  kOriginalPath,
 };
 
 // The formatter's ids for config::kAccessLogTokens, in the same order.
-static_assert(kUpstreamRequestAttemptCount + 1 == std::size(config::kAccessLogTokens),
+static_assert(kOriginalPath + 1 == std::size(config::kAccessLogTokens),
               "one Token per name in config/access_log_format.h, in order");
 
 constexpr char kHex[] = "0123456789abcdef";
@@ -262,6 +263,11 @@ void appendJsonTls(std::string& out, const StreamInfo& info) {
   }
 }
 
+// Kept only when normalization changed the path; else it is the path.
+std::string_view originalPath(const StreamInfo& info) {
+  return info.original_path.empty() ? std::string_view(info.path) : std::string_view(info.original_path);
+}
+
 void appendJson(std::string& out, const StreamInfo& info) {
   out.append("{\"time\":\"");
   appendTime(out, info.start_wall);
@@ -269,6 +275,8 @@ void appendJson(std::string& out, const StreamInfo& info) {
   appendJsonString(out, info.method);
   out.append(",\"path\":");
   appendJsonString(out, info.path);
+  out.append(",\"original_path\":");
+  appendJsonString(out, originalPath(info));
   out.append(",\"authority\":");
   appendJsonString(out, info.authority);
   out.append(",\"status\":");
@@ -310,6 +318,7 @@ void appendToken(std::string& out, int token, const StreamInfo& info) {
     case kStartTime: appendTime(out, info.start_wall); return;
     case kMethod: appendText(out, info.method); return;
     case kPath: appendText(out, info.path); return;
+    case kOriginalPath: appendText(out, originalPath(info)); return;
     case kAuthority: appendText(out, info.authority); return;
     case kStatus:
       if (info.status > 0) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "proxy/http/connection_manager.h"
+#include "proxy/http/path_normalizer.h"
 #include "proxy/http/request_metadata.h"
 #include "proxy/net/filter.h"
 #include "proxy/util/thread_pool_alloc.h"
@@ -190,6 +191,17 @@ void ActiveStream::decodeHeaders(HeaderMap& headers, bool end_stream) {
   applyForwardClientCert(headers, cfg.forward_client_cert_details, tls, tls ? tls->local_spiffe_id : std::string_view());
   info_.request_id = ids.request_id;
   info_.trace_id = ids.trace_id;
+  // Before the route is looked up: from here on the normalized path is the
+  // only one (routes, filters, the upstream). A normal path costs one scan.
+  thread_local std::string path_scratch;
+  const NormalizedPath norm = normalizePath(headers.path(), cfg, path_scratch);
+  if (norm.kind != NormalizedPath::Kind::Unchanged) {
+    if (!cfg.access_logs.empty()) info_.original_path = std::string(headers.path());
+    if (norm.kind == NormalizedPath::Kind::Normalized) {
+      headers.set(headers::kPath, norm.path);  // a view of the scratch, not of the map
+      manager_.context().listener_stats.downstream_rq_path_normalized.inc();
+    }
+  }
   if (!cfg.access_logs.empty()) {
     info_.method = std::string(headers.method());
     info_.path = std::string(headers.path());
@@ -203,6 +215,13 @@ void ActiveStream::decodeHeaders(HeaderMap& headers, bool end_stream) {
   chain_ = std::make_unique<Chain>(*this, cfg.buffer_limit_bytes);
   if (cfg.stream_idle_timeout.count() > 0) idle_timer_.enable(cfg.stream_idle_timeout);
   if (cfg.max_stream_duration.count() > 0) duration_timer_.enable(cfg.max_stream_duration);
+  if (norm.kind == NormalizedPath::Kind::Reject || norm.kind == NormalizedPath::Kind::Redirect) {
+    // Answered through the encoder filters like any local reply; no decoder
+    // filter ever sees the path.
+    refusePath(norm);
+    maybeDone();
+    return;
+  }
   chain_->decode.headers(headers, end_stream);
   // The request goes on: let a client waiting on Expect: 100-continue send its body.
   if (!end_stream && !done_ && !local_reply_ && !response_started_) manager_.codec().send100Continue();
@@ -228,7 +247,23 @@ void ActiveStream::decodeTrailers(HeaderMap& trailers) {
   maybeDone();
 }
 
-void ActiveStream::sendLocalReply(int status, std::string_view body, ResponseFlag flag, std::string_view details) {
+void ActiveStream::refusePath(const NormalizedPath& norm) {
+  auto& stats = manager_.context().listener_stats;
+  if (norm.kind == NormalizedPath::Kind::Redirect) {
+    stats.downstream_rq_path_redirected.inc();
+    // A relative Location (RFC 9110 10.2.2): the client retries on this authority.
+    sendLocalReply(307, {}, ResponseFlag::LocalReply, "escaped_slash_redirect", norm.path);
+    return;
+  }
+  stats.downstream_rq_path_rejected.inc();
+  const std::string_view details = pathErrorDetails(norm.error);
+  std::string body;
+  body.append(details).append(": ").append(pathErrorText(norm.error)).push_back('\n');
+  sendLocalReply(400, body, ResponseFlag::DownstreamProtocolError, details);
+}
+
+void ActiveStream::sendLocalReply(int status, std::string_view body, ResponseFlag flag, std::string_view details,
+                                  std::string_view location) {
   if (done_) return;
   if (response_started_ || local_reply_) {
     resetStream();
@@ -239,6 +274,7 @@ void ActiveStream::sendLocalReply(int status, std::string_view body, ResponseFla
   info_.details = std::string(details);
   local_reply_headers_.clear();
   local_reply_headers_.setStatus(status);
+  if (!location.empty()) local_reply_headers_.add("location", location);
   if (!body.empty()) {
     local_reply_headers_.add("content-type", "text/plain");
     local_reply_headers_.add("content-length", std::to_string(body.size()));

@@ -22,6 +22,7 @@
 namespace sluice::http {
 
 class ConnectionManager;
+struct NormalizedPath;
 template <class Callbacks>
 struct CommonCallbacks;
 
@@ -79,7 +80,11 @@ class ActiveStream final : public MessageDecoder,
   friend struct EncodeOps;
 
   const Route* route();
-  void sendLocalReply(int status, std::string_view body, ResponseFlag flag, std::string_view details);
+  // `location`, when given, becomes the reply's Location header.
+  void sendLocalReply(int status, std::string_view body, ResponseFlag flag, std::string_view details,
+                      std::string_view location = {});
+  // Answers a path the normalizer refused (400) or redirects (307).
+  void refusePath(const NormalizedPath& norm);
   void encodeHeaders(HeaderMap& headers, bool end_stream);
   void encodeData(net::Buffer& data, bool end_stream);
   void encodeTrailers(HeaderMap& trailers);

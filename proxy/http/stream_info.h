@@ -65,7 +65,10 @@ struct StreamInfo {
   std::string details;  // why a local reply was sent ("upstream_connect_timeout", ...)
   // Request line facts, copied only when an access log needs them.
   std::string method;
-  std::string path;
+  std::string path;  // as routed and forwarded: normalized (proxy/http/path_normalizer.h)
+  // The :path as received, only when normalization changed or refused it;
+  // empty means it was `path`.
+  std::string original_path;
   std::string authority;
   ip::Address downstream_address;
   // The downstream connection's TLS handshake results (peer SPIFFE ID, SNI,

@@ -29,6 +29,12 @@ const std::vector<StatField<ListenerStats>>& ListenerStats::fields() {
        &S::downstream_rq_idle_timeout},
       {"downstream_rq_max_duration_reached_total", "Requests ended by max_stream_duration", false,
        &S::downstream_rq_max_duration_reached},
+      {"downstream_rq_path_normalized_total", "Requests whose path normalization rewrote (routed and forwarded normalized)", false,
+       &S::downstream_rq_path_normalized},
+      {"downstream_rq_path_rejected_total", "Requests refused (400) for their path", false,
+       &S::downstream_rq_path_rejected},
+      {"downstream_rq_path_redirected_total", "Requests redirected (307) to their unescaped path", false,
+       &S::downstream_rq_path_redirected},
   };
   return f;
 }

@@ -83,6 +83,9 @@ struct alignas(64) ListenerStats {
   Stat downstream_rq_timeout;
   Stat downstream_rq_idle_timeout;
   Stat downstream_rq_max_duration_reached;
+  Stat downstream_rq_path_normalized;
+  Stat downstream_rq_path_rejected;
+  Stat downstream_rq_path_redirected;
   static const std::vector<StatField<ListenerStats>>& fields();
 };
 

@@ -105,6 +105,20 @@ void readForwardClientCert(config::MapReader& r, Spec& spec) {
                   "must be sanitize, forward_only, append_forward or sanitize_set");
 }
 
+void readPathNormalization(config::MapReader& r, Spec& spec) {
+  r.boolean("normalize_path", spec.normalize_path);
+  r.boolean("merge_slashes", spec.merge_slashes);
+  r.boolean("reject_backslash", spec.reject_backslash);
+  r.boolean("reject_path_parameters_dot_segments", spec.reject_path_parameters_dot_segments);
+  if (!r.has("path_with_escaped_slashes")) return;
+  std::string action;
+  r.string("path_with_escaped_slashes", action);
+  if (auto a = config::parseEscapedSlashes(action)) spec.path_with_escaped_slashes = *a;
+  else if (r.child("path_with_escaped_slashes").IsScalar())
+    r.ctx().error(r.locOf("path_with_escaped_slashes"), r.childPath("path_with_escaped_slashes"),
+                  "must be reject, keep, unescape_and_redirect or unescape_and_forward");
+}
+
 class Reader final : public config::NetworkFilterReader {
  public:
   std::string_view name() const override { return "http"; }
@@ -124,6 +138,7 @@ class Reader final : public config::NetworkFilterReader {
     r.uint32("xff_num_trusted_hops", spec->xff_num_trusted_hops, 0, 16);
     r.boolean("generate_request_id", spec->generate_request_id);
     readForwardClientCert(r, *spec);
+    readPathNormalization(r, *spec);
     readRouteConfigRef(r, *spec);
     readHttpFilters(r, *spec);
     readAccessLogs(r, *spec);
@@ -175,6 +190,11 @@ nlohmann::json Spec::toJson() const {
           {"xff_num_trusted_hops", xff_num_trusted_hops},
           {"generate_request_id", generate_request_id},
           {"forward_client_cert_details", config::forwardClientCertName(forward_client_cert_details)},
+          {"normalize_path", normalize_path},
+          {"merge_slashes", merge_slashes},
+          {"path_with_escaped_slashes", config::escapedSlashesName(path_with_escaped_slashes)},
+          {"reject_backslash", reject_backslash},
+          {"reject_path_parameters_dot_segments", reject_path_parameters_dot_segments},
           {"route_config_name", route_config_name},
           {"http_filters", filters},
           {"access_log", logs}};

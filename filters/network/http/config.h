@@ -20,6 +20,11 @@
 //     xff_num_trusted_hops: 0
 //     generate_request_id: true
 //     forward_client_cert_details: sanitize
+//     normalize_path: true             # RFC 3986 6.2.2; see config/path_normalization.h
+//     merge_slashes: true
+//     path_with_escaped_slashes: reject   # keep | unescape_and_redirect | unescape_and_forward
+//     reject_backslash: true
+//     reject_path_parameters_dot_segments: true
 
 #include <cstdint>
 #include <memory>

@@ -34,6 +34,52 @@ TEST(ForwardClientCertTest, HttpFilterConfigParsesAndRendersTheMode) {
       << bad.str();
 }
 
+TEST(PathNormalizationConfigTest, ReadsDefaultsValuesAndBadActions) {
+  auto parse = [](const std::string& extra, config::ParseContext& ctx) {
+    const YAML::Node node =
+        YAML::Load(extra + "\nroute_config: {virtual_hosts: [{name: a, domains: [\"*\"], routes: []}]}");
+    config::MapReader r(ctx, node, "listeners[0].http");
+    return std::static_pointer_cast<const Spec>(reader().read(r));
+  };
+  config::ParseContext dflt("h.yaml");
+  auto d = parse("", dflt);
+  ASSERT_TRUE(dflt.ok()) << dflt.str();
+  EXPECT_TRUE(d->normalize_path);
+  EXPECT_TRUE(d->merge_slashes);
+  EXPECT_TRUE(d->reject_backslash);
+  EXPECT_TRUE(d->reject_path_parameters_dot_segments);
+  EXPECT_EQ(d->path_with_escaped_slashes, config::EscapedSlashes::Reject);
+  EXPECT_EQ(d->toJson()["path_with_escaped_slashes"], "reject");
+
+  config::ParseContext ok("h.yaml");
+  auto s = parse(
+      "normalize_path: false\nmerge_slashes: false\nreject_backslash: false\n"
+      "reject_path_parameters_dot_segments: false\npath_with_escaped_slashes: unescape_and_redirect",
+      ok);
+  ASSERT_TRUE(ok.ok()) << ok.str();
+  EXPECT_FALSE(s->normalize_path);
+  EXPECT_FALSE(s->merge_slashes);
+  EXPECT_FALSE(s->reject_backslash);
+  EXPECT_FALSE(s->reject_path_parameters_dot_segments);
+  EXPECT_EQ(s->path_with_escaped_slashes, config::EscapedSlashes::UnescapeAndRedirect);
+  EXPECT_EQ(s->toJson()["path_with_escaped_slashes"], "unescape_and_redirect");
+  EXPECT_EQ(s->toJson()["merge_slashes"], false);
+  auto built = build(*s);
+  EXPECT_EQ(built->path_with_escaped_slashes, config::EscapedSlashes::UnescapeAndRedirect);
+  EXPECT_FALSE(built->merge_slashes);
+
+  config::ParseContext bad("h.yaml");
+  parse("path_with_escaped_slashes: decode", bad);
+  EXPECT_NE(bad.str().find("h.yaml:1:28: listeners[0].http.path_with_escaped_slashes: must be reject, keep, "
+                           "unescape_and_redirect or unescape_and_forward"),
+            std::string::npos)
+      << bad.str();
+  config::ParseContext bad_bool("h.yaml");
+  parse("merge_slashes: maybe", bad_bool);
+  EXPECT_NE(bad_bool.str().find("h.yaml:1:16: listeners[0].http.merge_slashes"), std::string::npos)
+      << bad_bool.str();
+}
+
 // The spec is plain data; building it gives the connection manager its
 // runtime config: the codec limits, each HTTP filter built by its factory,
 // the router last, access log formats compiled.

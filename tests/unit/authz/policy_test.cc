@@ -1,6 +1,6 @@
 // The authz policy: every principal kind, HTTP conditions, deny-wins and the
-// default action, plaintext vs TLS facts, path normalization, the YAML
-// reader's spec and errors, and the denial log limiter.
+// default action, plaintext vs TLS facts, path rules, the YAML reader's
+// spec and errors, and the denial log limiter.
 #include "proxy/authz/policy.h"
 
 #include <gtest/gtest.h>
@@ -294,40 +294,23 @@ TEST(PolicyTest, HttpConditionsNeverMatchAConnection) {
   EXPECT_TRUE(allowed(p, Facts("10.0.0.1:1").facts));
 }
 
-TEST(PolicyTest, PathRulesSeeTheNormalizedPath) {
+// The connection manager normalizes :path before any filter runs
+// (tests/unit/http/path_normalizer_test.cc); the policy matches it as it
+// comes, without the query.
+TEST(PolicyTest, PathRulesMatchThePathWithoutItsQuery) {
   const Policy p = parse("rules: [{name: no-admin, action: deny, paths: [{prefix: /admin}]}]");
-  for (const char* path : {"/admin", "/admin/x", "//admin", "/./admin", "/api/../admin", "/%61dmin", "/%2e%2e/admin",
-                           "/api/%2E%2E/admin/", "/a/b/../../admin?x"}) {
+  for (const char* path : {"/admin", "/admin/x", "/admin?x", "/admin/?q=/../api"}) {
     http::HeaderMap h = request("GET", path);
     Facts f("10.0.0.1:1");
     f.facts.request = &h;
     EXPECT_FALSE(allowed(p, f.facts)) << path;
   }
-  for (const char* path : {"/api", "/api/admin", "/%2Fadmin", "/x/admin"}) {
+  for (const char* path : {"/api", "/api/admin", "/api?/admin", "/x/admin"}) {
     http::HeaderMap h = request("GET", path);
     Facts f("10.0.0.1:1");
     f.facts.request = &h;
     EXPECT_TRUE(allowed(p, f.facts)) << path;
   }
-}
-
-TEST(PolicyTest, NormalizePath) {
-  std::string s;
-  EXPECT_EQ(normalizePath("/a/b/c", s), "/a/b/c");
-  EXPECT_EQ(normalizePath("/a/b?q=/../x", s), "/a/b");
-  EXPECT_EQ(normalizePath("/a//b///c", s), "/a/b/c");
-  EXPECT_EQ(normalizePath("/a/./b/../c", s), "/a/c");
-  EXPECT_EQ(normalizePath("/../../a", s), "/a");
-  EXPECT_EQ(normalizePath("/a/..", s), "/");
-  EXPECT_EQ(normalizePath("/a/.", s), "/a/");
-  EXPECT_EQ(normalizePath("/a/b/", s), "/a/b/");
-  EXPECT_EQ(normalizePath("/", s), "/");
-  EXPECT_EQ(normalizePath("//", s), "/");
-  EXPECT_EQ(normalizePath("/%7Euser/%41%2f%25", s), "/~user/A%2f%25") << "only unreserved escapes decode";
-  EXPECT_EQ(normalizePath("/a%2", s), "/a%2");
-  EXPECT_EQ(normalizePath("/a/.hidden/..x", s), "/a/.hidden/..x");
-  EXPECT_EQ(normalizePath("*", s), "*");
-  EXPECT_EQ(normalizePath("", s), "");
 }
 
 // --- reader ----------------------------------------------------------------------

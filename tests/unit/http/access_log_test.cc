@@ -87,7 +87,7 @@ TEST(AccessLogJson, EveryKeyWithItsValue) {
   const json j = json::parse(line);
   std::set<std::string> keys;
   for (auto it = j.begin(); it != j.end(); ++it) keys.insert(it.key());
-  EXPECT_EQ(keys, (std::set<std::string>{"time", "method", "path", "authority", "status", "response_flags",
+  EXPECT_EQ(keys, (std::set<std::string>{"time", "method", "path", "original_path", "authority", "status", "response_flags",
                                          "bytes_received", "bytes_sent", "duration_ms", "upstream_host",
                                          "upstream_cluster", "upstream_request_attempt_count", "route",
                                          "request_id", "trace_id",
@@ -188,6 +188,18 @@ TEST(AccessLogFormat, EveryToken) {
   EXPECT_EQ(render(fmt, info),
             "2024-03-05T13:04:05.678Z GET /p example.com 503 UF,UT 17 4096 12.345 10.1.2.3:8080 backend api req-1 "
             "trace-1 192.0.2.7:5555 upstream_connect_timeout");
+}
+
+// The path as received is kept only when normalization changed it; the
+// token and the key then show it, else they repeat the path.
+TEST(AccessLogFormat, OriginalPath) {
+  StreamInfo info;
+  info.path = "/admin";
+  EXPECT_EQ(render("%PATH% %ORIGINAL_PATH%", info), "/admin /admin");
+  EXPECT_EQ(json::parse(render("json", info))["original_path"], "/admin");
+  info.original_path = "/x/../%61dmin";
+  EXPECT_EQ(render("%PATH% %ORIGINAL_PATH%", info), "/admin /x/../%61dmin");
+  EXPECT_EQ(json::parse(render("json", info))["original_path"], "/x/../%61dmin");
 }
 
 TEST(AccessLogFormat, EmptyValuesPrintDash) {
