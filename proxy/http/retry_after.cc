@@ -1,5 +1,6 @@
 #include "proxy/http/retry_after.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdint>
@@ -121,9 +122,11 @@ std::optional<std::chrono::milliseconds> parseRetryAfter(std::string_view value,
   const int now_year = static_cast<int>(std::chrono::year_month_day(days).year());
   const auto at = parseHttpDate(value, now_year);
   if (!at) return std::nullopt;
-  const auto target = std::chrono::system_clock::time_point(std::chrono::seconds(*at));
-  if (target <= now) return std::chrono::milliseconds(0);
-  return std::chrono::duration_cast<std::chrono::milliseconds>(target - now);
+  // In milliseconds, not the clock's nanoseconds: those overflow for years
+  // past 2262, and a peer may send any year up to 9999.
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const int64_t wait_ms = static_cast<int64_t>(*at) * 1000 - now_ms;
+  return std::chrono::milliseconds(std::max<int64_t>(wait_ms, 0));
 }
 
 }  // namespace sluice::http

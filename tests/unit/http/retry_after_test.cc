@@ -38,6 +38,14 @@ TEST(RetryAfter, TwoDigitYearsMoreThanFiftyYearsAheadAreThePastCentury) {
   EXPECT_EQ(parseRetryAfter("Tuesday, 01-Jan-80 00:00:00 GMT", now), milliseconds(0));
 }
 
+// Found by fuzz/retry_after_fuzz.cc: a year past 2262 overflowed the
+// clock's nanoseconds (undefined behaviour). It is a long wait instead.
+TEST(RetryAfter, FarFutureYearsDoNotOverflow) {
+  const auto wait = parseRetryAfter("Wed, 21 Oct 6015 07:28:00 GMT", kExample);
+  ASSERT_TRUE(wait.has_value());
+  EXPECT_GT(*wait, hours(24 * 365 * 4000));
+}
+
 TEST(RetryAfter, MalformedValuesAreRejected) {
   const auto now = system_clock::now();
   for (const char* bad : {"", "soon", "-1", "1.5", "12abc", "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 6 Nov 1994 08:49:37 GMT",
