@@ -34,20 +34,7 @@ void forEachToken(std::string_view list, F&& f) {
 
 void copyPrefix(const net::Buffer& in, size_t len, std::string& out) {
   out.clear();
-  iovec iov[64];
-  while (out.size() < len) {
-    const size_t count = in.peek(iov, 64);
-    size_t skip = out.size();
-    for (size_t i = 0; i < count && out.size() < len; ++i) {
-      if (skip >= iov[i].iov_len) {
-        skip -= iov[i].iov_len;
-        continue;
-      }
-      const size_t take = std::min(iov[i].iov_len - skip, len - out.size());
-      out.append(static_cast<const char*>(iov[i].iov_base) + skip, take);
-      skip = 0;
-    }
-  }
+  in.copyOut(len, out);
 }
 
 }  // namespace

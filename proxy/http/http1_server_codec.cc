@@ -81,7 +81,7 @@ class Http1ServerCodec final : public ServerCodec, private MessageEncoder {
 
 std::optional<CodecError> Http1ServerCodec::dispatch(net::Buffer& data) {
   // Behind a backlog, new bytes queue after it so requests keep their order.
-  if (!input_.empty()) input_.move(data);
+  if (!input_.empty()) input_.moveCompact(data);
   // A decode callback may complete a response and call dispatch() again;
   // the outer loop picks up the next request instead.
   if (dispatching_) return std::nullopt;
@@ -97,7 +97,7 @@ std::optional<CodecError> Http1ServerCodec::dispatch(net::Buffer& data) {
   if (err || !waiting) return err;
   // Requests pipelined behind an outstanding response wait here; past the
   // cap, stop reading so a client cannot queue unbounded bytes.
-  input_.move(data);
+  input_.moveCompact(data);
   if (!input_paused_ && input_.length() > kMaxPipelinedInput) {
     input_paused_ = true;
     out_.readDisable(true);

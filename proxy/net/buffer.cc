@@ -118,6 +118,31 @@ void Buffer::move(Buffer& other) {
   other.length_ = 0;
 }
 
+void Buffer::moveCompact(Buffer& other) {
+  // Small enough that copying it costs less than a slice it would pin.
+  constexpr size_t kCopyBelow = 1024;
+  while (other.head_ < other.slices_.size()) {
+    Slice& s = other.slices_[other.head_];
+    const size_t n = s.readable();
+    if (n >= kCopyBelow || head_ >= slices_.size() || slices_.back().writable() < n) break;
+    Slice& tail = slices_.back();
+    std::memcpy(tail.mem + tail.end, s.mem + s.begin, n);
+    tail.end += n;
+    length_ += n;
+    other.length_ -= n;
+    other.popFront();
+  }
+  move(other);
+}
+
+void Buffer::copyOut(size_t n, std::string& out) const {
+  for (size_t i = head_; i < slices_.size() && n > 0; ++i) {
+    const size_t take = std::min(n, slices_[i].readable());
+    out.append(reinterpret_cast<const char*>(slices_[i].mem + slices_[i].begin), take);
+    n -= take;
+  }
+}
+
 void Buffer::move(Buffer& other, size_t n) {
   n = std::min(n, other.length_);
   if (n == other.length_) {

@@ -38,6 +38,12 @@ class Buffer {
   void copyFrom(const Buffer& other);
   // Appends all of `other` (left empty) by moving slices.
   void move(Buffer& other);
+  // Like move(), but a slice of `other` holding little (a trickling peer's
+  // read) is copied into our last slice when it fits: a buffer that
+  // accumulates many small reads stays a few slices, not one per read.
+  void moveCompact(Buffer& other);
+  // Appends a copy of the first n bytes (n <= length()) to `out`.
+  void copyOut(size_t n, std::string& out) const;
   // Appends up to `n` bytes of `other`, moving whole slices and copying at most one partial slice.
   void move(Buffer& other, size_t n);
   // Drops the first n bytes (n <= length()).

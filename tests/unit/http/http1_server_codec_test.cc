@@ -535,6 +535,23 @@ TEST(Http1ServerCodecTest, PipelinedBacklogPastTheCapStopsReading) {
   EXPECT_EQ(s.requests.size(), 2u);
 }
 
+// Found by fuzz/http1_server_codec_fuzz.cc: a request trickling in byte by
+// byte behind an outstanding response piled up one slice per read, and the
+// header parser then re-read the first 64 slices forever.
+TEST(Http1ServerCodecTest, RequestTricklingBehindAResponseIsParsedWhenItsTurnComes) {
+  Server s;
+  EXPECT_FALSE(s.feed("GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\n"));
+  ASSERT_EQ(s.requests.size(), 1u);
+  const std::string rest = "Host: h\r\nX-Long: " + std::string(300, 'v') + "\r\n\r\n";
+  EXPECT_FALSE(s.feedBytewise(rest));
+  EXPECT_EQ(s.requests.size(), 1u);
+  respond(s.last(), 200, "1");
+  EXPECT_FALSE(s.codec->dispatch(s.input));
+  ASSERT_EQ(s.requests.size(), 2u);
+  EXPECT_EQ(s.last().get(":path"), "/2");
+  EXPECT_EQ(s.last().get("x-long"), std::string(300, 'v'));
+}
+
 TEST(Http1ServerCodecTest, PipelinedRequestsAreDecodedOneAtATimeInOrder) {
   Server s;
   std::string three;

@@ -109,4 +109,40 @@ TEST(BufferTest, SlicesReturnToThePoolAndAreReused) {
 }
 
 }  // namespace
+// A peer trickling bytes makes one slice per read; copying a prefix must
+// walk them all (it once re-read the first 64 forever).
+TEST(BufferTest, CopyOutWalksEverySlice) {
+  Buffer b;
+  std::string expect;
+  for (int i = 0; i < 300; ++i) {
+    Buffer one;
+    one.add(std::string(1, static_cast<char>('a' + i % 26)));
+    expect += static_cast<char>('a' + i % 26);
+    b.move(one);
+  }
+  std::string out;
+  b.copyOut(250, out);
+  EXPECT_EQ(out, expect.substr(0, 250));
+}
+
+TEST(BufferTest, MoveCompactCopiesSmallSlicesIntoTheTail) {
+  Buffer b;
+  b.add("start");
+  for (int i = 0; i < 300; ++i) {
+    Buffer one;
+    one.add("x");
+    b.moveCompact(one);
+    EXPECT_TRUE(one.empty());
+  }
+  EXPECT_EQ(b.length(), 305u);
+  iovec iov[8];
+  EXPECT_EQ(b.peek(iov, 8), 1u) << "300 one-byte reads stay in one slice";
+  // A large slice still moves whole, after what was there.
+  Buffer big;
+  big.add(std::string(4096, 'y'));
+  b.moveCompact(big);
+  EXPECT_EQ(b.length(), 305u + 4096u);
+  EXPECT_EQ(b.toString().substr(0, 6), "startx");
+}
+
 }  // namespace sluice::net
