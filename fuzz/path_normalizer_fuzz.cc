@@ -59,6 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const NormalizedPath r = sluice::http::normalizePath(input, s, scratch);
   if (r.kind == NormalizedPath::Kind::Reject) return 0;
   const std::string out(r.path);
+  // A redirect never points off-site ("//host", "/\\host").
+  if (r.kind == NormalizedPath::Kind::Redirect) check(out.size() < 2 || (out[1] != '/' && out[1] != '\\'));
   // The query is never altered.
   const size_t q_in = input.find('?'), q_out = out.find('?');
   check((q_in == std::string_view::npos) == (q_out == std::string::npos));

@@ -45,6 +45,11 @@ void ConnectionManager::initialize(net::ReadFilterCallbacks& callbacks) {
   dispatch_timer_ = ctx_.loop.createTimer([this] {
     net::Buffer none;
     dispatch(none);
+    // The client had finished sending and the backlog is answered.
+    if (downstream_eof_ && streams_.empty() && !closing_ && !codec_->hasPendingInput()) {
+      closing_ = true;
+      connection().close(net::CloseType::FlushWrite);
+    }
   });
   armIdleTimers();
 }
@@ -72,7 +77,7 @@ void ConnectionManager::onDrain() {
   if (draining_) return;
   draining_ = true;
   codec_->shutdownNotice();
-  if (!closing_ && streams_.empty() && !codec_->hasPendingInput()) armDrainClose();
+  if (!closing_ && streams_.empty() && !codec_->hasPendingInput() && !partial_request_) armDrainClose();
 }
 
 void ConnectionManager::armDrainClose() {
@@ -96,6 +101,8 @@ net::FilterStatus ConnectionManager::onData(net::Buffer& data, bool end_stream) 
       request_headers_timer_->enable(config_.request_headers_timeout);
   }
   dispatch(data);
+  // What the codec left is the start of a request still arriving.
+  partial_request_ = !data.empty();
   if (end_stream && !streams_.empty() && !closing_) codec_->dispatchEof();
   if (downstream_eof_ && streams_.empty() && !closing_) {
     // The client finished sending with no request in flight: nothing more will come.
@@ -107,7 +114,11 @@ net::FilterStatus ConnectionManager::onData(net::Buffer& data, bool end_stream) 
 
 void ConnectionManager::dispatch(net::Buffer& data) {
   if (closing_) return;
+  // Requests after one answered inside this call are still in `data`, not
+  // in the codec: onStreamDone must not take the client's EOF for the end.
+  dispatching_ = true;
   auto err = codec_->dispatch(data);
+  dispatching_ = false;
   if (err) {
     ActiveStream* stream = err->scope == ErrorScope::Stream ? findStream(err->stream) : nullptr;
     if (stream != nullptr) {
@@ -170,7 +181,7 @@ void ConnectionManager::onStreamDone(ActiveStream& stream, bool close_connection
     return;
   }
   if (closing_) return;
-  if (downstream_eof_ && !codec_->hasPendingInput()) {
+  if (downstream_eof_ && !dispatching_ && !codec_->hasPendingInput()) {
     closing_ = true;
     connection().close(net::CloseType::FlushWrite);
     return;

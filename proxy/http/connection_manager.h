@@ -83,6 +83,8 @@ class ConnectionManager final : public net::NetworkFilter,
   bool closing_ = false;
   bool above_high_ = false;
   bool draining_ = false;
+  bool dispatching_ = false;     // inside codec_->dispatch()
+  bool partial_request_ = false;  // the last read ended inside a request's head
   std::shared_ptr<const RouteTables> routes_;  // as of the last stream start
   const RouteConfig* route_config_ = nullptr;   // routes_->find(config_.route_config_name)
   event::MonoTime idle_since_{};  // when the last stream ended (or the connection started)

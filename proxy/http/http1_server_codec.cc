@@ -279,6 +279,12 @@ void Http1ServerCodec::encodeHeaders(const HeaderMap& headers, bool end_stream) 
   if (upgrade) {
     req_ = Req::kTunnel;
     close_ = true;  // the connection never returns to HTTP
+    // Bytes queued behind the upgrade request are the tunnel's now: reading
+    // must not stay stopped for the tunnel's whole life.
+    if (input_paused_) {
+      input_paused_ = false;
+      out_.readDisable(false);
+    }
   }
   if (end_stream) {
     write(close_);

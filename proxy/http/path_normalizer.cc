@@ -199,8 +199,13 @@ NormalizedPath normalizePath(std::string_view path, const PathNormalizationSetti
   if (err != PathError::None) return reject(err);
   scratch.resize(n);
   if (q != std::string_view::npos) scratch.append(path.substr(q));
-  if (unescaped_slash && s.path_with_escaped_slashes == EscapedSlashes::UnescapeAndRedirect)
+  if (unescaped_slash && s.path_with_escaped_slashes == EscapedSlashes::UnescapeAndRedirect) {
+    // A Location of "//host" or "/\host" is a network-path reference to
+    // another host for a browser (possible with merge_slashes off or
+    // backslashes allowed): refuse rather than redirect off-site.
+    if (scratch.size() >= 2 && (scratch[1] == '/' || scratch[1] == '\\')) return reject(PathError::EscapedSlash);
     return {Kind::Redirect, scratch};
+  }
   if (scratch == path) return {Kind::Unchanged, path};
   return {Kind::Normalized, scratch};
 }

@@ -83,6 +83,38 @@ TEST(HttpConnection, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_TRUE(proxy.waitMetricEq("sluice_listener_downstream_rq_2xx_total", {{"listener", "web"}}, 7));
 }
 
+// The client sends its requests and its FIN together; the first is answered
+// by the proxy itself (no route) while the rest are still unread. Every
+// request is still answered, in order, before the proxy closes.
+TEST(HttpConnection, RequestsBeforeTheClientsFinAreAllAnswered) {
+  HttpUpstream c1(describeRequest("c1"));
+  ProxyProcess proxy(renderConfig(httpConfig(R"(
+route_config:
+  virtual_hosts:
+    - name: all
+      domains: ["*"]
+      routes:
+        - match: {prefix: /ok}
+          route: {cluster: c1}
+)",
+                                             {cluster("c1", {c1.port()})})));
+  uint16_t port = 0;
+  ASSERT_TRUE(startHttpProxy(proxy, &port));
+  for (int round = 0; round < 20; ++round) {
+    RawHttpClient client(port);
+    ASSERT_TRUE(client.connected());
+    ASSERT_TRUE(client.send(getRequest("/nope") + getRequest("/ok/1") + getRequest("/nope") + getRequest("/ok/2")));
+    client.shutdownWrite();
+    const std::vector<int> want = {404, 200, 404, 200};
+    for (size_t i = 0; i < want.size(); ++i) {
+      HttpReply r = client.read(5s);
+      ASSERT_TRUE(r.complete) << "round " << round << ", response " << i << ": " << r.describe();
+      EXPECT_EQ(r.status, want[i]) << "round " << round << ", response " << i << ": " << r.describe();
+    }
+    EXPECT_TRUE(client.waitClosed(5s)) << "round " << round;
+  }
+}
+
 TEST(HttpConnection, KeepAliveReusesPooledUpstreamConnections) {
   HttpUpstream c1(describeRequest("c1"));
   ProxyProcess proxy(renderConfig(httpConfig(allToC1(), {cluster("c1", {c1.port()})})));

@@ -196,6 +196,18 @@ TEST(PathNormalizerOptions, EscapedSlashActions) {
   expectNormalizes("/%2F..%2F..", refused(PathError::AboveRoot), redir);
 }
 
+// A Location starting "//" or "/\\" is a network-path reference (RFC 3986
+// 4.2): a browser would follow it to another host. Refused instead.
+TEST(PathNormalizerOptions, RedirectNeverPointsOffSite) {
+  PathNormalizationSettings redir;
+  redir.path_with_escaped_slashes = EscapedSlashes::UnescapeAndRedirect;
+  redir.merge_slashes = false;
+  expectNormalizes("/%2Fevil.com", refused(PathError::EscapedSlash), redir);
+  expectNormalizes("/%5Cevil.com", refused(PathError::EscapedSlash), redir);
+  redir.merge_slashes = true;
+  expectNormalizes("/%2Fevil.com", redirect("/evil.com"), redir);
+}
+
 TEST(PathNormalizerOptions, MergeSlashesOff) {
   PathNormalizationSettings s;
   s.merge_slashes = false;
