@@ -90,4 +90,9 @@ bool checkRegex(MapReader& r, std::string_view key, const std::string& pattern, 
   return false;
 }
 
+void readStatPrefix(MapReader& r, std::string& out) {
+  if (readString(r, "stat_prefix", out, /*required=*/true) && out.empty())
+    r.ctx().error(r.locOf("stat_prefix"), r.childPath("stat_prefix"), "must not be empty");
+}
+
 }  // namespace sluice::config

@@ -23,6 +23,8 @@ bool isHttpToken(std::string_view s);
 // checks run only on real values (absence and bad types are reported already).
 bool readString(MapReader& r, std::string_view key, std::string& out, bool required = false);
 bool readOptional(MapReader& r, std::string_view key, std::optional<std::string>& out);
+// A filter's required `stat_prefix` (its metrics label): present and not empty.
+void readStatPrefix(MapReader& r, std::string& out);
 
 struct StringItem {
   std::string value;

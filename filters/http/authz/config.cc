@@ -1,5 +1,6 @@
 #include "filters/http/authz/config.h"
 
+#include "config/field_reader.h"
 #include "config/yaml_reader.h"
 
 namespace sluice::filters::authz {
@@ -11,9 +12,7 @@ class Reader final : public config::HttpFilterReader {
 
   std::shared_ptr<const config::FilterSpec> read(config::MapReader& r) const override {
     auto spec = std::make_shared<Spec>();
-    r.string("stat_prefix", spec->stat_prefix, /*required=*/true);
-    if (r.child("stat_prefix").IsScalar() && spec->stat_prefix.empty())
-      r.ctx().error(r.locOf("stat_prefix"), r.childPath("stat_prefix"), "must not be empty");
+    config::readStatPrefix(r, spec->stat_prefix);
     spec->policy = config::readAuthzPolicy(r, config::AuthzLayer::Http);
     r.finish();
     return spec;

@@ -1,5 +1,6 @@
 #include "filters/http/local_ratelimit/config.h"
 
+#include "config/field_reader.h"
 #include "config/yaml_reader.h"
 
 namespace sluice::filters::local_ratelimit {
@@ -11,9 +12,7 @@ class Reader final : public config::HttpFilterReader {
 
   std::shared_ptr<const config::FilterSpec> read(config::MapReader& r) const override {
     auto spec = std::make_shared<Spec>();
-    r.string("stat_prefix", spec->stat_prefix, /*required=*/true);
-    if (r.has("stat_prefix") && spec->stat_prefix.empty())
-      r.ctx().error(r.locOf("stat_prefix"), r.childPath("stat_prefix"), "must not be empty");
+    config::readStatPrefix(r, spec->stat_prefix);
     config::readLocalLimitSpec(r, spec->limit, /*request_keys=*/true);
     r.boolean("shadow", spec->shadow);
     r.boolean("response_headers", spec->response_headers);

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "config/config_json.h"
+#include "config/field_reader.h"
 #include "config/yaml_reader.h"
 
 namespace sluice::filters::global_ratelimit {
@@ -98,9 +99,7 @@ std::shared_ptr<Spec> readSpec(config::MapReader& r, bool per_route) {
       return cfg;
     }
   }
-  r.string("stat_prefix", cfg->stat_prefix, /*required=*/true);
-  if (r.has("stat_prefix") && cfg->stat_prefix.empty())
-    r.ctx().error(r.child("stat_prefix"), r.childPath("stat_prefix"), "must not be empty");
+  config::readStatPrefix(r, cfg->stat_prefix);
   readRedis(r, *cfg);
   r.string("domain", cfg->domain, /*required=*/true);
   if (r.has("domain") && cfg->domain.empty()) r.ctx().error(r.child("domain"), r.childPath("domain"), "must not be empty");

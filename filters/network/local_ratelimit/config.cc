@@ -1,5 +1,6 @@
 #include "filters/network/local_ratelimit/config.h"
 
+#include "config/field_reader.h"
 #include "config/yaml_reader.h"
 
 namespace sluice::filters::l4_ratelimit {
@@ -12,9 +13,7 @@ class Reader final : public config::NetworkFilterReader {
 
   std::shared_ptr<const config::FilterSpec> read(config::MapReader& r) const override {
     auto spec = std::make_shared<Spec>();
-    r.string("stat_prefix", spec->stat_prefix, /*required=*/true);
-    if (r.has("stat_prefix") && spec->stat_prefix.empty())
-      r.ctx().error(r.locOf("stat_prefix"), r.childPath("stat_prefix"), "must not be empty");
+    config::readStatPrefix(r, spec->stat_prefix);
     config::readLocalLimitSpec(r, spec->limit, /*request_keys=*/false);
     if (!r.has("token_bucket")) r.ctx().error(r.node(), r.childPath("token_bucket"), "missing required field");
     r.boolean("shadow", spec->shadow);
