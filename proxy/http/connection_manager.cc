@@ -80,6 +80,11 @@ void ConnectionManager::onDrain() {
   if (!closing_ && streams_.empty() && !codec_->hasPendingInput() && !partial_request_) armDrainClose();
 }
 
+void ConnectionManager::onDrainTimeout() {
+  if (closing_) return;
+  codec_->goAway();
+}
+
 void ConnectionManager::armDrainClose() {
   const auto idle = ctx_.loop.now() - idle_since_;
   const auto grace = std::chrono::duration_cast<event::Duration>(kDrainIdleGrace);

@@ -32,6 +32,9 @@ class ConnectionManager final : public net::NetworkFilter,
   // The next response says `Connection: close`; an idle connection closes
   // once it has been idle for kDrainIdleGrace (see the .cc).
   void onDrain() override;
+  // The codec gives up what is still open (HTTP/2: GOAWAY naming the last
+  // stream taken); the listener then closes the connection.
+  void onDrainTimeout() override;
 
   MessageDecoder& onNewRequest(MessageEncoder& response) override;
   void onStreamReset(MessageEncoder& response, StreamResetReason reason) override;

@@ -65,6 +65,12 @@ class NetworkFilter {
   // already sent is lost (HTTP/1: `Connection: close` on the next response);
   // the listener closes whatever is left at its drain timeout.
   virtual void onDrain() {}
+  // The drain timeout came: the listener closes this connection right after
+  // this call, flushing what is already queued (bounded by the flush
+  // timeout). A filter whose protocol can say so tells the peer which
+  // requests were not taken (HTTP/2: GOAWAY with the last stream id), so a
+  // client knows what it may retry elsewhere. Called at most once.
+  virtual void onDrainTimeout() {}
 };
 
 // A filter's runtime config (buckets, counters, compiled matchers), built

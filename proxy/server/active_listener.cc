@@ -221,7 +221,7 @@ void ActiveListener::closeAll() {
   if (open.empty()) maybeDrained();
   for (auto* c : open) {
     stats_.downstream_cx_drain_closed.inc();
-    c->connection().close(net::CloseType::NoFlush);
+    c->drainTimeout();
   }
 }
 

@@ -39,6 +39,11 @@ void ServerConnection::drain() {
   notifyDrain();
 }
 
+void ServerConnection::drainTimeout() {
+  for (size_t i = 0; i < filters_.size() && conn_->open(); ++i) filters_[i]->onDrainTimeout();
+  if (conn_->open()) conn_->close(net::CloseType::FlushWrite);
+}
+
 void ServerConnection::notifyDrain() {
   // A filter may close the connection from onDrain; we outlive this turn
   // (deferred delete), the filters after it need not hear.

@@ -30,6 +30,9 @@ class ServerConnection final : public net::ReadFilterCallbacks,
   // Our listener is draining: tells the filters (now, or when they start
   // after the handshake). Idempotent.
   void drain();
+  // The listener's drain timeout: filters hear onDrainTimeout(), then the
+  // connection closes, flushing what they queued.
+  void drainTimeout();
 
   net::Connection& connection() override { return *conn_; }
   void onRead(net::Buffer& data, bool end_stream) override;
