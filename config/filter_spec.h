@@ -13,7 +13,9 @@
 // filters/readers.cc, one line per filter.
 
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +30,10 @@ class FilterSpec {
   virtual ~FilterSpec() = default;
   // Canonical form: /config_dump, and how a reload tells a changed listener.
   virtual nlohmann::json toJson() const = 0;
+  // For a terminal network filter: the ALPN protocols, in preference order,
+  // a TLS chain ending in it offers when its `tls` block names none (the
+  // `http` filter: by codec). Empty: the TLS default (http/1.1).
+  virtual std::vector<std::string> applicationProtocols() const { return {}; }
 };
 
 class NetworkFilterReader {

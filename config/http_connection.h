@@ -8,12 +8,15 @@
 #include <cstdint>
 
 #include "config/forward_client_cert.h"
+#include "config/http2_settings.h"
 #include "config/model.h"
 #include "config/path_normalization.h"
 
 namespace sluice::config {
 
 struct HttpConnectionSettings : PathNormalizationSettings {
+  HttpCodec codec = HttpCodec::Auto;
+  Http2Settings http2;
   // A request line + headers over this -> 431 (414 if the URI alone is over max_uri_bytes).
   uint32_t max_request_headers_bytes = 60 * 1024;
   uint32_t max_uri_bytes = 8 * 1024;

@@ -54,6 +54,14 @@ void readFilters(MapReader& r, std::vector<NetworkFilterEntry>& out, const std::
     r.ctx().error(r.node(), r.path(), std::string(what) + " needs a terminal network filter (tcp_proxy)");
 }
 
+// A TLS chain that names no ALPN offers what its terminal filter speaks
+// (an `http` filter with codec auto: h2, then http/1.1).
+void defaultAlpn(std::optional<DownstreamTlsConfig>& tls, const std::vector<NetworkFilterEntry>& filters) {
+  if (!tls || !tls->alpn_from_filter || filters.empty() || !filters.back().spec) return;
+  auto protocols = filters.back().spec->applicationProtocols();
+  if (!protocols.empty()) tls->alpn = std::move(protocols);
+}
+
 void readFilterChains(MapReader& r, ListenerConfig& l) {
   r.forEachItem("filter_chains", [&](const YAML::Node& item, const std::string& path) {
     MapReader cr(r.ctx(), item, path);
@@ -75,6 +83,7 @@ void readFilterChains(MapReader& r, ListenerConfig& l) {
       c.match.transport_protocol = FilterChainMatch::Transport::Tls;
     }
     readFilters(cr, c.filters, kChainFields, "filter chain");
+    defaultAlpn(c.tls, c.filters);
     cr.finish();
     l.filter_chains.push_back(std::move(c));
   });
@@ -107,6 +116,7 @@ void readListeners(MapReader& top, Config& cfg) {
       readDownstreamTls(r, "tls", l.tls, /*allow_mode=*/true);
       r.ctx().setScopeName(l.name);
       readFilters(r, l.filters, kListenerFields, "listener");
+      defaultAlpn(l.tls, l.filters);
     }
     r.ctx().setScopeName("");
     r.finish();

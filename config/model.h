@@ -185,6 +185,8 @@ struct DownstreamTlsConfig {
   bool require_client_cert = false;       // mTLS; needs ca_bundle
   std::vector<std::string> verify_spiffe_ids;  // allowed client IDs; empty = any that verifies
   std::vector<std::string> alpn{"http/1.1"};   // server preference order
+  // No `alpn` given: the chain's terminal filter chooses (the loader sets it).
+  bool alpn_from_filter = true;
   Duration handshake_timeout{std::chrono::seconds(10)};
   bool session_tickets = true;  // stateless resumption under rotating keys
   Mode mode = Mode::Strict;

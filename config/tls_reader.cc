@@ -95,6 +95,7 @@ void readDownstreamTls(MapReader& parent, std::string_view key, std::optional<Do
   if (!t.verify_spiffe_ids.empty() && !r.has("ca_bundle"))
     r.ctx().error(r.locOf("verify_spiffe_ids"), r.childPath("verify_spiffe_ids"),
                   "verify_spiffe_ids needs a ca_bundle (client certificates are only requested with one)");
+  t.alpn_from_filter = !r.has("alpn");
   readStringList(r, "alpn", t.alpn);
   checkAlpn(r, "alpn", t.alpn);
   r.duration("handshake_timeout", t.handshake_timeout);

@@ -57,7 +57,7 @@ struct ActiveStream::DecoderEntry final : CommonCallbacks<StreamDecoderFilterCal
   }
   void addDownstreamWatermarkCallbacks(DownstreamWatermarkCallbacks& cb) override {
     stream.watermark_callbacks_.push_back(&cb);
-    if (stream.manager_.downstreamAboveHighWatermark()) cb.onAboveWriteBufferHighWatermark();
+    if (stream.watermark_level_ > 0) cb.onAboveWriteBufferHighWatermark();
   }
   void removeDownstreamWatermarkCallbacks(DownstreamWatermarkCallbacks& cb) override {
     auto& v = stream.watermark_callbacks_;
@@ -152,6 +152,7 @@ ActiveStream::ActiveStream(ConnectionManager& manager, MessageEncoder& response)
   info_.start_wall = loop_.wallNow();
   info_.downstream_address = manager_.connection().peerAddress();
   info_.downstream_tls = manager_.connection().tlsInfo();
+  if (manager_.downstreamAboveHighWatermark()) watermark_level_ = 1;
 }
 
 ActiveStream::~ActiveStream() {
@@ -342,7 +343,8 @@ void ActiveStream::resetStream() {
   stopTimers();
   destroyFilters();
   manager_.codec().resetStream(response_encoder_, StreamResetReason::LocalReset);
-  manager_.onStreamDone(*this, /*close_connection=*/true);
+  // HTTP/1 cannot end one exchange alone and says so; HTTP/2 goes on.
+  manager_.onStreamDone(*this, manager_.codec().closeAfterResponse());
 }
 
 void ActiveStream::onDownstreamReset(StreamResetReason reason) {
@@ -360,6 +362,13 @@ void ActiveStream::onDownstreamReset(StreamResetReason reason) {
 }
 
 void ActiveStream::onDownstreamWatermark(bool above) {
+  // Two sources (the connection's buffer, and on HTTP/2 this stream's
+  // window): paused while either is above.
+  if (above) {
+    if (watermark_level_++ > 0) return;
+  } else {
+    if (watermark_level_ == 0 || --watermark_level_ > 0) return;
+  }
   // Copy: a callback may remove itself.
   auto cbs = watermark_callbacks_;
   for (auto* cb : cbs) {

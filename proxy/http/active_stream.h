@@ -125,6 +125,8 @@ class ActiveStream final : public MessageDecoder,
   bool done_ = false;
   bool reset_ = false;
   int read_disabled_ = 0;
+  // Above-watermark signals in force (connection buffer, stream window).
+  int watermark_level_ = 0;
   event::MonoTime last_activity_{};
   // Per stream, since HTTP/2 runs many at once. They live in place in this
   // pooled object and call plain functions: a request builds no

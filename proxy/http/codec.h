@@ -1,8 +1,8 @@
 #pragma once
 // Codec contract: turns the bytes of one connection into HTTP messages and
-// back. HTTP/1.1 today (Http1ServerCodec / Http1ClientCodec); HTTP/2 will be
-// a second implementation of the same interfaces, so the connection manager,
-// filters and router never see the wire format.
+// back. HTTP/1.1 (http1_codec.h) and HTTP/2 (http2_codec.h) implement the
+// same interfaces, so the connection manager, filters and router never see
+// the wire format.
 //
 // Everything runs on the connection's worker thread. Callbacks are made from
 // inside dispatch(); the callee must not destroy the codec from there (use
@@ -39,6 +39,15 @@ class CodecOutput {
   // request is to stop the whole connection (HTTP/1). Default: nothing to
   // stop (a buffer in tests).
   virtual void readDisable(bool disable) {}
+  // Whether the connection's write buffer is over its high watermark. A
+  // codec that can hold frames back (HTTP/2) stops producing until
+  // ServerCodec::onWriteBufferLowWatermark(), so a peer that does not read
+  // cannot make us queue without bound.
+  virtual bool aboveWriteBufferHighWatermark() const { return false; }
+  // The codec is finished with the connection (HTTP/2: a connection error
+  // or a missed keepalive PING, its GOAWAY already written): flush what was
+  // written and close. No decode call follows.
+  virtual void closeConnection() {}
 
  protected:
   ~CodecOutput() = default;
@@ -113,6 +122,11 @@ class ServerCodecCallbacks {
   // made by the callee, nor when the connection closes (the connection's
   // Closed event says that). HTTP/1 never raises it.
   virtual void onStreamReset(MessageEncoder& response, StreamResetReason reason) {}
+  // The response of `response`'s stream has more bytes waiting for the peer
+  // (its flow-control window) than the stream's limit (above), or has fallen
+  // back under half of it (below): the producer of the response should
+  // pause or resume. HTTP/1 never raises it (the connection's watermarks say it).
+  virtual void onStreamWatermark(MessageEncoder& response, bool above) {}
 
  protected:
   ~ServerCodecCallbacks() = default;
@@ -174,6 +188,9 @@ class ServerCodec {
   // connection closes. Only while no response has started. Local replies
   // thus take the one road through the codec, whatever rejected the request.
   virtual MessageEncoder& rejectEncoder() = 0;
+  // The connection's write buffer fell below its low watermark: a codec
+  // that held frames back sends them.
+  virtual void onWriteBufferLowWatermark() {}
 };
 
 class ClientCodecCallbacks {

@@ -2,6 +2,8 @@
 
 #include "proxy/http/http_observer.h"
 #include "proxy/http/http1_codec.h"
+#include "proxy/http/http2_codec.h"
+#include "proxy/stats/stats.h"
 
 namespace sluice::http {
 namespace {
@@ -34,12 +36,17 @@ void ConnectionManager::initialize(net::ReadFilterCallbacks& callbacks) {
   callbacks_ = &callbacks;
   connection().addCallbacks(this);
   peer_ip_ = connection().peerAddress().ip();
-  codec_ = makeHttp1ServerCodec(*this, *this, config_.limits);
   request_headers_timer_ = ctx_.loop.createTimer([this] {
     rejectAndClose(408, "request headers timeout", static_cast<uint32_t>(ResponseFlag::RequestHeadersTimeout));
   });
   idle_timer_ = ctx_.loop.createTimer([this] {
     closing_ = true;
+    // HTTP/2 can say goodbye (GOAWAY) before it goes.
+    if (multiplexed_) {
+      codec_->goAway();
+      connection().close(net::CloseType::FlushWrite);
+      return;
+    }
     connection().close(net::CloseType::NoFlush);
   });
   dispatch_timer_ = ctx_.loop.createTimer([this] {
@@ -52,6 +59,49 @@ void ConnectionManager::initialize(net::ReadFilterCallbacks& callbacks) {
     }
   });
   armIdleTimers();
+}
+
+bool ConnectionManager::chooseCodec(const net::Buffer& data) {
+  bool h2 = config_.codec == config::HttpCodec::Http2;
+  if (config_.codec == config::HttpCodec::Auto) {
+    if (const auto* tls = connection().tlsInfo()) {
+      h2 = tls->alpn == "h2";
+    } else {
+      // Plaintext: HTTP/2 with prior knowledge starts with the preface.
+      std::string head;
+      data.copyOut(std::min(data.length(), kHttp2Preface.size()), head);
+      if (kHttp2Preface.substr(0, head.size()) == head && head.size() < kHttp2Preface.size()) return false;
+      h2 = head == kHttp2Preface;
+    }
+  }
+  if (h2) {
+    multiplexed_ = true;
+    request_headers_timer_->disable();  // HTTP/2 frames are not a request's head
+    ctx_.listener_stats.downstream_cx_http2.inc();
+    codec_ = makeHttp2ServerCodec(*this, *this, config_.limits, config_.http2,
+                                  {ctx_.loop, ctx_.listener_stats, connection().peerAddress().str(),
+                                   ctx_.listener.per_connection_buffer_limit_bytes});
+  } else {
+    ctx_.listener_stats.downstream_cx_http1.inc();
+    codec_ = makeHttp1ServerCodec(*this, *this, config_.limits);
+  }
+  // Drained before the client's first bytes: the codec hears it now.
+  if (draining_) codec_->shutdownNotice();
+  return true;
+}
+
+void ConnectionManager::closeConnection() {
+  if (closing_) return;
+  closing_ = true;
+  connection().close(net::CloseType::FlushWrite);
+}
+
+bool ConnectionManager::aboveWriteBufferHighWatermark() const {
+  return callbacks_->connection().aboveHighWatermark();
+}
+
+void ConnectionManager::onStreamWatermark(MessageEncoder& response, bool above) {
+  if (ActiveStream* stream = findStream(&response)) stream->onDownstreamWatermark(above);
 }
 
 void ConnectionManager::armIdleTimers() {
@@ -76,12 +126,12 @@ const RouteConfig* ConnectionManager::currentRouteConfig(
 void ConnectionManager::onDrain() {
   if (draining_) return;
   draining_ = true;
-  codec_->shutdownNotice();
-  if (!closing_ && streams_.empty() && !codec_->hasPendingInput() && !partial_request_) armDrainClose();
+  if (codec_) codec_->shutdownNotice();
+  if (!closing_ && streams_.empty() && !(codec_ && codec_->hasPendingInput()) && !partial_request_) armDrainClose();
 }
 
 void ConnectionManager::onDrainTimeout() {
-  if (closing_) return;
+  if (closing_ || !codec_) return;
   codec_->goAway();
 }
 
@@ -100,7 +150,15 @@ net::FilterStatus ConnectionManager::onData(net::Buffer& data, bool end_stream) 
     data.clear();
     return net::FilterStatus::StopIteration;
   }
-  if (!data.empty() && streams_.empty()) {
+  if (!codec_ && !chooseCodec(data)) {
+    // A prefix of the HTTP/2 preface: wait for the rest.
+    if (end_stream && !closing_) {
+      closing_ = true;
+      connection().close(net::CloseType::FlushWrite);
+    }
+    return net::FilterStatus::StopIteration;
+  }
+  if (!multiplexed_ && !data.empty() && streams_.empty()) {
     idle_timer_->disable();
     if (config_.request_headers_timeout.count() > 0 && !request_headers_timer_->enabled())
       request_headers_timer_->enable(config_.request_headers_timeout);
@@ -186,12 +244,12 @@ void ConnectionManager::onStreamDone(ActiveStream& stream, bool close_connection
     return;
   }
   if (closing_) return;
-  if (downstream_eof_ && !dispatching_ && !codec_->hasPendingInput()) {
+  if (downstream_eof_ && streams_.empty() && !dispatching_ && !codec_->hasPendingInput()) {
     closing_ = true;
     connection().close(net::CloseType::FlushWrite);
     return;
   }
-  armIdleTimers();
+  if (streams_.empty()) armIdleTimers();
   // The next pipelined request: not from here, we may be inside the codec.
   if (codec_->hasPendingInput()) {
     request_headers_timer_->enable(config_.request_headers_timeout.count() > 0 ? config_.request_headers_timeout
@@ -209,6 +267,8 @@ void ConnectionManager::rejectAndClose(int status, std::string_view details, uin
   headers.setStatus(status);
   headers.add("content-type", "text/plain");
   headers.add("content-length", std::to_string(body.size()));
+  // Too slow to tell which HTTP it was: answer as HTTP/1.
+  if (!codec_) codec_ = makeHttp1ServerCodec(*this, *this, config_.limits);
   auto& encoder = codec_->rejectEncoder();
   encoder.encodeHeaders(headers, false);
   net::Buffer b;
@@ -248,6 +308,8 @@ void ConnectionManager::onAboveWriteBufferHighWatermark() {
 void ConnectionManager::onBelowWriteBufferLowWatermark() {
   above_high_ = false;
   for (auto it = streams_.begin(); it != streams_.end();) (it++)->onDownstreamWatermark(false);
+  // Frames HTTP/2 held back while the buffer was full.
+  if (codec_) codec_->onWriteBufferLowWatermark();
 }
 
 }  // namespace sluice::http

@@ -1,6 +1,7 @@
 #pragma once
 // ConnectionManager: the `http` network filter. Owns the server codec of one
-// downstream connection and the streams it yields, held in an intrusive list
+// downstream connection (HTTP/1 or HTTP/2, chosen by config, ALPN or the
+// client's first bytes) and the streams it yields, held in an intrusive list
 // (HTTP/2 runs many at once; HTTP/1's codec yields one at a time, holding
 // pipelined requests until the current response completes).
 // Worker thread only.
@@ -38,8 +39,11 @@ class ConnectionManager final : public net::NetworkFilter,
 
   MessageDecoder& onNewRequest(MessageEncoder& response) override;
   void onStreamReset(MessageEncoder& response, StreamResetReason reason) override;
+  void onStreamWatermark(MessageEncoder& response, bool above) override;
   void writeBytes(net::Buffer& data, bool end_stream) override;
   void readDisable(bool disable) override;
+  bool aboveWriteBufferHighWatermark() const override;
+  void closeConnection() override;
 
   void onEvent(net::ConnectionEvent event) override;
   void onAboveWriteBufferHighWatermark() override;
@@ -63,6 +67,9 @@ class ConnectionManager final : public net::NetworkFilter,
 
  private:
   void dispatch(net::Buffer& data);
+  // By config, ALPN, or the client's first bytes (the HTTP/2 preface);
+  // false while those are a prefix of the preface.
+  bool chooseCodec(const net::Buffer& data);
   // A request that never became a stream (malformed, over a limit, too slow):
   // answer `status` directly, log it and close.
   void rejectAndClose(int status, std::string_view details, uint32_t flag);
@@ -86,6 +93,7 @@ class ConnectionManager final : public net::NetworkFilter,
   bool closing_ = false;
   bool above_high_ = false;
   bool draining_ = false;
+  bool multiplexed_ = false;     // HTTP/2: streams run at once; no HTTP/1 request-head timers
   bool dispatching_ = false;     // inside codec_->dispatch()
   bool partial_request_ = false;  // the last read ended inside a request's head
   std::shared_ptr<const RouteTables> routes_;  // as of the last stream start

@@ -35,6 +35,22 @@ const std::vector<StatField<ListenerStats>>& ListenerStats::fields() {
        &S::downstream_rq_path_rejected},
       {"downstream_rq_path_redirected_total", "Requests redirected (307) to their unescaped path", false,
        &S::downstream_rq_path_redirected},
+      {"downstream_cx_http1_total", "HTTP connections that spoke HTTP/1", false, &S::downstream_cx_http1},
+      {"downstream_cx_http2_total", "HTTP connections that spoke HTTP/2", false, &S::downstream_cx_http2},
+      {"downstream_h2_rapid_reset_total", "HTTP/2 connections ended for resetting streams too fast (GOAWAY ENHANCE_YOUR_CALM)",
+       false, &S::downstream_h2_rapid_reset},
+      {"downstream_h2_flood_total",
+       "HTTP/2 connections ended for a frame flood (PING, SETTINGS, empty DATA, PRIORITY, WINDOW_UPDATE, unread output)",
+       false, &S::downstream_h2_flood},
+      {"downstream_h2_header_overflow_total",
+       "HTTP/2 header blocks over the size or count limit, or with too many CONTINUATION frames", false,
+       &S::downstream_h2_header_overflow},
+      {"downstream_h2_protocol_error_total", "HTTP/2 connections ended by a protocol error", false,
+       &S::downstream_h2_protocol_error},
+      {"downstream_h2_keepalive_timeout_total", "HTTP/2 connections closed for not answering a keepalive PING", false,
+       &S::downstream_h2_keepalive_timeout},
+      {"downstream_h2_rx_reset_total", "HTTP/2 streams the client reset", false, &S::downstream_h2_rx_reset},
+      {"downstream_h2_tx_reset_total", "HTTP/2 streams Sluice reset", false, &S::downstream_h2_tx_reset},
   };
   return f;
 }

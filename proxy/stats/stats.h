@@ -86,6 +86,16 @@ struct alignas(64) ListenerStats {
   Stat downstream_rq_path_normalized;
   Stat downstream_rq_path_rejected;
   Stat downstream_rq_path_redirected;
+  Stat downstream_cx_http1;
+  Stat downstream_cx_http2;
+  // HTTP/2 defences (proxy/http/http2_codec.h) and stream resets.
+  Stat downstream_h2_rapid_reset;
+  Stat downstream_h2_flood;
+  Stat downstream_h2_header_overflow;
+  Stat downstream_h2_protocol_error;
+  Stat downstream_h2_keepalive_timeout;
+  Stat downstream_h2_rx_reset;
+  Stat downstream_h2_tx_reset;
   static const std::vector<StatField<ListenerStats>>& fields();
 };
 

@@ -119,6 +119,15 @@ void readPathNormalization(config::MapReader& r, Spec& spec) {
                   "must be reject, keep, unescape_and_redirect or unescape_and_forward");
 }
 
+void readCodec(config::MapReader& r, Spec& spec) {
+  if (!r.has("codec")) return;
+  std::string name;
+  r.string("codec", name);
+  if (auto c = config::parseHttpCodec(name)) spec.codec = *c;
+  else if (r.child("codec").IsScalar())
+    r.ctx().error(r.locOf("codec"), r.childPath("codec"), "must be auto, http1 or http2");
+}
+
 class Reader final : public config::NetworkFilterReader {
  public:
   std::string_view name() const override { return "http"; }
@@ -137,6 +146,8 @@ class Reader final : public config::NetworkFilterReader {
     r.uint32("buffer_limit_bytes", spec->buffer_limit_bytes, 1024, 64u << 20);
     r.uint32("xff_num_trusted_hops", spec->xff_num_trusted_hops, 0, 16);
     r.boolean("generate_request_id", spec->generate_request_id);
+    readCodec(r, *spec);
+    config::readHttp2Settings(r, "http2", spec->http2);
     readForwardClientCert(r, *spec);
     readPathNormalization(r, *spec);
     readRouteConfigRef(r, *spec);
@@ -171,6 +182,15 @@ class Reader final : public config::NetworkFilterReader {
 
 }  // namespace
 
+std::vector<std::string> Spec::applicationProtocols() const {
+  switch (codec) {
+    case config::HttpCodec::Auto: return {"h2", "http/1.1"};
+    case config::HttpCodec::Http1: return {"http/1.1"};
+    case config::HttpCodec::Http2: return {"h2"};
+  }
+  return {};
+}
+
 nlohmann::json Spec::toJson() const {
   nlohmann::json filters = nlohmann::json::array();
   for (const auto& f : http_filters)
@@ -178,7 +198,18 @@ nlohmann::json Spec::toJson() const {
   filters.push_back({{"name", kRouter}, {"config", nlohmann::json::object()}});
   nlohmann::json logs = nlohmann::json::array();
   for (const auto& a : access_logs) logs.push_back({{"path", a.path}, {"format", a.format}});
-  return {{"max_request_headers_bytes", max_request_headers_bytes},
+  const auto& h2 = http2;
+  return {{"codec", config::httpCodecName(codec)},
+          {"http2",
+           {{"max_concurrent_streams", h2.max_concurrent_streams},
+            {"initial_stream_window_size", h2.initial_stream_window_size},
+            {"initial_connection_window_size", h2.initial_connection_window_size},
+            {"max_frame_size", h2.max_frame_size},
+            {"keepalive_interval", config::durationString(h2.keepalive_interval)},
+            {"keepalive_timeout", config::durationString(h2.keepalive_timeout)},
+            {"max_stream_resets_per_second", h2.max_stream_resets_per_second},
+            {"max_stream_resets_burst", h2.max_stream_resets_burst}}},
+          {"max_request_headers_bytes", max_request_headers_bytes},
           {"max_uri_bytes", max_uri_bytes},
           {"max_headers_count", max_headers_count},
           {"max_request_body_mib", max_request_body_mib},

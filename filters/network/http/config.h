@@ -1,11 +1,13 @@
 #pragma once
-// http: the terminal network filter that speaks HTTP/1.1 to the downstream,
+// http: the terminal network filter that speaks HTTP/1.1 and HTTP/2 to the downstream,
 // runs each request through the HTTP filter chain and routes it. The engine
 // (connection manager, streams) lives in proxy/http/; this half is its
 // settings as plain data, their reader and their checks (config library).
 //
 //   http:
 //     route_config_name: shared        # or route_config: {...} inline (named after the listener)
+//     codec: auto                      # http1 | http2; auto: h2 by ALPN or by the h2c preface
+//     http2: {max_concurrent_streams: 100, ...}   # config/http2_settings.h
 //     http_filters: [{fault: {...}}, {header_mutation: {...}}]   # the router is added last
 //     access_log: {path: /dev/stdout, format: json}               # or a list of them
 //     max_request_headers_bytes: 61440
@@ -58,6 +60,8 @@ struct Spec final : config::FilterSpec, config::HttpConnectionSettings {
   std::vector<AccessLogSpec> access_logs;
 
   nlohmann::json toJson() const override;
+  // By codec: auto offers h2 then http/1.1.
+  std::vector<std::string> applicationProtocols() const override;
 };
 
 const config::NetworkFilterReader& reader();
