@@ -1,4 +1,6 @@
 #include "config/cluster_reader.h"
+
+#include "config/http2_settings.h"
 #include "config/tls_reader.h"
 
 #include <algorithm>
@@ -7,6 +9,21 @@
 
 namespace sluice::config {
 namespace {
+
+// `protocol: http1 | http2`, and HTTP/2's settings. A TLS cluster speaking
+// HTTP/2 offers h2 by ALPN unless its tls block names protocols itself.
+void readProtocol(MapReader& r, ClusterConfig& c) {
+  if (r.has("protocol")) {
+    std::string p;
+    r.string("protocol", p);
+    if (p == "http1") c.protocol = UpstreamProtocol::Http1;
+    else if (p == "http2") c.protocol = UpstreamProtocol::Http2;
+    else if (r.child("protocol").IsScalar())
+      r.ctx().error(r.locOf("protocol"), r.childPath("protocol"), "must be http1 or http2");
+  }
+  readHttp2Settings(r, "http2", c.http2);
+  if (c.protocol == UpstreamProtocol::Http2 && c.tls && c.tls->alpn.empty()) c.tls->alpn = {"h2"};
+}
 
 constexpr std::pair<LbPolicy, std::string_view> kLbPolicies[] = {{LbPolicy::RoundRobin, "round_robin"},
                                                                    {LbPolicy::LeastRequest, "least_request"},
@@ -359,6 +376,7 @@ void readClusters(MapReader& top, Config& cfg) {
     readCircuitBreakers(r, c);
     readEndpoints(r, c);
     readUpstreamTls(r, "tls", c.tls);
+    readProtocol(r, c);
     r.finish();
     if (!c.name.empty() && !names.emplace(c.name, path).second)
       r.ctx().error(r.locOf("name"), r.childPath("name"),

@@ -195,7 +195,20 @@ nlohmann::json toJson(const ClusterConfig& c) {
   if (c.health_check) j["health_check"] = toJson(*c.health_check);
   if (c.outlier_detection) j["outlier_detection"] = toJson(*c.outlier_detection);
   if (c.tls) j["tls"] = toJson(*c.tls);
+  j["protocol"] = c.protocol == UpstreamProtocol::Http2 ? "http2" : "http1";
+  if (c.protocol == UpstreamProtocol::Http2) j["http2"] = toJson(c.http2);
   return j;
+}
+
+nlohmann::json toJson(const Http2Settings& h2) {
+  return {{"max_concurrent_streams", h2.max_concurrent_streams},
+          {"initial_stream_window_size", h2.initial_stream_window_size},
+          {"initial_connection_window_size", h2.initial_connection_window_size},
+          {"max_frame_size", h2.max_frame_size},
+          {"keepalive_interval", durationString(h2.keepalive_interval)},
+          {"keepalive_timeout", durationString(h2.keepalive_timeout)},
+          {"max_stream_resets_per_second", h2.max_stream_resets_per_second},
+          {"max_stream_resets_burst", h2.max_stream_resets_burst}};
 }
 
 std::string durationString(Duration d) {

@@ -12,6 +12,7 @@ nlohmann::json toJson(const Config& c);
 nlohmann::json toJson(const ListenerConfig& l);
 nlohmann::json toJson(const ClusterConfig& c);
 nlohmann::json toJson(const DownstreamTlsConfig& t);
+nlohmann::json toJson(const Http2Settings& h2);
 nlohmann::json toJson(const UpstreamTlsConfig& t);
 std::string durationString(Duration d);  // "250ms", "5s"
 

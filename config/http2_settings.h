@@ -14,15 +14,15 @@
 //     max_stream_resets_per_second: 100    # Rapid Reset: client resets above this rate...
 //     max_stream_resets_burst: 1000        # ...once this burst is spent -> GOAWAY ENHANCE_YOUR_CALM
 
+#include <chrono>
 #include <cstdint>
-#include <string_view>
 #include <optional>
-
-#include "config/model.h"
+#include <string_view>
 
 namespace sluice::config {
 
 class MapReader;
+using Duration = std::chrono::milliseconds;  // as in config/model.h
 
 struct Http2Settings {
   uint32_t max_concurrent_streams = 100;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config/filter_spec.h"
+#include "config/http2_settings.h"
 #include "ip/address.h"
 
 namespace sluice::config {
@@ -136,6 +137,7 @@ struct UpstreamTlsConfig {
 };
 
 enum class LbPolicy { RoundRobin, LeastRequest, Random, RingHash, Maglev };
+enum class UpstreamProtocol : uint8_t { Http1, Http2 };
 // "round_robin", "least_request", "random", "ring_hash", "maglev".
 std::string_view lbPolicyName(LbPolicy p);
 // The policy a YAML (or xDS) name stands for; false when none does.
@@ -163,6 +165,9 @@ struct ClusterConfig {
   uint32_t max_pending_requests = 1024;
   Duration idle_timeout{std::chrono::seconds(60)};  // idle pooled connections close after this
   std::optional<UpstreamTlsConfig> tls;  // set: upstream connections speak TLS
+  // HTTP/1.1 or HTTP/2 (prior knowledge, or h2 by ALPN on TLS) to the hosts.
+  UpstreamProtocol protocol = UpstreamProtocol::Http1;
+  Http2Settings http2;  // with protocol http2
   SourceLoc loc;
 };
 

@@ -150,8 +150,8 @@ net::FilterStatus ConnectionManager::onData(net::Buffer& data, bool end_stream) 
     data.clear();
     return net::FilterStatus::StopIteration;
   }
-  if (!codec_ && !chooseCodec(data)) {
-    // A prefix of the HTTP/2 preface: wait for the rest.
+  if (!codec_ && (data.empty() || !chooseCodec(data))) {
+    // Nothing yet, or a prefix of the HTTP/2 preface: wait for the rest.
     if (end_stream && !closing_) {
       closing_ = true;
       connection().close(net::CloseType::FlushWrite);
@@ -166,6 +166,14 @@ net::FilterStatus ConnectionManager::onData(net::Buffer& data, bool end_stream) 
   dispatch(data);
   // What the codec left is the start of a request still arriving.
   partial_request_ = !data.empty();
+  if (end_stream && multiplexed_ && !closing_) {
+    // HTTP/2 has no half-close of the connection: a client that sent FIN
+    // can acknowledge nothing more (no WINDOW_UPDATE, no PING), so its
+    // streams cannot finish. Their upstream requests are cancelled.
+    closing_ = true;
+    connection().close(net::CloseType::FlushWrite);
+    return net::FilterStatus::StopIteration;
+  }
   if (end_stream && !streams_.empty() && !closing_) codec_->dispatchEof();
   if (downstream_eof_ && streams_.empty() && !closing_) {
     // The client finished sending with no request in flight: nothing more will come.

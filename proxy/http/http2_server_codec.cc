@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "proxy/http/http2_codec.h"
+#include "proxy/http/http2_headers.h"
 #include "proxy/log/log.h"
 #include "proxy/stats/stats.h"
 
@@ -29,13 +30,6 @@ constexpr size_t kOutputBatch = 64 * 1024;
 constexpr auto kDrainPingWait = std::chrono::seconds(1);
 constexpr std::array<uint8_t, 8> kDrainPing = {'s', 'l', 'd', 'r', 'a', 'i', 'n', 0};
 constexpr std::array<uint8_t, 8> kKeepalivePing = {'s', 'l', 'k', 'e', 'e', 'p', 0, 0};
-
-// RFC 9113 8.2.2: fields that mean something only to one HTTP/1 hop.
-bool connectionSpecific(std::string_view name) {
-  return equalsIgnoreCase(name, "connection") || equalsIgnoreCase(name, "keep-alive") ||
-         equalsIgnoreCase(name, "proxy-connection") || equalsIgnoreCase(name, "transfer-encoding") ||
-         equalsIgnoreCase(name, "upgrade") || equalsIgnoreCase(name, "te");
-}
 
 uint32_t errorCodeFor(StreamResetReason reason) {
   switch (reason) {
@@ -155,7 +149,6 @@ class Http2ServerCodec final : public ServerCodec, private MessageEncoder {
   void responseComplete(Stream& s);
   void checkWatermark(Stream& s);
   void submitResponseHeaders(Stream& s, const HeaderMap& h, bool end_stream, bool informational);
-  std::vector<nghttp2_nv>& buildNv(const HeaderMap& h, bool response_head);
 
   // A defence tripped: GOAWAY ENHANCE_YOUR_CALM, counted and logged.
   int calm(stats::Stat& stat, LogKind kind, std::string_view what);
@@ -174,8 +167,7 @@ class Http2ServerCodec final : public ServerCodec, private MessageEncoder {
   nghttp2_session* session_ = nullptr;
   std::unordered_map<int32_t, std::unique_ptr<Stream>> streams_;
   net::Buffer output_;
-  std::vector<nghttp2_nv> nv_;
-  std::string nv_names_;  // lower-cased names nv_ points into
+  Http2HeaderBlock block_;
   Stream* decoding_ = nullptr;  // the stream whose request headers are being delivered
   int in_recv_ = 0;
   bool sending_ = false;
@@ -374,7 +366,7 @@ ssize_t Http2ServerCodec::onReadData(nghttp2_session* session, int32_t id, uint8
     *flags |= NGHTTP2_DATA_FLAG_EOF;
     if (s.has_trailers) {
       *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-      auto& nv = c.buildNv(s.response_trailers, false);
+      auto& nv = c.block_.build(s.response_trailers, Http2HeaderBlock::Kind::Trailers);
       nghttp2_submit_trailer(session, id, nv.data(), nv.size());
     }
   }
@@ -590,31 +582,8 @@ int Http2ServerCodec::onFrameSend(nghttp2_session* session, const nghttp2_frame*
   return 0;
 }
 
-std::vector<nghttp2_nv>& Http2ServerCodec::buildNv(const HeaderMap& h, bool response_head) {
-  nv_.clear();
-  nv_names_.clear();
-  size_t names = 0;
-  h.forEach([&](std::string_view n, std::string_view) { names += n.size(); });
-  nv_names_.reserve(names);  // nv_ points into it: no reallocation below
-  auto add = [&](std::string_view n, std::string_view v) {
-    const size_t at = nv_names_.size();
-    for (char ch : n) nv_names_.push_back(ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch + 32) : ch);
-    nv_.push_back({reinterpret_cast<uint8_t*>(nv_names_.data() + at), reinterpret_cast<uint8_t*>(const_cast<char*>(v.data())),
-                   n.size(), v.size(), NGHTTP2_NV_FLAG_NONE});
-  };
-  h.forEach([&](std::string_view n, std::string_view v) {
-    if (!n.empty() && n[0] == ':') {
-      if (response_head && n == headers::kStatus) add(n, v);
-      return;
-    }
-    if (connectionSpecific(n)) return;
-    add(n, v);
-  });
-  return nv_;
-}
-
 void Http2ServerCodec::submitResponseHeaders(Stream& s, const HeaderMap& h, bool end_stream, bool informational) {
-  auto& nv = buildNv(h, true);
+  auto& nv = block_.build(h, Http2HeaderBlock::Kind::Response);
   if (informational) {
     nghttp2_submit_headers(session_, NGHTTP2_FLAG_NONE, s.id, nullptr, nv.data(), nv.size(), nullptr);
     return;

@@ -1,6 +1,7 @@
 #include "proxy/upstream/cluster_manager.h"
 
 #include "proxy/upstream/http1_conn_pool.h"
+#include "proxy/upstream/http2_conn_pool.h"
 
 #include "proxy/util/random.h"
 
@@ -45,6 +46,7 @@ std::unique_ptr<HttpConnPool> makeHttpConnPool(Protocol protocol, event::Loop& l
                                                const PoolSettings& settings, stats::ClusterStats* cluster_stats) {
   switch (protocol) {
     case Protocol::Http1: return std::make_unique<Http1ConnPool>(loop, host, settings, cluster_stats);
+    case Protocol::Http2: return std::make_unique<Http2ConnPool>(loop, host, settings, cluster_stats);
   }
   return nullptr;
 }
@@ -198,6 +200,7 @@ HttpConnPool& ClusterManager::httpPool(Cluster& cluster, size_t host_index, Prot
   settings.shared = cluster.shared_;
   settings.breakers = cc.circuit_breakers;
   settings.tls = cluster.tls_;
+  settings.http2 = cc.http2;
   auto [it, made] = pools_.try_emplace(PoolKey{cc.name, host.name, protocol});
   PoolEntry& entry = it->second;
   if (made) {

@@ -41,8 +41,8 @@
 namespace sluice::upstream {
 
 // The wire protocol a pool speaks to its host.
-enum class Protocol : uint8_t { Http1 };
-inline constexpr size_t kProtocolCount = 1;
+enum class Protocol : uint8_t { Http1, Http2 };
+inline constexpr size_t kProtocolCount = 2;
 
 // What a live stream hears besides its response. Never raised after the
 // stream ended (release(), reset(), or an earlier onStreamReset()).
@@ -118,6 +118,7 @@ struct PoolSettings {
   config::CircuitBreakersConfig breakers;
   // The worker's view of the cluster's TLS context; null: plain TCP.
   std::shared_ptr<tls::CertificateProvider::View> tls;
+  config::Http2Settings http2;  // for HTTP/2 pools
 };
 
 class HttpConnPool {

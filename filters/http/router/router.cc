@@ -125,7 +125,9 @@ bool RouterFilter::startAttempt() {
   callbacks_->streamInfo().upstream_request_attempt_count = attempts_;
   upstream::Breaker* retry_slot = std::exchange(next_retry_slot_, nullptr);
   // HTTP/1 is the only upstream protocol so far; the cluster will choose.
-  auto& pool = callbacks_->clusters().httpPool(*cluster, pick->host, upstream::Protocol::Http1);
+  const auto protocol = cluster->config().protocol == config::UpstreamProtocol::Http2 ? upstream::Protocol::Http2
+                                                                                     : upstream::Protocol::Http1;
+  auto& pool = callbacks_->clusters().httpPool(*cluster, pick->host, protocol);
   attempt_.start(*cluster, *pick, *cluster_stats_, pool, priority_, retry_slot, callbacks_->loop().timers(),
                  retry_ ? retry_->policy().per_try_timeout : std::chrono::milliseconds(0));
   return true;

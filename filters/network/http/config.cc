@@ -198,17 +198,8 @@ nlohmann::json Spec::toJson() const {
   filters.push_back({{"name", kRouter}, {"config", nlohmann::json::object()}});
   nlohmann::json logs = nlohmann::json::array();
   for (const auto& a : access_logs) logs.push_back({{"path", a.path}, {"format", a.format}});
-  const auto& h2 = http2;
   return {{"codec", config::httpCodecName(codec)},
-          {"http2",
-           {{"max_concurrent_streams", h2.max_concurrent_streams},
-            {"initial_stream_window_size", h2.initial_stream_window_size},
-            {"initial_connection_window_size", h2.initial_connection_window_size},
-            {"max_frame_size", h2.max_frame_size},
-            {"keepalive_interval", config::durationString(h2.keepalive_interval)},
-            {"keepalive_timeout", config::durationString(h2.keepalive_timeout)},
-            {"max_stream_resets_per_second", h2.max_stream_resets_per_second},
-            {"max_stream_resets_burst", h2.max_stream_resets_burst}}},
+          {"http2", config::toJson(http2)},
           {"max_request_headers_bytes", max_request_headers_bytes},
           {"max_uri_bytes", max_uri_bytes},
           {"max_headers_count", max_headers_count},

@@ -129,7 +129,7 @@ TEST(ConfigLoaderTest, ToJsonShape) {
                            "retry_budget": {"budget_percent": 20, "min_retry_concurrency": 3},
                            "high": {"max_pending_requests": 1024, "max_requests": 1024, "max_retries": 3,
                                     "retry_budget": {"budget_percent": 20, "min_retry_concurrency": 3}}},
-      "max_connections_per_host": 1024, "max_pending_requests": 1024, "idle_timeout": "1m",
+      "max_connections_per_host": 1024, "max_pending_requests": 1024, "idle_timeout": "1m", "protocol": "http1",
       "endpoints": [{"address": "127.0.0.1:18081", "weight": 3, "priority": 0},
                     {"address": "[::1]:18082", "weight": 1, "priority": 0}]
     }]

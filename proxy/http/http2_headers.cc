@@ -1,0 +1,45 @@
+#include "proxy/http/http2_headers.h"
+
+namespace sluice::http {
+
+bool isConnectionSpecific(std::string_view name) {
+  return equalsIgnoreCase(name, "connection") || equalsIgnoreCase(name, "keep-alive") ||
+         equalsIgnoreCase(name, "proxy-connection") || equalsIgnoreCase(name, "transfer-encoding") ||
+         equalsIgnoreCase(name, "upgrade");
+}
+
+void Http2HeaderBlock::add(std::string_view n, std::string_view v) {
+  const size_t at = names_.size();
+  for (char ch : n) names_.push_back(ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch + 32) : ch);
+  nv_.push_back({reinterpret_cast<uint8_t*>(names_.data() + at),
+                 reinterpret_cast<uint8_t*>(const_cast<char*>(v.data())), n.size(), v.size(), NGHTTP2_NV_FLAG_NONE});
+}
+
+const std::vector<nghttp2_nv>& Http2HeaderBlock::build(const HeaderMap& h, Kind kind, std::string_view scheme) {
+  nv_.clear();
+  names_.clear();
+  size_t names = 0;
+  h.forEach([&](std::string_view n, std::string_view) { names += n.size(); });
+  names_.reserve(names + 16);  // nv_ points into it: no reallocation below
+  if (kind == Kind::Request) {
+    add(headers::kMethod, h.method());
+    add(headers::kScheme, h.get(headers::kScheme).value_or(scheme));
+    if (auto a = h.get(headers::kAuthority)) add(headers::kAuthority, *a);
+    if (h.method() != "CONNECT") add(headers::kPath, h.path().empty() ? std::string_view("/") : h.path());
+  } else if (kind == Kind::Response) {
+    if (auto s = h.get(headers::kStatus)) add(headers::kStatus, *s);
+  }
+  h.forEach([&](std::string_view n, std::string_view v) {
+    if (n.empty() || n[0] == ':' || isConnectionSpecific(n)) return;
+    if (equalsIgnoreCase(n, "te")) {
+      // 8.2.2: only "trailers" may travel, and gRPC needs it to.
+      if (kind == Kind::Request && equalsIgnoreCase(v, "trailers")) add(n, v);
+      return;
+    }
+    if (kind == Kind::Request && equalsIgnoreCase(n, "host")) return;  // :authority says it
+    add(n, v);
+  });
+  return nv_;
+}
+
+}  // namespace sluice::http

@@ -1,0 +1,37 @@
+#pragma once
+// Header blocks for nghttp2: a HeaderMap as the name/value array nghttp2
+// submits, following RFC 9113 8.2: names lower-cased, connection-specific
+// fields (Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding,
+// Upgrade) dropped, TE kept only as "trailers". Shared by the server codec
+// and the upstream HTTP/2 pool.
+
+#include <nghttp2/nghttp2.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proxy/http/header_map.h"
+
+namespace sluice::http {
+
+bool isConnectionSpecific(std::string_view name);
+
+class Http2HeaderBlock {
+ public:
+  enum class Kind {
+    Request,   // :method, :scheme, :authority, :path, then fields
+    Response,  // :status, then fields
+    Trailers,  // fields only
+  };
+  // The array for `h`, valid until the next build() or until `h` changes.
+  // `scheme` fills a request's missing :scheme (HTTP/1 requests have none).
+  const std::vector<nghttp2_nv>& build(const HeaderMap& h, Kind kind, std::string_view scheme = "http");
+
+ private:
+  void add(std::string_view name, std::string_view value);
+  std::vector<nghttp2_nv> nv_;
+  std::string names_;  // lower-cased names nv_ points into
+};
+
+}  // namespace sluice::http

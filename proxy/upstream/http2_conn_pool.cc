@@ -1,0 +1,692 @@
+#include "proxy/upstream/http2_conn_pool.h"
+
+#include <nghttp2/nghttp2.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <vector>
+
+#include "proxy/http/http2_headers.h"
+#include "proxy/net/connection.h"
+#include "proxy/upstream/upstream_transport.h"
+
+namespace sluice::upstream {
+namespace {
+
+constexpr size_t kOutputBatch = 64 * 1024;
+constexpr std::array<uint8_t, 8> kKeepalivePing = {'s', 'l', 'u', 'p', 'k', 'a', 0, 0};
+
+}  // namespace
+
+class Http2ConnPool::Pending final : public PendingStream {
+ public:
+  Pending(Http2ConnPool& p, Requester r, BreakerGroup* g) : pool(p), requester(r), group(g) {}
+  void cancel() override { pool.cancel(*this); }
+
+  Http2ConnPool& pool;
+  Requester requester;
+  BreakerGroup* group;
+  decltype(Http2ConnPool::pending_)::iterator self;
+};
+
+class Http2ConnPool::Stream final : public UpstreamStream, public http::MessageEncoder {
+ public:
+  Stream(Client& c, const Requester& r) : client(c), response(r.response), callbacks(r.stream_callbacks) {}
+
+  // UpstreamStream.
+  http::MessageEncoder& encoder() override { return *this; }
+  void readDisable(bool disable) override;
+  void release() override;
+  void reset() override;
+  // MessageEncoder: the request.
+  void encodeHeaders(const http::HeaderMap& h, bool end_stream) override;
+  void encodeData(net::Buffer& d, bool end_stream) override;
+  void encodeTrailers(const http::HeaderMap& t) override;
+
+  // Tells the caller its stream ended early (once), and lets go of it.
+  void fail(StreamResetReason reason, std::string_view detail) {
+    auto* cb = callbacks;
+    callbacks = nullptr;
+    response = nullptr;
+    if (cb) cb->onStreamReset(reason, detail);
+  }
+
+  Client& client;
+  http::MessageDecoder* response;  // null once the caller is done with the stream
+  StreamCallbacks* callbacks;
+  int32_t id = -1;
+  http::HeaderMap headers;
+  http::HeaderMap trailers;
+  http::HeaderMap request_trailers;
+  net::Buffer in;
+  net::Buffer out;  // request body the host's window has not taken yet
+  int read_disabled = 0;
+  size_t unconsumed = 0;
+  bool response_started = false;
+  bool response_complete = false;
+  bool local_end = false;
+  bool has_trailers = false;
+  bool data_deferred = false;
+  bool above_watermark = false;
+  bool closed = false;  // nghttp2 is done with it
+};
+
+class Http2ConnPool::Client final : public net::ConnectionCallbacks,
+                                    public net::ReadHandler,
+                                    public event::DeferredDeletable {
+ public:
+  enum class State { Connecting, Ready, Draining, Closed };
+
+  explicit Client(Http2ConnPool& pool) : pool_(pool) {
+    conn_ = net::Connection::connect(pool.loop_, pool.host_.address, makeUpstreamTransport(pool.settings_.tls.get()));
+    conn_->addCallbacks(this);
+    conn_->setReadHandler(this);
+    conn_->setBufferLimit(pool.settings_.buffer_limit);
+    if (pool.cluster_stats_)
+      conn_->setByteCounters(&pool.cluster_stats_->upstream_rx_bytes, &pool.cluster_stats_->upstream_tx_bytes);
+    scheme_ = pool.settings_.tls ? "https" : "http";
+    timer_ = pool.loop_.createTimer([this] { onTimer(); });
+    timer_->enable(pool.settings_.connect_timeout);
+    makeSession();
+  }
+  ~Client() override {
+    if (session_) nghttp2_session_del(session_);
+  }
+
+  State state() const { return state_; }
+  ClusterShared* holds_breaker_slot = nullptr;
+  uint64_t streams_started = 0;
+
+  size_t room() const {
+    if (state_ != State::Ready) return 0;
+    const uint32_t peer = nghttp2_session_get_remote_settings(session_, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+    const size_t limit = std::min<size_t>(peer, pool_.settings_.http2.max_concurrent_streams);
+    return open_ >= limit ? 0 : limit - open_;
+  }
+  bool idle() const { return open_ == 0; }
+
+  Stream& startStream(const Requester& r) {
+    ++open_;
+    ++streams_started;
+    timer_->disable();
+    streams_.push_back(std::make_unique<Stream>(*this, r));
+    return *streams_.back();
+  }
+
+  void close() {
+    if (conn_->open()) conn_->close(net::CloseType::NoFlush);
+  }
+  // No new streams; closes once the last one ends.
+  void drain() {
+    if (state_ == State::Ready) state_ = State::Draining;
+    if (open_ == 0 && state_ == State::Draining) close();
+  }
+
+  // For Stream.
+  void submitRequest(Stream& s, const http::HeaderMap& h, bool end_stream) {
+    const auto& nv = block_.build(h, http::Http2HeaderBlock::Kind::Request, scheme_);
+    nghttp2_data_provider prd;
+    prd.source.ptr = &s;
+    prd.read_callback = &onReadData;
+    s.id = nghttp2_submit_request(session_, nullptr, nv.data(), nv.size(), end_stream ? nullptr : &prd, &s);
+    if (end_stream) s.local_end = true;
+    if (s.id < 0) {
+      s.fail(StreamResetReason::ProtocolError, nghttp2_strerror(s.id));
+      streamFinished(s);
+      return;
+    }
+    sendPending();
+  }
+  void resumeData(Stream& s) {
+    if (s.data_deferred && !s.closed) {
+      s.data_deferred = false;
+      nghttp2_session_resume_data(session_, s.id);
+    }
+    checkWatermark(s);
+    sendPending();
+  }
+  void consume(Stream& s) {
+    if (s.unconsumed > 0 && !s.closed && s.id > 0) {
+      nghttp2_session_consume_stream(session_, s.id, s.unconsumed);
+      s.unconsumed = 0;
+      sendPending();
+    }
+  }
+  void resetStream(Stream& s) {
+    if (!s.closed && s.id > 0) {
+      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id, NGHTTP2_CANCEL);
+      sendPending();
+    }
+    streamFinished(s);
+  }
+  // The caller let go of `s`: it is freed once nghttp2 is done with it too.
+  void streamFinished(Stream& s) {
+    s.response = nullptr;
+    s.callbacks = nullptr;
+    if (s.closed || s.id < 0) erase(s);
+  }
+
+  // Bytes from the host.
+  void onRead(net::Buffer& data, bool end_stream) override {
+    iovec iov[64];
+    while (!data.empty()) {
+      const size_t n = data.peek(iov, 64);
+      size_t taken = 0;
+      ++in_recv_;
+      ssize_t rv = 0;
+      for (size_t i = 0; i < n && rv >= 0; ++i) {
+        rv = nghttp2_session_mem_recv(session_, static_cast<const uint8_t*>(iov[i].iov_base), iov[i].iov_len);
+        if (rv >= 0) taken += iov[i].iov_len;
+      }
+      --in_recv_;
+      if (rv < 0) {
+        data.clear();
+        failAll(StreamResetReason::ProtocolError, nghttp2_strerror(static_cast<int>(rv)));
+        close();
+        return;
+      }
+      data.drain(taken);
+    }
+    if (end_stream) {
+      failAll(StreamResetReason::ConnectionTermination, "upstream connection closed");
+      close();
+      return;
+    }
+    sendPending();
+  }
+
+  void onEvent(net::ConnectionEvent event) override {
+    if (event == net::ConnectionEvent::Connected) {
+      timer_->disable();
+      state_ = State::Ready;
+      sendPending();  // the preface and our SETTINGS
+      if (pool_.settings_.http2.keepalive_interval.count() > 0)
+        keepalive_timer_->enable(pool_.settings_.http2.keepalive_interval);
+      pool_.onClientReady(this);
+      if (open_ == 0 && state_ == State::Ready) timer_->enable(pool_.settings_.idle_timeout);
+      return;
+    }
+    const State was = state_;
+    state_ = State::Closed;
+    timer_->disable();
+    keepalive_timer_->disable();
+    if (was == State::Connecting) {
+      pool_.onClientConnectFailed(this, timed_out_ ? StreamResetReason::ConnectTimeout
+                                                   : StreamResetReason::ConnectFailure);
+      return;
+    }
+    failAll(StreamResetReason::ConnectionTermination, "upstream connection closed");
+    pool_.onClientClosed(this);
+  }
+  void onAboveWriteBufferHighWatermark() override {
+    for (auto& s : streams_)
+      if (s->callbacks) s->callbacks->onAboveWriteBufferHighWatermark();
+  }
+  void onBelowWriteBufferLowWatermark() override {
+    for (auto& s : streams_)
+      if (s->callbacks) s->callbacks->onBelowWriteBufferLowWatermark();
+    sendPending();  // frames held back while the buffer was full
+  }
+
+ private:
+  static Client& self(void* p) { return *static_cast<Client*>(p); }
+  static Stream* stream(nghttp2_session* session, int32_t id) {
+    return static_cast<Stream*>(nghttp2_session_get_stream_user_data(session, id));
+  }
+
+  void makeSession() {
+    nghttp2_session_callbacks* cbs = nullptr;
+    nghttp2_session_callbacks_new(&cbs);
+    nghttp2_session_callbacks_set_send_callback(cbs, &onSend);
+    nghttp2_session_callbacks_set_send_data_callback(cbs, &onSendData);
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, &onBeginHeaders);
+    nghttp2_session_callbacks_set_on_header_callback(cbs, &onHeader);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &onFrameRecv);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &onDataChunk);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &onStreamClose);
+    nghttp2_option* opt = nullptr;
+    nghttp2_option_new(&opt);
+    nghttp2_option_set_no_auto_window_update(opt, 1);
+    nghttp2_option_set_peer_max_concurrent_streams(opt, pool_.settings_.http2.max_concurrent_streams);
+    nghttp2_session_client_new2(&session_, cbs, this, opt);
+    nghttp2_option_del(opt);
+    nghttp2_session_callbacks_del(cbs);
+    const auto& h2 = pool_.settings_.http2;
+    const nghttp2_settings_entry iv[] = {
+        {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, h2.initial_stream_window_size},
+        {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, h2.max_frame_size},
+    };
+    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv, std::size(iv));
+    if (h2.initial_connection_window_size > 65535)
+      nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
+                                            static_cast<int32_t>(h2.initial_connection_window_size));
+    keepalive_timer_ = pool_.loop_.createTimer([this] { onKeepalive(); });
+  }
+
+  void sendPending() {
+    if (in_recv_ > 0 || sending_ || state_ == State::Connecting || state_ == State::Closed) return;
+    sending_ = true;
+    const int rv = nghttp2_session_send(session_);
+    sending_ = false;
+    flushOutput();
+    if (rv != 0) {
+      failAll(StreamResetReason::ProtocolError, nghttp2_strerror(rv));
+      close();
+      return;
+    }
+    if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) close();
+  }
+  void flushOutput() {
+    if (!output_.empty()) conn_->write(output_, false);
+  }
+
+  static ssize_t onSend(nghttp2_session*, const uint8_t* data, size_t length, int, void* user) {
+    auto& c = self(user);
+    if (c.conn_->aboveHighWatermark()) return NGHTTP2_ERR_WOULDBLOCK;
+    c.output_.add({reinterpret_cast<const char*>(data), length});
+    if (c.output_.length() >= kOutputBatch) c.flushOutput();
+    return static_cast<ssize_t>(length);
+  }
+  static int onSendData(nghttp2_session*, nghttp2_frame*, const uint8_t* framehd, size_t length,
+                        nghttp2_data_source* source, void* user) {
+    auto& c = self(user);
+    auto& s = *static_cast<Stream*>(source->ptr);
+    if (c.conn_->aboveHighWatermark()) return NGHTTP2_ERR_WOULDBLOCK;
+    c.output_.add({reinterpret_cast<const char*>(framehd), 9});
+    c.output_.move(s.out, length);
+    c.checkWatermark(s);
+    if (c.output_.length() >= kOutputBatch) c.flushOutput();
+    return 0;
+  }
+  static ssize_t onReadData(nghttp2_session* session, int32_t id, uint8_t*, size_t length, uint32_t* flags,
+                            nghttp2_data_source* source, void* user) {
+    auto& c = self(user);
+    auto& s = *static_cast<Stream*>(source->ptr);
+    const size_t n = std::min(length, s.out.length());
+    if (n == 0 && !s.local_end) {
+      s.data_deferred = true;
+      return NGHTTP2_ERR_DEFERRED;
+    }
+    *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+    if (s.local_end && n == s.out.length()) {
+      *flags |= NGHTTP2_DATA_FLAG_EOF;
+      if (s.has_trailers) {
+        *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+        const auto& nv = c.block_.build(s.request_trailers, http::Http2HeaderBlock::Kind::Trailers);
+        nghttp2_submit_trailer(session, id, nv.data(), nv.size());
+      }
+    }
+    return static_cast<ssize_t>(n);
+  }
+  static int onBeginHeaders(nghttp2_session* session, const nghttp2_frame* frame, void*) {
+    if (Stream* s = stream(session, frame->hd.stream_id)) {
+      // A 1xx head is dropped; the next block starts afresh.
+      if (!s->response_started) s->headers.clear();
+    }
+    return 0;
+  }
+  static int onHeader(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
+                      const uint8_t* value, size_t valuelen, uint8_t, void*) {
+    Stream* s = stream(session, frame->hd.stream_id);
+    if (s == nullptr || s->response == nullptr) return 0;
+    const std::string_view n(reinterpret_cast<const char*>(name), namelen);
+    const std::string_view v(reinterpret_cast<const char*>(value), valuelen);
+    (s->response_started ? s->trailers : s->headers).add(n, v);
+    return 0;
+  }
+  static int onFrameRecv(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
+    auto& c = self(user);
+    const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+    switch (frame->hd.type) {
+      case NGHTTP2_HEADERS: {
+        Stream* s = stream(session, frame->hd.stream_id);
+        if (s == nullptr || s->response == nullptr) return 0;
+        if (!s->response_started) {
+          const int status = s->headers.status();
+          if (status >= 100 && status < 200 && !end_stream) return 0;  // interim
+          s->response_started = true;
+          if (end_stream) s->response_complete = true;
+          s->response->decodeHeaders(s->headers, end_stream);
+        } else {
+          s->response_complete = true;
+          s->response->decodeTrailers(s->trailers);
+        }
+        return 0;
+      }
+      case NGHTTP2_DATA: {
+        Stream* s = stream(session, frame->hd.stream_id);
+        if (s == nullptr || s->response == nullptr) return 0;
+        if (end_stream) s->response_complete = true;
+        s->response->decodeData(s->in, end_stream);
+        s->in.clear();
+        return 0;
+      }
+      case NGHTTP2_GOAWAY:
+        // Streams past last_stream_id are closed by nghttp2 as REFUSED_STREAM.
+        c.drain();
+        return 0;
+      case NGHTTP2_PING:
+        if ((frame->hd.flags & NGHTTP2_FLAG_ACK) && std::memcmp(frame->ping.opaque_data, kKeepalivePing.data(), 8) == 0) {
+          c.ping_outstanding_ = false;
+          c.keepalive_timer_->enable(c.pool_.settings_.http2.keepalive_interval);
+        }
+        return 0;
+      default:
+        return 0;
+    }
+  }
+  static int onDataChunk(nghttp2_session* session, uint8_t, int32_t id, const uint8_t* data, size_t len, void*) {
+    nghttp2_session_consume_connection(session, len);
+    Stream* s = stream(session, id);
+    if (s == nullptr || s->response == nullptr) {
+      nghttp2_session_consume_stream(session, id, len);
+      return 0;
+    }
+    s->in.add({reinterpret_cast<const char*>(data), len});
+    if (s->read_disabled > 0) {
+      s->unconsumed += len;
+    } else {
+      nghttp2_session_consume_stream(session, id, len);
+    }
+    return 0;
+  }
+  static int onStreamClose(nghttp2_session* session, int32_t id, uint32_t error_code, void* user) {
+    auto& c = self(user);
+    Stream* s = stream(session, id);
+    if (s == nullptr) return 0;
+    s->closed = true;
+    if (s->callbacks != nullptr && !s->response_complete) {
+      if (error_code == NGHTTP2_REFUSED_STREAM) {
+        s->fail(StreamResetReason::RefusedStream, "upstream refused the stream");
+      } else if (error_code != NGHTTP2_NO_ERROR) {
+        s->fail(StreamResetReason::RemoteReset, std::string("upstream reset the stream: ") +
+                                                     nghttp2_http2_strerror(error_code));
+      } else {
+        s->fail(StreamResetReason::ConnectionTermination, "upstream ended the stream early");
+      }
+    }
+    // Still held by a caller that has not released it: freed when it does.
+    if (s->callbacks == nullptr) c.erase(*s);
+    return 0;
+  }
+
+  void checkWatermark(Stream& s) {
+    const size_t limit = pool_.settings_.buffer_limit;
+    if (!s.above_watermark && s.out.length() > limit) {
+      s.above_watermark = true;
+      if (s.callbacks) s.callbacks->onAboveWriteBufferHighWatermark();
+    } else if (s.above_watermark && s.out.length() < limit / 2) {
+      s.above_watermark = false;
+      if (s.callbacks) s.callbacks->onBelowWriteBufferLowWatermark();
+    }
+  }
+
+  void erase(Stream& s) {
+    for (auto it = streams_.begin(); it != streams_.end(); ++it) {
+      if (it->get() != &s) continue;
+      if (s.id > 0 && !s.closed) nghttp2_session_set_stream_user_data(session_, s.id, nullptr);
+      // Freed at the end of the turn: a caller may be inside a callback of it.
+      pool_.loop_.deferredDelete(std::unique_ptr<event::DeferredDeletable>(new Holder(std::move(*it))));
+      streams_.erase(it);
+      --open_;
+      if (state_ == State::Closed) return;
+      if (open_ == 0) {
+        if (state_ == State::Draining) {
+          close();
+          return;
+        }
+        timer_->enable(pool_.settings_.idle_timeout);
+      }
+      pool_.onStreamDone(this);
+      return;
+    }
+  }
+
+  void failAll(StreamResetReason reason, std::string_view detail) {
+    // fail() may make the caller release or reset: walk a copy.
+    std::vector<Stream*> live;
+    for (auto& s : streams_)
+      if (s->callbacks && !s->response_complete) live.push_back(s.get());
+    for (Stream* s : live) {
+      s->closed = true;
+      s->fail(reason, detail);
+    }
+  }
+
+  void onTimer() {
+    if (state_ == State::Connecting) timed_out_ = true;
+    if (state_ == State::Connecting || open_ == 0) close();  // connect or idle timeout
+  }
+  void onKeepalive() {
+    if (state_ == State::Closed) return;
+    if (ping_outstanding_) {
+      failAll(StreamResetReason::ConnectionTermination, "upstream did not answer a keepalive PING");
+      close();
+      return;
+    }
+    ping_outstanding_ = true;
+    nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, kKeepalivePing.data());
+    keepalive_timer_->enable(pool_.settings_.http2.keepalive_timeout);
+    sendPending();
+  }
+
+  // Lets a Stream go through deferred deletion (it is not DeferredDeletable itself).
+  struct Holder final : event::DeferredDeletable {
+    explicit Holder(std::unique_ptr<Stream> s) : stream(std::move(s)) {}
+    std::unique_ptr<Stream> stream;
+  };
+
+  Http2ConnPool& pool_;
+  std::unique_ptr<net::Connection> conn_;
+  nghttp2_session* session_ = nullptr;
+  std::unique_ptr<event::Timer> timer_;
+  std::unique_ptr<event::Timer> keepalive_timer_;
+  std::list<std::unique_ptr<Stream>> streams_;
+  http::Http2HeaderBlock block_;
+  net::Buffer output_;
+  std::string_view scheme_;
+  State state_ = State::Connecting;
+  size_t open_ = 0;
+  int in_recv_ = 0;
+  bool sending_ = false;
+  bool timed_out_ = false;
+  bool ping_outstanding_ = false;
+};
+
+// ---- Stream ----
+
+void Http2ConnPool::Stream::encodeHeaders(const http::HeaderMap& h, bool end_stream) {
+  client.submitRequest(*this, h, end_stream);
+}
+
+void Http2ConnPool::Stream::encodeData(net::Buffer& d, bool end_stream) {
+  if (local_end || closed) {
+    d.clear();
+    return;
+  }
+  out.move(d);
+  if (end_stream) local_end = true;
+  client.resumeData(*this);
+}
+
+void Http2ConnPool::Stream::encodeTrailers(const http::HeaderMap& t) {
+  if (local_end || closed) return;
+  request_trailers = t;
+  has_trailers = true;
+  local_end = true;
+  client.resumeData(*this);
+}
+
+void Http2ConnPool::Stream::readDisable(bool disable) {
+  if (disable) {
+    ++read_disabled;
+  } else if (read_disabled > 0 && --read_disabled == 0) {
+    client.consume(*this);
+  }
+}
+
+void Http2ConnPool::Stream::release() {
+  // A response can complete while the host still reads our request (it
+  // answered early): nothing more of it is wanted.
+  if (!closed && id > 0 && !local_end) {
+    client.resetStream(*this);
+    return;
+  }
+  client.streamFinished(*this);
+}
+
+void Http2ConnPool::Stream::reset() { client.resetStream(*this); }
+
+// ---- Pool ----
+
+Http2ConnPool::Http2ConnPool(event::Loop& loop, Host host, PoolSettings settings, stats::ClusterStats* cluster_stats)
+    : loop_(loop), host_(std::move(host)), settings_(std::move(settings)), cluster_stats_(cluster_stats) {}
+
+Http2ConnPool::~Http2ConnPool() {
+  for (auto& p : pending_)
+    if (p.group) p.group->pending.release();
+  pending_.clear();
+  auto clients = std::move(clients_);
+  clients_.clear();
+  for (auto& c : clients) {
+    if (c->holds_breaker_slot) c->holds_breaker_slot->breakers(RoutingPriority::Normal).connections.release();
+    c->holds_breaker_slot = nullptr;
+    c->close();
+  }
+}
+
+void Http2ConnPool::update(const Host& host, const PoolSettings& settings, stats::ClusterStats* cluster_stats) {
+  const bool tls_changed = settings.tls != settings_.tls;
+  host_ = host;
+  settings_ = settings;
+  cluster_stats_ = cluster_stats;
+  if (tls_changed) {
+    std::vector<Client*> all;
+    for (auto& c : clients_) all.push_back(c.get());
+    for (Client* c : all) c->drain();
+  }
+}
+
+Http2ConnPool::Client* Http2ConnPool::withRoom() {
+  for (auto& c : clients_)
+    if (c->room() > 0) return c.get();
+  return nullptr;
+}
+
+PendingStream* Http2ConnPool::newStream(http::MessageDecoder& response, StreamCallbacks& stream_callbacks,
+                                        PoolCallbacks& callbacks, RoutingPriority priority) {
+  const Requester requester{&response, &stream_callbacks, &callbacks};
+  if (Client* c = withRoom()) {
+    if (c->streams_started > 0 && cluster_stats_) cluster_stats_->upstream_cx_reused.inc();
+    callbacks.onPoolReady(c->startStream(requester));
+    return nullptr;
+  }
+  BreakerGroup* group = nullptr;
+  if (settings_.shared) {
+    group = &settings_.shared->breakers(priority);
+    const auto& limits = priority == RoutingPriority::High ? settings_.breakers.high : settings_.breakers.normal;
+    if (!group->pending.tryAcquire(limits.max_pending_requests)) group = nullptr;
+  }
+  if (pending_.size() >= settings_.max_pending_requests || (settings_.shared && group == nullptr)) {
+    if (group) group->pending.release();
+    if (cluster_stats_) cluster_stats_->upstream_rq_pending_overflow.inc();
+    callbacks.onPoolFailure(StreamResetReason::Overflow, resetReasonName(StreamResetReason::Overflow));
+    return nullptr;
+  }
+  Pending& p = pending_.emplace_back(*this, requester, group);
+  p.self = std::prev(pending_.end());
+  connectIfNeeded();
+  bool any_live = false;
+  for (auto& c : clients_) any_live |= c->state() == Client::State::Connecting || c->state() == Client::State::Ready;
+  if (!any_live) {
+    pending_.pop_back();
+    if (group) group->pending.release();
+    callbacks.onPoolFailure(StreamResetReason::Overflow, resetReasonName(StreamResetReason::Overflow));
+    return nullptr;
+  }
+  return &p;
+}
+
+Http2ConnPool::Requester Http2ConnPool::popPending() {
+  Pending& p = pending_.front();
+  const Requester r = p.requester;
+  if (p.group) p.group->pending.release();
+  pending_.pop_front();
+  return r;
+}
+
+void Http2ConnPool::cancel(Pending& p) {
+  if (p.group) p.group->pending.release();
+  pending_.erase(p.self);
+}
+
+void Http2ConnPool::connectIfNeeded() {
+  // One connection being made serves the whole queue up to the host's
+  // stream limit, which it learns only once connected: connect another only
+  // when every live connection is full.
+  for (auto& c : clients_)
+    if (c->state() == Client::State::Connecting || c->room() > 0) return;
+  if (clients_.size() < settings_.max_connections) connectOne();
+}
+
+bool Http2ConnPool::connectOne() {
+  if (settings_.shared && !settings_.shared->breakers(RoutingPriority::Normal)
+                               .connections.tryAcquire(settings_.breakers.normal.max_connections)) {
+    if (cluster_stats_) cluster_stats_->upstream_cx_overflow.inc();
+    return false;
+  }
+  clients_.push_back(std::make_unique<Client>(*this));
+  clients_.back()->holds_breaker_slot = settings_.shared;
+  if (cluster_stats_) {
+    cluster_stats_->upstream_cx_total.inc();
+    cluster_stats_->upstream_cx_active.inc();
+  }
+  if (host_.stats) {
+    host_.stats->cx_total.inc();
+    host_.stats->cx_active.inc();
+  }
+  return true;
+}
+
+void Http2ConnPool::serveQueue(Client* c) {
+  while (!pending_.empty() && c->room() > 0) {
+    const Requester r = popPending();
+    if (c->streams_started > 0 && cluster_stats_) cluster_stats_->upstream_cx_reused.inc();
+    r.callbacks->onPoolReady(c->startStream(r));
+  }
+  if (!pending_.empty()) connectIfNeeded();
+}
+
+void Http2ConnPool::onClientReady(Client* c) { serveQueue(c); }
+
+void Http2ConnPool::onStreamDone(Client* c) { serveQueue(c); }
+
+void Http2ConnPool::onClientConnectFailed(Client* c, StreamResetReason why) {
+  if (cluster_stats_) {
+    (why == StreamResetReason::ConnectTimeout ? cluster_stats_->upstream_cx_connect_timeout
+                                              : cluster_stats_->upstream_cx_connect_fail)
+        .inc();
+  }
+  if (host_.stats) host_.stats->cx_connect_fail.inc();
+  onClientClosed(c);
+  // Every waiting request was waiting for this connection.
+  while (!pending_.empty()) popPending().callbacks->onPoolFailure(why, resetReasonName(why));
+}
+
+void Http2ConnPool::onClientClosed(Client* c) {
+  for (auto it = clients_.begin(); it != clients_.end(); ++it) {
+    if (it->get() != c) continue;
+    if (cluster_stats_) cluster_stats_->upstream_cx_active.dec();
+    if (host_.stats) host_.stats->cx_active.dec();
+    if ((*it)->holds_breaker_slot) (*it)->holds_breaker_slot->breakers(RoutingPriority::Normal).connections.release();
+    (*it)->holds_breaker_slot = nullptr;
+    loop_.deferredDelete(std::move(*it));
+    clients_.erase(it);
+    break;
+  }
+  if (!pending_.empty()) connectIfNeeded();
+}
+
+}  // namespace sluice::upstream
