@@ -35,6 +35,8 @@ inline constexpr std::string_view kAccessLogTokens[] = {
     "REQUESTED_SERVER_NAME",
     "UPSTREAM_REQUEST_ATTEMPT_COUNT",
     "ORIGINAL_PATH",
+    "GRPC_STATUS",
+    "PROTOCOL",
 };
 
 struct AccessLogFormat {

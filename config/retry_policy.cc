@@ -16,6 +16,11 @@ constexpr std::pair<std::string_view, uint32_t> kRetryOnNames[] = {
     {"retriable-4xx", kRetryOnRetriable4xx},
     {"retriable-status-codes", kRetryOnRetriableStatusCodes},
     {"retriable-headers", kRetryOnRetriableHeaders},
+    {"cancelled", kRetryOnGrpcCancelled},
+    {"deadline-exceeded", kRetryOnGrpcDeadlineExceeded},
+    {"resource-exhausted", kRetryOnGrpcResourceExhausted},
+    {"internal", kRetryOnGrpcInternal},
+    {"unavailable", kRetryOnGrpcUnavailable},
 };
 
 void readRetryOn(MapReader& r, RetryPolicy& p) {
@@ -27,7 +32,8 @@ void readRetryOn(MapReader& r, RetryPolicy& p) {
       r.ctx().error(node, path,
                     "unknown retry_on '" + std::string(name) +
                         "' (expected 5xx, gateway-error, reset, connect-failure, refused-stream, retriable-4xx, "
-                        "retriable-status-codes, retriable-headers)");
+                        "retriable-status-codes, retriable-headers, cancelled, deadline-exceeded, resource-exhausted, internal, "
+                        "unavailable)");
     }
     p.retry_on |= flag;
   };

@@ -30,7 +30,8 @@ class MapReader;
 
 // Which failures a retry policy retries (`retry_on`). A failure that
 // happened before the request reached the upstream (connect failure) is
-// safe to retry for any method; the others only for idempotent ones unless
+// safe to retry for any method, as is a gRPC status the policy names (gRPC
+// calls are all POST); the others only for idempotent ones unless
 // the policy opts in.
 enum RetryOn : uint32_t {
   kRetryOn5xx = 1 << 0,                   // any 5xx, a reset, connect failure, per-try timeout
@@ -41,6 +42,12 @@ enum RetryOn : uint32_t {
   kRetryOnRetriable4xx = 1 << 5,          // 409
   kRetryOnRetriableStatusCodes = 1 << 6,  // the listed retriable_status_codes
   kRetryOnRetriableHeaders = 1 << 7,      // a response header matching retriable_headers
+  // gRPC: the grpc-status of a trailers-only response (headers with END_STREAM).
+  kRetryOnGrpcCancelled = 1 << 8,          // 1 CANCELLED
+  kRetryOnGrpcDeadlineExceeded = 1 << 9,   // 4 DEADLINE_EXCEEDED
+  kRetryOnGrpcResourceExhausted = 1 << 10,  // 8 RESOURCE_EXHAUSTED
+  kRetryOnGrpcInternal = 1 << 11,          // 13 INTERNAL
+  kRetryOnGrpcUnavailable = 1 << 12,       // 14 UNAVAILABLE
 };
 // "5xx" -> kRetryOn5xx, ...; 0 when unknown.
 uint32_t retryOnFlag(std::string_view name);

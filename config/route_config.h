@@ -16,7 +16,7 @@
 //           - name: users                 # default "vhost/index"
 //             match: {prefix: /api, case_sensitive: true, methods: [GET],
 //                     headers: [...], query_parameters: [...]}   # or path:, regex:
-//             route: {cluster: users, prefix_rewrite: /, host_rewrite: h, timeout: 15s,
+//             route: {cluster: users, prefix_rewrite: /, host_rewrite: h, timeout: 15s, max_grpc_timeout: 0,
 //                     priority: high, retry_policy: {...}}       # or weighted_clusters:
 //             # or redirect: {scheme_redirect, host_redirect, path_redirect,
 //             #               prefix_rewrite, strip_query, response_code}
@@ -78,6 +78,8 @@ struct RouteAction {
   std::optional<std::string> prefix_rewrite;
   std::optional<std::string> host_rewrite;
   Duration timeout{std::chrono::seconds(15)};  // whole request; 0 = none
+  // A gRPC request's grpc-timeout caps `timeout`; this caps grpc-timeout (0 = no cap).
+  Duration max_grpc_timeout{0};
   // `priority: high` counts against the cluster's `circuit_breakers.high` limits.
   bool high_priority = false;
   std::optional<RetryPolicy> retry_policy;  // else the virtual host's

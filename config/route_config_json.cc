@@ -47,6 +47,7 @@ nlohmann::json actionJson(const RouteAction& a) {
   if (a.prefix_rewrite) rj["prefix_rewrite"] = *a.prefix_rewrite;
   if (a.host_rewrite) rj["host_rewrite"] = *a.host_rewrite;
   rj["timeout"] = durationString(a.timeout);
+  if (a.max_grpc_timeout.count() > 0) rj["max_grpc_timeout"] = durationString(a.max_grpc_timeout);
   if (a.high_priority) rj["priority"] = "high";
   addRetryPolicy(rj, a.retry_policy);
   return rj;

@@ -106,6 +106,7 @@ RouteAction readRouteAction(MapReader& r, const RouteMatch& m) {
   checkPrefixRewrite(r, m);
   if (readOptional(r, "host_rewrite", a.host_rewrite)) checkNotEmpty(r, "host_rewrite", *a.host_rewrite);
   r.duration("timeout", a.timeout);
+  r.duration("max_grpc_timeout", a.max_grpc_timeout);
   std::string priority = "normal";
   r.string("priority", priority);
   if (priority != "normal" && priority != "high")

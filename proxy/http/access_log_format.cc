@@ -41,13 +41,17 @@ enum Token : int {
   kRequestedServerName,
   kUpstreamRequestAttemptCount,
   kOriginalPath,
+  kGrpcStatus,
+  kProtocol,
 };
 
 // The formatter's ids for config::kAccessLogTokens, in the same order.
-static_assert(kOriginalPath + 1 == std::size(config::kAccessLogTokens),
+static_assert(kProtocol + 1 == std::size(config::kAccessLogTokens),
               "one Token per name in config/access_log_format.h, in order");
 
 constexpr char kHex[] = "0123456789abcdef";
+
+std::string_view protocolName(const StreamInfo& info) { return info.http2 ? "HTTP/2" : "HTTP/1.1"; }
 
 void appendUint(std::string& out, uint64_t v) {
   char buf[20];
@@ -293,6 +297,13 @@ void appendJson(std::string& out, const StreamInfo& info) {
   } else {
     out.append("null");
   }
+  out.append(",\"protocol\":\"");
+  out.append(protocolName(info));
+  out.append("\"");
+  if (info.grpc_status >= 0) {
+    out.append(",\"grpc_status\":");
+    appendUint(out, static_cast<uint64_t>(info.grpc_status));
+  }
   out.append(",\"upstream_host\":");
   appendJsonString(out, info.upstream_host);
   out.append(",\"upstream_cluster\":");
@@ -338,6 +349,14 @@ void appendToken(std::string& out, int token, const StreamInfo& info) {
       }
       return;
     case kUpstreamHost: appendText(out, info.upstream_host); return;
+    case kGrpcStatus:
+      if (info.grpc_status >= 0) {
+        appendUint(out, static_cast<uint64_t>(info.grpc_status));
+      } else {
+        out.push_back('-');
+      }
+      return;
+    case kProtocol: out.append(protocolName(info)); return;
     case kUpstreamCluster: appendText(out, info.upstream_cluster); return;
     case kUpstreamRequestAttemptCount: appendUint(out, info.upstream_request_attempt_count); return;
     case kRouteName: appendText(out, info.route_name); return;

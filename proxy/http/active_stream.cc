@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "proxy/http/connection_manager.h"
+#include "proxy/http/grpc.h"
 #include "proxy/http/path_normalizer.h"
 #include "proxy/http/request_metadata.h"
 #include "proxy/net/filter.h"
@@ -99,6 +100,8 @@ struct ActiveStream::EncodeOps {
   void sinkHeaders(HeaderMap& h, bool eos) {
     s.response_started_ = true;
     s.info_.status = h.status();
+    if (s.info_.grpc)
+      if (auto g = grpc::statusOf(h)) s.info_.grpc_status = *g;
     s.response_encoder_.encodeHeaders(h, eos);
     if (eos) s.onResponseComplete();
   }
@@ -108,6 +111,8 @@ struct ActiveStream::EncodeOps {
     if (eos) s.onResponseComplete();
   }
   void sinkTrailers(HeaderMap& t) {
+    if (s.info_.grpc)
+      if (auto g = grpc::statusOf(t)) s.info_.grpc_status = *g;
     s.response_encoder_.encodeTrailers(t);
     s.onResponseComplete();
   }
@@ -152,6 +157,7 @@ ActiveStream::ActiveStream(ConnectionManager& manager, MessageEncoder& response)
   info_.start_wall = loop_.wallNow();
   info_.downstream_address = manager_.connection().peerAddress();
   info_.downstream_tls = manager_.connection().tlsInfo();
+  info_.http2 = manager_.http2();
   if (manager_.downstreamAboveHighWatermark()) watermark_level_ = 1;
 }
 
@@ -184,6 +190,7 @@ const Route* ActiveStream::route() {
 void ActiveStream::decodeHeaders(HeaderMap& headers, bool end_stream) {
   request_headers_ = &headers;
   request_complete_ = end_stream;
+  info_.grpc = grpc::isGrpc(headers);
   touch();
   const auto& cfg = manager_.config();
   auto ids = addRequestMetadata(headers, manager_.peerIp(), cfg.xff_num_trusted_hops,
@@ -274,6 +281,20 @@ void ActiveStream::sendLocalReply(int status, std::string_view body, ResponseFla
   info_.setFlag(flag);
   info_.details = std::string(details);
   local_reply_headers_.clear();
+  if (info_.grpc) {
+    // A gRPC client reads only grpc-status: a trailers-only response.
+    const int code = flag == ResponseFlag::UpstreamRequestTimeout && info_.grpc_deadline
+                         ? grpc::kDeadlineExceeded
+                         : grpc::statusForHttp(status);
+    std::string_view message = body.empty() ? details : body;
+    while (!message.empty() && message.back() == '\n') message.remove_suffix(1);
+    local_reply_headers_.setStatus(200);
+    local_reply_headers_.add("content-type", "application/grpc");
+    local_reply_headers_.add("grpc-status", std::to_string(code));
+    local_reply_headers_.add("grpc-message", grpc::encodeMessage(message));
+    encodeHeaders(local_reply_headers_, true);
+    return;
+  }
   local_reply_headers_.setStatus(status);
   if (!location.empty()) local_reply_headers_.add("location", location);
   if (!body.empty()) {

@@ -56,6 +56,7 @@ class ConnectionManager final : public net::NetworkFilter,
   net::FilterContext& context() { return ctx_; }
   net::Connection& connection() { return callbacks_->connection(); }
   ServerCodec& codec() { return *codec_; }
+  bool http2() const { return multiplexed_; }
   // The stream finished both ways (or was reset): unlink it, log it, free
   // it (deferred), go on with the next pipelined request.
   void onStreamDone(ActiveStream& stream, bool close_connection);

@@ -38,6 +38,7 @@ RouteAction buildAction(const config::RouteAction& spec) {
   a.prefix_rewrite = spec.prefix_rewrite;
   a.host_rewrite = spec.host_rewrite;
   a.timeout = spec.timeout;
+  a.max_grpc_timeout = spec.max_grpc_timeout;
   a.high_priority = spec.high_priority;
   a.retry_policy = buildRetry(spec.retry_policy);
   return a;

@@ -87,6 +87,8 @@ struct RouteAction {
   std::optional<std::string> prefix_rewrite;
   std::optional<std::string> host_rewrite;
   config::Duration timeout{std::chrono::seconds(15)};  // whole request; 0 = none
+  // A gRPC request's grpc-timeout caps `timeout`; this caps grpc-timeout (0 = no cap).
+  config::Duration max_grpc_timeout{0};
   // `priority: high` counts against the cluster's `circuit_breakers.high` limits.
   bool high_priority = false;
   std::optional<RetryPolicy> retry_policy;  // else the virtual host's

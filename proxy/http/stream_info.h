@@ -52,6 +52,12 @@ struct StreamInfo {
   std::optional<event::MonoTime> end;
   uint32_t response_flags = 0;
   int status = 0;  // response status sent downstream; 0 = none
+  bool http2 = false;    // the downstream spoke HTTP/2
+  bool grpc = false;     // the request is gRPC (proxy/http/grpc.h)
+  int grpc_status = -1;  // from the response's headers or trailers; -1 = none
+  // The request's grpc-timeout set its deadline (the router): a timeout is
+  // DEADLINE_EXCEEDED, not UNAVAILABLE.
+  bool grpc_deadline = false;
   uint64_t request_body_bytes = 0;
   uint64_t response_body_bytes = 0;
   std::string upstream_host;   // "ip:port" of the host that answered

@@ -2,12 +2,18 @@
 
 #include <algorithm>
 
+#include "proxy/http/grpc.h"
 #include "proxy/http/retry_after.h"
 #include "proxy/util/backoff.h"
 
 namespace sluice::filters::router {
 
 using namespace sluice::http;
+
+namespace {
+constexpr uint32_t kGrpcRetryOns = kRetryOnGrpcCancelled | kRetryOnGrpcDeadlineExceeded |
+                                   kRetryOnGrpcResourceExhausted | kRetryOnGrpcInternal | kRetryOnGrpcUnavailable;
+}  // namespace
 
 std::optional<AttemptFailure> attemptFailureOf(upstream::StreamResetReason reason) {
   using upstream::StreamResetReason;
@@ -33,7 +39,12 @@ bool RetryState::retriable(AttemptFailure failure, const HeaderMap* response, bo
   // A request the upstream never received is safe to send again, whatever its method.
   const bool unseen = failure == AttemptFailure::ConnectFailure || failure == AttemptFailure::RefusedStream ||
                       !request_sent;
-  if (!unseen && !idempotent_ && !policy_.retry_non_idempotent) return false;
+  // gRPC calls are all POST; a status the policy names (UNAVAILABLE, ...) is
+  // the server's own word that another try may succeed, as gRPC's retry
+  // design has it, so it is retried whatever the method.
+  const bool grpc_status = failure == AttemptFailure::Response && response != nullptr && (on & kGrpcRetryOns) &&
+                           sluice::http::grpc::statusOf(*response).has_value();
+  if (!unseen && !grpc_status && !idempotent_ && !policy_.retry_non_idempotent) return false;
   switch (failure) {
     case AttemptFailure::ConnectFailure:
       return on & (kRetryOn5xx | kRetryOnGatewayError | kRetryOnReset | kRetryOnConnectFailure);
@@ -63,6 +74,18 @@ bool RetryState::retriableResponse(const HeaderMap& response) const {
   if (on & kRetryOnRetriableHeaders) {
     for (const auto& m : policy_.retriable_headers)
       if (m.matcher.matches(response.get(m.name))) return true;
+  }
+  if (on & kGrpcRetryOns) {
+    if (const auto code = sluice::http::grpc::statusOf(response)) {
+      switch (*code) {
+        case sluice::http::grpc::kCancelled: return on & kRetryOnGrpcCancelled;
+        case sluice::http::grpc::kDeadlineExceeded: return on & kRetryOnGrpcDeadlineExceeded;
+        case sluice::http::grpc::kResourceExhausted: return on & kRetryOnGrpcResourceExhausted;
+        case sluice::http::grpc::kInternal: return on & kRetryOnGrpcInternal;
+        case sluice::http::grpc::kUnavailable: return on & kRetryOnGrpcUnavailable;
+        default: return false;
+      }
+    }
   }
   return false;
 }

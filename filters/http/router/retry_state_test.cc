@@ -195,5 +195,26 @@ TEST(RetryState, ResetReasonsReachTheRetryDecision) {
   EXPECT_TRUE(retries(sluice::http::kRetryOnReset, StreamResetReason::RemoteReset));
 }
 
+// gRPC outcomes travel in grpc-status of a trailers-only response (HTTP 200).
+TEST(RetryStateGrpc, RetriesTheNamedGrpcStatusesOnly) {
+  const RetryPolicy some = policy(sluice::http::kRetryOnGrpcUnavailable | sluice::http::kRetryOnGrpcCancelled);
+  RetryState s(some, "POST");
+  auto grpc = [](const char* code) { return response(200, {{"grpc-status", code}}); };
+  const HeaderMap unavailable = grpc("14"), cancelled = grpc("1"), internal = grpc("13"), ok = grpc("0");
+  EXPECT_TRUE(s.retriable(AttemptFailure::Response, &unavailable, true));
+  EXPECT_TRUE(s.retriable(AttemptFailure::Response, &cancelled, true));
+  EXPECT_FALSE(s.retriable(AttemptFailure::Response, &internal, true));
+  EXPECT_FALSE(s.retriable(AttemptFailure::Response, &ok, true));
+  const HeaderMap plain = response(200);
+  EXPECT_FALSE(s.retriable(AttemptFailure::Response, &plain, true));
+  const RetryPolicy others = policy(sluice::http::kRetryOnGrpcDeadlineExceeded | sluice::http::kRetryOnGrpcInternal |
+                                    sluice::http::kRetryOnGrpcResourceExhausted);
+  RetryState all(others, "POST");
+  for (const char* code : {"4", "13", "8"}) {
+    const HeaderMap r = grpc(code);
+    EXPECT_TRUE(all.retriable(AttemptFailure::Response, &r, true)) << code;
+  }
+}
+
 }  // namespace
 }  // namespace sluice::filters::router

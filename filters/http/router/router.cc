@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "config/yaml_reader.h"
+#include "proxy/http/grpc.h"
 #include "proxy/event/loop.h"
 #include "proxy/net/connection.h"
 #include "proxy/upstream/hash_policy.h"
@@ -94,9 +95,22 @@ FilterHeadersStatus RouterFilter::decodeHeaders(HeaderMap& headers, bool end_str
   if (action.host_rewrite) headers.set(sluice::http::headers::kAuthority, *action.host_rewrite);
   applyRequestMutations(headers);
 
-  if (action.timeout.count() > 0) {
+  std::chrono::milliseconds timeout = action.timeout;
+  if (callbacks_->streamInfo().grpc) {
+    // The client's deadline caps the route's (itself capped by max_grpc_timeout).
+    if (auto g = headers.get("grpc-timeout")) {
+      if (auto deadline = sluice::http::grpc::parseTimeout(*g)) {
+        if (action.max_grpc_timeout.count() > 0) deadline = std::min(*deadline, action.max_grpc_timeout);
+        if (timeout.count() == 0 || *deadline <= timeout) {
+          timeout = *deadline;
+          callbacks_->streamInfo().grpc_deadline = true;
+        }
+      }
+    }
+  }
+  if (timeout.count() > 0) {
     timeout_timer_.emplace(callbacks_->loop().timers(), [this] { onTimeout(); });
-    timeout_timer_->enable(action.timeout);
+    timeout_timer_->enable(timeout);
   }
   callbacks_->addDownstreamWatermarkCallbacks(*this);
   watermarks_registered_ = true;
@@ -124,7 +138,6 @@ bool RouterFilter::startAttempt() {
   callbacks_->streamInfo().upstream_host = host.name;
   callbacks_->streamInfo().upstream_request_attempt_count = attempts_;
   upstream::Breaker* retry_slot = std::exchange(next_retry_slot_, nullptr);
-  // HTTP/1 is the only upstream protocol so far; the cluster will choose.
   const auto protocol = cluster->config().protocol == config::UpstreamProtocol::Http2 ? upstream::Protocol::Http2
                                                                                      : upstream::Protocol::Http1;
   auto& pool = callbacks_->clusters().httpPool(*cluster, pick->host, protocol);

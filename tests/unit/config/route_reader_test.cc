@@ -588,7 +588,8 @@ TEST(RouteReaderTest, RetryPolicyErrorsNameTheirField) {
   EXPECT_EQ(errorsOf(oneRoute("match: {prefix: /}\nroute: {cluster: c, retry_policy: {retry_on: [5xx, sometimes]}}")),
             (Errors{"t.yaml:7:62: route_config.virtual_hosts[0].routes[0].route.retry_policy.retry_on[1]: unknown "
                     "retry_on 'sometimes' (expected 5xx, gateway-error, reset, connect-failure, refused-stream, "
-                    "retriable-4xx, retriable-status-codes, retriable-headers)"}));
+                    "retriable-4xx, retriable-status-codes, retriable-headers, cancelled, deadline-exceeded, "
+                    "resource-exhausted, internal, unavailable)"}));
   const Errors more = errorsOf(oneRoute(
       "match: {prefix: /}\nroute:\n  cluster: c\n  retry_policy:\n    retry_on: [retriable-status-codes]\n"
       "    num_retries: 11\n    retry_back_off: {base_interval: 100ms, max_interval: 10ms}\n"

@@ -78,6 +78,9 @@ StreamInfo fullInfo() {
   info.path = "/a\"b\\c\nd\te\x01" "f\x1f";
   info.authority = "example.com";
   info.downstream_address = *ip::Address::parse("192.0.2.7:5555");
+  info.http2 = true;
+  info.grpc = true;
+  info.grpc_status = 14;
   return info;
 }
 
@@ -92,8 +95,11 @@ TEST(AccessLogJson, EveryKeyWithItsValue) {
                                          "upstream_cluster", "upstream_request_attempt_count", "route",
                                          "request_id", "trace_id",
                                          "downstream_address", "details", "downstream_peer_uri_san",
-                                         "downstream_tls_version", "requested_server_name"}));
+                                         "downstream_tls_version", "requested_server_name", "protocol",
+                                         "grpc_status"}));
   EXPECT_EQ(j["time"], "2024-03-05T13:04:05.678Z");
+  EXPECT_EQ(j["protocol"], "HTTP/2");
+  EXPECT_EQ(j["grpc_status"], 14);
   EXPECT_EQ(j["method"], "GET");
   EXPECT_EQ(j["path"], "/a\"b\\c\nd\te\x01" "f\x1f");
   EXPECT_EQ(j["authority"], "example.com");
@@ -200,6 +206,15 @@ TEST(AccessLogFormat, OriginalPath) {
   info.original_path = "/x/../%61dmin";
   EXPECT_EQ(render("%PATH% %ORIGINAL_PATH%", info), "/admin /x/../%61dmin");
   EXPECT_EQ(json::parse(render("json", info))["original_path"], "/x/../%61dmin");
+}
+
+TEST(AccessLogFormat, GrpcStatusAndProtocol) {
+  StreamInfo info;
+  EXPECT_EQ(render("%PROTOCOL% %GRPC_STATUS%", info), "HTTP/1.1 -");
+  EXPECT_FALSE(json::parse(render("json", info)).contains("grpc_status"));
+  info.http2 = true;
+  info.grpc_status = 0;
+  EXPECT_EQ(render("%PROTOCOL% %GRPC_STATUS%", info), "HTTP/2 0");
 }
 
 TEST(AccessLogFormat, EmptyValuesPrintDash) {
