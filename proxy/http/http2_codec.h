@@ -14,6 +14,8 @@
 //   the message rules (8.2.2 connection-specific fields, 8.1.1
 //   content-length against DATA, pseudo-header order and presence) and
 //   resets a malformed stream with PROTOCOL_ERROR; the other streams go on.
+//   A connection error (nghttp2's GOAWAY, or one it hands back to us) ends
+//   the connection and is counted once (downstream_h2_protocol_error).
 // - Flow control: a stream's window is given back only as its request body
 //   is taken; readDisable() on a stream withholds its WINDOW_UPDATEs and
 //   nothing else. The connection window is given back as bytes arrive (each

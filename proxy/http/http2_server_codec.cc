@@ -572,6 +572,21 @@ int Http2ServerCodec::onStreamClose(nghttp2_session*, int32_t id, uint32_t error
 int Http2ServerCodec::onFrameSend(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
   auto& c = self(user);
   if (frame->hd.type == NGHTTP2_RST_STREAM) c.ctx_.stats.downstream_h2_tx_reset.inc();
+  if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR &&
+      c.fail_code_ == NGHTTP2_NO_ERROR) {
+    // Most connection errors (frame, stream-state, flow-control and HPACK
+    // rules) nghttp2 finds and answers itself, with mem_recv still
+    // succeeding: this GOAWAY is the only sign. Defences and the errors
+    // mem_recv returns were counted where they were found (fail_code_ set).
+    c.fail_code_ = frame->goaway.error_code;
+    c.ctx_.stats.downstream_h2_protocol_error.inc();
+    std::string what = "GOAWAY ";
+    what.append(nghttp2_http2_strerror(frame->goaway.error_code));
+    const auto& g = frame->goaway;
+    if (g.opaque_data_len > 0)
+      what.append(": ").append(reinterpret_cast<const char*>(g.opaque_data), g.opaque_data_len);
+    logLimited(c.ctx_.loop, LogKind::Protocol, c.ctx_.peer, what);
+  }
   if ((frame->hd.type != NGHTTP2_DATA && frame->hd.type != NGHTTP2_HEADERS) ||
       (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) == 0)
     return 0;
