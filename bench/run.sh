@@ -8,6 +8,8 @@
 #   bench/run.sh http1 --variant lr4          # 4-host least_request vs HAProxy leastconn
 #   bench/run.sh tls --runs 1 --duration 5    # TLS termination: keep-alive req/s and handshakes/s
 #   bench/run.sh http1 --baseline OLD/sluice  # also runs another build ("sluice-baseline") in the same rounds
+#   bench/run.sh h2 --runs 3                  # h2c clients to an HTTP/1.1 upstream, beside nghttpx
+#   bench/run.sh h2 --variant h2up            # HTTP/2 on both sides, HAProxy as the peer
 #
 # MODE is one compare.sh mode (or a comma list); sluice runs with the config
 # bench/sluice-candidate.sh picks for it. Results go to
@@ -16,7 +18,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 
-usage() { sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,15s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 die() { echo "bench/run.sh: $*" >&2; exit 1; }
 
 [[ $# -ge 1 && $1 != -* ]] || { usage >&2; exit 2; }
@@ -57,6 +59,8 @@ mkdir -p "$out"
 # compare.sh runs the candidate through `bash -c`, pinned to the proxy CPU.
 candidate="exec $(printf '%q' "$here/sluice-candidate.sh")"
 builtins=haproxy,nginx
+# nghttpx is the HTTP/2 reference proxy.
+[[ ,$mode, == *,h2,* ]] && builtins=haproxy,nginx,nghttpx
 haproxy_variant=()
 if [[ -n $variant ]]; then
   candidate="SLUICE_BENCH_VARIANT=$(printf '%q' "$variant") $candidate"

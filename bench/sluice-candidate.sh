@@ -22,8 +22,10 @@ esac
 
 mkdir -p "$BENCH_TMP"
 cfg=$BENCH_TMP/sluice-$BENCH_MODE${SLUICE_BENCH_VARIANT:+-$SLUICE_BENCH_VARIANT}.yaml
-sed -e "s/127\.0\.0\.1:10000\b/$BENCH_LISTEN/" \
-    -e "s/127\.0\.0\.1:1808[0-9]\b/$BENCH_UPSTREAM/" \
-    "$template" >"$cfg"
+# A template marked "bench: fixed upstream" names a harness upstream other
+# than $BENCH_UPSTREAM (the h2c one) and keeps it.
+upstream_rewrite=(-e "s/127\.0\.0\.1:1808[0-9]\b/$BENCH_UPSTREAM/")
+grep -q 'bench: fixed upstream' "$template" && upstream_rewrite=()
+sed -e "s/127\.0\.0\.1:10000\b/$BENCH_LISTEN/" "${upstream_rewrite[@]}" "$template" >"$cfg"
 # SLUICE_BENCH_BIN: another build (bench/run.sh --baseline), else this checkout's.
 exec "${SLUICE_BENCH_BIN:-$repo/build/bin/sluice}" -c "$cfg"

@@ -166,6 +166,27 @@ std::string renderMetrics(const stats::StatsStore& store, const ServerValues& se
   }
   if (!hist.metric.empty()) families.push_back(std::move(hist));
 
+  // gRPC calls per route by status; only the statuses seen.
+  MetricFamily grpc;
+  grpc.name = "sluice_route_grpc_rq_total";
+  grpc.help = "gRPC calls answered on the route, by grpc-status";
+  grpc.type = MetricType::Counter;
+  for (const auto& [key, per_worker] : store.routes()) {
+    int64_t counts[stats::RouteStats::kGrpcStatuses] = {};
+    per_worker->forEachBlock([&](const stats::RouteStats& b) {
+      for (size_t i = 0; i < stats::RouteStats::kGrpcStatuses; ++i) counts[i] += b.grpc[i].value();
+    });
+    const auto slash = key.find('/');
+    for (size_t i = 0; i < stats::RouteStats::kGrpcStatuses; ++i) {
+      if (counts[i] == 0) continue;
+      grpc.metric.push_back(sample(static_cast<double>(counts[i]), false,
+                                   {{"route_config", key.substr(0, slash)},
+                                    {"route", key.substr(slash + 1)},
+                                    {"grpc_status", std::to_string(i)}}));
+    }
+  }
+  if (!grpc.metric.empty()) families.push_back(std::move(grpc));
+
   MetricFamily reloads;
   reloads.name = "sluice_server_config_reloads_total";
   reloads.help = "Config reloads by result";

@@ -46,6 +46,8 @@ void observeStreamEnd(net::FilterContext& ctx, const ConnectionManagerConfig& co
       auto& r = it->second->worker(ctx.worker);
       r.rq_total.inc();
       stats::countStatusClass(info.status, r.rq_1xx, r.rq_2xx, r.rq_3xx, r.rq_4xx, r.rq_5xx);
+      if (info.grpc_status >= 0 && static_cast<size_t>(info.grpc_status) < stats::RouteStats::kGrpcStatuses)
+        r.grpc[info.grpc_status].inc();
     }
   }
   if (info.hasFlag(ResponseFlag::DownstreamProtocolError)) s.downstream_rq_protocol_error.inc();

@@ -142,6 +142,9 @@ struct alignas(64) RouteStats {
   Stat rq_3xx;
   Stat rq_4xx;
   Stat rq_5xx;
+  // gRPC calls by grpc-status (0..16), rendered with a grpc_status label.
+  static constexpr size_t kGrpcStatuses = 17;
+  Stat grpc[kGrpcStatuses];
   static const std::vector<StatField<RouteStats>>& fields();
 };
 

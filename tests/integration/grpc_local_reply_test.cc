@@ -93,6 +93,9 @@ TEST_F(GrpcLocalReply, NoHealthyUpstreamIsUnavailableInATrailersOnlyResponse) {
   ASSERT_TRUE(e);
   EXPECT_EQ(field(*e, "grpc_status"), "14");
   EXPECT_EQ(field(*e, "protocol"), "HTTP/2");
+  EXPECT_EQ(metricOr0(*proxy_, "sluice_route_grpc_rq_total",
+                      {{"route_config", "web"}, {"route", "svc/0"}, {"grpc_status", "14"}}),
+            1);
 }
 
 TEST_F(GrpcLocalReply, NoRouteIsUnimplemented) {
