@@ -28,7 +28,15 @@ nlohmann::json toJson(const Config& c) {
   if (b.certificate_watch_interval != Bootstrap{}.certificate_watch_interval)
     j["certificate_watch_interval"] = durationString(b.certificate_watch_interval);
   if (!b.node.id.empty() || !b.node.cluster.empty()) j["node"] = {{"id", b.node.id}, {"cluster", b.node.cluster}};
+  j["config_source"] = toJson(b.config_source);
   return j;
+}
+
+nlohmann::json toJson(const ConfigSourceSpec& s) {
+  switch (s.kind) {
+    case ConfigSourceSpec::Kind::File: return {{"kind", "file"}, {"path", s.path}};
+  }
+  return nullptr;
 }
 
 // Paths only: the key files' contents never appear in a dump. Their

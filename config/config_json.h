@@ -13,6 +13,7 @@ nlohmann::json toJson(const ListenerConfig& l);
 nlohmann::json toJson(const ClusterConfig& c);
 nlohmann::json toJson(const DownstreamTlsConfig& t);
 nlohmann::json toJson(const UpstreamTlsConfig& t);
+nlohmann::json toJson(const ConfigSourceSpec& s);
 std::string durationString(Duration d);  // "250ms", "5s"
 
 }  // namespace sluice::config

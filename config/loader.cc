@@ -207,6 +207,8 @@ LoadResult loadString(const std::string& yaml_text, const std::string& file, Ref
   ParseContext ctx(file, refs);
   auto cfg = std::make_shared<Config>();
   cfg->source_file = file;
+  // The text is what `file` holds: that file is where later configs come from.
+  cfg->bootstrap.config_source = {ConfigSourceSpec::Kind::File, file};
   try {
     const std::vector<YAML::Node> docs = YAML::LoadAll(yaml_text);
     if (docs.size() > 1) ctx.error(docs[1], "", "expected a single YAML document");

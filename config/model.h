@@ -252,6 +252,17 @@ struct NodeConfig {
   std::string cluster;  // the service it serves; proxies of one cluster share config
 };
 
+// Where the resources (listeners, route configs, clusters, ...) come from.
+// Today only the YAML file given with -c, which holds the bootstrap and the
+// resources together and is read again on SIGHUP and POST /reload. The
+// server builds its ConfigSource from this, so a second kind (an xDS
+// stream) needs a kind here and a source there, nothing in between.
+struct ConfigSourceSpec {
+  enum class Kind { File };
+  Kind kind = Kind::File;
+  std::string path;  // File: the YAML file
+};
+
 // How the proxy itself runs, read at start; of these only drain_timeout and
 // certificate_watch_interval follow a reload (admin and workers need a
 // restart). The YAML keeps them at the top level beside the resources.
@@ -264,6 +275,8 @@ struct Bootstrap {
   // How often the main thread checks certificate files for changes.
   Duration certificate_watch_interval{std::chrono::seconds(2)};
   NodeConfig node;
+  // Set by the loader (the file it read), not a YAML key.
+  ConfigSourceSpec config_source;
 };
 
 // A bootstrap and the resources: what a file holds whole, and what an xDS

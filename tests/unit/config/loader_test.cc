@@ -112,6 +112,7 @@ TEST(ConfigLoaderTest, ToJsonShape) {
     "admin": {"address": "127.0.0.1:9902"},
     "workers": 2,
     "drain_timeout": "30s",
+    "config_source": {"kind": "file", "path": "t.yaml"},
     "listeners": [{
       "name": "demo", "address": "127.0.0.1:10000", "max_connections": 1000,
       "per_connection_buffer_limit_bytes": 65536,
@@ -397,6 +398,9 @@ TEST(ConfigLoaderTest, LoadFileSetsSourceAndNamesFileInErrors) {
   const LoadResult good = loadFile(path);
   ASSERT_NE(good.config, nullptr) << good.errorText();
   EXPECT_EQ(good.config->source_file, path);
+  // The bootstrap says where later configs come from: the file just read.
+  EXPECT_EQ(good.config->bootstrap.config_source.kind, ConfigSourceSpec::Kind::File);
+  EXPECT_EQ(good.config->bootstrap.config_source.path, path);
   EXPECT_EQ(good.config->listeners.at(0).name, "demo");
   std::remove(path.c_str());
 }
