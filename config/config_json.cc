@@ -18,13 +18,16 @@ nlohmann::json toJson(const Config& c) {
   }
   nlohmann::json clusters = nlohmann::json::array();
   for (const auto& cl : c.clusters) clusters.push_back(toJson(cl));
+  nlohmann::json assignments = nlohmann::json::array();
+  for (const auto& a : c.load_assignments) assignments.push_back(toJson(a));
   const Bootstrap& b = c.bootstrap;
   nlohmann::json j = {{"admin", {{"address", b.admin.address.str()}}},
           {"workers", b.workers},
           {"drain_timeout", durationString(b.drain_timeout)},
           {"listeners", std::move(listeners)},
           {"route_configs", std::move(routes)},
-          {"clusters", std::move(clusters)}};
+          {"clusters", std::move(clusters)},
+          {"load_assignments", std::move(assignments)}};
   if (b.certificate_watch_interval != Bootstrap{}.certificate_watch_interval)
     j["certificate_watch_interval"] = durationString(b.certificate_watch_interval);
   if (!b.node.id.empty() || !b.node.cluster.empty()) j["node"] = {{"id", b.node.id}, {"cluster", b.node.cluster}};
@@ -169,10 +172,14 @@ nlohmann::json toJson(const CircuitBreakerThresholds& t) {
 
 }  // namespace
 
-nlohmann::json toJson(const ClusterConfig& c) {
+nlohmann::json toJson(const ClusterLoadAssignmentSpec& a) {
   nlohmann::json endpoints = nlohmann::json::array();
-  for (const auto& e : c.endpoints)
+  for (const auto& e : a.endpoints)
     endpoints.push_back({{"address", e.address.str()}, {"weight", e.weight}, {"priority", e.priority}});
+  return {{"cluster_name", a.cluster_name}, {"endpoints", std::move(endpoints)}};
+}
+
+nlohmann::json toJson(const ClusterConfig& c) {
   nlohmann::json hash = nlohmann::json::array();
   for (const auto& h : c.hash_policy) {
     if (h.kind == HashPolicyConfig::Kind::SourceIp) {
@@ -199,7 +206,7 @@ nlohmann::json toJson(const ClusterConfig& c) {
                       {"max_connections_per_host", c.max_connections_per_host},
                       {"max_pending_requests", c.max_pending_requests},
                       {"idle_timeout", durationString(c.idle_timeout)},
-                      {"endpoints", std::move(endpoints)}};
+                      {"load_assignment", c.load_assignment}};
   if (c.health_check) j["health_check"] = toJson(*c.health_check);
   if (c.outlier_detection) j["outlier_detection"] = toJson(*c.outlier_detection);
   if (c.tls) j["tls"] = toJson(*c.tls);

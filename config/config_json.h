@@ -11,6 +11,7 @@ namespace sluice::config {
 nlohmann::json toJson(const Config& c);
 nlohmann::json toJson(const ListenerConfig& l);
 nlohmann::json toJson(const ClusterConfig& c);
+nlohmann::json toJson(const ClusterLoadAssignmentSpec& a);
 nlohmann::json toJson(const DownstreamTlsConfig& t);
 nlohmann::json toJson(const UpstreamTlsConfig& t);
 nlohmann::json toJson(const ConfigSourceSpec& s);

@@ -1,6 +1,7 @@
 #include "config/loader.h"
 
 #include "config/cluster_reader.h"
+#include "config/resource_validate.h"
 #include "config/tls_reader.h"
 
 #include <algorithm>
@@ -184,7 +185,8 @@ void build(const YAML::Node& root, Config& cfg, ParseContext& ctx) {
 
   // Cross references need the whole model, so they run last. Each HTTP
   // listener checks its route table against its filters; every table,
-  // used or not, against the clusters.
+  // used or not, against the clusters; every cluster its load assignment.
+  validateResourceReferences(cfg, ctx);
   for (const auto& e : cfg.route_configs)
     if (e.spec) validateRouteConfig(*e.spec, cfg, e.path, ctx, {}, /*check_chain=*/false);
   for (size_t i = 0; i < cfg.listeners.size(); ++i) {

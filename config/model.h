@@ -39,6 +39,15 @@ struct EndpointConfig {
   uint32_t priority = 0;   // 0 is tried first; higher levels take spill-over
 };
 
+// The endpoints of one cluster: a resource of its own (xDS's
+// ClusterLoadAssignment, which EDS delivers apart from the cluster), named
+// like the cluster that uses it. YAML gives endpoints inline in their
+// cluster; the reader lifts them into one of these named after it.
+struct ClusterLoadAssignmentSpec {
+  std::string cluster_name;
+  std::vector<EndpointConfig> endpoints;
+};
+
 // One source of a request's hash key for ring_hash / maglev. A cluster lists
 // several; the first that yields a value wins, and with none the pick is random.
 struct HashPolicyConfig {
@@ -145,7 +154,9 @@ struct ClusterConfig {
   std::string name;
   Duration connect_timeout{std::chrono::seconds(5)};
   LbPolicy lb_policy = LbPolicy::RoundRobin;
-  std::vector<EndpointConfig> endpoints;
+  // Its load assignment's name (Envoy's eds_cluster_config.service_name):
+  // the cluster's own for a YAML cluster, whose `endpoints` are lifted into it.
+  std::string load_assignment;
   std::vector<HashPolicyConfig> hash_policy;
   uint32_t ring_hash_minimum_ring_size = 1024;
   uint32_t ring_hash_maximum_ring_size = 8 * 1024 * 1024;
@@ -288,6 +299,8 @@ struct Config {
   // Top-level `route_configs`, then those given inline in HTTP listeners.
   std::vector<RouteConfigEntry> route_configs;
   std::vector<ClusterConfig> clusters;
+  // The clusters' endpoints, one per cluster (a YAML cluster's `endpoints`).
+  std::vector<ClusterLoadAssignmentSpec> load_assignments;
 
   const ClusterConfig* findCluster(std::string_view name) const {
     for (const auto& c : clusters)
@@ -298,6 +311,19 @@ struct Config {
     for (const auto& r : route_configs)
       if (r.name == name) return &r;
     return nullptr;
+  }
+  const ClusterLoadAssignmentSpec* findLoadAssignment(std::string_view name) const {
+    for (const auto& a : load_assignments)
+      if (a.cluster_name == name) return &a;
+    return nullptr;
+  }
+  // The endpoints of a cluster's load assignment. None while it is missing,
+  // which only resources arriving one by one allow (References::WarnAndServe):
+  // the cluster then has no hosts and its requests get 503.
+  const std::vector<EndpointConfig>& endpointsOf(const ClusterConfig& c) const {
+    static const std::vector<EndpointConfig> kNone;
+    const auto* a = findLoadAssignment(c.load_assignment);
+    return a ? a->endpoints : kNone;
   }
 };
 

@@ -35,13 +35,14 @@ void Server::updateHealthMonitors(const config::Config& cfg, const Snapshot& sna
   for (const auto& c : cfg.clusters) {
     auto old = monitors_.find(c.name);
     const auto& refs = snap.cluster_stats.at(c.name);
-    if (old != monitors_.end() && old->second->identity() == upstream::HealthMonitor::identityOf(c)) {
+    const auto& endpoints = cfg.endpointsOf(c);
+    if (old != monitors_.end() && old->second->identity() == upstream::HealthMonitor::identityOf(c, endpoints)) {
       old->second->useTls(refs.tls);
       next.emplace(c.name, std::move(old->second));
       continue;
     }
-    auto m = std::make_unique<upstream::HealthMonitor>(loop_, c, *refs.shared, refs.host_shared, refs.hosts,
-                                                       refs.tls, util::threadRandomSource());
+    auto m = std::make_unique<upstream::HealthMonitor>(loop_, c, endpoints, *refs.shared, refs.host_shared,
+                                                       refs.hosts, refs.tls, util::threadRandomSource());
     fresh.push_back(m.get());
     next.emplace(c.name, std::move(m));
   }
