@@ -20,6 +20,8 @@ nlohmann::json toJson(const Config& c) {
   for (const auto& cl : c.clusters) clusters.push_back(toJson(cl));
   nlohmann::json assignments = nlohmann::json::array();
   for (const auto& a : c.load_assignments) assignments.push_back(toJson(a));
+  nlohmann::json secrets = nlohmann::json::array();
+  for (const auto& s : c.secrets) secrets.push_back(toJson(s));
   const Bootstrap& b = c.bootstrap;
   nlohmann::json j = {{"admin", {{"address", b.admin.address.str()}}},
           {"workers", b.workers},
@@ -27,7 +29,8 @@ nlohmann::json toJson(const Config& c) {
           {"listeners", std::move(listeners)},
           {"route_configs", std::move(routes)},
           {"clusters", std::move(clusters)},
-          {"load_assignments", std::move(assignments)}};
+          {"load_assignments", std::move(assignments)},
+          {"secrets", std::move(secrets)}};
   if (b.certificate_watch_interval != Bootstrap{}.certificate_watch_interval)
     j["certificate_watch_interval"] = durationString(b.certificate_watch_interval);
   if (!b.node.id.empty() || !b.node.cluster.empty()) j["node"] = {{"id", b.node.id}, {"cluster", b.node.cluster}};
@@ -43,12 +46,23 @@ nlohmann::json toJson(const ConfigSourceSpec& s) {
 }
 
 // Paths only: the key files' contents never appear in a dump. Their
-// changes are the certificate providers' business, not a listener change.
+// changes are the certificate sources' business, not a listener change.
+nlohmann::json toJson(const SecretSpec& s) {
+  switch (s.kind) {
+    case SecretSpec::Kind::TlsCertificate:
+      return {{"name", s.name},
+              {"tls_certificate", {{"cert_chain", s.cert_chain}, {"private_key", s.private_key}}}};
+    case SecretSpec::Kind::ValidationContext:
+      return {{"name", s.name}, {"validation_context", {{"trusted_ca", s.trusted_ca}}}};
+  }
+  return nullptr;
+}
+
+// Secrets by name: a listener's identity changes with the names (which, for
+// secrets lifted from YAML, change with the paths), not with the material.
 nlohmann::json toJson(const DownstreamTlsConfig& t) {
-  nlohmann::json certs = nlohmann::json::array();
-  for (const auto& c : t.certificates) certs.push_back({{"cert_chain", c.cert_chain}, {"private_key", c.private_key}});
-  return {{"certificates", std::move(certs)},
-          {"ca_bundle", t.ca_bundle},
+  return {{"certificates", t.certificates},
+          {"validation_context", t.validation_context},
           {"require_client_cert", t.require_client_cert},
           {"verify_spiffe_ids", t.verify_spiffe_ids},
           {"alpn", t.alpn},
@@ -59,9 +73,8 @@ nlohmann::json toJson(const DownstreamTlsConfig& t) {
 
 nlohmann::json toJson(const UpstreamTlsConfig& t) {
   return {{"sni", t.sni},
-          {"ca_bundle", t.ca_bundle},
-          {"cert_chain", t.cert_chain},
-          {"private_key", t.private_key},
+          {"validation_context", t.validation_context},
+          {"certificate", t.certificate},
           {"verify_subject_alt_names", t.verify_subject_alt_names},
           {"verify_spiffe_ids", t.verify_spiffe_ids},
           {"alpn", t.alpn}};

@@ -15,6 +15,7 @@ nlohmann::json toJson(const ClusterLoadAssignmentSpec& a);
 nlohmann::json toJson(const DownstreamTlsConfig& t);
 nlohmann::json toJson(const UpstreamTlsConfig& t);
 nlohmann::json toJson(const ConfigSourceSpec& s);
+nlohmann::json toJson(const SecretSpec& s);
 std::string durationString(Duration d);  // "250ms", "5s"
 
 }  // namespace sluice::config

@@ -153,6 +153,14 @@ void addInlineRouteConfigs(Config& cfg, ParseContext& ctx) {
   }
 }
 
+// Secrets lifted from TLS blocks join the config's; being named after their
+// files, one name is one secret however many blocks use it.
+void addInlineSecrets(Config& cfg, ParseContext& ctx) {
+  for (auto& s : ctx.inlineSecrets())
+    if (cfg.findSecret(s.name) == nullptr) cfg.secrets.push_back(std::move(s));
+  ctx.inlineSecrets().clear();
+}
+
 void build(const YAML::Node& root, Config& cfg, ParseContext& ctx) {
   if (root.IsNull()) {
     ctx.error(root, "", "config is empty");
@@ -181,11 +189,13 @@ void build(const YAML::Node& root, Config& cfg, ParseContext& ctx) {
   readListeners(top, cfg);
   addInlineRouteConfigs(cfg, ctx);
   readClusters(top, cfg);
+  addInlineSecrets(cfg, ctx);
   top.finish();
 
   // Cross references need the whole model, so they run last. Each HTTP
   // listener checks its route table against its filters; every table,
-  // used or not, against the clusters; every cluster its load assignment.
+  // used or not, against the clusters; every cluster its load assignment,
+  // every TLS block its secrets.
   validateResourceReferences(cfg, ctx);
   for (const auto& e : cfg.route_configs)
     if (e.spec) validateRouteConfig(*e.spec, cfg, e.path, ctx, {}, /*check_chain=*/false);

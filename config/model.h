@@ -131,13 +131,33 @@ struct CircuitBreakersConfig {
   CircuitBreakerThresholds high;
 };
 
-// Upstream TLS origination (`tls:` on a cluster). Paths only: the files are
-// read by the certificate provider, which reloads them while the proxy runs.
+// A named piece of TLS material (xDS's Secret, which SDS delivers by name):
+// a certificate with its key, or a trust bundle. TLS blocks name the
+// secrets they use. Paths only: certificate sources read the files, and
+// read them again when they change.
+//
+// YAML gives the paths inline in a TLS block; the reader lifts them into
+// secrets named after their files, so a file (pair) used by several blocks
+// is one secret, and a block whose paths change names another secret (its
+// listener is replaced, as with any TLS change):
+//   "cert:<cert_chain>,<private_key>"  a certificate; a ',' or '\' inside a
+//                                     path is escaped with '\', so no two
+//                                     pairs of paths share a name
+//   "ca:<trusted_ca>"                 a trust bundle
+struct SecretSpec {
+  enum class Kind { TlsCertificate, ValidationContext };
+  std::string name;
+  Kind kind = Kind::TlsCertificate;
+  std::string cert_chain;   // TlsCertificate: the leaf first, then intermediates
+  std::string private_key;  // TlsCertificate
+  std::string trusted_ca;   // ValidationContext: the trust bundle
+};
+
+// Upstream TLS origination (`tls:` on a cluster).
 struct UpstreamTlsConfig {
   std::string sni;  // server name sent (and verified when no SAN/SPIFFE check is set)
-  std::string ca_bundle;  // trust bundle; empty = the system store
-  std::string cert_chain;   // optional client certificate (mTLS); both or neither
-  std::string private_key;
+  std::string validation_context;  // a ValidationContext secret's name; empty = the system store
+  std::string certificate;         // a TlsCertificate secret's name: the client certificate (mTLS); optional
   std::vector<std::string> verify_subject_alt_names;  // DNS names or exact URIs
   std::vector<std::string> verify_spiffe_ids;         // exact IDs or "spiffe://td/prefix/*"
   std::vector<std::string> alpn;                       // offered, in order
@@ -185,15 +205,14 @@ struct NetworkFilterEntry {
 
 // Downstream TLS termination (`tls:` on a listener or a filter chain).
 struct DownstreamTlsConfig {
-  struct Certificate {
-    std::string cert_chain;
-    std::string private_key;
-  };
   // PERMISSIVE (listener shorthand only): TLS and plaintext on one port.
   enum class Mode { Strict, Permissive };
-  std::vector<Certificate> certificates;  // several: chosen by SNI; [0] is the default
-  std::string ca_bundle;                  // client certificates are verified against it
-  bool require_client_cert = false;       // mTLS; needs ca_bundle
+  // TlsCertificate secrets by name; several: chosen by SNI; [0] is the default.
+  std::vector<std::string> certificates;
+  // A ValidationContext secret's name: client certificates are requested and
+  // verified against it. Empty: none are requested.
+  std::string validation_context;
+  bool require_client_cert = false;       // mTLS; needs validation_context
   std::vector<std::string> verify_spiffe_ids;  // allowed client IDs; empty = any that verifies
   std::vector<std::string> alpn{"http/1.1"};   // server preference order
   Duration handshake_timeout{std::chrono::seconds(10)};
@@ -301,22 +320,16 @@ struct Config {
   std::vector<ClusterConfig> clusters;
   // The clusters' endpoints, one per cluster (a YAML cluster's `endpoints`).
   std::vector<ClusterLoadAssignmentSpec> load_assignments;
+  // TLS material named by the TLS blocks (lifted from their paths in YAML).
+  std::vector<SecretSpec> secrets;
 
-  const ClusterConfig* findCluster(std::string_view name) const {
-    for (const auto& c : clusters)
-      if (c.name == name) return &c;
-    return nullptr;
-  }
-  const RouteConfigEntry* findRouteConfig(std::string_view name) const {
-    for (const auto& r : route_configs)
-      if (r.name == name) return &r;
-    return nullptr;
-  }
+  // Resources by name; null when there is none.
+  const ClusterConfig* findCluster(std::string_view name) const { return findNamed(clusters, name); }
+  const RouteConfigEntry* findRouteConfig(std::string_view name) const { return findNamed(route_configs, name); }
   const ClusterLoadAssignmentSpec* findLoadAssignment(std::string_view name) const {
-    for (const auto& a : load_assignments)
-      if (a.cluster_name == name) return &a;
-    return nullptr;
+    return findNamed(load_assignments, name, &ClusterLoadAssignmentSpec::cluster_name);
   }
+  const SecretSpec* findSecret(std::string_view name) const { return findNamed(secrets, name); }
   // The endpoints of a cluster's load assignment. None while it is missing,
   // which only resources arriving one by one allow (References::WarnAndServe):
   // the cluster then has no hosts and its requests get 503.
@@ -324,6 +337,14 @@ struct Config {
     static const std::vector<EndpointConfig> kNone;
     const auto* a = findLoadAssignment(c.load_assignment);
     return a ? a->endpoints : kNone;
+  }
+
+ private:
+  template <class T>
+  static const T* findNamed(const std::vector<T>& list, std::string_view name, std::string T::*key = &T::name) {
+    for (const auto& item : list)
+      if (item.*key == name) return &item;
+    return nullptr;
   }
 };
 

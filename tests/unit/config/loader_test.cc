@@ -138,7 +138,8 @@ TEST(ConfigLoaderTest, ToJsonShape) {
       "cluster_name": "backends",
       "endpoints": [{"address": "127.0.0.1:18081", "weight": 3, "priority": 0},
                     {"address": "[::1]:18082", "weight": 1, "priority": 0}]
-    }]
+    }],
+    "secrets": []
   })");
   EXPECT_EQ(toJson(*cfg), expected) << toJson(*cfg).dump(2);
 }
