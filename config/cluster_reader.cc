@@ -52,7 +52,7 @@ void block(MapReader& r, std::string_view key, Fn&& fn) {
   br.finish();
 }
 
-void readEndpoints(MapReader& cr, ClusterConfig& c) {
+void readEndpoints(MapReader& cr, std::vector<EndpointConfig>& out) {
   if (!cr.has("endpoints")) {
     cr.ctx().error(cr.node(), cr.childPath("endpoints"), "missing required field");
     return;
@@ -73,7 +73,7 @@ void readEndpoints(MapReader& cr, ClusterConfig& c) {
     r.uint32("weight", e.weight, 1, 128);
     r.uint32("priority", e.priority, 0, 127);
     r.finish();
-    c.endpoints.push_back(e);
+    out.push_back(e);
   });
 }
 
@@ -374,10 +374,14 @@ void readClusters(MapReader& top, Config& cfg) {
     readHealthCheck(r, c);
     readOutlierDetection(r, c);
     readCircuitBreakers(r, c);
-    readEndpoints(r, c);
+    ClusterLoadAssignmentSpec assignment;
+    readEndpoints(r, assignment.endpoints);
     readUpstreamTls(r, "tls", c.tls);
     readProtocol(r, c);
     r.finish();
+    // Inline endpoints are the cluster's load assignment, named after it.
+    c.load_assignment = assignment.cluster_name = c.name;
+    cfg.load_assignments.push_back(std::move(assignment));
     if (!c.name.empty() && !names.emplace(c.name, path).second)
       r.ctx().error(r.locOf("name"), r.childPath("name"),
                     "duplicate cluster name '" + c.name + "' (first in " + names[c.name] + ")");

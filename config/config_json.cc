@@ -18,26 +18,51 @@ nlohmann::json toJson(const Config& c) {
   }
   nlohmann::json clusters = nlohmann::json::array();
   for (const auto& cl : c.clusters) clusters.push_back(toJson(cl));
+  nlohmann::json assignments = nlohmann::json::array();
+  for (const auto& a : c.load_assignments) assignments.push_back(toJson(a));
+  nlohmann::json secrets = nlohmann::json::array();
+  for (const auto& s : c.secrets) secrets.push_back(toJson(s));
   const Bootstrap& b = c.bootstrap;
   nlohmann::json j = {{"admin", {{"address", b.admin.address.str()}}},
           {"workers", b.workers},
           {"drain_timeout", durationString(b.drain_timeout)},
           {"listeners", std::move(listeners)},
           {"route_configs", std::move(routes)},
-          {"clusters", std::move(clusters)}};
+          {"clusters", std::move(clusters)},
+          {"load_assignments", std::move(assignments)},
+          {"secrets", std::move(secrets)}};
   if (b.certificate_watch_interval != Bootstrap{}.certificate_watch_interval)
     j["certificate_watch_interval"] = durationString(b.certificate_watch_interval);
   if (!b.node.id.empty() || !b.node.cluster.empty()) j["node"] = {{"id", b.node.id}, {"cluster", b.node.cluster}};
+  j["config_source"] = toJson(b.config_source);
   return j;
 }
 
+nlohmann::json toJson(const ConfigSourceSpec& s) {
+  switch (s.kind) {
+    case ConfigSourceSpec::Kind::File: return {{"kind", "file"}, {"path", s.path}};
+  }
+  return nullptr;
+}
+
 // Paths only: the key files' contents never appear in a dump. Their
-// changes are the certificate providers' business, not a listener change.
+// changes are the certificate sources' business, not a listener change.
+nlohmann::json toJson(const SecretSpec& s) {
+  switch (s.kind) {
+    case SecretSpec::Kind::TlsCertificate:
+      return {{"name", s.name},
+              {"tls_certificate", {{"cert_chain", s.cert_chain}, {"private_key", s.private_key}}}};
+    case SecretSpec::Kind::ValidationContext:
+      return {{"name", s.name}, {"validation_context", {{"trusted_ca", s.trusted_ca}}}};
+  }
+  return nullptr;
+}
+
+// Secrets by name: a listener's identity changes with the names (which, for
+// secrets lifted from YAML, change with the paths), not with the material.
 nlohmann::json toJson(const DownstreamTlsConfig& t) {
-  nlohmann::json certs = nlohmann::json::array();
-  for (const auto& c : t.certificates) certs.push_back({{"cert_chain", c.cert_chain}, {"private_key", c.private_key}});
-  return {{"certificates", std::move(certs)},
-          {"ca_bundle", t.ca_bundle},
+  return {{"certificates", t.certificates},
+          {"validation_context", t.validation_context},
           {"require_client_cert", t.require_client_cert},
           {"verify_spiffe_ids", t.verify_spiffe_ids},
           {"alpn", t.alpn},
@@ -48,9 +73,8 @@ nlohmann::json toJson(const DownstreamTlsConfig& t) {
 
 nlohmann::json toJson(const UpstreamTlsConfig& t) {
   return {{"sni", t.sni},
-          {"ca_bundle", t.ca_bundle},
-          {"cert_chain", t.cert_chain},
-          {"private_key", t.private_key},
+          {"validation_context", t.validation_context},
+          {"certificate", t.certificate},
           {"verify_subject_alt_names", t.verify_subject_alt_names},
           {"verify_spiffe_ids", t.verify_spiffe_ids},
           {"alpn", t.alpn}};
@@ -161,10 +185,14 @@ nlohmann::json toJson(const CircuitBreakerThresholds& t) {
 
 }  // namespace
 
-nlohmann::json toJson(const ClusterConfig& c) {
+nlohmann::json toJson(const ClusterLoadAssignmentSpec& a) {
   nlohmann::json endpoints = nlohmann::json::array();
-  for (const auto& e : c.endpoints)
+  for (const auto& e : a.endpoints)
     endpoints.push_back({{"address", e.address.str()}, {"weight", e.weight}, {"priority", e.priority}});
+  return {{"cluster_name", a.cluster_name}, {"endpoints", std::move(endpoints)}};
+}
+
+nlohmann::json toJson(const ClusterConfig& c) {
   nlohmann::json hash = nlohmann::json::array();
   for (const auto& h : c.hash_policy) {
     if (h.kind == HashPolicyConfig::Kind::SourceIp) {
@@ -191,7 +219,7 @@ nlohmann::json toJson(const ClusterConfig& c) {
                       {"max_connections_per_host", c.max_connections_per_host},
                       {"max_pending_requests", c.max_pending_requests},
                       {"idle_timeout", durationString(c.idle_timeout)},
-                      {"endpoints", std::move(endpoints)}};
+                      {"load_assignment", c.load_assignment}};
   if (c.health_check) j["health_check"] = toJson(*c.health_check);
   if (c.outlier_detection) j["outlier_detection"] = toJson(*c.outlier_detection);
   if (c.tls) j["tls"] = toJson(*c.tls);

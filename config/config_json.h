@@ -11,9 +11,12 @@ namespace sluice::config {
 nlohmann::json toJson(const Config& c);
 nlohmann::json toJson(const ListenerConfig& l);
 nlohmann::json toJson(const ClusterConfig& c);
+nlohmann::json toJson(const ClusterLoadAssignmentSpec& a);
 nlohmann::json toJson(const DownstreamTlsConfig& t);
 nlohmann::json toJson(const Http2Settings& h2);
 nlohmann::json toJson(const UpstreamTlsConfig& t);
+nlohmann::json toJson(const ConfigSourceSpec& s);
+nlohmann::json toJson(const SecretSpec& s);
 std::string durationString(Duration d);  // "250ms", "5s"
 
 }  // namespace sluice::config

@@ -1,6 +1,7 @@
 #include "config/loader.h"
 
 #include "config/cluster_reader.h"
+#include "config/resource_validate.h"
 #include "config/tls_reader.h"
 
 #include <algorithm>
@@ -162,6 +163,14 @@ void addInlineRouteConfigs(Config& cfg, ParseContext& ctx) {
   }
 }
 
+// Secrets lifted from TLS blocks join the config's; being named after their
+// files, one name is one secret however many blocks use it.
+void addInlineSecrets(Config& cfg, ParseContext& ctx) {
+  for (auto& s : ctx.inlineSecrets())
+    if (cfg.findSecret(s.name) == nullptr) cfg.secrets.push_back(std::move(s));
+  ctx.inlineSecrets().clear();
+}
+
 void build(const YAML::Node& root, Config& cfg, ParseContext& ctx) {
   if (root.IsNull()) {
     ctx.error(root, "", "config is empty");
@@ -190,11 +199,14 @@ void build(const YAML::Node& root, Config& cfg, ParseContext& ctx) {
   readListeners(top, cfg);
   addInlineRouteConfigs(cfg, ctx);
   readClusters(top, cfg);
+  addInlineSecrets(cfg, ctx);
   top.finish();
 
   // Cross references need the whole model, so they run last. Each HTTP
   // listener checks its route table against its filters; every table,
-  // used or not, against the clusters.
+  // used or not, against the clusters; every cluster its load assignment,
+  // every TLS block its secrets.
+  validateResourceReferences(cfg, ctx);
   for (const auto& e : cfg.route_configs)
     if (e.spec) validateRouteConfig(*e.spec, cfg, e.path, ctx, {}, /*check_chain=*/false);
   for (size_t i = 0; i < cfg.listeners.size(); ++i) {
@@ -217,6 +229,8 @@ LoadResult loadString(const std::string& yaml_text, const std::string& file, Ref
   ParseContext ctx(file, refs);
   auto cfg = std::make_shared<Config>();
   cfg->source_file = file;
+  // The text is what `file` holds: that file is where later configs come from.
+  cfg->bootstrap.config_source = {ConfigSourceSpec::Kind::File, file};
   try {
     const std::vector<YAML::Node> docs = YAML::LoadAll(yaml_text);
     if (docs.size() > 1) ctx.error(docs[1], "", "expected a single YAML document");

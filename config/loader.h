@@ -21,7 +21,7 @@ struct LoadResult {
 // Reads FILE, parses YAML (syntax errors carry line/column), builds the model,
 // runs every network filter's parser and cross-reference validation. A file
 // takes References::Strict; the other setting is for resources that arrive
-// piecemeal (xDS).
+// piecemeal (xDS). The bootstrap's config_source names FILE.
 LoadResult loadFile(const std::string& file, References refs = References::Strict);
 // Same, from text (tests); `file` is used in messages.
 LoadResult loadString(const std::string& yaml_text, const std::string& file = "<string>",

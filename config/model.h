@@ -40,6 +40,15 @@ struct EndpointConfig {
   uint32_t priority = 0;   // 0 is tried first; higher levels take spill-over
 };
 
+// The endpoints of one cluster: a resource of its own (xDS's
+// ClusterLoadAssignment, which EDS delivers apart from the cluster), named
+// like the cluster that uses it. YAML gives endpoints inline in their
+// cluster; the reader lifts them into one of these named after it.
+struct ClusterLoadAssignmentSpec {
+  std::string cluster_name;
+  std::vector<EndpointConfig> endpoints;
+};
+
 // One source of a request's hash key for ring_hash / maglev. A cluster lists
 // several; the first that yields a value wins, and with none the pick is random.
 struct HashPolicyConfig {
@@ -123,13 +132,33 @@ struct CircuitBreakersConfig {
   CircuitBreakerThresholds high;
 };
 
-// Upstream TLS origination (`tls:` on a cluster). Paths only: the files are
-// read by the certificate provider, which reloads them while the proxy runs.
+// A named piece of TLS material (xDS's Secret, which SDS delivers by name):
+// a certificate with its key, or a trust bundle. TLS blocks name the
+// secrets they use. Paths only: certificate sources read the files, and
+// read them again when they change.
+//
+// YAML gives the paths inline in a TLS block; the reader lifts them into
+// secrets named after their files, so a file (pair) used by several blocks
+// is one secret, and a block whose paths change names another secret (its
+// listener is replaced, as with any TLS change):
+//   "cert:<cert_chain>,<private_key>"  a certificate; a ',' or '\' inside a
+//                                     path is escaped with '\', so no two
+//                                     pairs of paths share a name
+//   "ca:<trusted_ca>"                 a trust bundle
+struct SecretSpec {
+  enum class Kind { TlsCertificate, ValidationContext };
+  std::string name;
+  Kind kind = Kind::TlsCertificate;
+  std::string cert_chain;   // TlsCertificate: the leaf first, then intermediates
+  std::string private_key;  // TlsCertificate
+  std::string trusted_ca;   // ValidationContext: the trust bundle
+};
+
+// Upstream TLS origination (`tls:` on a cluster).
 struct UpstreamTlsConfig {
   std::string sni;  // server name sent (and verified when no SAN/SPIFFE check is set)
-  std::string ca_bundle;  // trust bundle; empty = the system store
-  std::string cert_chain;   // optional client certificate (mTLS); both or neither
-  std::string private_key;
+  std::string validation_context;  // a ValidationContext secret's name; empty = the system store
+  std::string certificate;         // a TlsCertificate secret's name: the client certificate (mTLS); optional
   std::vector<std::string> verify_subject_alt_names;  // DNS names or exact URIs
   std::vector<std::string> verify_spiffe_ids;         // exact IDs or "spiffe://td/prefix/*"
   std::vector<std::string> alpn;                       // offered, in order
@@ -147,7 +176,9 @@ struct ClusterConfig {
   std::string name;
   Duration connect_timeout{std::chrono::seconds(5)};
   LbPolicy lb_policy = LbPolicy::RoundRobin;
-  std::vector<EndpointConfig> endpoints;
+  // Its load assignment's name (Envoy's eds_cluster_config.service_name):
+  // the cluster's own for a YAML cluster, whose `endpoints` are lifted into it.
+  std::string load_assignment;
   std::vector<HashPolicyConfig> hash_policy;
   uint32_t ring_hash_minimum_ring_size = 1024;
   uint32_t ring_hash_maximum_ring_size = 8 * 1024 * 1024;
@@ -179,15 +210,14 @@ struct NetworkFilterEntry {
 
 // Downstream TLS termination (`tls:` on a listener or a filter chain).
 struct DownstreamTlsConfig {
-  struct Certificate {
-    std::string cert_chain;
-    std::string private_key;
-  };
   // PERMISSIVE (listener shorthand only): TLS and plaintext on one port.
   enum class Mode { Strict, Permissive };
-  std::vector<Certificate> certificates;  // several: chosen by SNI; [0] is the default
-  std::string ca_bundle;                  // client certificates are verified against it
-  bool require_client_cert = false;       // mTLS; needs ca_bundle
+  // TlsCertificate secrets by name; several: chosen by SNI; [0] is the default.
+  std::vector<std::string> certificates;
+  // A ValidationContext secret's name: client certificates are requested and
+  // verified against it. Empty: none are requested.
+  std::string validation_context;
+  bool require_client_cert = false;       // mTLS; needs validation_context
   std::vector<std::string> verify_spiffe_ids;  // allowed client IDs; empty = any that verifies
   std::vector<std::string> alpn{"http/1.1"};   // server preference order
   // No `alpn` given: the chain's terminal filter chooses (the loader sets it).
@@ -259,6 +289,17 @@ struct NodeConfig {
   std::string cluster;  // the service it serves; proxies of one cluster share config
 };
 
+// Where the resources (listeners, route configs, clusters, ...) come from.
+// Today only the YAML file given with -c, which holds the bootstrap and the
+// resources together and is read again on SIGHUP and POST /reload. The
+// server builds its ConfigSource from this, so a second kind (an xDS
+// stream) needs a kind here and a source there, nothing in between.
+struct ConfigSourceSpec {
+  enum class Kind { File };
+  Kind kind = Kind::File;
+  std::string path;  // File: the YAML file
+};
+
 // How the proxy itself runs, read at start; of these only drain_timeout and
 // certificate_watch_interval follow a reload (admin and workers need a
 // restart). The YAML keeps them at the top level beside the resources.
@@ -271,6 +312,8 @@ struct Bootstrap {
   // How often the main thread checks certificate files for changes.
   Duration certificate_watch_interval{std::chrono::seconds(2)};
   NodeConfig node;
+  // Set by the loader (the file it read), not a YAML key.
+  ConfigSourceSpec config_source;
 };
 
 // A bootstrap and the resources: what a file holds whole, and what an xDS
@@ -282,15 +325,32 @@ struct Config {
   // Top-level `route_configs`, then those given inline in HTTP listeners.
   std::vector<RouteConfigEntry> route_configs;
   std::vector<ClusterConfig> clusters;
+  // The clusters' endpoints, one per cluster (a YAML cluster's `endpoints`).
+  std::vector<ClusterLoadAssignmentSpec> load_assignments;
+  // TLS material named by the TLS blocks (lifted from their paths in YAML).
+  std::vector<SecretSpec> secrets;
 
-  const ClusterConfig* findCluster(std::string_view name) const {
-    for (const auto& c : clusters)
-      if (c.name == name) return &c;
-    return nullptr;
+  // Resources by name; null when there is none.
+  const ClusterConfig* findCluster(std::string_view name) const { return findNamed(clusters, name); }
+  const RouteConfigEntry* findRouteConfig(std::string_view name) const { return findNamed(route_configs, name); }
+  const ClusterLoadAssignmentSpec* findLoadAssignment(std::string_view name) const {
+    return findNamed(load_assignments, name, &ClusterLoadAssignmentSpec::cluster_name);
   }
-  const RouteConfigEntry* findRouteConfig(std::string_view name) const {
-    for (const auto& r : route_configs)
-      if (r.name == name) return &r;
+  const SecretSpec* findSecret(std::string_view name) const { return findNamed(secrets, name); }
+  // The endpoints of a cluster's load assignment. None while it is missing,
+  // which only resources arriving one by one allow (References::WarnAndServe):
+  // the cluster then has no hosts and its requests get 503.
+  const std::vector<EndpointConfig>& endpointsOf(const ClusterConfig& c) const {
+    static const std::vector<EndpointConfig> kNone;
+    const auto* a = findLoadAssignment(c.load_assignment);
+    return a ? a->endpoints : kNone;
+  }
+
+ private:
+  template <class T>
+  static const T* findNamed(const std::vector<T>& list, std::string_view name, std::string T::*key = &T::name) {
+    for (const auto& item : list)
+      if (item.*key == name) return &item;
     return nullptr;
   }
 };

@@ -52,6 +52,40 @@ void checkAlpn(MapReader& r, std::string_view key, const std::vector<std::string
                     "ALPN protocol names are at most 255 bytes");
 }
 
+// A path inside a certificate's name, escaped so that the ',' between the
+// two paths is the only bare one.
+std::string escapePath(std::string_view path) {
+  std::string out;
+  for (char c : path) {
+    if (c == ',' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// Inline paths become secrets named after their files (see SecretSpec);
+// the TLS block keeps the name. The loader keeps one secret per name.
+std::string lift(ParseContext& ctx, SecretSpec secret) {
+  ctx.inlineSecrets().push_back(secret);
+  return secret.name;
+}
+
+std::string liftCertificate(ParseContext& ctx, const std::string& cert_chain, const std::string& private_key) {
+  SecretSpec s;
+  s.name = "cert:" + escapePath(cert_chain) + "," + escapePath(private_key);
+  s.cert_chain = cert_chain;
+  s.private_key = private_key;
+  return lift(ctx, std::move(s));
+}
+
+std::string liftTrustedCa(ParseContext& ctx, const std::string& trusted_ca) {
+  SecretSpec s;
+  s.name = "ca:" + trusted_ca;
+  s.kind = SecretSpec::Kind::ValidationContext;
+  s.trusted_ca = trusted_ca;
+  return lift(ctx, std::move(s));
+}
+
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
@@ -77,15 +111,17 @@ void readDownstreamTls(MapReader& parent, std::string_view key, std::optional<Do
       r.ctx().error(item, path, "expected a mapping with cert_chain and private_key");
       return;
     }
-    DownstreamTlsConfig::Certificate c;
-    readPath(cr, "cert_chain", c.cert_chain, /*required=*/true);
-    readPath(cr, "private_key", c.private_key, /*required=*/true);
+    std::string cert_chain, private_key;
+    readPath(cr, "cert_chain", cert_chain, /*required=*/true);
+    readPath(cr, "private_key", private_key, /*required=*/true);
     cr.finish();
-    t.certificates.push_back(std::move(c));
+    t.certificates.push_back(liftCertificate(r.ctx(), cert_chain, private_key));
   });
   if (r.has("certificates") && r.child("certificates").IsSequence() && r.child("certificates").size() == 0)
     r.ctx().error(r.child("certificates"), r.childPath("certificates"), "needs at least one certificate");
-  readPath(r, "ca_bundle", t.ca_bundle, /*required=*/false);
+  std::string ca;
+  readPath(r, "ca_bundle", ca, /*required=*/false);
+  if (!ca.empty()) t.validation_context = liftTrustedCa(r.ctx(), ca);
   r.boolean("require_client_cert", t.require_client_cert);
   if (t.require_client_cert && !r.has("ca_bundle"))
     r.ctx().error(r.locOf("require_client_cert"), r.childPath("require_client_cert"),
@@ -159,11 +195,15 @@ void readUpstreamTls(MapReader& parent, std::string_view key, std::optional<Upst
   UpstreamTlsConfig t;
   t.loc = locOf(node);
   r.string("sni", t.sni);
-  readPath(r, "ca_bundle", t.ca_bundle, /*required=*/false);
-  readPath(r, "cert_chain", t.cert_chain, /*required=*/false);
-  readPath(r, "private_key", t.private_key, /*required=*/false);
+  std::string ca, cert_chain, private_key;
+  readPath(r, "ca_bundle", ca, /*required=*/false);
+  readPath(r, "cert_chain", cert_chain, /*required=*/false);
+  readPath(r, "private_key", private_key, /*required=*/false);
   if (r.has("cert_chain") != r.has("private_key"))
     r.ctx().error(node, r.path(), "cert_chain and private_key go together");
+  if (!ca.empty()) t.validation_context = liftTrustedCa(r.ctx(), ca);
+  if (!cert_chain.empty() && !private_key.empty())
+    t.certificate = liftCertificate(r.ctx(), cert_chain, private_key);
   readStringList(r, "verify_subject_alt_names", t.verify_subject_alt_names);
   readStringList(r, "verify_spiffe_ids", t.verify_spiffe_ids);
   checkSpiffePatterns(r, "verify_spiffe_ids", t.verify_spiffe_ids);

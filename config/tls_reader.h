@@ -2,8 +2,10 @@
 // Reads the TLS blocks of the config: `tls:` on a listener or a filter chain
 // (termination), `match:` of a filter chain, and `tls:` on a cluster
 // (origination). Paths are checked for readability here so `sluice
-// validate` names a missing file with its line; the contents are read by the
-// certificate providers (proxy/tls/certificate_provider.h).
+// validate` names a missing file with its line, then lifted into named
+// secrets (ParseContext::inlineSecrets, named as SecretSpec says) that the
+// block names; the contents are read by the certificate sources
+// (proxy/tls/certificate_source.h).
 
 #include "config/yaml_reader.h"
 

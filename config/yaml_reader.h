@@ -49,9 +49,11 @@ class ParseContext {
   // All errors, one per line.
   std::string str() const;
 
-  // Named resources a reader found inline (an HTTP listener's route_config),
-  // lifted into the config's named resources after the whole file is read.
+  // Named resources a reader found inline (an HTTP listener's route_config,
+  // a TLS block's paths), lifted into the config's named resources after the
+  // whole file is read.
   std::vector<RouteConfigEntry>& inlineRouteConfigs() { return inline_route_configs_; }
+  std::vector<SecretSpec>& inlineSecrets() { return inline_secrets_; }
   // The name that resources defined inline default to: the listener being
   // read ("web"), or its chain ("web.1" for filter_chains[1]).
   const std::string& scopeName() const { return scope_name_; }
@@ -63,6 +65,7 @@ class ParseContext {
   std::vector<ConfigError> errors_;
   std::vector<ConfigError> warnings_;
   std::vector<RouteConfigEntry> inline_route_configs_;
+  std::vector<SecretSpec> inline_secrets_;
   std::string scope_name_;
 };
 

@@ -74,12 +74,13 @@ admin::UpstreamValues Server::upstreamValues() const {
   for (const auto& c : current_->config->clusters) {
     const auto& refs = current_->cluster_stats.at(c.name);
     const auto* monitor = monitors_.count(c.name) ? monitors_.at(c.name).get() : nullptr;
+    const auto& endpoints = current_->config->endpointsOf(c);
     std::set<std::string> seen;  // a repeated address is one server: one series
-    for (size_t i = 0; i < c.endpoints.size(); ++i) {
-      if (!seen.insert(c.endpoints[i].address.str()).second) continue;
+    for (size_t i = 0; i < endpoints.size(); ++i) {
+      if (!seen.insert(endpoints[i].address.str()).second) continue;
       admin::HostHealthValue h;
       h.cluster = c.name;
-      h.host = c.endpoints[i].address.str();
+      h.host = endpoints[i].address.str();
       h.healthy = refs.host_shared[i]->usable();
       if (monitor && i < monitor->hostCount()) {
         const auto view = monitor->view(i);
@@ -119,13 +120,14 @@ std::string Server::renderClusters() const {
     out += c.name + "::lb_policy::" + std::string(config::lbPolicyName(c.lb_policy)) + "\n";
     const auto& refs = current_->cluster_stats.at(c.name);
     const auto* monitor = monitors_.count(c.name) ? monitors_.at(c.name).get() : nullptr;
-    for (size_t i = 0; i < c.endpoints.size(); ++i) {
-      if (!seen.insert(c.endpoints[i].address.str()).second) continue;
+    const auto& endpoints = current_->config->endpointsOf(c);
+    for (size_t i = 0; i < endpoints.size(); ++i) {
+      if (!seen.insert(endpoints[i].address.str()).second) continue;
       const auto& h = up.hosts[flat++];
       const std::string prefix = c.name + "::" + h.host + "::";
       const auto& hs = *refs.hosts[i];
-      out += prefix + "weight::" + std::to_string(c.endpoints[i].weight) + "\n";
-      out += prefix + "priority::" + std::to_string(c.endpoints[i].priority) + "\n";
+      out += prefix + "weight::" + std::to_string(endpoints[i].weight) + "\n";
+      out += prefix + "priority::" + std::to_string(endpoints[i].priority) + "\n";
       out += prefix + "cx_active::" + std::to_string(hs.sum(&stats::HostStats::cx_active)) + "\n";
       out += prefix + "cx_total::" + std::to_string(hs.sum(&stats::HostStats::cx_total)) + "\n";
       out += prefix + "cx_connect_fail::" + std::to_string(hs.sum(&stats::HostStats::cx_connect_fail)) + "\n";

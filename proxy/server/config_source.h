@@ -1,7 +1,8 @@
 #pragma once
 // ConfigSource: where a proxy's listeners, route tables and clusters come
-// from. Today one YAML file, read again on SIGHUP and POST /reload; next an
-// xDS stream, whose resources arrive one at a time (and so are loaded with
+// from, as the bootstrap names it (config::ConfigSourceSpec). Today one YAML
+// file, read again on SIGHUP and POST /reload; next an xDS stream, whose
+// resources arrive one at a time (and so are loaded with
 // config::References::WarnAndServe). Either way a source hands whole,
 // validated configs to the server's one ConfigSink::apply(), which builds a
 // snapshot and publishes it, or rejects it and keeps the running one.
@@ -47,5 +48,13 @@ class FileConfigSource final : public ConfigSource {
  private:
   std::string path_;
 };
+
+// The source a bootstrap names.
+inline std::unique_ptr<ConfigSource> makeConfigSource(const config::ConfigSourceSpec& spec) {
+  switch (spec.kind) {
+    case config::ConfigSourceSpec::Kind::File: return std::make_unique<FileConfigSource>(spec.path);
+  }
+  return nullptr;
+}
 
 }  // namespace sluice::server

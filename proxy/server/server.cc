@@ -15,8 +15,7 @@
 
 namespace sluice::server {
 
-Server::Server(Options options)
-    : options_(std::move(options)), source_(std::make_unique<FileConfigSource>(options_.config_path)) {}
+Server::Server(Options options) : options_(std::move(options)) {}
 
 Server::~Server() {
   for (auto& w : workers_) w->stop();
@@ -36,13 +35,14 @@ void Server::updateHealthMonitors(const config::Config& cfg, const Snapshot& sna
   for (const auto& c : cfg.clusters) {
     auto old = monitors_.find(c.name);
     const auto& refs = snap.cluster_stats.at(c.name);
-    if (old != monitors_.end() && old->second->identity() == upstream::HealthMonitor::identityOf(c)) {
+    const auto& endpoints = cfg.endpointsOf(c);
+    if (old != monitors_.end() && old->second->identity() == upstream::HealthMonitor::identityOf(c, endpoints)) {
       old->second->useTls(refs.tls);
       next.emplace(c.name, std::move(old->second));
       continue;
     }
-    auto m = std::make_unique<upstream::HealthMonitor>(loop_, c, *refs.shared, refs.host_shared, refs.hosts,
-                                                       refs.tls, util::threadRandomSource());
+    auto m = std::make_unique<upstream::HealthMonitor>(loop_, c, endpoints, *refs.shared, refs.host_shared,
+                                                       refs.hosts, refs.tls, util::threadRandomSource());
     fresh.push_back(m.get());
     next.emplace(c.name, std::move(m));
   }
@@ -142,7 +142,7 @@ void Server::onIoEvent(uint32_t) {
   while (::read(signal_fd_, &si, sizeof(si)) == sizeof(si)) {
     switch (si.ssi_signo) {
       case SIGHUP:
-        log::info("SIGHUP: reloading " + options_.config_path + " and certificates");
+        log::info("SIGHUP: reloading " + source_->describe() + " and certificates");
         // Certificates first: a provider kept by the config reload must not
         // miss new files, and a new one reads them anyway.
         reloadCertificates();
@@ -182,12 +182,15 @@ void Server::writeAdminAddress() {
 }
 
 int Server::run() {
-  auto loaded = source_->load();
+  // The file given with -c holds the bootstrap, which names the source of
+  // every later config (today that same file, with the first resources).
+  auto loaded = config::loadFile(options_.config_path);
   if (!loaded.config) {
     std::fputs(loaded.errorText().c_str(), stderr);
     return 1;
   }
   const auto& cfg = *loaded.config;
+  source_ = makeConfigSource(cfg.bootstrap.config_source);
   worker_count_ = cfg.bootstrap.workers > 0 ? cfg.bootstrap.workers : std::max(1u, std::thread::hardware_concurrency());
 
   // Signals go to the signalfd on this loop; workers inherit the blocked mask.

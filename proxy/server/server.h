@@ -23,7 +23,7 @@
 namespace sluice::server {
 
 struct Options {
-  std::string config_path;
+  std::string config_path;  // -c: the bootstrap (which names where later configs come from)
   std::optional<std::string> admin_address_path;  // the bound admin address is written here
 };
 

@@ -75,7 +75,7 @@ std::shared_ptr<Snapshot> SnapshotBuilder::build(std::shared_ptr<const config::C
     upstream::ClusterStatsRefs refs;
     refs.cluster = &stats_.cluster(c.name);
     refs.shared = &clusterShared(c.name);
-    for (const auto& ep : c.endpoints) {
+    for (const auto& ep : cfg->endpointsOf(c)) {
       refs.hosts.push_back(&stats_.host(c.name, ep.address.str()));
       refs.host_shared.push_back(&refs.shared->host(ep.address.str()));
     }

@@ -1,32 +1,65 @@
 // SnapshotBuilder's TLS step: one certificate provider per TLS chain and TLS
-// cluster, kept across reloads while its TLS config is unchanged.
+// cluster, kept across reloads while its TLS config (which names its
+// secrets) is unchanged, and fed by one certificate source per secret it
+// names.
 #include "config/config_json.h"
 #include "proxy/server/snapshot_builder.h"
+#include "proxy/tls/file_certificate_source.h"
 
 namespace sluice::server {
 namespace {
 
-tls::ServerTlsConfig serverConfig(const config::DownstreamTlsConfig& t) {
-  tls::ServerTlsConfig c;
-  for (const auto& cert : t.certificates) c.certificates.push_back({cert.cert_chain, cert.private_key});
-  c.ca_bundle_path = t.ca_bundle;
-  c.require_client_cert = t.require_client_cert;
-  c.verify_spiffe_ids = t.verify_spiffe_ids;
-  c.alpn = t.alpn;
-  c.session_tickets = t.session_tickets;
-  return c;
+// A new source for the secret `name` (none for an empty name): each provider
+// reads its own. `field_prefix` names a certificate's slot in errors
+// ("certificates[1]."). The first name the config lacks is left in *missing.
+tls::CertificateSourcePtr secretSource(const config::Config& cfg, const std::string& name,
+                                       const std::string& field_prefix, std::string* missing) {
+  if (name.empty()) return nullptr;
+  const config::SecretSpec* s = cfg.findSecret(name);
+  if (s == nullptr) {
+    if (missing->empty()) *missing = name;
+    return nullptr;
+  }
+  // Every secret is files today (lifted from YAML paths). A secret of the
+  // other kind than its slot wants is refused when the material is read.
+  if (s->kind == config::SecretSpec::Kind::ValidationContext) return tls::FileCertificateSource::trustedCa(s->trusted_ca);
+  return tls::FileCertificateSource::certificate(field_prefix, s->cert_chain, s->private_key);
 }
 
-tls::ClientTlsConfig clientConfig(const config::UpstreamTlsConfig& t) {
-  tls::ClientTlsConfig c;
-  c.cert_chain_path = t.cert_chain;
-  c.private_key_path = t.private_key;
-  c.ca_bundle_path = t.ca_bundle;
-  c.sni = t.sni;
-  c.verify_subject_alt_names = t.verify_subject_alt_names;
-  c.verify_spiffe_ids = t.verify_spiffe_ids;
-  c.alpn = t.alpn;
-  return c;
+tls::ServerCertificateSources serverSources(const config::Config& cfg, const config::DownstreamTlsConfig& t,
+                                            std::string* missing) {
+  tls::ServerCertificateSources s;
+  for (size_t i = 0; i < t.certificates.size(); ++i)
+    s.certificates.push_back(
+        secretSource(cfg, t.certificates[i], "certificates[" + std::to_string(i) + "].", missing));
+  s.trusted_ca = secretSource(cfg, t.validation_context, "", missing);
+  return s;
+}
+
+tls::ClientCertificateSources clientSources(const config::Config& cfg, const config::UpstreamTlsConfig& t,
+                                            std::string* missing) {
+  tls::ClientCertificateSources s;
+  s.certificate = secretSource(cfg, t.certificate, "", missing);
+  s.trusted_ca = secretSource(cfg, t.validation_context, "", missing);
+  return s;
+}
+
+tls::ServerTlsOptions serverOptions(const config::DownstreamTlsConfig& t) {
+  tls::ServerTlsOptions o;
+  o.require_client_cert = t.require_client_cert;
+  o.verify_spiffe_ids = t.verify_spiffe_ids;
+  o.alpn = t.alpn;
+  o.session_tickets = t.session_tickets;
+  return o;
+}
+
+tls::ClientTlsOptions clientOptions(const config::UpstreamTlsConfig& t) {
+  tls::ClientTlsOptions o;
+  o.sni = t.sni;
+  o.verify_subject_alt_names = t.verify_subject_alt_names;
+  o.verify_spiffe_ids = t.verify_spiffe_ids;
+  o.alpn = t.alpn;
+  return o;
 }
 
 std::string where(const config::Config& cfg, config::SourceLoc loc, const std::string& path) {
@@ -80,7 +113,10 @@ bool SnapshotBuilder::attachTls(Snapshot& snap, const Snapshot* current, std::st
       const std::string key = "server|" + name + "|" + config::toJson(*t).dump();
       auto provider = find(key);
       if (!provider) {
-        auto created = tls::CertificateProvider::createServer(name, serverConfig(*t));
+        std::string missing;
+        auto sources = serverSources(cfg, *t, &missing);
+        if (!missing.empty()) return fail(where(cfg, t->loc, path) + ": unknown secret '" + missing + "'");
+        auto created = tls::CertificateProvider::createServer(name, serverOptions(*t), std::move(sources));
         if (!created.provider) return fail(where(cfg, t->loc, path) + ": " + created.error);
         provider = std::move(created.provider);
       }
@@ -96,9 +132,12 @@ bool SnapshotBuilder::attachTls(Snapshot& snap, const Snapshot* current, std::st
     const std::string key = "client|" + name + "|" + config::toJson(*c.tls).dump();
     auto provider = find(key);
     if (!provider) {
-      auto created = tls::CertificateProvider::createClient(name, clientConfig(*c.tls));
-      if (!created.provider)
-        return fail(where(cfg, c.tls->loc, "clusters[" + std::to_string(i) + "].tls") + ": " + created.error);
+      const std::string at = where(cfg, c.tls->loc, "clusters[" + std::to_string(i) + "].tls");
+      std::string missing;
+      auto sources = clientSources(cfg, *c.tls, &missing);
+      if (!missing.empty()) return fail(at + ": unknown secret '" + missing + "'");
+      auto created = tls::CertificateProvider::createClient(name, clientOptions(*c.tls), std::move(sources));
+      if (!created.provider) return fail(at + ": " + created.error);
       provider = std::move(created.provider);
     }
     snap.tls_providers[key] = provider;

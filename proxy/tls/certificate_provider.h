@@ -16,8 +16,12 @@
 //
 // Sources: each certificate and the trust bundle come from a
 // CertificateSource (certificate_source.h) that hands over PEM text and
-// says whether it changed. A path-based config gets FileCertificateSources
-// (changed when a file's (mtime, size, inode) moves).
+// says whether it changed. A config's TLS block names secrets
+// (config::SecretSpec); the snapshot builder (snapshot_tls.cc) gives its
+// provider one source per named secret through the overloads taking
+// sources: a FileCertificateSource for a secret's files (changed when a
+// file's (mtime, size, inode) moves). The overloads taking paths make the
+// same file sources.
 //
 // Reload: every source is read again and a complete new context is built
 // and validated (chain parses, key matches, CA bundle parses, no
@@ -33,11 +37,9 @@
 // expired), refreshed by checkForChanges() and after each reload.
 //
 // SDS (next): only a second source is needed.
-// - A TLS block naming secrets gets one SdsCertificateSource per named
-//   secret: a tls_certificate fills a certificate slot, a
-//   validation_context the trusted_ca slot. They are made with the provider
-//   when the snapshot is built (snapshot_tls.cc), by the createServer/
-//   createClient overloads taking sources.
+// - A secret that SDS delivers gets an SdsCertificateSource where a secret
+//   lifted from YAML paths gets a file one: a tls_certificate fills a
+//   certificate slot, a validation_context the trusted_ca slot.
 // - The xDS client runs on the main thread and keeps the latest accepted
 //   version of each secret in a store shared by name. A source reads the
 //   store and reports changed() when the version differs from the one it
@@ -81,7 +83,7 @@ class CertificateProvider {
                               Clock::time_point now = Clock::now());
   static Created createClient(std::string name, ClientTlsOptions options, ClientCertificateSources sources,
                               Clock::time_point now = Clock::now());
-  // From the files a config names (FileCertificateSource).
+  // From paths (FileCertificateSource), without secrets.
   static Created createServer(std::string name, ServerTlsConfig config,
                               std::shared_ptr<SessionTicketKeys> ticket_keys = nullptr, Clock::time_point now = Clock::now());
   static Created createClient(std::string name, ClientTlsConfig config, Clock::time_point now = Clock::now());

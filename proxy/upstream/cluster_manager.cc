@@ -10,15 +10,16 @@ namespace sluice::upstream {
 namespace {
 
 // Same hosts and same balancer settings: the worker's balancer state carries over.
-bool sameBalancing(const config::ClusterConfig& a, const config::ClusterConfig& b) {
-  if (a.lb_policy != b.lb_policy || a.endpoints.size() != b.endpoints.size() ||
+bool sameBalancing(const Cluster& old, const config::ClusterConfig& b, const std::vector<config::EndpointConfig>& eps) {
+  const config::ClusterConfig& a = old.config();
+  if (a.lb_policy != b.lb_policy || old.endpoints().size() != eps.size() ||
       a.ring_hash_minimum_ring_size != b.ring_hash_minimum_ring_size ||
       a.ring_hash_maximum_ring_size != b.ring_hash_maximum_ring_size || a.maglev_table_size != b.maglev_table_size ||
       a.least_request_choice_count != b.least_request_choice_count)
     return false;
-  for (size_t i = 0; i < a.endpoints.size(); ++i) {
-    const auto& x = a.endpoints[i];
-    const auto& y = b.endpoints[i];
+  for (size_t i = 0; i < eps.size(); ++i) {
+    const auto& x = old.endpoints()[i];
+    const auto& y = eps[i];
     if (!(x.address == y.address) || x.weight != y.weight || x.priority != y.priority) return false;
   }
   return true;
@@ -143,23 +144,25 @@ void ClusterManager::update(const std::shared_ptr<const config::Config>& config,
   for (const auto& cc : config->clusters) {
     auto c = std::make_shared<Cluster>();
     const auto& refs = stats.at(cc.name);
+    const auto& endpoints = config->endpointsOf(cc);
     c->owner_ = config;
     c->config_ = &cc;
+    c->endpoints_ = &endpoints;
     c->stats_ = &refs.cluster->worker(worker_);
     c->shared_ = refs.shared;
     c->sink_ = sink_;
     uint32_t max_priority = 0;
-    for (size_t i = 0; i < cc.endpoints.size(); ++i) {
-      const auto& ep = cc.endpoints[i];
+    for (size_t i = 0; i < endpoints.size(); ++i) {
+      const auto& ep = endpoints[i];
       c->hosts_.push_back(Host{ep.address, ep.weight, &refs.hosts[i]->worker(worker_), ep.address.str(), ep.priority,
                                refs.host_shared[i]});
       max_priority = std::max(max_priority, ep.priority);
     }
-    c->levels_.resize(cc.endpoints.empty() ? 0 : max_priority + 1);
-    for (size_t i = 0; i < cc.endpoints.size(); ++i)
-      c->levels_[cc.endpoints[i].priority].all.push_back(static_cast<uint32_t>(i));
+    c->levels_.resize(endpoints.empty() ? 0 : max_priority + 1);
+    for (size_t i = 0; i < endpoints.size(); ++i)
+      c->levels_[endpoints[i].priority].all.push_back(static_cast<uint32_t>(i));
     auto old = clusters_.find(cc.name);
-    const bool keep = old != clusters_.end() && sameBalancing(old->second->config(), cc) &&
+    const bool keep = old != clusters_.end() && sameBalancing(*old->second, cc, endpoints) &&
                       old->second->levels_.size() == c->levels_.size();
     for (size_t l = 0; l < c->levels_.size(); ++l) {
       // Carry the worker's cursors over when the hosts are the same.

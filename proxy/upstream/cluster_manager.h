@@ -52,6 +52,8 @@ std::unique_ptr<HttpConnPool> makeHttpConnPool(Protocol protocol, event::Loop& l
 class Cluster : public std::enable_shared_from_this<Cluster> {
  public:
   const config::ClusterConfig& config() const { return *config_; }
+  // Its load assignment's endpoints, parallel to hosts().
+  const std::vector<config::EndpointConfig>& endpoints() const { return *endpoints_; }
   const std::vector<Host>& hosts() const { return hosts_; }
   stats::ClusterStats& stats() { return *stats_; }
   ClusterShared& shared() { return *shared_; }
@@ -94,8 +96,9 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   };
   void refreshHealth();
 
-  std::shared_ptr<const config::Config> owner_;  // keeps config_ alive
+  std::shared_ptr<const config::Config> owner_;  // keeps config_ and endpoints_ alive
   const config::ClusterConfig* config_ = nullptr;
+  const std::vector<config::EndpointConfig>* endpoints_ = nullptr;
   std::vector<Host> hosts_;
   std::vector<Level> levels_;  // index = endpoint priority
   PriorityLoad load_;
@@ -113,9 +116,10 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
 // Per-config handles resolved by the main thread for one cluster.
 struct ClusterStatsRefs {
   stats::PerWorker<stats::ClusterStats>* cluster = nullptr;
-  std::vector<stats::PerWorker<stats::HostStats>*> hosts;  // parallel to endpoints
+  // Both parallel to the endpoints of the cluster's load assignment.
+  std::vector<stats::PerWorker<stats::HostStats>*> hosts;
   ClusterShared* shared = nullptr;
-  std::vector<HostShared*> host_shared;  // parallel to endpoints
+  std::vector<HostShared*> host_shared;
   std::shared_ptr<const tls::CertificateProvider> tls;  // set when the cluster has `tls`
 };
 

@@ -7,31 +7,33 @@
 
 namespace sluice::upstream {
 
-std::string HealthMonitor::identityOf(const config::ClusterConfig& cc) {
+std::string HealthMonitor::identityOf(const config::ClusterConfig& cc,
+                                      const std::vector<config::EndpointConfig>& endpoints) {
   // Addresses only: a weight or priority change must not restart checks or
   // forget ejections.
   const auto j = config::toJson(cc);
   nlohmann::json addresses = nlohmann::json::array();
-  for (const auto& ep : cc.endpoints) addresses.push_back(ep.address.str());
+  for (const auto& ep : endpoints) addresses.push_back(ep.address.str());
   nlohmann::json id = {{"endpoints", std::move(addresses)}};
   if (j.contains("health_check")) id["health_check"] = j["health_check"];
   if (j.contains("outlier_detection")) id["outlier_detection"] = j["outlier_detection"];
   return id.dump();
 }
 
-HealthMonitor::HealthMonitor(event::Loop& loop, const config::ClusterConfig& cc, ClusterShared& shared,
+HealthMonitor::HealthMonitor(event::Loop& loop, const config::ClusterConfig& cc,
+                             const std::vector<config::EndpointConfig>& endpoints, ClusterShared& shared,
                              std::vector<HostShared*> hosts,
                              std::vector<stats::PerWorker<stats::HostStats>*> host_stats,
                              std::shared_ptr<const tls::CertificateProvider> tls, util::RandomSource& random)
     : loop_(loop),
       config_(cc),
-      identity_(identityOf(cc)),
+      identity_(identityOf(cc, endpoints)),
       shared_(shared),
       random_(random) {
   useTls(std::move(tls));
   // A repeated address is one server: checked, detected and counted once.
-  for (size_t e = 0; e < config_.endpoints.size(); ++e) {
-    const std::string name = config_.endpoints[e].address.str();
+  for (size_t e = 0; e < endpoints.size(); ++e) {
+    const std::string name = endpoints[e].address.str();
     auto it = std::find(names_.begin(), names_.end(), name);
     if (it == names_.end()) {
       names_.push_back(name);

@@ -34,9 +34,11 @@ namespace sluice::upstream {
 
 class HealthMonitor {
  public:
-  // `hosts` and `host_stats` are parallel to cc.endpoints and live until exit.
-  // `tls` is the cluster's certificate provider (null without `tls`).
-  HealthMonitor(event::Loop& loop, const config::ClusterConfig& cc, ClusterShared& shared,
+  // `endpoints` are those of the cluster's load assignment; `hosts` and
+  // `host_stats` are parallel to them and live until exit. `tls` is the
+  // cluster's certificate provider (null without `tls`).
+  HealthMonitor(event::Loop& loop, const config::ClusterConfig& cc,
+                const std::vector<config::EndpointConfig>& endpoints, ClusterShared& shared,
                 std::vector<HostShared*> hosts, std::vector<stats::PerWorker<stats::HostStats>*> host_stats,
                 std::shared_ptr<const tls::CertificateProvider> tls, util::RandomSource& random);
   ~HealthMonitor();
@@ -54,7 +56,7 @@ class HealthMonitor {
   // The parts of the config this monitor was built from, to keep it over a
   // reload that does not change them (`tls` aside: see useTls).
   const std::string& identity() const { return identity_; }
-  static std::string identityOf(const config::ClusterConfig& cc);
+  static std::string identityOf(const config::ClusterConfig& cc, const std::vector<config::EndpointConfig>& endpoints);
 
   // For /clusters and /metrics.
   struct HostView {

@@ -104,7 +104,7 @@ class RouterTest : public ::testing::Test, public sluice::http::testing::FakeDec
     upstream::ClusterStatsRefs refs;
     refs.cluster = &store_.cluster("c");
     refs.shared = &shared_;
-    for (const auto& ep : r.config->clusters.at(0).endpoints) {
+    for (const auto& ep : r.config->endpointsOf(r.config->clusters.at(0))) {
       refs.hosts.push_back(&store_.host("c", ep.address.str()));
       refs.host_shared.push_back(&shared_.host(ep.address.str()));
     }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config_json.h"
 #include "config/loader.h"
 #include "tests/unit/config/load_support.h"
 
@@ -156,14 +157,15 @@ TEST(ClusterReaderTest, EveryFieldParses) {
   EXPECT_EQ(h.retry_budget->budget_percent, 50u);
   EXPECT_EQ(h.retry_budget->min_retry_concurrency, 10u);
 
-  ASSERT_EQ(c.endpoints.size(), 3u);
-  EXPECT_EQ(c.endpoints[0].address.str(), "127.0.0.1:1001");
-  EXPECT_EQ(c.endpoints[0].weight, 3u);
-  EXPECT_EQ(c.endpoints[0].priority, 0u);
-  EXPECT_EQ(c.endpoints[1].weight, 1u);
-  EXPECT_EQ(c.endpoints[1].priority, 1u);
-  EXPECT_EQ(c.endpoints[2].weight, 128u);
-  EXPECT_EQ(c.endpoints[2].priority, 127u);
+  const auto& eps = cfg->endpointsOf(c);
+  ASSERT_EQ(eps.size(), 3u);
+  EXPECT_EQ(eps[0].address.str(), "127.0.0.1:1001");
+  EXPECT_EQ(eps[0].weight, 3u);
+  EXPECT_EQ(eps[0].priority, 0u);
+  EXPECT_EQ(eps[1].weight, 1u);
+  EXPECT_EQ(eps[1].priority, 1u);
+  EXPECT_EQ(eps[2].weight, 128u);
+  EXPECT_EQ(eps[2].priority, 127u);
 }
 
 TEST(ClusterReaderTest, Defaults) {
@@ -189,8 +191,8 @@ TEST(ClusterReaderTest, Defaults) {
     EXPECT_EQ(t->retry_budget->budget_percent, 20u);
     EXPECT_EQ(t->retry_budget->min_retry_concurrency, 3u);
   }
-  EXPECT_EQ(c.endpoints.at(0).weight, 1u);
-  EXPECT_EQ(c.endpoints.at(0).priority, 0u);
+  EXPECT_EQ(cfg->endpointsOf(c).at(0).weight, 1u);
+  EXPECT_EQ(cfg->endpointsOf(c).at(0).priority, 0u);
 }
 
 TEST(ClusterReaderTest, HealthCheckAndOutlierDefaults) {
@@ -404,6 +406,37 @@ TEST(ClusterReaderTest, CircuitBreakerRanges) {
                     "t.yaml:4:69: clusters[0].circuit_breakers: unknown field 'bogus'"}));
 }
 
+// A cluster's inline endpoints become a load assignment of its own, named
+// after the cluster (as EDS would deliver them), and the cluster names it.
+TEST(ClusterReaderTest, InlineEndpointsAreLiftedIntoANamedLoadAssignment) {
+  auto cfg = loadOk(R"(clusters:
+  - name: a
+    endpoints: [{address: 127.0.0.1:1}]
+  - name: b
+    endpoints: [{address: 127.0.0.1:2, weight: 5}, {address: 127.0.0.1:3, priority: 1}]
+)");
+  ASSERT_NE(cfg, nullptr);
+  ASSERT_EQ(cfg->load_assignments.size(), 2u);
+  EXPECT_EQ(cfg->clusters[0].load_assignment, "a");
+  EXPECT_EQ(cfg->clusters[1].load_assignment, "b");
+  const ClusterLoadAssignmentSpec* b = cfg->findLoadAssignment("b");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->cluster_name, "b");
+  ASSERT_EQ(b->endpoints.size(), 2u);
+  EXPECT_EQ(b->endpoints[0].address.str(), "127.0.0.1:2");
+  EXPECT_EQ(b->endpoints[0].weight, 5u);
+  EXPECT_EQ(b->endpoints[1].priority, 1u);
+  EXPECT_EQ(&cfg->endpointsOf(cfg->clusters[1]), &b->endpoints);
+  EXPECT_EQ(cfg->findLoadAssignment("c"), nullptr);
+
+  // The dump shows them as a section of their own.
+  const auto j = toJson(*cfg);
+  EXPECT_EQ(j["clusters"][1]["load_assignment"], "b");
+  EXPECT_FALSE(j["clusters"][1].contains("endpoints"));
+  EXPECT_EQ(j["load_assignments"][1]["cluster_name"], "b");
+  EXPECT_EQ(j["load_assignments"][1]["endpoints"][0]["address"], "127.0.0.1:2");
+}
+
 // Repeated addresses are allowed (as in Envoy): the entries share the host's
 // health, ejection state, stats and pool.
 TEST(ClusterReaderTest, RepeatedEndpointAddressIsAccepted) {
@@ -415,7 +448,7 @@ TEST(ClusterReaderTest, RepeatedEndpointAddressIsAccepted) {
       - {address: 127.0.0.1:1, priority: 1, weight: 2}
 )");
   ASSERT_NE(cfg, nullptr);
-  const auto& eps = cfg->clusters.at(0).endpoints;
+  const auto& eps = cfg->endpointsOf(cfg->clusters.at(0));
   ASSERT_EQ(eps.size(), 3u);
   EXPECT_EQ(eps[2].address.str(), eps[0].address.str());
   EXPECT_EQ(eps[2].priority, 1u);

@@ -49,7 +49,7 @@ clusters:
                                   "t.yaml");
   ASSERT_TRUE(r.errors.empty()) << r.errorText();
   EXPECT_EQ(r.config->listeners.at(0).address.str(), "127.0.0.1:10000");
-  EXPECT_EQ(r.config->clusters.at(0).endpoints.at(0).address.str(), "127.0.0.1:18081");
+  EXPECT_EQ(r.config->endpointsOf(r.config->clusters.at(0)).at(0).address.str(), "127.0.0.1:18081");
   EXPECT_EQ(r.config->clusters.at(0).name, "backends");
 }
 

@@ -72,11 +72,12 @@ TEST(ConfigLoaderTest, FullConfigFields) {
   EXPECT_EQ(c.name, "backends");
   EXPECT_EQ(c.connect_timeout, 250ms);
   EXPECT_EQ(c.lb_policy, LbPolicy::RoundRobin);
-  ASSERT_EQ(c.endpoints.size(), 2u);
-  EXPECT_EQ(c.endpoints[0].address.str(), "127.0.0.1:18081");
-  EXPECT_EQ(c.endpoints[0].weight, 3u);
-  EXPECT_EQ(c.endpoints[1].address.str(), "[::1]:18082");
-  EXPECT_EQ(c.endpoints[1].weight, 1u);
+  const auto& eps = cfg->endpointsOf(c);
+  ASSERT_EQ(eps.size(), 2u);
+  EXPECT_EQ(eps[0].address.str(), "127.0.0.1:18081");
+  EXPECT_EQ(eps[0].weight, 3u);
+  EXPECT_EQ(eps[1].address.str(), "[::1]:18082");
+  EXPECT_EQ(eps[1].weight, 1u);
   EXPECT_EQ(cfg->findCluster("backends"), &c);
 }
 
@@ -102,7 +103,7 @@ clusters:
   const auto& c = cfg->clusters.at(0);
   EXPECT_EQ(c.connect_timeout, 5s);
   EXPECT_EQ(c.lb_policy, LbPolicy::RoundRobin);
-  EXPECT_EQ(c.endpoints.at(0).weight, 1u);
+  EXPECT_EQ(cfg->endpointsOf(c).at(0).weight, 1u);
 }
 
 TEST(ConfigLoaderTest, ToJsonShape) {
@@ -112,6 +113,7 @@ TEST(ConfigLoaderTest, ToJsonShape) {
     "admin": {"address": "127.0.0.1:9902"},
     "workers": 2,
     "drain_timeout": "30s",
+    "config_source": {"kind": "file", "path": "t.yaml"},
     "listeners": [{
       "name": "demo", "address": "127.0.0.1:10000", "max_connections": 1000,
       "per_connection_buffer_limit_bytes": 65536,
@@ -130,9 +132,14 @@ TEST(ConfigLoaderTest, ToJsonShape) {
                            "high": {"max_pending_requests": 1024, "max_requests": 1024, "max_retries": 3,
                                     "retry_budget": {"budget_percent": 20, "min_retry_concurrency": 3}}},
       "max_connections_per_host": 1024, "max_pending_requests": 1024, "idle_timeout": "1m", "protocol": "http1",
+      "load_assignment": "backends"
+    }],
+    "load_assignments": [{
+      "cluster_name": "backends",
       "endpoints": [{"address": "127.0.0.1:18081", "weight": 3, "priority": 0},
                     {"address": "[::1]:18082", "weight": 1, "priority": 0}]
-    }]
+    }],
+    "secrets": []
   })");
   EXPECT_EQ(toJson(*cfg), expected) << toJson(*cfg).dump(2);
 }
@@ -397,6 +404,9 @@ TEST(ConfigLoaderTest, LoadFileSetsSourceAndNamesFileInErrors) {
   const LoadResult good = loadFile(path);
   ASSERT_NE(good.config, nullptr) << good.errorText();
   EXPECT_EQ(good.config->source_file, path);
+  // The bootstrap says where later configs come from: the file just read.
+  EXPECT_EQ(good.config->bootstrap.config_source.kind, ConfigSourceSpec::Kind::File);
+  EXPECT_EQ(good.config->bootstrap.config_source.path, path);
   EXPECT_EQ(good.config->listeners.at(0).name, "demo");
   std::remove(path.c_str());
 }

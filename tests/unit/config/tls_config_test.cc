@@ -1,8 +1,12 @@
 // The TLS parts of the config: listener tls (shorthand, modes), filter
-// chains and their matches, cluster tls; every error names
-// file:line:col: path; the JSON form carries paths, never key material.
+// chains and their matches, cluster tls, and the secrets their paths are
+// lifted into; every error names file:line:col: path; the JSON form carries
+// paths, never key material.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -39,8 +43,9 @@ TEST(TlsConfigTest, ListenerShorthandDefaults) {
   ASSERT_EQ(l.filters.size(), 1u);
   EXPECT_TRUE(l.filter_chains.empty());
   const auto j = toJson(l);
-  EXPECT_EQ(j["tls"]["certificates"][0]["private_key"], "/dev/null");
+  EXPECT_EQ(j["tls"]["certificates"][0], "cert:/dev/null,/dev/null");
   EXPECT_EQ(j["tls"]["mode"], "strict");
+  EXPECT_EQ(toJson(*r.config)["secrets"][0]["tls_certificate"]["private_key"], "/dev/null");
 }
 
 TEST(TlsConfigTest, PlainListenerJsonIsUnchanged) {
@@ -173,7 +178,11 @@ clusters:
   const auto& t = *r.config->clusters[0].tls;
   EXPECT_EQ(t.sni, "b.example.com");
   EXPECT_EQ(t.verify_spiffe_ids, (std::vector<std::string>{"spiffe://td/ns/b/sa/b"}));
-  EXPECT_EQ(toJson(r.config->clusters[0])["tls"]["private_key"], "/dev/null");
+  EXPECT_EQ(t.certificate, "cert:/dev/null,/dev/null");
+  EXPECT_EQ(t.validation_context, "ca:/dev/null");
+  EXPECT_EQ(toJson(r.config->clusters[0])["tls"]["certificate"], "cert:/dev/null,/dev/null");
+  ASSERT_NE(r.config->findSecret(t.certificate), nullptr);
+  EXPECT_EQ(r.config->findSecret(t.certificate)->private_key, "/dev/null");
   EXPECT_EQ(errorsOf(R"(clusters:
   - name: c
     tls: {cert_chain: /dev/null, verify_spiffe_ids: [spiffe://td/x/], sny: x}
@@ -183,6 +192,71 @@ clusters:
                     "t.yaml:3:54: clusters[0].tls.verify_spiffe_ids[0]: invalid SPIFFE ID pattern 'spiffe://td/x/': "
                     "trailing slash",
                     "t.yaml:3:71: clusters[0].tls: unknown field 'sny'; did you mean 'sni'?"}));
+}
+
+// Inline paths become secrets named after their files ("cert:<chain>,<key>",
+// "ca:<bundle>", as xDS would deliver them by name); TLS blocks name them, and
+// files used by several blocks are one secret.
+TEST(TlsConfigTest, InlinePathsAreLiftedIntoNamedSecrets) {
+  auto r = loadString(R"(listeners:
+  - name: l
+    address: 127.0.0.1:0
+    filter_chains:
+      - match: {server_names: [a.example.com]}
+        tls:
+          certificates:
+            - {cert_chain: /dev/null, private_key: /dev/zero}
+            - {cert_chain: /dev/zero, private_key: /dev/null}
+          ca_bundle: /dev/null
+        tcp_proxy: {cluster: c}
+      - tls: {certificates: [{cert_chain: /dev/null, private_key: /dev/zero}]}
+        tcp_proxy: {cluster: c}
+clusters:
+  - name: c
+    endpoints: [{address: 127.0.0.1:1}]
+    tls: {ca_bundle: /dev/null, cert_chain: /dev/zero, private_key: /dev/null}
+)");
+  ASSERT_TRUE(r.config) << r.errorText();
+  const Config& cfg = *r.config;
+  const auto& first = *cfg.listeners[0].filter_chains[0].tls;
+  EXPECT_EQ(first.certificates, (std::vector<std::string>{"cert:/dev/null,/dev/zero", "cert:/dev/zero,/dev/null"}));
+  EXPECT_EQ(first.validation_context, "ca:/dev/null");
+  const auto& second = *cfg.listeners[0].filter_chains[1].tls;
+  EXPECT_EQ(second.certificates, (std::vector<std::string>{"cert:/dev/null,/dev/zero"}));
+  EXPECT_EQ(second.validation_context, "");
+  EXPECT_EQ(cfg.clusters[0].tls->certificate, "cert:/dev/zero,/dev/null");
+  EXPECT_EQ(cfg.clusters[0].tls->validation_context, "ca:/dev/null");
+
+  // One secret per pair of files, in the order first used.
+  ASSERT_EQ(cfg.secrets.size(), 3u);
+  EXPECT_EQ(cfg.secrets[0].name, "cert:/dev/null,/dev/zero");
+  EXPECT_EQ(cfg.secrets[1].name, "cert:/dev/zero,/dev/null");
+  EXPECT_EQ(cfg.secrets[2].name, "ca:/dev/null");
+  const SecretSpec* cert = cfg.findSecret("cert:/dev/zero,/dev/null");
+  ASSERT_NE(cert, nullptr);
+  EXPECT_EQ(cert->kind, SecretSpec::Kind::TlsCertificate);
+  EXPECT_EQ(cert->cert_chain, "/dev/zero");
+  EXPECT_EQ(cert->private_key, "/dev/null");
+  const SecretSpec* ca = cfg.findSecret("ca:/dev/null");
+  ASSERT_NE(ca, nullptr);
+  EXPECT_EQ(ca->kind, SecretSpec::Kind::ValidationContext);
+  EXPECT_EQ(ca->trusted_ca, "/dev/null");
+  EXPECT_EQ(toJson(cfg)["secrets"][2],
+            nlohmann::json::parse(R"({"name": "ca:/dev/null", "validation_context": {"trusted_ca": "/dev/null"}})"));
+}
+
+// A ',' inside a path is escaped in the name, so the bare ',' always
+// separates the chain from the key and two pairs never share a name.
+TEST(TlsConfigTest, SecretNamesEscapeTheSeparator) {
+  const std::string dir = ::testing::TempDir() + "sluice-tls-names";
+  ::mkdir(dir.c_str(), 0700);
+  for (const char* f : {"/a,b", "/c\\d"}) std::ofstream(dir + f) << "x";
+  auto r = loadString("clusters:\n  - name: c\n    endpoints: [{address: 127.0.0.1:1}]\n"
+                      "    tls: {cert_chain: '" + dir + "/a,b', private_key: '" + dir + "/c\\d'}\n");
+  ASSERT_TRUE(r.config) << r.errorText();
+  EXPECT_EQ(r.config->clusters[0].tls->certificate, "cert:" + dir + "/a\\,b," + dir + "/c\\\\d");
+  ASSERT_NE(r.config->findSecret(r.config->clusters[0].tls->certificate), nullptr);
+  EXPECT_EQ(r.config->secrets[0].cert_chain, dir + "/a,b");
 }
 
 }  // namespace

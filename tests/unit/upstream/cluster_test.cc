@@ -81,17 +81,21 @@ class ClusterEnv {
     const config::LoadResult r = config::loadString(yaml, "t.yaml");
     EXPECT_TRUE(r.errors.empty()) << r.errorText();
     if (!r.config) throw std::runtime_error("config did not load");
+    return apply(r.config);
+  }
+
+  Cluster& apply(const std::shared_ptr<const config::Config>& config) {
     std::map<std::string, ClusterStatsRefs> refs;
-    for (const auto& cc : r.config->clusters) {
+    for (const auto& cc : config->clusters) {
       ClusterStatsRefs& ref = refs[cc.name];
       ref.cluster = &store_.cluster(cc.name);
       ref.shared = &shared(cc.name);
-      for (const auto& ep : cc.endpoints) {
+      for (const auto& ep : config->endpointsOf(cc)) {
         ref.hosts.push_back(&store_.host(cc.name, ep.address.str()));
         ref.host_shared.push_back(&ref.shared->host(ep.address.str()));
       }
     }
-    manager_.update(r.config, refs);
+    manager_.update(config, refs);
     Cluster* c = manager_.get("c");
     EXPECT_NE(c, nullptr);
     return *c;
@@ -502,6 +506,21 @@ TEST(ClusterManagerTest, ChangedEndpointsStartAfresh) {
   EXPECT_EQ(pickSequence(*c, 1), (std::vector<uint16_t>{1001}));
   c = &env.apply(clusterYaml({{1001}, {1002}, {1003}, {1004}}));
   EXPECT_EQ(pickSequence(*c, 4), (std::vector<uint16_t>{1001, 1002, 1003, 1004}));
+}
+
+// Resources that arrive one by one may bring a cluster before its load
+// assignment: it has no hosts (its requests get 503) until that arrives.
+TEST(ClusterManagerTest, ClusterWithoutItsLoadAssignmentHasNoHosts) {
+  ClusterEnv env;
+  const config::LoadResult r = config::loadString(clusterYaml({{1001}, {1002}}), "t.yaml");
+  ASSERT_TRUE(r.config) << r.errorText();
+  auto partial = std::make_shared<config::Config>(*r.config);
+  partial->load_assignments.clear();
+  Cluster* c = &env.apply(partial);
+  EXPECT_TRUE(c->hosts().empty());
+  EXPECT_FALSE(c->pick(nullptr));
+  c = &env.apply(r.config);  // it arrives
+  EXPECT_EQ(pickSequence(*c, 2), (std::vector<uint16_t>{1001, 1002}));
 }
 
 TEST(ClusterManagerTest, HealthSurvivesUpdate) {

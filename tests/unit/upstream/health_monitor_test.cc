@@ -49,8 +49,13 @@ void turn(Loop& loop) {
 
 std::string addr(uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
 
-config::ClusterConfig clusterWith(std::vector<uint16_t> ports) {
-  config::ClusterConfig cc;
+// A cluster with the endpoints of its load assignment beside it.
+struct TestCluster : config::ClusterConfig {
+  std::vector<config::EndpointConfig> endpoints;
+};
+
+TestCluster clusterWith(std::vector<uint16_t> ports) {
+  TestCluster cc;
   cc.name = "c";
   for (uint16_t p : ports) cc.endpoints.push_back({*ip::Address::parse(addr(p)), 1, 0});
   return cc;
@@ -71,7 +76,7 @@ config::OutlierDetectionConfig fastOutlier() {
 // The main thread's per-cluster state plus the monitor under test.
 class MonitorEnv {
  public:
-  explicit MonitorEnv(config::ClusterConfig cc, size_t workers = 2) : cc_(std::move(cc)) {
+  explicit MonitorEnv(TestCluster cc, size_t workers = 2) : cc_(std::move(cc)) {
     // Like the server: one HostShared and one stats scope per address.
     std::map<std::string, stats::PerWorker<stats::HostStats>*> by_address;
     for (const auto& ep : cc_.endpoints) {
@@ -82,7 +87,8 @@ class MonitorEnv {
     }
   }
   HealthMonitor& make() {
-    monitor = std::make_unique<HealthMonitor>(loop, cc_, shared, hosts, stats, nullptr, util::threadRandomSource());
+    monitor = std::make_unique<HealthMonitor>(loop, cc_, cc_.endpoints, shared, hosts, stats, nullptr,
+                                              util::threadRandomSource());
     return *monitor;
   }
   HostBreaker breaker(size_t i) const { return hosts[i]->breakerState(); }
@@ -96,10 +102,10 @@ class MonitorEnv {
   std::unique_ptr<HealthMonitor> monitor;
 
  private:
-  config::ClusterConfig cc_;
+  TestCluster cc_;
 };
 
-config::ClusterConfig outlierCluster() {
+TestCluster outlierCluster() {
   auto cc = clusterWith({1001, 1002, 1003});
   cc.outlier_detection = fastOutlier();
   return cc;
@@ -376,7 +382,7 @@ TEST(HealthMonitorTest, ActiveChecksUseTheClusterTls) {
     ClusterShared shared;
     std::vector<HostShared*> hosts{&shared.host(addr(upstream.port()))};
     stats::PerWorker<stats::HostStats> host_stats(1);
-    HealthMonitor m(loop, cc, shared, hosts, {&host_stats}, good, util::threadRandomSource());
+    HealthMonitor m(loop, cc, cc.endpoints, shared, hosts, {&host_stats}, good, util::threadRandomSource());
     m.start();
     ASSERT_TRUE(runUntil(loop, [&] { return m.view(0).checks.successes >= 2; }, 5s)) << m.view(0).checks.failures;
     EXPECT_EQ(m.view(0).checks.failures, 0u);
@@ -392,50 +398,52 @@ TEST(HealthMonitorTest, ActiveChecksUseTheClusterTls) {
   runUntil(loop, [] { return false; }, 20ms);  // the monitor's deferred deletions
 }
 
+std::string identityOf(const TestCluster& cc) { return HealthMonitor::identityOf(cc, cc.endpoints); }
+
 TEST(HealthMonitorTest, IdentityFollowsEndpointsHealthCheckAndOutlierDetection) {
   const auto base = outlierCluster();
-  EXPECT_EQ(HealthMonitor::identityOf(base), HealthMonitor::identityOf(outlierCluster()));
+  EXPECT_EQ(identityOf(base), identityOf(outlierCluster()));
 
   auto lb = base;
   lb.lb_policy = config::LbPolicy::Maglev;
   lb.connect_timeout = 1s;
-  EXPECT_EQ(HealthMonitor::identityOf(lb), HealthMonitor::identityOf(base)) << "not health settings";
+  EXPECT_EQ(identityOf(lb), identityOf(base)) << "not health settings";
 
   auto eps = base;
   eps.endpoints.pop_back();
-  EXPECT_NE(HealthMonitor::identityOf(eps), HealthMonitor::identityOf(base));
+  EXPECT_NE(identityOf(eps), identityOf(base));
 
   auto port = base;
   port.endpoints[0].address = *ip::Address::parse("127.0.0.1:2001");
-  EXPECT_NE(HealthMonitor::identityOf(port), HealthMonitor::identityOf(base));
+  EXPECT_NE(identityOf(port), identityOf(base));
 
   auto od = base;
   od.outlier_detection->half_open_max_requests = 3;
-  EXPECT_NE(HealthMonitor::identityOf(od), HealthMonitor::identityOf(base));
+  EXPECT_NE(identityOf(od), identityOf(base));
 
   auto od_off = base;
   od_off.outlier_detection.reset();
-  EXPECT_NE(HealthMonitor::identityOf(od_off), HealthMonitor::identityOf(base));
+  EXPECT_NE(identityOf(od_off), identityOf(base));
 
   auto fp = base;
   fp.outlier_detection->failure_percentage = config::OutlierDetectionConfig::FailurePercentage{};
-  EXPECT_NE(HealthMonitor::identityOf(fp), HealthMonitor::identityOf(base));
+  EXPECT_NE(identityOf(fp), identityOf(base));
 
   config::HealthCheckConfig hc;
   hc.http = config::HealthCheckConfig::Http{};
   auto with_hc = base;
   with_hc.health_check = hc;
-  EXPECT_NE(HealthMonitor::identityOf(with_hc), HealthMonitor::identityOf(base));
+  EXPECT_NE(identityOf(with_hc), identityOf(base));
   auto hc_path = with_hc;
   hc_path.health_check->http->path = "/ready";
-  EXPECT_NE(HealthMonitor::identityOf(hc_path), HealthMonitor::identityOf(with_hc));
+  EXPECT_NE(identityOf(hc_path), identityOf(with_hc));
   auto hc_jitter = with_hc;
   hc_jitter.health_check->jitter = 5ms;
-  EXPECT_NE(HealthMonitor::identityOf(hc_jitter), HealthMonitor::identityOf(with_hc));
+  EXPECT_NE(identityOf(hc_jitter), identityOf(with_hc));
 
   // The monitor remembers the identity it was built from.
   MonitorEnv env(base);
-  EXPECT_EQ(env.make().identity(), HealthMonitor::identityOf(base));
+  EXPECT_EQ(env.make().identity(), identityOf(base));
 }
 
 }  // namespace
