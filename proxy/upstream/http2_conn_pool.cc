@@ -175,11 +175,15 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
       size_t taken = 0;
       ++in_recv_;
       ssize_t rv = 0;
-      for (size_t i = 0; i < n && rv >= 0; ++i) {
+      for (size_t i = 0; i < n && rv >= 0 && state_ != State::Closed; ++i) {
         rv = nghttp2_session_mem_recv(session_, static_cast<const uint8_t*>(iov[i].iov_base), iov[i].iov_len);
         if (rv >= 0) taken += iov[i].iov_len;
       }
       --in_recv_;
+      // A frame just read may have closed the connection (a GOAWAY on an idle
+      // one, the last stream of a draining one): that emptied `data`, and the
+      // bytes `iov` pointed at are gone.
+      if (state_ == State::Closed) return;
       if (rv < 0) {
         data.clear();
         failAll(StreamResetReason::ProtocolError, nghttp2_strerror(static_cast<int>(rv)));

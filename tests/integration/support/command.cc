@@ -57,6 +57,24 @@ uint64_t capture(const std::string& text, const std::regex& re) {
 
 }  // namespace
 
+ChildReady waitForReadyLine(pid_t pid, const std::string& out_path, const std::string& marker, Millis timeout) {
+  ChildReady r;
+  for (Deadline deadline(timeout); !deadline.expired();) {
+    const std::string text = readFile(out_path);
+    if (const size_t at = text.find(marker); at != std::string::npos && text.find('\n', at) != std::string::npos) {
+      r.port = static_cast<uint16_t>(std::strtoul(text.c_str() + at + marker.size(), nullptr, 10));
+      return r;
+    }
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      r.exit_status = status;
+      return r;
+    }
+    std::this_thread::sleep_for(Millis(5));
+  }
+  return r;
+}
+
 CommandResult runCommand(const std::vector<std::string>& argv, Millis timeout) {
   TempDir dir;
   std::string out_path = dir.path() + "/stdout", err_path = dir.path() + "/stderr";

@@ -21,6 +21,16 @@ namespace sluice::itest {
 // process and inherits no descriptors. Returns the pid (or -1).
 pid_t spawnCommand(const std::vector<std::string>& argv, const std::string& out_path, const std::string& err_path);
 
+// A child started by spawnCommand that prints "MARKER PORT" on its stdout
+// once it accepts connections.
+struct ChildReady {
+  std::optional<uint16_t> port;    // the number after the marker, once printed
+  std::optional<int> exit_status;  // set when the child exited first (it is reaped)
+};
+// Polls `out_path`, the child's stdout, until a complete line holds `marker`,
+// the child exits, or `timeout` passes (then neither field is set).
+ChildReady waitForReadyLine(pid_t pid, const std::string& out_path, const std::string& marker, Millis timeout);
+
 CommandResult runCommand(const std::vector<std::string>& argv, Millis timeout);
 // True when `name` is an executable in PATH.
 bool haveExecutable(const std::string& name);

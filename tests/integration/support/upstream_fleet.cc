@@ -109,19 +109,14 @@ BackendProcess::~BackendProcess() {
                         err);
     if (pid_ < 0) return ::testing::AssertionFailure() << "fork failed for " << name_;
     // Until it prints its address (up) or exits (the port is taken: try again).
-    for (Deadline attempt(3s); !attempt.expired();) {
-      const std::string text = readFile(out);
-      if (const size_t at = text.find(listening); at != std::string::npos && text.find('\n', at) != std::string::npos) {
-        port_ = static_cast<uint16_t>(std::stoi(text.substr(at + listening.size())));
-        return ::testing::AssertionSuccess();
-      }
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        last_err = readFile(err);
-        break;
-      }
-      std::this_thread::sleep_for(5ms);
+    const ChildReady ready = waitForReadyLine(pid_, out, listening, 3s);
+    if (ready.port) {
+      port_ = *ready.port;
+      return ::testing::AssertionSuccess();
+    }
+    if (ready.exit_status) {
+      pid_ = -1;
+      last_err = readFile(err);
     }
     if (pid_ > 0) kill();
     std::this_thread::sleep_for(100ms);

@@ -21,7 +21,7 @@ TEST(ConfigLibrary, ReadsEveryShippedExampleIntoPlainSpecs) {
   ASSERT_GE(fd, 0);
   ::close(fd);
   for (const char* var : {"SLUICE_CERT", "SLUICE_KEY", "SLUICE_CA"}) ::setenv(var, pem, 1);
-  for (const char* name : {"demo.yaml", "mtls.yaml", "retries.yaml", "upstream.yaml"}) {
+  for (const char* name : {"demo.yaml", "grpc.yaml", "mtls.yaml", "retries.yaml", "upstream.yaml"}) {
     const std::string path = std::string(SLUICE_SOURCE_DIR) + "/config/examples/" + name;
     const LoadResult r = loadFile(path);
     ASSERT_TRUE(r.config) << name << ":\n" << r.errorText();
