@@ -259,11 +259,15 @@ std::optional<CodecError> Http2ServerCodec::dispatch(net::Buffer& data) {
     size_t taken = 0;
     ssize_t rv = 0;
     ++in_recv_;
-    for (size_t i = 0; i < n && rv >= 0; ++i) {
+    // A callback may end the connection, which clears `data` under us:
+    // then feed nghttp2 no further.
+    const size_t before = data.length();
+    for (size_t i = 0; i < n && rv >= 0 && !closed_ && data.length() == before; ++i) {
       rv = nghttp2_session_mem_recv(session_, static_cast<const uint8_t*>(iov[i].iov_base), iov[i].iov_len);
       if (rv >= 0) taken += iov[i].iov_len;
     }
     --in_recv_;
+    if (data.length() != before) return std::nullopt;
     data.drain(std::min(taken, data.length()));
     if (rv < 0) {
       data.clear();
