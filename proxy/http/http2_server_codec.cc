@@ -183,6 +183,14 @@ class Http2ServerCodec final : public ServerCodec, private MessageEncoder {
   uint64_t data_frames_sent_ = 0;
   double reset_tokens_;
   event::MonoTime reset_refill_{};
+  // Frames the encode calls of one loop turn submitted go out in one
+  // nghttp2_session_send at its end, not one per call.
+  struct SendSoon final : event::SoonTask {
+    explicit SendSoon(Http2ServerCodec& c) : SoonTask(c.ctx_.loop), codec(c) {}
+    void runSoon() override { codec.sendPending(); }
+    Http2ServerCodec& codec;
+  };
+  SendSoon send_soon_{*this};
   std::unique_ptr<event::Timer> drain_timer_;
   std::unique_ptr<event::Timer> keepalive_timer_;
   std::unique_ptr<event::Timer> keepalive_timeout_timer_;
@@ -493,7 +501,12 @@ int Http2ServerCodec::requestHeadersDone(Stream& s, bool end_stream) {
       h.add(headers::kAuthority, value);
     }
   }
-  if (h.method() != "CONNECT" && !h.has(headers::kAuthority)) {
+  if (h.method() == "CONNECT") {
+    // Tunnels over HTTP/2 streams are not built (README: "HTTP/2 and gRPC").
+    localReply(s, 501, "CONNECT is not supported");
+    return 0;
+  }
+  if (!h.has(headers::kAuthority)) {
     localReply(s, 400, "missing :authority");
     return 0;
   }
@@ -633,7 +646,7 @@ void Http2ServerCodec::encodeHeaders(Stream& s, const HeaderMap& h, bool end_str
     s.local_end = true;
     responseComplete(s);
   }
-  sendPending();
+  send_soon_.schedule();
 }
 
 void Http2ServerCodec::encodeData(Stream& s, net::Buffer& d, bool end_stream) {
@@ -649,7 +662,7 @@ void Http2ServerCodec::encodeData(Stream& s, net::Buffer& d, bool end_stream) {
   }
   checkWatermark(s);
   if (end_stream) responseComplete(s);
-  sendPending();
+  send_soon_.schedule();
 }
 
 void Http2ServerCodec::encodeTrailers(Stream& s, const HeaderMap& t) {
@@ -662,7 +675,7 @@ void Http2ServerCodec::encodeTrailers(Stream& s, const HeaderMap& t) {
     nghttp2_session_resume_data(session_, s.id);
   }
   responseComplete(s);
-  sendPending();
+  send_soon_.schedule();
 }
 
 void Http2ServerCodec::responseComplete(Stream& s) {

@@ -136,7 +136,7 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
       streamFinished(s);
       return;
     }
-    sendPending();
+    send_soon_.schedule();
   }
   void resumeData(Stream& s) {
     if (s.data_deferred && !s.closed) {
@@ -144,7 +144,7 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
       nghttp2_session_resume_data(session_, s.id);
     }
     checkWatermark(s);
-    sendPending();
+    send_soon_.schedule();
   }
   void consume(Stream& s) {
     if (s.unconsumed > 0 && !s.closed && s.id > 0) {
@@ -482,7 +482,16 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
     std::unique_ptr<Stream> stream;
   };
 
+  // Requests and body bytes given during one loop turn leave in one
+  // nghttp2_session_send at its end.
+  struct SendSoon final : event::SoonTask {
+    explicit SendSoon(Client& c) : SoonTask(c.pool_.loop_), client(c) {}
+    void runSoon() override { client.sendPending(); }
+    Client& client;
+  };
+
   Http2ConnPool& pool_;
+  SendSoon send_soon_{*this};
   std::unique_ptr<net::Connection> conn_;
   nghttp2_session* session_ = nullptr;
   std::unique_ptr<event::Timer> timer_;

@@ -962,6 +962,19 @@ TEST_F(Http2Conformance, Message_8_3_1_HostAndAuthorityMustAgree) {
   EXPECT_EQ(c->waitForResponse(same).status(), 200) << c->stream(same).describe();
 }
 
+// 8.5: CONNECT (no :scheme, no :path) is valid HTTP/2 but Sluice builds no
+// tunnels over streams: 501, nothing upstream, the connection goes on.
+TEST_F(Http2Conformance, Message_8_5_ConnectIsNotImplemented) {
+  auto c = connect();
+  const uint32_t id = c->nextStreamId();
+  ASSERT_TRUE(c->sendHeaderBlock(id, hpack::literalBlock({{":method", "CONNECT"}, {":authority", "db.example:5432"}}),
+                                 false));
+  const auto& r = c->waitForResponse(id);
+  EXPECT_EQ(r.status(), 501) << r.describe();
+  EXPECT_EQ(up_.requestCount(), 0u);
+  expectServes(*c);
+}
+
 TEST_F(Http2Conformance, Message_8_3_1_HostStandsInForAMissingAuthority) {
   auto c = connect();
   const uint32_t id = c->nextStreamId();
