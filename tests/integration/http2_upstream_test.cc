@@ -1,0 +1,118 @@
+// The HTTP/2 upstream pool through the real binary, against Node's http2
+// server (tests/integration/support/h2_server.js): HTTP/1 and HTTP/2 clients
+// share multiplexed streams on one upstream connection; a stream the host
+// refuses (REFUSED_STREAM) is retried with `retry_on: refused-stream`; a host
+// that sends GOAWAY has its connection drained and the next request opens a
+// new one, with nothing failed.
+
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <csignal>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/support/command.h"
+#include "tests/integration/support/config.h"
+#include "tests/integration/support/grpc_node.h"
+#include "tests/integration/support/http_harness.h"
+#include "tests/integration/support/proxy_process.h"
+
+namespace sluice::itest {
+namespace {
+
+using namespace std::chrono_literals;
+const Labels kUp{{"cluster", "up"}};
+
+// h2_server.js as a child; killed and reaped at the end.
+class H2Upstream {
+ public:
+  H2Upstream() {
+    argv_ = nodeScript("h2_server.js");
+    argv_.push_back("0");
+  }
+  ~H2Upstream() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  ::testing::AssertionResult start() {
+    pid_ = spawnCommand(argv_, dir_.path() + "/out", dir_.path() + "/err");
+    const ChildReady ready = waitForReadyLine(pid_, dir_.path() + "/out", "listening ", Millis(10000));
+    if (!ready.port) return ::testing::AssertionFailure() << "h2_server.js did not start";
+    port_ = *ready.port;
+    return ::testing::AssertionSuccess();
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  TempDir dir_;
+  std::vector<std::string> argv_;
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+};
+
+class Http2Upstream : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(up_.start());
+    ClusterSpec c = cluster("up", {up_.port()});
+    c.extra_lines = {"protocol: http2"};
+    proxy_ = std::make_unique<ProxyProcess>(renderConfig(httpConfig(R"(
+      route_config:
+        virtual_hosts:
+          - name: all
+            domains: ["*"]
+            routes:
+              - match: {prefix: /refuse-once}
+                route: {cluster: up, retry_policy: {retry_on: [refused-stream], num_retries: 2}}
+              - match: {prefix: /}
+                route: {cluster: up}
+    )", {c})));
+    ASSERT_TRUE(startHttpProxy(*proxy_, &port_));
+  }
+  H2Upstream up_;
+  std::unique_ptr<ProxyProcess> proxy_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(Http2Upstream, Http1AndHttp2ClientsShareOneMultiplexedConnection) {
+  // 100 requests, 20 at a time over HTTP/2 and 4 HTTP/1 clients, while
+  // /slow keeps streams open: all on one upstream connection per worker.
+  std::thread h1([&] {
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(curl({localUrl(port_, "/h1-" + std::to_string(i))}).status, 200);
+  });
+  const CommandResult r = runCommand({"h2load", "-n", "100", "-c", "1", "-m", "20", localUrl(port_, "/slow")},
+                                     Millis(30000));
+  h1.join();
+  EXPECT_NE(r.out.find("100 succeeded, 0 failed"), std::string::npos) << r.out << r.err;
+  CurlResult one = curl({localUrl(port_, "/x")});
+  EXPECT_EQ(one.status, 200);
+  EXPECT_EQ(one.header("x-path"), "/x");
+  // One worker's pool opens one connection and multiplexes; a second worker may open its own.
+  EXPECT_LE(metricOr0(*proxy_, "sluice_cluster_upstream_cx_total", kUp), 2);
+  EXPECT_GE(metricOr0(*proxy_, "sluice_cluster_upstream_cx_reused_total", kUp), 100);
+}
+
+TEST_F(Http2Upstream, RefusedStreamIsRetried) {
+  CurlResult r = curl({localUrl(port_, "/refuse-once/a")});
+  EXPECT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(metricOr0(*proxy_, "sluice_cluster_upstream_rq_retry_total", kUp), 1);
+}
+
+TEST_F(Http2Upstream, GoawayDrainsTheConnectionAndNothingFails) {
+  for (int i = 0; i < 5; ++i) {
+    CurlResult r = curl({"--http2-prior-knowledge", localUrl(port_, "/goaway-" + std::to_string(i))});
+    EXPECT_EQ(r.status, 200) << r.describe();
+    std::this_thread::sleep_for(50ms);  // the GOAWAY arrives after the answer
+  }
+  // Each GOAWAY closed a connection, so each request after it needed a new one.
+  EXPECT_GE(metricOr0(*proxy_, "sluice_cluster_upstream_cx_total", kUp), 5);
+  EXPECT_TRUE(waitUntil([&] { return metricOr0(*proxy_, "sluice_cluster_upstream_cx_active", kUp) <= 1; }, 3s));
+}
+
+}  // namespace
+}  // namespace sluice::itest
