@@ -18,7 +18,9 @@
 #include "tests/integration/support/config.h"
 #include "tests/integration/support/grpc_node.h"
 #include "tests/integration/support/http_harness.h"
+#include "tests/integration/support/http_upstream.h"
 #include "tests/integration/support/proxy_process.h"
+#include "tests/integration/support/upstream_fleet.h"
 
 namespace sluice::itest {
 namespace {
@@ -112,6 +114,45 @@ TEST_F(Http2Upstream, GoawayDrainsTheConnectionAndNothingFails) {
   // Each GOAWAY closed a connection, so each request after it needed a new one.
   EXPECT_GE(metricOr0(*proxy_, "sluice_cluster_upstream_cx_total", kUp), 5);
   EXPECT_TRUE(waitUntil([&] { return metricOr0(*proxy_, "sluice_cluster_upstream_cx_active", kUp) <= 1; }, 3s));
+}
+
+// 1 GiB each way between an HTTP/1.1 client and the HTTP/2 upstream, and
+// between an HTTP/2 client and an HTTP/1.1 upstream (the other half of the
+// pairing is in http2_downstream_test.cc's 64 MiB case and here): flow
+// control carries the bytes through with the proxy's memory bounded.
+constexpr uint64_t kGiB = 1024ull * 1024 * 1024;
+constexpr long kRssBudgetKb = 64 * 1024;
+
+CommandResult pipeCurl(const std::string& shell_pipeline) {
+  return runCommand({"sh", "-c", shell_pipeline}, Millis(120000));
+}
+
+TEST_F(Http2Upstream, OneGibEachWayBetweenAnHttp1ClientAndAnHttp2Upstream) {
+  RssSampler rss(*proxy_);
+  const std::string url = localUrl(port_, "");
+  const CommandResult down = pipeCurl("curl -sS --http1.1 -o /dev/null -w '%{http_code} %{size_download}' '" + url +
+                                      "/big?" + std::to_string(kGiB) + "'");
+  EXPECT_EQ(down.out, "200 " + std::to_string(kGiB)) << down.err;
+  const CommandResult up = pipeCurl("head -c " + std::to_string(kGiB) +
+                                    " /dev/zero | curl -sS --http1.1 -o /dev/null -D - -T - -X POST '" + url +
+                                    "/sink'");
+  EXPECT_NE(up.out.find("x-received: " + std::to_string(kGiB)), std::string::npos) << up.out << up.err;
+  rss.stop();
+  EXPECT_LT(rss.peakKb(), kRssBudgetKb) << "proxy RSS peaked at " << rss.peakKb() / 1024 << " MiB";
+}
+
+TEST(Http2Bodies, OneGibUploadFromAnHttp2ClientToAnHttp1Upstream) {
+  HttpUpstream up(echoBody());
+  ProxyProcess proxy(renderConfig(httpConfig(routeAllTo("c1"), {cluster("c1", {up.port()})})));
+  uint16_t port = 0;
+  ASSERT_TRUE(startHttpProxy(proxy, &port));
+  RssSampler rss(proxy);
+  const CommandResult r = pipeCurl("head -c " + std::to_string(kGiB) +
+                                   " /dev/zero | curl -sS --http2-prior-knowledge -o /dev/null -D - -T - -X POST '" +
+                                   localUrl(port, "/echo") + "'");
+  rss.stop();
+  EXPECT_NE(r.out.find("x-body-bytes: " + std::to_string(kGiB)), std::string::npos) << r.out << r.err;
+  EXPECT_LT(rss.peakKb(), kRssBudgetKb) << "proxy RSS peaked at " << rss.peakKb() / 1024 << " MiB";
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 //   /refuse-once...  the first request on each path is reset with REFUSED_STREAM, later ones get 200
 //   /goaway...       answers 200, then sends GOAWAY on that connection
 //   /slow...         answers after 300 ms
+//   /big?N           streams N zero bytes (in 1 MiB writes that wait for the window)
+//   /sink            reads the whole request body, answers x-received: its length
 //   anything else    200 with x-session (which connection) and x-path
 // Every answered request logs "served PATH session=N" on stdout.
 'use strict';
@@ -24,7 +26,32 @@ srv.on('stream', (stream, headers) => {
     stream.end('ok ' + path + '\n');
     process.stdout.write('served ' + path + ' session=' + id + '\n');
   };
+  if (path.startsWith('/sink')) {
+    let n = 0;
+    stream.on('data', (d) => { n += d.length; });
+    stream.on('end', () => {
+      if (stream.destroyed) return;
+      stream.respond({ ':status': 200, 'x-received': String(n) });
+      stream.end();
+    });
+    return;
+  }
   stream.resume();
+  if (path.startsWith('/big')) {
+    let left = Number(path.split('?')[1] || 0);
+    const chunk = Buffer.alloc(1 << 20);
+    stream.respond({ ':status': 200, 'content-length': String(left) });
+    const pump = () => {
+      while (left > 0) {
+        const n = Math.min(left, chunk.length);
+        left -= n;
+        if (!stream.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return stream.once('drain', pump);
+      }
+      stream.end();
+    };
+    pump();
+    return;
+  }
   if (path.startsWith('/refuse-once') && !refused.has(path)) {
     refused.add(path);
     stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
