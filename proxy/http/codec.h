@@ -117,7 +117,7 @@ class ServerCodecCallbacks {
   // the connection closes.
   virtual MessageDecoder& onNewRequest(MessageEncoder& response) = 0;
   // The peer ended the stream of `response` without ending the connection
-  // (HTTP/2 RST_STREAM, or a stream the codec gives up at goAway()). No
+  // (HTTP/2 RST_STREAM, a stream error, or a stream the codec gives up at goAway()). No
   // decode or encode call for it follows. Not raised for a resetStream()
   // made by the callee, nor when the connection closes (the connection's
   // Closed event says that). HTTP/1 never raises it.
@@ -157,7 +157,8 @@ class ServerCodec {
   virtual void resetStream(MessageEncoder& response, StreamResetReason reason) = 0;
   // Stops (true) or resumes (false) decoding the request of `response`'s
   // stream; counted, each stop needs one resume. HTTP/2 withholds that
-  // stream's flow-control window; HTTP/1 stops reading the connection
+  // stream's flow-control window (what is already inside the window still
+  // arrives, at most one window); HTTP/1 stops reading the connection
   // (CodecOutput::readDisable), there being one stream at a time.
   virtual void readDisable(MessageEncoder& response, bool disable) = 0;
   // The request being decoded asked for Expect: 100-continue and no

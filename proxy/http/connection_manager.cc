@@ -230,6 +230,8 @@ void ConnectionManager::onStreamReset(MessageEncoder& response, StreamResetReaso
   if (stream == nullptr) return;
   stream->onDownstreamReset(reason);
   releaseStream(*stream);
+  // The client's last stream went: the connection is idle again.
+  if (streams_.empty() && !closing_) armIdleTimers();
 }
 
 void ConnectionManager::releaseStream(ActiveStream& stream) {

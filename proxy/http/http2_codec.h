@@ -37,13 +37,17 @@
 //   max_stream_resets_per_second (after a burst) gets GOAWAY
 //   ENHANCE_YOUR_CALM (Rapid Reset, CVE-2023-44487); a header block is
 //   bounded as it is decoded (max_request_headers_bytes, max_headers_count:
-//   over -> the stream is reset) and a HEADERS frame may have at most 8
+//   over -> 431, or a reset for trailers) and a HEADERS frame may have at most 8
 //   CONTINUATIONs (CVE-2024-27316); control frames we owe a peer that does
 //   not read queue up to 1,000 and then the connection is closed (PING and
 //   SETTINGS floods, CVE-2019-9512/9515); more than one empty DATA frame in
 //   a row (9518), PRIORITY frames beyond 100 per stream opened (9516), and
 //   WINDOW_UPDATEs beyond 10 per DATA frame we sent (9517) end the
-//   connection with ENHANCE_YOUR_CALM.
+//   connection with ENHANCE_YOUR_CALM. Stream errors the client provokes
+//   (nghttp2 resets the stream) spend the same budget as its RST_STREAMs.
+// - A stream the codec itself must end while the callee holds it (a 101
+//   from the upstream, trailers over the limit) is reset, and the callee
+//   hears onStreamReset(ProtocolError).
 
 #include <memory>
 #include <string>

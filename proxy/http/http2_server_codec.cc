@@ -141,12 +141,18 @@ class Http2ServerCodec final : public ServerCodec, private MessageEncoder {
   static int onFrameSend(nghttp2_session*, const nghttp2_frame* frame, void* user);
 
   int requestHeadersDone(Stream& s, bool end_stream);
+  // Rapid Reset: a token bucket over the streams the client abandons, by
+  // RST_STREAM or by a stream error it provokes; false when empty.
+  bool takeResetToken();
   int dataFrameDone(Stream& s, const nghttp2_frame& frame);
   int onPing(const nghttp2_frame& frame);
   // Answers a request that cannot go on (431, 400) from here: it never
   // becomes a stream of the callee.
   void localReply(Stream& s, int status, std::string_view detail);
   void responseComplete(Stream& s);
+  // Ends a stream the codec cannot carry on (RST_STREAM `code`); a callee
+  // that holds it hears onStreamReset(`reason`).
+  void abandon(Stream& s, uint32_t code, StreamResetReason reason);
   void checkWatermark(Stream& s);
   void submitResponseHeaders(Stream& s, const HeaderMap& h, bool end_stream, bool informational);
 
@@ -439,7 +445,8 @@ int Http2ServerCodec::onFrameRecv(nghttp2_session*, const nghttp2_frame* frame, 
       // Trailers (nghttp2 has checked they end the stream).
       s->remote_end = true;
       if (s->header_overflow) {
-        c.localReply(*s, 431, "request trailers too large");
+        // The callee holds the stream: it must hear that it ended.
+        c.abandon(*s, NGHTTP2_PROTOCOL_ERROR, StreamResetReason::ProtocolError);
       } else if (s->decoder != nullptr) {
         s->decoder->decodeTrailers(s->trailers);
       }
@@ -452,17 +459,9 @@ int Http2ServerCodec::onFrameRecv(nghttp2_session*, const nghttp2_frame* frame, 
       c.ctx_.stats.downstream_h2_rx_reset.inc();
       Stream* s = c.stream(frame->hd.stream_id);
       if (s != nullptr) s->rst_received = true;
-      // Rapid Reset: a token bucket over the streams the client abandons.
-      const auto now = c.ctx_.loop.now();
-      if (c.reset_refill_ != event::MonoTime{}) {
-        const double secs = std::chrono::duration<double>(now - c.reset_refill_).count();
-        c.reset_tokens_ = std::min<double>(c.settings_.max_stream_resets_burst,
-                                           c.reset_tokens_ + secs * c.settings_.max_stream_resets_per_second);
-      }
-      c.reset_refill_ = now;
-      if (c.reset_tokens_ < 1) return c.calm(c.ctx_.stats.downstream_h2_rapid_reset, LogKind::RapidReset,
-                                             "streams reset faster than max_stream_resets_per_second");
-      c.reset_tokens_ -= 1;
+      if (!c.takeResetToken())
+        return c.calm(c.ctx_.stats.downstream_h2_rapid_reset, LogKind::RapidReset,
+                      "streams reset faster than max_stream_resets_per_second");
       return 0;
     }
     case NGHTTP2_PRIORITY:
@@ -478,6 +477,19 @@ int Http2ServerCodec::onFrameRecv(nghttp2_session*, const nghttp2_frame* frame, 
     default:
       return 0;
   }
+}
+
+bool Http2ServerCodec::takeResetToken() {
+  const auto now = ctx_.loop.now();
+  if (reset_refill_ != event::MonoTime{}) {
+    const double secs = std::chrono::duration<double>(now - reset_refill_).count();
+    reset_tokens_ = std::min<double>(settings_.max_stream_resets_burst,
+                                     reset_tokens_ + secs * settings_.max_stream_resets_per_second);
+  }
+  reset_refill_ = now;
+  if (reset_tokens_ < 1) return false;
+  reset_tokens_ -= 1;
+  return true;
 }
 
 int Http2ServerCodec::requestHeadersDone(Stream& s, bool end_stream) {
@@ -574,16 +586,22 @@ int Http2ServerCodec::onStreamClose(nghttp2_session*, int32_t id, uint32_t error
   std::unique_ptr<Stream> s = std::move(it->second);
   c.streams_.erase(it);
   s->closed = true;
+  int rv = 0;
   if (s->decoder != nullptr) {
     s->decoder = nullptr;
     const StreamResetReason reason = !s->rst_received                     ? StreamResetReason::ProtocolError
                                      : error_code == NGHTTP2_REFUSED_STREAM ? StreamResetReason::RefusedStream
                                                                             : StreamResetReason::RemoteReset;
     c.callbacks_.onStreamReset(*s, reason);
+    // A stream error the client provoked (a bad WINDOW_UPDATE, DATA past
+    // content-length) cancels work like a reset it sent: same budget.
+    if (!s->rst_received && !c.takeResetToken())
+      rv = c.calm(c.ctx_.stats.downstream_h2_rapid_reset, LogKind::RapidReset,
+                  "stream errors provoked faster than max_stream_resets_per_second");
   }
   // The callee may still name it until the end of this turn.
   c.ctx_.loop.deferredDelete(std::move(s));
-  return 0;
+  return rv;
 }
 
 int Http2ServerCodec::onFrameSend(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
@@ -636,7 +654,7 @@ void Http2ServerCodec::encodeHeaders(Stream& s, const HeaderMap& h, bool end_str
   const int status = h.status();
   if (status == 101) {
     // No Upgrade on HTTP/2 (8.6): the upstream's switch cannot reach the client.
-    resetStream(s, StreamResetReason::ProtocolError);
+    abandon(s, NGHTTP2_PROTOCOL_ERROR, StreamResetReason::ProtocolError);
     return;
   }
   const bool informational = status >= 100 && status < 200;
@@ -683,6 +701,18 @@ void Http2ServerCodec::responseComplete(Stream& s) {
   s.decoder = nullptr;
 }
 
+void Http2ServerCodec::abandon(Stream& s, uint32_t code, StreamResetReason reason) {
+  if (s.closed) return;
+  s.local_end = true;
+  nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id, code);
+  ctx_.stats.downstream_h2_protocol_error.inc();
+  if (s.decoder != nullptr) {
+    s.decoder = nullptr;
+    callbacks_.onStreamReset(s, reason);
+  }
+  send_soon_.schedule();
+}
+
 void Http2ServerCodec::checkWatermark(Stream& s) {
   const size_t limit = ctx_.stream_buffer_limit;
   if (!s.above_watermark && s.out.length() > limit) {
@@ -709,10 +739,11 @@ void Http2ServerCodec::localReply(Stream& s, int status, std::string_view detail
 void Http2ServerCodec::resetStream(MessageEncoder& response, StreamResetReason reason) {
   if (&response == static_cast<MessageEncoder*>(this)) return;
   auto& s = static_cast<Stream&>(response);
-  if (s.closed || (s.local_end && s.decoder == nullptr && s.out.empty())) return;
+  if (s.closed || (s.local_end && s.decoder == nullptr)) return;
   s.decoder = nullptr;
   s.local_end = true;
-  s.out.clear();
+  // s.out stays: a DATA frame nghttp2 has sized from it may still be due
+  // before the RST_STREAM; it is freed with the stream.
   nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id, errorCodeFor(reason));
   sendPending();
 }
@@ -772,7 +803,8 @@ void Http2ServerCodec::goAway() {
     if (s->decoder != nullptr) open.push_back(s.get());
   for (Stream* s : open) {
     s->decoder = nullptr;
-    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_REFUSED_STREAM);
+    // Taken and forwarded: not REFUSED_STREAM, which would invite a replay.
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL);
     callbacks_.onStreamReset(*s, StreamResetReason::ConnectionDrained);
   }
   sendPending();

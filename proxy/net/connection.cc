@@ -276,6 +276,8 @@ void Connection::readDisable(bool disable) {
 
 void Connection::close(CloseType type) {
   if (state_ == State::Closed) return;
+  // Already flushing before a close: a second FlushWrite waits for the same flush.
+  if (type == CloseType::FlushWrite && state_ == State::Closing) return;
   if (type == CloseType::FlushWrite && state_ == State::Open && !write_buffer_.empty()) {
     state_ = State::Closing;
     read_disable_count_++;

@@ -15,6 +15,11 @@ namespace sluice::upstream {
 namespace {
 
 constexpr size_t kOutputBatch = 64 * 1024;
+constexpr uint32_t kLastStreamIds = 0x7fffff00;
+// A response's header block may not decode to more than this (an HPACK
+// bomb from a broken or hostile upstream): the stream is reset.
+constexpr size_t kMaxResponseHeaderBytes = 256 * 1024;
+constexpr size_t kMaxResponseHeaderCount = 500;
 constexpr std::array<uint8_t, 8> kKeepalivePing = {'s', 'l', 'u', 'p', 'k', 'a', 0, 0};
 
 }  // namespace
@@ -115,6 +120,12 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
   }
 
   void close() {
+    // Inside nghttp2_session_mem_recv the read buffer it parses must live:
+    // close once it returns.
+    if (in_recv_ > 0) {
+      close_after_recv_ = true;
+      return;
+    }
     if (conn_->open()) conn_->close(net::CloseType::NoFlush);
   }
   // No new streams; closes once the last one ends.
@@ -132,10 +143,15 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
     s.id = nghttp2_submit_request(session_, nullptr, nv.data(), nv.size(), end_stream ? nullptr : &prd, &s);
     if (end_stream) s.local_end = true;
     if (s.id < 0) {
-      s.fail(StreamResetReason::ProtocolError, nghttp2_strerror(s.id));
+      // Out of stream ids (or the session is ending): this connection takes
+      // no more; the request was never sent, so it may go elsewhere.
+      drain();
+      s.fail(StreamResetReason::RefusedStream, nghttp2_strerror(s.id));
       streamFinished(s);
       return;
     }
+    // Stream ids run out after 2^30 requests: hand over to a new connection in time.
+    if (nghttp2_session_get_next_stream_id(session_) > kLastStreamIds) drain();
     send_soon_.schedule();
   }
   void resumeData(Stream& s) {
@@ -154,6 +170,10 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
     }
   }
   void resetStream(Stream& s) {
+    // The caller is leaving: nothing it hears about this stream from here
+    // (onStreamClose runs when the RST_STREAM goes out) may reach it.
+    s.response = nullptr;
+    s.callbacks = nullptr;
     if (!s.closed && s.id > 0) {
       nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id, NGHTTP2_CANCEL);
       sendPending();
@@ -180,9 +200,13 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
         if (rv >= 0) taken += iov[i].iov_len;
       }
       --in_recv_;
-      // A frame just read may have closed the connection (a GOAWAY on an idle
-      // one, the last stream of a draining one): that emptied `data`, and the
-      // bytes `iov` pointed at are gone.
+      // A frame just read may have ended the connection (a GOAWAY on an idle
+      // one, the last stream of a draining one): close() waited for
+      // nghttp2 to finish with the bytes; close now.
+      if (close_after_recv_) {
+        close();
+        return;
+      }
       if (state_ == State::Closed) return;
       if (rv < 0) {
         data.clear();
@@ -324,7 +348,8 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
     }
     return static_cast<ssize_t>(n);
   }
-  static int onBeginHeaders(nghttp2_session* session, const nghttp2_frame* frame, void*) {
+  static int onBeginHeaders(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
+    self(user).header_bytes_ = 0;
     if (Stream* s = stream(session, frame->hd.stream_id)) {
       // A 1xx head is dropped; the next block starts afresh.
       if (!s->response_started) s->headers.clear();
@@ -332,9 +357,16 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
     return 0;
   }
   static int onHeader(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
-                      const uint8_t* value, size_t valuelen, uint8_t, void*) {
+                      const uint8_t* value, size_t valuelen, uint8_t, void* user) {
     Stream* s = stream(session, frame->hd.stream_id);
     if (s == nullptr || s->response == nullptr) return 0;
+    auto& c = self(user);
+    c.header_bytes_ += namelen + valuelen;
+    if (c.header_bytes_ > kMaxResponseHeaderBytes ||
+        (s->response_started ? s->trailers : s->headers).size() >= kMaxResponseHeaderCount) {
+      // nghttp2 resets the stream; onStreamClose tells the caller.
+      return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
     const std::string_view n(reinterpret_cast<const char*>(name), namelen);
     const std::string_view v(reinterpret_cast<const char*>(value), valuelen);
     (s->response_started ? s->trailers : s->headers).add(n, v);
@@ -506,6 +538,8 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
   bool sending_ = false;
   bool timed_out_ = false;
   bool ping_outstanding_ = false;
+  bool close_after_recv_ = false;
+  size_t header_bytes_ = 0;  // of the header block being received
 };
 
 // ---- Stream ----
@@ -683,9 +717,16 @@ void Http2ConnPool::onClientConnectFailed(Client* c, StreamResetReason why) {
         .inc();
   }
   if (host_.stats) host_.stats->cx_connect_fail.inc();
+  // Waiting requests fail only when no other connection can serve them.
+  bool other_live = false;
+  for (auto& other : clients_)
+    other_live |= other.get() != c && (other->state() == Client::State::Connecting ||
+                                       other->state() == Client::State::Ready);
+  std::vector<Requester> waiting;
+  if (!other_live)
+    while (!pending_.empty()) waiting.push_back(popPending());
   onClientClosed(c);
-  // Every waiting request was waiting for this connection.
-  while (!pending_.empty()) popPending().callbacks->onPoolFailure(why, resetReasonName(why));
+  for (const Requester& r : waiting) r.callbacks->onPoolFailure(why, resetReasonName(why));
 }
 
 void Http2ConnPool::onClientClosed(Client* c) {

@@ -404,3 +404,40 @@ TEST_F(Http2Defences, TooManyHeaderFieldsIs431AndTheConnectionSurvives) {
 
 }  // namespace
 }  // namespace sluice::itest
+
+namespace sluice::itest {
+namespace {
+
+// Trailers over the header bounds on a stream whose request the proxy is
+// already forwarding: the stream is reset and the proxy forgets it (no reply
+// later written to a stream that is gone); the connection goes on.
+TEST_F(Http2Defences, OversizedTrailersResetAStreamInFlight) {
+  auto c = connect();
+  const uint32_t id = c->nextStreamId();
+  ASSERT_TRUE(c->sendHeaders(id, h2::requestHeaders("POST", "/with-trailers"), false));
+  ASSERT_TRUE(c->sendData(id, "body", false));
+  HeaderList trailers;
+  for (int i = 0; i < 150; ++i) trailers.push_back({"x-t" + std::to_string(i), "v"});
+  ASSERT_TRUE(c->sendHeaders(id, trailers, true));
+  EXPECT_TRUE(c->waitForRst(id).has_value()) << c->describe();
+  expectServes(*c, "/after-trailers");
+  expectFreshConnectionServes();
+}
+
+// A client that resets its only stream leaves the connection idle: the
+// listener's idle_timeout still closes it (else a cheap way to hold fds).
+TEST(Http2Idle, ConnectionIdleAfterAResetStreamIsClosed) {
+  HttpUpstream up(describeRequest("c1"));
+  ProxyProcess proxy(renderConfig(httpConfig("idle_timeout: 1s\n"s + routeAllTo("c1"), {cluster("c1", {up.port()})})));
+  uint16_t port = 0;
+  ASSERT_TRUE(startHttpProxy(proxy, &port));
+  Client c(port);
+  ASSERT_TRUE(c.handshake()) << c.describe();
+  const uint32_t id = c.nextStreamId();
+  ASSERT_TRUE(c.sendHeaders(id, h2::requestHeaders("POST", "/never-finished"), false));
+  ASSERT_TRUE(c.sendRst(id, h2::kCancel));
+  EXPECT_TRUE(c.waitClosed(4s)) << "an HTTP/2 connection idle after a reset stream was never closed; " << c.describe();
+}
+
+}  // namespace
+}  // namespace sluice::itest

@@ -101,6 +101,8 @@ FilterHeadersStatus RouterFilter::decodeHeaders(HeaderMap& headers, bool end_str
     if (auto g = headers.get("grpc-timeout")) {
       if (auto deadline = sluice::http::grpc::parseTimeout(*g)) {
         if (action.max_grpc_timeout.count() > 0) deadline = std::min(*deadline, action.max_grpc_timeout);
+        // A deadline of 0 has passed already; it must not read as "no timeout".
+        deadline = std::max(*deadline, std::chrono::milliseconds(1));
         if (timeout.count() == 0 || *deadline <= timeout) {
           timeout = *deadline;
           callbacks_->streamInfo().grpc_deadline = true;
