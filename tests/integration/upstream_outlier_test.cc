@@ -94,7 +94,8 @@ TEST(UpstreamOutlier, HostAnswering503UnderSteadyLoadIsEjectedAndErrorsStop) {
   EXPECT_EQ(metricOr0(proxy, "sluice_host_rq_error_total", hostLabels(b)), static_cast<double>(b.failed()));
 }
 
-// Two hosts, a 1 s base ejection, one probe request when it ends.
+// Two hosts, a 1 s base ejection (unless a test sets a longer one), one probe
+// request when it ends.
 class UpstreamHalfOpen : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -103,7 +104,7 @@ class UpstreamHalfOpen : public ::testing::Test {
         connect_timeout: 1s
         outlier_detection:
           consecutive_5xx: 3
-          base_ejection_time: 1s
+          base_ejection_time: )" + base_ejection_ + R"(
           max_ejection_time: 10s
           half_open_max_requests: 1
         endpoints: )" + endpointsFlow({a_.port(), b_.port()})));
@@ -137,6 +138,7 @@ class UpstreamHalfOpen : public ::testing::Test {
     return t;
   }
 
+  std::string base_ejection_ = "1s";
   ControlledUpstream a_{"a"}, b_{"b"};
   std::unique_ptr<ProxyProcess> proxy_;
   uint16_t port_ = 0;
@@ -189,17 +191,25 @@ TEST_F(UpstreamHalfOpen, StillFailingHostIsReEjectedForLonger) {
 
 // Under steady load from both workers, a still-failing half-open host gets
 // exactly one probe (half_open_max_requests 1 is exact across workers),
-// then is ejected again.
-TEST_F(UpstreamHalfOpen, UnderLoadAHalfOpenHostGetsExactlyOneProbe) {
+// then is ejected again. A 2 s base makes the re-ejection 4 s, so a slow
+// (sanitizer, loaded CI) run still sees its traffic inside it.
+class UpstreamHalfOpenUnderLoad : public UpstreamHalfOpen {
+ protected:
+  UpstreamHalfOpenUnderLoad() { base_ejection_ = "2s"; }
+};
+
+TEST_F(UpstreamHalfOpenUnderLoad, AHalfOpenHostGetsExactlyOneProbe) {
   ASSERT_NO_FATAL_FAILURE(ejectB());
   const uint64_t served = b_.served();
   SteadyLoad load(port_, 4);
-  ASSERT_TRUE(waitClusterFieldEq(*proxy_, "c1", b_.address(), "ejections", "2", 10s));
+  ASSERT_TRUE(waitClusterFieldEq(*proxy_, "c1", b_.address(), "ejections", "2", 15s));
   EXPECT_EQ(clusterField(*proxy_, "c1", b_.address(), "breaker"), "open");
   // Let a little more traffic pass while b is out again.
   const auto reejected = Clock::now();
-  ASSERT_TRUE(load.waitStartedAfter(reejected, 100, 20s));
+  ASSERT_TRUE(load.waitStartedAfter(reejected, 50, 20s));
   load.stop();
+  ASSERT_EQ(clusterField(*proxy_, "c1", b_.address(), "ejections"), "2")
+      << "the 4 s re-ejection ended before the traffic after it was sent";
   EXPECT_EQ(b_.served(), served + 1) << "a half-open host with one probe slot got more than one request";
   const Tally all{load.snapshot()};
   EXPECT_EQ(all.errors(), 1u) << all.describe();
