@@ -150,6 +150,12 @@ net::FilterStatus ConnectionManager::onData(net::Buffer& data, bool end_stream) 
     data.clear();
     return net::FilterStatus::StopIteration;
   }
+  if (!codec_ && !data.empty() && config_.request_headers_timeout.count() > 0 && !request_headers_timer_->enabled()) {
+    // Until the codec is chosen too: a client that stops inside what may be
+    // the h2c preface ("PRI * HTTP/2.0\r\n\r\n") gets its 408 like any
+    // other slow head, not the hour of idle_timeout. HTTP/2 disables it.
+    request_headers_timer_->enable(config_.request_headers_timeout);
+  }
   if (!codec_ && (data.empty() || !chooseCodec(data))) {
     // Nothing yet, or a prefix of the HTTP/2 preface: wait for the rest.
     if (end_stream && !closing_) {

@@ -1,5 +1,7 @@
 // Http1ClientCodec: requests out, responses in, one exchange at a time.
 #include <charconv>
+#include <string>
+#include <utility>
 
 #include "proxy/http/http1_codec.h"
 #include "proxy/http/http1_parser.h"
@@ -23,8 +25,8 @@ bool expectsBody(std::string_view method) { return method == "POST" || method ==
 
 class Http1ClientCodec final : public ClientCodec, private MessageEncoder {
  public:
-  Http1ClientCodec(CodecOutput& out, ClientCodecCallbacks& callbacks)
-      : out_(out), callbacks_(callbacks), parser_(kResponseLimits) {}
+  Http1ClientCodec(CodecOutput& out, ClientCodecCallbacks& callbacks, std::string default_authority)
+      : out_(out), callbacks_(callbacks), parser_(kResponseLimits), default_authority_(std::move(default_authority)) {}
 
   MessageEncoder& newRequest(MessageDecoder& response) override;
   std::optional<CodecError> dispatch(net::Buffer& data) override;
@@ -52,6 +54,7 @@ class Http1ClientCodec final : public ClientCodec, private MessageEncoder {
   CodecOutput& out_;
   ClientCodecCallbacks& callbacks_;
   Http1Parser<false> parser_;
+  const std::string default_authority_;
   MessageDecoder* decoder_ = nullptr;
   net::Buffer wire_;  // encoded request bytes on their way to out_
   State state_ = State::kIdle;
@@ -90,7 +93,13 @@ void Http1ClientCodec::encodeHeaders(const HeaderMap& headers, bool end_stream) 
   wire_.add(path.empty() ? std::string_view("/") : path);
   wire_.add(" HTTP/1.1\r\n");
   const auto authority = headers.get(headers::kAuthority);
-  if (authority) writeField(wire_, "host", *authority);
+  if (authority) {
+    writeField(wire_, "host", *authority);
+  } else if (!default_authority_.empty() && !headers.has("host")) {
+    // An HTTP/1.0 request may come without Host; one sent as HTTP/1.1 must
+    // have it (RFC 9112 3.2).
+    writeField(wire_, "host", default_authority_);
+  }
 
   const auto cl = headers.get("content-length");
   const std::optional<uint64_t> length = cl ? parseLength(*cl) : std::nullopt;
@@ -285,8 +294,9 @@ CodecError Http1ClientCodec::fail(int status, std::string_view detail) {
 
 }  // namespace
 
-std::unique_ptr<ClientCodec> makeHttp1ClientCodec(CodecOutput& out, ClientCodecCallbacks& callbacks) {
-  return std::make_unique<Http1ClientCodec>(out, callbacks);
+std::unique_ptr<ClientCodec> makeHttp1ClientCodec(CodecOutput& out, ClientCodecCallbacks& callbacks,
+                                                  std::string default_authority) {
+  return std::make_unique<Http1ClientCodec>(out, callbacks, std::move(default_authority));
 }
 
 }  // namespace sluice::http

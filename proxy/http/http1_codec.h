@@ -55,6 +55,7 @@
 //   ClientCodecCallbacks::onResponseError().
 
 #include <memory>
+#include <string>
 
 #include "proxy/http/codec.h"
 
@@ -62,6 +63,10 @@ namespace sluice::http {
 
 std::unique_ptr<ServerCodec> makeHttp1ServerCodec(CodecOutput& out, ServerCodecCallbacks& callbacks,
                                                   const CodecLimits& limits);
-std::unique_ptr<ClientCodec> makeHttp1ClientCodec(CodecOutput& out, ClientCodecCallbacks& callbacks);
+// `default_authority` is the Host of a request that has no :authority (an
+// HTTP/1.0 client's without Host): the upstream's address, as a client
+// addressing it directly would name it.
+std::unique_ptr<ClientCodec> makeHttp1ClientCodec(CodecOutput& out, ClientCodecCallbacks& callbacks,
+                                                  std::string default_authority = {});
 
 }  // namespace sluice::http

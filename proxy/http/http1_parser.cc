@@ -6,6 +6,8 @@
 #include <charconv>
 #include <limits>
 
+#include "proxy/http/authority.h"
+#include "proxy/http/request_target.h"
 #include "proxy/http/status.h"
 
 namespace sluice::http {
@@ -236,6 +238,9 @@ ParseEvent Http1Parser<isRequest>::parseHead(net::Buffer& in) {
     copyPrefix(in, len, staging_);
     data = staging_.data();
   }
+  if constexpr (isRequest) {
+    if (const int status = checkVersion(data, len, in); status != 0) return fail(status, "HTTP version not supported");
+  }
   error_code ec;
   const size_t n = put(data, len, ec);
   if (rejected_) return fail(rejected_->status, rejected_->detail);
@@ -254,6 +259,32 @@ ParseEvent Http1Parser<isRequest>::parseHead(net::Buffer& in) {
     phase_ = Phase::kEof;  // a response without framing: its body ends at EOF
   }
   return ParseEvent::kHeaders;
+}
+
+template <bool isRequest>
+int Http1Parser<isRequest>::checkVersion(const char*& data, size_t len, const net::Buffer& in) {
+  // The scanner has seen the whole block: the start line ends at the first CR.
+  const std::string_view block(data, len);
+  const std::string_view line = block.substr(0, block.find('\r'));
+  // HTTP-version = "HTTP" "/" DIGIT "." DIGIT, after the line's last SP
+  // (RFC 9112 2.3). Anything else is Beast's to refuse (400), lower case included.
+  constexpr size_t kLen = 8;
+  if (line.size() <= kLen || line[line.size() - kLen - 1] != ' ') return 0;
+  const std::string_view v = line.substr(line.size() - kLen);
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (v.substr(0, 5) != "HTTP/" || !digit(v[5]) || v[6] != '.' || !digit(v[7])) return 0;
+  // RFC 9110 15.6.6: a major version we do not speak on this codec, 0.x and
+  // HTTP/2 ("PRI * HTTP/2.0" without the rest of the h2c preface) alike.
+  if (v[5] != '1') return 505;
+  if (v[7] <= '1') return 0;
+  // RFC 9110 2.5: a higher minor is handled as the highest we implement.
+  // Beast refuses it, so it parses a copy that says 1.1 (rare: one copy).
+  if (data != staging_.data()) {
+    copyPrefix(in, len, staging_);
+    data = staging_.data();
+  }
+  staging_[line.size() - 1] = '1';
+  return 0;
 }
 
 template <bool isRequest>
@@ -337,8 +368,26 @@ void Http1Parser<isRequest>::onRequestLine(std::string_view method, std::string_
                                            error_code& ec) {
   m_.minor = version % 10;
   m_.is_head = method == "HEAD";
+  const RequestTarget t = parseRequestTarget(method, target);
+  if (!t.error.empty()) return reject(400, t.error, ec);
+  // Tunnels are not built (as on HTTP/2); closing also keeps whatever the
+  // client sends after its CONNECT from being read as a request.
+  if (t.form == TargetForm::Authority) return reject(501, "CONNECT is not supported", ec);
+  std::string_view path = t.path;
+  if (t.form == TargetForm::Absolute) {
+    // RFC 9112 3.2.2: the authority stands in for Host. What is forwarded is
+    // origin-form (3.2.1: "/" for an empty path), or "*" for an OPTIONS on
+    // the server as a whole (3.2.4).
+    m_.target_authority = t.authority;
+    if (path.empty()) {
+      path = method == "OPTIONS" ? "*" : "/";
+    } else if (path.front() == '?') {
+      path_scratch_.assign("/").append(path);
+      path = path_scratch_;
+    }
+  }
   headers_.add(headers::kMethod, method);
-  headers_.add(headers::kPath, target);
+  headers_.add(headers::kPath, path);
   headers_.add(headers::kScheme, "http");
   headers_.add(headers::kHttp1Minor, m_.minor == 1 ? "1" : "0");
 }
@@ -360,7 +409,7 @@ void Http1Parser<isRequest>::onField(bhttp::field f, std::string_view name, std:
     case field::host:
       if (!isRequest) break;
       ++m_.host_count;
-      m_.authority = value;
+      m_.host = value;
       return;
     case field::content_length:
       // Beast has checked the value, including that duplicates agree; keep one
@@ -430,9 +479,21 @@ template <bool isRequest>
 void Http1Parser<isRequest>::onHeaderDone(error_code& ec) {
   m_.header_done = true;  // fields from now on are trailers
   if constexpr (isRequest) {
+    // RFC 9112 3.2: one valid Host, required from HTTP/1.1 on; checked even
+    // when an absolute-form authority replaces it.
     if (m_.host_count > 1) return reject(400, "multiple host fields", ec);
     if (m_.minor == 1 && m_.host_count == 0) return reject(400, "missing host", ec);
-    if (m_.host_count == 1) headers_.add(headers::kAuthority, m_.authority);
+    if (!m_.host.empty()) {
+      if (const AuthorityError e = checkAuthority(m_.host); e != AuthorityError::None)
+        return reject(400, authorityErrorText(e), ec);
+    } else if (m_.host_count == 1 && m_.minor == 1) {
+      // An empty Host says the target URI has no authority, which an http
+      // URI must have (RFC 9110 4.2.1); RFC 9112 3.3 lets a server refuse it.
+      return reject(400, "empty host", ec);
+    }
+    const std::string_view authority = m_.target_authority.empty() ? m_.host : m_.target_authority;
+    // An HTTP/1.0 request may have none: the upstream codec supplies one.
+    if (!authority.empty()) headers_.add(headers::kAuthority, authority);
   }
   if (m_.has_cl && m_.has_te) return reject(400, "both content-length and transfer-encoding", ec);
   if (m_.has_te) {

@@ -9,7 +9,12 @@
 //   folding, size/count/URI limits) before Beast sees any of it, which also
 //   finds where the block ends across buffer slices;
 // - framing rules Beast leaves to the caller (Content-Length with
-//   Transfer-Encoding, final coding not chunked, Host on HTTP/1.1);
+//   Transfer-Encoding, final coding not chunked);
+// - requests: the HTTP version (RFC 9110 2.5: 1.2 to 1.9 are read as 1.1,
+//   other majors are a 505), the request-target's form
+//   (proxy/http/request_target.h: an absolute-form authority becomes
+//   :authority and its path :path) and Host (proxy/http/authority.h: one,
+//   valid, and required from HTTP/1.1 on, RFC 9112 3.2);
 // - removal of hop-by-hop fields, so a decoded message can be forwarded.
 // Content-Length and close-delimited bodies bypass Beast and move buffer
 // slices; chunked bodies go through Beast and are copied once.
@@ -90,7 +95,7 @@ class Http1Parser {
   net::Buffer& body() { return body_; }
   const CodecError& error() const { return error_; }
 
-  // Valid from kHeaders on.
+  // Valid from kHeaders on. A request's 1.2 to 1.9 reads as 1 (RFC 9110 2.5).
   int minor() const { return m_.minor; }
   // HTTP/1.1 unless "close"; HTTP/1.0 only with "keep-alive".
   bool keepAlive() const { return m_.keep_alive; }
@@ -134,6 +139,9 @@ class Http1Parser {
   enum class Phase { kHead, kLength, kChunked, kEof, kTrailersPending, kComplete, kError };
 
   ParseEvent parseHead(net::Buffer& in);
+  // The request line's HTTP-version before Beast (which takes only 1.0 and
+  // 1.1) sees it; may point `data` at a patched copy. 0, or the status.
+  int checkVersion(const char*& data, size_t len, const net::Buffer& in);
   ParseEvent parseChunked(net::Buffer& in);
   size_t put(const char* data, size_t len, boost::beast::error_code& ec);
   ParseEvent fail(int status, std::string_view detail);
@@ -161,6 +169,7 @@ class Http1Parser {
   CodecError error_;
   std::optional<CodecError> rejected_;  // set by a field callback, reported after put()
   std::string staging_;                 // contiguous copy of bytes that straddle slices
+  std::string path_scratch_;            // "/" + query for an absolute-form target without a path
   const char* span_begin_ = nullptr;    // the bytes Beast is parsing (obs-fold detection)
   const char* span_end_ = nullptr;
   size_t pending_ = 0;  // bytes Beast last saw without progress; it needs more than that
@@ -169,7 +178,9 @@ class Http1Parser {
 
   // Per message, from the header block; reset in one assignment.
   struct Facts {
-    std::string_view authority;  // points into the header block while it is parsed
+    // Both point into the header block while it is parsed.
+    std::string_view host;              // the Host field's value
+    std::string_view target_authority;  // an absolute-form target's
     int minor = 1;
     int status = 0;
     uint32_t host_count = 0;

@@ -15,7 +15,8 @@ void Http2HeaderBlock::add(std::string_view n, std::string_view v) {
                  reinterpret_cast<uint8_t*>(const_cast<char*>(v.data())), n.size(), v.size(), NGHTTP2_NV_FLAG_NONE});
 }
 
-const std::vector<nghttp2_nv>& Http2HeaderBlock::build(const HeaderMap& h, Kind kind, std::string_view scheme) {
+const std::vector<nghttp2_nv>& Http2HeaderBlock::build(const HeaderMap& h, Kind kind, std::string_view scheme,
+                                                       std::string_view authority) {
   nv_.clear();
   names_.clear();
   size_t names = 0;
@@ -24,7 +25,11 @@ const std::vector<nghttp2_nv>& Http2HeaderBlock::build(const HeaderMap& h, Kind 
   if (kind == Kind::Request) {
     add(headers::kMethod, h.method());
     add(headers::kScheme, h.get(headers::kScheme).value_or(scheme));
-    if (auto a = h.get(headers::kAuthority)) add(headers::kAuthority, *a);
+    if (auto a = h.get(headers::kAuthority)) {
+      add(headers::kAuthority, *a);
+    } else if (!authority.empty()) {
+      add(headers::kAuthority, authority);
+    }
     if (h.method() != "CONNECT") add(headers::kPath, h.path().empty() ? std::string_view("/") : h.path());
   } else if (kind == Kind::Response) {
     if (auto s = h.get(headers::kStatus)) add(headers::kStatus, *s);

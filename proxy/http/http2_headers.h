@@ -25,8 +25,10 @@ class Http2HeaderBlock {
     Trailers,  // fields only
   };
   // The array for `h`, valid until the next build() or until `h` changes.
-  // `scheme` fills a request's missing :scheme (HTTP/1 requests have none).
-  const std::vector<nghttp2_nv>& build(const HeaderMap& h, Kind kind, std::string_view scheme = "http");
+  // `scheme` fills a request's missing :scheme (HTTP/1 requests have none),
+  // `authority` its missing :authority (an HTTP/1.0 request without Host).
+  const std::vector<nghttp2_nv>& build(const HeaderMap& h, Kind kind, std::string_view scheme = "http",
+                                       std::string_view authority = {});
 
  private:
   void add(std::string_view name, std::string_view value);

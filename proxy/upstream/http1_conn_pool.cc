@@ -36,7 +36,7 @@ class Http1ConnPool::Client final : public UpstreamStream,
     conn_->setBufferLimit(pool.settings_.buffer_limit);
     if (pool.cluster_stats_)
       conn_->setByteCounters(&pool.cluster_stats_->upstream_rx_bytes, &pool.cluster_stats_->upstream_tx_bytes);
-    codec_ = http::makeHttp1ClientCodec(*this, *this);
+    codec_ = http::makeHttp1ClientCodec(*this, *this, pool.host_.name);
     timer_ = pool.loop_.createTimer([this] { onTimer(); });
     timer_->enable(pool.settings_.connect_timeout);
   }

@@ -136,7 +136,7 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
 
   // For Stream.
   void submitRequest(Stream& s, const http::HeaderMap& h, bool end_stream) {
-    const auto& nv = block_.build(h, http::Http2HeaderBlock::Kind::Request, scheme_);
+    const auto& nv = block_.build(h, http::Http2HeaderBlock::Kind::Request, scheme_, pool_.host_.name);
     nghttp2_data_provider prd;
     prd.source.ptr = &s;
     prd.read_callback = &onReadData;

@@ -1,10 +1,11 @@
 // Request strictness through the real binary, with raw sockets: every
 // ambiguous or malformed request (framing conflicts that enable request
 // smuggling, illegal bytes in the header block, over-limit sizes, headers
-// that never finish) is answered by the proxy itself with the right status,
-// the connection is closed, and the upstream receives not one byte. Several
-// slowloris connections at once each get their 408 on time while a normal
-// client on another connection is served.
+// that never finish, request-targets in no valid form, invalid Host values,
+// HTTP versions other than 1.x) is answered by the proxy itself with the
+// right status, the connection is closed, and the upstream receives not one
+// byte. Several slowloris connections at once each get their 408 on time
+// while a normal client on another connection is served.
 
 #include <gtest/gtest.h>
 
@@ -112,6 +113,46 @@ std::vector<StrictCase> strictCases() {
       {"HeadersOverCountLimit", withHost("GET / HTTP/1.1", many_headers), 431},
       {"UriOverLimit", withHost("GET /" + std::string(9000, 'u') + " HTTP/1.1", ""), 414},
       {"BodyOverLimit", withHost("POST / HTTP/1.1", "Content-Length: " + std::to_string(2 << 20) + "\r\n"), 413},
+      // RFC 9112 3.2: a request-target in no valid form. Each is followed by a
+      // request that a lenient parser would go on to: nothing after the bad
+      // line may be read as a request.
+      {"AbsoluteFormUserinfo", withHost("GET http://user@example.com/ HTTP/1.1", "") + getRequest("/smuggled"), 400},
+      {"AbsoluteFormEmptyAuthority", withHost("GET http:///x HTTP/1.1", "") + getRequest("/smuggled"), 400},
+      {"AbsoluteFormOtherScheme", withHost("GET ftp://example.com/x HTTP/1.1", "") + getRequest("/smuggled"), 400},
+      {"AbsoluteFormBadPort", withHost("GET http://example.com:99999/ HTTP/1.1", ""), 400},
+      {"TargetWithFragment", withHost("GET /a#frag HTTP/1.1", "") + getRequest("/smuggled"), 400},
+      {"TargetNonAscii", withHost("GET /caf\xC3\xA9 HTTP/1.1", ""), 400},
+      {"TargetControlByte", withHost("GET /a\x01" "b HTTP/1.1", ""), 400},
+      {"TargetRelative", withHost("GET admin HTTP/1.1", ""), 400},
+      {"AsteriskFormWithGet", withHost("GET * HTTP/1.1", "") + getRequest("/smuggled"), 400},
+      {"AuthorityFormWithGet", withHost("GET example.com:80 HTTP/1.1", ""), 400},
+      {"ConnectOriginForm", withHost("CONNECT / HTTP/1.1", ""), 400},
+      // RFC 9110 9.3.6: a valid CONNECT; tunnels are not built, and the
+      // bytes after it (the tunnel's, for the client) are never parsed.
+      {"Connect", "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n" + getRequest("/smuggled"),
+       501},
+      // RFC 9112 3.2, RFC 3986 3.2.2/3.2.3: Host = uri-host [":" port].
+      {"HostWithSpace", "GET / HTTP/1.1\r\nHost: exa mple.com\r\n\r\n", 400},
+      {"HostUserinfo", "GET / HTTP/1.1\r\nHost: user@example.com\r\n\r\n", 400},
+      {"HostList", "GET / HTTP/1.1\r\nHost: example.com, evil.com\r\n\r\n", 400},
+      {"HostBadPort", "GET / HTTP/1.1\r\nHost: example.com:8o\r\n\r\n", 400},
+      {"HostPortOverflow", "GET / HTTP/1.1\r\nHost: example.com:4294967376\r\n\r\n", 400},
+      {"HostBadIpv6", "GET / HTTP/1.1\r\nHost: [::1:80\r\n\r\n", 400},
+      {"HostWithPath", "GET / HTTP/1.1\r\nHost: example.com/admin\r\n\r\n", 400},
+      {"HostEmpty", "GET / HTTP/1.1\r\nHost:\r\n\r\n", 400},
+      {"HostEmptyWithAbsoluteForm", "GET http://example.com/ HTTP/1.1\r\nHost:\r\n\r\n", 400},
+      {"HostInvalidBesideAbsoluteForm", "GET http://example.com/ HTTP/1.1\r\nHost: a@b\r\n\r\n", 400},
+      {"MissingHostWithAbsoluteForm", "GET http://example.com/ HTTP/1.1\r\n\r\n", 400},
+      {"DuplicateHostWithAbsoluteForm", withHost("GET http://example.com/ HTTP/1.1", "Host: example.com\r\n"), 400},
+      // RFC 9110 2.5, RFC 9112 2.3: versions.
+      {"Http20OnHttp1", withHost("GET / HTTP/2.0", "") + getRequest("/smuggled"), 505},
+      {"Http30", withHost("GET / HTTP/3.0", ""), 505},
+      {"Http09WithVersion", withHost("GET / HTTP/0.9", ""), 505},
+      {"H2cPrefaceOnHttp1", "PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n" + getRequest("/smuggled"), 505},
+      {"Http09RequestLine", "GET /\r\n\r\n", 400},
+      {"LowercaseVersion", withHost("GET / http/1.1", ""), 400},
+      {"TwoDigitMinor", withHost("GET / HTTP/1.10", ""), 400},
+      {"Http12WithoutHost", "GET / HTTP/1.2\r\n\r\n", 400},
   };
 }
 
@@ -130,7 +171,8 @@ TEST_P(HttpStrictness, RejectedWithoutReachingTheUpstream) {
       << "the connection must close after a rejected request; got more: '" << extra.substr(0, 200) << "'";
   expectUpstreamSawNothing();
   EXPECT_TRUE(proxy_->waitMetricAtLeast("sluice_listener_downstream_rq_protocol_error_total", kWeb, 1));
-  EXPECT_TRUE(proxy_->waitMetricAtLeast("sluice_listener_downstream_rq_4xx_total", kWeb, 1));
+  EXPECT_TRUE(proxy_->waitMetricAtLeast(
+      c.status < 500 ? "sluice_listener_downstream_rq_4xx_total" : "sluice_listener_downstream_rq_5xx_total", kWeb, 1));
   EXPECT_TRUE(proxy_->running());
 }
 
@@ -255,6 +297,20 @@ TEST_F(HttpStrictnessMisc, SlowlorisConnectionsEachGet408WhileANormalClientIsSer
   EXPECT_EQ(up_.requestCount(), static_cast<size_t>(served) + 2);
   EXPECT_TRUE(proxy_->waitMetricEq("sluice_listener_downstream_rq_timeout_total", kWeb, kSlow));
   EXPECT_TRUE(proxy_->waitMetricEq("sluice_listener_downstream_rq_2xx_total", kWeb, served + 2));
+}
+
+// codec auto waits for a full h2c preface before it picks HTTP/2; a client
+// that stops inside one is a slow head like any other (408), not a
+// connection held for idle_timeout.
+TEST_F(HttpStrictnessMisc, StalledH2cPrefaceGets408) {
+  RawHttpClient client(port_);
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.send("PRI * HTTP/2.0\r\n\r\n"));
+  HttpReply r = client.read(5s);
+  EXPECT_EQ(r.status, 408) << r.describe();
+  EXPECT_TRUE(client.waitClosed(3s));
+  expectUpstreamSawNothing();
+  EXPECT_TRUE(proxy_->waitMetricAtLeast("sluice_listener_downstream_rq_timeout_total", kWeb, 1));
 }
 
 TEST_F(HttpStrictnessMisc, ChunkedBodyOverLimitGets413) {

@@ -176,6 +176,90 @@ TEST(Http1ServerCodecTest, Http10WithoutHostIsAccepted) {
   EXPECT_TRUE(s.codec->closeAfterResponse());
 }
 
+// ---- request line and Host (RFC 9112 2.3, 3.2; RFC 9110 2.5)
+
+// RFC 9110 2.5: a higher minor version is handled as the highest one
+// implemented, 1.1: Host is required, keep-alive is the default.
+TEST(Http1ServerCodecTest, HigherMinorVersionIsHandledAs11) {
+  for (const char* version : {"HTTP/1.2", "HTTP/1.9"}) {
+    Server s;
+    EXPECT_FALSE(s.feed(std::string("GET /v HTTP/1.x\r\nHost: h\r\n\r\n").replace(7, 8, version))) << version;
+    ASSERT_EQ(s.requests.size(), 1u) << version;
+    EXPECT_EQ(s.last().get(":http1-minor"), "1");
+    EXPECT_EQ(s.last().get(":path"), "/v");
+    EXPECT_FALSE(s.codec->closeAfterResponse());
+    respond(s.last(), 200, "");
+    EXPECT_EQ(s.out.take(), "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+  }
+}
+
+// RFC 9112 3.2.2: the authority of an absolute-form target replaces Host
+// (which must still be there and valid); the request goes on in origin-form.
+TEST(Http1ServerCodecTest, AbsoluteFormAuthorityReplacesHost) {
+  struct Case {
+    const char* line;
+    const char* authority;
+    const char* path;
+  };
+  for (const Case& c : {
+           Case{"GET http://example.com/a/../b?q HTTP/1.1", "example.com", "/a/../b?q"},
+           Case{"GET https://example.com:8443 HTTP/1.1", "example.com:8443", "/"},
+           Case{"GET HTTP://Example.com?x=1 HTTP/1.1", "Example.com", "/?x=1"},
+           Case{"OPTIONS http://example.com HTTP/1.1", "example.com", "*"},  // RFC 9112 3.2.4
+           Case{"GET http://[::1]:81/x HTTP/1.1", "[::1]:81", "/x"},
+       }) {
+    Server s;
+    EXPECT_FALSE(s.feed(std::string(c.line) + "\r\nHost: other.example\r\n\r\n")) << c.line;
+    ASSERT_EQ(s.requests.size(), 1u) << c.line;
+    EXPECT_EQ(s.last().get(":authority"), c.authority) << c.line;
+    EXPECT_EQ(s.last().get(":path"), c.path) << c.line;
+    EXPECT_FALSE(s.last().has("host"));
+  }
+  // HTTP/1.0 needs no Host beside it.
+  Server s10;
+  EXPECT_FALSE(s10.feed("GET http://example.com/x HTTP/1.0\r\n\r\n"));
+  EXPECT_EQ(s10.last().get(":authority"), "example.com");
+  EXPECT_EQ(s10.last().get(":path"), "/x");
+}
+
+// RFC 9112 3.2.4: OPTIONS * is a request for the server as a whole.
+TEST(Http1ServerCodecTest, AsteriskFormWithOptions) {
+  Server s;
+  EXPECT_FALSE(s.feed("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n"));
+  EXPECT_EQ(s.last().get(":path"), "*");
+  EXPECT_EQ(s.last().get(":authority"), "h");
+}
+
+// RFC 9112 3.2: an HTTP/1.0 request's empty Host is no authority at all.
+TEST(Http1ServerCodecTest, Http10EmptyHostIsNoAuthority) {
+  Server s;
+  EXPECT_FALSE(s.feed("GET / HTTP/1.0\r\nHost:\r\n\r\n"));
+  EXPECT_FALSE(s.last().has(":authority"));
+}
+
+TEST(Http1ServerCodecTest, ValidHostsAreAccepted) {
+  for (const char* host : {"example.com", "example.com:8080", "[::1]:80", "192.0.2.1", "EXAMPLE.com", "a_b-c~d"}) {
+    Server s;
+    EXPECT_FALSE(s.feed("GET / HTTP/1.1\r\nHost: " + std::string(host) + "\r\n\r\n")) << host;
+    ASSERT_EQ(s.requests.size(), 1u) << host;
+    EXPECT_EQ(s.last().get(":authority"), host);
+  }
+}
+
+// RFC 9112 3.2: after a request line in no valid form the connection
+// closes; the bytes behind it are never read as a request.
+TEST(Http1ServerCodecTest, NothingAfterABadRequestLineIsParsed) {
+  for (const char* line : {"GET http://u@h/ HTTP/1.1", "GET /a#b HTTP/1.1", "GET / HTTP/2.0", "GET * HTTP/1.1"}) {
+    Server s;
+    const auto err = s.feed(std::string(line) + "\r\nHost: h\r\n\r\nGET /second HTTP/1.1\r\nHost: h\r\n\r\n");
+    ASSERT_TRUE(err) << line;
+    EXPECT_TRUE(s.codec->closeAfterResponse());
+    EXPECT_FALSE(s.codec->hasPendingInput());
+    EXPECT_FALSE(s.feed(kGet));
+    EXPECT_TRUE(s.requests.empty()) << line;
+  }
+}
+
 TEST(Http1ServerCodecTest, LeadingEmptyLinesAreSkipped) {
   Server s;
   EXPECT_FALSE(s.feed("\r\n\r\n" + std::string(kGet)));
@@ -257,7 +341,46 @@ INSTANTIATE_TEST_SUITE_P(
                     BadRequest{"no_colon", post("X-A\r\n"), 400},
                     BadRequest{"ctl_in_value", post("X-A: b\x01c\r\n"), 400},
                     BadRequest{"space_in_target", "GET /a b HTTP/1.1\r\nHost: h\r\n\r\n", 400},
-                    BadRequest{"bad_version", "GET / HTTP/2.0\r\nHost: h\r\n\r\n", 400},
+                    // RFC 9110 2.5, 15.6.6: another major version is a 505 on this codec.
+                    BadRequest{"http20", "GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505},
+                    BadRequest{"http30", "GET / HTTP/3.0\r\nHost: h\r\n\r\n", 505},
+                    BadRequest{"http09_with_version", "GET / HTTP/0.9\r\nHost: h\r\n\r\n", 505},
+                    BadRequest{"h2c_preface_head", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505},
+                    // RFC 9112 2.3: HTTP-version is case-sensitive, one digit each side.
+                    BadRequest{"lowercase_version", "GET / http/1.1\r\nHost: h\r\n\r\n", 400},
+                    BadRequest{"two_digit_minor", "GET / HTTP/1.10\r\nHost: h\r\n\r\n", 400},
+                    BadRequest{"two_digit_major", "GET / HTTP/11.1\r\nHost: h\r\n\r\n", 400},
+                    BadRequest{"version_without_minor", "GET / HTTP/1\r\nHost: h\r\n\r\n", 400},
+                    BadRequest{"http09_request_line", "GET /\r\n\r\n", 400},
+                    BadRequest{"trailing_space_after_version", "GET / HTTP/1.1 \r\nHost: h\r\n\r\n", 400},
+                    // RFC 9112 3.2: a request-target in no valid form.
+                    BadRequest{"fragment", "GET /a#b HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+                    BadRequest{"non_ascii_target", "GET /caf\xC3\xA9 HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+                    BadRequest{"relative_target", "GET a/b HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+                    BadRequest{"authority_form_with_get", "GET example.com:80 HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+                    BadRequest{"asterisk_with_get", "GET * HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+                    BadRequest{"absolute_userinfo", "GET http://u@h/ HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+                    BadRequest{"absolute_empty_authority", "GET http:///x HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+                    BadRequest{"absolute_other_scheme", "GET ftp://h/x HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+                    BadRequest{"connect_origin_form", "CONNECT / HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+                    BadRequest{"connect_without_port", "CONNECT h HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+                    // RFC 9110 9.3.6: a valid CONNECT, but tunnels are not built.
+                    BadRequest{"connect", "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n", 501},
+                    // RFC 9112 3.2, RFC 3986 3.2.2/3.2.3: Host = uri-host [":" port].
+                    BadRequest{"host_with_space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400},
+                    BadRequest{"host_userinfo", "GET / HTTP/1.1\r\nHost: u@h\r\n\r\n", 400},
+                    BadRequest{"host_list", "GET / HTTP/1.1\r\nHost: a, b\r\n\r\n", 400},
+                    BadRequest{"host_comma", "GET / HTTP/1.1\r\nHost: a,b\r\n\r\n", 400},
+                    BadRequest{"host_bad_port", "GET / HTTP/1.1\r\nHost: h:8x\r\n\r\n", 400},
+                    BadRequest{"host_port_too_big", "GET / HTTP/1.1\r\nHost: h:65536\r\n\r\n", 400},
+                    BadRequest{"host_bad_ipv6", "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400},
+                    BadRequest{"host_path", "GET / HTTP/1.1\r\nHost: h/x\r\n\r\n", 400},
+                    BadRequest{"host_empty_11", "GET / HTTP/1.1\r\nHost:\r\n\r\n", 400},
+                    BadRequest{"host_empty_absolute", "GET http://h/ HTTP/1.1\r\nHost: \r\n\r\n", 400},
+                    BadRequest{"host_invalid_with_absolute", "GET http://h/ HTTP/1.1\r\nHost: a b\r\n\r\n", 400},
+                    BadRequest{"host_invalid_http10", "GET / HTTP/1.0\r\nHost: u@h\r\n\r\n", 400},
+                    BadRequest{"missing_host_absolute", "GET http://h/ HTTP/1.1\r\n\r\n", 400},
+                    BadRequest{"missing_host_http12", "GET / HTTP/1.2\r\n\r\n", 400},
                     BadRequest{"garbage_version", "GET / HTTX/1.1\r\nHost: h\r\n\r\n", 400},
                     BadRequest{"missing_host", "GET / HTTP/1.1\r\nX-A: b\r\n\r\n", 400},
                     BadRequest{"two_hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
