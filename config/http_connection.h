@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 #include "config/forward_client_cert.h"
 #include "config/http2_settings.h"
@@ -43,6 +44,11 @@ struct HttpConnectionSettings : PathNormalizationSettings {
   // the default drops what the client sent; forward_only and append_forward
   // keep it, so use them only behind a trusted downstream proxy.
   ForwardClientCert forward_client_cert_details = ForwardClientCert::Sanitize;
+  // When set, the request a normalized path changed carries the path as
+  // received in this field to the upstream (for debugging; Envoy's
+  // x-envoy-original-path). The client's own field of that name is always
+  // removed, so an upstream never reads a value the client wrote. Empty: off.
+  std::string original_path_header;
   // The route table, looked up by name in the worker's current snapshot
   // when a stream starts (a route-only reload reaches live connections).
   std::string route_config_name;

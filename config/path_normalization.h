@@ -33,6 +33,12 @@ struct PathNormalizationSettings {
   // ".;x" and "..;x" segments are a 400: Java servlet containers strip the
   // ";x" and then treat the segment as a dot segment.
   bool reject_path_parameters_dot_segments = true;
+  // UTF-8 that no decoder may accept (RFC 3629 3) but a lenient one reads as
+  // ASCII, escaped or raw, is a 400: overlong forms ("%C0%AE" for '.',
+  // "%C0%AF" and "%E0%80%AF" for '/', "%C1%9C" for '\'), which turn into dot
+  // segments past the routes, and the pre-2003 five- and six-byte forms
+  // (lead bytes F8 to FF). When false they are forwarded as sent.
+  bool reject_overlong_utf8 = true;
 };
 
 }  // namespace sluice::config

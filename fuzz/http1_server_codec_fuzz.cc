@@ -2,12 +2,15 @@
 // chunked framing, pipelining) fed untrusted bytes the way a connection
 // would: in slices whose sizes come from the input. Every request is
 // answered as soon as it ends, so pipelined requests keep being parsed.
+// Every request it lets through must be in a form the proxy can route
+// (checkRequest below).
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <string_view>
 #include <vector>
 
+#include "proxy/http/authority.h"
 #include "proxy/http/http1_codec.h"
 #include "proxy/net/buffer.h"
 
@@ -23,10 +26,32 @@ struct Sink : http::CodecOutput {
   bool closed = false;
 };
 
+void check(bool ok) {
+  if (!ok) std::abort();
+}
+
+// What a request the codec lets through promises the rest of the proxy
+// (RFC 9112 3.2): a :path in origin-form (or "*"), visible ASCII without a
+// fragment; an :authority, when there is one, that is a valid uri-host[:port];
+// HTTP/1.0 or 1.1 (higher minors read as 1).
+void checkRequest(const http::HeaderMap& h) {
+  const std::string_view path = h.path();
+  check(path == "*" || (!path.empty() && path.front() == '/'));
+  for (const char c : path) check(c > 0x20 && c < 0x7f && c != '#');
+  if (const auto authority = h.get(http::headers::kAuthority))
+    check(http::checkAuthority(*authority) == http::AuthorityError::None);
+  const std::string_view minor = h.get(http::headers::kHttp1Minor).value_or("");
+  check(minor == "0" || minor == "1");
+  check(minor == "0" || h.has(http::headers::kAuthority));
+}
+
 struct Exchange : http::MessageDecoder {
   http::MessageEncoder* response = nullptr;
   bool ended = false;
-  void decodeHeaders(http::HeaderMap&, bool end_stream) override { ended = end_stream; }
+  void decodeHeaders(http::HeaderMap& h, bool end_stream) override {
+    checkRequest(h);
+    ended = end_stream;
+  }
   void decodeData(net::Buffer& data, bool end_stream) override {
     data.clear();
     ended = ended || end_stream;

@@ -42,6 +42,41 @@ bool hasEscapedSlash(std::string_view path) {
   return false;
 }
 
+// The byte values of `path` with escapes decoded (a malformed one is taken
+// as is): what a lenient upstream would hand its UTF-8 decoder.
+std::string decoded(std::string_view path) {
+  auto hex = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '%' && i + 2 < path.size() && hex(path[i + 1]) >= 0 && hex(path[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex(path[i + 1]) * 16 + hex(path[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(path[i]);
+    }
+  }
+  return out;
+}
+
+// RFC 3629: overlong forms (C0, C1 leads; E0 80-9F; F0 80-8F) and the old
+// five- and six-byte forms (F8-FF leads).
+bool hasOverlongUtf8(std::string_view path) {
+  const std::string bytes = decoded(path);
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const auto b = static_cast<unsigned char>(bytes[i]);
+    if (b == 0xC0 || b == 0xC1 || b >= 0xF8) return true;
+    if (i + 1 == bytes.size()) break;
+    const auto n = static_cast<unsigned char>(bytes[i + 1]);
+    if ((b == 0xE0 && n >= 0x80 && n <= 0x9F) || (b == 0xF0 && n >= 0x80 && n <= 0x8F)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -53,6 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   s.reject_backslash = bits & 4;
   s.reject_path_parameters_dot_segments = bits & 8;
   s.path_with_escaped_slashes = static_cast<EscapedSlashes>((bits >> 4) & 3);
+  s.reject_overlong_utf8 = bits & 64;
   const std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
 
   std::string scratch;
@@ -72,6 +108,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (s.path_with_escaped_slashes == EscapedSlashes::Reject || s.path_with_escaped_slashes == EscapedSlashes::UnescapeAndForward ||
       s.path_with_escaped_slashes == EscapedSlashes::UnescapeAndRedirect)
     check(!hasEscapedSlash(path));
+  if (s.reject_overlong_utf8) check(!hasOverlongUtf8(path));
   // Normalizing twice changes nothing.
   std::string scratch2;
   const NormalizedPath again = sluice::http::normalizePath(out, s, scratch2);

@@ -203,9 +203,17 @@ void ActiveStream::decodeHeaders(HeaderMap& headers, bool end_stream) {
   // only one (routes, filters, the upstream). A normal path costs one scan.
   thread_local std::string path_scratch;
   const NormalizedPath norm = normalizePath(headers.path(), cfg, path_scratch);
+  // Whatever the client wrote there is not what we received.
+  if (!cfg.original_path_header.empty()) headers.remove(cfg.original_path_header);
   if (norm.kind != NormalizedPath::Kind::Unchanged) {
     if (!cfg.access_logs.empty()) info_.original_path = std::string(headers.path());
     if (norm.kind == NormalizedPath::Kind::Normalized) {
+      if (!cfg.original_path_header.empty()) {
+        // Copied out first: the value views the map, which add() may grow.
+        thread_local std::string original;
+        original.assign(headers.path());
+        headers.add(cfg.original_path_header, original);
+      }
       headers.set(headers::kPath, norm.path);  // a view of the scratch, not of the map
       manager_.context().listener_stats.downstream_rq_path_normalized.inc();
     }

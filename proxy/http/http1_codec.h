@@ -40,6 +40,12 @@
 //   stream stays open. After a 101 it carries the client's raw bytes as
 //   decodeData(end_stream=false) and encodeData() writes raw (end_stream
 //   closes the connection). A non-101 answer ends HTTP on that connection.
+// - Request line and Host (RFC 9112 2.3, 3.2): a request-target in no valid
+//   form (proxy/http/request_target.h) or an invalid, missing (HTTP/1.1) or
+//   repeated Host (proxy/http/authority.h) is a 400; CONNECT is a 501; an
+//   HTTP major version other than 1 is a 505, 1.2 to 1.9 read as 1.1. An
+//   absolute-form target arrives as :authority (replacing Host) and an
+//   origin-form :path. An HTTP/1.0 request may have no :authority.
 // - Framing decisions: identical duplicate Content-Length values are
 //   accepted and collapsed into one field; Transfer-Encoding must be exactly
 //   "chunked" (final coding not chunked -> 400, "gzip, chunked" -> 501).

@@ -33,11 +33,24 @@ bool isParameterDotSegment(std::string_view seg) {
   return seg.size() >= 3 && seg[1] == '.' && seg[2] == ';';
 }
 
+// RFC 3629 3 and 4. A lead byte that is always overlong (C0, C1: two bytes
+// for at most 0x7F) or belongs to the five- and six-byte forms (F8-FF),
+// which lenient decoders still take.
+bool isOverlongLead(unsigned char b) { return b == 0xC0 || b == 0xC1 || b >= 0xF8; }
+// E0 then 80-9F, F0 then 80-8F: three and four bytes for what fewer encode.
+bool isOverlongPair(unsigned char lead, unsigned char next) {
+  return (lead == 0xE0 && next >= 0x80 && next <= 0x9F) || (lead == 0xF0 && next >= 0x80 && next <= 0x8F);
+}
+
 // How the fast scan classifies a byte: most are plain and cost one load.
 enum ByteClass : uint8_t { kPlain, kSpecial, kSlash, kQuery };
 constexpr std::array<uint8_t, 256> kByteClass = [] {
   std::array<uint8_t, 256> t{};
   t['%'] = t['\\'] = t['#'] = kSpecial;
+  // Raw lead bytes of overlong forms (HTTP/2 may carry them; HTTP/1 refuses
+  // every byte above 0x7E in the target).
+  t[0xC0] = t[0xC1] = t[0xE0] = t[0xF0] = kSpecial;
+  for (int b = 0xF8; b <= 0xFF; ++b) t[b] = kSpecial;
   t['/'] = kSlash;
   t['?'] = kQuery;
   return t;
@@ -75,8 +88,16 @@ NormalizedPath reject(PathError e) { return {Kind::Reject, {}, e}; }
 PathError decodePass(std::string_view in, const PathNormalizationSettings& s, std::string& out,
                      bool& unescaped_slash) {
   const size_t n = in.size();
+  // The previous byte's value, escaped or raw, for the overlong pairs.
+  unsigned char prev = 0;
+  auto overlong = [&](unsigned char b) {
+    const bool bad = s.reject_overlong_utf8 && (isOverlongLead(b) || isOverlongPair(prev, b));
+    prev = b;
+    return bad;
+  };
   for (size_t i = 0; i < n; ++i) {
     const char c = in[i];
+    if (c != '%' && overlong(static_cast<unsigned char>(c))) return PathError::OverlongUtf8;
     if (c == '#') return PathError::Fragment;
     if (c == '\\') {
       if (s.reject_backslash) return PathError::Backslash;
@@ -93,6 +114,7 @@ PathError decodePass(std::string_view in, const PathNormalizationSettings& s, st
     if (hi < 0 || lo < 0) return PathError::BadEscape;
     const auto v = static_cast<unsigned char>(hi * 16 + lo);
     if (v == 0) return PathError::EncodedNul;
+    if (overlong(v)) return PathError::OverlongUtf8;
     if (v == '/' || v == '\\') {
       switch (s.path_with_escaped_slashes) {
         case EscapedSlashes::Reject: return PathError::EscapedSlash;
@@ -178,6 +200,7 @@ std::string_view pathErrorText(PathError e) {
     case PathError::Backslash: return "backslash";
     case PathError::PathParameterDotSegment: return "dot segment with a path parameter";
     case PathError::Fragment: return "fragment";
+    case PathError::OverlongUtf8: return "overlong UTF-8 sequence";
   }
   return "";
 }

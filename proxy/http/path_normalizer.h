@@ -10,7 +10,9 @@
 // scan and touches neither the scratch nor the heap; only a path that
 // changes is copied, into the caller's reused scratch. The query is never
 // looked into or altered. Paths that are not origin-form ("*", an authority)
-// are left alone: no route prefix can match them.
+// are left alone: no route prefix can match them. An HTTP/1 absolute-form
+// target arrives here as its path alone (the parser takes the authority
+// out, proxy/http/request_target.h), so it is normalized like any other.
 
 #include <cstdint>
 #include <string>
@@ -29,6 +31,7 @@ enum class PathError : uint8_t {
   Backslash,                // a literal '\' with reject_backslash
   PathParameterDotSegment,  // ".;x" or "..;x" with reject_path_parameters_dot_segments
   Fragment,                 // '#': a fragment never belongs in a request (RFC 9112 3.2)
+  OverlongUtf8,             // an overlong UTF-8 form (RFC 3629 3) with reject_overlong_utf8
 };
 
 // The reason in words, for the 400's body.

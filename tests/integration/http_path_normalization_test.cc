@@ -7,7 +7,9 @@
 // it, and then as "/admin". A normal request reaches the upstream with the
 // normalized path the route matched, query untouched, and the access log
 // keeps the path as received in original_path. Escaped slashes are
-// redirected (307) or forwarded unescaped when configured so.
+// redirected (307) or forwarded unescaped when configured so. Absolute-form
+// targets go through the same normalization once their authority is taken
+// out, and `original_path_header` tells the upstream what was received.
 //
 // Requests go out as raw bytes (RawHttpClient): curl would resolve or
 // re-encode some of these paths itself.
@@ -62,7 +64,10 @@ HttpReply send(uint16_t port, const std::string& target) {
 
 struct Hostile {
   std::string target;
-  int status;  // 400: refused while normalizing; else what the /admin route answers
+  int status;  // 400: refused; else what the /admin route answers
+  // Refused by the HTTP/1 parser (a target in no valid form: 400 and the
+  // connection closes), not by the normalizer.
+  bool by_parser = false;
 };
 
 // Each resolves to /admin (or above the root) on an upstream that decodes
@@ -95,7 +100,12 @@ std::vector<Hostile> hostileForms(int routed) {
       {"/x/%00/../admin", 400},
       {"/admin%", 400},
       {"/adm%zzin", 400},
-      {"/admin#x", 400},
+      {"/x/%C0%AE%C0%AE/admin", 400},  // overlong UTF-8 "..": RFC 3629 3
+      {"/x/%c0%ae%c0%ae/admin", 400},
+      {"/x/%E0%80%AE%E0%80%AE/admin", 400},
+      {"/x%C0%AF..%C0%AFadmin", 400},
+      {"/x/%F0%80%80%AE%F0%80%80%AE/admin", 400},
+      {"/admin#x", 400, true},  // RFC 9112 3.2: a fragment is in no request-target form
   };
 }
 
@@ -120,10 +130,15 @@ TEST_F(PathNormalization, AuthzDenyOnAdminCannotBeBypassed) {
 
   const auto forms = hostileForms(403);
   int refused = 0;
+  int refused_by_parser = 0;
   for (const auto& h : forms) {
     HttpReply r = send(port_, h.target);
     EXPECT_EQ(r.status, h.status) << h.target << ": " << r.describe();
-    if (h.status == 400) ++refused;
+    if (h.by_parser) {
+      ++refused_by_parser;
+    } else if (h.status == 400) {
+      ++refused;
+    }
   }
   EXPECT_EQ(send(port_, "/admin").status, 403);
 
@@ -164,12 +179,95 @@ TEST_F(PathNormalization, AuthzDenyOnAdminCannotBeBypassed) {
   ASSERT_TRUE(plain_entry) << readFile(logPath());
   EXPECT_EQ(field(*plain_entry, "original_path"), "/api/v1?q=1");
 
-  // Every 400 is the normalizer's (the HTTP/1 parser lets '#' and '\' through
-  // to it), counted as a protocol error too; each routed form was rewritten.
+  // The normalizer's 400s (the HTTP/1 parser lets '\' and escapes through to
+  // it) and the parser's are all protocol errors; each routed form was rewritten.
   EXPECT_TRUE(proxy_->waitMetricEq("sluice_listener_downstream_rq_path_rejected_total", kWeb, refused));
-  EXPECT_TRUE(proxy_->waitMetricEq("sluice_listener_downstream_rq_protocol_error_total", kWeb, refused));
+  EXPECT_TRUE(proxy_->waitMetricEq("sluice_listener_downstream_rq_protocol_error_total", kWeb,
+                                   refused + refused_by_parser));
   EXPECT_TRUE(proxy_->waitMetricEq("sluice_listener_downstream_rq_path_normalized_total", kWeb,
-                                   static_cast<double>(forms.size() - refused + 1)));
+                                   static_cast<double>(forms.size() - refused - refused_by_parser + 1)));
+}
+
+// RFC 9112 3.2.2: an absolute-form target's path, once its authority is
+// taken out, is normalized like an origin-form one: the same hostile forms
+// are refused or land on /admin and are denied; none reaches the upstream,
+// and what does reach it is the path its route matched.
+TEST_F(PathNormalization, AbsoluteFormIsNormalizedLikeOriginForm) {
+  start(pathYaml(accessLog() + "http_filters:\n  - authz: {stat_prefix: open, default_action: allow}",
+                 "            authz: {stat_prefix: admin, default_action: deny}\n"));
+  int n = 0;
+  auto sendAbsolute = [&](const std::string& authority, const std::string& path) {
+    RawHttpClient client(port_);
+    if (!client.connected()) return HttpReply{};
+    const std::string id = "abs-" + std::to_string(n++);
+    return client.roundTrip("GET http://" + authority + path + " HTTP/1.1\r\nHost: example.com\r\nX-Request-Id: " +
+                                id + "\r\n\r\n",
+                            3s);
+  };
+  for (const auto& h : hostileForms(403)) {
+    HttpReply r = sendAbsolute("example.com", h.target);
+    EXPECT_EQ(r.status, h.status) << "http://example.com" << h.target << ": " << r.describe();
+  }
+  EXPECT_EQ(sendAbsolute("example.com", "/admin").status, 403);
+  EXPECT_EQ(sendAbsolute("Example.com:80", "/admin/").status, 403);
+
+  HttpReply dotted = sendAbsolute("example.com", "/api/./v1//users/../items/%7Ea?x=/../%2F");
+  EXPECT_EQ(dotted.status, 200) << dotted.describe();
+  HttpReply bare = sendAbsolute("example.com", "");
+  EXPECT_EQ(bare.status, 200) << bare.describe();
+  HttpReply query = sendAbsolute("example.com:8080", "?q=/../admin");
+  EXPECT_EQ(query.status, 200) << query.describe();
+
+  ASSERT_TRUE(up_.waitForRequests(3, 3s));
+  std::this_thread::sleep_for(100ms);  // anything that slipped through would have arrived
+  const auto seen = up_.requests();
+  ASSERT_EQ(seen.size(), 3u) << "only the allowed requests reach the upstream; last: " << seen.back().describe();
+  EXPECT_EQ(seen[0].target, "/api/v1/items/~a?x=/../%2F");
+  EXPECT_EQ(seen[1].target, "/");
+  EXPECT_EQ(seen[2].target, "/?q=/../admin");
+  EXPECT_EQ(seen[2].header("host").value_or(""), "example.com:8080");
+  for (const auto& req : seen) {
+    // The route matched what the upstream received: the access log's path
+    // for this request id is the upstream's target.
+    const std::string id = req.header("x-request-id").value_or("");
+    auto entry = waitJsonEntry(logPath(), "request_id", id);
+    ASSERT_TRUE(entry) << id << ": " << readFile(logPath());
+    EXPECT_EQ(field(*entry, "path"), req.target) << entry->dump();
+    EXPECT_EQ(field(*entry, "route"), "rest") << entry->dump();
+    EXPECT_FALSE(req.header("x-envoy-original-path")) << "off unless configured: " << req.describe();
+  }
+  auto denied = waitJsonEntry(logPath(), "original_path", "/x/../admin");
+  ASSERT_TRUE(denied) << readFile(logPath());
+  EXPECT_EQ(field(*denied, "path"), "/admin");
+  EXPECT_EQ(field(*denied, "authority"), "example.com");
+  EXPECT_EQ(field(*denied, "status"), "403");
+}
+
+// `original_path_header`: the upstream learns the path as received when,
+// and only when, normalization changed it; a client cannot write it.
+TEST_F(PathNormalization, OriginalPathHeaderOnlyWhenConfiguredAndChanged) {
+  start(pathYaml("original_path_header: x-envoy-original-path\nhttp_filters:\n  - authz: {stat_prefix: open}",
+                 "            authz: {stat_prefix: admin, default_action: deny}\n"));
+  auto sendRaw = [&](const std::string& request) {
+    RawHttpClient client(port_);
+    return client.connected() ? client.roundTrip(request, 3s) : HttpReply{};
+  };
+  const HeaderList spoof{{"X-Envoy-Original-Path", "/spoofed"}};
+  EXPECT_EQ(sendRaw(getRequest("/api/./v1//x/../y?q=%2e", "example.com", spoof)).status, 200);
+  EXPECT_EQ(sendRaw(getRequest("/api/v1", "example.com", spoof)).status, 200);
+  EXPECT_EQ(sendRaw("GET http://example.com/a/../b?q HTTP/1.1\r\nHost: example.com\r\n\r\n").status, 200);
+  EXPECT_EQ(sendRaw(getRequest("/x/../admin", "example.com", spoof)).status, 403);
+  ASSERT_TRUE(up_.waitForRequests(3, 3s));
+  std::this_thread::sleep_for(100ms);
+  const auto seen = up_.requests();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].target, "/api/v1/y?q=%2e");
+  EXPECT_EQ(countHeader(seen[0].headers, "x-envoy-original-path"), 1u) << seen[0].describe();
+  EXPECT_EQ(seen[0].header("x-envoy-original-path").value_or(""), "/api/./v1//x/../y?q=%2e");
+  EXPECT_EQ(seen[1].target, "/api/v1");
+  EXPECT_FALSE(seen[1].header("x-envoy-original-path")) << "unchanged path: " << seen[1].describe();
+  EXPECT_EQ(seen[2].target, "/b?q");
+  EXPECT_EQ(seen[2].header("x-envoy-original-path").value_or(""), "/a/../b?q");
 }
 
 TEST_F(PathNormalization, HostileFormsCountAgainstTheAdminRateLimit) {

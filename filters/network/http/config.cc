@@ -1,8 +1,11 @@
 #include "filters/network/http/config.h"
 
+#include <algorithm>
+
 #include "config/access_log_format.h"
 #include "config/cluster_reader.h"
 #include "config/config_json.h"
+#include "config/field_reader.h"
 #include "config/route_config.h"
 #include "config/yaml_reader.h"
 
@@ -105,11 +108,36 @@ void readForwardClientCert(config::MapReader& r, Spec& spec) {
                   "must be sanitize, forward_only, append_forward or sanitize_set");
 }
 
+// A field the upstream reads as something else (framing, connection
+// management, the authority) must not be overwritten with a client's path.
+void readOriginalPathHeader(config::MapReader& r, Spec& spec) {
+  constexpr std::string_view kKey = "original_path_header";
+  if (!r.has(kKey)) return;
+  r.string(kKey, spec.original_path_header);
+  const std::string& name = spec.original_path_header;
+  if (name.empty()) return;  // off, as when absent
+  if (!config::isHttpToken(name)) {
+    r.ctx().error(r.locOf(kKey), r.childPath(kKey), "invalid header name '" + name + "'");
+    return;
+  }
+  for (std::string_view reserved : {"host", "content-length", "transfer-encoding", "connection", "keep-alive",
+                                    "proxy-connection", "te", "upgrade", "trailer", "expect"}) {
+    if (name.size() == reserved.size() &&
+        std::equal(name.begin(), name.end(), reserved.begin(),
+                   [](char a, char b) { return (a >= 'A' && a <= 'Z' ? a + 32 : a) == b; })) {
+      r.ctx().error(r.locOf(kKey), r.childPath(kKey), "'" + name + "' is not a field this proxy may set");
+      return;
+    }
+  }
+}
+
 void readPathNormalization(config::MapReader& r, Spec& spec) {
   r.boolean("normalize_path", spec.normalize_path);
   r.boolean("merge_slashes", spec.merge_slashes);
   r.boolean("reject_backslash", spec.reject_backslash);
   r.boolean("reject_path_parameters_dot_segments", spec.reject_path_parameters_dot_segments);
+  r.boolean("reject_overlong_utf8", spec.reject_overlong_utf8);
+  readOriginalPathHeader(r, spec);
   if (!r.has("path_with_escaped_slashes")) return;
   std::string action;
   r.string("path_with_escaped_slashes", action);
@@ -217,6 +245,8 @@ nlohmann::json Spec::toJson() const {
           {"path_with_escaped_slashes", config::escapedSlashesName(path_with_escaped_slashes)},
           {"reject_backslash", reject_backslash},
           {"reject_path_parameters_dot_segments", reject_path_parameters_dot_segments},
+          {"reject_overlong_utf8", reject_overlong_utf8},
+          {"original_path_header", original_path_header},
           {"route_config_name", route_config_name},
           {"http_filters", filters},
           {"access_log", logs}};

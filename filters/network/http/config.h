@@ -27,6 +27,8 @@
 //     path_with_escaped_slashes: reject   # keep | unescape_and_redirect | unescape_and_forward
 //     reject_backslash: true
 //     reject_path_parameters_dot_segments: true
+//     reject_overlong_utf8: true
+//     original_path_header: ""         # e.g. x-envoy-original-path; off when empty
 
 #include <cstdint>
 #include <memory>

@@ -80,6 +80,54 @@ TEST(PathNormalizationConfigTest, ReadsDefaultsValuesAndBadActions) {
       << bad_bool.str();
 }
 
+// Issue 16: overlong UTF-8 refused by default; the original path header off
+// by default, and never a field the upstream reads as framing or authority.
+TEST(PathNormalizationConfigTest, OverlongUtf8AndOriginalPathHeader) {
+  auto parse = [](const std::string& extra, config::ParseContext& ctx) {
+    const YAML::Node node =
+        YAML::Load(extra + "\nroute_config: {virtual_hosts: [{name: a, domains: [\"*\"], routes: []}]}");
+    config::MapReader r(ctx, node, "listeners[0].http");
+    return std::static_pointer_cast<const Spec>(reader().read(r));
+  };
+  config::ParseContext dflt("h.yaml");
+  auto d = parse("", dflt);
+  ASSERT_TRUE(dflt.ok()) << dflt.str();
+  EXPECT_TRUE(d->reject_overlong_utf8);
+  EXPECT_EQ(d->original_path_header, "");
+  EXPECT_EQ(d->toJson()["original_path_header"], "");
+
+  config::ParseContext ok("h.yaml");
+  auto s = parse("reject_overlong_utf8: false\noriginal_path_header: x-envoy-original-path", ok);
+  ASSERT_TRUE(ok.ok()) << ok.str();
+  EXPECT_FALSE(s->reject_overlong_utf8);
+  EXPECT_EQ(s->original_path_header, "x-envoy-original-path");
+  EXPECT_EQ(s->toJson()["reject_overlong_utf8"], false);
+  EXPECT_EQ(s->toJson()["original_path_header"], "x-envoy-original-path");
+  auto built = build(*s);
+  EXPECT_EQ(built->original_path_header, "x-envoy-original-path");
+  EXPECT_FALSE(built->reject_overlong_utf8);
+
+  for (const char* bad : {"\"x y\"", "\":path\"", "\"a:b\""}) {
+    config::ParseContext ctx("h.yaml");
+    parse(std::string("original_path_header: ") + bad, ctx);
+    EXPECT_NE(ctx.str().find("h.yaml:1:23: listeners[0].http.original_path_header: invalid header name"),
+              std::string::npos)
+        << bad << ": " << ctx.str();
+  }
+  for (const char* reserved : {"host", "Content-Length", "transfer-encoding", "connection", "te"}) {
+    config::ParseContext ctx("h.yaml");
+    parse(std::string("original_path_header: ") + reserved, ctx);
+    EXPECT_NE(ctx.str().find("listeners[0].http.original_path_header: '" + std::string(reserved) +
+                             "' is not a field this proxy may set"),
+              std::string::npos)
+        << reserved << ": " << ctx.str();
+  }
+  config::ParseContext bad_bool("h.yaml");
+  parse("reject_overlong_utf8: sometimes", bad_bool);
+  EXPECT_NE(bad_bool.str().find("h.yaml:1:23: listeners[0].http.reject_overlong_utf8"), std::string::npos)
+      << bad_bool.str();
+}
+
 // The spec is plain data; building it gives the connection manager its
 // runtime config: the codec limits, each HTTP filter built by its factory,
 // the router last, access log formats compiled.

@@ -131,9 +131,9 @@ TEST(PathNormalizerHostile, DefaultSettings) {
       {"/x/..;jsessionid=1/admin", refused(PathError::PathParameterDotSegment)},
       {"/\\admin", refused(PathError::Backslash)},              // not a URI character (2)
       {"/x/..\\admin", refused(PathError::Backslash)},
-      // Overlong UTF-8 dots and double escapes are not unreserved characters:
-      // no dot segment appears; only the hex is upper-cased (6.2.2.1).
-      {"/%c0%ae%c0%ae/admin", to("/%C0%AE%C0%AE/admin")},
+      // Overlong UTF-8 dots: a lenient decoder's "..", refused (RFC 3629 3).
+      {"/%c0%ae%c0%ae/admin", refused(PathError::OverlongUtf8)},
+      // Double escapes are not unreserved characters: no dot segment appears.
       {"/%252e%252e/admin", same("/%252e%252e/admin")},       // decoded once: "%25" stays an escape
       {"/%2e%2e%2e/admin", to("/.../admin")},                 // three dots: a name, not ".."
       {"/x/%2e%2e%2e%2e/%2e%2e/admin", to("/x/admin")},
@@ -238,10 +238,52 @@ TEST(PathNormalizerOptions, BackslashAndPathParametersAllowed) {
   expectNormalizes("/x/.;a", same("/x/.;a"), s);
 }
 
+// RFC 3629 3: "Implementations of the decoding algorithm above MUST protect
+// against decoding invalid sequences", overlong forms among them (C0 AE is
+// '.' in two bytes). A server that decodes them anyway sees "/../" where the
+// routes saw an opaque segment: each is a 400 by default, escaped or raw.
+TEST(PathNormalizerUtf8, OverlongFormsAreRefused_Rfc3629_3) {
+  const std::vector<std::string> overlong = {
+      "/%C0%AE%C0%AE/admin",             // ".." in two bytes
+      "/x/%c0%ae%c0%ae/admin",           // lower-case hex
+      "/%C0%AF",                         // '/' in two bytes
+      "/x%C0%AF..%C0%AFadmin",
+      "/%C1%9C",                         // '\' in two bytes
+      "/%C0%80",                         // NUL in two bytes
+      "/%E0%80%AE%E0%80%AE/admin",       // '.' in three bytes
+      "/%E0%80%AF",                      // '/' in three bytes
+      "/%E0%9F%BF",                      // U+07FF in three bytes
+      "/%F0%80%80%AE",                   // '.' in four bytes
+      "/%F0%8F%BF%BF",                   // U+FFFF in four bytes
+      "/%F8%80%80%80%AE",                // five bytes (pre-RFC 3629 UTF-8)
+      "/%FC%80%80%80%80%AF",             // six bytes
+      "/%FE", "/%FF",
+      "/\xC0\xAE\xC0\xAE/admin",         // raw bytes (HTTP/2 can carry them)
+      "/\xE0\x80\xAE",
+      "/%E0\x80\xAE",                    // escaped lead, raw continuation
+  };
+  for (const auto& p : overlong) expectNormalizes(p, refused(PathError::OverlongUtf8));
+  // Well-formed UTF-8 at the edges of those ranges is not refused.
+  for (const char* p : {"/caf%C3%A9", "/%C2%80", "/%E0%A0%80", "/%F0%90%80%80", "/%ED%9F%BF", "/%EF%BF%BD",
+                        "/%F4%8F%BF%BF"}) {
+    std::string scratch;
+    EXPECT_NE(normalizePath(p, PathNormalizationSettings{}, scratch).kind, Kind::Reject) << p;
+  }
+  // The query is not the path's business.
+  expectNormalizes("/a?x=%C0%AE", same("/a?x=%C0%AE"));
+  // Off: forwarded as sent (hex upper-cased, as any kept escape).
+  PathNormalizationSettings off;
+  off.reject_overlong_utf8 = false;
+  expectNormalizes("/%c0%ae%c0%ae/admin", to("/%C0%AE%C0%AE/admin"), off);
+  expectNormalizes("/\xC0\xAE", same("/\xC0\xAE"), off);
+}
+
 TEST(PathNormalizerErrors, TextAndDetails) {
   EXPECT_EQ(pathErrorDetails(PathError::EscapedSlash), "escaped_slash");
   EXPECT_EQ(pathErrorDetails(PathError::AboveRoot), "path_normalization_failed");
   EXPECT_EQ(pathErrorText(PathError::BadEscape), "malformed percent-encoding");
+  EXPECT_EQ(pathErrorDetails(PathError::OverlongUtf8), "path_normalization_failed");
+  EXPECT_EQ(pathErrorText(PathError::OverlongUtf8), "overlong UTF-8 sequence");
 }
 
 // The hot path: a path already normal is one scan; the scratch is never
