@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "proxy/http/authority.h"
 #include "proxy/http/http2_codec.h"
 #include "proxy/http/http2_headers.h"
 #include "proxy/log/log.h"
@@ -518,8 +519,15 @@ int Http2ServerCodec::requestHeadersDone(Stream& s, bool end_stream) {
     localReply(s, 501, "CONNECT is not supported");
     return 0;
   }
-  if (!h.has(headers::kAuthority)) {
+  const auto authority = h.get(headers::kAuthority);
+  if (!authority) {
     localReply(s, 400, "missing :authority");
+    return 0;
+  }
+  // The HTTP/1 Host rule (RFC 9112 3.2) holds here too: routes and the
+  // upstream must read one authority (RFC 9113 8.3.1: no userinfo).
+  if (const AuthorityError e = checkAuthority(*authority); e != AuthorityError::None) {
+    localReply(s, 400, authorityErrorText(e));
     return 0;
   }
   // RFC 9113 8.2.3: cookie crumbs are one field again for HTTP/1.

@@ -975,6 +975,24 @@ TEST_F(Http2Conformance, Message_8_5_ConnectIsNotImplemented) {
   expectServes(*c);
 }
 
+// 8.3.1 (no userinfo) and the Host rule HTTP/1 follows (RFC 9112 3.2,
+// proxy/http/authority.h): an authority that is not uri-host[:port] is a 400
+// for its stream alone.
+TEST_F(Http2Conformance, Message_8_3_1_InvalidAuthorityIsRefused) {
+  auto c = connect();
+  for (const char* authority : {"user@example.com", "a,b.example", "example.com:99999", "%65xample.com"}) {
+    SCOPED_TRACE(authority);
+    const uint32_t id = c->nextStreamId();
+    ASSERT_TRUE(c->sendHeaderBlock(
+        id, hpack::literalBlock({{":method", "GET"}, {":scheme", "http"}, {":authority", authority}, {":path", "/a"}}),
+        true));
+    const auto& r = c->waitForResponse(id);
+    EXPECT_EQ(r.status(), 400) << r.describe();
+  }
+  EXPECT_EQ(up_.requestCount(), 0u);
+  expectServes(*c);
+}
+
 TEST_F(Http2Conformance, Message_8_3_1_HostStandsInForAMissingAuthority) {
   auto c = connect();
   const uint32_t id = c->nextStreamId();
