@@ -44,7 +44,8 @@ struct Response : MessageDecoder {
 
 class Client : public CodecOutput, public ClientCodecCallbacks {
  public:
-  Client() : codec(makeHttp1ClientCodec(*this, *this)) {}
+  explicit Client(std::string default_authority = {})
+      : codec(makeHttp1ClientCodec(*this, *this, std::move(default_authority))) {}
 
   void writeBytes(net::Buffer& data, bool end_stream) override {
     wire.move(data);
@@ -91,6 +92,26 @@ class Client : public CodecOutput, public ClientCodecCallbacks {
 };
 
 // ---- request encoding
+
+// RFC 9112 3.2: every HTTP/1.1 request carries Host. One without an
+// authority (an HTTP/1.0 client's without Host) gets the codec's default,
+// the upstream's address; one with an authority keeps it.
+TEST(Http1ClientCodecTest, RequestWithoutAuthorityGetsTheDefaultHost) {
+  Client c("10.0.0.7:8080");
+  Response r;
+  HeaderMap h;
+  h.add(headers::kMethod, "GET");
+  h.add(headers::kPath, "/old");
+  h.add(headers::kHttp1Minor, "0");
+  c.codec->newRequest(r).encodeHeaders(h, true);
+  EXPECT_EQ(c.take(), "GET /old HTTP/1.1\r\nhost: 10.0.0.7:8080\r\n\r\n");
+  ASSERT_FALSE(c.feed("HTTP/1.1 204 No Content\r\n\r\n"));
+
+  Response r2;
+  h.add(headers::kAuthority, "up.example");
+  c.codec->newRequest(r2).encodeHeaders(h, true);
+  EXPECT_EQ(c.take(), "GET /old HTTP/1.1\r\nhost: up.example\r\n\r\n");
+}
 
 TEST(Http1ClientCodecTest, EncodesBodilessRequest) {
   Client c;
