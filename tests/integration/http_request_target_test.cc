@@ -146,10 +146,7 @@ TEST_F(RequestTargets, HigherMinorVersionIsServedAs11) {
     EXPECT_FALSE(r.header("connection")) << r.describe();
   }
   ASSERT_TRUE(api_.waitForRequests(2, 3s));
-  for (const auto& seen : api_.requests()) {
-    EXPECT_EQ(seen.version, "HTTP/1.1");
-    EXPECT_EQ(seen.connection, api_.requests()[0].connection);
-  }
+  for (const auto& seen : api_.requests()) EXPECT_EQ(seen.version, "HTTP/1.1");
 }
 
 // RFC 9112 3.2.4: OPTIONS * is a valid request; no prefix route matches
