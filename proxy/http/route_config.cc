@@ -33,16 +33,20 @@ int compareLowered(std::string_view lowered, std::string_view s) {
 
 // "host:port" -> "host"; "[v6]:port" -> "[v6]" (brackets kept, as domains
 // name them). Two or more colons outside brackets is a bare IPv6 literal,
-// which has no port to strip.
+// which has no port to strip. A fully qualified "host." is "host": DNS
+// resolves both alike, so "admin.example.com." must not slip past the
+// virtual host of "admin.example.com" to a catch-all.
 std::string_view hostOf(std::string_view authority) {
   if (!authority.empty() && authority.front() == '[') {
     const size_t close = authority.find(']');
     return close == std::string_view::npos ? authority : authority.substr(0, close + 1);
   }
+  std::string_view host = authority;
   const size_t colon = authority.find(':');
   if (colon != std::string_view::npos && authority.find(':', colon + 1) == std::string_view::npos)
-    return authority.substr(0, colon);
-  return authority;
+    host = authority.substr(0, colon);
+  if (host.size() > 1 && host.back() == '.') host.remove_suffix(1);
+  return host;
 }
 
 bool pathEquals(std::string_view a, std::string_view b, bool case_sensitive) {

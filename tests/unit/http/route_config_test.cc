@@ -77,6 +77,17 @@ TEST(RouteConfigTest, PortIsStrippedAndCaseIgnored) {
   EXPECT_EQ(vhostFor(*rc, "API.zzz"), "api_prefix");
 }
 
+// RFC 1034 3.1: "host." is the same fully qualified name as "host"; it
+// picks the same virtual host, with or without a port.
+TEST(RouteConfigTest, TrailingDotIsTheSameHost) {
+  auto rc = load(kDomains);
+  EXPECT_EQ(vhostFor(*rc, "api.example.com."), "exact");
+  EXPECT_EQ(vhostFor(*rc, "API.example.com.:8443"), "exact");
+  EXPECT_EQ(vhostFor(*rc, "www.example.com."), "star_example");
+  EXPECT_EQ(vhostFor(*rc, "www.example.com.."), "default");  // one dot only
+  EXPECT_EQ(vhostFor(*rc, "."), "default");
+}
+
 TEST(RouteConfigTest, Ipv6AuthorityKeepsBracketsAndDropsPort) {
   auto rc = load(kDomains);
   EXPECT_EQ(vhostFor(*rc, "[::1]"), "exact");
