@@ -190,6 +190,9 @@ std::string domainProblem(std::string_view d) {
   const size_t host_end = d.front() == '[' ? d.find(']') : 0;
   if (host_end == std::string_view::npos) return "unterminated '[' in domain";
   if (d.find(':', host_end) != std::string_view::npos) return "domains are matched without the port; remove it";
+  // Requests for "a.example.com." are matched as "a.example.com"; a domain
+  // written with the dot would never match.
+  if (d.size() > 1 && d.back() == '.') return "domains are matched without the trailing dot; remove it";
   return "";
 }
 

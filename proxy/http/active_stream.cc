@@ -259,6 +259,8 @@ void ActiveStream::decodeData(net::Buffer& data, bool end_stream) {
 void ActiveStream::decodeTrailers(HeaderMap& trailers) {
   request_complete_ = true;
   touch();
+  // Nor here: an upstream that merges trailers into headers would read it.
+  if (const auto& name = manager_.config().original_path_header; !name.empty()) trailers.remove(name);
   if (!done_ && !local_reply_) chain_->decode.trailers(trailers);
   maybeDone();
 }

@@ -56,6 +56,11 @@ AuthorityError checkAuthority(std::string_view a, bool port_required) {
     if (host.empty()) return AuthorityError::Empty;
     for (const char c : host)
       if (!kNameByte[static_cast<unsigned char>(c)]) return AuthorityError::BadHost;
+    // No DNS name has an empty label (RFC 1034 3.1): ".a", "a..b" and "a.."
+    // would each miss the virtual host of "a.b" or "a" while an upstream
+    // that collapses dots reads them as that name. One trailing dot (a fully
+    // qualified name) is allowed; routing strips it.
+    if (host.front() == '.' || host.find("..") != std::string_view::npos) return AuthorityError::EmptyLabel;
     if (colon != std::string_view::npos) rest = a.substr(colon);
   }
   if (rest.empty()) return port_required ? AuthorityError::MissingPort : AuthorityError::None;
@@ -69,6 +74,7 @@ std::string_view authorityErrorText(AuthorityError e) {
     case AuthorityError::Empty: return "empty host";
     case AuthorityError::Userinfo: return "userinfo in authority";
     case AuthorityError::BadHost: return "invalid host";
+    case AuthorityError::EmptyLabel: return "empty label in host";
     case AuthorityError::BadIpLiteral: return "invalid IPv6 literal";
     case AuthorityError::BadPort: return "invalid port";
     case AuthorityError::MissingPort: return "authority-form needs a port";

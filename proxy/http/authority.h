@@ -10,7 +10,8 @@
 //   percent-escapes and the sub-delims (`!$&'()*+,;=`) there; no DNS name has
 //   them, and they are how one Host reads as two names (a ',' list, a
 //   decoded '%2e'), so they are refused. An IPv4 address is a name of digits
-//   and dots.
+//   and dots. Labels are not empty: no leading dot, no "..", at most one
+//   trailing dot (a fully qualified name, RFC 1034 3.1).
 // - userinfo (`user@host`) is refused (RFC 9110 4.2.4: a recipient treats it
 //   as an error).
 // - port: up to five digits, at most 65535 (a longer one overflows into a
@@ -27,6 +28,7 @@ enum class AuthorityError : uint8_t {
   Empty,         // no host at all (RFC 9110 4.2.1: an http URI's host is never empty)
   Userinfo,      // "user@host"
   BadHost,       // a byte outside the reg-name above
+  EmptyLabel,    // ".a", "a..b", "a..": a DNS name has no empty label
   BadIpLiteral,  // "[...]" that is not an IPv6 address
   BadPort,       // not 0-65535 in at most five digits
   MissingPort,   // authority-form (CONNECT) needs host:port

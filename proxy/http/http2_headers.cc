@@ -21,7 +21,10 @@ const std::vector<nghttp2_nv>& Http2HeaderBlock::build(const HeaderMap& h, Kind 
   names_.clear();
   size_t names = 0;
   h.forEach([&](std::string_view n, std::string_view) { names += n.size(); });
-  names_.reserve(names + 16);  // nv_ points into it: no reallocation below
+  // nv_ points into it: no reallocation below, even when every pseudo-header
+  // added here is absent from the map.
+  names_.reserve(names + headers::kMethod.size() + headers::kScheme.size() + headers::kAuthority.size() +
+                 headers::kPath.size() + headers::kStatus.size());
   if (kind == Kind::Request) {
     add(headers::kMethod, h.method());
     add(headers::kScheme, h.get(headers::kScheme).value_or(scheme));

@@ -37,9 +37,13 @@ bool isParameterDotSegment(std::string_view seg) {
 // for at most 0x7F) or belongs to the five- and six-byte forms (F8-FF),
 // which lenient decoders still take.
 bool isOverlongLead(unsigned char b) { return b == 0xC0 || b == 0xC1 || b >= 0xF8; }
-// E0 then 80-9F, F0 then 80-8F: three and four bytes for what fewer encode.
+// E0 and F0 start a valid sequence only with A0-BF and 90-BF next (RFC 3629
+// 4); 80-9F and 80-8F make it overlong, and anything else is no
+// continuation at all, which a decoder that masks bits without checking
+// them (E0 40 AE -> '.') reads as ASCII just the same. Every other lead
+// byte decodes, masked or not, above 0x7F.
 bool isOverlongPair(unsigned char lead, unsigned char next) {
-  return (lead == 0xE0 && next >= 0x80 && next <= 0x9F) || (lead == 0xF0 && next >= 0x80 && next <= 0x8F);
+  return (lead == 0xE0 && (next < 0xA0 || next > 0xBF)) || (lead == 0xF0 && (next < 0x90 || next > 0xBF));
 }
 
 // How the fast scan classifies a byte: most are plain and cost one load.
@@ -56,6 +60,17 @@ constexpr std::array<uint8_t, 256> kByteClass = [] {
   return t;
 }();
 
+// A raw E0 or F0 starting a valid sequence (Devanagari, Thai, emoji in an
+// HTTP/2 path) keeps the fast scan; so does any raw byte above 0x7F when
+// overlong forms are let through.
+bool rawLeadIsFine(std::string_view p, size_t i, const PathNormalizationSettings& s) {
+  const auto b = static_cast<unsigned char>(p[i]);
+  if (b < 0x80) return false;
+  if (!s.reject_overlong_utf8) return true;
+  if (b != 0xE0 && b != 0xF0) return false;
+  return i + 1 < p.size() && !isOverlongPair(b, static_cast<unsigned char>(p[i + 1]));
+}
+
 // Whether normalizePath could change or refuse the path part of `p` (up to
 // '?'): the whole cost of a normal path, one pass. Errs towards yes; the
 // slow path then finds it unchanged.
@@ -66,7 +81,9 @@ bool needsWork(std::string_view p, const PathNormalizationSettings& s) {
     switch (kByteClass[static_cast<unsigned char>(p[i])]) {
       case kPlain: continue;
       case kQuery: return false;
-      case kSpecial: return true;
+      case kSpecial:
+        if (!rawLeadIsFine(p, i, s)) return true;
+        continue;
       case kSlash: break;
     }
     if (i + 1 == n) return false;

@@ -165,7 +165,9 @@ TEST_P(HttpStrictness, RejectedWithoutReachingTheUpstream) {
   ASSERT_TRUE(client.send(c.request));
   HttpReply r = client.read(3s);
   EXPECT_EQ(r.status, c.status) << r.describe();
-  if (c.status == 505) EXPECT_EQ(r.reason, "HTTP Version Not Supported") << r.describe();
+  if (c.status == 505) {
+    EXPECT_EQ(r.reason, "HTTP Version Not Supported") << r.describe();
+  }
   EXPECT_TRUE(r.complete) << "the error response must be complete: " << r.describe();
   std::string extra;
   EXPECT_TRUE(client.waitClosed(2s, &extra))

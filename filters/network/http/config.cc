@@ -121,7 +121,10 @@ void readOriginalPathHeader(config::MapReader& r, Spec& spec) {
     return;
   }
   for (std::string_view reserved : {"host", "content-length", "transfer-encoding", "connection", "keep-alive",
-                                    "proxy-connection", "te", "upgrade", "trailer", "expect"}) {
+                                    "proxy-connection", "te", "upgrade", "trailer", "expect",
+                                    // the proxy's own request metadata, which the path would replace
+                                    "x-request-id", "x-forwarded-for", "x-forwarded-proto",
+                                    "x-forwarded-client-cert"}) {
     if (name.size() == reserved.size() &&
         std::equal(name.begin(), name.end(), reserved.begin(),
                    [](char a, char b) { return (a >= 'A' && a <= 'Z' ? a + 32 : a) == b; })) {

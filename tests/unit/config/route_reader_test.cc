@@ -258,7 +258,7 @@ TEST(RouteReaderTest, DomainRules) {
     - name: a
       domains: [a.com, "*", "*.x.com", A.com, ""]
     - name: b
-      domains: [B.com, a.COM, "*", "*.X.com", "a*b.com", "**", "a.com:80", "[::1]:80", "[::1"]
+      domains: [B.com, a.COM, "*", "*.X.com", "a*b.com", "**", "a.com:80", "[::1]:80", "[::1", "c.com."]
 )"),
             (Errors{
                 "t.yaml:4:40: route_config.virtual_hosts[0].domains[3]: duplicate domain 'A.com'",
@@ -278,6 +278,8 @@ TEST(RouteReaderTest, DomainRules) {
                 "t.yaml:6:76: route_config.virtual_hosts[1].domains[7]: domains are matched without the port; "
                 "remove it",
                 "t.yaml:6:88: route_config.virtual_hosts[1].domains[8]: unterminated '[' in domain",
+                "t.yaml:6:96: route_config.virtual_hosts[1].domains[9]: domains are matched without the trailing "
+                "dot; remove it",
             }));
   EXPECT_EQ(errorsOf("route_config:\n  virtual_hosts: [{name: a, domains: x}]\n"),
             (Errors{"t.yaml:2:38: route_config.virtual_hosts[0].domains: expected a list"}));

@@ -60,6 +60,20 @@ TEST(AuthorityRfc3986, InvalidHostsAreRefused) {
   });
 }
 
+// RFC 1034 3.1: a DNS name has no empty label; one trailing dot (a fully
+// qualified name) is the only dot that may end it.
+TEST(AuthorityRfc1034, EmptyLabelsAreRefused) {
+  expectAll({
+      {"example.com.", AuthorityError::None},
+      {"example.com.:8080", AuthorityError::None},
+      {"example.com..", AuthorityError::EmptyLabel},
+      {".example.com", AuthorityError::EmptyLabel},
+      {"admin..example.com", AuthorityError::EmptyLabel},
+      {".", AuthorityError::EmptyLabel},
+      {"..:80", AuthorityError::EmptyLabel},
+  });
+}
+
 // RFC 9110 4.2.4: userinfo in an http URI is an error for its recipient.
 TEST(AuthorityRfc9110, UserinfoIsRefused) {
   expectAll({

@@ -253,6 +253,11 @@ TEST(PathNormalizerUtf8, OverlongFormsAreRefused_Rfc3629_3) {
       "/%E0%80%AE%E0%80%AE/admin",       // '.' in three bytes
       "/%E0%80%AF",                      // '/' in three bytes
       "/%E0%9F%BF",                      // U+07FF in three bytes
+      // E0 and F0 without a continuation byte after them: a decoder that
+      // masks bits without checking them reads E0 40 AE as '.'.
+      "/x/%E0%40%AE%E0%40%AE/admin",
+      "/\xE0\x40\xAE",
+      "/%F0%2E%80%AE",
       "/%F0%80%80%AE",                   // '.' in four bytes
       "/%F0%8F%BF%BF",                   // U+FFFF in four bytes
       "/%F8%80%80%80%AE",                // five bytes (pre-RFC 3629 UTF-8)
@@ -268,6 +273,14 @@ TEST(PathNormalizerUtf8, OverlongFormsAreRefused_Rfc3629_3) {
                         "/%F4%8F%BF%BF"}) {
     std::string scratch;
     EXPECT_NE(normalizePath(p, PathNormalizationSettings{}, scratch).kind, Kind::Reject) << p;
+  }
+  // Raw well-formed three- and four-byte forms (Devanagari, an emoji) stay
+  // on the fast path: unchanged, the scratch untouched.
+  for (const char* p : {"/\xE0\xA4\x95", "/a/\xF0\x9F\x99\x82/b"}) {
+    std::string scratch;
+    const auto r = normalizePath(p, PathNormalizationSettings{}, scratch);
+    EXPECT_EQ(r.kind, Kind::Unchanged) << p;
+    EXPECT_EQ(scratch.capacity(), std::string().capacity()) << p;
   }
   // The query is not the path's business.
   expectNormalizes("/a?x=%C0%AE", same("/a?x=%C0%AE"));

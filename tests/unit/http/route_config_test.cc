@@ -84,7 +84,6 @@ TEST(RouteConfigTest, TrailingDotIsTheSameHost) {
   EXPECT_EQ(vhostFor(*rc, "api.example.com."), "exact");
   EXPECT_EQ(vhostFor(*rc, "API.example.com.:8443"), "exact");
   EXPECT_EQ(vhostFor(*rc, "www.example.com."), "star_example");
-  EXPECT_EQ(vhostFor(*rc, "www.example.com.."), "default");  // one dot only
   EXPECT_EQ(vhostFor(*rc, "."), "default");
 }
 
