@@ -131,5 +131,42 @@ TEST(UpstreamAutoProtocol, HostDownDuringDiscoveryFailsLikeAConnectFailureThenRe
   EXPECT_EQ(r.header("x-protocol"), "2.0") << r.describe();
 }
 
+// The host's address is taken over by a server that speaks HTTP/1.1 only.
+// The HTTP/2 pool's next connection learns it (h2 refused by ALPN): that
+// attempt fails as a connect failure, which the route retries, and the retry
+// and every request after it go over HTTP/1.1.
+TEST(UpstreamAutoProtocol, HostThatChangesItsAnswerIsFollowed) {
+  ASSERT_TRUE(pki().ok());
+  NodeUpstream h2 = tlsUpstream("h2");
+  ASSERT_TRUE(h2.start());
+  const uint16_t upstream_port = h2.port();
+  const std::string http = R"(
+      route_config:
+        virtual_hosts:
+          - name: all
+            domains: ["*"]
+            routes:
+              - match: {prefix: /}
+                route: {cluster: up, retry_policy: {retry_on: [connect-failure], num_retries: 2}}
+)";
+  ProxyProcess proxy(upstreamConfig(http, autoTlsCluster(upstream_port), /*workers=*/1));
+  uint16_t port = 0;
+  ASSERT_TRUE(startHttpProxy(proxy, &port));
+  CurlResult r = curl({localUrl(port, "/first")});
+  ASSERT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(r.header("x-protocol"), "2.0");
+
+  h2.stop();
+  NodeUpstream h1 = tlsUpstream("h1");
+  h1.usePort(upstream_port);
+  ASSERT_TRUE(h1.start());
+  for (int i = 0; i < 3; ++i) {
+    r = curl({localUrl(port, "/after-" + std::to_string(i))});
+    ASSERT_EQ(r.status, 200) << r.describe();
+    EXPECT_EQ(r.header("x-protocol"), "1.1");
+  }
+  EXPECT_GE(metricOr0(proxy, "sluice_cluster_upstream_cx_connect_fail_total", kUp), 1);
+}
+
 }  // namespace
 }  // namespace sluice::itest

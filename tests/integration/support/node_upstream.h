@@ -30,6 +30,8 @@ class NodeUpstream {
 
   // Binds 127.0.0.1:port (0: a free one the first time, the same one after a stop()).
   ::testing::AssertionResult start(Millis timeout = Millis(10000));
+  // The next start() binds `port` (another server taking over a host's address).
+  void usePort(uint16_t port) { port_ = port; }
   // SIGKILL and reap: the port refuses connections until start() again.
   void stop();
   // Sends `sig` to the running script (scripts give signals a meaning of their own).
