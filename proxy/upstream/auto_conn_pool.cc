@@ -1,6 +1,7 @@
 #include "proxy/upstream/auto_conn_pool.h"
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 namespace sluice::upstream {

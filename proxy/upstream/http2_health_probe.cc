@@ -1,6 +1,7 @@
 #include "proxy/upstream/http2_health_probe.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "proxy/http/grpc.h"
 #include "proxy/upstream/grpc_health_message.h"

@@ -28,7 +28,7 @@ const Labels kUp{{"cluster", "up"}};
 std::string autoTlsCluster(uint16_t port) {
   return R"(
     - name: up
-      connect_timeout: 2s
+      connect_timeout: 5s
       protocol: auto
       tls: {sni: localhost, ca_bundle: )" + pkiPath("root.crt") + R"(}
       endpoints: )" + endpointsFlow({port});

@@ -30,7 +30,7 @@ constexpr const char* kChecks = "interval: 200ms, timeout: 2s, unhealthy_thresho
 std::string h2CheckedCluster(uint16_t port, const std::string& extra = "") {
   return R"(
     - name: up
-      connect_timeout: 2s
+      connect_timeout: 5s
       protocol: http2
 )" + extra + R"(      health_check: {)" + kChecks + R"(, http: {path: /healthz, codec: http2}}
       endpoints: )" + endpointsFlow({port});
@@ -91,7 +91,7 @@ TEST(UpstreamHealthHttp2, TlsCheckNegotiatesH2) {
   // http/1.1) and this server picks h2.
   const std::string cluster = R"(
     - name: up
-      connect_timeout: 2s
+      connect_timeout: 5s
       protocol: auto
       tls: {sni: localhost, ca_bundle: )" + pkiPath("root.crt") + R"(}
       health_check: {)" + kChecks + R"(, http: {path: /healthz, codec: http2}}
@@ -114,7 +114,7 @@ TEST(UpstreamHealthHttp2, TlsCheckNegotiatesH2) {
 std::string grpcCheckedCluster(const std::vector<uint16_t>& ports, const std::string& service) {
   return R"(
     - name: grpc
-      connect_timeout: 2s
+      connect_timeout: 5s
       protocol: http2
       health_check: {)" + std::string(kChecks) + R"(, grpc: {service_name: ")" + service + R"("}}
       endpoints: )" + endpointsFlow(ports);
