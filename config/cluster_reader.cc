@@ -10,19 +10,36 @@
 namespace sluice::config {
 namespace {
 
-// `protocol: http1 | http2`, and HTTP/2's settings. A TLS cluster speaking
-// HTTP/2 offers h2 by ALPN unless its tls block names protocols itself.
+// `protocol: http1 | http2 | auto`, and HTTP/2's settings. A TLS cluster
+// speaking HTTP/2 offers h2 by ALPN, an auto one h2 then http/1.1, unless its
+// tls block names protocols itself. Auto without TLS is HTTP/1.1, as in
+// Envoy: a plaintext upstream has no ALPN to answer with.
 void readProtocol(MapReader& r, ClusterConfig& c) {
   if (r.has("protocol")) {
     std::string p;
     r.string("protocol", p);
     if (p == "http1") c.protocol = UpstreamProtocol::Http1;
     else if (p == "http2") c.protocol = UpstreamProtocol::Http2;
+    else if (p == "auto") c.protocol = UpstreamProtocol::Auto;
     else if (r.child("protocol").IsScalar())
-      r.ctx().error(r.locOf("protocol"), r.childPath("protocol"), "must be http1 or http2");
+      r.ctx().error(r.locOf("protocol"), r.childPath("protocol"), "must be http1, http2 or auto");
   }
   readHttp2Settings(r, "http2", c.http2);
   if (c.protocol == UpstreamProtocol::Http2 && c.tls && c.tls->alpn.empty()) c.tls->alpn = {"h2"};
+  if (c.protocol == UpstreamProtocol::Auto && c.tls && c.tls->alpn.empty()) c.tls->alpn = {"h2", "http/1.1"};
+}
+
+// An HTTP/2 check (http with codec http2, or grpc) of a TLS cluster reaches
+// its host only if the cluster's connections offer h2.
+void checkHealthCheckAlpn(MapReader& r, const ClusterConfig& c) {
+  if (!c.health_check || !c.tls) return;
+  const auto& hc = *c.health_check;
+  const bool h2 = hc.grpc || (hc.http && hc.http->codec == HealthCheckConfig::Codec::Http2);
+  if (!h2 || std::find(c.tls->alpn.begin(), c.tls->alpn.end(), "h2") != c.tls->alpn.end()) return;
+  MapReader hr(r.ctx(), r.child("health_check"), r.childPath("health_check"));
+  const std::string_view key = hc.grpc ? "grpc" : "http";
+  r.ctx().error(hr.locOf(key), hr.childPath(key),
+                "an HTTP/2 check of a TLS cluster needs h2 in tls.alpn (protocol http2 and auto offer it)");
 }
 
 constexpr std::pair<LbPolicy, std::string_view> kLbPolicies[] = {{LbPolicy::RoundRobin, "round_robin"},
@@ -160,6 +177,14 @@ void readHealthCheck(MapReader& cr, ClusterConfig& c) {
       if (http.path.empty() || http.path[0] != '/')
         hr.ctx().error(hr.locOf("path"), hr.childPath("path"), "must start with '/'");
       hr.string("host", http.host);
+      if (hr.has("codec")) {
+        std::string codec;
+        hr.string("codec", codec);
+        if (codec == "http1") http.codec = HealthCheckConfig::Codec::Http1;
+        else if (codec == "http2") http.codec = HealthCheckConfig::Codec::Http2;
+        else if (hr.child("codec").IsScalar())
+          hr.ctx().error(hr.locOf("codec"), hr.childPath("codec"), "must be http1 or http2");
+      }
       if (hr.has("expected_statuses")) {
         http.expected_statuses.clear();
         hr.forEachItem("expected_statuses", [&](const YAML::Node& item, const std::string& path) {
@@ -185,8 +210,16 @@ void readHealthCheck(MapReader& cr, ClusterConfig& c) {
     }
     hc.tcp = std::move(tcp);
   });
-  if (hc.http.has_value() == hc.tcp.has_value())
-    r.ctx().error(node, r.path(), "give exactly one of http, tcp");
+  block(r, "grpc", [&](MapReader* gr) {
+    HealthCheckConfig::Grpc grpc;
+    if (gr) {
+      gr->string("service_name", grpc.service_name);
+      gr->string("authority", grpc.authority);
+    }
+    hc.grpc = std::move(grpc);
+  });
+  if (int(hc.http.has_value()) + int(hc.tcp.has_value()) + int(hc.grpc.has_value()) != 1)
+    r.ctx().error(node, r.path(), "give exactly one of http, tcp, grpc");
   r.finish();
   c.health_check = std::move(hc);
 }
@@ -329,6 +362,15 @@ void readLbSettings(MapReader& r, ClusterConfig& c) {
 
 }  // namespace
 
+std::string_view upstreamProtocolName(UpstreamProtocol p) {
+  switch (p) {
+    case UpstreamProtocol::Http1: return "http1";
+    case UpstreamProtocol::Http2: return "http2";
+    case UpstreamProtocol::Auto: return "auto";
+  }
+  return "?";
+}
+
 std::string_view lbPolicyName(LbPolicy p) {
   for (const auto& [policy, name] : kLbPolicies)
     if (policy == p) return name;
@@ -378,6 +420,7 @@ void readClusters(MapReader& top, Config& cfg) {
     readEndpoints(r, assignment.endpoints);
     readUpstreamTls(r, "tls", c.tls);
     readProtocol(r, c);
+    checkHealthCheckAlpn(r, c);
     r.finish();
     // Inline endpoints are the cluster's load assignment, named after it.
     c.load_assignment = assignment.cluster_name = c.name;

@@ -147,9 +147,13 @@ nlohmann::json toJson(const HealthCheckConfig& h) {
     nlohmann::json statuses = nlohmann::json::array();
     for (const auto& [lo, hi] : h.http->expected_statuses)
       statuses.push_back(lo == hi ? std::to_string(lo) : std::to_string(lo) + "-" + std::to_string(hi));
-    j["http"] = {{"path", h.http->path}, {"host", h.http->host}, {"expected_statuses", statuses}};
+    j["http"] = {{"path", h.http->path},
+                 {"host", h.http->host},
+                 {"expected_statuses", statuses},
+                 {"codec", h.http->codec == HealthCheckConfig::Codec::Http2 ? "http2" : "http1"}};
   }
   if (h.tcp) j["tcp"] = {{"send", h.tcp->send}, {"expect", h.tcp->expect}};
+  if (h.grpc) j["grpc"] = {{"service_name", h.grpc->service_name}, {"authority", h.grpc->authority}};
   return j;
 }
 
@@ -223,8 +227,8 @@ nlohmann::json toJson(const ClusterConfig& c) {
   if (c.health_check) j["health_check"] = toJson(*c.health_check);
   if (c.outlier_detection) j["outlier_detection"] = toJson(*c.outlier_detection);
   if (c.tls) j["tls"] = toJson(*c.tls);
-  j["protocol"] = c.protocol == UpstreamProtocol::Http2 ? "http2" : "http1";
-  if (c.protocol == UpstreamProtocol::Http2) j["http2"] = toJson(c.http2);
+  j["protocol"] = upstreamProtocolName(c.protocol);
+  if (c.protocol != UpstreamProtocol::Http1) j["http2"] = toJson(c.http2);
   return j;
 }
 

@@ -57,13 +57,23 @@ struct HashPolicyConfig {
   std::string name;  // header (lower case), cookie or query parameter name; empty for SourceIp
 };
 
-// Active health checking; exactly one of http / tcp is set.
+// Active health checking; exactly one of http / tcp / grpc is set.
 struct HealthCheckConfig {
+  // The protocol of an HTTP check (Envoy's codec_client_type): HTTP/2 is
+  // prior knowledge on a plaintext cluster, h2 by ALPN on a TLS one.
+  enum class Codec : uint8_t { Http1, Http2 };
   struct Http {
     std::string path = "/healthz";
     std::string host;  // Host header; empty = the cluster name
     // Inclusive ranges of statuses that count as healthy.
     std::vector<std::pair<int, int>> expected_statuses{{200, 299}};
+    Codec codec = Codec::Http1;
+  };
+  // grpc.health.v1.Health/Check over HTTP/2 (as `codec: http2`): healthy on
+  // HTTP 200, grpc-status 0 and status SERVING.
+  struct Grpc {
+    std::string service_name;  // HealthCheckRequest.service; empty = the server as a whole
+    std::string authority;     // :authority; empty = the cluster name
   };
   struct Tcp {
     std::string send;    // bytes written after connect; empty = connect only
@@ -79,6 +89,7 @@ struct HealthCheckConfig {
   uint32_t unhealthy_threshold = 3;  // consecutive failures to turn unhealthy
   std::optional<Http> http;
   std::optional<Tcp> tcp;
+  std::optional<Grpc> grpc;
 };
 
 // Passive health: ejects hosts whose responses show they are failing. A
@@ -166,7 +177,12 @@ struct UpstreamTlsConfig {
 };
 
 enum class LbPolicy { RoundRobin, LeastRequest, Random, RingHash, Maglev };
-enum class UpstreamProtocol : uint8_t { Http1, Http2 };
+// Auto: on a TLS cluster, h2 and http/1.1 are offered by ALPN and the
+// host's answer decides (remembered per worker and host); on a plaintext
+// cluster it is HTTP/1.1 (there is nothing to negotiate with).
+enum class UpstreamProtocol : uint8_t { Http1, Http2, Auto };
+// "http1", "http2", "auto".
+std::string_view upstreamProtocolName(UpstreamProtocol p);
 // "round_robin", "least_request", "random", "ring_hash", "maglev".
 std::string_view lbPolicyName(LbPolicy p);
 // The policy a YAML (or xDS) name stands for; false when none does.
@@ -196,9 +212,10 @@ struct ClusterConfig {
   uint32_t max_pending_requests = 1024;
   Duration idle_timeout{std::chrono::seconds(60)};  // idle pooled connections close after this
   std::optional<UpstreamTlsConfig> tls;  // set: upstream connections speak TLS
-  // HTTP/1.1 or HTTP/2 (prior knowledge, or h2 by ALPN on TLS) to the hosts.
+  // HTTP/1.1, HTTP/2 (prior knowledge, or h2 by ALPN on TLS) or, with
+  // auto, what a TLS host picks by ALPN, to the hosts.
   UpstreamProtocol protocol = UpstreamProtocol::Http1;
-  Http2Settings http2;  // with protocol http2
+  Http2Settings http2;  // with protocol http2 or auto
   SourceLoc loc;
 };
 

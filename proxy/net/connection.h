@@ -95,6 +95,12 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
 
   // Several observers may watch one connection (the filter chain and a filter).
   void addCallbacks(ConnectionCallbacks* cb) { callbacks_.push_back(cb); }
+  // Hands `from`'s place to `to` (a connection given to a new owner, even
+  // from inside one of its callbacks: `to` hears the events after this one).
+  void replaceCallbacks(ConnectionCallbacks* from, ConnectionCallbacks* to) {
+    for (auto& cb : callbacks_)
+      if (cb == from) cb = to;
+  }
   void setReadHandler(ReadHandler* h) { read_handler_ = h; }
   // High watermark of the write buffer; low is half of it.
   void setBufferLimit(uint32_t high_watermark);

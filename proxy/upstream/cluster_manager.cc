@@ -1,5 +1,6 @@
 #include "proxy/upstream/cluster_manager.h"
 
+#include "proxy/upstream/auto_conn_pool.h"
 #include "proxy/upstream/http1_conn_pool.h"
 #include "proxy/upstream/http2_conn_pool.h"
 
@@ -48,6 +49,7 @@ std::unique_ptr<HttpConnPool> makeHttpConnPool(Protocol protocol, event::Loop& l
   switch (protocol) {
     case Protocol::Http1: return std::make_unique<Http1ConnPool>(loop, host, settings, cluster_stats);
     case Protocol::Http2: return std::make_unique<Http2ConnPool>(loop, host, settings, cluster_stats);
+    case Protocol::Auto: return std::make_unique<AutoConnPool>(loop, host, settings, cluster_stats);
   }
   return nullptr;
 }

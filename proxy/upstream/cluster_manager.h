@@ -43,7 +43,7 @@ class HealthEventSink {
   ~HealthEventSink() = default;
 };
 
-// The pool for `protocol` (Http1ConnPool for HTTP/1).
+// The pool for `protocol`: Http1ConnPool, Http2ConnPool or AutoConnPool.
 std::unique_ptr<HttpConnPool> makeHttpConnPool(Protocol protocol, event::Loop& loop, const Host& host,
                                                const PoolSettings& settings, stats::ClusterStats* cluster_stats);
 

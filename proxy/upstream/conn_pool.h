@@ -28,6 +28,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 
@@ -37,12 +38,25 @@
 #include "proxy/upstream/cluster_shared.h"
 #include "proxy/upstream/host.h"
 #include "proxy/upstream/stream_reset_reason.h"
+#include "proxy/upstream/upstream_transport.h"
 
 namespace sluice::upstream {
 
-// The wire protocol a pool speaks to its host.
-enum class Protocol : uint8_t { Http1, Http2 };
-inline constexpr size_t kProtocolCount = 2;
+// The wire protocol a pool speaks to its host. Auto: HTTP/2 or HTTP/1.1 by
+// what a TLS host picks by ALPN (AutoConnPool).
+enum class Protocol : uint8_t { Http1, Http2, Auto };
+inline constexpr size_t kProtocolCount = 3;
+
+// The pool a cluster's requests use: its `protocol`, where auto is Auto on
+// TLS and Http1 on plaintext (no ALPN to negotiate with, as in Envoy).
+inline Protocol poolProtocol(const config::ClusterConfig& cluster) {
+  switch (cluster.protocol) {
+    case config::UpstreamProtocol::Http1: return Protocol::Http1;
+    case config::UpstreamProtocol::Http2: return Protocol::Http2;
+    case config::UpstreamProtocol::Auto: return cluster.tls ? Protocol::Auto : Protocol::Http1;
+  }
+  return Protocol::Http1;
+}
 
 // What a live stream hears besides its response. Never raised after the
 // stream ended (release(), reset(), or an earlier onStreamReset()).
@@ -119,6 +133,18 @@ struct PoolSettings {
   // The worker's view of the cluster's TLS context; null: plain TCP.
   std::shared_ptr<tls::CertificateProvider::View> tls;
   config::Http2Settings http2;  // for HTTP/2 pools
+  // Set: makes each connection's transport instead of `tls` (a health
+  // probe's pool uses its checker's). Called as a connection starts.
+  std::function<std::unique_ptr<net::TransportSocket>()> transport;
+  // Set (the pools inside an AutoConnPool): each new connection's
+  // negotiated ALPN ("" for none) is reported as its handshake ends; false
+  // means the pool's protocol is not what the host picked, and the
+  // connection fails as a connect failure instead of speaking it.
+  std::function<bool(Protocol pool, std::string_view alpn)> alpn_check;
+
+  std::unique_ptr<net::TransportSocket> newTransport() const {
+    return transport ? transport() : makeUpstreamTransport(tls.get());
+  }
 };
 
 class HttpConnPool {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cassert>
 
+#include "proxy/upstream/http2_health_probe.h"
+
 namespace sluice::upstream {
 
 // One host's state for the checker's life. A probe callback or OnChange may
@@ -49,7 +51,7 @@ class HealthChecker::HostCheck final : public HealthProbeCallbacks, public event
   HealthChecker* parent_;
   const size_t index_;
   const ip::Address address_;
-  std::unique_ptr<HealthProbe> probe_;  // the check in flight
+  std::unique_ptr<Probe> probe_;  // the check in flight
   bool checked_once_ = false;
   uint32_t consecutive_passes_ = 0;
   uint32_t consecutive_failures_ = 0;
@@ -59,7 +61,12 @@ class HealthChecker::HostCheck final : public HealthProbeCallbacks, public event
 void HealthChecker::HostCheck::startCheck() {
   assert(!probe_);
   ++counters_.attempts;
-  probe_ = std::make_unique<HealthProbe>(loop_, parent_->spec_, address_, parent_->newTransport(), *this);
+  const ProbeSpec& spec = parent_->spec_;
+  if (spec.kind == ProbeSpec::Kind::Http2 || spec.kind == ProbeSpec::Kind::Grpc) {
+    probe_ = std::make_unique<Http2HealthProbe>(loop_, spec, address_, parent_->newTransport(), *this);
+  } else {
+    probe_ = std::make_unique<HealthProbe>(loop_, spec, address_, parent_->newTransport(), *this);
+  }
 }
 
 void HealthChecker::HostCheck::finish(bool pass, bool timed_out) {

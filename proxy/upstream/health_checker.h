@@ -1,5 +1,6 @@
 #pragma once
-// Active health checking of one cluster's hosts (HTTP or TCP probes).
+// Active health checking of one cluster's hosts (HTTP/1.1, HTTP/2, gRPC or
+// TCP probes).
 //
 // Thread: one checker per cluster per proxy, on ONE loop (the main thread's),
 // never per worker. Construction, start(), the accessors and destruction all
@@ -7,10 +8,11 @@
 // there too, from the loop's timer or I/O dispatch, never from start() or the
 // constructor.
 //
-// Each check is one HealthProbe (health_probe.h): a net::Connection over the
-// transport the factory makes (the cluster's TLS when it has `tls:`, so a
-// check verifies the upstream exactly as a data connection does), with the
-// HTTP/1 client codec for HTTP checks.
+// Each check is one Probe over the transport the factory makes (the
+// cluster's TLS when it has `tls:`, so a check verifies the upstream exactly
+// as a data connection does): a HealthProbe (health_probe.h) with the HTTP/1
+// client codec for HTTP checks, or an Http2HealthProbe
+// (http2_health_probe.h) for `codec: http2` and gRPC checks.
 //
 // Health rules:
 // - A host starts healthy. Its first completed check decides alone: one
@@ -65,7 +67,7 @@ class HealthChecker {
     uint64_t timeouts = 0;
   };
 
-  // `cfg` must have http or tcp set (the loader guarantees it); it is copied.
+  // `cfg` must have http, tcp or grpc set (the loader guarantees it); it is copied.
   // host_header_default is the HTTP Host header when cfg.http->host is empty
   // (the cluster name). `random` must outlive the checker.
   HealthChecker(event::Loop& loop, const config::HealthCheckConfig& cfg, std::string host_header_default,

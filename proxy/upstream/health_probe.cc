@@ -4,6 +4,7 @@
 #include <cassert>
 
 #include "proxy/http/http1_codec.h"
+#include "proxy/upstream/grpc_health_message.h"
 
 namespace sluice::upstream {
 namespace {
@@ -14,15 +15,27 @@ constexpr size_t kMaxReply = 64 * 1024;
 }  // namespace
 
 ProbeSpec ProbeSpec::fromConfig(const config::HealthCheckConfig& cfg, std::string_view host_header_default) {
-  assert(cfg.http || cfg.tcp);
+  assert(cfg.http || cfg.tcp || cfg.grpc);
   ProbeSpec spec;
   spec.timeout = cfg.timeout;
-  if (!cfg.http) {
+  if (cfg.tcp) {
     spec.send = cfg.tcp->send;
     spec.expect = cfg.tcp->expect;
     return spec;
   }
-  spec.http = true;
+  if (cfg.grpc) {
+    spec.kind = Kind::Grpc;
+    spec.request.add(http::headers::kMethod, "POST");
+    spec.request.add(http::headers::kPath, "/grpc.health.v1.Health/Check");
+    spec.request.add(http::headers::kAuthority,
+                     cfg.grpc->authority.empty() ? host_header_default : cfg.grpc->authority);
+    spec.request.add("content-type", "application/grpc");
+    spec.request.add("te", "trailers");
+    spec.request.add("user-agent", "sluice-health-check");
+    spec.grpc_request = grpc_health::encodeRequest(cfg.grpc->service_name);
+    return spec;
+  }
+  spec.kind = cfg.http->codec == config::HealthCheckConfig::Codec::Http2 ? Kind::Http2 : Kind::Http1;
   spec.request.add(http::headers::kMethod, "GET");
   spec.request.add(http::headers::kPath, cfg.http->path);
   spec.request.add(http::headers::kAuthority, cfg.http->host.empty() ? host_header_default : cfg.http->host);
@@ -37,7 +50,7 @@ HealthProbe::HealthProbe(event::Loop& loop, const ProbeSpec& spec, const ip::Add
   conn_ = net::Connection::connect(loop, host, std::move(transport));
   conn_->addCallbacks(this);
   conn_->setReadHandler(this);
-  if (spec_.http) codec_ = http::makeHttp1ClientCodec(*this, *this);
+  if (spec_.kind == ProbeSpec::Kind::Http1) codec_ = http::makeHttp1ClientCodec(*this, *this);
   timeout_->enable(spec_.timeout);
 }
 

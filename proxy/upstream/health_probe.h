@@ -1,6 +1,7 @@
 #pragma once
-// HealthProbe: one active health check attempt against one host, over one
-// net::Connection with the cluster's transport. The transport comes from
+// HealthProbe: one active HTTP/1.1 or TCP health check attempt against one
+// host, over one net::Connection with the cluster's transport (HTTP/2 and
+// gRPC checks: http2_health_probe.h). The transport comes from
 // the same factory as data connections (upstream_transport.h), so a probe
 // of a `tls:` cluster presents the cluster's client certificate and checks
 // the upstream's chain, SNI, SANs and SPIFFE ID exactly as a request would.
@@ -47,21 +48,35 @@ namespace sluice::upstream {
 // What a probe sends and what passes. Built once per checker; probes read it
 // until they end.
 struct ProbeSpec {
-  // `cfg` must have http or tcp set. host_header_default is the HTTP Host
-  // when cfg.http->host is empty (the cluster name).
+  // `cfg` must have http, tcp or grpc set. host_header_default is the HTTP
+  // Host (gRPC :authority) when the config leaves it empty (the cluster name).
   static ProbeSpec fromConfig(const config::HealthCheckConfig& cfg, std::string_view host_header_default);
 
+  // Tcp, HTTP/1.1 (HealthProbe); HTTP/2 and gRPC (Http2HealthProbe).
+  enum class Kind { Tcp, Http1, Http2, Grpc };
+
   event::Duration timeout{0};
-  bool http = false;
+  Kind kind = Kind::Tcp;
   // HTTP: the GET, pseudo-headers included, and the statuses that pass.
+  // gRPC: the POST of grpc.health.v1.Health/Check.
   http::HeaderMap request;
   std::vector<std::pair<int, int>> expected_statuses;
+  std::string grpc_request;  // gRPC: the framed HealthCheckRequest
   // TCP: bytes written once connected; bytes that must come back (empty: none awaited).
   std::string send;
   std::string expect;
 };
 
 enum class ProbeResult { Pass, Fail, Timeout };
+
+// One check attempt in flight, whichever its protocol. Destroy it only
+// through Loop::deferredDelete: its own callbacks may be on the stack.
+class Probe : public event::DeferredDeletable {
+ public:
+  // Ends the attempt without a verdict: lets its connection go, stops its
+  // timer, and calls nothing back. Idempotent.
+  virtual void cancel() = 0;
+};
 
 class HealthProbeCallbacks {
  public:
@@ -71,7 +86,7 @@ class HealthProbeCallbacks {
   ~HealthProbeCallbacks() = default;
 };
 
-class HealthProbe final : public event::DeferredDeletable,
+class HealthProbe final : public Probe,
                           private net::ConnectionCallbacks,
                           private net::ReadHandler,
                           private http::CodecOutput,
@@ -86,9 +101,7 @@ class HealthProbe final : public event::DeferredDeletable,
   HealthProbe(const HealthProbe&) = delete;
   HealthProbe& operator=(const HealthProbe&) = delete;
 
-  // Ends the attempt without a verdict: closes the connection, stops the
-  // timer, and calls nothing back. Idempotent.
-  void cancel();
+  void cancel() override;
 
  private:
   // net::ConnectionCallbacks, net::ReadHandler.

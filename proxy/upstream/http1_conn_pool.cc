@@ -4,7 +4,6 @@
 
 #include "proxy/http/http1_codec.h"
 #include "proxy/net/connection.h"
-#include "proxy/upstream/upstream_transport.h"
 
 namespace sluice::upstream {
 
@@ -29,9 +28,15 @@ class Http1ConnPool::Client final : public UpstreamStream,
  public:
   enum class State { Connecting, Idle, Busy, Closed };
 
-  explicit Client(Http1ConnPool& pool) : pool_(pool) {
-    conn_ = net::Connection::connect(pool.loop_, pool.host_.address, makeUpstreamTransport(pool.settings_.tls.get()));
-    conn_->addCallbacks(this);
+  // A new connection, or (adopted) one already connected for this pool:
+  // then `previous_owner` hands its place among the connection's callbacks.
+  Client(Http1ConnPool& pool, std::unique_ptr<net::Connection> conn, net::ConnectionCallbacks* previous_owner = nullptr)
+      : pool_(pool), conn_(std::move(conn)) {
+    if (previous_owner) {
+      conn_->replaceCallbacks(previous_owner, this);
+    } else {
+      conn_->addCallbacks(this);
+    }
     conn_->setReadHandler(this);
     conn_->setBufferLimit(pool.settings_.buffer_limit);
     if (pool.cluster_stats_)
@@ -124,6 +129,11 @@ class Http1ConnPool::Client final : public UpstreamStream,
 
   void onEvent(net::ConnectionEvent event) override {
     if (event == net::ConnectionEvent::Connected) {
+      // An auto pool's host picked HTTP/2 for this connection: not ours to speak.
+      if (pool_.settings_.alpn_check && !pool_.settings_.alpn_check(Protocol::Http1, conn_->transport().protocol())) {
+        close();  // Closed while Connecting: a connect failure
+        return;
+      }
       timer_->disable();
       pool_.onClientReady(this);
       return;
@@ -275,8 +285,23 @@ bool Http1ConnPool::connectOne() {
     if (cluster_stats_) cluster_stats_->upstream_cx_overflow.inc();
     return false;
   }
-  clients_.push_back(std::make_unique<Client>(*this));
+  clients_.push_back(std::make_unique<Client>(
+      *this, net::Connection::connect(loop_, host_.address, settings_.newTransport())));
   clients_.back()->holds_breaker_slot = settings_.shared;
+  countNewConnection();
+  return true;
+}
+
+void Http1ConnPool::adopt(std::unique_ptr<net::Connection> conn, net::ConnectionCallbacks* previous_owner,
+                          ClusterShared* breaker_slot) {
+  clients_.push_back(std::make_unique<Client>(*this, std::move(conn), previous_owner));
+  Client* c = clients_.back().get();
+  c->holds_breaker_slot = breaker_slot;
+  countNewConnection();
+  c->onEvent(net::ConnectionEvent::Connected);
+}
+
+void Http1ConnPool::countNewConnection() {
   if (cluster_stats_) {
     cluster_stats_->upstream_cx_total.inc();
     cluster_stats_->upstream_cx_active.inc();
@@ -285,7 +310,6 @@ bool Http1ConnPool::connectOne() {
     host_.stats->cx_total.inc();
     host_.stats->cx_active.inc();
   }
-  return true;
 }
 
 void Http1ConnPool::attach(Client* c, const Requester& r) {

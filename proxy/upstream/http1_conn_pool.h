@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "proxy/event/loop.h"
+#include "proxy/net/connection.h"
 #include "proxy/upstream/conn_pool.h"
 #include "proxy/util/thread_pool_alloc.h"
 
@@ -36,6 +37,15 @@ class Http1ConnPool final : public HttpConnPool {
                            PoolCallbacks& callbacks, RoutingPriority priority) override;
   // Another TLS setup closes the idle connections made under the old one.
   void update(const Host& host, const PoolSettings& settings, stats::ClusterStats* cluster_stats) override;
+
+  // Takes a connection whose connect (and TLS handshake) is done, as an
+  // AutoConnPool hands over the one that learned the host's protocol:
+  // `previous_owner` gives up its place among the connection's callbacks
+  // (this may run inside them), and `breaker_slot` is the cluster whose
+  // connection breaker slot it holds (null: none). It serves the oldest
+  // waiting request or goes idle.
+  void adopt(std::unique_ptr<net::Connection> conn, net::ConnectionCallbacks* previous_owner,
+             ClusterShared* breaker_slot);
 
   size_t idleCount() const;
   size_t totalCount() const;
@@ -59,6 +69,7 @@ class Http1ConnPool final : public HttpConnPool {
   void onClientReleased(Client* c, bool reusable);
   // False when the cluster's connection breaker is full.
   bool connectOne();
+  void countNewConnection();
   void connectIfNeeded();
   void cancel(Pending& p);
   // Takes the oldest queued request off the queue (its breaker slot given back).

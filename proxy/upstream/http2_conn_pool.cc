@@ -9,7 +9,6 @@
 
 #include "proxy/http/http2_headers.h"
 #include "proxy/net/connection.h"
-#include "proxy/upstream/upstream_transport.h"
 
 namespace sluice::upstream {
 namespace {
@@ -83,14 +82,20 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
  public:
   enum class State { Connecting, Ready, Draining, Closed };
 
-  explicit Client(Http2ConnPool& pool) : pool_(pool) {
-    conn_ = net::Connection::connect(pool.loop_, pool.host_.address, makeUpstreamTransport(pool.settings_.tls.get()));
-    conn_->addCallbacks(this);
+  // A new connection, or (adopted) one already connected for this pool:
+  // then `previous_owner` hands its place among the connection's callbacks.
+  Client(Http2ConnPool& pool, std::unique_ptr<net::Connection> conn, net::ConnectionCallbacks* previous_owner = nullptr)
+      : pool_(pool), conn_(std::move(conn)) {
+    if (previous_owner) {
+      conn_->replaceCallbacks(previous_owner, this);
+    } else {
+      conn_->addCallbacks(this);
+    }
     conn_->setReadHandler(this);
     conn_->setBufferLimit(pool.settings_.buffer_limit);
     if (pool.cluster_stats_)
       conn_->setByteCounters(&pool.cluster_stats_->upstream_rx_bytes, &pool.cluster_stats_->upstream_tx_bytes);
-    scheme_ = pool.settings_.tls ? "https" : "http";
+    scheme_ = conn_->transport().hasHandshake() ? "https" : "http";
     timer_ = pool.loop_.createTimer([this] { onTimer(); });
     timer_->enable(pool.settings_.connect_timeout);
     makeSession();
@@ -226,6 +231,12 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
 
   void onEvent(net::ConnectionEvent event) override {
     if (event == net::ConnectionEvent::Connected) {
+      // An auto pool's host picked HTTP/1.1 (or nothing) for this
+      // connection: an HTTP/2 preface would be refused.
+      if (pool_.settings_.alpn_check && !pool_.settings_.alpn_check(Protocol::Http2, conn_->transport().protocol())) {
+        close();  // Closed while Connecting: a connect failure
+        return;
+      }
       timer_->disable();
       state_ = State::Ready;
       sendPending();  // the preface and our SETTINGS
@@ -684,8 +695,23 @@ bool Http2ConnPool::connectOne() {
     if (cluster_stats_) cluster_stats_->upstream_cx_overflow.inc();
     return false;
   }
-  clients_.push_back(std::make_unique<Client>(*this));
+  clients_.push_back(std::make_unique<Client>(
+      *this, net::Connection::connect(loop_, host_.address, settings_.newTransport())));
   clients_.back()->holds_breaker_slot = settings_.shared;
+  countNewConnection();
+  return true;
+}
+
+void Http2ConnPool::adopt(std::unique_ptr<net::Connection> conn, net::ConnectionCallbacks* previous_owner,
+                          ClusterShared* breaker_slot) {
+  clients_.push_back(std::make_unique<Client>(*this, std::move(conn), previous_owner));
+  Client* c = clients_.back().get();
+  c->holds_breaker_slot = breaker_slot;
+  countNewConnection();
+  c->onEvent(net::ConnectionEvent::Connected);
+}
+
+void Http2ConnPool::countNewConnection() {
   if (cluster_stats_) {
     cluster_stats_->upstream_cx_total.inc();
     cluster_stats_->upstream_cx_active.inc();
@@ -694,7 +720,6 @@ bool Http2ConnPool::connectOne() {
     host_.stats->cx_total.inc();
     host_.stats->cx_active.inc();
   }
-  return true;
 }
 
 void Http2ConnPool::serveQueue(Client* c) {

@@ -26,6 +26,7 @@
 #include <memory>
 
 #include "proxy/event/loop.h"
+#include "proxy/net/connection.h"
 #include "proxy/upstream/conn_pool.h"
 #include "proxy/util/thread_pool_alloc.h"
 
@@ -41,6 +42,15 @@ class Http2ConnPool final : public HttpConnPool {
                            PoolCallbacks& callbacks, RoutingPriority priority) override;
   // Another TLS setup drains the connections made under the old one.
   void update(const Host& host, const PoolSettings& settings, stats::ClusterStats* cluster_stats) override;
+
+  // Takes a connection whose connect (and TLS handshake) is done, as an
+  // AutoConnPool hands over the one that learned the host speaks h2:
+  // `previous_owner` gives up its place among the connection's callbacks
+  // (this may run inside them), and `breaker_slot` is the cluster whose
+  // connection breaker slot it holds (null: none). The preface goes out and
+  // waiting requests take streams on it.
+  void adopt(std::unique_ptr<net::Connection> conn, net::ConnectionCallbacks* previous_owner,
+             ClusterShared* breaker_slot);
 
   size_t connectionCount() const { return clients_.size(); }
 
@@ -65,6 +75,7 @@ class Http2ConnPool final : public HttpConnPool {
   Client* withRoom();
   void connectIfNeeded();
   bool connectOne();
+  void countNewConnection();
   void cancel(Pending& p);
   Requester popPending();
   void serveQueue(Client* c);

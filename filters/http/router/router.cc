@@ -140,9 +140,7 @@ bool RouterFilter::startAttempt() {
   callbacks_->streamInfo().upstream_host = host.name;
   callbacks_->streamInfo().upstream_request_attempt_count = attempts_;
   upstream::Breaker* retry_slot = std::exchange(next_retry_slot_, nullptr);
-  const auto protocol = cluster->config().protocol == config::UpstreamProtocol::Http2 ? upstream::Protocol::Http2
-                                                                                     : upstream::Protocol::Http1;
-  auto& pool = callbacks_->clusters().httpPool(*cluster, pick->host, protocol);
+  auto& pool = callbacks_->clusters().httpPool(*cluster, pick->host, upstream::poolProtocol(cluster->config()));
   attempt_.start(*cluster, *pick, *cluster_stats_, pool, priority_, retry_slot, callbacks_->loop().timers(),
                  retry_ ? retry_->policy().per_try_timeout : std::chrono::milliseconds(0));
   return true;

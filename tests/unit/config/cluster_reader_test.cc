@@ -337,9 +337,9 @@ TEST(ClusterReaderTest, PanicAndOverprovisioningRanges) {
 
 TEST(ClusterReaderTest, HealthCheckNeedsExactlyOneOfHttpTcp) {
   EXPECT_EQ(errorsOf(oneCluster("    health_check: {http: {path: /h}, tcp: {}}\n")),
-            (Errors{"t.yaml:4:19: clusters[0].health_check: give exactly one of http, tcp"}));
+            (Errors{"t.yaml:4:19: clusters[0].health_check: give exactly one of http, tcp, grpc"}));
   EXPECT_EQ(errorsOf(oneCluster("    health_check: {interval: 1s}\n")),
-            (Errors{"t.yaml:4:19: clusters[0].health_check: give exactly one of http, tcp"}));
+            (Errors{"t.yaml:4:19: clusters[0].health_check: give exactly one of http, tcp, grpc"}));
 }
 
 TEST(ClusterReaderTest, BadExpectedStatuses) {

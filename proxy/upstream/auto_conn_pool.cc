@@ -1,0 +1,192 @@
+#include "proxy/upstream/auto_conn_pool.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+namespace sluice::upstream {
+
+class AutoConnPool::Pending final : public PendingStream, public PoolCallbacks {
+ public:
+  Pending(AutoConnPool& p, http::MessageDecoder& r, StreamCallbacks& s, PoolCallbacks& c, RoutingPriority prio,
+          BreakerGroup* g)
+      : pool(p), response(r), stream_callbacks(s), callbacks(c), priority(prio), group(g) {}
+
+  void cancel() override { pool.cancel(*this); }
+  // From the inner pool the request went to: pass it on, and go.
+  void onPoolReady(UpstreamStream& stream) override {
+    PoolCallbacks& cb = callbacks;
+    pool.erase(*this);
+    cb.onPoolReady(stream);
+  }
+  void onPoolFailure(StreamResetReason reason, std::string_view detail) override {
+    PoolCallbacks& cb = callbacks;
+    pool.erase(*this);
+    cb.onPoolFailure(reason, detail);
+  }
+
+  AutoConnPool& pool;
+  http::MessageDecoder& response;
+  StreamCallbacks& stream_callbacks;
+  PoolCallbacks& callbacks;
+  RoutingPriority priority;
+  BreakerGroup* group;             // holds a pending slot while it waits here; null when none
+  PendingStream* inner = nullptr;  // its handle in the inner pool, once handed over
+  bool handed_over = false;
+  decltype(AutoConnPool::pending_)::iterator self;
+};
+
+AutoConnPool::AutoConnPool(event::Loop& loop, Host host, PoolSettings settings, stats::ClusterStats* cluster_stats)
+    : loop_(loop), host_(std::move(host)), settings_(std::move(settings)), cluster_stats_(cluster_stats) {
+  http1_ = std::make_unique<Http1ConnPool>(loop_, host_, innerSettings(settings_), cluster_stats_);
+  http2_ = std::make_unique<Http2ConnPool>(loop_, host_, innerSettings(settings_), cluster_stats_);
+  discovery_timer_ = loop_.createTimer([this] {
+    discovery_timed_out_ = true;
+    if (discovery_) discovery_->close(net::CloseType::NoFlush);  // raises Closed: onDiscoveryFailed
+  });
+}
+
+AutoConnPool::~AutoConnPool() {
+  for (auto& p : pending_)
+    if (p.group) p.group->pending.release();
+  pending_.clear();
+  endDiscovery();
+}
+
+PoolSettings AutoConnPool::innerSettings(PoolSettings settings) {
+  // Each connection the inner pools make reports what the host picked: the
+  // answer stays current, and a pool never speaks the other protocol.
+  settings.alpn_check = [this](Protocol pool, std::string_view alpn) {
+    known_ = alpn == "h2" ? Protocol::Http2 : Protocol::Http1;
+    return *known_ == pool;
+  };
+  return settings;
+}
+
+HttpConnPool& AutoConnPool::poolFor(Protocol p) {
+  if (p == Protocol::Http2) return *http2_;
+  return *http1_;
+}
+
+void AutoConnPool::update(const Host& host, const PoolSettings& settings, stats::ClusterStats* cluster_stats) {
+  if (settings.tls != settings_.tls) known_.reset();
+  host_ = host;
+  settings_ = settings;
+  cluster_stats_ = cluster_stats;
+  http1_->update(host, innerSettings(settings), cluster_stats);
+  http2_->update(host, innerSettings(settings), cluster_stats);
+}
+
+PendingStream* AutoConnPool::newStream(http::MessageDecoder& response, StreamCallbacks& stream_callbacks,
+                                       PoolCallbacks& callbacks, RoutingPriority priority) {
+  if (known_) return poolFor(*known_).newStream(response, stream_callbacks, callbacks, priority);
+  BreakerGroup* group = nullptr;
+  if (settings_.shared) {
+    group = &settings_.shared->breakers(priority);
+    const auto& limits = priority == RoutingPriority::High ? settings_.breakers.high : settings_.breakers.normal;
+    if (!group->pending.tryAcquire(limits.max_pending_requests)) group = nullptr;
+  }
+  if (pending_.size() >= settings_.max_pending_requests || (settings_.shared && group == nullptr)) {
+    if (group) group->pending.release();
+    if (cluster_stats_) cluster_stats_->upstream_rq_pending_overflow.inc();
+    callbacks.onPoolFailure(StreamResetReason::Overflow, resetReasonName(StreamResetReason::Overflow));
+    return nullptr;
+  }
+  Pending& p = pending_.emplace_back(*this, response, stream_callbacks, callbacks, priority, group);
+  p.self = std::prev(pending_.end());
+  if (!discovery_) discover();
+  if (!discovery_) {
+    // The connection breaker is full: nothing to wait for.
+    pending_.pop_back();
+    if (group) group->pending.release();
+    callbacks.onPoolFailure(StreamResetReason::Overflow, resetReasonName(StreamResetReason::Overflow));
+    return nullptr;
+  }
+  return &p;
+}
+
+void AutoConnPool::discover() {
+  if (settings_.shared && !settings_.shared->breakers(RoutingPriority::Normal)
+                               .connections.tryAcquire(settings_.breakers.normal.max_connections)) {
+    if (cluster_stats_) cluster_stats_->upstream_cx_overflow.inc();
+    return;
+  }
+  discovery_breaker_slot_ = settings_.shared;
+  discovery_timed_out_ = false;
+  discovery_ = net::Connection::connect(loop_, host_.address, settings_.newTransport());
+  discovery_->addCallbacks(this);
+  discovery_timer_->enable(settings_.connect_timeout);
+}
+
+void AutoConnPool::onEvent(net::ConnectionEvent event) {
+  if (event == net::ConnectionEvent::Connected) {
+    onDiscovered(discovery_->transport().protocol() == "h2" ? Protocol::Http2 : Protocol::Http1);
+    return;
+  }
+  if (event == net::ConnectionEvent::Closed)
+    onDiscoveryFailed(discovery_timed_out_ ? StreamResetReason::ConnectTimeout : StreamResetReason::ConnectFailure);
+}
+
+void AutoConnPool::onDiscovered(Protocol p) {
+  discovery_timer_->disable();
+  known_ = p;
+  // Handed over inside its own Connected callback: the new owner takes
+  // this pool's place among the connection's callbacks and hears the rest.
+  ClusterShared* slot = std::exchange(discovery_breaker_slot_, nullptr);
+  if (p == Protocol::Http2) {
+    http2_->adopt(std::move(discovery_), this, slot);
+  } else {
+    http1_->adopt(std::move(discovery_), this, slot);
+  }
+  // Hand each waiting request over, oldest first. A callback may end any of
+  // them (served at once, cancelled): look for the next one afresh.
+  for (;;) {
+    auto it = std::find_if(pending_.begin(), pending_.end(), [](const Pending& q) { return !q.handed_over; });
+    if (it == pending_.end()) break;
+    Pending& q = *it;
+    q.handed_over = true;
+    if (q.group) q.group->pending.release();  // the inner pool takes its own slot
+    q.group = nullptr;
+    // Null: `q` already heard onPoolReady / onPoolFailure and is gone.
+    if (PendingStream* inner = poolFor(p).newStream(q.response, q.stream_callbacks, q, q.priority)) q.inner = inner;
+  }
+}
+
+void AutoConnPool::onDiscoveryFailed(StreamResetReason why) {
+  if (cluster_stats_) {
+    (why == StreamResetReason::ConnectTimeout ? cluster_stats_->upstream_cx_connect_timeout
+                                              : cluster_stats_->upstream_cx_connect_fail)
+        .inc();
+  }
+  if (host_.stats) host_.stats->cx_connect_fail.inc();
+  endDiscovery();
+  // Inside the connection's callback: it is freed at the end of the turn
+  // (endDiscovery), and callers hear the failure after their state is gone.
+  std::vector<PoolCallbacks*> waiting;
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    Pending& q = *it++;
+    if (q.handed_over) continue;  // waits in an inner pool (from an earlier answer)
+    if (q.group) q.group->pending.release();
+    waiting.push_back(&q.callbacks);
+    erase(q);
+  }
+  for (PoolCallbacks* cb : waiting) cb->onPoolFailure(why, resetReasonName(why));
+}
+
+void AutoConnPool::endDiscovery() {
+  discovery_timer_->disable();
+  if (discovery_breaker_slot_)
+    discovery_breaker_slot_->breakers(RoutingPriority::Normal).connections.release();
+  discovery_breaker_slot_ = nullptr;
+  if (discovery_) net::Connection::closeDetached(std::move(discovery_), net::CloseType::NoFlush);
+}
+
+void AutoConnPool::cancel(Pending& p) {
+  if (p.inner) p.inner->cancel();
+  if (p.group) p.group->pending.release();
+  erase(p);
+}
+
+void AutoConnPool::erase(Pending& p) { pending_.erase(p.self); }
+
+}  // namespace sluice::upstream
