@@ -97,19 +97,20 @@ TEST(FdExhaustion, FloodBeyondTheLimitIsRefusedCleanlyAndAdminKeepsAnswering) {
   // At the limit the admin server still answers (its reserve descriptor).
   for (int i = 0; i < 3; ++i) {
     const HttpResponse ready = proxy.get("/ready");
-    EXPECT_EQ(ready.status, 200) << ready.error << ready.body;
+    ASSERT_EQ(ready.status, 200) << ready.error << ready.body;
     const HttpResponse metrics = proxy.get("/metrics");
-    EXPECT_EQ(metrics.status, 200) << metrics.error;
+    ASSERT_EQ(metrics.status, 200) << metrics.error;
   }
   EXPECT_GE(metricOr0(proxy, "sluice_listener_downstream_cx_fd_overflow_total", {{"listener", "web"}}),
             static_cast<double>(closed));
 
   // More connections while at the limit: each is refused at once, and the
   // proxy does not spin between them.
+  const Deadline extra_deadline(10s);
   for (int i = 0; i < 20; ++i) {
-    RawHttpClient extra(port, 3s);
+    RawHttpClient extra(port, 2s);
     ASSERT_TRUE(extra.connected());
-    EXPECT_EQ(requestOutcome(extra.fd(), Deadline(5s)), Outcome::kClosed) << "extra connection " << i;
+    EXPECT_EQ(requestOutcome(extra.fd(), extra_deadline), Outcome::kClosed) << "extra connection " << i;
   }
   std::this_thread::sleep_for(1s);
   const auto cpu_end = proxy.cpuMs();
