@@ -3,7 +3,7 @@
 // (a new client waits in the backlog, /ready says 503) until some close.
 // Heap: filling the proxy's heap past a limit set (by reload) just above what
 // it uses idle sheds new requests with 503 OL and closes their connections,
-// then recovery once the heap is freed.
+// (a gRPC call with UNAVAILABLE), then recovery once the heap is freed.
 
 #include <gtest/gtest.h>
 
@@ -143,7 +143,14 @@ TEST(Overload, HeapPressureShedsNewRequestsAndClosesKeepAliveThenRecovers) {
   EXPECT_EQ(r.body, "overloaded\n");
   EXPECT_EQ(r.header("connection"), "close") << r.describe();
   EXPECT_TRUE(shed.waitClosed(5s));
-  EXPECT_GE(metricOr0(proxy, "sluice_listener_downstream_rq_overload_shed_total", {{"listener", "web"}}), 1);
+  // A gRPC call is shed as a gRPC status a client can read: UNAVAILABLE.
+  RawHttpClient grpc(port);
+  ASSERT_TRUE(grpc.connected());
+  const HttpReply g = grpc.roundTrip(
+      requestHead("POST", "/echo.Echo/Unary", "example.com", {{"content-type", "application/grpc"}, {"content-length", "0"}}));
+  EXPECT_EQ(g.status, 200) << g.describe();
+  EXPECT_EQ(g.header("grpc-status"), "14") << g.describe();
+  EXPECT_GE(metricOr0(proxy, "sluice_listener_downstream_rq_overload_shed_total", {{"listener", "web"}}), 2);
   EXPECT_GE(metricOr0(proxy, "sluice_listener_downstream_cx_overload_keepalive_disabled_total", {{"listener", "web"}}),
             1);
   bool logged = false;
