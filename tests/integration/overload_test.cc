@@ -2,8 +2,8 @@
 // threshold and back. Connections: at the limit the listeners stop accepting
 // (a new client waits in the backlog, /ready says 503) until some close.
 // Heap: filling the proxy's heap past a limit set (by reload) just above what
-// it uses idle sheds new requests with 503 OL and closes their connections,
-// (a gRPC call with UNAVAILABLE), then recovery once the heap is freed.
+// it uses idle sheds new requests with 503 OL (a gRPC call with UNAVAILABLE)
+// and closes their connections, then recovery once the heap is freed.
 
 #include <gtest/gtest.h>
 
