@@ -33,6 +33,7 @@ nlohmann::json toJson(const Config& c) {
           {"secrets", std::move(secrets)}};
   if (b.certificate_watch_interval != Bootstrap{}.certificate_watch_interval)
     j["certificate_watch_interval"] = durationString(b.certificate_watch_interval);
+  if (b.overload.enabled()) j["overload"] = toJson(b.overload);
   if (!b.node.id.empty() || !b.node.cluster.empty()) j["node"] = {{"id", b.node.id}, {"cluster", b.node.cluster}};
   j["config_source"] = toJson(b.config_source);
   return j;

@@ -1,6 +1,7 @@
 #include "config/loader.h"
 
 #include "config/cluster_reader.h"
+#include "config/overload.h"
 #include "config/resource_validate.h"
 #include "config/tls_reader.h"
 
@@ -193,6 +194,7 @@ void build(const YAML::Node& root, Config& cfg, ParseContext& ctx) {
     r.string("cluster", b.node.cluster);
     r.finish();
   }
+  readOverload(top, b.overload);
   if (b.certificate_watch_interval <= Duration::zero())
     ctx.error(top.locOf("certificate_watch_interval"), "certificate_watch_interval", "must be greater than 0");
   readRouteConfigs(top, cfg);

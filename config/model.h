@@ -16,6 +16,7 @@
 
 #include "config/filter_spec.h"
 #include "config/http2_settings.h"
+#include "config/overload.h"
 #include "ip/address.h"
 
 namespace sluice::config {
@@ -317,8 +318,8 @@ struct ConfigSourceSpec {
   std::string path;  // File: the YAML file
 };
 
-// How the proxy itself runs, read at start; of these only drain_timeout and
-// certificate_watch_interval follow a reload (admin and workers need a
+// How the proxy itself runs, read at start; of these only drain_timeout,
+// certificate_watch_interval and overload follow a reload (admin and workers need a
 // restart). The YAML keeps them at the top level beside the resources.
 struct Bootstrap {
   AdminConfig admin;
@@ -328,6 +329,8 @@ struct Bootstrap {
   Duration drain_timeout{std::chrono::seconds(10)};
   // How often the main thread checks certificate files for changes.
   Duration certificate_watch_interval{std::chrono::seconds(2)};
+  // Resource limits and the actions taken near them (follows a reload).
+  OverloadSpec overload;
   NodeConfig node;
   // Set by the loader (the file it read), not a YAML key.
   ConfigSourceSpec config_source;

@@ -97,6 +97,10 @@ AdminServer::AdminServer(event::Loop& loop, const ip::Address& address, Handler 
   if (fd_ < 0) throw std::runtime_error("admin: " + error);
   bound_ = net::localAddress(fd_);
   loop_.addFd(fd_, this, EPOLLIN | EPOLLET);
+  retry_timer_ = loop_.createTimer([this] {
+    reserve_.restore();
+    acceptAll();
+  });
 }
 
 AdminServer::~AdminServer() {
@@ -107,13 +111,21 @@ AdminServer::~AdminServer() {
   sessions_.clear();  // connections close without raising events
 }
 
-void AdminServer::onIoEvent(uint32_t) {
+void AdminServer::onIoEvent(uint32_t) { acceptAll(); }
+
+void AdminServer::acceptAll() {
   for (;;) {
     sockaddr_storage ss{};
     socklen_t len = sizeof(ss);
     const int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE) {
+        // The reserve's slot takes this connection, which is served like any
+        // other. Without one, the edge is gone: come back for the queue.
+        if (reserve_.release()) continue;
+        retry_timer_->enable(event::Duration(50));
+      }
       return;
     }
     auto conn = net::Connection::accepted(loop_, fd, ip::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len),
@@ -128,6 +140,8 @@ void AdminServer::onSessionDone(Session* s) {
   if (it == sessions_.end()) return;
   loop_.deferredDelete(std::move(it->second));
   sessions_.erase(it);
+  // Its descriptor is closed by now: take it back as the reserve.
+  reserve_.restore();
 }
 
 }  // namespace sluice::admin

@@ -2,6 +2,8 @@
 // The admin HTTP/1.1 server: a separate listener on the main thread's loop,
 // never on a worker. One request per connection (responses carry
 // Connection: close); requests are parsed with Boost.Beast's parser.
+// It keeps a reserve file descriptor, so that /ready and /metrics still
+// answer while a flood of connections has used up the process's others.
 // Main thread only.
 
 #include <functional>
@@ -9,8 +11,10 @@
 #include <string>
 #include <unordered_map>
 
-#include "proxy/event/loop.h"
 #include "ip/address.h"
+#include "proxy/event/loop.h"
+#include "proxy/event/timer.h"
+#include "proxy/net/reserve_fd.h"
 
 namespace sluice::admin {
 
@@ -41,6 +45,7 @@ class AdminServer final : public event::IoHandler {
 
  private:
   class Session;
+  void acceptAll();
   void onSessionDone(Session* s);
 
   event::Loop& loop_;
@@ -48,6 +53,10 @@ class AdminServer final : public event::IoHandler {
   int fd_ = -1;
   ip::Address bound_;
   std::unordered_map<Session*, std::unique_ptr<Session>> sessions_;
+  // Spent on a connection accepted while the process had no descriptor left;
+  // held again when a session ends.
+  net::ReserveFd reserve_;
+  std::unique_ptr<event::Timer> retry_timer_;  // out of descriptors and of the reserve
 };
 
 }  // namespace sluice::admin

@@ -103,6 +103,38 @@ void addUpstream(std::vector<MetricFamily>& families, const UpstreamValues& up) 
     if (!f->metric.empty()) families.push_back(std::move(*f));
 }
 
+void addOverload(std::vector<MetricFamily>& families, const OverloadValues& ov) {
+  auto family = [](const char* name, const char* help, MetricType type) {
+    MetricFamily f;
+    f.name = name;
+    f.help = help;
+    f.type = type;
+    return f;
+  };
+  auto pressure = family("sluice_overload_resource_pressure", "Use of a watched resource over its max (1 = at the max)",
+                         MetricType::Gauge);
+  auto used = family("sluice_overload_resource_used", "Use of a watched resource as last sampled (connections, bytes)",
+                     MetricType::Gauge);
+  auto max = family("sluice_overload_resource_max", "The max a watched resource's pressure is measured against",
+                    MetricType::Gauge);
+  for (const auto& r : ov.resources) {
+    const std::vector<ClientMetric::Label> labels{{"resource", r.resource}};
+    pressure.metric.push_back(sample(r.pressure, true, labels));
+    used.metric.push_back(sample(static_cast<double>(r.used), true, labels));
+    max.metric.push_back(sample(static_cast<double>(r.max), true, labels));
+  }
+  auto active = family("sluice_overload_action_active", "1 while the overload action is in force", MetricType::Gauge);
+  auto activations = family("sluice_overload_action_activations_total", "Times the overload action came into force",
+                            MetricType::Counter);
+  for (const auto& a : ov.actions) {
+    const std::vector<ClientMetric::Label> labels{{"action", a.action}};
+    active.metric.push_back(sample(a.active ? 1 : 0, true, labels));
+    activations.metric.push_back(sample(static_cast<double>(a.activations), false, labels));
+  }
+  for (auto* f : {&pressure, &used, &max, &active, &activations})
+    if (!f->metric.empty()) families.push_back(std::move(*f));
+}
+
 // Filters' named counters: one family per name (the registry is sorted by name).
 void addNamedCounters(std::vector<MetricFamily>& families) {
   stats::forEachNamedCounter([&](const stats::NamedCounterView& c) {
@@ -121,7 +153,8 @@ void addNamedCounters(std::vector<MetricFamily>& families) {
 
 }  // namespace
 
-std::string renderMetrics(const stats::StatsStore& store, const ServerValues& server, const UpstreamValues& upstream) {
+std::string renderMetrics(const stats::StatsStore& store, const ServerValues& server, const UpstreamValues& upstream,
+                          const OverloadValues& overload) {
   std::vector<MetricFamily> families;
   addScope<stats::ListenerStats>(families, "sluice_listener_", store.listeners(), [](const std::string& k) {
     return std::vector<ClientMetric::Label>{{"listener", k}};
@@ -201,6 +234,7 @@ std::string renderMetrics(const stats::StatsStore& store, const ServerValues& se
   families.push_back(single("sluice_server_workers", "Worker threads", true, static_cast<double>(server.workers)));
   families.push_back(single("sluice_server_uptime_seconds", "Seconds since start", true, server.uptime_seconds));
   addUpstream(families, upstream);
+  addOverload(families, overload);
   addNamedCounters(families);
 
   std::ostringstream out;

@@ -45,7 +45,24 @@ struct UpstreamValues {
   std::vector<BreakerValue> breakers;
 };
 
+// The overload manager's resources (those watched) and actions (all).
+struct OverloadResourceValue {
+  std::string resource;
+  uint64_t used = 0;
+  uint64_t max = 0;
+  double pressure = 0;  // used / max; may pass 1
+};
+struct OverloadActionValue {
+  std::string action;
+  bool active = false;
+  uint64_t activations = 0;
+};
+struct OverloadValues {
+  std::vector<OverloadResourceValue> resources;
+  std::vector<OverloadActionValue> actions;
+};
+
 std::string renderMetrics(const stats::StatsStore& store, const ServerValues& server,
-                          const UpstreamValues& upstream = {});
+                          const UpstreamValues& upstream = {}, const OverloadValues& overload = {});
 
 }  // namespace sluice::admin

@@ -7,6 +7,7 @@
 #include "proxy/http/path_normalizer.h"
 #include "proxy/http/request_metadata.h"
 #include "proxy/net/filter.h"
+#include "proxy/overload/overload_state.h"
 #include "proxy/util/thread_pool_alloc.h"
 
 namespace sluice::http {
@@ -235,6 +236,17 @@ void ActiveStream::decodeHeaders(HeaderMap& headers, bool end_stream) {
     // Answered through the encoder filters like any local reply; no decoder
     // filter ever sees the path.
     refusePath(norm);
+    maybeDone();
+    return;
+  }
+  const auto& overload = manager_.context().overload;
+  if (overload.active(config::OverloadAction::DisableKeepalive)) manager_.disableKeepalive();
+  if (overload.active(config::OverloadAction::ShedRequests)) {
+    // Before any filter or upstream work; streams already in flight go on.
+    // The route is looked up so the shed request counts on it.
+    route();
+    manager_.context().listener_stats.downstream_rq_overload_shed.inc();
+    sendLocalReply(503, "overloaded\n", ResponseFlag::Overload, "overload_shed");
     maybeDone();
     return;
   }

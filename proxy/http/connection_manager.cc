@@ -130,6 +130,12 @@ void ConnectionManager::onDrain() {
   if (!closing_ && streams_.empty() && !(codec_ && codec_->hasPendingInput()) && !partial_request_) armDrainClose();
 }
 
+void ConnectionManager::disableKeepalive() {
+  if (draining_) return;
+  ctx_.listener_stats.downstream_cx_overload_keepalive_disabled.inc();
+  onDrain();
+}
+
 void ConnectionManager::onDrainTimeout() {
   if (closing_ || !codec_) return;
   codec_->goAway();

@@ -37,6 +37,11 @@ class ConnectionManager final : public net::NetworkFilter,
   // stream taken); the listener then closes the connection.
   void onDrainTimeout() override;
 
+  // The overload manager's disable_keepalive: as a drain, without the drain
+  // timeout (HTTP/1: this response says `Connection: close`; HTTP/2: GOAWAY,
+  // streams in flight finish). Once per connection.
+  void disableKeepalive();
+
   MessageDecoder& onNewRequest(MessageEncoder& response) override;
   void onStreamReset(MessageEncoder& response, StreamResetReason reason) override;
   void onStreamWatermark(MessageEncoder& response, bool above) override;

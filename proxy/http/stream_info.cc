@@ -8,7 +8,7 @@ namespace {
 // Indexed by bit position of ResponseFlag.
 constexpr std::string_view kFlagCodes[] = {"NR", "NC",  "UH",  "UF", "UT", "UC", "UPE", "UO",
                                            "DC", "DPE", "RHT", "SI", "FI", "DI", "LR", "RL",
-                                           "URX", "UPT", "DT", "AZ"};
+                                           "URX", "UPT", "DT", "AZ", "OL"};
 
 }  // namespace
 

@@ -37,6 +37,7 @@ enum class ResponseFlag : uint32_t {
   UpstreamPerTryTimeout = 1 << 17,      // UPT: an attempt timed out (per_try_timeout)
   DurationTimeout = 1 << 18,            // DT: max_stream_duration reached
   AuthzDenied = 1 << 19,                // AZ: the authz filter denied the request (403)
+  Overload = 1 << 20,                   // OL: the overload manager shed the request (503)
 };
 
 inline ResponseFlag operator|(ResponseFlag a, ResponseFlag b) {

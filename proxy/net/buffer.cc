@@ -1,9 +1,11 @@
 #include "proxy/net/buffer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
 
 namespace sluice::net {
@@ -13,15 +15,40 @@ namespace {
 // does not pin memory forever.
 constexpr size_t kMaxPooled = 1024;
 
+// The pools of every thread, so the overload manager can tell free slices
+// (ready for reuse) from slices in use. Locked only when a thread's pool is
+// made or destroyed and when the main thread sums them.
+struct PoolRegistry {
+  std::mutex mu;
+  std::vector<const std::atomic<size_t>*> counts;
+};
+PoolRegistry& registry() {
+  static PoolRegistry r;
+  return r;
+}
+
 struct SlicePool {
   std::vector<uint8_t*> free;
+  // free.size(), written by the owning thread only (a relaxed store on its
+  // own line), read by pooledSliceBytes() on the main thread.
+  alignas(64) std::atomic<size_t> count{0};
+  SlicePool() {
+    std::lock_guard<std::mutex> lock(registry().mu);
+    registry().counts.push_back(&count);
+  }
   ~SlicePool() {
+    {
+      std::lock_guard<std::mutex> lock(registry().mu);
+      auto& c = registry().counts;
+      c.erase(std::remove(c.begin(), c.end(), &count), c.end());
+    }
     for (auto* p : free) std::free(p);
   }
   uint8_t* get() {
     if (!free.empty()) {
       auto* p = free.back();
       free.pop_back();
+      count.store(free.size(), std::memory_order_relaxed);
       return p;
     }
     auto* p = static_cast<uint8_t*>(std::malloc(Buffer::kSliceSize));
@@ -31,6 +58,7 @@ struct SlicePool {
   void put(uint8_t* p) {
     if (free.size() < kMaxPooled) {
       free.push_back(p);
+      count.store(free.size(), std::memory_order_relaxed);
     } else {
       std::free(p);
     }
@@ -45,6 +73,13 @@ SlicePool& pool() {
 }  // namespace
 
 size_t bufferPoolFreeSlices() { return pool().free.size(); }
+
+size_t pooledSliceBytes() {
+  std::lock_guard<std::mutex> lock(registry().mu);
+  size_t slices = 0;
+  for (const auto* c : registry().counts) slices += c->load(std::memory_order_relaxed);
+  return slices * Buffer::kSliceSize;
+}
 
 Buffer::~Buffer() {
   for (size_t i = head_; i < slices_.size(); ++i) pool().put(slices_[i].mem);

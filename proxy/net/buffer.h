@@ -80,5 +80,8 @@ class Buffer {
 
 // Per-thread slice pool statistics (tests, debugging).
 size_t bufferPoolFreeSlices();
+// Bytes of free slices held in every thread's pool: allocated, but ready for
+// reuse rather than in use. Any thread; takes a lock the data path never does.
+size_t pooledSliceBytes();
 
 }  // namespace sluice::net

@@ -21,6 +21,9 @@ class ClusterManager;
 namespace sluice::http {
 struct RouteTables;
 }
+namespace sluice::overload {
+class OverloadState;
+}
 namespace sluice::stats {
 struct ListenerStats;
 }  // namespace sluice::stats
@@ -92,6 +95,8 @@ struct FilterContext {
   // connection does.
   const std::shared_ptr<const http::RouteTables>& routes;
   size_t worker;                     // index of this worker (for per-worker stats blocks)
+  // The overload manager's published actions (proxy/overload/).
+  const overload::OverloadState& overload;
 };
 
 // The runtime half of a network filter; its config half (reading and

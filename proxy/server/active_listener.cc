@@ -21,7 +21,7 @@ ActiveListener::ActiveListener(Worker& worker, std::shared_ptr<ListenerSockets> 
       cfg_(cfg),
       stats_(stats),
       chains_(std::move(chains)),
-      filter_ctx_{worker.loop(), worker.clusters(), cfg_, stats_, worker.routes(), worker.index()} {
+      filter_ctx_{worker.loop(), worker.clusters(), cfg_, stats_, worker.routes(), worker.index(), worker.overload()} {
   for (const auto& c : chains_->chains) {
     tls_views_.emplace_back();
     if (c.tls) tls_views_.back().emplace(c.tls);
@@ -45,15 +45,24 @@ ActiveListener::~ActiveListener() {
 
 void ActiveListener::onIoEvent(uint32_t) { acceptAll(); }
 
-void ActiveListener::acceptAll() {
+void ActiveListener::onOverloadChanged() {
+  if (!worker_.overload().active(config::OverloadAction::StopAccepting)) acceptAll();
+}
+
+void ActiveListener::acceptAll(bool even_if_overloaded) {
   while (fd_ >= 0) {
+    // Queued connections wait in the kernel's backlog; onOverloadChanged
+    // comes back for them.
+    if (!even_if_overloaded && worker_.overload().active(config::OverloadAction::StopAccepting)) return;
     sockaddr_storage ss{};
     socklen_t len = sizeof(ss);
     const int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        // Out of descriptors: the queued connections wait; retry shortly instead of spinning.
+      if (errno == EMFILE || errno == ENFILE) {
+        refuseQueued();
+      } else if (errno == ENOBUFS || errno == ENOMEM) {
+        // The kernel is short of memory: the queue waits; retry shortly instead of spinning.
         log::warn(std::string("listener ") + cfg_.name + ": accept: " + std::strerror(errno));
         accept_retry_timer_->enable(event::Duration(100));
       }
@@ -78,6 +87,42 @@ void ActiveListener::acceptAll() {
     ConnectionInspector* raw = inspector.get();
     inspecting_.emplace(raw, std::move(inspector));
   }
+}
+
+void ActiveListener::refuseQueued() {
+  // Leaving the queue alone would leave its clients hanging in the backlog
+  // with no event to bring us back; retrying on a timer alone would keep
+  // them waiting. Closing each at once tells them now (a FIN, or a reset if
+  // they already sent a request), so they can go elsewhere.
+  const int accept_errno = errno;
+  uint64_t refused = 0;
+  bool emptied = false;
+  net::ReserveFd& reserve = worker_.reserveFd();
+  if (reserve.release()) {
+    for (;;) {
+      const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd >= 0) {
+        ::close(fd);
+        ++refused;
+        continue;
+      }
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      emptied = errno == EAGAIN || errno == EWOULDBLOCK;
+      break;
+    }
+  }
+  // Another thread may have taken the slot the reserve freed, or the reserve
+  // was not held: come back later rather than lose the queue's edge.
+  if (!reserve.restore() || !emptied) accept_retry_timer_->enable(event::Duration(100));
+  stats_.downstream_cx_fd_overflow.inc(static_cast<int64_t>(refused));
+  fd_refused_unlogged_ += refused;
+  const auto now = worker_.loop().now();
+  if (last_fd_log_ != event::MonoTime{} && now - last_fd_log_ < std::chrono::seconds(10)) return;
+  last_fd_log_ = now;
+  log::warn("listener " + cfg_.name + ": accept: " + std::strerror(accept_errno) + "; refused " +
+            std::to_string(fd_refused_unlogged_) + " connection(s) since the last line" +
+            (reserve.held() ? "" : " (no reserve descriptor: retrying)"));
+  fd_refused_unlogged_ = 0;
 }
 
 void ActiveListener::startConnection(int fd, const ip::Address& peer, size_t chain_index) {
@@ -188,7 +233,7 @@ void ActiveListener::drain(event::Duration timeout) {
   if (draining_) return;
   draining_ = true;
   // Take what is already queued on our socket: closing it would reset those.
-  acceptAll();
+  acceptAll(/*even_if_overloaded=*/true);
   stopAccepting();
   if (connections_.empty() && inspecting_.empty()) {
     worker_.onListenerDrained(*this);

@@ -44,13 +44,22 @@ class ActiveListener final : public event::IoHandler,
   size_t connectionCount() const { return connections_.size() + inspecting_.size(); }
   const ListenerSockets& sockets() const { return *sockets_; }
 
+  // Resumes accepting when the overload manager no longer stops it (the
+  // connections queued meanwhile raised no new event).
+  void onOverloadChanged();
   void onConnectionClosed(ServerConnection& conn);
   void onHandshakeComplete() { chains_->tls_handshakes->inc(); }
   void onIoEvent(uint32_t events) override;
   void onInspected(ConnectionInspector& inspector, ConnectionInspector::Outcome outcome) override;
 
  private:
-  void acceptAll();
+  // Takes every queued connection; stops early while the overload manager
+  // says stop_accepting, unless `even_if_overloaded` (a drain must not reset
+  // what is queued).
+  void acceptAll(bool even_if_overloaded = false);
+  // Out of descriptors: refuses (accepts and closes) what is queued, through
+  // the worker's reserve descriptor.
+  void refuseQueued();
   // Wraps an accepted fd for `chain` and starts it.
   void startConnection(int fd, const ip::Address& peer, size_t chain);
   // An accepted fd that never became a Connection.
@@ -79,7 +88,9 @@ class ActiveListener final : public event::IoHandler,
   event::MonoTime last_tls_log_{};
   uint64_t tls_log_suppressed_ = 0;
   std::unique_ptr<event::Timer> drain_timer_;
-  std::unique_ptr<event::Timer> accept_retry_timer_;  // after EMFILE
+  std::unique_ptr<event::Timer> accept_retry_timer_;  // when even the reserve could not take the queue
+  event::MonoTime last_fd_log_{};                     // descriptor exhaustion: one line per 10 s
+  uint64_t fd_refused_unlogged_ = 0;
 };
 
 }  // namespace sluice::server

@@ -14,7 +14,7 @@ admin::Response json(const nlohmann::json& j) { return {200, "application/json",
 const char* kIndex =
     "sluice admin\n"
     "  GET  /metrics      Prometheus metrics\n"
-    "  GET  /ready        200 LIVE, or 503 DRAINING\n"
+    "  GET  /ready        200 LIVE, or 503 DRAINING or OVERLOADED\n"
     "  GET  /config_dump  active config as JSON\n"
     "  GET  /clusters     hosts and their state\n"
     "  GET  /listeners    listeners and their bound addresses\n"
@@ -32,10 +32,14 @@ admin::Response Server::handleAdmin(const admin::Request& req) {
   if (req.path == "/") return {200, "text/plain; charset=utf-8", kIndex};
   if (req.path == "/metrics" && get) {
     values_.uptime_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    return {200, "text/plain; version=0.0.4; charset=utf-8", admin::renderMetrics(*stats_, values_, upstreamValues())};
+    return {200, "text/plain; version=0.0.4; charset=utf-8",
+            admin::renderMetrics(*stats_, values_, upstreamValues(), overloadValues())};
   }
   if (req.path == "/ready" && get) {
     if (values_.draining) return {503, "text/plain; charset=utf-8", "DRAINING\n"};
+    // An orchestrator should send traffic elsewhere while listeners take none.
+    if (overload_->state().active(config::OverloadAction::StopAccepting))
+      return {503, "text/plain; charset=utf-8", "OVERLOADED: " + overloadReason() + "\n"};
     return {200, "text/plain; charset=utf-8", "LIVE\n"};
   }
   if (req.path == "/config_dump" && get) {

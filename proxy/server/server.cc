@@ -20,7 +20,8 @@ Server::Server(Options options) : options_(std::move(options)) {}
 Server::~Server() {
   for (auto& w : workers_) w->stop();
   for (auto& w : workers_) w->join();
-  workers_.clear();
+  workers_.clear();  // before the overload state they read
+  overload_.reset();
   monitors_.clear();  // before the loop their checks run on
   admin_.reset();
   if (signal_fd_ >= 0) {
@@ -67,6 +68,7 @@ void Server::probeResult(const std::string& cluster, const std::string& host, bo
 void Server::publish(std::shared_ptr<const Snapshot> snap) {
   updateHealthMonitors(*snap->config, *snap);
   publishTls(*snap);
+  overload_->configure(snap->config->bootstrap.overload);
   current_ = snap;
   values_.config_version = snap->version;
   for (auto& w : workers_) w->apply(snap);
@@ -222,8 +224,9 @@ int Server::run() {
   }
   started_ = std::chrono::steady_clock::now();
   values_.workers = worker_count_;
+  startOverloadManager();
   for (size_t i = 0; i < worker_count_; ++i) {
-    workers_.push_back(std::make_unique<Worker>(i));
+    workers_.push_back(std::make_unique<Worker>(i, overload_->state()));
     workers_.back()->clusters().setHealthEventSink(this);  // before the thread starts
     workers_.back()->start();
   }

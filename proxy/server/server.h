@@ -13,6 +13,7 @@
 #include "proxy/admin/admin_server.h"
 #include "proxy/admin/metrics.h"
 #include "proxy/event/loop.h"
+#include "proxy/overload/overload_manager.h"
 #include "proxy/server/config_source.h"
 #include "proxy/server/snapshot.h"
 #include "proxy/server/snapshot_builder.h"
@@ -52,6 +53,13 @@ class Server : public event::IoHandler, public upstream::HealthEventSink, public
   // endpoints and health settings alone; rebuilds (and restarts) the others.
   void updateHealthMonitors(const config::Config& cfg, const Snapshot& snap);
   admin::UpstreamValues upstreamValues() const;
+  admin::OverloadValues overloadValues() const;
+  // The overload manager (overload_server.cc): built before the workers,
+  // which read its state; configured by every published snapshot.
+  void startOverloadManager();
+  void onOverloadChange(uint32_t before, uint32_t after);
+  // Why /ready says 503 while stop_accepting is in force.
+  std::string overloadReason() const;
   void startDrain();
   // SIGUSR1 and POST /logs/reopen: access logs are opened again by path (logrotate).
   ApplyResult reopenLogs();
@@ -79,6 +87,7 @@ class Server : public event::IoHandler, public upstream::HealthEventSink, public
   std::map<std::string, std::unique_ptr<upstream::HealthMonitor>> monitors_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<admin::AdminServer> admin_;
+  std::unique_ptr<overload::OverloadManager> overload_;
   std::shared_ptr<const Snapshot> current_;
   admin::ServerValues values_;
   event::MonoTime started_;

@@ -9,7 +9,10 @@
 
 namespace sluice::server {
 
-Worker::Worker(size_t index) : index_(index), clusters_(index) { clusters_.setLoop(loop_); }
+Worker::Worker(size_t index, const overload::OverloadState& overload)
+    : index_(index), overload_(overload), clusters_(index) {
+  clusters_.setLoop(loop_);
+}
 
 Worker::~Worker() {
   stop();
@@ -101,6 +104,15 @@ void Worker::maybeDrained() {
     on_drained_ = [] {};  // stays set: no new listeners after a drain
     done();
   }
+}
+
+void Worker::onOverloadChanged() {
+  loop_.post([this] {
+    for (auto& [key, listener] : active_) {
+      (void)key;
+      listener->onOverloadChanged();
+    }
+  });
 }
 
 void Worker::stop() { loop_.exit(); }

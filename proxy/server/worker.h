@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "proxy/event/loop.h"
+#include "proxy/net/reserve_fd.h"
+#include "proxy/overload/overload_state.h"
 #include "proxy/server/active_listener.h"
 #include "proxy/server/snapshot.h"
 #include "proxy/upstream/cluster_manager.h"
@@ -18,7 +20,8 @@ namespace sluice::server {
 
 class Worker {
  public:
-  explicit Worker(size_t index);
+  // `overload` outlives the worker; the main thread publishes to it.
+  Worker(size_t index, const overload::OverloadState& overload);
   ~Worker();
 
   // Thread-safe.
@@ -32,6 +35,8 @@ class Worker {
   // Exit the loop now; connections are closed as the worker is destroyed.
   void stop();
   void join();
+  // The overload actions changed: listeners that stopped accepting try again.
+  void onOverloadChanged();
 
   // Worker thread only.
   event::Loop& loop() { return loop_; }
@@ -39,6 +44,10 @@ class Worker {
   // The current snapshot's route tables (FilterContext::routes refers here).
   const std::shared_ptr<const http::RouteTables>& routes() const { return routes_; }
   size_t index() const { return index_; }
+  const overload::OverloadState& overload() const { return overload_; }
+  // Freed by a listener out of descriptors to refuse what is queued (one per
+  // worker: its listeners take turns on this thread).
+  net::ReserveFd& reserveFd() { return reserve_fd_; }
   void onListenerDrained(ActiveListener& listener);
 
  private:
@@ -46,6 +55,8 @@ class Worker {
   void maybeDrained();
 
   size_t index_;
+  const overload::OverloadState& overload_;
+  net::ReserveFd reserve_fd_;
   event::Loop loop_;
   std::thread thread_;
   upstream::ClusterManager clusters_;

@@ -67,6 +67,7 @@ struct alignas(64) ListenerStats {
   Stat downstream_cx_total;
   Stat downstream_cx_active;
   Stat downstream_cx_overflow;
+  Stat downstream_cx_fd_overflow;
   Stat downstream_cx_idle_timeout;
   Stat downstream_cx_drain_closed;
   Stat downstream_rx_bytes;
@@ -86,6 +87,8 @@ struct alignas(64) ListenerStats {
   Stat downstream_rq_path_normalized;
   Stat downstream_rq_path_rejected;
   Stat downstream_rq_path_redirected;
+  Stat downstream_rq_overload_shed;
+  Stat downstream_cx_overload_keepalive_disabled;
   Stat downstream_cx_http1;
   Stat downstream_cx_http2;
   // HTTP/2 defences (proxy/http/http2_codec.h) and stream resets.

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,7 +19,8 @@ namespace sluice::itest {
 // fork+execvp with stdin from /dev/null and stdout/stderr to files. Between
 // fork and exec the child makes only async-signal-safe calls (the test
 // process has threads).
-pid_t spawnCommand(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path) {
+pid_t spawnCommand(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path,
+                   std::optional<uint64_t> max_files) {
   std::vector<std::string> storage = args;
   std::vector<char*> argv;
   for (auto& s : storage) argv.push_back(s.data());
@@ -36,6 +38,10 @@ pid_t spawnCommand(const std::vector<std::string>& args, const std::string& out_
   ::dup2(out, 1);
   ::dup2(err, 2);
   ::close_range(3, ~0U, 0);
+  if (max_files) {
+    const rlimit lim{static_cast<rlim_t>(*max_files), static_cast<rlim_t>(*max_files)};
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) ::_exit(124);
+  }
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   for (int sig : {SIGPIPE, SIGHUP, SIGINT, SIGTERM, SIGCHLD}) ::sigaction(sig, &dfl, nullptr);

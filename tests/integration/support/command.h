@@ -18,8 +18,10 @@ namespace sluice::itest {
 // Runs argv[0] (searched in PATH) with stdout/stderr captured.
 // Starts argv (argv[0] found on PATH unless it has a '/') with stdin from
 // /dev/null and stdout/stderr to the files; the child dies with the test
-// process and inherits no descriptors. Returns the pid (or -1).
-pid_t spawnCommand(const std::vector<std::string>& argv, const std::string& out_path, const std::string& err_path);
+// process and inherits no descriptors. `max_files`, when set, is the child's
+// RLIMIT_NOFILE (soft and hard), set before exec. Returns the pid (or -1).
+pid_t spawnCommand(const std::vector<std::string>& argv, const std::string& out_path, const std::string& err_path,
+                   std::optional<uint64_t> max_files = std::nullopt);
 
 // A child started by spawnCommand that prints "MARKER PORT" on its stdout
 // once it accepts connections.

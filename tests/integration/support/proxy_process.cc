@@ -70,10 +70,11 @@ const char* proxyBinary() {
 namespace {
 
 // The proxy with `args`, through the harness's one fork/exec helper.
-pid_t spawn(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path) {
+pid_t spawn(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path,
+            std::optional<uint64_t> max_files = std::nullopt) {
   std::vector<std::string> argv{proxyBinary()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return spawnCommand(argv, out_path, err_path);
+  return spawnCommand(argv, out_path, err_path, max_files);
 }
 
 // Polls waitpid until the child exits or the deadline passes.
@@ -318,7 +319,7 @@ void ProxyProcess::writeConfig(const std::string& yaml) { writeFileAtomically(co
     return ::testing::AssertionFailure() << "no proxy binary at " << proxyBinary();
   }
   pid_ = spawn({"-c", config_path_, "--admin-address-path", addr_path_}, dir_ + "/stdout.log",
-               stderr_path_);
+               stderr_path_, max_files_);
   if (pid_ < 0) return ::testing::AssertionFailure() << "fork: " << std::strerror(errno);
   Deadline deadline(timeout);
   for (;;) {
@@ -456,6 +457,21 @@ std::optional<long> ProxyProcess::rssKb() const {
     if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
   }
   return std::nullopt;
+}
+
+std::optional<long long> ProxyProcess::cpuMs() const {
+  const std::string stat = readFile("/proc/" + std::to_string(pid_) + "/stat");
+  // The command name may hold spaces: fields are counted after its ')'.
+  const size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return std::nullopt;
+  std::istringstream in(stat.substr(paren + 1));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  // Fields 3..13 (state .. cmajflt), then utime (14) and stime (15).
+  for (int i = 3; i <= 13; ++i) in >> field;
+  if (!(in >> utime >> stime)) return std::nullopt;
+  const long ticks = ::sysconf(_SC_CLK_TCK);
+  return static_cast<long long>((utime + stime) * 1000 / static_cast<unsigned long long>(ticks > 0 ? ticks : 100));
 }
 
 std::string ProxyProcess::stderrText() const { return readFile(stderr_path_); }

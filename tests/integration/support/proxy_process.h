@@ -40,6 +40,8 @@ class ProxyProcess {
   // Spawns `sluice -c config.yaml --admin-address-path DIR/admin.addr` and
   // waits (bounded) until the admin address file appears.
   ::testing::AssertionResult start(Millis timeout = Millis(10000));
+  // Before start(): the proxy's RLIMIT_NOFILE (soft and hard), as `ulimit -n`.
+  void setMaxFiles(uint64_t n) { max_files_ = n; }
   // Replaces the config file atomically (temp file + rename).
   void writeConfig(const std::string& yaml);
 
@@ -79,6 +81,8 @@ class ProxyProcess {
   bool running();
   // VmRSS in KiB from /proc/PID/status.
   std::optional<long> rssKb() const;
+  // CPU time (user + system, all threads) in ms from /proc/PID/stat.
+  std::optional<long long> cpuMs() const;
   std::string stderrText() const;
 
  private:
@@ -90,6 +94,7 @@ class ProxyProcess {
   bool reaped_ = false;
   int exit_status_ = 0;
   uint16_t admin_port_ = 0;
+  std::optional<uint64_t> max_files_;
 };
 
 // "exited with 0", "killed by signal 9", ...

@@ -302,8 +302,9 @@ TEST(AccessLogResponseFlags, Strings) {
                                                       ResponseFlag::FaultInjected)),
             "UC,DC,FI");
   EXPECT_EQ(responseFlagsString((1u << 15) - 1), "NR,NC,UH,UF,UT,UC,UPE,UO,DC,DPE,RHT,SI,FI,DI,LR");
-  EXPECT_EQ(responseFlagsString(1u << 20), "-");  // no code for that bit
-  EXPECT_EQ(responseFlagsString((1u << 20) | 1u), "NR");
+  EXPECT_EQ(responseFlagsString(static_cast<uint32_t>(ResponseFlag::Overload)), "OL");
+  EXPECT_EQ(responseFlagsString(1u << 21), "-");  // no code for that bit
+  EXPECT_EQ(responseFlagsString((1u << 21) | 1u), "NR");
 }
 
 TEST(AccessLogResponseFlags, FormatterAgreesWithResponseFlagsString) {

@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "proxy/net/buffer.h"
 
@@ -106,6 +107,23 @@ TEST(BufferTest, SlicesReturnToThePoolAndAreReused) {
     b.add(pattern(Buffer::kSliceSize * 2));
     EXPECT_EQ(bufferPoolFreeSlices(), pooled - 2);  // taken from the pool, not malloc
   }
+}
+
+// The overload manager subtracts free pooled slices from the heap in use:
+// another thread's pool must show up, and go when that thread ends.
+TEST(BufferTest, PooledSliceBytesCountsEveryThreadsPool) {
+  const size_t before = pooledSliceBytes();
+  size_t with_thread = 0;
+  std::thread t([&] {
+    {
+      Buffer b;
+      b.add(pattern(Buffer::kSliceSize * 3));
+    }
+    with_thread = pooledSliceBytes();
+  });
+  t.join();
+  EXPECT_GE(with_thread, before + 3 * Buffer::kSliceSize);
+  EXPECT_EQ(pooledSliceBytes(), before);  // the thread's pool went with it
 }
 
 }  // namespace
