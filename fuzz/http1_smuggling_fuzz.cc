@@ -23,10 +23,10 @@
 // on purpose: bare LF, obs-fold, Transfer-Encoding rules, limits), or
 // stopping early (Connection: close, HTTP/1.0, an upgrade): it forwards
 // less, never something else.
-#include <boost/beast/core/buffers_prefix.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/http/dynamic_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
@@ -62,7 +62,9 @@ std::vector<Request> readAll(std::string_view wire) {
   for (;;) {
     while (wire.substr(at, 2) == "\r\n") at += 2;
     if (at >= wire.size()) return out;
-    bhttp::request_parser<bhttp::string_body> p;
+    // A dynamic body, not a string: a string body reserves a huge
+    // Content-Length up front, before a byte of it arrived.
+    bhttp::request_parser<bhttp::dynamic_body> p;
     p.eager(true);
     p.header_limit(std::numeric_limits<uint32_t>::max());
     p.body_limit(std::numeric_limits<uint64_t>::max());
@@ -79,7 +81,7 @@ std::vector<Request> readAll(std::string_view wire) {
     Request r;
     r.method = std::string(p.get().method_string());
     r.target = std::string(p.get().target());
-    r.body = p.get().body();
+    r.body = boost::beast::buffers_to_string(p.get().body().data());
     r.complete = p.is_done() && !refused;
     out.push_back(std::move(r));
     if (!out.back().complete) return out;
