@@ -10,7 +10,6 @@
 // - parse(format(x)) == x for every duration, and format(parse(t)) parses
 //   back to the same value;
 // - units are monotonic: the same digits never mean less with a larger unit.
-#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -32,8 +31,9 @@ void check(bool ok) {
   if (!ok) std::abort();
 }
 
-// Digits then one of `units` (a unit's scale in `scales`, in ms, times
-// `num` / `den` rounded up); nullopt when that is not the shape.
+// The value in ms of at most `max_digits` digits followed by units[i],
+// worth num[i] / den[i] ms (rounded up); nullopt when that is not the
+// shape, -1 when it is far too large for any parser to accept.
 std::optional<i128> reference(std::string_view text, size_t max_digits, const std::string_view* units,
                               const i128* num, const i128* den, size_t count) {
   size_t digits = 0;

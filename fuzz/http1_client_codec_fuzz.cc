@@ -73,7 +73,8 @@ struct Harness final : http::CodecOutput, http::ClientCodecCallbacks {
     e.start = next_start;
     http::MessageEncoder& request = codec->newRequest(e);
     http::HeaderMap h;
-    h.add(http::headers::kMethod, kind == Kind::kHead ? "HEAD" : (kind == Kind::kPost || kind == Kind::kPostUnfinished) ? "POST" : "GET");
+    const bool post = kind == Kind::kPost || kind == Kind::kPostUnfinished;
+    h.add(http::headers::kMethod, kind == Kind::kHead ? "HEAD" : post ? "POST" : "GET");
     h.add(http::headers::kPath, "/");
     h.add(http::headers::kAuthority, "upstream");
     h.add(http::headers::kScheme, "http");
@@ -81,9 +82,8 @@ struct Harness final : http::CodecOutput, http::ClientCodecCallbacks {
       h.add("connection", "upgrade");
       h.add("upgrade", "websocket");
     }
-    const bool bodyless = kind != Kind::kPost && kind != Kind::kPostUnfinished;
-    request.encodeHeaders(h, bodyless);
-    if (!bodyless) {
+    request.encodeHeaders(h, !post);
+    if (post) {
       net::Buffer b;
       b.add("body");
       request.encodeData(b, kind == Kind::kPost);
