@@ -19,6 +19,7 @@
 //   an incomplete response at EOF is a 503 and the reading agrees it is
 //   incomplete.
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -33,8 +34,11 @@ namespace {
 
 using namespace sluice;
 
-void check(bool ok) {
-  if (!ok) std::abort();
+// Names the property that broke before failing: the triage starts there.
+void check(bool ok, const char* property) {
+  if (ok) return;
+  std::fprintf(stderr, "http1_client_codec: %s\n", property);
+  std::abort();
 }
 
 enum class Kind { kGet, kHead, kPost, kPostUnfinished, kUpgrade, kCount };
@@ -60,7 +64,7 @@ struct Exchange final : http::MessageDecoder {
 struct Harness final : http::CodecOutput, http::ClientCodecCallbacks {
   void writeBytes(net::Buffer& data, bool) override { data.clear(); }
   void onResponseError(std::string_view) override {
-    check(!failed);  // once
+    check(!failed, "onResponseError() once");  // once
     failed = true;
     ++reported;
   }
@@ -106,35 +110,35 @@ struct Harness final : http::CodecOutput, http::ClientCodecCallbacks {
 };
 
 void Exchange::decodeHeaders(http::HeaderMap& h, bool end_stream) {
-  check(!harness.failed && !headers && !done);
+  check(!harness.failed && !headers && !done, "headers first, once, and not after an error");
   headers = true;
   // The codec drained the head before this call: what is left is behind it.
   head_end = harness.fed - harness.pending.length();
-  check(h.status() >= 101 && h.status() <= 999);
+  check(h.status() >= 101 && h.status() <= 999, "a final status");
   if (end_stream) ended();
 }
 
 void Exchange::decodeData(net::Buffer& data, bool end_stream) {
-  check(!harness.failed && headers && !done);
+  check(!harness.failed && headers && !done, "data after headers, before the end, not after an error");
   body += data.toString();
   data.clear();
   if (end_stream) ended();
 }
 
 void Exchange::decodeTrailers(http::HeaderMap&) {
-  check(!harness.failed && headers && !done);
+  check(!harness.failed && headers && !done, "trailers after headers, before the end, not after an error");
   ended();
 }
 
 void Exchange::ended() {
   done = true;
   const auto ref = fuzz::frameResponse(harness.wire, start, kind == Kind::kHead, kind == Kind::kUpgrade);
-  check(ref.complete);
-  check(ref.head_end == head_end);
-  check(ref.body == body);
+  check(ref.complete, "the reading finds the response complete");
+  check(ref.head_end == head_end, "the head ends where the reading says");
+  check(ref.body == body, "the body is what the framing says");
   // A close-delimited body (or a tunnel) ends only at the FIN.
-  check(ref.close_delimited == harness.at_eof);
-  check(ref.end <= harness.fed);
+  check(ref.close_delimited == harness.at_eof, "only a close-delimited response ends at EOF");
+  check(ref.end <= harness.fed, "the response ends within the bytes fed");
   harness.next_start = ref.end;
   if (harness.eager && harness.codec->reusable()) harness.startRequest();
 }
@@ -142,11 +146,11 @@ void Exchange::ended() {
 void noteError(Harness& h, const std::optional<http::CodecError>& err, bool eof) {
   if (!err) return;
   if (eof && err->status == 503) {
-    check(!h.failed);  // a reset, not a malformed response: not reported
+    check(!h.failed, "a 503 at EOF is not also a 502");  // a reset, not a malformed response: not reported
     h.failed = true;
     return;
   }
-  check(err->status == 502 && h.failed && h.reported == 1);
+  check(err->status == 502 && h.failed && h.reported == 1, "a 502 is reported once through onResponseError()");
 }
 
 }  // namespace
@@ -171,15 +175,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (open != nullptr && !h.failed) {
     const auto ref = fuzz::frameResponse(h.wire, open->start, open->kind == Kind::kHead, open->kind == Kind::kUpgrade);
     // A response the independent reading finds complete was not left waiting.
-    check(!ref.complete || ref.close_delimited);
+    check(!ref.complete || ref.close_delimited, "a response the reading finds complete is not left waiting");
   }
   h.at_eof = true;
   const bool was_failed = h.failed;
   const auto err = h.codec->dispatchEof();
   noteError(h, err, true);
   if (err && err->status == 503 && !was_failed && open != nullptr) {
-    check(!fuzz::frameResponse(h.wire, open->start, open->kind == Kind::kHead, open->kind == Kind::kUpgrade).complete);
+    check(!fuzz::frameResponse(h.wire, open->start, open->kind == Kind::kHead, open->kind == Kind::kUpgrade).complete,
+          "a 503 at EOF only for a response the reading finds incomplete");
   }
-  check(!h.codec->reusable());
+  check(!h.codec->reusable(), "not reusable after EOF");
   return 0;
 }
