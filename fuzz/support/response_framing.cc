@@ -74,6 +74,7 @@ void readChunks(std::string_view wire, size_t at, ResponseFraming& r) {
       size = size * 16 + static_cast<uint64_t>(hexDigit(wire[p]));
       if (size > wire.size()) return;  // more than the input holds: incomplete
     }
+    if (p == at) return;  // a chunk line needs a size: malformed, never complete
     const size_t eol = wire.find(kCrlf, p);  // past any chunk extension
     if (eol == std::string_view::npos) return;
     at = eol + 2;
