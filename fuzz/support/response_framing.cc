@@ -51,8 +51,11 @@ HeadFacts readHead(std::string_view head) {
         f.length = f.length * 10 + static_cast<uint64_t>(c - '0');
       }
     } else if (sameText(name, "transfer-encoding")) {
-      const size_t comma = value.rfind(',');
-      f.chunked = sameText(trim(comma == std::string_view::npos ? value : value.substr(comma + 1)), "chunked");
+      // The last coding decides; empty list elements do not count (RFC 9110 5.6.1).
+      std::string_view list = value;
+      while (!list.empty() && (list.back() == ',' || list.back() == ' ' || list.back() == '\t')) list.remove_suffix(1);
+      const size_t comma = list.rfind(',');
+      f.chunked = sameText(trim(comma == std::string_view::npos ? list : list.substr(comma + 1)), "chunked");
     }
   }
   return f;
