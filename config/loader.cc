@@ -1,9 +1,11 @@
 #include "config/loader.h"
 
 #include "config/cluster_reader.h"
+#include "config/document_limits.h"
 #include "config/overload.h"
 #include "config/resource_validate.h"
 #include "config/tls_reader.h"
+#include "config/yaml_document.h"
 
 #include <algorithm>
 #include <cctype>
@@ -234,12 +236,11 @@ LoadResult loadString(const std::string& yaml_text, const std::string& file, Ref
   // The text is what `file` holds: that file is where later configs come from.
   cfg->bootstrap.config_source = {ConfigSourceSpec::Kind::File, file};
   try {
-    const std::vector<YAML::Node> docs = YAML::LoadAll(yaml_text);
-    if (docs.size() > 1) ctx.error(docs[1], "", "expected a single YAML document");
-    const YAML::Node root = docs.empty() ? YAML::Node() : docs[0];
+    const YAML::Node root = loadSingleDocument(yaml_text, ctx);
     // Unset variables would only reappear as follow-on errors in the fields
-    // that hold them: report them alone.
-    if (substituteEnv(root, ctx)) build(root, *cfg, ctx);
+    // that hold them: report them alone. Both walks come after the size
+    // check, which keeps an alias bomb from making them endless.
+    if (checkExpandedSize(root, ctx) && substituteEnv(root, ctx)) build(root, *cfg, ctx);
   } catch (const YAML::Exception& e) {
     const bool known = !e.mark.is_null();
     ctx.error(SourceLoc{known ? e.mark.line + 1 : 0, known ? e.mark.column + 1 : 0}, "", e.msg);

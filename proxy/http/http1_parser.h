@@ -127,8 +127,9 @@ class Http1Parser {
     void on_body_init_impl(const boost::optional<uint64_t>&, ec_t&) override {}
     size_t on_body_impl(sv body, ec_t&) override { return body.size(); }  // unused: bodies bypass Beast
     void on_chunk_header_impl(uint64_t size, sv, ec_t& ec) override { p_.onChunkHeader(size, ec); }
-    size_t on_chunk_body_impl(uint64_t, sv body, ec_t&) override {
+    size_t on_chunk_body_impl(uint64_t remain, sv body, ec_t&) override {
       p_.body_.add({body.data(), body.size()});
+      if (remain == body.size()) p_.chunk_line_next_ = true;  // this chunk's data is all here
       return body.size();
     }
     void on_finish_impl(ec_t&) override {}
@@ -173,6 +174,9 @@ class Http1Parser {
   const char* span_begin_ = nullptr;    // the bytes Beast is parsing (obs-fold detection)
   const char* span_end_ = nullptr;
   size_t pending_ = 0;  // bytes Beast last saw without progress; it needs more than that
+  // The next bytes Beast parses are a chunk line (after the CRLF that ends
+  // the previous chunk's data): see parseChunked.
+  bool chunk_line_next_ = false;
   uint64_t remaining_ = 0;
   uint64_t chunked_total_ = 0;
 

@@ -454,8 +454,29 @@ INSTANTIATE_TEST_SUITE_P(
                     BadResponse{"te_not_chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n"},
                     BadResponse{"bad_chunk_size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n"},
                     BadResponse{"bad_name", "HTTP/1.1 200 OK\r\nX Y: 1\r\n\r\n"},
-                    BadResponse{"101_without_upgrade", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n"}),
+                    BadResponse{"101_without_upgrade", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n"},
+                    // A quoted chunk extension left open at its line's end (Beast
+                    // waited for the quote across lines; found by fuzzing).
+                    BadResponse{"chunk_ext_open_quote", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                                        "5;ext=\"abc\r\nhello\r\n0\r\n\r\n"},
+                    BadResponse{"last_chunk_ext_open_quote", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                                             "0;ext=\"a\\\"\r\n\r\n"},
+                    BadResponse{"later_chunk_ext_open_quote", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                                              "5\r\nhello\r\n3;a=\"x\r\nabc\r\n0\r\n\r\n"}),
     [](const testing::TestParamInfo<BadResponse>& info) { return std::string(info.param.name); });
+
+TEST(Http1ClientCodecTest, ClosedQuotedChunkExtensionsAreFine) {
+  for (bool bytewise : {false, true}) {
+    Client c;
+    c.send();
+    const std::string bytes =
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "5;a=\"x \\\" y\";b=c\r\nhello\r\n0;z=\"\"\r\n\r\n";
+    EXPECT_FALSE(bytewise ? c.feedBytewise(bytes) : c.feed(bytes));
+    EXPECT_TRUE(c.response->ended);
+    EXPECT_EQ(c.response->body, "hello");
+  }
+}
 
 TEST(Http1ClientCodecTest, DataWithoutARequestIsAnError) {
   Client c;

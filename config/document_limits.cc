@@ -1,0 +1,34 @@
+#include "config/document_limits.h"
+
+#include <string>
+#include <vector>
+
+namespace sluice::config {
+
+bool checkExpandedSize(const YAML::Node& root, ParseContext& ctx, size_t limit) {
+  // An explicit stack, not recursion: the count, not the depth, is what is
+  // bounded here, and the stack never holds more than `limit` nodes.
+  std::vector<YAML::Node> todo{root};
+  size_t count = 0;
+  while (!todo.empty()) {
+    const YAML::Node n = todo.back();
+    todo.pop_back();
+    if (++count > limit) {
+      ctx.error(n, "",
+                "the document expands to more than " + std::to_string(limit) +
+                    " nodes through its aliases (anchors repeated inside anchors?)");
+      return false;
+    }
+    if (n.IsSequence()) {
+      for (auto it = n.begin(); it != n.end(); ++it) todo.push_back(*it);
+    } else if (n.IsMap()) {
+      for (auto it = n.begin(); it != n.end(); ++it) {
+        todo.push_back(it->first);
+        todo.push_back(it->second);
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace sluice::config
