@@ -81,8 +81,8 @@ struct SocketBio {
 
 TlsTransport::TlsTransport(std::shared_ptr<const ServerTlsContext> ctx) : server_ctx_(std::move(ctx)) {}
 
-TlsTransport::TlsTransport(std::shared_ptr<const ClientTlsContext> ctx, std::string sni)
-    : client_ctx_(std::move(ctx)), sni_(std::move(sni)) {}
+TlsTransport::TlsTransport(std::shared_ptr<const ClientTlsContext> ctx, std::string sni, std::string alpn)
+    : client_ctx_(std::move(ctx)), sni_(std::move(sni)), alpn_(std::move(alpn)) {}
 
 TlsTransport::~TlsTransport() {
   if (ssl_ != nullptr) SSL_free(ssl_);
@@ -91,6 +91,12 @@ TlsTransport::~TlsTransport() {
 void TlsTransport::onConnected(int fd) {
   fd_ = fd;
   ssl_ = server_ctx_ ? server_ctx_->newSsl(&failure_) : client_ctx_->newSsl(sni_, &failure_);
+  if (ssl_ != nullptr && !alpn_.empty() &&
+      SSL_set_alpn_protos(ssl_, reinterpret_cast<const unsigned char*>(alpn_.data()),
+                          static_cast<unsigned int>(alpn_.size())) != 0) {
+    SSL_free(ssl_);
+    ssl_ = nullptr;
+  }
   BIO* bio = ssl_ ? BIO_new(SocketBio::method()) : nullptr;
   if (bio == nullptr) {
     failed_ = true;

@@ -25,8 +25,10 @@ class TlsTransport final : public net::TransportSocket {
  public:
   // Downstream: the accepted side of a TLS connection.
   explicit TlsTransport(std::shared_ptr<const ServerTlsContext> ctx);
-  // Upstream: `sni`, when not empty, replaces the context's server name.
-  TlsTransport(std::shared_ptr<const ClientTlsContext> ctx, std::string sni);
+  // Upstream: `sni`, when not empty, replaces the context's server name;
+  // `alpn` (wire format), when not empty, replaces the context's ALPN list
+  // for this connection (a health check offers only the protocol it speaks).
+  TlsTransport(std::shared_ptr<const ClientTlsContext> ctx, std::string sni, std::string alpn = {});
   ~TlsTransport() override;
   TlsTransport(const TlsTransport&) = delete;
   TlsTransport& operator=(const TlsTransport&) = delete;
@@ -47,6 +49,7 @@ class TlsTransport final : public net::TransportSocket {
  private:
   friend struct SocketBio;
   void fillInfo();
+  std::string alpn_;
   // Records why the SSL failed (OpenSSL's error queue, verify result).
   void recordFailure(int ssl_error);
 

@@ -49,9 +49,18 @@ HealthMonitor::HealthMonitor(event::Loop& loop, const config::ClusterConfig& cc,
   if (config_.health_check) {
     std::vector<ip::Address> addrs;
     for (const auto& name : names_) addrs.push_back(*ip::Address::parse(name));
+    // A probe offers only the protocol it speaks: an HTTP/1 check of a
+    // `protocol: auto` cluster must not be answered in h2.
+    const auto& hc = *config_.health_check;
+    std::string alpn;
+    if (hc.grpc || (hc.http && hc.http->codec == config::HealthCheckConfig::Codec::Http2)) {
+      alpn.assign("\x02h2", 3);
+    } else if (hc.http) {
+      alpn.assign("\x08http/1.1", 9);
+    }
     checker_ = std::make_unique<HealthChecker>(
-        loop_, *config_.health_check, config_.name, std::move(addrs),
-        [this] { return makeUpstreamTransport(tls_view_.get()); }, random_,
+        loop_, hc, config_.name, std::move(addrs),
+        [this, alpn = std::move(alpn)] { return makeUpstreamTransport(tls_view_.get(), alpn); }, random_,
         [this](size_t i, bool healthy) {
           hosts_[i]->active_hc_failed.store(!healthy, std::memory_order_release);
           shared_.publishHealth();

@@ -5,6 +5,7 @@
 // the same way (the context's SNI, SAN and SPIFFE checks).
 
 #include <memory>
+#include <string>
 
 #include "proxy/net/transport_socket.h"
 #include "proxy/tls/certificate_provider.h"
@@ -13,7 +14,9 @@ namespace sluice::upstream {
 
 // TLS from `tls` (the calling thread's view of the cluster's certificate
 // provider) when not null, else raw TCP. Called on the thread that owns the
-// view; the transport keeps the context it was made with.
-std::unique_ptr<net::TransportSocket> makeUpstreamTransport(tls::CertificateProvider::View* tls);
+// view; the transport keeps the context it was made with. `alpn` (wire
+// format), when not empty, replaces the context's ALPN list.
+std::unique_ptr<net::TransportSocket> makeUpstreamTransport(tls::CertificateProvider::View* tls,
+                                                            std::string alpn = {});
 
 }  // namespace sluice::upstream

@@ -109,6 +109,36 @@ TEST(UpstreamHealthHttp2, TlsCheckNegotiatesH2) {
   ASSERT_TRUE(waitHealthy(proxy, "up", host));
 }
 
+// An HTTP/1 check of an auto cluster offers only http/1.1, so a server that
+// would pick h2 for data connections still answers the check in HTTP/1.1.
+TEST(UpstreamHealthHttp2, Http1CheckOfAnAutoTlsClusterOffersOnlyHttp11) {
+  ASSERT_TRUE(pki().ok());
+  NodeUpstream up("protocol_server.js", {"h2"}, {pkiPath("server.crt"), pkiPath("server.key")});
+  ASSERT_TRUE(up.start());
+  const std::string cluster = R"(
+    - name: up
+      connect_timeout: 5s
+      protocol: auto
+      tls: {sni: localhost, ca_bundle: )" + pkiPath("root.crt") + R"(}
+      health_check: {)" + kChecks + R"(, http: {path: /healthz}}
+      endpoints: )" + endpointsFlow({up.port()});
+  ProxyProcess proxy(upstreamConfig(routeAllTo("up"), cluster));
+  uint16_t port = 0;
+  ASSERT_TRUE(startHttpProxy(proxy, &port));
+  const std::string host = up.address();
+
+  ASSERT_TRUE(waitChecked(proxy, "up", host));
+  ASSERT_TRUE(waitHealthy(proxy, "up", host));
+  setHealth(up.port(), true, 503);
+  ASSERT_TRUE(waitFailedActiveHc(proxy, "up", host));
+  setHealth(up.port(), true, 200);
+  ASSERT_TRUE(waitHealthy(proxy, "up", host));
+  // Data connections still negotiate h2.
+  const CurlResult r = curl({localUrl(port, "/after")});
+  EXPECT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(r.header("x-protocol"), "2.0");
+}
+
 // ---- gRPC ----
 
 std::string grpcCheckedCluster(const std::vector<uint16_t>& ports, const std::string& service) {
