@@ -14,7 +14,9 @@
 #endif
 
 #ifdef SLUICE_SANITIZER_ALLOCATOR
-#include <sanitizer/allocator_interface.h>
+#include <cstddef>
+// Exported by the ASan and TSan runtimes alike; GCC ships no header for it.
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
 namespace sluice::overload {
