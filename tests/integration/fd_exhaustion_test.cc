@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -57,6 +58,12 @@ Outcome requestOutcome(int fd, Deadline deadline) {
 }
 
 TEST(FdExhaustion, FloodBeyondTheLimitIsRefusedCleanlyAndAdminKeepsAnswering) {
+  // The sanitizer runtimes need descriptors of their own: UBSan's check of
+  // whether memory is readable opens a pipe, and with the table full it
+  // reports valid objects as invalid. scripts/test sets these for the
+  // sanitizer runs (the proxy under test is then a sanitizer build).
+  if (std::getenv("ASAN_OPTIONS") != nullptr || std::getenv("TSAN_OPTIONS") != nullptr)
+    GTEST_SKIP() << "needs a proxy without a sanitizer runtime (it opens descriptors of its own)";
   HttpUpstream c1(describeRequest("c1"));
   ConfigSpec spec = httpConfig(routes(), {cluster("c1", {c1.port()})});
   spec.workers = 1;
