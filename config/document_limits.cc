@@ -8,11 +8,11 @@ namespace sluice::config {
 bool checkExpandedSize(const YAML::Node& root, ParseContext& ctx, size_t limit) {
   // An explicit stack, not recursion: the count, not the depth, is what is
   // bounded here, and the stack never holds more than `limit` nodes.
-  std::vector<YAML::Node> todo{root};
+  std::vector<YAML::Node> unvisited{root};
   size_t count = 0;
-  while (!todo.empty()) {
-    const YAML::Node n = todo.back();
-    todo.pop_back();
+  while (!unvisited.empty()) {
+    const YAML::Node n = unvisited.back();
+    unvisited.pop_back();
     if (++count > limit) {
       ctx.error(n, "",
                 "the document expands to more than " + std::to_string(limit) +
@@ -20,11 +20,11 @@ bool checkExpandedSize(const YAML::Node& root, ParseContext& ctx, size_t limit) 
       return false;
     }
     if (n.IsSequence()) {
-      for (auto it = n.begin(); it != n.end(); ++it) todo.push_back(*it);
+      for (auto it = n.begin(); it != n.end(); ++it) unvisited.push_back(*it);
     } else if (n.IsMap()) {
       for (auto it = n.begin(); it != n.end(); ++it) {
-        todo.push_back(it->first);
-        todo.push_back(it->second);
+        unvisited.push_back(it->first);
+        unvisited.push_back(it->second);
       }
     }
   }
