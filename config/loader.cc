@@ -199,17 +199,27 @@ void build(const YAML::Node& root, Config& cfg, ParseContext& ctx) {
   readOverload(top, b.overload);
   if (b.certificate_watch_interval <= Duration::zero())
     ctx.error(top.locOf("certificate_watch_interval"), "certificate_watch_interval", "must be greater than 0");
-  readRouteConfigs(top, cfg);
-  readListeners(top, cfg);
-  addInlineRouteConfigs(cfg, ctx);
-  readClusters(top, cfg);
-  addInlineSecrets(cfg, ctx);
+  readResources(top, cfg);
   top.finish();
+  validateResources(cfg, ctx);
+}
 
-  // Cross references need the whole model, so they run last. Each HTTP
-  // listener checks its route table against its filters; every table,
-  // used or not, against the clusters; every cluster its load assignment,
-  // every TLS block its secrets.
+}  // namespace
+
+void readResources(MapReader& r, Config& cfg) {
+  ParseContext& ctx = r.ctx();
+  readRouteConfigs(r, cfg);
+  readListeners(r, cfg);
+  addInlineRouteConfigs(cfg, ctx);
+  readClusters(r, cfg);
+  addInlineSecrets(cfg, ctx);
+}
+
+// Cross references need the whole model, so they run last. Each HTTP
+// listener checks its route table against its filters; every table, used
+// or not, against the clusters; every cluster its load assignment, every
+// TLS block its secrets.
+void validateResources(const Config& cfg, ParseContext& ctx) {
   validateResourceReferences(cfg, ctx);
   for (const auto& e : cfg.route_configs)
     if (e.spec) validateRouteConfig(*e.spec, cfg, e.path, ctx, {}, /*check_chain=*/false);
@@ -220,8 +230,6 @@ void build(const YAML::Node& root, Config& cfg, ParseContext& ctx) {
     });
   }
 }
-
-}  // namespace
 
 std::string LoadResult::errorText() const {
   std::string s;

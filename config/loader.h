@@ -27,4 +27,14 @@ LoadResult loadFile(const std::string& file, References refs = References::Stric
 LoadResult loadString(const std::string& yaml_text, const std::string& file = "<string>",
                       References refs = References::Strict);
 
+// The pieces of a load, for readers of other documents that hold the same
+// resources (sluice-control's groups) or assemble them another way (xDS).
+// Reads `route_configs`, `listeners`, `clusters` (and the route tables and
+// secrets given inline in them) from the mapping `r` into `cfg`. Leaves
+// r.finish() to the caller, which may read keys of its own from `r`.
+void readResources(MapReader& r, Config& cfg);
+// Cross-reference and per-filter validation of a whole config, every error
+// (or, under References::WarnAndServe, warning) into ctx.
+void validateResources(const Config& cfg, ParseContext& ctx);
+
 }  // namespace sluice::config

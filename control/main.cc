@@ -1,0 +1,2 @@
+// Placeholder while sluice-control is written (replaced before merge).
+int main() { return 1; }
