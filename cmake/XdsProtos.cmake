@@ -53,6 +53,13 @@ set(_xds_entry
   envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto
   envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto
   envoy/extensions/filters/http/router/v3/router.proto
+  envoy/extensions/filters/http/fault/v3/fault.proto
+  envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.proto
+  envoy/extensions/filters/http/ratelimit/v3/rate_limit.proto
+  envoy/extensions/filters/http/rbac/v3/rbac.proto
+  envoy/extensions/filters/http/header_mutation/v3/header_mutation.proto
+  envoy/extensions/filters/network/rbac/v3/rbac.proto
+  envoy/extensions/filters/network/local_ratelimit/v3/local_rate_limit.proto
   envoy/extensions/upstreams/http/v3/http_protocol_options.proto)
 set(_xds_services envoy/service/discovery/v3/ads.proto envoy/service/secret/v3/sds.proto)
 
