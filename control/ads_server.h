@@ -1,0 +1,88 @@
+#pragma once
+// The Aggregated Discovery Service: envoy.service.discovery.v3's
+// StreamAggregatedResources (state of the world) and
+// DeltaAggregatedResources (incremental), per Envoy's xDS protocol document,
+// on gRPC C++'s callback API (its threads; no thread per stream).
+//
+// Each stream belongs to the group its first request's node maps to. A
+// publish() replaces a group's snapshot and every stream of the group gets
+// the types that changed (only those), in the order clusters, endpoints,
+// listeners, routes; in delta, only the changed resources and explicit
+// removals. A response is ACKed or NACKed by the client's next request of
+// that type (nonce and version_info; error_detail on a NACK), tracked per
+// stream and type. A NACKed version is not sent again: the stream waits for
+// the next publish.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "control/snapshot.h"
+#include "envoy/config/core/v3/base.pb.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace sluice::control {
+
+// The group a node belongs to (from its id or cluster); empty: none, and the
+// stream gets nothing until a group for it appears.
+using GroupMatcher = std::function<std::string(const envoy::config::core::v3::Node& node)>;
+
+// One connected proxy, for `sluice-control status` and /status.
+struct ProxyStatus {
+  std::string node_id;
+  std::string node_cluster;
+  std::string group;
+  std::string peer;  // "ipv4:127.0.0.1:53412"
+  bool delta = false;
+  std::chrono::system_clock::time_point connected_at;
+  struct PerType {
+    std::string type_url;
+    std::string version_sent;
+    std::string version_acked;
+    // SYNCED: the last version sent is ACKed; STALE: sent and not yet
+    // answered (or behind the group's current version); NACKED: the client
+    // refused it (error below).
+    enum class State { Synced, Stale, Nacked } state = State::Stale;
+    std::string error;  // the NACK's error_detail message
+  };
+  std::vector<PerType> types;
+};
+std::string_view stateName(ProxyStatus::PerType::State s);  // "SYNCED", "STALE", "NACKED"
+
+class AdsServer {
+ public:
+  struct Options {
+    std::string address = "127.0.0.1:15010";  // host:port; port 0 picks one (see port())
+    GroupMatcher match;
+    prometheus::Registry* metrics = nullptr;  // proxies connected, pushes, push latency, NACKs by type
+  };
+  explicit AdsServer(Options options);
+  ~AdsServer();  // shuts down
+  AdsServer(const AdsServer&) = delete;
+  AdsServer& operator=(const AdsServer&) = delete;
+
+  // Binds and starts serving; false with a message when it cannot.
+  bool start(std::string& error);
+  // The bound port (after start()).
+  int port() const;
+  // Ends every stream and stops.
+  void shutdown();
+
+  // Replaces `snapshot->group`'s snapshot and pushes the difference to its
+  // streams. Any thread.
+  void publish(std::shared_ptr<const GroupSnapshot> snapshot);
+  // Every connected proxy, by node id. Any thread.
+  std::vector<ProxyStatus> status() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sluice::control
