@@ -238,6 +238,24 @@ HttpUpstream::Handler slowResponse(std::chrono::milliseconds delay, std::string 
   };
 }
 
+HttpUpstream::Handler trickleResponse(std::chrono::milliseconds interval, std::string body, bool head_at_once,
+                                      size_t max_bytes) {
+  return [interval, body, head_at_once, max_bytes](const UpstreamRequest&, UpstreamExchange& ex) {
+    const std::string head = statusLine(200) + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+    size_t from = 0;
+    if (head_at_once) {
+      if (!ex.send(head)) return;
+      from = head.size();
+    }
+    const std::string all = head + body;
+    for (size_t i = from; i < all.size() && i - from < max_bytes; ++i) {
+      std::this_thread::sleep_for(interval);
+      if (!ex.send(std::string_view(&all[i], 1))) return;
+    }
+    ex.close();
+  };
+}
+
 HttpUpstream::Handler hugeResponse(uint64_t seed, uint64_t length) {
   return [seed, length](const UpstreamRequest& req, UpstreamExchange& ex) {
     if (!ex.send(statusLine(200) + "Content-Length: " + std::to_string(length) + "\r\n\r\n")) return;

@@ -142,6 +142,11 @@ HttpUpstream::Handler echoBody();
 HttpUpstream::Handler chunkedWithTrailers(std::vector<std::string> chunks, HeaderList trailers);
 // Waits `delay`, then sends 200 with `body`.
 HttpUpstream::Handler slowResponse(std::chrono::milliseconds delay, std::string body);
+// 200 with `body` (Content-Length), one byte every `interval`: the status
+// line and head too unless `head_at_once`. Stops when the proxy goes away,
+// and after `max_bytes` bytes at most (bounded), then closes.
+HttpUpstream::Handler trickleResponse(std::chrono::milliseconds interval, std::string body, bool head_at_once,
+                                      size_t max_bytes = 64);
 // 200 with `length` bytes of pattern `seed` (Content-Length), written as
 // fast as the proxy takes them.
 HttpUpstream::Handler hugeResponse(uint64_t seed, uint64_t length);
