@@ -3,7 +3,8 @@
 // (a new client waits in the backlog, /ready says 503) until some close.
 // Heap: filling the proxy's heap past a limit set (by reload) just above what
 // it uses idle sheds new requests with 503 OL (a gRPC call with UNAVAILABLE)
-// and closes their connections, then recovery once the heap is freed.
+// and closes their connections (an HTTP/2 one with a GOAWAY that covers the
+// shed stream), then recovery once the heap is freed.
 
 #include <gtest/gtest.h>
 
@@ -12,6 +13,7 @@
 
 #include "tests/integration/support/access_log.h"
 #include "tests/integration/support/config.h"
+#include "tests/integration/support/h2_frames.h"
 #include "tests/integration/support/http_client.h"
 #include "tests/integration/support/http_harness.h"
 #include "tests/integration/support/http_upstream.h"
@@ -122,6 +124,13 @@ TEST(Overload, HeapPressureShedsNewRequestsAndClosesKeepAliveThenRecovers) {
   EXPECT_EQ(actionActive(proxy, "shed_requests"), 0);
   EXPECT_EQ(RawHttpClient(port).roundTrip(getRequest("/direct")).status, 200);
 
+  // An HTTP/2 client connected before the pressure, to see what keep-alive
+  // means there once it is disabled: a GOAWAY.
+  h2::Client h2c(port);
+  ASSERT_TRUE(h2c.connected());
+  ASSERT_TRUE(h2c.handshake());
+  ASSERT_EQ(h2c.waitForResponse(h2c.request(h2::requestHeaders("GET", "/direct"))).status(), 200);
+
   // Fill: request heads that never end, held by the proxy while they arrive
   // (each under max_request_headers_bytes).
   const std::string head = "GET /direct HTTP/1.1\r\nhost: example.com\r\nx-fill: " + std::string(800 * 1024, 'a');
@@ -150,7 +159,17 @@ TEST(Overload, HeapPressureShedsNewRequestsAndClosesKeepAliveThenRecovers) {
       requestHead("POST", "/echo.Echo/Unary", "example.com", {{"content-type", "application/grpc"}, {"content-length", "0"}}));
   EXPECT_EQ(g.status, 200) << g.describe();
   EXPECT_EQ(g.header("grpc-status"), "14") << g.describe();
-  EXPECT_GE(metricOr0(proxy, "sluice_listener_downstream_rq_overload_shed_total", {{"listener", "web"}}), 2);
+  // On HTTP/2 the shed request is answered on its stream, and the
+  // connection gets a GOAWAY (NO_ERROR) that still covers that stream.
+  const uint32_t h2_shed = h2c.request(h2::requestHeaders("GET", "/direct"));
+  const h2::StreamState& hs = h2c.waitForResponse(h2_shed);
+  EXPECT_EQ(hs.status(), 503) << hs.describe();
+  EXPECT_TRUE(hs.end_stream) << hs.describe();
+  const auto goaway = h2c.waitForGoAway(5s);
+  ASSERT_TRUE(goaway) << "no GOAWAY while keep-alive is disabled";
+  EXPECT_EQ(goaway->error_code, 0u) << h2::errorName(goaway->error_code);
+  EXPECT_GE(goaway->last_stream_id, h2_shed);
+  EXPECT_GE(metricOr0(proxy, "sluice_listener_downstream_rq_overload_shed_total", {{"listener", "web"}}), 3);
   EXPECT_GE(metricOr0(proxy, "sluice_listener_downstream_cx_overload_keepalive_disabled_total", {{"listener", "web"}}),
             1);
   bool logged = false;
