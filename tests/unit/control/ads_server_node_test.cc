@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "control/ads_server.h"
-#include "tests/unit/control/ads_node_client.h"
+#include "tests/integration/support/xds_client.h"
 #include "tests/unit/control/ads_test_snapshots.h"
 
 namespace sluice::control {
@@ -26,7 +26,7 @@ using testing::kCds;
 using testing::kEds;
 using testing::kLds;
 using testing::kRds;
-using testing::NodeAdsClient;
+using itest::XdsClientProcess;
 using testing::v1;
 constexpr auto kQuiet = 400ms;
 
@@ -54,8 +54,8 @@ class AdsServerNodeTest : public ::testing::Test {
     ASSERT_TRUE(server_->start(error)) << error;
   }
 
-  std::unique_ptr<NodeAdsClient> client(const std::string& mode) {
-    auto c = std::make_unique<NodeAdsClient>(server_->port(), mode);
+  std::unique_ptr<XdsClientProcess> client(const std::string& mode) {
+    auto c = std::make_unique<XdsClientProcess>(server_->port(), mode);
     EXPECT_TRUE(c->ok()) << c->error();
     return c;
   }

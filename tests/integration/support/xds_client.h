@@ -2,7 +2,9 @@
 // tests/integration/support/xds_client.js as a child process: an ADS
 // client on Node's @grpc/grpc-js, independent of gRPC C++ and of the
 // server's code, driven one JSON line at a time over pipes. Every wait is
-// bounded; the destructor kills and reaps the child.
+// bounded; the destructor kills and reaps the child. Header-only, so that
+// both xds_tests (the server in-process) and integration_tests (the
+// sluice-control binary) use it; needs SLUICE_SOURCE_DIR.
 
 #include <fcntl.h>
 #include <poll.h>
@@ -11,17 +13,18 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
-namespace sluice::control::testing {
+namespace sluice::itest {
 
-class NodeAdsClient {
+class XdsClientProcess {
  public:
   // "sotw" or "delta" to 127.0.0.1:port. ok() is false (with error()) when
   // the child cannot start.
-  NodeAdsClient(int port, const std::string& mode) {
+  XdsClientProcess(int port, const std::string& mode) {
     const std::string root = SLUICE_SOURCE_DIR;
     const std::string modules = root + "/.npm-deps/node_modules";
     if (::access((modules + "/@grpc/grpc-js/package.json").c_str(), R_OK) != 0 ||
@@ -50,7 +53,7 @@ class NodeAdsClient {
     from_ = out[0];
     if (pid_ < 0) error_ = "fork failed";
   }
-  ~NodeAdsClient() {
+  ~XdsClientProcess() {
     if (to_ >= 0) ::close(to_);
     if (from_ >= 0) ::close(from_);
     if (pid_ > 0) {
@@ -59,8 +62,8 @@ class NodeAdsClient {
       ::waitpid(pid_, &status, 0);
     }
   }
-  NodeAdsClient(const NodeAdsClient&) = delete;
-  NodeAdsClient& operator=(const NodeAdsClient&) = delete;
+  XdsClientProcess(const XdsClientProcess&) = delete;
+  XdsClientProcess& operator=(const XdsClientProcess&) = delete;
 
   bool ok() const { return error_.empty() && pid_ > 0; }
   const std::string& error() const { return error_; }
@@ -117,4 +120,4 @@ class NodeAdsClient {
   std::string buffer_;
 };
 
-}  // namespace sluice::control::testing
+}  // namespace sluice::itest
