@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include "ip/address.h"
 
@@ -33,6 +34,8 @@ class Session : public std::enable_shared_from_this<Session> {
                      [self = shared_from_this()](beast::error_code ec, size_t) { self->onRead(ec); });
   }
 
+  void close();
+
  private:
   void onRead(beast::error_code ec) {
     if (ec) {
@@ -58,11 +61,6 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  void close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
-  }
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
@@ -70,6 +68,13 @@ class Session : public std::enable_shared_from_this<Session> {
   http::response<http::string_body> response_;
   const AdminHandler& handler_;
 };
+
+// Any time on the admin thread; the pending operation ends with an error.
+void Session::close() {
+  beast::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.socket().close(ignored);
+}
 
 }  // namespace
 
@@ -80,11 +85,18 @@ struct AdminServer::Impl {
   tcp::acceptor acceptor{io};
   std::thread thread;
   int port = 0;
+  // Open connections, for stop(); expired ones are dropped as new ones come.
+  std::vector<std::weak_ptr<Session>> sessions;
 
   void accept() {
     acceptor.async_accept(io, [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-      if (!ec) std::make_shared<Session>(std::move(socket), handler)->read();
+      if (!ec) {
+        auto session = std::make_shared<Session>(std::move(socket), handler);
+        std::erase_if(sessions, [](const std::weak_ptr<Session>& w) { return w.expired(); });
+        sessions.push_back(session);
+        session->read();
+      }
       accept();
     });
   }
@@ -124,12 +136,15 @@ int AdminServer::port() const { return impl_->port; }
 
 void AdminServer::stop() {
   if (!impl_->thread.joinable()) return;
-  // Closing the acceptor and every session on the admin thread, where they
-  // live; stopping the loop drops the sessions' pending operations, whose
-  // handlers own (and so close) their sockets when the context goes.
+  // The acceptor and every connection are closed on the admin thread, where
+  // they live, so a client sees its connection end now rather than when
+  // this object goes.
   asio::post(impl_->io, [this] {
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
+    for (const auto& w : impl_->sessions)
+      if (auto s = w.lock()) s->close();
+    impl_->sessions.clear();
     impl_->io.stop();
   });
   impl_->thread.join();
