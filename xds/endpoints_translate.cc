@@ -22,8 +22,8 @@ FieldError addressFromEnvoy(const core::Address& a, const std::string& path, ip:
   const std::string sp = fieldPath(path, "socket_address");
   if (s.protocol() != core::SocketAddress::TCP) return {fieldPath(sp, "protocol"), "only TCP is supported"};
   if (!s.resolver_name().empty()) return {fieldPath(sp, "resolver_name"), "custom resolvers are not supported"};
-  if (s.port_specifier_case() != core::SocketAddress::kPortValue)
-    return {fieldPath(sp, "port_value"), "a numeric port is required"};
+  if (s.port_specifier_case() == core::SocketAddress::kNamedPort)
+    return {fieldPath(sp, "named_port"), "named ports are not supported: give port_value"};
   if (s.port_value() == 0 || s.port_value() > 65535)
     return {fieldPath(sp, "port_value"), "port " + std::to_string(s.port_value()) + " out of range (1 to 65535)"};
   unsigned char buf[16];
