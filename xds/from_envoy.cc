@@ -21,6 +21,10 @@ struct Translated {
   std::vector<config::RouteConfigEntry> inline_route_configs;  // from HTTP filters
   std::vector<config::ClusterConfig> clusters;
   std::vector<config::ClusterLoadAssignmentSpec> load_assignments;
+  std::vector<config::ClusterLoadAssignmentSpec> inline_load_assignments;  // of STATIC clusters
+  // policy.overprovisioning_factor of received load assignments, by name:
+  // applies to every cluster using that assignment.
+  std::vector<std::pair<std::string, uint32_t>> overprovisioning;
   std::vector<config::SecretSpec> secrets;
 };
 
@@ -70,16 +74,21 @@ std::string translate(std::string_view type_url, std::string_view name, const An
     envoy_cluster::Cluster m;
     if (!unpack(type_url, any, m, error)) return error;
     config::ClusterConfig c;
-    if (auto e = clusterFromEnvoy(m, c); !e.empty()) return message(type_url, name.empty() ? m.name() : name, e);
+    std::optional<config::ClusterLoadAssignmentSpec> endpoints;
+    if (auto e = clusterFromEnvoy(m, c, endpoints); !e.empty())
+      return message(type_url, name.empty() ? m.name() : name, e);
     t.clusters.push_back(std::move(c));
+    if (endpoints) t.inline_load_assignments.push_back(std::move(*endpoints));
     return "";
   }
   if (type_url == kClusterLoadAssignmentType) {
     envoy_endpoint::ClusterLoadAssignment m;
     if (!unpack(type_url, any, m, error)) return error;
     config::ClusterLoadAssignmentSpec a;
-    if (auto e = loadAssignmentFromEnvoy(m, a); !e.empty())
+    std::optional<uint32_t> factor;
+    if (auto e = loadAssignmentFromEnvoy(m, a, factor); !e.empty())
       return message(type_url, name.empty() ? m.cluster_name() : name, e);
+    if (factor) t.overprovisioning.emplace_back(a.cluster_name, *factor);
     t.load_assignments.push_back(std::move(a));
     return "";
   }
@@ -165,6 +174,11 @@ AssembleResult assemble(const config::Config& base, const ReceivedResources& rec
   joinNamed(cfg->clusters, std::move(t.clusters), &config::ClusterConfig::name, kClusterType, result.errors);
   joinNamed(cfg->load_assignments, std::move(t.load_assignments), &config::ClusterLoadAssignmentSpec::cluster_name,
             kClusterLoadAssignmentType, result.errors);
+  joinNamed(cfg->load_assignments, std::move(t.inline_load_assignments),
+            &config::ClusterLoadAssignmentSpec::cluster_name, kClusterLoadAssignmentType, result.errors);
+  for (const auto& [assignment, factor] : t.overprovisioning)
+    for (auto& c : cfg->clusters)
+      if (c.load_assignment == assignment) c.overprovisioning_factor_percent = factor;
   joinNamed(cfg->secrets, std::move(t.secrets), &config::SecretSpec::name, kSecretType, result.errors);
 
   // Two listeners on one address would fail to bind.
