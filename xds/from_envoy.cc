@@ -58,8 +58,12 @@ std::string translate(std::string_view type_url, std::string_view name, const An
     std::vector<config::RouteConfigEntry> inline_routes;
     if (auto e = listenerFromEnvoy(m, l, inline_routes); !e.empty())
       return message(type_url, name.empty() ? m.name() : name, e);
+    // Validation messages about an inline table name the listener it came in.
+    for (auto& r : inline_routes) {
+      r.path = "Listener '" + l.name + "': " + r.path;
+      t.inline_route_configs.push_back(std::move(r));
+    }
     t.listeners.push_back(std::move(l));
-    for (auto& r : inline_routes) t.inline_route_configs.push_back(std::move(r));
     return "";
   }
   if (type_url == kRouteConfigurationType) {
@@ -138,6 +142,11 @@ std::string namedPath(const config::Config& cfg, const std::string& path) {
   if (auto s = rewrite("clusters[", "Cluster",
                        [&](size_t i) { return i < cfg.clusters.size() ? cfg.clusters[i].name : "?"; }))
     return *s;
+  // A received table's path is "RouteConfiguration 'name'"; validation adds ".virtual_hosts[0]...".
+  if (path.rfind("RouteConfiguration '", 0) == 0) {
+    const size_t end = path.find("'.", 20);
+    if (end != std::string::npos) return path.substr(0, end + 1) + ": " + path.substr(end + 2);
+  }
   return path;
 }
 

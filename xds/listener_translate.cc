@@ -61,9 +61,8 @@ FieldError addressFromEnvoy(const envoy::config::core::v3::Address& a, std::stri
   if (s.protocol() != envoy::config::core::v3::SocketAddress::TCP) return {fieldPath(sp, "protocol"), "Sluice takes TCP only"};
   const bool v6 = s.address().find(':') != std::string::npos;
   const std::string text = (v6 ? "[" + s.address() + "]" : s.address()) + ":" + std::to_string(s.port_value());
-  std::string why;
-  auto parsed = ip::Address::parse(text, &why);
-  if (!parsed) return {fieldPath(sp, "address"), "'" + s.address() + "' is not an IP address" + (why.empty() ? "" : ": " + why)};
+  auto parsed = ip::Address::parse(text);
+  if (!parsed) return {fieldPath(sp, "address"), "'" + s.address() + "' is not an IP address (Sluice resolves no names)"};
   out = *parsed;
   return {};
 }
