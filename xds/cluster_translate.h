@@ -49,7 +49,9 @@
 // UNHEALTHY, DRAINING or TIMEOUT are left out (EDS's way of removing them
 // from service); DEGRADED and UNKNOWN ones serve. Locality weights and the
 // locality itself are ignored: Sluice balances over endpoints by their own
-// weight within a priority.
+// weight within a priority. Written, each priority from 0 to the highest is
+// one LocalityLbEndpoints with an empty locality and weight 1 (what gRPC
+// clients need), so endpoints come back grouped by priority.
 //
 // TLS. Secrets are named for SDS over ADS (sds_config {ads {}}); inline
 // certificates and keys, and SDS from any other source, are rejected. SAN

@@ -135,7 +135,7 @@ TEST(ClusterToEnvoy, LoadAssignmentGroupsPrioritiesAndCarriesTheFactor) {
     overprovisioning_factor: 180
     endpoints:
       - {address: 10.0.0.1:80, weight: 5}
-      - {address: 10.0.0.2:80, priority: 1}
+      - {address: 10.0.0.2:80, priority: 2}
       - {address: 10.0.0.3:80}
 )");
   ASSERT_TRUE(cfg);
@@ -143,19 +143,34 @@ TEST(ClusterToEnvoy, LoadAssignmentGroupsPrioritiesAndCarriesTheFactor) {
   loadAssignmentToEnvoy(cfg->load_assignments[0], cfg->clusters[0].overprovisioning_factor_percent, e);
   EXPECT_EQ(e.cluster_name(), "web");
   EXPECT_EQ(e.policy().overprovisioning_factor().value(), 180u);
-  ASSERT_EQ(e.endpoints_size(), 2);
-  EXPECT_EQ(e.endpoints(0).priority(), 0u);
+  // Priorities 0..2 without a gap, each with a locality and a weight (gRPC
+  // clients need both); priority 1 is empty.
+  ASSERT_EQ(e.endpoints_size(), 3);
+  for (int p = 0; p < 3; ++p) {
+    EXPECT_EQ(e.endpoints(p).priority(), static_cast<uint32_t>(p));
+    EXPECT_TRUE(e.endpoints(p).has_locality());
+    EXPECT_EQ(e.endpoints(p).load_balancing_weight().value(), 1u);
+  }
   ASSERT_EQ(e.endpoints(0).lb_endpoints_size(), 2);
   EXPECT_EQ(e.endpoints(0).lb_endpoints(0).endpoint().address().socket_address().address(), "10.0.0.1");
   EXPECT_EQ(e.endpoints(0).lb_endpoints(0).endpoint().address().socket_address().port_value(), 80u);
   EXPECT_EQ(e.endpoints(0).lb_endpoints(0).load_balancing_weight().value(), 5u);
   EXPECT_EQ(e.endpoints(0).lb_endpoints(1).endpoint().address().socket_address().address(), "10.0.0.3");
-  EXPECT_EQ(e.endpoints(1).priority(), 1u);
-  EXPECT_EQ(e.endpoints(1).lb_endpoints(0).endpoint().address().socket_address().address(), "10.0.0.2");
+  EXPECT_EQ(e.endpoints(1).lb_endpoints_size(), 0);
+  ASSERT_EQ(e.endpoints(2).lb_endpoints_size(), 1);
+  EXPECT_EQ(e.endpoints(2).lb_endpoints(0).endpoint().address().socket_address().address(), "10.0.0.2");
 
   envoy_endpoint::ClusterLoadAssignment plain;
   loadAssignmentToEnvoy(cfg->load_assignments[0], plain);
   EXPECT_FALSE(plain.has_policy());
+
+  // Back: grouped by priority, the empty level adds nothing.
+  config::ClusterLoadAssignmentSpec back;
+  ASSERT_TRUE(loadAssignmentFromEnvoy(e, back).empty());
+  ASSERT_EQ(back.endpoints.size(), 3u);
+  EXPECT_EQ(back.endpoints[1].address.str(), "10.0.0.3:80");
+  EXPECT_EQ(back.endpoints[2].address.str(), "10.0.0.2:80");
+  EXPECT_EQ(back.endpoints[2].priority, 2u);
 }
 
 // A STATIC cluster with inline endpoints, as other control planes and gRPC's
