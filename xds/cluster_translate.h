@@ -8,6 +8,15 @@
 // .priority") and `out` is unspecified. A field that would change what the
 // proxy does and that Sluice cannot do is rejected, never dropped (above all
 // a certificate check); fields that only name, count or log are ignored.
+// Also ignored, as tuning that changes no outcome Sluice promises: slow
+// start, locality and zone-aware settings, ring hash functions, the HIGH
+// priority's max_connections (Sluice's connections serve both priorities),
+// max_requests_per_connection, per_connection_buffer_limit_bytes, health
+// check cadence variants (initial_jitter, interval_jitter_percent,
+// unhealthy_interval, *_edge_interval, reuse_connection, tls_options), outlier
+// ejection jitter and local-origin counters (without the split), EDS
+// endpoint_stale_after, and options under typed_extension_protocol_options
+// keys other than HttpProtocolOptions'.
 //
 // Values Envoy has no field for. Sluice-only cluster values travel in the
 // cluster's metadata.filter_metadata["io.sluice"], a Struct that both sides
