@@ -68,6 +68,9 @@
 // as exact DNS / URI / IP matchers, verify_spiffe_ids as exact URI matchers
 // or, for "spiffe://td/path/*", URI prefix "spiffe://td/path/". An exact
 // spiffe:// URI reads back as a verify_spiffe_ids entry (the same check).
+// Upstream, Sluice checks the server's certificate against the SNI when no
+// SAN or SPIFFE check is given; Envoy is told so with a matcher for the SNI,
+// and a context whose only check is its SNI reads back as none.
 // Downstream handshake_timeout has no field in DownstreamTlsContext: it is the
 // filter chain's transport_socket_connect_timeout, which the listener side
 // writes and reads; downstreamTlsFromEnvoy leaves the model's default.
