@@ -2,6 +2,7 @@
 // that stops it.
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
@@ -112,7 +113,7 @@ FieldError lbFromEnvoy(const cluster::Cluster& in, config::ClusterConfig& out) {
     const double v = in.common_lb_config().healthy_panic_threshold().value();
     if (!(v >= 0 && v <= 100) || v != std::floor(v))
       return {"common_lb_config.healthy_panic_threshold",
-              "expected a whole percent from 0 to 100, got " + std::to_string(v)};
+              "expected a whole percent from 0 to 100, got " + numberText(v)};
     out.panic_threshold_percent = static_cast<uint32_t>(v);
   }
   return {};

@@ -21,6 +21,10 @@ struct Translated {
   std::vector<config::RouteConfigEntry> inline_route_configs;  // from HTTP filters
   std::vector<config::ClusterConfig> clusters;
   std::vector<config::ClusterLoadAssignmentSpec> load_assignments;
+  std::vector<config::ClusterLoadAssignmentSpec> inline_load_assignments;  // of STATIC clusters
+  // policy.overprovisioning_factor of received load assignments, by name:
+  // applies to every cluster using that assignment.
+  std::vector<std::pair<std::string, uint32_t>> overprovisioning;
   std::vector<config::SecretSpec> secrets;
 };
 
@@ -54,8 +58,12 @@ std::string translate(std::string_view type_url, std::string_view name, const An
     std::vector<config::RouteConfigEntry> inline_routes;
     if (auto e = listenerFromEnvoy(m, l, inline_routes); !e.empty())
       return message(type_url, name.empty() ? m.name() : name, e);
+    // Validation messages about an inline table name the listener it came in.
+    for (auto& r : inline_routes) {
+      r.path = "Listener '" + l.name + "': " + r.path;
+      t.inline_route_configs.push_back(std::move(r));
+    }
     t.listeners.push_back(std::move(l));
-    for (auto& r : inline_routes) t.inline_route_configs.push_back(std::move(r));
     return "";
   }
   if (type_url == kRouteConfigurationType) {
@@ -70,16 +78,21 @@ std::string translate(std::string_view type_url, std::string_view name, const An
     envoy_cluster::Cluster m;
     if (!unpack(type_url, any, m, error)) return error;
     config::ClusterConfig c;
-    if (auto e = clusterFromEnvoy(m, c); !e.empty()) return message(type_url, name.empty() ? m.name() : name, e);
+    std::optional<config::ClusterLoadAssignmentSpec> endpoints;
+    if (auto e = clusterFromEnvoy(m, c, endpoints); !e.empty())
+      return message(type_url, name.empty() ? m.name() : name, e);
     t.clusters.push_back(std::move(c));
+    if (endpoints) t.inline_load_assignments.push_back(std::move(*endpoints));
     return "";
   }
   if (type_url == kClusterLoadAssignmentType) {
     envoy_endpoint::ClusterLoadAssignment m;
     if (!unpack(type_url, any, m, error)) return error;
     config::ClusterLoadAssignmentSpec a;
-    if (auto e = loadAssignmentFromEnvoy(m, a); !e.empty())
+    std::optional<uint32_t> factor;
+    if (auto e = loadAssignmentFromEnvoy(m, a, factor); !e.empty())
       return message(type_url, name.empty() ? m.cluster_name() : name, e);
+    if (factor) t.overprovisioning.emplace_back(a.cluster_name, *factor);
     t.load_assignments.push_back(std::move(a));
     return "";
   }
@@ -129,6 +142,11 @@ std::string namedPath(const config::Config& cfg, const std::string& path) {
   if (auto s = rewrite("clusters[", "Cluster",
                        [&](size_t i) { return i < cfg.clusters.size() ? cfg.clusters[i].name : "?"; }))
     return *s;
+  // A received table's path is "RouteConfiguration 'name'"; validation adds ".virtual_hosts[0]...".
+  if (path.rfind("RouteConfiguration '", 0) == 0) {
+    const size_t end = path.find("'.", 20);
+    if (end != std::string::npos) return path.substr(0, end + 1) + ": " + path.substr(end + 2);
+  }
   return path;
 }
 
@@ -165,6 +183,11 @@ AssembleResult assemble(const config::Config& base, const ReceivedResources& rec
   joinNamed(cfg->clusters, std::move(t.clusters), &config::ClusterConfig::name, kClusterType, result.errors);
   joinNamed(cfg->load_assignments, std::move(t.load_assignments), &config::ClusterLoadAssignmentSpec::cluster_name,
             kClusterLoadAssignmentType, result.errors);
+  joinNamed(cfg->load_assignments, std::move(t.inline_load_assignments),
+            &config::ClusterLoadAssignmentSpec::cluster_name, kClusterLoadAssignmentType, result.errors);
+  for (const auto& [assignment, factor] : t.overprovisioning)
+    for (auto& c : cfg->clusters)
+      if (c.load_assignment == assignment) c.overprovisioning_factor_percent = factor;
   joinNamed(cfg->secrets, std::move(t.secrets), &config::SecretSpec::name, kSecretType, result.errors);
 
   // Two listeners on one address would fail to bind.

@@ -1,5 +1,7 @@
 #include "xds/http_connection_translate.h"
 
+#include <algorithm>
+
 #include "xds/http_filters_translate.h"
 #include "xds/route_translate.h"
 #include "xds/sluice_metadata.h"
@@ -94,10 +96,10 @@ FieldError boolFrom(const Struct* s, const char* name, std::string_view path, bo
 FieldError extrasFrom(const Struct* x, std::string_view path, filters::http_cm::Spec& s) {
   if (x == nullptr) return {};
   FieldError e;
-  if (!(e = countFrom(x, "max_uri_bytes", path, 256, 1u << 20, s.max_uri_bytes)).empty()) return e;
+  if (!(e = countFrom(x, "max_uri_bytes", path, 64, 1u << 20, s.max_uri_bytes)).empty()) return e;
   if (!(e = countFrom(x, "max_request_body_mib", path, 0, 1u << 20, s.max_request_body_mib)).empty()) return e;
-  if (!(e = countFrom(x, "buffer_limit_bytes", path, 1024, 1u << 30, s.buffer_limit_bytes)).empty()) return e;
-  if (!(e = countFrom(x, "max_request_headers_bytes", path, 1024, 8192u * 1024, s.max_request_headers_bytes)).empty())
+  if (!(e = countFrom(x, "buffer_limit_bytes", path, 1024, 64u << 20, s.buffer_limit_bytes)).empty()) return e;
+  if (!(e = countFrom(x, "max_request_headers_bytes", path, 1024, 1024 * 1024, s.max_request_headers_bytes)).empty())
     return e;
   if (!(e = boolFrom(x, "reject_backslash", path, s.reject_backslash)).empty()) return e;
   if (!(e = boolFrom(x, "reject_path_parameters_dot_segments", path, s.reject_path_parameters_dot_segments)).empty())
@@ -108,10 +110,10 @@ FieldError extrasFrom(const Struct* x, std::string_view path, filters::http_cm::
     const Struct* h2 = &v->struct_value();
     const std::string p = fieldPath(path, "http2");
     if (!(e = countFrom(h2, "max_frame_size", p, 16384, 16777215, s.http2.max_frame_size)).empty()) return e;
-    if (!(e = countFrom(h2, "max_stream_resets_per_second", p, 0, UINT32_MAX, s.http2.max_stream_resets_per_second))
+    if (!(e = countFrom(h2, "max_stream_resets_per_second", p, 1, 1u << 20, s.http2.max_stream_resets_per_second))
              .empty())
       return e;
-    if (!(e = countFrom(h2, "max_stream_resets_burst", p, 0, UINT32_MAX, s.http2.max_stream_resets_burst)).empty())
+    if (!(e = countFrom(h2, "max_stream_resets_burst", p, 1, 1u << 20, s.http2.max_stream_resets_burst)).empty())
       return e;
     uint32_t t = 0;
     if (field(h2, "keepalive_timeout_ms") != nullptr) {
@@ -146,7 +148,8 @@ FieldError http2From(const envoy::config::core::v3::Http2ProtocolOptions& in, st
     return e;
   if (in.has_max_concurrent_streams()) {
     if (in.max_concurrent_streams().value() == 0) return {fieldPath(path, "max_concurrent_streams"), "must be > 0"};
-    h2.max_concurrent_streams = in.max_concurrent_streams().value();
+    // Envoy configs say 2147483647 for "no limit": the model's maximum, which no client reaches.
+    h2.max_concurrent_streams = std::min<uint32_t>(in.max_concurrent_streams().value(), 1u << 20);
   }
   if (in.has_initial_stream_window_size()) {
     const uint32_t v = in.initial_stream_window_size().value();
@@ -289,7 +292,8 @@ FieldError httpConnectionFromEnvoy(const HCM& in, std::string_view path, const S
     if (c.has_idle_timeout())
       if (auto e = durationFrom(c.idle_timeout(), fieldPath(cp, "idle_timeout"), s.idle_timeout); !e.empty()) return e;
     if (c.has_max_headers_count()) {
-      if (c.max_headers_count().value() == 0) return {fieldPath(cp, "max_headers_count"), "must be > 0"};
+      if (c.max_headers_count().value() == 0 || c.max_headers_count().value() > 10000)
+        return {fieldPath(cp, "max_headers_count"), "Sluice takes 1..10000"};
       s.max_headers_count = c.max_headers_count().value();
     }
     if (c.has_max_stream_duration())
@@ -299,7 +303,7 @@ FieldError httpConnectionFromEnvoy(const HCM& in, std::string_view path, const S
   }
   if (in.has_max_request_headers_kb()) {
     const uint32_t kb = in.max_request_headers_kb().value();
-    if (kb == 0 || kb > 8192) return {fieldPath(path, "max_request_headers_kb"), "must be 1..8192"};
+    if (kb == 0 || kb > 1024) return {fieldPath(path, "max_request_headers_kb"), "Sluice takes 1..1024"};
     s.max_request_headers_bytes = kb * 1024;
   }
   if (in.has_normalize_path()) s.normalize_path = in.normalize_path().value();
@@ -312,6 +316,7 @@ FieldError httpConnectionFromEnvoy(const HCM& in, std::string_view path, const S
     case HCM::UNESCAPE_AND_FORWARD: s.path_with_escaped_slashes = EscapedSlashes::UnescapeAndForward; break;
     default: return {fieldPath(path, "path_with_escaped_slashes_action"), "unknown value"};
   }
+  if (in.xff_num_trusted_hops() > 16) return {fieldPath(path, "xff_num_trusted_hops"), "Sluice takes 0..16"};
   s.xff_num_trusted_hops = in.xff_num_trusted_hops();
   if (in.has_generate_request_id()) s.generate_request_id = in.generate_request_id().value();
   switch (in.forward_client_cert_details()) {

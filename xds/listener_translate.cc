@@ -26,6 +26,8 @@ void tlsToEnvoy(const DownstreamTlsConfig& t, envoy_listener::FilterChain& out) 
   downstreamTlsToEnvoy(t, ctx);
   out.mutable_transport_socket()->set_name(std::string(kTlsSocketName));
   out.mutable_transport_socket()->mutable_typed_config()->PackFrom(ctx);
+  // Envoy's bound on the handshake (DownstreamTlsContext has none).
+  toProto(t.handshake_timeout, *out.mutable_transport_socket_connect_timeout());
 }
 
 void chainToEnvoy(const std::vector<config::NetworkFilterEntry>& filters, const FilterChainMatch& match,
@@ -59,9 +61,8 @@ FieldError addressFromEnvoy(const envoy::config::core::v3::Address& a, std::stri
   if (s.protocol() != envoy::config::core::v3::SocketAddress::TCP) return {fieldPath(sp, "protocol"), "Sluice takes TCP only"};
   const bool v6 = s.address().find(':') != std::string::npos;
   const std::string text = (v6 ? "[" + s.address() + "]" : s.address()) + ":" + std::to_string(s.port_value());
-  std::string why;
-  auto parsed = ip::Address::parse(text, &why);
-  if (!parsed) return {fieldPath(sp, "address"), "'" + s.address() + "' is not an IP address" + (why.empty() ? "" : ": " + why)};
+  auto parsed = ip::Address::parse(text);
+  if (!parsed) return {fieldPath(sp, "address"), "'" + s.address() + "' is not an IP address (Sluice resolves no names)"};
   out = *parsed;
   return {};
 }
@@ -84,7 +85,9 @@ FieldError matchFromEnvoy(const envoy_listener::FilterChainMatch& m, std::string
 
 FieldError chainFromEnvoy(const envoy_listener::FilterChain& c, std::string_view path, const std::string& scope,
                           FilterChainConfig& out, std::vector<config::RouteConfigEntry>& inline_routes) {
-  if (auto e = unsupportedField(c, path, {"filter_chain_match", "filters", "metadata", "transport_socket", "name"});
+  if (auto e = unsupportedField(c, path,
+                                {"filter_chain_match", "filters", "metadata", "transport_socket", "name",
+                                 "transport_socket_connect_timeout"});
       !e.empty())
     return e;
   if (auto e = matchFromEnvoy(c.filter_chain_match(), fieldPath(path, "filter_chain_match"), out.match); !e.empty())
@@ -99,6 +102,10 @@ FieldError chainFromEnvoy(const envoy_listener::FilterChain& c, std::string_view
     DownstreamTlsConfig t;
     if (auto e = downstreamTlsFromEnvoy(ctx, t); !e.empty())
       return {fieldPath(fieldPath(tp, "typed_config"), e.path), e.message};
+    if (c.has_transport_socket_connect_timeout()) {
+      if (!fromProto(c.transport_socket_connect_timeout(), t.handshake_timeout) || t.handshake_timeout.count() <= 0)
+        return {fieldPath(path, "transport_socket_connect_timeout"), "must be a positive duration"};
+    }
     if (out.match.transport_protocol == FilterChainMatch::Transport::RawBuffer)
       return {fieldPath(path, "filter_chain_match.transport_protocol"), "a chain with TLS cannot match raw_buffer"};
     out.match.transport_protocol = FilterChainMatch::Transport::Tls;

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "xds/cluster_translate.h"
+
 namespace sluice::xds {
 
 google::protobuf::Struct& sluiceMetadata(envoy::config::core::v3::Metadata& m) {

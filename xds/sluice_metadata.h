@@ -35,9 +35,7 @@
 
 namespace sluice::xds {
 
-inline constexpr std::string_view kSluiceMetadataKey = "io.sluice";
-
-// The io.sluice Struct of `m`, created empty when absent.
+// The io.sluice Struct (kSluiceMetadataKey, xds/cluster_translate.h) of `m`, created empty when absent.
 google::protobuf::Struct& sluiceMetadata(envoy::config::core::v3::Metadata& m);
 // Null when `m` has none.
 const google::protobuf::Struct* findSluiceMetadata(const envoy::config::core::v3::Metadata& m);

@@ -52,7 +52,13 @@ ResourcesByType toEnvoy(const config::Config& cfg) {
   }
   for (const auto& a : cfg.load_assignments) {
     envoy_endpoint::ClusterLoadAssignment m;
-    loadAssignmentToEnvoy(a, m);
+    // Envoy keeps overprovisioning on the endpoints: the factor of the
+    // (first) cluster using them.
+    const config::ClusterConfig* user = nullptr;
+    for (const auto& c : cfg.clusters)
+      if (c.load_assignment == a.cluster_name && user == nullptr) user = &c;
+    if (user != nullptr) loadAssignmentToEnvoy(a, user->overprovisioning_factor_percent, m);
+    else loadAssignmentToEnvoy(a, m);
     add(out, kClusterLoadAssignmentType, a.cluster_name, m);
   }
   for (const auto& s : cfg.secrets) {

@@ -135,7 +135,7 @@ TEST(ClusterToEnvoy, LoadAssignmentGroupsPrioritiesAndCarriesTheFactor) {
     overprovisioning_factor: 180
     endpoints:
       - {address: 10.0.0.1:80, weight: 5}
-      - {address: 10.0.0.2:80, priority: 1}
+      - {address: 10.0.0.2:80, priority: 2}
       - {address: 10.0.0.3:80}
 )");
   ASSERT_TRUE(cfg);
@@ -143,19 +143,34 @@ TEST(ClusterToEnvoy, LoadAssignmentGroupsPrioritiesAndCarriesTheFactor) {
   loadAssignmentToEnvoy(cfg->load_assignments[0], cfg->clusters[0].overprovisioning_factor_percent, e);
   EXPECT_EQ(e.cluster_name(), "web");
   EXPECT_EQ(e.policy().overprovisioning_factor().value(), 180u);
-  ASSERT_EQ(e.endpoints_size(), 2);
-  EXPECT_EQ(e.endpoints(0).priority(), 0u);
+  // Priorities 0..2 without a gap, each with a locality and a weight (gRPC
+  // clients need both); priority 1 is empty.
+  ASSERT_EQ(e.endpoints_size(), 3);
+  for (int p = 0; p < 3; ++p) {
+    EXPECT_EQ(e.endpoints(p).priority(), static_cast<uint32_t>(p));
+    EXPECT_TRUE(e.endpoints(p).has_locality());
+    EXPECT_EQ(e.endpoints(p).load_balancing_weight().value(), 1u);
+  }
   ASSERT_EQ(e.endpoints(0).lb_endpoints_size(), 2);
   EXPECT_EQ(e.endpoints(0).lb_endpoints(0).endpoint().address().socket_address().address(), "10.0.0.1");
   EXPECT_EQ(e.endpoints(0).lb_endpoints(0).endpoint().address().socket_address().port_value(), 80u);
   EXPECT_EQ(e.endpoints(0).lb_endpoints(0).load_balancing_weight().value(), 5u);
   EXPECT_EQ(e.endpoints(0).lb_endpoints(1).endpoint().address().socket_address().address(), "10.0.0.3");
-  EXPECT_EQ(e.endpoints(1).priority(), 1u);
-  EXPECT_EQ(e.endpoints(1).lb_endpoints(0).endpoint().address().socket_address().address(), "10.0.0.2");
+  EXPECT_EQ(e.endpoints(1).lb_endpoints_size(), 0);
+  ASSERT_EQ(e.endpoints(2).lb_endpoints_size(), 1);
+  EXPECT_EQ(e.endpoints(2).lb_endpoints(0).endpoint().address().socket_address().address(), "10.0.0.2");
 
   envoy_endpoint::ClusterLoadAssignment plain;
   loadAssignmentToEnvoy(cfg->load_assignments[0], plain);
   EXPECT_FALSE(plain.has_policy());
+
+  // Back: grouped by priority, the empty level adds nothing.
+  config::ClusterLoadAssignmentSpec back;
+  ASSERT_TRUE(loadAssignmentFromEnvoy(e, back).empty());
+  ASSERT_EQ(back.endpoints.size(), 3u);
+  EXPECT_EQ(back.endpoints[1].address.str(), "10.0.0.3:80");
+  EXPECT_EQ(back.endpoints[2].address.str(), "10.0.0.2:80");
+  EXPECT_EQ(back.endpoints[2].priority, 2u);
 }
 
 // A STATIC cluster with inline endpoints, as other control planes and gRPC's
@@ -388,7 +403,7 @@ const Rejection kClusterRejections[] = {
     {"choice count", R"pb(least_request_lb_config { choice_count { value: 1 } })pb",
      "least_request_lb_config.choice_count: 1 is out of range (2 to 100)"},
     {"fractional panic threshold", R"pb(common_lb_config { healthy_panic_threshold { value: 12.5 } })pb",
-     "common_lb_config.healthy_panic_threshold: expected a whole percent from 0 to 100, got 12.500000"},
+     "common_lb_config.healthy_panic_threshold: expected a whole percent from 0 to 100, got 12.5"},
     {"subsets", R"pb(lb_subset_config { subset_selectors { keys: "version" } })pb",
      "lb_subset_config: subset load balancing is not supported"},
     {"two health checks",
@@ -441,8 +456,7 @@ const Rejection kClusterRejections[] = {
      "circuit_breakers.thresholds[0].max_pending_requests: must be at least 1"},
     {"fractional budget",
      R"pb(circuit_breakers { thresholds { priority: HIGH retry_budget { budget_percent { value: 2.5 } } } })pb",
-     "circuit_breakers.thresholds[0].retry_budget.budget_percent: expected a whole percent from 0 to 100, got "
-     "2.500000"},
+     "circuit_breakers.thresholds[0].retry_budget.budget_percent: expected a whole percent from 0 to 100, got 2.5"},
     {"per-host high", R"pb(circuit_breakers { per_host_thresholds { priority: HIGH } })pb",
      "circuit_breakers.per_host_thresholds[0].priority: Sluice has one per-host limit, for the DEFAULT priority"},
     {"protocol options type",
@@ -483,7 +497,7 @@ const Rejection kClusterRejections[] = {
      "metadata.filter_metadata[\"io.sluice\"].warp: unknown Sluice field (from a newer sluice-control?)"},
     {"sluice factor range",
      R"pb(metadata { filter_metadata { key: "io.sluice" value { fields { key: "overprovisioning_factor" value { number_value: 99 } } } } })pb",
-     "metadata.filter_metadata[\"io.sluice\"].overprovisioning_factor: out of range (100 to 1000)"},
+     "metadata.filter_metadata[\"io.sluice\"].overprovisioning_factor: 99 is out of range (100 to 1000)"},
     {"hash policy without a hashing lb",
      R"pb(metadata { filter_metadata { key: "io.sluice" value { fields { key: "hash_policy" value { list_value { values { struct_value { fields { key: "header" value { string_value: "x" } } } } } } } } } })pb",
      "metadata.filter_metadata[\"io.sluice\"].hash_policy: hash_policy needs lb_policy RING_HASH or MAGLEV"},
@@ -492,6 +506,91 @@ const Rejection kClusterRejections[] = {
           transport_socket { typed_config { [type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext] { common_tls_context { validation_context_sds_secret_config { name: "ca" } } } } })pb",
      "health_checks[0].grpc_health_check: an HTTP/2 check of a TLS cluster needs h2 in the TLS context's "
      "alpn_protocols"},
+    {"negative connect timeout", R"pb(connect_timeout { seconds: -1 })pb",
+     "connect_timeout: invalid duration"},
+    {"zero connect timeout", R"pb(connect_timeout { })pb",
+     "connect_timeout: must be at least 1ms"},
+    {"typed lb policy missing", R"pb(lb_policy: LOAD_BALANCING_POLICY_CONFIG)pb",
+     "load_balancing_policy: missing (lb_policy is LOAD_BALANCING_POLICY_CONFIG)"},
+    {"original dst lb", R"pb(original_dst_lb_config {})pb",
+     "original_dst_lb_config: not supported"},
+    {"ring max below min", R"pb(ring_hash_lb_config { minimum_ring_size { value: 100 } maximum_ring_size { value: 10 } })pb",
+     "ring_hash_lb_config.maximum_ring_size: must not be less than minimum_ring_size"},
+    {"no health checker", R"pb(health_checks { timeout { seconds: 1 } interval { seconds: 1 } healthy_threshold { value: 1 } unhealthy_threshold { value: 1 } })pb",
+     "health_checks[0]: no health checker set (Sluice checks http, grpc, tcp)"},
+    {"http path", R"pb(health_checks { timeout { seconds: 1 } interval { seconds: 1 } healthy_threshold { value: 1 } unhealthy_threshold { value: 1 } http_health_check { path: "ready" } })pb",
+     "health_checks[0].http_health_check.path: must start with '/'"},
+    {"http receive", R"pb(health_checks { timeout { seconds: 1 } interval { seconds: 1 } healthy_threshold { value: 1 } unhealthy_threshold { value: 1 } http_health_check { path: "/h" receive { text: "00" } } })pb",
+     "health_checks[0].http_health_check.receive: HTTP checks match statuses only, not body payloads"},
+    {"http extra headers", R"pb(health_checks { timeout { seconds: 1 } interval { seconds: 1 } healthy_threshold { value: 1 } unhealthy_threshold { value: 1 } http_health_check { path: "/h" request_headers_to_add { header { key: "a" value: "b" } } } })pb",
+     "health_checks[0].http_health_check.request_headers_to_add: extra health check request headers are not supported"},
+    {"http method", R"pb(health_checks { timeout { seconds: 1 } interval { seconds: 1 } healthy_threshold { value: 1 } unhealthy_threshold { value: 1 } http_health_check { path: "/h" method: POST } })pb",
+     "health_checks[0].http_health_check.method: health checks use GET only"},
+    {"grpc metadata", R"pb(health_checks { timeout { seconds: 1 } interval { seconds: 1 } healthy_threshold { value: 1 } unhealthy_threshold { value: 1 } grpc_health_check { initial_metadata { header { key: "a" value: "b" } } } })pb",
+     "health_checks[0].grpc_health_check.initial_metadata: not supported"},
+    {"tcp proxy protocol", R"pb(health_checks { timeout { seconds: 1 } interval { seconds: 1 } healthy_threshold { value: 1 } unhealthy_threshold { value: 1 } tcp_health_check { proxy_protocol_config {} } })pb",
+     "health_checks[0].tcp_health_check.proxy_protocol_config: not supported"},
+    {"tcp odd hex", R"pb(health_checks { timeout { seconds: 1 } interval { seconds: 1 } healthy_threshold { value: 1 } unhealthy_threshold { value: 1 } tcp_health_check { receive { text: "123" } } })pb",
+     "health_checks[0].tcp_health_check.receive[0].text: hex payload has an odd number of digits"},
+    {"no unhealthy threshold", R"pb(health_checks { timeout { seconds: 1 } interval { seconds: 1 } healthy_threshold { value: 1 } tcp_health_check {} })pb",
+     "health_checks[0].unhealthy_threshold: missing (Envoy requires it)"},
+    {"zero no traffic interval", R"pb(health_checks { timeout { seconds: 1 } interval { seconds: 1 } healthy_threshold { value: 1 } unhealthy_threshold { value: 1 } no_traffic_interval {} tcp_health_check {} })pb",
+     "health_checks[0].no_traffic_interval: must be at least 1ms"},
+    {"outlier monitors", R"pb(outlier_detection { monitors { name: "m" } })pb",
+     "outlier_detection.monitors: outlier detection monitors are not supported"},
+    {"ejection percent", R"pb(outlier_detection { max_ejection_percent { value: 101 } })pb",
+     "outlier_detection.max_ejection_percent: 101 is out of range (0 to 100)"},
+    {"consecutive 5xx", R"pb(outlier_detection { consecutive_5xx { value: 1001 } })pb",
+     "outlier_detection.consecutive_5xx: 1001 is out of range (0 to 1000)"},
+    {"success rate hosts", R"pb(outlier_detection { success_rate_minimum_hosts { value: 0 } })pb",
+     "outlier_detection.success_rate_minimum_hosts: 0 is out of range (1 to 10000)"},
+    {"failure percentage volume", R"pb(outlier_detection { enforcing_failure_percentage { value: 100 } failure_percentage_request_volume { value: 0 } })pb",
+     "outlier_detection.failure_percentage_request_volume: 0 is out of range (1 to 1073741824)"},
+    {"connection pools", R"pb(circuit_breakers { thresholds { max_connection_pools { value: 3 } } })pb",
+     "circuit_breakers.thresholds[0].max_connection_pools: a limit on connection pools is not supported"},
+    {"zero requests", R"pb(circuit_breakers { thresholds { priority: HIGH max_requests { value: 0 } } })pb",
+     "circuit_breakers.thresholds[0].max_requests: must be at least 1"},
+    {"per-host zero", R"pb(circuit_breakers { per_host_thresholds { max_connections { value: 0 } } })pb",
+     "circuit_breakers.per_host_thresholds[0].max_connections: must be at least 1"},
+    {"no protocol choice", R"pb(typed_extension_protocol_options { key: "envoy.extensions.upstreams.http.v3.HttpProtocolOptions" value { [type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions] { } } })pb",
+     "typed_extension_protocol_options[\"envoy.extensions.upstreams.http.v3.HttpProtocolOptions\"].upstream_protocol_options: missing: give explicit_http_config or auto_config"},
+    {"upstream http filters", R"pb(typed_extension_protocol_options { key: "envoy.extensions.upstreams.http.v3.HttpProtocolOptions" value { [type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions] { explicit_http_config { http_protocol_options {} } http_filters { name: "f" } } } })pb",
+     "typed_extension_protocol_options[\"envoy.extensions.upstreams.http.v3.HttpProtocolOptions\"].http_filters: upstream HTTP filters are not supported"},
+    {"custom settings", R"pb(typed_extension_protocol_options { key: "envoy.extensions.upstreams.http.v3.HttpProtocolOptions" value { [type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions] { explicit_http_config { http2_protocol_options { custom_settings_parameters { identifier { value: 9 } value { value: 1 } } } } } } })pb",
+     "typed_extension_protocol_options[\"envoy.extensions.upstreams.http.v3.HttpProtocolOptions\"].explicit_http_config.http2_protocol_options.custom_settings_parameters: custom HTTP/2 SETTINGS are not supported"},
+    {"keepalive without interval", R"pb(typed_extension_protocol_options { key: "envoy.extensions.upstreams.http.v3.HttpProtocolOptions" value { [type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions] { auto_config { http2_protocol_options { connection_keepalive { timeout { seconds: 1 } } } } } } })pb",
+     "typed_extension_protocol_options[\"envoy.extensions.upstreams.http.v3.HttpProtocolOptions\"].auto_config.http2_protocol_options.connection_keepalive.interval: Sluice pings on an interval only"},
+    {"keepalive without timeout", R"pb(typed_extension_protocol_options { key: "envoy.extensions.upstreams.http.v3.HttpProtocolOptions" value { [type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions] { auto_config { http2_protocol_options { connection_keepalive { interval { seconds: 1 } } } } } } })pb",
+     "typed_extension_protocol_options[\"envoy.extensions.upstreams.http.v3.HttpProtocolOptions\"].auto_config.http2_protocol_options.connection_keepalive.timeout: missing (Envoy requires it)"},
+    {"auto http3", R"pb(typed_extension_protocol_options { key: "envoy.extensions.upstreams.http.v3.HttpProtocolOptions" value { [type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions] { auto_config { http3_protocol_options {} } } } })pb",
+     "typed_extension_protocol_options[\"envoy.extensions.upstreams.http.v3.HttpProtocolOptions\"].auto_config.http3_protocol_options: HTTP/3 upstreams are not supported"},
+    {"deprecated http2 window", R"pb(http2_protocol_options { initial_connection_window_size { value: 10 } })pb",
+     "http2_protocol_options.initial_connection_window_size: 10 is out of range (65535 to 2147483647)"},
+    {"custom upstream", R"pb(upstream_config { name: "u" })pb",
+     "upstream_config: custom upstreams are not supported"},
+    {"upstream filters", R"pb(filters { name: "f" })pb",
+     "filters: upstream network filters are not supported"},
+    {"downstream protocol selection", R"pb(protocol_selection: USE_DOWNSTREAM_PROTOCOL)pb",
+     "protocol_selection: Sluice does not follow the downstream protocol"},
+    {"sluice http2 unknown key", R"pb(http2_protocol_options {} metadata { filter_metadata { key: "io.sluice" value { fields { key: "http2" value { struct_value { fields { key: "window" value { number_value: 1 } } } } } } } })pb",
+     "metadata.filter_metadata[\"io.sluice\"].http2.window: unknown Sluice field (from a newer sluice-control?)"},
+    {"sluice frame size", R"pb(http2_protocol_options {} metadata { filter_metadata { key: "io.sluice" value { fields { key: "http2" value { struct_value { fields { key: "max_frame_size" value { number_value: 1 } } } } } } } })pb",
+     "metadata.filter_metadata[\"io.sluice\"].http2.max_frame_size: 1 is out of range (16384 to 16777215)"},
+    {"sluice pending fraction", R"pb(metadata { filter_metadata { key: "io.sluice" value { fields { key: "max_pending_requests" value { number_value: 1.5 } } } } })pb",
+     "metadata.filter_metadata[\"io.sluice\"].max_pending_requests: expected a whole number"},
+    {"sluice outlier not a struct", R"pb(outlier_detection {} metadata { filter_metadata { key: "io.sluice" value { fields { key: "outlier_detection" value { string_value: "x" } } } } })pb",
+     "metadata.filter_metadata[\"io.sluice\"].outlier_detection: expected a struct"},
+    {"sluice half open", R"pb(outlier_detection {} metadata { filter_metadata { key: "io.sluice" value { fields { key: "outlier_detection" value { struct_value { fields { key: "half_open_max_requests" value { number_value: 0 } } } } } } } })pb",
+     "metadata.filter_metadata[\"io.sluice\"].outlier_detection.half_open_max_requests: 0 is out of range (1 to 1000)"},
+    {"sluice hash policy not a list", R"pb(lb_policy: RING_HASH metadata { filter_metadata { key: "io.sluice" value { fields { key: "hash_policy" value { string_value: "x" } } } } })pb",
+     "metadata.filter_metadata[\"io.sluice\"].hash_policy: expected a list"},
+    {"sluice hash source", R"pb(lb_policy: MAGLEV metadata { filter_metadata { key: "io.sluice" value { fields { key: "hash_policy" value { list_value { values { struct_value { fields { key: "ip" value { string_value: "x" } } } } } } } } } })pb",
+     "metadata.filter_metadata[\"io.sluice\"].hash_policy[0].ip: unknown hash source (header, cookie, query_parameter, source_ip)"},
+    {"v2 eds", R"pb(name: "c" type: EDS eds_cluster_config { eds_config { ads {} resource_api_version: V2 } })pb",
+     "eds_cluster_config.eds_config.resource_api_version: only the v3 API is supported"},
+    {"static factor",
+     R"pb(name: "c" type: STATIC load_assignment { policy { overprovisioning_factor { value: 2000 } } })pb",
+     "load_assignment.policy.overprovisioning_factor: 2000 is out of range (100 to 1000)"},
 };
 
 TEST(ClusterFromEnvoy, EachRejectionNamesItsField) {

@@ -143,6 +143,33 @@ TEST(TlsToEnvoy, UpstreamSansAndSystemStore) {
   EXPECT_EQ(back.validation_context, "");
 }
 
+TEST(TlsToEnvoy, UpstreamSniIsCheckedAsEnvoySeesIt) {
+  config::UpstreamTlsConfig t;
+  t.sni = "db.internal";
+  t.validation_context = "ca";
+  envoy_tls::UpstreamTlsContext e;
+  upstreamTlsToEnvoy(t, e);
+  const auto& m = e.common_tls_context().combined_validation_context().default_validation_context()
+                      .match_typed_subject_alt_names();
+  ASSERT_EQ(m.size(), 1);
+  EXPECT_EQ(m[0].san_type(), envoy_tls::SubjectAltNameMatcher::DNS);
+  EXPECT_EQ(m[0].matcher().exact(), "db.internal");
+  config::UpstreamTlsConfig back;
+  ASSERT_TRUE(upstreamTlsFromEnvoy(e, back).empty());
+  EXPECT_TRUE(back.verify_subject_alt_names.empty()) << "the SNI check is the default one";
+  EXPECT_EQ(back.validation_context, "ca");
+
+  // With another check given, the SNI adds nothing.
+  t.verify_spiffe_ids = {"spiffe://td/db"};
+  upstreamTlsToEnvoy(t, e);
+  ASSERT_EQ(e.common_tls_context().combined_validation_context().default_validation_context()
+                .match_typed_subject_alt_names_size(),
+            1);
+  EXPECT_EQ(e.common_tls_context().combined_validation_context().default_validation_context()
+                .match_typed_subject_alt_names(0).matcher().exact(),
+            "spiffe://td/db");
+}
+
 TEST(TlsFromEnvoy, ExactSpiffeUriIsTheSameCheckAsASpiffeId) {
   config::UpstreamTlsConfig t;
   t.validation_context = "ca";
