@@ -9,6 +9,7 @@
 
 #include <prometheus/registry.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -317,7 +318,7 @@ TEST_F(AdsServerTest, FullSetForListenersAndClustersNamesForTheOthers) {
 
 TEST_F(AdsServerTest, ExplicitListenerNamesAndOnDemandListeners) {
   auto snapshot = build(v1());
-  int translations = 0;
+  std::atomic<int> translations = 0;  // counted on gRPC's threads
   snapshot->on_demand_listener = [&translations](std::string_view name) -> std::optional<xds::Resource> {
     ++translations;
     if (name != "echo" && name != "echo:50051") return std::nullopt;
@@ -339,7 +340,7 @@ TEST_F(AdsServerTest, ExplicitListenerNamesAndOnDemandListeners) {
   EXPECT_EQ(names(r2), (std::vector<std::string>{"echo:50051", "web"}));
 
   // A second client asking the same name: translated once per snapshot.
-  const int before = translations;
+  const int before = translations.load();
   SotwClient c2(server_->port(), false);
   ASSERT_TRUE(c2.send(request(kLds, {"echo:50051"})));
   EXPECT_EQ(names(expect(c2, kLds)), (std::vector<std::string>{"echo:50051"}));
