@@ -28,7 +28,12 @@ std::string_view pathOf(std::string_view target) {
 ControlDaemon::ControlDaemon(std::string config_path)
     : path_(std::move(config_path)), metrics_(registry_), watch_(path_) {}
 
-ControlDaemon::~ControlDaemon() { stop(); }
+ControlDaemon::~ControlDaemon() {
+  stop();
+  // Before the state their threads read (the matcher, the admin handler) goes.
+  admin_.reset();
+  ads_.reset();
+}
 
 bool ControlDaemon::start(std::string& errors) {
   const FileWatch::Content& content = watch_.read();
