@@ -177,7 +177,7 @@ TEST(TlsFromEnvoy, CombinedContextOverTheSystemStore) {
       combined_validation_context {
         default_validation_context {
           system_root_certs {}
-          match_typed_subject_alt_names { san_type: DNS matcher { exact: "*.example.com" } }
+          match_typed_subject_alt_names { san_type: DNS matcher { exact: "edge.example.com" } }
         }
       }
     }
