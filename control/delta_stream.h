@@ -9,7 +9,9 @@
 // A response carries only the resources whose version differs from the
 // client's and, in removed_resources, the names the client holds that are
 // subscribed and no longer exist; system_version_info is the type's
-// snapshot version; each has a fresh nonce.
+// snapshot version; each has a fresh nonce. A subscribed name that does
+// not exist gets nothing (no removal: the client never held it), like a
+// SotW response that leaves it out.
 //
 // ACK and NACK as in state of the world: a request whose response_nonce is
 // the latest of its type ACKs it, or NACKs it with error_detail, and the

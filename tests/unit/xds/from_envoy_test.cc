@@ -198,6 +198,39 @@ TEST(XdsFromEnvoy, ListenerRejections) {
            kRouter)),
        "Listener 'web': filter_chains[0].filters[0].typed_config.http_filters[0].typed_config: Sluice's ratelimit "
        "counts in Redis, not in a rate limit service: it needs its io.sluice metadata (from sluice-control)"},
+      {"tcp_proxy weighted_clusters",
+       listenerError(fromText<Listener>(
+           "name: 'db' address { socket_address { address: '127.0.0.1' port_value: 1 } } filter_chains { filters { "
+           "name: 'tcp' typed_config { [type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy] "
+           "{ stat_prefix: 'db' weighted_clusters { clusters { name: 'a' weight: 1 } } } } } }")),
+       "Listener 'db': filter_chains[0].filters[0].typed_config.weighted_clusters: not supported by Sluice"},
+      {"terminal filter not last",
+       listenerError(fromText<Listener>(
+           "name: 'db' address { socket_address { address: '127.0.0.1' port_value: 1 } } filter_chains { "
+           "filters { name: 'tcp' typed_config { [type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy] "
+           "{ stat_prefix: 'db' cluster: 'a' } } } "
+           "filters { name: 'rbac' typed_config { [type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC] "
+           "{ stat_prefix: 'db' } } } }")),
+       "Listener 'db': filter_chains[0].filters[0]: a terminal network filter must come last"},
+      {"io.sluice value out of range",
+       [] {
+         auto l = httpListener(std::string(kRds) + kRouter);
+         auto& md = (*l.mutable_filter_chains(0)->mutable_metadata()->mutable_filter_metadata())["io.sluice"];
+         (*md.mutable_fields())["http"].mutable_struct_value();
+         (*(*md.mutable_fields())["http"].mutable_struct_value()->mutable_fields())["max_uri_bytes"].set_number_value(
+             100.5);
+         return listenerError(l);
+       }(),
+       "Listener 'web': filter_chains[0].metadata.io.sluice.http.max_uri_bytes: must be a whole number in "
+       "64..1048576"},
+      {"unknown io.sluice key",
+       [] {
+         auto l = httpListener(std::string(kRds) + kRouter);
+         auto& md = (*l.mutable_metadata()->mutable_filter_metadata())["io.sluice"];
+         (*md.mutable_fields())["max_conections"].set_number_value(1);
+         return listenerError(l);
+       }(),
+       "Listener 'web': metadata.io.sluice.max_conections: unknown Sluice field (from a newer sluice-control?)"},
   };
   for (const auto& c : cases) EXPECT_EQ(c.error, c.expected) << c.what;
 }
@@ -232,6 +265,10 @@ TEST(XdsFromEnvoy, RouteConfigurationRejections) {
        routeError(fromText<RouteConfiguration>("name: 'r' virtual_hosts { name: 'v' domains: 'svc:8080' }")),
        "RouteConfiguration 'r': virtual_hosts[0].domains[0]: 'svc:8080': Sluice matches domains without the port; "
        "list 'svc'"},
+      {"wildcard inside a domain",
+       routeError(fromText<RouteConfiguration>("name: 'r' virtual_hosts { name: 'v' domains: 'a.*.com' }")),
+       "RouteConfiguration 'r': virtual_hosts[0].domains[0]: 'a.*.com': '*' may only start (\"*.example.com\") or "
+       "end (\"api.*\") a domain"},
       {"unknown per-route filter, not optional",
        routeError(fromText<RouteConfiguration>(
            "name: 'r' virtual_hosts { name: 'v' domains: '*' typed_per_filter_config { key: 'cors' value { "
@@ -250,6 +287,14 @@ TEST(XdsFromEnvoy, RouteConfigurationRejections) {
       "headers { name: 'x' range_match { start: 1 end: 2 } } } route { cluster: 'c' } } }");
   EXPECT_EQ(routeError(rc), "RouteConfiguration 'r': virtual_hosts[0].routes[0].match.headers[0].range_match: not "
                             "supported by Sluice");
+}
+
+TEST(XdsFromEnvoy, CheckResourceTakesAGoodResource) {
+  EXPECT_EQ(listenerError(httpListener(std::string(kRds) + kRouter)), "");
+  EXPECT_EQ(routeError(fromText<RouteConfiguration>(
+                "name: 'r' virtual_hosts { name: 'v' domains: '*' routes { match { path: '/x' } "
+                "redirect { https_redirect: true } } }")),
+            "");
 }
 
 TEST(XdsFromEnvoy, AssembleRejectsClashesAndCollectsEveryError) {
