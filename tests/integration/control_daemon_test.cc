@@ -135,6 +135,27 @@ TEST(ControlDaemonTest, StatusPrintsEachProxyPerTypeWithItsVersions) {
     EXPECT_EQ(by_type[type], (std::vector<std::string>{"edge-1", "edge", type, version, version, "SYNCED"})) << st.out;
   }
   EXPECT_NE(st.err.find("config " + daemon.configPath() + " version "), std::string::npos) << st.err;
+
+  // A proxy that refuses its endpoints shows NACKED with its error.
+  XdsProbe refusing(daemon.adsAddress(), "edge-0", "edge", {"cds", "eds=backend", "--nack=eds"});
+  ASSERT_TRUE(refusing.start());
+  const auto refused = refusing.waitFor("EDS", [](const json&) { return true; });
+  ASSERT_TRUE(refused) << refusing.output();
+  const std::string eds_version = (*refused)["version"];
+  std::vector<std::string> nack_row;
+  waitUntil(
+      [&] {
+        st = control({"status", "--admin", daemon.adminAddress()});
+        for (const auto& row : lines(st.out))
+          if (row.rfind("edge-0 ", 0) == 0 && row.find(" EDS ") != std::string::npos) nack_row = words(row);
+        return nack_row.size() > 4 && nack_row[4] == "NACKED";
+      },
+      5000ms);
+  // Nothing ACKed of EDS: the ACKED column is "-".
+  EXPECT_EQ(nack_row, (std::vector<std::string>{"edge-0", "edge", "EDS", eds_version, "-", "NACKED", "probe",
+                                                "refuses", eds_version}))
+      << st.out;
+  EXPECT_EQ(lines(st.out).size(), 7u) << st.out;  // header, edge-0 CDS and EDS, edge-1's four
 }
 
 TEST(ControlDaemonTest, StatusExitsNonZeroWhenTheDaemonIsNotThere) {

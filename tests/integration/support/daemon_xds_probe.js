@@ -5,8 +5,10 @@
 //   NODE_PATH=.npm-deps/node_modules node daemon_xds_probe.js ADS NODE_ID NODE_CLUSTER TYPE[=NAME,...]...
 //
 // TYPE is cds, eds, lds or rds; without names the subscription is a
-// wildcard. Every type is asked for at once; every response is ACKed and
-// printed as one JSON line:
+// wildcard. `--nack=TYPE` among them refuses every response of TYPE (a
+// NACK: the last accepted version, none, and error_detail "probe refuses
+// VERSION"). Every type is asked for at once; every other response is
+// ACKed; each is printed as one JSON line:
 //   {"type":"EDS","version":"…","nonce":"…","resources":{"backend":["127.0.0.1:18091",…]}}
 // where a resource is summed up as: EDS, its endpoint addresses; RDS, its
 // routes as "domain prefix -> cluster"; CDS and LDS, its name (true).
@@ -18,7 +20,9 @@ const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 const { loadProtosWithOptionsSync } = require('@grpc/proto-loader/build/src/util');
 
-const [ads, nodeId, nodeCluster, ...subs] = process.argv.slice(2);
+const [ads, nodeId, nodeCluster, ...rest] = process.argv.slice(2);
+const nacked = rest.filter((a) => a.startsWith('--nack=')).map((a) => a.substring(7));
+const subs = rest.filter((a) => !a.startsWith('--nack='));
 if (!ads || !nodeId || subs.length === 0) {
   process.stderr.write('usage: daemon_xds_probe.js ADS NODE_ID NODE_CLUSTER TYPE[=NAME,...]...\n');
   process.exit(2);
@@ -88,12 +92,14 @@ call.on('data', (resp) => {
   }
   print({ type: shortName[resp.type_url] || resp.type_url, version: resp.version_info, nonce: resp.nonce, resources });
   const sub = subs.map((s) => s.split('=')).find(([t]) => kTypes[t][1] === resp.type_url);
+  const nack = nacked.some((t) => kTypes[t] && kTypes[t][1] === resp.type_url);
   call.write({
     node,
     type_url: resp.type_url,
-    version_info: resp.version_info,
+    version_info: nack ? '' : resp.version_info,
     response_nonce: resp.nonce,
     resource_names: sub && sub[1] ? sub[1].split(',') : [],
+    error_detail: nack ? { code: 3, message: `probe refuses ${resp.version_info}` } : null,
   });
 });
 call.on('error', (e) => {
