@@ -172,6 +172,7 @@ void ControlDaemon::publish(std::shared_ptr<const ControlConfig> cfg, const std:
   {
     std::lock_guard lock(mu_);
     config_ = std::move(cfg);
+    snapshots_ = std::move(update.all);
     version_ = contentVersion(text);
     loaded_at_ = now;
   }
@@ -196,6 +197,8 @@ DaemonStatus ControlDaemon::status() const {
     s.config_version = version_;
     s.config_loaded_at = loaded_at_;
     s.last_rejection = last_rejection_;
+    for (const auto& [name, snap] : snapshots_)
+      for (const auto& [type, t] : snap->types) s.groups[name][std::string(discoveryServiceName(type))] = t.version;
   }
   s.proxies = ads_->status();
   std::sort(s.proxies.begin(), s.proxies.end(),

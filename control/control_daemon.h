@@ -16,6 +16,7 @@
 // admin handler, which read the serving state under a mutex.
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -86,6 +87,7 @@ class ControlDaemon {
   std::string version_;
   std::chrono::system_clock::time_point loaded_at_{};
   std::optional<Rejection> last_rejection_;
+  std::map<std::string, std::shared_ptr<const GroupSnapshot>> snapshots_;  // serving, by group
   bool ready_ = false;
 };
 

@@ -36,6 +36,8 @@ nlohmann::json statusToJson(const DaemonStatus& s) {
     j["last_rejection"] = {{"at", isoTime(s.last_rejection->at)}, {"errors", s.last_rejection->errors}};
   else
     j["last_rejection"] = nullptr;
+  j["groups"] = nlohmann::json::object();
+  for (const auto& [name, versions] : s.groups) j["groups"][name] = versions;
   j["proxies"] = nlohmann::json::array();
   for (const ProxyStatus& p : s.proxies) {
     nlohmann::json types = nlohmann::json::array();

@@ -6,12 +6,14 @@
 //
 //   {"config": {"file": "control.yaml", "version": "3f9c0a17be42", "loaded_at": "2026-12-04T04:00:00.000Z"},
 //    "last_rejection": null | {"at": "...", "errors": ["control.yaml:9:22: groups[0]...: port out of range"]},
+//    "groups": {"edge": {"CDS": "2f719b9e3e47", "EDS": "…", "LDS": "…", "RDS": "…", "SDS": "…"}},
 //    "proxies": [{"node_id": "edge-1", "node_cluster": "edge", "group": "edge", "peer": "ipv4:127.0.0.1:53412",
 //                 "delta": false, "connected_at": "...",
 //                 "types": [{"type_url": "type.googleapis.com/...Cluster", "type": "CDS",
 //                            "version_sent": "...", "version_acked": "...", "state": "SYNCED", "error": ""}]}]}
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +35,9 @@ struct DaemonStatus {
   std::string config_version;  // a hash of the serving file's bytes
   std::chrono::system_clock::time_point config_loaded_at;
   std::optional<Rejection> last_rejection;  // the latest edit refused, if any since start
+  // Each group's current version per type ("CDS" -> version): what a
+  // proxy of the group is SYNCED to once it has ACKed it.
+  std::map<std::string, std::map<std::string, std::string>> groups;
   std::vector<ProxyStatus> proxies;
 };
 

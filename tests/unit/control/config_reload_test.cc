@@ -73,6 +73,9 @@ TEST_F(ConfigReloadTest, AnEditWaitsForTheFileToBeQuietForDebounce) {
   std::string errors;
   ASSERT_TRUE(d.start(errors)) << errors;
   const std::string v0 = status(d)["config"]["version"];
+  const nlohmann::json groups_before = status(d)["groups"];
+  ASSERT_EQ(groups_before.size(), 2u);
+  ASSERT_EQ(groups_before["a"].size(), 5u);  // CDS EDS LDS RDS SDS
   EXPECT_EQ(metric(d, "sluice_control_groups_published_total"), 2);
   const Clock::time_point t0 = Clock::now();
   EXPECT_EQ(d.nextTick(t0), 1000ms);  // watch_interval
@@ -87,6 +90,9 @@ TEST_F(ConfigReloadTest, AnEditWaitsForTheFileToBeQuietForDebounce) {
   d.tick(t0 + 300ms);
   EXPECT_EQ(metric(d, "sluice_control_config_reloads_total"), 1);
   EXPECT_NE(status(d)["config"]["version"], v0);
+  EXPECT_EQ(status(d)["groups"]["a"], groups_before["a"]);
+  EXPECT_EQ(status(d)["groups"]["b"]["CDS"], groups_before["b"]["CDS"]);
+  EXPECT_NE(status(d)["groups"]["b"]["EDS"], groups_before["b"]["EDS"]);
   // Only group b changed.
   EXPECT_EQ(metric(d, "sluice_control_groups_published_total"), 3);
   EXPECT_EQ(d.nextTick(t0 + 300ms), 1000ms);

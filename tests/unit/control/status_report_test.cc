@@ -43,6 +43,7 @@ TEST(StatusReportTest, JsonCarriesEveryField) {
   EXPECT_EQ(j["config"]["version"], "0123456789ab");
   EXPECT_EQ(j["config"]["loaded_at"], "2026-12-04T03:47:48.231Z");
   EXPECT_EQ(j["last_rejection"]["errors"][0], "control.yaml:3:1: x: y");
+  EXPECT_EQ(j["groups"], nlohmann::json::object());
   ASSERT_EQ(j["proxies"].size(), 3u);
   const auto& t = j["proxies"][0]["types"][0];
   EXPECT_EQ(t["type"], "CDS");
