@@ -453,6 +453,14 @@ void perFilterConfigsToEnvoy(const config::PerFilterConfigs& in, TypedPerFilterC
       // Envoy into a partial policy.
       continue;
     }
+    // gRPC's xDS client refuses the whole table over an override it does
+    // not know unless it is marked optional; but it hands an override it
+    // does know (HTTPFault) to that filter's parser still wrapped, which
+    // then fails. So fault goes bare, the others wrapped.
+    if (k->ours == "fault") {
+      typed[std::string(k->envoy_name)] = msg;
+      continue;
+    }
     envoy::config::route::v3::FilterConfig wrapper;
     *wrapper.mutable_config() = msg;
     wrapper.set_is_optional(true);
