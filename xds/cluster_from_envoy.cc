@@ -17,6 +17,9 @@ namespace cluster = envoy::config::cluster::v3;
 
 const std::string kSluicePath = "metadata.filter_metadata[\"io.sluice\"]";
 
+// An enum value's name, or its number when this build does not know it.
+std::string enumText(const std::string& name, int value) { return name.empty() ? std::to_string(value) : name; }
+
 // EDS and SDS come over the stream that brought the cluster.
 FieldError adsSourceFromEnvoy(const core::ConfigSource& s, const std::string& path, std::string_view what) {
   if (s.config_source_specifier_case() != core::ConfigSource::kAds &&
@@ -70,7 +73,8 @@ FieldError lbFromEnvoy(const cluster::Cluster& in, config::ClusterConfig& out) {
     case cluster::Cluster::MAGLEV: out.lb_policy = config::LbPolicy::Maglev; break;
     case cluster::Cluster::LOAD_BALANCING_POLICY_CONFIG: break;  // below
     default:
-      return {"lb_policy", "unsupported load balancing policy " + cluster::Cluster::LbPolicy_Name(in.lb_policy()) +
+      return {"lb_policy", "unsupported load balancing policy " +
+                               enumText(cluster::Cluster::LbPolicy_Name(in.lb_policy()), in.lb_policy()) +
                                " (Sluice takes ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH, MAGLEV)"};
   }
   if (in.has_load_balancing_policy()) {
@@ -181,7 +185,8 @@ FieldError discoveryFromEnvoy(const cluster::Cluster& in, config::ClusterConfig&
       return {};
     }
     default:
-      return {"type", "unsupported cluster discovery type " + cluster::Cluster::DiscoveryType_Name(in.type()) +
+      return {"type", "unsupported cluster discovery type " +
+                          enumText(cluster::Cluster::DiscoveryType_Name(in.type()), in.type()) +
                           " (Sluice takes EDS and STATIC)"};
   }
 }

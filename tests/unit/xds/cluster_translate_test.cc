@@ -593,6 +593,15 @@ const Rejection kClusterRejections[] = {
      "load_assignment.policy.overprovisioning_factor: 2000 is out of range (100 to 1000)"},
 };
 
+TEST(ClusterFromEnvoy, AnEnumValueThisBuildDoesNotKnowIsNamedByNumber) {
+  envoy_cluster::Cluster in;
+  in.set_name("c");
+  in.set_type(static_cast<envoy_cluster::Cluster::DiscoveryType>(42));
+  config::ClusterConfig c;
+  EXPECT_EQ(clusterFromEnvoy(overTheWire(in), c).str(),
+            "type: unsupported cluster discovery type 42 (Sluice takes EDS and STATIC)");
+}
+
 TEST(ClusterFromEnvoy, EachRejectionNamesItsField) {
   for (const auto& r : kClusterRejections) {
     SCOPED_TRACE(r.what);
