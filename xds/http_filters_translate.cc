@@ -78,8 +78,8 @@ FieldError readSpec(const config::HttpFilterReader& reader, const json& j, bool 
   YAML::Node node;
   try {
     node = YAML::Load(j.dump());
-  } catch (const YAML::Exception& e) {
-    return {std::string(path), e.what()};
+  } catch (const std::exception& e) {  // YAML's, or JSON's on bytes that are not UTF-8
+    return {std::string(path), std::string("unreadable: ") + e.what()};
   }
   config::MapReader r(ctx, node, "");
   out = per_route ? reader.readPerRoute(r) : reader.read(r);
