@@ -44,8 +44,8 @@ FieldError readSpec(const config::NetworkFilterReader& reader, const json& j, st
   YAML::Node node;
   try {
     node = YAML::Load(j.dump());
-  } catch (const YAML::Exception& e) {
-    return {std::string(path), e.what()};
+  } catch (const std::exception& e) {  // YAML's, or JSON's on bytes that are not UTF-8
+    return {std::string(path), std::string("unreadable: ") + e.what()};
   }
   config::MapReader r(ctx, node, "");
   out = reader.read(r);

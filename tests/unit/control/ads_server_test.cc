@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "control/ads_server.h"
@@ -387,6 +388,46 @@ TEST_F(AdsServerTest, ProxiesConnectedAndShutdownEndsStreams) {
   server_->shutdown();
   EXPECT_TRUE(c.waitClosed(5s));
   EXPECT_TRUE(d.waitClosed(5s));
+}
+
+TEST_F(AdsServerTest, ManyStreamsEachGetOnePushPerPublish) {
+  // Streams on gRPC's callback threads, no thread per stream: 200 proxies
+  // (the client side has a reader thread each; the server has none).
+  constexpr int kStreams = 200;
+  server_->publish(build(v1()));
+  std::vector<std::unique_ptr<SotwClient>> clients;
+  for (int i = 0; i < kStreams; ++i) {
+    clients.push_back(std::make_unique<SotwClient>(server_->port(), false));
+    auto r = request(kCds);
+    r.mutable_node()->set_id("proxy-" + std::to_string(i));
+    ASSERT_TRUE(clients.back()->send(r));
+  }
+  for (auto& c : clients) {
+    const auto r = expect(*c, kCds);
+    ASSERT_TRUE(c->send(ack(r)));
+  }
+  EXPECT_EQ(metric(registry_, "sluice_control_proxies_connected"), kStreams);
+
+  auto spec = v1();
+  spec.types[kCds] = {"c2", {{"a", "2"}}};
+  server_->publish(build(spec));
+  for (auto& c : clients) {
+    const auto r = expect(*c, kCds);
+    EXPECT_EQ(r.version_info(), "c2");
+    ASSERT_TRUE(c->send(ack(r)));
+  }
+  EXPECT_EQ(metric(registry_, "sluice_control_pushes_total", {{"type", "Cluster"}}), 2 * kStreams);
+  EXPECT_EQ(metric(registry_, "sluice_control_push_latency_seconds"), kStreams);
+  // Every ACK read (bounded): all SYNCED at c2.
+  int synced = 0;
+  for (int i = 0; i < 250 && synced != kStreams; ++i) {
+    synced = 0;
+    for (const auto& p : server_->status()) {
+      for (const auto& t : p.types) synced += t.type_url == kCds && t.state == State::Synced && t.version_acked == "c2";
+    }
+    if (synced != kStreams) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(synced, kStreams);
 }
 
 // Delta.

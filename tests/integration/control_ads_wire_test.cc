@@ -1,10 +1,12 @@
-// The real sluice-control binary over ADS, seen by an independent client
-// (tests/integration/support/xds_client.js: Node's @grpc/grpc-js with the
-// Envoy protos loaded by @grpc/proto-loader): state-of-the-world first
-// responses and ACKs, an edit of control.yaml pushing only the type it
-// changed, a NACK shown by `sluice-control status` and /metrics and not
-// answered by a resend, a stale nonce ignored, and a proxyless client's
-// on-demand listener.
+// The real sluice-control binary over ADS, seen on the wire by an
+// independent client (tests/integration/support/xds_client.js: Node's
+// @grpc/grpc-js with the Envoy protos loaded by @grpc/proto-loader).
+// State of the world: first responses and ACKs, an edit of control.yaml
+// pushing only the type it changed, a NACK shown by `sluice-control status`
+// and /metrics and not answered by a resend, a stale nonce ignored, a
+// proxyless client's on-demand listener. Delta: per-resource versions, an
+// edit sending only the resource it changed, a removal, and a reconnecting
+// client resuming from the versions it holds.
 
 #include <gtest/gtest.h>
 
@@ -36,7 +38,7 @@ constexpr auto kQuiet = 1000ms;  // longer than the daemon's debounce and watch 
 // Two groups: "edge" (a listener with its routes inline, a cluster with
 // endpoints on `backend_port`) and "grpc" (no listener: route tables for
 // proxyless clients).
-std::string controlYaml(int backend_port) {
+std::string controlYaml(int backend_port, bool with_spare = false) {
   return R"(ads:
   address: 127.0.0.1:0
 admin:
@@ -62,7 +64,13 @@ groups:
         connect_timeout: 1s
         endpoints:
           - address: 127.0.0.1:)" +
-         std::to_string(backend_port) + R"(
+         std::to_string(backend_port) + (with_spare ? R"(
+      - name: spare
+        connect_timeout: 1s
+        endpoints:
+          - address: 127.0.0.1:18093)"
+                                                    : "") +
+         R"(
   - name: grpc
     match: {cluster: grpc}
     route_configs:
@@ -93,7 +101,7 @@ json ack(const json& response, std::vector<std::string> names = {}) {
           {"resource_names", names}};
 }
 
-class ControlAdsSotw : public ::testing::Test {
+class ControlAds : public ::testing::Test {
  protected:
   void TearDown() override {
     if (pid_ > 0) {
@@ -144,8 +152,8 @@ class ControlAdsSotw : public ::testing::Test {
     ASSERT_EQ(::rename(tmp.c_str(), config_.c_str()), 0);
   }
 
-  std::unique_ptr<XdsClientProcess> client() {
-    auto c = std::make_unique<XdsClientProcess>(ads_port_, "sotw");
+  std::unique_ptr<XdsClientProcess> client(const std::string& mode = "sotw") {
+    auto c = std::make_unique<XdsClientProcess>(ads_port_, mode);
     EXPECT_TRUE(c->ok()) << c->error();
     return c;
   }
@@ -157,7 +165,7 @@ class ControlAdsSotw : public ::testing::Test {
   std::string admin_;
 };
 
-TEST_F(ControlAdsSotw, EditPushesOnlyTheChangedTypeAndNackIsNotResent) {
+TEST_F(ControlAds, SotwEditPushesOnlyTheChangedTypeAndNackIsNotResent) {
   ASSERT_TRUE(start(controlYaml(18091)));
   auto c = client();
   ASSERT_TRUE(c->ok());
@@ -214,7 +222,7 @@ TEST_F(ControlAdsSotw, EditPushesOnlyTheChangedTypeAndNackIsNotResent) {
   EXPECT_NE(metrics.body.find("sluice_control_proxies_connected 1"), std::string::npos) << metrics.body;
 }
 
-TEST_F(ControlAdsSotw, ProxylessClientGetsAnOnDemandListener) {
+TEST_F(ControlAds, SotwProxylessClientGetsAnOnDemandListener) {
   ASSERT_TRUE(start(controlYaml(18091)));
   auto c = client();
   ASSERT_TRUE(c->ok());
@@ -238,6 +246,58 @@ TEST_F(ControlAdsSotw, ProxylessClientGetsAnOnDemandListener) {
   const auto none = c->next();
   ASSERT_EQ(none.value("type_url", ""), kLds) << none.dump();
   EXPECT_EQ(none["names"], json::array());
+}
+
+json deltaRequest(const std::string& type, std::vector<std::string> subscribe = {}) {
+  return {{"type_url", type}, {"node", {{"id", "edge-d"}, {"cluster", "edge"}}}, {"resource_names_subscribe", subscribe}};
+}
+
+json deltaAck(const json& response) { return {{"type_url", response["type_url"]}, {"response_nonce", response["nonce"]}}; }
+
+TEST_F(ControlAds, DeltaVersionsEditsRemovalsAndResume) {
+  ASSERT_TRUE(start(controlYaml(18091, /*with_spare=*/true)));
+  json held;  // name -> version of the clusters, as the first client holds them
+  {
+    auto c = client("delta");
+    ASSERT_TRUE(c->ok());
+    c->send(deltaRequest(kCds));  // no names: wildcard
+    const auto cds = c->next(20s);
+    ASSERT_EQ(cds.value("type_url", ""), kCds) << cds.dump();
+    ASSERT_TRUE(cds["resources"].contains("backend")) << cds.dump();
+    ASSERT_TRUE(cds["resources"].contains("spare")) << cds.dump();
+    EXPECT_TRUE(cds["typed"].get<bool>());
+    EXPECT_FALSE(cds["system_version_info"].get<std::string>().empty());
+    c->send(deltaAck(cds));
+    c->send(deltaRequest(kEds, {"backend"}));
+    const auto eds = c->next();
+    ASSERT_EQ(eds.value("type_url", ""), kEds) << eds.dump();
+    EXPECT_EQ(eds["resources"].size(), 1u) << eds.dump();
+    ASSERT_TRUE(eds["resources"].contains("backend")) << eds.dump();
+    c->send(deltaAck(eds));
+
+    // The spare cluster goes: a removal, and nothing else.
+    edit(controlYaml(18091, /*with_spare=*/false));
+    const auto removal = c->next(10s);
+    ASSERT_EQ(removal.value("type_url", ""), kCds) << removal.dump();
+    EXPECT_EQ(removal["removed"], json({"spare"}));
+    EXPECT_TRUE(removal["resources"].empty()) << "backend did not change: " << removal.dump();
+    c->send(deltaAck(removal));
+    const auto quiet = c->next(kQuiet);
+    EXPECT_TRUE(quiet.contains("timeout")) << quiet.dump();
+    held = {{"backend", cds["resources"]["backend"]}, {"spare", cds["resources"]["spare"]}};
+  }
+
+  // A new client that says it holds the old set resumes: the spare
+  // cluster is removed, the unchanged backend not sent again.
+  auto c = client("delta");
+  ASSERT_TRUE(c->ok());
+  json resume = deltaRequest(kCds);
+  resume["initial_resource_versions"] = held;
+  c->send(resume);
+  const auto cds = c->next(20s);
+  ASSERT_EQ(cds.value("type_url", ""), kCds) << cds.dump();
+  EXPECT_TRUE(cds["resources"].empty()) << cds.dump();
+  EXPECT_EQ(cds["removed"], json({"spare"}));
 }
 
 }  // namespace
