@@ -158,8 +158,19 @@ void ControlDaemon::reject(std::vector<std::string> errors) {
 
 void ControlDaemon::publish(std::shared_ptr<const ControlConfig> cfg, const std::string& text) {
   SnapshotBuilder::Update update = builder_.update(*cfg);
-  // Snapshots first, then the matcher's groups: a stream mapped to a new
-  // group finds its snapshot already there.
+  const auto now = std::chrono::system_clock::now();
+  // The matcher's groups first, then the snapshots: publish() asks the
+  // matcher again for the streams no group took yet, so a proxy that
+  // connected before its group was written joins it here; a stream that
+  // joins a new group in between waits for the group's snapshot, which
+  // follows at once.
+  {
+    std::lock_guard lock(mu_);
+    config_ = std::move(cfg);
+    snapshots_ = std::move(update.all);
+    version_ = contentVersion(text);
+    loaded_at_ = now;
+  }
   for (const auto& snap : update.changed) {
     ads_->publish(snap);
     metrics_.groups_published.Increment();
@@ -167,14 +178,6 @@ void ControlDaemon::publish(std::shared_ptr<const ControlConfig> cfg, const std:
     for (const auto& [type, t] : snap->types)
       versions += " " + std::string(discoveryServiceName(type)) + "=" + t.version;
     log::info("group " + snap->group + " published:" + versions);
-  }
-  const auto now = std::chrono::system_clock::now();
-  {
-    std::lock_guard lock(mu_);
-    config_ = std::move(cfg);
-    snapshots_ = std::move(update.all);
-    version_ = contentVersion(text);
-    loaded_at_ = now;
   }
   metrics_.config_loaded_at.Set(std::chrono::duration<double>(now.time_since_epoch()).count());
   if (update.changed.empty()) log::info(path_ + " reloaded: no group changed");

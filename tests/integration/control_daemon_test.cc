@@ -222,6 +222,30 @@ TEST(ControlDaemonTest, AnInvalidEditIsRefusedAndTheLastGoodConfigKeepsServing) 
   EXPECT_EQ(probe.responses("CDS").size(), cds_before) << probe.output();
 }
 
+TEST(ControlDaemonTest, AProxyConnectedBeforeItsGroupExistsJoinsItWhenAdded) {
+  std::string yaml;
+  ASSERT_TRUE(exampleControlYaml(&yaml));
+  ControlDaemonProcess daemon(yaml);
+  ASSERT_TRUE(daemon.start());
+  XdsProbe probe(daemon.adsAddress(), "canary-1", "canary", {"cds"});
+  ASSERT_TRUE(probe.start());
+  // Connected, matched by no group: listed, served nothing.
+  ASSERT_TRUE(waitUntil([&] { return daemon.metric("sluice_control_proxies_connected") == 1; }, 10000ms));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(probe.responses().empty()) << probe.output();
+
+  daemon.writeConfig(yaml + R"(  - name: canary
+    match: {node_ids: [canary-1]}
+    clusters:
+      - name: canary-backend
+        endpoints:
+          - address: 127.0.0.1:18099
+)");
+  const auto cds = probe.waitFor("CDS", [](const json&) { return true; }, 3000ms);
+  ASSERT_TRUE(cds) << probe.output();
+  EXPECT_EQ((*cds)["resources"], json({{"canary-backend", true}}));
+}
+
 TEST(ControlDaemonTest, MetricsAndReady) {
   std::string yaml;
   ASSERT_TRUE(exampleControlYaml(&yaml));
