@@ -87,7 +87,8 @@ bool statusRows(const nlohmann::json& status, std::vector<StatusRow>& rows, std:
 
 std::string formatStatusTable(const std::vector<StatusRow>& rows) {
   auto fields = [](const StatusRow& r) {
-    return std::array<std::string, 7>{r.node_id, r.group, r.type, r.version_sent.empty() ? "-" : r.version_sent,
+    // A proxy no group matched yet has no group: "-", so every line has its columns.
+    return std::array<std::string, 7>{r.node_id, r.group.empty() ? "-" : r.group, r.type, r.version_sent.empty() ? "-" : r.version_sent,
                                       r.version_acked.empty() ? "-" : r.version_acked, r.state, r.error};
   };
   const std::array<std::string, 7> header = {"NAME", "GROUP", "TYPE", "SENT", "ACKED", "STATE", "ERROR"};

@@ -31,7 +31,9 @@ DaemonStatus sample() {
   ProxyStatus fresh;
   fresh.node_id = "grpc-1";
   fresh.group = "grpc";
-  s.proxies = {b, a, fresh};
+  ProxyStatus stray;  // matched by no group
+  stray.node_id = "stray";
+  s.proxies = {b, a, fresh, stray};
   return s;
 }
 
@@ -44,7 +46,7 @@ TEST(StatusReportTest, JsonCarriesEveryField) {
   EXPECT_EQ(j["config"]["loaded_at"], "2026-12-04T03:47:48.231Z");
   EXPECT_EQ(j["last_rejection"]["errors"][0], "control.yaml:3:1: x: y");
   EXPECT_EQ(j["groups"], nlohmann::json::object());
-  ASSERT_EQ(j["proxies"].size(), 3u);
+  ASSERT_EQ(j["proxies"].size(), 4u);
   const auto& t = j["proxies"][0]["types"][0];
   EXPECT_EQ(t["type"], "CDS");
   EXPECT_EQ(t["type_url"], xds::kClusterType);
@@ -63,7 +65,8 @@ TEST(StatusReportTest, TableHasOneLinePerProxyAndTypeSortedByNode) {
             "edge-1   edge    CDS    c1     c1      SYNCED\n"
             "edge-1   edge    LDS    l1     -       STALE\n"
             "edge-2   edge    CDS    c1     c0      NACKED   bad cluster\n"
-            "grpc-1   grpc    -      -      -\n");
+            "grpc-1   grpc    -      -      -\n"
+            "stray    -       -      -      -\n");
 }
 
 TEST(StatusReportTest, RowsRefuseADocumentThatIsNotAStatus) {
