@@ -223,6 +223,16 @@ TEST(XdsFromEnvoy, ListenerRejections) {
        }(),
        "Listener 'web': filter_chains[0].metadata.io.sluice.http.max_uri_bytes: must be a whole number in "
        "64..1048576"},
+      {"a value the http filter's own reader refuses",
+       [] {
+         auto l = httpListener(std::string(kRds) + kRouter);
+         auto& md = (*l.mutable_filter_chains(0)->mutable_metadata()->mutable_filter_metadata())["io.sluice"];
+         (*(*md.mutable_fields())["http"].mutable_struct_value()->mutable_fields())["original_path_header"]
+             .set_string_value("Host");
+         return listenerError(l);
+       }(),
+       "Listener 'web': filter_chains[0].filters[0].typed_config: original_path_header: 'Host' is not a field this "
+       "proxy may set"},
       {"unknown io.sluice key",
        [] {
          auto l = httpListener(std::string(kRds) + kRouter);
