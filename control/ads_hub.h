@@ -68,6 +68,8 @@ class AdsHub {
   void join(AdsStreamHandle* stream, const envoy::config::core::v3::Node& node);
 
   void publish(std::shared_ptr<const GroupSnapshot> snapshot);
+  // Matches every joined stream again (AdsServer::rematch).
+  void rematch();
   std::vector<ProxyStatus> status() const;
 
   // Ends every stream and waits (up to `timeout`) until each is gone.
@@ -83,8 +85,9 @@ class AdsHub {
   std::set<AdsStreamHandle*> all_;
   std::map<std::string, std::shared_ptr<const ServedSnapshot>, std::less<>> snapshots_;
   std::map<std::string, std::set<AdsStreamHandle*>, std::less<>> groups_;
-  // Joined streams whose node matched no group, with their node.
-  std::map<AdsStreamHandle*, envoy::config::core::v3::Node> unmatched_;
+  // Every joined stream's node; the unmatched ones; the others' group.
+  std::map<AdsStreamHandle*, envoy::config::core::v3::Node> nodes_;
+  std::set<AdsStreamHandle*> unmatched_;
   std::map<AdsStreamHandle*, std::string> group_of_;
 };
 

@@ -85,6 +85,8 @@ void AdsServer::shutdown() {
 
 void AdsServer::publish(std::shared_ptr<const GroupSnapshot> snapshot) { impl_->hub.publish(std::move(snapshot)); }
 
+void AdsServer::rematch() { impl_->hub.rematch(); }
+
 std::vector<ProxyStatus> AdsServer::status() const { return impl_->hub.status(); }
 
 }  // namespace sluice::control

@@ -83,6 +83,11 @@ class AdsServer {
   // Replaces `snapshot->group`'s snapshot and pushes the difference to its
   // streams. Any thread.
   void publish(std::shared_ptr<const GroupSnapshot> snapshot);
+  // The matcher's answers may have changed (a new config): every stream's
+  // node is matched again, and a stream whose group changed follows the
+  // new group's snapshot from now on (getting what differs). Any thread;
+  // call it after the matcher sees the new config.
+  void rematch();
   // Every connected proxy, by node id. Any thread.
   std::vector<ProxyStatus> status() const;
 

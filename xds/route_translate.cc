@@ -271,7 +271,10 @@ FieldError matchFromEnvoy(const envoy_route::RouteMatch& in, std::string_view pa
         continue;
       }
       if (h.header_match_specifier_case() == envoy_route::HeaderMatcher::kExactMatch) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"  // older servers still send exact_match
         m.methods.push_back(h.exact_match());
+#pragma GCC diagnostic pop
         continue;
       }
       if (methods != nullptr && methods->has_list_value() && h.has_string_match() &&
@@ -344,10 +347,15 @@ FieldError actionFromEnvoy(const envoy_route::RouteAction& in, std::string_view 
                               a.max_grpc_timeout);
         !e.empty())
       return e;
-  } else if (in.has_max_grpc_timeout()) {
-    if (auto e = durationFrom(in.max_grpc_timeout(), fieldPath(path, "max_grpc_timeout"), a.max_grpc_timeout);
-        !e.empty())
-      return e;
+  } else {
+    // Deprecated for max_stream_duration.grpc_timeout_header_max, still sent by older servers.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    if (in.has_max_grpc_timeout())
+      if (auto e = durationFrom(in.max_grpc_timeout(), fieldPath(path, "max_grpc_timeout"), a.max_grpc_timeout);
+          !e.empty())
+        return e;
+#pragma GCC diagnostic pop
   }
   a.high_priority = in.priority() == envoy::config::core::v3::HIGH;
   if (in.has_retry_policy()) {

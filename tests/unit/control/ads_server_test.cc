@@ -11,6 +11,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -428,6 +429,59 @@ TEST_F(AdsServerTest, ManyStreamsEachGetOnePushPerPublish) {
     if (synced != kStreams) std::this_thread::sleep_for(20ms);
   }
   EXPECT_EQ(synced, kStreams);
+}
+
+TEST(AdsServerRematch, StreamsFollowTheMatchersNewAnswer) {
+  // The matcher reads a table the test changes, as the daemon's reads its config.
+  std::mutex mu;
+  std::map<std::string, std::string> group_of{{"proxy-1", "g"}};
+  AdsServer::Options o;
+  o.address = "127.0.0.1:0";
+  o.match = [&](const envoy::config::core::v3::Node& n) {
+    std::lock_guard lock(mu);
+    auto it = group_of.find(n.id());
+    return it == group_of.end() ? std::string() : it->second;
+  };
+  AdsServer server(std::move(o));
+  std::string error;
+  ASSERT_TRUE(server.start(error)) << error;
+  server.publish(build(v1()));
+  auto other = v1();
+  other.group = "h";
+  other.types[kCds] = {"h1", {{"x", "1"}}};
+  server.publish(build(other));
+
+  SotwClient c(server.port(), false);
+  ASSERT_TRUE(c.send(request(kCds)));
+  auto r = c.next();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(names(*r), (std::vector<std::string>{"a", "b"}));
+  ASSERT_TRUE(c.send(ack(*r)));
+  SotwClient lost(server.port(), false);
+  auto req = request(kCds);
+  req.mutable_node()->set_id("proxy-2");  // in no group yet
+  ASSERT_TRUE(lost.send(req));
+  EXPECT_FALSE(lost.next(kQuiet));
+
+  {
+    std::lock_guard lock(mu);
+    group_of["proxy-1"] = "h";
+    group_of["proxy-2"] = "g";
+  }
+  server.rematch();
+  r = c.next();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->version_info(), "h1");
+  EXPECT_EQ(names(*r), (std::vector<std::string>{"x"}));
+  r = lost.next();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->version_info(), "c1");
+  // Nothing moves when nothing changed.
+  server.rematch();
+  EXPECT_FALSE(c.next(kQuiet));
+  std::map<std::string, std::string> groups;
+  for (const auto& p : server.status()) groups[p.node_id] = p.group;
+  EXPECT_EQ(groups, (std::map<std::string, std::string>{{"proxy-1", "h"}, {"proxy-2", "g"}}));
 }
 
 // Delta.

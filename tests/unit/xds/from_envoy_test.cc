@@ -102,6 +102,45 @@ TEST(XdsFromEnvoy, EnvoyStyleFiltersWithoutSluiceMetadata) {
   EXPECT_EQ(http.http_filters[2].spec->toJson().dump(), R"({"abort":{"http_status":503,"percentage":25}})");
 }
 
+TEST(XdsFromEnvoy, HttpConnectionManagerFieldsAsEnvoyWritesThem) {
+  ReceivedResources in;
+  in.listeners["web"] = packed(httpListener(
+      std::string(kRds) +
+      "codec_type: HTTP2 stream_idle_timeout { seconds: 30 } request_headers_timeout { nanos: 500000000 } "
+      "common_http_protocol_options { idle_timeout { seconds: 120 } max_headers_count { value: 64 } "
+      "  max_stream_duration { seconds: 600 } } "
+      "http2_protocol_options { max_concurrent_streams { value: 2147483647 } initial_stream_window_size { value: 65536 } "
+      "  connection_keepalive { interval { seconds: 10 } timeout { seconds: 2 } } } "
+      "max_request_headers_kb { value: 16 } normalize_path { value: false } merge_slashes: true "
+      "path_with_escaped_slashes_action: UNESCAPE_AND_REDIRECT xff_num_trusted_hops: 1 "
+      "generate_request_id { value: false } forward_client_cert_details: FORWARD_ONLY "
+      "use_remote_address { value: true } server_name: 'istio-envoy' tracing {} " +  // ignored
+      kRouter));
+  const AssembleResult r = assemble(config::Config{}, in);
+  ASSERT_TRUE(r.config) << joined(r.errors);
+  const auto& s = static_cast<const filters::http_cm::Spec&>(*r.config->listeners.at(0).filters.at(0).spec);
+  EXPECT_EQ(s.codec, config::HttpCodec::Http2);
+  EXPECT_EQ(s.stream_idle_timeout, config::Duration(30000));
+  EXPECT_EQ(s.request_headers_timeout, config::Duration(500));
+  EXPECT_EQ(s.idle_timeout, config::Duration(120000));
+  EXPECT_EQ(s.max_headers_count, 64u);
+  EXPECT_EQ(s.max_stream_duration, config::Duration(600000));
+  EXPECT_EQ(s.http2.max_concurrent_streams, 1u << 20);  // Envoy's "no limit": the model's maximum
+  EXPECT_EQ(s.http2.initial_stream_window_size, 65536u);
+  EXPECT_EQ(s.http2.keepalive_interval, config::Duration(10000));
+  EXPECT_EQ(s.http2.keepalive_timeout, config::Duration(2000));
+  EXPECT_EQ(s.max_request_headers_bytes, 16u * 1024);
+  EXPECT_FALSE(s.normalize_path);
+  EXPECT_TRUE(s.merge_slashes);
+  EXPECT_EQ(s.path_with_escaped_slashes, config::EscapedSlashes::UnescapeAndRedirect);
+  EXPECT_EQ(s.xff_num_trusted_hops, 1u);
+  EXPECT_FALSE(s.generate_request_id);
+  EXPECT_EQ(s.forward_client_cert_details, config::ForwardClientCert::ForwardOnly);
+  EXPECT_EQ(s.route_config_name, "main");
+  // Not received yet: served as 404 until it comes.
+  EXPECT_EQ(joined(r.warnings), "Listener 'web': http.route_config_name: unknown route config 'main'\n");
+}
+
 // ---- rejected ----
 
 struct Rejection {
@@ -223,6 +262,16 @@ TEST(XdsFromEnvoy, ListenerRejections) {
        }(),
        "Listener 'web': filter_chains[0].metadata.io.sluice.http.max_uri_bytes: must be a whole number in "
        "64..1048576"},
+      {"a value the http filter's own reader refuses",
+       [] {
+         auto l = httpListener(std::string(kRds) + kRouter);
+         auto& md = (*l.mutable_filter_chains(0)->mutable_metadata()->mutable_filter_metadata())["io.sluice"];
+         (*(*md.mutable_fields())["http"].mutable_struct_value()->mutable_fields())["original_path_header"]
+             .set_string_value("Host");
+         return listenerError(l);
+       }(),
+       "Listener 'web': filter_chains[0].filters[0].typed_config: original_path_header: 'Host' is not a field this "
+       "proxy may set"},
       {"unknown io.sluice key",
        [] {
          auto l = httpListener(std::string(kRds) + kRouter);
