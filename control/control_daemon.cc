@@ -18,6 +18,19 @@ std::string withPort(const std::string& configured, int port) {
   return configured.substr(0, configured.rfind(':')) + ":" + std::to_string(port);
 }
 
+// Which group takes which node, as one comparable string: group order,
+// names and matches.
+std::string matchingOf(const ControlConfig* cfg) {
+  std::string out;
+  if (cfg == nullptr) return out;
+  for (const auto& g : cfg->groups) {
+    out += g.name + "\n" + g.match.cluster + "\n";
+    for (const auto& id : g.match.node_ids) out += id + ",";
+    out += "\n\n";
+  }
+  return out;
+}
+
 std::string_view pathOf(std::string_view target) {
   const size_t q = target.find('?');
   return q == std::string_view::npos ? target : target.substr(0, q);
@@ -164,8 +177,11 @@ void ControlDaemon::publish(std::shared_ptr<const ControlConfig> cfg, const std:
   // connected before its group was written joins it here; a stream that
   // joins a new group in between waits for the group's snapshot, which
   // follows at once.
+  const std::string matching = matchingOf(cfg.get());
+  bool matching_changed;
   {
     std::lock_guard lock(mu_);
+    matching_changed = config_ && matchingOf(config_.get()) != matching;
     config_ = std::move(cfg);
     snapshots_ = std::move(update.all);
     version_ = contentVersion(text);
@@ -179,6 +195,9 @@ void ControlDaemon::publish(std::shared_ptr<const ControlConfig> cfg, const std:
       versions += " " + std::string(discoveryServiceName(type)) + "=" + t.version;
     log::info("group " + snap->group + " published:" + versions);
   }
+  // Streams already in a group stay there unless asked: a node the edit
+  // gave to another group moves to it now (and gets what differs).
+  if (matching_changed) ads_->rematch();
   metrics_.config_loaded_at.Set(std::chrono::duration<double>(now.time_since_epoch()).count());
   if (update.changed.empty()) log::info(path_ + " reloaded: no group changed");
 }

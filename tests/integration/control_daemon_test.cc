@@ -246,6 +246,34 @@ TEST(ControlDaemonTest, AProxyConnectedBeforeItsGroupExistsJoinsItWhenAdded) {
   EXPECT_EQ((*cds)["resources"], json({{"canary-backend", true}}));
 }
 
+TEST(ControlDaemonTest, AProxyMovesWhenAnEditGivesItToAnotherGroup) {
+  std::string yaml;
+  ASSERT_TRUE(exampleControlYaml(&yaml));
+  ControlDaemonProcess daemon(yaml);
+  ASSERT_TRUE(daemon.start());
+  XdsProbe probe(daemon.adsAddress(), "edge-7", "edge", {"cds"});
+  ASSERT_TRUE(probe.start());
+  ASSERT_TRUE(probe.waitFor("CDS", [](const json& r) { return r["resources"].contains("backend"); })) << probe.output();
+
+  // A group listed before edge takes edge-7 by its id: first match wins.
+  const std::string groups = "groups:\n";
+  daemon.writeConfig(replaced(yaml, groups, groups + R"(  - name: canary
+    match: {node_ids: [edge-7]}
+    clusters:
+      - name: canary-backend
+        endpoints:
+          - address: 127.0.0.1:18099
+)"));
+  const auto moved = probe.waitFor("CDS", [](const json& r) { return r["resources"] == json({{"canary-backend", true}}); },
+                                   3000ms);
+  ASSERT_TRUE(moved) << probe.output();
+  const HttpResponse status = daemon.get("/status");
+  ASSERT_EQ(status.status, 200);
+  const json s = json::parse(status.body);
+  ASSERT_EQ(s["proxies"].size(), 1u) << status.body;
+  EXPECT_EQ(s["proxies"][0]["group"], "canary");
+}
+
 TEST(ControlDaemonTest, MetricsAndReady) {
   std::string yaml;
   ASSERT_TRUE(exampleControlYaml(&yaml));
