@@ -80,7 +80,7 @@ FieldError countFrom(const Struct* s, const char* name, std::string_view path, u
   const auto* v = field(s, name);
   if (v == nullptr) return {};
   const double d = v->number_value();
-  if (!v->has_number_value() || d < lo || d > hi || d != static_cast<double>(static_cast<uint64_t>(d)))
+  if (!v->has_number_value() || !(d >= lo && d <= hi) || d != static_cast<double>(static_cast<uint64_t>(d)))
     return {fieldPath(path, name), "must be a whole number in " + std::to_string(lo) + ".." + std::to_string(hi)};
   out = static_cast<uint32_t>(d);
   return {};

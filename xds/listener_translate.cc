@@ -210,7 +210,7 @@ FieldError listenerFromEnvoy(const envoy_listener::Listener& in, config::Listene
     const auto it = s->fields().find("max_connections");
     if (it != s->fields().end()) {
       const double d = it->second.number_value();
-      if (d < 0 || d > UINT32_MAX || d != static_cast<double>(static_cast<uint64_t>(d)))
+      if (!(d >= 0 && d <= UINT32_MAX) || d != static_cast<double>(static_cast<uint64_t>(d)))
         return {"metadata.io.sluice.max_connections", "must be a whole number 0..4294967295"};
       out.max_connections = static_cast<uint32_t>(d);
     }
