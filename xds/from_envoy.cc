@@ -1,5 +1,6 @@
 #include "xds/from_envoy.h"
 
+#include <charconv>
 #include <unordered_set>
 
 #include "config/loader.h"
@@ -130,7 +131,9 @@ std::string namedPath(const config::Config& cfg, const std::string& path) {
     if (path.rfind(prefix, 0) != 0) return std::nullopt;
     const size_t close = path.find(']', prefix.size());
     if (close == std::string::npos) return std::nullopt;
-    const size_t i = std::stoul(path.substr(prefix.size(), close - prefix.size()));
+    size_t i = 0;
+    const char* digits = path.data() + prefix.size();
+    if (std::from_chars(digits, path.data() + close, i).ec != std::errc()) return std::nullopt;
     const std::string name = names(i);
     std::string rest = path.substr(close + 1);
     if (!rest.empty() && rest.front() == '.') rest.erase(0, 1);

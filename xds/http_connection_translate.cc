@@ -80,7 +80,7 @@ FieldError countFrom(const Struct* s, const char* name, std::string_view path, u
   const auto* v = field(s, name);
   if (v == nullptr) return {};
   const double d = v->number_value();
-  if (!v->has_number_value() || d < lo || d > hi || d != static_cast<double>(static_cast<uint64_t>(d)))
+  if (!v->has_number_value() || !(d >= lo && d <= hi) || d != static_cast<double>(static_cast<uint64_t>(d)))
     return {fieldPath(path, name), "must be a whole number in " + std::to_string(lo) + ".." + std::to_string(hi)};
   out = static_cast<uint32_t>(d);
   return {};
@@ -360,6 +360,13 @@ FieldError httpConnectionFromEnvoy(const HCM& in, std::string_view path, const S
     else if (r.kind == HttpFilterRead::Kind::Filter) s.http_filters.push_back(std::move(r.spec));
   }
   if (!router) return {fp, "the router (envoy.extensions.filters.http.router.v3.Router) must be the last HTTP filter"};
+  // A spec for a filter the chain does not have would be dropped unseen.
+  if (fx != nullptr)
+    for (const auto& [name, _] : fx->fields()) {
+      const bool listed = std::any_of(in.http_filters().begin(), in.http_filters().end(),
+                                      [&](const envoy_hcm::HttpFilter& f) { return f.name() == name; });
+      if (!listed) return {fieldPath(chain_path, "metadata.io.sluice.http_filters." + name), "no HTTP filter of that name"};
+    }
   return {};
 }
 

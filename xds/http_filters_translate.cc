@@ -505,6 +505,8 @@ FieldError perFilterConfigsFromEnvoy(const TypedPerFilterConfig& typed, const St
       const std::string p = fieldPath(path, "metadata.io.sluice.per_filter_config." + name);
       const auto* reader = config::findHttpFilterReader(name);
       if (reader == nullptr) return {p, "unknown HTTP filter '" + name + "'"};
+      for (const auto& have : out)
+        if (have.name == name) return {p, "also given in typed_per_filter_config"};
       config::PerFilterConfig pf{name, nullptr, {}};
       if (auto e = readSpec(*reader, fromStructValue(sluice->fields().at(name)), true, p, pf.spec); !e.empty())
         return e;

@@ -129,6 +129,12 @@ FieldError chainFromEnvoy(const envoy_listener::FilterChain& c, std::string_view
                                      : "a terminal network filter must come last"};
     out.filters.push_back(std::move(f));
   }
+  if (const auto* nf = sluice ? &sluice->fields() : nullptr; nf != nullptr && nf->count("network_filters") != 0)
+    for (const auto& [name, _] : nf->at("network_filters").struct_value().fields()) {
+      const bool listed = std::any_of(c.filters().begin(), c.filters().end(),
+                                      [&](const envoy_listener::Filter& f) { return f.name() == name; });
+      if (!listed) return {fieldPath(path, "metadata.io.sluice.network_filters." + name), "no network filter of that name"};
+    }
   return {};
 }
 
@@ -204,7 +210,7 @@ FieldError listenerFromEnvoy(const envoy_listener::Listener& in, config::Listene
     const auto it = s->fields().find("max_connections");
     if (it != s->fields().end()) {
       const double d = it->second.number_value();
-      if (d < 0 || d > UINT32_MAX || d != static_cast<double>(static_cast<uint64_t>(d)))
+      if (!(d >= 0 && d <= UINT32_MAX) || d != static_cast<double>(static_cast<uint64_t>(d)))
         return {"metadata.io.sluice.max_connections", "must be a whole number 0..4294967295"};
       out.max_connections = static_cast<uint32_t>(d);
     }

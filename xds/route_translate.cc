@@ -228,7 +228,13 @@ FieldError retryPolicyFromEnvoy(const envoy_route::RetryPolicy& in, std::string_
                      .onlyKeys({"max_request_body_bytes", "retry_non_idempotent"});
         !e.empty())
       return e;
-    if (const auto* v = field(&s, "max_request_body_bytes")) p.max_request_body_bytes = uint32_t(v->number_value());
+    if (const auto* v = field(&s, "max_request_body_bytes")) {
+      const double d = v->number_value();
+      if (!(d >= 0 && d <= UINT32_MAX) || d != static_cast<double>(static_cast<uint64_t>(d)))
+        return {fieldPath(owner, "metadata.io.sluice.retry_policy.max_request_body_bytes"),
+                "must be a whole number 0..4294967295"};
+      p.max_request_body_bytes = static_cast<uint32_t>(d);
+    }
     if (const auto* v = field(&s, "retry_non_idempotent")) p.retry_non_idempotent = v->bool_value();
   }
   return {};

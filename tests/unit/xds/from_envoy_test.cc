@@ -272,6 +272,16 @@ TEST(XdsFromEnvoy, ListenerRejections) {
        }(),
        "Listener 'web': filter_chains[0].filters[0].typed_config: original_path_header: 'Host' is not a field this "
        "proxy may set"},
+      {"io.sluice spec for a filter the chain lacks",
+       [] {
+         auto l = httpListener(std::string(kRds) + kRouter);
+         auto& md = (*l.mutable_filter_chains(0)->mutable_metadata()->mutable_filter_metadata())["io.sluice"];
+         (*md.mutable_fields())["http_filters"].mutable_struct_value()->mutable_fields()->insert(
+             {"envoy.filters.http.ratelimit", google::protobuf::Value()});
+         return listenerError(l);
+       }(),
+       "Listener 'web': filter_chains[0].metadata.io.sluice.http_filters.envoy.filters.http.ratelimit: no HTTP filter "
+       "of that name"},
       {"unknown io.sluice key",
        [] {
          auto l = httpListener(std::string(kRds) + kRouter);
