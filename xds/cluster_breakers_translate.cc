@@ -58,7 +58,7 @@ FieldError thresholdsFromEnvoy(const cluster::CircuitBreakers::Thresholds& in, c
     if (rb.has_budget_percent()) {
       const double v = rb.budget_percent().value();
       if (!(v >= 0 && v <= 100) || v != std::floor(v))
-        return {p("retry_budget.budget_percent"), "expected a whole percent from 0 to 100, got " + std::to_string(v)};
+        return {p("retry_budget.budget_percent"), "expected a whole percent from 0 to 100, got " + numberText(v)};
       b.budget_percent = static_cast<uint32_t>(v);
     }
     if (rb.has_min_retry_concurrency())

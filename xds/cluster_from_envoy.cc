@@ -2,6 +2,7 @@
 // that stops it.
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
@@ -15,6 +16,9 @@ namespace core = envoy::config::core::v3;
 namespace cluster = envoy::config::cluster::v3;
 
 const std::string kSluicePath = "metadata.filter_metadata[\"io.sluice\"]";
+
+// An enum value's name, or its number when this build does not know it.
+std::string enumText(const std::string& name, int value) { return name.empty() ? std::to_string(value) : name; }
 
 // EDS and SDS come over the stream that brought the cluster.
 FieldError adsSourceFromEnvoy(const core::ConfigSource& s, const std::string& path, std::string_view what) {
@@ -69,7 +73,8 @@ FieldError lbFromEnvoy(const cluster::Cluster& in, config::ClusterConfig& out) {
     case cluster::Cluster::MAGLEV: out.lb_policy = config::LbPolicy::Maglev; break;
     case cluster::Cluster::LOAD_BALANCING_POLICY_CONFIG: break;  // below
     default:
-      return {"lb_policy", "unsupported load balancing policy " + cluster::Cluster::LbPolicy_Name(in.lb_policy()) +
+      return {"lb_policy", "unsupported load balancing policy " +
+                               enumText(cluster::Cluster::LbPolicy_Name(in.lb_policy()), in.lb_policy()) +
                                " (Sluice takes ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH, MAGLEV)"};
   }
   if (in.has_load_balancing_policy()) {
@@ -112,7 +117,7 @@ FieldError lbFromEnvoy(const cluster::Cluster& in, config::ClusterConfig& out) {
     const double v = in.common_lb_config().healthy_panic_threshold().value();
     if (!(v >= 0 && v <= 100) || v != std::floor(v))
       return {"common_lb_config.healthy_panic_threshold",
-              "expected a whole percent from 0 to 100, got " + std::to_string(v)};
+              "expected a whole percent from 0 to 100, got " + numberText(v)};
     out.panic_threshold_percent = static_cast<uint32_t>(v);
   }
   return {};
@@ -180,7 +185,8 @@ FieldError discoveryFromEnvoy(const cluster::Cluster& in, config::ClusterConfig&
       return {};
     }
     default:
-      return {"type", "unsupported cluster discovery type " + cluster::Cluster::DiscoveryType_Name(in.type()) +
+      return {"type", "unsupported cluster discovery type " +
+                          enumText(cluster::Cluster::DiscoveryType_Name(in.type()), in.type()) +
                           " (Sluice takes EDS and STATIC)"};
   }
 }

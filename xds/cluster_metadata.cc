@@ -2,8 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace sluice::xds {
+
+std::string numberText(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.15g", v);
+  return buf;
+}
 
 void setNumber(google::protobuf::Struct& s, std::string_view key, double v) {
   (*s.mutable_fields())[std::string(key)].set_number_value(v);
@@ -31,7 +38,7 @@ FieldError StructFields::number(std::string_view key, double& out, double min, d
   if (v->kind_case() != google::protobuf::Value::kNumberValue) return {pathOf(key), "expected a number"};
   const double d = v->number_value();
   if (!(d >= min && d <= max))
-    return {pathOf(key), "out of range (" + std::to_string(min) + " to " + std::to_string(max) + ")"};
+    return {pathOf(key), numberText(d) + " is out of range (" + numberText(min) + " to " + numberText(max) + ")"};
   out = d;
   return {};
 }
@@ -43,7 +50,7 @@ FieldError StructFields::uint32(std::string_view key, uint32_t& out, uint32_t mi
     return {pathOf(key), "expected a whole number"};
   const double d = v->number_value();
   if (d < min || d > max)
-    return {pathOf(key), "out of range (" + std::to_string(min) + " to " + std::to_string(max) + ")"};
+    return {pathOf(key), numberText(d) + " is out of range (" + std::to_string(min) + " to " + std::to_string(max) + ")"};
   out = static_cast<uint32_t>(d);
   return {};
 }

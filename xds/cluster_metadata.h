@@ -16,6 +16,9 @@
 
 namespace sluice::xds {
 
+// "2.5", "1e+20": a double as a message shows it.
+std::string numberText(double v);
+
 void setNumber(google::protobuf::Struct& s, std::string_view key, double v);
 void setString(google::protobuf::Struct& s, std::string_view key, std::string_view v);
 google::protobuf::Struct& setStruct(google::protobuf::Struct& s, std::string_view key);

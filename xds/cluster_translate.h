@@ -8,6 +8,15 @@
 // .priority") and `out` is unspecified. A field that would change what the
 // proxy does and that Sluice cannot do is rejected, never dropped (above all
 // a certificate check); fields that only name, count or log are ignored.
+// Also ignored, as tuning that changes no outcome Sluice promises: slow
+// start, locality and zone-aware settings, ring hash functions, the HIGH
+// priority's max_connections (Sluice's connections serve both priorities),
+// max_requests_per_connection, per_connection_buffer_limit_bytes, health
+// check cadence variants (initial_jitter, interval_jitter_percent,
+// unhealthy_interval, *_edge_interval, reuse_connection, tls_options), outlier
+// ejection jitter and local-origin counters (without the split), EDS
+// endpoint_stale_after, and options under typed_extension_protocol_options
+// keys other than HttpProtocolOptions'.
 //
 // Values Envoy has no field for. Sluice-only cluster values travel in the
 // cluster's metadata.filter_metadata["io.sluice"], a Struct that both sides
@@ -49,7 +58,9 @@
 // UNHEALTHY, DRAINING or TIMEOUT are left out (EDS's way of removing them
 // from service); DEGRADED and UNKNOWN ones serve. Locality weights and the
 // locality itself are ignored: Sluice balances over endpoints by their own
-// weight within a priority.
+// weight within a priority. Written, each priority from 0 to the highest is
+// one LocalityLbEndpoints with an empty locality and weight 1 (what gRPC
+// clients need), so endpoints come back grouped by priority.
 //
 // TLS. Secrets are named for SDS over ADS (sds_config {ads {}}); inline
 // certificates and keys, and SDS from any other source, are rejected. SAN
@@ -57,6 +68,9 @@
 // as exact DNS / URI / IP matchers, verify_spiffe_ids as exact URI matchers
 // or, for "spiffe://td/path/*", URI prefix "spiffe://td/path/". An exact
 // spiffe:// URI reads back as a verify_spiffe_ids entry (the same check).
+// Upstream, Sluice checks the server's certificate against the SNI when no
+// SAN or SPIFFE check is given; Envoy is told so with a matcher for the SNI,
+// and a context whose only check is its SNI reads back as none.
 // Downstream handshake_timeout has no field in DownstreamTlsContext: it is the
 // filter chain's transport_socket_connect_timeout, which the listener side
 // writes and reads; downstreamTlsFromEnvoy leaves the model's default.

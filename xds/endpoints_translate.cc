@@ -3,6 +3,8 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
 #include "xds/cluster_translate.h"
 
 namespace sluice::xds {
@@ -22,8 +24,8 @@ FieldError addressFromEnvoy(const core::Address& a, const std::string& path, ip:
   const std::string sp = fieldPath(path, "socket_address");
   if (s.protocol() != core::SocketAddress::TCP) return {fieldPath(sp, "protocol"), "only TCP is supported"};
   if (!s.resolver_name().empty()) return {fieldPath(sp, "resolver_name"), "custom resolvers are not supported"};
-  if (s.port_specifier_case() != core::SocketAddress::kPortValue)
-    return {fieldPath(sp, "port_value"), "a numeric port is required"};
+  if (s.port_specifier_case() == core::SocketAddress::kNamedPort)
+    return {fieldPath(sp, "named_port"), "named ports are not supported: give port_value"};
   if (s.port_value() == 0 || s.port_value() > 65535)
     return {fieldPath(sp, "port_value"), "port " + std::to_string(s.port_value()) + " out of range (1 to 65535)"};
   unsigned char buf[16];
@@ -40,21 +42,25 @@ FieldError addressFromEnvoy(const core::Address& a, const std::string& path, ip:
 
 }  // namespace
 
+// One LocalityLbEndpoints per priority from 0 to the highest used, each with
+// a locality and a weight of 1 though the model has neither: gRPC clients
+// skip a locality without a weight and reject a missing locality or a gap
+// between priorities. An empty level (a gap) holds no endpoints, which Envoy
+// and Sluice pass over.
 void loadAssignmentToEnvoy(const config::ClusterLoadAssignmentSpec& a, envoy_endpoint::ClusterLoadAssignment& out) {
   out.Clear();
   out.set_cluster_name(a.cluster_name);
-  // One LocalityLbEndpoints per priority, in the order priorities first appear.
-  std::vector<std::pair<uint32_t, envoy_endpoint::LocalityLbEndpoints*>> levels;
+  if (a.endpoints.empty()) return;
+  uint32_t highest = 0;
+  for (const auto& e : a.endpoints) highest = std::max(highest, e.priority);
+  for (uint32_t p = 0; p <= highest; ++p) {
+    auto& level = *out.add_endpoints();
+    level.set_priority(p);
+    level.mutable_locality();
+    level.mutable_load_balancing_weight()->set_value(1);
+  }
   for (const auto& e : a.endpoints) {
-    envoy_endpoint::LocalityLbEndpoints* level = nullptr;
-    for (auto& [p, l] : levels)
-      if (p == e.priority) level = l;
-    if (level == nullptr) {
-      level = out.add_endpoints();
-      level->set_priority(e.priority);
-      levels.emplace_back(e.priority, level);
-    }
-    auto& lb = *level->add_lb_endpoints();
+    auto& lb = *out.mutable_endpoints(static_cast<int>(e.priority))->add_lb_endpoints();
     auto& sa = *lb.mutable_endpoint()->mutable_address()->mutable_socket_address();
     sa.set_address(e.address.ip());
     sa.set_port_value(e.address.port());

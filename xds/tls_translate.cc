@@ -284,9 +284,12 @@ void upstreamTlsToEnvoy(const config::UpstreamTlsConfig& t, envoy_tls::UpstreamT
   out.set_sni(t.sni);
   auto& c = *out.mutable_common_tls_context();
   if (!t.certificate.empty()) sdsToEnvoy(t.certificate, *c.add_tls_certificate_sds_secret_configs());
+  // Sluice checks the certificate against the SNI when no SAN or SPIFFE
+  // check is given; Envoy checks only what it is told, so it is told.
+  std::vector<std::string> names = t.verify_subject_alt_names;
+  if (names.empty() && t.verify_spiffe_ids.empty() && !t.sni.empty()) names.push_back(t.sni);
   // No secret is the system store, which Envoy must be told about.
-  validationToEnvoy(t.validation_context, /*system_roots_otherwise=*/true, t.verify_subject_alt_names,
-                    t.verify_spiffe_ids, c);
+  validationToEnvoy(t.validation_context, /*system_roots_otherwise=*/true, names, t.verify_spiffe_ids, c);
   for (const auto& a : t.alpn) c.add_alpn_protocols(a);
 }
 
@@ -308,8 +311,11 @@ FieldError upstreamTlsFromEnvoy(const envoy_tls::UpstreamTlsContext& in, config:
     return {cp, "no validation context: Sluice always verifies the server (name a trust bundle secret by SDS, or "
                 "give validation_context.system_root_certs)"};
   out.validation_context = v.secret;
-  out.verify_subject_alt_names = std::move(v.names);
-  out.verify_spiffe_ids = std::move(v.spiffe_ids);
+  // A single check of the SNI is what Sluice does with none.
+  if (!(v.spiffe_ids.empty() && v.names.size() == 1 && v.names[0] == out.sni)) {
+    out.verify_subject_alt_names = std::move(v.names);
+    out.verify_spiffe_ids = std::move(v.spiffe_ids);
+  }
   return alpnFromEnvoy(c, cp, out.alpn);
 }
 
