@@ -13,7 +13,8 @@ std::chrono::milliseconds reconnectMidpoint(uint32_t attempt) {
 
 std::chrono::milliseconds reconnectDelay(uint32_t attempt, util::RandomSource& random) {
   const double mid = static_cast<double>(reconnectMidpoint(attempt).count());
-  return std::chrono::milliseconds(static_cast<int64_t>(mid * (0.5 + random.unit())));
+  // Not mid x (0.5 + unit): 0.5 + a unit just below 1 rounds to 1.5.
+  return std::chrono::milliseconds(static_cast<int64_t>(mid * 0.5 + mid * random.unit()));
 }
 
 }  // namespace sluice::ads
