@@ -12,9 +12,9 @@ std::chrono::milliseconds reconnectMidpoint(uint32_t attempt) {
 }
 
 std::chrono::milliseconds reconnectDelay(uint32_t attempt, util::RandomSource& random) {
-  const double mid = static_cast<double>(reconnectMidpoint(attempt).count());
-  // Not mid x (0.5 + unit): 0.5 + a unit just below 1 rounds to 1.5.
-  return std::chrono::milliseconds(static_cast<int64_t>(mid * 0.5 + mid * random.unit()));
+  // Whole milliseconds: a floating-point factor just below 1.5 rounds to it.
+  const auto mid = static_cast<uint64_t>(reconnectMidpoint(attempt).count());
+  return std::chrono::milliseconds(mid / 2 + random.below(mid));
 }
 
 }  // namespace sluice::ads

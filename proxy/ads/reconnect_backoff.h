@@ -16,7 +16,8 @@ namespace sluice::ads {
 inline constexpr std::chrono::milliseconds kReconnectBase{500};
 inline constexpr std::chrono::milliseconds kReconnectCeiling{30000};
 
-// `attempt` >= 1. Result in [0.5, 1.5) x min(ceiling, base x 2^(attempt-1)).
+// `attempt` >= 1. Result in [0.5, 1.5) x min(ceiling, base x 2^(attempt-1)),
+// in whole milliseconds.
 std::chrono::milliseconds reconnectDelay(uint32_t attempt, util::RandomSource& random);
 
 // The unjittered middle of that range (for tests and logs).
