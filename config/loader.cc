@@ -228,6 +228,10 @@ void readDynamic(MapReader& top, Bootstrap& b) {
   if (const YAML::Node n = r.child("node"); n.IsDefined()) readNode(MapReader(ctx, n, "dynamic.ads.node"), node);
   r.duration("initial_fetch_timeout", spec.initial_fetch_timeout);
   r.boolean("delta", spec.delta);
+  // Accepted as a key so a bootstrap written for incremental xDS fails
+  // loudly here rather than quietly getting state of the world.
+  if (spec.delta)
+    ctx.error(r.locOf("delta"), "dynamic.ads.delta", "incremental (delta) xDS is not implemented yet; use delta: false");
   if (spec.initial_fetch_timeout <= Duration::zero())
     ctx.error(r.locOf("initial_fetch_timeout"), "dynamic.ads.initial_fetch_timeout", "must be greater than 0");
   r.finish();

@@ -324,7 +324,7 @@ struct AdsSpec {
   // serves without it (a listener starts, a cluster without endpoints
   // answers 503 NC) rather than waiting further.
   Duration initial_fetch_timeout{std::chrono::seconds(15)};
-  bool delta = false;  // incremental xDS instead of state of the world
+  bool delta = false;  // incremental xDS instead of state of the world (not implemented: refused)
 };
 
 // Where the resources (listeners, route configs, clusters, ...) come from.

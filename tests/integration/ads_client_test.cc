@@ -235,7 +235,8 @@ TEST(AdsBootstrap, ErrorsNameFileLineAndColumn) {
                                      "dynamic:\n  ads:\n    address: 127.0.0.1\n"
                                      "    node: {id: b}\n"
                                      "    initial_fetch_timeout: 0s\n"
-                                     "    retries: 3\n");
+                                     "    retries: 3\n"
+                                     "    delta: true\n");
   const auto r = runSluice({"validate", "-c", path});
   ASSERT_TRUE(r.status);
   EXPECT_TRUE(exitedWith(r.status, 1)) << r.err;
@@ -243,6 +244,8 @@ TEST(AdsBootstrap, ErrorsNameFileLineAndColumn) {
   EXPECT_NE(r.err.find(path + ":7:11: dynamic.ads.node.id"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(path + ":8:28: dynamic.ads.initial_fetch_timeout"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(path + ":9:5: dynamic.ads: unknown field 'retries'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(path + ":10:12: dynamic.ads.delta: incremental (delta) xDS is not implemented"), std::string::npos)
+      << r.err;
 }
 
 TEST(AdsBootstrap, ShippedExampleValidates) {
