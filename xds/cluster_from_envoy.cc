@@ -200,7 +200,7 @@ FieldError clusterFromEnvoy(const cluster::Cluster& in, config::ClusterConfig& o
   if (in.name().empty()) return {"name", "missing"};
   out.name = in.name();
 
-  StructFields sluice;
+  StructFields sluice(nullptr, kSluicePath);
   if (const auto& fm = in.metadata().filter_metadata(); fm.contains(std::string(kSluiceMetadataKey)))
     sluice = StructFields(&fm.at(std::string(kSluiceMetadataKey)), kSluicePath);
   if (auto e = sluice.onlyKeys({"overprovisioning_factor", "max_pending_requests", "hash_policy", "outlier_detection",

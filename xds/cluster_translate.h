@@ -30,6 +30,8 @@
 //   http2                     {max_frame_size, max_stream_resets_per_second,
 //                             max_stream_resets_burst, keepalive_timeout_ms
 //                             (only without a keepalive interval)}
+// Only the chosen policy's lb settings are written (a round_robin cluster's
+// ring sizes mean nothing and come back as defaults).
 // A resource from another server has no such Struct: those values take the
 // model's defaults. A key of the Struct that Sluice does not know is an error
 // (a newer sluice-control's value this one would silently drop).
@@ -62,8 +64,10 @@
 // one LocalityLbEndpoints with an empty locality and weight 1 (what gRPC
 // clients need), so endpoints come back grouped by priority.
 //
-// TLS. Secrets are named for SDS over ADS (sds_config {ads {}}); inline
-// certificates and keys, and SDS from any other source, are rejected. SAN
+// TLS. Secrets are named for SDS over ADS (sds_config {ads {}}); read, no
+// sds_config (Envoy's "a secret of the bootstrap") is a name too, looked up
+// among static and received secrets alike; inline certificates and keys,
+// and SDS from any other source, are rejected. SAN
 // checks are Envoy's match_typed_subject_alt_names: verify_subject_alt_names
 // as exact DNS / URI / IP matchers, verify_spiffe_ids as exact URI matchers
 // or, for "spiffe://td/path/*", URI prefix "spiffe://td/path/". An exact

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "xds/cluster_metadata.h"
 #include "xds/http_filters_translate.h"
 #include "xds/route_translate.h"
 #include "xds/sluice_metadata.h"
@@ -95,7 +96,11 @@ FieldError boolFrom(const Struct* s, const char* name, std::string_view path, bo
 
 FieldError extrasFrom(const Struct* x, std::string_view path, filters::http_cm::Spec& s) {
   if (x == nullptr) return {};
-  FieldError e;
+  FieldError e = StructFields(x, std::string(path))
+                     .onlyKeys({"max_uri_bytes", "max_request_body_mib", "buffer_limit_bytes",
+                                "max_request_headers_bytes", "reject_backslash", "reject_path_parameters_dot_segments",
+                                "reject_overlong_utf8", "original_path_header", "http2", "access_logs"});
+  if (!e.empty()) return e;
   if (!(e = countFrom(x, "max_uri_bytes", path, 64, 1u << 20, s.max_uri_bytes)).empty()) return e;
   if (!(e = countFrom(x, "max_request_body_mib", path, 0, 1u << 20, s.max_request_body_mib)).empty()) return e;
   if (!(e = countFrom(x, "buffer_limit_bytes", path, 1024, 64u << 20, s.buffer_limit_bytes)).empty()) return e;
@@ -109,6 +114,10 @@ FieldError extrasFrom(const Struct* x, std::string_view path, filters::http_cm::
   if (const auto* v = field(x, "http2"); v != nullptr && v->has_struct_value()) {
     const Struct* h2 = &v->struct_value();
     const std::string p = fieldPath(path, "http2");
+    if (!(e = StructFields(h2, p).onlyKeys({"max_frame_size", "max_stream_resets_per_second",
+                                            "max_stream_resets_burst", "keepalive_timeout_ms"}))
+             .empty())
+      return e;
     if (!(e = countFrom(h2, "max_frame_size", p, 16384, 16777215, s.http2.max_frame_size)).empty()) return e;
     if (!(e = countFrom(h2, "max_stream_resets_per_second", p, 1, 1u << 20, s.http2.max_stream_resets_per_second))
              .empty())
@@ -329,9 +338,11 @@ FieldError httpConnectionFromEnvoy(const HCM& in, std::string_view path, const S
               HCM::ForwardClientCertDetails_Name(in.forward_client_cert_details()) + " is not supported by Sluice"};
   }
 
+  // The chain's metadata: "filter_chains[0]" of ".filters[0].typed_config".
+  const std::string chain_path(path.substr(0, path.rfind(".filters[")));
   const auto* http_x = field(chain_sluice, "http");
   if (auto e = extrasFrom(http_x && http_x->has_struct_value() ? &http_x->struct_value() : nullptr,
-                          "metadata.io.sluice.http", s);
+                          fieldPath(chain_path, "metadata.io.sluice.http"), s);
       !e.empty())
     return e;
 

@@ -78,8 +78,8 @@ FieldError readSpec(const config::HttpFilterReader& reader, const json& j, bool 
   YAML::Node node;
   try {
     node = YAML::Load(j.dump());
-  } catch (const YAML::Exception& e) {
-    return {std::string(path), e.what()};
+  } catch (const std::exception& e) {  // YAML's, or JSON's on bytes that are not UTF-8
+    return {std::string(path), std::string("unreadable: ") + e.what()};
   }
   config::MapReader r(ctx, node, "");
   out = per_route ? reader.readPerRoute(r) : reader.read(r);
@@ -451,6 +451,14 @@ void perFilterConfigsToEnvoy(const config::PerFilterConfigs& in, TypedPerFilterC
       (*pfc.mutable_struct_value()->mutable_fields())[pf.name] = toStructValue(pf.spec->toJson());
       // Sluice reads the io.sluice copy; a typed one would only mislead
       // Envoy into a partial policy.
+      continue;
+    }
+    // gRPC's xDS client refuses the whole table over an override it does
+    // not know unless it is marked optional; but it hands an override it
+    // does know (HTTPFault) to that filter's parser still wrapped, which
+    // then fails. So fault goes bare, the others wrapped.
+    if (k->ours == "fault") {
+      typed[std::string(k->envoy_name)] = msg;
       continue;
     }
     envoy::config::route::v3::FilterConfig wrapper;

@@ -61,9 +61,10 @@ FieldError httpFilterFromEnvoy(const envoy_hcm::HttpFilter& in, std::string_view
 // Route and virtual host overrides: into typed_per_filter_config (keyed by
 // the Envoy filter name the listener side uses), or into `sluice` (the
 // io.sluice Struct's per_filter_config) when no Envoy message fits. Each
-// typed one is wrapped in route.v3.FilterConfig{is_optional: true}, so that
-// a client without that filter (gRPC's) ignores it instead of refusing the
-// whole table.
+// typed one but fault is wrapped in route.v3.FilterConfig{is_optional: true},
+// so that a client without that filter (gRPC's) ignores it instead of
+// refusing the whole table; fault, which gRPC's client implements, goes bare
+// (it would hand the wrapper to its fault parser, which refuses it).
 void perFilterConfigsToEnvoy(const config::PerFilterConfigs& in, TypedPerFilterConfig& typed,
                              google::protobuf::Struct& sluice);
 // `sluice` may be null; `path` is the owner's (".typed_per_filter_config" is added).

@@ -90,7 +90,11 @@ FieldError principalFromEnvoy(const rbac::Principal& p, std::string_view path, j
     }
     case rbac::Principal::kDirectRemoteIp:
     case rbac::Principal::kSourceIp: {
+      // source_ip is deprecated, but other servers still send it (the same peer address).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
       const auto& c = p.has_direct_remote_ip() ? p.direct_remote_ip() : p.source_ip();
+#pragma GCC diagnostic pop
       std::string cidr = c.address_prefix();
       if (c.has_prefix_len()) cidr += "/" + std::to_string(c.prefix_len().value());
       out.push_back({{"source_ip", cidr}});

@@ -44,8 +44,8 @@ FieldError readSpec(const config::NetworkFilterReader& reader, const json& j, st
   YAML::Node node;
   try {
     node = YAML::Load(j.dump());
-  } catch (const YAML::Exception& e) {
-    return {std::string(path), e.what()};
+  } catch (const std::exception& e) {  // YAML's, or JSON's on bytes that are not UTF-8
+    return {std::string(path), std::string("unreadable: ") + e.what()};
   }
   config::MapReader r(ctx, node, "");
   out = reader.read(r);
@@ -121,10 +121,20 @@ FieldError networkFilterFromEnvoy(const envoy_listener::Filter& in, std::string_
   if (type == kHcmType) {
     envoy_hcm::HttpConnectionManager m;
     if (!in.typed_config().UnpackTo(&m)) return {tp, "cannot decode HttpConnectionManager"};
-    auto spec = std::make_shared<filters::http_cm::Spec>();
-    if (auto e = httpConnectionFromEnvoy(m, tp, chain_sluice, scope_name, *spec, inline_routes); !e.empty()) return e;
-    out = {"http", config::findNetworkFilterReader("http"), std::move(spec)};
-    return {};
+    filters::http_cm::Spec spec;
+    if (auto e = httpConnectionFromEnvoy(m, tp, chain_sluice, scope_name, spec, inline_routes); !e.empty()) return e;
+    // The settings once more through the http filter's own reader, so every
+    // check it makes on a file (ranges, header names, log formats) holds
+    // here too. Its dump lists filters as {name, config} with the router;
+    // the reader takes {name: config} without it.
+    json j = spec.toJson();
+    json listed = json::array();
+    for (const auto& f : j["http_filters"])
+      if (f["name"] != "router") listed.push_back({{f["name"].get<std::string>(), f["config"]}});
+    j["http_filters"] = std::move(listed);
+    const auto* reader = config::findNetworkFilterReader("http");
+    out = {"http", reader, nullptr};
+    return readSpec(*reader, j, tp, out.spec);
   }
 
   json j = json::object();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "xds/cluster_metadata.h"
 #include "xds/cluster_translate.h"
 #include "xds/listener_filters_translate.h"
 #include "xds/sluice_metadata.h"
@@ -112,6 +113,10 @@ FieldError chainFromEnvoy(const envoy_listener::FilterChain& c, std::string_view
     out.tls = std::move(t);
   }
   const Struct* sluice = findSluiceMetadata(c.metadata());
+  if (auto e = StructFields(sluice, fieldPath(path, "metadata.io.sluice"))
+                   .onlyKeys({"http", "http_filters", "network_filters"});
+      !e.empty())
+    return e;
   const std::string fp = fieldPath(path, "filters");
   if (c.filters_size() == 0) return {fp, "needs a terminal network filter (http_connection_manager or tcp_proxy)"};
   for (int i = 0; i < c.filters_size(); ++i) {
@@ -192,6 +197,9 @@ FieldError listenerFromEnvoy(const envoy_listener::Listener& in, config::Listene
     if (v < 1024 || v > (64u << 20)) return {"per_connection_buffer_limit_bytes", "must be 1024..67108864"};
     out.per_connection_buffer_limit_bytes = v;
   }
+  if (auto e = StructFields(findSluiceMetadata(in.metadata()), "metadata.io.sluice").onlyKeys({"max_connections"});
+      !e.empty())
+    return e;
   if (const Struct* s = findSluiceMetadata(in.metadata())) {
     const auto it = s->fields().find("max_connections");
     if (it != s->fields().end()) {

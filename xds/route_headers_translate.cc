@@ -25,8 +25,13 @@ FieldError headersToAddFromEnvoy(const HeaderValueOptions& in, std::string_view 
     if (auto e = unsupportedField(o.header(), fieldPath(p, "header"), {"key", "value"}); !e.empty()) return e;
     if (o.header().key().empty()) return {fieldPath(p, "header.key"), "required"};
     config::HeaderValueOption h{o.header().key(), o.header().value(), true};
-    if (o.has_append()) {
-      h.append = o.append().value();
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"  // `append` is older servers' append_action
+    const bool has_append = o.has_append();
+    const bool append = o.append().value();
+#pragma GCC diagnostic pop
+    if (has_append) {
+      h.append = append;
     } else if (o.append_action() == HeaderValueOption::OVERWRITE_IF_EXISTS_OR_ADD) {
       h.append = false;
     } else if (o.append_action() != HeaderValueOption::APPEND_IF_EXISTS_OR_ADD) {

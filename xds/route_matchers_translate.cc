@@ -56,6 +56,9 @@ FieldError headerMatcherFromEnvoy(const er::HeaderMatcher& in, std::string_view 
   out.name = in.name();
   auto& m = out.matcher;
   m.invert = in.invert_match();
+  // The deprecated forms: other servers (and gRPC's own tests) still send them.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
   switch (in.header_match_specifier_case()) {
     case er::HeaderMatcher::kExactMatch: m.kind = StringMatcher::Kind::Exact; m.value = in.exact_match(); break;
     case er::HeaderMatcher::kPrefixMatch: m.kind = StringMatcher::Kind::Prefix; m.value = in.prefix_match(); break;
@@ -85,6 +88,7 @@ FieldError headerMatcherFromEnvoy(const er::HeaderMatcher& in, std::string_view 
       m.kind = StringMatcher::Kind::Present;
       break;
   }
+#pragma GCC diagnostic pop
   return {};
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "xds/cluster_metadata.h"
 #include "xds/http_filters_translate.h"
 #include "xds/route_headers_translate.h"
 #include "xds/route_matchers_translate.h"
@@ -220,6 +221,13 @@ FieldError retryPolicyFromEnvoy(const envoy_route::RetryPolicy& in, std::string_
   }
   if (const auto* x = field(sluice, "retry_policy"); x != nullptr && x->has_struct_value()) {
     const Struct& s = x->struct_value();
+    // The metadata is the route's (or virtual host's), not the action's.
+    std::string owner(path.substr(0, path.rfind(".retry_policy")));
+    if (owner.size() >= 6 && owner.compare(owner.size() - 6, 6, ".route") == 0) owner.resize(owner.size() - 6);
+    if (auto e = StructFields(&s, fieldPath(owner, "metadata.io.sluice.retry_policy"))
+                     .onlyKeys({"max_request_body_bytes", "retry_non_idempotent"});
+        !e.empty())
+      return e;
     if (const auto* v = field(&s, "max_request_body_bytes")) p.max_request_body_bytes = uint32_t(v->number_value());
     if (const auto* v = field(&s, "retry_non_idempotent")) p.retry_non_idempotent = v->bool_value();
   }
@@ -263,7 +271,10 @@ FieldError matchFromEnvoy(const envoy_route::RouteMatch& in, std::string_view pa
         continue;
       }
       if (h.header_match_specifier_case() == envoy_route::HeaderMatcher::kExactMatch) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"  // older servers still send exact_match
         m.methods.push_back(h.exact_match());
+#pragma GCC diagnostic pop
         continue;
       }
       if (methods != nullptr && methods->has_list_value() && h.has_string_match() &&
@@ -336,10 +347,15 @@ FieldError actionFromEnvoy(const envoy_route::RouteAction& in, std::string_view 
                               a.max_grpc_timeout);
         !e.empty())
       return e;
-  } else if (in.has_max_grpc_timeout()) {
-    if (auto e = durationFrom(in.max_grpc_timeout(), fieldPath(path, "max_grpc_timeout"), a.max_grpc_timeout);
-        !e.empty())
-      return e;
+  } else {
+    // Deprecated for max_stream_duration.grpc_timeout_header_max, still sent by older servers.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    if (in.has_max_grpc_timeout())
+      if (auto e = durationFrom(in.max_grpc_timeout(), fieldPath(path, "max_grpc_timeout"), a.max_grpc_timeout);
+          !e.empty())
+        return e;
+#pragma GCC diagnostic pop
   }
   a.high_priority = in.priority() == envoy::config::core::v3::HIGH;
   if (in.has_retry_policy()) {
@@ -397,6 +413,10 @@ FieldError routeFromEnvoy(const envoy_route::Route& in, std::string_view path, c
       !e.empty())
     return e;
   const Struct* sluice = findSluiceMetadata(in.metadata());
+  if (auto e = StructFields(sluice, fieldPath(path, "metadata.io.sluice"))
+                   .onlyKeys({"methods", "direct_response", "retry_policy", "per_filter_config"});
+      !e.empty())
+    return e;
   r.name = in.name().empty() ? vhost + "/" + std::to_string(index) : in.name();
   if (!in.has_match()) return {fieldPath(path, "match"), "required"};
   if (auto e = matchFromEnvoy(in.match(), fieldPath(path, "match"), sluice, r.match); !e.empty()) return e;
@@ -454,6 +474,14 @@ FieldError domainsFromEnvoy(const envoy_route::VirtualHost& in, std::string_view
       return {indexPath(fieldPath(path, "domains"), i),
               "'" + d + "': Sluice matches domains without the port; list '" + host + "'"};
     }
+    // As the YAML reader: such a domain could never match a request.
+    const std::string dp = indexPath(fieldPath(path, "domains"), i);
+    const size_t star = d.find('*');
+    if (d.empty()) return {dp, "must not be empty"};
+    if (d != "*" && star != std::string::npos &&
+        ((star != 0 && star != d.size() - 1) || d.find('*', star + 1) != std::string::npos))
+      return {dp, "'" + d + "': '*' may only start (\"*.example.com\") or end (\"api.*\") a domain"};
+    if (d.size() > 1 && d.back() == '.') return {dp, "'" + d + "': Sluice matches domains without the trailing dot"};
     vh.domains.push_back(d);
   }
   return {};
@@ -469,6 +497,9 @@ FieldError virtualHostFromEnvoy(const envoy_route::VirtualHost& in, std::string_
   if (in.name().empty()) return {fieldPath(path, "name"), "required"};
   vh.name = in.name();
   const Struct* sluice = findSluiceMetadata(in.metadata());
+  if (auto e = StructFields(sluice, fieldPath(path, "metadata.io.sluice")).onlyKeys({"retry_policy", "per_filter_config"});
+      !e.empty())
+    return e;
   if (auto e = domainsFromEnvoy(in, path, vh); !e.empty()) return e;
   for (int i = 0; i < in.routes_size(); ++i) {
     Route r;

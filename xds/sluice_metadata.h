@@ -7,23 +7,29 @@
 //
 // The keys, by where they sit (each written only when it differs from the
 // model's default, so resources from other servers, which have none, read
-// as the defaults):
+// as the defaults; a key Sluice does not know is rejected, as on the
+// cluster side, since it would be a newer sluice-control's value dropped):
 //   Listener:      max_connections
 //   FilterChain:   http {max_uri_bytes, max_request_body_mib, buffer_limit_bytes,
-//                        max_request_headers_bytes, reject_backslash,
-//                        reject_path_parameters_dot_segments, reject_overlong_utf8,
-//                        original_path_header, http2 {max_frame_size,
-//                        max_stream_resets_per_second, max_stream_resets_burst},
-//                        access_logs [{path, format}]}
-//                 http_filters {<HttpFilter.name>: {...}}  the parts of a filter's
-//                        spec its Envoy message cannot hold (ratelimit's Redis
-//                        limit, local_ratelimit's per_key)
-//                 tcp_proxy {max_connect_attempts}
-//   VirtualHost, Route: per_filter_config {<our filter name>: <its spec's JSON>}
-//                        for overrides with no Envoy per-route message;
-//                        retry_policy {max_request_body_bytes, retry_non_idempotent}
-//   Route:         methods [..] (when not one exact :method header),
+//                        max_request_headers_bytes (when not whole KiB),
+//                        reject_backslash, reject_path_parameters_dot_segments,
+//                        reject_overlong_utf8, original_path_header,
+//                        http2 {max_frame_size, max_stream_resets_per_second,
+//                        max_stream_resets_burst, keepalive_timeout_ms (only
+//                        without a keepalive interval)}, access_logs [{path, format}]}
+//                  http_filters {<HttpFilter.name>: <the spec's JSON>} for a filter
+//                        its Envoy message cannot hold whole (ratelimit always, a
+//                        per-key local_ratelimit, an authz policy of mixed actions)
+//                  network_filters {<Filter.name>: <the spec's JSON>} likewise
+//                        (a shadow or per-key local_ratelimit, mixed authz)
+//   VirtualHost:   per_filter_config {<our filter name>: <the spec's JSON>} for
+//                        overrides with no whole Envoy per-route message;
+//                  retry_policy {max_request_body_bytes, retry_non_idempotent}
+//   Route:         the same two, and methods [..] (with more than one method,
+//                        beside the ":method" regex Envoy reads),
 //                  direct_response {content_type}
+// Sluice reads a spec's JSON with the filter's own YAML reader, so every
+// check it makes applies to xDS too.
 
 #include <string>
 #include <string_view>

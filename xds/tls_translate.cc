@@ -164,9 +164,11 @@ FieldError validationFromEnvoy(const envoy_tls::CommonTlsContext& c, const std::
       if (auto e = contextFromEnvoy(cv.default_validation_context(), fieldPath(cp, "default_validation_context"), out);
           !e.empty())
         return e;
-      if (!cv.has_validation_context_sds_secret_config())
+      if (!cv.has_validation_context_sds_secret_config()) {
+        if (out.system_roots) return {};  // the system store, with the default context's checks
         return {fieldPath(cp, "validation_context_sds_secret_config"),
-                "missing (certificate providers are not supported)"};
+                "missing: name a trust bundle secret by SDS (certificate providers are not supported)"};
+      }
       // The secret's bundle is the trust; system_root_certs beside it would be a second one.
       out.system_roots = false;
       return sdsFromEnvoy(cv.validation_context_sds_secret_config(),

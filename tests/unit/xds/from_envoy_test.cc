@@ -102,6 +102,45 @@ TEST(XdsFromEnvoy, EnvoyStyleFiltersWithoutSluiceMetadata) {
   EXPECT_EQ(http.http_filters[2].spec->toJson().dump(), R"({"abort":{"http_status":503,"percentage":25}})");
 }
 
+TEST(XdsFromEnvoy, HttpConnectionManagerFieldsAsEnvoyWritesThem) {
+  ReceivedResources in;
+  in.listeners["web"] = packed(httpListener(
+      std::string(kRds) +
+      "codec_type: HTTP2 stream_idle_timeout { seconds: 30 } request_headers_timeout { nanos: 500000000 } "
+      "common_http_protocol_options { idle_timeout { seconds: 120 } max_headers_count { value: 64 } "
+      "  max_stream_duration { seconds: 600 } } "
+      "http2_protocol_options { max_concurrent_streams { value: 2147483647 } initial_stream_window_size { value: 65536 } "
+      "  connection_keepalive { interval { seconds: 10 } timeout { seconds: 2 } } } "
+      "max_request_headers_kb { value: 16 } normalize_path { value: false } merge_slashes: true "
+      "path_with_escaped_slashes_action: UNESCAPE_AND_REDIRECT xff_num_trusted_hops: 1 "
+      "generate_request_id { value: false } forward_client_cert_details: FORWARD_ONLY "
+      "use_remote_address { value: true } server_name: 'istio-envoy' tracing {} " +  // ignored
+      kRouter));
+  const AssembleResult r = assemble(config::Config{}, in);
+  ASSERT_TRUE(r.config) << joined(r.errors);
+  const auto& s = static_cast<const filters::http_cm::Spec&>(*r.config->listeners.at(0).filters.at(0).spec);
+  EXPECT_EQ(s.codec, config::HttpCodec::Http2);
+  EXPECT_EQ(s.stream_idle_timeout, config::Duration(30000));
+  EXPECT_EQ(s.request_headers_timeout, config::Duration(500));
+  EXPECT_EQ(s.idle_timeout, config::Duration(120000));
+  EXPECT_EQ(s.max_headers_count, 64u);
+  EXPECT_EQ(s.max_stream_duration, config::Duration(600000));
+  EXPECT_EQ(s.http2.max_concurrent_streams, 1u << 20);  // Envoy's "no limit": the model's maximum
+  EXPECT_EQ(s.http2.initial_stream_window_size, 65536u);
+  EXPECT_EQ(s.http2.keepalive_interval, config::Duration(10000));
+  EXPECT_EQ(s.http2.keepalive_timeout, config::Duration(2000));
+  EXPECT_EQ(s.max_request_headers_bytes, 16u * 1024);
+  EXPECT_FALSE(s.normalize_path);
+  EXPECT_TRUE(s.merge_slashes);
+  EXPECT_EQ(s.path_with_escaped_slashes, config::EscapedSlashes::UnescapeAndRedirect);
+  EXPECT_EQ(s.xff_num_trusted_hops, 1u);
+  EXPECT_FALSE(s.generate_request_id);
+  EXPECT_EQ(s.forward_client_cert_details, config::ForwardClientCert::ForwardOnly);
+  EXPECT_EQ(s.route_config_name, "main");
+  // Not received yet: served as 404 until it comes.
+  EXPECT_EQ(joined(r.warnings), "Listener 'web': http.route_config_name: unknown route config 'main'\n");
+}
+
 // ---- rejected ----
 
 struct Rejection {
@@ -198,6 +237,49 @@ TEST(XdsFromEnvoy, ListenerRejections) {
            kRouter)),
        "Listener 'web': filter_chains[0].filters[0].typed_config.http_filters[0].typed_config: Sluice's ratelimit "
        "counts in Redis, not in a rate limit service: it needs its io.sluice metadata (from sluice-control)"},
+      {"tcp_proxy weighted_clusters",
+       listenerError(fromText<Listener>(
+           "name: 'db' address { socket_address { address: '127.0.0.1' port_value: 1 } } filter_chains { filters { "
+           "name: 'tcp' typed_config { [type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy] "
+           "{ stat_prefix: 'db' weighted_clusters { clusters { name: 'a' weight: 1 } } } } } }")),
+       "Listener 'db': filter_chains[0].filters[0].typed_config.weighted_clusters: not supported by Sluice"},
+      {"terminal filter not last",
+       listenerError(fromText<Listener>(
+           "name: 'db' address { socket_address { address: '127.0.0.1' port_value: 1 } } filter_chains { "
+           "filters { name: 'tcp' typed_config { [type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy] "
+           "{ stat_prefix: 'db' cluster: 'a' } } } "
+           "filters { name: 'rbac' typed_config { [type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC] "
+           "{ stat_prefix: 'db' } } } }")),
+       "Listener 'db': filter_chains[0].filters[0]: a terminal network filter must come last"},
+      {"io.sluice value out of range",
+       [] {
+         auto l = httpListener(std::string(kRds) + kRouter);
+         auto& md = (*l.mutable_filter_chains(0)->mutable_metadata()->mutable_filter_metadata())["io.sluice"];
+         (*md.mutable_fields())["http"].mutable_struct_value();
+         (*(*md.mutable_fields())["http"].mutable_struct_value()->mutable_fields())["max_uri_bytes"].set_number_value(
+             100.5);
+         return listenerError(l);
+       }(),
+       "Listener 'web': filter_chains[0].metadata.io.sluice.http.max_uri_bytes: must be a whole number in "
+       "64..1048576"},
+      {"a value the http filter's own reader refuses",
+       [] {
+         auto l = httpListener(std::string(kRds) + kRouter);
+         auto& md = (*l.mutable_filter_chains(0)->mutable_metadata()->mutable_filter_metadata())["io.sluice"];
+         (*(*md.mutable_fields())["http"].mutable_struct_value()->mutable_fields())["original_path_header"]
+             .set_string_value("Host");
+         return listenerError(l);
+       }(),
+       "Listener 'web': filter_chains[0].filters[0].typed_config: original_path_header: 'Host' is not a field this "
+       "proxy may set"},
+      {"unknown io.sluice key",
+       [] {
+         auto l = httpListener(std::string(kRds) + kRouter);
+         auto& md = (*l.mutable_metadata()->mutable_filter_metadata())["io.sluice"];
+         (*md.mutable_fields())["max_conections"].set_number_value(1);
+         return listenerError(l);
+       }(),
+       "Listener 'web': metadata.io.sluice.max_conections: unknown Sluice field (from a newer sluice-control?)"},
   };
   for (const auto& c : cases) EXPECT_EQ(c.error, c.expected) << c.what;
 }
@@ -232,6 +314,10 @@ TEST(XdsFromEnvoy, RouteConfigurationRejections) {
        routeError(fromText<RouteConfiguration>("name: 'r' virtual_hosts { name: 'v' domains: 'svc:8080' }")),
        "RouteConfiguration 'r': virtual_hosts[0].domains[0]: 'svc:8080': Sluice matches domains without the port; "
        "list 'svc'"},
+      {"wildcard inside a domain",
+       routeError(fromText<RouteConfiguration>("name: 'r' virtual_hosts { name: 'v' domains: 'a.*.com' }")),
+       "RouteConfiguration 'r': virtual_hosts[0].domains[0]: 'a.*.com': '*' may only start (\"*.example.com\") or "
+       "end (\"api.*\") a domain"},
       {"unknown per-route filter, not optional",
        routeError(fromText<RouteConfiguration>(
            "name: 'r' virtual_hosts { name: 'v' domains: '*' typed_per_filter_config { key: 'cors' value { "
@@ -250,6 +336,14 @@ TEST(XdsFromEnvoy, RouteConfigurationRejections) {
       "headers { name: 'x' range_match { start: 1 end: 2 } } } route { cluster: 'c' } } }");
   EXPECT_EQ(routeError(rc), "RouteConfiguration 'r': virtual_hosts[0].routes[0].match.headers[0].range_match: not "
                             "supported by Sluice");
+}
+
+TEST(XdsFromEnvoy, CheckResourceTakesAGoodResource) {
+  EXPECT_EQ(listenerError(httpListener(std::string(kRds) + kRouter)), "");
+  EXPECT_EQ(routeError(fromText<RouteConfiguration>(
+                "name: 'r' virtual_hosts { name: 'v' domains: '*' routes { match { path: '/x' } "
+                "redirect { https_redirect: true } } }")),
+            "");
 }
 
 TEST(XdsFromEnvoy, AssembleRejectsClashesAndCollectsEveryError) {

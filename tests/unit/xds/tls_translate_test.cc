@@ -170,6 +170,25 @@ TEST(TlsToEnvoy, UpstreamSniIsCheckedAsEnvoySeesIt) {
             "spiffe://td/db");
 }
 
+TEST(TlsFromEnvoy, CombinedContextOverTheSystemStore) {
+  const auto up = fromText<envoy_tls::UpstreamTlsContext>(R"pb(
+    sni: "api.example.com"
+    common_tls_context {
+      combined_validation_context {
+        default_validation_context {
+          system_root_certs {}
+          match_typed_subject_alt_names { san_type: DNS matcher { exact: "edge.example.com" } }
+        }
+      }
+    }
+  )pb");
+  config::UpstreamTlsConfig u;
+  const FieldError e = upstreamTlsFromEnvoy(up, u);
+  ASSERT_TRUE(e.empty()) << e.str();
+  EXPECT_EQ(u.validation_context, "") << "the system store";
+  EXPECT_EQ(u.verify_subject_alt_names, std::vector<std::string>{"edge.example.com"});
+}
+
 TEST(TlsFromEnvoy, ExactSpiffeUriIsTheSameCheckAsASpiffeId) {
   config::UpstreamTlsConfig t;
   t.validation_context = "ca";
@@ -260,8 +279,8 @@ const Rejection kUpstreamRejections[] = {
      "only: expected ads {} or self {}"},
     {"certificate provider",
      R"pb(common_tls_context { combined_validation_context { validation_context_certificate_provider_instance { instance_name: "google_cloud_private_spiffe" } } })pb",
-     "common_tls_context.combined_validation_context.validation_context_sds_secret_config: missing (certificate "
-     "providers are not supported)"},
+     "common_tls_context.combined_validation_context.validation_context_sds_secret_config: missing: name a trust "
+     "bundle secret by SDS (certificate providers are not supported)"},
     {"two client certificates",
      R"pb(common_tls_context { tls_certificate_sds_secret_configs { name: "a" } tls_certificate_sds_secret_configs { name: "b" } validation_context_sds_secret_config { name: "ca" } })pb",
      "common_tls_context.tls_certificate_sds_secret_configs[1]: an upstream connection presents one client "

@@ -28,7 +28,7 @@ listeners:
     address: 127.0.0.1:8080
     http:
       route_config_name: echo-routes
-      http_filters: [{fault: {abort: {http_status: 503, percentage: 1}}}]
+      http_filters: [{fault: {abort: {http_status: 503, percentage: 1}}}, {header_mutation: {request_headers_to_remove: [x-b]}}]
 route_configs:
   - name: echo-routes
     virtual_hosts:
@@ -37,7 +37,9 @@ route_configs:
         routes:
           - match: {prefix: /}
             route: {weighted_clusters: [{name: echo-a, weight: 3}, {name: echo-b, weight: 1}]}
-            per_filter_config: {fault: {abort: {http_status: 500, percentage: 2}}}
+            per_filter_config:
+              fault: {abort: {http_status: 500, percentage: 2}}
+              header_mutation: {request_headers_to_remove: [x-a]}
 clusters:
   - name: echo-a
     endpoints: [{address: 127.0.0.1:50051}]
@@ -108,7 +110,7 @@ TEST(XdsToEnvoy, ServedResourcesHaveTheShapeClientsRequire) {
   const auto hcm = unpack<HttpConnectionManager>(f.typed_config());
   expectGrpcShape(hcm, "echo-routes");
   EXPECT_EQ(hcm.stat_prefix(), "web");
-  EXPECT_EQ(hcm.http_filters_size(), 2);
+  EXPECT_EQ(hcm.http_filters_size(), 3);
   EXPECT_EQ(hcm.http_filters(0).typed_config().type_url(),
             "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault");
 
@@ -127,13 +129,18 @@ TEST(XdsToEnvoy, ServedResourcesHaveTheShapeClientsRequire) {
   ASSERT_EQ(action.weighted_clusters().clusters_size(), 2);
   EXPECT_EQ(action.weighted_clusters().clusters(0).name(), "echo-a");
   EXPECT_EQ(action.weighted_clusters().clusters(0).weight().value(), 3u);
-  // Per-route overrides reach gRPC's client wrapped as optional, so it
-  // ignores those it lacks rather than refusing the table.
+  // Per-route overrides reach gRPC's client wrapped as optional when it
+  // lacks the filter, so it ignores them rather than refusing the table;
+  // fault, which it has (and whose parser takes no wrapper), goes bare.
   const auto& typed = vh.routes(0).typed_per_filter_config();
   ASSERT_EQ(typed.count("envoy.filters.http.fault"), 1u);
-  const auto wrapper = unpack<envoy::config::route::v3::FilterConfig>(typed.at("envoy.filters.http.fault"));
+  EXPECT_EQ(typed.at("envoy.filters.http.fault").type_url(),
+            "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault");
+  ASSERT_EQ(typed.count("envoy.filters.http.header_mutation"), 1u);
+  const auto wrapper = unpack<envoy::config::route::v3::FilterConfig>(typed.at("envoy.filters.http.header_mutation"));
   EXPECT_TRUE(wrapper.is_optional());
-  EXPECT_EQ(wrapper.config().type_url(), "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault");
+  EXPECT_EQ(wrapper.config().type_url(),
+            "type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutationPerRoute");
 }
 
 std::string touch(const std::string& name) {
