@@ -35,6 +35,10 @@ nlohmann::json toJson(const Config& c) {
     j["certificate_watch_interval"] = durationString(b.certificate_watch_interval);
   if (b.overload.enabled()) j["overload"] = toJson(b.overload);
   if (!b.node.id.empty() || !b.node.cluster.empty()) j["node"] = {{"id", b.node.id}, {"cluster", b.node.cluster}};
+  if (!(b.node.locality == LocalityConfig{}))
+    j["node"]["locality"] = {{"region", b.node.locality.region},
+                             {"zone", b.node.locality.zone},
+                             {"sub_zone", b.node.locality.sub_zone}};
   j["config_source"] = toJson(b.config_source);
   return j;
 }
@@ -42,6 +46,12 @@ nlohmann::json toJson(const Config& c) {
 nlohmann::json toJson(const ConfigSourceSpec& s) {
   switch (s.kind) {
     case ConfigSourceSpec::Kind::File: return {{"kind", "file"}, {"path", s.path}};
+    case ConfigSourceSpec::Kind::Ads:
+      return {{"kind", "ads"},
+              {"path", s.path},
+              {"address", s.ads.address},
+              {"initial_fetch_timeout", durationString(s.ads.initial_fetch_timeout)},
+              {"delta", s.ads.delta}};
   }
   return nullptr;
 }

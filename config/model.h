@@ -302,20 +302,42 @@ struct RouteConfigEntry {
 
 // Who this proxy is (xDS's `node`): the control plane computes its config
 // from it. Optional for a proxy configured by a file.
+// Where a proxy runs, as an xDS server sees it (Envoy's core.v3.Locality).
+struct LocalityConfig {
+  std::string region;
+  std::string zone;
+  std::string sub_zone;
+  bool operator==(const LocalityConfig&) const = default;
+};
+
 struct NodeConfig {
   std::string id;       // unique per proxy, e.g. "sidecar~10.0.0.7~web-6c9f~prod"
   std::string cluster;  // the service it serves; proxies of one cluster share config
+  LocalityConfig locality;
+};
+
+// An aggregated xDS stream (`dynamic: {ads: ...}` in the bootstrap): one
+// gRPC stream to `address` carrying every resource type.
+struct AdsSpec {
+  std::string address;  // host:port of the xDS server (plaintext gRPC)
+  // How long a subscribed type or name may take to arrive before the proxy
+  // serves without it (a listener starts, a cluster without endpoints
+  // answers 503 NC) rather than waiting further.
+  Duration initial_fetch_timeout{std::chrono::seconds(15)};
+  bool delta = false;  // incremental xDS instead of state of the world (not implemented: refused)
 };
 
 // Where the resources (listeners, route configs, clusters, ...) come from.
-// Today only the YAML file given with -c, which holds the bootstrap and the
-// resources together and is read again on SIGHUP and POST /reload. The
-// server builds its ConfigSource from this, so a second kind (an xDS
-// stream) needs a kind here and a source there, nothing in between.
+// File: the YAML file given with -c, which holds the bootstrap and the
+// resources together and is read again on SIGHUP and POST /reload.
+// Ads: an xDS stream (the bootstrap's `dynamic.ads`); the file's own
+// listeners and clusters stay as static resources beside those received.
+// The server builds its ConfigSource from this.
 struct ConfigSourceSpec {
-  enum class Kind { File };
+  enum class Kind { File, Ads };
   Kind kind = Kind::File;
-  std::string path;  // File: the YAML file
+  std::string path;  // the YAML file (for Ads: the bootstrap, whose static resources join the received)
+  AdsSpec ads;       // Ads only
 };
 
 // How the proxy itself runs, read at start; of these only drain_timeout,

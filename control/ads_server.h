@@ -30,7 +30,10 @@ class Registry;
 namespace sluice::control {
 
 // The group a node belongs to (from its id or cluster); empty: none, and the
-// stream gets nothing until a group for it appears.
+// stream gets nothing until a group for it appears (the matcher is asked
+// again for such streams at each publish()). Called under the server's
+// lock on gRPC's or publish()'s thread: it must be quick and must not call
+// back into the server.
 using GroupMatcher = std::function<std::string(const envoy::config::core::v3::Node& node)>;
 
 // One connected proxy, for `sluice-control status` and /status.
@@ -60,7 +63,10 @@ class AdsServer {
   struct Options {
     std::string address = "127.0.0.1:15010";  // host:port; port 0 picks one (see port())
     GroupMatcher match;
-    prometheus::Registry* metrics = nullptr;  // proxies connected, pushes, push latency, NACKs by type
+    // proxies connected, pushes (every response written), push latency
+    // (publish() to a response written; responses to requests are not
+    // timed) and NACKs, by type: control/ads_metrics.h.
+    prometheus::Registry* metrics = nullptr;
   };
   explicit AdsServer(Options options);
   ~AdsServer();  // shuts down
@@ -77,6 +83,11 @@ class AdsServer {
   // Replaces `snapshot->group`'s snapshot and pushes the difference to its
   // streams. Any thread.
   void publish(std::shared_ptr<const GroupSnapshot> snapshot);
+  // The matcher's answers may have changed (a new config): every stream's
+  // node is matched again, and a stream whose group changed follows the
+  // new group's snapshot from now on (getting what differs). Any thread;
+  // call it after the matcher sees the new config.
+  void rematch();
   // Every connected proxy, by node id. Any thread.
   std::vector<ProxyStatus> status() const;
 

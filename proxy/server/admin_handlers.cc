@@ -26,6 +26,35 @@ const char* kIndex =
 
 }  // namespace
 
+// `resources`: every resource the running config holds, with its type,
+// version and origin ("xds" with the version of the response that carried
+// it; "static" for the file's own); `xds`: the ADS source's per-type state
+// (versions, subscriptions, the last NACK), when the config comes from one.
+void Server::addResourceOrigins(nlohmann::json& dump) const {
+  nlohmann::json status = source_ ? source_->status() : nlohmann::json();
+  std::set<std::pair<std::string, std::string>> received;  // (type, name)
+  nlohmann::json resources = nlohmann::json::array();
+  if (status.is_object() && status.contains("resources")) {
+    for (const auto& r : status["resources"]) {
+      received.emplace(r["type"].get<std::string>(), r["name"].get<std::string>());
+      resources.push_back(r);
+    }
+    status.erase("resources");
+  }
+  const auto& cfg = *current_->config;
+  auto add = [&](const char* type, const std::string& name) {
+    if (received.count({type, name})) return;
+    resources.push_back({{"name", name}, {"type", type}, {"version", "static"}, {"origin", "static"}});
+  };
+  for (const auto& l : cfg.listeners) add("Listener", l.name);
+  for (const auto& r : cfg.route_configs) add("RouteConfiguration", r.name);
+  for (const auto& c : cfg.clusters) add("Cluster", c.name);
+  for (const auto& a : cfg.load_assignments) add("ClusterLoadAssignment", a.cluster_name);
+  for (const auto& sec : cfg.secrets) add("Secret", sec.name);
+  dump["resources"] = std::move(resources);
+  if (!status.is_null()) dump["xds"] = std::move(status);
+}
+
 admin::Response Server::handleAdmin(const admin::Request& req) {
   const bool get = req.method == "GET" || req.method == "HEAD";
   const bool post = req.method == "POST";
@@ -45,6 +74,7 @@ admin::Response Server::handleAdmin(const admin::Request& req) {
   if (req.path == "/config_dump" && get) {
     auto j = config::toJson(*current_->config);
     j["version"] = current_->version;
+    addResourceOrigins(j);
     return json(j);
   }
   if (req.path == "/clusters" && get) return {200, "text/plain; charset=utf-8", renderClusters()};

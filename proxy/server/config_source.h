@@ -11,7 +11,10 @@
 #include <memory>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "config/loader.h"
+#include "proxy/event/loop.h"
 
 namespace sluice::server {
 
@@ -32,10 +35,15 @@ class ConfigSink {
 class ConfigSource {
  public:
   virtual ~ConfigSource() = default;
+  // Called once the first config (the bootstrap file's) is published: a
+  // source that pushes configs (ADS) starts here.
+  virtual void start() {}
   // Reads what the source holds now. Errors leave `config` null.
   virtual config::LoadResult load() = 0;
   // For log lines: "config.yaml".
   virtual std::string describe() const = 0;
+  // What /config_dump shows about the source beside the config (null: nothing).
+  virtual nlohmann::json status() const { return nullptr; }
 };
 
 // One YAML file, every reference checked (a file is written whole).
@@ -49,12 +57,10 @@ class FileConfigSource final : public ConfigSource {
   std::string path_;
 };
 
-// The source a bootstrap names.
-inline std::unique_ptr<ConfigSource> makeConfigSource(const config::ConfigSourceSpec& spec) {
-  switch (spec.kind) {
-    case config::ConfigSourceSpec::Kind::File: return std::make_unique<FileConfigSource>(spec.path);
-  }
-  return nullptr;
-}
+// The source `loaded` (the bootstrap file, as first read) names. An ADS
+// source keeps `loaded` as the base its received resources join, and hands
+// its configs to `sink`; it runs on `loop` (the main thread's).
+std::unique_ptr<ConfigSource> makeConfigSource(std::shared_ptr<const config::Config> loaded, event::Loop& loop,
+                                               ConfigSink& sink);
 
 }  // namespace sluice::server

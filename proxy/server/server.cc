@@ -18,6 +18,7 @@ namespace sluice::server {
 Server::Server(Options options) : options_(std::move(options)) {}
 
 Server::~Server() {
+  source_.reset();  // an ADS client's stream posts into loop_ until it is gone
   for (auto& w : workers_) w->stop();
   for (auto& w : workers_) w->join();
   workers_.clear();  // before the overload state they read
@@ -192,7 +193,6 @@ int Server::run() {
     return 1;
   }
   const auto& cfg = *loaded.config;
-  source_ = makeConfigSource(cfg.bootstrap.config_source);
   worker_count_ = cfg.bootstrap.workers > 0 ? cfg.bootstrap.workers : std::max(1u, std::thread::hardware_concurrency());
 
   // Signals go to the signalfd on this loop; workers inherit the blocked mask.
@@ -231,6 +231,8 @@ int Server::run() {
     workers_.back()->start();
   }
   publish(snap);
+  source_ = makeConfigSource(loaded.config, loop_, *this);
+  source_->start();
   writeAdminAddress();
   for (size_t i = 0; i < snap->sockets.size(); ++i)
     log::info("listener " + snap->sockets[i]->name + " on " + snap->sockets[i]->bound.str());

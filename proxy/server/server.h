@@ -64,6 +64,7 @@ class Server : public event::IoHandler, public upstream::HealthEventSink, public
   // SIGUSR1 and POST /logs/reopen: access logs are opened again by path (logrotate).
   ApplyResult reopenLogs();
   admin::Response handleAdmin(const admin::Request& req);
+  void addResourceOrigins(nlohmann::json& dump) const;
   std::string renderClusters() const;
   std::string renderListeners() const;
   void writeAdminAddress();

@@ -1,0 +1,92 @@
+#include "control/ads_server.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "control/ads_hub.h"
+#include "control/ads_metrics.h"
+#include "control/delta_stream.h"
+#include "control/sotw_stream.h"
+#include "envoy/service/discovery/v3/ads.grpc.pb.h"
+
+namespace sluice::control {
+
+namespace {
+
+namespace discovery = envoy::service::discovery::v3;
+
+// Each call gets a reactor that deletes itself after OnDone (AdsStream).
+class AdsService final : public discovery::AggregatedDiscoveryService::CallbackService {
+ public:
+  explicit AdsService(AdsHub& hub) : hub_(hub) {}
+
+  grpc::ServerBidiReactor<discovery::DiscoveryRequest, discovery::DiscoveryResponse>* StreamAggregatedResources(
+      grpc::CallbackServerContext* context) override {
+    return new SotwStream(hub_, context);
+  }
+  grpc::ServerBidiReactor<discovery::DeltaDiscoveryRequest, discovery::DeltaDiscoveryResponse>*
+  DeltaAggregatedResources(grpc::CallbackServerContext* context) override {
+    return new DeltaStream(hub_, context);
+  }
+
+ private:
+  AdsHub& hub_;
+};
+
+}  // namespace
+
+struct AdsServer::Impl {
+  explicit Impl(Options o) : options(std::move(o)), metrics(options.metrics), hub(options.match, metrics), service(hub) {}
+
+  Options options;
+  AdsMetrics metrics;
+  AdsHub hub;
+  AdsService service;
+  std::unique_ptr<grpc::Server> server;  // last: goes first
+  int port = 0;
+};
+
+AdsServer::AdsServer(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+AdsServer::~AdsServer() { shutdown(); }
+
+bool AdsServer::start(std::string& error) {
+  if (impl_->server) {
+    error = "ADS server already started";
+    return false;
+  }
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(impl_->options.address, grpc::InsecureServerCredentials(), &impl_->port);
+  builder.RegisterService(&impl_->service);
+  // Proxies keep their ADS stream for hours and may ping it to keep NATs
+  // and load balancers from dropping it.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  impl_->server = builder.BuildAndStart();
+  if (!impl_->server || impl_->port == 0) {
+    impl_->server.reset();
+    error = "ADS server: cannot listen on " + impl_->options.address;
+    return false;
+  }
+  return true;
+}
+
+int AdsServer::port() const { return impl_->port; }
+
+void AdsServer::shutdown() {
+  if (!impl_->server) return;
+  // Streams are ended first with UNAVAILABLE (a proxy reconnects, to this
+  // server after a restart or to another), then the server stops.
+  impl_->hub.closeAll(std::chrono::seconds(5));
+  impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  impl_->hub.closeAll(std::chrono::seconds(5));  // any that arrived meanwhile
+  impl_->server->Wait();
+  impl_->server.reset();
+}
+
+void AdsServer::publish(std::shared_ptr<const GroupSnapshot> snapshot) { impl_->hub.publish(std::move(snapshot)); }
+
+void AdsServer::rematch() { impl_->hub.rematch(); }
+
+std::vector<ProxyStatus> AdsServer::status() const { return impl_->hub.status(); }
+
+}  // namespace sluice::control

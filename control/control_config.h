@@ -1,0 +1,73 @@
+#pragma once
+// control.yaml: what sluice-control serves and to whom, as plain data.
+//
+//   ads: {address: 127.0.0.1:15010}      # the ADS gRPC server
+//   admin: {address: 127.0.0.1:15000}    # /status, /metrics, /ready
+//   debounce: 100ms                      # a change is applied once the file has been quiet this long
+//   watch_interval: 200ms                # how often the file is checked for changes
+//   groups:                              # proxies that share one config
+//     - name: edge
+//       match: {cluster: edge}           # or {node_ids: [edge-1, edge-2]}; the first matching group wins
+//       listeners: [...]                 # a sluice YAML file's resource keys, read by the
+//       route_configs: [...]             # same readers (config/loader.h) and validated whole
+//       clusters: [...]                  # with references Strict: a group is one consistent config
+//
+// Errors are reported as sluice's loader reports them, with the file, line,
+// column and field path ("control.yaml:14:9: groups[0].clusters[1]
+// .endpoints[0].address: port out of range"), every one of them, and no
+// ControlConfig at all when there is any: a file applies whole or not at all.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/loader.h"
+#include "config/model.h"
+#include "config/yaml_reader.h"
+
+namespace sluice::control {
+
+// Which proxies a group serves, by the node they send in their first
+// request. Exactly one of the two is set.
+struct GroupMatch {
+  std::string cluster;                // node.cluster equals this
+  std::vector<std::string> node_ids;  // node.id is one of these
+  bool matches(std::string_view node_id, std::string_view node_cluster) const;
+};
+
+struct GroupSpec {
+  std::string name;  // unique; the snapshot's and the metrics' group label
+  GroupMatch match;
+  // The group's resources as one validated config (its bootstrap unused).
+  std::shared_ptr<const config::Config> config;
+  // The group's YAML as read (after ${VAR} substitution), positions left
+  // out: equal inputs give equal resources, so an unchanged group is not
+  // rebuilt on reload (control/snapshot_builder.h).
+  std::string input;
+};
+
+struct ControlConfig {
+  std::string file;
+  std::string ads_address = "127.0.0.1:15010";    // host:port; port 0 picks a free one
+  std::string admin_address = "127.0.0.1:15000";  // host:port; port 0 picks a free one
+  config::Duration debounce{std::chrono::milliseconds(100)};
+  config::Duration watch_interval{std::chrono::milliseconds(200)};
+  std::vector<GroupSpec> groups;
+
+  // The first group whose match takes this node; empty when none does.
+  std::string groupFor(std::string_view node_id, std::string_view node_cluster) const;
+};
+
+struct ControlLoadResult {
+  std::shared_ptr<const ControlConfig> config;  // null when errors is non-empty
+  std::vector<config::ConfigError> errors;      // in file order
+  std::string errorText() const;                // one error per line
+};
+
+// Reads, parses and validates FILE (a missing or unreadable file is one error).
+ControlLoadResult loadControlFile(const std::string& file);
+// Same, from text; `file` names it in messages.
+ControlLoadResult loadControlString(const std::string& yaml_text, const std::string& file = "<string>");
+
+}  // namespace sluice::control

@@ -1,0 +1,243 @@
+#include "control/control_daemon.h"
+
+#include <algorithm>
+
+#include "control/control_log.h"
+
+namespace sluice::control {
+namespace {
+
+std::vector<std::string> errorLines(const ControlLoadResult& r) {
+  std::vector<std::string> out;
+  for (const auto& e : r.errors) out.push_back(e.str());
+  return out;
+}
+
+// "127.0.0.1:0" and the bound port -> "127.0.0.1:41234".
+std::string withPort(const std::string& configured, int port) {
+  return configured.substr(0, configured.rfind(':')) + ":" + std::to_string(port);
+}
+
+// Which group takes which node, as one comparable string: group order,
+// names and matches.
+std::string matchingOf(const ControlConfig* cfg) {
+  std::string out;
+  if (cfg == nullptr) return out;
+  for (const auto& g : cfg->groups) {
+    out += g.name + "\n" + g.match.cluster + "\n";
+    for (const auto& id : g.match.node_ids) out += id + ",";
+    out += "\n\n";
+  }
+  return out;
+}
+
+std::string_view pathOf(std::string_view target) {
+  const size_t q = target.find('?');
+  return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
+}  // namespace
+
+ControlDaemon::ControlDaemon(std::string config_path)
+    : path_(std::move(config_path)), metrics_(registry_), watch_(path_) {}
+
+ControlDaemon::~ControlDaemon() {
+  stop();
+  // Before the state their threads read (the matcher, the admin handler) goes.
+  admin_.reset();
+  ads_.reset();
+}
+
+bool ControlDaemon::start(std::string& errors) {
+  const FileWatch::Content& content = watch_.read();
+  if (!content.ok) {
+    errors = path_ + ": " + content.error + "\n";
+    return false;
+  }
+  ControlLoadResult r = loadControlString(content.text, path_);
+  if (!r.config) {
+    errors = r.errorText();
+    return false;
+  }
+  // Published before the server starts: the first stream of every group
+  // finds its snapshot there.
+  std::shared_ptr<const ControlConfig> cfg = r.config;
+  AdsServer::Options options;
+  options.address = cfg->ads_address;
+  options.metrics = &registry_;
+  options.match = [this](const envoy::config::core::v3::Node& node) {
+    std::lock_guard lock(mu_);
+    return config_ ? config_->groupFor(node.id(), node.cluster()) : std::string();
+  };
+  ads_ = std::make_unique<AdsServer>(std::move(options));
+  publish(cfg, content.text);
+
+  std::string error;
+  if (!ads_->start(error)) {
+    errors = "ADS server: " + error + "\n";
+    return false;
+  }
+  admin_ = std::make_unique<AdminServer>(cfg->admin_address, [this](std::string_view method, std::string_view target) {
+    return handleAdmin(method, target);
+  });
+  if (!admin_->start(error)) {
+    errors = error + "\n";
+    ads_->shutdown();
+    return false;
+  }
+  ads_address_ = withPort(cfg->ads_address, ads_->port());
+  admin_address_ = withPort(cfg->admin_address, admin_->port());
+  {
+    std::lock_guard lock(mu_);
+    ready_ = true;
+  }
+  log::info("serving " + path_ + " (version " + version_ + ", " + std::to_string(cfg->groups.size()) +
+            " groups): ADS on " + ads_address_ + ", admin on " + admin_address_);
+  return true;
+}
+
+void ControlDaemon::tick(Clock::time_point now) {
+  if (watch_.changed()) {
+    // Every change restarts the quiet period: a burst of writes is one reload.
+    pending_ = true;
+    last_change_ = now;
+    log::debug(path_ + " changed");
+  }
+  std::shared_ptr<const ControlConfig> cfg;
+  {
+    std::lock_guard lock(mu_);
+    cfg = config_;
+  }
+  if (pending_ && now - last_change_ >= cfg->debounce) {
+    pending_ = false;
+    apply(watch_.current());
+  }
+}
+
+std::chrono::milliseconds ControlDaemon::nextTick(Clock::time_point now) const {
+  std::shared_ptr<const ControlConfig> cfg;
+  {
+    std::lock_guard lock(mu_);
+    cfg = config_;
+  }
+  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(cfg->watch_interval);
+  if (pending_) {
+    const auto due = std::chrono::ceil<std::chrono::milliseconds>(last_change_ + cfg->debounce - now);
+    wait = std::min(wait, std::max(due, std::chrono::milliseconds(0)));
+  }
+  return wait;
+}
+
+void ControlDaemon::reloadNow() {
+  watch_.changed();
+  pending_ = false;
+  apply(watch_.current());
+}
+
+void ControlDaemon::apply(const FileWatch::Content& content) {
+  if (!content.ok) {
+    reject({path_ + ": " + content.error});
+    return;
+  }
+  ControlLoadResult r = loadControlString(content.text, path_);
+  if (!r.config) {
+    reject(errorLines(r));
+    return;
+  }
+  std::shared_ptr<const ControlConfig> old;
+  {
+    std::lock_guard lock(mu_);
+    old = config_;
+  }
+  if (r.config->ads_address != old->ads_address)
+    log::warn("ads.address changed to " + r.config->ads_address + ": it takes a restart (still " + old->ads_address + ")");
+  if (r.config->admin_address != old->admin_address)
+    log::warn("admin.address changed to " + r.config->admin_address + ": it takes a restart (still " +
+              old->admin_address + ")");
+  publish(r.config, content.text);
+  metrics_.reloads.Increment();
+  std::lock_guard lock(mu_);
+  log::info(path_ + " applied (version " + version_ + ")");
+}
+
+void ControlDaemon::reject(std::vector<std::string> errors) {
+  log::error(path_ + ": edit refused (" + std::to_string(errors.size()) +
+             (errors.size() == 1 ? " error" : " errors") + "); the last good config keeps serving");
+  for (const auto& e : errors) log::error(e);
+  metrics_.rejections.Increment();
+  std::lock_guard lock(mu_);
+  last_rejection_ = Rejection{std::chrono::system_clock::now(), std::move(errors)};
+}
+
+void ControlDaemon::publish(std::shared_ptr<const ControlConfig> cfg, const std::string& text) {
+  SnapshotBuilder::Update update = builder_.update(*cfg);
+  const auto now = std::chrono::system_clock::now();
+  // The matcher's groups first, then the snapshots: publish() asks the
+  // matcher again for the streams no group took yet, so a proxy that
+  // connected before its group was written joins it here; a stream that
+  // joins a new group in between waits for the group's snapshot, which
+  // follows at once.
+  const std::string matching = matchingOf(cfg.get());
+  bool matching_changed;
+  {
+    std::lock_guard lock(mu_);
+    matching_changed = config_ && matchingOf(config_.get()) != matching;
+    config_ = std::move(cfg);
+    snapshots_ = std::move(update.all);
+    version_ = contentVersion(text);
+    loaded_at_ = now;
+  }
+  for (const auto& snap : update.changed) {
+    ads_->publish(snap);
+    metrics_.groups_published.Increment();
+    std::string versions;
+    for (const auto& [type, t] : snap->types)
+      versions += " " + std::string(discoveryServiceName(type)) + "=" + t.version;
+    log::info("group " + snap->group + " published:" + versions);
+  }
+  // Streams already in a group stay there unless asked: a node the edit
+  // gave to another group moves to it now (and gets what differs).
+  if (matching_changed) ads_->rematch();
+  metrics_.config_loaded_at.Set(std::chrono::duration<double>(now.time_since_epoch()).count());
+  if (update.changed.empty()) log::info(path_ + " reloaded: no group changed");
+}
+
+void ControlDaemon::stop() {
+  {
+    std::lock_guard lock(mu_);
+    ready_ = false;
+  }
+  if (admin_) admin_->stop();
+  if (ads_) ads_->shutdown();
+}
+
+DaemonStatus ControlDaemon::status() const {
+  DaemonStatus s;
+  s.config_file = path_;
+  {
+    std::lock_guard lock(mu_);
+    s.config_version = version_;
+    s.config_loaded_at = loaded_at_;
+    s.last_rejection = last_rejection_;
+    for (const auto& [name, snap] : snapshots_)
+      for (const auto& [type, t] : snap->types) s.groups[name][std::string(discoveryServiceName(type))] = t.version;
+  }
+  s.proxies = ads_->status();
+  std::sort(s.proxies.begin(), s.proxies.end(),
+            [](const ProxyStatus& a, const ProxyStatus& b) { return a.node_id < b.node_id; });
+  return s;
+}
+
+AdminResponse ControlDaemon::handleAdmin(std::string_view method, std::string_view target) {
+  const std::string_view path = pathOf(target);
+  const bool known = path == "/status" || path == "/metrics" || path == "/ready";
+  if (!known) return {404, "text/plain; charset=utf-8", "not found; try /status, /metrics or /ready\n"};
+  if (method != "GET") return {405, "text/plain; charset=utf-8", "GET only\n"};
+  if (path == "/status") return {200, "application/json", statusToJson(status()).dump(2) + "\n"};
+  if (path == "/metrics") return {200, "text/plain; version=0.0.4; charset=utf-8", metricsText(registry_)};
+  std::lock_guard lock(mu_);
+  if (!ready_) return {503, "text/plain; charset=utf-8", "not ready\n"};
+  return {200, "text/plain; charset=utf-8", "ready\n"};
+}
+
+}  // namespace sluice::control

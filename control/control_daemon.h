@@ -1,0 +1,94 @@
+#pragma once
+// sluice-control's running state: the config serving, the ADS server that
+// serves it, the admin endpoint that reports on both, and the watch on
+// control.yaml that replaces the config.
+//
+// A change to the file is applied once the file has been quiet for
+// `debounce` (an editor's save, a generator writing in pieces, a burst of
+// edits: one reload). An edit with any error is refused whole: every error
+// is logged, sluice_control_config_rejections_total counts it, /status
+// shows it, and the last good config goes on serving. A good edit rebuilds
+// and publishes only the groups whose input changed, and the ADS server
+// pushes only the types whose version changed.
+//
+// Threads: start(), tick() and stop() on one thread (main's loop); the ADS
+// server's and the admin server's threads call the group matcher and the
+// admin handler, which read the serving state under a mutex.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <prometheus/registry.h>
+
+#include "control/admin_server.h"
+#include "control/ads_server.h"
+#include "control/control_config.h"
+#include "control/file_watch.h"
+#include "control/metrics.h"
+#include "control/snapshot_builder.h"
+#include "control/status_report.h"
+
+namespace sluice::control {
+
+class ControlDaemon {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit ControlDaemon(std::string config_path);
+  ~ControlDaemon();
+
+  // Loads the file (its errors, one per line, into `errors`: nothing
+  // starts), publishes every group and starts the ADS and admin servers.
+  bool start(std::string& errors);
+  // Checks the file and applies a change that has been quiet for
+  // `debounce`. Call at least every nextTick().
+  void tick(Clock::time_point now);
+  // How long main's loop may wait before the next tick().
+  std::chrono::milliseconds nextTick(Clock::time_point now) const;
+  // Applies the file as it is now, debounce or not (SIGHUP).
+  void reloadNow();
+  // /ready answers 503 from here on; then both servers stop.
+  void stop();
+
+  // Where the servers listen, with the bound ports ("127.0.0.1:15010"); an
+  // address changed by a reload takes a restart, so these keep the first.
+  const std::string& adsAddress() const { return ads_address_; }
+  const std::string& adminAddress() const { return admin_address_; }
+
+  // What the admin endpoint answers (the handler of AdminServer).
+  AdminResponse handleAdmin(std::string_view method, std::string_view target);
+
+ private:
+  void apply(const FileWatch::Content& content);
+  void reject(std::vector<std::string> errors);
+  void publish(std::shared_ptr<const ControlConfig> cfg, const std::string& text);
+  DaemonStatus status() const;
+
+  const std::string path_;
+  prometheus::Registry registry_;
+  DaemonMetrics metrics_;
+  FileWatch watch_;
+  SnapshotBuilder builder_;
+  std::unique_ptr<AdsServer> ads_;
+  std::unique_ptr<AdminServer> admin_;
+  std::string ads_address_, admin_address_;
+
+  // An edit seen and not yet applied, and when the file last changed.
+  bool pending_ = false;
+  Clock::time_point last_change_{};
+
+  // Read by the servers' threads.
+  mutable std::mutex mu_;
+  std::shared_ptr<const ControlConfig> config_;
+  std::string version_;
+  std::chrono::system_clock::time_point loaded_at_{};
+  std::optional<Rejection> last_rejection_;
+  std::map<std::string, std::shared_ptr<const GroupSnapshot>> snapshots_;  // serving, by group
+  bool ready_ = false;
+};
+
+}  // namespace sluice::control

@@ -1,0 +1,150 @@
+#include "control/delta_stream.h"
+
+#include "xds/type_urls.h"
+
+namespace sluice::control {
+
+namespace {
+constexpr std::string_view kWildcard = "*";
+}  // namespace
+
+void DeltaStream::handle(const envoy::service::discovery::v3::DeltaDiscoveryRequest& request) {
+  const std::string& type = request.type_url();
+  if (type.empty()) return;
+  auto [it, first] = types_.try_emplace(type);
+  TypeState& t = it->second;
+
+  if (t.sent && !request.response_nonce().empty() && request.response_nonce() == t.nonce) {
+    if (request.has_error_detail()) {
+      if (!t.nacked) hub_.metrics().nacked(type);
+      t.nacked = true;
+      t.acked = false;
+      t.error = request.error_detail().message();
+    } else {
+      t.acked = true;
+      t.nacked = false;
+      t.version_acked = t.version_sent;
+      t.error.clear();
+    }
+  }
+
+  bool changed = first;
+  if (first) {
+    t.wildcard = xds::isFullSetType(type) && request.resource_names_subscribe().empty();
+    for (const auto& [name, version] : request.initial_resource_versions()) t.held.emplace(name, version);
+  }
+  for (const auto& n : request.resource_names_subscribe()) {
+    if (n == kWildcard) {
+      changed |= !t.wildcard;
+      t.wildcard = true;
+    } else {
+      changed |= t.names.insert(n).second;
+    }
+  }
+  for (const auto& n : request.resource_names_unsubscribe()) {
+    if (n == kWildcard) {
+      t.wildcard = false;
+    } else {
+      t.names.erase(n);
+    }
+  }
+  // What the client holds and no longer follows, it forgets (no removal is
+  // sent for an unsubscribed name).
+  if (!t.wildcard) {
+    std::erase_if(t.held, [&](const auto& kv) { return !t.names.contains(kv.first); });
+  }
+  if (changed && served_) respond(type, t, {}, /*always=*/first || !t.sent);
+}
+
+void DeltaStream::respond(const std::string& type_url, TypeState& t, std::chrono::steady_clock::time_point published,
+                          bool always) {
+  envoy::service::discovery::v3::DeltaDiscoveryResponse r;
+  r.set_type_url(type_url);
+  r.set_system_version_info(std::string(served_->version(type_url)));
+
+  // What the client should hold: name -> entry.
+  std::map<std::string_view, const TypeSnapshot::Entry*> want;
+  std::vector<std::shared_ptr<const TypeSnapshot::Entry>> on_demand;  // keeps entries alive
+  const TypeSnapshot* all = served_->snapshot().find(type_url);
+  if (t.wildcard && all) {
+    for (const auto& [name, entry] : all->resources) want.emplace(name, &entry);
+  }
+  for (const auto& name : t.names) {
+    if (const auto* entry = served_->find(type_url, name)) {
+      want.emplace(name, entry);
+    } else if (type_url == xds::kListenerType) {
+      if (auto od = served_->onDemandListener(name)) {
+        want.emplace(name, od.get());
+        on_demand.push_back(std::move(od));
+      }
+    }
+  }
+  for (const auto& [name, entry] : want) {
+    auto held = t.held.find(name);
+    if (held != t.held.end() && held->second == entry->version) continue;
+    auto* res = r.add_resources();
+    res->set_name(std::string(name));
+    res->set_version(entry->version);
+    *res->mutable_resource() = entry->body;
+    if (held != t.held.end()) {
+      held->second = entry->version;
+    } else {
+      t.held.emplace(std::string(name), entry->version);
+    }
+  }
+  for (auto it = t.held.begin(); it != t.held.end();) {
+    if (!want.contains(it->first)) {
+      r.add_removed_resources(it->first);
+      it = t.held.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  t.covered = r.system_version_info();
+  if (!always && r.resources().empty() && r.removed_resources().empty()) return;
+  t.nonce = nextNonce();
+  r.set_nonce(t.nonce);
+  t.sent = true;
+  t.version_sent = r.system_version_info();
+  t.acked = false;
+  t.nacked = false;
+  // Never superseded: each delta response builds on the ones before it.
+  queue(std::move(r), type_url, published, /*supersede=*/false);
+}
+
+void DeltaStream::adopt(std::shared_ptr<const ServedSnapshot> served, std::chrono::steady_clock::time_point published) {
+  std::lock_guard lock(mu_);
+  served_ = std::move(served);
+  group_ = served_->snapshot().group;
+  for (const auto type : xds::kSendOrder) {
+    if (auto it = types_.find(type); it != types_.end()) respond(it->first, it->second, published, !it->second.sent);
+  }
+  for (auto& [type, t] : types_) {
+    if (std::find(xds::kSendOrder.begin(), xds::kSendOrder.end(), type) == xds::kSendOrder.end()) {
+      respond(type, t, published, !t.sent);
+    }
+  }
+}
+
+ProxyStatus DeltaStream::status() const {
+  std::lock_guard lock(mu_);
+  ProxyStatus s = baseStatus();
+  for (const auto& [type, t] : types_) {
+    ProxyStatus::PerType p;
+    p.type_url = type;
+    p.version_sent = t.version_sent;
+    p.version_acked = t.version_acked;
+    p.error = t.error;
+    if (t.nacked) {
+      p.state = ProxyStatus::PerType::State::Nacked;
+    } else if (t.acked && served_ && t.covered == served_->version(type)) {
+      p.state = ProxyStatus::PerType::State::Synced;
+    } else {
+      p.state = ProxyStatus::PerType::State::Stale;
+    }
+    s.types.push_back(std::move(p));
+  }
+  return s;
+}
+
+}  // namespace sluice::control

@@ -1,0 +1,49 @@
+#pragma once
+// One ADS stream (envoy.service.discovery.v3.AggregatedDiscoveryService/
+// StreamAggregatedResources) as the client's main thread sees it: send()
+// requests, receive responses and the end of the stream as calls on
+// AdsStreamEvents, always on the loop's thread.
+//
+// The interface is the test seam at the process boundary; GrpcAdsStream is
+// the real one. Its transport is gRPC C++, whose own threads do the I/O:
+// they only move protos between the wire and the loop (through
+// Loop::post), and never touch config or data-plane state.
+
+#include <memory>
+#include <string>
+
+#include "envoy/service/discovery/v3/discovery.pb.h"
+#include "proxy/event/loop.h"
+
+namespace sluice::ads {
+
+using envoy::service::discovery::v3::DiscoveryRequest;
+using envoy::service::discovery::v3::DiscoveryResponse;
+
+// Called on the loop thread, never after the stream object is destroyed.
+class AdsStreamEvents {
+ public:
+  virtual void onResponse(std::unique_ptr<DiscoveryResponse> response) = 0;
+  // The stream ended (refused, reset, or closed by the server); `why` is
+  // the gRPC status for the log. No call follows on this stream.
+  virtual void onStreamClosed(const std::string& why) = 0;
+
+ protected:
+  ~AdsStreamEvents() = default;
+};
+
+class AdsStream {
+ public:
+  // Cancels the stream if it is still open and returns once the transport
+  // will make no further call on the events object.
+  virtual ~AdsStream() = default;
+  // Queues a request; requests go out in order. Loop thread.
+  virtual void send(const DiscoveryRequest& request) = 0;
+};
+
+// Opens a stream to `address` (host:port, plaintext) over a fresh channel,
+// so that each attempt makes its own connection and the client's backoff
+// alone decides when to try again.
+std::unique_ptr<AdsStream> openGrpcAdsStream(const std::string& address, event::Loop& loop, AdsStreamEvents& events);
+
+}  // namespace sluice::ads
