@@ -10,6 +10,7 @@
 // - every error names the resource: "<Type> '<name>': ...";
 // - an unknown resource type is never accepted.
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -20,8 +21,6 @@
 #include "xds/type_urls.h"
 
 namespace {
-
-using namespace sluice;
 
 void check(bool ok) {
   if (!ok) std::abort();
@@ -41,12 +40,12 @@ std::string nameOf(const google::protobuf::Any& any) {
   return {};
 }
 
-xds::ResourceMap* mapFor(xds::ReceivedResources& r, std::string_view type_url) {
-  if (type_url == xds::kListenerType) return &r.listeners;
-  if (type_url == xds::kRouteConfigurationType) return &r.route_configs;
-  if (type_url == xds::kClusterType) return &r.clusters;
-  if (type_url == xds::kClusterLoadAssignmentType) return &r.load_assignments;
-  if (type_url == xds::kSecretType) return &r.secrets;
+sluice::xds::ResourceMap* mapFor(sluice::xds::ReceivedResources& r, std::string_view type_url) {
+  if (type_url == sluice::xds::kListenerType) return &r.listeners;
+  if (type_url == sluice::xds::kRouteConfigurationType) return &r.route_configs;
+  if (type_url == sluice::xds::kClusterType) return &r.clusters;
+  if (type_url == sluice::xds::kClusterLoadAssignmentType) return &r.load_assignments;
+  if (type_url == sluice::xds::kSecretType) return &r.secrets;
   return nullptr;
 }
 
@@ -55,21 +54,29 @@ xds::ResourceMap* mapFor(xds::ReceivedResources& r, std::string_view type_url) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   envoy::service::discovery::v3::DiscoveryResponse response;
   if (!response.ParseFromArray(data, static_cast<int>(size))) return 0;
-  xds::ReceivedResources received;
+  sluice::xds::ReceivedResources received;
   for (const auto& any : response.resources()) {
     // A resource's own type_url decides; the response's may disagree (a
     // server bug the client must survive).
-    xds::ResourceMap* map = mapFor(received, any.type_url());
-    const std::string error = xds::checkResource(any.type_url(), any);
+    sluice::xds::ResourceMap* map = mapFor(received, any.type_url());
+    const std::string error = sluice::xds::checkResource(any.type_url(), any);
     if (map == nullptr) {
       check(!error.empty());  // an unknown type is never accepted
       continue;
     }
     (*map)[nameOf(any)] = any;
   }
-  config::Config base;
-  const xds::AssembleResult r = xds::assemble(base, received);
-  check((r.config == nullptr) != r.errors.empty());
-  for (const auto& e : r.errors) check(e.find(" '") != std::string::npos && e.find("': ") != std::string::npos);
+  sluice::config::Config base;
+  const sluice::xds::AssembleResult r = sluice::xds::assemble(base, received);
+  for (const auto& e : r.errors) {
+    if (e.find(" '") == std::string::npos || e.find("': ") == std::string::npos) {
+      std::fprintf(stderr, "error does not name its resource: %s\n", e.c_str());
+      std::abort();
+    }
+  }
+  if ((r.config == nullptr) == r.errors.empty()) {
+    std::fprintf(stderr, "config and errors disagree: %zu errors\n", r.errors.size());
+    std::abort();
+  }
   return 0;
 }

@@ -34,15 +34,16 @@ std::string message(std::string_view type_url, std::string_view name, const Fiel
 }
 
 // Unpacks `any` as a Message of `type_url`; the error when it is not one.
+// Errors name the resource as received (its message cannot tell).
 template <class Message>
-bool unpack(std::string_view type_url, const Any& any, Message& m, std::string& error) {
+bool unpack(std::string_view type_url, std::string_view name, const Any& any, Message& m, std::string& error) {
+  const std::string who = std::string(shortTypeName(type_url)) + " '" + std::string(name) + "': ";
   if (any.type_url() != type_url) {
-    error = std::string(shortTypeName(type_url)) + ": resource is a " + any.type_url() + ", not a " +
-            std::string(type_url);
+    error = who + "resource is a " + any.type_url() + ", not a " + std::string(type_url);
     return false;
   }
   if (!any.UnpackTo(&m)) {
-    error = std::string(shortTypeName(type_url)) + ": cannot decode the resource";
+    error = who + "cannot decode the resource";
     return false;
   }
   return true;
@@ -54,7 +55,7 @@ std::string translate(std::string_view type_url, std::string_view name, const An
   std::string error;
   if (type_url == kListenerType) {
     envoy_listener::Listener m;
-    if (!unpack(type_url, any, m, error)) return error;
+    if (!unpack(type_url, name, any, m, error)) return error;
     config::ListenerConfig l;
     std::vector<config::RouteConfigEntry> inline_routes;
     if (auto e = listenerFromEnvoy(m, l, inline_routes); !e.empty())
@@ -69,7 +70,7 @@ std::string translate(std::string_view type_url, std::string_view name, const An
   }
   if (type_url == kRouteConfigurationType) {
     envoy_route::RouteConfiguration m;
-    if (!unpack(type_url, any, m, error)) return error;
+    if (!unpack(type_url, name, any, m, error)) return error;
     config::RouteConfigEntry rc;
     if (auto e = routeConfigFromEnvoy(m, rc); !e.empty()) return message(type_url, name.empty() ? m.name() : name, e);
     t.route_configs.push_back(std::move(rc));
@@ -77,7 +78,7 @@ std::string translate(std::string_view type_url, std::string_view name, const An
   }
   if (type_url == kClusterType) {
     envoy_cluster::Cluster m;
-    if (!unpack(type_url, any, m, error)) return error;
+    if (!unpack(type_url, name, any, m, error)) return error;
     config::ClusterConfig c;
     std::optional<config::ClusterLoadAssignmentSpec> endpoints;
     if (auto e = clusterFromEnvoy(m, c, endpoints); !e.empty())
@@ -88,7 +89,7 @@ std::string translate(std::string_view type_url, std::string_view name, const An
   }
   if (type_url == kClusterLoadAssignmentType) {
     envoy_endpoint::ClusterLoadAssignment m;
-    if (!unpack(type_url, any, m, error)) return error;
+    if (!unpack(type_url, name, any, m, error)) return error;
     config::ClusterLoadAssignmentSpec a;
     std::optional<uint32_t> factor;
     if (auto e = loadAssignmentFromEnvoy(m, a, factor); !e.empty())
@@ -99,7 +100,7 @@ std::string translate(std::string_view type_url, std::string_view name, const An
   }
   if (type_url == kSecretType) {
     envoy_tls::Secret m;
-    if (!unpack(type_url, any, m, error)) return error;
+    if (!unpack(type_url, name, any, m, error)) return error;
     config::SecretSpec s;
     if (auto e = secretFromEnvoy(m, s); !e.empty()) return message(type_url, name.empty() ? m.name() : name, e);
     t.secrets.push_back(std::move(s));

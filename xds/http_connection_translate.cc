@@ -362,7 +362,8 @@ FieldError httpConnectionFromEnvoy(const HCM& in, std::string_view path, const S
   if (!router) return {fp, "the router (envoy.extensions.filters.http.router.v3.Router) must be the last HTTP filter"};
   // A spec for a filter the chain does not have would be dropped unseen.
   if (fx != nullptr)
-    for (const auto& [name, _] : fx->fields()) {
+    for (const auto& field : fx->fields()) {
+      const std::string& name = field.first;
       const bool listed = std::any_of(in.http_filters().begin(), in.http_filters().end(),
                                       [&](const envoy_hcm::HttpFilter& f) { return f.name() == name; });
       if (!listed) return {fieldPath(chain_path, "metadata.io.sluice.http_filters." + name), "no HTTP filter of that name"};

@@ -130,7 +130,8 @@ FieldError chainFromEnvoy(const envoy_listener::FilterChain& c, std::string_view
     out.filters.push_back(std::move(f));
   }
   if (const auto* nf = sluice ? &sluice->fields() : nullptr; nf != nullptr && nf->count("network_filters") != 0)
-    for (const auto& [name, _] : nf->at("network_filters").struct_value().fields()) {
+    for (const auto& field : nf->at("network_filters").struct_value().fields()) {
+      const std::string& name = field.first;
       const bool listed = std::any_of(c.filters().begin(), c.filters().end(),
                                       [&](const envoy_listener::Filter& f) { return f.name() == name; });
       if (!listed) return {fieldPath(path, "metadata.io.sluice.network_filters." + name), "no network filter of that name"};

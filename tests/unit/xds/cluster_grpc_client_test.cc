@@ -2,6 +2,7 @@
 // own checks: our Clusters and ClusterLoadAssignments decoded by the xDS
 // client of @grpc/grpc-js-xds (tests/unit/xds/cluster_grpc_check.js), the
 // same code a Node gRPC client runs on a CDS or EDS response.
+#include <unistd.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -23,7 +24,7 @@ std::vector<std::string> grpcCheck(std::string_view type_url, const std::vector<
   std::string cmd = "env NODE_PATH='" + kModules + "' timeout 60 node '" + SLUICE_SOURCE_DIR +
                     "/tests/unit/xds/cluster_grpc_check.js' '" + std::string(type_url) + "'";
   for (size_t i = 0; i < msgs.size(); ++i) {
-    const std::string path = ::testing::TempDir() + "/grpc_check_" + std::to_string(i) + ".bin";
+    const std::string path = ::testing::TempDir() + "/grpc_check_" + std::to_string(::getpid()) + "_" + std::to_string(i) + ".bin";
     std::ofstream(path, std::ios::binary) << msgs[i]->SerializeAsString();
     cmd += " '" + path + "'";
   }

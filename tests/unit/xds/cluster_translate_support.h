@@ -4,6 +4,7 @@
 // resources written in protobuf text format as another server would send
 // them.
 
+#include <unistd.h>
 #include <google/protobuf/text_format.h>
 #include <gtest/gtest.h>
 
@@ -14,7 +15,7 @@ namespace sluice::xds::testing {
 
 // A file that exists (its content does not matter to the translation).
 inline std::string touchFile(const std::string& name) {
-  const std::string path = ::testing::TempDir() + "/xds_cluster_" + name;
+  const std::string path = ::testing::TempDir() + "/xds_cluster_" + std::to_string(::getpid()) + "_" + name;
   std::ofstream(path) << "not a real PEM\n";
   return path;
 }

@@ -337,7 +337,7 @@ TEST(XdsFromEnvoy, RouteConfigurationRejections) {
       {"a Cluster sent as a RouteConfiguration",
        checkResource(kRouteConfigurationType,
                      testing::packed(fromText<Listener>("name: 'x'"))),
-       "RouteConfiguration: resource is a type.googleapis.com/envoy.config.listener.v3.Listener, not a "
+       "RouteConfiguration '': resource is a type.googleapis.com/envoy.config.listener.v3.Listener, not a "
        "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"},
   };
   for (const auto& c : cases) EXPECT_EQ(c.error, c.expected) << c.what;

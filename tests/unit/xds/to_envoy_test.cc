@@ -1,6 +1,7 @@
 // What sluice-control serves: the shape other xDS clients rely on (RDS over
 // ADS, the router last, gRPC's proxyless Listener), TLS listeners both ways,
 // and tables that gRPC's xDS client can match by "host:port".
+#include <unistd.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -144,7 +145,7 @@ TEST(XdsToEnvoy, ServedResourcesHaveTheShapeClientsRequire) {
 }
 
 std::string touch(const std::string& name) {
-  const std::string path = ::testing::TempDir() + "/xds_listener_" + name;
+  const std::string path = ::testing::TempDir() + "/xds_listener_" + std::to_string(::getpid()) + "_" + name;
   std::ofstream(path) << "not a real PEM\n";
   return path;
 }
