@@ -64,10 +64,10 @@ set(_xds_entry
 set(_xds_services envoy/service/discovery/v3/ads.proto envoy/service/secret/v3/sds.proto)
 
 # The import closure, by a walk over `import "...";` lines.
-set(_todo ${_xds_entry})
+set(_unread ${_xds_entry})
 set(_closure)
-while(_todo)
-  list(POP_FRONT _todo f)
+while(_unread)
+  list(POP_FRONT _unread f)
   if(f IN_LIST _closure OR f MATCHES "^google/protobuf/")
     continue()
   endif()
@@ -85,7 +85,7 @@ while(_todo)
   file(STRINGS "${_found}" _imports REGEX "^import ")
   foreach(line IN LISTS _imports)
     if(line MATCHES "^import +(public +|weak +)?\"([^\"]+)\"")
-      list(APPEND _todo "${CMAKE_MATCH_2}")
+      list(APPEND _unread "${CMAKE_MATCH_2}")
     endif()
   endforeach()
   # The copy protoc reads. The package's validate.proto is older than its
