@@ -9,7 +9,7 @@
 #define SLUICE_SANITIZER_ALLOCATOR 1
 #endif
 #endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(SLUICE_TSAN_BUILD)
 #define SLUICE_SANITIZER_ALLOCATOR 1
 #endif
 

@@ -22,7 +22,7 @@ template <class T, size_t kKeep = 256>
 class ThreadPoolAlloc {
  public:
   static void* allocate(size_t n) {
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && !defined(SLUICE_TSAN_BUILD)
     auto& blocks = list().blocks;
     if (n == sizeof(T) && !blocks.empty()) {
       void* p = blocks.back();
@@ -34,7 +34,7 @@ class ThreadPoolAlloc {
   }
 
   static void release(void* p, size_t n) {
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && !defined(SLUICE_TSAN_BUILD)
     auto& blocks = list().blocks;
     if (n == sizeof(T) && blocks.size() < kKeep) {
       blocks.push_back(p);
