@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "proxy/upstream/pool_limits.h"
+
 namespace sluice::upstream {
 
 class AutoConnPool::Pending final : public PendingStream, public PoolCallbacks {
@@ -80,37 +82,26 @@ void AutoConnPool::update(const Host& host, const PoolSettings& settings, stats:
 PendingStream* AutoConnPool::newStream(http::MessageDecoder& response, StreamCallbacks& stream_callbacks,
                                        PoolCallbacks& callbacks, RoutingPriority priority) {
   if (known_) return poolFor(*known_).newStream(response, stream_callbacks, callbacks, priority);
-  BreakerGroup* group = nullptr;
-  if (settings_.shared) {
-    group = &settings_.shared->breakers(priority);
-    const auto& limits = priority == RoutingPriority::High ? settings_.breakers.high : settings_.breakers.normal;
-    if (!group->pending.tryAcquire(limits.max_pending_requests)) group = nullptr;
-  }
-  if (pending_.size() >= settings_.max_pending_requests || (settings_.shared && group == nullptr)) {
-    if (group) group->pending.release();
-    if (cluster_stats_) cluster_stats_->upstream_rq_pending_overflow.inc();
-    callbacks.onPoolFailure(StreamResetReason::Overflow, resetReasonName(StreamResetReason::Overflow));
+  const auto group = admitWaiting(settings_, cluster_stats_, pending_.size(), priority);
+  if (!group) {
+    failOverflow(callbacks);
     return nullptr;
   }
-  Pending& p = pending_.emplace_back(*this, response, stream_callbacks, callbacks, priority, group);
+  Pending& p = pending_.emplace_back(*this, response, stream_callbacks, callbacks, priority, *group);
   p.self = std::prev(pending_.end());
   if (!discovery_) discover();
   if (!discovery_) {
     // The connection breaker is full: nothing to wait for.
     pending_.pop_back();
-    if (group) group->pending.release();
-    callbacks.onPoolFailure(StreamResetReason::Overflow, resetReasonName(StreamResetReason::Overflow));
+    if (*group) (*group)->pending.release();
+    failOverflow(callbacks);
     return nullptr;
   }
   return &p;
 }
 
 void AutoConnPool::discover() {
-  if (settings_.shared && !settings_.shared->breakers(RoutingPriority::Normal)
-                               .connections.tryAcquire(settings_.breakers.normal.max_connections)) {
-    if (cluster_stats_) cluster_stats_->upstream_cx_overflow.inc();
-    return;
-  }
+  if (!takeConnectionSlot(settings_, cluster_stats_)) return;
   discovery_breaker_slot_ = settings_.shared;
   discovery_timed_out_ = false;
   discovery_ = net::Connection::connect(loop_, host_.address, settings_.newTransport());
@@ -153,12 +144,7 @@ void AutoConnPool::onDiscovered(Protocol p) {
 }
 
 void AutoConnPool::onDiscoveryFailed(StreamResetReason why) {
-  if (cluster_stats_) {
-    (why == StreamResetReason::ConnectTimeout ? cluster_stats_->upstream_cx_connect_timeout
-                                              : cluster_stats_->upstream_cx_connect_fail)
-        .inc();
-  }
-  if (host_.stats) host_.stats->cx_connect_fail.inc();
+  countConnectFailure(cluster_stats_, host_, why);
   endDiscovery();
   // Inside the connection's callback: it is freed at the end of the turn
   // (endDiscovery), and callers hear the failure after their state is gone.
@@ -175,9 +161,7 @@ void AutoConnPool::onDiscoveryFailed(StreamResetReason why) {
 
 void AutoConnPool::endDiscovery() {
   discovery_timer_->disable();
-  if (discovery_breaker_slot_)
-    discovery_breaker_slot_->breakers(RoutingPriority::Normal).connections.release();
-  discovery_breaker_slot_ = nullptr;
+  releaseConnectionSlot(discovery_breaker_slot_);
   if (discovery_) net::Connection::closeDetached(std::move(discovery_), net::CloseType::NoFlush);
 }
 

@@ -4,19 +4,9 @@
 
 #include "proxy/http/http1_codec.h"
 #include "proxy/net/connection.h"
+#include "proxy/upstream/pool_limits.h"
 
 namespace sluice::upstream {
-
-class Http1ConnPool::Pending final : public PendingStream {
- public:
-  Pending(Http1ConnPool& p, Requester r, BreakerGroup* g) : pool(p), requester(r), group(g) {}
-  void cancel() override { pool.cancel(*this); }
-
-  Http1ConnPool& pool;
-  Requester requester;
-  BreakerGroup* group;  // holds a pending slot of this group; null when none
-  decltype(Http1ConnPool::pending_)::iterator self;
-};
 
 class Http1ConnPool::Client final : public UpstreamStream,
                                     public net::ConnectionCallbacks,
@@ -187,8 +177,6 @@ Http1ConnPool::Http1ConnPool(event::Loop& loop, Host host, PoolSettings settings
     : loop_(loop), host_(std::move(host)), settings_(settings), cluster_stats_(cluster_stats) {}
 
 Http1ConnPool::~Http1ConnPool() {
-  for (auto& p : pending_)
-    if (p.group) p.group->pending.release();
   pending_.clear();
   // Taken out of clients_ first: closing one raises onClientClosed, which
   // must not erase from the list being walked here.
@@ -197,8 +185,7 @@ Http1ConnPool::~Http1ConnPool() {
   clients_.clear();
   for (auto& c : clients) {
     c->reset();
-    if (c->holds_breaker_slot) c->holds_breaker_slot->breakers(RoutingPriority::Normal).connections.release();
-    c->holds_breaker_slot = nullptr;
+    releaseConnectionSlot(c->holds_breaker_slot);
   }
 }
 
@@ -226,51 +213,29 @@ size_t Http1ConnPool::totalCount() const { return clients_.size(); }
 
 PendingStream* Http1ConnPool::newStream(http::MessageDecoder& response, StreamCallbacks& stream_callbacks,
                                         PoolCallbacks& callbacks, RoutingPriority priority) {
-  const Requester requester{&response, &stream_callbacks, &callbacks};
+  const StreamRequest request{&response, &stream_callbacks, &callbacks};
   // Most recently used first: its socket is warm and the others can time out.
   if (!idle_.empty()) {
     Client* c = idle_.back();
     idle_.pop_back();
-    attach(c, requester);
+    attach(c, request);
     return nullptr;
   }
-  BreakerGroup* group = nullptr;
-  if (settings_.shared) {
-    group = &settings_.shared->breakers(priority);
-    const auto& limits = priority == RoutingPriority::High ? settings_.breakers.high : settings_.breakers.normal;
-    if (!group->pending.tryAcquire(limits.max_pending_requests)) group = nullptr;
-  }
-  if (pending_.size() >= settings_.max_pending_requests || (settings_.shared && group == nullptr)) {
-    if (group) group->pending.release();
-    if (cluster_stats_) cluster_stats_->upstream_rq_pending_overflow.inc();
-    callbacks.onPoolFailure(StreamResetReason::Overflow, resetReasonName(StreamResetReason::Overflow));
+  const auto group = admitWaiting(settings_, cluster_stats_, pending_.size(), priority);
+  if (!group) {
+    failOverflow(callbacks);
     return nullptr;
   }
-  Pending& p = pending_.emplace_back(*this, requester, group);
-  p.self = std::prev(pending_.end());
+  PendingStream& waiting = pending_.push(request, *group);
   connectIfNeeded();
   // Nothing to wait for: the connection breaker is full and this pool has no
   // connection that could free up.
   if (clients_.empty()) {
-    pending_.pop_back();
-    if (group) group->pending.release();
-    callbacks.onPoolFailure(StreamResetReason::Overflow, resetReasonName(StreamResetReason::Overflow));
+    pending_.dropNewest();
+    failOverflow(callbacks);
     return nullptr;
   }
-  return &p;
-}
-
-Http1ConnPool::Requester Http1ConnPool::popPending() {
-  Pending& p = pending_.front();
-  const Requester r = p.requester;
-  if (p.group) p.group->pending.release();
-  pending_.pop_front();
-  return r;
-}
-
-void Http1ConnPool::cancel(Pending& p) {
-  if (p.group) p.group->pending.release();
-  pending_.erase(p.self);
+  return &waiting;
 }
 
 void Http1ConnPool::connectIfNeeded() {
@@ -280,15 +245,11 @@ void Http1ConnPool::connectIfNeeded() {
 }
 
 bool Http1ConnPool::connectOne() {
-  if (settings_.shared && !settings_.shared->breakers(RoutingPriority::Normal)
-                               .connections.tryAcquire(settings_.breakers.normal.max_connections)) {
-    if (cluster_stats_) cluster_stats_->upstream_cx_overflow.inc();
-    return false;
-  }
+  if (!takeConnectionSlot(settings_, cluster_stats_)) return false;
   clients_.push_back(std::make_unique<Client>(
       *this, net::Connection::connect(loop_, host_.address, settings_.newTransport())));
   clients_.back()->holds_breaker_slot = settings_.shared;
-  countNewConnection();
+  countConnectionOpened(cluster_stats_, host_);
   return true;
 }
 
@@ -297,22 +258,11 @@ void Http1ConnPool::adopt(std::unique_ptr<net::Connection> conn, net::Connection
   clients_.push_back(std::make_unique<Client>(*this, std::move(conn), previous_owner));
   Client* c = clients_.back().get();
   c->holds_breaker_slot = breaker_slot;
-  countNewConnection();
+  countConnectionOpened(cluster_stats_, host_);
   c->onEvent(net::ConnectionEvent::Connected);
 }
 
-void Http1ConnPool::countNewConnection() {
-  if (cluster_stats_) {
-    cluster_stats_->upstream_cx_total.inc();
-    cluster_stats_->upstream_cx_active.inc();
-  }
-  if (host_.stats) {
-    host_.stats->cx_total.inc();
-    host_.stats->cx_active.inc();
-  }
-}
-
-void Http1ConnPool::attach(Client* c, const Requester& r) {
+void Http1ConnPool::attach(Client* c, const StreamRequest& r) {
   c->startRequest(*r.response, *r.stream_callbacks);
   if (c->reused() && cluster_stats_) cluster_stats_->upstream_cx_reused.inc();
   r.callbacks->onPoolReady(*c);
@@ -323,20 +273,15 @@ void Http1ConnPool::onClientReady(Client* c) {
     makeIdle(c);
     return;
   }
-  attach(c, popPending());
+  attach(c, pending_.pop());
 }
 
 void Http1ConnPool::onClientConnectFailed(Client* c, StreamResetReason why) {
-  if (cluster_stats_) {
-    (why == StreamResetReason::ConnectTimeout ? cluster_stats_->upstream_cx_connect_timeout
-                                              : cluster_stats_->upstream_cx_connect_fail)
-        .inc();
-  }
-  if (host_.stats) host_.stats->cx_connect_fail.inc();
+  countConnectFailure(cluster_stats_, host_, why);
   onClientClosed(c);
   // One waiting request learns of this failure; others keep waiting for the
   // connections still being made (or get one of their own).
-  if (!pending_.empty()) popPending().callbacks->onPoolFailure(why, resetReasonName(why));
+  if (!pending_.empty()) pending_.pop().callbacks->onPoolFailure(why, resetReasonName(why));
   connectIfNeeded();
 }
 
@@ -344,10 +289,8 @@ void Http1ConnPool::onClientClosed(Client* c) {
   if (auto idle = std::find(idle_.rbegin(), idle_.rend(), c); idle != idle_.rend()) idle_.erase(std::next(idle).base());
   for (auto it = clients_.begin(); it != clients_.end(); ++it) {
     if (it->get() == c) {
-      if (cluster_stats_) cluster_stats_->upstream_cx_active.dec();
-      if (host_.stats) host_.stats->cx_active.dec();
-      if ((*it)->holds_breaker_slot) (*it)->holds_breaker_slot->breakers(RoutingPriority::Normal).connections.release();
-      (*it)->holds_breaker_slot = nullptr;
+      countConnectionClosed(cluster_stats_, host_);
+      releaseConnectionSlot((*it)->holds_breaker_slot);
       loop_.deferredDelete(std::move(*it));
       clients_.erase(it);
       return;
@@ -361,7 +304,7 @@ void Http1ConnPool::onClientReleased(Client* c, bool reusable) {
     return;
   }
   if (!pending_.empty()) {
-    attach(c, popPending());
+    attach(c, pending_.pop());
     return;
   }
   makeIdle(c);

@@ -23,7 +23,7 @@
 #include "proxy/event/loop.h"
 #include "proxy/net/connection.h"
 #include "proxy/upstream/conn_pool.h"
-#include "proxy/util/thread_pool_alloc.h"
+#include "proxy/upstream/wait_queue.h"
 
 namespace sluice::upstream {
 
@@ -50,31 +50,18 @@ class Http1ConnPool final : public HttpConnPool {
   size_t idleCount() const;
   size_t totalCount() const;
 
-  class Client;   // one connection, and the stream on it (implementation detail)
-  class Pending;  // a queued request
-
-  // Who asked for a stream, and where its response goes.
-  struct Requester {
-    http::MessageDecoder* response;
-    StreamCallbacks* stream_callbacks;
-    PoolCallbacks* callbacks;
-  };
+  class Client;  // one connection, and the stream on it (implementation detail)
 
  private:
   friend class Client;
-  friend class Pending;
   void onClientReady(Client* c);
   void onClientConnectFailed(Client* c, StreamResetReason why);
   void onClientClosed(Client* c);
   void onClientReleased(Client* c, bool reusable);
   // False when the cluster's connection breaker is full.
   bool connectOne();
-  void countNewConnection();
   void connectIfNeeded();
-  void cancel(Pending& p);
-  // Takes the oldest queued request off the queue (its breaker slot given back).
-  Requester popPending();
-  void attach(Client* c, const Requester& r);
+  void attach(Client* c, const StreamRequest& r);
   void makeIdle(Client* c);
 
   event::Loop& loop_;
@@ -83,8 +70,7 @@ class Http1ConnPool final : public HttpConnPool {
   stats::ClusterStats* cluster_stats_;
   std::list<std::unique_ptr<Client>> clients_;
   std::vector<Client*> idle_;  // idle clients, most recently used last
-  // One node per queued request, from the worker's free lists; handles point into it.
-  std::list<Pending, util::PoolAllocator<Pending>> pending_;
+  WaitQueue pending_;
 };
 
 }  // namespace sluice::upstream

@@ -9,6 +9,7 @@
 
 #include "proxy/http/http2_headers.h"
 #include "proxy/net/connection.h"
+#include "proxy/upstream/pool_limits.h"
 
 namespace sluice::upstream {
 namespace {
@@ -23,20 +24,9 @@ constexpr std::array<uint8_t, 8> kKeepalivePing = {'s', 'l', 'u', 'p', 'k', 'a',
 
 }  // namespace
 
-class Http2ConnPool::Pending final : public PendingStream {
- public:
-  Pending(Http2ConnPool& p, Requester r, BreakerGroup* g) : pool(p), requester(r), group(g) {}
-  void cancel() override { pool.cancel(*this); }
-
-  Http2ConnPool& pool;
-  Requester requester;
-  BreakerGroup* group;
-  decltype(Http2ConnPool::pending_)::iterator self;
-};
-
 class Http2ConnPool::Stream final : public UpstreamStream, public http::MessageEncoder {
  public:
-  Stream(Client& c, const Requester& r) : client(c), response(r.response), callbacks(r.stream_callbacks) {}
+  Stream(Client& c, const StreamRequest& r) : client(c), response(r.response), callbacks(r.stream_callbacks) {}
 
   // UpstreamStream.
   http::MessageEncoder& encoder() override { return *this; }
@@ -116,7 +106,7 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
   }
   bool idle() const { return open_ == 0; }
 
-  Stream& startStream(const Requester& r) {
+  Stream& startStream(const StreamRequest& r) {
     ++open_;
     ++streams_started;
     timer_->disable();
@@ -603,14 +593,11 @@ Http2ConnPool::Http2ConnPool(event::Loop& loop, Host host, PoolSettings settings
     : loop_(loop), host_(std::move(host)), settings_(std::move(settings)), cluster_stats_(cluster_stats) {}
 
 Http2ConnPool::~Http2ConnPool() {
-  for (auto& p : pending_)
-    if (p.group) p.group->pending.release();
   pending_.clear();
   auto clients = std::move(clients_);
   clients_.clear();
   for (auto& c : clients) {
-    if (c->holds_breaker_slot) c->holds_breaker_slot->breakers(RoutingPriority::Normal).connections.release();
-    c->holds_breaker_slot = nullptr;
+    releaseConnectionSlot(c->holds_breaker_slot);
     c->close();
   }
 }
@@ -635,49 +622,27 @@ Http2ConnPool::Client* Http2ConnPool::withRoom() {
 
 PendingStream* Http2ConnPool::newStream(http::MessageDecoder& response, StreamCallbacks& stream_callbacks,
                                         PoolCallbacks& callbacks, RoutingPriority priority) {
-  const Requester requester{&response, &stream_callbacks, &callbacks};
+  const StreamRequest request{&response, &stream_callbacks, &callbacks};
   if (Client* c = withRoom()) {
     if (c->streams_started > 0 && cluster_stats_) cluster_stats_->upstream_cx_reused.inc();
-    callbacks.onPoolReady(c->startStream(requester));
+    callbacks.onPoolReady(c->startStream(request));
     return nullptr;
   }
-  BreakerGroup* group = nullptr;
-  if (settings_.shared) {
-    group = &settings_.shared->breakers(priority);
-    const auto& limits = priority == RoutingPriority::High ? settings_.breakers.high : settings_.breakers.normal;
-    if (!group->pending.tryAcquire(limits.max_pending_requests)) group = nullptr;
-  }
-  if (pending_.size() >= settings_.max_pending_requests || (settings_.shared && group == nullptr)) {
-    if (group) group->pending.release();
-    if (cluster_stats_) cluster_stats_->upstream_rq_pending_overflow.inc();
-    callbacks.onPoolFailure(StreamResetReason::Overflow, resetReasonName(StreamResetReason::Overflow));
+  const auto group = admitWaiting(settings_, cluster_stats_, pending_.size(), priority);
+  if (!group) {
+    failOverflow(callbacks);
     return nullptr;
   }
-  Pending& p = pending_.emplace_back(*this, requester, group);
-  p.self = std::prev(pending_.end());
+  PendingStream& waiting = pending_.push(request, *group);
   connectIfNeeded();
   bool any_live = false;
   for (auto& c : clients_) any_live |= c->state() == Client::State::Connecting || c->state() == Client::State::Ready;
   if (!any_live) {
-    pending_.pop_back();
-    if (group) group->pending.release();
-    callbacks.onPoolFailure(StreamResetReason::Overflow, resetReasonName(StreamResetReason::Overflow));
+    pending_.dropNewest();
+    failOverflow(callbacks);
     return nullptr;
   }
-  return &p;
-}
-
-Http2ConnPool::Requester Http2ConnPool::popPending() {
-  Pending& p = pending_.front();
-  const Requester r = p.requester;
-  if (p.group) p.group->pending.release();
-  pending_.pop_front();
-  return r;
-}
-
-void Http2ConnPool::cancel(Pending& p) {
-  if (p.group) p.group->pending.release();
-  pending_.erase(p.self);
+  return &waiting;
 }
 
 void Http2ConnPool::connectIfNeeded() {
@@ -690,15 +655,11 @@ void Http2ConnPool::connectIfNeeded() {
 }
 
 bool Http2ConnPool::connectOne() {
-  if (settings_.shared && !settings_.shared->breakers(RoutingPriority::Normal)
-                               .connections.tryAcquire(settings_.breakers.normal.max_connections)) {
-    if (cluster_stats_) cluster_stats_->upstream_cx_overflow.inc();
-    return false;
-  }
+  if (!takeConnectionSlot(settings_, cluster_stats_)) return false;
   clients_.push_back(std::make_unique<Client>(
       *this, net::Connection::connect(loop_, host_.address, settings_.newTransport())));
   clients_.back()->holds_breaker_slot = settings_.shared;
-  countNewConnection();
+  countConnectionOpened(cluster_stats_, host_);
   return true;
 }
 
@@ -707,24 +668,13 @@ void Http2ConnPool::adopt(std::unique_ptr<net::Connection> conn, net::Connection
   clients_.push_back(std::make_unique<Client>(*this, std::move(conn), previous_owner));
   Client* c = clients_.back().get();
   c->holds_breaker_slot = breaker_slot;
-  countNewConnection();
+  countConnectionOpened(cluster_stats_, host_);
   c->onEvent(net::ConnectionEvent::Connected);
-}
-
-void Http2ConnPool::countNewConnection() {
-  if (cluster_stats_) {
-    cluster_stats_->upstream_cx_total.inc();
-    cluster_stats_->upstream_cx_active.inc();
-  }
-  if (host_.stats) {
-    host_.stats->cx_total.inc();
-    host_.stats->cx_active.inc();
-  }
 }
 
 void Http2ConnPool::serveQueue(Client* c) {
   while (!pending_.empty() && c->room() > 0) {
-    const Requester r = popPending();
+    const StreamRequest r = pending_.pop();
     if (c->streams_started > 0 && cluster_stats_) cluster_stats_->upstream_cx_reused.inc();
     r.callbacks->onPoolReady(c->startStream(r));
   }
@@ -736,31 +686,24 @@ void Http2ConnPool::onClientReady(Client* c) { serveQueue(c); }
 void Http2ConnPool::onStreamDone(Client* c) { serveQueue(c); }
 
 void Http2ConnPool::onClientConnectFailed(Client* c, StreamResetReason why) {
-  if (cluster_stats_) {
-    (why == StreamResetReason::ConnectTimeout ? cluster_stats_->upstream_cx_connect_timeout
-                                              : cluster_stats_->upstream_cx_connect_fail)
-        .inc();
-  }
-  if (host_.stats) host_.stats->cx_connect_fail.inc();
+  countConnectFailure(cluster_stats_, host_, why);
   // Waiting requests fail only when no other connection can serve them.
   bool other_live = false;
   for (auto& other : clients_)
     other_live |= other.get() != c && (other->state() == Client::State::Connecting ||
                                        other->state() == Client::State::Ready);
-  std::vector<Requester> waiting;
+  std::vector<StreamRequest> waiting;
   if (!other_live)
-    while (!pending_.empty()) waiting.push_back(popPending());
+    while (!pending_.empty()) waiting.push_back(pending_.pop());
   onClientClosed(c);
-  for (const Requester& r : waiting) r.callbacks->onPoolFailure(why, resetReasonName(why));
+  for (const StreamRequest& r : waiting) r.callbacks->onPoolFailure(why, resetReasonName(why));
 }
 
 void Http2ConnPool::onClientClosed(Client* c) {
   for (auto it = clients_.begin(); it != clients_.end(); ++it) {
     if (it->get() != c) continue;
-    if (cluster_stats_) cluster_stats_->upstream_cx_active.dec();
-    if (host_.stats) host_.stats->cx_active.dec();
-    if ((*it)->holds_breaker_slot) (*it)->holds_breaker_slot->breakers(RoutingPriority::Normal).connections.release();
-    (*it)->holds_breaker_slot = nullptr;
+    countConnectionClosed(cluster_stats_, host_);
+    releaseConnectionSlot((*it)->holds_breaker_slot);
     loop_.deferredDelete(std::move(*it));
     clients_.erase(it);
     break;

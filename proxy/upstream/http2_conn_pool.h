@@ -28,7 +28,7 @@
 #include "proxy/event/loop.h"
 #include "proxy/net/connection.h"
 #include "proxy/upstream/conn_pool.h"
-#include "proxy/util/thread_pool_alloc.h"
+#include "proxy/upstream/wait_queue.h"
 
 namespace sluice::upstream {
 
@@ -54,19 +54,11 @@ class Http2ConnPool final : public HttpConnPool {
 
   size_t connectionCount() const { return clients_.size(); }
 
-  class Client;   // one connection (implementation detail)
-  class Stream;   // one request on it
-  class Pending;  // a queued request
-
-  struct Requester {
-    http::MessageDecoder* response;
-    StreamCallbacks* stream_callbacks;
-    PoolCallbacks* callbacks;
-  };
+  class Client;  // one connection (implementation detail)
+  class Stream;  // one request on it
 
  private:
   friend class Client;
-  friend class Pending;
   void onClientReady(Client* c);
   void onClientConnectFailed(Client* c, StreamResetReason why);
   void onClientClosed(Client* c);
@@ -74,10 +66,8 @@ class Http2ConnPool final : public HttpConnPool {
   void onStreamDone(Client* c);
   Client* withRoom();
   void connectIfNeeded();
+  // False when the cluster's connection breaker is full.
   bool connectOne();
-  void countNewConnection();
-  void cancel(Pending& p);
-  Requester popPending();
   void serveQueue(Client* c);
 
   event::Loop& loop_;
@@ -85,7 +75,7 @@ class Http2ConnPool final : public HttpConnPool {
   PoolSettings settings_;
   stats::ClusterStats* cluster_stats_;
   std::list<std::unique_ptr<Client>> clients_;
-  std::list<Pending, util::PoolAllocator<Pending>> pending_;
+  WaitQueue pending_;
 };
 
 }  // namespace sluice::upstream
