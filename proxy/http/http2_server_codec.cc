@@ -12,6 +12,7 @@
 #include "proxy/http/authority.h"
 #include "proxy/http/http2_codec.h"
 #include "proxy/http/http2_headers.h"
+#include "proxy/http/http2_session.h"
 #include "proxy/log/log.h"
 #include "proxy/stats/stats.h"
 
@@ -215,30 +216,16 @@ Http2ServerCodec::Http2ServerCodec(CodecOutput& out, ServerCodecCallbacks& callb
       settings_(settings),
       ctx_(std::move(ctx)),
       reset_tokens_(settings.max_stream_resets_burst) {
-  nghttp2_session_callbacks* cbs = nullptr;
-  nghttp2_session_callbacks_new(&cbs);
-  nghttp2_session_callbacks_set_send_callback(cbs, &onSend);
-  nghttp2_session_callbacks_set_send_data_callback(cbs, &onSendData);
-  nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, &onBeginHeaders);
-  nghttp2_session_callbacks_set_on_header_callback(cbs, &onHeader);
-  nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &onFrameRecv);
-  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &onDataChunk);
-  nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &onStreamClose);
-  nghttp2_session_callbacks_set_on_frame_send_callback(cbs, &onFrameSend);
-  nghttp2_option* opt = nullptr;
-  nghttp2_option_new(&opt);
-  // Windows are given back as the callee takes the bytes, not as they arrive.
-  nghttp2_option_set_no_auto_window_update(opt, 1);
-  nghttp2_option_set_max_continuations(opt, kMaxContinuations);
-  nghttp2_option_set_max_outbound_ack(opt, kMaxOutboundControlFrames);
-  // Our own Rapid Reset bound (ENHANCE_YOUR_CALM, counted) trips first;
-  // nghttp2's stays behind it as a backstop.
-  nghttp2_option_set_stream_reset_rate_limit(opt, 2ull * settings.max_stream_resets_burst,
-                                             2ull * settings.max_stream_resets_per_second);
-  nghttp2_session_server_new2(&session_, cbs, this, opt);
-  nghttp2_option_del(opt);
-  nghttp2_session_callbacks_del(cbs);
-
+  const Http2SessionCallbacks session_callbacks{&onSend,      &onSendData,  &onBeginHeaders, &onHeader,
+                                                &onFrameRecv, &onDataChunk, &onStreamClose,  &onFrameSend};
+  session_ = newHttp2Session(Http2Role::Server, this, session_callbacks, [&](nghttp2_option* opt) {
+    nghttp2_option_set_max_continuations(opt, kMaxContinuations);
+    nghttp2_option_set_max_outbound_ack(opt, kMaxOutboundControlFrames);
+    // Our own Rapid Reset bound (ENHANCE_YOUR_CALM, counted) trips first;
+    // nghttp2's stays behind it as a backstop.
+    nghttp2_option_set_stream_reset_rate_limit(opt, 2ull * settings.max_stream_resets_burst,
+                                               2ull * settings.max_stream_resets_per_second);
+  });
   const nghttp2_settings_entry iv[] = {
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, settings.max_concurrent_streams},
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, settings.initial_stream_window_size},
@@ -246,10 +233,7 @@ Http2ServerCodec::Http2ServerCodec(CodecOutput& out, ServerCodecCallbacks& callb
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, limits.max_request_headers_bytes},
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
   };
-  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv, std::size(iv));
-  if (settings.initial_connection_window_size > 65535)
-    nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
-                                          static_cast<int32_t>(settings.initial_connection_window_size));
+  submitHttp2Settings(session_, iv, settings.initial_connection_window_size);
   if (settings.keepalive_interval.count() > 0) {
     keepalive_timer_ = ctx_.loop.createTimer([this] { onKeepalive(); });
     keepalive_timeout_timer_ = ctx_.loop.createTimer([this] {
@@ -373,23 +357,9 @@ int Http2ServerCodec::onSendData(nghttp2_session*, nghttp2_frame* frame, const u
 
 ssize_t Http2ServerCodec::onReadData(nghttp2_session* session, int32_t id, uint8_t*, size_t length, uint32_t* flags,
                                      nghttp2_data_source* source, void* user) {
-  auto& c = self(user);
   auto& s = *static_cast<Stream*>(source->ptr);
-  const size_t n = std::min(length, s.out.length());
-  if (n == 0 && !s.local_end) {
-    s.data_deferred = true;
-    return NGHTTP2_ERR_DEFERRED;
-  }
-  *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
-  if (s.local_end && n == s.out.length()) {
-    *flags |= NGHTTP2_DATA_FLAG_EOF;
-    if (s.has_trailers) {
-      *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-      auto& nv = c.block_.build(s.response_trailers, Http2HeaderBlock::Kind::Trailers);
-      nghttp2_submit_trailer(session, id, nv.data(), nv.size());
-    }
-  }
-  return static_cast<ssize_t>(n);
+  return readBody(session, id, length, flags, s.out, s.local_end, s.data_deferred,
+                  s.has_trailers ? &s.response_trailers : nullptr, self(user).block_);
 }
 
 int Http2ServerCodec::onBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* user) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "proxy/http/http2_headers.h"
+#include "proxy/http/http2_session.h"
 #include "proxy/net/connection.h"
 #include "proxy/upstream/pool_limits.h"
 
@@ -265,32 +266,18 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
   }
 
   void makeSession() {
-    nghttp2_session_callbacks* cbs = nullptr;
-    nghttp2_session_callbacks_new(&cbs);
-    nghttp2_session_callbacks_set_send_callback(cbs, &onSend);
-    nghttp2_session_callbacks_set_send_data_callback(cbs, &onSendData);
-    nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, &onBeginHeaders);
-    nghttp2_session_callbacks_set_on_header_callback(cbs, &onHeader);
-    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &onFrameRecv);
-    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &onDataChunk);
-    nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &onStreamClose);
-    nghttp2_option* opt = nullptr;
-    nghttp2_option_new(&opt);
-    nghttp2_option_set_no_auto_window_update(opt, 1);
-    nghttp2_option_set_peer_max_concurrent_streams(opt, pool_.settings_.http2.max_concurrent_streams);
-    nghttp2_session_client_new2(&session_, cbs, this, opt);
-    nghttp2_option_del(opt);
-    nghttp2_session_callbacks_del(cbs);
     const auto& h2 = pool_.settings_.http2;
+    const http::Http2SessionCallbacks callbacks{&onSend,      &onSendData,  &onBeginHeaders, &onHeader,
+                                                &onFrameRecv, &onDataChunk, &onStreamClose};
+    session_ = http::newHttp2Session(http::Http2Role::Client, this, callbacks, [&](nghttp2_option* opt) {
+      nghttp2_option_set_peer_max_concurrent_streams(opt, h2.max_concurrent_streams);
+    });
     const nghttp2_settings_entry iv[] = {
         {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, h2.initial_stream_window_size},
         {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, h2.max_frame_size},
     };
-    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv, std::size(iv));
-    if (h2.initial_connection_window_size > 65535)
-      nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
-                                            static_cast<int32_t>(h2.initial_connection_window_size));
+    http::submitHttp2Settings(session_, iv, h2.initial_connection_window_size);
     keepalive_timer_ = pool_.loop_.createTimer([this] { onKeepalive(); });
   }
 
@@ -331,23 +318,9 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
   }
   static ssize_t onReadData(nghttp2_session* session, int32_t id, uint8_t*, size_t length, uint32_t* flags,
                             nghttp2_data_source* source, void* user) {
-    auto& c = self(user);
     auto& s = *static_cast<Stream*>(source->ptr);
-    const size_t n = std::min(length, s.out.length());
-    if (n == 0 && !s.local_end) {
-      s.data_deferred = true;
-      return NGHTTP2_ERR_DEFERRED;
-    }
-    *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
-    if (s.local_end && n == s.out.length()) {
-      *flags |= NGHTTP2_DATA_FLAG_EOF;
-      if (s.has_trailers) {
-        *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-        const auto& nv = c.block_.build(s.request_trailers, http::Http2HeaderBlock::Kind::Trailers);
-        nghttp2_submit_trailer(session, id, nv.data(), nv.size());
-      }
-    }
-    return static_cast<ssize_t>(n);
+    return http::readBody(session, id, length, flags, s.out, s.local_end, s.data_deferred,
+                          s.has_trailers ? &s.request_trailers : nullptr, self(user).block_);
   }
   static int onBeginHeaders(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
     self(user).header_bytes_ = 0;
