@@ -94,45 +94,6 @@ void readEndpoints(MapReader& cr, std::vector<EndpointConfig>& out) {
   });
 }
 
-void readHashPolicy(MapReader& cr, ClusterConfig& c) {
-  cr.forEachItem("hash_policy", [&](const YAML::Node& item, const std::string& path) {
-    MapReader r(cr.ctx(), item, path);
-    if (!r.isMap()) return;
-    HashPolicyConfig h;
-    int kinds = 0;
-    if (r.has("header")) {
-      ++kinds;
-      h.kind = HashPolicyConfig::Kind::Header;
-      r.string("header", h.name);
-      std::transform(h.name.begin(), h.name.end(), h.name.begin(), [](unsigned char ch) { return std::tolower(ch); });
-    }
-    if (r.has("cookie")) {
-      ++kinds;
-      h.kind = HashPolicyConfig::Kind::Cookie;
-      r.string("cookie", h.name);
-    }
-    if (r.has("query_parameter")) {
-      ++kinds;
-      h.kind = HashPolicyConfig::Kind::QueryParameter;
-      r.string("query_parameter", h.name);
-    }
-    if (r.has("source_ip")) {
-      ++kinds;
-      h.kind = HashPolicyConfig::Kind::SourceIp;
-      bool on = true;
-      r.boolean("source_ip", on);
-      if (!on) r.ctx().error(r.locOf("source_ip"), r.childPath("source_ip"), "only 'source_ip: true' is meaningful");
-    }
-    if (kinds != 1) {
-      r.ctx().error(item, path, "give exactly one of header, cookie, query_parameter, source_ip");
-    } else if (h.kind != HashPolicyConfig::Kind::SourceIp && h.name.empty()) {
-      r.ctx().error(item, path, "name must not be empty");
-    }
-    r.finish();
-    c.hash_policy.push_back(std::move(h));
-  });
-}
-
 bool parseStatusRange(const YAML::Node& n, std::pair<int, int>& out) {
   if (!n.IsScalar()) return false;
   const std::string s = n.Scalar();
@@ -324,7 +285,7 @@ void readLbSettings(MapReader& r, ClusterConfig& c) {
     r.ctx().error(r.locOf("lb_policy"), r.childPath("lb_policy"),
                   "unsupported lb_policy '" + policy +
                       "' (supported: round_robin, least_request, random, ring_hash, maglev)");
-  readHashPolicy(r, c);
+  readHashPolicy(r, c.hash_policy);
   if (!c.hash_policy.empty() && c.lb_policy != LbPolicy::RingHash && c.lb_policy != LbPolicy::Maglev)
     r.ctx().error(r.locOf("hash_policy"), r.childPath("hash_policy"),
                   "hash_policy needs lb_policy ring_hash or maglev (not " + policy + ")");

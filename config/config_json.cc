@@ -137,16 +137,6 @@ nlohmann::json toJson(const ListenerConfig& l) {
 
 namespace {
 
-const char* hashKindName(HashPolicyConfig::Kind k) {
-  switch (k) {
-    case HashPolicyConfig::Kind::Header: return "header";
-    case HashPolicyConfig::Kind::Cookie: return "cookie";
-    case HashPolicyConfig::Kind::QueryParameter: return "query_parameter";
-    case HashPolicyConfig::Kind::SourceIp: return "source_ip";
-  }
-  return "?";
-}
-
 nlohmann::json toJson(const HealthCheckConfig& h) {
   nlohmann::json j = {{"interval", durationString(h.interval)},
                       {"timeout", durationString(h.timeout)},
@@ -208,21 +198,13 @@ nlohmann::json toJson(const ClusterLoadAssignmentSpec& a) {
 }
 
 nlohmann::json toJson(const ClusterConfig& c) {
-  nlohmann::json hash = nlohmann::json::array();
-  for (const auto& h : c.hash_policy) {
-    if (h.kind == HashPolicyConfig::Kind::SourceIp) {
-      hash.push_back({{"source_ip", true}});
-    } else {
-      hash.push_back({{hashKindName(h.kind), h.name}});
-    }
-  }
   nlohmann::json breakers = toJson(c.circuit_breakers.normal);
   breakers["high"] = toJson(c.circuit_breakers.high);
   breakers["high"].erase("max_connections");  // connections are shared by both priorities
   nlohmann::json j = {{"name", c.name},
                       {"connect_timeout", durationString(c.connect_timeout)},
                       {"lb_policy", lbPolicyName(c.lb_policy)},
-                      {"hash_policy", std::move(hash)},
+                      {"hash_policy", toJson(c.hash_policy)},
                       {"ring_hash",
                        {{"minimum_ring_size", c.ring_hash_minimum_ring_size},
                         {"maximum_ring_size", c.ring_hash_maximum_ring_size}}},

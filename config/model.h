@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/hash_policy.h"
 #include "config/filter_spec.h"
 #include "config/http2_settings.h"
 #include "config/overload.h"
@@ -48,14 +49,6 @@ struct EndpointConfig {
 struct ClusterLoadAssignmentSpec {
   std::string cluster_name;
   std::vector<EndpointConfig> endpoints;
-};
-
-// One source of a request's hash key for ring_hash / maglev. A cluster lists
-// several; the first that yields a value wins, and with none the pick is random.
-struct HashPolicyConfig {
-  enum class Kind { Header, Cookie, QueryParameter, SourceIp };
-  Kind kind = Kind::Header;
-  std::string name;  // header (lower case), cookie or query parameter name; empty for SourceIp
 };
 
 // Active health checking; exactly one of http / tcp / grpc is set.

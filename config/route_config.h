@@ -83,6 +83,8 @@ struct RouteAction {
   // `priority: high` counts against the cluster's `circuit_breakers.high` limits.
   bool high_priority = false;
   std::optional<RetryPolicy> retry_policy;  // else the virtual host's
+  // Where ring_hash / maglev take the request's key; else the cluster's.
+  std::vector<HashPolicyConfig> hash_policy;
 };
 
 struct RedirectAction {

@@ -50,6 +50,7 @@ nlohmann::json actionJson(const RouteAction& a) {
   if (a.max_grpc_timeout.count() > 0) rj["max_grpc_timeout"] = durationString(a.max_grpc_timeout);
   if (a.high_priority) rj["priority"] = "high";
   addRetryPolicy(rj, a.retry_policy);
+  if (!a.hash_policy.empty()) rj["hash_policy"] = toJson(a.hash_policy);
   return rj;
 }
 

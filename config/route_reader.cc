@@ -113,6 +113,7 @@ RouteAction readRouteAction(MapReader& r, const RouteMatch& m) {
     r.ctx().error(r.locOf("priority"), r.childPath("priority"), "must be normal or high");
   a.high_priority = priority == "high";
   a.retry_policy = readRetryPolicy(r);
+  readHashPolicy(r, a.hash_policy);
   r.finish();
   return a;
 }

@@ -4,6 +4,7 @@
 
 #include "xds/cluster_metadata.h"
 #include "xds/http_filters_translate.h"
+#include "xds/route_hash_translate.h"
 #include "xds/route_headers_translate.h"
 #include "xds/route_matchers_translate.h"
 #include "xds/sluice_metadata.h"
@@ -72,7 +73,26 @@ void matchToEnvoy(const RouteMatch& m, envoy_route::RouteMatch& out, Struct& slu
   for (const auto& q : m.query_parameters) queryMatcherToEnvoy(q, *out.add_query_parameters());
 }
 
-void actionToEnvoy(const RouteAction& a, envoy_route::RouteAction& out, Struct& sluice) {
+// The hash policy a route goes out with: its own, else its cluster's.
+void routeHashToEnvoy(const RouteAction& a, envoy_route::RouteAction& out, Struct& sluice,
+                      const ClusterHashPolicies& clusters) {
+  if (!a.hash_policy.empty()) {
+    hashPolicyToEnvoy(a.hash_policy, *out.mutable_hash_policy());
+    return;
+  }
+  if (!clusters) return;
+  const std::vector<HashPolicyConfig>* derived = clusters(a.cluster);
+  for (const auto& w : a.weighted_clusters) {
+    if (derived != nullptr && !derived->empty()) break;
+    derived = clusters(w.name);
+  }
+  if (derived == nullptr || derived->empty()) return;
+  hashPolicyToEnvoy(*derived, *out.mutable_hash_policy());
+  (*sluice.mutable_fields())["hash_policy_from_cluster"].set_bool_value(true);
+}
+
+void actionToEnvoy(const RouteAction& a, envoy_route::RouteAction& out, Struct& sluice,
+                   const ClusterHashPolicies& clusters) {
   if (!a.weighted_clusters.empty()) {
     for (const auto& w : a.weighted_clusters) {
       auto* c = out.mutable_weighted_clusters()->add_clusters();
@@ -88,6 +108,7 @@ void actionToEnvoy(const RouteAction& a, envoy_route::RouteAction& out, Struct& 
   toProto(a.max_grpc_timeout, *out.mutable_max_stream_duration()->mutable_grpc_timeout_header_max());
   if (a.high_priority) out.set_priority(envoy::config::core::v3::HIGH);
   if (a.retry_policy) retryPolicyToEnvoy(*a.retry_policy, *out.mutable_retry_policy(), sluice);
+  routeHashToEnvoy(a, out, sluice, clusters);
 }
 
 void redirectToEnvoy(const RedirectAction& a, envoy_route::RedirectAction& out) {
@@ -105,12 +126,12 @@ void redirectToEnvoy(const RedirectAction& a, envoy_route::RedirectAction& out) 
   }
 }
 
-void routeToEnvoy(const Route& r, envoy_route::Route& out) {
+void routeToEnvoy(const Route& r, envoy_route::Route& out, const ClusterHashPolicies& clusters) {
   Struct& sluice = sluiceMetadata(*out.mutable_metadata());
   out.set_name(r.name);
   matchToEnvoy(r.match, *out.mutable_match(), sluice);
   if (r.route) {
-    actionToEnvoy(*r.route, *out.mutable_route(), sluice);
+    actionToEnvoy(*r.route, *out.mutable_route(), sluice, clusters);
   } else if (r.redirect) {
     redirectToEnvoy(*r.redirect, *out.mutable_redirect());
   } else if (r.direct_response) {
@@ -126,14 +147,14 @@ void routeToEnvoy(const Route& r, envoy_route::Route& out) {
   if (sluice.fields().empty()) out.clear_metadata();
 }
 
-void virtualHostToEnvoy(const VirtualHost& vh, envoy_route::VirtualHost& out) {
+void virtualHostToEnvoy(const VirtualHost& vh, envoy_route::VirtualHost& out, const ClusterHashPolicies& clusters) {
   Struct& sluice = sluiceMetadata(*out.mutable_metadata());
   out.set_name(vh.name);
   for (const auto& d : vh.domains) {
     out.add_domains(d);
     if (d.find('*') == std::string::npos) out.add_domains(d + ":*");
   }
-  for (const auto& r : vh.routes) routeToEnvoy(r, *out.add_routes());
+  for (const auto& r : vh.routes) routeToEnvoy(r, *out.add_routes(), clusters);
   headerMutationToEnvoy(vh.headers, out);
   perFilterConfigsToEnvoy(vh.per_filter_config, *out.mutable_typed_per_filter_config(), sluice);
   if (vh.retry_policy) retryPolicyToEnvoy(*vh.retry_policy, *out.mutable_retry_policy(), sluice);
@@ -308,7 +329,8 @@ FieldError actionFromEnvoy(const envoy_route::RouteAction& in, std::string_view 
                            const RouteMatch& m, RouteAction& a) {
   if (auto e = unsupportedField(in, path,
                                 {"cluster", "weighted_clusters", "prefix_rewrite", "host_rewrite_literal", "timeout",
-                                 "retry_policy", "priority", "max_grpc_timeout", "max_stream_duration"});
+                                 "retry_policy", "priority", "max_grpc_timeout", "max_stream_duration",
+                                 "hash_policy"});
       !e.empty())
     return e;
   switch (in.cluster_specifier_case()) {
@@ -370,6 +392,10 @@ FieldError actionFromEnvoy(const envoy_route::RouteAction& in, std::string_view 
       return e;
     a.retry_policy = std::move(p);
   }
+  const auto* derived = field(sluice, "hash_policy_from_cluster");
+  if (derived == nullptr || !derived->bool_value())
+    if (auto e = hashPolicyFromEnvoy(in.hash_policy(), fieldPath(path, "hash_policy"), a.hash_policy); !e.empty())
+      return e;
   return {};
 }
 
@@ -420,7 +446,8 @@ FieldError routeFromEnvoy(const envoy_route::Route& in, std::string_view path, c
     return e;
   const Struct* sluice = findSluiceMetadata(in.metadata());
   if (auto e = StructFields(sluice, fieldPath(path, "metadata.io.sluice"))
-                   .onlyKeys({"methods", "direct_response", "retry_policy", "per_filter_config"});
+                   .onlyKeys({"methods", "direct_response", "retry_policy", "per_filter_config",
+                              "hash_policy_from_cluster"});
       !e.empty())
     return e;
   r.name = in.name().empty() ? vhost + "/" + std::to_string(index) : in.name();
@@ -528,11 +555,12 @@ FieldError virtualHostFromEnvoy(const envoy_route::VirtualHost& in, std::string_
 
 }  // namespace
 
-void routeConfigToEnvoy(const RouteConfigEntry& rc, envoy_route::RouteConfiguration& out) {
+void routeConfigToEnvoy(const RouteConfigEntry& rc, envoy_route::RouteConfiguration& out,
+                        const ClusterHashPolicies& clusters) {
   out.set_name(rc.name);
   // Sluice matches hosts without their port; this makes Envoy do the same.
   out.set_ignore_port_in_host_matching(true);
-  for (const auto& vh : rc.spec->virtual_hosts) virtualHostToEnvoy(vh, *out.add_virtual_hosts());
+  for (const auto& vh : rc.spec->virtual_hosts) virtualHostToEnvoy(vh, *out.add_virtual_hosts(), clusters);
   headerMutationToEnvoy(rc.spec->headers, out);
 }
 

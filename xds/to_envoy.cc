@@ -42,7 +42,11 @@ ResourcesByType toEnvoy(const config::Config& cfg) {
   }
   for (const auto& rc : cfg.route_configs) {
     envoy_route::RouteConfiguration m;
-    routeConfigToEnvoy(rc, m);
+    routeConfigToEnvoy(rc, m, [&cfg](std::string_view name) -> const std::vector<config::HashPolicyConfig>* {
+      for (const auto& c : cfg.clusters)
+        if (c.name == name) return &c.hash_policy;
+      return nullptr;
+    });
     add(out, kRouteConfigurationType, rc.name, m);
   }
   for (const auto& c : cfg.clusters) {

@@ -41,6 +41,7 @@ RouteAction buildAction(const config::RouteAction& spec) {
   a.max_grpc_timeout = spec.max_grpc_timeout;
   a.high_priority = spec.high_priority;
   a.retry_policy = buildRetry(spec.retry_policy);
+  a.hash_policy = spec.hash_policy;
   return a;
 }
 

@@ -92,6 +92,7 @@ struct RouteAction {
   // `priority: high` counts against the cluster's `circuit_breakers.high` limits.
   bool high_priority = false;
   std::optional<RetryPolicy> retry_policy;  // else the virtual host's
+  std::vector<config::HashPolicyConfig> hash_policy;  // else the cluster's
   // Picks a cluster: `random` uniformly distributed over uint64. Deterministic:
   // `random % total_weight` indexes the cumulative weights in config order.
   const std::string& pickCluster(uint64_t random) const;

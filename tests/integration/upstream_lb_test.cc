@@ -133,6 +133,31 @@ TEST_P(UpstreamHashLb, OnlyTheUsersOfAnUnhealthyHostMove) {
   }
 }
 
+// A route's own hash_policy (as Envoy's route-level one) wins over its
+// cluster's: on /by-session the key is x-session, elsewhere x-user.
+TEST_P(UpstreamHashLb, ARoutesOwnPolicyWinsOverTheClusters) {
+  ControlledUpstream a("a"), b("b"), c("c"), d("d");
+  ProxyProcess proxy(upstreamConfig(
+      routeByPrefix({{"/by-session", "{cluster: c1, hash_policy: [{header: X-Session}]}"}, {"/", "{cluster: c1}"}}),
+      hashCluster({a.port(), b.port(), c.port(), d.port()})));
+  uint16_t port = 0;
+  ASSERT_TRUE(startHttpProxy(proxy, &port));
+  // One session, 100 users: one host on /by-session, several on /.
+  auto headers = [](size_t i) { return HeaderList{{"x-session", "s-1"}, {"x-user", "user-" + std::to_string(i)}}; };
+  const Tally by_session = sendRequests(port, 100, 4, "/by-session", headers);
+  ASSERT_EQ(by_session.errors(), 0u) << by_session.describe();
+  EXPECT_EQ(by_session.byUpstream().size(), 1u) << "one session went to several hosts: " << by_session.describe();
+  const Tally by_user = sendRequests(port, 100, 4, "/", headers);
+  ASSERT_EQ(by_user.errors(), 0u) << by_user.describe();
+  EXPECT_GE(by_user.byUpstream().size(), 3u) << "100 users should spread: " << by_user.describe();
+  // And the route's key works across sessions too: sessions spread.
+  const Tally sessions = sendRequests(port, 100, 4, "/by-session", [](size_t i) {
+    return HeaderList{{"x-session", "s-" + std::to_string(i)}, {"x-user", "one"}};
+  });
+  ASSERT_EQ(sessions.errors(), 0u) << sessions.describe();
+  EXPECT_GE(sessions.byUpstream().size(), 3u) << sessions.describe();
+}
+
 INSTANTIATE_TEST_SUITE_P(Policies, UpstreamHashLb, ::testing::Values("ring_hash", "maglev"));
 
 TEST(UpstreamLb, WeightedRandomFollowsTheWeights) {

@@ -77,8 +77,10 @@ FilterHeadersStatus RouterFilter::decodeHeaders(HeaderMap& headers, bool end_str
     return FilterHeadersStatus::StopIteration;
   }
   request_slot_ = &breakers.requests;
-  if (!cc.hash_policy.empty())
-    lb_ctx_.key = upstream::hashRequest(cc.hash_policy, headers, &callbacks_->downstreamConnection().peerAddress());
+  // The route's hash policy, else the cluster's (as Envoy's route-level one).
+  const auto& hash_policy = action.hash_policy.empty() ? cc.hash_policy : action.hash_policy;
+  if (!hash_policy.empty())
+    lb_ctx_.key = upstream::hashRequest(hash_policy, headers, &callbacks_->downstreamConnection().peerAddress());
 
   const sluice::http::RetryPolicy* policy = action.retry_policy ? &*action.retry_policy : nullptr;
   if (policy == nullptr)

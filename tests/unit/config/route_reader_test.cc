@@ -659,3 +659,21 @@ TEST(RouteReaderTest, ReferencedClustersAreListedOnce) {
 
 }  // namespace
 }  // namespace sluice::config
+
+namespace sluice::config {
+namespace {
+
+TEST(RouteReaderTest, ARouteMayCarryItsOwnHashPolicy) {
+  const Parsed p = parse(oneRoute("match: {prefix: /}\nroute: {cluster: c, hash_policy: [{header: X-User}, {source_ip: true}]}"));
+  ASSERT_TRUE(p.errors.empty()) << p.errors.front();
+  const auto& policy = p.rc->virtual_hosts.at(0).routes.at(0).route->hash_policy;
+  ASSERT_EQ(policy.size(), 2u);
+  EXPECT_EQ(policy[0], (HashPolicyConfig{HashPolicyConfig::Kind::Header, "x-user"}));
+  EXPECT_EQ(policy[1].kind, HashPolicyConfig::Kind::SourceIp);
+  EXPECT_EQ(errorsOf(oneRoute("match: {prefix: /}\nroute: {cluster: c, hash_policy: [{header: a, cookie: b}]}")),
+            (Errors{"t.yaml:7:45: route_config.virtual_hosts[0].routes[0].route.hash_policy[0]: give exactly one of "
+                    "header, cookie, query_parameter, source_ip"}));
+}
+
+}  // namespace
+}  // namespace sluice::config
