@@ -54,7 +54,7 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-xds-bench.XXXXXX")
 control_pid="" load_pid=""
 cleanup() {
-  exec 3>&- 2>/dev/null || true
+  { exec 3>&-; } 2>/dev/null || true
   [[ -n $load_pid ]] && kill "$load_pid" 2>/dev/null || true
   [[ -n $control_pid ]] && kill "$control_pid" 2>/dev/null || true
   wait 2>/dev/null || true
@@ -158,7 +158,7 @@ print(t)
 PY
 )
 echo "edit $edit_ns" >&3
-wait_line '^converged' 60 || { cat "$tmp/load.out" "$tmp/load.err" >&2; die "no result from sluice-ads-load"; }
+wait_line '^converged' 90 || { cat "$tmp/load.out" "$tmp/load.err" >&2; die "no result from sluice-ads-load"; }
 cpu_after=$(cpu_ticks "$control_pid")
 load_cpu_after=$(cpu_ticks "$load_pid")
 rss=$(rss_kib "$control_pid")
@@ -168,7 +168,7 @@ import json, sys
 d = json.load(sys.stdin)
 p = d["proxies"]
 ok = sum(1 for x in p if x["types"] and all(t["state"] == "SYNCED" for t in x["types"]))
-print(f"{ok} of {len(p)}")')
+print(f"{ok} of {len(p)}")') || synced="(no answer from /status)"
 exec 3>&-
 wait "$load_pid" && load_rc=0 || load_rc=$?
 load_pid=""
@@ -184,7 +184,8 @@ grep -E '^(responses after ready|failed streams)' "$tmp/load.out" || true
 echo "acked by $got of $total: p50 $p50 ms, p99 $p99 ms, max $max ms (from the rename of the edited file)"
 echo "control CPU during the push: $(secs $((cpu_after - cpu_before))) s (utime+stime); load tool: $(secs $((load_cpu_after - load_cpu_before))) s"
 echo "control RSS: $(mib "$idle_rss") MiB idle, $(mib "$rss") MiB with $proxies proxies" \
-  "($(awk -v r="$rss" -v n="$proxies" 'BEGIN {printf "%.1f", r / n}') KiB per proxy), $threads threads"
+  "($(awk -v r="$rss" -v n="$proxies" 'BEGIN {printf "%.1f", r / n}') KiB per proxy;" \
+  "$(awk -v r="$rss" -v i="$idle_rss" -v n="$proxies" 'BEGIN {printf "%.1f", (r - i) / n}') KiB each above idle), $threads threads"
 echo "sluice-control status: $synced proxies SYNCED on every type"
 round() { awk -v x="$1" 'BEGIN {printf "%.0f", x}'; }
 echo "converged $got proxies in $(round "$max") ms (p99 $(round "$p99") ms), control RSS $(mib "$rss") MiB"
