@@ -11,19 +11,27 @@
 #   bench/run.sh h2 --runs 3                  # h2c clients to an HTTP/1.1 upstream, beside nghttpx
 #   bench/run.sh h2 --variant h2up            # HTTP/2 on both sides, HAProxy as the peer
 #
+#   bench/run.sh xds [--proxies N] [--delta] # control plane: N ADS streams, edit-to-last-ACK time
+#
 # MODE is one compare.sh mode (or a comma list); sluice runs with the config
 # bench/sluice-candidate.sh picks for it. Results go to
 # bench/results/<timestamp>-<MODE>[-<tag>]/ unless --out is given.
+# Mode xds does not use compare.sh: bench/xds_converge.sh runs N simulated
+# proxies (1000 by default; SotW, or delta with --delta) against
+# sluice-control serving 100 services, changes one route and reports the
+# time until every proxy has ACKed it (p50, p99, max), control-plane CPU
+# and RSS; `bench/run.sh xds --help` for its options.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 
-usage() { sed -n '2,15s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,23s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 die() { echo "bench/run.sh: $*" >&2; exit 1; }
 
 [[ $# -ge 1 && $1 != -* ]] || { usage >&2; exit 2; }
 mode=$1
 shift
+[[ $mode == xds ]] && exec bash "$here/xds_converge.sh" "$@"
 
 compare=$repo/../shared/bench/compare.sh
 [[ -f $compare ]] || die "the shared benchmark harness is missing: expected ../shared/bench/compare.sh next to this repo"

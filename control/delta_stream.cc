@@ -70,7 +70,12 @@ void DeltaStream::respond(const std::string& type_url, TypeState& t, std::chrono
     for (const auto& [name, entry] : all->resources) want.emplace(name, &entry);
   }
   for (const auto& name : t.names) {
-    if (const auto* entry = served_->find(type_url, name)) {
+    // The type's table looked up once above, not per name (streams x names per publish).
+    const TypeSnapshot::Entry* entry = nullptr;
+    if (all) {
+      if (auto it = all->resources.find(name); it != all->resources.end()) entry = &it->second;
+    }
+    if (entry) {
       want.emplace(name, entry);
     } else if (type_url == xds::kListenerType) {
       if (auto od = served_->onDemandListener(name)) {
@@ -116,13 +121,23 @@ void DeltaStream::adopt(std::shared_ptr<const ServedSnapshot> served, std::chron
   std::lock_guard lock(mu_);
   served_ = std::move(served);
   group_ = served_->snapshot().group;
+  // A type whose snapshot version is the one this client was last compared
+  // with has the same resources, and the subscription changes since were
+  // answered as they came: nothing to send, and nothing to walk (a publish
+  // reaches every stream of the group, most types unchanged). On-demand
+  // listeners follow the route tables, not the listeners' version.
+  auto unchanged = [&](std::string_view type, const TypeState& t) {
+    return t.sent && t.covered == served_->version(type) &&
+           (type != xds::kListenerType || t.names.empty() || !served_->snapshot().on_demand_listener);
+  };
+  auto update = [&](const std::string& type, TypeState& t) {
+    if (!unchanged(type, t)) respond(type, t, published, !t.sent);
+  };
   for (const auto type : xds::kSendOrder) {
-    if (auto it = types_.find(type); it != types_.end()) respond(it->first, it->second, published, !it->second.sent);
+    if (auto it = types_.find(type); it != types_.end()) update(it->first, it->second);
   }
   for (auto& [type, t] : types_) {
-    if (std::find(xds::kSendOrder.begin(), xds::kSendOrder.end(), type) == xds::kSendOrder.end()) {
-      respond(type, t, published, !t.sent);
-    }
+    if (std::find(xds::kSendOrder.begin(), xds::kSendOrder.end(), type) == xds::kSendOrder.end()) update(type, t);
   }
 }
 
