@@ -59,20 +59,27 @@ void Cluster::refreshHealth() {
   if (v == seen_health_) return;
   seen_health_ = v;
   std::vector<LevelHealth> health(levels_.size());
+  // Each host's state read once: the main thread may be publishing the next
+  // one meanwhile, and a host that the membership saw half-open must also
+  // make this worker take probe slots (any_half_open_), or it would get
+  // requests past half_open_max_requests.
+  usable_.assign(hosts_.size(), false);
   any_half_open_ = false;
   for (size_t l = 0; l < levels_.size(); ++l) {
     for (uint32_t i : levels_[l].all) {
       const HostShared& s = *hosts_[i].shared;
+      const HostBreaker breaker = s.breakerState();
+      usable_[i] = !s.active_hc_failed.load(std::memory_order_acquire) && breaker != HostBreaker::Open;
       ++health[l].total;
-      if (s.usable()) ++health[l].healthy;
-      if (s.breakerState() == HostBreaker::HalfOpen) any_half_open_ = true;
+      if (usable_[i]) ++health[l].healthy;
+      if (breaker == HostBreaker::HalfOpen) any_half_open_ = true;
     }
   }
   load_ = computePriorityLoad(health, config_->overprovisioning_factor_percent, config_->panic_threshold_percent);
   for (auto& level : levels_) {
     level.members.clear();
     for (uint32_t i : level.all)
-      if (load_.panic || hosts_[i].shared->usable()) level.members.push_back(i);
+      if (load_.panic || usable_[i]) level.members.push_back(i);
     level.lb->refresh(hosts_, level.members);
   }
 }

@@ -104,6 +104,7 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   PriorityLoad load_;
   uint64_t seen_health_ = UINT64_MAX;
   bool any_half_open_ = false;
+  std::vector<bool> usable_;  // per host, as refreshHealth() last read it
   stats::ClusterStats* stats_ = nullptr;
   ClusterShared* shared_ = nullptr;
   HealthEventSink* sink_ = nullptr;
