@@ -46,8 +46,12 @@ std::shared_ptr<Snapshot> SnapshotBuilder::build(std::shared_ptr<const config::C
       std::string why;
       sockets = bindListener(l, std::move(identity), &why);
       if (!sockets) {
-        *error = cfg->source_file + ":" + std::to_string(l.loc.line) + ":" + std::to_string(l.loc.column) +
-                 ": listeners[" + std::to_string(i) + "].address: " + why;
+        // A listener read from a file has a position there; one that came
+        // over xDS has none, and is named as its resource (the NACK's text).
+        *error = l.loc.line > 0 ? cfg->source_file + ":" + std::to_string(l.loc.line) + ":" +
+                                      std::to_string(l.loc.column) + ": listeners[" + std::to_string(i) +
+                                      "].address: " + why
+                                : "Listener '" + l.name + "': address: " + why;
         return nullptr;
       }
     }
