@@ -94,11 +94,17 @@ void routeHashToEnvoy(const RouteAction& a, envoy_route::RouteAction& out, Struc
 void actionToEnvoy(const RouteAction& a, envoy_route::RouteAction& out, Struct& sluice,
                    const ClusterHashPolicies& clusters) {
   if (!a.weighted_clusters.empty()) {
+    uint32_t total = 0;
     for (const auto& w : a.weighted_clusters) {
       auto* c = out.mutable_weighted_clusters()->add_clusters();
       c->set_name(w.name);
       c->mutable_weight()->set_value(w.weight);
+      total += w.weight;
     }
+    // Deprecated, and Envoy sums the weights itself; but gRPC C++ up to 1.5x
+    // still checks the sum against it, taking 100 when it is unset, and
+    // refuses the whole route table otherwise.
+    out.mutable_weighted_clusters()->mutable_total_weight()->set_value(total);
   } else {
     out.set_cluster(a.cluster);
   }

@@ -130,6 +130,10 @@ TEST(XdsToEnvoy, ServedResourcesHaveTheShapeClientsRequire) {
   ASSERT_EQ(action.weighted_clusters().clusters_size(), 2);
   EXPECT_EQ(action.weighted_clusters().clusters(0).name(), "echo-a");
   EXPECT_EQ(action.weighted_clusters().clusters(0).weight().value(), 3u);
+  // gRPC C++ 1.51 refuses the table unless the deprecated total_weight
+  // (100 when unset) equals the sum of the weights.
+  ASSERT_TRUE(action.weighted_clusters().has_total_weight());
+  EXPECT_EQ(action.weighted_clusters().total_weight().value(), 4u);
   // Per-route overrides reach gRPC's client wrapped as optional when it
   // lacks the filter, so it ignores them rather than refusing the table;
   // fault, which it has (and whose parser takes no wrapper), goes bare.
