@@ -1,8 +1,10 @@
-// Proxyless gRPC through sluice-control: the real @grpc/grpc-js-xds client
-// resolves xds:///echo with the daemon (LDS made on demand for "echo", then
-// RDS, CDS, EDS) and calls Node gRPC servers that answer with their name:
-// the example's grpc group, a weighted split between two servers, and an
-// endpoint moved by editing control.yaml under a client that keeps calling.
+// Proxyless gRPC through sluice-control, with two independent xDS clients:
+// @grpc/grpc-js-xds on Node and gRPC C++ (its core has the xDS resolver).
+// Each resolves xds:///echo with the daemon (LDS made on demand for "echo",
+// then RDS, CDS, EDS) and calls Node gRPC servers that answer with their
+// name: the example's grpc group, a weighted split between two servers, and
+// an endpoint moved by editing control.yaml under a client that keeps
+// calling, without one call failing.
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -19,6 +21,10 @@
 #include "tests/integration/support/node_upstream.h"
 #include "tests/integration/support/proxy_process.h"
 
+#ifndef SLUICE_GRPC_XDS_CLIENT_BIN
+#error "SLUICE_GRPC_XDS_CLIENT_BIN must name the gRPC C++ xDS client"
+#endif
+
 namespace sluice::itest {
 namespace {
 
@@ -32,9 +38,18 @@ std::string bootstrap(const std::string& ads, const std::string& node_id) {
       .dump();
 }
 
-std::vector<std::string> proxylessClient(const std::string& bootstrap_path, const std::vector<std::string>& args) {
-  std::vector<std::string> argv = nodeScript("daemon_grpc_proxyless.js");
-  argv.insert(argv.begin() + 1, "GRPC_XDS_BOOTSTRAP=" + bootstrap_path);  // after `env`
+// The two clients take the same arguments and print the same JSON lines.
+enum class Client { GrpcJs, GrpcCxx };
+
+std::vector<std::string> proxylessClient(Client client, const std::string& bootstrap_path,
+                                         const std::vector<std::string>& args) {
+  std::vector<std::string> argv;
+  if (client == Client::GrpcJs) {
+    argv = nodeScript("daemon_grpc_proxyless.js");
+    argv.insert(argv.begin() + 1, "GRPC_XDS_BOOTSTRAP=" + bootstrap_path);  // after `env`
+  } else {
+    argv = {"env", "GRPC_XDS_BOOTSTRAP=" + bootstrap_path, SLUICE_GRPC_XDS_CLIENT_BIN};
+  }
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;
 }
@@ -53,8 +68,12 @@ std::string replaced(std::string text, const std::string& from, const std::strin
   return text;
 }
 
-class ControlGrpcXdsTest : public ::testing::Test {
+class ControlGrpcXdsTest : public ::testing::TestWithParam<Client> {
  protected:
+  std::vector<std::string> clientArgv(const std::string& bootstrap_path, const std::vector<std::string>& args) const {
+    return proxylessClient(GetParam(), bootstrap_path, args);
+  }
+
   void SetUp() override {
     ASSERT_TRUE(haveGrpcNodeDeps());
     ASSERT_TRUE(a_.start());
@@ -65,13 +84,13 @@ class ControlGrpcXdsTest : public ::testing::Test {
   TempDir dir_;
 };
 
-TEST_F(ControlGrpcXdsTest, TheExamplesGrpcGroupServesAProxylessClient) {
+TEST_P(ControlGrpcXdsTest, TheExamplesGrpcGroupServesAProxylessClient) {
   std::string yaml;
   ASSERT_TRUE(exampleControlYaml(&yaml));
   ControlDaemonProcess daemon(replaced(yaml, "- address: 127.0.0.1:18090", "- address: " + a_.address()));
   ASSERT_TRUE(daemon.start());
   const std::string boot = dir_.write("bootstrap.json", bootstrap(daemon.adsAddress(), "grpc-1"));
-  const CommandResult r = runCommand(proxylessClient(boot, {"count", "xds:///echo", "20"}), 30s);
+  const CommandResult r = runCommand(clientArgv(boot, {"count", "xds:///echo", "20"}), 30s);
   ASSERT_TRUE(exitedWith(r.status, 0)) << r.out << r.err;
   const json out = lastJsonLine(r.out);
   EXPECT_EQ(out["ok"], 20) << r.out << r.err;
@@ -83,7 +102,7 @@ TEST_F(ControlGrpcXdsTest, TheExamplesGrpcGroupServesAProxylessClient) {
   }
 }
 
-TEST_F(ControlGrpcXdsTest, AWeightedSplitSendsCallsToBothServersByWeight) {
+TEST_P(ControlGrpcXdsTest, AWeightedSplitSendsCallsToBothServersByWeight) {
   const std::string yaml = R"(ads: {address: 127.0.0.1:0}
 admin: {address: 127.0.0.1:0}
 groups:
@@ -112,19 +131,20 @@ groups:
   ControlDaemonProcess daemon(yaml);
   ASSERT_TRUE(daemon.start());
   const std::string boot = dir_.write("bootstrap.json", bootstrap(daemon.adsAddress(), "grpc-split"));
-  const CommandResult r = runCommand(proxylessClient(boot, {"count", "xds:///echo", "400"}), 60s);
+  const CommandResult r = runCommand(clientArgv(boot, {"count", "xds:///echo", "400"}), 60s);
   ASSERT_TRUE(exitedWith(r.status, 0)) << r.out << r.err;
   const json out = lastJsonLine(r.out);
   ASSERT_EQ(out["ok"], 400) << r.out << r.err;
   const int to_a = out["by_server"].value("a", 0), to_b = out["by_server"].value("b", 0);
   EXPECT_EQ(to_a + to_b, 400) << r.out;
+  RecordProperty("calls_to_b", to_b);
   // 3:1 is 300:100; a binomial(400, 0.25) falls outside 60..140 with a
   // probability below 1e-6.
   EXPECT_GE(to_b, 60) << r.out;
   EXPECT_LE(to_b, 140) << r.out;
 }
 
-TEST_F(ControlGrpcXdsTest, AnEndpointMovedInControlYamlReachesARunningClient) {
+TEST_P(ControlGrpcXdsTest, AnEndpointMovedInControlYamlReachesARunningClient) {
   std::string yaml;
   ASSERT_TRUE(exampleControlYaml(&yaml));
   const std::string on_a = replaced(yaml, "- address: 127.0.0.1:18090", "- address: " + a_.address());
@@ -132,7 +152,7 @@ TEST_F(ControlGrpcXdsTest, AnEndpointMovedInControlYamlReachesARunningClient) {
   ASSERT_TRUE(daemon.start());
   const std::string boot = dir_.write("bootstrap.json", bootstrap(daemon.adsAddress(), "grpc-move"));
   const std::string out_path = dir_.path() + "/client.out", err_path = dir_.path() + "/client.err";
-  const pid_t client = spawnCommand(proxylessClient(boot, {"until", "xds:///echo", "b", "20000"}), out_path, err_path);
+  const pid_t client = spawnCommand(clientArgv(boot, {"until", "xds:///echo", "b", "20000"}), out_path, err_path);
   ASSERT_GT(client, 0);
   struct Reap {
     pid_t pid;
@@ -150,11 +170,18 @@ TEST_F(ControlGrpcXdsTest, AnEndpointMovedInControlYamlReachesARunningClient) {
   ASSERT_TRUE(waitUntil([&] { return readFile(out_path).find("\"reached\"") != std::string::npos; }, 10000ms))
       << readFile(out_path) << readFile(err_path);
   const long long took = msSince(written);
+  RecordProperty("moved_after_ms", std::to_string(took));
   const json done = lastJsonLine(readFile(out_path));
   EXPECT_EQ(done["reached"], true) << readFile(out_path);
+  EXPECT_EQ(done["failed"], 0) << readFile(out_path);
   EXPECT_LT(took, 2000) << "the moved endpoint took " << took << " ms to reach the client";
   EXPECT_TRUE(daemon.waitMetricEq("sluice_control_config_reloads_total", {}, 1));
 }
+
+INSTANTIATE_TEST_SUITE_P(, ControlGrpcXdsTest, ::testing::Values(Client::GrpcJs, Client::GrpcCxx),
+                         [](const ::testing::TestParamInfo<Client>& info) {
+                           return std::string(info.param == Client::GrpcJs ? "GrpcJs" : "GrpcCxx");
+                         });
 
 }  // namespace
 }  // namespace sluice::itest

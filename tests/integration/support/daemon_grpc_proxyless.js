@@ -11,8 +11,9 @@
 //   ... node daemon_grpc_proxyless.js until TARGET NAME TIMEOUT_MS
 //       calls every 20 ms on one channel; prints {"first": NAME} after the
 //       first answer, then {"reached": true|false, "after_ms", "calls",
-//       "by_server"} once NAME answers (after_ms counted from the first
-//       answer's line) or TIMEOUT_MS passes.
+//       "failed", "by_server", "errors"} once NAME answers (after_ms
+//       counted from the first answer's line) or TIMEOUT_MS passes.
+// grpc_xds_client/grpc_xds_client.cc is the same client on gRPC C++.
 'use strict';
 const path = require('path');
 const grpc = require('@grpc/grpc-js');
@@ -50,24 +51,27 @@ async function count(n) {
 
 async function until(name, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
-  const by_server = {};
-  let calls = 0, firstAt = 0;
+  const by_server = {}, errors = [];
+  let calls = 0, failed = 0, firstAt = 0;
   while (Date.now() < deadline) {
     const r = await call(calls++);
-    if (!r.error) {
+    if (r.error) {
+      failed++;
+      if (errors.length < 5) errors.push(r.error);
+    } else {
       by_server[r.server] = (by_server[r.server] || 0) + 1;
       if (!firstAt) {
         firstAt = Date.now();
         print({ first: r.server });
       }
       if (r.server === name && firstAt) {
-        print({ reached: true, after_ms: Date.now() - firstAt, calls, by_server });
+        print({ reached: true, after_ms: Date.now() - firstAt, calls, failed, by_server, errors });
         return;
       }
     }
     await new Promise((res) => setTimeout(res, 20));
   }
-  print({ reached: false, calls, by_server });
+  print({ reached: false, calls, failed, by_server, errors });
 }
 
 (mode === 'count' ? count(Number(args[0])) : mode === 'until' ? until(args[0], Number(args[1])) : Promise.reject(new Error(`unknown mode '${mode}'`)))
