@@ -111,6 +111,11 @@ std::vector<AdsRequest> AdsServerProcess::requests() const {
       r.error_code = e["error_detail"].value("code", 0);
     }
     r.node = e["node"];
+    r.delta = e.value("delta", false);
+    if (e["unsubscribe"].is_array())
+      for (const auto& n : e["unsubscribe"]) r.unsubscribe.push_back(n.get<std::string>());
+    if (e["initial_resource_versions"].is_object())
+      for (const auto& [k, v] : e["initial_resource_versions"].items()) r.initial_resource_versions[k] = v.get<std::string>();
     out.push_back(std::move(r));
   }
   return out;
