@@ -112,10 +112,11 @@ std::vector<AdsRequest> AdsServerProcess::requests() const {
     }
     r.node = e["node"];
     r.delta = e.value("delta", false);
-    if (e["unsubscribe"].is_array())
-      for (const auto& n : e["unsubscribe"]) r.unsubscribe.push_back(n.get<std::string>());
-    if (e["initial_resource_versions"].is_object())
-      for (const auto& [k, v] : e["initial_resource_versions"].items()) r.initial_resource_versions[k] = v.get<std::string>();
+    // Only delta requests carry these (a const json has no operator[] for absent keys).
+    if (auto it = e.find("unsubscribe"); it != e.end() && it->is_array())
+      for (const auto& n : *it) r.unsubscribe.push_back(n.get<std::string>());
+    if (auto it = e.find("initial_resource_versions"); it != e.end() && it->is_object())
+      for (const auto& [k, v] : it->items()) r.initial_resource_versions[k] = v.get<std::string>();
     out.push_back(std::move(r));
   }
   return out;
