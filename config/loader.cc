@@ -199,7 +199,9 @@ void mergeNodeField(ParseContext& ctx, SourceLoc loc, const std::string& path, c
 }
 
 // `dynamic: {ads: {address, node, initial_fetch_timeout, delta}}`: the
-// resources come from an ADS stream, beside this file's static ones.
+// resources come from an ADS stream, beside this file's static ones; with
+// `delta: true` over incremental xDS (DeltaAggregatedResources), else state
+// of the world.
 void readDynamic(MapReader& top, Bootstrap& b) {
   const YAML::Node dyn = top.child("dynamic");
   if (!dyn.IsDefined()) return;
@@ -228,10 +230,6 @@ void readDynamic(MapReader& top, Bootstrap& b) {
   if (const YAML::Node n = r.child("node"); n.IsDefined()) readNode(MapReader(ctx, n, "dynamic.ads.node"), node);
   r.duration("initial_fetch_timeout", spec.initial_fetch_timeout);
   r.boolean("delta", spec.delta);
-  // Accepted as a key so a bootstrap written for incremental xDS fails
-  // loudly here rather than quietly getting state of the world.
-  if (spec.delta)
-    ctx.error(r.locOf("delta"), "dynamic.ads.delta", "incremental (delta) xDS is not implemented yet; use delta: false");
   if (spec.initial_fetch_timeout <= Duration::zero())
     ctx.error(r.locOf("initial_fetch_timeout"), "dynamic.ads.initial_fetch_timeout", "must be greater than 0");
   r.finish();

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "config/config_json.h"
+#include "proxy/ads/delta_requests.h"
 #include "proxy/ads/reconnect_backoff.h"
 #include "proxy/ads/resource_names.h"
 #include "proxy/log/log.h"
@@ -33,6 +34,8 @@ void fillNode(const config::NodeConfig& n, envoy::config::core::v3::Node& out) {
   loc->set_sub_zone(n.locality.sub_zone);
 }
 
+void setGauge(stats::NamedCounter& g, int64_t v) { g.inc(v - g.value()); }
+
 }  // namespace
 
 AdsClient::AdsClient(event::Loop& loop, server::ConfigSink& sink, std::shared_ptr<const config::Config> base,
@@ -42,10 +45,24 @@ AdsClient::AdsClient(event::Loop& loop, server::ConfigSink& sink, std::shared_pt
       base_(std::move(base)),
       spec_(base_->bootstrap.config_source.ads),
       factory_(std::move(factory)),
-      subs_(std::chrono::steady_clock::now()) {}
+      subs_(std::chrono::steady_clock::now()) {
+  connected_gauge_ = stats::namedCounter("sluice_xds_connected", "1 while the ADS stream has proved itself with a response",
+                                         {}, /*gauge=*/true);
+  reconnects_ = stats::namedCounter("sluice_xds_stream_reconnects_total", "ADS streams opened after the first", {});
+  for (auto* t : subs_.all()) {
+    const stats::Labels labels{{"type", std::string(xds::shortTypeName(t->type_url))}};
+    type_metrics_[t->type_url] = TypeMetrics{
+        stats::namedCounter("sluice_xds_updates_accepted_total", "xDS responses ACKed", labels),
+        stats::namedCounter("sluice_xds_updates_rejected_total", "xDS responses NACKed", labels),
+        stats::namedCounter("sluice_xds_resources", "xDS resources served (last ACKed)", labels, /*gauge=*/true)};
+  }
+}
 
 // The stream first: its destructor waits for the transport to let go of us.
-AdsClient::~AdsClient() { stream_.reset(); }
+AdsClient::~AdsClient() {
+  stream_.reset();
+  setGauge(*connected_gauge_, 0);
+}
 
 void AdsClient::start() {
   // Waits count from here, not from when the file was read.
@@ -65,6 +82,7 @@ void AdsClient::connect() {
   stream_.reset();
   subs_.newStream();
   first_on_stream_ = true;
+  if (streams_opened_ > 0) reconnects_->inc();
   ++streams_opened_;
   stream_state_ = "connecting";
   log::info("ADS: opening a stream to " + spec_.address + " as node '" + base_->bootstrap.node.id + "'");
@@ -72,8 +90,7 @@ void AdsClient::connect() {
   // CDS before LDS (the send order), each with what it last ACKed.
   for (auto* t : subs_.all()) {
     if (!t->wildcard && t->names.empty()) continue;
-    t->requested = true;
-    send(subs_.request(*t));
+    sendInterest(*t, {});
   }
 }
 
@@ -86,10 +103,32 @@ void AdsClient::send(DiscoveryRequest request) {
   stream_->send(request);
 }
 
+void AdsClient::send(DeltaDiscoveryRequest request) {
+  if (!stream_) return;
+  if (first_on_stream_) {
+    fillNode(base_->bootstrap.node, *request.mutable_node());
+    first_on_stream_ = false;
+  }
+  stream_->send(request);
+}
+
+void AdsClient::sendInterest(TypeState& t, const std::set<std::string>& before) {
+  const bool initial = !t.requested;
+  t.requested = true;
+  if (!spec_.delta) send(subs_.request(t));
+  else send(initial ? deltaInitial(t) : deltaInterest(t, before));
+}
+
+void AdsClient::sendAck(TypeState& t, const std::string& nonce) {
+  if (spec_.delta) send(deltaAck(t, nonce));
+  else send(subs_.request(t));
+}
+
 void AdsClient::onStreamClosed(const std::string& why) {
   ++failures_;
   const auto delay = reconnectDelay(failures_, util::threadRandomSource());
   stream_state_ = "disconnected";
+  setGauge(*connected_gauge_, 0);
   log::warn("ADS: stream to " + spec_.address + " ended (" + why + "); serving the last accepted config, reconnecting in " +
             config::durationString(delay));
   reconnect_timer_->enable(delay);
@@ -99,17 +138,23 @@ void AdsClient::nack(TypeState& t, const std::string& nonce, const std::string& 
   t.last_nack = TypeState::Nack{version, error, std::chrono::system_clock::now()};
   log::info("ADS: NACK " + std::string(xds::shortTypeName(t.type_url)) + " version " + version + " nonce " + nonce +
             " (keeping version '" + t.acked_version + "'): " + error);
-  send(subs_.nack(t, nonce, error));
+  type_metrics_.at(t.type_url).rejected->inc();
+  if (spec_.delta) send(deltaNack(t, nonce, error));
+  else send(subs_.nack(t, nonce, error));
+}
+
+TypeState* AdsClient::responded(const std::string& type_url) {
+  failures_ = 0;
+  stream_state_ = "connected";
+  setGauge(*connected_gauge_, 1);
+  TypeState* t = subs_.find(type_url);
+  if (t == nullptr) log::warn("ADS: ignoring a response of unrequested type " + type_url);
+  return t;
 }
 
 void AdsClient::onResponse(std::unique_ptr<DiscoveryResponse> response) {
-  failures_ = 0;
-  stream_state_ = "connected";
-  TypeState* t = subs_.find(response->type_url());
-  if (t == nullptr) {
-    log::warn("ADS: ignoring a response of unrequested type " + response->type_url());
-    return;
-  }
+  TypeState* t = responded(response->type_url());
+  if (t == nullptr) return;
   t->nonce = response->nonce();
   const std::string& version = response->version_info();
 
@@ -129,7 +174,49 @@ void AdsClient::onResponse(std::unique_ptr<DiscoveryResponse> response) {
     candidate[name] = any;
     versions[name] = version;
   }
+  consider(*t, std::move(candidate), std::move(versions), std::move(errors), version, response->nonce());
+}
 
+void AdsClient::onDeltaResponse(std::unique_ptr<DeltaDiscoveryResponse> response) {
+  TypeState* t = responded(response->type_url());
+  if (t == nullptr) return;
+  t->nonce = response->nonce();
+  const std::string type(xds::shortTypeName(t->type_url));
+
+  // 1. The candidate set: the accepted one with the changes applied.
+  xds::ResourceMap candidate = t->accepted;
+  auto versions = t->accepted_versions;
+  std::vector<std::string> errors;
+  for (const auto& r : response->resources()) {
+    // A Resource without a body is a name the server knows of but will not
+    // send (e.g. not found): nothing to serve.
+    if (!r.has_resource()) continue;
+    std::string error;
+    const std::string name = resourceName(t->type_url, r.resource(), &error);
+    if (name.empty()) {
+      errors.push_back(type + " '" + r.name() + "': " + error);
+      continue;
+    }
+    if (!r.name().empty() && r.name() != name) {
+      errors.push_back(type + " '" + r.name() + "': carries a resource named '" + name + "'");
+      continue;
+    }
+    if (!t->wildcard && !t->names.count(name)) continue;  // not (or no longer) asked for
+    candidate[name] = r.resource();
+    versions[name] = r.version();
+  }
+  for (const auto& name : response->removed_resources()) {
+    candidate.erase(name);
+    versions.erase(name);
+  }
+  consider(*t, std::move(candidate), std::move(versions), std::move(errors), response->system_version_info(),
+           response->nonce());
+}
+
+void AdsClient::consider(TypeState& type_state, xds::ResourceMap candidate,
+                         std::map<std::string, std::string, std::less<>> versions, std::vector<std::string> errors,
+                         const std::string& version, const std::string& nonce) {
+  TypeState* t = &type_state;
   // 2. Assembly with every other type as accepted.
   if (errors.empty()) {
     std::swap(t->accepted, candidate);
@@ -143,16 +230,18 @@ void AdsClient::onResponse(std::unique_ptr<DiscoveryResponse> response) {
   if (!errors.empty()) {
     t->rollBack();
     updateInterest();
-    nack(*t, response->nonce(), version, joined(errors, "; "));
+    nack(*t, nonce, version, joined(errors, "; "));
+    refreshResourceGauges();
     return;
   }
   // 4. Accepted; published (and ACKed) now or once nothing is awaited.
   t->accepted = std::move(candidate);
   t->accepted_versions = std::move(versions);
-  t->pending = TypeState::Pending{version, response->nonce()};
+  t->pending = TypeState::Pending{version, nonce};
   subs_.arrived(*t);
   updateInterest();
   tryPublish();
+  refreshResourceGauges();
 }
 
 void AdsClient::updateInterest() {
@@ -165,11 +254,11 @@ void AdsClient::updateInterest() {
       {xds::kRouteConfigurationType, &names.route_configs},
       {xds::kSecretType, &names.secrets}};
   for (const auto& [type, set] : wanted) {
+    const std::set<std::string> before = subs_.at(type).names;
     if (!subs_.setNames(type, *set, now)) continue;
     TypeState& t = subs_.at(type);
     if (t.names.empty() && !t.requested) continue;  // never asked: nothing to take back
-    t.requested = true;
-    send(subs_.request(t));
+    sendInterest(t, before);
   }
 }
 
@@ -199,7 +288,8 @@ void AdsClient::tryPublish() {
       t->commit();
       t->pending.reset();
       log::info("ADS: ACK " + type + " version " + pending.version + " nonce " + pending.nonce);
-      send(subs_.request(*t));
+      type_metrics_.at(t->type_url).accepted->inc();
+      sendAck(*t, pending.nonce);
     } else {
       t->rollBack();
       std::string error = applied.message;
@@ -208,6 +298,11 @@ void AdsClient::tryPublish() {
     }
   }
   if (!applied.ok) updateInterest();
+  refreshResourceGauges();
+}
+
+void AdsClient::refreshResourceGauges() {
+  for (auto* t : subs_.all()) setGauge(*type_metrics_.at(t->type_url).resources, static_cast<int64_t>(t->acked.size()));
 }
 
 config::LoadResult AdsClient::load() {
@@ -224,6 +319,7 @@ nlohmann::json AdsClient::status() const {
   j["address"] = spec_.address;
   j["stream"] = stream_state_;
   j["streams_opened"] = streams_opened_;
+  j["protocol"] = spec_.delta ? "delta" : "sotw";
   nlohmann::json types = nlohmann::json::object();
   nlohmann::json resources = nlohmann::json::array();
   auto& subs = const_cast<Subscriptions&>(subs_);

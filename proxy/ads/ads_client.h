@@ -1,20 +1,24 @@
 #pragma once
 // The ADS client: the ConfigSource of a bootstrap with `dynamic.ads`. It
 // keeps one aggregated xDS stream open to the control plane (state of the
-// world), subscribes to listeners and clusters (wildcard), then to the
-// route configurations, endpoints and secrets they name, and turns what
-// arrives into whole configs for the server's ConfigSink. Main thread only;
-// the transport's own threads reach it through Loop::post (ads_stream.h).
+// world, or incremental with `delta: true`), subscribes to listeners and
+// clusters (wildcard), then to the route configurations, endpoints and
+// secrets they name, and turns what arrives into whole configs for the
+// server's ConfigSink. Main thread only; the transport's own threads reach
+// it through Loop::post (ads_stream.h).
 //
-// On each response:
-//   1. its resources replace the type's (Listener and Cluster: the whole
-//      set; the others: the names it carries);
+// The two flavours differ only in the messages (delta_requests.h builds the
+// delta ones); everything below holds for both. On each response:
+//   1. its resources replace the type's (state of the world: Listener and
+//      Cluster the whole set, the others the names it carries; delta: the
+//      resources it adds or updates, each with its own version, and minus
+//      its removed_resources);
 //   2. xds::assemble(base, everything received) turns them, with the
 //      bootstrap's static resources, into a Config, or into errors naming
 //      each bad resource and field;
-//   3. errors: NACK (version_info = that type's last ACKed version,
-//      error_detail INVALID_ARGUMENT with the errors), and the type goes
-//      back to what was last ACKed;
+//   3. errors: NACK (the nonce, error_detail INVALID_ARGUMENT with the
+//      errors; state of the world adds version_info = the type's last ACKed
+//      version), and the type goes back to what was last ACKed;
 //   4. otherwise the config is published through ConfigSink::apply and the
 //      response ACKed, or NACKed if apply refuses it.
 //
@@ -32,11 +36,17 @@
 //
 // The stream lost: the proxy keeps serving what it last published,
 // reconnects after reconnectDelay() (reconnect_backoff.h) and asks again for
-// every type with the versions it last ACKed. A response received proves
-// the stream, and resets the backoff.
+// every type with the versions it last ACKed (delta: each resource's in
+// initial_resource_versions). A response received proves the stream, and
+// resets the backoff.
+//
+// Metrics (main thread): sluice_xds_connected, sluice_xds_stream_reconnects_total,
+// sluice_xds_updates_accepted_total{type} (ACKs), sluice_xds_updates_rejected_total{type}
+// (NACKs), sluice_xds_resources{type} (what is served).
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -46,6 +56,7 @@
 #include "proxy/ads/subscriptions.h"
 #include "proxy/event/loop.h"
 #include "proxy/server/config_source.h"
+#include "proxy/stats/named_counters.h"
 #include "proxy/util/random.h"
 
 namespace sluice::ads {
@@ -72,10 +83,22 @@ class AdsClient final : public server::ConfigSource, private AdsStreamEvents {
 
  private:
   void onResponse(std::unique_ptr<DiscoveryResponse> response) override;
+  void onDeltaResponse(std::unique_ptr<DeltaDiscoveryResponse> response) override;
   void onStreamClosed(const std::string& why) override;
+
+  // The type a response is for, or null (logged); the stream proved.
+  TypeState* responded(const std::string& type_url);
+  // Steps 2-4 for a type's candidate set, built by either flavour.
+  void consider(TypeState& t, xds::ResourceMap candidate, std::map<std::string, std::string, std::less<>> versions,
+                std::vector<std::string> errors, const std::string& version, const std::string& nonce);
 
   void connect();
   void send(DiscoveryRequest request);
+  void send(DeltaDiscoveryRequest request);
+  // The request that states a type's interest; `before`: the names the
+  // stream was last told (delta sends the difference).
+  void sendInterest(TypeState& t, const std::set<std::string>& before);
+  void sendAck(TypeState& t, const std::string& nonce);
   // Recomputes the named types' interest from the accepted listeners and
   // clusters; sends a request for each type whose names changed.
   void updateInterest();
@@ -83,7 +106,11 @@ class AdsClient final : public server::ConfigSource, private AdsStreamEvents {
   // otherwise arms the timer for the first wait to end.
   void tryPublish();
   void nack(TypeState& t, const std::string& nonce, const std::string& version, const std::string& error);
+  void refreshResourceGauges();
 
+  struct TypeMetrics {
+    std::shared_ptr<stats::NamedCounter> accepted, rejected, resources;
+  };
   event::Loop& loop_;
   server::ConfigSink& sink_;
   std::shared_ptr<const config::Config> base_;
@@ -97,6 +124,9 @@ class AdsClient final : public server::ConfigSource, private AdsStreamEvents {
   std::unique_ptr<event::Timer> warming_timer_;
   std::string stream_state_ = "connecting";
   uint64_t streams_opened_ = 0;
+  std::shared_ptr<stats::NamedCounter> connected_gauge_;
+  std::shared_ptr<stats::NamedCounter> reconnects_;
+  std::map<std::string, TypeMetrics, std::less<>> type_metrics_;  // by type_url
 };
 
 }  // namespace sluice::ads

@@ -1,8 +1,10 @@
 #pragma once
 // One ADS stream (envoy.service.discovery.v3.AggregatedDiscoveryService/
-// StreamAggregatedResources) as the client's main thread sees it: send()
-// requests, receive responses and the end of the stream as calls on
-// AdsStreamEvents, always on the loop's thread.
+// StreamAggregatedResources, or DeltaAggregatedResources for incremental
+// xDS) as the client's main thread sees it: send() requests, receive
+// responses and the end of the stream as calls on AdsStreamEvents, always
+// on the loop's thread. A stream is of one flavour for its whole life: it
+// carries only that flavour's requests and reports only its responses.
 //
 // The interface is the test seam at the process boundary; GrpcAdsStream is
 // the real one. Its transport is gRPC C++, whose own threads do the I/O:
@@ -19,11 +21,14 @@ namespace sluice::ads {
 
 using envoy::service::discovery::v3::DiscoveryRequest;
 using envoy::service::discovery::v3::DiscoveryResponse;
+using envoy::service::discovery::v3::DeltaDiscoveryRequest;
+using envoy::service::discovery::v3::DeltaDiscoveryResponse;
 
 // Called on the loop thread, never after the stream object is destroyed.
 class AdsStreamEvents {
  public:
   virtual void onResponse(std::unique_ptr<DiscoveryResponse> response) = 0;
+  virtual void onDeltaResponse(std::unique_ptr<DeltaDiscoveryResponse> response) = 0;
   // The stream ended (refused, reset, or closed by the server); `why` is
   // the gRPC status for the log. No call follows on this stream.
   virtual void onStreamClosed(const std::string& why) = 0;
@@ -38,12 +43,16 @@ class AdsStream {
   // will make no further call on the events object.
   virtual ~AdsStream() = default;
   // Queues a request; requests go out in order. Loop thread.
+  // A state-of-the-world stream takes the first, a delta stream the
+  // second; the other flavour's request is a caller's bug, dropped.
   virtual void send(const DiscoveryRequest& request) = 0;
+  virtual void send(const DeltaDiscoveryRequest& request) = 0;
 };
 
 // Opens a stream to `address` (host:port, plaintext) over a fresh channel,
 // so that each attempt makes its own connection and the client's backoff
-// alone decides when to try again.
-std::unique_ptr<AdsStream> openGrpcAdsStream(const std::string& address, event::Loop& loop, AdsStreamEvents& events);
+// alone decides when to try again. `delta`: DeltaAggregatedResources.
+std::unique_ptr<AdsStream> openGrpcAdsStream(const std::string& address, event::Loop& loop, AdsStreamEvents& events,
+                                             bool delta = false);
 
 }  // namespace sluice::ads

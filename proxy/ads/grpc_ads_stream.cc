@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <type_traits>
 
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
 #include "proxy/ads/ads_stream.h"
@@ -22,21 +23,47 @@ struct Liveness {
   bool alive = true;
 };
 
-class Reactor final : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse> {
+// What differs between the two flavours: the RPC and the event a response
+// becomes.
+struct SotwCall {
+  using Request = DiscoveryRequest;
+  using Response = DiscoveryResponse;
+  template <class R>
+  static void start(AggregatedDiscoveryService::Stub& stub, grpc::ClientContext* ctx, R* reactor) {
+    stub.async()->StreamAggregatedResources(ctx, reactor);
+  }
+  static void deliver(AdsStreamEvents& e, std::unique_ptr<Response> r) { e.onResponse(std::move(r)); }
+};
+
+struct DeltaCall {
+  using Request = DeltaDiscoveryRequest;
+  using Response = DeltaDiscoveryResponse;
+  template <class R>
+  static void start(AggregatedDiscoveryService::Stub& stub, grpc::ClientContext* ctx, R* reactor) {
+    stub.async()->DeltaAggregatedResources(ctx, reactor);
+  }
+  static void deliver(AdsStreamEvents& e, std::unique_ptr<Response> r) { e.onDeltaResponse(std::move(r)); }
+};
+
+template <class Call>
+class Reactor final : public grpc::ClientBidiReactor<typename Call::Request, typename Call::Response> {
  public:
+  using Request = typename Call::Request;
+  using Response = typename Call::Response;
+
   Reactor(event::Loop& loop, AdsStreamEvents& events, std::shared_ptr<Liveness> live)
       : loop_(loop), events_(events), live_(std::move(live)) {}
 
   void start(AggregatedDiscoveryService::Stub& stub) {
-    stub.async()->StreamAggregatedResources(&context_, this);
-    StartRead(&incoming_);
-    StartCall();
+    Call::start(stub, &context_, this);
+    this->StartRead(&incoming_);
+    this->StartCall();
   }
 
   // StartWrite runs outside the lock: gRPC may run OnWriteDone inline.
   // Deque elements keep their address while others are pushed behind them.
-  void send(const DiscoveryRequest& request) {
-    const DiscoveryRequest* next = nullptr;
+  void send(const Request& request) {
+    const Request* next = nullptr;
     {
       std::lock_guard lock(mu_);
       if (finished_) return;
@@ -45,7 +72,7 @@ class Reactor final : public grpc::ClientBidiReactor<DiscoveryRequest, Discovery
       writing_ = true;
       next = &queue_.front();
     }
-    StartWrite(next);
+    this->StartWrite(next);
   }
 
   void cancel() { context_.TryCancel(); }
@@ -58,17 +85,17 @@ class Reactor final : public grpc::ClientBidiReactor<DiscoveryRequest, Discovery
 
   void OnReadDone(bool ok) override {
     if (!ok) return;  // the stream is ending; OnDone follows
-    auto response = std::make_unique<DiscoveryResponse>();
+    auto response = std::make_unique<Response>();
     response->Swap(&incoming_);
-    loop_.post([live = live_, &events = events_, r = std::shared_ptr<DiscoveryResponse>(std::move(response))]() mutable {
+    loop_.post([live = live_, &events = events_, r = std::shared_ptr<Response>(std::move(response))]() mutable {
       if (!live->alive) return;
-      events.onResponse(std::make_unique<DiscoveryResponse>(std::move(*r)));
+      Call::deliver(events, std::make_unique<Response>(std::move(*r)));
     });
-    StartRead(&incoming_);
+    this->StartRead(&incoming_);
   }
 
   void OnWriteDone(bool ok) override {
-    const DiscoveryRequest* next = nullptr;
+    const Request* next = nullptr;
     {
       std::lock_guard lock(mu_);
       queue_.pop_front();
@@ -79,7 +106,7 @@ class Reactor final : public grpc::ClientBidiReactor<DiscoveryRequest, Discovery
       }
       next = &queue_.front();
     }
-    StartWrite(next);
+    this->StartWrite(next);
   }
 
   void OnDone(const grpc::Status& status) override {
@@ -99,15 +126,16 @@ class Reactor final : public grpc::ClientBidiReactor<DiscoveryRequest, Discovery
   AdsStreamEvents& events_;
   std::shared_ptr<Liveness> live_;
   grpc::ClientContext context_;
-  DiscoveryResponse incoming_;  // gRPC's read target; swapped out on each read
+  Response incoming_;  // gRPC's read target; swapped out on each read
   std::mutex mu_;               // guards everything below
   std::condition_variable done_cv_;
-  std::deque<DiscoveryRequest> queue_;  // front() is being written while writing_
+  std::deque<Request> queue_;  // front() is being written while writing_
   bool writing_ = false;
   bool finished_ = false;
   bool done_ = false;
 };
 
+template <class Call>
 class GrpcAdsStream final : public AdsStream {
  public:
   GrpcAdsStream(const std::string& address, event::Loop& loop, AdsStreamEvents& events)
@@ -123,7 +151,7 @@ class GrpcAdsStream final : public AdsStream {
     args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, 64 << 20);
     channel_ = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
     stub_ = AggregatedDiscoveryService::NewStub(channel_);
-    reactor_ = std::make_unique<Reactor>(loop, events, live_);
+    reactor_ = std::make_unique<Reactor<Call>>(loop, events, live_);
     reactor_->start(*stub_);
   }
 
@@ -133,19 +161,26 @@ class GrpcAdsStream final : public AdsStream {
     reactor_->awaitDone();
   }
 
-  void send(const DiscoveryRequest& request) override { reactor_->send(request); }
+  void send(const DiscoveryRequest& request) override {
+    if constexpr (std::is_same_v<typename Call::Request, DiscoveryRequest>) reactor_->send(request);
+  }
+  void send(const DeltaDiscoveryRequest& request) override {
+    if constexpr (std::is_same_v<typename Call::Request, DeltaDiscoveryRequest>) reactor_->send(request);
+  }
 
  private:
   std::shared_ptr<Liveness> live_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<AggregatedDiscoveryService::Stub> stub_;
-  std::unique_ptr<Reactor> reactor_;
+  std::unique_ptr<Reactor<Call>> reactor_;
 };
 
 }  // namespace
 
-std::unique_ptr<AdsStream> openGrpcAdsStream(const std::string& address, event::Loop& loop, AdsStreamEvents& events) {
-  return std::make_unique<GrpcAdsStream>(address, loop, events);
+std::unique_ptr<AdsStream> openGrpcAdsStream(const std::string& address, event::Loop& loop, AdsStreamEvents& events,
+                                             bool delta) {
+  if (delta) return std::make_unique<GrpcAdsStream<DeltaCall>>(address, loop, events);
+  return std::make_unique<GrpcAdsStream<SotwCall>>(address, loop, events);
 }
 
 }  // namespace sluice::ads

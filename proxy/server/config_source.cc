@@ -11,9 +11,11 @@ std::unique_ptr<ConfigSource> makeConfigSource(std::shared_ptr<const config::Con
     case config::ConfigSourceSpec::Kind::File: return std::make_unique<FileConfigSource>(spec.path);
     case config::ConfigSourceSpec::Kind::Ads: {
       const std::string address = spec.ads.address;
-      return std::make_unique<ads::AdsClient>(loop, sink, std::move(loaded), [address, &loop](ads::AdsStreamEvents& e) {
-        return ads::openGrpcAdsStream(address, loop, e);
-      });
+      const bool delta = spec.ads.delta;
+      return std::make_unique<ads::AdsClient>(loop, sink, std::move(loaded),
+                                              [address, delta, &loop](ads::AdsStreamEvents& e) {
+                                                return ads::openGrpcAdsStream(address, loop, e, delta);
+                                              });
     }
   }
   return nullptr;

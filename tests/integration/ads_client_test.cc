@@ -91,13 +91,14 @@ std::string bootstrap(uint16_t ads_port, const std::string& extra = "") {
 // The ADS server, two upstreams, and a proxy subscribed to all four types.
 class AdsClient : public ::testing::Test {
  protected:
+  virtual std::string bootstrapExtra() const { return ""; }
   void SetUp() override {
     ASSERT_TRUE(ads_.start());
     ASSERT_TRUE(ads_.set("Cluster", "c1", json::array({edsCluster("web")})));
     ASSERT_TRUE(ads_.set("ClusterLoadAssignment", "e1", json::array({endpoints("web", {a_.port()})})));
     ASSERT_TRUE(ads_.set("Listener", "l1", json::array({listener("ingress", "routes")})));
     ASSERT_TRUE(ads_.set("RouteConfiguration", "r1", json::array({routeConfig("routes", "web")})));
-    proxy_ = std::make_unique<ProxyProcess>(bootstrap(ads_.port()));
+    proxy_ = std::make_unique<ProxyProcess>(bootstrap(ads_.port(), bootstrapExtra()));
     ASSERT_TRUE(proxy_->start());
     auto port = proxy_->waitListener("ingress", 10000ms);
     ASSERT_TRUE(port) << proxy_->stderrText();
@@ -153,9 +154,18 @@ TEST_F(AdsClient, EndpointChangeMovesTrafficWithinASecond) {
 TEST_F(AdsClient, BadClusterIsNackedAndTheLastGoodConfigServes) {
   ASSERT_TRUE(waitBody(port_, "a\n", 5000ms));
   ASSERT_TRUE(ads_.waitAck("Cluster", "c1"));
+  EXPECT_TRUE(proxy_->waitMetricEq("sluice_xds_connected", {}, 1));
+  EXPECT_TRUE(proxy_->waitMetricEq("sluice_xds_resources", {{"type", "Cluster"}}, 1));
+  EXPECT_TRUE(proxy_->waitMetricEq("sluice_xds_updates_rejected_total", {{"type", "Cluster"}}, 0));
+  const auto accepted = proxy_->metric("sluice_xds_updates_accepted_total", {{"type", "Cluster"}});
+  ASSERT_TRUE(accepted);
+  EXPECT_GE(*accepted, 1);
   ASSERT_TRUE(ads_.set("Cluster", "c2", json::array({edsCluster("web", "STRICT_DNS")})));
   AdsRequest nack;
   ASSERT_TRUE(ads_.waitNack("Cluster", &nack));
+  EXPECT_TRUE(proxy_->waitMetricEq("sluice_xds_updates_rejected_total", {{"type", "Cluster"}}, 1));
+  EXPECT_EQ(proxy_->metric("sluice_xds_updates_accepted_total", {{"type", "Cluster"}}), accepted);
+  EXPECT_EQ(proxy_->metric("sluice_xds_resources", {{"type", "Cluster"}}), 1);
   EXPECT_EQ(nack.version_info, "c1");  // the last accepted version
   EXPECT_EQ(nack.error_code, 3);       // INVALID_ARGUMENT
   EXPECT_NE(nack.error.find("web"), std::string::npos) << nack.error;
@@ -195,9 +205,13 @@ TEST_F(AdsClient, BadListenerIsNackedNamingTheFilter) {
 TEST_F(AdsClient, ReconnectsAndResubscribesAfterTheServerDies) {
   ASSERT_TRUE(waitBody(port_, "a\n", 5000ms));
   ASSERT_TRUE(ads_.waitAck("ClusterLoadAssignment", "e1"));
+  EXPECT_TRUE(proxy_->waitMetricEq("sluice_xds_connected", {}, 1));
+  EXPECT_TRUE(proxy_->waitMetricEq("sluice_xds_stream_reconnects_total", {}, 0));
   ads_.stop();
   // Serving goes on without a control plane.
   for (int i = 0; i < 5; ++i) EXPECT_TRUE(waitBody(port_, "a\n", 1000ms));
+  EXPECT_TRUE(proxy_->waitMetricEq("sluice_xds_connected", {}, 0));
+  EXPECT_TRUE(proxy_->waitMetricAtLeast("sluice_xds_stream_reconnects_total", {}, 1));
   const size_t before = ads_.requests().size();
   ASSERT_TRUE(ads_.start());  // same port, empty state
   // The client comes back (backoff: 0.5 s doubling, ±50%) with what it accepted.
@@ -212,6 +226,7 @@ TEST_F(AdsClient, ReconnectsAndResubscribesAfterTheServerDies) {
   ASSERT_TRUE(ads_.set("ClusterLoadAssignment", "e3", json::array({endpoints("web", {b_.port()})})));
   EXPECT_TRUE(waitBody(port_, "b\n", 5000ms));
   EXPECT_TRUE(ads_.waitAck("ClusterLoadAssignment", "e3"));
+  EXPECT_TRUE(proxy_->waitMetricEq("sluice_xds_connected", {}, 1));
 }
 
 TEST_F(AdsClient, RouteToAClusterNotYetReceivedAnswers503NcUntilItArrives) {
@@ -227,6 +242,90 @@ TEST_F(AdsClient, RouteToAClusterNotYetReceivedAnswers503NcUntilItArrives) {
   EXPECT_TRUE(waitBody(port_, "b\n", 5000ms));
 }
 
+// The same over incremental (delta) xDS.
+class AdsClientDelta : public AdsClient {
+ protected:
+  std::string bootstrapExtra() const override { return "    delta: true\n"; }
+};
+
+TEST_F(AdsClientDelta, ServesUpdatesNacksAndKeepsTheLastGoodConfig) {
+  EXPECT_TRUE(waitBody(port_, "a\n", 5000ms));
+  for (auto [type, version] : {std::pair{"Cluster", "c1"}, {"ClusterLoadAssignment", "e1"}, {"Listener", "l1"},
+                               {"RouteConfiguration", "r1"}})
+    EXPECT_TRUE(ads_.waitAck(type, version));
+  const auto reqs = ads_.requests();
+  ASSERT_FALSE(reqs.empty());
+  for (const auto& r : reqs) EXPECT_TRUE(r.delta);
+  EXPECT_EQ(reqs[0].node.value("id", ""), "test-1");
+  bool wildcard = false, by_name = false;
+  for (const auto& r : reqs) {
+    if (r.shortType() == "Listener" && r.resource_names == std::vector<std::string>{"*"}) wildcard = true;
+    if (r.shortType() == "RouteConfiguration" && r.resource_names == std::vector<std::string>{"routes"}) by_name = true;
+  }
+  EXPECT_TRUE(wildcard);
+  EXPECT_TRUE(by_name);
+
+  // An endpoint update alone moves traffic.
+  ASSERT_TRUE(ads_.set("ClusterLoadAssignment", "e2", json::array({endpoints("web", {b_.port()})})));
+  EXPECT_TRUE(waitBody(port_, "b\n", 2000ms));
+  EXPECT_TRUE(ads_.waitAck("ClusterLoadAssignment", "e2"));
+
+  // A bad cluster: NACKed, counted, and the last good config serves.
+  EXPECT_TRUE(proxy_->waitMetricEq("sluice_xds_updates_rejected_total", {{"type", "Cluster"}}, 0));
+  ASSERT_TRUE(ads_.set("Cluster", "c2", json::array({edsCluster("web", "STRICT_DNS")})));
+  AdsRequest nack;
+  ASSERT_TRUE(ads_.waitNack("Cluster", &nack));
+  EXPECT_EQ(nack.version_info, "c2");  // the nonce answered is c2's
+  EXPECT_EQ(nack.error_code, 3);
+  EXPECT_NE(nack.error.find("STRICT_DNS"), std::string::npos) << nack.error;
+  EXPECT_TRUE(proxy_->waitMetricEq("sluice_xds_updates_rejected_total", {{"type", "Cluster"}}, 1));
+  EXPECT_TRUE(waitBody(port_, "b\n", 1000ms));
+  // A second cluster and a route to it: added beside the first one.
+  ASSERT_TRUE(ads_.set("ClusterLoadAssignment", "e3",
+                       json::array({endpoints("web", {b_.port()}), endpoints("other", {a_.port()})})));
+  ASSERT_TRUE(ads_.set("Cluster", "c3", json::array({edsCluster("web"), edsCluster("other")})));
+  ASSERT_TRUE(ads_.waitAck("Cluster", "c3"));
+  EXPECT_TRUE(proxy_->waitMetricEq("sluice_xds_resources", {{"type", "Cluster"}}, 2));
+  ASSERT_TRUE(ads_.set("RouteConfiguration", "r2", json::array({routeConfig("routes", "other")})));
+  EXPECT_TRUE(waitBody(port_, "a\n", 2000ms));
+  // `web` removed: the client drops it and unsubscribes its endpoints.
+  ASSERT_TRUE(ads_.set("Cluster", "c4", json::array({edsCluster("other")})));
+  EXPECT_TRUE(proxy_->waitMetricEq("sluice_xds_resources", {{"type", "Cluster"}}, 1));
+  EXPECT_TRUE(ads_.waitRequest(
+      [](const AdsRequest& r) {
+        return r.shortType() == "ClusterLoadAssignment" && r.unsubscribe == std::vector<std::string>{"web"};
+      },
+      "unsubscribing the endpoints of web", 5000ms));
+  EXPECT_TRUE(waitBody(port_, "a\n", 1000ms));
+}
+
+TEST_F(AdsClientDelta, ResumesWithInitialResourceVersionsAfterTheServerDies) {
+  ASSERT_TRUE(waitBody(port_, "a\n", 5000ms));
+  ASSERT_TRUE(ads_.waitAck("ClusterLoadAssignment", "e1"));
+  EXPECT_TRUE(proxy_->waitMetricEq("sluice_xds_connected", {}, 1));
+  ads_.stop();
+  EXPECT_TRUE(proxy_->waitMetricEq("sluice_xds_connected", {}, 0));
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(waitBody(port_, "a\n", 1000ms));
+  // Same resources as before the restart: a resuming server sends nothing for them.
+  ASSERT_TRUE(ads_.start());
+  ASSERT_TRUE(ads_.set("Cluster", "c1", json::array({edsCluster("web")})));
+  ASSERT_TRUE(ads_.set("ClusterLoadAssignment", "e1", json::array({endpoints("web", {a_.port()})})));
+  ASSERT_TRUE(ads_.set("Listener", "l1", json::array({listener("ingress", "routes")})));
+  ASSERT_TRUE(ads_.set("RouteConfiguration", "r1", json::array({routeConfig("routes", "web")})));
+  AdsRequest resub;
+  ASSERT_TRUE(ads_.waitRequest(
+      [](const AdsRequest& r) {
+        return r.shortType() == "ClusterLoadAssignment" && r.response_nonce.empty() &&
+               r.initial_resource_versions.count("web") == 1;
+      },
+      "resuming ClusterLoadAssignment with the version of web", 10000ms, &resub));
+  EXPECT_TRUE(proxy_->waitMetricAtLeast("sluice_xds_stream_reconnects_total", {}, 1));
+  ASSERT_TRUE(ads_.set("ClusterLoadAssignment", "e2", json::array({endpoints("web", {b_.port()})})));
+  EXPECT_TRUE(waitBody(port_, "b\n", 5000ms));
+  EXPECT_TRUE(ads_.waitAck("ClusterLoadAssignment", "e2"));
+  EXPECT_TRUE(proxy_->waitMetricEq("sluice_xds_connected", {}, 1));
+}
+
 TEST(AdsBootstrap, ErrorsNameFileLineAndColumn) {
   TempDir dir;
   const std::string path = dir.write("bootstrap.yaml",
@@ -236,7 +335,7 @@ TEST(AdsBootstrap, ErrorsNameFileLineAndColumn) {
                                      "    node: {id: b}\n"
                                      "    initial_fetch_timeout: 0s\n"
                                      "    retries: 3\n"
-                                     "    delta: true\n");
+                                     "    delta: yes please\n");
   const auto r = runSluice({"validate", "-c", path});
   ASSERT_TRUE(r.status);
   EXPECT_TRUE(exitedWith(r.status, 1)) << r.err;
@@ -244,8 +343,7 @@ TEST(AdsBootstrap, ErrorsNameFileLineAndColumn) {
   EXPECT_NE(r.err.find(path + ":7:11: dynamic.ads.node.id"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(path + ":8:28: dynamic.ads.initial_fetch_timeout"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(path + ":9:5: dynamic.ads: unknown field 'retries'"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find(path + ":10:12: dynamic.ads.delta: incremental (delta) xDS is not implemented"), std::string::npos)
-      << r.err;
+  EXPECT_NE(r.err.find(path + ":10:12: dynamic.ads.delta"), std::string::npos) << r.err;
 }
 
 TEST(AdsBootstrap, ShippedExampleValidates) {

@@ -3,11 +3,15 @@
 // listener, its route table, a round-robin cluster of two backends) and
 // serves it; an edit of control.yaml that drops a backend reaches the
 // proxy's data path, and `sluice-control status` shows the proxy SYNCED.
+// Run once per stream flavour: state of the world, and incremental (delta)
+// xDS; the proxy's /metrics shows the stream connected and what it ACKed.
 //
 // Needs a sluice with an ADS client (the bootstrap's `dynamic:` block);
 // skipped, saying so, when the proxy under test has none.
 
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 
 #include <set>
 #include <sstream>
@@ -36,7 +40,10 @@ uint16_t freePort() {
   return localPort(l.get());
 }
 
-TEST(ControlDaemonSluiceTest, AProxyServesTheEdgeGroupAndFollowsAnEdit) {
+class ControlDaemonSluiceTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ControlDaemonSluiceTest, AProxyServesTheEdgeGroupAndFollowsAnEdit) {
+  const bool delta = GetParam();
   ControlledUpstream b1("b1"), b2("b2");
   const uint16_t listener_port = freePort();
   std::string yaml;
@@ -48,7 +55,8 @@ TEST(ControlDaemonSluiceTest, AProxyServesTheEdgeGroupAndFollowsAnEdit) {
   ASSERT_TRUE(daemon.start());
 
   const std::string bootstrap = "admin:\n  address: 127.0.0.1:0\ndynamic:\n  ads:\n    address: " +
-                                daemon.adsAddress() + "\n    node: {id: edge-1, cluster: edge}\n";
+                                daemon.adsAddress() + "\n    node: {id: edge-1, cluster: edge}\n" +
+                                (delta ? "    delta: true\n" : "");
   {
     TempDir dir;
     const CommandResult v = runSluice({"validate", "-c", dir.write("bootstrap.yaml", bootstrap)});
@@ -76,6 +84,16 @@ TEST(ControlDaemonSluiceTest, AProxyServesTheEdgeGroupAndFollowsAnEdit) {
   ASSERT_TRUE(waitUntil([&] { return (curl({url}, 2000ms).body == "b1\n" ? ++b1_in_a_row : (b1_in_a_row = 0)) >= 4; },
                         5000ms));
   for (int i = 0; i < 6; ++i) EXPECT_EQ(curl({url}, 2000ms).body, "b1\n");
+  EXPECT_EQ(proxy.metric("sluice_xds_connected"), 1);
+  EXPECT_EQ(proxy.metric("sluice_xds_stream_reconnects_total"), 0);
+  EXPECT_EQ(proxy.metric("sluice_xds_updates_rejected_total", {{"type", "ClusterLoadAssignment"}}), 0);
+  // The endpoints came twice (the group, then the edit): two ACKs.
+  EXPECT_TRUE(proxy.waitMetricAtLeast("sluice_xds_updates_accepted_total", {{"type", "ClusterLoadAssignment"}}, 2));
+  EXPECT_EQ(proxy.metric("sluice_xds_resources", {{"type", "Cluster"}}), 1);
+  EXPECT_EQ(proxy.metric("sluice_xds_resources", {{"type", "Listener"}}), 1);
+  auto dump = nlohmann::json::parse(proxy.get("/config_dump").body, nullptr, false);
+  ASSERT_TRUE(dump.is_object());
+  EXPECT_EQ(dump["xds"]["protocol"], delta ? "delta" : "sotw");
 
   CommandResult st;
   std::vector<std::string> synced;
@@ -91,6 +109,9 @@ TEST(ControlDaemonSluiceTest, AProxyServesTheEdgeGroupAndFollowsAnEdit) {
       5000ms);
   EXPECT_EQ(synced.size(), 4u) << st.out;  // CDS, EDS, LDS, RDS
 }
+
+INSTANTIATE_TEST_SUITE_P(Flavours, ControlDaemonSluiceTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Delta" : "StateOfTheWorld"; });
 
 }  // namespace
 }  // namespace sluice::itest

@@ -111,6 +111,12 @@ std::vector<AdsRequest> AdsServerProcess::requests() const {
       r.error_code = e["error_detail"].value("code", 0);
     }
     r.node = e["node"];
+    r.delta = e.value("delta", false);
+    // Only delta requests carry these (a const json has no operator[] for absent keys).
+    if (auto it = e.find("unsubscribe"); it != e.end() && it->is_array())
+      for (const auto& n : *it) r.unsubscribe.push_back(n.get<std::string>());
+    if (auto it = e.find("initial_resource_versions"); it != e.end() && it->is_object())
+      for (const auto& [k, v] : it->items()) r.initial_resource_versions[k] = v.get<std::string>();
     out.push_back(std::move(r));
   }
   return out;

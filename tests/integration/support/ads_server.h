@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,11 @@ struct AdsRequest {
   std::string error;  // error_detail.message
   int error_code = 0;
   nlohmann::json node;  // null unless the request carried it
+  // Delta requests: resource_names holds the names subscribed, version_info
+  // the version of the response the nonce answers.
+  bool delta = false;
+  std::vector<std::string> unsubscribe;
+  std::map<std::string, std::string> initial_resource_versions;
   std::string shortType() const;  // "Cluster"
 };
 

@@ -1,5 +1,6 @@
 // An ADS server for the integration tests, independent of sluice-control:
-// state of the world over @grpc/grpc-js, resources given by the test.
+// state of the world and incremental (delta) xDS over @grpc/grpc-js,
+// resources given by the test.
 //
 //   NODE_PATH=.npm-deps/node_modules node ads_server.js COMMAND_FIFO PORT
 //
@@ -24,7 +25,17 @@
 // current set; a request whose nonce is not the last one sent for its type
 // on that stream is stale and ignored; a NACK gets nothing back (no NACK
 // loop); an ACK of an older version than the current gets the current.
+//
+// Delta streams (DeltaAggregatedResources) log their requests as the same
+// "request" event with "delta": true, "resource_names" = the names
+// subscribed, "unsubscribe", "initial_resource_versions", and
+// "version_info" = the version of the response the nonce answers (so an
+// ACK reads as in state of the world). Each resource's version is a hash
+// of its bytes; a push sends the resources whose version the client does
+// not hold (initial_resource_versions count as held) and removes the ones
+// it holds that are gone.
 'use strict';
+const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const readline = require('readline');
@@ -89,6 +100,7 @@ function pack(obj, typeUrl) {
 }
 
 function push(s, typeUrl) {
+  if (s.delta) return pushDelta(s, typeUrl);
   const sub = s.subs.get(typeUrl);
   const cur = state.get(typeUrl);
   if (!sub || !cur) return;
@@ -132,6 +144,76 @@ function onRequest(s, req) {
   if (changed) return push(s, typeUrl);
   if (req.error_detail) return;  // a NACK: wait for a new version
   if (sub.sentVersion !== cur.version) push(s, typeUrl);
+}
+
+const versionOf = (any) => crypto.createHash('sha256').update(any.value).digest('hex').slice(0, 12);
+
+function pushDelta(s, typeUrl) {
+  const sub = s.subs.get(typeUrl);
+  const cur = state.get(typeUrl);
+  if (!sub || !cur) return;
+  const chosen = cur.resources.filter((r) => sub.wildcard || sub.names.has(r.name));
+  const updated = chosen.filter((r) => sub.held.get(r.name) !== versionOf(r.any));
+  const present = new Set(chosen.map((r) => r.name));
+  const removed = [...sub.held.keys()].filter((n) => !present.has(n));
+  if (updated.length === 0 && removed.length === 0) return;
+  const nonce = String(nextNonce++);
+  sub.lastNonce = nonce;
+  sub.sentVersion = cur.version;
+  sub.versionOfNonce.set(nonce, cur.version);
+  for (const r of updated) sub.held.set(r.name, versionOf(r.any));
+  for (const n of removed) sub.held.delete(n);
+  s.call.write({
+    system_version_info: cur.version,
+    type_url: typeUrl,
+    nonce,
+    resources: updated.map((r) => ({ name: r.name, version: versionOf(r.any), resource: r.any })),
+    removed_resources: removed,
+  });
+  log({ event: 'response', stream: s.id, type_url: typeUrl, version_info: cur.version, nonce,
+        names: updated.map((r) => r.name), removed });
+}
+
+function onDeltaRequest(s, req) {
+  const typeUrl = req.type_url;
+  let sub = s.subs.get(typeUrl);
+  log({
+    event: 'request',
+    delta: true,
+    stream: s.id,
+    type_url: typeUrl,
+    version_info: (sub && sub.versionOfNonce.get(req.response_nonce)) || '',
+    response_nonce: req.response_nonce,
+    resource_names: req.resource_names_subscribe,
+    unsubscribe: req.resource_names_unsubscribe,
+    initial_resource_versions: req.initial_resource_versions,
+    error_detail: req.error_detail ? { code: req.error_detail.code, message: req.error_detail.message } : null,
+    node: req.node ? req.node : null,
+  });
+  if (sub && req.response_nonce && req.response_nonce !== sub.lastNonce) return;  // stale
+  const first = !sub;
+  if (first) {
+    sub = { wildcard: false, names: new Set(), held: new Map(), lastNonce: '', versionOfNonce: new Map() };
+    s.subs.set(typeUrl, sub);
+    for (const [n, v] of Object.entries(req.initial_resource_versions || {})) sub.held.set(n, v);
+    if (fullSet.has(typeUrl) && req.resource_names_subscribe.length === 0) sub.wildcard = true;
+  }
+  let changed = first;
+  for (const n of req.resource_names_subscribe) {
+    if (n === '*') {
+      changed = changed || !sub.wildcard;
+      sub.wildcard = true;
+    } else if (!sub.names.has(n)) {
+      sub.names.add(n);
+      changed = true;
+    }
+  }
+  for (const n of req.resource_names_unsubscribe) {
+    if (n === '*') sub.wildcard = false;
+    sub.names.delete(n);
+    sub.held.delete(n);  // forgotten by the client: no removal is sent for it
+  }
+  if (changed) pushDelta(s, typeUrl);
 }
 
 function onCommand(line) {
@@ -180,7 +262,19 @@ server.addService(ads.service, {
     call.on('cancelled', end);
   },
   DeltaAggregatedResources(call) {
-    call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'state of the world only' });
+    const s = { id: nextStream++, call, subs: new Map(), delta: true };
+    streams.add(s);
+    const end = () => {
+      if (!streams.delete(s)) return;
+      log({ event: 'stream_end', stream: s.id });
+    };
+    call.on('data', (req) => onDeltaRequest(s, req));
+    call.on('end', () => {
+      end();
+      call.end();
+    });
+    call.on('error', end);
+    call.on('cancelled', end);
   },
 });
 

@@ -16,6 +16,7 @@ namespace {
 struct FakeStream : AdsStream {
   explicit FakeStream(std::vector<DiscoveryRequest>& sent) : sent_(sent) {}
   void send(const DiscoveryRequest& r) override { sent_.push_back(r); }
+  void send(const DeltaDiscoveryRequest&) override { ADD_FAILURE() << "a delta request on a state-of-the-world stream"; }
   std::vector<DiscoveryRequest>& sent_;
 };
 

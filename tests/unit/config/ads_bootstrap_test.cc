@@ -21,8 +21,15 @@ TEST(AdsBootstrap, ReadsTheSourceAndItsSettings) {
   EXPECT_EQ(src.path, "t.yaml");
   EXPECT_EQ(src.ads.address, "cp.example:15010");
   EXPECT_EQ(src.ads.initial_fetch_timeout, std::chrono::seconds(2));
+  EXPECT_FALSE(src.ads.delta);  // state of the world unless asked
   EXPECT_EQ(cfg->bootstrap.node.id, "edge-1");
   EXPECT_EQ(cfg->bootstrap.node.locality.sub_zone, "s");
+}
+
+TEST(AdsBootstrap, DeltaIsAccepted) {
+  auto cfg = loadOk("dynamic: {ads: {address: 127.0.0.1:15010, node: {id: a}, delta: true}}\n");
+  ASSERT_TRUE(cfg);
+  EXPECT_TRUE(cfg->bootstrap.config_source.ads.delta);
 }
 
 TEST(AdsBootstrap, WithoutDynamicTheFileIsTheSource) {
