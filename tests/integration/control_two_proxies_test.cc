@@ -5,7 +5,7 @@
 // bind is NACKed by them and shows as NACKED in `sluice-control status`
 // while they go on serving; killing sluice-control and starting it again
 // on the same port changes nothing the proxies serve. Not one request of
-// the load may fail.
+// the load may fail. Over state-of-the-world and delta xDS alike.
 //
 // Needs a sluice with an ADS client; skipped, saying so, when it has none.
 
@@ -78,9 +78,9 @@ struct Mesh {
   }
 };
 
-std::string bootstrap(const std::string& ads, const std::string& id) {
+std::string bootstrap(const std::string& ads, const std::string& id, bool delta) {
   return "admin:\n  address: 127.0.0.1:0\nworkers: 2\ndynamic:\n  ads:\n    address: " + ads + "\n    node: {id: " + id +
-         ", cluster: edge}\n";
+         ", cluster: edge}\n    delta: " + (delta ? "true" : "false") + "\n";
 }
 
 // The rows of `sluice-control status` for `node`, one per type.
@@ -116,7 +116,8 @@ Millis propagationBound() {
 #endif
 }
 
-class ControlTwoProxies : public ::testing::Test {
+// The parameter: the proxies' xDS flavour, delta or not.
+class ControlTwoProxies : public ::testing::TestWithParam<bool> {
  protected:
   // Waits until every proxy answers `path` with `body` `in_a_row` times
   // running; the time it took, or nullopt after `timeout`.
@@ -142,7 +143,7 @@ class ControlTwoProxies : public ::testing::Test {
   std::vector<uint16_t> ports_;
 };
 
-TEST_F(ControlTwoProxies, EditsReachBothUnderLoadAndNothingFails) {
+TEST_P(ControlTwoProxies, EditsReachBothUnderLoadAndNothingFails) {
   ControlledUpstream b1("b1"), b2("b2"), c1("c1");
   mesh_.backend = {b1.address(), b2.address()};
   mesh_.canary = c1.address();
@@ -151,12 +152,12 @@ TEST_F(ControlTwoProxies, EditsReachBothUnderLoadAndNothingFails) {
   const std::string ads = daemon->adsAddress();
   {
     TempDir dir;
-    const CommandResult v = runSluice({"validate", "-c", dir.write("bootstrap.yaml", bootstrap(ads, "edge-1"))});
+    const CommandResult v = runSluice({"validate", "-c", dir.write("bootstrap.yaml", bootstrap(ads, "edge-1", GetParam()))});
     if (v.err.find("unknown field 'dynamic'") != std::string::npos)
       GTEST_SKIP() << "this sluice has no ADS client (the bootstrap's dynamic: block)";
     ASSERT_TRUE(exitedWith(v.status, 0)) << v.err;
   }
-  ProxyProcess p1(bootstrap(ads, "edge-1")), p2(bootstrap(ads, "edge-2"));
+  ProxyProcess p1(bootstrap(ads, "edge-1", GetParam())), p2(bootstrap(ads, "edge-2", GetParam()));
   ASSERT_TRUE(p1.start());
   ASSERT_TRUE(p2.start());
   for (ProxyProcess* p : {&p1, &p2}) {
@@ -257,6 +258,9 @@ TEST_F(ControlTwoProxies, EditsReachBothUnderLoadAndNothingFails) {
     EXPECT_GT(t.ok, 100u) << "proxy " << i + 1 << " served little load";
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Flavours, ControlTwoProxies, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Delta" : "StateOfTheWorld"; });
 
 }  // namespace
 }  // namespace sluice::itest
