@@ -96,6 +96,7 @@ void AdsClient::connect() {
 
 void AdsClient::send(DiscoveryRequest request) {
   if (!stream_) return;
+  if (TypeState* t = subs_.find(request.type_url())) t->requested_nonce = request.response_nonce();
   if (first_on_stream_) {
     fillNode(base_->bootstrap.node, *request.mutable_node());
     first_on_stream_ = false;
@@ -175,6 +176,12 @@ void AdsClient::onResponse(std::unique_ptr<DiscoveryResponse> response) {
     versions[name] = version;
   }
   consider(*t, std::move(candidate), std::move(versions), std::move(errors), version, response->nonce());
+  // A server drops a request carrying an older nonce than its last response
+  // of the type (a stale request, in the xDS protocol). One that asked for
+  // new names may have crossed this response on the wire, and a held
+  // response sends nothing: while a name of the type is still awaited, ask
+  // again with this response's nonce, or both sides wait for each other.
+  if (t->requested_nonce != t->nonce && !t->waiting_since.empty()) send(subs_.request(*t));
 }
 
 void AdsClient::onDeltaResponse(std::unique_ptr<DeltaDiscoveryResponse> response) {

@@ -114,6 +114,7 @@ envoy::service::discovery::v3::DiscoveryRequest Subscriptions::nack(const TypeSt
 void Subscriptions::newStream() {
   for (auto& t : types_) {
     t.nonce.clear();
+    t.requested_nonce.clear();
     t.requested = false;
     // A held response was never ACKed: the server sends it again.
     if (t.pending) t.rollBack();

@@ -36,6 +36,7 @@ struct TypeState {
   std::map<std::string, std::string, std::less<>> acked_versions;
   std::string acked_version;  // version_info of the last ACK ("" before the first)
   std::string nonce;          // of the last response on the current stream
+  std::string requested_nonce;  // the nonce the last (SotW) request of the type carried
   // A response that passed assembly and waits to be published: its ACK.
   struct Pending {
     std::string version;

@@ -38,6 +38,7 @@ struct Mesh {
   std::vector<std::string> backend;  // endpoint addresses
   std::string canary;
   std::string extra_listener;  // one more listener, or ""
+  std::string extra_route_config;  // one more route table, or ""
 
   std::string yaml() const {
     std::string y = "ads: {address: " + ads +
@@ -63,7 +64,7 @@ struct Mesh {
                     "              - match: {prefix: /}\n"
                     "                route: " +
                     root_action +
-                    "\n"
+                    "\n" + extra_route_config +
                     "    clusters:\n"
                     "      - name: backend\n"
                     "        connect_timeout: 1s\n"
@@ -234,7 +235,34 @@ TEST_P(ControlTwoProxies, EditsReachBothUnderLoadAndNothingFails) {
     EXPECT_TRUE(waitUntil([&] { return rowsWith(rows = statusRows(*daemon, node), "SYNCED") == 4; }, 5000ms))
         << joined(rows);
 
-  // (f) sluice-control killed, and started again on the same port.
+  // (f) A new listener with a route table of its own: the proxies ask for
+  // the table they have not seen and serve both once it comes.
+  mesh_.extra_listener =
+      "      - name: second\n"
+      "        address: 127.0.0.1:0\n"
+      "        http: {route_config_name: second}\n";
+  mesh_.extra_route_config =
+      "      - name: second\n"
+      "        virtual_hosts:\n"
+      "          - name: all\n"
+      "            domains: [\"*\"]\n"
+      "            routes:\n"
+      "              - match: {prefix: /}\n"
+      "                route: {cluster: canary}\n";
+  const auto added = Clock::now();
+  edit(*daemon);
+  for (ProxyProcess* p : {&p1, &p2}) {
+    const auto port = p->waitListener("second", 10s);
+    ASSERT_TRUE(port) << "the new listener never came";
+    EXPECT_EQ(curl({localUrl(*port, "/")}, 2000ms).body, "c1\n");
+  }
+  const auto took_listener = std::chrono::duration_cast<Millis>(Clock::now() - added);
+  EXPECT_LT(took_listener, propagationBound()) << "a new listener took " << took_listener.count() << " ms";
+  for (const std::string node : {"edge-1", "edge-2"})
+    EXPECT_TRUE(waitUntil([&] { return rowsWith(rows = statusRows(*daemon, node), "SYNCED") == 4; }, 5000ms))
+        << joined(rows);
+
+  // (g) sluice-control killed, and started again on the same port.
   ASSERT_TRUE(daemon->signal(SIGKILL));
   daemon->waitExit(5000ms);
   std::this_thread::sleep_for(500ms);  // the proxies see the stream go and serve on
