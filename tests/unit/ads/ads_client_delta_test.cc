@@ -13,10 +13,15 @@
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "proxy/ads/ads_client.h"
 #include "proxy/stats/named_counters.h"
+#include "tests/unit/ads/ads_client_support.h"
 #include "xds/type_urls.h"
 
 namespace sluice::ads {
 namespace {
+
+using testing::edsCluster;
+using testing::endpoints;
+using testing::FakeSink;
 
 struct FakeDeltaStream : AdsStream {
   explicit FakeDeltaStream(std::vector<DeltaDiscoveryRequest>& sent) : sent_(sent) {}
@@ -25,35 +30,6 @@ struct FakeDeltaStream : AdsStream {
   std::vector<DeltaDiscoveryRequest>& sent_;
 };
 
-struct FakeSink : server::ConfigSink {
-  server::ApplyResult apply(std::shared_ptr<const config::Config> cfg) override {
-    applied.push_back(cfg);
-    return server::ApplyResult{true, "ok\n"};
-  }
-  std::vector<std::shared_ptr<const config::Config>> applied;
-};
-
-google::protobuf::Any cluster(const std::string& name, bool strict_dns = false) {
-  envoy::config::cluster::v3::Cluster c;
-  c.set_name(name);
-  c.set_type(strict_dns ? envoy::config::cluster::v3::Cluster::STRICT_DNS : envoy::config::cluster::v3::Cluster::EDS);
-  c.mutable_eds_cluster_config()->mutable_eds_config()->mutable_ads();
-  c.mutable_connect_timeout()->set_seconds(1);
-  google::protobuf::Any any;
-  any.PackFrom(c);
-  return any;
-}
-
-google::protobuf::Any endpoints(const std::string& name, uint32_t port) {
-  envoy::config::endpoint::v3::ClusterLoadAssignment cla;
-  cla.set_cluster_name(name);
-  auto* sa = cla.add_endpoints()->add_lb_endpoints()->mutable_endpoint()->mutable_address()->mutable_socket_address();
-  sa->set_address("127.0.0.1");
-  sa->set_port_value(port);
-  google::protobuf::Any any;
-  any.PackFrom(cla);
-  return any;
-}
 
 struct Res {
   std::string name;
@@ -109,7 +85,7 @@ class AdsClientDelta : public ::testing::Test {
     return nullptr;
   }
   void warmUp() {
-    events_->onDeltaResponse(delta(xds::kClusterType, "1", {{"web", "cw1", cluster("web")}}));
+    events_->onDeltaResponse(delta(xds::kClusterType, "1", {{"web", "cw1", edsCluster("web")}}));
     events_->onDeltaResponse(delta(xds::kClusterLoadAssignmentType, "2", {{"web", "ew1", endpoints("web", 8080)}}));
     events_->onDeltaResponse(delta(xds::kListenerType, "3", {}));
   }
@@ -147,7 +123,7 @@ TEST_F(AdsClientDelta, SubscribesWildcardClustersThenListenersWithTheNodeFirst) 
 
 TEST_F(AdsClientDelta, HeldUntilEndpointsArriveThenAckedByNonce) {
   const auto accepted_before = metric("sluice_xds_updates_accepted_total", "Cluster");
-  events_->onDeltaResponse(delta(xds::kClusterType, "1", {{"web", "cw1", cluster("web")}}));
+  events_->onDeltaResponse(delta(xds::kClusterType, "1", {{"web", "cw1", edsCluster("web")}}));
   const auto* eds = last(xds::kClusterLoadAssignmentType);
   ASSERT_TRUE(eds);
   EXPECT_EQ(subscribed(*eds), std::vector<std::string>{"web"});
@@ -175,7 +151,7 @@ TEST_F(AdsClientDelta, UpdatesMergeAndRemovalsUnsubscribe) {
   warmUp();
   ASSERT_EQ(sink_.applied.size(), 1u);
   // A second cluster comes alone: the first one stays (a delta adds).
-  events_->onDeltaResponse(delta(xds::kClusterType, "4", {{"api", "ca1", cluster("api")}}));
+  events_->onDeltaResponse(delta(xds::kClusterType, "4", {{"api", "ca1", edsCluster("api")}}));
   const auto* eds = last(xds::kClusterLoadAssignmentType);
   EXPECT_EQ(subscribed(*eds), std::vector<std::string>{"api"});
   EXPECT_EQ(eds->resource_names_unsubscribe_size(), 0);
@@ -198,7 +174,7 @@ TEST_F(AdsClientDelta, UpdatesMergeAndRemovalsUnsubscribe) {
 TEST_F(AdsClientDelta, ABadClusterIsNackedByNonceAndRolledBack) {
   warmUp();
   const auto rejected_before = metric("sluice_xds_updates_rejected_total", "Cluster");
-  events_->onDeltaResponse(delta(xds::kClusterType, "9", {{"web", "cw2", cluster("web", /*strict_dns=*/true)}}));
+  events_->onDeltaResponse(delta(xds::kClusterType, "9", {{"web", "cw2", edsCluster("web", /*strict_dns=*/true)}}));
   const auto* nack = last(xds::kClusterType);
   EXPECT_EQ(nack->response_nonce(), "9");
   EXPECT_EQ(nack->error_detail().code(), 3);

@@ -8,10 +8,15 @@
 #include "config/loader.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
+#include "tests/unit/ads/ads_client_support.h"
 #include "xds/type_urls.h"
 
 namespace sluice::ads {
 namespace {
+
+using testing::edsCluster;
+using testing::endpoints;
+using testing::FakeSink;
 
 struct FakeStream : AdsStream {
   explicit FakeStream(std::vector<DiscoveryRequest>& sent) : sent_(sent) {}
@@ -19,37 +24,6 @@ struct FakeStream : AdsStream {
   void send(const DeltaDiscoveryRequest&) override { ADD_FAILURE() << "a delta request on a state-of-the-world stream"; }
   std::vector<DiscoveryRequest>& sent_;
 };
-
-struct FakeSink : server::ConfigSink {
-  server::ApplyResult apply(std::shared_ptr<const config::Config> cfg) override {
-    applied.push_back(cfg);
-    return refuse ? server::ApplyResult{false, "port in use\n"} : server::ApplyResult{true, "ok\n"};
-  }
-  std::vector<std::shared_ptr<const config::Config>> applied;
-  bool refuse = false;
-};
-
-google::protobuf::Any edsCluster(const std::string& name, bool strict_dns = false) {
-  envoy::config::cluster::v3::Cluster c;
-  c.set_name(name);
-  c.set_type(strict_dns ? envoy::config::cluster::v3::Cluster::STRICT_DNS : envoy::config::cluster::v3::Cluster::EDS);
-  c.mutable_eds_cluster_config()->mutable_eds_config()->mutable_ads();
-  c.mutable_connect_timeout()->set_seconds(1);
-  google::protobuf::Any any;
-  any.PackFrom(c);
-  return any;
-}
-
-google::protobuf::Any endpoints(const std::string& name, uint32_t port) {
-  envoy::config::endpoint::v3::ClusterLoadAssignment cla;
-  cla.set_cluster_name(name);
-  auto* sa = cla.add_endpoints()->add_lb_endpoints()->mutable_endpoint()->mutable_address()->mutable_socket_address();
-  sa->set_address("127.0.0.1");
-  sa->set_port_value(port);
-  google::protobuf::Any any;
-  any.PackFrom(cla);
-  return any;
-}
 
 std::unique_ptr<DiscoveryResponse> response(std::string_view type, const std::string& version, const std::string& nonce,
                                             std::vector<google::protobuf::Any> resources) {
