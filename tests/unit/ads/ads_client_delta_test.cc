@@ -30,7 +30,6 @@ struct FakeDeltaStream : AdsStream {
   std::vector<DeltaDiscoveryRequest>& sent_;
 };
 
-
 struct Res {
   std::string name;
   std::string version;
