@@ -1,6 +1,7 @@
 #include "xds/to_envoy.h"
 
 #include <cctype>
+#include <map>
 
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
 #include "xds/cluster_translate.h"
@@ -40,13 +41,16 @@ ResourcesByType toEnvoy(const config::Config& cfg) {
     listenerToEnvoy(l, m);
     add(out, kListenerType, l.name, m);
   }
+  // Routes go out with their cluster's hash policy when they have none.
+  std::map<std::string_view, const std::vector<config::HashPolicyConfig>*, std::less<>> hash_policies;
+  for (const auto& c : cfg.clusters) hash_policies.emplace(c.name, &c.hash_policy);
+  const ClusterHashPolicies by_cluster = [&](std::string_view name) -> const std::vector<config::HashPolicyConfig>* {
+    const auto it = hash_policies.find(name);
+    return it == hash_policies.end() ? nullptr : it->second;
+  };
   for (const auto& rc : cfg.route_configs) {
     envoy_route::RouteConfiguration m;
-    routeConfigToEnvoy(rc, m, [&cfg](std::string_view name) -> const std::vector<config::HashPolicyConfig>* {
-      for (const auto& c : cfg.clusters)
-        if (c.name == name) return &c.hash_policy;
-      return nullptr;
-    });
+    routeConfigToEnvoy(rc, m, by_cluster);
     add(out, kRouteConfigurationType, rc.name, m);
   }
   for (const auto& c : cfg.clusters) {

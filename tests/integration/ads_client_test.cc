@@ -105,6 +105,14 @@ class AdsClient : public ::testing::Test {
     port_ = *port;
   }
 
+  // The set-up's resources are served, and each type's first version ACKed.
+  void expectServedAndAcked() {
+    EXPECT_TRUE(waitBody(port_, "a\n", 5000ms));
+    for (auto [type, version] : {std::pair{"Cluster", "c1"}, {"ClusterLoadAssignment", "e1"}, {"Listener", "l1"},
+                                 {"RouteConfiguration", "r1"}})
+      EXPECT_TRUE(ads_.waitAck(type, version)) << type;
+  }
+
   AdsServerProcess ads_;
   ControlledUpstream a_{"a"};
   ControlledUpstream b_{"b"};
@@ -113,10 +121,7 @@ class AdsClient : public ::testing::Test {
 };
 
 TEST_F(AdsClient, ServesWhatArrivesAndAcksEveryType) {
-  EXPECT_TRUE(waitBody(port_, "a\n", 5000ms));
-  for (auto [type, version] : {std::pair{"Cluster", "c1"}, {"ClusterLoadAssignment", "e1"}, {"Listener", "l1"},
-                               {"RouteConfiguration", "r1"}})
-    EXPECT_TRUE(ads_.waitAck(type, version));
+  expectServedAndAcked();
   // The node, with its locality, came in the stream's first request.
   const auto reqs = ads_.requests();
   ASSERT_FALSE(reqs.empty());
@@ -249,10 +254,7 @@ class AdsClientDelta : public AdsClient {
 };
 
 TEST_F(AdsClientDelta, ServesUpdatesNacksAndKeepsTheLastGoodConfig) {
-  EXPECT_TRUE(waitBody(port_, "a\n", 5000ms));
-  for (auto [type, version] : {std::pair{"Cluster", "c1"}, {"ClusterLoadAssignment", "e1"}, {"Listener", "l1"},
-                               {"RouteConfiguration", "r1"}})
-    EXPECT_TRUE(ads_.waitAck(type, version));
+  expectServedAndAcked();
   const auto reqs = ads_.requests();
   ASSERT_FALSE(reqs.empty());
   for (const auto& r : reqs) EXPECT_TRUE(r.delta);
