@@ -157,6 +157,10 @@ struct SecretSpec {
   std::string cert_chain;   // TlsCertificate: the leaf first, then intermediates
   std::string private_key;  // TlsCertificate
   std::string trusted_ca;   // ValidationContext: the trust bundle
+  // The material itself instead of paths (xDS inline_bytes/inline_string, a
+  // mesh CA's trust bundle, the proxy's own certificate agent): when
+  // `inline_pem` is true the three fields above hold PEM text, not paths.
+  bool inline_pem = false;
 };
 
 // Upstream TLS origination (`tls:` on a cluster).
