@@ -140,6 +140,11 @@ struct RouteConfig {
 // paths match the file).
 std::shared_ptr<const RouteConfig> readRouteConfig(MapReader& reader);
 
+// Reads one route's `match:` mapping (prefix | path | regex, case_sensitive,
+// methods, headers, query_parameters); calls r.finish(). Other documents
+// that hold route matches (sluice-control's mesh routes) read them with it.
+void readRouteMatch(MapReader& r, RouteMatch& m);
+
 // Every referenced cluster exists in `whole`; every per_filter_config names a
 // filter in `chain` (the listener's http_filters; not checked when
 // `check_chain` is false, for a table no listener uses) and passes that

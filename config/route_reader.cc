@@ -35,7 +35,9 @@ void readPerFilterConfig(MapReader& r, PerFilterConfigs& out) {
   }
 }
 
-void readMatch(MapReader& r, RouteMatch& m) {
+}  // namespace
+
+void readRouteMatch(MapReader& r, RouteMatch& m) {
   r.boolean("case_sensitive", m.case_sensitive);
   switch (oneOf(r, {"prefix", "path", "regex"}, /*required=*/true)) {
     case 0:
@@ -62,6 +64,8 @@ void readMatch(MapReader& r, RouteMatch& m) {
   readQueryParameterMatchers(r, "query_parameters", m.query_parameters);
   r.finish();
 }
+
+namespace {
 
 void checkPrefixRewrite(MapReader& r, const RouteMatch& m) {
   if (r.has("prefix_rewrite") && m.path_kind != RouteMatch::PathKind::Prefix)
@@ -159,7 +163,7 @@ Route readRoute(MapReader& r, const std::string& vhost, size_t index) {
   if (readString(r, "name", route.name)) checkNotEmpty(r, "name", route.name);
   if (const YAML::Node match = r.child("match"); match.IsDefined()) {
     MapReader mr(r.ctx(), match, r.childPath("match"));
-    if (mr.isMap()) readMatch(mr, route.match);
+    if (mr.isMap()) readRouteMatch(mr, route.match);
   } else {
     r.ctx().error(r.node(), r.childPath("match"), "missing required field");
   }

@@ -10,6 +10,7 @@
 #include "config/cluster_reader.h"
 #include "config/document_limits.h"
 #include "config/yaml_document.h"
+#include "control/mesh/reader.h"
 
 namespace sluice::control {
 namespace {
@@ -89,6 +90,31 @@ void readGroups(MapReader& top, ControlConfig& out) {
   });
 }
 
+// The mesh, and a group per proxy computed from it (when it is valid).
+void readMeshBlock(MapReader& top, ControlConfig& out) {
+  const YAML::Node n = top.child("mesh");
+  if (!n.IsDefined()) return;
+  MapReader r(top.ctx(), n, "mesh");
+  if (!r.isMap()) return;
+  auto m = std::make_shared<mesh::Mesh>();
+  const size_t errors_before = top.ctx().errors().size();
+  mesh::readMesh(r, *m);
+  if (top.ctx().errors().size() != errors_before) return;
+  out.mesh_proxies = mesh::computeProxyConfigs(*m, /*trust_bundle_pem=*/"", top.ctx());
+  for (const auto& p : out.mesh_proxies) {
+    for (const auto& g : out.groups)
+      if (g.name == p.group)
+        top.ctx().error(top.locOf("mesh"), "mesh", "proxy group '" + p.group + "' has the name of a group in groups:");
+    GroupSpec g;
+    g.name = p.group;
+    g.match.mesh_node_id = p.node_id;
+    g.config = p.config;
+    g.input = p.yaml;
+    out.groups.push_back(std::move(g));
+  }
+  out.mesh = std::move(m);
+}
+
 void build(const YAML::Node& root, ControlConfig& out, ParseContext& ctx) {
   if (root.IsNull()) {
     ctx.error(root, "", "config is empty");
@@ -103,6 +129,7 @@ void build(const YAML::Node& root, ControlConfig& out, ParseContext& ctx) {
   if (out.watch_interval <= config::Duration::zero())
     ctx.error(top.locOf("watch_interval"), "watch_interval", "must be greater than 0");
   readGroups(top, out);
+  readMeshBlock(top, out);
   top.finish();
 }
 
@@ -110,6 +137,8 @@ void build(const YAML::Node& root, ControlConfig& out, ParseContext& ctx) {
 
 bool GroupMatch::matches(std::string_view node_id, std::string_view node_cluster) const {
   if (!cluster.empty()) return node_cluster == cluster;
+  if (!mesh_node_id.empty())
+    return node_id.substr(0, node_id.find('~')) == mesh_node_id;
   return std::find(node_ids.begin(), node_ids.end(), node_id) != node_ids.end();
 }
 

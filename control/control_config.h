@@ -11,6 +11,8 @@
 //       listeners: [...]                 # a sluice YAML file's resource keys, read by the
 //       route_configs: [...]             # same readers (config/loader.h) and validated whole
 //       clusters: [...]                  # with references Strict: a group is one consistent config
+//   mesh: {...}                          # services, workloads, routes, policies, gateways
+//                                        # (control/mesh/model.h): a group per workload and gateway
 //
 // Errors are reported as sluice's loader reports them, with the file, line,
 // column and field path ("control.yaml:14:9: groups[0].clusters[1]
@@ -25,14 +27,19 @@
 #include "config/loader.h"
 #include "config/model.h"
 #include "config/yaml_reader.h"
+#include "control/mesh/model.h"
+#include "control/mesh/proxy_config.h"
 
 namespace sluice::control {
 
 // Which proxies a group serves, by the node they send in their first
-// request. Exactly one of the two is set.
+// request. Exactly one of the three is set.
 struct GroupMatch {
   std::string cluster;                // node.cluster equals this
   std::vector<std::string> node_ids;  // node.id is one of these
+  // A mesh proxy's: node.id is this ("backend-v1.default") or this followed
+  // by "~" and an instance ("backend-v1.default~pod-7f9c").
+  std::string mesh_node_id;
   bool matches(std::string_view node_id, std::string_view node_cluster) const;
 };
 
@@ -53,7 +60,12 @@ struct ControlConfig {
   std::string admin_address = "127.0.0.1:15000";  // host:port; port 0 picks a free one
   config::Duration debounce{std::chrono::milliseconds(100)};
   config::Duration watch_interval{std::chrono::milliseconds(200)};
+  // `groups:` first, then the mesh's proxies (first match wins).
   std::vector<GroupSpec> groups;
+  // The mesh as read, and each of its proxies' computed config (also in
+  // `groups`). Null / empty without a `mesh:` block.
+  std::shared_ptr<const mesh::Mesh> mesh;
+  std::vector<mesh::ProxyConfig> mesh_proxies;
 
   // The first group whose match takes this node; empty when none does.
   std::string groupFor(std::string_view node_id, std::string_view node_cluster) const;

@@ -1,0 +1,219 @@
+#pragma once
+// The mesh as the operator describes it, once, in control.yaml's `mesh:`
+// block: services and the workloads behind them, the routes of traffic to a
+// service or through a gateway, and the security policies. sluice-control
+// computes each proxy's own config from it (control/mesh/proxy_config.h).
+//
+//   mesh:
+//     services:
+//       - name: backend                 # namespace: default
+//         ports: [{port: 8080, name: http, protocol: http}]   # http | http2 | grpc | tcp
+//         endpoints:                    # where the service's sidecars take mesh traffic
+//           - {address: 127.0.0.1:15106, workload: backend-v1, weight: 1, priority: 0}
+//     workloads:                        # a sidecar's node.id is "<name>.<namespace>" (or that + "~<instance>")
+//       - name: backend-v1
+//         service_account: backend      # default: the name; the SPIFFE ID is
+//         labels: {version: v1}         #   spiffe://<trust domain>/ns/<ns>/sa/<sa>
+//         inbound:                      # mesh traffic in, to the local app
+//           - {service: backend, port: 8080, address: 127.0.0.1:15106, app: 127.0.0.1:18106}
+//         outbound:                     # the app's way out to a service (without traffic capture)
+//           - {service: frontend, port: 8080, address: 127.0.0.1:15101}
+//     routes:
+//       - name: backend-split
+//         service: backend              # traffic to this service; or gateways: [edge] with hosts
+//         rules:
+//           - match: {prefix: /api/}    # a sluice route match; or grpc: {service, method}
+//             to:                       # destinations: a service, a subset by labels, a weight
+//               - {service: backend, subset: {version: v1}, weight: 90}
+//               - {service: backend, subset: {version: v2}, weight: 10}
+//             timeout: 5s
+//             retry_policy: {...}       # as in a sluice route
+//             request_headers_to_add: [...]
+//     gateways:
+//       - name: edge                    # node.id "edge.<namespace>"; service_account: edge
+//         listeners: [{name: http, address: 127.0.0.1:8080}]
+//     policies:
+//       peer_authentication:            # mTLS between sidecars: STRICT | PERMISSIVE | DISABLE
+//         - {namespace: default, mode: STRICT}     # workload: NAME narrows it
+//       authorization:                  # on a workload's inbound traffic
+//         - name: backend-callers
+//           service: backend            # the workloads serving it; or workload: NAME
+//           default_action: deny
+//           rules:                      # the authz filter's rules, plus `from:` shorthand
+//             - {name: callers, action: allow, from: {service_accounts: [frontend, edge]}}
+//       destinations:                   # per destination service: cluster settings
+//         - service: backend
+//           circuit_breakers: {...}     # as on a sluice cluster
+//           outlier_detection: {...}
+//           connect_timeout: 1s
+//
+// Plain data, with one exception on purpose: the blocks a mesh shares with a
+// sluice config (a route's match, retry policy and header rules, authz
+// rules, cluster settings) are kept as the YAML the operator wrote, already
+// checked by sluice's own readers at their mesh path, and handed on as they
+// are to the per-proxy config. One schema, one reader, and an error in them
+// names the mesh file's line.
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/model.h"
+#include "ip/address.h"
+
+namespace sluice::control::mesh {
+
+enum class Protocol { Http, Http2, Grpc, Tcp };
+// "http", "http2", "grpc", "tcp".
+std::string_view protocolName(Protocol p);
+inline bool isHttp(Protocol p) { return p != Protocol::Tcp; }
+
+using Labels = std::map<std::string, std::string>;
+
+struct ServicePort {
+  uint32_t port = 0;
+  std::string name;  // default "<protocol>-<port>"
+  Protocol protocol = Protocol::Http;
+  config::SourceLoc loc;
+};
+
+struct Endpoint {
+  ip::Address address;
+  uint32_t weight = 1;
+  uint32_t priority = 0;
+  uint32_t port = 0;     // the service port it serves; 0: every port
+  std::string workload;  // the workload behind it (same namespace): its identity and labels
+  config::SourceLoc loc;
+};
+
+struct Service {
+  std::string name;
+  std::string ns = "default";
+  std::vector<ServicePort> ports;
+  std::vector<Endpoint> endpoints;
+  config::SourceLoc loc;
+  std::string path;  // "mesh.services[2]", for messages
+
+  const ServicePort* findPort(uint32_t port) const;
+};
+
+// A service port as a listener of a sidecar: mesh traffic in, or app traffic out.
+struct PortBinding {
+  std::string service;
+  uint32_t port = 0;
+  ip::Address address;  // where the sidecar listens
+  ip::Address app;      // inbound only: the local app
+  config::SourceLoc loc;
+  std::string path;
+};
+
+struct Workload {
+  std::string name;
+  std::string ns = "default";
+  std::string service_account;  // default: the name
+  Labels labels;
+  std::vector<PortBinding> inbound;
+  std::vector<PortBinding> outbound;
+  config::SourceLoc loc;
+  std::string path;
+};
+
+struct Destination {
+  std::string service;
+  uint32_t port = 0;  // 0: the service's first port
+  Labels subset;      // empty: every endpoint
+  uint32_t weight = 0;
+  config::SourceLoc loc;
+  std::string path;
+};
+
+struct RouteRule {
+  std::string name;
+  YAML::Node match;  // a sluice route match (grpc: turned into a path match)
+  std::vector<Destination> to;
+  // Passed on to the sluice route as they are (checked when read): timeout,
+  // retry_policy, hash_policy, the header mutation keys.
+  std::map<std::string, YAML::Node> route_keys;  // into `route:`
+  std::map<std::string, YAML::Node> entry_keys;  // beside `match:`
+  config::SourceLoc loc;
+  std::string path;
+};
+
+struct RouteSet {
+  std::string name;
+  std::string service;                // traffic to this service (sidecars' outbound)
+  std::vector<std::string> gateways;  // or through these gateways
+  std::vector<std::string> hosts;     // gateways: the domains; default ["*"]
+  std::vector<RouteRule> rules;
+  config::SourceLoc loc;
+  std::string path;
+};
+
+struct GatewayListener {
+  std::string name;
+  ip::Address address;
+  config::SourceLoc loc;
+};
+
+struct Gateway {
+  std::string name;
+  std::string ns = "default";
+  std::string service_account;  // default: the name
+  std::vector<GatewayListener> listeners;
+  config::SourceLoc loc;
+  std::string path;
+};
+
+enum class MtlsMode { Strict, Permissive, Disable };
+std::string_view mtlsModeName(MtlsMode m);  // "STRICT", "PERMISSIVE", "DISABLE"
+
+struct PeerAuthentication {
+  std::string ns;        // empty: every namespace (a mesh-wide default)
+  std::string workload;  // empty: every workload of the namespace
+  MtlsMode mode = MtlsMode::Strict;
+  config::SourceLoc loc;
+};
+
+struct AuthorizationPolicy {
+  std::string name;
+  std::string ns = "default";
+  std::string service;   // the workloads serving it; or
+  std::string workload;  // this one
+  YAML::Node policy;     // the authz filter's `default_action` + `rules` (shorthand expanded)
+  config::SourceLoc loc;
+  std::string path;
+};
+
+struct DestinationPolicy {
+  std::string service;
+  std::string ns = "default";
+  // Passed on to every cluster of the service (checked when read):
+  // circuit_breakers, outlier_detection, connect_timeout, lb_policy, health_check.
+  std::map<std::string, YAML::Node> cluster_keys;
+  config::SourceLoc loc;
+};
+
+struct Mesh {
+  std::string trust_domain = "cluster.local";
+  std::vector<Service> services;
+  std::vector<Workload> workloads;
+  std::vector<RouteSet> routes;
+  std::vector<Gateway> gateways;
+  std::vector<PeerAuthentication> peer_authentication;
+  std::vector<AuthorizationPolicy> authorization;
+  std::vector<DestinationPolicy> destinations;
+
+  const Service* findService(std::string_view ns, std::string_view name) const;
+  const Workload* findWorkload(std::string_view ns, std::string_view name) const;
+  // The most specific peer authentication for a workload (workload, then
+  // namespace, then mesh-wide); STRICT when none is set.
+  MtlsMode mtlsFor(const Workload& w) const;
+  // spiffe://<trust domain>/ns/<ns>/sa/<sa>
+  std::string spiffeId(std::string_view ns, std::string_view service_account) const;
+};
+
+}  // namespace sluice::control::mesh

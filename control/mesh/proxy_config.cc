@@ -1,0 +1,409 @@
+#include "control/mesh/proxy_config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "config/loader.h"
+
+namespace sluice::control::mesh {
+namespace {
+
+std::string portName(uint32_t port) { return std::to_string(port); }
+
+// Resource names take [A-Za-z0-9_.-]: Istio's "outbound|8080|v1|backend..."
+// with '_' for '|'.
+std::string inboundName(const PortBinding& b) { return "inbound_" + portName(b.port) + "_" + b.service; }
+
+// "version-v1", "tier-web.version-v1": what a subset's labels select.
+std::string subsetKey(const Labels& subset) {
+  std::string key;
+  for (const auto& [k, v] : subset) key += (key.empty() ? "" : ".") + k + "-" + v;
+  for (char& c : key)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') c = '-';
+  return key;
+}
+
+// A destination as one cluster: a service's port, narrowed to a subset.
+struct ClusterKey {
+  const Service* service = nullptr;
+  uint32_t port = 0;
+  Labels subset;
+  std::string name() const {
+    return "outbound_" + portName(port) + "_" + subsetKey(subset) + "_" + service->name + "." + service->ns;
+  }
+  bool operator<(const ClusterKey& o) const { return name() < o.name(); }
+};
+
+bool labelsMatch(const Labels& have, const Labels& want) {
+  for (const auto& [k, v] : want) {
+    auto it = have.find(k);
+    if (it == have.end() || it->second != v) return false;
+  }
+  return true;
+}
+
+// What one proxy's document is made of, and the TLS to attach once read.
+class Builder {
+ public:
+  Builder(const Mesh& mesh, ProxyConfig& out) : mesh_(mesh), out_(out) {}
+
+  void sidecar(const Workload& w) {
+    for (const auto& b : w.inbound) inbound(w, b);
+    for (const auto& b : w.outbound) outbound(w, b);
+  }
+
+  void gateway(const Gateway& g) {
+    for (const auto& l : g.listeners) {
+      YAML::Node vhosts(YAML::NodeType::Sequence);
+      for (const auto& rs : mesh_.routes) {
+        if (std::find(rs.gateways.begin(), rs.gateways.end(), g.name) == rs.gateways.end()) continue;
+        YAML::Node vh;
+        vh["name"] = rs.name;
+        for (const auto& h : rs.hosts) vh["domains"].push_back(h);
+        vh["routes"] = routes(rs, nullptr, 0);
+        vhosts.push_back(vh);
+      }
+      YAML::Node listener;
+      listener["name"] = "gateway_" + l.name;
+      listener["address"] = l.address.str();
+      listener["http"]["codec"] = "auto";
+      listener["http"]["route_config"]["virtual_hosts"] = vhosts;
+      listeners_.push_back(listener);
+      summary_ += "  listener " + listener["name"].Scalar() + "  " + l.address.str() + "  plaintext http, " +
+                  std::to_string(vhosts.size()) + " route set(s)\n";
+    }
+  }
+
+  // The document, read back by sluice's loader, with TLS attached.
+  std::shared_ptr<const config::Config> finish(const std::string& trust_bundle_pem, config::ParseContext& ctx,
+                                               const std::string& where) {
+    YAML::Node doc;
+    doc["listeners"] = listeners_;
+    YAML::Node clusters(YAML::NodeType::Sequence);
+    for (const auto& [key, node] : clusters_) clusters.push_back(node);
+    doc["clusters"] = clusters;
+    YAML::Emitter e;
+    e << doc;
+    out_.yaml = e.c_str();
+    out_.yaml += "\n";
+
+    // Read from the tree itself, not from the text: the nodes handed on from
+    // the mesh keep their file positions, so an error in them names its line.
+    config::ParseContext own(ctx.file());
+    auto cfg = std::make_shared<config::Config>();
+    cfg->source_file = ctx.file();
+    config::MapReader r(own, doc, "");
+    config::readResources(r, *cfg);
+    r.finish();
+    if (own.ok()) attachTls(*cfg, trust_bundle_pem);
+    config::ParseContext checked(ctx.file(), config::References::WarnAndServe);
+    if (own.ok()) config::validateResources(*cfg, checked);
+    for (const auto& w : checked.warnings())
+      if (w.message.find("'" + std::string(kCertificateSecret) + "'") == std::string::npos &&
+          w.message.find("'" + std::string(kTrustBundleSecret) + "'") == std::string::npos)
+        own.error(config::SourceLoc{w.line, w.column}, w.path, w.message);
+    for (const auto& err : checked.errors()) own.error(config::SourceLoc{err.line, err.column}, err.path, err.message);
+    for (const auto& err : own.errors())
+      ctx.error(config::SourceLoc{err.line, err.column}, where + " (" + out_.group + "): " + err.path, err.message);
+    out_.summary += summary_ + cluster_summary_;
+    if (!own.ok()) return nullptr;
+    return cfg;
+  }
+
+ private:
+  struct InboundTls {
+    MtlsMode mode;
+  };
+  struct OutboundTls {
+    std::vector<std::string> spiffe_ids;
+    bool h2 = false;
+  };
+
+  void inbound(const Workload& w, const PortBinding& b) {
+    const Service* svc = mesh_.findService(w.ns, b.service);
+    if (svc == nullptr || svc->findPort(b.port) == nullptr) return;  // reported by the reader
+    const Protocol proto = svc->findPort(b.port)->protocol;
+    const std::string name = inboundName(b);
+    YAML::Node cluster;
+    cluster["name"] = name;
+    cluster["connect_timeout"] = "1s";
+    if (proto == Protocol::Http2 || proto == Protocol::Grpc) cluster["protocol"] = "http2";
+    YAML::Node ep;
+    ep["address"] = b.app.str();
+    cluster["endpoints"].push_back(ep);
+    clusters_[name] = cluster;
+
+    YAML::Node listener;
+    listener["name"] = name;
+    listener["address"] = b.address.str();
+    std::optional<YAML::Node> authz = authorization(w, b);
+    std::string policy_note;
+    if (authz) {
+      (*authz)["stat_prefix"] = w.name;
+      const YAML::Node action = (*authz)["default_action"];
+      policy_note = ", authz " + (action.IsDefined() ? action.Scalar() : std::string("allow")) + " by default";
+    }
+    if (isHttp(proto)) {
+      YAML::Node http;
+      http["codec"] = "auto";
+      // The app learns who called: the verified peer's SPIFFE ID, never a
+      // header a client wrote.
+      http["forward_client_cert_details"] = "sanitize_set";
+      if (authz) {
+        YAML::Node f;
+        f["authz"] = *authz;
+        http["http_filters"].push_back(f);
+      }
+      YAML::Node route;
+      route["match"]["prefix"] = "/";
+      route["route"]["cluster"] = name;
+      route["route"]["timeout"] = "0s";  // the caller's sidecar owns the request's timeout
+      YAML::Node vh;
+      vh["name"] = "inbound";
+      vh["domains"].push_back("*");
+      vh["routes"].push_back(route);
+      http["route_config"]["virtual_hosts"].push_back(vh);
+      listener["http"] = http;
+    } else {
+      if (authz) listener["authz"] = *authz;
+      listener["tcp_proxy"]["cluster"] = name;
+    }
+    listeners_.push_back(listener);
+    const MtlsMode mode = mesh_.mtlsFor(w);
+    inbound_tls_[name] = InboundTls{mode};
+    summary_ += "  listener " + name + "  " + b.address.str() + "  " + std::string(protocolName(proto)) + ", mTLS " +
+                std::string(mtlsModeName(mode)) + policy_note + " -> app " + b.app.str() + "\n";
+  }
+
+  // The workload's authorization policies as one authz filter: deny rules
+  // first, then allow rules; denied by default when any policy says so.
+  std::optional<YAML::Node> authorization(const Workload& w, const PortBinding& b) {
+    std::vector<const AuthorizationPolicy*> applying;
+    for (const auto& ap : mesh_.authorization) {
+      if (ap.ns != w.ns) continue;
+      if (ap.workload == w.name || (!ap.service.empty() && ap.service == b.service)) applying.push_back(&ap);
+    }
+    if (applying.empty()) return std::nullopt;
+    if (applying.size() == 1) return YAML::Clone(applying[0]->policy);
+    YAML::Node merged;
+    bool deny_default = false;
+    YAML::Node deny(YAML::NodeType::Sequence), allow(YAML::NodeType::Sequence);
+    for (const auto* ap : applying) {
+      const YAML::Node p = ap->policy;
+      if (p["default_action"].IsDefined() && p["default_action"].Scalar() == "deny") deny_default = true;
+      size_t i = 0;
+      for (const auto& rule : p["rules"]) {
+        YAML::Node copy = YAML::Clone(rule);
+        copy["name"] = ap->name + "/" + (rule["name"].IsDefined() ? rule["name"].Scalar() : std::to_string(i));
+        const bool is_deny = rule["action"].IsDefined() && rule["action"].Scalar() == "deny";
+        (is_deny ? deny : allow).push_back(copy);
+        ++i;
+      }
+    }
+    merged["default_action"] = deny_default ? "deny" : "allow";
+    YAML::Node rules(YAML::NodeType::Sequence);
+    for (const auto& r : deny) rules.push_back(r);
+    for (const auto& r : allow) rules.push_back(r);
+    merged["rules"] = rules;
+    return merged;
+  }
+
+  void outbound(const Workload& w, const PortBinding& b) {
+    const Service* svc = mesh_.findService(w.ns, b.service);
+    if (svc == nullptr || svc->findPort(b.port) == nullptr) return;
+    const Protocol proto = svc->findPort(b.port)->protocol;
+    const std::string name = "outbound_" + portName(b.port) + "_" + b.service;
+    YAML::Node listener;
+    listener["name"] = name;
+    listener["address"] = b.address.str();
+    if (isHttp(proto)) {
+      const RouteSet* rs = nullptr;
+      for (const auto& candidate : mesh_.routes)
+        if (candidate.service == b.service) rs = &candidate;
+      YAML::Node vh;
+      vh["name"] = b.service;
+      vh["domains"].push_back("*");
+      if (rs != nullptr) {
+        vh["routes"] = routes(*rs, svc, b.port);
+      } else {
+        YAML::Node route;
+        route["match"]["prefix"] = "/";
+        route["route"]["cluster"] = cluster(ClusterKey{svc, b.port, {}});
+        vh["routes"].push_back(route);
+      }
+      listener["http"]["codec"] = "auto";
+      listener["http"]["route_config"]["virtual_hosts"].push_back(vh);
+    } else {
+      listener["tcp_proxy"]["cluster"] = cluster(ClusterKey{svc, b.port, {}});
+    }
+    listeners_.push_back(listener);
+    summary_ += "  listener " + name + "  " + b.address.str() + "  plaintext " + std::string(protocolName(proto)) +
+                " from the app\n";
+  }
+
+  // A route set's rules as sluice routes. `to_service`/`port`: the service
+  // the traffic was sent to (its port is the default of a destination in the
+  // same service); null for a gateway.
+  YAML::Node routes(const RouteSet& rs, const Service* to_service, uint32_t port) {
+    YAML::Node out(YAML::NodeType::Sequence);
+    for (const auto& rule : rs.rules) {
+      YAML::Node route;
+      route["name"] = rule.name;
+      route["match"] = rule.match;
+      YAML::Node action;
+      std::vector<std::pair<std::string, uint32_t>> targets;
+      for (const auto& d : rule.to) {
+        const Service* s = mesh_.findService("default", d.service);
+        if (s == nullptr || s->ports.empty()) continue;
+        uint32_t p = d.port;
+        if (p == 0) p = (to_service == s && port != 0) ? port : s->ports.front().port;
+        targets.emplace_back(cluster(ClusterKey{s, p, d.subset}), d.weight);
+      }
+      if (targets.size() == 1) {
+        action["cluster"] = targets[0].first;
+      } else {
+        for (const auto& [c, weight] : targets) {
+          YAML::Node wc;
+          wc["name"] = c;
+          wc["weight"] = weight;
+          action["weighted_clusters"].push_back(wc);
+        }
+      }
+      for (const auto& [k, v] : rule.route_keys) action[k] = v;
+      route["route"] = action;
+      for (const auto& [k, v] : rule.entry_keys) route[k] = v;
+      out.push_back(route);
+    }
+    return out;
+  }
+
+  // The cluster of a destination, made once per proxy; its name.
+  std::string cluster(const ClusterKey& key) {
+    const std::string name = key.name();
+    if (clusters_.count(name) != 0) return name;
+    const Protocol proto = key.service->findPort(key.port) != nullptr ? key.service->findPort(key.port)->protocol
+                                                                      : Protocol::Http;
+    YAML::Node c;
+    c["name"] = name;
+    c["connect_timeout"] = "1s";
+    if (proto == Protocol::Http2 || proto == Protocol::Grpc) c["protocol"] = "http2";
+    for (const auto& dp : mesh_.destinations)
+      if (dp.service == key.service->name && dp.ns == key.service->ns)
+        for (const auto& [k, v] : dp.cluster_keys) c[k] = YAML::Clone(v);  // no YAML anchors between clusters
+    std::set<std::string> ids;
+    bool mtls = true;
+    size_t endpoints = 0;
+    for (const auto& e : key.service->endpoints) {
+      if (e.port != 0 && e.port != key.port) continue;
+      const Workload* w = e.workload.empty() ? nullptr : mesh_.findWorkload(key.service->ns, e.workload);
+      if (!labelsMatch(w != nullptr ? w->labels : Labels{}, key.subset)) continue;
+      YAML::Node ep;
+      ep["address"] = e.address.str();
+      if (e.weight != 1) ep["weight"] = e.weight;
+      if (e.priority != 0) ep["priority"] = e.priority;
+      c["endpoints"].push_back(ep);
+      ++endpoints;
+      // Outside the mesh (no workload behind it), or a workload that takes
+      // plaintext only: this cluster speaks plaintext.
+      if (w == nullptr || mesh_.mtlsFor(*w) == MtlsMode::Disable) mtls = false;
+      else ids.insert(mesh_.spiffeId(w->ns, w->service_account));
+    }
+    if (endpoints == 0) c["endpoints"] = YAML::Node(YAML::NodeType::Sequence);
+    clusters_[name] = c;
+    std::string note = std::to_string(endpoints) + " endpoint(s), ";
+    if (mtls && endpoints > 0) {
+      outbound_tls_[name] = OutboundTls{{ids.begin(), ids.end()}, proto == Protocol::Http2 || proto == Protocol::Grpc};
+      note += "mTLS verifying";
+      for (const auto& id : ids) note += " " + id;
+    } else {
+      note += "plaintext";
+    }
+    cluster_summary_ += "  cluster " + name + "  " + note + "\n";
+    return name;
+  }
+
+  void attachTls(config::Config& cfg, const std::string& trust_bundle_pem) {
+    for (auto& l : cfg.listeners) {
+      auto it = inbound_tls_.find(l.name);
+      if (it == inbound_tls_.end() || it->second.mode == MtlsMode::Disable) continue;
+      config::DownstreamTlsConfig tls;
+      tls.certificates = {std::string(kCertificateSecret)};
+      tls.validation_context = std::string(kTrustBundleSecret);
+      tls.require_client_cert = true;
+      tls.mode = it->second.mode == MtlsMode::Permissive ? config::DownstreamTlsConfig::Mode::Permissive
+                                                        : config::DownstreamTlsConfig::Mode::Strict;
+      tls.alpn.clear();
+      if (!l.filters.empty() && l.filters.back().spec) tls.alpn = l.filters.back().spec->applicationProtocols();
+      l.tls = std::move(tls);
+    }
+    for (auto& c : cfg.clusters) {
+      auto it = outbound_tls_.find(c.name);
+      if (it == outbound_tls_.end()) continue;
+      config::UpstreamTlsConfig tls;
+      tls.certificate = std::string(kCertificateSecret);
+      tls.validation_context = std::string(kTrustBundleSecret);
+      tls.verify_spiffe_ids = it->second.spiffe_ids;
+      tls.alpn = {it->second.h2 ? "h2" : "http/1.1"};
+      c.tls = std::move(tls);
+    }
+    if (!trust_bundle_pem.empty()) {
+      config::SecretSpec root;
+      root.name = std::string(kTrustBundleSecret);
+      root.kind = config::SecretSpec::Kind::ValidationContext;
+      root.trusted_ca = trust_bundle_pem;
+      root.inline_pem = true;
+      cfg.secrets.push_back(std::move(root));
+    }
+  }
+
+  const Mesh& mesh_;
+  ProxyConfig& out_;
+  YAML::Node listeners_{YAML::NodeType::Sequence};
+  std::map<std::string, YAML::Node> clusters_;
+  std::map<std::string, InboundTls> inbound_tls_;
+  std::map<std::string, OutboundTls> outbound_tls_;
+  std::string summary_;          // listeners
+  std::string cluster_summary_;  // after them
+};
+
+}  // namespace
+
+std::vector<ProxyConfig> computeProxyConfigs(const Mesh& mesh, const std::string& trust_bundle_pem,
+                                             config::ParseContext& ctx) {
+  std::vector<ProxyConfig> out;
+  for (size_t i = 0; i < mesh.workloads.size(); ++i) {
+    const Workload& w = mesh.workloads[i];
+    ProxyConfig p;
+    p.kind = ProxyConfig::Kind::Sidecar;
+    p.name = w.name;
+    p.ns = w.ns;
+    p.group = "sidecar/" + w.ns + "/" + w.name;
+    p.node_id = w.name + "." + w.ns;
+    p.identity = mesh.spiffeId(w.ns, w.service_account);
+    p.summary = "sidecar " + w.ns + "/" + w.name + "  node.id " + p.node_id + "  identity " + p.identity + "\n";
+    Builder b(mesh, p);
+    b.sidecar(w);
+    p.config = b.finish(trust_bundle_pem, ctx, w.path);
+    out.push_back(std::move(p));
+  }
+  for (const auto& g : mesh.gateways) {
+    ProxyConfig p;
+    p.kind = ProxyConfig::Kind::Gateway;
+    p.name = g.name;
+    p.ns = g.ns;
+    p.group = "gateway/" + g.ns + "/" + g.name;
+    p.node_id = g.name + "." + g.ns;
+    p.identity = mesh.spiffeId(g.ns, g.service_account);
+    p.summary = "gateway " + g.ns + "/" + g.name + "  node.id " + p.node_id + "  identity " + p.identity + "\n";
+    Builder b(mesh, p);
+    b.gateway(g);
+    p.config = b.finish(trust_bundle_pem, ctx, g.path);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace sluice::control::mesh

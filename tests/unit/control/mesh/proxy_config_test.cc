@@ -1,0 +1,170 @@
+// Each proxy's computed config: the readable document (golden files, one
+// per proxy of the example mesh) and what it means once read (TLS, authz,
+// subsets, identities).
+//
+// SLUICE_UPDATE_GOLDEN=1 rewrites the golden files from the current output;
+// read the diff before committing it.
+
+#include "control/mesh/proxy_config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "config/route_config.h"
+#include "control/control_config.h"
+
+namespace sluice::control::mesh {
+namespace {
+
+const std::string kGoldenDir = std::string(SLUICE_SOURCE_DIR) + "/tests/unit/control/mesh/golden/";
+
+std::shared_ptr<const ControlConfig> exampleMesh() {
+  ::setenv("SLUICE_MESH_STATE", "/tmp", 1);
+  const ControlLoadResult r = loadControlFile(std::string(SLUICE_SOURCE_DIR) + "/config/examples/mesh/control.yaml");
+  EXPECT_TRUE(r.config) << r.errorText();
+  return r.config;
+}
+
+const ProxyConfig* find(const std::vector<ProxyConfig>& proxies, std::string_view group) {
+  for (const auto& p : proxies)
+    if (p.group == group) return &p;
+  return nullptr;
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(ProxyConfig, EachProxyOfTheExampleMatchesItsGoldenFile) {
+  auto cfg = exampleMesh();
+  ASSERT_TRUE(cfg);
+  ASSERT_EQ(cfg->mesh_proxies.size(), 5u);
+  const bool update = std::getenv("SLUICE_UPDATE_GOLDEN") != nullptr;
+  for (const auto& p : cfg->mesh_proxies) {
+    ASSERT_TRUE(p.config) << p.group;
+    std::string file = p.group;
+    for (char& c : file)
+      if (c == '/') c = '_';
+    const std::string path = kGoldenDir + file + ".yaml";
+    std::string text;
+    for (size_t at = 0, nl; at < p.summary.size(); at = nl + 1) {
+      nl = p.summary.find('\n', at);
+      text += "# " + p.summary.substr(at, nl - at) + "\n";
+    }
+    text += p.yaml;
+    if (update) {
+      std::ofstream(path) << text;
+      continue;
+    }
+    EXPECT_EQ(readFile(path), text) << "differs from " << path << " (SLUICE_UPDATE_GOLDEN=1 rewrites it)";
+  }
+}
+
+TEST(ProxyConfig, StrictInboundTakesOnlyMeshCertificatesAndChecksCallers) {
+  auto cfg = exampleMesh();
+  ASSERT_TRUE(cfg);
+  const ProxyConfig* v1 = find(cfg->mesh_proxies, "sidecar/default/backend-v1");
+  ASSERT_TRUE(v1 && v1->config);
+  EXPECT_EQ(v1->node_id, "backend-v1.default");
+  EXPECT_EQ(v1->identity, "spiffe://demo.mesh/ns/default/sa/backend");
+  const config::ListenerConfig* in = nullptr;
+  for (const auto& l : v1->config->listeners)
+    if (l.name == "inbound_8080_backend") in = &l;
+  ASSERT_TRUE(in);
+  EXPECT_EQ(in->address.str(), "127.0.0.1:15106");
+  ASSERT_TRUE(in->tls);
+  EXPECT_EQ(in->tls->mode, config::DownstreamTlsConfig::Mode::Strict);
+  EXPECT_TRUE(in->tls->require_client_cert);
+  EXPECT_EQ(in->tls->certificates, std::vector<std::string>{"default"});
+  EXPECT_EQ(in->tls->validation_context, "ROOTCA");
+  // The app behind it is plain HTTP on loopback.
+  const config::ClusterConfig* app = v1->config->findCluster("inbound_8080_backend");
+  ASSERT_TRUE(app);
+  EXPECT_FALSE(app->tls);
+  // Only edge and frontend, by their SPIFFE IDs.
+  EXPECT_NE(v1->yaml.find("spiffe://demo.mesh/ns/default/sa/edge"), std::string::npos);
+  EXPECT_NE(v1->yaml.find("spiffe://demo.mesh/ns/default/sa/frontend"), std::string::npos);
+  EXPECT_NE(v1->yaml.find("default_action: deny"), std::string::npos);
+}
+
+TEST(ProxyConfig, TheEdgeSplitsToSubsetClustersThatVerifyTheirIdentities) {
+  auto cfg = exampleMesh();
+  ASSERT_TRUE(cfg);
+  const ProxyConfig* edge = find(cfg->mesh_proxies, "gateway/default/edge");
+  ASSERT_TRUE(edge && edge->config);
+  const config::ClusterConfig* v1 = edge->config->findCluster("outbound_8080_version-v1_backend.default");
+  const config::ClusterConfig* v2 = edge->config->findCluster("outbound_8080_version-v2_backend.default");
+  ASSERT_TRUE(v1 && v2);
+  ASSERT_TRUE(v1->tls);
+  EXPECT_EQ(v1->tls->certificate, "default");
+  EXPECT_EQ(v1->tls->validation_context, "ROOTCA");
+  EXPECT_EQ(v1->tls->verify_spiffe_ids, std::vector<std::string>{"spiffe://demo.mesh/ns/default/sa/backend"});
+  // Each subset holds its version's endpoint only.
+  const auto* la1 = edge->config->findLoadAssignment(v1->name);
+  const auto* la2 = edge->config->findLoadAssignment(v2->name);
+  ASSERT_TRUE(la1 && la2);
+  ASSERT_EQ(la1->endpoints.size(), 1u);
+  EXPECT_EQ(la1->endpoints[0].address.str(), "127.0.0.1:15106");
+  ASSERT_EQ(la2->endpoints.size(), 1u);
+  EXPECT_EQ(la2->endpoints[0].address.str(), "127.0.0.1:15206");
+  // The destination policy reached the clusters.
+  EXPECT_EQ(v1->outlier_detection ? v1->outlier_detection->consecutive_5xx : 0u, 5u);
+}
+
+TEST(ProxyConfig, PeerAuthenticationDecidesBothEnds) {
+  auto cfg = exampleMesh();
+  ASSERT_TRUE(cfg);
+  Mesh m = *cfg->mesh;
+  m.peer_authentication = {PeerAuthentication{"default", "backend-v2", MtlsMode::Disable, {}},
+                           PeerAuthentication{"default", "backend-v1", MtlsMode::Permissive, {}}};
+  config::ParseContext ctx("control.yaml");
+  const auto proxies = computeProxyConfigs(m, "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n", ctx);
+  ASSERT_TRUE(ctx.ok()) << ctx.str();
+  const ProxyConfig* v1 = find(proxies, "sidecar/default/backend-v1");
+  const ProxyConfig* v2 = find(proxies, "sidecar/default/backend-v2");
+  const ProxyConfig* edge = find(proxies, "gateway/default/edge");
+  ASSERT_TRUE(v1 && v2 && edge);
+  EXPECT_EQ(v1->config->listeners[0].tls->mode, config::DownstreamTlsConfig::Mode::Permissive);
+  EXPECT_FALSE(v2->config->listeners[0].tls);  // DISABLE: plaintext in
+  // ... so callers of v2 speak plaintext to it, and mTLS to v1.
+  EXPECT_FALSE(edge->config->findCluster("outbound_8080_version-v2_backend.default")->tls);
+  EXPECT_TRUE(edge->config->findCluster("outbound_8080_version-v1_backend.default")->tls);
+  // The trust bundle travels as an inline secret.
+  const config::SecretSpec* root = edge->config->findSecret("ROOTCA");
+  ASSERT_TRUE(root);
+  EXPECT_TRUE(root->inline_pem);
+  EXPECT_NE(root->trusted_ca.find("BEGIN CERTIFICATE"), std::string::npos);
+}
+
+TEST(ProxyConfig, SeveralPoliciesOnOneWorkloadMergeDenyFirst) {
+  auto cfg = exampleMesh();
+  ASSERT_TRUE(cfg);
+  Mesh m = *cfg->mesh;
+  AuthorizationPolicy extra;
+  extra.name = "no-admin";
+  extra.workload = "backend-v1";
+  extra.policy = YAML::Load("{rules: [{name: admin, action: deny, paths: [{prefix: /admin}]}]}");
+  m.authorization.push_back(extra);
+  config::ParseContext ctx("control.yaml");
+  const auto proxies = computeProxyConfigs(m, "", ctx);
+  ASSERT_TRUE(ctx.ok()) << ctx.str();
+  const ProxyConfig* v1 = find(proxies, "sidecar/default/backend-v1");
+  ASSERT_TRUE(v1 && v1->config);
+  const size_t deny = v1->yaml.find("name: no-admin/admin");
+  const size_t allow = v1->yaml.find("name: backend-callers/edge-and-frontend");
+  ASSERT_NE(deny, std::string::npos) << v1->yaml;
+  ASSERT_NE(allow, std::string::npos) << v1->yaml;
+  EXPECT_LT(deny, allow);
+  EXPECT_NE(v1->yaml.find("default_action: deny"), std::string::npos);
+  // v2 has only the service-wide policy.
+  EXPECT_EQ(find(proxies, "sidecar/default/backend-v2")->yaml.find("no-admin"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::control::mesh
