@@ -103,6 +103,7 @@ void build(const YAML::Node& root, ControlConfig& out, ParseContext& ctx) {
   if (out.watch_interval <= config::Duration::zero())
     ctx.error(top.locOf("watch_interval"), "watch_interval", "must be greater than 0");
   readGroups(top, out);
+  ca::readCaSpec(top, out.ca);
   top.finish();
 }
 

@@ -11,6 +11,7 @@
 //       listeners: [...]                 # a sluice YAML file's resource keys, read by the
 //       route_configs: [...]             # same readers (config/loader.h) and validated whole
 //       clusters: [...]                  # with references Strict: a group is one consistent config
+//   ca: {...}                            # optional: the mesh CA (control/ca/ca_config.h)
 //
 // Errors are reported as sluice's loader reports them, with the file, line,
 // column and field path ("control.yaml:14:9: groups[0].clusters[1]
@@ -18,6 +19,7 @@
 // ControlConfig at all when there is any: a file applies whole or not at all.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +27,7 @@
 #include "config/loader.h"
 #include "config/model.h"
 #include "config/yaml_reader.h"
+#include "control/ca/ca_config.h"
 
 namespace sluice::control {
 
@@ -54,6 +57,7 @@ struct ControlConfig {
   config::Duration debounce{std::chrono::milliseconds(100)};
   config::Duration watch_interval{std::chrono::milliseconds(200)};
   std::vector<GroupSpec> groups;
+  std::optional<ca::CaSpec> ca;  // the mesh CA; none when `ca:` is absent
 
   // The first group whose match takes this node; empty when none does.
   std::string groupFor(std::string_view node_id, std::string_view node_cluster) const;
