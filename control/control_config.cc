@@ -97,6 +97,14 @@ void readMeshBlock(MapReader& top, ControlConfig& out) {
   MapReader r(top.ctx(), n, "mesh");
   if (!r.isMap()) return;
   auto m = std::make_shared<mesh::Mesh>();
+  // One trust domain: the CA's, which the mesh may repeat but not contradict.
+  if (out.ca && !out.ca->trust_domain.empty()) {
+    m->trust_domain = out.ca->trust_domain;
+    if (r.has("trust_domain") && r.child("trust_domain").IsScalar() &&
+        r.child("trust_domain").Scalar() != out.ca->trust_domain)
+      top.ctx().error(r.locOf("trust_domain"), r.childPath("trust_domain"),
+                      "differs from ca.trust_domain '" + out.ca->trust_domain + "'");
+  }
   const size_t errors_before = top.ctx().errors().size();
   mesh::readMesh(r, *m);
   if (top.ctx().errors().size() != errors_before) return;
@@ -129,6 +137,7 @@ void build(const YAML::Node& root, ControlConfig& out, ParseContext& ctx) {
   if (out.watch_interval <= config::Duration::zero())
     ctx.error(top.locOf("watch_interval"), "watch_interval", "must be greater than 0");
   readGroups(top, out);
+  ca::readCaSpec(top, out.ca);
   readMeshBlock(top, out);
   top.finish();
 }

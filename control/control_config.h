@@ -13,6 +13,7 @@
 //       clusters: [...]                  # with references Strict: a group is one consistent config
 //   mesh: {...}                          # services, workloads, routes, policies, gateways
 //                                        # (control/mesh/model.h): a group per workload and gateway
+//   ca: {...}                            # optional: the mesh CA (control/ca/ca_config.h)
 //
 // Errors are reported as sluice's loader reports them, with the file, line,
 // column and field path ("control.yaml:14:9: groups[0].clusters[1]
@@ -20,6 +21,7 @@
 // ControlConfig at all when there is any: a file applies whole or not at all.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +31,7 @@
 #include "config/yaml_reader.h"
 #include "control/mesh/model.h"
 #include "control/mesh/proxy_config.h"
+#include "control/ca/ca_config.h"
 
 namespace sluice::control {
 
@@ -66,6 +69,7 @@ struct ControlConfig {
   // `groups`). Null / empty without a `mesh:` block.
   std::shared_ptr<const mesh::Mesh> mesh;
   std::vector<mesh::ProxyConfig> mesh_proxies;
+  std::optional<ca::CaSpec> ca;  // the mesh CA; none when `ca:` is absent
 
   // The first group whose match takes this node; empty when none does.
   std::string groupFor(std::string_view node_id, std::string_view node_cluster) const;

@@ -1,6 +1,7 @@
 #include "control/control_daemon.h"
 
 #include <algorithm>
+#include <ctime>
 
 #include "control/control_log.h"
 
@@ -29,6 +30,12 @@ std::string matchingOf(const ControlConfig* cfg) {
     out += "\n\n";
   }
   return out;
+}
+
+std::string errorText(const std::vector<config::ConfigError>& errors) {
+  std::string s;
+  for (const auto& e : errors) s += e.str() + "\n";
+  return s;
 }
 
 std::string_view pathOf(std::string_view target) {
@@ -63,6 +70,27 @@ bool ControlDaemon::start(std::string& errors) {
   // finds its snapshot there.
   std::shared_ptr<const ControlConfig> cfg = r.config;
   AdsServer::Options options;
+  if (cfg->ca) {
+    config::ParseContext ctx(path_);
+    auto ca = ca::CaRuntime::build(*cfg->ca, std::chrono::system_clock::now(), ctx);
+    if (!ca) {
+      errors = errorText(ctx.errors());
+      return false;
+    }
+    ca_metrics_ = std::make_unique<ca::CaMetrics>(registry_);
+    ca_service_ = std::make_unique<ca::CertificateService>(ca, *ca_metrics_);
+    options.extra_services.push_back(ca_service_.get());
+    const std::time_t root_end = std::chrono::system_clock::to_time_t(ca->authority->rootNotAfter());
+    char end[32];
+    std::tm tm{};
+    gmtime_r(&root_end, &tm);
+    std::strftime(end, sizeof(end), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    log::info("ca: trust domain " + ca->spec.trust_domain + ", root " +
+              (ca->spec.root ? "from " + ca->spec.root->cert.path
+                             : (ca->authority->generatedRoot() ? "generated in " : "loaded from ") + ca->spec.dir.path) +
+              (ca->spec.intermediate ? ", issuing from " + ca->spec.intermediate->cert.path : std::string()) +
+              ", root valid until " + end);
+  }
   options.address = cfg->ads_address;
   options.metrics = &registry_;
   options.match = [this](const envoy::config::core::v3::Node& node) {
@@ -149,6 +177,12 @@ void ControlDaemon::apply(const FileWatch::Content& content) {
     std::lock_guard lock(mu_);
     old = config_;
   }
+  std::shared_ptr<const ca::CaRuntime> next_ca;
+  if (std::vector<std::string> errors; !reconfigureCa(*r.config, next_ca, errors)) {
+    reject(std::move(errors));
+    return;
+  }
+  if (next_ca) ca_service_->update(next_ca);
   if (r.config->ads_address != old->ads_address)
     log::warn("ads.address changed to " + r.config->ads_address + ": it takes a restart (still " + old->ads_address + ")");
   if (r.config->admin_address != old->admin_address)
@@ -158,6 +192,25 @@ void ControlDaemon::apply(const FileWatch::Content& content) {
   metrics_.reloads.Increment();
   std::lock_guard lock(mu_);
   log::info(path_ + " applied (version " + version_ + ")");
+}
+
+bool ControlDaemon::reconfigureCa(const ControlConfig& next, std::shared_ptr<const ca::CaRuntime>& out,
+                                 std::vector<std::string>& errors) const {
+  if (!ca_service_ && !next.ca) return true;
+  config::ParseContext ctx(path_);
+  if (!ca_service_) {
+    ctx.error(next.ca->loc, "ca", "adding the CA takes a restart of sluice-control");
+  } else if (!next.ca) {
+    ctx.error(config::SourceLoc{}, "ca", "removing the CA takes a restart of sluice-control");
+  } else {
+    out = ca_service_->current()->reconfigured(*next.ca, ctx);
+  }
+  for (const auto& e : ctx.errors()) errors.push_back(e.str());
+  return errors.empty();
+}
+
+std::shared_ptr<const ca::CaRuntime> ControlDaemon::certificateAuthority() const {
+  return ca_service_ ? ca_service_->current() : nullptr;
 }
 
 void ControlDaemon::reject(std::vector<std::string> errors) {
@@ -234,6 +287,7 @@ AdminResponse ControlDaemon::handleAdmin(std::string_view method, std::string_vi
   if (!known) return {404, "text/plain; charset=utf-8", "not found; try /status, /metrics or /ready\n"};
   if (method != "GET") return {405, "text/plain; charset=utf-8", "GET only\n"};
   if (path == "/status") return {200, "application/json", statusToJson(status()).dump(2) + "\n"};
+  if (path == "/metrics" && ca_service_) ca_service_->refreshRootExpiry();
   if (path == "/metrics") return {200, "text/plain; version=0.0.4; charset=utf-8", metricsText(registry_)};
   std::lock_guard lock(mu_);
   if (!ready_) return {503, "text/plain; charset=utf-8", "not ready\n"};

@@ -11,6 +11,14 @@
 // and publishes only the groups whose input changed, and the ADS server
 // pushes only the types whose version changed.
 //
+// The mesh CA (`ca:`, control/ca/) is built at start: any error in it (an
+// unreadable root, a key that does not match) is reported like a config
+// error and nothing starts. Its CreateCertificate service shares the ADS
+// server's port. A reload applies changes to ca.extra_roots, the TTLs and
+// ca.token_keys; an edit that changes ca.trust_domain, ca.dir, ca.root or
+// ca.intermediate, or adds or removes `ca:`, is refused whole (it takes a
+// restart), like any other bad edit.
+//
 // Threads: start(), tick() and stop() on one thread (main's loop); the ADS
 // server's and the admin server's threads call the group matcher and the
 // admin handler, which read the serving state under a mutex.
@@ -25,6 +33,9 @@
 #include <prometheus/registry.h>
 
 #include "control/admin_server.h"
+#include "control/ca/ca_metrics.h"
+#include "control/ca/ca_runtime.h"
+#include "control/ca/certificate_service.h"
 #include "control/ads_server.h"
 #include "control/control_config.h"
 #include "control/file_watch.h"
@@ -58,6 +69,8 @@ class ControlDaemon {
   // address changed by a reload takes a restart, so these keep the first.
   const std::string& adsAddress() const { return ads_address_; }
   const std::string& adminAddress() const { return admin_address_; }
+  // The running CA (null without `ca:`); any thread.
+  std::shared_ptr<const ca::CaRuntime> certificateAuthority() const;
 
   // What the admin endpoint answers (the handler of AdminServer).
   AdminResponse handleAdmin(std::string_view method, std::string_view target);
@@ -65,6 +78,10 @@ class ControlDaemon {
  private:
   void apply(const FileWatch::Content& content);
   void reject(std::vector<std::string> errors);
+  // The CA the edit `next` asks for: the running one reconfigured, or null
+  // when there is none; false with the errors when the edit must be refused.
+  bool reconfigureCa(const ControlConfig& next, std::shared_ptr<const ca::CaRuntime>& out,
+                     std::vector<std::string>& errors) const;
   void publish(std::shared_ptr<const ControlConfig> cfg, const std::string& text);
   DaemonStatus status() const;
 
@@ -73,6 +90,9 @@ class ControlDaemon {
   DaemonMetrics metrics_;
   FileWatch watch_;
   SnapshotBuilder builder_;
+  // Before ads_: the server's threads call the service until ads_ is gone.
+  std::unique_ptr<ca::CaMetrics> ca_metrics_;
+  std::unique_ptr<ca::CertificateService> ca_service_;
   std::unique_ptr<AdsServer> ads_;
   std::unique_ptr<AdminServer> admin_;
   std::string ads_address_, admin_address_;

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/ca/bootstrap_token.h"
 #include "control/control_config.h"
 #include "control/control_daemon.h"
 #include "control/control_log.h"
@@ -22,12 +23,14 @@ const char* kUsage =
     "usage: sluice-control -c FILE [--log-level LEVEL] [--address-path PATH]   run the control plane\n"
     "       sluice-control validate -c FILE                                     check a control config and exit\n"
     "       sluice-control status [--admin HOST:PORT]                           connected proxies and their sync state\n"
+    "       sluice-control token --key FILE --namespace NS --service-account SA  print a CA bootstrap token\n"
     "       sluice-control --version | --help\n"
     "\n"
     "  -c, --config FILE    control config (see config/examples/xds/control.yaml); watched for edits\n"
     "  --log-level LEVEL    debug, info (default), warn or error\n"
     "  --address-path PATH  once listening, write \"ads HOST:PORT\" and \"admin HOST:PORT\" lines here\n"
     "  --admin HOST:PORT    the running daemon's admin address (default 127.0.0.1:15000)\n"
+    "  --key FILE           a key file named in ca.token_keys\n"
     "\n"
     "status prints one line per connected proxy per resource type: the version sent, the version\n"
     "ACKed and SYNCED, STALE (sent, not yet ACKed) or NACKED with the proxy's error; it exits 1\n"
@@ -71,6 +74,22 @@ int runStatus(const std::string& admin) {
       for (const auto& e : rej["errors"])
         if (e.is_string()) std::fprintf(stderr, "  %s\n", e.get<std::string>().c_str());
   }
+  return 0;
+}
+
+int runToken(const std::string& key_file, const std::string& ns, const std::string& sa) {
+  if (key_file.empty() || ns.empty() || sa.empty())
+    return usageError("token needs --key FILE, --namespace NS and --service-account SA");
+  if (const std::string why = sluice::control::ca::checkNamespace(ns); !why.empty())
+    return usageError("namespace '" + ns + "' " + why);
+  if (const std::string why = sluice::control::ca::checkServiceAccount(sa); !why.empty())
+    return usageError("service account '" + sa + "' " + why);
+  std::string key, error;
+  if (!sluice::control::ca::readTokenKey(key_file, key, error)) {
+    std::fprintf(stderr, "sluice-control: %s: %s\n", key_file.c_str(), error.c_str());
+    return 1;
+  }
+  std::printf("%s\n", sluice::control::ca::mintToken(key, {ns, sa}).c_str());
   return 0;
 }
 
@@ -132,8 +151,9 @@ int runDaemon(const std::string& config_path, const std::string& address_path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  enum class Mode { Run, Validate, Status } mode = Mode::Run;
+  enum class Mode { Run, Validate, Status, Token } mode = Mode::Run;
   std::string config_path, address_path, admin = "127.0.0.1:15000";
+  std::string key_file, ns, sa;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&](std::string& out) {
@@ -151,7 +171,15 @@ int main(int argc, char** argv) {
       mode = Mode::Validate;
     } else if (a == "status" && i == 1) {
       mode = Mode::Status;
-    } else if ((a == "-c" || a == "--config") && mode != Mode::Status) {
+    } else if (a == "token" && i == 1) {
+      mode = Mode::Token;
+    } else if (a == "--key" && mode == Mode::Token) {
+      if (!value(key_file)) return usageError(a + " needs a file");
+    } else if (a == "--namespace" && mode == Mode::Token) {
+      if (!value(ns)) return usageError(a + " needs a name");
+    } else if (a == "--service-account" && mode == Mode::Token) {
+      if (!value(sa)) return usageError(a + " needs a name");
+    } else if ((a == "-c" || a == "--config") && mode != Mode::Status && mode != Mode::Token) {
       if (!value(config_path)) return usageError(a + " needs a file");
     } else if (a == "--log-level" && mode == Mode::Run) {
       std::string level;
@@ -168,6 +196,7 @@ int main(int argc, char** argv) {
     }
   }
   if (mode == Mode::Status) return runStatus(admin);
+  if (mode == Mode::Token) return runToken(key_file, ns, sa);
   if (config_path.empty()) return usageError("no config file (-c FILE)");
   if (mode == Mode::Validate) {
     const auto r = sluice::control::loadControlFile(config_path);

@@ -1,0 +1,55 @@
+#pragma once
+// sluice.ca.v1.CertificateService/CreateCertificate on gRPC's callback API,
+// served by the ADS server's grpc::Server (AdsServer::Options::extra_services).
+//
+// A call proves its identity with "authorization: Bearer <bootstrap token>"
+// (control/ca/bootstrap_token.h). Answers:
+//   UNAUTHENTICATED   no token, not a Bearer token, or a bad one (the reason in the message)
+//   INVALID_ARGUMENT  a CSR that cannot be used, or a negative validity (the reason)
+//   INTERNAL          the CA could not sign (logged; the caller learns no more)
+//   OK                cert_chain (leaf first) and trust_bundle
+// Each outcome is counted (control/ca/ca_metrics.h); each issuance is logged
+// with its SPIFFE ID, serial and notAfter.
+//
+// Threads: gRPC's threads call CreateCertificate; update() may run on any
+// thread, and a call uses the CA it found when it started.
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string_view>
+
+#include "control/ca/ca_metrics.h"
+#include "control/ca/ca_runtime.h"
+#include "sluice/ca/v1/certificate_service.grpc.pb.h"
+
+namespace sluice::control::ca {
+
+class CertificateService final : public ::sluice::ca::v1::CertificateService::CallbackService {
+ public:
+  using Now = std::function<SysTime()>;
+  CertificateService(std::shared_ptr<const CaRuntime> ca, CaMetrics& metrics, Now now = &std::chrono::system_clock::now);
+
+  // The CA that later calls use (a reload).
+  void update(std::shared_ptr<const CaRuntime> ca);
+  std::shared_ptr<const CaRuntime> current() const;
+  // Sets sluice_control_ca_root_expiry_seconds from the clock (before a scrape).
+  void refreshRootExpiry();
+
+  // The call without gRPC's transport: `authorization` is the header's value
+  // (empty when absent). What CreateCertificate answers.
+  grpc::Status create(std::string_view authorization, const ::sluice::ca::v1::CreateCertificateRequest& request,
+                      ::sluice::ca::v1::CreateCertificateResponse* response);
+
+  grpc::ServerUnaryReactor* CreateCertificate(grpc::CallbackServerContext* context,
+                                              const ::sluice::ca::v1::CreateCertificateRequest* request,
+                                              ::sluice::ca::v1::CreateCertificateResponse* response) override;
+
+ private:
+  CaMetrics& metrics_;
+  const Now now_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const CaRuntime> ca_;
+};
+
+}  // namespace sluice::control::ca
