@@ -1,8 +1,11 @@
 #include "control/control_daemon.h"
 
+#include "control/ca/trust_bundle_secret.h"
+
 #include <algorithm>
 #include <ctime>
 
+#include "control/ca/trust_bundle_secret.h"
 #include "control/control_log.h"
 
 namespace sluice::control {
@@ -222,7 +225,32 @@ void ControlDaemon::reject(std::vector<std::string> errors) {
   last_rejection_ = Rejection{std::chrono::system_clock::now(), std::move(errors)};
 }
 
+namespace {
+
+// The mesh's proxies verify their peers against the CA's trust bundle,
+// served to them as the inline secret ROOTCA (control/mesh/proxy_config.h).
+// A bundle change (a root rotation's extra_roots) changes their input, so
+// the builder republishes them.
+std::shared_ptr<const ControlConfig> withTrustBundle(std::shared_ptr<const ControlConfig> cfg,
+                                                     const ca::CaRuntime& ca) {
+  if (!cfg->mesh) return cfg;
+  auto out = std::make_shared<ControlConfig>(*cfg);
+  const config::SecretSpec root = ca::trustBundleSecret(*ca.authority);
+  const std::string stamp = "\n# ROOTCA " + contentVersion(root.trusted_ca) + "\n";
+  for (auto& g : out->groups) {
+    if (g.match.mesh_node_id.empty() || !g.config) continue;
+    auto with = std::make_shared<config::Config>(*g.config);
+    with->secrets.push_back(root);
+    g.config = std::move(with);
+    g.input += stamp;
+  }
+  return out;
+}
+
+}  // namespace
+
 void ControlDaemon::publish(std::shared_ptr<const ControlConfig> cfg, const std::string& text) {
+  if (ca_service_) cfg = withTrustBundle(std::move(cfg), *ca_service_->current());
   SnapshotBuilder::Update update = builder_.update(*cfg);
   const auto now = std::chrono::system_clock::now();
   // The matcher's groups first, then the snapshots: publish() asks the

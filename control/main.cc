@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/ca/bootstrap_token.h"
+#include "control/check_report.h"
 #include "control/control_config.h"
 #include "control/control_daemon.h"
 #include "control/control_log.h"
@@ -22,6 +23,7 @@ namespace {
 const char* kUsage =
     "usage: sluice-control -c FILE [--log-level LEVEL] [--address-path PATH]   run the control plane\n"
     "       sluice-control validate -c FILE                                     check a control config and exit\n"
+    "       sluice-control check -c FILE [--full]                               what each proxy of the mesh will get\n"
     "       sluice-control status [--admin HOST:PORT]                           connected proxies and their sync state\n"
     "       sluice-control token --key FILE --namespace NS --service-account SA  print a CA bootstrap token\n"
     "       sluice-control --version | --help\n"
@@ -31,6 +33,7 @@ const char* kUsage =
     "  --address-path PATH  once listening, write \"ads HOST:PORT\" and \"admin HOST:PORT\" lines here\n"
     "  --admin HOST:PORT    the running daemon's admin address (default 127.0.0.1:15000)\n"
     "  --key FILE           a key file named in ca.token_keys\n"
+    "  --full               check: print each mesh proxy's computed sluice YAML too\n"
     "\n"
     "status prints one line per connected proxy per resource type: the version sent, the version\n"
     "ACKed and SYNCED, STALE (sent, not yet ACKed) or NACKED with the proxy's error; it exits 1\n"
@@ -151,7 +154,8 @@ int runDaemon(const std::string& config_path, const std::string& address_path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  enum class Mode { Run, Validate, Status, Token } mode = Mode::Run;
+  enum class Mode { Run, Validate, Check, Status, Token } mode = Mode::Run;
+  bool full = false;
   std::string config_path, address_path, admin = "127.0.0.1:15000";
   std::string key_file, ns, sa;
   for (int i = 1; i < argc; ++i) {
@@ -169,6 +173,10 @@ int main(int argc, char** argv) {
       return 0;
     } else if (a == "validate" && i == 1) {
       mode = Mode::Validate;
+    } else if (a == "check" && i == 1) {
+      mode = Mode::Check;
+    } else if (a == "--full" && mode == Mode::Check) {
+      full = true;
     } else if (a == "status" && i == 1) {
       mode = Mode::Status;
     } else if (a == "token" && i == 1) {
@@ -198,11 +206,15 @@ int main(int argc, char** argv) {
   if (mode == Mode::Status) return runStatus(admin);
   if (mode == Mode::Token) return runToken(key_file, ns, sa);
   if (config_path.empty()) return usageError("no config file (-c FILE)");
-  if (mode == Mode::Validate) {
+  if (mode == Mode::Validate || mode == Mode::Check) {
     const auto r = sluice::control::loadControlFile(config_path);
     if (!r.config) {
       std::fputs(r.errorText().c_str(), stderr);
       return 1;
+    }
+    if (mode == Mode::Check) {
+      std::fputs(sluice::control::checkReport(*r.config, full).c_str(), stdout);
+      return 0;
     }
     std::printf("%s: ok (%zu groups)\n", config_path.c_str(), r.config->groups.size());
     return 0;
