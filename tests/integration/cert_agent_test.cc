@@ -75,7 +75,7 @@ TEST(CertAgent, IssuedCertificateServesAndRotatesUnderATransferWithoutADrain) {
   ASSERT_TRUE(ca.ok()) << ca.stderrText();
   TempDir files;
   const std::string token = files.write("token", "tok-web\n");
-  constexpr uint64_t kBytes = 8 << 20;
+  constexpr uint64_t kBytes = 16 << 20;
   HttpUpstream app(hugeResponse(3, kBytes));
   // Renewed at 3 s ± 0.6 s: a rotation a test can watch.
   ProxyProcess proxy(agentConfig(ca, token, app.port(), "6s"));
@@ -96,7 +96,7 @@ TEST(CertAgent, IssuedCertificateServesAndRotatesUnderATransferWithoutADrain) {
   EXPECT_NE(certs.find("\"issuer\": \"/CN=sluice test CA\""), std::string::npos) << certs;
   EXPECT_NE(certs.find("\"seconds_to_expiry\""), std::string::npos) << certs;
 
-  // A slow download (about 4 s) on one connection across the rotation.
+  // A slow download (6 s or more) on one connection across the rotation.
   const std::string out = files.path() + "/curl.out", err = files.path() + "/curl.err";
   const pid_t pid = spawnCommand({"curl", "-sSk", "--max-time", "30", "--limit-rate", "2M", "-o", "/dev/null", "-w",
                                   "%{http_code} %{size_download}",
