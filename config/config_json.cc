@@ -40,6 +40,11 @@ nlohmann::json toJson(const Config& c) {
                              {"zone", b.node.locality.zone},
                              {"sub_zone", b.node.locality.sub_zone}};
   j["config_source"] = toJson(b.config_source);
+  if (b.ca)
+    j["ca"] = {{"address", b.ca->address},
+               {"token_file", b.ca->token_file},
+               {"ttl", durationString(b.ca->ttl)},
+               {"secret_name", b.ca->secret_name}};
   return j;
 }
 
@@ -57,10 +62,16 @@ nlohmann::json toJson(const ConfigSourceSpec& s) {
 }
 
 // Paths only: the key files' contents never appear in a dump. Their
-// changes are the certificate sources' business, not a listener change.
+// changes are the certificate sources' business, not a listener change. An
+// inline secret shows how much it holds, and its certificates (public), never
+// its key.
 nlohmann::json toJson(const SecretSpec& s) {
+  auto inlineSize = [](const std::string& pem) { return "<inline PEM, " + std::to_string(pem.size()) + " bytes>"; };
   switch (s.kind) {
     case SecretSpec::Kind::TlsCertificate:
+      if (s.inline_pem)
+        return {{"name", s.name},
+                {"tls_certificate", {{"cert_chain", s.cert_chain}, {"private_key", inlineSize(s.private_key)}}}};
       return {{"name", s.name},
               {"tls_certificate", {{"cert_chain", s.cert_chain}, {"private_key", s.private_key}}}};
     case SecretSpec::Kind::ValidationContext:

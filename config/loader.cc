@@ -202,28 +202,54 @@ void mergeNodeField(ParseContext& ctx, SourceLoc loc, const std::string& path, c
 // resources come from an ADS stream, beside this file's static ones; with
 // `delta: true` over incremental xDS (DeltaAggregatedResources), else state
 // of the world.
-void readDynamic(MapReader& top, Bootstrap& b) {
-  const YAML::Node dyn = top.child("dynamic");
-  if (!dyn.IsDefined()) return;
+bool validHostPort(const std::string& address) {
+  const auto colon = address.rfind(':');
+  const std::string port = colon == std::string::npos ? "" : address.substr(colon + 1);
+  const bool numeric = !port.empty() && port.size() <= 5 &&
+                       std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
+  return colon != 0 && numeric && std::stoul(port) != 0 && std::stoul(port) <= 65535;
+}
+
+// `dynamic: {ca: {address, token_file, ttl, secret_name}}`: the certificate
+// agent. Its address defaults to the ADS server's (read first).
+void readCa(ParseContext& ctx, const YAML::Node& node, Bootstrap& b) {
+  MapReader r(ctx, node, "dynamic.ca");
+  if (!r.isMap()) {
+    ctx.error(node, "dynamic.ca", "expected a mapping");
+    return;
+  }
+  CaSpec spec;
+  spec.loc = locOf(node);
+  r.string("address", spec.address);
+  if (r.has("address")) {
+    if (!validHostPort(spec.address))
+      ctx.error(r.locOf("address"), "dynamic.ca.address", "expected host:port, got '" + spec.address + "'");
+  } else if (b.config_source.kind == ConfigSourceSpec::Kind::Ads) {
+    spec.address = b.config_source.ads.address;
+  } else {
+    ctx.error(node, "dynamic.ca.address", "missing required field (there is no dynamic.ads.address to default to)");
+  }
+  r.string("token_file", spec.token_file, /*required=*/true);
+  if (r.has("token_file") && spec.token_file.empty())
+    ctx.error(r.locOf("token_file"), "dynamic.ca.token_file", "must not be empty");
+  r.duration("ttl", spec.ttl);
+  if (spec.ttl < std::chrono::seconds(2))
+    ctx.error(r.locOf("ttl"), "dynamic.ca.ttl", "must be at least 2s (the certificate is renewed at half of it)");
+  r.string("secret_name", spec.secret_name);
+  if (spec.secret_name.empty())
+    ctx.error(r.locOf("secret_name"), "dynamic.ca.secret_name", "must not be empty");
+  r.finish();
+  b.ca = std::move(spec);
+}
+
+void readAds(MapReader& top, const YAML::Node& ads, Bootstrap& b) {
   ParseContext& ctx = top.ctx();
-  MapReader dr(ctx, dyn, "dynamic");
-  if (!dr.isMap()) return;
-  const YAML::Node ads = dr.child("ads");
-  if (!ads.IsDefined()) ctx.error(dyn, "dynamic", "needs ads (the only dynamic source)");
-  dr.finish();
-  if (!ads.IsDefined()) return;
   MapReader r(ctx, ads, "dynamic.ads");
   if (!r.isMap()) return;
   AdsSpec spec;
   r.string("address", spec.address, /*required=*/true);
-  if (!spec.address.empty()) {
-    const auto colon = spec.address.rfind(':');
-    const std::string port = colon == std::string::npos ? "" : spec.address.substr(colon + 1);
-    const bool numeric = !port.empty() && port.size() <= 5 &&
-                         std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
-    if (colon == 0 || !numeric || std::stoul(port) == 0 || std::stoul(port) > 65535)
-      ctx.error(r.locOf("address"), "dynamic.ads.address", "expected host:port, got '" + spec.address + "'");
-  }
+  if (!spec.address.empty() && !validHostPort(spec.address))
+    ctx.error(r.locOf("address"), "dynamic.ads.address", "expected host:port, got '" + spec.address + "'");
   NodeConfig node;
   const bool has_node = r.has("node");
   const SourceLoc node_loc = r.locOf("node");
@@ -247,6 +273,21 @@ void readDynamic(MapReader& top, Bootstrap& b) {
               "an ADS client needs a node id (here or in the top-level node)");
   b.config_source.kind = ConfigSourceSpec::Kind::Ads;
   b.config_source.ads = std::move(spec);
+}
+
+void readDynamic(MapReader& top, Bootstrap& b) {
+  const YAML::Node dyn = top.child("dynamic");
+  if (!dyn.IsDefined()) return;
+  ParseContext& ctx = top.ctx();
+  MapReader dr(ctx, dyn, "dynamic");
+  if (!dr.isMap()) return;
+  const YAML::Node ads = dr.child("ads");
+  const YAML::Node ca = dr.child("ca");
+  if (!ads.IsDefined() && !ca.IsDefined()) ctx.error(dyn, "dynamic", "needs ads or ca");
+  dr.finish();
+  // The CA's address defaults to the ADS server's: ADS first.
+  if (ads.IsDefined()) readAds(top, ads, b);
+  if (ca.IsDefined()) readCa(ctx, ca, b);
 }
 
 void build(const YAML::Node& root, Config& cfg, ParseContext& ctx) {

@@ -324,6 +324,22 @@ struct AdsSpec {
   bool delta = false;  // incremental xDS instead of state of the world (not implemented: refused)
 };
 
+// The proxy's certificate agent (`dynamic: {ca: ...}` in the bootstrap): it
+// makes its own key, asks the mesh CA (sluice.ca.v1.CertificateService) for
+// a certificate over plaintext gRPC, and provides it to the config as the
+// TlsCertificate secret `secret_name` (inline PEM), renewed at about half of
+// its lifetime. TLS blocks name that secret like any other; it counts as
+// present in a file config, and is never asked for over SDS.
+struct CaSpec {
+  std::string address;     // host:port of the CA; defaults to dynamic.ads.address
+  std::string token_file;  // read at every call: "authorization: Bearer <token>"
+  // The lifetime asked for (the CA may give less). Seconds are allowed, so a
+  // test can watch a rotation.
+  Duration ttl{std::chrono::hours(24)};
+  std::string secret_name = "default";
+  SourceLoc loc;
+};
+
 // Where the resources (listeners, route configs, clusters, ...) come from.
 // File: the YAML file given with -c, which holds the bootstrap and the
 // resources together and is read again on SIGHUP and POST /reload.
@@ -353,6 +369,10 @@ struct Bootstrap {
   NodeConfig node;
   // Set by the loader (the file it read), not a YAML key.
   ConfigSourceSpec config_source;
+  // `dynamic.ca`: the certificate agent; none when absent. Read at start.
+  std::optional<CaSpec> ca;
+  // Secrets the proxy itself provides (the agent's), by name.
+  bool providesSecret(std::string_view name) const { return ca && ca->secret_name == name; }
 };
 
 // A bootstrap and the resources: what a file holds whole, and what an xDS

@@ -5,7 +5,8 @@ namespace {
 
 void requireSecret(const Config& cfg, const std::string& name, SourceLoc loc, const std::string& path,
                    ParseContext& ctx) {
-  if (!name.empty() && cfg.findSecret(name) == nullptr)
+  // The certificate agent's secret arrives after start: present by promise.
+  if (!name.empty() && cfg.findSecret(name) == nullptr && !cfg.bootstrap.providesSecret(name))
     ctx.missingReference(loc, path, "unknown secret '" + name + "'");
 }
 

@@ -108,7 +108,21 @@ void readDownstreamTls(MapReader& parent, std::string_view key, std::optional<Do
   r.forEachItem("certificates", [&](const YAML::Node& item, const std::string& path) {
     MapReader cr(r.ctx(), item, path);
     if (!cr.isMap()) {
-      r.ctx().error(item, path, "expected a mapping with cert_chain and private_key");
+      r.ctx().error(item, path, "expected a mapping with cert_chain and private_key, or secret");
+      return;
+    }
+    // A secret by name (the certificate agent's `default`, say) instead of files.
+    if (cr.has("secret")) {
+      std::string name;
+      cr.string("secret", name);
+      if (name.empty()) r.ctx().error(cr.locOf("secret"), cr.childPath("secret"), "must not be empty");
+      if (cr.has("cert_chain") || cr.has("private_key")) {
+        cr.child("cert_chain");  // reported here, not as unknown fields
+        cr.child("private_key");
+        r.ctx().error(item, path, "give either secret or cert_chain and private_key");
+      }
+      cr.finish();
+      t.certificates.push_back(name);
       return;
     }
     std::string cert_chain, private_key;
@@ -201,6 +215,13 @@ void readUpstreamTls(MapReader& parent, std::string_view key, std::optional<Upst
   readPath(r, "private_key", private_key, /*required=*/false);
   if (r.has("cert_chain") != r.has("private_key"))
     r.ctx().error(node, r.path(), "cert_chain and private_key go together");
+  // The client certificate as a secret by name (the certificate agent's).
+  r.string("certificate_secret", t.certificate);
+  if (r.has("certificate_secret") && t.certificate.empty())
+    r.ctx().error(r.locOf("certificate_secret"), r.childPath("certificate_secret"), "must not be empty");
+  if (r.has("certificate_secret") && r.has("cert_chain"))
+    r.ctx().error(r.locOf("certificate_secret"), r.childPath("certificate_secret"),
+                  "give either certificate_secret or cert_chain and private_key");
   if (!ca.empty()) t.validation_context = liftTrustedCa(r.ctx(), ca);
   if (!cert_chain.empty() && !private_key.empty())
     t.certificate = liftCertificate(r.ctx(), cert_chain, private_key);

@@ -255,6 +255,8 @@ void AdsClient::updateInterest() {
   ReferencedNames names;
   for (auto type : {xds::kListenerType, xds::kClusterType})
     for (const auto& [name, any] : subs_.at(type).accepted) names.merge(referencedNames(type, any));
+  // The certificate agent's secret comes from the proxy itself, never over SDS.
+  if (const auto& ca = base_->bootstrap.ca) names.secrets.erase(ca->secret_name);
   const auto now = std::chrono::steady_clock::now();
   const std::pair<std::string_view, const std::set<std::string>*> wanted[] = {
       {xds::kClusterLoadAssignmentType, &names.load_assignments},

@@ -29,10 +29,12 @@
 // listener or cluster that has not arrived yet. Until then the responses
 // that passed assembly are held, their ACKs too, and published together
 // (so a new cluster's endpoints come with the cluster, and a listener with
-// its routes); when the timeout passes the proxy serves without what is
-// missing (503 NC for a cluster that never came, 404 NR for routes). A route
-// naming a cluster the server never sent is not awaited (the client did not
-// ask for it by name): it answers 503 NC at once, until the cluster comes.
+// its routes); the certificate agent's secret (`dynamic.ca.secret_name`) is
+// neither asked for nor awaited: the server waits for it itself. When the
+// timeout passes the proxy serves without what is missing (503 NC for a
+// cluster that never came, 404 NR for routes). A route naming a cluster
+// the server never sent is not awaited (the client did not ask for it by
+// name): it answers 503 NC at once, until the cluster comes.
 //
 // The stream lost: the proxy keeps serving what it last published,
 // reconnects after reconnectDelay() (reconnect_backoff.h) and asks again for

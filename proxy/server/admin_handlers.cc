@@ -20,6 +20,7 @@ const char* kIndex =
     "  GET  /listeners    listeners and their bound addresses\n"
     "  GET  /certs        TLS certificates in use and their expiry\n"
     "  POST /certs/reload re-read every certificate and key file\n"
+    "  POST /certs/rotate the certificate agent asks the CA for a new certificate now\n"
     "  POST /reload       reload the config file\n"
     "  POST /logs/reopen  reopen access log files (after logrotate moved them)\n"
     "  POST /drain        stop accepting, drain, exit\n";
@@ -88,6 +89,7 @@ admin::Response Server::handleAdmin(const admin::Request& req) {
     auto r = reloadCertificates();
     return {r.ok ? 200 : 400, "text/plain; charset=utf-8", r.message};
   }
+  if (req.path == "/certs/rotate" && post) return rotateAgentCertificate();
   if (req.path == "/logs/reopen" && post) {
     auto r = reopenLogs();
     return {r.ok ? 200 : 500, "text/plain; charset=utf-8", r.message};
@@ -98,7 +100,7 @@ admin::Response Server::handleAdmin(const admin::Request& req) {
   }
   if (req.path == "/reload" || req.path == "/drain" || req.path == "/metrics" || req.path == "/ready" ||
       req.path == "/config_dump" || req.path == "/clusters" || req.path == "/listeners" || req.path == "/certs" ||
-      req.path == "/certs/reload" || req.path == "/logs/reopen")
+      req.path == "/certs/reload" || req.path == "/certs/rotate" || req.path == "/logs/reopen")
     return {405, "text/plain; charset=utf-8", "method not allowed\n"};
   return {404, "text/plain; charset=utf-8", std::string("not found\n") + kIndex};
 }

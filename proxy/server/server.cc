@@ -19,6 +19,7 @@ Server::Server(Options options) : options_(std::move(options)) {}
 
 Server::~Server() {
   source_.reset();  // an ADS client's stream posts into loop_ until it is gone
+  agent_.reset();   // so do the agent's calls
   for (auto& w : workers_) w->stop();
   for (auto& w : workers_) w->join();
   workers_.clear();  // before the overload state they read
@@ -92,12 +93,13 @@ ApplyResult Server::apply(std::shared_ptr<const config::Config> loaded) {
     log::warn("reload: admin.address changes take effect on restart");
   if (cfg.bootstrap.workers != current_->config->bootstrap.workers) log::warn("reload: workers changes take effect on restart");
   std::string error;
-  auto snap = builder_->build(loaded, current_.get(), &error);
+  auto snap = builder_->build(withAgentSecret(loaded), current_.get(), &error);
   if (!snap) {
     ++values_.reloads_failed;
     log::error("reload rejected, keeping config version " + std::to_string(values_.config_version) + ": " + error);
     return {false, error + "\n"};
   }
+  source_config_ = loaded;
   publish(snap);
   ++values_.reloads_ok;
   log::info("config reloaded: version " + std::to_string(snap->version) + ", " +
@@ -209,8 +211,13 @@ int Server::run() {
 
   stats_ = std::make_unique<stats::StatsStore>(worker_count_);
   builder_ = std::make_unique<SnapshotBuilder>(*stats_, worker_count_);
+  if (const auto& ca = cfg.bootstrap.ca) {
+    agent_ = std::make_unique<ca::CertificateAgent>(
+        loop_, *ca, cfg.bootstrap.node.id, ca::makeGrpcCaClient(loop_, ca->address), [this] { onAgentCertificate(); },
+        util::threadRandomSource());
+  }
   std::string error;
-  auto snap = builder_->build(loaded.config, nullptr, &error);
+  auto snap = builder_->build(withAgentSecret(loaded.config), nullptr, &error);
   if (!snap) {
     std::fprintf(stderr, "%s\n", error.c_str());
     return 1;
@@ -230,9 +237,11 @@ int Server::run() {
     workers_.back()->clusters().setHealthEventSink(this);  // before the thread starts
     workers_.back()->start();
   }
+  source_config_ = loaded.config;
   publish(snap);
   source_ = makeConfigSource(loaded.config, loop_, *this);
   source_->start();
+  if (agent_) agent_->start();
   writeAdminAddress();
   for (size_t i = 0; i < snap->sockets.size(); ++i)
     log::info("listener " + snap->sockets[i]->name + " on " + snap->sockets[i]->bound.str());

@@ -12,6 +12,7 @@
 
 #include "proxy/admin/admin_server.h"
 #include "proxy/admin/metrics.h"
+#include "proxy/ca/certificate_agent.h"
 #include "proxy/event/loop.h"
 #include "proxy/overload/overload_manager.h"
 #include "proxy/server/config_source.h"
@@ -48,6 +49,15 @@ class Server : public event::IoHandler, public upstream::HealthEventSink, public
  private:
   // SIGHUP and POST /reload: the source is read again and applied.
   ApplyResult reload();
+  // The config as it runs (certificate_agent_server.cc): `cfg` with the
+  // certificate agent's secret in, or, until its first certificate, without
+  // the listeners and clusters whose TLS names it (they wait, as for an SDS
+  // secret, and come when it does). `cfg` itself when there is no agent.
+  std::shared_ptr<const config::Config> withAgentSecret(std::shared_ptr<const config::Config> cfg) const;
+  // A new certificate from the agent: the last applied config again, with it.
+  void onAgentCertificate();
+  // POST /certs/rotate: the agent asks for a new certificate now.
+  admin::Response rotateAgentCertificate();
   void publish(std::shared_ptr<const Snapshot> snap);
   // Keeps each cluster's health monitor across a reload that leaves its
   // endpoints and health settings alone; rebuilds (and restarts) the others.
@@ -98,6 +108,12 @@ class Server : public event::IoHandler, public upstream::HealthEventSink, public
   std::map<std::string, std::shared_ptr<tls::CertificateProvider>> tls_providers_;
   std::unique_ptr<event::Timer> cert_timer_;    // checkForChanges on every provider
   std::unique_ptr<event::Timer> ticket_timer_;  // session ticket key rotation
+  // dynamic.ca: the proxy's own certificate (null without one). After
+  // loop_: its gRPC calls post into it until they are gone.
+  std::unique_ptr<ca::CertificateAgent> agent_;
+  // The last config the source gave and the server applied, before the
+  // agent's secret went in: applied again when that secret changes.
+  std::shared_ptr<const config::Config> source_config_;
   int exit_code_ = 0;
 };
 

@@ -27,6 +27,7 @@ void Server::publishTls(const Snapshot& snap) {
   for (auto& [key, provider] : tls_providers_)
     if (!snap.tls_providers.count(key)) provider->retire();
   tls_providers_ = snap.tls_providers;
+  for (const auto& s : snap.tls_swaps) s.provider->install(*s.swap);
   if (!cert_timer_) {
     cert_timer_ = loop_.createTimer([this] { checkCertificates(); });
     ticket_timer_ = loop_.createTimer([this] { rotateTicketKeys(); });
@@ -39,6 +40,7 @@ void Server::checkCertificates() {
   // A changed file reloads its provider (a bad one is logged and counted by
   // the provider, and the old material keeps serving); gauges refresh.
   for (auto& [key, provider] : tls_providers_) provider->checkForChanges();
+  if (agent_) agent_->refreshGauge();
   cert_timer_->enable(current_->config->bootstrap.certificate_watch_interval);
 }
 
@@ -82,6 +84,8 @@ std::string Server::renderCerts() const {
       if (!info.spiffe_id.empty()) sans.push_back("URI:" + info.spiffe_id);
       certs.push_back({{"cert_chain", info.cert_chain_path},
                        {"subject", info.subject},
+                       {"issuer", info.issuer},
+                       {"spiffe_id", info.spiffe_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(info.spiffe_id)},
                        {"subject_alt_names", std::move(sans)},
                        {"not_before", unixSeconds(info.not_before)},
                        {"not_after", unixSeconds(info.not_after)},

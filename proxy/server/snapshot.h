@@ -46,6 +46,13 @@ struct Snapshot {
   // and TLS config). The main thread checks and reloads them; workers read
   // them through the chains and clusters above.
   std::map<std::string, std::shared_ptr<tls::CertificateProvider>> tls_providers;
+  // Running providers kept by this config whose secrets changed content:
+  // built and checked with the snapshot, installed when it is published.
+  struct TlsSwap {
+    std::shared_ptr<tls::CertificateProvider> provider;
+    std::shared_ptr<const tls::CertificateProvider::Swap> swap;
+  };
+  std::vector<TlsSwap> tls_swaps;
 };
 
 }  // namespace sluice::server

@@ -1,10 +1,14 @@
 // SnapshotBuilder's TLS step: one certificate provider per TLS chain and TLS
 // cluster, kept across reloads while its TLS config (which names its
 // secrets) is unchanged, and fed by one certificate source per secret it
-// names.
+// names. A kept provider whose secrets now hold other material (inline PEM
+// that changed, other files under the same name) gets a swap: its new
+// context is built and checked here and installed when the snapshot is
+// published, so the listener keeps its sockets and connections.
 #include "config/config_json.h"
 #include "proxy/server/snapshot_builder.h"
 #include "proxy/tls/file_certificate_source.h"
+#include "proxy/tls/memory_certificate_source.h"
 
 namespace sluice::server {
 namespace {
@@ -20,11 +24,48 @@ tls::CertificateSourcePtr secretSource(const config::Config& cfg, const std::str
     if (missing->empty()) *missing = name;
     return nullptr;
   }
-  // Every secret is files today (lifted from YAML paths). A secret of the
-  // other kind than its slot wants is refused when the material is read.
+  // A secret of the other kind than its slot wants is refused when the
+  // material is read.
+  if (s->inline_pem) {
+    auto memory = std::make_shared<tls::MemoryCertificateSource>(s->name, "inline secret");
+    if (s->kind == config::SecretSpec::Kind::ValidationContext) memory->setTrustedCa(s->trusted_ca);
+    else memory->setCertificate(s->cert_chain, s->private_key);
+    return memory;
+  }
   if (s->kind == config::SecretSpec::Kind::ValidationContext) return tls::FileCertificateSource::trustedCa(s->trusted_ca);
   return tls::FileCertificateSource::certificate(field_prefix, s->cert_chain, s->private_key);
 }
+
+// What the secrets `names` hold, whole: equal means a provider's sources
+// would read the same material (files are compared by path; their contents
+// are the file sources' to watch).
+std::string secretsContent(const config::Config& cfg, const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) {
+    out += std::to_string(name.size()) + ":";
+    out += name;
+    const config::SecretSpec* s = name.empty() ? nullptr : cfg.findSecret(name);
+    if (s == nullptr) {
+      out += '-';
+      continue;
+    }
+    out += s->kind == config::SecretSpec::Kind::ValidationContext ? 'v' : 'c';
+    out += s->inline_pem ? 'i' : 'f';
+    for (const std::string* part : {&s->cert_chain, &s->private_key, &s->trusted_ca}) {
+      out += std::to_string(part->size()) + ":";
+      out += *part;
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> namesOf(const config::DownstreamTlsConfig& t) {
+  std::vector<std::string> names = t.certificates;
+  names.push_back(t.validation_context);
+  return names;
+}
+
+std::vector<std::string> namesOf(const config::UpstreamTlsConfig& t) { return {t.certificate, t.validation_context}; }
 
 tls::ServerCertificateSources serverSources(const config::Config& cfg, const config::DownstreamTlsConfig& t,
                                             std::string* missing) {
@@ -112,13 +153,21 @@ bool SnapshotBuilder::attachTls(Snapshot& snap, const Snapshot* current, std::st
       if (t == nullptr) continue;
       const std::string key = "server|" + name + "|" + config::toJson(*t).dump();
       auto provider = find(key);
-      if (!provider) {
+      std::string content = secretsContent(cfg, namesOf(*t));
+      if (!provider || provider->content() != content) {
         std::string missing;
         auto sources = serverSources(cfg, *t, &missing);
         if (!missing.empty()) return fail(where(cfg, t->loc, path) + ": unknown secret '" + missing + "'");
-        auto created = tls::CertificateProvider::createServer(name, serverOptions(*t), std::move(sources));
-        if (!created.provider) return fail(where(cfg, t->loc, path) + ": " + created.error);
-        provider = std::move(created.provider);
+        if (provider) {
+          auto prepared = provider->prepare(std::move(sources), std::move(content));
+          if (!prepared.swap) return fail(where(cfg, t->loc, path) + ": " + prepared.error);
+          snap.tls_swaps.push_back({provider, std::move(prepared.swap)});
+        } else {
+          auto created = tls::CertificateProvider::createServer(name, serverOptions(*t), std::move(sources));
+          if (!created.provider) return fail(where(cfg, t->loc, path) + ": " + created.error);
+          provider = std::move(created.provider);
+          provider->setContent(std::move(content));
+        }
       }
       snap.tls_providers[key] = provider;
       chains->chains[c].tls = provider;
@@ -131,14 +180,22 @@ bool SnapshotBuilder::attachTls(Snapshot& snap, const Snapshot* current, std::st
     const std::string name = "cluster/" + c.name;
     const std::string key = "client|" + name + "|" + config::toJson(*c.tls).dump();
     auto provider = find(key);
-    if (!provider) {
+    std::string content = secretsContent(cfg, namesOf(*c.tls));
+    if (!provider || provider->content() != content) {
       const std::string at = where(cfg, c.tls->loc, "clusters[" + std::to_string(i) + "].tls");
       std::string missing;
       auto sources = clientSources(cfg, *c.tls, &missing);
       if (!missing.empty()) return fail(at + ": unknown secret '" + missing + "'");
-      auto created = tls::CertificateProvider::createClient(name, clientOptions(*c.tls), std::move(sources));
-      if (!created.provider) return fail(at + ": " + created.error);
-      provider = std::move(created.provider);
+      if (provider) {
+        auto prepared = provider->prepare(std::move(sources), std::move(content));
+        if (!prepared.swap) return fail(at + ": " + prepared.error);
+        snap.tls_swaps.push_back({provider, std::move(prepared.swap)});
+      } else {
+        auto created = tls::CertificateProvider::createClient(name, clientOptions(*c.tls), std::move(sources));
+        if (!created.provider) return fail(at + ": " + created.error);
+        provider = std::move(created.provider);
+        provider->setContent(std::move(content));
+      }
     }
     snap.tls_providers[key] = provider;
     snap.cluster_stats.at(c.name).tls = provider;

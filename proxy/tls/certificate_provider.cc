@@ -79,31 +79,82 @@ std::shared_ptr<const ClientTlsContext> CertificateProvider::clientContext() con
   return client_;
 }
 
+std::string CertificateProvider::buildServer(const ServerCertificateSources& sources, Clock::time_point now,
+                                             std::shared_ptr<const ServerTlsContext>& out) const {
+  const ServerTlsMaterial material = readMaterial(sources);
+  auto built = ServerTlsContext::build(server_options_, material, ticket_keys_);
+  if (!built.ok()) return built.error;
+  std::vector<const Pem*> chains;
+  for (const auto& c : material.certificates) chains.push_back(&c.cert_chain);
+  if (std::string error = checkNotExpired(built.context->certificates(), chains, now); !error.empty()) return error;
+  out = std::move(built.context);
+  return {};
+}
+
+std::string CertificateProvider::buildClient(const ClientCertificateSources& sources, Clock::time_point now,
+                                             std::shared_ptr<const ClientTlsContext>& out) const {
+  const ClientTlsMaterial material = readMaterial(sources);
+  auto built = ClientTlsContext::build(client_options_, material);
+  if (!built.ok()) return built.error;
+  std::vector<const Pem*> chains;
+  if (material.certificate) chains.push_back(&material.certificate->cert_chain);
+  if (std::string error = checkNotExpired(built.context->certificates(), chains, now); !error.empty()) return error;
+  out = std::move(built.context);
+  return {};
+}
+
 std::string CertificateProvider::rebuild(Clock::time_point now) {
-  std::string error;
   if (is_server_) {
-    const ServerTlsMaterial material = readMaterial(server_sources_);
-    auto built = ServerTlsContext::build(server_options_, material, ticket_keys_);
-    if (!built.ok()) return built.error;
-    std::vector<const Pem*> chains;
-    for (const auto& c : material.certificates) chains.push_back(&c.cert_chain);
-    if (error = checkNotExpired(built.context->certificates(), chains, now); !error.empty()) return error;
+    std::shared_ptr<const ServerTlsContext> ctx;
+    if (std::string error = buildServer(server_sources_, now, ctx); !error.empty()) return error;
     std::lock_guard<std::mutex> lock(mu_);
-    server_ = std::move(built.context);
+    server_ = std::move(ctx);
     version_.fetch_add(1, std::memory_order_release);
   } else {
-    const ClientTlsMaterial material = readMaterial(client_sources_);
-    auto built = ClientTlsContext::build(client_options_, material);
-    if (!built.ok()) return built.error;
-    std::vector<const Pem*> chains;
-    if (material.certificate) chains.push_back(&material.certificate->cert_chain);
-    if (error = checkNotExpired(built.context->certificates(), chains, now); !error.empty()) return error;
+    std::shared_ptr<const ClientTlsContext> ctx;
+    if (std::string error = buildClient(client_sources_, now, ctx); !error.empty()) return error;
     std::lock_guard<std::mutex> lock(mu_);
-    client_ = std::move(built.context);
+    client_ = std::move(ctx);
     version_.fetch_add(1, std::memory_order_release);
   }
   updateGauges(now);
   return {};
+}
+
+CertificateProvider::Prepared CertificateProvider::prepare(ServerCertificateSources sources, std::string content,
+                                                           Clock::time_point now) const {
+  auto swap = std::make_shared<Swap>();
+  if (std::string error = buildServer(sources, now, swap->server); !error.empty()) return {nullptr, std::move(error)};
+  swap->server_sources = std::move(sources);
+  swap->content = std::move(content);
+  return {std::move(swap), {}};
+}
+
+CertificateProvider::Prepared CertificateProvider::prepare(ClientCertificateSources sources, std::string content,
+                                                           Clock::time_point now) const {
+  auto swap = std::make_shared<Swap>();
+  if (std::string error = buildClient(sources, now, swap->client); !error.empty()) return {nullptr, std::move(error)};
+  swap->client_sources = std::move(sources);
+  swap->content = std::move(content);
+  return {std::move(swap), {}};
+}
+
+void CertificateProvider::install(const Swap& swap, Clock::time_point now) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (is_server_) {
+      server_sources_ = swap.server_sources;
+      server_ = swap.server;
+    } else {
+      client_sources_ = swap.client_sources;
+      client_ = swap.client;
+    }
+    version_.fetch_add(1, std::memory_order_release);
+  }
+  content_ = swap.content;
+  reload_ok_->inc();
+  log::info("tls " + name_ + ": certificates swapped (a secret it names changed)");
+  updateGauges(now);
 }
 
 CertificateProvider::ReloadResult CertificateProvider::reload(Clock::time_point now) {

@@ -36,22 +36,11 @@
 // is a gauge of seconds until each certificate's notAfter (negative once
 // expired), refreshed by checkForChanges() and after each reload.
 //
-// SDS (next): only a second source is needed.
-// - A secret that SDS delivers gets an SdsCertificateSource where a secret
-//   lifted from YAML paths gets a file one: a tls_certificate fills a
-//   certificate slot, a validation_context the trusted_ca slot.
-// - The xDS client runs on the main thread and keeps the latest accepted
-//   version of each secret in a store shared by name. A source reads the
-//   store and reports changed() when the version differs from the one it
-//   last read, so two providers using one secret each rebuild once.
-// - When a new version arrives, the xDS client calls reload() on every
-//   provider using that secret (or lets the periodic checkForChanges() find
-//   it). Each rebuilds and swaps its whole context, or keeps the old one;
-//   a failed reload is the reason to NACK the version.
-// - A secret not received yet reads as Pem::unavailable ("secret
-//   'web-cert': not received yet"), failing the build as a missing file
-//   does.
-// Contexts, Views, the metrics and the admin listing stay as they are.
+// Secrets that change by content (an SDS secret's new version under the
+// same name, the certificate agent's renewal): the snapshot builder gives a
+// kept provider new sources with prepare() and the server install()s them
+// when the snapshot is published; inline PEM is read through a
+// MemoryCertificateSource. See snapshot_tls.cc.
 
 #include <atomic>
 #include <chrono>
@@ -116,6 +105,33 @@ class CertificateProvider {
   // Of the current context, in config order.
   std::vector<Expiry> secondsToExpiry(Clock::time_point now = Clock::now()) const;
 
+  // New sources for the same TLS config: a secret it names now holds other
+  // material (inline PEM that changed, other files under the same name). The
+  // context is built and checked by prepare(), which changes nothing, and
+  // swapped in by install() once the config that carries it is published:
+  // workers' Views pick it up as after a reload, so listeners keep their
+  // sockets and connections (each keeps the context it started with).
+  // Main thread only; a Swap is for the provider that prepared it.
+  struct Swap {
+    ServerCertificateSources server_sources;
+    ClientCertificateSources client_sources;
+    std::shared_ptr<const ServerTlsContext> server;
+    std::shared_ptr<const ClientTlsContext> client;
+    std::string content;
+  };
+  struct Prepared {
+    std::shared_ptr<const Swap> swap;  // null on failure
+    std::string error;
+  };
+  Prepared prepare(ServerCertificateSources sources, std::string content, Clock::time_point now = Clock::now()) const;
+  Prepared prepare(ClientCertificateSources sources, std::string content, Clock::time_point now = Clock::now()) const;
+  void install(const Swap& swap, Clock::time_point now = Clock::now());
+  // What the sources were made from (the named secrets' kinds, paths or
+  // PEM), as the creator gave it: equal means the sources read the same
+  // material. Set by create*() callers through setContent().
+  const std::string& content() const { return content_; }
+  void setContent(std::string content) { content_ = std::move(content); }
+
   // Main thread: the config no longer uses this provider (a replacement
   // may carry its name). Its expiry gauges drop to zero and stop updating,
   // though connections may keep its contexts alive for a while.
@@ -146,6 +162,11 @@ class CertificateProvider {
   CertificateProvider(std::string name, bool is_server);
   // Builds a context from the sources; on success swaps it in.
   std::string rebuild(Clock::time_point now);
+  // Builds and checks a context without touching the provider.
+  std::string buildServer(const ServerCertificateSources& sources, Clock::time_point now,
+                          std::shared_ptr<const ServerTlsContext>& out) const;
+  std::string buildClient(const ClientCertificateSources& sources, Clock::time_point now,
+                          std::shared_ptr<const ClientTlsContext>& out) const;
   void updateGauges(Clock::time_point now);
 
   const std::string name_;
@@ -155,6 +176,7 @@ class CertificateProvider {
   ClientTlsOptions client_options_;
   ClientCertificateSources client_sources_;
   std::shared_ptr<SessionTicketKeys> ticket_keys_;
+  std::string content_;
 
   mutable std::mutex mu_;  // guards the two contexts below; never held on I/O
   std::shared_ptr<const ServerTlsContext> server_;

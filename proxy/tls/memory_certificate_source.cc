@@ -2,7 +2,8 @@
 
 namespace sluice::tls {
 
-MemoryCertificateSource::MemoryCertificateSource(std::string name) : origin_("memory '" + std::move(name) + "'") {}
+MemoryCertificateSource::MemoryCertificateSource(std::string name, const std::string& kind)
+    : origin_(kind + " '" + std::move(name) + "'") {}
 
 Pem MemoryCertificateSource::pem(std::string text, const char* part) const {
   Pem p;

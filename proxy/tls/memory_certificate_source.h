@@ -13,8 +13,9 @@ namespace sluice::tls {
 
 class MemoryCertificateSource final : public CertificateSource {
  public:
-  // `name` labels the material in errors and listings: "memory 'web-cert'".
-  explicit MemoryCertificateSource(std::string name);
+  // `name` labels the material in errors and listings, after `kind`:
+  // "memory 'web-cert'", "inline secret 'default'".
+  explicit MemoryCertificateSource(std::string name, const std::string& kind = "memory");
 
   // Main thread. Each call is a new version, even with the same bytes, and
   // replaces whatever the source held (a certificate or a trust bundle).

@@ -108,6 +108,8 @@ CertificateInfo infoOf(X509* cert, const std::string& path) {
   char buf[512];
   X509_NAME_oneline(X509_get_subject_name(cert), buf, sizeof(buf));
   info.subject = buf;
+  X509_NAME_oneline(X509_get_issuer_name(cert), buf, sizeof(buf));
+  info.issuer = buf;
   info.not_before = toTimePoint(X509_get0_notBefore(cert));
   info.not_after = toTimePoint(X509_get0_notAfter(cert));
   if (auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr))) {

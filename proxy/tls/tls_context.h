@@ -98,6 +98,7 @@ struct ClientTlsConfig : ClientTlsOptions {
 struct CertificateInfo {
   std::string cert_chain_path;         // the chain's Pem::origin: a file's path
   std::string subject;                 // one line
+  std::string issuer;                  // one line
   std::vector<std::string> dns_names;  // DNS SANs
   std::string spiffe_id;               // empty when none
   std::chrono::system_clock::time_point not_before;

@@ -60,7 +60,7 @@ TEST(AdsBootstrap, ErrorsNameTheField) {
             (testing::Errors{"t.yaml:1:10: dynamic.ads.node.id: an ADS client needs a node id (here or in the top-level node)"}));
   EXPECT_EQ(errorsOf("dynamic: {ads: {address: ':15010', node: {id: x}}}\n"),
             (testing::Errors{"t.yaml:1:26: dynamic.ads.address: expected host:port, got ':15010'"}));
-  EXPECT_EQ(errorsOf("dynamic: {}\n"), (testing::Errors{"t.yaml:1:10: dynamic: needs ads (the only dynamic source)"}));
+  EXPECT_EQ(errorsOf("dynamic: {}\n"), (testing::Errors{"t.yaml:1:10: dynamic: needs ads or ca"}));
   EXPECT_EQ(errorsOf("dynamic: {ads: {address: 127.0.0.1:15010, node: {id: x}}, rest: {}}\n"),
             (testing::Errors{"t.yaml:1:59: dynamic: unknown field 'rest'"}));
 }

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "config/loader.h"
@@ -82,6 +84,89 @@ TEST_F(SnapshotBuilderTest, AClusterWithoutItsLoadAssignmentHasNoHosts) {
   auto snap = builder_.build(cfg_, nullptr, &error);
   ASSERT_TRUE(snap) << error;
   EXPECT_TRUE(snap->cluster_stats.at("c").hosts.empty());
+}
+
+}  // namespace
+}  // namespace sluice::server
+
+namespace sluice::server {
+namespace {
+
+std::string readAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The listener's certificate as an inline secret named `default`, as xDS
+// or the certificate agent gives it.
+class InlineSecretTest : public SnapshotBuilderTest {
+ protected:
+  void SetUp() override {
+    SnapshotBuilderTest::SetUp();
+    cfg_->listeners[0].tls->certificates = {"default"};
+    cfg_->secrets.push_back(inlineCert("server"));
+  }
+  config::SecretSpec inlineCert(const std::string& stem) const {
+    config::SecretSpec s;
+    s.name = "default";
+    s.inline_pem = true;
+    s.cert_chain = readAll(pki_.path(stem + ".crt"));
+    s.private_key = readAll(pki_.path(stem + ".key"));
+    return s;
+  }
+  std::shared_ptr<config::Config> withDefault(const config::SecretSpec& s) const {
+    auto next = std::make_shared<config::Config>(*cfg_);
+    for (auto& sec : next->secrets)
+      if (sec.name == "default") sec = s;
+    return next;
+  }
+  static std::string subjectOf(const tls::CertificateProvider& p) {
+    return p.serverContext()->certificates().at(0).subject;
+  }
+};
+
+TEST_F(InlineSecretTest, AnInlineSecretIsBuiltFromMemory) {
+  std::string error;
+  auto snap = builder_.build(cfg_, nullptr, &error);
+  ASSERT_TRUE(snap) << error;
+  const auto& provider = *snap->tls_providers.begin()->second;
+  EXPECT_EQ(subjectOf(provider), "/CN=localhost");
+  EXPECT_EQ(provider.serverContext()->certificates()[0].cert_chain_path, "inline secret 'default'");
+}
+
+// New content under the same name: the same listener sockets and the same
+// provider, whose context is swapped when the snapshot is published, not
+// when it is built; a rejected build swaps nothing.
+TEST_F(InlineSecretTest, NewContentUnderTheSameNameSwapsTheRunningProvider) {
+  std::string error;
+  auto first = builder_.build(cfg_, nullptr, &error);
+  ASSERT_TRUE(first) << error;
+  auto provider = first->tls_providers.begin()->second;
+  const uint64_t version = provider->version();
+
+  auto rotated = builder_.build(withDefault(inlineCert("server-new")), first.get(), &error);
+  ASSERT_TRUE(rotated) << error;
+  EXPECT_EQ(rotated->sockets[0], first->sockets[0]) << "the listener is kept: no rebind, no drain";
+  EXPECT_EQ(rotated->tls_providers.begin()->second, provider) << "the provider is kept";
+  ASSERT_EQ(rotated->tls_swaps.size(), 1u);
+  EXPECT_EQ(subjectOf(*provider), "/CN=localhost") << "nothing changes before publication";
+  rotated->tls_swaps[0].provider->install(*rotated->tls_swaps[0].swap);
+  EXPECT_EQ(subjectOf(*provider), "/CN=localhost-rotated");
+  EXPECT_GT(provider->version(), version);
+
+  // The same content again: nothing to swap.
+  auto same = builder_.build(withDefault(inlineCert("server-new")), rotated.get(), &error);
+  ASSERT_TRUE(same) << error;
+  EXPECT_TRUE(same->tls_swaps.empty());
+
+  // Bad material under the name: the build fails, the provider serves on.
+  config::SecretSpec bad = inlineCert("server");
+  bad.private_key = readAll(pki_.path("client.key"));
+  EXPECT_FALSE(builder_.build(withDefault(bad), same.get(), &error));
+  EXPECT_NE(error.find("listeners[0].tls"), std::string::npos) << error;
+  EXPECT_EQ(subjectOf(*provider), "/CN=localhost-rotated");
 }
 
 }  // namespace

@@ -353,20 +353,25 @@ TEST(TlsFromEnvoy, EachDownstreamRejectionNamesItsField) {
 }
 
 const Rejection kSecretRejections[] = {
-    {"inline key",
+    {"mixed forms",
      R"pb(name: "s" tls_certificate { certificate_chain { filename: "/c" } private_key { inline_bytes: "k" } })pb",
-     "tls_certificate.private_key: only filename data sources are supported (no inline certificates or keys yet)"},
-    {"inline bundle", R"pb(name: "s" validation_context { trusted_ca { inline_string: "PEM" } })pb",
-     "validation_context.trusted_ca: only filename data sources are supported (no inline certificates or keys yet)"},
+     "tls_certificate.private_key: mixes a filename with inline data in one secret: give both parts the same way"},
+    {"mixed forms, file second",
+     R"pb(name: "s" tls_certificate { certificate_chain { inline_string: "C" } private_key { filename: "/k" } })pb",
+     "tls_certificate.private_key: mixes a filename with inline data in one secret: give both parts the same way"},
+    {"empty inline bundle", R"pb(name: "s" validation_context { trusted_ca { inline_string: "" } })pb",
+     "validation_context.trusted_ca.inline_string: must not be empty"},
     {"environment", R"pb(name: "s" validation_context { trusted_ca { environment_variable: "CA" } })pb",
-     "validation_context.trusted_ca.environment_variable: only filename data sources are supported"},
+     "validation_context.trusted_ca.environment_variable: not supported: give a filename or inline PEM"},
+    {"no data", R"pb(name: "s" validation_context { trusted_ca { } })pb",
+     "validation_context.trusted_ca: missing (give a filename, inline_bytes or inline_string)"},
     {"no key", R"pb(name: "s" tls_certificate { certificate_chain { filename: "/c" } })pb",
      "tls_certificate.private_key: missing"},
     {"checks in a secret",
      R"pb(name: "s" validation_context { trusted_ca { filename: "/ca" } match_typed_subject_alt_names { san_type: DNS matcher { exact: "x" } } })pb",
      "validation_context: a validation context secret holds trusted_ca only (put SAN checks in the TLS context)"},
     {"pkcs12", R"pb(name: "s" tls_certificate { pkcs12 { filename: "/p12" } })pb",
-     "tls_certificate.pkcs12: PKCS#12 is not supported: give PEM files"},
+     "tls_certificate.pkcs12: PKCS#12 is not supported: give PEM"},
     {"ticket keys", R"pb(name: "s" session_ticket_keys { keys { filename: "/k" } })pb",
      "session_ticket_keys: session ticket key secrets are not supported (Sluice rotates its own keys)"},
     {"generic", R"pb(name: "s" generic_secret {})pb", "generic_secret: generic secrets are not supported"},
@@ -399,6 +404,71 @@ TEST(SecretToEnvoy, FilenamesOnly) {
   secretToEnvoy(ca, e);
   EXPECT_FALSE(e.has_tls_certificate());
   EXPECT_EQ(e.validation_context().trusted_ca().filename(), "/c");
+}
+
+TEST(SecretFromEnvoy, InlinePemEitherWay) {
+  config::SecretSpec s;
+  ASSERT_TRUE(secretFromEnvoy(fromText<envoy_tls::Secret>(
+                                  R"pb(name: "default" tls_certificate { certificate_chain { inline_bytes: "CHAIN" }
+                                       private_key { inline_string: "KEY" } })pb"),
+                              s)
+                  .empty());
+  EXPECT_EQ(s.name, "default");
+  EXPECT_EQ(s.kind, config::SecretSpec::Kind::TlsCertificate);
+  EXPECT_TRUE(s.inline_pem);
+  EXPECT_EQ(s.cert_chain, "CHAIN");
+  EXPECT_EQ(s.private_key, "KEY");
+  ASSERT_TRUE(secretFromEnvoy(fromText<envoy_tls::Secret>(
+                                  R"pb(name: "ROOTCA" validation_context { trusted_ca { inline_string: "ROOTS" } })pb"),
+                              s)
+                  .empty());
+  EXPECT_EQ(s.kind, config::SecretSpec::Kind::ValidationContext);
+  EXPECT_TRUE(s.inline_pem);
+  EXPECT_EQ(s.trusted_ca, "ROOTS");
+  ASSERT_TRUE(
+      secretFromEnvoy(fromText<envoy_tls::Secret>(R"pb(name: "f" validation_context { trusted_ca { filename: "/ca" } })pb"), s)
+          .empty());
+  EXPECT_FALSE(s.inline_pem) << "a filename stays a path";
+}
+
+TEST(SecretToEnvoy, InlinePemAsInlineBytesAndBack) {
+  config::SecretSpec s;
+  s.name = "default";
+  s.inline_pem = true;
+  s.cert_chain = "-----BEGIN CERTIFICATE-----\nC\n-----END CERTIFICATE-----\n";
+  s.private_key = "-----BEGIN PRIVATE KEY-----\nK\n-----END PRIVATE KEY-----\n";
+  envoy_tls::Secret e;
+  secretToEnvoy(s, e);
+  EXPECT_EQ(e.tls_certificate().certificate_chain().inline_bytes(), s.cert_chain);
+  EXPECT_EQ(e.tls_certificate().private_key().inline_bytes(), s.private_key);
+  EXPECT_FALSE(e.tls_certificate().certificate_chain().has_filename());
+  config::SecretSpec back;
+  ASSERT_TRUE(secretFromEnvoy(overTheWire(e), back).empty());
+  EXPECT_TRUE(back.inline_pem);
+  EXPECT_EQ(back.cert_chain, s.cert_chain);
+  EXPECT_EQ(back.private_key, s.private_key);
+
+  config::SecretSpec ca;
+  ca.name = "ROOTCA";
+  ca.kind = config::SecretSpec::Kind::ValidationContext;
+  ca.inline_pem = true;
+  ca.trusted_ca = "ROOTS";
+  secretToEnvoy(ca, e);
+  EXPECT_EQ(e.validation_context().trusted_ca().inline_bytes(), "ROOTS");
+  ASSERT_TRUE(secretFromEnvoy(overTheWire(e), back).empty());
+  EXPECT_TRUE(back.inline_pem);
+  EXPECT_EQ(back.trusted_ca, "ROOTS");
+}
+
+TEST(SecretJson, InlineKeyNeverDumped) {
+  config::SecretSpec s;
+  s.name = "default";
+  s.inline_pem = true;
+  s.cert_chain = "CHAIN";
+  s.private_key = "SECRET-KEY-BYTES";
+  const std::string dumped = config::toJson(s).dump();
+  EXPECT_EQ(dumped.find("SECRET-KEY-BYTES"), std::string::npos) << dumped;
+  EXPECT_NE(dumped.find("16 bytes"), std::string::npos) << dumped;
 }
 
 }  // namespace
