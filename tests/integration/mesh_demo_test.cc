@@ -1,0 +1,221 @@
+// The demo mesh (config/examples/mesh/control.yaml) end to end, with real
+// processes on loopback: sluice-control with its CA, a sidecar per workload
+// and the edge gateway, each a real `sluice` taking its config over ADS and
+// its certificate from the CA (its own key, a bootstrap token). The apps are
+// recording upstreams, so the test sees what reached them. The example's
+// fixed ports are swapped for free ones.
+
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/support/command.h"
+#include "tests/integration/support/daemon_process.h"
+#include "tests/integration/support/http_upstream.h"
+#include "tests/integration/support/keepalive_load.h"
+#include "tests/integration/support/net.h"
+#include "tests/integration/support/proxy_process.h"
+
+namespace sluice::itest {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A port free now (bound to 0, then let go): the mesh names its listeners'
+// addresses in advance, as endpoints of one another.
+uint16_t freePort() {
+  Fd fd = listenLoopback(1);
+  return localPort(fd.get());
+}
+
+std::string replaceAll(std::string s, const std::string& from, const std::string& to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+  return s;
+}
+
+class MeshDemo : public ::testing::Test {
+ protected:
+  struct Proxy {
+    std::string name, service_account;
+    std::unique_ptr<ProxyProcess> process;
+  };
+
+  void SetUp() override {
+    for (const char* app : {"frontend", "backend-v1", "backend-v2"}) apps_[app] = std::make_unique<HttpUpstream>(describeRequest(app));
+    for (const char* p : {"8080", "15100", "15101", "15106", "15206", "15301"}) ports_[p] = freePort();
+    key_ = dir_.write("token.key", "a-demo-token-key-of-enough-length\n");
+    std::string yaml;
+    ASSERT_TRUE(shippedExample("mesh/control.yaml", {}, &yaml));
+    yaml = replaceAll(yaml, "127.0.0.1:15010", "127.0.0.1:0");
+    yaml = replaceAll(yaml, "127.0.0.1:15000", "127.0.0.1:0");
+    yaml = replaceAll(yaml, "127.0.0.1:18100", "127.0.0.1:" + std::to_string(apps_["frontend"]->port()));
+    yaml = replaceAll(yaml, "127.0.0.1:18106", "127.0.0.1:" + std::to_string(apps_["backend-v1"]->port()));
+    yaml = replaceAll(yaml, "127.0.0.1:18206", "127.0.0.1:" + std::to_string(apps_["backend-v2"]->port()));
+    for (const auto& [from, to] : ports_) yaml = replaceAll(yaml, "127.0.0.1:" + from, "127.0.0.1:" + std::to_string(to));
+    yaml = replaceAll(yaml, "\"${SLUICE_MESH_STATE}/ca\"", dir_.path() + "/ca");
+    yaml = replaceAll(yaml, "[\"${SLUICE_MESH_STATE}/token.key\"]", "[" + key_ + "]");
+    yaml_ = yaml;
+    control_ = std::make_unique<ControlDaemonProcess>(yaml_);
+    ASSERT_TRUE(control_->start());
+    for (auto [name, sa] : std::vector<std::pair<std::string, std::string>>{{"edge", "edge"},
+                                                                            {"frontend", "frontend"},
+                                                                            {"backend-v1", "backend"},
+                                                                            {"backend-v2", "backend"},
+                                                                            {"stranger", "stranger"}})
+      startProxy(name, sa);
+    ASSERT_TRUE(waitUntil([&] { return httpRequest(port("8080"), "GET", "/").status == 200; }, 15s))
+        << "the edge never served /";
+    ASSERT_TRUE(waitUntil([&] { return httpRequest(port("15301"), "GET", "/").status == 403; }, 10s))
+        << "the stranger's outbound listener never answered 403";
+  }
+
+  void startProxy(const std::string& name, const std::string& sa) {
+    const CommandResult t = runCommand({SLUICE_CONTROL_BIN, "token", "--key", key_, "--namespace", "default",
+                                        "--service-account", sa},
+                                       10s);
+    ASSERT_TRUE(exitedWith(t.status, 0)) << t.err;
+    const std::string token = dir_.write("token-" + name, t.out);
+    auto p = std::make_unique<ProxyProcess>("admin: {address: 127.0.0.1:0}\nworkers: 1\ndrain_timeout: 2s\n"
+                                            "dynamic:\n  ads:\n    address: " + control_->adsAddress() +
+                                            "\n    node: {id: " + name + ".default, cluster: " + name +
+                                            "}\n  ca:\n    token_file: " + token + "\n");
+    ASSERT_TRUE(p->start());
+    proxies_[name] = Proxy{name, sa, std::move(p)};
+  }
+
+  uint16_t port(const std::string& example_port) { return ports_.at(example_port); }
+  ProxyProcess& proxy(const std::string& name) { return *proxies_.at(name).process; }
+
+  // The split's weights in control.yaml, as an operator edits them.
+  void setSplit(int v1, int v2) {
+    std::string yaml = replaceAll(yaml_, "subset: {version: v1}, weight: 90", "subset: {version: v1}, weight: " + std::to_string(v1));
+    yaml = replaceAll(yaml, "subset: {version: v2}, weight: 10", "subset: {version: v2}, weight: " + std::to_string(v2));
+    control_->writeConfig(yaml);
+  }
+
+  TempDir dir_;
+  std::map<std::string, std::unique_ptr<HttpUpstream>> apps_;
+  std::map<std::string, uint16_t> ports_;
+  std::string key_, yaml_;
+  std::unique_ptr<ControlDaemonProcess> control_;
+  std::map<std::string, Proxy> proxies_;
+};
+
+TEST_F(MeshDemo, TheEdgeRoutesAndSplitsNinetyTenOverTwoThousandRequests) {
+  EXPECT_EQ(httpRequest(port("8080"), "GET", "/").body, "frontend GET /\n");
+  std::map<std::string, int> by_app;
+  for (int i = 0; i < 2000; ++i) {
+    const HttpResponse r = httpRequest(port("8080"), "GET", "/api/x");
+    ASSERT_EQ(r.status, 200) << r.error << r.body;
+    ++by_app[r.body.substr(0, r.body.find(' '))];
+  }
+  // 10% of 2000 is 200, with a standard deviation of about 13.
+  EXPECT_EQ(by_app["backend-v1"] + by_app["backend-v2"], 2000);
+  EXPECT_GT(by_app["backend-v2"], 140);
+  EXPECT_LT(by_app["backend-v2"], 260);
+}
+
+TEST_F(MeshDemo, TheBackendSeesItsCallersMeshIdentityAndRefusesTheStranger) {
+  const HttpResponse via_frontend = httpRequest(port("15101"), "GET", "/from-frontend");
+  ASSERT_EQ(via_frontend.status, 200) << via_frontend.error;
+  bool seen = false;
+  for (const char* app : {"backend-v1", "backend-v2"})
+    for (const auto& req : apps_[app]->requests())
+      if (req.target == "/from-frontend") {
+        const std::string xfcc = req.header("x-forwarded-client-cert").value_or("");
+        EXPECT_NE(xfcc.find("URI=spiffe://demo.mesh/ns/default/sa/frontend"), std::string::npos) << xfcc;
+        seen = true;
+      }
+  EXPECT_TRUE(seen);
+  const size_t before = apps_["backend-v1"]->requestCount() + apps_["backend-v2"]->requestCount();
+  const HttpResponse stranger = httpRequest(port("15301"), "GET", "/from-stranger");
+  EXPECT_EQ(stranger.status, 403);
+  EXPECT_EQ(apps_["backend-v1"]->requestCount() + apps_["backend-v2"]->requestCount(), before)
+      << "a refused call reached an app";
+}
+
+TEST_F(MeshDemo, StrictRefusesPlaintextAndPermissiveTakesIt) {
+  // STRICT: a plaintext request to the backend's mesh port gets no HTTP answer.
+  const HttpResponse plain = httpRequest(port("15106"), "GET", "/");
+  EXPECT_NE(plain.status, 200);
+  EXPECT_EQ(apps_["backend-v1"]->requestCount(), 0u);
+  // PERMISSIVE for the frontend: plaintext is taken (no policy guards it).
+  std::string yaml = replaceAll(yaml_, "- {namespace: default, mode: STRICT}",
+                                "- {namespace: default, mode: STRICT}\n      - {namespace: default, workload: frontend, mode: PERMISSIVE}");
+  control_->writeConfig(yaml);
+  EXPECT_TRUE(waitUntil([&] { return httpRequest(port("15100"), "GET", "/plain").status == 200; }, 5s))
+      << "the frontend's inbound did not take plaintext under PERMISSIVE";
+  // And mesh traffic still flows through it with mTLS.
+  EXPECT_EQ(httpRequest(port("8080"), "GET", "/").status, 200);
+}
+
+TEST_F(MeshDemo, AnEditedSplitIsFollowedWithinASecondWithNoFailedRequest) {
+  KeepAliveLoad load(port("8080"), 2, true, "backend-v2", 30s);
+  std::this_thread::sleep_for(300ms);
+  setSplit(0, 100);
+  const auto edited = Clock::now();
+  // Once every answer is v2 (checked on fresh connections) the edit is in.
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        for (int i = 0; i < 20; ++i)
+          if (httpRequest(port("8080"), "GET", "/api/").body.rfind("backend-v2", 0) != 0) return false;
+        return true;
+      },
+      5s));
+  const auto took = std::chrono::duration_cast<Millis>(Clock::now() - edited);
+  EXPECT_LT(took.count(), 1500) << "the split took " << took.count() << " ms";
+  load.stop();
+  const auto t = load.totals();
+  EXPECT_EQ(t.cut, 0u) << t.first_cut;
+  EXPECT_GT(t.ok, 50u);
+}
+
+TEST_F(MeshDemo, AControlPlaneRestartLosesNoRequestAndIssuesNoNewCertificate) {
+  KeepAliveLoad load(port("8080"), 2, true, "", 60s);
+  ASSERT_TRUE(control_->signal(SIGKILL));
+  control_->waitExit(5s);
+  std::this_thread::sleep_for(500ms);
+  const std::string ads = control_->adsAddress();
+  // The same port, the same CA state dir.
+  control_ = std::make_unique<ControlDaemonProcess>(replaceAll(yaml_, "ads:\n  address: 127.0.0.1:0",
+                                                               "ads:\n  address: " + ads));
+  ASSERT_TRUE(control_->start());
+  // Every proxy is back in sync (a mesh group per proxy)...
+  EXPECT_TRUE(waitUntil(
+      [&] {
+        const auto m = control_->metric("sluice_control_proxies_connected");
+        return m && *m >= 5;
+      },
+      10s))
+      << control_->get("/status").body;
+  // ... and the certificates they hold are still good: nothing is issued again.
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(control_->metric("sluice_control_ca_certificates_issued_total").value_or(-1), 0);
+  // The mesh still changes on edits.
+  setSplit(0, 100);
+  EXPECT_TRUE(waitUntil([&] { return httpRequest(port("8080"), "GET", "/api/").body.rfind("backend-v2", 0) == 0; }, 5s));
+  load.stop();
+  const auto t = load.totals();
+  EXPECT_EQ(t.cut, 0u) << t.first_cut;
+  EXPECT_GT(t.ok, 50u);
+}
+
+TEST_F(MeshDemo, EachProxyShowsItsCertificateFromTheMeshCa) {
+  for (const auto& [name, p] : proxies_) {
+    const HttpResponse certs = p.process->get("/certs");
+    ASSERT_EQ(certs.status, 200) << name;
+    EXPECT_NE(certs.body.find("spiffe://demo.mesh/ns/default/sa/" + p.service_account), std::string::npos)
+        << name << ": " << certs.body;
+  }
+  // The CA counted one certificate per proxy.
+  EXPECT_EQ(control_->metric("sluice_control_ca_certificates_issued_total").value_or(-1), 5);
+}
+
+}  // namespace
+}  // namespace sluice::itest
