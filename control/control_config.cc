@@ -91,7 +91,7 @@ void readGroups(MapReader& top, ControlConfig& out) {
 }
 
 // The mesh, and a group per proxy computed from it (when it is valid).
-void readMeshBlock(MapReader& top, ControlConfig& out) {
+void readMeshBlock(MapReader& top, ControlConfig& out, mesh::ProxyConfigCache* cache) {
   const YAML::Node n = top.child("mesh");
   if (!n.IsDefined()) return;
   MapReader r(top.ctx(), n, "mesh");
@@ -108,7 +108,7 @@ void readMeshBlock(MapReader& top, ControlConfig& out) {
   const size_t errors_before = top.ctx().errors().size();
   mesh::readMesh(r, *m);
   if (top.ctx().errors().size() != errors_before) return;
-  out.mesh_proxies = mesh::computeProxyConfigs(*m, /*trust_bundle_pem=*/"", top.ctx());
+  out.mesh_proxies = mesh::computeProxyConfigs(*m, /*trust_bundle_pem=*/"", top.ctx(), cache);
   for (const auto& p : out.mesh_proxies) {
     for (const auto& g : out.groups)
       if (g.name == p.group)
@@ -123,7 +123,7 @@ void readMeshBlock(MapReader& top, ControlConfig& out) {
   out.mesh = std::move(m);
 }
 
-void build(const YAML::Node& root, ControlConfig& out, ParseContext& ctx) {
+void build(const YAML::Node& root, ControlConfig& out, ParseContext& ctx, mesh::ProxyConfigCache* cache) {
   if (root.IsNull()) {
     ctx.error(root, "", "config is empty");
     return;
@@ -138,7 +138,7 @@ void build(const YAML::Node& root, ControlConfig& out, ParseContext& ctx) {
     ctx.error(top.locOf("watch_interval"), "watch_interval", "must be greater than 0");
   readGroups(top, out);
   ca::readCaSpec(top, out.ca);
-  readMeshBlock(top, out);
+  readMeshBlock(top, out, cache);
   top.finish();
 }
 
@@ -163,13 +163,14 @@ std::string ControlLoadResult::errorText() const {
   return s;
 }
 
-ControlLoadResult loadControlString(const std::string& yaml_text, const std::string& file) {
+ControlLoadResult loadControlString(const std::string& yaml_text, const std::string& file,
+                                    mesh::ProxyConfigCache* cache) {
   ParseContext ctx(file);
   auto cfg = std::make_shared<ControlConfig>();
   cfg->file = file;
   try {
     const YAML::Node root = config::loadSingleDocument(yaml_text, ctx);
-    if (config::checkExpandedSize(root, ctx) && config::substituteEnv(root, ctx)) build(root, *cfg, ctx);
+    if (config::checkExpandedSize(root, ctx) && config::substituteEnv(root, ctx)) build(root, *cfg, ctx, cache);
   } catch (const YAML::Exception& e) {
     const bool known = !e.mark.is_null();
     ctx.error(config::SourceLoc{known ? e.mark.line + 1 : 0, known ? e.mark.column + 1 : 0}, "", e.msg);

@@ -84,6 +84,8 @@ struct ControlLoadResult {
 // Reads, parses and validates FILE (a missing or unreadable file is one error).
 ControlLoadResult loadControlFile(const std::string& file);
 // Same, from text; `file` names it in messages.
-ControlLoadResult loadControlString(const std::string& yaml_text, const std::string& file = "<string>");
+// `cache`: the mesh proxies' configs of the last load, reused where unchanged.
+ControlLoadResult loadControlString(const std::string& yaml_text, const std::string& file = "<string>",
+                                    mesh::ProxyConfigCache* cache = nullptr);
 
 }  // namespace sluice::control

@@ -64,7 +64,7 @@ bool ControlDaemon::start(std::string& errors) {
     errors = path_ + ": " + content.error + "\n";
     return false;
   }
-  ControlLoadResult r = loadControlString(content.text, path_);
+  ControlLoadResult r = loadControlString(content.text, path_, &mesh_cache_);
   if (!r.config) {
     errors = r.errorText();
     return false;
@@ -170,7 +170,7 @@ void ControlDaemon::apply(const FileWatch::Content& content) {
     reject({path_ + ": " + content.error});
     return;
   }
-  ControlLoadResult r = loadControlString(content.text, path_);
+  ControlLoadResult r = loadControlString(content.text, path_, &mesh_cache_);
   if (!r.config) {
     reject(errorLines(r));
     return;

@@ -90,6 +90,8 @@ class ControlDaemon {
   DaemonMetrics metrics_;
   FileWatch watch_;
   SnapshotBuilder builder_;
+  // The mesh proxies' configs, recomputed on a reload only where their parts changed.
+  mesh::ProxyConfigCache mesh_cache_;
   // Before ads_: the server's threads call the service until ads_ is gone.
   std::unique_ptr<ca::CaMetrics> ca_metrics_;
   std::unique_ptr<ca::CertificateService> ca_service_;

@@ -96,6 +96,7 @@ struct Service {
   std::vector<ServicePort> ports;
   std::vector<Endpoint> endpoints;
   config::SourceLoc loc;
+  std::string source;  // the YAML as written: what a proxy's config depends on (proxy_config.h)
   std::string path;  // "mesh.services[2]", for messages
 
   const ServicePort* findPort(uint32_t port) const;
@@ -119,6 +120,7 @@ struct Workload {
   std::vector<PortBinding> inbound;
   std::vector<PortBinding> outbound;
   config::SourceLoc loc;
+  std::string source;  // the YAML as written: what a proxy's config depends on (proxy_config.h)
   std::string path;
 };
 
@@ -150,6 +152,7 @@ struct RouteSet {
   std::vector<std::string> hosts;     // gateways: the domains; default ["*"]
   std::vector<RouteRule> rules;
   config::SourceLoc loc;
+  std::string source;  // the YAML as written: what a proxy's config depends on (proxy_config.h)
   std::string path;
 };
 
@@ -165,6 +168,7 @@ struct Gateway {
   std::string service_account;  // default: the name
   std::vector<GatewayListener> listeners;
   config::SourceLoc loc;
+  std::string source;  // the YAML as written: what a proxy's config depends on (proxy_config.h)
   std::string path;
 };
 
@@ -176,6 +180,7 @@ struct PeerAuthentication {
   std::string workload;  // empty: every workload of the namespace
   MtlsMode mode = MtlsMode::Strict;
   config::SourceLoc loc;
+  std::string source;  // the YAML as written: what a proxy's config depends on (proxy_config.h)
 };
 
 struct AuthorizationPolicy {
@@ -185,6 +190,7 @@ struct AuthorizationPolicy {
   std::string workload;  // this one
   YAML::Node policy;     // the authz filter's `default_action` + `rules` (shorthand expanded)
   config::SourceLoc loc;
+  std::string source;  // the YAML as written: what a proxy's config depends on (proxy_config.h)
   std::string path;
 };
 
@@ -195,6 +201,7 @@ struct DestinationPolicy {
   // circuit_breakers, outlier_detection, connect_timeout, lb_policy, health_check.
   std::map<std::string, YAML::Node> cluster_keys;
   config::SourceLoc loc;
+  std::string source;  // the YAML as written: what a proxy's config depends on (proxy_config.h)
 };
 
 struct Mesh {

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string>
 
 #include "config/loader.h"
 
@@ -24,6 +25,12 @@ std::string subsetKey(const Labels& subset) {
   for (char& c : key)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') c = '-';
   return key;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : " ") + i;
+  return out.empty() ? "-" : out;
 }
 
 // A destination as one cluster: a service's port, narrowed to a subset.
@@ -100,10 +107,18 @@ class Builder {
     config::ParseContext own(ctx.file());
     auto cfg = std::make_shared<config::Config>();
     cfg->source_file = ctx.file();
+    // The YAML reader takes no cluster without endpoints: such a cluster is
+    // read with a stand-in, which is then taken out again.
+    for (const auto& name : empty_clusters_) clusters_[name]["endpoints"].push_back(YAML::Load("{address: 192.0.2.1:9}"));
     config::MapReader r(own, doc, "");
     config::readResources(r, *cfg);
     r.finish();
+    for (auto& la : cfg->load_assignments)
+      if (empty_clusters_.count(la.cluster_name) != 0) la.endpoints.clear();
     if (own.ok()) attachTls(*cfg, trust_bundle_pem);
+    // TLS is part of what the proxy gets (and of what tells a changed config
+    // from an unchanged one), so it is written out too.
+    if (!tls_text_.empty()) out_.yaml += "# tls, with the secrets of the mesh CA:\n" + tls_text_;
     config::ParseContext checked(ctx.file(), config::References::WarnAndServe);
     if (own.ok()) config::validateResources(*cfg, checked);
     for (const auto& w : checked.warnings())
@@ -316,7 +331,12 @@ class Builder {
       if (w == nullptr || mesh_.mtlsFor(*w) == MtlsMode::Disable) mtls = false;
       else ids.insert(mesh_.spiffeId(w->ns, w->service_account));
     }
-    if (endpoints == 0) c["endpoints"] = YAML::Node(YAML::NodeType::Sequence);
+    // A subset nothing matches (yet: a version scaled to zero) is a cluster
+    // with no endpoints, whose requests get 503, not an error in the mesh.
+    if (endpoints == 0) {
+      c["endpoints"] = YAML::Node(YAML::NodeType::Sequence);
+      empty_clusters_.insert(name);
+    }
     clusters_[name] = c;
     std::string note = std::to_string(endpoints) + " endpoint(s), ";
     if (mtls && endpoints > 0) {
@@ -342,6 +362,9 @@ class Builder {
                                                         : config::DownstreamTlsConfig::Mode::Strict;
       tls.alpn.clear();
       if (!l.filters.empty() && l.filters.back().spec) tls.alpn = l.filters.back().spec->applicationProtocols();
+      tls_text_ += "#   listener " + l.name + ": " + std::string(mtlsModeName(it->second.mode)) +
+                   ", certificate " + tls.certificates[0] + ", client certificates verified by " +
+                   tls.validation_context + ", alpn " + joined(tls.alpn) + "\n";
       l.tls = std::move(tls);
     }
     for (auto& c : cfg.clusters) {
@@ -352,6 +375,8 @@ class Builder {
       tls.validation_context = std::string(kTrustBundleSecret);
       tls.verify_spiffe_ids = it->second.spiffe_ids;
       tls.alpn = {it->second.h2 ? "h2" : "http/1.1"};
+      tls_text_ += "#   cluster " + c.name + ": certificate " + tls.certificate + ", server verified by " +
+                   tls.validation_context + " as " + joined(tls.verify_spiffe_ids) + ", alpn " + joined(tls.alpn) + "\n";
       c.tls = std::move(tls);
     }
     if (!trust_bundle_pem.empty()) {
@@ -370,44 +395,144 @@ class Builder {
   std::map<std::string, YAML::Node> clusters_;
   std::map<std::string, InboundTls> inbound_tls_;
   std::map<std::string, OutboundTls> outbound_tls_;
+  std::set<std::string> empty_clusters_;
+  std::string tls_text_;  // what attachTls attached, a comment line each
   std::string summary_;          // listeners
   std::string cluster_summary_;  // after them
 };
 
+ProxyConfig sidecarConfig(const Mesh& mesh, const Workload& w, const std::string& trust_bundle_pem,
+                        config::ParseContext& ctx) {
+  ProxyConfig p;
+  p.kind = ProxyConfig::Kind::Sidecar;
+  p.name = w.name;
+  p.ns = w.ns;
+  p.group = "sidecar/" + w.ns + "/" + w.name;
+  p.node_id = w.name + "." + w.ns;
+  p.identity = mesh.spiffeId(w.ns, w.service_account);
+  p.summary = "sidecar " + w.ns + "/" + w.name + "  node.id " + p.node_id + "  identity " + p.identity + "\n";
+  Builder b(mesh, p);
+  b.sidecar(w);
+  p.config = b.finish(trust_bundle_pem, ctx, w.path);
+  return p;
+}
+
+ProxyConfig gatewayConfig(const Mesh& mesh, const Gateway& g, const std::string& trust_bundle_pem,
+                        config::ParseContext& ctx) {
+  ProxyConfig p;
+  p.kind = ProxyConfig::Kind::Gateway;
+  p.name = g.name;
+  p.ns = g.ns;
+  p.group = "gateway/" + g.ns + "/" + g.name;
+  p.node_id = g.name + "." + g.ns;
+  p.identity = mesh.spiffeId(g.ns, g.service_account);
+  p.summary = "gateway " + g.ns + "/" + g.name + "  node.id " + p.node_id + "  identity " + p.identity + "\n";
+  Builder b(mesh, p);
+  b.gateway(g);
+  p.config = b.finish(trust_bundle_pem, ctx, g.path);
+  return p;
+}
+
+// What a proxy's config is computed from, as the text of each part once.
+// It must name everything Builder reads for that proxy.
+class Fingerprint {
+ public:
+  Fingerprint(const Mesh& mesh, const std::string& trust_bundle_pem) : mesh_(mesh) {
+    text_ = mesh.trust_domain + "\x1f" + trust_bundle_pem + "\x1f";
+    // Any workload's mode decides how its callers connect to it.
+    for (const auto& pa : mesh.peer_authentication) add(pa.source, &pa);
+  }
+
+  void sidecar(const Workload& w) {
+    add(w.source, &w);
+    for (const auto& b : w.inbound) {
+      if (const Service* s = mesh_.findService(w.ns, b.service)) add(s->source, s);
+      for (const auto& ap : mesh_.authorization)
+        if (ap.ns == w.ns && (ap.workload == w.name || ap.service == b.service)) add(ap.source, &ap);
+    }
+    for (const auto& b : w.outbound) {
+      if (const Service* s = mesh_.findService(w.ns, b.service)) destination(*s);
+      for (const auto& rs : mesh_.routes)
+        if (rs.service == b.service) routeSet(rs);
+    }
+  }
+
+  void gateway(const Gateway& g) {
+    add(g.source, &g);
+    for (const auto& rs : mesh_.routes)
+      if (std::find(rs.gateways.begin(), rs.gateways.end(), g.name) != rs.gateways.end()) routeSet(rs);
+  }
+
+  const std::string& text() const { return text_; }
+
+ private:
+  void routeSet(const RouteSet& rs) {
+    add(rs.source, &rs);
+    for (const auto& rule : rs.rules)
+      for (const auto& d : rule.to)
+        if (const Service* s = mesh_.findService("default", d.service)) destination(*s);
+  }
+
+  void destination(const Service& s) {
+    add(s.source, &s);
+    for (const auto& e : s.endpoints)
+      if (const Workload* w = e.workload.empty() ? nullptr : mesh_.findWorkload(s.ns, e.workload)) add(w->source, w);
+    for (const auto& dp : mesh_.destinations)
+      if (dp.service == s.name && dp.ns == s.ns) add(dp.source, &dp);
+  }
+
+  void add(const std::string& source, const void* part) {
+    if (seen_.insert(part).second) text_ += source + "\x1f";
+  }
+
+  const Mesh& mesh_;
+  std::string text_;
+  std::set<const void*> seen_;
+};
+
+// The proxy from the cache when its parts are unchanged; else built anew
+// (and cached when it built).
+template <class BuildFn>
+ProxyConfig cachedOrBuilt(ProxyConfigCache* cache, const std::string& group, std::string fingerprint,
+                          BuildFn&& build) {
+  if (cache != nullptr) {
+    auto it = cache->entries.find(group);
+    if (it != cache->entries.end() && it->second.fingerprint == fingerprint) {
+      ++cache->reused;
+      return it->second.proxy;
+    }
+    ++cache->computed;
+  }
+  ProxyConfig p = build();
+  if (cache != nullptr) {
+    if (p.config) cache->entries[group] = ProxyConfigCache::Entry{std::move(fingerprint), p};
+    else cache->entries.erase(group);
+  }
+  return p;
+}
+
 }  // namespace
 
 std::vector<ProxyConfig> computeProxyConfigs(const Mesh& mesh, const std::string& trust_bundle_pem,
-                                             config::ParseContext& ctx) {
+                                             config::ParseContext& ctx, ProxyConfigCache* cache) {
   std::vector<ProxyConfig> out;
-  for (size_t i = 0; i < mesh.workloads.size(); ++i) {
-    const Workload& w = mesh.workloads[i];
-    ProxyConfig p;
-    p.kind = ProxyConfig::Kind::Sidecar;
-    p.name = w.name;
-    p.ns = w.ns;
-    p.group = "sidecar/" + w.ns + "/" + w.name;
-    p.node_id = w.name + "." + w.ns;
-    p.identity = mesh.spiffeId(w.ns, w.service_account);
-    p.summary = "sidecar " + w.ns + "/" + w.name + "  node.id " + p.node_id + "  identity " + p.identity + "\n";
-    Builder b(mesh, p);
-    b.sidecar(w);
-    p.config = b.finish(trust_bundle_pem, ctx, w.path);
-    out.push_back(std::move(p));
+  std::set<std::string> groups;
+  for (const Workload& w : mesh.workloads) {
+    Fingerprint fp(mesh, trust_bundle_pem);
+    fp.sidecar(w);
+    const std::string group = "sidecar/" + w.ns + "/" + w.name;
+    groups.insert(group);
+    out.push_back(cachedOrBuilt(cache, group, fp.text(), [&] { return sidecarConfig(mesh, w, trust_bundle_pem, ctx); }));
   }
-  for (const auto& g : mesh.gateways) {
-    ProxyConfig p;
-    p.kind = ProxyConfig::Kind::Gateway;
-    p.name = g.name;
-    p.ns = g.ns;
-    p.group = "gateway/" + g.ns + "/" + g.name;
-    p.node_id = g.name + "." + g.ns;
-    p.identity = mesh.spiffeId(g.ns, g.service_account);
-    p.summary = "gateway " + g.ns + "/" + g.name + "  node.id " + p.node_id + "  identity " + p.identity + "\n";
-    Builder b(mesh, p);
-    b.gateway(g);
-    p.config = b.finish(trust_bundle_pem, ctx, g.path);
-    out.push_back(std::move(p));
+  for (const Gateway& g : mesh.gateways) {
+    Fingerprint fp(mesh, trust_bundle_pem);
+    fp.gateway(g);
+    const std::string group = "gateway/" + g.ns + "/" + g.name;
+    groups.insert(group);
+    out.push_back(cachedOrBuilt(cache, group, fp.text(), [&] { return gatewayConfig(mesh, g, trust_bundle_pem, ctx); }));
   }
+  if (cache != nullptr)
+    std::erase_if(cache->entries, [&](const auto& e) { return groups.count(e.first) == 0; });
   return out;
 }
 

@@ -26,6 +26,7 @@
 // output of `sluice-control check`) and reads it back with sluice's own
 // loader, so a proxy gets exactly what the same file would give it.
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,10 +53,27 @@ struct ProxyConfig {
   std::shared_ptr<const config::Config> config;  // null when generation failed
 };
 
+// The last computed config of each proxy, with what it was computed from
+// (the YAML of every part of the mesh it reads: its workload, the services
+// it serves and calls, their endpoints' workloads, the routes and policies
+// that apply). A reload recomputes only the proxies whose parts changed; the
+// others keep their config, so an edit to one route set costs its callers,
+// not the whole mesh. One owner (sluice-control's reload path).
+struct ProxyConfigCache {
+  struct Entry {
+    std::string fingerprint;
+    ProxyConfig proxy;
+  };
+  std::map<std::string, Entry> entries;  // by group
+  size_t computed = 0;  // in all, for tests and the log
+  size_t reused = 0;
+};
+
 // Every proxy's config. Errors (which a valid mesh does not have: they are
 // reported against the workload or gateway, with the generated path) go to
 // ctx. `trust_bundle_pem` empty: ROOTCA is left out (no CA configured).
+// `cache` (optional): reused where a proxy's parts are unchanged, updated.
 std::vector<ProxyConfig> computeProxyConfigs(const Mesh& mesh, const std::string& trust_bundle_pem,
-                                             config::ParseContext& ctx);
+                                             config::ParseContext& ctx, ProxyConfigCache* cache = nullptr);
 
 }  // namespace sluice::control::mesh

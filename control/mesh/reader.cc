@@ -70,6 +70,7 @@ void readServices(MapReader& top, Mesh& mesh) {
     if (!r.isMap()) return;
     Service s;
     s.loc = config::locOf(item);
+    s.source = YAML::Dump(item);
     s.path = path;
     readNameField(r, "name", s.name, true);
     readNameField(r, "namespace", s.ns, false);
@@ -131,6 +132,7 @@ void readWorkloads(MapReader& top, Mesh& mesh) {
     if (!r.isMap()) return;
     Workload w;
     w.loc = config::locOf(item);
+    w.source = YAML::Dump(item);
     w.path = path;
     readNameField(r, "name", w.name, true);
     readNameField(r, "namespace", w.ns, false);
@@ -211,6 +213,7 @@ void readRouteSets(MapReader& top, Mesh& mesh) {
     if (!r.isMap()) return;
     RouteSet rs;
     rs.loc = config::locOf(item);
+    rs.source = YAML::Dump(item);
     rs.path = path;
     readNameField(r, "name", rs.name, true);
     readNameField(r, "service", rs.service, false);
@@ -262,6 +265,7 @@ void readGateways(MapReader& top, Mesh& mesh) {
     if (!r.isMap()) return;
     Gateway g;
     g.loc = config::locOf(item);
+    g.source = YAML::Dump(item);
     g.path = path;
     readNameField(r, "name", g.name, true);
     readNameField(r, "namespace", g.ns, false);
@@ -338,6 +342,7 @@ void readPolicies(MapReader& top, Mesh& mesh) {
     if (!pr.isMap()) return;
     PeerAuthentication pa;
     pa.loc = config::locOf(item);
+    pa.source = YAML::Dump(item);
     readNameField(pr, "namespace", pa.ns, false);
     readNameField(pr, "workload", pa.workload, false);
     if (!pa.workload.empty() && pa.ns.empty()) pa.ns = "default";
@@ -367,6 +372,7 @@ void readPolicies(MapReader& top, Mesh& mesh) {
     });
     (void)config::readAuthzPolicy(ar, config::AuthzLayer::Http);
     ar.finish();
+    ap.source = YAML::Dump(item);  // `from:` expanded
     ap.policy = YAML::Node(YAML::NodeType::Map);
     for (std::string_view k : {"default_action", "rules"})
       if (item[std::string(k)].IsDefined()) ap.policy[std::string(k)] = item[std::string(k)];
@@ -379,6 +385,7 @@ void readPolicies(MapReader& top, Mesh& mesh) {
     }
     DestinationPolicy dp;
     dp.loc = config::locOf(item);
+    dp.source = YAML::Dump(item);
     // The cluster settings are read by sluice's cluster reader, on a cluster
     // made of them; its errors are moved to this entry's path.
     YAML::Node cluster(YAML::NodeType::Map);

@@ -149,8 +149,10 @@ TEST_F(MeshDemo, StrictRefusesPlaintextAndPermissiveTakesIt) {
   std::string yaml = replaceAll(yaml_, "- {namespace: default, mode: STRICT}",
                                 "- {namespace: default, mode: STRICT}\n      - {namespace: default, workload: frontend, mode: PERMISSIVE}");
   control_->writeConfig(yaml);
-  EXPECT_TRUE(waitUntil([&] { return httpRequest(port("15100"), "GET", "/plain").status == 200; }, 5s))
-      << "the frontend's inbound did not take plaintext under PERMISSIVE";
+  HttpResponse last;
+  EXPECT_TRUE(waitUntil([&] { return (last = httpRequest(port("15100"), "GET", "/plain")).status == 200; }, 5s))
+      << "the frontend's inbound did not take plaintext under PERMISSIVE: " << last.status << " " << last.error
+      << last.body << "\n" << proxy("frontend").stderrText() << control_->stderrText();
   // And mesh traffic still flows through it with mTLS.
   EXPECT_EQ(httpRequest(port("8080"), "GET", "/").status, 200);
 }
@@ -215,6 +217,38 @@ TEST_F(MeshDemo, EachProxyShowsItsCertificateFromTheMeshCa) {
   }
   // The CA counted one certificate per proxy.
   EXPECT_EQ(control_->metric("sluice_control_ca_certificates_issued_total").value_or(-1), 5);
+}
+
+}  // namespace
+}  // namespace sluice::itest
+
+namespace sluice::itest {
+namespace {
+
+// `sluice-control check`: the example mesh, offline, as an operator reads it.
+TEST(MeshCheck, PrintsWhatEachProxyOfTheExampleGets) {
+  const std::string example = repoRoot() + "/config/examples/mesh/control.yaml";
+  ::setenv("SLUICE_MESH_STATE", "/nonexistent", 1);  // check opens no CA files
+  const CommandResult r = runCommand({SLUICE_CONTROL_BIN, "check", "-c", example}, std::chrono::seconds(10));
+  ASSERT_TRUE(exitedWith(r.status, 0)) << r.err;
+  for (const char* line :
+       {"sidecar default/backend-v1  node.id backend-v1.default  identity spiffe://demo.mesh/ns/default/sa/backend\n",
+        "  listener inbound_8080_backend  127.0.0.1:15106  http, mTLS STRICT, authz deny by default -> app "
+        "127.0.0.1:18106\n",
+        "  listener outbound_8080_backend  127.0.0.1:15301  plaintext http from the app\n",
+        "  cluster outbound_8080_version-v2_backend.default  1 endpoint(s), mTLS verifying "
+        "spiffe://demo.mesh/ns/default/sa/backend\n"})
+    EXPECT_NE(r.out.find(line), std::string::npos) << "missing: " << line << "in:\n" << r.out;
+  // A mistake is named with its line, and nothing is printed for the proxies.
+  TempDir dir;
+  std::string bad = readFile(example);
+  bad.replace(bad.find("to: [{service: frontend}]"), 25, "to: [{service: frontends}]");
+  const CommandResult e = runCommand({SLUICE_CONTROL_BIN, "check", "-c", dir.write("control.yaml", bad)},
+                                     std::chrono::seconds(10));
+  EXPECT_TRUE(exitedWith(e.status, 1));
+  EXPECT_NE(e.err.find("mesh.routes[0].rules[1].to[0].service: unknown service 'frontends'"), std::string::npos)
+      << e.err;
+  EXPECT_EQ(r.out.find("frontends"), std::string::npos);
 }
 
 }  // namespace

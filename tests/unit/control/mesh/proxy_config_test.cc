@@ -168,3 +168,46 @@ TEST(ProxyConfig, SeveralPoliciesOnOneWorkloadMergeDenyFirst) {
 
 }  // namespace
 }  // namespace sluice::control::mesh
+
+namespace sluice::control::mesh {
+namespace {
+
+// What a reload recomputes: only the proxies that read the part it changed.
+TEST(ProxyConfigCache, AnEditRecomputesOnlyTheProxiesThatReadWhatChanged) {
+  ::setenv("SLUICE_MESH_STATE", "/tmp", 1);
+  const std::string text = readFile(std::string(SLUICE_SOURCE_DIR) + "/config/examples/mesh/control.yaml");
+  ProxyConfigCache cache;
+  auto load = [&](const std::string& t) {
+    const ControlLoadResult r = loadControlString(t, "control.yaml", &cache);
+    EXPECT_TRUE(r.config) << r.errorText();
+    return r.config;
+  };
+  auto first = load(text);
+  EXPECT_EQ(cache.computed, 5u);
+  EXPECT_EQ(cache.reused, 0u);
+  auto same = load(text);
+  EXPECT_EQ(cache.computed, 5u);
+  EXPECT_EQ(cache.reused, 5u);
+  // The edge's split: only the edge reads that route set.
+  std::string split = text;
+  split.replace(split.find("weight: 90"), 10, "weight: 50");
+  auto edited = load(split);
+  EXPECT_EQ(cache.computed, 6u);
+  EXPECT_EQ(cache.reused, 9u);
+  const ProxyConfig* edge = find(edited->mesh_proxies, "gateway/default/edge");
+  ASSERT_TRUE(edge);
+  EXPECT_NE(edge->yaml.find("weight: 50"), std::string::npos);
+  // backend-v1's labels: itself, and everyone who calls the backend (the
+  // edge, the frontend, the stranger); not backend-v2.
+  std::string labels = split;
+  labels.replace(labels.find("labels: {app: backend, version: v1}"), 35, "labels: {app: backend, version: v9}");
+  auto relabeled = load(labels);
+  EXPECT_EQ(cache.computed, 10u);
+  EXPECT_EQ(cache.reused, 10u);
+  // A reused proxy is the same config object: the snapshot builder sees no change.
+  EXPECT_EQ(find(relabeled->mesh_proxies, "sidecar/default/backend-v2")->config,
+            find(first->mesh_proxies, "sidecar/default/backend-v2")->config);
+}
+
+}  // namespace
+}  // namespace sluice::control::mesh
