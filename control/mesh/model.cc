@@ -4,19 +4,26 @@ namespace sluice::control::mesh {
 
 std::string_view protocolName(Protocol p) {
   switch (p) {
-    case Protocol::Http: return "http";
-    case Protocol::Http2: return "http2";
-    case Protocol::Grpc: return "grpc";
-    case Protocol::Tcp: return "tcp";
+    case Protocol::Http:
+      return "http";
+    case Protocol::Http2:
+      return "http2";
+    case Protocol::Grpc:
+      return "grpc";
+    case Protocol::Tcp:
+      return "tcp";
   }
   return "http";
 }
 
 std::string_view mtlsModeName(MtlsMode m) {
   switch (m) {
-    case MtlsMode::Strict: return "STRICT";
-    case MtlsMode::Permissive: return "PERMISSIVE";
-    case MtlsMode::Disable: return "DISABLE";
+    case MtlsMode::Strict:
+      return "STRICT";
+    case MtlsMode::Permissive:
+      return "PERMISSIVE";
+    case MtlsMode::Disable:
+      return "DISABLE";
   }
   return "STRICT";
 }
@@ -44,9 +51,12 @@ MtlsMode Mesh::mtlsFor(const Workload& w) const {
   int best_rank = -1;
   for (const auto& pa : peer_authentication) {
     int rank = -1;
-    if (!pa.workload.empty()) rank = pa.ns == w.ns && pa.workload == w.name ? 2 : -1;
-    else if (!pa.ns.empty()) rank = pa.ns == w.ns ? 1 : -1;
-    else rank = 0;
+    if (!pa.workload.empty())
+      rank = pa.ns == w.ns && pa.workload == w.name ? 2 : -1;
+    else if (!pa.ns.empty())
+      rank = pa.ns == w.ns ? 1 : -1;
+    else
+      rank = 0;
     if (rank > best_rank) {
       best = &pa;
       best_rank = rank;

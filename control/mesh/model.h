@@ -97,7 +97,7 @@ struct Service {
   std::vector<Endpoint> endpoints;
   config::SourceLoc loc;
   std::string source;  // the YAML as written: what a proxy's config depends on (proxy_config.h)
-  std::string path;  // "mesh.services[2]", for messages
+  std::string path;    // "mesh.services[2]", for messages
 
   const ServicePort* findPort(uint32_t port) const;
 };

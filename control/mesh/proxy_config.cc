@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <type_traits>
 
 #include "config/loader.h"
 
@@ -109,7 +110,8 @@ class Builder {
     cfg->source_file = ctx.file();
     // The YAML reader takes no cluster without endpoints: such a cluster is
     // read with a stand-in, which is then taken out again.
-    for (const auto& name : empty_clusters_) clusters_[name]["endpoints"].push_back(YAML::Load("{address: 192.0.2.1:9}"));
+    for (const auto& name : empty_clusters_)
+      clusters_[name]["endpoints"].push_back(YAML::Load("{address: 192.0.2.1:9}"));
     config::MapReader r(own, doc, "");
     config::readResources(r, *cfg);
     r.finish();
@@ -304,8 +306,8 @@ class Builder {
   std::string cluster(const ClusterKey& key) {
     const std::string name = key.name();
     if (clusters_.count(name) != 0) return name;
-    const Protocol proto = key.service->findPort(key.port) != nullptr ? key.service->findPort(key.port)->protocol
-                                                                      : Protocol::Http;
+    const Protocol proto =
+        key.service->findPort(key.port) != nullptr ? key.service->findPort(key.port)->protocol : Protocol::Http;
     YAML::Node c;
     c["name"] = name;
     c["connect_timeout"] = "1s";
@@ -328,8 +330,10 @@ class Builder {
       ++endpoints;
       // Outside the mesh (no workload behind it), or a workload that takes
       // plaintext only: this cluster speaks plaintext.
-      if (w == nullptr || mesh_.mtlsFor(*w) == MtlsMode::Disable) mtls = false;
-      else ids.insert(mesh_.spiffeId(w->ns, w->service_account));
+      if (w == nullptr || mesh_.mtlsFor(*w) == MtlsMode::Disable)
+        mtls = false;
+      else
+        ids.insert(mesh_.spiffeId(w->ns, w->service_account));
     }
     // A subset nothing matches (yet: a version scaled to zero) is a cluster
     // with no endpoints, whose requests get 503, not an error in the mesh.
@@ -359,12 +363,12 @@ class Builder {
       tls.validation_context = std::string(kTrustBundleSecret);
       tls.require_client_cert = true;
       tls.mode = it->second.mode == MtlsMode::Permissive ? config::DownstreamTlsConfig::Mode::Permissive
-                                                        : config::DownstreamTlsConfig::Mode::Strict;
+                                                         : config::DownstreamTlsConfig::Mode::Strict;
       tls.alpn.clear();
       if (!l.filters.empty() && l.filters.back().spec) tls.alpn = l.filters.back().spec->applicationProtocols();
-      tls_text_ += "#   listener " + l.name + ": " + std::string(mtlsModeName(it->second.mode)) +
-                   ", certificate " + tls.certificates[0] + ", client certificates verified by " +
-                   tls.validation_context + ", alpn " + joined(tls.alpn) + "\n";
+      tls_text_ += "#   listener " + l.name + ": " + std::string(mtlsModeName(it->second.mode)) + ", certificate " +
+                   tls.certificates[0] + ", client certificates verified by " + tls.validation_context + ", alpn " +
+                   joined(tls.alpn) + "\n";
       l.tls = std::move(tls);
     }
     for (auto& c : cfg.clusters) {
@@ -376,7 +380,8 @@ class Builder {
       tls.verify_spiffe_ids = it->second.spiffe_ids;
       tls.alpn = {it->second.h2 ? "h2" : "http/1.1"};
       tls_text_ += "#   cluster " + c.name + ": certificate " + tls.certificate + ", server verified by " +
-                   tls.validation_context + " as " + joined(tls.verify_spiffe_ids) + ", alpn " + joined(tls.alpn) + "\n";
+                   tls.validation_context + " as " + joined(tls.verify_spiffe_ids) + ", alpn " + joined(tls.alpn) +
+                   "\n";
       c.tls = std::move(tls);
     }
     if (!trust_bundle_pem.empty()) {
@@ -396,40 +401,31 @@ class Builder {
   std::map<std::string, InboundTls> inbound_tls_;
   std::map<std::string, OutboundTls> outbound_tls_;
   std::set<std::string> empty_clusters_;
-  std::string tls_text_;  // what attachTls attached, a comment line each
+  std::string tls_text_;         // what attachTls attached, a comment line each
   std::string summary_;          // listeners
   std::string cluster_summary_;  // after them
 };
 
-ProxyConfig sidecarConfig(const Mesh& mesh, const Workload& w, const std::string& trust_bundle_pem,
+// One proxy's config: a workload's sidecar or a gateway.
+template <class Part>
+ProxyConfig proxyConfig(const Mesh& mesh, const Part& part, ProxyConfig::Kind kind, const std::string& trust_bundle_pem,
                         config::ParseContext& ctx) {
+  const std::string kind_name = kind == ProxyConfig::Kind::Sidecar ? "sidecar" : "gateway";
   ProxyConfig p;
-  p.kind = ProxyConfig::Kind::Sidecar;
-  p.name = w.name;
-  p.ns = w.ns;
-  p.group = "sidecar/" + w.ns + "/" + w.name;
-  p.node_id = w.name + "." + w.ns;
-  p.identity = mesh.spiffeId(w.ns, w.service_account);
-  p.summary = "sidecar " + w.ns + "/" + w.name + "  node.id " + p.node_id + "  identity " + p.identity + "\n";
+  p.kind = kind;
+  p.name = part.name;
+  p.ns = part.ns;
+  p.group = kind_name + "/" + part.ns + "/" + part.name;
+  p.node_id = part.name + "." + part.ns;
+  p.identity = mesh.spiffeId(part.ns, part.service_account);
+  p.summary =
+      kind_name + " " + part.ns + "/" + part.name + "  node.id " + p.node_id + "  identity " + p.identity + "\n";
   Builder b(mesh, p);
-  b.sidecar(w);
-  p.config = b.finish(trust_bundle_pem, ctx, w.path);
-  return p;
-}
-
-ProxyConfig gatewayConfig(const Mesh& mesh, const Gateway& g, const std::string& trust_bundle_pem,
-                        config::ParseContext& ctx) {
-  ProxyConfig p;
-  p.kind = ProxyConfig::Kind::Gateway;
-  p.name = g.name;
-  p.ns = g.ns;
-  p.group = "gateway/" + g.ns + "/" + g.name;
-  p.node_id = g.name + "." + g.ns;
-  p.identity = mesh.spiffeId(g.ns, g.service_account);
-  p.summary = "gateway " + g.ns + "/" + g.name + "  node.id " + p.node_id + "  identity " + p.identity + "\n";
-  Builder b(mesh, p);
-  b.gateway(g);
-  p.config = b.finish(trust_bundle_pem, ctx, g.path);
+  if constexpr (std::is_same_v<Part, Workload>)
+    b.sidecar(part);
+  else
+    b.gateway(part);
+  p.config = b.finish(trust_bundle_pem, ctx, part.path);
   return p;
 }
 
@@ -493,8 +489,7 @@ class Fingerprint {
 // The proxy from the cache when its parts are unchanged; else built anew
 // (and cached when it built).
 template <class BuildFn>
-ProxyConfig cachedOrBuilt(ProxyConfigCache* cache, const std::string& group, std::string fingerprint,
-                          BuildFn&& build) {
+ProxyConfig cachedOrBuilt(ProxyConfigCache* cache, const std::string& group, std::string fingerprint, BuildFn&& build) {
   if (cache != nullptr) {
     auto it = cache->entries.find(group);
     if (it != cache->entries.end() && it->second.fingerprint == fingerprint) {
@@ -505,8 +500,10 @@ ProxyConfig cachedOrBuilt(ProxyConfigCache* cache, const std::string& group, std
   }
   ProxyConfig p = build();
   if (cache != nullptr) {
-    if (p.config) cache->entries[group] = ProxyConfigCache::Entry{std::move(fingerprint), p};
-    else cache->entries.erase(group);
+    if (p.config)
+      cache->entries[group] = ProxyConfigCache::Entry{std::move(fingerprint), p};
+    else
+      cache->entries.erase(group);
   }
   return p;
 }
@@ -522,17 +519,20 @@ std::vector<ProxyConfig> computeProxyConfigs(const Mesh& mesh, const std::string
     fp.sidecar(w);
     const std::string group = "sidecar/" + w.ns + "/" + w.name;
     groups.insert(group);
-    out.push_back(cachedOrBuilt(cache, group, fp.text(), [&] { return sidecarConfig(mesh, w, trust_bundle_pem, ctx); }));
+    out.push_back(cachedOrBuilt(cache, group, fp.text(), [&] {
+      return proxyConfig(mesh, w, ProxyConfig::Kind::Sidecar, trust_bundle_pem, ctx);
+    }));
   }
   for (const Gateway& g : mesh.gateways) {
     Fingerprint fp(mesh, trust_bundle_pem);
     fp.gateway(g);
     const std::string group = "gateway/" + g.ns + "/" + g.name;
     groups.insert(group);
-    out.push_back(cachedOrBuilt(cache, group, fp.text(), [&] { return gatewayConfig(mesh, g, trust_bundle_pem, ctx); }));
+    out.push_back(cachedOrBuilt(cache, group, fp.text(), [&] {
+      return proxyConfig(mesh, g, ProxyConfig::Kind::Gateway, trust_bundle_pem, ctx);
+    }));
   }
-  if (cache != nullptr)
-    std::erase_if(cache->entries, [&](const auto& e) { return groups.count(e.first) == 0; });
+  if (cache != nullptr) std::erase_if(cache->entries, [&](const auto& e) { return groups.count(e.first) == 0; });
   return out;
 }
 

@@ -43,13 +43,13 @@ inline constexpr std::string_view kTrustBundleSecret = "ROOTCA";
 struct ProxyConfig {
   enum class Kind { Sidecar, Gateway };
   Kind kind = Kind::Sidecar;
-  std::string name;       // the workload's or the gateway's
+  std::string name;  // the workload's or the gateway's
   std::string ns;
-  std::string group;      // "sidecar/<ns>/<name>", "gateway/<ns>/<name>"
-  std::string node_id;    // "<name>.<ns>": its proxies' node.id, alone or followed by "~<instance>"
-  std::string identity;   // its SPIFFE ID
-  std::string yaml;       // the generated resources, before TLS is attached
-  std::string summary;    // listeners, routes, clusters and identities, a line each
+  std::string group;     // "sidecar/<ns>/<name>", "gateway/<ns>/<name>"
+  std::string node_id;   // "<name>.<ns>": its proxies' node.id, alone or followed by "~<instance>"
+  std::string identity;  // its SPIFFE ID
+  std::string yaml;      // the generated resources, before TLS is attached
+  std::string summary;   // listeners, routes, clusters and identities, a line each
   std::shared_ptr<const config::Config> config;  // null when generation failed
 };
 
@@ -65,7 +65,7 @@ struct ProxyConfigCache {
     ProxyConfig proxy;
   };
   std::map<std::string, Entry> entries;  // by group
-  size_t computed = 0;  // in all, for tests and the log
+  size_t computed = 0;                   // in all, for tests and the log
   size_t reused = 0;
 };
 

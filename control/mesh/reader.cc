@@ -25,9 +25,8 @@ bool isName(std::string_view s) {
   if (s.empty() || s.size() > 253) return false;
   if (!std::isalnum(static_cast<unsigned char>(s.front())) || !std::isalnum(static_cast<unsigned char>(s.back())))
     return false;
-  return std::all_of(s.begin(), s.end(), [](unsigned char c) {
-    return std::islower(c) || std::isdigit(c) || c == '-' || c == '.';
-  });
+  return std::all_of(s.begin(), s.end(),
+                     [](unsigned char c) { return std::islower(c) || std::isdigit(c) || c == '-' || c == '.'; });
 }
 
 void readNameField(MapReader& r, std::string_view key, std::string& out, bool required) {
@@ -89,7 +88,8 @@ void readServices(MapReader& top, Mesh& mesh) {
       readNameField(pr, "name", p.name, false);
       pr.finish();
       for (const auto& other : s.ports)
-        if (other.port == p.port && p.port != 0) pr.ctx().error(pn, ppath + ".port", "duplicate port " + std::to_string(p.port));
+        if (other.port == p.port && p.port != 0)
+          pr.ctx().error(pn, ppath + ".port", "duplicate port " + std::to_string(p.port));
       s.ports.push_back(std::move(p));
     });
     r.forEachItem("endpoints", [&](const YAML::Node& en, const std::string& epath) {
@@ -162,8 +162,10 @@ YAML::Node grpcMatch(MapReader& r, const YAML::Node& match, const std::string& p
   YAML::Node out(YAML::NodeType::Map);
   for (auto it = match.begin(); it != match.end(); ++it)
     if (it->first.Scalar() != "grpc") out[it->first.Scalar()] = it->second;
-  if (method.empty()) out["prefix"] = "/" + service + "/";
-  else out["path"] = "/" + service + "/" + method;
+  if (method.empty())
+    out["prefix"] = "/" + service + "/";
+  else
+    out["path"] = "/" + service + "/" + method;
   return out;
 }
 
@@ -289,17 +291,20 @@ void readGateways(MapReader& top, Mesh& mesh) {
 }
 
 bool parseMode(std::string_view s, MtlsMode& out) {
-  if (s == "STRICT") out = MtlsMode::Strict;
-  else if (s == "PERMISSIVE") out = MtlsMode::Permissive;
-  else if (s == "DISABLE") out = MtlsMode::Disable;
-  else return false;
+  if (s == "STRICT")
+    out = MtlsMode::Strict;
+  else if (s == "PERMISSIVE")
+    out = MtlsMode::Permissive;
+  else if (s == "DISABLE")
+    out = MtlsMode::Disable;
+  else
+    return false;
   return true;
 }
 
 // `from: {service_accounts: [sa or ns/sa], namespaces: [ns]}` in an
 // authorization rule becomes the authz filter's principals.
-void expandFrom(MapReader& policy, YAML::Node rule, const std::string& path, const std::string& ns,
-                const Mesh& mesh) {
+void expandFrom(MapReader& policy, YAML::Node rule, const std::string& path, const std::string& ns, const Mesh& mesh) {
   YAML::Node from = rule["from"];
   MapReader fr(policy.ctx(), from, path + ".from");
   if (!fr.isMap()) return;
@@ -391,8 +396,10 @@ void readPolicies(MapReader& top, Mesh& mesh) {
     YAML::Node cluster(YAML::NodeType::Map);
     for (auto it = item.begin(); it != item.end(); ++it) {
       const std::string key = it->first.Scalar();
-      if (key == "service") dp.service = it->second.Scalar();
-      else if (key == "namespace") dp.ns = it->second.Scalar();
+      if (key == "service")
+        dp.service = it->second.Scalar();
+      else if (key == "namespace")
+        dp.ns = it->second.Scalar();
       else {
         cluster[key] = it->second;
         dp.cluster_keys[key] = it->second;
@@ -477,8 +484,8 @@ void checkReferences(const Mesh& mesh, ParseContext& ctx) {
     if (!rs.service.empty() && mesh.findService("default", rs.service) == nullptr)
       ctx.error(rs.loc, rs.path + ".service", "unknown service '" + rs.service + "' in namespace 'default'");
     for (const auto& gname : rs.gateways) {
-      const bool known = std::any_of(mesh.gateways.begin(), mesh.gateways.end(),
-                                     [&](const Gateway& g) { return g.name == gname; });
+      const bool known =
+          std::any_of(mesh.gateways.begin(), mesh.gateways.end(), [&](const Gateway& g) { return g.name == gname; });
       if (!known) ctx.error(rs.loc, rs.path + ".gateways", "unknown gateway '" + gname + "'");
     }
     for (const auto& rule : rs.rules)

@@ -5,9 +5,8 @@
 // recording upstreams, so the test sees what reached them. The example's
 // fixed ports are swapped for free ones.
 
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <map>
 #include <memory>
@@ -35,7 +34,8 @@ uint16_t freePort() {
 }
 
 std::string replaceAll(std::string s, const std::string& from, const std::string& to) {
-  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
   return s;
 }
 
@@ -47,7 +47,8 @@ class MeshDemo : public ::testing::Test {
   };
 
   void SetUp() override {
-    for (const char* app : {"frontend", "backend-v1", "backend-v2"}) apps_[app] = std::make_unique<HttpUpstream>(describeRequest(app));
+    for (const char* app : {"frontend", "backend-v1", "backend-v2"})
+      apps_[app] = std::make_unique<HttpUpstream>(describeRequest(app));
     for (const char* p : {"8080", "15100", "15101", "15106", "15206", "15301"}) ports_[p] = freePort();
     key_ = dir_.write("token.key", "a-demo-token-key-of-enough-length\n");
     std::string yaml;
@@ -57,7 +58,8 @@ class MeshDemo : public ::testing::Test {
     yaml = replaceAll(yaml, "127.0.0.1:18100", "127.0.0.1:" + std::to_string(apps_["frontend"]->port()));
     yaml = replaceAll(yaml, "127.0.0.1:18106", "127.0.0.1:" + std::to_string(apps_["backend-v1"]->port()));
     yaml = replaceAll(yaml, "127.0.0.1:18206", "127.0.0.1:" + std::to_string(apps_["backend-v2"]->port()));
-    for (const auto& [from, to] : ports_) yaml = replaceAll(yaml, "127.0.0.1:" + from, "127.0.0.1:" + std::to_string(to));
+    for (const auto& [from, to] : ports_)
+      yaml = replaceAll(yaml, "127.0.0.1:" + from, "127.0.0.1:" + std::to_string(to));
     yaml = replaceAll(yaml, "\"${SLUICE_MESH_STATE}/ca\"", dir_.path() + "/ca");
     yaml = replaceAll(yaml, "[\"${SLUICE_MESH_STATE}/token.key\"]", "[" + key_ + "]");
     yaml_ = yaml;
@@ -76,15 +78,15 @@ class MeshDemo : public ::testing::Test {
   }
 
   void startProxy(const std::string& name, const std::string& sa) {
-    const CommandResult t = runCommand({SLUICE_CONTROL_BIN, "token", "--key", key_, "--namespace", "default",
-                                        "--service-account", sa},
-                                       10s);
+    const CommandResult t = runCommand(
+        {SLUICE_CONTROL_BIN, "token", "--key", key_, "--namespace", "default", "--service-account", sa}, 10s);
     ASSERT_TRUE(exitedWith(t.status, 0)) << t.err;
     const std::string token = dir_.write("token-" + name, t.out);
-    auto p = std::make_unique<ProxyProcess>("admin: {address: 127.0.0.1:0}\nworkers: 1\ndrain_timeout: 2s\n"
-                                            "dynamic:\n  ads:\n    address: " + control_->adsAddress() +
-                                            "\n    node: {id: " + name + ".default, cluster: " + name +
-                                            "}\n  ca:\n    token_file: " + token + "\n");
+    auto p = std::make_unique<ProxyProcess>(
+        "admin: {address: 127.0.0.1:0}\nworkers: 1\ndrain_timeout: 2s\n"
+        "dynamic:\n  ads:\n    address: " +
+        control_->adsAddress() + "\n    node: {id: " + name + ".default, cluster: " + name +
+        "}\n  ca:\n    token_file: " + token + "\n");
     ASSERT_TRUE(p->start());
     proxies_[name] = Proxy{name, sa, std::move(p)};
   }
@@ -94,8 +96,10 @@ class MeshDemo : public ::testing::Test {
 
   // The split's weights in control.yaml, as an operator edits them.
   void setSplit(int v1, int v2) {
-    std::string yaml = replaceAll(yaml_, "subset: {version: v1}, weight: 90", "subset: {version: v1}, weight: " + std::to_string(v1));
-    yaml = replaceAll(yaml, "subset: {version: v2}, weight: 10", "subset: {version: v2}, weight: " + std::to_string(v2));
+    std::string yaml =
+        replaceAll(yaml_, "subset: {version: v1}, weight: 90", "subset: {version: v1}, weight: " + std::to_string(v1));
+    yaml =
+        replaceAll(yaml, "subset: {version: v2}, weight: 10", "subset: {version: v2}, weight: " + std::to_string(v2));
     control_->writeConfig(yaml);
   }
 
@@ -146,13 +150,15 @@ TEST_F(MeshDemo, StrictRefusesPlaintextAndPermissiveTakesIt) {
   EXPECT_NE(plain.status, 200);
   EXPECT_EQ(apps_["backend-v1"]->requestCount(), 0u);
   // PERMISSIVE for the frontend: plaintext is taken (no policy guards it).
-  std::string yaml = replaceAll(yaml_, "- {namespace: default, mode: STRICT}",
-                                "- {namespace: default, mode: STRICT}\n      - {namespace: default, workload: frontend, mode: PERMISSIVE}");
+  std::string yaml = replaceAll(
+      yaml_, "- {namespace: default, mode: STRICT}",
+      "- {namespace: default, mode: STRICT}\n      - {namespace: default, workload: frontend, mode: PERMISSIVE}");
   control_->writeConfig(yaml);
   HttpResponse last;
   EXPECT_TRUE(waitUntil([&] { return (last = httpRequest(port("15100"), "GET", "/plain")).status == 200; }, 5s))
       << "the frontend's inbound did not take plaintext under PERMISSIVE: " << last.status << " " << last.error
-      << last.body << "\n" << proxy("frontend").stderrText() << control_->stderrText();
+      << last.body << "\n"
+      << proxy("frontend").stderrText() << control_->stderrText();
   // And mesh traffic still flows through it with mTLS.
   EXPECT_EQ(httpRequest(port("8080"), "GET", "/").status, 200);
 }
@@ -185,8 +191,8 @@ TEST_F(MeshDemo, AControlPlaneRestartLosesNoRequestAndIssuesNoNewCertificate) {
   std::this_thread::sleep_for(500ms);
   const std::string ads = control_->adsAddress();
   // The same port, the same CA state dir.
-  control_ = std::make_unique<ControlDaemonProcess>(replaceAll(yaml_, "ads:\n  address: 127.0.0.1:0",
-                                                               "ads:\n  address: " + ads));
+  control_ = std::make_unique<ControlDaemonProcess>(
+      replaceAll(yaml_, "ads:\n  address: 127.0.0.1:0", "ads:\n  address: " + ads));
   ASSERT_TRUE(control_->start());
   // Every proxy is back in sync (a mesh group per proxy)...
   EXPECT_TRUE(waitUntil(
@@ -201,7 +207,8 @@ TEST_F(MeshDemo, AControlPlaneRestartLosesNoRequestAndIssuesNoNewCertificate) {
   EXPECT_EQ(control_->metric("sluice_control_ca_certificates_issued_total").value_or(-1), 0);
   // The mesh still changes on edits.
   setSplit(0, 100);
-  EXPECT_TRUE(waitUntil([&] { return httpRequest(port("8080"), "GET", "/api/").body.rfind("backend-v2", 0) == 0; }, 5s));
+  EXPECT_TRUE(
+      waitUntil([&] { return httpRequest(port("8080"), "GET", "/api/").body.rfind("backend-v2", 0) == 0; }, 5s));
   load.stop();
   const auto t = load.totals();
   EXPECT_EQ(t.cut, 0u) << t.first_cut;
@@ -243,8 +250,8 @@ TEST(MeshCheck, PrintsWhatEachProxyOfTheExampleGets) {
   TempDir dir;
   std::string bad = readFile(example);
   bad.replace(bad.find("to: [{service: frontend}]"), 25, "to: [{service: frontends}]");
-  const CommandResult e = runCommand({SLUICE_CONTROL_BIN, "check", "-c", dir.write("control.yaml", bad)},
-                                     std::chrono::seconds(10));
+  const CommandResult e =
+      runCommand({SLUICE_CONTROL_BIN, "check", "-c", dir.write("control.yaml", bad)}, std::chrono::seconds(10));
   EXPECT_TRUE(exitedWith(e.status, 1));
   EXPECT_NE(e.err.find("mesh.routes[0].rules[1].to[0].service: unknown service 'frontends'"), std::string::npos)
       << e.err;

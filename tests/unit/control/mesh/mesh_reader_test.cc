@@ -1,14 +1,13 @@
 // control.yaml's `mesh:` block: what is read, and each kind of mistake with
 // its file:line:col and mesh path.
 
-#include "control/mesh/reader.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
 #include "control/control_config.h"
+#include "control/mesh/reader.h"
 
 namespace sluice::control::mesh {
 namespace {
