@@ -41,6 +41,12 @@
 //           default_action: deny
 //           rules:                      # the authz filter's rules, plus `from:` shorthand
 //             - {name: callers, action: allow, from: {service_accounts: [frontend, edge]}}
+//           ports: [8080]               # optional: only these service ports
+//       rate_limits:                    # on a workload's inbound HTTP traffic
+//         - name: backend-limit
+//           service: backend            # or workload: NAME
+//           local_ratelimit: {token_bucket: {...}}   # the HTTP filters' own settings
+//           ratelimit: {...}                         # (Redis-backed, global)
 //       destinations:                   # per destination service: cluster settings
 //         - service: backend
 //           circuit_breakers: {...}     # as on a sluice cluster
@@ -186,11 +192,27 @@ struct PeerAuthentication {
 struct AuthorizationPolicy {
   std::string name;
   std::string ns = "default";
-  std::string service;   // the workloads serving it; or
-  std::string workload;  // this one
-  YAML::Node policy;     // the authz filter's `default_action` + `rules` (shorthand expanded)
+  std::string service;          // the workloads serving it; or
+  std::string workload;         // this one
+  std::vector<uint32_t> ports;  // only the inbound bindings of these service ports; empty: all
+  YAML::Node policy;            // the authz filter's `default_action` + `rules` (shorthand expanded)
   config::SourceLoc loc;
   std::string source;  // the YAML as written: what a proxy's config depends on (proxy_config.h)
+  std::string path;
+};
+
+// Rate limits on a workload's inbound HTTP traffic: the HTTP filters
+// `local_ratelimit` and `ratelimit` (Redis-backed, global), with their own
+// schemas (checked by their readers), put in its inbound chain after
+// authorization.
+struct RateLimitPolicy {
+  std::string name;
+  std::string ns = "default";
+  std::string service;                        // the workloads serving it; or
+  std::string workload;                       // this one
+  std::map<std::string, YAML::Node> filters;  // "local_ratelimit" / "ratelimit" -> its settings (stat_prefix set)
+  config::SourceLoc loc;
+  std::string source;
   std::string path;
 };
 
@@ -212,6 +234,7 @@ struct Mesh {
   std::vector<Gateway> gateways;
   std::vector<PeerAuthentication> peer_authentication;
   std::vector<AuthorizationPolicy> authorization;
+  std::vector<RateLimitPolicy> rate_limits;
   std::vector<DestinationPolicy> destinations;
 
   const Service* findService(std::string_view ns, std::string_view name) const;

@@ -179,6 +179,15 @@ class Builder {
         f["authz"] = *authz;
         http["http_filters"].push_back(f);
       }
+      for (const auto& rl : mesh_.rate_limits) {
+        if (rl.ns != w.ns || (rl.workload != w.name && rl.service != b.service)) continue;
+        for (const auto& [filter, settings] : rl.filters) {
+          YAML::Node f;
+          f[filter] = YAML::Clone(settings);
+          http["http_filters"].push_back(f);
+          policy_note += ", " + filter + " " + rl.name;
+        }
+      }
       YAML::Node route;
       route["match"]["prefix"] = "/";
       route["route"]["cluster"] = name;
@@ -206,6 +215,7 @@ class Builder {
     std::vector<const AuthorizationPolicy*> applying;
     for (const auto& ap : mesh_.authorization) {
       if (ap.ns != w.ns) continue;
+      if (!ap.ports.empty() && std::find(ap.ports.begin(), ap.ports.end(), b.port) == ap.ports.end()) continue;
       if (ap.workload == w.name || (!ap.service.empty() && ap.service == b.service)) applying.push_back(&ap);
     }
     if (applying.empty()) return std::nullopt;
@@ -445,6 +455,8 @@ class Fingerprint {
       if (const Service* s = mesh_.findService(w.ns, b.service)) add(s->source, s);
       for (const auto& ap : mesh_.authorization)
         if (ap.ns == w.ns && (ap.workload == w.name || ap.service == b.service)) add(ap.source, &ap);
+      for (const auto& rl : mesh_.rate_limits)
+        if (rl.ns == w.ns && (rl.workload == w.name || rl.service == b.service)) add(rl.source, &rl);
     }
     for (const auto& b : w.outbound) {
       if (const Service* s = mesh_.findService(w.ns, b.service)) destination(*s);

@@ -8,6 +8,7 @@
 #include "config/authz_policy.h"
 #include "config/cluster_reader.h"
 #include "config/field_reader.h"
+#include "config/filter_spec.h"
 #include "config/hash_policy.h"
 #include "config/header_mutation.h"
 #include "config/retry_policy.h"
@@ -50,6 +51,14 @@ void readLabels(MapReader& r, std::string_view key, Labels& out) {
     }
     out[it->first.Scalar()] = it->second.Scalar();
   }
+}
+
+bool parsePortInto(const std::string& text, std::vector<uint32_t>& out) {
+  if (text.empty() || text.size() > 5 || !std::all_of(text.begin(), text.end(), ::isdigit)) return false;
+  const unsigned long v = std::stoul(text);
+  if (v < 1 || v > 65535) return false;
+  out.push_back(static_cast<uint32_t>(v));
+  return true;
 }
 
 bool parseProtocol(std::string_view s, Protocol& out) {
@@ -372,6 +381,10 @@ void readPolicies(MapReader& top, Mesh& mesh) {
     readNameField(ar, "workload", ap.workload, false);
     if (ap.service.empty() == ap.workload.empty())
       ar.ctx().error(item, path, "needs exactly one of 'service' or 'workload'");
+    ar.forEachItem("ports", [&](const YAML::Node& pn, const std::string& ppath) {
+      if (!pn.IsScalar() || !parsePortInto(pn.Scalar(), ap.ports))
+        ar.ctx().error(pn, ppath, "expected a port number (1-65535)");
+    });
     ar.forEachItem("rules", [&](const YAML::Node& rule, const std::string& rpath) {
       if (rule.IsMap() && rule["from"].IsDefined()) expandFrom(ar, rule, rpath, ap.ns, mesh);
     });
@@ -382,6 +395,38 @@ void readPolicies(MapReader& top, Mesh& mesh) {
     for (std::string_view k : {"default_action", "rules"})
       if (item[std::string(k)].IsDefined()) ap.policy[std::string(k)] = item[std::string(k)];
     mesh.authorization.push_back(std::move(ap));
+  });
+  r.forEachItem("rate_limits", [&](const YAML::Node& item, const std::string& path) {
+    MapReader lr(r.ctx(), item, path);
+    if (!lr.isMap()) return;
+    RateLimitPolicy rl;
+    rl.loc = config::locOf(item);
+    rl.path = path;
+    rl.source = YAML::Dump(item);
+    readNameField(lr, "name", rl.name, true);
+    readNameField(lr, "namespace", rl.ns, false);
+    readNameField(lr, "service", rl.service, false);
+    readNameField(lr, "workload", rl.workload, false);
+    if (rl.service.empty() == rl.workload.empty())
+      lr.ctx().error(item, path, "needs exactly one of 'service' or 'workload'");
+    for (std::string_view filter : {"local_ratelimit", "ratelimit"}) {
+      if (!lr.has(filter)) continue;
+      const YAML::Node settings = lr.child(filter);
+      if (!settings.IsMap()) {
+        lr.ctx().error(settings, lr.childPath(filter), "expected a mapping");
+        continue;
+      }
+      // The filter's own reader checks it where it stands; its stat_prefix is
+      // the policy's name.
+      YAML::Node in_place = settings;
+      if (!in_place["stat_prefix"].IsDefined()) in_place["stat_prefix"] = rl.name.empty() ? "mesh" : rl.name;
+      MapReader fr(lr.ctx(), in_place, lr.childPath(filter));
+      (void)config::findHttpFilterReader(filter)->read(fr);
+      rl.filters[std::string(filter)] = YAML::Clone(in_place);
+    }
+    if (rl.filters.empty()) lr.ctx().error(item, path, "needs local_ratelimit or ratelimit");
+    lr.finish();
+    mesh.rate_limits.push_back(std::move(rl));
   });
   r.forEachItem("destinations", [&](const YAML::Node& item, const std::string& path) {
     if (!item.IsMap()) {
@@ -496,6 +541,12 @@ void checkReferences(const Mesh& mesh, ParseContext& ctx) {
       ctx.error(ap.loc, ap.path + ".service", "unknown service '" + ap.service + "' in namespace '" + ap.ns + "'");
     if (!ap.workload.empty() && mesh.findWorkload(ap.ns, ap.workload) == nullptr)
       ctx.error(ap.loc, ap.path + ".workload", "unknown workload '" + ap.workload + "' in namespace '" + ap.ns + "'");
+  }
+  for (const auto& rl : mesh.rate_limits) {
+    if (!rl.service.empty() && mesh.findService(rl.ns, rl.service) == nullptr)
+      ctx.error(rl.loc, rl.path + ".service", "unknown service '" + rl.service + "' in namespace '" + rl.ns + "'");
+    if (!rl.workload.empty() && mesh.findWorkload(rl.ns, rl.workload) == nullptr)
+      ctx.error(rl.loc, rl.path + ".workload", "unknown workload '" + rl.workload + "' in namespace '" + rl.ns + "'");
   }
   for (const auto& pa : mesh.peer_authentication)
     if (!pa.workload.empty() && mesh.findWorkload(pa.ns, pa.workload) == nullptr)

@@ -211,3 +211,59 @@ TEST(ProxyConfigCache, AnEditRecomputesOnlyTheProxiesThatReadWhatChanged) {
 
 }  // namespace
 }  // namespace sluice::control::mesh
+
+namespace sluice::control::mesh {
+namespace {
+
+const char* const kPolicies = R"(mesh:
+  services:
+    - name: api
+      ports: [{port: 8080}, {port: 9090, protocol: grpc}]
+      endpoints: [{address: 127.0.0.1:15001, workload: api}]
+  workloads:
+    - name: api
+      inbound:
+        - {service: api, port: 8080, address: 127.0.0.1:15001, app: 127.0.0.1:18001}
+        - {service: api, port: 9090, address: 127.0.0.1:15002, app: 127.0.0.1:18002}
+  policies:
+    authorization:
+      - name: only-web
+        service: api
+        ports: [8080]
+        default_action: deny
+        rules: [{name: ops, action: allow, from: {namespaces: [ops]}}]
+    rate_limits:
+      - name: api-limit
+        workload: api
+        local_ratelimit: {token_bucket: {max_tokens: 5, tokens_per_fill: 5, fill_interval: 1s}}
+)";
+
+TEST(MeshPolicies, RateLimitsJoinTheInboundChainAndAuthorizationKeepsToItsPorts) {
+  const ControlLoadResult r = loadControlString(kPolicies, "control.yaml");
+  ASSERT_TRUE(r.config) << r.errorText();
+  const ProxyConfig* api = find(r.config->mesh_proxies, "sidecar/default/api");
+  ASSERT_TRUE(api && api->config);
+  EXPECT_NE(api->summary.find("inbound_8080_api  127.0.0.1:15001  http, mTLS STRICT, authz deny by default, "
+                              "local_ratelimit api-limit"),
+            std::string::npos)
+      << api->summary;
+  // The grpc port is not named by the authorization policy: no authz there.
+  EXPECT_NE(api->summary.find("inbound_9090_api  127.0.0.1:15002  grpc, mTLS STRICT, local_ratelimit api-limit"),
+            std::string::npos)
+      << api->summary;
+  EXPECT_NE(api->yaml.find("stat_prefix: api-limit"), std::string::npos) << api->yaml;
+  EXPECT_NE(api->yaml.find("max_tokens: 5"), std::string::npos) << api->yaml;
+}
+
+TEST(MeshPolicies, ARateLimitIsCheckedByTheFiltersOwnReader) {
+  std::string yaml = kPolicies;
+  yaml.replace(yaml.find("max_tokens: 5,"), 14, "max_tokens: 0,");
+  const ControlLoadResult r = loadControlString(yaml, "control.yaml");
+  ASSERT_FALSE(r.config);
+  ASSERT_EQ(r.errors.size(), 1u) << r.errorText();
+  EXPECT_EQ(r.errors[0].path, "mesh.policies.rate_limits[0].local_ratelimit.token_bucket.max_tokens");
+  EXPECT_EQ(r.errors[0].line, 21);
+}
+
+}  // namespace
+}  // namespace sluice::control::mesh
