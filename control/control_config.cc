@@ -9,6 +9,7 @@
 
 #include "config/cluster_reader.h"
 #include "config/document_limits.h"
+#include "config/route_config.h"
 #include "config/yaml_document.h"
 #include "control/mesh/reader.h"
 
@@ -40,7 +41,8 @@ void readMatch(MapReader& g, GroupMatch& m) {
   MapReader r(g.ctx(), n, path);
   if (!r.isMap()) return;
   r.string("cluster", m.cluster);
-  if (r.has("cluster") && m.cluster.empty()) r.ctx().error(r.locOf("cluster"), r.childPath("cluster"), "must not be empty");
+  if (r.has("cluster") && m.cluster.empty())
+    r.ctx().error(r.locOf("cluster"), r.childPath("cluster"), "must not be empty");
   r.forEachItem("node_ids", [&](const YAML::Node& item, const std::string& item_path) {
     if (!item.IsScalar() || item.Scalar().empty()) {
       r.ctx().error(item, item_path, "expected a node id");
@@ -50,8 +52,7 @@ void readMatch(MapReader& g, GroupMatch& m) {
   });
   if (r.has("node_ids") && r.child("node_ids").IsSequence() && m.node_ids.empty())
     r.ctx().error(r.locOf("node_ids"), r.childPath("node_ids"), "needs at least one node id");
-  if (r.has("cluster") == r.has("node_ids"))
-    r.ctx().error(n, path, "needs exactly one of 'cluster' or 'node_ids'");
+  if (r.has("cluster") == r.has("node_ids")) r.ctx().error(n, path, "needs exactly one of 'cluster' or 'node_ids'");
   r.finish();
 }
 
@@ -68,6 +69,31 @@ void validateGroup(const config::Config& cfg, const std::string& group_path, Par
   }
 }
 
+// What proxyless gRPC clients refuse (gRPC's xDS client, A27/A28 and the
+// cluster types it knows): checked here so that an edit is refused with a
+// position instead of NACKed by every client.
+void checkForGrpcClients(const config::Config& cfg, const std::string& group_path, ParseContext& ctx) {
+  for (size_t i = 0; i < cfg.clusters.size(); ++i) {
+    const auto& c = cfg.clusters[i];
+    if (c.lb_policy != config::LbPolicy::RoundRobin && c.lb_policy != config::LbPolicy::RingHash)
+      ctx.error(
+          c.loc, group_path + ".clusters[" + std::to_string(i) + "].lb_policy",
+          "gRPC clients take round_robin or ring_hash only, not " + std::string(config::lbPolicyName(c.lb_policy)));
+  }
+  for (const auto& entry : cfg.route_configs)
+    for (size_t v = 0; v < entry.spec->virtual_hosts.size(); ++v)
+      for (size_t k = 0; k < entry.spec->virtual_hosts[v].routes.size(); ++k) {
+        const auto& route = entry.spec->virtual_hosts[v].routes[k];
+        if (route.route) continue;
+        // Paths the readers built already carry the group's prefix.
+        const std::string base = entry.path.rfind(group_path, 0) == 0 ? entry.path : group_path + "." + entry.path;
+        const std::string path = base + ".virtual_hosts[" + std::to_string(v) + "].routes[" + std::to_string(k) + "]";
+        ctx.error(entry.loc, path,
+                  std::string("gRPC clients fail calls on a ") + (route.redirect ? "redirect" : "direct_response") +
+                      " route");
+      }
+}
+
 void readGroups(MapReader& top, ControlConfig& out) {
   std::unordered_map<std::string, std::string> names;  // name -> path of first
   top.forEachItem("groups", [&](const YAML::Node& item, const std::string& path) {
@@ -78,9 +104,15 @@ void readGroups(MapReader& top, ControlConfig& out) {
     readMatch(r, g.match);
     auto cfg = std::make_shared<config::Config>();
     cfg->source_file = top.ctx().file();
+    std::string clients = "any";
+    r.string("clients", clients);
+    if (clients != "any" && clients != "grpc")
+      r.ctx().error(r.locOf("clients"), r.childPath("clients"), "must be any or grpc");
+    g.grpc_clients = clients == "grpc";
     config::readResources(r, *cfg);
     r.finish();
     validateGroup(*cfg, path, top.ctx());
+    if (g.grpc_clients) checkForGrpcClients(*cfg, path, top.ctx());
     if (!g.name.empty() && !names.emplace(g.name, path).second)
       r.ctx().error(r.locOf("name"), r.childPath("name"),
                     "duplicate group name '" + g.name + "' (first in " + names[g.name] + ")");
@@ -146,8 +178,7 @@ void build(const YAML::Node& root, ControlConfig& out, ParseContext& ctx, mesh::
 
 bool GroupMatch::matches(std::string_view node_id, std::string_view node_cluster) const {
   if (!cluster.empty()) return node_cluster == cluster;
-  if (!mesh_node_id.empty())
-    return node_id.substr(0, node_id.find('~')) == mesh_node_id;
+  if (!mesh_node_id.empty()) return node_id.substr(0, node_id.find('~')) == mesh_node_id;
   return std::find(node_ids.begin(), node_ids.end(), node_id) != node_ids.end();
 }
 

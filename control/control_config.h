@@ -8,6 +8,7 @@
 //   groups:                              # proxies that share one config
 //     - name: edge
 //       match: {cluster: edge}           # or {node_ids: [edge-1, edge-2]}; the first matching group wins
+//       clients: grpc                    # optional: refuse what proxyless gRPC clients refuse
 //       listeners: [...]                 # a sluice YAML file's resource keys, read by the
 //       route_configs: [...]             # same readers (config/loader.h) and validated whole
 //       clusters: [...]                  # with references Strict: a group is one consistent config
@@ -49,6 +50,11 @@ struct GroupMatch {
 struct GroupSpec {
   std::string name;  // unique; the snapshot's and the metrics' group label
   GroupMatch match;
+  // `clients: grpc`: the group serves proxyless gRPC clients, and its config
+  // is refused where they would refuse it (gRPC takes round_robin and
+  // ring_hash clusters only, and fails calls on redirect and direct_response
+  // routes). Default `any`: no such check.
+  bool grpc_clients = false;
   // The group's resources as one validated config (its bootstrap unused).
   std::shared_ptr<const config::Config> config;
   // The group's YAML as read (after ${VAR} substitution), positions left

@@ -270,3 +270,47 @@ TEST(ControlConfigTest, AGroupsInputChangesOnlyWithItsContent) {
 
 }  // namespace
 }  // namespace sluice::control
+
+namespace sluice::control {
+namespace {
+
+TEST(ControlConfigTest, AGroupForGrpcClientsIsRefusedWhatTheyWouldRefuse) {
+  const std::string yaml = R"(groups:
+  - name: grpc
+    match: {cluster: grpc}
+    clients: grpc
+    route_configs:
+      - name: echo
+        virtual_hosts:
+          - name: echo
+            domains: [echo]
+            routes:
+              - {match: {prefix: /ok}, route: {cluster: echo}}
+              - {match: {prefix: /old}, redirect: {path_redirect: /new}}
+    clusters:
+      - name: echo
+        lb_policy: least_request
+        endpoints: [{address: 127.0.0.1:18090}]
+)";
+  const ControlLoadResult r = loadControlString(yaml, "control.yaml");
+  ASSERT_FALSE(r.config);
+  std::vector<std::string> errors;
+  for (const auto& e : r.errors) errors.push_back(e.str());
+  EXPECT_EQ(errors, (std::vector<std::string>{
+                        "control.yaml:6:9: groups[0].route_configs[0].virtual_hosts[0].routes[1]: gRPC clients fail "
+                        "calls on a redirect route",
+                        "control.yaml:14:9: groups[0].clusters[0].lb_policy: gRPC clients take round_robin or "
+                        "ring_hash only, not least_request",
+                    }));
+  // The same group for any client is fine.
+  std::string any = yaml;
+  any.replace(any.find("clients: grpc"), 13, "clients: any");
+  EXPECT_TRUE(loadControlString(any, "control.yaml").config);
+  any.replace(any.find("clients: any"), 12, "clients: all");
+  const ControlLoadResult bad = loadControlString(any, "control.yaml");
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_EQ(bad.errors[0].str(), "control.yaml:4:14: groups[0].clients: must be any or grpc");
+}
+
+}  // namespace
+}  // namespace sluice::control
