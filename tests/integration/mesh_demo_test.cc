@@ -1,12 +1,11 @@
 // The demo mesh (config/examples/mesh/control.yaml) end to end, with real
-// processes on loopback: sluice-control with its CA, a sidecar per workload
-// and the edge gateway, each a real `sluice` taking its config over ADS and
-// its certificate from the CA (its own key, a bootstrap token). The apps are
-// recording upstreams, so the test sees what reached them. The example's
-// fixed ports are swapped for free ones.
+// processes on loopback (the fixture: support/mesh_demo.h): routing and the
+// split, mesh identities and authorization, STRICT and PERMISSIVE, edits
+// and a control-plane restart under load.
+
+#include "tests/integration/support/mesh_demo.h"
 
 #include <gtest/gtest.h>
-#include <signal.h>
 
 #include <map>
 #include <memory>
@@ -25,91 +24,6 @@ namespace sluice::itest {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A port free now (bound to 0, then let go): the mesh names its listeners'
-// addresses in advance, as endpoints of one another.
-uint16_t freePort() {
-  Fd fd = listenLoopback(1);
-  return localPort(fd.get());
-}
-
-std::string replaceAll(std::string s, const std::string& from, const std::string& to) {
-  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
-    s.replace(at, from.size(), to);
-  return s;
-}
-
-class MeshDemo : public ::testing::Test {
- protected:
-  struct Proxy {
-    std::string name, service_account;
-    std::unique_ptr<ProxyProcess> process;
-  };
-
-  void SetUp() override {
-    for (const char* app : {"frontend", "backend-v1", "backend-v2"})
-      apps_[app] = std::make_unique<HttpUpstream>(describeRequest(app));
-    for (const char* p : {"8080", "15100", "15101", "15106", "15206", "15301"}) ports_[p] = freePort();
-    key_ = dir_.write("token.key", "a-demo-token-key-of-enough-length\n");
-    std::string yaml;
-    ASSERT_TRUE(shippedExample("mesh/control.yaml", {}, &yaml));
-    yaml = replaceAll(yaml, "127.0.0.1:15010", "127.0.0.1:0");
-    yaml = replaceAll(yaml, "127.0.0.1:15000", "127.0.0.1:0");
-    yaml = replaceAll(yaml, "127.0.0.1:18100", "127.0.0.1:" + std::to_string(apps_["frontend"]->port()));
-    yaml = replaceAll(yaml, "127.0.0.1:18106", "127.0.0.1:" + std::to_string(apps_["backend-v1"]->port()));
-    yaml = replaceAll(yaml, "127.0.0.1:18206", "127.0.0.1:" + std::to_string(apps_["backend-v2"]->port()));
-    for (const auto& [from, to] : ports_)
-      yaml = replaceAll(yaml, "127.0.0.1:" + from, "127.0.0.1:" + std::to_string(to));
-    yaml = replaceAll(yaml, "\"${SLUICE_MESH_STATE}/ca\"", dir_.path() + "/ca");
-    yaml = replaceAll(yaml, "[\"${SLUICE_MESH_STATE}/token.key\"]", "[" + key_ + "]");
-    yaml_ = yaml;
-    control_ = std::make_unique<ControlDaemonProcess>(yaml_);
-    ASSERT_TRUE(control_->start());
-    for (auto [name, sa] : std::vector<std::pair<std::string, std::string>>{{"edge", "edge"},
-                                                                            {"frontend", "frontend"},
-                                                                            {"backend-v1", "backend"},
-                                                                            {"backend-v2", "backend"},
-                                                                            {"stranger", "stranger"}})
-      startProxy(name, sa);
-    ASSERT_TRUE(waitUntil([&] { return httpRequest(port("8080"), "GET", "/").status == 200; }, 15s))
-        << "the edge never served /";
-    ASSERT_TRUE(waitUntil([&] { return httpRequest(port("15301"), "GET", "/").status == 403; }, 10s))
-        << "the stranger's outbound listener never answered 403";
-  }
-
-  void startProxy(const std::string& name, const std::string& sa) {
-    const CommandResult t = runCommand(
-        {SLUICE_CONTROL_BIN, "token", "--key", key_, "--namespace", "default", "--service-account", sa}, 10s);
-    ASSERT_TRUE(exitedWith(t.status, 0)) << t.err;
-    const std::string token = dir_.write("token-" + name, t.out);
-    auto p = std::make_unique<ProxyProcess>(
-        "admin: {address: 127.0.0.1:0}\nworkers: 1\ndrain_timeout: 2s\n"
-        "dynamic:\n  ads:\n    address: " +
-        control_->adsAddress() + "\n    node: {id: " + name + ".default, cluster: " + name +
-        "}\n  ca:\n    token_file: " + token + "\n");
-    ASSERT_TRUE(p->start());
-    proxies_[name] = Proxy{name, sa, std::move(p)};
-  }
-
-  uint16_t port(const std::string& example_port) { return ports_.at(example_port); }
-  ProxyProcess& proxy(const std::string& name) { return *proxies_.at(name).process; }
-
-  // The split's weights in control.yaml, as an operator edits them.
-  void setSplit(int v1, int v2) {
-    std::string yaml =
-        replaceAll(yaml_, "subset: {version: v1}, weight: 90", "subset: {version: v1}, weight: " + std::to_string(v1));
-    yaml =
-        replaceAll(yaml, "subset: {version: v2}, weight: 10", "subset: {version: v2}, weight: " + std::to_string(v2));
-    control_->writeConfig(yaml);
-  }
-
-  TempDir dir_;
-  std::map<std::string, std::unique_ptr<HttpUpstream>> apps_;
-  std::map<std::string, uint16_t> ports_;
-  std::string key_, yaml_;
-  std::unique_ptr<ControlDaemonProcess> control_;
-  std::map<std::string, Proxy> proxies_;
-};
 
 TEST_F(MeshDemo, TheEdgeRoutesAndSplitsNinetyTenOverTwoThousandRequests) {
   EXPECT_EQ(httpRequest(port("8080"), "GET", "/").body, "frontend GET /\n");
@@ -186,14 +100,8 @@ TEST_F(MeshDemo, AnEditedSplitIsFollowedWithinASecondWithNoFailedRequest) {
 
 TEST_F(MeshDemo, AControlPlaneRestartLosesNoRequestAndIssuesNoNewCertificate) {
   KeepAliveLoad load(port("8080"), 2, true, "", 60s);
-  ASSERT_TRUE(control_->signal(SIGKILL));
-  control_->waitExit(5s);
-  std::this_thread::sleep_for(500ms);
-  const std::string ads = control_->adsAddress();
   // The same port, the same CA state dir.
-  control_ = std::make_unique<ControlDaemonProcess>(
-      replaceAll(yaml_, "ads:\n  address: 127.0.0.1:0", "ads:\n  address: " + ads));
-  ASSERT_TRUE(control_->start());
+  ASSERT_TRUE(restartControl(yaml_));
   // Every proxy is back in sync (a mesh group per proxy)...
   EXPECT_TRUE(waitUntil(
       [&] {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tests/integration/support/config.h"
+#include "tests/integration/support/http_harness.h"
 #include "tests/integration/support/net.h"
 #include "tests/integration/support/proxy_process.h"
 #include "tests/integration/support/stream.h"
@@ -168,6 +169,38 @@ TEST(TcpProxyStream, ConnectionCountersTrackOpenAndClose) {
   EXPECT_TRUE(proxy.waitMetricEq("sluice_listener_downstream_cx_active", l1, 0));
   EXPECT_TRUE(proxy.waitMetricEq("sluice_cluster_upstream_cx_active", c1, 0));
   EXPECT_TRUE(proxy.waitMetricEq("sluice_listener_downstream_cx_total", l1, 3));
+}
+
+}  // namespace
+}  // namespace sluice::itest
+
+namespace sluice::itest {
+namespace {
+
+// Connections their clients end first (a reset, while the upstream is
+// still open) give their max_connections slot back: ten in a row through a
+// cluster allowing three at a time all pass.
+TEST(TcpProxyStream, ClientClosedConnectionsReleaseTheirBreakerSlot) {
+  TestServer echo(echoHandler());
+  ConfigSpec spec = simpleConfig({echo.port()});
+  spec.workers = 1;
+  spec.clusters[0].extra_lines.push_back("circuit_breakers: {max_connections: 3}");
+  ProxyProcess proxy(renderConfig(spec));
+  ASSERT_TRUE(proxy.start());
+  auto port = proxy.waitListener("l1");
+  ASSERT_TRUE(port);
+  const Labels c1{{"cluster", "c1"}};
+  for (int i = 0; i < 10; ++i) {
+    {
+      Fd client = connectLoopback(*port);
+      ASSERT_TRUE(client) << "connection " << i;
+      ASSERT_EQ(echoRoundTrip(client.get(), "hello " + std::to_string(i)), "") << "connection " << i;
+      setLingerZero(client.get());
+    }
+    ASSERT_TRUE(proxy.waitMetricEq("sluice_cluster_upstream_cx_active", c1, 0)) << "connection " << i;
+  }
+  EXPECT_EQ(metricOr0(proxy, "sluice_cluster_upstream_cx_overflow_total", c1), 0);
+  EXPECT_EQ(echo.acceptedCount(), 10);
 }
 
 }  // namespace

@@ -189,6 +189,10 @@ void TcpProxyFilter::onEvent(net::ConnectionEvent event) {
   upstream_ = nullptr;
   if (auto* c = ctx_.clusters.get(spec_.cluster)) c->stats().upstream_cx_active.dec();
   host_.stats->cx_active.dec();
+  // The slot goes with the connection: left held, every connection its
+  // client closed first would shrink max_connections for good.
+  if (breaker_) breaker_->release();
+  breaker_ = nullptr;
   if (connect_timer_) connect_timer_->disable();
   net::Connection::closeDetached(std::move(up), type);
 }
