@@ -109,11 +109,15 @@ std::string joined(const std::vector<std::string>& rows) {
 // How soon an edit must be served by both proxies: within a second, on a
 // Release build; sanitizer builds of the proxy (ASan here, or another
 // binary under test, as the TSan run's) are several times slower.
+// A bound that catches a stuck push (a 10 s initial_fetch_timeout, a lost
+// nonce) without timing the machine: the sub-second figure itself is the
+// benchmark's (bench/run.sh xds), not a test's, since a loaded 2-core CI
+// host can take longer.
 Millis propagationBound() {
 #if defined(__SANITIZE_ADDRESS__)
-  return 3000ms;
+  return 5000ms;
 #else
-  return std::getenv("SLUICE_TEST_BIN") ? 3000ms : 1000ms;
+  return std::getenv("SLUICE_TEST_BIN") ? 5000ms : 3000ms;
 #endif
 }
 
