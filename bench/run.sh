@@ -12,6 +12,8 @@
 #   bench/run.sh h2 --variant h2up            # HTTP/2 on both sides, HAProxy as the peer
 #
 #   bench/run.sh xds [--proxies N] [--delta] # control plane: N ADS streams, edit-to-last-ACK time
+#   bench/run.sh mesh [--services 1000] [--workloads 2000]
+#                     # mesh control plane: a route edit to its callers' ACKs, a new workload to its config and certificate
 #
 # MODE is one compare.sh mode (or a comma list); sluice runs with the config
 # bench/sluice-candidate.sh picks for it. Results go to
@@ -20,18 +22,20 @@
 # proxies (1000 by default; SotW, or delta with --delta) against
 # sluice-control serving 100 services, changes one route and reports the
 # time until every proxy has ACKed it (p50, p99, max), control-plane CPU
-# and RSS; `bench/run.sh xds --help` for its options.
+# and RSS; `bench/run.sh xds --help` for its options. Mode mesh runs
+# bench/mesh_converge.sh (`bench/run.sh mesh --help`).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 
-usage() { sed -n '2,23s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,27s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 die() { echo "bench/run.sh: $*" >&2; exit 1; }
 
 [[ $# -ge 1 && $1 != -* ]] || { usage >&2; exit 2; }
 mode=$1
 shift
 [[ $mode == xds ]] && exec bash "$here/xds_converge.sh" "$@"
+[[ $mode == mesh ]] && exec bash "$here/mesh_converge.sh" "$@"
 
 compare=$repo/../shared/bench/compare.sh
 [[ -f $compare ]] || die "the shared benchmark harness is missing: expected ../shared/bench/compare.sh next to this repo"

@@ -34,16 +34,54 @@ const ServicePort* Service::findPort(uint32_t port) const {
   return nullptr;
 }
 
-const Service* Mesh::findService(std::string_view ns, std::string_view name) const {
-  for (const auto& s : services)
-    if (s.ns == ns && s.name == name) return &s;
+namespace {
+
+std::string indexKey(std::string_view ns, std::string_view name) {
+  std::string key(ns);
+  key += '/';
+  key += name;
+  return key;
+}
+
+// Through the index while it covers the list; a hit is checked, and a miss
+// (rare in a valid mesh) scans, so an edited copy of a mesh still finds
+// what it holds.
+template <class T>
+const T* find(const std::vector<T>& list, const std::unordered_map<std::string, size_t>& index, std::string_view ns,
+              std::string_view name) {
+  if (index.size() == list.size()) {
+    const auto it = index.find(indexKey(ns, name));
+    if (it != index.end() && it->second < list.size()) {
+      const T& item = list[it->second];
+      if (item.ns == ns && item.name == name) return &item;
+    }
+  }
+  for (const auto& item : list)
+    if (item.ns == ns && item.name == name) return &item;
   return nullptr;
 }
 
+template <class T>
+void build(const std::vector<T>& list, std::unordered_map<std::string, size_t>& index) {
+  index.clear();
+  for (size_t i = 0; i < list.size(); ++i) index.emplace(indexKey(list[i].ns, list[i].name), i);
+  // Duplicate names (an error the reader reports) leave it short: scans.
+  if (index.size() != list.size()) index.clear();
+}
+
+}  // namespace
+
+const Service* Mesh::findService(std::string_view ns, std::string_view name) const {
+  return find(services, service_index_, ns, name);
+}
+
 const Workload* Mesh::findWorkload(std::string_view ns, std::string_view name) const {
-  for (const auto& w : workloads)
-    if (w.ns == ns && w.name == name) return &w;
-  return nullptr;
+  return find(workloads, workload_index_, ns, name);
+}
+
+void Mesh::index() {
+  build(services, service_index_);
+  build(workloads, workload_index_);
 }
 
 MtlsMode Mesh::mtlsFor(const Workload& w) const {

@@ -66,6 +66,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "config/model.h"
@@ -102,8 +103,8 @@ struct Service {
   std::vector<ServicePort> ports;
   std::vector<Endpoint> endpoints;
   config::SourceLoc loc;
-  std::string source;  // the YAML as written: what a proxy's config depends on (proxy_config.h)
-  std::string path;    // "mesh.services[2]", for messages
+  std::string source;  // the YAML as written (node_text.h): what a proxy's config depends on (proxy_config.h)
+  std::string path;  // "mesh.services[2]", for messages
 
   const ServicePort* findPort(uint32_t port) const;
 };
@@ -126,7 +127,7 @@ struct Workload {
   std::vector<PortBinding> inbound;
   std::vector<PortBinding> outbound;
   config::SourceLoc loc;
-  std::string source;  // the YAML as written: what a proxy's config depends on (proxy_config.h)
+  std::string source;  // the YAML as written (node_text.h): what a proxy's config depends on (proxy_config.h)
   std::string path;
 };
 
@@ -158,7 +159,7 @@ struct RouteSet {
   std::vector<std::string> hosts;     // gateways: the domains; default ["*"]
   std::vector<RouteRule> rules;
   config::SourceLoc loc;
-  std::string source;  // the YAML as written: what a proxy's config depends on (proxy_config.h)
+  std::string source;  // the YAML as written (node_text.h): what a proxy's config depends on (proxy_config.h)
   std::string path;
 };
 
@@ -174,7 +175,7 @@ struct Gateway {
   std::string service_account;  // default: the name
   std::vector<GatewayListener> listeners;
   config::SourceLoc loc;
-  std::string source;  // the YAML as written: what a proxy's config depends on (proxy_config.h)
+  std::string source;  // the YAML as written (node_text.h): what a proxy's config depends on (proxy_config.h)
   std::string path;
 };
 
@@ -186,7 +187,7 @@ struct PeerAuthentication {
   std::string workload;  // empty: every workload of the namespace
   MtlsMode mode = MtlsMode::Strict;
   config::SourceLoc loc;
-  std::string source;  // the YAML as written: what a proxy's config depends on (proxy_config.h)
+  std::string source;  // the YAML as written (node_text.h): what a proxy's config depends on (proxy_config.h)
 };
 
 struct AuthorizationPolicy {
@@ -197,7 +198,7 @@ struct AuthorizationPolicy {
   std::vector<uint32_t> ports;  // only the inbound bindings of these service ports; empty: all
   YAML::Node policy;            // the authz filter's `default_action` + `rules` (shorthand expanded)
   config::SourceLoc loc;
-  std::string source;  // the YAML as written: what a proxy's config depends on (proxy_config.h)
+  std::string source;  // the YAML as written (node_text.h): what a proxy's config depends on (proxy_config.h)
   std::string path;
 };
 
@@ -223,7 +224,7 @@ struct DestinationPolicy {
   // circuit_breakers, outlier_detection, connect_timeout, lb_policy, health_check.
   std::map<std::string, YAML::Node> cluster_keys;
   config::SourceLoc loc;
-  std::string source;  // the YAML as written: what a proxy's config depends on (proxy_config.h)
+  std::string source;  // the YAML as written (node_text.h): what a proxy's config depends on (proxy_config.h)
 };
 
 struct Mesh {
@@ -239,11 +240,20 @@ struct Mesh {
 
   const Service* findService(std::string_view ns, std::string_view name) const;
   const Workload* findWorkload(std::string_view ns, std::string_view name) const;
+  // Makes the two lookups above constant time once the services and
+  // workloads are all read (every proxy's config looks them up on every
+  // reload). Without it, after the lists change, or for a name not there, they scan.
+  void index();
   // The most specific peer authentication for a workload (workload, then
   // namespace, then mesh-wide); STRICT when none is set.
   MtlsMode mtlsFor(const Workload& w) const;
   // spiffe://<trust domain>/ns/<ns>/sa/<sa>
   std::string spiffeId(std::string_view ns, std::string_view service_account) const;
+
+ private:
+  // "<ns>/<name>" -> position; used only while the list is as long as when indexed.
+  std::unordered_map<std::string, size_t> service_index_;
+  std::unordered_map<std::string, size_t> workload_index_;
 };
 
 }  // namespace sluice::control::mesh

@@ -13,6 +13,7 @@
 #include "config/header_mutation.h"
 #include "config/retry_policy.h"
 #include "config/route_config.h"
+#include "control/mesh/node_text.h"
 
 namespace sluice::control::mesh {
 namespace {
@@ -78,7 +79,7 @@ void readServices(MapReader& top, Mesh& mesh) {
     if (!r.isMap()) return;
     Service s;
     s.loc = config::locOf(item);
-    s.source = YAML::Dump(item);
+    s.source = nodeText(item);
     s.path = path;
     readNameField(r, "name", s.name, true);
     readNameField(r, "namespace", s.ns, false);
@@ -141,7 +142,7 @@ void readWorkloads(MapReader& top, Mesh& mesh) {
     if (!r.isMap()) return;
     Workload w;
     w.loc = config::locOf(item);
-    w.source = YAML::Dump(item);
+    w.source = nodeText(item);
     w.path = path;
     readNameField(r, "name", w.name, true);
     readNameField(r, "namespace", w.ns, false);
@@ -224,7 +225,7 @@ void readRouteSets(MapReader& top, Mesh& mesh) {
     if (!r.isMap()) return;
     RouteSet rs;
     rs.loc = config::locOf(item);
-    rs.source = YAML::Dump(item);
+    rs.source = nodeText(item);
     rs.path = path;
     readNameField(r, "name", rs.name, true);
     readNameField(r, "service", rs.service, false);
@@ -276,7 +277,7 @@ void readGateways(MapReader& top, Mesh& mesh) {
     if (!r.isMap()) return;
     Gateway g;
     g.loc = config::locOf(item);
-    g.source = YAML::Dump(item);
+    g.source = nodeText(item);
     g.path = path;
     readNameField(r, "name", g.name, true);
     readNameField(r, "namespace", g.ns, false);
@@ -356,7 +357,7 @@ void readPolicies(MapReader& top, Mesh& mesh) {
     if (!pr.isMap()) return;
     PeerAuthentication pa;
     pa.loc = config::locOf(item);
-    pa.source = YAML::Dump(item);
+    pa.source = nodeText(item);
     readNameField(pr, "namespace", pa.ns, false);
     readNameField(pr, "workload", pa.workload, false);
     if (!pa.workload.empty() && pa.ns.empty()) pa.ns = "default";
@@ -390,7 +391,7 @@ void readPolicies(MapReader& top, Mesh& mesh) {
     });
     (void)config::readAuthzPolicy(ar, config::AuthzLayer::Http);
     ar.finish();
-    ap.source = YAML::Dump(item);  // `from:` expanded
+    ap.source = nodeText(item);  // `from:` expanded
     ap.policy = YAML::Node(YAML::NodeType::Map);
     for (std::string_view k : {"default_action", "rules"})
       if (item[std::string(k)].IsDefined()) ap.policy[std::string(k)] = item[std::string(k)];
@@ -402,7 +403,7 @@ void readPolicies(MapReader& top, Mesh& mesh) {
     RateLimitPolicy rl;
     rl.loc = config::locOf(item);
     rl.path = path;
-    rl.source = YAML::Dump(item);
+    rl.source = nodeText(item);
     readNameField(lr, "name", rl.name, true);
     readNameField(lr, "namespace", rl.ns, false);
     readNameField(lr, "service", rl.service, false);
@@ -435,7 +436,7 @@ void readPolicies(MapReader& top, Mesh& mesh) {
     }
     DestinationPolicy dp;
     dp.loc = config::locOf(item);
-    dp.source = YAML::Dump(item);
+    dp.source = nodeText(item);
     // The cluster settings are read by sluice's cluster reader, on a cluster
     // made of them; its errors are moved to this entry's path.
     YAML::Node cluster(YAML::NodeType::Map);
@@ -568,6 +569,7 @@ void readMesh(MapReader& r, Mesh& out) {
   readRouteSets(r, out);
   readPolicies(r, out);
   r.finish();
+  out.index();
   checkReferences(out, r.ctx());
 }
 

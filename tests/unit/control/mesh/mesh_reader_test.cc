@@ -115,6 +115,28 @@ TEST(MeshReader, TheExampleMeshReads) {
   EXPECT_EQ(r.config->mesh_proxies.size(), 5u);  // four sidecars and the edge
 }
 
+// The reader indexes services and workloads; lookups through the index
+// find the same as a scan, and a copy edited afterwards still finds what it
+// holds (and not what it no longer holds).
+TEST(MeshReader, LookupsThroughTheIndexFindWhatIsThere) {
+  ::setenv("SLUICE_MESH_STATE", "/tmp", 1);
+  const ControlLoadResult r = loadControlFile(std::string(SLUICE_SOURCE_DIR) + "/config/examples/mesh/control.yaml");
+  ASSERT_TRUE(r.config && r.config->mesh) << r.errorText();
+  const Mesh& mesh = *r.config->mesh;
+  for (const auto& s : mesh.services) EXPECT_EQ(mesh.findService(s.ns, s.name), &s);
+  for (const auto& w : mesh.workloads) EXPECT_EQ(mesh.findWorkload(w.ns, w.name), &w);
+  EXPECT_EQ(mesh.findService("other", "backend"), nullptr);
+  EXPECT_EQ(mesh.findWorkload("default", "nobody"), nullptr);
+
+  Mesh copy = mesh;
+  copy.workloads[0].name = "renamed";
+  std::swap(copy.services[0], copy.services[1]);
+  EXPECT_EQ(copy.findWorkload("default", "renamed"), &copy.workloads[0]);
+  EXPECT_EQ(copy.findWorkload("default", mesh.workloads[0].name), nullptr);
+  EXPECT_EQ(copy.findService("default", mesh.services[0].name), &copy.services[1]);
+  EXPECT_EQ(copy.findService("default", mesh.services[1].name), &copy.services[0]);
+}
+
 TEST(MeshReader, UnknownReferencesNameTheirLine) {
   std::string yaml = kMesh;
   yaml.replace(yaml.find("{service: backend, subset: {version: v1}"), 17, "{service: backends");
