@@ -97,6 +97,8 @@ nlohmann::json toJson(const UpstreamTlsConfig& t) {
   return {{"sni", t.sni},
           {"validation_context", t.validation_context},
           {"certificate", t.certificate},
+          {"ca_certificate_provider_instance", t.ca_certificate_provider_instance},
+          {"certificate_provider_instance", t.certificate_provider_instance},
           {"verify_subject_alt_names", t.verify_subject_alt_names},
           {"verify_spiffe_ids", t.verify_spiffe_ids},
           {"alpn", t.alpn}};

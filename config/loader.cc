@@ -290,6 +290,21 @@ void readDynamic(MapReader& top, Bootstrap& b) {
   if (ca.IsDefined()) readCa(ctx, ca, b);
 }
 
+// Certificate provider instances are what sluice-control serves proxyless
+// gRPC clients (its groups read clusters without this check); the proxy
+// has no provider plugins, and a TLS block it cannot build must not start.
+void refuseCertificateProviders(const Config& cfg, ParseContext& ctx) {
+  for (size_t i = 0; i < cfg.clusters.size(); ++i) {
+    const auto& tls = cfg.clusters[i].tls;
+    if (!tls || !tls->usesCertificateProviders()) continue;
+    const char* key = tls->ca_certificate_provider_instance.empty() ? "certificate_provider_instance"
+                                                                    : "ca_certificate_provider_instance";
+    ctx.error(tls->loc, indexed("clusters", i) + ".tls." + key,
+              "Sluice has no certificate provider plugins (instances are for proxyless gRPC clients of "
+              "sluice-control): give ca_bundle, cert_chain and private_key, or certificate_secret");
+  }
+}
+
 void build(const YAML::Node& root, Config& cfg, ParseContext& ctx) {
   if (root.IsNull()) {
     ctx.error(root, "", "config is empty");
@@ -313,6 +328,7 @@ void build(const YAML::Node& root, Config& cfg, ParseContext& ctx) {
     ctx.error(top.locOf("certificate_watch_interval"), "certificate_watch_interval", "must be greater than 0");
   readResources(top, cfg);
   top.finish();
+  refuseCertificateProviders(cfg, ctx);
   validateResources(cfg, ctx);
 }
 

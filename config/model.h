@@ -168,10 +168,20 @@ struct UpstreamTlsConfig {
   std::string sni;  // server name sent (and verified when no SAN/SPIFFE check is set)
   std::string validation_context;  // a ValidationContext secret's name; empty = the system store
   std::string certificate;         // a TlsCertificate secret's name: the client certificate (mTLS); optional
+  // Certificate provider plugin instances (gRFC A29), named as a proxyless
+  // gRPC client's bootstrap names them under `certificate_providers`: such
+  // clients take no SDS, so sluice-control serves them these instead of the
+  // two secrets above (a block uses one kind or the other). Sluice itself has
+  // no provider plugins and refuses a cluster naming one.
+  std::string ca_certificate_provider_instance;  // its roots verify the server
+  std::string certificate_provider_instance;     // the client certificate (mTLS); optional
   std::vector<std::string> verify_subject_alt_names;  // DNS names or exact URIs
   std::vector<std::string> verify_spiffe_ids;         // exact IDs or "spiffe://td/prefix/*"
   std::vector<std::string> alpn;                       // offered, in order
   SourceLoc loc;
+  bool usesCertificateProviders() const {
+    return !ca_certificate_provider_instance.empty() || !certificate_provider_instance.empty();
+  }
 };
 
 enum class LbPolicy { RoundRobin, LeastRequest, Random, RingHash, Maglev };

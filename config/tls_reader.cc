@@ -91,6 +91,26 @@ std::string lower(std::string s) {
   return s;
 }
 
+// A proxyless gRPC client takes its material from its bootstrap's provider
+// instances only (it refuses SDS names beside them, and a cluster without its
+// roots): what it would refuse is an error here, at the line.
+void readProviderInstances(MapReader& r, UpstreamTlsConfig& t) {
+  for (auto [key, out] : {std::pair{"ca_certificate_provider_instance", &t.ca_certificate_provider_instance},
+                          std::pair{"certificate_provider_instance", &t.certificate_provider_instance}}) {
+    r.string(key, *out);
+    if (r.has(key) && out->empty()) r.ctx().error(r.locOf(key), r.childPath(key), "must not be empty");
+  }
+  if (!t.usesCertificateProviders()) return;
+  for (std::string_view secret : {"ca_bundle", "cert_chain", "certificate_secret"})
+    if (r.has(secret))
+      r.ctx().error(r.locOf(secret), r.childPath(secret),
+                    "give either certificate provider instances (for proxyless gRPC clients) or secrets, not both");
+  if (t.ca_certificate_provider_instance.empty())
+    r.ctx().error(r.locOf("certificate_provider_instance"), r.childPath("certificate_provider_instance"),
+                  "certificate_provider_instance needs ca_certificate_provider_instance: a gRPC client verifies the "
+                  "server only against a provider's roots");
+}
+
 }  // namespace
 
 void readDownstreamTls(MapReader& parent, std::string_view key, std::optional<DownstreamTlsConfig>& out,
@@ -225,6 +245,7 @@ void readUpstreamTls(MapReader& parent, std::string_view key, std::optional<Upst
   if (!ca.empty()) t.validation_context = liftTrustedCa(r.ctx(), ca);
   if (!cert_chain.empty() && !private_key.empty())
     t.certificate = liftCertificate(r.ctx(), cert_chain, private_key);
+  readProviderInstances(r, t);
   readStringList(r, "verify_subject_alt_names", t.verify_subject_alt_names);
   readStringList(r, "verify_spiffe_ids", t.verify_spiffe_ids);
   checkSpiffePatterns(r, "verify_spiffe_ids", t.verify_spiffe_ids);

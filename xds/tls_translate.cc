@@ -1,5 +1,7 @@
 // Downstream and upstream TLS contexts, both ways: secrets by SDS name, SAN
-// and SPIFFE checks as typed SAN matchers, ALPN, session tickets.
+// and SPIFFE checks as typed SAN matchers, ALPN, session tickets. Upstream,
+// certificate provider instances (what proxyless gRPC clients take) go out
+// and are refused coming in: Sluice has no provider plugins.
 
 #include <arpa/inet.h>
 
@@ -14,6 +16,8 @@ namespace matcher = envoy::type::matcher::v3;
 using google::protobuf::RepeatedPtrField;
 
 constexpr std::string_view kSpiffeScheme = "spiffe://";
+constexpr const char* kNoProviders =
+    "Sluice has no certificate provider plugins (instances are for proxyless gRPC clients): name a secret by SDS";
 
 void sdsToEnvoy(const std::string& name, envoy_tls::SdsSecretConfig& out) {
   out.set_name(name);
@@ -118,8 +122,7 @@ FieldError contextFromEnvoy(const envoy_tls::CertificateValidationContext& v, co
                             Validation& out) {
   auto p = [&](std::string_view f) { return fieldPath(path, f); };
   if (v.has_trusted_ca()) return {p("trusted_ca"), "only SDS secrets by name are supported (no inline trust bundles)"};
-  if (v.has_ca_certificate_provider_instance())
-    return {p("ca_certificate_provider_instance"), "certificate providers are not supported"};
+  if (v.has_ca_certificate_provider_instance()) return {p("ca_certificate_provider_instance"), kNoProviders};
   if (v.verify_certificate_spki_size() > 0) return {p("verify_certificate_spki"), "certificate pinning is not supported"};
   if (v.verify_certificate_hash_size() > 0) return {p("verify_certificate_hash"), "certificate pinning is not supported"};
   if (v.has_crl()) return {p("crl"), "CRLs are not supported"};
@@ -197,6 +200,24 @@ void validationToEnvoy(const std::string& secret, bool system_roots_otherwise, c
   }
 }
 
+// Trust from a certificate provider instance, with the SAN and SPIFFE checks
+// in the untyped match_subject_alt_names: gRPC clients read that list and
+// not the typed one (gRFC A29), and a URI SAN's exact value or a SPIFFE
+// prefix means the same there.
+void providerValidationToEnvoy(const std::string& instance, const std::vector<std::string>& names,
+                               const std::vector<std::string>& spiffe_ids, envoy_tls::CommonTlsContext& out) {
+  auto& v = *out.mutable_validation_context();
+  v.mutable_ca_certificate_provider_instance()->set_instance_name(instance);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  for (const auto& n : names) v.add_match_subject_alt_names()->set_exact(n);
+  for (const auto& id : spiffe_ids) {
+    if (id.ends_with("/*")) v.add_match_subject_alt_names()->set_prefix(id.substr(0, id.size() - 1));
+    else v.add_match_subject_alt_names()->set_exact(id);
+  }
+#pragma GCC diagnostic pop
+}
+
 // Inline material and providers, which Sluice does not take.
 FieldError certificatesFromEnvoy(const envoy_tls::CommonTlsContext& c, const std::string& path,
                                  std::vector<std::string>& names) {
@@ -208,7 +229,7 @@ FieldError certificatesFromEnvoy(const envoy_tls::CommonTlsContext& c, const std
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
   if (c.has_tls_certificate_provider_instance() || c.has_tls_certificate_certificate_provider() ||
       c.has_tls_certificate_certificate_provider_instance())
-    return {path, "certificate providers are not supported: name a secret by SDS"};
+    return {path, kNoProviders};
 #pragma GCC diagnostic pop
 
   if (c.has_custom_handshaker()) return {p("custom_handshaker"), "not supported"};
@@ -286,12 +307,16 @@ void upstreamTlsToEnvoy(const config::UpstreamTlsConfig& t, envoy_tls::UpstreamT
   out.set_sni(t.sni);
   auto& c = *out.mutable_common_tls_context();
   if (!t.certificate.empty()) sdsToEnvoy(t.certificate, *c.add_tls_certificate_sds_secret_configs());
+  if (!t.certificate_provider_instance.empty())
+    c.mutable_tls_certificate_provider_instance()->set_instance_name(t.certificate_provider_instance);
   // Sluice checks the certificate against the SNI when no SAN or SPIFFE
   // check is given; Envoy checks only what it is told, so it is told.
   std::vector<std::string> names = t.verify_subject_alt_names;
   if (names.empty() && t.verify_spiffe_ids.empty() && !t.sni.empty()) names.push_back(t.sni);
-  // No secret is the system store, which Envoy must be told about.
-  validationToEnvoy(t.validation_context, /*system_roots_otherwise=*/true, names, t.verify_spiffe_ids, c);
+  if (!t.ca_certificate_provider_instance.empty())
+    providerValidationToEnvoy(t.ca_certificate_provider_instance, names, t.verify_spiffe_ids, c);
+  else  // no secret is the system store, which Envoy must be told about
+    validationToEnvoy(t.validation_context, /*system_roots_otherwise=*/true, names, t.verify_spiffe_ids, c);
   for (const auto& a : t.alpn) c.add_alpn_protocols(a);
 }
 

@@ -183,6 +183,9 @@ bool SnapshotBuilder::attachTls(Snapshot& snap, const Snapshot* current, std::st
     std::string content = secretsContent(cfg, namesOf(*c.tls));
     if (!provider || provider->content() != content) {
       const std::string at = where(cfg, c.tls->loc, "clusters[" + std::to_string(i) + "].tls");
+      // Both readers refuse them already; built without its roots the
+      // context would trust the system store instead.
+      if (c.tls->usesCertificateProviders()) return fail(at + ": Sluice has no certificate provider plugins");
       std::string missing;
       auto sources = clientSources(cfg, *c.tls, &missing);
       if (!missing.empty()) return fail(at + ": unknown secret '" + missing + "'");

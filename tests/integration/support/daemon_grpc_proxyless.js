@@ -13,17 +13,25 @@
 //       first answer, then {"reached": true|false, "after_ms", "calls",
 //       "failed", "by_server", "errors"} once NAME answers (after_ms
 //       counted from the first answer's line) or TIMEOUT_MS passes.
+//   ... node daemon_grpc_proxyless.js --xds-creds MODE ...
+//       the channel takes XdsChannelCredentials (gRFC A29): TLS with the
+//       bootstrap's certificate provider instances to clusters whose CDS
+//       names them, plaintext to the others.
 // grpc_xds_client/grpc_xds_client.cc is the same client on gRPC C++.
 'use strict';
 const path = require('path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
-require('@grpc/grpc-js-xds').register();
+const xds = require('@grpc/grpc-js-xds');
+xds.register();
 
-const [mode, target, ...args] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const xdsCreds = argv[0] === '--xds-creds';
+const [mode, target, ...args] = xdsCreds ? argv.slice(1) : argv;
 const def = protoLoader.loadSync(path.join(__dirname, 'echo.proto'), { keepCase: true, longs: Number, defaults: true });
 const Echo = grpc.loadPackageDefinition(def).sluice.test.Echo;
-const client = new Echo(target, grpc.credentials.createInsecure());
+const insecure = grpc.credentials.createInsecure();
+const client = new Echo(target, xdsCreds ? new xds.XdsChannelCredentials(insecure) : insecure);
 const print = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 
 function call(i) {

@@ -194,6 +194,34 @@ clusters:
                     "t.yaml:3:71: clusters[0].tls: unknown field 'sny'; did you mean 'sni'?"}));
 }
 
+// Certificate provider instances are for sluice-control's gRPC clients
+// (tests/unit/control/control_config_test.cc): the proxy's own file refuses
+// them, and the reader refuses what no gRPC client takes.
+TEST(TlsConfigTest, CertificateProviderInstancesAreNotForTheProxy) {
+  EXPECT_EQ(errorsOf(R"(clusters:
+  - name: c
+    tls: {ca_certificate_provider_instance: roots, certificate_provider_instance: me}
+    endpoints: [{address: 127.0.0.1:1}]
+)"),
+            (Errors{"t.yaml:3:10: clusters[0].tls.ca_certificate_provider_instance: Sluice has no certificate "
+                    "provider plugins (instances are for proxyless gRPC clients of sluice-control): give ca_bundle, "
+                    "cert_chain and private_key, or certificate_secret"}));
+  EXPECT_EQ(errorsOf(R"(clusters:
+  - name: c
+    tls: {certificate_provider_instance: me, ca_bundle: /dev/null, ca_certificate_provider_instance: ""}
+    endpoints: [{address: 127.0.0.1:1}]
+)"),
+            (Errors{"t.yaml:3:10: clusters[0].tls.certificate_provider_instance: Sluice has no certificate provider "
+                    "plugins (instances are for proxyless gRPC clients of sluice-control): give ca_bundle, "
+                    "cert_chain and private_key, or certificate_secret",
+                    "t.yaml:3:42: clusters[0].tls.certificate_provider_instance: certificate_provider_instance needs "
+                    "ca_certificate_provider_instance: a gRPC client verifies the server only against a provider's "
+                    "roots",
+                    "t.yaml:3:57: clusters[0].tls.ca_bundle: give either certificate provider instances (for "
+                    "proxyless gRPC clients) or secrets, not both",
+                    "t.yaml:3:102: clusters[0].tls.ca_certificate_provider_instance: must not be empty"}));
+}
+
 // Inline paths become secrets named after their files ("cert:<chain>,<key>",
 // "ca:<bundle>", as xDS would deliver them by name); TLS blocks name them, and
 // files used by several blocks are one secret.

@@ -155,6 +155,43 @@ TEST(ControlConfigTest, ResourceFieldErrorsCarryTheGroupPath) {
                 "control.yaml:9:22: groups[0].clusters[1].endpoints[0].address: port out of range"}));
 }
 
+// What proxyless gRPC clients take for mTLS (their bootstrap's certificate
+// provider instances), which a sluice file refuses, a group serves.
+TEST(ControlConfigTest, AGroupClusterNamesCertificateProviderInstances) {
+  const ControlLoadResult r = loadControlString(R"(groups:
+  - name: grpc
+    match: {cluster: grpc}
+    clusters:
+      - name: echo
+        protocol: http2
+        tls:
+          ca_certificate_provider_instance: mesh
+          certificate_provider_instance: mesh
+          verify_spiffe_ids: [spiffe://td/ns/default/sa/echo]
+        endpoints: [{address: 127.0.0.1:1}]
+)", "control.yaml");
+  ASSERT_TRUE(r.config) << r.errorText();
+  const config::UpstreamTlsConfig& t = *r.config->groups[0].config->clusters[0].tls;
+  EXPECT_EQ(t.ca_certificate_provider_instance, "mesh");
+  EXPECT_EQ(t.certificate_provider_instance, "mesh");
+  EXPECT_EQ(t.validation_context, "");
+  EXPECT_EQ(t.certificate, "");
+  EXPECT_EQ(errorsOf(R"(groups:
+  - name: grpc
+    match: {cluster: grpc}
+    clusters:
+      - name: echo
+        tls: {certificate_provider_instance: mesh, ca_bundle: /dev/null}
+        endpoints: [{address: 127.0.0.1:1}]
+)"),
+            (std::vector<std::string>{
+                "control.yaml:6:46: groups[0].clusters[0].tls.certificate_provider_instance: "
+                "certificate_provider_instance needs ca_certificate_provider_instance: a gRPC client verifies the "
+                "server only against a provider's roots",
+                "control.yaml:6:63: groups[0].clusters[0].tls.ca_bundle: give either certificate provider "
+                "instances (for proxyless gRPC clients) or secrets, not both"}));
+}
+
 TEST(ControlConfigTest, CrossReferenceErrorsCarryTheGroupPath) {
   // The listener's table names a cluster of the other group: a group is a
   // whole config of its own.

@@ -2,7 +2,8 @@
 // own decoder and validation, what a proxyless gRPC client runs on a CDS or
 // EDS response) and prints one line per resource: "ok <name>" or
 // "error <name>: <why>".
-//   node cluster_grpc_check.js <type_url> <file> [<file>...]   (each file: one serialized message)
+//   [GRPC_CHECK_CERT_PROVIDERS=a,b] node cluster_grpc_check.js <type_url> <file> [<file>...]
+//   (each file: one serialized message)
 'use strict';
 const fs = require('fs');
 const base = '@grpc/grpc-js-xds/build/src/xds-resource-type/';
@@ -17,8 +18,13 @@ if (!type) {
   console.log(`error -: unknown type ${typeUrl}`);
   process.exit(2);
 }
-// What decode reads of the client's context: the bootstrap's certificate providers.
-const context = { bootstrap: { certificateProviders: {} }, server: {} };
+// What decode reads of the client's context: the bootstrap's certificate
+// providers, by instance name (GRPC_CHECK_CERT_PROVIDERS, comma-separated).
+const certificateProviders = {};
+for (const name of (process.env.GRPC_CHECK_CERT_PROVIDERS || '').split(',').filter(Boolean)) {
+  certificateProviders[name] = { pluginName: 'file_watcher', config: {} };
+}
+const context = { bootstrap: { certificateProviders }, server: {} };
 for (const file of files) {
   const r = type.get().decode(context, { type_url: typeUrl, value: fs.readFileSync(file) });
   console.log(r.error ? `error ${r.name}: ${r.error}` : `ok ${r.name}`);

@@ -20,8 +20,11 @@ namespace {
 const std::string kModules = std::string(SLUICE_SOURCE_DIR) + "/.npm-deps/node_modules";
 
 // Each message serialized to a file; node's lines ("ok name" / "error name: why").
-std::vector<std::string> grpcCheck(std::string_view type_url, const std::vector<const google::protobuf::Message*>& msgs) {
-  std::string cmd = "env NODE_PATH='" + kModules + "' timeout 60 node '" + SLUICE_SOURCE_DIR +
+// `providers`: the certificate provider instances the client's bootstrap names (comma-separated).
+std::vector<std::string> grpcCheck(std::string_view type_url, const std::vector<const google::protobuf::Message*>& msgs,
+                                   const std::string& providers = "") {
+  std::string cmd = "env NODE_PATH='" + kModules + "' GRPC_CHECK_CERT_PROVIDERS='" + providers +
+                    "' timeout 60 node '" + SLUICE_SOURCE_DIR +
                     "/tests/unit/xds/cluster_grpc_check.js' '" + std::string(type_url) + "'";
   for (size_t i = 0; i < msgs.size(); ++i) {
     const std::string path = ::testing::TempDir() + "/grpc_check_" + std::to_string(::getpid()) + "_" + std::to_string(i) + ".bin";
@@ -82,6 +85,36 @@ TEST(ClusterGrpcClient, TakesOurClustersAndEndpoints) {
   }
   EXPECT_EQ(grpcCheck(kClusterType, cds), (std::vector<std::string>{"ok rr", "ok ring"}));
   EXPECT_EQ(grpcCheck(kClusterLoadAssignmentType, eds), (std::vector<std::string>{"ok rr", "ok ring"}));
+}
+
+// mTLS for a gRPC client: certificate provider instances its bootstrap
+// names, SPIFFE checks in the SAN list it reads. An instance its bootstrap
+// lacks is refused, so the check sees the TLS context.
+TEST(ClusterGrpcClient, TakesCertificateProviderInstances) {
+  if (!haveGrpcJsXds()) GTEST_SKIP() << "@grpc/grpc-js-xds is not installed (scripts/install-deps)";
+  config::ClusterConfig c;
+  c.name = c.load_assignment = "echo";
+  c.protocol = config::UpstreamProtocol::Http2;
+  c.tls.emplace();
+  c.tls->ca_certificate_provider_instance = "roots";
+  c.tls->certificate_provider_instance = "identity";
+  c.tls->verify_spiffe_ids = {"spiffe://td/ns/default/sa/echo", "spiffe://td/ns/echo/*"};
+  c.tls->alpn = {"h2"};
+  envoy_cluster::Cluster cluster;
+  clusterToEnvoy(c, cluster);
+  EXPECT_EQ(grpcCheck(kClusterType, {&cluster}, "roots,identity"), (std::vector<std::string>{"ok echo"}));
+  const auto missing = grpcCheck(kClusterType, {&cluster}, "roots");
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_NE(missing[0].find("Unmatched UpstreamTlsContext.tls_certificate_provider_instance.instance_name: identity"),
+            std::string::npos)
+      << missing[0];
+  // SDS names, what Sluice takes, are not for gRPC.
+  c.tls = config::UpstreamTlsConfig{};
+  c.tls->validation_context = "ROOTCA";
+  clusterToEnvoy(c, cluster);
+  const auto sds = grpcCheck(kClusterType, {&cluster}, "roots,identity");
+  ASSERT_EQ(sds.size(), 1u);
+  EXPECT_EQ(sds[0].rfind("error echo: ", 0), 0u) << sds[0];
 }
 
 // The check can fail: what gRPC refuses is reported as such.

@@ -170,6 +170,49 @@ TEST(TlsToEnvoy, UpstreamSniIsCheckedAsEnvoySeesIt) {
             "spiffe://td/db");
 }
 
+// What a proxyless gRPC client takes (gRFC A29): both instances by name, the
+// checks in the untyped SAN list it reads; Sluice refuses them coming back.
+TEST(TlsToEnvoy, UpstreamCertificateProviderInstances) {
+  config::UpstreamTlsConfig t;
+  t.ca_certificate_provider_instance = "mesh-roots";
+  t.certificate_provider_instance = "mesh-identity";
+  t.verify_spiffe_ids = {"spiffe://td/ns/a/sa/echo", "spiffe://td/ns/b/*"};
+  t.alpn = {"h2"};
+  envoy_tls::UpstreamTlsContext e;
+  upstreamTlsToEnvoy(t, e);
+  const auto& c = e.common_tls_context();
+  EXPECT_EQ(c.tls_certificate_provider_instance().instance_name(), "mesh-identity");
+  EXPECT_EQ(c.tls_certificate_sds_secret_configs_size(), 0);
+  ASSERT_TRUE(c.has_validation_context());
+  const auto& v = c.validation_context();
+  EXPECT_EQ(v.ca_certificate_provider_instance().instance_name(), "mesh-roots");
+  EXPECT_FALSE(v.has_system_root_certs());
+  EXPECT_EQ(v.match_typed_subject_alt_names_size(), 0);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  ASSERT_EQ(v.match_subject_alt_names_size(), 2);
+  EXPECT_EQ(v.match_subject_alt_names(0).exact(), "spiffe://td/ns/a/sa/echo");
+  EXPECT_EQ(v.match_subject_alt_names(1).prefix(), "spiffe://td/ns/b/");
+#pragma GCC diagnostic pop
+
+  // Without the client certificate: roots alone; the SNI is the default check.
+  t.certificate_provider_instance.clear();
+  t.verify_spiffe_ids.clear();
+  t.sni = "echo.test";
+  upstreamTlsToEnvoy(t, e);
+  EXPECT_FALSE(e.common_tls_context().has_tls_certificate_provider_instance());
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  ASSERT_EQ(e.common_tls_context().validation_context().match_subject_alt_names_size(), 1);
+  EXPECT_EQ(e.common_tls_context().validation_context().match_subject_alt_names(0).exact(), "echo.test");
+#pragma GCC diagnostic pop
+
+  config::UpstreamTlsConfig back;
+  EXPECT_EQ(upstreamTlsFromEnvoy(overTheWire(e), back).str(),
+            "common_tls_context.validation_context.ca_certificate_provider_instance: Sluice has no certificate "
+            "provider plugins (instances are for proxyless gRPC clients): name a secret by SDS");
+}
+
 TEST(TlsFromEnvoy, CombinedContextOverTheSystemStore) {
   const auto up = fromText<envoy_tls::UpstreamTlsContext>(R"pb(
     sni: "api.example.com"
