@@ -1,5 +1,8 @@
 #include "config/yaml_document.h"
 
+#include <algorithm>
+#include <string_view>
+
 #include <yaml-cpp/eventhandler.h>
 
 #include <optional>
@@ -35,7 +38,53 @@ class FirstNodeMark final : public YAML::EventHandler {
 
 }  // namespace
 
+namespace {
+
+// Where `text` stops being UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing past U+10FFFF); npos when it all is. yaml-cpp takes
+// any bytes, but every string of a config ends up in JSON (/config_dump,
+// the snapshot's identity of a listener), which takes UTF-8 only: a stray
+// Latin-1 byte in a stat_prefix made the JSON writer throw (found by the
+// config_loader fuzz target).
+size_t firstInvalidUtf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c == 0xE0) len = 3, lo = 0xA0;
+    else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) len = 3;
+    else if (c == 0xED) len = 3, hi = 0x9F;
+    else if (c == 0xF0) len = 4, lo = 0x90;
+    else if (c >= 0xF1 && c <= 0xF3) len = 4;
+    else if (c == 0xF4) len = 4, hi = 0x8F;
+    else return i;
+    if (i + len > text.size()) return i;
+    const auto second = static_cast<unsigned char>(text[i + 1]);
+    if (second < lo || second > hi) return i;
+    for (size_t k = 2; k < len; ++k)
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
 YAML::Node loadSingleDocument(const std::string& text, ParseContext& ctx) {
+  if (const size_t bad = firstInvalidUtf8(text); bad != std::string_view::npos) {
+    YAML::Mark at;
+    at.pos = static_cast<int>(bad);
+    const size_t line_start = text.rfind('\n', bad == 0 ? 0 : bad - 1);
+    at.line = static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n'));
+    at.column = static_cast<int>(line_start == std::string::npos || bad == 0 ? bad : bad - line_start - 1);
+    throw YAML::ParserException(at, "not valid UTF-8 (a YAML file is UTF-8 text)");
+  }
   const YAML::Node root = YAML::Load(text);
   // Count documents, but never past the second: that is the bound LoadAll lacks.
   std::istringstream in(text);

@@ -41,5 +41,23 @@ TEST(YamlDocumentTest, OneDocumentOrNone) {
   EXPECT_THROW(loadSingleDocument("workers: 1\n---\n[\n", ctx), YAML::Exception);
 }
 
+// Every config string reaches JSON (/config_dump, a listener's identity),
+// which takes UTF-8 only: a byte that is not UTF-8 is a syntax error at its
+// position, as the YAML spec has it. Found by the config_loader fuzz target
+// (a Latin-1 byte in a route's local_ratelimit stat_prefix).
+TEST(YamlDocumentTest, TextThatIsNotUtf8IsAnErrorAtItsPosition) {
+  EXPECT_EQ(errorsOf("workers: 1\nadmin: {address: \"x\xe9y\"}\n"),
+            (Errors{"t.yaml:2:20: not valid UTF-8 (a YAML file is UTF-8 text)"}));
+  EXPECT_EQ(errorsOf("\xff"), (Errors{"t.yaml:1:1: not valid UTF-8 (a YAML file is UTF-8 text)"}));
+  for (const char* bad : {"\xc0\xae", "\xe0\x80\xae", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"}) {
+    ParseContext ctx("t.yaml");
+    EXPECT_THROW(loadSingleDocument(std::string("a: ") + bad + "\n", ctx), YAML::Exception) << bad;
+  }
+  // Well-formed multibyte text is fine.
+  ParseContext ctx("t.yaml");
+  EXPECT_EQ(loadSingleDocument("a: \"h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x99\x82\"\n", ctx)["a"].Scalar(),
+            "h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x99\x82");
+}
+
 }  // namespace
 }  // namespace sluice::config
