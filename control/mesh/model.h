@@ -8,6 +8,7 @@
 //     services:
 //       - name: backend                 # namespace: default
 //         ports: [{port: 8080, name: http, protocol: http}]   # http | http2 | grpc | tcp
+//         addresses: [10.96.0.12]       # its virtual IPs (a Kubernetes ClusterIP): where captured apps send it
 //         endpoints:                    # where the service's sidecars take mesh traffic
 //           - {address: 127.0.0.1:15106, workload: backend-v1, weight: 1, priority: 0}
 //     workloads:                        # a sidecar's node.id is "<name>.<namespace>" (or that + "~<instance>")
@@ -18,6 +19,13 @@
 //           - {service: backend, port: 8080, address: 127.0.0.1:15106, app: 127.0.0.1:18106}
 //         outbound:                     # the app's way out to a service (without traffic capture)
 //           - {service: frontend, port: 8080, address: 127.0.0.1:15101}
+//         capture: true                 # its traffic is captured (`sluice iptables`): the sidecar takes
+//                                       #   inbound traffic on capture.inbound_port, by original destination
+//                                       #   port, and outbound on capture.outbound_port, by service address
+//     capture:                          # the ports `sluice iptables` redirects to (its defaults)
+//       inbound_port: 15006
+//       outbound_port: 15001
+//       outbound_traffic_policy: ALLOW_ANY   # or REGISTRY_ONLY: captured traffic to no mesh service is refused
 //     routes:
 //       - name: backend-split
 //         service: backend              # traffic to this service; or gateways: [edge] with hosts
@@ -102,9 +110,12 @@ struct Service {
   std::string ns = "default";
   std::vector<ServicePort> ports;
   std::vector<Endpoint> endpoints;
+  // Its virtual IPs, bare addresses ("10.96.0.12", "fd00::c"): captured
+  // outbound traffic to one of them on a service port is this service's.
+  std::vector<std::string> addresses;
   config::SourceLoc loc;
   std::string source;  // the YAML as written (node_text.h): what a proxy's config depends on (proxy_config.h)
-  std::string path;  // "mesh.services[2]", for messages
+  std::string path;    // "mesh.services[2]", for messages
 
   const ServicePort* findPort(uint32_t port) const;
 };
@@ -126,6 +137,9 @@ struct Workload {
   Labels labels;
   std::vector<PortBinding> inbound;
   std::vector<PortBinding> outbound;
+  // Its traffic is captured: the sidecar listens on the mesh's capture ports
+  // and dispatches by original destination (beside any bindings above).
+  bool captured = false;
   config::SourceLoc loc;
   std::string source;  // the YAML as written (node_text.h): what a proxy's config depends on (proxy_config.h)
   std::string path;
@@ -227,8 +241,18 @@ struct DestinationPolicy {
   std::string source;  // the YAML as written (node_text.h): what a proxy's config depends on (proxy_config.h)
 };
 
+// Where `sluice iptables` sends a captured workload's traffic, and what
+// happens to captured outbound traffic for no service of the mesh.
+struct CaptureSettings {
+  uint32_t inbound_port = 15006;
+  uint32_t outbound_port = 15001;
+  bool allow_unknown_outbound = true;  // ALLOW_ANY: passed through as TCP; REGISTRY_ONLY: refused
+  std::string source;                  // the YAML as written: every captured sidecar reads it
+};
+
 struct Mesh {
   std::string trust_domain = "cluster.local";
+  CaptureSettings capture;
   std::vector<Service> services;
   std::vector<Workload> workloads;
   std::vector<RouteSet> routes;

@@ -68,6 +68,10 @@ class Builder {
   void sidecar(const Workload& w) {
     for (const auto& b : w.inbound) inbound(w, b);
     for (const auto& b : w.outbound) outbound(w, b);
+    if (w.captured) {
+      capturedInbound(w);
+      capturedOutbound();
+    }
   }
 
   void gateway(const Gateway& g) {
@@ -149,20 +153,45 @@ class Builder {
     if (svc == nullptr || svc->findPort(b.port) == nullptr) return;  // reported by the reader
     const Protocol proto = svc->findPort(b.port)->protocol;
     const std::string name = inboundName(b);
-    YAML::Node cluster;
-    cluster["name"] = name;
-    cluster["connect_timeout"] = "1s";
-    if (proto == Protocol::Http2 || proto == Protocol::Grpc) cluster["protocol"] = "http2";
+    YAML::Node cluster = appCluster(name, proto);
     YAML::Node ep;
     ep["address"] = b.app.str();
     cluster["endpoints"].push_back(ep);
     clusters_[name] = cluster;
 
+    std::string policy_note;
+    listeners_.push_back(
+        listenerOf(name, b.address.str(), inboundChain(w, b.service, b.port, proto, name, policy_note)));
+    const MtlsMode mode = mesh_.mtlsFor(w);
+    inbound_tls_[name] = InboundTls{mode};
+    summary_ += "  listener " + name + "  " + b.address.str() + "  " + std::string(protocolName(proto)) + ", mTLS " +
+                std::string(mtlsModeName(mode)) + policy_note + " -> app " + b.app.str() + "\n";
+  }
+
+  // A listener of one filter chain: its name and address first, for the reader of `check --full`.
+  static YAML::Node listenerOf(const std::string& name, const std::string& address, const YAML::Node& chain) {
     YAML::Node listener;
     listener["name"] = name;
-    listener["address"] = b.address.str();
-    std::optional<YAML::Node> authz = authorization(w, b);
-    std::string policy_note;
+    listener["address"] = address;
+    for (auto it = chain.begin(); it != chain.end(); ++it) listener[it->first.Scalar()] = it->second;
+    return listener;
+  }
+
+  YAML::Node appCluster(const std::string& name, Protocol proto) {
+    YAML::Node cluster;
+    cluster["name"] = name;
+    cluster["connect_timeout"] = "1s";
+    if (proto == Protocol::Http2 || proto == Protocol::Grpc) cluster["protocol"] = "http2";
+    return cluster;
+  }
+
+  // What mesh traffic to a service port meets in the workload's sidecar
+  // (authorization, rate limits), then the app through cluster `cluster`:
+  // the keys of a listener or of a filter chain.
+  YAML::Node inboundChain(const Workload& w, const std::string& service, uint32_t port, Protocol proto,
+                          const std::string& cluster, std::string& policy_note) {
+    YAML::Node chain;
+    std::optional<YAML::Node> authz = authorization(w, service, port);
     if (authz) {
       (*authz)["stat_prefix"] = w.name;
       const YAML::Node action = (*authz)["default_action"];
@@ -180,7 +209,7 @@ class Builder {
         http["http_filters"].push_back(f);
       }
       for (const auto& rl : mesh_.rate_limits) {
-        if (rl.ns != w.ns || (rl.workload != w.name && rl.service != b.service)) continue;
+        if (rl.ns != w.ns || (rl.workload != w.name && rl.service != service)) continue;
         for (const auto& [filter, settings] : rl.filters) {
           YAML::Node f;
           f[filter] = YAML::Clone(settings);
@@ -190,33 +219,137 @@ class Builder {
       }
       YAML::Node route;
       route["match"]["prefix"] = "/";
-      route["route"]["cluster"] = name;
+      route["route"]["cluster"] = cluster;
       route["route"]["timeout"] = "0s";  // the caller's sidecar owns the request's timeout
       YAML::Node vh;
       vh["name"] = "inbound";
       vh["domains"].push_back("*");
       vh["routes"].push_back(route);
       http["route_config"]["virtual_hosts"].push_back(vh);
-      listener["http"] = http;
+      chain["http"] = http;
     } else {
-      if (authz) listener["authz"] = *authz;
-      listener["tcp_proxy"]["cluster"] = name;
+      if (authz) chain["authz"] = *authz;
+      chain["tcp_proxy"]["cluster"] = cluster;
     }
-    listeners_.push_back(listener);
+    return chain;
+  }
+
+  // A captured workload's inbound traffic: one listener on the capture port,
+  // a filter chain per port its endpoints take traffic on (the original
+  // destination's port), each as an inbound binding's listener would be,
+  // to the app at the original destination; traffic to any other port goes
+  // to the app too, behind the same mTLS (as Istio's inbound passthrough).
+  void capturedInbound(const Workload& w) {
+    struct Served {
+      const Service* service;
+      const ServicePort* port;
+    };
+    std::map<uint32_t, Served> served;  // by the port the workload takes it on
+    for (const auto& s : mesh_.services) {
+      if (s.ns != w.ns) continue;
+      for (const auto& e : s.endpoints) {
+        if (e.workload != w.name) continue;
+        for (const auto& p : s.ports)
+          if (e.port == 0 || e.port == p.port) served.emplace(e.address.port(), Served{&s, &p});
+      }
+    }
+    const std::string name = "inbound_capture";
+    const std::string address = "0.0.0.0:" + portName(mesh_.capture.inbound_port);
     const MtlsMode mode = mesh_.mtlsFor(w);
-    inbound_tls_[name] = InboundTls{mode};
-    summary_ += "  listener " + name + "  " + b.address.str() + "  " + std::string(protocolName(proto)) + ", mTLS " +
-                std::string(mtlsModeName(mode)) + policy_note + " -> app " + b.app.str() + "\n";
+    YAML::Node listener;
+    listener["name"] = name;
+    listener["address"] = address;
+    listener["use_original_dst"] = true;
+    YAML::Node chains(YAML::NodeType::Sequence);
+    auto addChains = [&](const YAML::Node& body, std::optional<uint32_t> port) {
+      // PERMISSIVE is two chains: TLS with a client certificate, then plaintext.
+      const bool tls = mode != MtlsMode::Disable;
+      YAML::Node chain = YAML::Clone(body);
+      if (port) chain["match"]["destination_port"] = *port;
+      if (mode == MtlsMode::Permissive) chain["match"]["transport_protocol"] = "tls";
+      if (tls) chain_tls_.insert(name + "#" + std::to_string(chains.size()));
+      chains.push_back(chain);
+      if (mode == MtlsMode::Permissive) {
+        YAML::Node plain = YAML::Clone(body);
+        if (port) plain["match"]["destination_port"] = *port;
+        plain["match"]["transport_protocol"] = "raw_buffer";
+        chains.push_back(plain);
+      }
+    };
+    std::string lines;
+    for (const auto& [port, s] : served) {
+      const std::string cluster = "inbound_" + portName(s.port->port) + "_" + s.service->name;
+      YAML::Node c = appCluster(cluster, s.port->protocol);
+      c["type"] = "original_dst";
+      clusters_[cluster] = c;
+      std::string policy_note;
+      addChains(inboundChain(w, s.service->name, s.port->port, s.port->protocol, cluster, policy_note), port);
+      lines += "    port " + portName(port) + ": " + s.service->name + " " +
+               std::string(protocolName(s.port->protocol)) + policy_note + " -> app at the original destination\n";
+    }
+    clusters_["inbound_passthrough"] = appCluster("inbound_passthrough", Protocol::Tcp);
+    clusters_["inbound_passthrough"]["type"] = "original_dst";
+    YAML::Node passthrough;
+    passthrough["tcp_proxy"]["cluster"] = "inbound_passthrough";
+    addChains(passthrough, std::nullopt);
+    lines += "    any other port: tcp -> app at the original destination\n";
+    listener["filter_chains"] = chains;
+    listeners_.push_back(listener);
+    summary_ += "  listener " + name + "  " + address + "  captured inbound by original destination, mTLS " +
+                std::string(mtlsModeName(mode)) + "\n" + lines;
+  }
+
+  // A captured workload's outbound traffic: one listener on the capture
+  // port, a filter chain per service address and port (as an outbound
+  // binding's listener would be), then what is not the mesh's: passed
+  // through to where it was going (ALLOW_ANY) or refused (REGISTRY_ONLY).
+  void capturedOutbound() {
+    const std::string name = "outbound_capture";
+    const std::string address = "0.0.0.0:" + portName(mesh_.capture.outbound_port);
+    YAML::Node listener;
+    listener["name"] = name;
+    listener["address"] = address;
+    listener["use_original_dst"] = true;
+    YAML::Node chains(YAML::NodeType::Sequence);
+    std::string lines;
+    for (const auto& s : mesh_.services) {
+      if (s.addresses.empty()) continue;
+      for (const auto& p : s.ports) {
+        YAML::Node chain = outboundChain(s, p.port, p.protocol);
+        chain["match"]["destination_port"] = p.port;
+        for (const auto& a : s.addresses) chain["match"]["prefix_ranges"].push_back(a);
+        chains.push_back(chain);
+        lines += "    " + joined(s.addresses) + " port " + portName(p.port) + ": " + s.name + "." + s.ns + " " +
+                 std::string(protocolName(p.protocol)) + "\n";
+      }
+    }
+    if (mesh_.capture.allow_unknown_outbound) {
+      YAML::Node passthrough;
+      passthrough["tcp_proxy"]["cluster"] = "passthrough";
+      chains.push_back(passthrough);
+      YAML::Node c;
+      c["name"] = "passthrough";
+      c["connect_timeout"] = "1s";
+      c["type"] = "original_dst";
+      clusters_["passthrough"] = c;
+      lines += "    anything else: passed through as tcp (ALLOW_ANY)\n";
+    } else {
+      lines += "    anything else: refused (REGISTRY_ONLY)\n";
+    }
+    if (chains.size() == 0) return;  // REGISTRY_ONLY and no service has an address: nothing to take
+    listener["filter_chains"] = chains;
+    listeners_.push_back(listener);
+    summary_ += "  listener " + name + "  " + address + "  captured outbound by original destination\n" + lines;
   }
 
   // The workload's authorization policies as one authz filter: deny rules
   // first, then allow rules; denied by default when any policy says so.
-  std::optional<YAML::Node> authorization(const Workload& w, const PortBinding& b) {
+  std::optional<YAML::Node> authorization(const Workload& w, const std::string& service, uint32_t port) {
     std::vector<const AuthorizationPolicy*> applying;
     for (const auto& ap : mesh_.authorization) {
       if (ap.ns != w.ns) continue;
-      if (!ap.ports.empty() && std::find(ap.ports.begin(), ap.ports.end(), b.port) == ap.ports.end()) continue;
-      if (ap.workload == w.name || (!ap.service.empty() && ap.service == b.service)) applying.push_back(&ap);
+      if (!ap.ports.empty() && std::find(ap.ports.begin(), ap.ports.end(), port) == ap.ports.end()) continue;
+      if (ap.workload == w.name || (!ap.service.empty() && ap.service == service)) applying.push_back(&ap);
     }
     if (applying.empty()) return std::nullopt;
     if (applying.size() == 1) return YAML::Clone(applying[0]->policy);
@@ -248,32 +381,36 @@ class Builder {
     if (svc == nullptr || svc->findPort(b.port) == nullptr) return;
     const Protocol proto = svc->findPort(b.port)->protocol;
     const std::string name = "outbound_" + portName(b.port) + "_" + b.service;
-    YAML::Node listener;
-    listener["name"] = name;
-    listener["address"] = b.address.str();
+    listeners_.push_back(listenerOf(name, b.address.str(), outboundChain(*svc, b.port, proto)));
+    summary_ += "  listener " + name + "  " + b.address.str() + "  plaintext " + std::string(protocolName(proto)) +
+                " from the app\n";
+  }
+
+  // The app's traffic to a service port: routed by the service's route set
+  // (or all to the service). The keys of a listener or of a filter chain.
+  YAML::Node outboundChain(const Service& svc, uint32_t port, Protocol proto) {
+    YAML::Node chain;
     if (isHttp(proto)) {
       const RouteSet* rs = nullptr;
       for (const auto& candidate : mesh_.routes)
-        if (candidate.service == b.service) rs = &candidate;
+        if (candidate.service == svc.name) rs = &candidate;
       YAML::Node vh;
-      vh["name"] = b.service;
+      vh["name"] = svc.name;
       vh["domains"].push_back("*");
       if (rs != nullptr) {
-        vh["routes"] = routes(*rs, svc, b.port);
+        vh["routes"] = routes(*rs, &svc, port);
       } else {
         YAML::Node route;
         route["match"]["prefix"] = "/";
-        route["route"]["cluster"] = cluster(ClusterKey{svc, b.port, {}});
+        route["route"]["cluster"] = cluster(ClusterKey{&svc, port, {}});
         vh["routes"].push_back(route);
       }
-      listener["http"]["codec"] = "auto";
-      listener["http"]["route_config"]["virtual_hosts"].push_back(vh);
+      chain["http"]["codec"] = "auto";
+      chain["http"]["route_config"]["virtual_hosts"].push_back(vh);
     } else {
-      listener["tcp_proxy"]["cluster"] = cluster(ClusterKey{svc, b.port, {}});
+      chain["tcp_proxy"]["cluster"] = cluster(ClusterKey{&svc, port, {}});
     }
-    listeners_.push_back(listener);
-    summary_ += "  listener " + name + "  " + b.address.str() + "  plaintext " + std::string(protocolName(proto)) +
-                " from the app\n";
+    return chain;
   }
 
   // A route set's rules as sluice routes. `to_service`/`port`: the service
@@ -381,6 +518,22 @@ class Builder {
                    joined(tls.alpn) + "\n";
       l.tls = std::move(tls);
     }
+    for (auto& l : cfg.listeners)
+      for (size_t i = 0; i < l.filter_chains.size(); ++i) {
+        if (chain_tls_.count(l.name + "#" + std::to_string(i)) == 0) continue;
+        auto& chain = l.filter_chains[i];
+        config::DownstreamTlsConfig tls;
+        tls.certificates = {std::string(kCertificateSecret)};
+        tls.validation_context = std::string(kTrustBundleSecret);
+        tls.require_client_cert = true;
+        tls.alpn.clear();
+        if (!chain.filters.empty() && chain.filters.back().spec)
+          tls.alpn = chain.filters.back().spec->applicationProtocols();
+        tls_text_ += "#   listener " + l.name + " chain " + std::to_string(i) + ": certificate " + tls.certificates[0] +
+                     ", client certificates verified by " + tls.validation_context + ", alpn " + joined(tls.alpn) +
+                     "\n";
+        chain.tls = std::move(tls);
+      }
     for (auto& c : cfg.clusters) {
       auto it = outbound_tls_.find(c.name);
       if (it == outbound_tls_.end()) continue;
@@ -409,6 +562,7 @@ class Builder {
   YAML::Node listeners_{YAML::NodeType::Sequence};
   std::map<std::string, YAML::Node> clusters_;
   std::map<std::string, InboundTls> inbound_tls_;
+  std::set<std::string> chain_tls_;  // "<listener>#<chain index>": mTLS required
   std::map<std::string, OutboundTls> outbound_tls_;
   std::set<std::string> empty_clusters_;
   std::string tls_text_;         // what attachTls attached, a comment line each
@@ -463,6 +617,7 @@ class Fingerprint {
       for (const auto& rs : mesh_.routes)
         if (rs.service == b.service) routeSet(rs);
     }
+    if (w.captured) captured(w);
   }
 
   void gateway(const Gateway& g) {
@@ -474,6 +629,27 @@ class Fingerprint {
   const std::string& text() const { return text_; }
 
  private:
+  // A captured sidecar serves what names it as an endpoint and calls every
+  // service with an address.
+  void captured(const Workload& w) {
+    text_ += mesh_.capture.source + "\x1f";
+    for (const auto& s : mesh_.services) {
+      const bool serves = s.ns == w.ns && std::any_of(s.endpoints.begin(), s.endpoints.end(),
+                                                      [&](const Endpoint& e) { return e.workload == w.name; });
+      if (serves) {
+        add(s.source, &s);
+        for (const auto& ap : mesh_.authorization)
+          if (ap.ns == w.ns && (ap.workload == w.name || ap.service == s.name)) add(ap.source, &ap);
+        for (const auto& rl : mesh_.rate_limits)
+          if (rl.ns == w.ns && (rl.workload == w.name || rl.service == s.name)) add(rl.source, &rl);
+      }
+      if (s.addresses.empty()) continue;
+      destination(s);
+      for (const auto& rs : mesh_.routes)
+        if (rs.service == s.name) routeSet(rs);
+    }
+  }
+
   void routeSet(const RouteSet& rs) {
     add(rs.source, &rs);
     for (const auto& rule : rs.rules)

@@ -14,6 +14,7 @@
 #include "config/retry_policy.h"
 #include "config/route_config.h"
 #include "control/mesh/node_text.h"
+#include "ip/cidr.h"
 
 namespace sluice::control::mesh {
 namespace {
@@ -115,6 +116,16 @@ void readServices(MapReader& top, Mesh& mesh) {
       er.finish();
       s.endpoints.push_back(std::move(e));
     });
+    r.forEachItem("addresses", [&](const YAML::Node& an, const std::string& apath) {
+      std::string why;
+      const std::string text = an.IsScalar() ? an.Scalar() : std::string();
+      if (text.find('/') != std::string::npos || !ip::Cidr::parse(text, &why)) {
+        r.ctx().error(an, apath, "'" + text + "' is not an IP address (a service's virtual IP, no port or prefix)");
+        return;
+      }
+      std::string canonical = ip::Cidr::parse(text)->str();  // "10.96.0.12/32"
+      s.addresses.push_back(canonical.substr(0, canonical.find('/')));
+    });
     r.finish();
     mesh.services.push_back(std::move(s));
   });
@@ -151,6 +162,7 @@ void readWorkloads(MapReader& top, Mesh& mesh) {
     readLabels(r, "labels", w.labels);
     readBindings(r, "inbound", true, w.inbound);
     readBindings(r, "outbound", false, w.outbound);
+    r.boolean("capture", w.captured);
     r.finish();
     mesh.workloads.push_back(std::move(w));
   });
@@ -559,10 +571,47 @@ void checkReferences(const Mesh& mesh, ParseContext& ctx) {
                 "unknown service '" + dp.service + "' in namespace '" + dp.ns + "'");
 }
 
+void readCapture(MapReader& top, CaptureSettings& out) {
+  if (!top.has("capture")) return;
+  MapReader r(top.ctx(), top.child("capture"), top.childPath("capture"));
+  if (!r.isMap()) {
+    r.ctx().error(r.node(), r.path(), "expected a mapping");
+    return;
+  }
+  out.source = nodeText(r.node());
+  r.uint32("inbound_port", out.inbound_port, 1, 65535);
+  r.uint32("outbound_port", out.outbound_port, 1, 65535);
+  std::string policy = out.allow_unknown_outbound ? "ALLOW_ANY" : "REGISTRY_ONLY";
+  r.string("outbound_traffic_policy", policy);
+  if (policy != "ALLOW_ANY" && policy != "REGISTRY_ONLY")
+    r.ctx().error(r.locOf("outbound_traffic_policy"), r.childPath("outbound_traffic_policy"),
+                  "must be ALLOW_ANY or REGISTRY_ONLY");
+  out.allow_unknown_outbound = policy == "ALLOW_ANY";
+  if (out.inbound_port == out.outbound_port)
+    r.ctx().error(r.locOf("outbound_port"), r.childPath("outbound_port"), "must differ from inbound_port");
+  r.finish();
+}
+
+// Captured outbound traffic is told apart by its destination: two services
+// on one virtual IP and port would be one chain's match.
+void checkServiceAddresses(const Mesh& mesh, ParseContext& ctx) {
+  std::unordered_map<std::string, const Service*> taken;  // "ip port" -> its service
+  for (const auto& s : mesh.services)
+    for (const auto& a : s.addresses)
+      for (const auto& p : s.ports) {
+        const auto [it, fresh] = taken.emplace(a + " " + std::to_string(p.port), &s);
+        if (!fresh && it->second != &s)
+          ctx.error(s.loc, s.path + ".addresses",
+                    "address " + a + " port " + std::to_string(p.port) + " is also service '" + it->second->ns + "/" +
+                        it->second->name + "'s");
+      }
+}
+
 }  // namespace
 
 void readMesh(MapReader& r, Mesh& out) {
   config::readString(r, "trust_domain", out.trust_domain);
+  readCapture(r, out.capture);
   readServices(r, out);
   readWorkloads(r, out);
   readGateways(r, out);
@@ -571,6 +620,7 @@ void readMesh(MapReader& r, Mesh& out) {
   r.finish();
   out.index();
   checkReferences(out, r.ctx());
+  checkServiceAddresses(out, r.ctx());
 }
 
 }  // namespace sluice::control::mesh
