@@ -28,10 +28,11 @@
 //       outbound_traffic_policy: ALLOW_ANY   # or REGISTRY_ONLY: captured traffic to no mesh service is refused
 //     routes:
 //       - name: backend-split
+//         namespace: default            # the service's; destinations default to it too
 //         service: backend              # traffic to this service; or gateways: [edge] with hosts
 //         rules:
 //           - match: {prefix: /api/}    # a sluice route match; or grpc: {service, method}
-//             to:                       # destinations: a service, a subset by labels, a weight
+//             to:                       # a service (namespace: the route set's unless given), a subset, a weight
 //               - {service: backend, subset: {version: v1}, weight: 90}
 //               - {service: backend, subset: {version: v2}, weight: 10}
 //             timeout: 5s
@@ -147,6 +148,7 @@ struct Workload {
 
 struct Destination {
   std::string service;
+  std::string ns;     // default: the route set's namespace
   uint32_t port = 0;  // 0: the service's first port
   Labels subset;      // empty: every endpoint
   uint32_t weight = 0;
@@ -168,6 +170,7 @@ struct RouteRule {
 
 struct RouteSet {
   std::string name;
+  std::string ns = "default";         // of the service, and the default of its destinations'
   std::string service;                // traffic to this service (sidecars' outbound)
   std::vector<std::string> gateways;  // or through these gateways
   std::vector<std::string> hosts;     // gateways: the domains; default ["*"]

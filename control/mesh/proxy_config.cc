@@ -393,7 +393,7 @@ class Builder {
     if (isHttp(proto)) {
       const RouteSet* rs = nullptr;
       for (const auto& candidate : mesh_.routes)
-        if (candidate.service == svc.name) rs = &candidate;
+        if (candidate.service == svc.name && candidate.ns == svc.ns) rs = &candidate;
       YAML::Node vh;
       vh["name"] = svc.name;
       vh["domains"].push_back("*");
@@ -425,7 +425,7 @@ class Builder {
       YAML::Node action;
       std::vector<std::pair<std::string, uint32_t>> targets;
       for (const auto& d : rule.to) {
-        const Service* s = mesh_.findService("default", d.service);
+        const Service* s = mesh_.findService(d.ns, d.service);
         if (s == nullptr || s->ports.empty()) continue;
         uint32_t p = d.port;
         if (p == 0) p = (to_service == s && port != 0) ? port : s->ports.front().port;
@@ -615,7 +615,7 @@ class Fingerprint {
     for (const auto& b : w.outbound) {
       if (const Service* s = mesh_.findService(w.ns, b.service)) destination(*s);
       for (const auto& rs : mesh_.routes)
-        if (rs.service == b.service) routeSet(rs);
+        if (rs.service == b.service && rs.ns == w.ns) routeSet(rs);
     }
     if (w.captured) captured(w);
   }
@@ -646,7 +646,7 @@ class Fingerprint {
       if (s.addresses.empty()) continue;
       destination(s);
       for (const auto& rs : mesh_.routes)
-        if (rs.service == s.name) routeSet(rs);
+        if (rs.service == s.name && rs.ns == s.ns) routeSet(rs);
     }
   }
 
@@ -654,7 +654,7 @@ class Fingerprint {
     add(rs.source, &rs);
     for (const auto& rule : rs.rules)
       for (const auto& d : rule.to)
-        if (const Service* s = mesh_.findService("default", d.service)) destination(*s);
+        if (const Service* s = mesh_.findService(d.ns, d.service)) destination(*s);
   }
 
   void destination(const Service& s) {

@@ -200,6 +200,7 @@ void readDestinations(MapReader& r, RouteRule& rule) {
     d.loc = config::locOf(n);
     d.path = path;
     readNameField(dr, "service", d.service, true);
+    readNameField(dr, "namespace", d.ns, false);
     dr.uint32("port", d.port, 1, 65535);
     readLabels(dr, "subset", d.subset);
     d.weight = 0;
@@ -240,6 +241,7 @@ void readRouteSets(MapReader& top, Mesh& mesh) {
     rs.source = nodeText(item);
     rs.path = path;
     readNameField(r, "name", rs.name, true);
+    readNameField(r, "namespace", rs.ns, false);
     readNameField(r, "service", rs.service, false);
     for (auto& g : config::readStrings(r, "gateways")) rs.gateways.push_back(std::move(g.value));
     for (auto& h : config::readStrings(r, "hosts")) rs.hosts.push_back(std::move(h.value));
@@ -274,6 +276,8 @@ void readRouteSets(MapReader& top, Mesh& mesh) {
         rr.ctx().error(match, rr.childPath("match"), "expected a mapping");
       }
       readDestinations(rr, rule);
+      for (auto& d : rule.to)
+        if (d.ns.empty()) d.ns = rs.ns;
       checkPassedOn(rr, rule);
       rr.finish();
       rs.rules.push_back(std::move(rule));
@@ -539,15 +543,15 @@ void checkReferences(const Mesh& mesh, ParseContext& ctx) {
                   "unknown workload '" + e.workload + "' in namespace '" + s.ns + "'");
     }
   for (const auto& rs : mesh.routes) {
-    if (!rs.service.empty() && mesh.findService("default", rs.service) == nullptr)
-      ctx.error(rs.loc, rs.path + ".service", "unknown service '" + rs.service + "' in namespace 'default'");
+    if (!rs.service.empty() && mesh.findService(rs.ns, rs.service) == nullptr)
+      ctx.error(rs.loc, rs.path + ".service", "unknown service '" + rs.service + "' in namespace '" + rs.ns + "'");
     for (const auto& gname : rs.gateways) {
       const bool known =
           std::any_of(mesh.gateways.begin(), mesh.gateways.end(), [&](const Gateway& g) { return g.name == gname; });
       if (!known) ctx.error(rs.loc, rs.path + ".gateways", "unknown gateway '" + gname + "'");
     }
     for (const auto& rule : rs.rules)
-      for (const auto& d : rule.to) servicePort("default", d.service, d.port, d.loc, d.path);
+      for (const auto& d : rule.to) servicePort(d.ns, d.service, d.port, d.loc, d.path);
   }
   for (const auto& ap : mesh.authorization) {
     if (!ap.service.empty() && mesh.findService(ap.ns, ap.service) == nullptr)

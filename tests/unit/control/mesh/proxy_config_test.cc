@@ -267,3 +267,46 @@ TEST(MeshPolicies, ARateLimitIsCheckedByTheFiltersOwnReader) {
 
 }  // namespace
 }  // namespace sluice::control::mesh
+
+namespace sluice::control::mesh {
+namespace {
+
+// Route sets live in a namespace: they route that namespace's service, and
+// their destinations are in it unless they name another.
+TEST(MeshRoutes, ARouteSetRoutesItsNamespacesServiceAndMayCrossToAnother) {
+  const char* const text = R"(mesh:
+  services:
+    - {name: api, namespace: prod, ports: [{port: 8080}], endpoints: [{address: 127.0.0.1:15106, workload: api}]}
+    - {name: api, ports: [{port: 8080}], endpoints: [{address: 127.0.0.1:15206}]}
+    - {name: shared, namespace: infra, ports: [{port: 9000}], endpoints: [{address: 127.0.0.1:15306}]}
+  workloads:
+    - name: api
+      namespace: prod
+    - name: web
+      namespace: prod
+      outbound: [{service: api, port: 8080, address: 127.0.0.1:15101}]
+  routes:
+    - name: api-routes
+      namespace: prod
+      service: api
+      rules:
+        - {match: {prefix: /shared/}, to: [{service: shared, namespace: infra}]}
+        - {to: [{service: api}]}
+)";
+  const ControlLoadResult r = loadControlString(text, "control.yaml");
+  ASSERT_TRUE(r.config) << r.errorText();
+  const ProxyConfig* web = find(r.config->mesh_proxies, "sidecar/prod/web");
+  ASSERT_TRUE(web && web->config);
+  EXPECT_TRUE(web->config->findCluster("outbound_9000__shared.infra")) << web->yaml;
+  EXPECT_TRUE(web->config->findCluster("outbound_8080__api.prod")) << web->yaml;
+  EXPECT_FALSE(web->config->findCluster("outbound_8080__api.default")) << web->yaml;
+
+  std::string bad = text;
+  bad.replace(bad.find("namespace: infra}"), std::string("namespace: infra}").size(), "namespace: prod}");
+  const ControlLoadResult e = loadControlString(bad, "control.yaml");
+  ASSERT_FALSE(e.config);
+  EXPECT_NE(e.errorText().find("unknown service 'shared' in namespace 'prod'"), std::string::npos) << e.errorText();
+}
+
+}  // namespace
+}  // namespace sluice::control::mesh
