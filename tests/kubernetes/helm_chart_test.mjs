@@ -295,7 +295,8 @@ for (const [sets, message] of [
 // --- sluice-control takes the rendered config and root --------------------
 // The control.yaml of the default render, its paths moved into a temp dir
 // and its servers onto loopback port 0, with the rendered CA root: the
-// daemon must start, build its CA from that root and report ready. Blocks
+// daemon must start, build its CA from that root and report ready (without
+// the kubernetes: block, as no API server runs here). Blocks
 // this binary does not know yet (the chart renders injection: and
 // kubernetes: for the webhook and the API-server client) are dropped, and
 // said so, only when they are the sole errors of `validate`.
@@ -335,6 +336,11 @@ async function daemonCheck() {
       v = run(controlBin, ['validate', '-c', file]);
     }
     if (!check('sluice-control validate takes the rendered control.yaml', v.status === 0, v.stdout + v.stderr)) return;
+    // No API server here: the daemon runs on the file alone.
+    if (control.kubernetes) {
+      delete control.kubernetes;
+      writeFileSync(file, YAML.stringify(control));
+    }
 
     const addrFile = path.join(dir, 'addresses');
     let log = '';
