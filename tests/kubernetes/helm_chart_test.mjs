@@ -251,6 +251,8 @@ if (check('helm template with non-default values', custom.status === 0, custom.s
   const three = template(['--set', 'replicas=3', '--set', 'podDisruptionBudget.minAvailable=2']);
   check('replicas 3: a PDB with minAvailable 2',
         three.status === 0 && one(three.objects, 'PodDisruptionBudget')?.spec.minAvailable === 2, three.stderr);
+  const older = template(['--kube-version', '1.28.9', '--set', 'injection.nativeSidecar=false']);
+  check('Kubernetes 1.28 with classic sidecars', older.status === 0, older.stderr);
   const off = template(['--set', 'podDisruptionBudget.enabled=false']);
   check('PDB disabled', off.status === 0 && find(off.objects, 'PodDisruptionBudget').length === 0, off.stderr);
 }
@@ -286,9 +288,11 @@ for (const [sets, message] of [
    'podDisruptionBudget.minAvailable (2) must be less than replicas (2)'],
   [['--set', 'injection.certSecret=mine'], 'injection.caBundle is required with injection.certSecret'],
   [['--set-json', 'mesh={"trust_domain":"x"}'], 'mesh.trust_domain: set trustDomain instead'],
+  [['--kube-version', '1.28.9'], 'injection.nativeSidecar needs Kubernetes 1.29 or later (this cluster: v1.28.9)'],
+  [['--kube-version', '1.22.0', '--set', 'injection.nativeSidecar=false'], 'chart requires kubeVersion: >=1.23.0-0'],
 ]) {
   const r = template(sets);
-  check(`refused: ${sets.filter(s => !s.startsWith('--')).join(' ')}`,
+  check(`refused: ${sets.filter(s => !s.startsWith('--set')).join(' ')}`,
         r.status !== 0 && r.stderr.includes(message), r.status === 0 ? 'rendered' : r.stderr.trim());
 }
 
