@@ -52,28 +52,37 @@ runtime_pkgs=$(grep -E '^RUN ' <<<"$runtime_stage" | sed -e 's/&&/\n/g' -e 's/;/
   sort -u)
 [[ -n $runtime_pkgs ]] || fail "the runtime stage installs no package"
 
-# The package that holds a library: dpkg registers a path once, under /usr
-# or not (merged /usr), so try the path as ldd printed it, its target, and
-# the other spelling.
-package_of() {
-  local lib=$1 real
-  real=$(readlink -f "$lib")
-  for p in "$lib" "$real" "/usr$lib" "${lib#/usr}" "/usr$real" "${real#/usr}"; do
-    dpkg -S "$p" 2>/dev/null | head -1 | cut -d: -f1 && return 0
-  done
-  return 1
-}
-
-declare -A needed_by=()
+# The package that holds each library, in one dpkg call (it is slow to
+# start): dpkg registers a path once, under /usr or not (merged /usr), so
+# ask for the path as ldd printed it, its target, and the other spelling.
+declare -A lib_users=()
 for bin in "${bins[@]}"; do
   [[ -x $bin ]] || { fail "$bin: no such binary (build it first)"; continue; }
   if ldd "$bin" | grep -q 'not found'; then
     fail "$bin: ldd finds no $(ldd "$bin" | awk '/not found/ { print $1 }' | tr '\n' ' ')"
   fi
   while read -r lib; do
-    pkg=$(package_of "$lib") || { fail "$(basename "$bin") needs $lib, which no Debian package holds"; continue; }
-    [[ " ${needed_by[$pkg]:-} " == *" $(basename "$lib") "* ]] || needed_by[$pkg]+="$(basename "$lib") "
+    lib_users[$lib]+="$(basename "$bin") "
   done < <(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }')
+done
+candidates() {
+  local real
+  real=$(readlink -f "$1")
+  printf '%s\n' "$1" "$real" "/usr$1" "${1#/usr}" "/usr$real" "${real#/usr}"
+}
+declare -A package_at=()
+while IFS= read -r line; do
+  package_at[${line#*: }]=${line%%:*}
+done < <(for lib in "${!lib_users[@]}"; do candidates "$lib"; done | sort -u | xargs -r dpkg -S 2>/dev/null || true)
+
+declare -A needed_by=()
+for lib in "${!lib_users[@]}"; do
+  pkg=''
+  while read -r path; do
+    [[ -n ${package_at[$path]:-} ]] && { pkg=${package_at[$path]}; break; }
+  done < <(candidates "$lib")
+  [[ -n $pkg ]] || { fail "${lib_users[$lib]% } needs $lib, which no Debian package holds"; continue; }
+  needed_by[$pkg]+="$(basename "$lib") "
 done
 for pkg in $(printf '%s\n' "${!needed_by[@]}" | sort); do
   if grep -qxF "$pkg" <<<"$runtime_pkgs"; then
