@@ -10,10 +10,13 @@
 //         ports: [{port: 8080, name: http, protocol: http}]   # http | http2 | grpc | tcp
 //         endpoints:                    # where the service's sidecars take mesh traffic
 //           - {address: 127.0.0.1:15106, workload: backend-v1, weight: 1, priority: 0}
+//         addresses: [10.96.0.12]       # optional: the IPs the service is called on (a
+//                                       #   Kubernetes Service's clusterIPs), for capture
 //     workloads:                        # a sidecar's node.id is "<name>.<namespace>" (or that + "~<instance>")
 //       - name: backend-v1
 //         service_account: backend      # default: the name; the SPIFFE ID is
 //         labels: {version: v1}         #   spiffe://<trust domain>/ns/<ns>/sa/<sa>
+//         captured: false               # true: its sidecar gets traffic by transparent capture
 //         inbound:                      # mesh traffic in, to the local app
 //           - {service: backend, port: 8080, address: 127.0.0.1:15106, app: 127.0.0.1:18106}
 //         outbound:                     # the app's way out to a service (without traffic capture)
@@ -52,6 +55,10 @@
 //           circuit_breakers: {...}     # as on a sluice cluster
 //           outlier_detection: {...}
 //           connect_timeout: 1s
+//
+// Services and workloads may also come from the Kubernetes API server
+// (control/kubernetes/): they are merged in beside the file's
+// (control/mesh/merge.h), and the file's win on a clash of namespace/name.
 //
 // Plain data, with one exception on purpose: the blocks a mesh shares with a
 // sluice config (a route's match, retry policy and header rules, authz
@@ -102,9 +109,14 @@ struct Service {
   std::string ns = "default";
   std::vector<ServicePort> ports;
   std::vector<Endpoint> endpoints;
+  // The IPs (no port) the service is reached on: a Kubernetes Service's
+  // clusterIPs; empty for a file service that sets none.
+  std::vector<std::string> addresses;
   config::SourceLoc loc;
-  std::string source;  // the YAML as written (node_text.h): what a proxy's config depends on (proxy_config.h)
-  std::string path;  // "mesh.services[2]", for messages
+  // The YAML as written (node_text.h), or for a discovered service a
+  // canonical text of its fields: what a proxy's config depends on (proxy_config.h).
+  std::string source;
+  std::string path;  // "mesh.services[2]", "kubernetes service prod/backend", for messages
 
   const ServicePort* findPort(uint32_t port) const;
 };
@@ -126,8 +138,12 @@ struct Workload {
   Labels labels;
   std::vector<PortBinding> inbound;
   std::vector<PortBinding> outbound;
+  // Its sidecar takes the pod's traffic by transparent capture (outbound on
+  // 15001, inbound on 15006) rather than by the bindings above, which it may
+  // have none of. Discovered pods are captured.
+  bool captured = false;
   config::SourceLoc loc;
-  std::string source;  // the YAML as written (node_text.h): what a proxy's config depends on (proxy_config.h)
+  std::string source;  // as Service::source
   std::string path;
 };
 
@@ -237,6 +253,10 @@ struct Mesh {
   std::vector<AuthorizationPolicy> authorization;
   std::vector<RateLimitPolicy> rate_limits;
   std::vector<DestinationPolicy> destinations;
+  // Known from the Kubernetes API server, for policies to come: each
+  // namespace's labels, and the service accounts ("<ns>/<name>") that exist.
+  std::map<std::string, Labels> namespace_labels;
+  std::vector<std::string> service_accounts;
 
   const Service* findService(std::string_view ns, std::string_view name) const;
   const Workload* findWorkload(std::string_view ns, std::string_view name) const;

@@ -13,6 +13,7 @@
 #include "config/header_mutation.h"
 #include "config/retry_policy.h"
 #include "config/route_config.h"
+#include "control/mesh/merge.h"
 #include "control/mesh/node_text.h"
 
 namespace sluice::control::mesh {
@@ -115,6 +116,15 @@ void readServices(MapReader& top, Mesh& mesh) {
       er.finish();
       s.endpoints.push_back(std::move(e));
     });
+    r.forEachItem("addresses", [&](const YAML::Node& an, const std::string& apath) {
+      // An IP alone: parsed as an address with a port to reuse one parser.
+      const bool v6 = an.IsScalar() && an.Scalar().find(':') != std::string::npos;
+      if (!an.IsScalar() || !ip::Address::parse(v6 ? "[" + an.Scalar() + "]:1" : an.Scalar() + ":1")) {
+        r.ctx().error(an, apath, "expected an IP address");
+        return;
+      }
+      s.addresses.push_back(an.Scalar());
+    });
     r.finish();
     mesh.services.push_back(std::move(s));
   });
@@ -151,6 +161,7 @@ void readWorkloads(MapReader& top, Mesh& mesh) {
     readLabels(r, "labels", w.labels);
     readBindings(r, "inbound", true, w.inbound);
     readBindings(r, "outbound", false, w.outbound);
+    r.boolean("captured", w.captured);
     r.finish();
     mesh.workloads.push_back(std::move(w));
   });
@@ -561,7 +572,7 @@ void checkReferences(const Mesh& mesh, ParseContext& ctx) {
 
 }  // namespace
 
-void readMesh(MapReader& r, Mesh& out) {
+void readMesh(MapReader& r, Mesh& out, const Mesh* discovered, std::vector<std::string>* shadowed) {
   config::readString(r, "trust_domain", out.trust_domain);
   readServices(r, out);
   readWorkloads(r, out);
@@ -569,6 +580,7 @@ void readMesh(MapReader& r, Mesh& out) {
   readRouteSets(r, out);
   readPolicies(r, out);
   r.finish();
+  if (discovered != nullptr) mergeDiscovered(out, *discovered, shadowed);
   out.index();
   checkReferences(out, r.ctx());
 }
