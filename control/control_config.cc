@@ -123,9 +123,10 @@ void readGroups(MapReader& top, ControlConfig& out) {
 }
 
 // The mesh, and a group per proxy computed from it (when it is valid).
-void readMeshBlock(MapReader& top, ControlConfig& out, mesh::ProxyConfigCache* cache) {
-  const YAML::Node n = top.child("mesh");
-  if (!n.IsDefined()) return;
+void readMeshBlock(MapReader& top, ControlConfig& out, mesh::ProxyConfigCache* cache, const mesh::Mesh* discovered) {
+  YAML::Node n = top.child("mesh");
+  if (!n.IsDefined() && discovered == nullptr) return;
+  if (!n.IsDefined()) n = YAML::Node(YAML::NodeType::Map);
   MapReader r(top.ctx(), n, "mesh");
   if (!r.isMap()) return;
   auto m = std::make_shared<mesh::Mesh>();
@@ -138,7 +139,7 @@ void readMeshBlock(MapReader& top, ControlConfig& out, mesh::ProxyConfigCache* c
                       "differs from ca.trust_domain '" + out.ca->trust_domain + "'");
   }
   const size_t errors_before = top.ctx().errors().size();
-  mesh::readMesh(r, *m);
+  mesh::readMesh(r, *m, discovered, &out.shadowed);
   if (top.ctx().errors().size() != errors_before) return;
   out.mesh_proxies = mesh::computeProxyConfigs(*m, /*trust_bundle_pem=*/"", top.ctx(), cache);
   for (const auto& p : out.mesh_proxies) {
@@ -155,7 +156,8 @@ void readMeshBlock(MapReader& top, ControlConfig& out, mesh::ProxyConfigCache* c
   out.mesh = std::move(m);
 }
 
-void build(const YAML::Node& root, ControlConfig& out, ParseContext& ctx, mesh::ProxyConfigCache* cache) {
+void build(const YAML::Node& root, ControlConfig& out, ParseContext& ctx, mesh::ProxyConfigCache* cache,
+           const mesh::Mesh* discovered) {
   if (root.IsNull()) {
     ctx.error(root, "", "config is empty");
     return;
@@ -170,7 +172,11 @@ void build(const YAML::Node& root, ControlConfig& out, ParseContext& ctx, mesh::
     ctx.error(top.locOf("watch_interval"), "watch_interval", "must be greater than 0");
   readGroups(top, out);
   ca::readCaSpec(top, out.ca);
-  readMeshBlock(top, out, cache);
+  kubernetes::readKubernetesSpec(top, out.kubernetes);
+  // Discovery has not answered yet: its mesh is empty, not absent.
+  static const mesh::Mesh kNothingDiscovered;
+  if (out.kubernetes && discovered == nullptr) discovered = &kNothingDiscovered;
+  readMeshBlock(top, out, cache, discovered);
   top.finish();
 }
 
@@ -195,13 +201,13 @@ std::string ControlLoadResult::errorText() const {
 }
 
 ControlLoadResult loadControlString(const std::string& yaml_text, const std::string& file,
-                                    mesh::ProxyConfigCache* cache) {
+                                    mesh::ProxyConfigCache* cache, const mesh::Mesh* discovered) {
   ParseContext ctx(file);
   auto cfg = std::make_shared<ControlConfig>();
   cfg->file = file;
   try {
     const YAML::Node root = config::loadSingleDocument(yaml_text, ctx);
-    if (config::checkExpandedSize(root, ctx) && config::substituteEnv(root, ctx)) build(root, *cfg, ctx, cache);
+    if (config::checkExpandedSize(root, ctx) && config::substituteEnv(root, ctx)) build(root, *cfg, ctx, cache, discovered);
   } catch (const YAML::Exception& e) {
     const bool known = !e.mark.is_null();
     ctx.error(config::SourceLoc{known ? e.mark.line + 1 : 0, known ? e.mark.column + 1 : 0}, "", e.msg);

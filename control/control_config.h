@@ -15,6 +15,9 @@
 //   mesh: {...}                          # services, workloads, routes, policies, gateways
 //                                        # (control/mesh/model.h): a group per workload and gateway
 //   ca: {...}                            # optional: the mesh CA (control/ca/ca_config.h)
+//   kubernetes: {...}                    # optional: services and pods discovered from the API
+//                                        # server (control/kubernetes/kubernetes_config.h),
+//                                        # merged into the mesh beside the file's
 //
 // Errors are reported as sluice's loader reports them, with the file, line,
 // column and field path ("control.yaml:14:9: groups[0].clusters[1]
@@ -33,6 +36,7 @@
 #include "control/mesh/model.h"
 #include "control/mesh/proxy_config.h"
 #include "control/ca/ca_config.h"
+#include "control/kubernetes/kubernetes_config.h"
 
 namespace sluice::control {
 
@@ -76,6 +80,9 @@ struct ControlConfig {
   std::shared_ptr<const mesh::Mesh> mesh;
   std::vector<mesh::ProxyConfig> mesh_proxies;
   std::optional<ca::CaSpec> ca;  // the mesh CA; none when `ca:` is absent
+  std::optional<kubernetes::KubernetesSpec> kubernetes;  // none when `kubernetes:` is absent
+  // Discovered services and workloads the file's shadow ("service prod/backend").
+  std::vector<std::string> shadowed;
 
   // The first group whose match takes this node; empty when none does.
   std::string groupFor(std::string_view node_id, std::string_view node_cluster) const;
@@ -91,7 +98,11 @@ struct ControlLoadResult {
 ControlLoadResult loadControlFile(const std::string& file);
 // Same, from text; `file` names it in messages.
 // `cache`: the mesh proxies' configs of the last load, reused where unchanged.
+// `discovered`: the services and workloads discovered from Kubernetes, merged
+// into the mesh (the file's win; a mesh is made for them when the file has
+// no `mesh:` block).
 ControlLoadResult loadControlString(const std::string& yaml_text, const std::string& file = "<string>",
-                                    mesh::ProxyConfigCache* cache = nullptr);
+                                    mesh::ProxyConfigCache* cache = nullptr,
+                                    const mesh::Mesh* discovered = nullptr);
 
 }  // namespace sluice::control

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <thread>
 
 #include "control/ca/trust_bundle_secret.h"
 #include "control/control_log.h"
@@ -53,6 +54,7 @@ ControlDaemon::ControlDaemon(std::string config_path)
 
 ControlDaemon::~ControlDaemon() {
   stop();
+  discovery_.reset();
   // Before the state their threads read (the matcher, the admin handler) goes.
   admin_.reset();
   ads_.reset();
@@ -64,9 +66,11 @@ bool ControlDaemon::start(std::string& errors) {
     errors = path_ + ": " + content.error + "\n";
     return false;
   }
-  ControlLoadResult r = loadControlString(content.text, path_, &mesh_cache_);
+  if (auto spec = kubernetes::kubernetesSpecOf(content.text, path_)) startDiscovery(*spec);
+  ControlLoadResult r = loadControlString(content.text, path_, &mesh_cache_, discovered_.get());
   if (!r.config) {
     errors = r.errorText();
+    if (discovery_) discovery_->stop();
     return false;
   }
   // Published before the server starts: the first stream of every group
@@ -116,6 +120,8 @@ bool ControlDaemon::start(std::string& errors) {
     ads_->shutdown();
     return false;
   }
+  good_text_ = content.text;
+  reportShadowed(*cfg);
   ads_address_ = withPort(cfg->ads_address, ads_->port());
   admin_address_ = withPort(cfg->admin_address, admin_->port());
   {
@@ -143,6 +149,67 @@ void ControlDaemon::tick(Clock::time_point now) {
     pending_ = false;
     apply(watch_.current());
   }
+  if (discovery_) {
+    const uint64_t generation = discovery_->generation();
+    if (generation != discovery_generation_) {
+      discovery_generation_ = generation;
+      discovery_pending_ = true;
+      discovery_change_ = now;
+    }
+    if (discovery_pending_ && now - discovery_change_ >= cfg->debounce) {
+      discovery_pending_ = false;
+      applyDiscovered();
+    }
+  }
+}
+
+void ControlDaemon::startDiscovery(const kubernetes::KubernetesSpec& spec) {
+  discovery_ = std::make_unique<kubernetes::Discovery>(spec, registry_);
+  discovery_->start();
+  // The file may name discovered services: give the first lists a moment.
+  const auto deadline = Clock::now() + spec.sync_timeout;
+  while (!discovery_->synced() && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  discovery_generation_ = discovery_->generation();
+  auto first = std::make_shared<const mesh::Mesh>(discovery_->mesh());
+  discovered_text_ = kubernetes::discoveredText(*first);
+  log::info(std::string("kubernetes: ") + (discovery_->synced() ? "first lists complete" : "first lists not complete") +
+            " after " +
+            std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(spec.sync_timeout -
+                                                                                  (deadline - Clock::now()))
+                               .count()) +
+            "ms: " + std::to_string(first->services.size()) + " service(s), " +
+            std::to_string(first->workloads.size()) + " workload(s)" +
+            (discovery_->synced() ? "" : "; serving what there is and retrying"));
+  discovered_ = std::move(first);
+}
+
+void ControlDaemon::applyDiscovered() {
+  auto next = std::make_shared<const mesh::Mesh>(discovery_->mesh());
+  std::string text = kubernetes::discoveredText(*next);
+  if (text == discovered_text_) return;  // a status or resourceVersion change alone
+  ControlLoadResult r = loadControlString(good_text_, path_, &mesh_cache_, next.get());
+  if (!r.config) {
+    // A file that names a discovered service gone from the cluster, say:
+    // the serving config stays until the cluster or the file is fixed.
+    log::error("kubernetes: the discovered services and workloads do not fit " + path_ +
+               "; the last good config keeps serving:");
+    for (const auto& e : r.errors) log::error(e.str());
+    metrics_.rejections.Increment();
+    discovered_text_ = std::move(text);
+    return;
+  }
+  discovered_ = std::move(next);
+  discovered_text_ = std::move(text);
+  reportShadowed(*r.config);
+  log::info("kubernetes: applying " + std::to_string(discovered_->services.size()) + " discovered service(s) and " +
+            std::to_string(discovered_->workloads.size()) + " workload(s)");
+  publish(r.config, good_text_);
+}
+
+void ControlDaemon::reportShadowed(const ControlConfig& cfg) {
+  for (const auto& name : cfg.shadowed)
+    if (shadowed_reported_.insert(name).second)
+      log::warn("kubernetes: " + name + " is also defined in " + path_ + ": the file's definition is served");
 }
 
 std::chrono::milliseconds ControlDaemon::nextTick(Clock::time_point now) const {
@@ -152,6 +219,13 @@ std::chrono::milliseconds ControlDaemon::nextTick(Clock::time_point now) const {
     cfg = config_;
   }
   auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(cfg->watch_interval);
+  // Discovery's changes are polled (a counter under a mutex): often enough
+  // that the debounce, not the poll, sets the delay.
+  if (discovery_) wait = std::min(wait, std::chrono::milliseconds(20));
+  if (discovery_pending_) {
+    const auto due = std::chrono::ceil<std::chrono::milliseconds>(discovery_change_ + cfg->debounce - now);
+    wait = std::min(wait, std::max(due, std::chrono::milliseconds(0)));
+  }
   if (pending_) {
     const auto due = std::chrono::ceil<std::chrono::milliseconds>(last_change_ + cfg->debounce - now);
     wait = std::min(wait, std::max(due, std::chrono::milliseconds(0)));
@@ -170,7 +244,7 @@ void ControlDaemon::apply(const FileWatch::Content& content) {
     reject({path_ + ": " + content.error});
     return;
   }
-  ControlLoadResult r = loadControlString(content.text, path_, &mesh_cache_);
+  ControlLoadResult r = loadControlString(content.text, path_, &mesh_cache_, discovered_.get());
   if (!r.config) {
     reject(errorLines(r));
     return;
@@ -191,6 +265,10 @@ void ControlDaemon::apply(const FileWatch::Content& content) {
   if (r.config->admin_address != old->admin_address)
     log::warn("admin.address changed to " + r.config->admin_address + ": it takes a restart (still " +
               old->admin_address + ")");
+  if (r.config->kubernetes != old->kubernetes)
+    log::warn("kubernetes: the block changed: it takes a restart (discovery goes on as it started)");
+  good_text_ = content.text;
+  reportShadowed(*r.config);
   publish(r.config, content.text);
   metrics_.reloads.Increment();
   std::lock_guard lock(mu_);
@@ -288,6 +366,7 @@ void ControlDaemon::stop() {
     std::lock_guard lock(mu_);
     ready_ = false;
   }
+  if (discovery_) discovery_->stop();
   if (admin_) admin_->stop();
   if (ads_) ads_->shutdown();
 }

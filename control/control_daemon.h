@@ -19,6 +19,13 @@
 // ca.intermediate, or adds or removes `ca:`, is refused whole (it takes a
 // restart), like any other bad edit.
 //
+// With a `kubernetes:` block, discovery (control/kubernetes/discovery.h)
+// runs beside: once its changes have been quiet for `debounce`, the last
+// good file is applied again with the discovered services and workloads,
+// through the same path as an edit (only the proxies whose parts changed
+// are recomputed and pushed). The block is read at start; changing it
+// takes a restart.
+//
 // Threads: start(), tick() and stop() on one thread (main's loop); the ADS
 // server's and the admin server's threads call the group matcher and the
 // admin handler, which read the serving state under a mutex.
@@ -28,6 +35,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <prometheus/registry.h>
@@ -39,6 +47,7 @@
 #include "control/ads_server.h"
 #include "control/control_config.h"
 #include "control/file_watch.h"
+#include "control/kubernetes/discovery.h"
 #include "control/metrics.h"
 #include "control/snapshot_builder.h"
 #include "control/status_report.h"
@@ -77,6 +86,11 @@ class ControlDaemon {
 
  private:
   void apply(const FileWatch::Content& content);
+  // Starts discovery and waits (up to its sync_timeout) for the first lists.
+  void startDiscovery(const kubernetes::KubernetesSpec& spec);
+  // The last good file again, with what discovery holds now.
+  void applyDiscovered();
+  void reportShadowed(const ControlConfig& cfg);
   void reject(std::vector<std::string> errors);
   // The CA the edit `next` asks for: the running one reconfigured, or null
   // when there is none; false with the errors when the edit must be refused.
@@ -102,6 +116,18 @@ class ControlDaemon {
   // An edit seen and not yet applied, and when the file last changed.
   bool pending_ = false;
   Clock::time_point last_change_{};
+
+  // Discovery (null without `kubernetes:`), the generation last seen, a
+  // change not yet applied and when it was seen; the discovered mesh the
+  // serving config holds, and its text (discoveredText).
+  std::unique_ptr<kubernetes::Discovery> discovery_;
+  uint64_t discovery_generation_ = 0;
+  bool discovery_pending_ = false;
+  Clock::time_point discovery_change_{};
+  std::shared_ptr<const mesh::Mesh> discovered_;
+  std::string discovered_text_;
+  std::string good_text_;  // the file's text the serving config was loaded from
+  std::set<std::string> shadowed_reported_;
 
   // Read by the servers' threads.
   mutable std::mutex mu_;

@@ -15,6 +15,7 @@
 //       - name: backend-v1
 //         service_account: backend      # default: the name; the SPIFFE ID is
 //         labels: {version: v1}         #   spiffe://<trust domain>/ns/<ns>/sa/<sa>
+//         captured: false               # true: its sidecar gets traffic by transparent capture
 //         inbound:                      # mesh traffic in, to the local app
 //           - {service: backend, port: 8080, address: 127.0.0.1:15106, app: 127.0.0.1:18106}
 //         outbound:                     # the app's way out to a service (without traffic capture)
@@ -61,6 +62,10 @@
 //           circuit_breakers: {...}     # as on a sluice cluster
 //           outlier_detection: {...}
 //           connect_timeout: 1s
+//
+// Services and workloads may also come from the Kubernetes API server
+// (control/kubernetes/): they are merged in beside the file's
+// (control/mesh/merge.h), and the file's win on a clash of namespace/name.
 //
 // Plain data, with one exception on purpose: the blocks a mesh shares with a
 // sluice config (a route's match, retry policy and header rules, authz
@@ -111,12 +116,15 @@ struct Service {
   std::string ns = "default";
   std::vector<ServicePort> ports;
   std::vector<Endpoint> endpoints;
-  // Its virtual IPs, bare addresses ("10.96.0.12", "fd00::c"): captured
-  // outbound traffic to one of them on a service port is this service's.
+  // Its virtual IPs, bare addresses ("10.96.0.12", "fd00::c"; a Kubernetes
+  // Service's clusterIPs): captured outbound traffic to one of them on a
+  // service port is this service's. Empty for a file service that sets none.
   std::vector<std::string> addresses;
   config::SourceLoc loc;
-  std::string source;  // the YAML as written (node_text.h): what a proxy's config depends on (proxy_config.h)
-  std::string path;    // "mesh.services[2]", for messages
+  // The YAML as written (node_text.h), or for a discovered service a
+  // canonical text of its fields: what a proxy's config depends on (proxy_config.h).
+  std::string source;
+  std::string path;  // "mesh.services[2]", "kubernetes service prod/backend", for messages
 
   const ServicePort* findPort(uint32_t port) const;
 };
@@ -142,7 +150,7 @@ struct Workload {
   // and dispatches by original destination (beside any bindings above).
   bool captured = false;
   config::SourceLoc loc;
-  std::string source;  // the YAML as written (node_text.h): what a proxy's config depends on (proxy_config.h)
+  std::string source;  // as Service::source
   std::string path;
 };
 
@@ -264,6 +272,10 @@ struct Mesh {
   std::vector<AuthorizationPolicy> authorization;
   std::vector<RateLimitPolicy> rate_limits;
   std::vector<DestinationPolicy> destinations;
+  // Known from the Kubernetes API server, for policies to come: each
+  // namespace's labels, and the service accounts ("<ns>/<name>") that exist.
+  std::map<std::string, Labels> namespace_labels;
+  std::vector<std::string> service_accounts;
 
   const Service* findService(std::string_view ns, std::string_view name) const;
   const Workload* findWorkload(std::string_view ns, std::string_view name) const;

@@ -13,6 +13,7 @@
 #include "config/header_mutation.h"
 #include "config/retry_policy.h"
 #include "config/route_config.h"
+#include "control/mesh/merge.h"
 #include "control/mesh/node_text.h"
 #include "ip/cidr.h"
 
@@ -613,7 +614,7 @@ void checkServiceAddresses(const Mesh& mesh, ParseContext& ctx) {
 
 }  // namespace
 
-void readMesh(MapReader& r, Mesh& out) {
+void readMesh(MapReader& r, Mesh& out, const Mesh* discovered, std::vector<std::string>* shadowed) {
   config::readString(r, "trust_domain", out.trust_domain);
   readCapture(r, out.capture);
   readServices(r, out);
@@ -622,6 +623,7 @@ void readMesh(MapReader& r, Mesh& out) {
   readRouteSets(r, out);
   readPolicies(r, out);
   r.finish();
+  if (discovered != nullptr) mergeDiscovered(out, *discovered, shadowed);
   out.index();
   checkReferences(out, r.ctx());
   checkServiceAddresses(out, r.ctx());

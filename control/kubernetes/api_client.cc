@@ -1,0 +1,119 @@
+#include "control/kubernetes/api_client.h"
+
+#include <openssl/ssl.h>
+
+#include <cstdint>
+#include <limits>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+
+namespace sluice::control::kubernetes {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+// Detaches the socket from the canceller before the socket closes, so a
+// cancel never shuts down a descriptor number reused by another.
+struct Attached {
+  RequestCanceller& c;
+  Attached(RequestCanceller& canceller, int fd) : c(canceller) { c.attach(fd); }
+  ~Attached() { c.attach(-1); }
+};
+
+std::string bearerToken(const ApiAccess& access, std::string& error) {
+  if (!access.token_file.empty()) {
+    auto token = readWholeFile(access.token_file, error);
+    if (!token) return {};
+    while (!token->empty() && (token->back() == '\n' || token->back() == '\r' || token->back() == ' '))
+      token->pop_back();
+    return *token;
+  }
+  return access.token;
+}
+
+template <class Stream>
+std::string exchange(Stream& stream, const ApiAccess& access, const std::string& target, const std::string& token,
+                     RequestCanceller& canceller, const ApiRequestCallbacks& cb) {
+  http::request<http::empty_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, access.url.host);
+  req.set(http::field::accept, "application/json");
+  req.set(http::field::user_agent, "sluice-control/" SLUICE_VERSION);
+  if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+  beast::error_code ec;
+  http::write(stream, req, ec);
+  if (ec) return "write: " + ec.message();
+  beast::flat_buffer buffer;
+  http::response_parser<http::buffer_body> parser;
+  // A watch's body never ends. Not boost::none: Boost 1.74 compares the
+  // length of a Content-Length body against an empty optional as "over".
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  canceller.setDeadline(RequestCanceller::Clock::now() + cb.read_timeout);
+  http::read_header(stream, buffer, parser, ec);
+  if (ec) return "read: " + ec.message();
+  if (cb.on_status) cb.on_status(parser.get().result_int());
+  char chunk[16384];
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk;
+    parser.get().body().size = sizeof(chunk);
+    canceller.setDeadline(RequestCanceller::Clock::now() + cb.read_timeout);
+    // read_some: hand on what arrived, not wait for a full buffer.
+    http::read_some(stream, buffer, parser, ec);
+    if (ec == http::error::need_buffer) ec = {};
+    const size_t got = sizeof(chunk) - parser.get().body().size;
+    if (got > 0 && cb.on_body && !cb.on_body(std::string_view(chunk, got))) return {};
+    if (ec) return canceller.cancelled() ? "cancelled" : "read: " + ec.message();
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string apiGet(const ApiAccess& access, const std::string& target, RequestCanceller& canceller,
+                   const ApiRequestCallbacks& callbacks) {
+  if (canceller.cancelled()) return "cancelled";
+  std::string error;
+  const std::string token = bearerToken(access, error);
+  if (!error.empty()) return "token: " + error;
+  asio::io_context ioc;
+  beast::error_code ec;
+  tcp::resolver resolver(ioc);
+  const auto endpoints = resolver.resolve(access.url.host, access.url.port, ec);
+  const std::string where = access.url.host + ":" + access.url.port;
+  if (ec) return "resolve " + where + ": " + ec.message();
+  tcp::socket socket(ioc);
+  asio::connect(socket, endpoints, ec);
+  if (ec) return "connect " + where + ": " + ec.message();
+  Attached attached(canceller, socket.native_handle());
+  if (!access.url.tls) return exchange(socket, access, target, token, canceller, callbacks);
+
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  if (access.ca_pem.empty())
+    ctx.set_default_verify_paths(ec);
+  else
+    ctx.add_certificate_authority(asio::buffer(access.ca_pem), ec);
+  if (ec) return "CA: " + ec.message();
+  if (!access.client_cert_pem.empty()) {
+    ctx.use_certificate_chain(asio::buffer(access.client_cert_pem), ec);
+    if (!ec) ctx.use_private_key(asio::buffer(access.client_key_pem), asio::ssl::context::pem, ec);
+    if (ec) return "client certificate: " + ec.message();
+  }
+  asio::ssl::stream<tcp::socket&> tls(socket, ctx);
+  if (!access.insecure_skip_verify) {
+    tls.set_verify_mode(asio::ssl::verify_peer);
+    tls.set_verify_callback(asio::ssl::host_name_verification(access.url.host));
+  }
+  SSL_set_tlsext_host_name(tls.native_handle(), access.url.host.c_str());
+  tls.handshake(asio::ssl::stream_base::client, ec);
+  if (ec) return "TLS handshake with " + where + ": " + ec.message();
+  return exchange(tls, access, target, token, canceller, callbacks);
+}
+
+}  // namespace sluice::control::kubernetes

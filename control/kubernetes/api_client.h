@@ -1,0 +1,28 @@
+#pragma once
+// One GET to the API server over HTTP/1.1 (TLS unless the URL is a loopback
+// http://), with the bearer token or client certificate of ApiAccess, the
+// body handed on as it arrives (a watch's body is endless, chunked JSON
+// lines). Blocking, on the calling thread; RequestCanceller ends it early.
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "control/kubernetes/api_access.h"
+#include "control/kubernetes/request_canceller.h"
+
+namespace sluice::control::kubernetes {
+
+struct ApiRequestCallbacks {
+  std::function<void(unsigned status)> on_status;    // once the head is read
+  std::function<bool(std::string_view)> on_body;     // false: stop reading (no error)
+  std::chrono::milliseconds read_timeout{std::chrono::seconds(30)};  // silence allowed between reads
+};
+
+// "" when the response was read to its end (or on_body stopped it);
+// otherwise why it failed ("connect 127.0.0.1:6443: Connection refused",
+// "TLS handshake: certificate verify failed", "read: end of stream", ...).
+std::string apiGet(const ApiAccess& access, const std::string& target, RequestCanceller& canceller,
+                   const ApiRequestCallbacks& callbacks);
+
+}  // namespace sluice::control::kubernetes
