@@ -57,11 +57,28 @@ std::string serviceSource(const mesh::Service& svc) {
   return s;
 }
 
+// A pod is in the mesh when it runs a sidecar: the injection webhook marks
+// it (sluice.io/status), or it names its sidecar container as the webhook
+// does. Others are outside: their endpoints are called in plaintext and they
+// get no config (a pod in kube-system, a namespace not labelled for
+// injection, an opted-out pod).
+bool hasSidecar(const json& pod) {
+  if (str(at(at(pod, "metadata"), "annotations"), "sluice.io/status") == "injected") return true;
+  for (const char* list : {"initContainers", "containers"}) {
+    const json& containers = at(at(pod, "spec"), list);
+    if (!containers.is_array()) continue;
+    for (const auto& c : containers)
+      if (str(c, "name") == "sluice-proxy") return true;
+  }
+  return false;
+}
+
 bool podInMesh(const json& pod) {
   const std::string phase = str(at(pod, "status"), "phase");
   if (phase == "Succeeded" || phase == "Failed") return false;
   const json& host_network = at(at(pod, "spec"), "hostNetwork");
-  return !(host_network.is_boolean() && host_network.get<bool>());
+  if (host_network.is_boolean() && host_network.get<bool>()) return false;
+  return hasSidecar(pod);
 }
 
 struct PodRef {

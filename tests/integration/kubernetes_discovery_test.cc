@@ -201,7 +201,8 @@ json pod(const std::string& name, const std::string& ip) {
   return json::parse(R"({"metadata":{"name":")" + name + R"(","generateName":"backend-7d4f9-","namespace":"default",
     "resourceVersion":"90","labels":{"app":"backend","pod-template-hash":"7d4f9"},
     "ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"backend-7d4f9","controller":true}]},
-    "spec":{"serviceAccountName":"backend","containers":[{"name":"app","image":"backend"}]},
+    "spec":{"serviceAccountName":"backend","containers":[{"name":"app","image":"backend"}],
+      "initContainers":[{"name":"sluice-proxy","image":"sluice","restartPolicy":"Always"}]},
     "status":{"phase":"Running","podIP":")" + ip + R"("}})");
 }
 

@@ -92,6 +92,22 @@ TEST(MeshFromCluster, PodsBecomeOneCapturedWorkloadPerController) {
   EXPECT_EQ(m.service_accounts, (std::vector<std::string>{"prod/backend", "prod/default"}));
 }
 
+TEST(MeshFromCluster, APodWithoutASidecarIsOutsideTheMesh) {
+  ClusterObjects objects = recorded();
+  objects["pods"]["prod/web"]["metadata"].erase("annotations");
+  mesh::Mesh m = meshFromCluster(objects);
+  ASSERT_EQ(m.workloads.size(), 1u);
+  EXPECT_EQ(m.workloads[0].name, "backend");
+  // Its endpoints are still the service's, with no workload: called in plaintext.
+  EXPECT_EQ(endpoints(service(m, "prod", "web")),
+            (std::vector<std::string>{"80 10.244.1.40:8000 ", "80 192.0.2.10:8000 "}));
+  // A sidecar container named as the webhook names it is enough.
+  objects["pods"]["prod/web"]["spec"]["initContainers"] =
+      nlohmann::json::parse(R"([{"name": "sluice-proxy", "restartPolicy": "Always"}])");
+  m = meshFromCluster(objects);
+  EXPECT_EQ(m.workloads.size(), 2u);
+}
+
 TEST(MeshFromCluster, SourcesChangeWithWhatProxiesReadAndNotWithResourceVersions) {
   ClusterObjects objects = recorded();
   const mesh::Mesh before = meshFromCluster(objects);
