@@ -170,6 +170,7 @@ void build(const YAML::Node& root, ControlConfig& out, ParseContext& ctx, mesh::
     ctx.error(top.locOf("watch_interval"), "watch_interval", "must be greater than 0");
   readGroups(top, out);
   ca::readCaSpec(top, out.ca);
+  kubernetes::readInjectionSpec(top, top.has("ca"), out.injection);
   readMeshBlock(top, out, cache);
   top.finish();
 }

@@ -15,6 +15,8 @@
 //   mesh: {...}                          # services, workloads, routes, policies, gateways
 //                                        # (control/mesh/model.h): a group per workload and gateway
 //   ca: {...}                            # optional: the mesh CA (control/ca/ca_config.h)
+//   injection: {...}                     # optional: the sidecar-injection webhook
+//                                        # (control/kubernetes/injection_config.h)
 //
 // Errors are reported as sluice's loader reports them, with the file, line,
 // column and field path ("control.yaml:14:9: groups[0].clusters[1]
@@ -33,6 +35,7 @@
 #include "control/mesh/model.h"
 #include "control/mesh/proxy_config.h"
 #include "control/ca/ca_config.h"
+#include "control/kubernetes/injection_config.h"
 
 namespace sluice::control {
 
@@ -76,6 +79,7 @@ struct ControlConfig {
   std::shared_ptr<const mesh::Mesh> mesh;
   std::vector<mesh::ProxyConfig> mesh_proxies;
   std::optional<ca::CaSpec> ca;  // the mesh CA; none when `ca:` is absent
+  std::optional<kubernetes::InjectionSpec> injection;  // none when `injection:` is absent
 
   // The first group whose match takes this node; empty when none does.
   std::string groupFor(std::string_view node_id, std::string_view node_cluster) const;
