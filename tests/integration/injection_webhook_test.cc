@@ -353,5 +353,31 @@ TEST_F(InjectionWebhookTest, ServesACertificateForTheServiceNameOnly) {
   EXPECT_EQ(s.out, "X509v3 Subject Alternative Name: \n    DNS:sluice-control.sluice-system.svc\n") << s.err;
 }
 
+// The same patch offline, on a workload manifest as a user has it.
+TEST_F(InjectionWebhookTest, InjectCommandPrintsTheWorkloadWithTheSidecar) {
+  const std::string manifest = repoRoot() + "/tests/integration/data/kubernetes/deployment.json";
+  CommandResult r = runCommand({SLUICE_CONTROL_BIN, "inject", "-c", daemon_->configPath(), "-f", manifest}, 10s);
+  ASSERT_TRUE(exitedWith(r.status, 0)) << r.err;
+  const json out = json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(out.is_object()) << r.out;
+  EXPECT_EQ(out["kind"], "Deployment");
+  const json& tmpl = out["spec"]["template"];
+  EXPECT_EQ(names(tmpl["spec"]["initContainers"]), (std::vector<std::string>{"sluice-init", "sluice-proxy"}));
+  EXPECT_NE(tmpl["metadata"]["annotations"].value("sluice.io/bootstrap", "").find("id: web.shop~${POD_NAME}"),
+            std::string::npos);
+  EXPECT_FALSE(tmpl["metadata"].contains("ownerReferences"));
+  // --patch: the operations, which kubectl applies to the pod template.
+  r = runCommand({SLUICE_CONTROL_BIN, "inject", "-c", daemon_->configPath(), "-f", manifest, "--patch"}, 10s);
+  ASSERT_TRUE(exitedWith(r.status, 0)) << r.err;
+  const json patch = json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(patch.is_array()) << r.out;
+  EXPECT_EQ(json::parse(readFile(manifest))["spec"]["template"].patch(patch), tmpl);
+  // A file that is not a manifest is an error naming it.
+  const std::string bad = dir_.write("bad.yaml", "kind: ConfigMap\nmetadata: {name: x}\n");
+  r = runCommand({SLUICE_CONTROL_BIN, "inject", "-c", daemon_->configPath(), "-f", bad}, 10s);
+  EXPECT_TRUE(exitedWith(r.status, 1));
+  EXPECT_EQ(r.err, "sluice-control inject: " + bad + ": kind 'ConfigMap' has no pod template to inject\n");
+}
+
 }  // namespace
 }  // namespace sluice::itest
