@@ -172,6 +172,7 @@ void build(const YAML::Node& root, ControlConfig& out, ParseContext& ctx, mesh::
     ctx.error(top.locOf("watch_interval"), "watch_interval", "must be greater than 0");
   readGroups(top, out);
   ca::readCaSpec(top, out.ca);
+  kubernetes::readInjectionSpec(top, top.has("ca"), out.injection);
   kubernetes::readKubernetesSpec(top, out.kubernetes);
   // Discovery has not answered yet: its mesh is empty, not absent.
   static const mesh::Mesh kNothingDiscovered;

@@ -18,6 +18,8 @@
 //   kubernetes: {...}                    # optional: services and pods discovered from the API
 //                                        # server (control/kubernetes/kubernetes_config.h),
 //                                        # merged into the mesh beside the file's
+//   injection: {...}                     # optional: the sidecar-injection webhook
+//                                        # (control/kubernetes/injection_config.h)
 //
 // Errors are reported as sluice's loader reports them, with the file, line,
 // column and field path ("control.yaml:14:9: groups[0].clusters[1]
@@ -37,6 +39,7 @@
 #include "control/mesh/proxy_config.h"
 #include "control/ca/ca_config.h"
 #include "control/kubernetes/kubernetes_config.h"
+#include "control/kubernetes/injection_config.h"
 
 namespace sluice::control {
 
@@ -83,6 +86,7 @@ struct ControlConfig {
   std::optional<kubernetes::KubernetesSpec> kubernetes;  // none when `kubernetes:` is absent
   // Discovered services and workloads the file's shadow ("service prod/backend").
   std::vector<std::string> shadowed;
+  std::optional<kubernetes::InjectionSpec> injection;  // none when `injection:` is absent
 
   // The first group whose match takes this node; empty when none does.
   std::string groupFor(std::string_view node_id, std::string_view node_cluster) const;

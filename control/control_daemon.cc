@@ -1,7 +1,5 @@
 #include "control/control_daemon.h"
 
-#include "control/ca/trust_bundle_secret.h"
-
 #include <algorithm>
 #include <ctime>
 #include <thread>
@@ -56,6 +54,7 @@ ControlDaemon::~ControlDaemon() {
   stop();
   discovery_.reset();
   // Before the state their threads read (the matcher, the admin handler) goes.
+  webhook_.reset();
   admin_.reset();
   ads_.reset();
 }
@@ -110,6 +109,7 @@ bool ControlDaemon::start(std::string& errors) {
   std::string error;
   if (!ads_->start(error)) {
     errors = "ADS server: " + error + "\n";
+    if (discovery_) discovery_->stop();
     return false;
   }
   admin_ = std::make_unique<AdminServer>(cfg->admin_address, [this](std::string_view method, std::string_view target) {
@@ -118,10 +118,17 @@ bool ControlDaemon::start(std::string& errors) {
   if (!admin_->start(error)) {
     errors = error + "\n";
     ads_->shutdown();
+    if (discovery_) discovery_->stop();
     return false;
   }
   good_text_ = content.text;
   reportShadowed(*cfg);
+  if (cfg->injection && !startWebhook(*cfg->injection, errors)) {
+    admin_->stop();
+    ads_->shutdown();
+    if (discovery_) discovery_->stop();
+    return false;
+  }
   ads_address_ = withPort(cfg->ads_address, ads_->port());
   admin_address_ = withPort(cfg->admin_address, admin_->port());
   {
@@ -129,8 +136,59 @@ bool ControlDaemon::start(std::string& errors) {
     ready_ = true;
   }
   log::info("serving " + path_ + " (version " + version_ + ", " + std::to_string(cfg->groups.size()) +
-            " groups): ADS on " + ads_address_ + ", admin on " + admin_address_);
+            " groups): ADS on " + ads_address_ + ", admin on " + admin_address_ +
+            (webhook_ ? ", injection webhook on https://" + webhook_address_ + cfg->injection->webhook.path : ""));
   return true;
+}
+
+bool ControlDaemon::startWebhook(const kubernetes::InjectionSpec& spec, std::string& errors) {
+  const kubernetes::WebhookServing serving = spec.webhook;
+  kubernetes::CertificateProvider certificates;
+  if (serving.cert_file) {
+    certificates = [serving](kubernetes::ServingCertificate& out, std::string& error) {
+      return kubernetes::loadServingCertificate(serving, std::chrono::system_clock::now(), out, error);
+    };
+  } else {
+    certificates = [this, serving](kubernetes::ServingCertificate& out, std::string& error) {
+      const auto ca = certificateAuthority();
+      if (!ca) {
+        error = "no CA to issue the webhook's certificate";
+        return false;
+      }
+      if (!kubernetes::issueServingCertificate(*ca->authority, serving, std::chrono::system_clock::now(), out, error))
+        return false;
+      log::info("webhook: serving certificate for " + serving.dns_names.front() + " issued by the mesh CA");
+      return true;
+    };
+  }
+  injection_metrics_ = std::make_unique<kubernetes::InjectionMetrics>(registry_);
+  webhook_ = std::make_unique<kubernetes::WebhookServer>(
+      serving.address,
+      [this](std::string_view method, std::string_view target, std::string_view body) {
+        return handleWebhook(method, target, body);
+      },
+      std::move(certificates));
+  std::string error;
+  if (!webhook_->start(error)) {
+    errors = "injection webhook: " + error + "\n";
+    webhook_.reset();
+    return false;
+  }
+  webhook_address_ = withPort(serving.address, webhook_->port());
+  return true;
+}
+
+kubernetes::WebhookReply ControlDaemon::handleWebhook(std::string_view method, std::string_view target,
+                                                      std::string_view body) {
+  std::shared_ptr<const kubernetes::InjectionSpec> spec;
+  {
+    std::lock_guard lock(mu_);
+    spec = injection_;
+  }
+  if (pathOf(target) != spec->webhook.path)
+    return {404, "text/plain; charset=utf-8", "not found; the webhook is POST " + spec->webhook.path + "\n"};
+  if (method != "POST") return {405, "text/plain; charset=utf-8", "POST only\n"};
+  return kubernetes::answerAdmissionReview(body, *spec, injection_metrics_.get());
 }
 
 void ControlDaemon::tick(Clock::time_point now) {
@@ -262,6 +320,10 @@ void ControlDaemon::apply(const FileWatch::Content& content) {
   if (next_ca) ca_service_->update(next_ca);
   if (r.config->ads_address != old->ads_address)
     log::warn("ads.address changed to " + r.config->ads_address + ": it takes a restart (still " + old->ads_address + ")");
+  if (r.config->injection.has_value() != old->injection.has_value() ||
+      (r.config->injection && !(r.config->injection->webhook == old->injection->webhook)))
+    log::warn(std::string("injection") + (r.config->injection && old->injection ? ".webhook" : "") +
+              " changed: it takes a restart (admissions get the injection settings of the last config that had them)");
   if (r.config->admin_address != old->admin_address)
     log::warn("admin.address changed to " + r.config->admin_address + ": it takes a restart (still " +
               old->admin_address + ")");
@@ -341,6 +403,7 @@ void ControlDaemon::publish(std::shared_ptr<const ControlConfig> cfg, const std:
   {
     std::lock_guard lock(mu_);
     matching_changed = config_ && matchingOf(config_.get()) != matching;
+    if (cfg->injection) injection_ = std::make_shared<const kubernetes::InjectionSpec>(*cfg->injection);
     config_ = std::move(cfg);
     snapshots_ = std::move(update.all);
     version_ = contentVersion(text);
@@ -367,6 +430,7 @@ void ControlDaemon::stop() {
     ready_ = false;
   }
   if (discovery_) discovery_->stop();
+  if (webhook_) webhook_->stop();
   if (admin_) admin_->stop();
   if (ads_) ads_->shutdown();
 }

@@ -25,6 +25,12 @@
 // through the same path as an edit (only the proxies whose parts changed
 // are recomputed and pushed). The block is read at start; changing it
 // takes a restart.
+// The injection webhook (`injection:`, control/kubernetes/) starts with the
+// rest when configured: its HTTPS server on a thread of its own, its
+// serving certificate from the CA or from files. A reload applies the
+// injection settings to the next admission; a change to injection.webhook,
+// or adding or removing `injection:`, takes a restart (logged, like a
+// changed ads.address).
 //
 // Threads: start(), tick() and stop() on one thread (main's loop); the ADS
 // server's and the admin server's threads call the group matcher and the
@@ -48,6 +54,8 @@
 #include "control/control_config.h"
 #include "control/file_watch.h"
 #include "control/kubernetes/discovery.h"
+#include "control/kubernetes/injection_webhook.h"
+#include "control/kubernetes/webhook_server.h"
 #include "control/metrics.h"
 #include "control/snapshot_builder.h"
 #include "control/status_report.h"
@@ -78,11 +86,15 @@ class ControlDaemon {
   // address changed by a reload takes a restart, so these keep the first.
   const std::string& adsAddress() const { return ads_address_; }
   const std::string& adminAddress() const { return admin_address_; }
+  // Empty without `injection:`.
+  const std::string& webhookAddress() const { return webhook_address_; }
   // The running CA (null without `ca:`); any thread.
   std::shared_ptr<const ca::CaRuntime> certificateAuthority() const;
 
   // What the admin endpoint answers (the handler of AdminServer).
   AdminResponse handleAdmin(std::string_view method, std::string_view target);
+  // What the injection webhook answers (the handler of WebhookServer).
+  kubernetes::WebhookReply handleWebhook(std::string_view method, std::string_view target, std::string_view body);
 
  private:
   void apply(const FileWatch::Content& content);
@@ -98,6 +110,7 @@ class ControlDaemon {
                      std::vector<std::string>& errors) const;
   void publish(std::shared_ptr<const ControlConfig> cfg, const std::string& text);
   DaemonStatus status() const;
+  bool startWebhook(const kubernetes::InjectionSpec& spec, std::string& errors);
 
   const std::string path_;
   prometheus::Registry registry_;
@@ -111,7 +124,9 @@ class ControlDaemon {
   std::unique_ptr<ca::CertificateService> ca_service_;
   std::unique_ptr<AdsServer> ads_;
   std::unique_ptr<AdminServer> admin_;
-  std::string ads_address_, admin_address_;
+  std::unique_ptr<kubernetes::InjectionMetrics> injection_metrics_;
+  std::unique_ptr<kubernetes::WebhookServer> webhook_;
+  std::string ads_address_, admin_address_, webhook_address_;
 
   // An edit seen and not yet applied, and when the file last changed.
   bool pending_ = false;
@@ -136,6 +151,8 @@ class ControlDaemon {
   std::chrono::system_clock::time_point loaded_at_{};
   std::optional<Rejection> last_rejection_;
   std::map<std::string, std::shared_ptr<const GroupSnapshot>> snapshots_;  // serving, by group
+  // The injection settings admissions get: the last config that had them.
+  std::shared_ptr<const kubernetes::InjectionSpec> injection_;
   bool ready_ = false;
 };
 

@@ -15,6 +15,7 @@
 #include "control/control_config.h"
 #include "control/control_daemon.h"
 #include "control/control_log.h"
+#include "control/kubernetes/inject_command.h"
 #include "control/status_client.h"
 #include "control/status_report.h"
 
@@ -26,14 +27,18 @@ const char* kUsage =
     "       sluice-control check -c FILE [--full]                               what each proxy of the mesh will get\n"
     "       sluice-control status [--admin HOST:PORT]                           connected proxies and their sync state\n"
     "       sluice-control token --key FILE --namespace NS --service-account SA  print a CA bootstrap token\n"
+    "       sluice-control inject -c FILE -f POD.yaml [--patch]                 the pod with the sidecar the webhook adds\n"
     "       sluice-control --version | --help\n"
     "\n"
     "  -c, --config FILE    control config (see config/examples/xds/control.yaml); watched for edits\n"
     "  --log-level LEVEL    debug, info (default), warn or error\n"
     "  --address-path PATH  once listening, write \"ads HOST:PORT\" and \"admin HOST:PORT\" lines here\n"
+    "                       (and \"webhook HOST:PORT\" with an injection: block)\n"
     "  --admin HOST:PORT    the running daemon's admin address (default 127.0.0.1:15000)\n"
     "  --key FILE           a key file named in ca.token_keys\n"
     "  --full               check: print each mesh proxy's computed sluice YAML too\n"
+    "  -f FILE              inject: a Pod or a workload with a pod template (YAML or JSON; - is stdin)\n"
+    "  --patch              inject: print the JSON Patch instead of the patched object\n"
     "\n"
     "status prints one line per connected proxy per resource type: the version sent, the version\n"
     "ACKed and SYNCED, STALE (sent, not yet ACKed) or NACKED with the proxy's error; it exits 1\n"
@@ -96,12 +101,14 @@ int runToken(const std::string& key_file, const std::string& ns, const std::stri
   return 0;
 }
 
-bool writeAddresses(const std::string& path, const std::string& ads, const std::string& admin) {
+bool writeAddresses(const std::string& path, const std::string& ads, const std::string& admin,
+                    const std::string& webhook) {
   // Written whole then renamed: a reader never sees half of it.
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
     out << "ads " << ads << "\nadmin " << admin << "\n";
+    if (!webhook.empty()) out << "webhook " << webhook << "\n";
     if (!out.flush()) return false;
   }
   return std::rename(tmp.c_str(), path.c_str()) == 0;
@@ -125,7 +132,7 @@ int runDaemon(const std::string& config_path, const std::string& address_path) {
     std::fputs(errors.c_str(), stderr);
     return 1;
   }
-  if (!address_path.empty() && !writeAddresses(address_path, daemon.adsAddress(), daemon.adminAddress())) {
+  if (!address_path.empty() && !writeAddresses(address_path, daemon.adsAddress(), daemon.adminAddress(), daemon.webhookAddress())) {
     std::fprintf(stderr, "sluice-control: cannot write %s: %s\n", address_path.c_str(), std::strerror(errno));
     daemon.stop();
     return 1;
@@ -154,8 +161,9 @@ int runDaemon(const std::string& config_path, const std::string& address_path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  enum class Mode { Run, Validate, Check, Status, Token } mode = Mode::Run;
-  bool full = false;
+  enum class Mode { Run, Validate, Check, Status, Token, Inject } mode = Mode::Run;
+  bool full = false, patch_only = false;
+  std::string object_path;
   std::string config_path, address_path, admin = "127.0.0.1:15000";
   std::string key_file, ns, sa;
   for (int i = 1; i < argc; ++i) {
@@ -181,6 +189,12 @@ int main(int argc, char** argv) {
       mode = Mode::Status;
     } else if (a == "token" && i == 1) {
       mode = Mode::Token;
+    } else if (a == "inject" && i == 1) {
+      mode = Mode::Inject;
+    } else if (a == "-f" && mode == Mode::Inject) {
+      if (!value(object_path)) return usageError(a + " needs a file");
+    } else if (a == "--patch" && mode == Mode::Inject) {
+      patch_only = true;
     } else if (a == "--key" && mode == Mode::Token) {
       if (!value(key_file)) return usageError(a + " needs a file");
     } else if (a == "--namespace" && mode == Mode::Token) {
@@ -206,6 +220,10 @@ int main(int argc, char** argv) {
   if (mode == Mode::Status) return runStatus(admin);
   if (mode == Mode::Token) return runToken(key_file, ns, sa);
   if (config_path.empty()) return usageError("no config file (-c FILE)");
+  if (mode == Mode::Inject) {
+    if (object_path.empty()) return usageError("inject needs -f FILE (a pod or a workload; - for stdin)");
+    return sluice::control::kubernetes::runInject(config_path, object_path, patch_only);
+  }
   if (mode == Mode::Validate || mode == Mode::Check) {
     const auto r = sluice::control::loadControlFile(config_path);
     if (!r.config) {

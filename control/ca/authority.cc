@@ -256,4 +256,49 @@ IssueResult Authority::issue(std::string_view csr_pem, const WorkloadIdentity& i
   return out;
 }
 
+IssueResult Authority::issueServer(EVP_PKEY* public_key, const std::vector<std::string>& dns_names,
+                                   config::Duration ttl, SysTime now) const {
+  IssueResult out;
+  using F = IssueResult::Failure;
+  const auto fail = [&out](IssueResult::Failure f, std::string reason) {
+    ERR_clear_error();
+    out.failure = f;
+    out.reason = std::move(reason);
+    return std::move(out);
+  };
+  if (dns_names.empty()) return fail(F::BadRequest, "no DNS name");
+  // The names come from control.yaml, checked there as DNS names: nothing
+  // in them can add a name of its own to the extension's text.
+  std::string san;
+  for (const auto& name : dns_names) san += (san.empty() ? "DNS:" : ",DNS:") + name;
+  const SysTime not_before = now - std::chrono::minutes(1);
+  const SysTime not_after = std::chrono::floor<std::chrono::seconds>(std::min<SysTime>(now + ttl, keys_->chain_end));
+  if (not_after <= now) return fail(F::Internal, "the CA's certificate has expired");
+  IssuedCertificate cert;
+  X509* issuer = keys_->issuer();
+  X509Ptr leaf(X509_new());
+  if (!leaf || X509_set_version(leaf.get(), X509_VERSION_3) != 1 || !setRandomSerial(leaf.get(), cert.serial) ||
+      X509_set_issuer_name(leaf.get(), X509_get_subject_name(issuer)) != 1 ||
+      X509_set_pubkey(leaf.get(), public_key) != 1 ||
+      X509_NAME_add_entry_by_txt(X509_get_subject_name(leaf.get()), "CN", MBSTRING_UTF8,
+                                 reinterpret_cast<const unsigned char*>(dns_names[0].c_str()), -1, -1, 0) != 1)
+    return fail(F::Internal, "cannot make a certificate: " + opensslError());
+  setValidity(leaf.get(), not_before, not_after);
+  const bool ok = addExtension(leaf.get(), issuer, NID_basic_constraints, "critical,CA:FALSE") &&
+                  addExtension(leaf.get(), issuer, NID_key_usage, "critical,digitalSignature,keyEncipherment") &&
+                  addExtension(leaf.get(), issuer, NID_ext_key_usage, "serverAuth") &&
+                  addExtension(leaf.get(), issuer, NID_subject_key_identifier, "hash") &&
+                  addExtension(leaf.get(), issuer, NID_authority_key_identifier, "keyid,issuer") &&
+                  addExtension(leaf.get(), issuer, NID_subject_alt_name, san) &&
+                  signCert(leaf.get(), keys_->issuer_key.get());
+  if (!ok) return fail(F::Internal, "cannot sign a certificate: " + opensslError());
+  cert.chain.push_back(certToPem(leaf.get()));
+  if (keys_->intermediate) cert.chain.push_back(keys_->intermediate_pem);
+  cert.trust_bundle = bundle_;
+  cert.not_before = notBefore(leaf.get());
+  cert.not_after = notAfter(leaf.get());
+  out.cert = std::move(cert);
+  return out;
+}
+
 }  // namespace sluice::control::ca

@@ -188,19 +188,21 @@ if (check('helm template with default values', def.status === 0, def.stderr)) {
         Object.keys(control).join(' '));
   check('control.yaml: servers on every address of the pod',
         control.ads.address === '0.0.0.0:15010' && control.admin.address === '0.0.0.0:15000' &&
-        control.injection.listen === '0.0.0.0:15017');
+        control.injection.webhook.address === '0.0.0.0:15017');
   check('control.yaml: kubernetes in cluster', isDeepStrictEqual(control.kubernetes, {in_cluster: true}));
   check('control.yaml: injection', isDeepStrictEqual(control.injection, {
-    listen: '0.0.0.0:15017', path: '/inject',
-    cert_file: '/etc/sluice/webhook/tls.crt', key_file: '/etc/sluice/webhook/tls.key',
+    webhook: {address: '0.0.0.0:15017', path: '/inject',
+              cert_file: '/etc/sluice/webhook/tls.crt', key_file: '/etc/sluice/webhook/tls.key'},
     failure_policy: 'Fail', native_sidecar: true,
-    sidecar: {image: 'sluice:0.1.0', resources: {requests: {cpu: '100m', memory: '64Mi'}, limits: {memory: '256Mi'}}},
+    ads_address: 'sluice-control.sluice-system.svc:15010',
+    image: 'sluice:0.1.0', image_pull_policy: 'IfNotPresent',
+    resources: {requests: {cpu: '100m', memory: '64Mi'}, limits: {memory: '256Mi'}},
   }), JSON.stringify(control.injection));
   check('control.yaml: one trust domain for the CA and the mesh',
         control.ca.trust_domain === 'cluster.local' && control.mesh.trust_domain === 'cluster.local');
   const mounted = pod.containers[0].volumeMounts.map(m => m.mountPath);
   const files = [control.ca.root.cert, control.ca.root.key, ...control.ca.token_keys,
-                 control.injection.cert_file, control.injection.key_file];
+                 control.injection.webhook.cert_file, control.injection.webhook.key_file];
   check('control.yaml: every file it names is in a mounted volume',
         files.every(f => mounted.includes(path.dirname(f))), files.join(' '));
   const stateMount = c.volumeMounts.find(m => control.ca.dir.startsWith(`${m.mountPath}/`));
@@ -234,8 +236,8 @@ if (check('helm template with non-default values', custom.status === 0, custom.s
         dep.spec.replicas === 1 && find(o, 'PodDisruptionBudget').length === 0);
   check('custom image', c.image === 'registry.example/mesh/sluice:1.2.3' && c.imagePullPolicy === 'Always');
   check('custom sidecar image (tag from image.tag) and resources',
-        control.injection.sidecar.image === 'registry.example/mesh/sluice-debug:1.2.3' &&
-        control.injection.sidecar.resources.limits.memory === '1Gi');
+        control.injection.image === 'registry.example/mesh/sluice-debug:1.2.3' &&
+        control.injection.resources.limits.memory === '1Gi');
   check('classic sidecar', control.injection.native_sidecar === false);
   check('failure policy Ignore, in the webhook and the config',
         wh.failurePolicy === 'Ignore' && control.injection.failure_policy === 'Ignore' &&
@@ -300,10 +302,7 @@ for (const [sets, message] of [
 // The control.yaml of the default render, its paths moved into a temp dir
 // and its servers onto loopback port 0, with the rendered CA root: the
 // daemon must start, build its CA from that root and report ready (without
-// the kubernetes: block, as no API server runs here). Blocks
-// this binary does not know yet (the chart renders injection: and
-// kubernetes: for the webhook and the API-server client) are dropped, and
-// said so, only when they are the sole errors of `validate`.
+// the kubernetes: block, as no API server runs here).
 async function daemonCheck() {
   if (!controlBin) return check('sluice-control given (--sluice-control BIN)', false);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-chart-'));
@@ -322,23 +321,14 @@ async function daemonCheck() {
     control.ca.root = {cert: place(control.ca.root.cert, root), key: place(control.ca.root.key, root)};
     control.ca.token_keys = control.ca.token_keys.map(f => place(f, root));
     control.ca.dir = path.join(dir, 'ca-state');
-    control.injection.cert_file = place(control.injection.cert_file, webhook);
-    control.injection.key_file = place(control.injection.key_file, webhook);
-    control.injection.listen = '127.0.0.1:0';
+    control.injection.webhook.cert_file = place(control.injection.webhook.cert_file, webhook);
+    control.injection.webhook.key_file = place(control.injection.webhook.key_file, webhook);
+    control.injection.webhook.address = '127.0.0.1:0';
     control.ads.address = '127.0.0.1:0';
     control.admin.address = '127.0.0.1:0';
     const file = path.join(dir, 'control.yaml');
     writeFileSync(file, YAML.stringify(control));
-    let v = run(controlBin, ['validate', '-c', file]);
-    const errorLines = (v.stdout + v.stderr).split('\n').filter(l => /:\d+:\d+:/.test(l));
-    if (v.status !== 0 && errorLines.length > 0 &&
-        errorLines.every(l => /:\d+:\d+: unknown field '(injection|kubernetes)'$/.test(l))) {
-      console.log(`note: this sluice-control does not know ${errorLines.map(l => l.match(/'(\w+)'$/)[1]).join(' and ')} yet; checked without`);
-      delete control.injection;
-      delete control.kubernetes;
-      writeFileSync(file, YAML.stringify(control));
-      v = run(controlBin, ['validate', '-c', file]);
-    }
+    const v = run(controlBin, ['validate', '-c', file]);
     if (!check('sluice-control validate takes the rendered control.yaml', v.status === 0, v.stdout + v.stderr)) return;
     // No API server here: the daemon runs on the file alone.
     if (control.kubernetes) {

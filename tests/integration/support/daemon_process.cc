@@ -100,6 +100,7 @@ void ControlDaemonProcess::writeConfig(const std::string& yaml) {
     if (!text.empty()) {
       ads_address_ = field(text, "ads");
       admin_address_ = field(text, "admin");
+      webhook_address_ = field(text, "webhook");
       const size_t colon = admin_address_.rfind(':');
       admin_port_ = colon == std::string::npos ? 0 : static_cast<uint16_t>(std::atoi(admin_address_.c_str() + colon + 1));
       if (ads_address_.empty() || admin_port_ == 0)

@@ -43,6 +43,8 @@ class ControlDaemonProcess {
   const std::string& adsAddress() const { return ads_address_; }
   const std::string& adminAddress() const { return admin_address_; }
   uint16_t adminPort() const { return admin_port_; }
+  // The injection webhook's (empty without `injection:`).
+  const std::string& webhookAddress() const { return webhook_address_; }
 
   HttpResponse get(const std::string& path) const;
   std::optional<double> metric(const std::string& name, const Labels& labels = {}) const;
@@ -55,7 +57,7 @@ class ControlDaemonProcess {
 
  private:
   std::string dir_, config_path_, addr_path_, stderr_path_;
-  std::string ads_address_, admin_address_;
+  std::string ads_address_, admin_address_, webhook_address_;
   uint16_t admin_port_ = 0;
   pid_t pid_ = -1;
   bool reaped_ = false;

@@ -1,0 +1,30 @@
+#pragma once
+// The injection webhook's serving certificate: issued by the mesh CA for
+// injection.webhook.dns_names (a fresh P-256 key each time, kept in memory
+// only) and renewed at half its life, or the operator's cert_file and
+// key_file, read again when they change (cert-manager rewrites them).
+
+#include <chrono>
+#include <string>
+
+#include "control/ca/authority.h"
+#include "control/kubernetes/injection_config.h"
+
+namespace sluice::control::kubernetes {
+
+struct ServingCertificate {
+  std::string chain_pem;  // leaf first
+  std::string key_pem;
+  ca::SysTime not_after;
+  ca::SysTime refresh_at;  // when to call again: half life, or the next look at the files
+};
+
+// From the CA. False with `error` when it cannot issue.
+bool issueServingCertificate(const ca::Authority& authority, const WebhookServing& w, ca::SysTime now,
+                             ServingCertificate& out, std::string& error);
+
+// From cert_file and key_file: both readable, PEM, and the key the
+// certificate's. False with `error` naming the file.
+bool loadServingCertificate(const WebhookServing& w, ca::SysTime now, ServingCertificate& out, std::string& error);
+
+}  // namespace sluice::control::kubernetes

@@ -1,0 +1,383 @@
+// The sidecar-injection webhook in the real sluice-control, run with the
+// shipped config/examples/kubernetes/control.yaml (free ports, a temp
+// state folder): curl POSTs AdmissionReviews over HTTPS as the API server
+// would, trusting only the CA's root and calling the webhook by its
+// Service name (--resolve), for pods made from real workload manifests
+// (tests/integration/data/kubernetes/). The returned patch is decoded and
+// applied twice, by nlohmann's RFC 6902 implementation and by kubectl's own
+// (`kubectl patch --local`, at .tools/bin/kubectl, as scripts/install-deps
+// puts it), which must agree; the native-sidecar rule (which no schema
+// checks) is checked here, and the rendered bootstrap by `sluice validate`.
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/integration/support/command.h"
+#include "tests/integration/support/daemon_process.h"
+#include "tests/integration/support/http_upstream.h"
+#include "tests/integration/support/mesh_demo.h"
+#include "tests/integration/support/proxy_process.h"
+
+namespace sluice::itest {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+const char* kServiceName = "sluice-control.sluice-system.svc";
+
+std::string dataFile(const std::string& name) {
+  return readFile(repoRoot() + "/tests/integration/data/kubernetes/" + name);
+}
+
+// The pod a workload's controller makes from its template, as the API
+// server hands it to an admission webhook (its namespace in the request).
+json podOf(const std::string& file) {
+  const json obj = json::parse(dataFile(file));
+  if (obj["kind"] == "Pod") return obj;
+  json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", obj["spec"]["template"].value("metadata", json::object())},
+              {"spec", obj["spec"]["template"]["spec"]}};
+  const std::string name = obj["metadata"]["name"];
+  json& meta = pod["metadata"];
+  if (obj["kind"] == "Deployment") {
+    meta["generateName"] = name + "-6c9f8d7b5-";
+    meta["labels"]["pod-template-hash"] = "6c9f8d7b5";
+    meta["ownerReferences"] = {{{"apiVersion", "apps/v1"}, {"kind", "ReplicaSet"}, {"name", name + "-6c9f8d7b5"},
+                                {"controller", true}, {"uid", "7d1c0e4a"}}};
+  } else if (obj["kind"] == "StatefulSet") {
+    meta["name"] = name + "-0";
+    meta["ownerReferences"] = {
+        {{"apiVersion", "apps/v1"}, {"kind", "StatefulSet"}, {"name", name}, {"controller", true}, {"uid", "b3f2a9c1"}}};
+  } else if (obj["kind"] == "Job") {
+    meta["generateName"] = name + "-";
+    meta["labels"]["job-name"] = name;
+    meta["ownerReferences"] = {
+        {{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"name", name}, {"controller", true}, {"uid", "e8a04f37"}}};
+  }
+  return pod;
+}
+
+json review(const std::string& uid, const std::string& ns, const json& pod) {
+  return {{"apiVersion", "admission.k8s.io/v1"},
+          {"kind", "AdmissionReview"},
+          {"request",
+           {{"uid", uid},
+            {"kind", {{"group", ""}, {"version", "v1"}, {"kind", "Pod"}}},
+            {"resource", {{"group", ""}, {"version", "v1"}, {"resource", "pods"}}},
+            {"requestKind", {{"group", ""}, {"version", "v1"}, {"kind", "Pod"}}},
+            {"namespace", ns},
+            {"operation", "CREATE"},
+            {"userInfo", {{"username", "system:serviceaccount:kube-system:replicaset-controller"}}},
+            {"object", pod},
+            {"oldObject", nullptr},
+            {"dryRun", false},
+            {"options", {{"apiVersion", "meta.k8s.io/v1"}, {"kind", "CreateOptions"}}}}}};
+}
+
+std::string base64Decode(const std::string& in) {
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  std::string out;
+  int bits = 0, acc = 0;
+  for (char c : in) {
+    const int v = value(c);
+    if (v < 0) continue;  // padding
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> names(const json& list) {
+  std::vector<std::string> out;
+  if (list.is_array())
+    for (const auto& c : list) out.push_back(c.value("name", ""));
+  return out;
+}
+
+std::string kubectlPath() { return repoRoot() + "/.tools/bin/kubectl"; }
+
+class InjectionWebhookTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(haveExecutable("curl"));
+    dir_.write("token.key", "an-operator-key-of-enough-length\n");
+    std::string yaml;
+    ASSERT_TRUE(shippedExample("kubernetes/control.yaml",
+                               {{"address: 127.0.0.1:15010", "address: 127.0.0.1:0"},
+                                {"address: 127.0.0.1:15000", "address: 127.0.0.1:0"},
+                                {"address: 127.0.0.1:15017", "address: 127.0.0.1:0"},
+                                {"\"${SLUICE_K8S_STATE}/ca\"", dir_.path() + "/ca"},
+                                {"\"${SLUICE_K8S_STATE}/token.key\"", dir_.path() + "/token.key"}},
+                               &yaml));
+    daemon_ = std::make_unique<ControlDaemonProcess>(yaml);
+    ASSERT_TRUE(daemon_->start());
+    const std::string& addr = daemon_->webhookAddress();
+    ASSERT_FALSE(addr.empty()) << "no webhook line in the address file";
+    port_ = addr.substr(addr.rfind(':') + 1);
+  }
+
+  // POSTs `body` to the webhook by its Service name, verifying the serving
+  // certificate against the CA's root only.
+  CurlResult post(const std::string& body, const std::string& path = "/inject") {
+    const std::string file = dir_.write("review-" + std::to_string(posts_++) + ".json", body);
+    return curl({"--cacert", dir_.path() + "/ca/root.pem", "--resolve",
+                 std::string(kServiceName) + ":" + port_ + ":127.0.0.1", "-H", "Content-Type: application/json",
+                 "--data-binary", "@" + file, "https://" + std::string(kServiceName) + ":" + port_ + path});
+  }
+
+  // The AdmissionReview's response for `pod`, after checking its envelope.
+  json admit(const std::string& uid, const std::string& ns, const json& pod) {
+    const CurlResult r = post(review(uid, ns, pod).dump());
+    EXPECT_EQ(r.status, 200) << r.describe();
+    EXPECT_EQ(r.header("content-type").value_or(""), "application/json");
+    const json doc = json::parse(r.body, nullptr, false);
+    EXPECT_TRUE(doc.is_object()) << r.body;
+    if (!doc.is_object()) return json::object();
+    EXPECT_EQ(doc["apiVersion"], "admission.k8s.io/v1");
+    EXPECT_EQ(doc["kind"], "AdmissionReview");
+    EXPECT_EQ(doc["response"]["uid"], uid);
+    return doc["response"];
+  }
+
+  // Applies the patch with kubectl (no cluster); null when kubectl is absent.
+  json kubectlPatched(const json& pod, const json& patch) {
+    if (::access(kubectlPath().c_str(), X_OK) != 0) return nullptr;
+    const std::string file = dir_.write("pod-" + std::to_string(posts_++) + ".json", pod.dump(2));
+    const CommandResult r =
+        runCommand({kubectlPath(), "patch", "--local", "--type=json", "-f", file, "-p", patch.dump(), "-o", "json"},
+                   30s);
+    EXPECT_TRUE(exitedWith(r.status, 0)) << r.err;
+    const json out = json::parse(r.out, nullptr, false);
+    EXPECT_TRUE(out.is_object()) << r.out << r.err;
+    return out;
+  }
+
+  // The whole check of an injected pod: patch envelope, kubectl agreeing,
+  // native-sidecar order, probes, and a bootstrap sluice accepts.
+  json expectInjected(const std::string& file, const std::string& ns) {
+    const json pod = podOf(file);
+    const json resp = admit("uid-" + file, ns, pod);
+    EXPECT_EQ(resp.value("allowed", false), true) << resp.dump();
+    EXPECT_EQ(resp.value("patchType", ""), "JSONPatch") << resp.dump();
+    const json patch = json::parse(base64Decode(resp.value("patch", "")), nullptr, false);
+    EXPECT_TRUE(patch.is_array() && !patch.empty()) << resp.dump();
+    if (!patch.is_array()) return nullptr;
+    const json out = pod.patch(patch);
+
+    const json by_kubectl = kubectlPatched(pod, patch);
+    if (!by_kubectl.is_null()) {
+      EXPECT_EQ(by_kubectl, out) << "kubectl applies the patch differently";
+    }
+
+    // Native sidecar: sluice-init runs first and exits; sluice-proxy is an
+    // init container with restartPolicy Always after it; the pod's own init
+    // containers follow, its containers are untouched in number and order.
+    std::vector<std::string> want = {"sluice-init", "sluice-proxy"};
+    for (const auto& n : names(pod["spec"].value("initContainers", json::array()))) want.push_back(n);
+    EXPECT_EQ(names(out["spec"]["initContainers"]), want) << file;
+    const json& init = out["spec"]["initContainers"][0];
+    const json& proxy = out["spec"]["initContainers"][1];
+    EXPECT_FALSE(init.contains("restartPolicy"));
+    EXPECT_EQ(proxy.value("restartPolicy", ""), "Always");
+    EXPECT_EQ(names(out["spec"]["containers"]), names(pod["spec"]["containers"]));
+    EXPECT_EQ(init["securityContext"]["capabilities"]["add"], json({"NET_ADMIN", "NET_RAW"}));
+    EXPECT_EQ(init["securityContext"]["privileged"], false);
+    EXPECT_EQ(proxy["securityContext"]["runAsUser"], 1337);
+    EXPECT_EQ(proxy["securityContext"]["readOnlyRootFilesystem"], true);
+    EXPECT_EQ(proxy["readinessProbe"]["httpGet"]["path"], "/ready");
+    EXPECT_EQ(out["metadata"]["annotations"]["sluice.io/status"], "injected");
+
+    // The bootstrap the sidecar reads through the downward API is one sluice accepts.
+    const std::string bootstrap = out["metadata"]["annotations"].value("sluice.io/bootstrap", "");
+    const std::string path = dir_.write("bootstrap-" + std::to_string(posts_++) + ".yaml", bootstrap);
+    const CommandResult v = runCommand({"env", "POD_NAME=p-1", proxyBinary(), "validate", "-c", path}, 10s);
+    EXPECT_TRUE(exitedWith(v.status, 0)) << v.out << v.err << bootstrap;
+    return out;
+  }
+
+  void expectLeftAlone(const std::string& file, const std::string& ns) {
+    const json resp = admit("uid-" + file, ns, podOf(file));
+    EXPECT_EQ(resp.value("allowed", false), true) << resp.dump();
+    EXPECT_FALSE(resp.contains("patch")) << resp.dump();
+    EXPECT_FALSE(resp.contains("patchType")) << resp.dump();
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ControlDaemonProcess> daemon_;
+  std::string port_;
+  int posts_ = 0;
+};
+
+TEST_F(InjectionWebhookTest, InjectsWorkloadPodsAsNativeSidecars) {
+  if (::access(kubectlPath().c_str(), X_OK) != 0)
+    std::fprintf(stderr, "note: %s is missing (scripts/install-deps installs it): patches applied without kubectl\n",
+                 kubectlPath().c_str());
+  const json web = expectInjected("deployment.json", "shop");
+  // The node the sidecar asks for is its workload's: the Deployment's name.
+  EXPECT_NE(web["metadata"]["annotations"].value("sluice.io/bootstrap", "").find("id: web.shop~${POD_NAME}"),
+            std::string::npos);
+  // httpGet probes go through the sidecar's health port.
+  EXPECT_EQ(web["spec"]["containers"][0]["readinessProbe"]["httpGet"],
+            json({{"path", "/app-health/web/readyz"}, {"port", 15021}, {"scheme", "HTTP"}}));
+  expectInjected("statefulset.json", "data");
+  expectInjected("job.json", "shop");
+  const json legacy = expectInjected("pod-init-probes.json", "default");
+  // The HTTPS and grpc probes' ports stay out of capture.
+  const json cmd = legacy["spec"]["initContainers"][0]["command"];
+  const auto it = std::find(cmd.begin(), cmd.end(), "--exclude-inbound-ports");
+  ASSERT_NE(it, cmd.end()) << cmd.dump();
+  EXPECT_EQ(*(it + 1), "8443,9000,9090,15021");
+  EXPECT_TRUE(daemon_->waitMetricEq("sluice_control_injections_total", {}, 4));
+  EXPECT_TRUE(daemon_->waitMetricEq("sluice_control_injection_reviews_total", {}, 4));
+}
+
+// The bootstrap a pod gets, run by the real sluice: its health listener
+// answers the kubelet's /ready from the admin, and a rewritten probe reaches
+// the app at its own path and query, with the probe's headers. Only the
+// addresses are moved to loopback and free ports.
+TEST_F(InjectionWebhookTest, TheSidecarServesTheRewrittenProbes) {
+  const json out = expectInjected("deployment.json", "shop");
+  std::string bootstrap = out["metadata"]["annotations"].value("sluice.io/bootstrap", "");
+  HttpUpstream app([](const UpstreamRequest& req, UpstreamExchange& ex) { ex.respond(200, "app ok\n"); });
+  const std::string admin = "127.0.0.1:" + std::to_string(freePort());
+  const std::string token = dir_.write("token", "not-yet-a-service-account-token\n");
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"127.0.0.1:15020", admin}, {"127.0.0.1:15020", admin}, {"0.0.0.0:15021", "127.0.0.1:0"},
+           {"127.0.0.1:8080", "127.0.0.1:" + std::to_string(app.port())},
+           {"sluice-control.sluice-system.svc:15010", daemon_->adsAddress()},
+           {"/var/run/secrets/sluice/tokens/token", token}}) {
+    const size_t at = bootstrap.find(from);
+    ASSERT_NE(at, std::string::npos) << from << " not in\n" << bootstrap;
+    bootstrap.replace(at, from.size(), to);
+  }
+  ::setenv("POD_NAME", "web-6c9f8d7b5-x2x9z", 1);  // what the downward API gives the sidecar
+  ProxyProcess sidecar(bootstrap);
+  ASSERT_TRUE(sidecar.start());
+  const auto health = sidecar.waitListener("sluice-health");
+  ASSERT_TRUE(health);
+  CurlResult r = curl({localUrl(*health, "/ready")});
+  EXPECT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(r.body, "LIVE\n");
+  r = curl({"-H", "X-Probe: kubelet", localUrl(*health, "/app-health/web/livez")});
+  EXPECT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(r.body, "app ok\n");
+  r = curl({localUrl(*health, "/app-health/web/readyz")});
+  EXPECT_EQ(r.status, 200) << r.describe();
+  const auto seen = app.requests();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].target, "/livez?verbose=1");
+  EXPECT_EQ(seen[0].header("x-probe").value_or(""), "kubelet");
+  EXPECT_EQ(seen[1].target, "/healthz");
+  // Nothing else on the health port reaches the app.
+  EXPECT_EQ(curl({localUrl(*health, "/app-health/other/livez")}).status, 404);
+  EXPECT_EQ(app.requestCount(), 2u);
+}
+
+TEST_F(InjectionWebhookTest, WarnsWhenAProbePortBypassesTheSidecar) {
+  const json resp = admit("uid-warn", "default", podOf("pod-init-probes.json"));
+  ASSERT_TRUE(resp.contains("warnings")) << resp.dump();
+  EXPECT_EQ(resp["warnings"].size(), 2u);
+  EXPECT_NE(resp["warnings"][0].get<std::string>().find("port 8443 of container api"), std::string::npos);
+}
+
+TEST_F(InjectionWebhookTest, LeavesHostNetworkOptedOutAndInjectedPodsAlone) {
+  expectLeftAlone("host-network.json", "kube-system");
+  expectLeftAlone("opt-out.json", "default");
+  expectLeftAlone("injected.json", "default");
+  EXPECT_TRUE(daemon_->waitMetricEq("sluice_control_injection_skips_total", {{"reason", "host_network"}}, 1));
+  EXPECT_TRUE(daemon_->waitMetricEq("sluice_control_injection_skips_total", {{"reason", "disabled"}}, 1));
+  EXPECT_TRUE(daemon_->waitMetricEq("sluice_control_injection_skips_total", {{"reason", "already_injected"}}, 1));
+  EXPECT_TRUE(daemon_->waitMetricEq("sluice_control_injections_total", {}, 0));
+}
+
+TEST_F(InjectionWebhookTest, RefusesAPodItCannotInjectUnderFailPolicy) {
+  json pod = podOf("opt-out.json");
+  pod["metadata"]["annotations"] = {{"sluice.io/exclude-inbound-ports", "http"}};
+  const json resp = admit("uid-bad", "default", pod);
+  EXPECT_EQ(resp.value("allowed", true), false) << resp.dump();
+  EXPECT_EQ(resp["status"]["code"], 400);
+  EXPECT_EQ(resp["status"]["message"],
+            "sluice: cannot inject the sidecar: annotation sluice.io/exclude-inbound-ports: 'http' is not a port "
+            "(1 to 65535)");
+  EXPECT_TRUE(daemon_->waitMetricEq("sluice_control_injection_errors_total", {{"failure_policy", "Fail"}}, 1));
+}
+
+TEST_F(InjectionWebhookTest, AnswersMalformedReviewsWith400) {
+  CurlResult r = post("{not json");
+  EXPECT_EQ(r.status, 400) << r.describe();
+  EXPECT_EQ(r.body, "bad AdmissionReview: the body is not JSON\n");
+  json old = review("u", "default", podOf("job.json"));
+  old["apiVersion"] = "admission.k8s.io/v1beta1";
+  r = post(old.dump());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body,
+            "bad AdmissionReview: apiVersion must be admission.k8s.io/v1 (set admissionReviewVersions: [v1] in the "
+            "webhook configuration)\n");
+  json no_uid = review("", "default", podOf("job.json"));
+  r = post(no_uid.dump());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, "bad AdmissionReview: request.uid is missing\n");
+  r = post("{}", "/elsewhere");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_TRUE(daemon_->waitMetricEq("sluice_control_injection_bad_requests_total", {}, 3));
+}
+
+TEST_F(InjectionWebhookTest, ServesACertificateForTheServiceNameOnly) {
+  ASSERT_TRUE(haveExecutable("openssl"));
+  // Called by its IP, the same certificate does not verify: it names the Service.
+  const CurlResult r = curl({"--cacert", dir_.path() + "/ca/root.pem", "--data-binary", "{}",
+                             "https://127.0.0.1:" + port_ + "/inject"});
+  EXPECT_NE(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.err.find("127.0.0.1"), std::string::npos) << r.err;
+  const CommandResult s = runCommand({"sh", "-c",
+                                      "openssl s_client -connect 127.0.0.1:" + port_ + " -servername " + kServiceName +
+                                          " </dev/null 2>/dev/null | openssl x509 -noout -ext subjectAltName"},
+                                     20s);
+  EXPECT_EQ(s.out, "X509v3 Subject Alternative Name: \n    DNS:sluice-control.sluice-system.svc\n") << s.err;
+}
+
+// The same patch offline, on a workload manifest as a user has it.
+TEST_F(InjectionWebhookTest, InjectCommandPrintsTheWorkloadWithTheSidecar) {
+  const std::string manifest = repoRoot() + "/tests/integration/data/kubernetes/deployment.json";
+  CommandResult r = runCommand({SLUICE_CONTROL_BIN, "inject", "-c", daemon_->configPath(), "-f", manifest}, 10s);
+  ASSERT_TRUE(exitedWith(r.status, 0)) << r.err;
+  const json out = json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(out.is_object()) << r.out;
+  EXPECT_EQ(out["kind"], "Deployment");
+  const json& tmpl = out["spec"]["template"];
+  EXPECT_EQ(names(tmpl["spec"]["initContainers"]), (std::vector<std::string>{"sluice-init", "sluice-proxy"}));
+  EXPECT_NE(tmpl["metadata"]["annotations"].value("sluice.io/bootstrap", "").find("id: web.shop~${POD_NAME}"),
+            std::string::npos);
+  EXPECT_FALSE(tmpl["metadata"].contains("ownerReferences"));
+  // --patch: the operations, which kubectl applies to the pod template.
+  r = runCommand({SLUICE_CONTROL_BIN, "inject", "-c", daemon_->configPath(), "-f", manifest, "--patch"}, 10s);
+  ASSERT_TRUE(exitedWith(r.status, 0)) << r.err;
+  const json patch = json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(patch.is_array()) << r.out;
+  EXPECT_EQ(json::parse(readFile(manifest))["spec"]["template"].patch(patch), tmpl);
+  // A file that is not a manifest is an error naming it.
+  const std::string bad = dir_.write("bad.yaml", "kind: ConfigMap\nmetadata: {name: x}\n");
+  r = runCommand({SLUICE_CONTROL_BIN, "inject", "-c", daemon_->configPath(), "-f", bad}, 10s);
+  EXPECT_TRUE(exitedWith(r.status, 1));
+  EXPECT_EQ(r.err, "sluice-control inject: " + bad + ": kind 'ConfigMap' has no pod template to inject\n");
+}
+
+}  // namespace
+}  // namespace sluice::itest
