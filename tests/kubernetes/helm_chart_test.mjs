@@ -194,7 +194,7 @@ if (check('helm template with default values', def.status === 0, def.stderr)) {
     webhook: {address: '0.0.0.0:15017', path: '/inject',
               cert_file: '/etc/sluice/webhook/tls.crt', key_file: '/etc/sluice/webhook/tls.key'},
     failure_policy: 'Fail', native_sidecar: true,
-    ads_address: 'sluice-control.sluice-system.svc:15010',
+    ads_address: `${one(o, 'Service').metadata.name}.${one(o, 'Service').metadata.namespace}.svc:15010`,
     image: 'sluice:0.1.0', image_pull_policy: 'IfNotPresent',
     resources: {requests: {cpu: '100m', memory: '64Mi'}, limits: {memory: '256Mi'}},
   }), JSON.stringify(control.injection));
