@@ -69,6 +69,28 @@ void block(MapReader& r, std::string_view key, Fn&& fn) {
   br.finish();
 }
 
+// `type: endpoints` (the default) or `original_dst`. An original_dst
+// cluster's one host per connection is where the client was going: there is
+// nothing to list, check or balance, so those keys are refused rather than
+// ignored.
+void readClusterType(MapReader& r, ClusterConfig& c) {
+  if (!r.has("type")) return;
+  std::string type;
+  r.string("type", type);
+  if (type == "original_dst") c.type = ClusterType::OriginalDst;
+  else if (type == "endpoints") c.type = ClusterType::Endpoints;
+  else if (r.child("type").IsScalar())
+    r.ctx().error(r.locOf("type"), r.childPath("type"), "must be endpoints or original_dst");
+  if (c.type != ClusterType::OriginalDst) return;
+  for (std::string_view key : {"endpoints", "health_check", "outlier_detection"}) {
+    if (!r.has(key)) continue;
+    r.child(key);  // reported here, not as unknown
+    r.ctx().error(r.locOf(key), r.childPath(key),
+                  "an original_dst cluster connects to each connection's original destination: no " +
+                      std::string(key));
+  }
+}
+
 void readEndpoints(MapReader& cr, std::vector<EndpointConfig>& out) {
   if (!cr.has("endpoints")) {
     cr.ctx().error(cr.node(), cr.childPath("endpoints"), "missing required field");
@@ -332,6 +354,10 @@ std::string_view upstreamProtocolName(UpstreamProtocol p) {
   return "?";
 }
 
+std::string_view clusterTypeName(ClusterType t) {
+  return t == ClusterType::OriginalDst ? "original_dst" : "endpoints";
+}
+
 std::string_view lbPolicyName(LbPolicy p) {
   for (const auto& [policy, name] : kLbPolicies)
     if (policy == p) return name;
@@ -374,18 +400,21 @@ void readClusters(MapReader& top, Config& cfg) {
     r.duration("idle_timeout", c.idle_timeout);
     if (c.idle_timeout <= Duration::zero())
       r.ctx().error(r.locOf("idle_timeout"), r.childPath("idle_timeout"), "must be greater than 0");
+    readClusterType(r, c);
     readHealthCheck(r, c);
     readOutlierDetection(r, c);
     readCircuitBreakers(r, c);
     ClusterLoadAssignmentSpec assignment;
-    readEndpoints(r, assignment.endpoints);
+    if (c.type == ClusterType::Endpoints) readEndpoints(r, assignment.endpoints);
     readUpstreamTls(r, "tls", c.tls);
     readProtocol(r, c);
     checkHealthCheckAlpn(r, c);
     r.finish();
     // Inline endpoints are the cluster's load assignment, named after it.
-    c.load_assignment = assignment.cluster_name = c.name;
-    cfg.load_assignments.push_back(std::move(assignment));
+    if (c.type == ClusterType::Endpoints) {
+      c.load_assignment = assignment.cluster_name = c.name;
+      cfg.load_assignments.push_back(std::move(assignment));
+    }
     if (!c.name.empty() && !names.emplace(c.name, path).second)
       r.ctx().error(r.locOf("name"), r.childPath("name"),
                     "duplicate cluster name '" + c.name + "' (first in " + names[c.name] + ")");

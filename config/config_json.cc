@@ -132,6 +132,7 @@ nlohmann::json toJson(const ListenerConfig& l) {
                       {"filters", filtersJson(l.filters)}};
   // Absent unless used, so a plaintext listener's identity is what it was.
   if (l.tls) j["tls"] = toJson(*l.tls);
+  if (l.use_original_dst) j["use_original_dst"] = true;
   if (!l.filter_chains.empty()) {
     nlohmann::json chains = nlohmann::json::array();
     for (const auto& c : l.filter_chains) {
@@ -140,6 +141,12 @@ nlohmann::json toJson(const ListenerConfig& l) {
                              {"transport_protocol", transportName(c.match.transport_protocol)},
                              {"application_protocols", c.match.application_protocols}}},
                            {"filters", filtersJson(c.filters)}};
+      if (c.match.destination_port) cj["match"]["destination_port"] = *c.match.destination_port;
+      if (!c.match.prefix_ranges.empty()) {
+        nlohmann::json ranges = nlohmann::json::array();
+        for (const auto& p : c.match.prefix_ranges) ranges.push_back(p.str());
+        cj["match"]["prefix_ranges"] = std::move(ranges);
+      }
       if (c.tls) cj["tls"] = toJson(*c.tls);
       chains.push_back(std::move(cj));
     }
@@ -230,6 +237,7 @@ nlohmann::json toJson(const ClusterConfig& c) {
                       {"max_pending_requests", c.max_pending_requests},
                       {"idle_timeout", durationString(c.idle_timeout)},
                       {"load_assignment", c.load_assignment}};
+  if (c.type != ClusterType::Endpoints) j["type"] = clusterTypeName(c.type);
   if (c.health_check) j["health_check"] = toJson(*c.health_check);
   if (c.outlier_detection) j["outlier_detection"] = toJson(*c.outlier_detection);
   if (c.tls) j["tls"] = toJson(*c.tls);

@@ -21,7 +21,8 @@ namespace sluice::config {
 namespace {
 
 constexpr std::string_view kListenerFields[] = {"name", "address", "max_connections",
-                                                "per_connection_buffer_limit_bytes", "tls", "filter_chains"};
+                                                "per_connection_buffer_limit_bytes", "tls", "filter_chains",
+                                                "use_original_dst"};
 constexpr std::string_view kChainFields[] = {"match", "tls"};
 
 std::string indexed(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
@@ -107,6 +108,7 @@ void readListeners(MapReader& top, Config& cfg) {
     r.address("address", l.address, /*required=*/true);
     r.uint32("max_connections", l.max_connections, 0, UINT32_MAX);
     r.uint32("per_connection_buffer_limit_bytes", l.per_connection_buffer_limit_bytes, 1024, 64u << 20);
+    r.boolean("use_original_dst", l.use_original_dst);
     if (r.has("filter_chains")) {
       readFilterChains(r, l);
       // Filters or tls beside filter_chains would be silently ignored: refuse them.

@@ -19,6 +19,7 @@
 #include "config/http2_settings.h"
 #include "config/overload.h"
 #include "ip/address.h"
+#include "ip/cidr.h"
 
 namespace sluice::config {
 
@@ -196,8 +197,17 @@ std::string_view lbPolicyName(LbPolicy p);
 // The policy a YAML (or xDS) name stands for; false when none does.
 bool parseLbPolicy(std::string_view name, LbPolicy& out);
 
+// Where a cluster's hosts come from: its load assignment, or (original_dst)
+// each downstream connection's original destination: one host per
+// connection, no endpoints, no balancing (Envoy's ORIGINAL_DST). Only a
+// tcp_proxy on a use_original_dst listener has such a destination.
+enum class ClusterType : uint8_t { Endpoints, OriginalDst };
+// "endpoints", "original_dst".
+std::string_view clusterTypeName(ClusterType t);
+
 struct ClusterConfig {
   std::string name;
+  ClusterType type = ClusterType::Endpoints;
   Duration connect_timeout{std::chrono::seconds(5)};
   LbPolicy lb_policy = LbPolicy::RoundRobin;
   // Its load assignment's name (Envoy's eds_cluster_config.service_name):
@@ -254,14 +264,28 @@ struct DownstreamTlsConfig {
 };
 
 // Which connections a filter chain takes. Empty fields match anything.
+//
+// The destination fields look at where the client was going: the original
+// destination on a `use_original_dst` listener (a captured connection),
+// the listener's own address otherwise. When any chain of a listener sets
+// one, chains are chosen as Envoy does for those fields: the chains naming
+// the destination port (else those naming none), then among them the most
+// specific prefix containing the destination address (else those naming
+// none); the first of those left that takes the connection's transport,
+// SNI and ALPN wins. Listeners without destination fields keep plain
+// first-match order.
 struct FilterChainMatch {
+  std::optional<uint16_t> destination_port;  // 1..65535
+  std::vector<ip::Cidr> prefix_ranges;       // any contains the destination address
   std::vector<std::string> server_names;  // lower case; exact or "*.suffix"
   enum class Transport { Any, Tls, RawBuffer };
   Transport transport_protocol = Transport::Any;
   std::vector<std::string> application_protocols;  // any of the client's ALPN offers
   bool empty() const {
-    return server_names.empty() && transport_protocol == Transport::Any && application_protocols.empty();
+    return !hasDestination() && server_names.empty() && transport_protocol == Transport::Any &&
+           application_protocols.empty();
   }
+  bool hasDestination() const { return destination_port.has_value() || !prefix_ranges.empty(); }
 };
 
 struct FilterChainConfig {
@@ -284,6 +308,10 @@ struct ListenerConfig {
   std::optional<DownstreamTlsConfig> tls;
   // The several-chain form; first match wins. Empty for the single-chain form.
   std::vector<FilterChainConfig> filter_chains;
+  // A capture listener (`sluice iptables` redirects to it): each accepted
+  // connection's original destination (SO_ORIGINAL_DST) is read once, and
+  // filter chains match it and original_dst clusters connect to it.
+  bool use_original_dst = false;
   SourceLoc loc;
 
   // Every filter of every chain with its key path below the listener

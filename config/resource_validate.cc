@@ -32,7 +32,7 @@ void validateResourceReferences(const Config& cfg, ParseContext& ctx) {
   for (size_t i = 0; i < cfg.clusters.size(); ++i) {
     const ClusterConfig& c = cfg.clusters[i];
     const std::string path = "clusters[" + std::to_string(i) + "]";
-    if (cfg.findLoadAssignment(c.load_assignment) == nullptr)
+    if (c.type == ClusterType::Endpoints && cfg.findLoadAssignment(c.load_assignment) == nullptr)
       ctx.missingReference(c.loc, path, "unknown load assignment '" + c.load_assignment + "' (the cluster's endpoints)");
     if (!c.tls) continue;
     requireSecret(cfg, c.tls->certificate, c.tls->loc, path + ".tls.cert_chain", ctx);

@@ -196,6 +196,22 @@ void readFilterChainMatch(MapReader& parent, std::string_view key, FilterChainMa
     r.ctx().error(node, r.path(), "expected a mapping");
     return;
   }
+  if (r.has("destination_port")) {
+    uint32_t port = 0;
+    r.uint32("destination_port", port, 1, 65535);
+    if (port != 0) out.destination_port = static_cast<uint16_t>(port);
+  }
+  std::vector<std::string> prefixes;
+  readStringList(r, "prefix_ranges", prefixes);
+  for (size_t i = 0; i < prefixes.size(); ++i) {
+    std::string why;
+    if (auto c = ip::Cidr::parse(prefixes[i], &why)) {
+      out.prefix_ranges.push_back(*c);
+    } else {
+      r.ctx().error(r.child("prefix_ranges")[i], r.childPath("prefix_ranges") + "[" + std::to_string(i) + "]",
+                    "'" + prefixes[i] + "': " + why);
+    }
+  }
   readStringList(r, "server_names", out.server_names);
   for (size_t i = 0; i < out.server_names.size(); ++i) {
     std::string& n = out.server_names[i];

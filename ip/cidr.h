@@ -26,6 +26,10 @@ class Cidr {
   bool contains(const sockaddr* sa) const;
   // Canonical text: "10.0.0.0/8", "2001:db8::/32".
   std::string str() const;
+  bool v6() const { return v6_; }
+  // How specific it is: a longer prefix wins where several contain an address.
+  unsigned prefixLength() const { return prefix_len_; }
+  bool operator==(const Cidr& o) const { return str() == o.str(); }
 
  private:
   bool v6_ = false;

@@ -65,6 +65,13 @@ FieldError typedLbPolicyFromEnvoy(const cluster::LoadBalancingPolicy& in, config
 }
 
 FieldError lbFromEnvoy(const cluster::Cluster& in, config::ClusterConfig& out) {
+  // The host is the connection's original destination: nothing to balance.
+  if (out.type == config::ClusterType::OriginalDst) {
+    if (in.lb_policy() != cluster::Cluster::CLUSTER_PROVIDED && in.lb_policy() != cluster::Cluster::ROUND_ROBIN)
+      return {"lb_policy", "an ORIGINAL_DST cluster takes CLUSTER_PROVIDED"};
+    if (in.has_original_dst_lb_config()) return {"original_dst_lb_config", "not supported"};
+    return {};
+  }
   switch (in.lb_policy()) {
     case cluster::Cluster::ROUND_ROBIN: out.lb_policy = config::LbPolicy::RoundRobin; break;
     case cluster::Cluster::LEAST_REQUEST: out.lb_policy = config::LbPolicy::LeastRequest; break;
@@ -160,7 +167,7 @@ FieldError discoveryFromEnvoy(const cluster::Cluster& in, config::ClusterConfig&
                               std::optional<uint32_t>& inline_overprovisioning) {
   if (in.cluster_discovery_type_case() == cluster::Cluster::kClusterType)
     return {"cluster_type", "unsupported custom cluster type '" + in.cluster_type().name() +
-                                "' (Sluice takes EDS and STATIC)"};
+                                "' (Sluice takes EDS, STATIC and ORIGINAL_DST)"};
   // The model names a cluster's endpoints; EDS's service_name defaults to the cluster's.
   out.load_assignment = in.name();
   switch (in.type()) {
@@ -172,6 +179,13 @@ FieldError discoveryFromEnvoy(const cluster::Cluster& in, config::ClusterConfig&
       if (!eds.service_name().empty()) out.load_assignment = eds.service_name();
       return {};
     }
+    case cluster::Cluster::ORIGINAL_DST:
+      if (in.has_load_assignment())
+        return {"load_assignment", "an ORIGINAL_DST cluster connects to each connection's original destination: no endpoints"};
+      if (in.health_checks_size() > 0) return {"health_checks", "an ORIGINAL_DST cluster has no hosts to check"};
+      out.type = config::ClusterType::OriginalDst;
+      out.load_assignment.clear();
+      return {};
     case cluster::Cluster::STATIC: {
       config::ClusterLoadAssignmentSpec a;
       // Named after the cluster whatever it says (an inline one needs no name).
@@ -187,7 +201,7 @@ FieldError discoveryFromEnvoy(const cluster::Cluster& in, config::ClusterConfig&
     default:
       return {"type", "unsupported cluster discovery type " +
                           enumText(cluster::Cluster::DiscoveryType_Name(in.type()), in.type()) +
-                          " (Sluice takes EDS and STATIC)"};
+                          " (Sluice takes EDS, STATIC and ORIGINAL_DST)"};
   }
 }
 

@@ -42,13 +42,18 @@ void clusterToEnvoy(const config::ClusterConfig& c, cluster::Cluster& out) {
   out.Clear();
   out.set_name(c.name);
   toProto(c.connect_timeout, *out.mutable_connect_timeout());
-  out.set_type(cluster::Cluster::EDS);
-  auto& eds = *out.mutable_eds_cluster_config();
-  eds.mutable_eds_config()->mutable_ads();
-  eds.mutable_eds_config()->set_resource_api_version(core::V3);
-  eds.set_service_name(c.load_assignment);
-
-  out.set_lb_policy(lbPolicyToEnvoy(c.lb_policy));
+  if (c.type == config::ClusterType::OriginalDst) {
+    // No endpoints to discover; Envoy requires the cluster to pick the host.
+    out.set_type(cluster::Cluster::ORIGINAL_DST);
+    out.set_lb_policy(cluster::Cluster::CLUSTER_PROVIDED);
+  } else {
+    out.set_type(cluster::Cluster::EDS);
+    auto& eds = *out.mutable_eds_cluster_config();
+    eds.mutable_eds_config()->mutable_ads();
+    eds.mutable_eds_config()->set_resource_api_version(core::V3);
+    eds.set_service_name(c.load_assignment);
+    out.set_lb_policy(lbPolicyToEnvoy(c.lb_policy));
+  }
   switch (c.lb_policy) {
     case config::LbPolicy::RingHash:
       out.mutable_ring_hash_lb_config()->mutable_minimum_ring_size()->set_value(c.ring_hash_minimum_ring_size);

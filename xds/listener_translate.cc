@@ -21,6 +21,12 @@ constexpr std::string_view kTlsInspectorName = "envoy.filters.listener.tls_inspe
 constexpr std::string_view kTlsInspectorType =
     "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector";
 constexpr std::string_view kTlsSocketName = "envoy.transport_sockets.tls";
+// Envoy reads SO_ORIGINAL_DST in this listener filter; Sluice does it for a
+// use_original_dst listener. Sent beside use_original_dst so that an Envoy
+// given the same listener recovers the destination too.
+constexpr std::string_view kOriginalDstName = "envoy.filters.listener.original_dst";
+constexpr std::string_view kOriginalDstType =
+    "type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst";
 
 void tlsToEnvoy(const DownstreamTlsConfig& t, envoy_listener::FilterChain& out) {
   envoy_tls::DownstreamTlsContext ctx;
@@ -35,6 +41,13 @@ void chainToEnvoy(const std::vector<config::NetworkFilterEntry>& filters, const 
                   const std::optional<DownstreamTlsConfig>& tls, const std::string& listener,
                   envoy_listener::FilterChain& out) {
   auto* m = out.mutable_filter_chain_match();
+  if (match.destination_port) m->mutable_destination_port()->set_value(*match.destination_port);
+  for (const auto& p : match.prefix_ranges) {
+    auto* r = m->add_prefix_ranges();
+    const std::string text = p.str();
+    r->set_address_prefix(text.substr(0, text.find('/')));
+    r->mutable_prefix_len()->set_value(p.prefixLength());
+  }
   for (const auto& s : match.server_names) m->add_server_names(s);
   if (match.transport_protocol == FilterChainMatch::Transport::Tls) m->set_transport_protocol("tls");
   if (match.transport_protocol == FilterChainMatch::Transport::RawBuffer) m->set_transport_protocol("raw_buffer");
@@ -69,8 +82,25 @@ FieldError addressFromEnvoy(const envoy::config::core::v3::Address& a, std::stri
 }
 
 FieldError matchFromEnvoy(const envoy_listener::FilterChainMatch& m, std::string_view path, FilterChainMatch& out) {
-  if (auto e = unsupportedField(m, path, {"server_names", "transport_protocol", "application_protocols"}); !e.empty())
+  if (auto e = unsupportedField(m, path,
+                                {"destination_port", "prefix_ranges", "server_names", "transport_protocol",
+                                 "application_protocols"});
+      !e.empty())
     return e;
+  if (m.has_destination_port()) {
+    const uint32_t port = m.destination_port().value();
+    if (port < 1 || port > 65535) return {fieldPath(path, "destination_port"), "must be 1..65535"};
+    out.destination_port = static_cast<uint16_t>(port);
+  }
+  for (int i = 0; i < m.prefix_ranges_size(); ++i) {
+    const auto& r = m.prefix_ranges(i);
+    std::string text = r.address_prefix();
+    if (r.has_prefix_len()) text += "/" + std::to_string(r.prefix_len().value());
+    std::string why;
+    auto cidr = ip::Cidr::parse(text, &why);
+    if (!cidr) return {indexPath(fieldPath(path, "prefix_ranges"), i), "'" + text + "': " + why};
+    out.prefix_ranges.push_back(*cidr);
+  }
   for (const auto& s : m.server_names()) {
     std::string lower = s;
     std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -175,6 +205,12 @@ void listenerToEnvoy(const config::ListenerConfig& l, envoy_listener::Listener& 
       chainToEnvoy(c.filters, c.match, c.tls, l.name, *fc);
     }
   }
+  if (l.use_original_dst) {
+    out.mutable_use_original_dst()->set_value(true);
+    auto* lf = out.add_listener_filters();
+    lf->set_name(std::string(kOriginalDstName));
+    lf->mutable_typed_config()->set_type_url(std::string(kOriginalDstType));
+  }
   if (needsInspector(out)) {
     auto* lf = out.add_listener_filters();
     lf->set_name(std::string(kTlsInspectorName));
@@ -192,7 +228,7 @@ FieldError listenerFromEnvoy(const envoy_listener::Listener& in, config::Listene
                                 {"name", "address", "filter_chains", "per_connection_buffer_limit_bytes", "metadata",
                                  "listener_filters", "stat_prefix", "traffic_direction", "drain_type",
                                  "listener_filters_timeout", "continue_on_listener_filters_timeout",
-                                 "enable_reuse_port", "reuse_port"});
+                                 "enable_reuse_port", "reuse_port", "use_original_dst"});
       !e.empty())
     return e;
   if (in.name().empty()) return {"name", "required"};
@@ -216,12 +252,17 @@ FieldError listenerFromEnvoy(const envoy_listener::Listener& in, config::Listene
       out.max_connections = static_cast<uint32_t>(d);
     }
   }
+  out.use_original_dst = in.has_use_original_dst() && in.use_original_dst().value();
   for (int i = 0; i < in.listener_filters_size(); ++i) {
     const auto& lf = in.listener_filters(i);
     const bool inspector = lf.name() == kTlsInspectorName || lf.typed_config().type_url() == kTlsInspectorType;
-    if (!inspector)
+    // Envoy's way of asking for the original destination: Sluice's is use_original_dst.
+    const bool original_dst = lf.name() == kOriginalDstName || lf.typed_config().type_url() == kOriginalDstType;
+    if (original_dst) out.use_original_dst = true;
+    if (!inspector && !original_dst)
       return {indexPath("listener_filters", i),
-              "'" + lf.name() + "' is not supported by Sluice (only the TLS inspector, which it always runs)"};
+              "'" + lf.name() +
+                  "' is not supported by Sluice (only the TLS inspector, which it always runs, and original_dst)"};
   }
   if (in.filter_chains_size() == 0) return {"filter_chains", "needs at least one filter chain"};
 
@@ -235,7 +276,8 @@ FieldError listenerFromEnvoy(const envoy_listener::Listener& in, config::Listene
     chains.push_back(std::move(c));
   }
   // The single-chain form and the PERMISSIVE pair come back as they were written.
-  if (chains.size() == 1 && chains[0].match.server_names.empty() && chains[0].match.application_protocols.empty() &&
+  if (chains.size() == 1 && !chains[0].match.hasDestination() && chains[0].match.server_names.empty() &&
+      chains[0].match.application_protocols.empty() &&
       (chains[0].match.transport_protocol == FilterChainMatch::Transport::Any || chains[0].tls)) {
     out.filters = std::move(chains[0].filters);
     out.tls = std::move(chains[0].tls);
@@ -245,7 +287,8 @@ FieldError listenerFromEnvoy(const envoy_listener::Listener& in, config::Listene
     if (chains.size() != 2 || !chains[0].tls || chains[1].tls) return false;
     const FilterChainMatch& a = chains[0].match;
     const FilterChainMatch& b = chains[1].match;
-    return a.transport_protocol == FilterChainMatch::Transport::Tls && a.server_names.empty() &&
+    return !a.hasDestination() && !b.hasDestination() && a.transport_protocol == FilterChainMatch::Transport::Tls &&
+           a.server_names.empty() &&
            a.application_protocols.empty() && b.transport_protocol == FilterChainMatch::Transport::RawBuffer &&
            b.server_names.empty() && b.application_protocols.empty() && sameFilters(chains[0].filters, chains[1].filters);
   };

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -135,6 +136,10 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
   CloseReason closeReason() const { return close_reason_; }
   uint64_t id() const { return id_; }
   const ip::Address& peerAddress() const { return peer_; }
+  // Where a captured client was going (a use_original_dst listener sets it
+  // at accept); unset when the connection was addressed to the listener.
+  const std::optional<ip::Address>& originalDestination() const { return original_destination_; }
+  void setOriginalDestination(std::optional<ip::Address> to) { original_destination_ = std::move(to); }
   size_t writeBufferLength() const { return write_buffer_.length(); }
   bool aboveHighWatermark() const { return above_high_; }
   uint64_t bytesRead() const { return bytes_read_; }
@@ -164,6 +169,7 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
   event::Loop& loop_;
   int fd_;
   ip::Address peer_;
+  std::optional<ip::Address> original_destination_;
   std::unique_ptr<TransportSocket> transport_;
   State state_;
   uint64_t id_;

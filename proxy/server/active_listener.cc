@@ -78,12 +78,31 @@ void ActiveListener::acceptAll(bool even_if_overloaded) {
     stats_.downstream_cx_total.inc();
     stats_.downstream_cx_active.inc();
     const ip::Address peer = ip::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
-    if (!chains_->inspect) {
-      startConnection(fd, peer, 0);
+    // Where the client was going: two syscalls once per connection, and
+    // only for listeners that capture (use_original_dst) or match on it.
+    std::optional<net::AcceptedDestination> destination;
+    if (cfg_.use_original_dst || chains_->match_destination)
+      destination = net::acceptedDestination(fd, cfg_.use_original_dst);
+    if (chains_->match_destination) {
+      const int chosen = chains_->chooseByDestination(destination->destination());
+      if (chosen == ListenerChains::kNoChain) {
+        // Not dropAccepted: a drain may be taking the queue (drain() decides after).
+        chains_->no_filter_chain->inc();
+        ::close(fd);
+        releaseSlot();
+        continue;
+      }
+      if (chosen != ListenerChains::kInspect) {
+        startConnection(fd, peer, static_cast<size_t>(chosen), destination);
+        continue;
+      }
+    } else if (!chains_->inspect) {
+      startConnection(fd, peer, 0, destination);
       continue;
     }
     auto inspector =
         std::make_unique<ConnectionInspector>(worker_.loop(), *this, fd, peer, chains_->inspect_timeout);
+    if (destination) inspector->setDestination(*destination);
     ConnectionInspector* raw = inspector.get();
     inspecting_.emplace(raw, std::move(inspector));
   }
@@ -125,7 +144,8 @@ void ActiveListener::refuseQueued() {
   fd_refused_unlogged_ = 0;
 }
 
-void ActiveListener::startConnection(int fd, const ip::Address& peer, size_t chain_index) {
+void ActiveListener::startConnection(int fd, const ip::Address& peer, size_t chain_index,
+                                     const std::optional<net::AcceptedDestination>& destination) {
   const FilterChain& chain = chains_->chains[chain_index];
   std::unique_ptr<net::TransportSocket> transport;
   if (chain.tls) {
@@ -134,6 +154,7 @@ void ActiveListener::startConnection(int fd, const ip::Address& peer, size_t cha
     transport = std::make_unique<net::RawTransport>();
   }
   auto conn = net::Connection::accepted(worker_.loop(), fd, peer, std::move(transport));
+  if (destination) conn->setOriginalDestination(destination->original);
   conn->setBufferLimit(cfg_.per_connection_buffer_limit_bytes);
   conn->setByteCounters(&stats_.downstream_rx_bytes, &stats_.downstream_tx_bytes);
   if (chain.tls) conn->setHandshakeTimeout(chain.handshake_timeout);
@@ -153,9 +174,11 @@ void ActiveListener::onInspected(ConnectionInspector& inspector, ConnectionInspe
   inspecting_.erase(it);
   const int fd = owned->takeFd();
   const ip::Address peer = owned->peer();
+  const std::optional<net::AcceptedDestination> destination = owned->destination();
   int chain = -1;
   if (outcome == Outcome::Tls || outcome == Outcome::Plaintext) {
-    chain = chains_->select(outcome == Outcome::Tls, owned->hello());
+    chain = chains_->select(outcome == Outcome::Tls, owned->hello(),
+                            destination ? &destination->destination() : nullptr);
     if (chain < 0) chains_->no_filter_chain->inc();
   } else if (outcome == Outcome::Timeout) {
     chains_->tls_handshake_timeout->inc();
@@ -165,7 +188,7 @@ void ActiveListener::onInspected(ConnectionInspector& inspector, ConnectionInspe
     dropAccepted(fd);
     return;
   }
-  startConnection(fd, peer, static_cast<size_t>(chain));
+  startConnection(fd, peer, static_cast<size_t>(chain), destination);
 }
 
 void ActiveListener::dropAccepted(int fd) {

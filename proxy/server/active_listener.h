@@ -18,6 +18,7 @@
 #include "proxy/event/loop.h"
 #include "proxy/net/filter.h"
 #include "proxy/server/connection_inspector.h"
+#include "proxy/net/original_destination.h"
 #include "proxy/server/filter_chain.h"
 #include "proxy/server/server_connection.h"
 #include "proxy/server/snapshot.h"
@@ -61,7 +62,8 @@ class ActiveListener final : public event::IoHandler,
   // the worker's reserve descriptor.
   void refuseQueued();
   // Wraps an accepted fd for `chain` and starts it.
-  void startConnection(int fd, const ip::Address& peer, size_t chain);
+  void startConnection(int fd, const ip::Address& peer, size_t chain,
+                       const std::optional<net::AcceptedDestination>& destination);
   // An accepted fd that never became a Connection.
   void dropAccepted(int fd);
   void releaseSlot();

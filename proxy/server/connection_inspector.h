@@ -11,9 +11,11 @@
 // fd (takeFd) and defers the inspector's deletion.
 
 #include <memory>
+#include <optional>
 
 #include "proxy/event/loop.h"
 #include "ip/address.h"
+#include "proxy/net/original_destination.h"
 #include "proxy/tls/client_hello.h"
 
 namespace sluice::server {
@@ -40,6 +42,9 @@ class ConnectionInspector final : public event::IoHandler, public event::Deferre
   // Stops watching the fd and hands it over (to a Connection).
   int takeFd();
   const ip::Address& peer() const { return peer_; }
+  // Where the client was going (a listener that matches or uses it sets it at accept).
+  void setDestination(const net::AcceptedDestination& d) { destination_ = d; }
+  const std::optional<net::AcceptedDestination>& destination() const { return destination_; }
   // Set for Outcome::Tls when the whole ClientHello was read.
   const tls::ClientHelloInfo* hello() const { return has_hello_ ? &hello_ : nullptr; }
 
@@ -52,6 +57,7 @@ class ConnectionInspector final : public event::IoHandler, public event::Deferre
   Owner& owner_;
   int fd_;
   ip::Address peer_;
+  std::optional<net::AcceptedDestination> destination_;
   std::unique_ptr<event::Timer> timer_;
   tls::ClientHelloInfo hello_;
   bool has_hello_ = false;

@@ -14,10 +14,71 @@ bool serverNameMatches(std::string_view name, std::string_view pattern) {
   return name == pattern;
 }
 
-int ListenerChains::select(bool is_tls, const tls::ClientHelloInfo* hello) const {
+namespace {
+
+// The longest of `m`'s prefixes that contains `a`; -1 when none does.
+int longestContaining(const config::FilterChainMatch& m, const ip::Address& a) {
+  int best = -1;
+  for (const auto& p : m.prefix_ranges)
+    if (p.contains(a)) best = std::max(best, static_cast<int>(p.prefixLength()));
+  return best;
+}
+
+bool asksNothingOfBytes(const config::FilterChainMatch& m) {
+  return m.server_names.empty() && m.application_protocols.empty() &&
+         m.transport_protocol == config::FilterChainMatch::Transport::Any;
+}
+
+}  // namespace
+
+ListenerChains::DestinationNarrowing ListenerChains::narrow(const ip::Address& destination) const {
+  DestinationNarrowing n;
+  const uint16_t port = destination.port();
+  for (const auto& c : chains)
+    if (c.match.destination_port && *c.match.destination_port == port) n.by_port = true;
+  for (const auto& c : chains) {
+    const auto& m = c.match;
+    if (m.destination_port.has_value() != n.by_port) continue;
+    if (n.by_port && *m.destination_port != port) continue;
+    n.prefix_len = std::max(n.prefix_len, longestContaining(m, destination));
+  }
+  return n;
+}
+
+bool ListenerChains::admits(const config::FilterChainMatch& m, const DestinationNarrowing& n,
+                            const ip::Address& destination) const {
+  if (m.destination_port.has_value() != n.by_port) return false;
+  if (n.by_port && *m.destination_port != destination.port()) return false;
+  if (n.prefix_len < 0) return m.prefix_ranges.empty();
+  return longestContaining(m, destination) == n.prefix_len;
+}
+
+int ListenerChains::chooseByDestination(const ip::Address& destination) const {
+  const DestinationNarrowing n = narrow(destination);
+  int first = kNoChain;
+  size_t left = 0;
+  for (size_t i = 0; i < chains.size(); ++i) {
+    if (!admits(chains[i].match, n, destination)) continue;
+    if (first == kNoChain) first = static_cast<int>(i);
+    ++left;
+  }
+  if (first == kNoChain) return kNoChain;
+  const FilterChain& c = chains[static_cast<size_t>(first)];
+  if (asksNothingOfBytes(c.match)) return first;
+  // A lone TLS chain: its handshake refuses a plaintext client by itself.
+  const bool lone_tls = left == 1 && c.terminates_tls && c.match.server_names.empty() &&
+                        c.match.application_protocols.empty();
+  return lone_tls ? first : kInspect;
+}
+
+int ListenerChains::select(bool is_tls, const tls::ClientHelloInfo* hello, const ip::Address* destination) const {
   using Transport = config::FilterChainMatch::Transport;
+  DestinationNarrowing n;
+  const bool narrowing = match_destination && destination != nullptr;
+  if (narrowing) n = narrow(*destination);
   for (size_t i = 0; i < chains.size(); ++i) {
     const auto& m = chains[i].match;
+    if (narrowing && !admits(m, n, *destination)) continue;
     if (m.transport_protocol == Transport::Tls && !is_tls) continue;
     if (m.transport_protocol == Transport::RawBuffer && is_tls) continue;
     if (!m.server_names.empty()) {
@@ -67,6 +128,7 @@ std::shared_ptr<ListenerChains> makeListenerChains(const config::ListenerConfig&
     c.filters = filtersOf(l.filters, 0);
     if (l.tls) {
       c.match.transport_protocol = Transport::Tls;
+      c.terminates_tls = true;
       c.handshake_timeout = l.tls->handshake_timeout;
       out->chains.push_back(c);
       if (l.tls->mode == config::DownstreamTlsConfig::Mode::Permissive) {
@@ -84,6 +146,8 @@ std::shared_ptr<ListenerChains> makeListenerChains(const config::ListenerConfig&
       c.match = fc.match;
       c.filters = filtersOf(fc.filters, out->chains.size());
       if (fc.tls) c.handshake_timeout = fc.tls->handshake_timeout;
+      c.terminates_tls = fc.tls.has_value();
+      out->match_destination = out->match_destination || fc.match.hasDestination();
       out->chains.push_back(std::move(c));
     }
   }

@@ -28,6 +28,7 @@ struct FilterChain {
   std::shared_ptr<const std::vector<net::BuiltNetworkFilter>> filters;
   std::shared_ptr<const tls::CertificateProvider> tls;               // null: plaintext chain
   event::Duration handshake_timeout{10000};
+  bool terminates_tls = false;  // from the config: its handshake refuses plaintext itself
 };
 
 struct ListenerChains {
@@ -38,6 +39,10 @@ struct ListenerChains {
   bool inspect = false;
   // How long a client may take to send its first bytes when inspecting.
   event::Duration inspect_timeout{10000};
+  // Some chain matches on the destination (port or prefix): chains are then
+  // narrowed by destination first (see config::FilterChainMatch), and
+  // whether to inspect is decided per connection (chooseByDestination).
+  bool match_destination = false;
 
   // Counted by workers (lock-free), labelled by listener.
   std::shared_ptr<stats::NamedCounter> tls_handshakes;         // completed
@@ -47,7 +52,27 @@ struct ListenerChains {
 
   // The first chain that takes this connection; -1 when none. `hello` is
   // null for plaintext (and for TLS whose ClientHello could not be read).
-  int select(bool is_tls, const tls::ClientHelloInfo* hello) const;
+  // `destination` (null: any) narrows the chains first when
+  // match_destination is set. No allocation.
+  int select(bool is_tls, const tls::ClientHelloInfo* hello, const ip::Address* destination = nullptr) const;
+
+  // For a match_destination listener, at accept: the chain when the
+  // destination alone decides it (the first chain left asks nothing of the
+  // first bytes, or it is the only one left and terminates TLS), kNoChain
+  // when no chain is left, kInspect when the first bytes must decide.
+  static constexpr int kNoChain = -1;
+  static constexpr int kInspect = -2;
+  int chooseByDestination(const ip::Address& destination) const;
+
+ private:
+  // Whether chain i is among those the destination leaves (Envoy's order:
+  // exact port, else no port; then the longest prefix, else no prefix).
+  struct DestinationNarrowing {
+    bool by_port = false;  // some chain names the destination's port
+    int prefix_len = -1;   // the longest prefix of those containing it; -1: none does
+  };
+  DestinationNarrowing narrow(const ip::Address& destination) const;
+  bool admits(const config::FilterChainMatch& m, const DestinationNarrowing& n, const ip::Address& destination) const;
 };
 
 // "api.example.com" against "api.example.com" or "*.example.com" (one or

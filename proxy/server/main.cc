@@ -4,6 +4,8 @@
 #include <string>
 
 #include "config/loader.h"
+#include "proxy/capture/capture_options.h"
+#include "proxy/capture/iptables_command.h"
 #include "proxy/server/server.h"
 
 namespace {
@@ -11,6 +13,7 @@ namespace {
 const char* kUsage =
     "usage: sluice -c FILE [--admin-address-path PATH]   run the proxy\n"
     "       sluice validate -c FILE                       check a config file and exit\n"
+    "       sluice iptables [--dry-run|--cleanup] ...     program transparent capture (sluice iptables --help)\n"
     "       sluice --version | --help\n"
     "\n"
     "  -c, --config FILE          YAML config (see README.md)\n"
@@ -26,6 +29,13 @@ int usageError(const std::string& msg) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "iptables") == 0) {
+    if (argc > 2 && (std::strcmp(argv[2], "--help") == 0 || std::strcmp(argv[2], "-h") == 0)) {
+      std::fputs(sluice::capture::kCaptureUsage, stdout);
+      return 0;
+    }
+    return sluice::capture::runIptablesCommand(argc, argv, 2);
+  }
   bool validate = false;
   sluice::server::Options opts;
   for (int i = 1; i < argc; ++i) {

@@ -35,8 +35,47 @@ bool TcpProxyFilter::shouldSkip(const upstream::Host& host) const {
   return false;
 }
 
+namespace {
+
+// An original_dst cluster's hosts are every destination its clients name:
+// unbounded, so they get no per-host stats block; the cluster's count.
+stats::HostStats& untrackedHostStats() {
+  thread_local stats::HostStats block;
+  return block;
+}
+
+}  // namespace
+
+bool TcpProxyFilter::pickOriginalDestination() {
+  // Unset: the client connected to the listener itself (not redirected),
+  // or the listener does not capture. Connecting there would come back to
+  // this listener, once per connection, until descriptors run out.
+  const auto& to = downstream().originalDestination();
+  if (!to || *to == ctx_.listener.address) {
+    cluster_->stats().upstream_cx_original_dst_loop.inc();
+    downstream().close(net::CloseType::NoFlush);
+    return false;
+  }
+  host_ = upstream::Host{};
+  host_.address = *to;
+  host_.stats = &untrackedHostStats();
+  return true;
+}
+
 void TcpProxyFilter::connectNext() {
   cluster_ = ctx_.clusters.get(spec_.cluster);
+  if (cluster_ != nullptr && cluster_->config().type == config::ClusterType::OriginalDst) {
+    if (!pickOriginalDestination()) return;
+    auto& breaker = cluster_->shared().breakers(upstream::RoutingPriority::Normal).connections;
+    if (!breaker.tryAcquire(cluster_->config().circuit_breakers.normal.max_connections)) {
+      cluster_->stats().upstream_cx_overflow.inc();
+      downstream().close(net::CloseType::NoFlush);
+      return;
+    }
+    breaker_ = &breaker;
+    startUpstream();
+    return;
+  }
   if (cluster_ == nullptr || cluster_->hosts().empty()) {
     if (cluster_) cluster_->stats().upstream_cx_none_healthy.inc();
     downstream().close(net::CloseType::NoFlush);
@@ -60,6 +99,10 @@ void TcpProxyFilter::connectNext() {
   pick_ = *pick;
   if (cluster_->wantsOutcome(pick_)) picked_cluster_ = cluster_->shared_from_this();
   host_ = cluster_->hosts()[pick->host];
+  startUpstream();
+}
+
+void TcpProxyFilter::startUpstream() {
   tried_.push_back(host_.address);
   connected_ = false;
   connect_timed_out_ = false;
@@ -135,7 +178,9 @@ void TcpProxyFilter::onConnectFailure() {
   host_.stats->cx_connect_fail.inc();
   auto* cluster = ctx_.clusters.get(spec_.cluster);
   if (cluster && !connect_timed_out_) cluster->stats().upstream_cx_connect_fail.inc();
-  if (tried_.size() < spec_.max_connect_attempts) {
+  // An original destination is one address: trying it again would not help.
+  const bool one_host = cluster && cluster->config().type == config::ClusterType::OriginalDst;
+  if (tried_.size() < spec_.max_connect_attempts && !one_host) {
     connectNext();
     return;
   }

@@ -5,6 +5,9 @@
 // - Connect: the cluster's load balancer picks a host, skipping hosts already
 //   tried; a refused or timed-out connect moves on to the next host, up to
 //   max_connect_attempts. Downstream reads stay paused until connected.
+//   An original_dst cluster's one host is where the client was going
+//   (Connection::originalDestination); without one the connection is
+//   refused and counted (upstream_cx_original_dst_loop).
 // - Backpressure: when one side's write buffer passes its high watermark,
 //   reads on the other side pause until it drains to the low watermark.
 // - Half-close: a FIN from either side is forwarded as a FIN to the other;
@@ -56,6 +59,11 @@ class TcpProxyFilter final : public net::NetworkFilter,
 
   net::Connection& downstream() { return callbacks_->connection(); }
   void connectNext();
+  // original_dst clusters: the downstream's original destination as host_;
+  // false (downstream closed, counted) when it has none.
+  bool pickOriginalDestination();
+  // Connects to host_ (picked, its breaker slot held).
+  void startUpstream();
   void onUpstreamEvent(net::ConnectionEvent event);
   void onUpstreamData(net::Buffer& data, bool end_stream);
   void onConnectTimeout();

@@ -369,13 +369,15 @@ constexpr const char* kEds = R"pb(name: "c" type: EDS eds_cluster_config { eds_c
 
 const Rejection kClusterRejections[] = {
     {"strict dns", R"pb(name: "c" type: STRICT_DNS)pb",
-     "type: unsupported cluster discovery type STRICT_DNS (Sluice takes EDS and STATIC)"},
+     "type: unsupported cluster discovery type STRICT_DNS (Sluice takes EDS, STATIC and ORIGINAL_DST)"},
     {"logical dns", R"pb(name: "c" type: LOGICAL_DNS)pb",
-     "type: unsupported cluster discovery type LOGICAL_DNS (Sluice takes EDS and STATIC)"},
-    {"original dst", R"pb(name: "c" type: ORIGINAL_DST)pb",
-     "type: unsupported cluster discovery type ORIGINAL_DST (Sluice takes EDS and STATIC)"},
+     "type: unsupported cluster discovery type LOGICAL_DNS (Sluice takes EDS, STATIC and ORIGINAL_DST)"},
+    {"original dst with endpoints", R"pb(name: "c" type: ORIGINAL_DST load_assignment { cluster_name: "c" })pb",
+     "load_assignment: an ORIGINAL_DST cluster connects to each connection's original destination: no endpoints"},
+    {"original dst balanced", R"pb(name: "c" type: ORIGINAL_DST lb_policy: MAGLEV)pb",
+     "lb_policy: an ORIGINAL_DST cluster takes CLUSTER_PROVIDED"},
     {"custom cluster type", R"pb(name: "c" cluster_type { name: "envoy.clusters.aggregate" })pb",
-     "cluster_type: unsupported custom cluster type 'envoy.clusters.aggregate' (Sluice takes EDS and STATIC)"},
+     "cluster_type: unsupported custom cluster type 'envoy.clusters.aggregate' (Sluice takes EDS, STATIC and ORIGINAL_DST)"},
     {"no name", R"pb(type: EDS)pb", "name: missing"},
     {"eds without source", R"pb(name: "c" type: EDS)pb", "eds_cluster_config.eds_config: missing"},
     {"eds from a path", R"pb(name: "c" type: EDS eds_cluster_config { eds_config { path_config_source { path: "/x" } } })pb",
@@ -599,7 +601,7 @@ TEST(ClusterFromEnvoy, AnEnumValueThisBuildDoesNotKnowIsNamedByNumber) {
   in.set_type(static_cast<envoy_cluster::Cluster::DiscoveryType>(42));
   config::ClusterConfig c;
   EXPECT_EQ(clusterFromEnvoy(overTheWire(in), c).str(),
-            "type: unsupported cluster discovery type 42 (Sluice takes EDS and STATIC)");
+            "type: unsupported cluster discovery type 42 (Sluice takes EDS, STATIC and ORIGINAL_DST)");
 }
 
 TEST(ClusterFromEnvoy, EachRejectionNamesItsField) {

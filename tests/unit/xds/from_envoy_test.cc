@@ -158,14 +158,21 @@ TEST(XdsFromEnvoy, ListenerRejections) {
       {"listener field Sluice lacks",
        listenerError(fromText<Listener>(
            "name: 'web' address { socket_address { address: '127.0.0.1' port_value: 1 } } "
-           "use_original_dst { value: true }")),
-       "Listener 'web': use_original_dst: not supported by Sluice"},
+           "transparent { value: true }")),
+       "Listener 'web': transparent: not supported by Sluice"},
       {"listener filter",
        listenerError(fromText<Listener>(
            "name: 'web' address { socket_address { address: '127.0.0.1' port_value: 1 } } "
-           "listener_filters { name: 'envoy.filters.listener.original_dst' }")),
-       "Listener 'web': listener_filters[0]: 'envoy.filters.listener.original_dst' is not supported by Sluice "
-       "(only the TLS inspector, which it always runs)"},
+           "listener_filters { name: 'envoy.filters.listener.proxy_protocol' }")),
+       "Listener 'web': listener_filters[0]: 'envoy.filters.listener.proxy_protocol' is not supported by Sluice "
+       "(only the TLS inspector, which it always runs, and original_dst)"},
+      {"bad prefix range",
+       listenerError(fromText<Listener>(
+           "name: 'web' address { socket_address { address: '0.0.0.0' port_value: 1 } } "
+           "filter_chains { filter_chain_match { prefix_ranges { address_prefix: '10.1.0.0' prefix_len { value: 8 } } } "
+           "filters { name: 'envoy.filters.network.tcp_proxy' } }")),
+       "Listener 'web': filter_chains[0].filter_chain_match.prefix_ranges[0]: '10.1.0.0/8': address has bits set "
+       "past the prefix length"},
       {"not an IP address",
        listenerError(fromText<Listener>(
            "name: 'web' address { socket_address { address: 'localhost' port_value: 1 } } ")),
