@@ -177,6 +177,14 @@ class Builder {
     return listener;
   }
 
+  // A filter chain: its match first (none: it takes what no other chain does).
+  static YAML::Node chainOf(const YAML::Node& match, const YAML::Node& body) {
+    YAML::Node chain;
+    if (match.size() > 0) chain["match"] = YAML::Clone(match);
+    for (auto it = body.begin(); it != body.end(); ++it) chain[it->first.Scalar()] = YAML::Clone(it->second);
+    return chain;
+  }
+
   YAML::Node appCluster(const std::string& name, Protocol proto) {
     YAML::Node cluster;
     cluster["name"] = name;
@@ -237,8 +245,9 @@ class Builder {
   // A captured workload's inbound traffic: one listener on the capture port,
   // a filter chain per port its endpoints take traffic on (the original
   // destination's port), each as an inbound binding's listener would be,
-  // to the app at the original destination; traffic to any other port goes
-  // to the app too, behind the same mTLS (as Istio's inbound passthrough).
+  // to the app on 127.0.0.1 at that port; traffic to any other port goes to
+  // the app at its original destination, behind the same mTLS (as Istio's
+  // inbound passthrough).
   void capturedInbound(const Workload& w) {
     struct Served {
       const Service* service;
@@ -264,28 +273,32 @@ class Builder {
     auto addChains = [&](const YAML::Node& body, std::optional<uint32_t> port) {
       // PERMISSIVE is two chains: TLS with a client certificate, then plaintext.
       const bool tls = mode != MtlsMode::Disable;
-      YAML::Node chain = YAML::Clone(body);
-      if (port) chain["match"]["destination_port"] = *port;
-      if (mode == MtlsMode::Permissive) chain["match"]["transport_protocol"] = "tls";
+      YAML::Node match(YAML::NodeType::Map);
+      if (port) match["destination_port"] = *port;
+      if (mode == MtlsMode::Permissive) match["transport_protocol"] = "tls";
       if (tls) chain_tls_.insert(name + "#" + std::to_string(chains.size()));
-      chains.push_back(chain);
+      chains.push_back(chainOf(match, body));
       if (mode == MtlsMode::Permissive) {
-        YAML::Node plain = YAML::Clone(body);
-        if (port) plain["match"]["destination_port"] = *port;
-        plain["match"]["transport_protocol"] = "raw_buffer";
-        chains.push_back(plain);
+        match["transport_protocol"] = "raw_buffer";
+        chains.push_back(chainOf(match, body));
       }
     };
     std::string lines;
     for (const auto& [port, s] : served) {
+      // The app on the pod's loopback at the port the caller dialled: the
+      // HTTP router has no original-destination hosts (tcp_proxy does, for
+      // the passthrough below), and replicas share this config, so the
+      // pod's own address cannot be written into it.
       const std::string cluster = "inbound_" + portName(s.port->port) + "_" + s.service->name;
       YAML::Node c = appCluster(cluster, s.port->protocol);
-      c["type"] = "original_dst";
+      YAML::Node ep;
+      ep["address"] = "127.0.0.1:" + portName(port);
+      c["endpoints"].push_back(ep);
       clusters_[cluster] = c;
       std::string policy_note;
       addChains(inboundChain(w, s.service->name, s.port->port, s.port->protocol, cluster, policy_note), port);
       lines += "    port " + portName(port) + ": " + s.service->name + " " +
-               std::string(protocolName(s.port->protocol)) + policy_note + " -> app at the original destination\n";
+               std::string(protocolName(s.port->protocol)) + policy_note + " -> app at 127.0.0.1:" + portName(port) + "\n";
     }
     clusters_["inbound_passthrough"] = appCluster("inbound_passthrough", Protocol::Tcp);
     clusters_["inbound_passthrough"]["type"] = "original_dst";
@@ -315,10 +328,10 @@ class Builder {
     for (const auto& s : mesh_.services) {
       if (s.addresses.empty()) continue;
       for (const auto& p : s.ports) {
-        YAML::Node chain = outboundChain(s, p.port, p.protocol);
-        chain["match"]["destination_port"] = p.port;
-        for (const auto& a : s.addresses) chain["match"]["prefix_ranges"].push_back(a);
-        chains.push_back(chain);
+        YAML::Node match;
+        match["destination_port"] = p.port;
+        for (const auto& a : s.addresses) match["prefix_ranges"].push_back(a);
+        chains.push_back(chainOf(match, outboundChain(s, p.port, p.protocol)));
         lines += "    " + joined(s.addresses) + " port " + portName(p.port) + ": " + s.name + "." + s.ns + " " +
                  std::string(protocolName(p.protocol)) + "\n";
       }

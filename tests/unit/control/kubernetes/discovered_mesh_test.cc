@@ -19,7 +19,7 @@ mesh::Mesh discovered() {
       "spec":{"ports":[{"name":"tcp","port":9000}]}})")});
   state.replace("pods", "",
                 {nlohmann::json::parse(R"({"metadata":{"name":"backend-x","namespace":"default",
-      "labels":{"app":"backend"}},"spec":{"serviceAccountName":"backend"},"status":{"phase":"Running"}})")});
+      "labels":{"app":"backend"},"annotations":{"sluice.io/status":"injected"}},"spec":{"serviceAccountName":"backend"},"status":{"phase":"Running"}})")});
   state.replace("endpointslices", "",
                 {nlohmann::json::parse(R"({"metadata":{"name":"backend-1","namespace":"default",
       "labels":{"kubernetes.io/service-name":"backend"}},"addressType":"IPv4",
@@ -57,9 +57,11 @@ TEST(DiscoveredMesh, AFileBindingReachesADiscoveredServiceWithMtlsToItsPods) {
             std::string::npos)
       << client->summary;
   EXPECT_NE(client->yaml.find("10.244.0.5:8080"), std::string::npos) << client->yaml;
-  // The captured workload: accepted with no bindings, no listeners made for it here.
+  // The captured workload: accepted with no bindings; its listeners are the capture ports'.
   ASSERT_TRUE(backend->config);
-  EXPECT_TRUE(backend->config->listeners.empty());
+  ASSERT_EQ(backend->config->listeners.size(), 2u);
+  EXPECT_EQ(backend->config->listeners[0].name, "inbound_capture");
+  EXPECT_EQ(backend->config->listeners[1].name, "outbound_capture");
   EXPECT_EQ(r.config->groupFor("backend-x.default", ""), "sidecar/default/backend-x");
 }
 
@@ -90,7 +92,8 @@ TEST(DiscoveredMesh, AFileWorkloadMayBeCapturedWithNoBindings) {
   EXPECT_EQ(loadControlString("mesh:\n  services:\n    - {name: s, ports: [{port: 1}], addresses: [nope]}\n",
                               "control.yaml")
                 .errorText(),
-            "control.yaml:3:49: mesh.services[0].addresses[0]: expected an IP address\n");
+            "control.yaml:3:49: mesh.services[0].addresses[0]: 'nope' is not an IP address (a service's virtual IP, no "
+            "port or prefix)\n");
 }
 
 }  // namespace
