@@ -6,6 +6,7 @@
 
 #include "control/ca/trust_bundle_secret.h"
 #include "control/control_log.h"
+#include "control/kubernetes/token_review.h"
 
 namespace sluice::control {
 namespace {
@@ -85,6 +86,13 @@ bool ControlDaemon::start(std::string& errors) {
     }
     ca_metrics_ = std::make_unique<ca::CaMetrics>(registry_);
     ca_service_ = std::make_unique<ca::CertificateService>(ca, *ca_metrics_);
+    // With the API server at hand, Kubernetes service-account tokens (an
+    // injected sidecar's projected token) are credentials too.
+    if (cfg->kubernetes) {
+      auto reviewer = std::make_shared<kubernetes::TokenReviewer>(
+          *cfg->kubernetes, cfg->injection ? cfg->injection->token_audience : std::string("sluice-ca"));
+      ca_service_->setExternalTokens([reviewer](std::string_view token) { return reviewer->review(token); });
+    }
     options.extra_services.push_back(ca_service_.get());
     const std::time_t root_end = std::chrono::system_clock::to_time_t(ca->authority->rootNotAfter());
     char end[32];

@@ -51,23 +51,63 @@ void CertificateService::refreshRootExpiry() {
   metrics_.root_expiry.Set(std::chrono::duration<double>(ca->authority->rootNotAfter() - now_()).count());
 }
 
+CertificateService::~CertificateService() {
+  {
+    std::lock_guard lock(jobs_mu_);
+    stopping_ = true;
+  }
+  jobs_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+void CertificateService::setExternalTokens(ExternalTokens verify) {
+  external_ = std::move(verify);
+  if (external_ && !worker_.joinable()) worker_ = std::thread([this] { runExternalChecks(); });
+}
+
+void CertificateService::runExternalChecks() {
+  std::unique_lock lock(jobs_mu_);
+  for (;;) {
+    jobs_cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+    if (jobs_.empty()) return;  // stopping, nothing left
+    auto job = std::move(jobs_.front());
+    jobs_.pop_front();
+    const bool run = !stopping_;
+    lock.unlock();
+    job(run);
+    lock.lock();
+  }
+}
+
+grpc::Status CertificateService::bearer(std::string_view authorization, std::string_view& token) {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.empty())
+    return {grpc::StatusCode::UNAUTHENTICATED, "no authorization metadata: send 'authorization: Bearer <token>'"};
+  if (!startsWithNoCase(authorization, kBearer))
+    return {grpc::StatusCode::UNAUTHENTICATED, "authorization is not a Bearer token"};
+  token = authorization.substr(kBearer.size());
+  return grpc::Status::OK;
+}
+
 grpc::Status CertificateService::create(std::string_view authorization,
                                         const ::sluice::ca::v1::CreateCertificateRequest& request,
                                         ::sluice::ca::v1::CreateCertificateResponse* response) {
+  std::string_view token;
+  if (grpc::Status s = bearer(authorization, token); !s.ok()) {
+    metrics_.unauthenticated.Increment();
+    return s;
+  }
+  if (external_ && !token.starts_with("v1/")) return issue(external_(token), "token", request, response);
+  return issue(current()->tokens->verify(token), "bootstrap token", request, response);
+}
+
+grpc::Status CertificateService::issue(const TokenCheck& check, const std::string& kind,
+                                       const ::sluice::ca::v1::CreateCertificateRequest& request,
+                                       ::sluice::ca::v1::CreateCertificateResponse* response) {
   const auto ca = current();
-  constexpr std::string_view kBearer = "Bearer ";
-  if (authorization.empty()) {
-    metrics_.unauthenticated.Increment();
-    return {grpc::StatusCode::UNAUTHENTICATED, "no authorization metadata: send 'authorization: Bearer <token>'"};
-  }
-  if (!startsWithNoCase(authorization, kBearer)) {
-    metrics_.unauthenticated.Increment();
-    return {grpc::StatusCode::UNAUTHENTICATED, "authorization is not a Bearer token"};
-  }
-  const TokenCheck check = ca->tokens->verify(authorization.substr(kBearer.size()));
   if (!check.identity) {
     metrics_.unauthenticated.Increment();
-    return {grpc::StatusCode::UNAUTHENTICATED, "bad bootstrap token: " + check.reason};
+    return {grpc::StatusCode::UNAUTHENTICATED, "bad " + kind + ": " + check.reason};
   }
   const IssueResult r =
       ca->authority->issue(request.csr(), *check.identity, std::chrono::seconds(request.validity_seconds()), now_());
@@ -95,6 +135,23 @@ grpc::ServerUnaryReactor* CertificateService::CreateCertificate(
   const auto& md = context->client_metadata();
   if (auto it = md.find("authorization"); it != md.end()) authorization = {it->second.data(), it->second.size()};
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::string_view token;
+  if (external_ && bearer(authorization, token).ok() && !token.starts_with("v1/")) {
+    // The check goes to the API server: off gRPC's threads. The request and
+    // response live until Finish.
+    std::lock_guard lock(jobs_mu_);
+    if (!stopping_) {
+      jobs_.push_back([this, reactor, request, response, token = std::string(token)](bool run) {
+        if (!run) {
+          reactor->Finish({grpc::StatusCode::UNAVAILABLE, "the CA is shutting down"});
+          return;
+        }
+        reactor->Finish(issue(external_(token), "token", *request, response));
+      });
+      jobs_cv_.notify_one();
+      return reactor;
+    }
+  }
   reactor->Finish(create(authorization, *request, response));
   return reactor;
 }

@@ -40,13 +40,18 @@ std::string bearerToken(const ApiAccess& access, std::string& error) {
 }
 
 template <class Stream>
-std::string exchange(Stream& stream, const ApiAccess& access, const std::string& target, const std::string& token,
+std::string exchange(Stream& stream, const ApiAccess& access, const ApiCall& call, const std::string& token,
                      RequestCanceller& canceller, const ApiRequestCallbacks& cb) {
-  http::request<http::empty_body> req{http::verb::get, target, 11};
+  http::request<http::string_body> req{call.body.empty() ? http::verb::get : http::verb::post, call.target, 11};
   req.set(http::field::host, access.url.host);
   req.set(http::field::accept, "application/json");
   req.set(http::field::user_agent, "sluice-control/" SLUICE_VERSION);
   if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+  if (!call.body.empty()) {
+    req.set(http::field::content_type, "application/json");
+    req.body() = call.body;
+    req.prepare_payload();
+  }
   beast::error_code ec;
   http::write(stream, req, ec);
   if (ec) return "write: " + ec.message();
@@ -78,6 +83,11 @@ std::string exchange(Stream& stream, const ApiAccess& access, const std::string&
 
 std::string apiGet(const ApiAccess& access, const std::string& target, RequestCanceller& canceller,
                    const ApiRequestCallbacks& callbacks) {
+  return apiCall(access, ApiCall{target, {}}, canceller, callbacks);
+}
+
+std::string apiCall(const ApiAccess& access, const ApiCall& call, RequestCanceller& canceller,
+                    const ApiRequestCallbacks& callbacks) {
   if (canceller.cancelled()) return "cancelled";
   std::string error;
   const std::string token = bearerToken(access, error);
@@ -92,7 +102,7 @@ std::string apiGet(const ApiAccess& access, const std::string& target, RequestCa
   asio::connect(socket, endpoints, ec);
   if (ec) return "connect " + where + ": " + ec.message();
   Attached attached(canceller, socket.native_handle());
-  if (!access.url.tls) return exchange(socket, access, target, token, canceller, callbacks);
+  if (!access.url.tls) return exchange(socket, access, call, token, canceller, callbacks);
 
   asio::ssl::context ctx(asio::ssl::context::tls_client);
   if (access.ca_pem.empty())
@@ -113,7 +123,7 @@ std::string apiGet(const ApiAccess& access, const std::string& target, RequestCa
   SSL_set_tlsext_host_name(tls.native_handle(), access.url.host.c_str());
   tls.handshake(asio::ssl::stream_base::client, ec);
   if (ec) return "TLS handshake with " + where + ": " + ec.message();
-  return exchange(tls, access, target, token, canceller, callbacks);
+  return exchange(tls, access, call, token, canceller, callbacks);
 }
 
 }  // namespace sluice::control::kubernetes

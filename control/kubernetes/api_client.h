@@ -1,5 +1,5 @@
 #pragma once
-// One GET to the API server over HTTP/1.1 (TLS unless the URL is a loopback
+// One GET (or POST) to the API server over HTTP/1.1 (TLS unless the URL is a loopback
 // http://), with the bearer token or client certificate of ApiAccess, the
 // body handed on as it arrives (a watch's body is endless, chunked JSON
 // lines). Blocking, on the calling thread; RequestCanceller ends it early.
@@ -24,5 +24,13 @@ struct ApiRequestCallbacks {
 // "TLS handshake: certificate verify failed", "read: end of stream", ...).
 std::string apiGet(const ApiAccess& access, const std::string& target, RequestCanceller& canceller,
                    const ApiRequestCallbacks& callbacks);
+
+// A GET, or with a body a POST of it as JSON (a TokenReview).
+struct ApiCall {
+  std::string target;
+  std::string body;
+};
+std::string apiCall(const ApiAccess& access, const ApiCall& call, RequestCanceller& canceller,
+                    const ApiRequestCallbacks& callbacks);
 
 }  // namespace sluice::control::kubernetes

@@ -26,6 +26,7 @@
 
 #include "tests/integration/support/command.h"
 #include "tests/integration/support/daemon_process.h"
+#include "tests/integration/support/grpc_node.h"
 #include "tests/integration/support/http_upstream.h"
 #include "tests/integration/support/proxy_process.h"
 
@@ -93,9 +94,17 @@ class StandInApiServer {
     }
     cv_.notify_all();
   }
+  // What a TokenReview of `token` answers: authenticated as `user` for
+  // `audiences` (an unknown token: not authenticated).
+  void setReview(const std::string& token, const std::string& user, std::vector<std::string> audiences) {
+    std::lock_guard lock(mu_);
+    reviews_[token] = {user, std::move(audiences)};
+  }
   void event(const std::string& path, const std::string& type, const json& object) {
     watchStep(path, {Step::Line, json{{"type", type}, {"object", object}}.dump()});
   }
+
+  std::vector<UpstreamRequest> requestsWithBodies() const { return server_.requests(); }
 
   // The targets requested of `path`, in order.
   std::vector<std::string> requests(const std::string& path) const {
@@ -123,6 +132,7 @@ class StandInApiServer {
       return;
     }
     if (q["watch"] == "1") return watch(path, ex);
+    if (r.method == "POST" && path == "/apis/authentication.k8s.io/v1/tokenreviews") return review(r, ex);
     std::unique_lock lock(mu_);
     const auto it = lists_.find(path);
     if (it == lists_.end()) {
@@ -138,6 +148,25 @@ class StandInApiServer {
     if (from + limit < items.size()) list["metadata"]["continue"] = "c" + std::to_string(from + limit);
     lock.unlock();
     ex.respond(200, list.dump(), {{"content-type", "application/json"}});
+  }
+
+  void review(const UpstreamRequest& r, UpstreamExchange& ex) {
+    const json in = json::parse(r.body, nullptr, false);
+    if (!in.is_object() || in.value("kind", "") != "TokenReview" || !in.contains("spec")) {
+      ex.respond(400, R"({"kind":"Status","apiVersion":"v1","status":"Failure","code":400})");
+      return;
+    }
+    json out = in;
+    std::lock_guard lock(mu_);
+    const auto it = reviews_.find(in["spec"].value("token", ""));
+    if (it == reviews_.end()) {
+      out["status"] = {{"authenticated", false}, {"error", "invalid bearer token"}};
+    } else {
+      out["status"] = {{"authenticated", true},
+                       {"user", {{"username", it->second.first}, {"uid", "u-1"}}},
+                       {"audiences", it->second.second}};
+    }
+    ex.respond(201, out.dump(), {{"content-type", "application/json"}});
   }
 
   void watch(const std::string& path, UpstreamExchange& ex) {
@@ -190,6 +219,7 @@ class StandInApiServer {
   std::map<std::string, std::pair<std::string, std::vector<json>>> lists_;
   std::map<std::string, std::deque<Step>> steps_;
   std::map<std::string, int> watch_serial_;
+  std::map<std::string, std::pair<std::string, std::vector<std::string>>> reviews_;
   HttpUpstream server_;  // last: its threads use the members above
 };
 
@@ -442,6 +472,72 @@ TEST(KubernetesDiscoveryTest, ListsOverTlsVerifiedByTheCaFile) {
   }
   ::kill(server, SIGKILL);
   ::waitpid(server, nullptr, 0);
+}
+
+}  // namespace
+}  // namespace sluice::itest
+
+namespace sluice::itest {
+namespace {
+
+// An injected sidecar's projected service-account token is a credential of
+// the CA: the API server's TokenReview says whose it is, for audience
+// sluice-ca, and the certificate names that service account; a token the
+// review refuses, or one minted for another audience, gets no certificate.
+TEST(KubernetesTokenReviewTest, TheCaIssuesForTheServiceAccountTheApiServerVouchesFor) {
+  TempDir dir;
+  dir.write("token", "stand-in-token\n");
+  StandInApiServer api;
+  listEverything(api);
+  api.setReview("projected-web", "system:serviceaccount:prod:web", {"sluice-ca"});
+  api.setReview("projected-for-vault", "system:serviceaccount:prod:web", {"vault"});
+  api.setReview("a-user-token", "jane@example.com", {"sluice-ca"});
+  dir.write("token.key", "00112233445566778899aabbccddeeff");
+  ControlDaemonProcess daemon(controlYaml(dir, api.port()) + "ca:\n  trust_domain: cluster.local\n  dir: " + dir.path() + "/ca\n  token_keys: [" +
+                              dir.path() + "/token.key]\n");
+  ASSERT_TRUE(daemon.start());
+  const std::string csr = dir.path() + "/web.csr";
+  const CommandResult made =
+      runCommand({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                  dir.path() + "/web.key", "-out", csr, "-subj", "/CN=web"},
+                 30000ms);
+  ASSERT_TRUE(exitedWith(made.status, 0)) << made.err;
+  auto call = [&](const std::string& token) {
+    std::vector<std::string> argv = nodeScript("ca_client.js");
+    argv.insert(argv.end(), {daemon.adsAddress(), csr, token, "3600"});
+    const CommandResult r = runCommand(argv, 30000ms);
+    const json j = json::parse(r.out, nullptr, false);
+    EXPECT_TRUE(j.is_object()) << r.out << r.err;
+    return j.is_object() ? j : json{{"code", -1}};
+  };
+
+  const json good = call("projected-web");
+  ASSERT_EQ(good["code"], 0) << good.dump();
+  const std::string leaf = dir.write("leaf.pem", good["cert_chain"][0].get<std::string>());
+  const CommandResult san = runCommand({"openssl", "x509", "-noout", "-ext", "subjectAltName", "-in", leaf}, 10000ms);
+  EXPECT_EQ(san.out, "X509v3 Subject Alternative Name: critical\n    URI:spiffe://cluster.local/ns/prod/sa/web\n");
+  // The review was asked for our audience, with the API server's credentials.
+  bool asked = false;
+  for (const auto& r : api.requestsWithBodies())
+    if (r.method == "POST" && r.body.find(R"("audiences":["sluice-ca"])") != std::string::npos &&
+        r.body.find(R"("token":"projected-web")") != std::string::npos)
+      asked = true;
+  EXPECT_TRUE(asked);
+
+  for (const char* bad : {"projected-for-vault", "a-user-token", "unknown-token"}) {
+    const json refused = call(bad);
+    EXPECT_EQ(refused["code"], 16) << bad << ": " << refused.dump();  // UNAUTHENTICATED
+  }
+  EXPECT_NE(call("projected-for-vault")["details"].get<std::string>().find("not for audience 'sluice-ca'"),
+            std::string::npos);
+  // Bootstrap tokens still work beside them.
+  const CommandResult minted = runCommand({SLUICE_CONTROL_BIN, "token", "--key", dir.path() + "/token.key",
+                                           "--namespace", "default", "--service-account", "edge"},
+                                          10000ms);
+  ASSERT_TRUE(exitedWith(minted.status, 0)) << minted.err;
+  std::string token = minted.out;
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+  EXPECT_EQ(call(token)["code"], 0);
 }
 
 }  // namespace
