@@ -11,9 +11,8 @@
 //   and the patched pod carries the sidecar; injecting it again adds nothing.
 #include <cstdint>
 #include <cstdlib>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "control/kubernetes/admission_review.h"
 #include "control/kubernetes/injection_config.h"

@@ -35,7 +35,8 @@ namespace sluice::control::ca {
 class CertificateService final : public ::sluice::ca::v1::CertificateService::CallbackService {
  public:
   using Now = std::function<SysTime()>;
-  CertificateService(std::shared_ptr<const CaRuntime> ca, CaMetrics& metrics, Now now = &std::chrono::system_clock::now);
+  CertificateService(std::shared_ptr<const CaRuntime> ca, CaMetrics& metrics,
+                     Now now = &std::chrono::system_clock::now);
   // Answers the calls still waiting for an external check UNAVAILABLE.
   ~CertificateService() override;
 

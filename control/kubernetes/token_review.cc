@@ -3,9 +3,8 @@
 #include <openssl/sha.h>
 
 #include <condition_variable>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "control/kubernetes/api_access.h"
 #include "control/kubernetes/api_client.h"
@@ -46,7 +45,7 @@ ca::TokenCheck tokenReviewResult(std::string_view body, const std::string& audie
   const json& status = doc["status"];
   if (!status.value("authenticated", false)) {
     const std::string why = status.contains("error") && status["error"].is_string() ? status["error"].get<std::string>()
-                                                                                      : "not authenticated";
+                                                                                    : "not authenticated";
     return refused("the API server did not authenticate it: " + why);
   }
   // An API server that checked the audience lists it; one that lists others
@@ -57,7 +56,8 @@ ca::TokenCheck tokenReviewResult(std::string_view body, const std::string& audie
     if (!ours) return refused("the token is not for audience '" + audience + "'");
   }
   const json user = status.contains("user") && status["user"].is_object() ? status["user"] : json::object();
-  const std::string name = user.contains("username") && user["username"].is_string() ? user["username"].get<std::string>() : "";
+  const std::string name =
+      user.contains("username") && user["username"].is_string() ? user["username"].get<std::string>() : "";
   if (!name.starts_with(kServiceAccountUser)) return refused("'" + name + "' is not a service account");
   const std::string rest = name.substr(kServiceAccountUser.size());
   const size_t colon = rest.find(':');

@@ -24,8 +24,8 @@ TEST(TokenReview, AnAuthenticatedServiceAccountIsItsIdentity) {
   EXPECT_EQ(c.identity->ns, "prod");
   EXPECT_EQ(c.identity->sa, "web");
   // An API server that does not echo audiences: the request asked for ours.
-  EXPECT_TRUE(tokenReviewResult(
-                  R"({"status":{"authenticated":true,"user":{"username":"system:serviceaccount:a:b"}}})", "sluice-ca")
+  EXPECT_TRUE(tokenReviewResult(R"({"status":{"authenticated":true,"user":{"username":"system:serviceaccount:a:b"}}})",
+                                "sluice-ca")
                   .identity);
 }
 

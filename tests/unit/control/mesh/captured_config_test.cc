@@ -124,7 +124,8 @@ TEST(CapturedConfig, OutboundDispatchesByServiceAddressAndPortThenPassesThrough)
 
 TEST(CapturedConfig, RegistryOnlyLeavesUnknownDestinationsNoChain) {
   std::string text = kMesh;
-  text.replace(text.find("  services:"), 0, "  capture: {outbound_traffic_policy: REGISTRY_ONLY, outbound_port: 15101}\n");
+  text.replace(text.find("  services:"), 0,
+               "  capture: {outbound_traffic_policy: REGISTRY_ONLY, outbound_port: 15101}\n");
   auto cfg = load(text);
   ASSERT_TRUE(cfg);
   const ProxyConfig* web = find(cfg->mesh_proxies, "sidecar/prod/web");
