@@ -4,6 +4,7 @@
 #include <set>
 #include <tuple>
 
+#include "control/kubernetes/json_fields.h"
 #include "control/kubernetes/pod_identity.h"
 
 namespace sluice::control::kubernetes {
@@ -11,21 +12,9 @@ namespace {
 
 using nlohmann::json;
 
-const json& at(const json& obj, const char* key) {
-  static const json null;
-  if (!obj.is_object()) return null;
-  const auto it = obj.find(key);
-  return it == obj.end() ? null : *it;
-}
-
-std::string str(const json& obj, const char* key) {
-  const json& v = at(obj, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
 mesh::Labels labelsOf(const json& meta) {
   mesh::Labels out;
-  const json& labels = at(meta, "labels");
+  const json& labels = jsonAt(meta, "labels");
   if (labels.is_object())
     for (const auto& [k, v] : labels.items())
       if (v.is_string()) out[k] = v.get<std::string>();
@@ -63,20 +52,20 @@ std::string serviceSource(const mesh::Service& svc) {
 // get no config (a pod in kube-system, a namespace not labelled for
 // injection, an opted-out pod).
 bool hasSidecar(const json& pod) {
-  if (str(at(at(pod, "metadata"), "annotations"), "sluice.io/status") == "injected") return true;
+  if (jsonString(jsonAt(jsonAt(pod, "metadata"), "annotations"), "sluice.io/status") == "injected") return true;
   for (const char* list : {"initContainers", "containers"}) {
-    const json& containers = at(at(pod, "spec"), list);
+    const json& containers = jsonAt(jsonAt(pod, "spec"), list);
     if (!containers.is_array()) continue;
     for (const auto& c : containers)
-      if (str(c, "name") == "sluice-proxy") return true;
+      if (jsonString(c, "name") == "sluice-proxy") return true;
   }
   return false;
 }
 
 bool podInMesh(const json& pod) {
-  const std::string phase = str(at(pod, "status"), "phase");
+  const std::string phase = jsonString(jsonAt(pod, "status"), "phase");
   if (phase == "Succeeded" || phase == "Failed") return false;
-  const json& host_network = at(at(pod, "spec"), "hostNetwork");
+  const json& host_network = jsonAt(jsonAt(pod, "spec"), "hostNetwork");
   if (host_network.is_boolean() && host_network.get<bool>()) return false;
   return hasSidecar(pod);
 }
@@ -129,7 +118,7 @@ mesh::Mesh meshFromCluster(const ClusterObjects& objects) {
     w.name = id.workload;
     w.ns = id.namespace_name;
     w.service_account = id.service_account;
-    w.labels = labelsOf(at(pod, "metadata"));
+    w.labels = labelsOf(jsonAt(pod, "metadata"));
     w.labels.erase("pod-template-hash");
     w.captured = true;
     w.path = "kubernetes pod " + key;
@@ -142,49 +131,49 @@ mesh::Mesh meshFromCluster(const ClusterObjects& objects) {
   // EndpointSlices by the service they belong to.
   std::map<std::string, std::vector<const json*>> slices;  // "<ns>/<service>"
   for (const auto& [key, slice] : objectsOf(objects, "endpointslices")) {
-    const json& meta = at(slice, "metadata");
-    const std::string service = str(at(meta, "labels"), "kubernetes.io/service-name");
-    if (!service.empty()) slices[str(meta, "namespace") + "/" + service].push_back(&slice);
+    const json& meta = jsonAt(slice, "metadata");
+    const std::string service = jsonString(jsonAt(meta, "labels"), "kubernetes.io/service-name");
+    if (!service.empty()) slices[jsonString(meta, "namespace") + "/" + service].push_back(&slice);
   }
 
   for (const auto& [key, svc] : objectsOf(objects, "services")) {
-    const json& meta = at(svc, "metadata");
-    const json& spec = at(svc, "spec");
-    if (str(spec, "type") == "ExternalName") continue;
+    const json& meta = jsonAt(svc, "metadata");
+    const json& spec = jsonAt(svc, "spec");
+    if (jsonString(spec, "type") == "ExternalName") continue;
     mesh::Service s;
-    s.name = str(meta, "name");
-    s.ns = str(meta, "namespace").empty() ? "default" : str(meta, "namespace");
+    s.name = jsonString(meta, "name");
+    s.ns = jsonString(meta, "namespace").empty() ? "default" : jsonString(meta, "namespace");
     s.path = "kubernetes service " + s.ns + "/" + s.name;
-    const json& ports = at(spec, "ports");
+    const json& ports = jsonAt(spec, "ports");
     std::vector<std::string> port_names;  // as in Kubernetes, beside s.ports: the slices' ports carry them
     if (ports.is_array())
       for (const json& p : ports) {
-        const std::string protocol = str(p, "protocol");
+        const std::string protocol = jsonString(p, "protocol");
         if (!protocol.empty() && protocol != "TCP") continue;
-        const json& number = at(p, "port");
+        const json& number = jsonAt(p, "port");
         if (!number.is_number_integer() || number.get<int64_t>() < 1 || number.get<int64_t>() > 65535) continue;
         mesh::ServicePort sp;
         sp.port = number.get<uint32_t>();
-        const std::string name = str(p, "name");
-        sp.protocol = portProtocol(str(p, "appProtocol"), name);
+        const std::string name = jsonString(p, "name");
+        sp.protocol = portProtocol(jsonString(p, "appProtocol"), name);
         sp.name = name.empty() ? std::string(mesh::protocolName(sp.protocol)) + "-" + std::to_string(sp.port) : name;
         s.ports.push_back(std::move(sp));
         port_names.push_back(name);
       }
-    const json& ips = at(spec, "clusterIPs");
+    const json& ips = jsonAt(spec, "clusterIPs");
     if (ips.is_array()) {
       for (const json& ip : ips)
         if (ip.is_string() && ip.get<std::string>() != "None") s.addresses.push_back(ip.get<std::string>());
-    } else if (const std::string ip = str(spec, "clusterIP"); !ip.empty() && ip != "None") {
+    } else if (const std::string ip = jsonString(spec, "clusterIP"); !ip.empty() && ip != "None") {
       s.addresses.push_back(ip);
     }
 
     std::set<std::tuple<std::string, uint32_t, std::string>> seen;
     for (const json* slice : slices[s.ns + "/" + s.name]) {
-      const std::string family = str(*slice, "addressType");
+      const std::string family = jsonString(*slice, "addressType");
       if (family != "IPv4" && family != "IPv6") continue;
-      const json& slice_ports = at(*slice, "ports");
-      const json& endpoints = at(*slice, "endpoints");
+      const json& slice_ports = jsonAt(*slice, "ports");
+      const json& endpoints = jsonAt(*slice, "endpoints");
       if (!endpoints.is_array()) continue;
       for (size_t i = 0; i < s.ports.size(); ++i) {
         const mesh::ServicePort& sp = s.ports[i];
@@ -194,20 +183,20 @@ mesh::Mesh meshFromCluster(const ClusterObjects& objects) {
         uint32_t target = 0;
         if (slice_ports.is_array())
           for (const json& p : slice_ports)
-            if (str(p, "name") == k8s_name && at(p, "port").is_number_integer()) target = at(p, "port").get<uint32_t>();
+            if (jsonString(p, "name") == k8s_name && jsonAt(p, "port").is_number_integer()) target = jsonAt(p, "port").get<uint32_t>();
         if (target == 0 || target > 65535) continue;
         for (const json& ep : endpoints) {
-          const json& ready = at(at(ep, "conditions"), "ready");
+          const json& ready = jsonAt(jsonAt(ep, "conditions"), "ready");
           if (ready.is_boolean() && !ready.get<bool>()) continue;
           std::string workload;
-          const json& ref = at(ep, "targetRef");
-          if (str(ref, "kind") == "Pod") {
-            const std::string ref_ns = str(ref, "namespace").empty() ? s.ns : str(ref, "namespace");
-            const auto pod = pods.find(ref_ns + "/" + str(ref, "name"));
+          const json& ref = jsonAt(ep, "targetRef");
+          if (jsonString(ref, "kind") == "Pod") {
+            const std::string ref_ns = jsonString(ref, "namespace").empty() ? s.ns : jsonString(ref, "namespace");
+            const auto pod = pods.find(ref_ns + "/" + jsonString(ref, "name"));
             if (pod == pods.end()) continue;  // identity not known yet
             workload = pod->second.workload;
           }
-          const json& addresses = at(ep, "addresses");
+          const json& addresses = jsonAt(ep, "addresses");
           if (!addresses.is_array()) continue;
           for (const json& a : addresses) {
             if (!a.is_string()) continue;
@@ -233,7 +222,7 @@ mesh::Mesh meshFromCluster(const ClusterObjects& objects) {
   }
 
   for (const auto& [key, ns] : objectsOf(objects, "namespaces"))
-    out.namespace_labels[str(at(ns, "metadata"), "name")] = labelsOf(at(ns, "metadata"));
+    out.namespace_labels[jsonString(jsonAt(ns, "metadata"), "name")] = labelsOf(jsonAt(ns, "metadata"));
   for (const auto& [key, sa] : objectsOf(objects, "serviceaccounts")) out.service_accounts.push_back(key);
   return out;
 }

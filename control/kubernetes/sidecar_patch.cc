@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 
+#include "control/kubernetes/json_fields.h"
 #include "control/kubernetes/pod_identity.h"
 #include "ip/cidr.h"
 
@@ -15,18 +16,6 @@ namespace sluice::control::kubernetes {
 namespace {
 
 using nlohmann::json;
-
-const json& at(const json& obj, const char* key) {
-  static const json null;
-  if (!obj.is_object()) return null;
-  const auto it = obj.find(key);
-  return it == obj.end() ? null : *it;
-}
-
-std::string stringAt(const json& obj, const char* key) {
-  const json& v = at(obj, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
 
 json addOp(std::string path, json value) { return {{"op", "add"}, {"path", std::move(path)}, {"value", std::move(value)}}; }
 
@@ -64,11 +53,11 @@ std::optional<uint16_t> resolvePort(const json& port, const json& container) {
   }
   if (!port.is_string()) return std::nullopt;
   if (auto n = portNumber(port.get<std::string>())) return n;
-  const json& ports = at(container, "ports");
+  const json& ports = jsonAt(container, "ports");
   if (!ports.is_array()) return std::nullopt;
   for (const auto& p : ports)
-    if (stringAt(p, "name") == port.get<std::string>() && at(p, "containerPort").is_number_integer()) {
-      const auto n = at(p, "containerPort").get<int64_t>();
+    if (jsonString(p, "name") == port.get<std::string>() && jsonAt(p, "containerPort").is_number_integer()) {
+      const auto n = jsonAt(p, "containerPort").get<int64_t>();
       if (n >= 1 && n <= 65535) return static_cast<uint16_t>(n);
     }
   return std::nullopt;
@@ -261,7 +250,7 @@ bool ownsPort(uint16_t p) { return p == kOutboundPort || p == kInboundPort || p 
 // Adds `items` to the array at `path` of `parent[key]`: whole when absent,
 // else each at `index` onward (or at the end when index < 0).
 void addItems(json& ops, const json& parent, const char* key, const std::string& path, const json& items, int index) {
-  const json& existing = at(parent, key);
+  const json& existing = jsonAt(parent, key);
   if (!existing.is_array()) {
     ops.push_back(addOp(path, items));
     return;
@@ -284,23 +273,23 @@ std::string pointerToken(std::string_view key) {
 
 SidecarPatch buildSidecarPatch(const json& pod, const InjectionSpec& spec, const std::string& request_namespace) {
   if (!pod.is_object()) return failed("the object is not a pod");
-  const json& meta = at(pod, "metadata");
-  const json& annotations = at(meta, "annotations");
-  const json& podspec = at(pod, "spec");
-  const json& containers = at(podspec, "containers");
-  const json& init_containers = at(podspec, "initContainers");
+  const json& meta = jsonAt(pod, "metadata");
+  const json& annotations = jsonAt(meta, "annotations");
+  const json& podspec = jsonAt(pod, "spec");
+  const json& containers = jsonAt(podspec, "containers");
+  const json& init_containers = jsonAt(podspec, "initContainers");
 
-  const std::string inject = stringAt(annotations, kInjectAnnotation);
-  if (at(annotations, kInjectAnnotation).is_string() && inject != "true" && inject != "false")
+  const std::string inject = jsonString(annotations, kInjectAnnotation);
+  if (jsonAt(annotations, kInjectAnnotation).is_string() && inject != "true" && inject != "false")
     return failed(std::string("annotation ") + kInjectAnnotation + " must be \"true\" or \"false\", not \"" + inject +
                   "\"");
   if (inject == "false") return skipped("disabled");
-  if (at(annotations, kStatusAnnotation).is_string()) return skipped("already_injected");
+  if (jsonAt(annotations, kStatusAnnotation).is_string()) return skipped("already_injected");
   for (const json* list : {&containers, &init_containers})
     if (list->is_array())
       for (const auto& c : *list)
-        if (stringAt(c, "name") == kProxyContainer) return skipped("already_injected");
-  if (at(podspec, "hostNetwork").is_boolean() && at(podspec, "hostNetwork").get<bool>()) return skipped("host_network");
+        if (jsonString(c, "name") == kProxyContainer) return skipped("already_injected");
+  if (jsonAt(podspec, "hostNetwork").is_boolean() && jsonAt(podspec, "hostNetwork").get<bool>()) return skipped("host_network");
   if (!containers.is_array() || containers.empty()) return failed("the pod has no containers");
 
   const PodIdentity id = podIdentity(pod, request_namespace);
@@ -314,13 +303,13 @@ SidecarPatch buildSidecarPatch(const json& pod, const InjectionSpec& spec, const
   exclude_in.insert(kHealthPort);
   for (auto [key, into] : {std::pair<const char*, std::set<uint16_t>*>{kExcludeInboundPortsAnnotation, &exclude_in},
                            {kExcludeOutboundPortsAnnotation, &exclude_out}}) {
-    for (const auto& item : splitList(stringAt(annotations, key))) {
+    for (const auto& item : splitList(jsonString(annotations, key))) {
       const auto port = portNumber(item);
       if (!port) return failed(std::string("annotation ") + key + ": '" + item + "' is not a port (1 to 65535)");
       into->insert(*port);
     }
   }
-  for (const auto& item : splitList(stringAt(annotations, kExcludeOutboundCidrsAnnotation))) {
+  for (const auto& item : splitList(jsonString(annotations, kExcludeOutboundCidrsAnnotation))) {
     std::string why;
     if (!ip::Cidr::parse(item, &why))
       return failed(std::string("annotation ") + kExcludeOutboundCidrsAnnotation + ": '" + item +
@@ -333,44 +322,44 @@ SidecarPatch buildSidecarPatch(const json& pod, const InjectionSpec& spec, const
   json probe_ops = json::array();
   for (size_t i = 0; i < containers.size(); ++i) {
     const json& c = containers[i];
-    const std::string name = stringAt(c, "name");
-    const json& ports = at(c, "ports");
+    const std::string name = jsonString(c, "name");
+    const json& ports = jsonAt(c, "ports");
     if (ports.is_array())
       for (const auto& p : ports)
-        if (at(p, "containerPort").is_number_integer() &&
-            ownsPort(static_cast<uint16_t>(at(p, "containerPort").get<int64_t>())))
-          return failed("container " + name + " uses port " + std::to_string(at(p, "containerPort").get<int64_t>()) +
+        if (jsonAt(p, "containerPort").is_number_integer() &&
+            ownsPort(static_cast<uint16_t>(jsonAt(p, "containerPort").get<int64_t>())))
+          return failed("container " + name + " uses port " + std::to_string(jsonAt(p, "containerPort").get<int64_t>()) +
                         ", which the sidecar owns (15001, 15006, 15020 and 15021)");
     for (auto [kind, suffix] : {std::pair<const char*, const char*>{"livenessProbe", "livez"},
                                 {"readinessProbe", "readyz"},
                                 {"startupProbe", "startupz"}}) {
-      const json& probe = at(c, kind);
+      const json& probe = jsonAt(c, kind);
       if (!probe.is_object()) continue;
       const std::string probe_path = "/spec/containers/" + std::to_string(i) + "/" + kind;
-      const json& http = at(probe, "httpGet");
+      const json& http = jsonAt(probe, "httpGet");
       std::optional<uint16_t> port;
       std::string why;
       if (http.is_object()) {
-        port = resolvePort(at(http, "port"), c);
-        const std::string scheme = stringAt(http, "scheme");
-        if (port && spec.rewrite_probes && (scheme.empty() || scheme == "HTTP") && stringAt(http, "host").empty()) {
+        port = resolvePort(jsonAt(http, "port"), c);
+        const std::string scheme = jsonString(http, "scheme");
+        if (port && spec.rewrite_probes && (scheme.empty() || scheme == "HTTP") && jsonString(http, "host").empty()) {
           const std::string prefix = "/app-health/" + name + "/" + suffix;
-          std::string path = stringAt(http, "path");
+          std::string path = jsonString(http, "path");
           if (path.empty() || path.front() != '/') path = "/" + path;
           routes.push_back({prefix, *port, path});
           json moved = {{"path", prefix}, {"port", kHealthPort}, {"scheme", "HTTP"}};
-          if (at(http, "httpHeaders").is_array()) moved["httpHeaders"] = at(http, "httpHeaders");
+          if (jsonAt(http, "httpHeaders").is_array()) moved["httpHeaders"] = jsonAt(http, "httpHeaders");
           probe_ops.push_back({{"op", "replace"}, {"path", probe_path + "/httpGet"}, {"value", std::move(moved)}});
           continue;
         }
         why = !spec.rewrite_probes ? "its httpGet " + std::string(kind) + " (rewrite_probes is off)"
                                    : "its " + (scheme.empty() ? std::string("HTTP") : scheme) + " httpGet " + kind +
-                                         (stringAt(http, "host").empty() ? "" : " to another host");
-      } else if (const json& tcp = at(probe, "tcpSocket"); tcp.is_object()) {
-        port = resolvePort(at(tcp, "port"), c);
+                                         (jsonString(http, "host").empty() ? "" : " to another host");
+      } else if (const json& tcp = jsonAt(probe, "tcpSocket"); tcp.is_object()) {
+        port = resolvePort(jsonAt(tcp, "port"), c);
         why = std::string("its tcpSocket ") + kind;
-      } else if (const json& grpc = at(probe, "grpc"); grpc.is_object()) {
-        port = resolvePort(at(grpc, "port"), c);
+      } else if (const json& grpc = jsonAt(probe, "grpc"); grpc.is_object()) {
+        port = resolvePort(jsonAt(grpc, "port"), c);
         why = std::string("its grpc ") + kind;
       }
       if (!port || exclude_in.count(*port)) continue;
@@ -383,14 +372,14 @@ SidecarPatch buildSidecarPatch(const json& pod, const InjectionSpec& spec, const
 
   out.bootstrap = renderBootstrap(id, spec, routes);
   json& ops = out.patch;
-  if (!at(pod, "metadata").is_object()) {
+  if (!jsonAt(pod, "metadata").is_object()) {
     ops.push_back(addOp("/metadata", {{"annotations", {{kStatusAnnotation, "injected"}, {kBootstrapAnnotation, out.bootstrap}}}}));
   } else if (!annotations.is_object()) {
     ops.push_back(addOp("/metadata/annotations", {{kStatusAnnotation, "injected"}, {kBootstrapAnnotation, out.bootstrap}}));
   } else {
     ops.push_back(addOp("/metadata/annotations/" + pointerToken(kStatusAnnotation), "injected"));
     const std::string bootstrap_path = "/metadata/annotations/" + pointerToken(kBootstrapAnnotation);
-    ops.push_back(at(annotations, kBootstrapAnnotation).is_null()
+    ops.push_back(jsonAt(annotations, kBootstrapAnnotation).is_null()
                       ? addOp(bootstrap_path, out.bootstrap)
                       : json{{"op", "replace"}, {"path", bootstrap_path}, {"value", out.bootstrap}});
   }
