@@ -306,8 +306,14 @@ TEST(ControlDaemonTest, MetricsAndReady) {
       << probe.output();
   EXPECT_TRUE(daemon.waitMetricEq("sluice_control_config_reloads_total", {}, 1));
   EXPECT_EQ(daemon.metric("sluice_control_groups_published_total"), 3);
-  EXPECT_GE(daemon.metric("sluice_control_push_latency_seconds_count").value_or(0), 1);
-  EXPECT_GE(daemon.metric("sluice_control_pushes_total", {{"type", "ClusterLoadAssignment"}}).value_or(0), 2);
+  // Counted once the push is written, which may be after the probe read it.
+  EXPECT_TRUE(waitUntil([&] { return daemon.metric("sluice_control_push_latency_seconds_count").value_or(0) >= 1; },
+                        5000ms));
+  EXPECT_TRUE(waitUntil(
+      [&] {
+        return daemon.metric("sluice_control_pushes_total", {{"type", "ClusterLoadAssignment"}}).value_or(0) >= 2;
+      },
+      5000ms));
 
   probe.stop();
   EXPECT_TRUE(daemon.waitMetricEq("sluice_control_proxies_connected", {}, 0));
