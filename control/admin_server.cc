@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "ip/address.h"
+#include "control/listen_address.h"
 
 namespace sluice::control {
 namespace {
@@ -110,22 +110,7 @@ AdminServer::AdminServer(std::string address, AdminHandler handler) : impl_(std:
 AdminServer::~AdminServer() { stop(); }
 
 bool AdminServer::start(std::string& error) {
-  std::string why;
-  const auto addr = ip::Address::parse(impl_->address, &why);
-  if (!addr) {
-    error = "admin address '" + impl_->address + "': " + why;
-    return false;
-  }
-  beast::error_code ec;
-  const tcp::endpoint ep(asio::ip::make_address(addr->ip(), ec), addr->port());
-  if (!ec) impl_->acceptor.open(ep.protocol(), ec);
-  if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl_->acceptor.bind(ep, ec);
-  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    error = "admin address " + impl_->address + ": " + ec.message();
-    return false;
-  }
+  if (!listenOn(impl_->acceptor, impl_->address, "admin", error)) return false;
   impl_->port = impl_->acceptor.local_endpoint().port();
   impl_->accept();
   impl_->thread = std::thread([this] { impl_->io.run(); });

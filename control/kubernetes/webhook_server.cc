@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "control/control_log.h"
-#include "ip/address.h"
+#include "control/listen_address.h"
 
 namespace sluice::control::kubernetes {
 namespace {
@@ -190,22 +190,7 @@ bool WebhookServer::start(std::string& error) {
   if (!impl_->certificates(cert, error)) return false;
   impl_->ctx = makeContext(cert, error);
   if (!impl_->ctx) return false;
-  std::string why;
-  const auto addr = ip::Address::parse(impl_->address, &why);
-  if (!addr) {
-    error = "webhook address '" + impl_->address + "': " + why;
-    return false;
-  }
-  beast::error_code ec;
-  const tcp::endpoint ep(asio::ip::make_address(addr->ip(), ec), addr->port());
-  if (!ec) impl_->acceptor.open(ep.protocol(), ec);
-  if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl_->acceptor.bind(ep, ec);
-  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    error = "webhook address " + impl_->address + ": " + ec.message();
-    return false;
-  }
+  if (!listenOn(impl_->acceptor, impl_->address, "webhook", error)) return false;
   impl_->port = impl_->acceptor.local_endpoint().port();
   impl_->accept();
   impl_->scheduleRenewal(cert.refresh_at);
