@@ -2,10 +2,13 @@
 
 #include <openssl/ssl.h>
 
+#include <chrono>
 #include <cstdint>
 #include <limits>
+#include <optional>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -37,6 +40,39 @@ std::string bearerToken(const ApiAccess& access, std::string& error) {
     return *token;
   }
   return access.token;
+}
+
+// Connects to the first of `endpoints` that answers, giving up at `timeout`
+// or when the request is cancelled (a blocking connect could not be ended
+// by either). "" when connected.
+std::string connectWithin(asio::io_context& ioc, tcp::socket& socket, const tcp::resolver::results_type& endpoints,
+                          RequestCanceller& canceller, std::chrono::milliseconds timeout) {
+  using Clock = std::chrono::steady_clock;
+  // Polled this often for a cancel from another thread.
+  constexpr std::chrono::milliseconds kCancelCheck{50};
+  std::optional<beast::error_code> result;
+  asio::async_connect(socket, endpoints, [&result](beast::error_code ec, const tcp::endpoint&) { result = ec; });
+  const Clock::time_point deadline = Clock::now() + timeout;
+  std::string why;
+  while (!result) {
+    const Clock::time_point now = Clock::now();
+    if (canceller.cancelled()) {
+      why = "cancelled";
+    } else if (now >= deadline) {
+      why = "no answer within " +
+            std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count()) + " ms";
+    }
+    if (!why.empty()) {
+      beast::error_code ignored;
+      socket.close(ignored);  // the pending connect completes, aborted
+      ioc.restart();
+      ioc.run();
+      return why;
+    }
+    ioc.restart();
+    ioc.run_for(std::min<Clock::duration>(deadline - now, kCancelCheck));
+  }
+  return *result ? result->message() : std::string();
 }
 
 template <class Stream>
@@ -99,8 +135,8 @@ std::string apiCall(const ApiAccess& access, const ApiCall& call, RequestCancell
   const std::string where = access.url.host + ":" + access.url.port;
   if (ec) return "resolve " + where + ": " + ec.message();
   tcp::socket socket(ioc);
-  asio::connect(socket, endpoints, ec);
-  if (ec) return "connect " + where + ": " + ec.message();
+  if (std::string e = connectWithin(ioc, socket, endpoints, canceller, callbacks.connect_timeout); !e.empty())
+    return "connect " + where + ": " + e;
   Attached attached(canceller, socket.native_handle());
   if (!access.url.tls) return exchange(socket, access, call, token, canceller, callbacks);
 

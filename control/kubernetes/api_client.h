@@ -17,6 +17,9 @@ struct ApiRequestCallbacks {
   std::function<void(unsigned status)> on_status;    // once the head is read
   std::function<bool(std::string_view)> on_body;     // false: stop reading (no error)
   std::chrono::milliseconds read_timeout{std::chrono::seconds(30)};  // silence allowed between reads
+  // The most the TCP connect may take (or a cancel ends it sooner): an API
+  // server that drops SYNs is otherwise waited on for the kernel's retries.
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
 };
 
 // "" when the response was read to its end (or on_body stopped it);

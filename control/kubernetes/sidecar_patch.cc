@@ -105,7 +105,8 @@ std::string renderBootstrap(const PodIdentity& id, const InjectionSpec& spec, co
 
   out << YAML::Key << "listeners" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << "sluice-health";
-  out << YAML::Key << "address" << YAML::Value << "0.0.0.0:" + std::to_string(kHealthPort);
+  // The kubelet probes the pod's IP, IPv4 or IPv6: "[::]" listens on both.
+  out << YAML::Key << "address" << YAML::Value << "[::]:" + std::to_string(kHealthPort);
   out << YAML::Key << "http" << YAML::Value << YAML::BeginMap << YAML::Key << "route_config" << YAML::Value
       << YAML::BeginMap << YAML::Key << "virtual_hosts" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << "health";

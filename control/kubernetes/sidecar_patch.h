@@ -9,7 +9,9 @@
 //                         the sidecar's bootstrap YAML (it differs per pod:
 //                         its node and its probe routes)
 //   probes                the app containers' httpGet probes (HTTP, no host)
-//                         moved to the sidecar's health port 15021 at
+//                         moved to the sidecar's health port 15021 (on
+//                         [::], both families: the kubelet probes the
+//                         pod's IPv4 or IPv6 address) at
 //                         /app-health/<container>/<livez|readyz|startupz>,
 //                         which the sidecar routes to 127.0.0.1:<port><path>
 //                         with the original headers; tcpSocket, grpc and

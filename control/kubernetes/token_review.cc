@@ -82,6 +82,7 @@ ca::TokenCheck TokenReviewer::review(std::string_view token) {
   unsigned status = 0;
   std::string body;
   ApiRequestCallbacks cb;
+  cb.connect_timeout = kReviewTimeout;
   cb.on_status = [&](unsigned s) { status = s; };
   cb.on_body = [&](std::string_view chunk) {
     body.append(chunk);

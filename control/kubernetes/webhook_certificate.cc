@@ -23,7 +23,10 @@ bool issueServingCertificate(const ca::Authority& authority, const WebhookServin
   for (const auto& pem : r.cert->chain) out.chain_pem += pem;
   out.key_pem = ca::keyToPem(key.get());
   out.not_after = r.cert->not_after;
-  out.refresh_at = r.cert->not_before + (r.cert->not_after - r.cert->not_before) / 2;
+  // Half of the life left from now: the certificate's not_before is set a
+  // minute back for clock skew, and half of that span would come due at
+  // once for a short TTL (a 1m one: renewed on every turn of the timer).
+  out.refresh_at = now + (r.cert->not_after - now) / 2;
   return true;
 }
 

@@ -1,5 +1,6 @@
 #include "proxy/net/socket_util.h"
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,6 +20,13 @@ int listenSocket(const ip::Address& address, bool reuse_port, std::string* error
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) return fail("SO_REUSEPORT");
+  // "[::]" is every address of both families (IPv4 peers arrive as
+  // ::ffff:a.b.c.d), as Linux has it by default; said here so that a host or
+  // pod whose net.ipv6.bindv6only is 1 does not make it IPv6 only.
+  int zero = 0;
+  if (address.family() == AF_INET6 && address.ip() == "::" &&
+      setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) != 0)
+    return fail("IPV6_V6ONLY");
   if (::bind(fd, address.sockAddr(), address.sockLen()) != 0) return fail("bind");
   if (::listen(fd, backlog) != 0) return fail("listen");
   return fd;

@@ -8,7 +8,8 @@
 namespace sluice::net {
 
 // A non-blocking, bound, listening TCP socket; -1 with *error set on failure
-// ("bind 127.0.0.1:80: Address already in use").
+// ("bind 127.0.0.1:80: Address already in use"). "[::]:port" listens on both
+// families (IPV6_V6ONLY off, whatever the host's default).
 int listenSocket(const ip::Address& address, bool reuse_port, std::string* error, int backlog = 1024);
 // The address a socket is bound to.
 ip::Address localAddress(int fd);

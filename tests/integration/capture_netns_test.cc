@@ -33,6 +33,7 @@
 
 #include "tests/integration/support/access_log.h"
 #include "tests/integration/support/command.h"
+#include "tests/integration/support/netns.h"
 #include "tests/integration/support/proxy_process.h"
 #include "tests/integration/support/tls_setup.h"
 
@@ -47,26 +48,6 @@ constexpr const char* kIpA = "10.77.0.1";
 constexpr const char* kIpB = "10.77.0.2";
 constexpr int kAppPort = 8080;    // B's app, reached through the mesh
 constexpr int kOtherPort = 9090;  // B's second app: a destination A's sidecar knows nothing about
-
-// An app that answers every GET with the request headers it received, one
-// "name: value" line each: how the test sees the x-forwarded-client-cert
-// B's app got (the demo backend does not echo headers).
-constexpr const char* kEchoApp = R"PY(import http.server, sys
-class Echo(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        body = "".join("%s: %s\n" % (k.lower(), v) for k, v in self.headers.items()).encode()
-        self.send_response(200)
-        self.send_header("content-type", "text/plain")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-server = http.server.ThreadingHTTPServer(("0.0.0.0", int(sys.argv[1])), Echo)
-print("listening on", sys.argv[1], flush=True)
-server.serve_forever()
-)PY";
 
 std::string sidecarA(const std::string& dir, bool allow_unknown) {
   std::string yaml = R"(admin: {address: 127.0.0.1:15020}
@@ -130,39 +111,19 @@ clusters:
 )";
 }
 
-// iptables' binaries live in /usr/sbin, which a test's PATH may lack.
-std::string tool(const std::string& name) {
-  const std::string sbin = "/usr/sbin/" + name;
-  return std::filesystem::exists(sbin) ? sbin : name;
-}
-
-bool ran(const CommandResult& r) { return r.status && WIFEXITED(*r.status) && WEXITSTATUS(*r.status) == 0; }
-
-std::string describe(const std::vector<std::string>& argv, const CommandResult& r) {
-  std::string cmd;
-  for (const auto& a : argv) cmd += a + " ";
-  return cmd + "-> " + (r.status ? describeWaitStatus(*r.status) : std::string("timed out")) + "\n" + r.out + r.err;
-}
-
 // Two pods joined by a veth, their apps and sidecars. Everything it made is
 // undone by the destructor, whatever the test did.
-class CapturePods : public ::testing::Test {
+class CapturePods : public NetnsTest {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "transparent capture needs root (network namespaces, iptables)";
-    for (const char* t : {"ip", "setpriv", "curl", "iptables-restore", "iptables-save"})
-      if (!haveExecutable(t) && !std::filesystem::exists(std::string("/usr/sbin/") + t))
-        GTEST_SKIP() << "transparent capture test needs '" << t << "' (scripts/install-deps installs iptables)";
+    if (const std::string why = netnsUnavailable(); !why.empty()) GTEST_SKIP() << "transparent capture test: " << why;
     const std::string id = std::to_string(::getpid());
     ns_a_ = "sluice-cap-a-" + id;
     ns_b_ = "sluice-cap-b-" + id;
     veth_a_ = "scapa" + id;  // at most 15 characters
     const std::string veth_a = veth_a_, veth_b = "scapb" + id;
-    if (!ran(runCommand({tool("ip"), "netns", "add", ns_a_}, 5s)))
-      GTEST_SKIP() << "cannot create a network namespace here (no CAP_SYS_ADMIN?)";
-    made_a_ = true;
-    ASSERT_TRUE(sh({tool("ip"), "netns", "add", ns_b_}));
-    made_b_ = true;
+    if (!addNamespace(ns_a_)) GTEST_SKIP() << "cannot create a network namespace here (no CAP_SYS_ADMIN?)";
+    ASSERT_TRUE(addNamespace(ns_b_));
     ASSERT_TRUE(sh({tool("ip"), "link", "add", veth_a, "type", "veth", "peer", "name", veth_b}));
     ASSERT_TRUE(sh({tool("ip"), "link", "set", veth_a, "netns", ns_a_}));
     ASSERT_TRUE(sh({tool("ip"), "link", "set", veth_b, "netns", ns_b_}));
@@ -186,50 +147,6 @@ class CapturePods : public ::testing::Test {
     }
   }
 
-  void TearDown() override {
-    // Every process in our namespaces (ours only: the names are this
-    // process's), then the namespaces, which takes the veth pair with them.
-    for (const std::string& ns : {ns_a_, ns_b_}) {
-      if (ns.empty()) continue;
-      CommandResult pids = runCommand({tool("ip"), "netns", "pids", ns}, 5s);
-      std::istringstream in(pids.out);
-      for (pid_t pid; in >> pid;) ::kill(pid, SIGKILL);
-    }
-    for (pid_t pid : children_) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-    if (::testing::Test::HasFailure())
-      for (const auto& [name, path] : logs_) std::cerr << "--- " << name << " ---\n" << readFile(path) << "\n";
-    if (made_a_) runCommand({tool("ip"), "netns", "del", ns_a_}, 5s);
-    if (made_b_) runCommand({tool("ip"), "netns", "del", ns_b_}, 5s);
-  }
-
-  static std::vector<std::string> inNs(const std::string& ns, std::vector<std::string> argv) {
-    argv.insert(argv.begin(), {tool("ip"), "netns", "exec", ns});
-    return argv;
-  }
-
-  ::testing::AssertionResult sh(const std::vector<std::string>& argv, Millis timeout = 10s) {
-    CommandResult r = runCommand(argv, timeout);
-    if (ran(r)) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << describe(argv, r);
-  }
-
-  // Starts argv in `ns`; waits for `ready_marker` on its stdout when given.
-  ::testing::AssertionResult start(const std::string& name, const std::string& ns, std::vector<std::string> argv,
-                                   const std::string& ready_marker = "") {
-    const std::string out = dir_.path() + "/" + name + ".out", err = dir_.path() + "/" + name + ".err";
-    logs_.emplace_back(name + " stderr", err);
-    const pid_t pid = spawnCommand(inNs(ns, std::move(argv)), out, err);
-    if (pid < 0) return ::testing::AssertionFailure() << "cannot start " << name;
-    children_.push_back(pid);
-    if (ready_marker.empty()) return ::testing::AssertionSuccess();
-    const ChildReady r = waitForReadyLine(pid, out, ready_marker, 10s);
-    if (r.port) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << name << " not ready: " << readFile(err);
-  }
-
   // A sidecar: the real `sluice iptables` rules, then sluice as uid 1337.
   ::testing::AssertionResult startSidecar(const std::string& name, const std::string& ns, const std::string& yaml,
                                           const std::vector<std::string>& rule_flags = {}) {
@@ -249,8 +166,6 @@ class CapturePods : public ::testing::Test {
     if (!ready) return ::testing::AssertionFailure() << name << " admin never answered: " << stderrOf(name);
     return ::testing::AssertionSuccess();
   }
-
-  std::string stderrOf(const std::string& name) { return readFile(dir_.path() + "/" + name + ".err"); }
 
   // GET on a sidecar's admin port, from inside its pod ("" when it fails).
   std::string admin(const std::string& ns, const std::string& path) {
@@ -293,11 +208,7 @@ class CapturePods : public ::testing::Test {
     ASSERT_TRUE(startSidecar("sidecar-a", ns_a_, sidecarA(dir_.path(), allow_unknown)));
   }
 
-  TempDir dir_;
   std::string ns_a_, ns_b_, veth_a_;
-  bool made_a_ = false, made_b_ = false;
-  std::vector<pid_t> children_;
-  std::vector<std::pair<std::string, std::string>> logs_;
 };
 
 TEST_F(CapturePods, ClientCallGoesSidecarToSidecarOverMtls) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/integration/support/admission.h"
 #include "tests/integration/support/command.h"
 #include "tests/integration/support/daemon_process.h"
 #include "tests/integration/support/http_upstream.h"
@@ -29,80 +30,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 const char* kServiceName = "sluice-control.sluice-system.svc";
-
-std::string dataFile(const std::string& name) {
-  return readFile(repoRoot() + "/tests/integration/data/kubernetes/" + name);
-}
-
-// The pod a workload's controller makes from its template, as the API
-// server hands it to an admission webhook (its namespace in the request).
-json podOf(const std::string& file) {
-  const json obj = json::parse(dataFile(file));
-  if (obj["kind"] == "Pod") return obj;
-  json pod = {{"apiVersion", "v1"},
-              {"kind", "Pod"},
-              {"metadata", obj["spec"]["template"].value("metadata", json::object())},
-              {"spec", obj["spec"]["template"]["spec"]}};
-  const std::string name = obj["metadata"]["name"];
-  json& meta = pod["metadata"];
-  if (obj["kind"] == "Deployment") {
-    meta["generateName"] = name + "-6c9f8d7b5-";
-    meta["labels"]["pod-template-hash"] = "6c9f8d7b5";
-    meta["ownerReferences"] = {{{"apiVersion", "apps/v1"}, {"kind", "ReplicaSet"}, {"name", name + "-6c9f8d7b5"},
-                                {"controller", true}, {"uid", "7d1c0e4a"}}};
-  } else if (obj["kind"] == "StatefulSet") {
-    meta["name"] = name + "-0";
-    meta["ownerReferences"] = {
-        {{"apiVersion", "apps/v1"}, {"kind", "StatefulSet"}, {"name", name}, {"controller", true}, {"uid", "b3f2a9c1"}}};
-  } else if (obj["kind"] == "Job") {
-    meta["generateName"] = name + "-";
-    meta["labels"]["job-name"] = name;
-    meta["ownerReferences"] = {
-        {{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"name", name}, {"controller", true}, {"uid", "e8a04f37"}}};
-  }
-  return pod;
-}
-
-json review(const std::string& uid, const std::string& ns, const json& pod) {
-  return {{"apiVersion", "admission.k8s.io/v1"},
-          {"kind", "AdmissionReview"},
-          {"request",
-           {{"uid", uid},
-            {"kind", {{"group", ""}, {"version", "v1"}, {"kind", "Pod"}}},
-            {"resource", {{"group", ""}, {"version", "v1"}, {"resource", "pods"}}},
-            {"requestKind", {{"group", ""}, {"version", "v1"}, {"kind", "Pod"}}},
-            {"namespace", ns},
-            {"operation", "CREATE"},
-            {"userInfo", {{"username", "system:serviceaccount:kube-system:replicaset-controller"}}},
-            {"object", pod},
-            {"oldObject", nullptr},
-            {"dryRun", false},
-            {"options", {{"apiVersion", "meta.k8s.io/v1"}, {"kind", "CreateOptions"}}}}}};
-}
-
-std::string base64Decode(const std::string& in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  int bits = 0, acc = 0;
-  for (char c : in) {
-    const int v = value(c);
-    if (v < 0) continue;  // padding
-    acc = (acc << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return out;
-}
 
 std::vector<std::string> names(const json& list) {
   std::vector<std::string> out;
@@ -259,7 +186,7 @@ TEST_F(InjectionWebhookTest, TheSidecarServesTheRewrittenProbes) {
   const std::string admin = "127.0.0.1:" + std::to_string(freePort());
   const std::string token = dir_.write("token", "not-yet-a-service-account-token\n");
   for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
-           {"127.0.0.1:15020", admin}, {"127.0.0.1:15020", admin}, {"0.0.0.0:15021", "127.0.0.1:0"},
+           {"127.0.0.1:15020", admin}, {"127.0.0.1:15020", admin}, {"\"[::]:15021\"", "127.0.0.1:0"},
            {"127.0.0.1:8080", "127.0.0.1:" + std::to_string(app.port())},
            {"sluice-control.sluice-system.svc:15010", daemon_->adsAddress()},
            {"/var/run/secrets/sluice/tokens/token", token}}) {

@@ -270,6 +270,17 @@ std::string controlYaml(const TempDir& dir, uint16_t api_port) {
          "      outbound: [{service: backend, port: 8080, address: 127.0.0.1:15901}]\n";
 }
 
+// controlYaml for an API server that never lists: the mesh's service is
+// the file's own, and the first lists are waited on for 200ms only.
+std::string withoutApiServer(const TempDir& dir, uint16_t api_port) {
+  std::string yaml = controlYaml(dir, api_port);
+  yaml.replace(yaml.find("sync_timeout: 3s"), 16, "sync_timeout: 200ms");
+  const std::string outbound = "outbound: [{service: backend, port: 8080, address: 127.0.0.1:15901}]";
+  yaml.replace(yaml.find(outbound), outbound.size(),
+               "outbound: [{service: local, port: 8080, address: 127.0.0.1:15901}]");
+  return yaml + "  services:\n    - {name: local, ports: [{port: 8080}], endpoints: [{address: 127.0.0.1:18123}]}\n";
+}
+
 const char* kCluster = "outbound_8080__backend.default";
 
 std::vector<std::string> endpointsOf(const json& eds) {
@@ -386,12 +397,7 @@ TEST(KubernetesDiscoveryTest, AnUnreachableApiServerAtStartLeavesTheFilesMeshSer
     Fd l = listenLoopback(1);
     closed_port = localPort(l.get());
   }
-  std::string yaml = controlYaml(dir, closed_port);
-  yaml.replace(yaml.find("sync_timeout: 3s"), 16, "sync_timeout: 200ms");
-  yaml.replace(yaml.find("outbound: [{service: backend"), std::string("outbound: [{service: backend, port: 8080, address: 127.0.0.1:15901}]").size(),
-               "outbound: [{service: local, port: 8080, address: 127.0.0.1:15901}]");
-  yaml += "  services:\n    - {name: local, ports: [{port: 8080}], endpoints: [{address: 127.0.0.1:18123}]}\n";
-  ControlDaemonProcess daemon(yaml);
+  ControlDaemonProcess daemon(withoutApiServer(dir, closed_port));
   ASSERT_TRUE(daemon.start());
   XdsProbe probe(daemon.adsAddress(), "client.default", "", {"cds", "eds=outbound_8080__local.default"});
   ASSERT_TRUE(probe.start());
@@ -480,6 +486,29 @@ TEST(KubernetesDiscoveryTest, ListsOverTlsVerifiedByTheCaFile) {
 namespace sluice::itest {
 namespace {
 
+// A CSR for a P-256 key, as a sidecar's certificate agent makes it; "" when
+// openssl fails.
+std::string makeCsr(const TempDir& dir) {
+  const std::string csr = dir.path() + "/web.csr";
+  const CommandResult made =
+      runCommand({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                  dir.path() + "/web.key", "-out", csr, "-subj", "/CN=web"},
+                 30000ms);
+  EXPECT_TRUE(exitedWith(made.status, 0)) << made.err;
+  return exitedWith(made.status, 0) ? csr : "";
+}
+
+// The CA's answer to `csr` with `token` (ca_client.js): {"code", "details"}
+// or {"code": 0, "cert_chain"}.
+json caCall(const ControlDaemonProcess& daemon, const std::string& csr, const std::string& token) {
+  std::vector<std::string> argv = nodeScript("ca_client.js");
+  argv.insert(argv.end(), {daemon.adsAddress(), csr, token, "3600"});
+  const CommandResult r = runCommand(argv, 30000ms);
+  const json j = json::parse(r.out, nullptr, false);
+  EXPECT_TRUE(j.is_object()) << r.out << r.err;
+  return j.is_object() ? j : json{{"code", -1}};
+}
+
 // An injected sidecar's projected service-account token is a credential of
 // the CA: the API server's TokenReview says whose it is, for audience
 // sluice-ca, and the certificate names that service account; a token the
@@ -496,20 +525,9 @@ TEST(KubernetesTokenReviewTest, TheCaIssuesForTheServiceAccountTheApiServerVouch
   ControlDaemonProcess daemon(controlYaml(dir, api.port()) + "ca:\n  trust_domain: cluster.local\n  dir: " + dir.path() + "/ca\n  token_keys: [" +
                               dir.path() + "/token.key]\n");
   ASSERT_TRUE(daemon.start());
-  const std::string csr = dir.path() + "/web.csr";
-  const CommandResult made =
-      runCommand({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                  dir.path() + "/web.key", "-out", csr, "-subj", "/CN=web"},
-                 30000ms);
-  ASSERT_TRUE(exitedWith(made.status, 0)) << made.err;
-  auto call = [&](const std::string& token) {
-    std::vector<std::string> argv = nodeScript("ca_client.js");
-    argv.insert(argv.end(), {daemon.adsAddress(), csr, token, "3600"});
-    const CommandResult r = runCommand(argv, 30000ms);
-    const json j = json::parse(r.out, nullptr, false);
-    EXPECT_TRUE(j.is_object()) << r.out << r.err;
-    return j.is_object() ? j : json{{"code", -1}};
-  };
+  const std::string csr = makeCsr(dir);
+  ASSERT_FALSE(csr.empty());
+  auto call = [&](const std::string& token) { return caCall(daemon, csr, token); };
 
   const json good = call("projected-web");
   ASSERT_EQ(good["code"], 0) << good.dump();
@@ -538,6 +556,42 @@ TEST(KubernetesTokenReviewTest, TheCaIssuesForTheServiceAccountTheApiServerVouch
   std::string token = minted.out;
   while (!token.empty() && token.back() == '\n') token.pop_back();
   EXPECT_EQ(call(token)["code"], 0);
+}
+
+// An API server that never answers (its address drops the SYN: here a
+// listener whose accept queue is full) costs a certificate request the
+// review's bound, not the kernel's connect retries: the CA refuses the
+// token (UNAUTHENTICATED, the agent retries) within it.
+TEST(KubernetesTokenReviewTest, AnApiServerThatNeverAnswersIsGivenUpOnWithinTheReviewBound) {
+  TempDir dir;
+  dir.write("token", "stand-in-token\n");
+  dir.write("token.key", "00112233445566778899aabbccddeeff");
+  // Backlog 0 holds one connection nobody accepts; the next SYN is dropped.
+  Fd silent = listenLoopback(0);
+  const uint16_t port = localPort(silent.get());
+  std::vector<Fd> queued;
+  for (int i = 0; i < 8; ++i) {
+    int err = 0;
+    Fd c = connectLoopback(port, 300ms, &err);
+    if (!c && err == ETIMEDOUT) break;
+    ASSERT_TRUE(c) << "connect: " << err;
+    queued.push_back(std::move(c));
+  }
+  ControlDaemonProcess daemon(withoutApiServer(dir, port) + "ca:\n  trust_domain: cluster.local\n  dir: " + dir.path() +
+                              "/ca\n  token_keys: [" + dir.path() + "/token.key]\n");
+  ASSERT_TRUE(daemon.start());
+  const std::string csr = makeCsr(dir);
+  ASSERT_FALSE(csr.empty());
+  const auto started = std::chrono::steady_clock::now();
+  const json refused = caCall(daemon, csr, "projected-web");
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(refused["code"], 16) << refused.dump();  // UNAUTHENTICATED
+  EXPECT_NE(refused.value("details", "").find("TokenReview: connect 127.0.0.1:" + std::to_string(port)),
+            std::string::npos)
+      << refused.dump();
+  // The review's bound is 5 s; the rest is node starting the client.
+  EXPECT_LT(took, 12s) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+  EXPECT_GE(took, 4s) << "the review did not wait for the API server at all: " << refused.dump();
 }
 
 }  // namespace

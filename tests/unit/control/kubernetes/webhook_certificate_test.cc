@@ -33,11 +33,13 @@ TEST(WebhookCertificate, TheCaIssuesItForTheServiceNamesAndItIsRenewedAtHalfLife
 
   writeText(dir / "leaf.pem", cert.chain_pem);
   writeText(dir / "key.pem", cert.key_pem);
-  const auto verify = sh("openssl verify -CAfile " + (dir / "state/root.pem") + " -purpose sslserver -verify_hostname "
-                         "sluice-control.sluice-system.svc " + (dir / "leaf.pem"));
+  const auto verify = sh("openssl verify -CAfile " + (dir / "state/root.pem") +
+                         " -purpose sslserver -verify_hostname "
+                         "sluice-control.sluice-system.svc " +
+                         (dir / "leaf.pem"));
   EXPECT_EQ(verify.status, 0) << verify.out;
-  const auto other = sh("openssl verify -CAfile " + (dir / "state/root.pem") + " -verify_hostname other.svc " +
-                        (dir / "leaf.pem"));
+  const auto other =
+      sh("openssl verify -CAfile " + (dir / "state/root.pem") + " -verify_hostname other.svc " + (dir / "leaf.pem"));
   EXPECT_NE(other.status, 0) << other.out;
 
   // The same pair read back as the operator's files.
@@ -47,6 +49,16 @@ TEST(WebhookCertificate, TheCaIssuesItForTheServiceNamesAndItIsRenewedAtHalfLife
   ASSERT_TRUE(loadServingCertificate(w, now, from_files, error)) << error;
   EXPECT_EQ(from_files.chain_pem, cert.chain_pem);
   EXPECT_EQ(from_files.refresh_at, now + std::chrono::seconds(30));
+
+  // The shortest TTL control.yaml takes is renewed at half the life it has
+  // from now, not half its span from a not_before set back for clock skew
+  // (which would be due at once, and again at every turn of the timer).
+  w.cert_file.reset();
+  w.key_file.reset();
+  w.certificate_ttl = ca::kMinTtl;
+  ASSERT_TRUE(issueServingCertificate(*authority, w, now, cert, error)) << error;
+  EXPECT_GT(cert.refresh_at, now + std::chrono::seconds(29));
+  EXPECT_LT(cert.refresh_at, cert.not_after);
 }
 
 TEST(WebhookCertificate, FilesThatDoNotMatchAreRefusedByName) {
