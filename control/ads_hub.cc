@@ -38,7 +38,7 @@ void AdsHub::join(AdsStreamHandle* stream, const envoy::config::core::v3::Node& 
 void AdsHub::publish(std::shared_ptr<const GroupSnapshot> snapshot) {
   if (!snapshot) return;
   const auto now = std::chrono::steady_clock::now();
-  auto served = std::make_shared<const ServedSnapshot>(snapshot);
+  auto served = std::make_shared<const ServedSnapshot>(snapshot, &metrics_);
   const std::string& group = snapshot->group;
   std::vector<AdsStreamHandle*> touched;
   {

@@ -22,8 +22,8 @@ AdsMetrics::AdsMetrics(prometheus::Registry* registry) {
                   .Name("sluice_control_push_latency_seconds")
                   .Help("Time from a snapshot's publish to its response written on a stream")
                   .Register(*registry)
-                  .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                                   0.1, 0.25, 0.5, 1, 2.5, 5, 10});
+                  .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                                   0.25, 0.5, 1, 2.5, 5, 10});
   auto& pushes = prometheus::BuildCounter()
                      .Name("sluice_control_pushes_total")
                      .Help("xDS responses written, by resource type")
@@ -32,9 +32,15 @@ AdsMetrics::AdsMetrics(prometheus::Registry* registry) {
                     .Name("sluice_control_nacks_total")
                     .Help("xDS responses refused by a client (NACK), by resource type")
                     .Register(*registry);
+  auto& serialized = prometheus::BuildCounter()
+                         .Name("sluice_control_responses_serialized_total")
+                         .Help(
+                             "xDS response bodies serialized, by resource type (each shared by every stream that "
+                             "sends it)")
+                         .Register(*registry);
   for (const auto type : xds::kSendOrder) {
-    const std::string label(xds::shortTypeName(type));
-    types_.emplace(std::string(type), PerType{&pushes.Add({{"type", label}}), &nacks.Add({{"type", label}})});
+    const prometheus::Labels labels{{"type", std::string(xds::shortTypeName(type))}};
+    types_.emplace(std::string(type), PerType{&pushes.Add(labels), &nacks.Add(labels), &serialized.Add(labels)});
   }
 }
 
@@ -60,6 +66,10 @@ void AdsMetrics::pushed(std::string_view type_url, std::chrono::steady_clock::ti
 
 void AdsMetrics::nacked(std::string_view type_url) {
   if (const auto* t = find(type_url)) t->nacks->Increment();
+}
+
+void AdsMetrics::serialized(std::string_view type_url) {
+  if (const auto* t = find(type_url)) t->serialized->Increment();
 }
 
 }  // namespace sluice::control

@@ -7,6 +7,11 @@
 //   sluice_control_pushes_total{type}       responses written, by resource type
 //   sluice_control_push_latency_seconds     publish() to a response written
 //   sluice_control_nacks_total{type}        NACKs received, by resource type
+//   sluice_control_responses_serialized_total{type}
+//                                           response bodies serialized, by resource
+//                                           type: one per distinct response of a
+//                                           group's snapshot, however many streams
+//                                           send it (pushes_total counts those)
 
 #include <chrono>
 #include <map>
@@ -32,11 +37,14 @@ class AdsMetrics {
   // that caused it ran (none for a response to a request).
   void pushed(std::string_view type_url, std::chrono::steady_clock::time_point published);
   void nacked(std::string_view type_url);
+  // One response body of `type_url` serialized (control/ads_served_snapshot.h).
+  void serialized(std::string_view type_url);
 
  private:
   struct PerType {
     prometheus::Counter* pushes = nullptr;
     prometheus::Counter* nacks = nullptr;
+    prometheus::Counter* serialized = nullptr;
   };
   const PerType* find(std::string_view type_url) const;
 

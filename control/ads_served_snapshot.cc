@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <functional>
 
+#include "control/ads_metrics.h"
 #include "xds/type_urls.h"
 
 namespace sluice::control {
@@ -37,6 +38,30 @@ std::shared_ptr<const TypeSnapshot::Entry> ServedSnapshot::onDemandListener(std:
   }
   on_demand_.emplace(std::string(name), entry);
   return entry;
+}
+
+std::shared_ptr<const SharedResponse> ServedSnapshot::response(const std::string& key,
+                                                               const BuildResponse& build) const {
+  std::lock_guard lock(responses_mu_);
+  std::weak_ptr<const SharedResponse>& slot = responses_[key];
+  if (auto shared = slot.lock()) return shared;
+  auto built = build();
+  if (metrics_ && built) metrics_->serialized(built->typeUrl());
+  slot = built;
+  // Keys no stream holds any more (subscriptions that changed, streams
+  // gone) would pile up for the snapshot's life: swept when the map has
+  // doubled since the last sweep, which keeps the cost per call constant.
+  if (responses_.size() > 2 * live_after_sweep_ + 16) {
+    std::erase_if(responses_, [](const auto& kv) { return kv.second.expired(); });
+    live_after_sweep_ = responses_.size();
+  }
+  return built;
+}
+
+void ServedSnapshot::appendKeyPart(std::string& key, std::string_view part) {
+  key += std::to_string(part.size());
+  key += ':';
+  key += part;
 }
 
 }  // namespace sluice::control

@@ -14,17 +14,23 @@ namespace {
 
 namespace discovery = envoy::service::discovery::v3;
 
+using RawAdsService = discovery::AggregatedDiscoveryService::WithRawCallbackMethod_StreamAggregatedResources<
+    discovery::AggregatedDiscoveryService::WithRawCallbackMethod_DeltaAggregatedResources<
+        discovery::AggregatedDiscoveryService::Service>>;
+
 // Each call gets a reactor that deletes itself after OnDone (AdsStream).
-class AdsService final : public discovery::AggregatedDiscoveryService::CallbackService {
+// Raw methods: the streams read and write bytes, so that a response body
+// serialized once goes out on every stream (control/ads_shared_response.h).
+class AdsService final : public RawAdsService {
  public:
   explicit AdsService(AdsHub& hub) : hub_(hub) {}
 
-  grpc::ServerBidiReactor<discovery::DiscoveryRequest, discovery::DiscoveryResponse>* StreamAggregatedResources(
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* StreamAggregatedResources(
       grpc::CallbackServerContext* context) override {
     return new SotwStream(hub_, context);
   }
-  grpc::ServerBidiReactor<discovery::DeltaDiscoveryRequest, discovery::DeltaDiscoveryResponse>*
-  DeltaAggregatedResources(grpc::CallbackServerContext* context) override {
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* DeltaAggregatedResources(
+      grpc::CallbackServerContext* context) override {
     return new DeltaStream(hub_, context);
   }
 
@@ -35,7 +41,8 @@ class AdsService final : public discovery::AggregatedDiscoveryService::CallbackS
 }  // namespace
 
 struct AdsServer::Impl {
-  explicit Impl(Options o) : options(std::move(o)), metrics(options.metrics), hub(options.match, metrics), service(hub) {}
+  explicit Impl(Options o)
+      : options(std::move(o)), metrics(options.metrics), hub(options.match, metrics), service(hub) {}
 
   Options options;
   AdsMetrics metrics;

@@ -12,6 +12,12 @@
 // that type (nonce and version_info; error_detail on a NACK), tracked per
 // stream and type. A NACKed version is not sent again: the stream waits for
 // the next publish.
+//
+// A stream sends its initial metadata as soon as it starts, so a client
+// knows the stream is up before there is anything to send it. Each
+// response body is serialized once per group snapshot and shared by every
+// stream that sends it, only the nonce being the stream's own
+// (control/ads_shared_response.h).
 
 #include <chrono>
 #include <cstdint>

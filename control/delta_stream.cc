@@ -58,9 +58,7 @@ void DeltaStream::handle(const envoy::service::discovery::v3::DeltaDiscoveryRequ
 
 void DeltaStream::respond(const std::string& type_url, TypeState& t, std::chrono::steady_clock::time_point published,
                           bool always) {
-  envoy::service::discovery::v3::DeltaDiscoveryResponse r;
-  r.set_type_url(type_url);
-  r.set_system_version_info(std::string(served_->version(type_url)));
+  const std::string version(served_->version(type_url));
 
   // What the client should hold: name -> entry.
   std::map<std::string_view, const TypeSnapshot::Entry*> want;
@@ -84,37 +82,57 @@ void DeltaStream::respond(const std::string& type_url, TypeState& t, std::chrono
       }
     }
   }
+  // Within one snapshot the type, its version and the resources (name and
+  // version) and removals a response carries decide its bytes.
+  std::string key;
+  ServedSnapshot::appendKeyPart(key, type_url);
+  ServedSnapshot::appendKeyPart(key, version);
+  std::vector<std::pair<std::string_view, const TypeSnapshot::Entry*>> updated;
   for (const auto& [name, entry] : want) {
     auto held = t.held.find(name);
     if (held != t.held.end() && held->second == entry->version) continue;
-    auto* res = r.add_resources();
-    res->set_name(std::string(name));
-    res->set_version(entry->version);
-    *res->mutable_resource() = entry->body;
+    updated.emplace_back(name, entry);
+    ServedSnapshot::appendKeyPart(key, name);
+    ServedSnapshot::appendKeyPart(key, entry->version);
     if (held != t.held.end()) {
       held->second = entry->version;
     } else {
       t.held.emplace(std::string(name), entry->version);
     }
   }
+  std::vector<std::string> removed;
   for (auto it = t.held.begin(); it != t.held.end();) {
     if (!want.contains(it->first)) {
-      r.add_removed_resources(it->first);
+      removed.push_back(it->first);
       it = t.held.erase(it);
     } else {
       ++it;
     }
   }
-  t.covered = r.system_version_info();
-  if (!always && r.resources().empty() && r.removed_resources().empty()) return;
+  t.covered = version;
+  if (!always && updated.empty() && removed.empty()) return;
+  key += "removed";  // not a part: no list of parts ends this way
+  for (const auto& name : removed) ServedSnapshot::appendKeyPart(key, name);
+  t.response = served_->response(key, [&] {
+    envoy::service::discovery::v3::DeltaDiscoveryResponse r;
+    r.set_type_url(type_url);
+    r.set_system_version_info(version);
+    for (const auto& [name, entry] : updated) {
+      auto* res = r.add_resources();
+      res->set_name(std::string(name));
+      res->set_version(entry->version);
+      *res->mutable_resource() = entry->body;
+    }
+    for (const auto& name : removed) r.add_removed_resources(name);
+    return std::make_shared<const SharedResponse>(r, type_url, version);
+  });
   t.nonce = nextNonce();
-  r.set_nonce(t.nonce);
   t.sent = true;
-  t.version_sent = r.system_version_info();
+  t.version_sent = version;
   t.acked = false;
   t.nacked = false;
   // Never superseded: each delta response builds on the ones before it.
-  queue(std::move(r), type_url, published, /*supersede=*/false);
+  queue(t.response, t.nonce, published, /*supersede=*/false);
 }
 
 void DeltaStream::adopt(std::shared_ptr<const ServedSnapshot> served, std::chrono::steady_clock::time_point published) {

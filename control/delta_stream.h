@@ -21,6 +21,11 @@
 // first request of a type is always answered, even with nothing to send,
 // so a client waiting for its initial fetch can proceed; later, nothing
 // to send means no response.
+//
+// The response bodies come from the group's ServedSnapshot, keyed by type
+// and the resources and removals they carry: streams of a group that lack
+// the same changes (after a publish, every stream in sync) share one
+// serialized body (control/ads_shared_response.h).
 
 #include <map>
 #include <set>
@@ -31,8 +36,7 @@
 
 namespace sluice::control {
 
-class DeltaStream final : public AdsStream<envoy::service::discovery::v3::DeltaDiscoveryRequest,
-                                           envoy::service::discovery::v3::DeltaDiscoveryResponse> {
+class DeltaStream final : public AdsStream<envoy::service::discovery::v3::DeltaDiscoveryRequest> {
  public:
   DeltaStream(AdsHub& hub, grpc::CallbackServerContext* context) : AdsStream(hub, context, /*delta=*/true) {}
 
@@ -47,6 +51,9 @@ class DeltaStream final : public AdsStream<envoy::service::discovery::v3::DeltaD
     bool sent = false;
     std::string nonce;
     std::string version_sent;
+    // The latest response: held, it stays shared with the streams that
+    // lack the same after this one.
+    std::shared_ptr<const SharedResponse> response;
     std::string version_acked;
     // The snapshot version the client's resources were last compared with:
     // a publish that changes nothing this client follows sends nothing and
@@ -60,8 +67,7 @@ class DeltaStream final : public AdsStream<envoy::service::discovery::v3::DeltaD
   void handle(const envoy::service::discovery::v3::DeltaDiscoveryRequest& request) override;
   // Queues what the client lacks of `type_url`; with `always`, even an
   // empty response.
-  void respond(const std::string& type_url, TypeState& t, std::chrono::steady_clock::time_point published,
-               bool always);
+  void respond(const std::string& type_url, TypeState& t, std::chrono::steady_clock::time_point published, bool always);
 
   std::shared_ptr<const ServedSnapshot> served_;
   std::map<std::string, TypeState, std::less<>> types_;

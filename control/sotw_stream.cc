@@ -67,27 +67,36 @@ std::string SotwStream::versionFor(const std::string& type_url, const TypeState&
 }
 
 void SotwStream::respond(const std::string& type_url, TypeState& t, std::chrono::steady_clock::time_point published) {
-  envoy::service::discovery::v3::DiscoveryResponse r;
-  r.set_type_url(type_url);
-  r.set_version_info(versionFor(type_url, t));
-  const TypeSnapshot* all = served_->snapshot().find(type_url);
-  if (t.wildcard && all) {
-    for (const auto& [name, entry] : all->resources) *r.add_resources() = entry.body;
-  }
-  for (const auto& name : t.names) {
-    if (const auto* entry = served_->find(type_url, name)) {
-      if (!t.wildcard) *r.add_resources() = entry->body;
-    } else if (type_url == xds::kListenerType) {
-      if (auto od = served_->onDemandListener(name)) *r.add_resources() = od->body;
+  std::string version = versionFor(type_url, t);
+  // Within one snapshot the type, version and subscription decide the bytes.
+  std::string key;
+  ServedSnapshot::appendKeyPart(key, type_url);
+  ServedSnapshot::appendKeyPart(key, version);
+  ServedSnapshot::appendKeyPart(key, t.wildcard ? kWildcard : "");
+  for (const auto& name : t.names) ServedSnapshot::appendKeyPart(key, name);
+  t.response = served_->response(key, [&] {
+    envoy::service::discovery::v3::DiscoveryResponse r;
+    r.set_type_url(type_url);
+    r.set_version_info(version);
+    const TypeSnapshot* all = served_->snapshot().find(type_url);
+    if (t.wildcard && all) {
+      for (const auto& [name, entry] : all->resources) *r.add_resources() = entry.body;
     }
-  }
+    for (const auto& name : t.names) {
+      if (const auto* entry = served_->find(type_url, name)) {
+        if (!t.wildcard) *r.add_resources() = entry->body;
+      } else if (type_url == xds::kListenerType) {
+        if (auto od = served_->onDemandListener(name)) *r.add_resources() = od->body;
+      }
+    }
+    return std::make_shared<const SharedResponse>(r, type_url, version);
+  });
   t.nonce = nextNonce();
-  r.set_nonce(t.nonce);
   t.sent = true;
-  t.version_sent = r.version_info();
+  t.version_sent = std::move(version);
   t.acked = false;
   t.nacked = false;
-  queue(std::move(r), type_url, published, /*supersede=*/true);
+  queue(t.response, t.nonce, published, /*supersede=*/true);
 }
 
 void SotwStream::adopt(std::shared_ptr<const ServedSnapshot> served, std::chrono::steady_clock::time_point published) {

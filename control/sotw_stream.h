@@ -16,6 +16,10 @@
 // type whose version differs from the one last sent; a newer response does
 // not wait for the older one's ACK (the ACK then carries a stale nonce and
 // is ignored), but one still queued behind a write is replaced.
+//
+// The response bodies come from the group's ServedSnapshot, keyed by type
+// and subscription: streams of a group with the same subscription share
+// one serialized body per type and version (control/ads_shared_response.h).
 
 #include <map>
 #include <set>
@@ -26,8 +30,7 @@
 
 namespace sluice::control {
 
-class SotwStream final : public AdsStream<envoy::service::discovery::v3::DiscoveryRequest,
-                                          envoy::service::discovery::v3::DiscoveryResponse> {
+class SotwStream final : public AdsStream<envoy::service::discovery::v3::DiscoveryRequest> {
  public:
   SotwStream(AdsHub& hub, grpc::CallbackServerContext* context) : AdsStream(hub, context, /*delta=*/false) {}
 
@@ -38,12 +41,15 @@ class SotwStream final : public AdsStream<envoy::service::discovery::v3::Discove
   struct TypeState {
     bool wildcard = false;
     std::set<std::string, std::less<>> names;
-    bool sent = false;       // a response went (or is queued)
-    std::string nonce;       // the latest response's
+    bool sent = false;  // a response went (or is queued)
+    std::string nonce;  // the latest response's
     std::string version_sent;
+    // The latest response: held, it stays shared with the streams that ask
+    // for the same after this one.
+    std::shared_ptr<const SharedResponse> response;
     std::string version_acked;
-    bool acked = false;      // the latest response is ACKed
-    bool nacked = false;     // the latest response is NACKed
+    bool acked = false;   // the latest response is ACKed
+    bool nacked = false;  // the latest response is NACKed
     std::string error;
   };
 

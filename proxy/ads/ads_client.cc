@@ -46,8 +46,9 @@ AdsClient::AdsClient(event::Loop& loop, server::ConfigSink& sink, std::shared_pt
       spec_(base_->bootstrap.config_source.ads),
       factory_(std::move(factory)),
       subs_(std::chrono::steady_clock::now()) {
-  connected_gauge_ = stats::namedCounter("sluice_xds_connected", "1 while the ADS stream has proved itself with a response",
-                                         {}, /*gauge=*/true);
+  connected_gauge_ = stats::namedCounter(
+      "sluice_xds_connected", "1 while an ADS stream is established (the server answered the call), 0 otherwise", {},
+      /*gauge=*/true);
   reconnects_ = stats::namedCounter("sluice_xds_stream_reconnects_total", "ADS streams opened after the first", {});
   for (auto* t : subs_.all()) {
     const stats::Labels labels{{"type", std::string(xds::shortTypeName(t->type_url))}};
@@ -85,6 +86,7 @@ void AdsClient::connect() {
   if (streams_opened_ > 0) reconnects_->inc();
   ++streams_opened_;
   stream_state_ = "connecting";
+  setGauge(*connected_gauge_, 0);
   log::info("ADS: opening a stream to " + spec_.address + " as node '" + base_->bootstrap.node.id + "'");
   stream_ = factory_(*this);
   // CDS before LDS (the send order), each with what it last ACKed.
@@ -116,13 +118,17 @@ void AdsClient::send(DeltaDiscoveryRequest request) {
 void AdsClient::sendInterest(TypeState& t, const std::set<std::string>& before) {
   const bool initial = !t.requested;
   t.requested = true;
-  if (!spec_.delta) send(subs_.request(t));
-  else send(initial ? deltaInitial(t) : deltaInterest(t, before));
+  if (!spec_.delta)
+    send(subs_.request(t));
+  else
+    send(initial ? deltaInitial(t) : deltaInterest(t, before));
 }
 
 void AdsClient::sendAck(TypeState& t, const std::string& nonce) {
-  if (spec_.delta) send(deltaAck(t, nonce));
-  else send(subs_.request(t));
+  if (spec_.delta)
+    send(deltaAck(t, nonce));
+  else
+    send(subs_.request(t));
 }
 
 void AdsClient::onStreamClosed(const std::string& why) {
@@ -130,8 +136,8 @@ void AdsClient::onStreamClosed(const std::string& why) {
   const auto delay = reconnectDelay(failures_, util::threadRandomSource());
   stream_state_ = "disconnected";
   setGauge(*connected_gauge_, 0);
-  log::warn("ADS: stream to " + spec_.address + " ended (" + why + "); serving the last accepted config, reconnecting in " +
-            config::durationString(delay));
+  log::warn("ADS: stream to " + spec_.address + " ended (" + why +
+            "); serving the last accepted config, reconnecting in " + config::durationString(delay));
   reconnect_timer_->enable(delay);
 }
 
@@ -140,14 +146,19 @@ void AdsClient::nack(TypeState& t, const std::string& nonce, const std::string& 
   log::info("ADS: NACK " + std::string(xds::shortTypeName(t.type_url)) + " version " + version + " nonce " + nonce +
             " (keeping version '" + t.acked_version + "'): " + error);
   type_metrics_.at(t.type_url).rejected->inc();
-  if (spec_.delta) send(deltaNack(t, nonce, error));
-  else send(subs_.nack(t, nonce, error));
+  if (spec_.delta)
+    send(deltaNack(t, nonce, error));
+  else
+    send(subs_.nack(t, nonce, error));
+}
+
+void AdsClient::onStreamEstablished() {
+  stream_state_ = "connected";
+  setGauge(*connected_gauge_, 1);
 }
 
 TypeState* AdsClient::responded(const std::string& type_url) {
   failures_ = 0;
-  stream_state_ = "connected";
-  setGauge(*connected_gauge_, 1);
   TypeState* t = subs_.find(type_url);
   if (t == nullptr) log::warn("ADS: ignoring a response of unrequested type " + type_url);
   return t;
@@ -167,8 +178,8 @@ void AdsClient::onResponse(std::unique_ptr<DiscoveryResponse> response) {
     std::string error;
     const std::string name = resourceName(t->type_url, any, &error);
     if (name.empty()) {
-      errors.push_back(std::string(xds::shortTypeName(t->type_url)) + " #" + std::to_string(&any - &response->resources()[0]) +
-                       ": " + error);
+      errors.push_back(std::string(xds::shortTypeName(t->type_url)) + " #" +
+                       std::to_string(&any - &response->resources()[0]) + ": " + error);
       continue;
     }
     if (!t->wildcard && !t->names.count(name)) continue;  // not (or no longer) asked for
@@ -280,7 +291,8 @@ void AdsClient::tryPublish() {
   if (held.empty()) return;
   if (!awaited.what.empty()) {
     warming_timer_->enableAt(*awaited.until);
-    log::info("ADS: holding " + std::to_string(held.size()) + " response(s) while awaiting " + joined(awaited.what, ", "));
+    log::info("ADS: holding " + std::to_string(held.size()) + " response(s) while awaiting " +
+              joined(awaited.what, ", "));
     return;
   }
   auto result = xds::assemble(*base_, subs_.received(/*acked_only=*/false));
@@ -340,9 +352,8 @@ nlohmann::json AdsClient::status() const {
     tj["subscription"] = t->wildcard ? nlohmann::json("*") : nlohmann::json(t->names);
     if (t->pending) tj["held"] = {{"version", t->pending->version}, {"nonce", t->pending->nonce}};
     if (t->last_nack)
-      tj["last_nack"] = {{"version", t->last_nack->version},
-                         {"error", t->last_nack->error},
-                         {"time", isoTime(t->last_nack->at)}};
+      tj["last_nack"] = {
+          {"version", t->last_nack->version}, {"error", t->last_nack->error}, {"time", isoTime(t->last_nack->at)}};
     types[type] = tj;
     for (const auto& [name, version] : t->acked_versions)
       resources.push_back({{"name", name}, {"type", type}, {"version", version}, {"origin", "xds"}});

@@ -42,17 +42,24 @@
 // initial_resource_versions). A response received proves the stream, and
 // resets the backoff.
 //
-// Metrics (main thread): sluice_xds_connected, sluice_xds_stream_reconnects_total,
-// sluice_xds_updates_accepted_total{type} (ACKs), sluice_xds_updates_rejected_total{type}
-// (NACKs), sluice_xds_resources{type} (what is served).
+// Metrics (main thread):
+//   sluice_xds_connected                   1 from the moment the server answers the
+//                                          stream (its initial metadata: sluice-control
+//                                          sends it at once, before it has anything to
+//                                          send; other servers may send it with their
+//                                          first response) until the stream ends; 0
+//                                          while connecting and between streams
+//   sluice_xds_stream_reconnects_total     streams opened after the first
+//   sluice_xds_updates_accepted_total{type}  responses ACKed
+//   sluice_xds_updates_rejected_total{type}  responses NACKed
+//   sluice_xds_resources{type}             resources served (last ACKed)
 
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "proxy/ads/ads_stream.h"
 #include "proxy/ads/subscriptions.h"
@@ -84,6 +91,7 @@ class AdsClient final : public server::ConfigSource, private AdsStreamEvents {
   nlohmann::json status() const override;
 
  private:
+  void onStreamEstablished() override;
   void onResponse(std::unique_ptr<DiscoveryResponse> response) override;
   void onDeltaResponse(std::unique_ptr<DeltaDiscoveryResponse> response) override;
   void onStreamClosed(const std::string& why) override;

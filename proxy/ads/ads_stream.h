@@ -19,14 +19,18 @@
 
 namespace sluice::ads {
 
-using envoy::service::discovery::v3::DiscoveryRequest;
-using envoy::service::discovery::v3::DiscoveryResponse;
 using envoy::service::discovery::v3::DeltaDiscoveryRequest;
 using envoy::service::discovery::v3::DeltaDiscoveryResponse;
+using envoy::service::discovery::v3::DiscoveryRequest;
+using envoy::service::discovery::v3::DiscoveryResponse;
 
 // Called on the loop thread, never after the stream object is destroyed.
 class AdsStreamEvents {
  public:
+  // The server accepted the stream: its initial metadata arrived (before
+  // any response, or with the first one when a server sends it only then).
+  // At most once per stream, and before onStreamClosed.
+  virtual void onStreamEstablished() = 0;
   virtual void onResponse(std::unique_ptr<DiscoveryResponse> response) = 0;
   virtual void onDeltaResponse(std::unique_ptr<DeltaDiscoveryResponse> response) = 0;
   // The stream ended (refused, reset, or closed by the server); `why` is

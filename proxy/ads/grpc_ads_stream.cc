@@ -83,6 +83,15 @@ class Reactor final : public grpc::ClientBidiReactor<typename Call::Request, typ
     done_cv_.wait(lock, [this] { return done_; });
   }
 
+  // False when the call failed before the server answered (refused,
+  // unreachable, a trailers-only status): OnDone reports that.
+  void OnReadInitialMetadataDone(bool ok) override {
+    if (!ok) return;
+    loop_.post([live = live_, &events = events_] {
+      if (live->alive) events.onStreamEstablished();
+    });
+  }
+
   void OnReadDone(bool ok) override {
     if (!ok) return;  // the stream is ending; OnDone follows
     auto response = std::make_unique<Response>();
@@ -127,7 +136,7 @@ class Reactor final : public grpc::ClientBidiReactor<typename Call::Request, typ
   std::shared_ptr<Liveness> live_;
   grpc::ClientContext context_;
   Response incoming_;  // gRPC's read target; swapped out on each read
-  std::mutex mu_;               // guards everything below
+  std::mutex mu_;      // guards everything below
   std::condition_variable done_cv_;
   std::deque<Request> queue_;  // front() is being written while writing_
   bool writing_ = false;

@@ -11,8 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <nlohmann/json.hpp>
-
 #include <set>
 #include <sstream>
 #include <string>
@@ -54,9 +54,9 @@ TEST_P(ControlDaemonSluiceTest, AProxyServesTheEdgeGroupAndFollowsAnEdit) {
   ControlDaemonProcess daemon(yaml);
   ASSERT_TRUE(daemon.start());
 
-  const std::string bootstrap = "admin:\n  address: 127.0.0.1:0\ndynamic:\n  ads:\n    address: " +
-                                daemon.adsAddress() + "\n    node: {id: edge-1, cluster: edge}\n" +
-                                (delta ? "    delta: true\n" : "");
+  const std::string bootstrap =
+      "admin:\n  address: 127.0.0.1:0\ndynamic:\n  ads:\n    address: " + daemon.adsAddress() +
+      "\n    node: {id: edge-1, cluster: edge}\n" + (delta ? "    delta: true\n" : "");
   {
     TempDir dir;
     const CommandResult v = runSluice({"validate", "-c", dir.write("bootstrap.yaml", bootstrap)});
@@ -81,8 +81,8 @@ TEST_P(ControlDaemonSluiceTest, AProxyServesTheEdgeGroupAndFollowsAnEdit) {
   edited.erase(edited.find(b2_line), b2_line.size());
   daemon.writeConfig(edited);
   int b1_in_a_row = 0;
-  ASSERT_TRUE(waitUntil([&] { return (curl({url}, 2000ms).body == "b1\n" ? ++b1_in_a_row : (b1_in_a_row = 0)) >= 4; },
-                        5000ms));
+  ASSERT_TRUE(
+      waitUntil([&] { return (curl({url}, 2000ms).body == "b1\n" ? ++b1_in_a_row : (b1_in_a_row = 0)) >= 4; }, 5000ms));
   for (int i = 0; i < 6; ++i) EXPECT_EQ(curl({url}, 2000ms).body, "b1\n");
   EXPECT_EQ(proxy.metric("sluice_xds_connected"), 1);
   EXPECT_EQ(proxy.metric("sluice_xds_stream_reconnects_total"), 0);
@@ -108,6 +108,29 @@ TEST_P(ControlDaemonSluiceTest, AProxyServesTheEdgeGroupAndFollowsAnEdit) {
       },
       5000ms);
   EXPECT_EQ(synced.size(), 4u) << st.out;  // CDS, EDS, LDS, RDS
+}
+
+// sluice_xds_connected says the stream is up, not that something came on it:
+// a proxy whose node no group matches gets no response at all, and shows
+// connected as soon as sluice-control has taken its stream; 0 once the
+// daemon is gone.
+TEST_P(ControlDaemonSluiceTest, ConnectedBeforeAnyResponseAndNotAfterTheDaemonGoes) {
+  const bool delta = GetParam();
+  std::string yaml;
+  ASSERT_TRUE(exampleControlYaml(&yaml));
+  ControlDaemonProcess daemon(yaml);
+  ASSERT_TRUE(daemon.start());
+  ProxyProcess proxy("admin:\n  address: 127.0.0.1:0\ndynamic:\n  ads:\n    address: " + daemon.adsAddress() +
+                     "\n    node: {id: stray-1, cluster: no-such-group}\n" + (delta ? "    delta: true\n" : ""));
+  ASSERT_TRUE(proxy.start());
+  EXPECT_TRUE(proxy.waitMetricEq("sluice_xds_connected", {}, 1));
+  for (const char* type : {"Cluster", "Listener"})
+    EXPECT_EQ(proxy.metric("sluice_xds_updates_accepted_total", {{"type", type}}), 0) << type << ": nothing was sent";
+  EXPECT_TRUE(daemon.waitMetricEq("sluice_control_proxies_connected", {}, 1));
+
+  ASSERT_TRUE(daemon.signal(SIGTERM));
+  EXPECT_TRUE(daemon.waitExit(10000ms).has_value());
+  EXPECT_TRUE(proxy.waitMetricEq("sluice_xds_connected", {}, 0));
 }
 
 INSTANTIATE_TEST_SUITE_P(Flavours, ControlDaemonSluiceTest, ::testing::Values(false, true),

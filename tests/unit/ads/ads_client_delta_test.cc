@@ -93,8 +93,10 @@ class AdsClientDelta : public ::testing::Test {
     guard->enable(std::chrono::seconds(3));
     std::unique_ptr<event::Timer> poll;
     poll = loop_.createTimer([&] {
-      if (opened_ == n) loop_.exit();
-      else poll->enable(std::chrono::milliseconds(10));
+      if (opened_ == n)
+        loop_.exit();
+      else
+        poll->enable(std::chrono::milliseconds(10));
     });
     poll->enable(std::chrono::milliseconds(10));
     loop_.run();
@@ -140,10 +142,29 @@ TEST_F(AdsClientDelta, HeldUntilEndpointsArriveThenAckedByNonce) {
   EXPECT_EQ(last(xds::kClusterLoadAssignmentType)->response_nonce(), "3");
   EXPECT_EQ(metric("sluice_xds_updates_accepted_total", "Cluster"), accepted_before + 1);
   EXPECT_EQ(metric("sluice_xds_resources", "Cluster"), 1);
-  EXPECT_EQ(metric("sluice_xds_connected"), 1);
   const auto status = client_->status();
   ASSERT_EQ(status["resources"].size(), 2u);
   EXPECT_EQ(status["types"]["Cluster"]["version"], "sys-1");
+}
+
+// Connected means the server answered the stream, not that it sent
+// anything: a server with nothing for this node yet still shows connected.
+TEST_F(AdsClientDelta, ConnectedFromTheStreamEstablishedUntilItEnds) {
+  EXPECT_EQ(metric("sluice_xds_connected"), 0);
+  EXPECT_EQ(client_->status()["stream"], "connecting");
+  events_->onStreamEstablished();
+  EXPECT_EQ(metric("sluice_xds_connected"), 1);
+  EXPECT_EQ(client_->status()["stream"], "connected");
+  EXPECT_TRUE(sink_.applied.empty());
+  warmUp();
+  EXPECT_EQ(metric("sluice_xds_connected"), 1);
+  events_->onStreamClosed("gRPC status 14");
+  EXPECT_EQ(metric("sluice_xds_connected"), 0);
+  EXPECT_EQ(client_->status()["stream"], "disconnected");
+  runUntilOpened(2);
+  EXPECT_EQ(metric("sluice_xds_connected"), 0) << "a new stream is not connected until the server answers it";
+  events_->onStreamEstablished();
+  EXPECT_EQ(metric("sluice_xds_connected"), 1);
 }
 
 TEST_F(AdsClientDelta, UpdatesMergeAndRemovalsUnsubscribe) {

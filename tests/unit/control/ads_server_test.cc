@@ -5,8 +5,10 @@
 // subscribed names, on-demand listeners), delta (subscribe, unsubscribe,
 // removals, resume), status() and the metrics.
 
-#include <gtest/gtest.h>
+#include "control/ads_server.h"
 
+#include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
 #include <prometheus/registry.h>
 
 #include <atomic>
@@ -17,7 +19,6 @@
 #include <thread>
 #include <vector>
 
-#include "control/ads_server.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "envoy/config/listener/v3/listener.pb.h"
@@ -32,8 +33,8 @@ namespace {
 using namespace std::chrono_literals;
 using testing::build;
 using testing::DeltaClient;
-using testing::SotwClient;
 using testing::SnapshotSpec;
+using testing::SotwClient;
 using testing::v1;
 namespace discovery = envoy::service::discovery::v3;
 using State = ProxyStatus::PerType::State;
@@ -81,7 +82,8 @@ discovery::DiscoveryRequest request(const std::string& type, std::vector<std::st
   return r;
 }
 
-discovery::DiscoveryRequest ack(const discovery::DiscoveryResponse& resp, std::vector<std::string> resource_names = {}) {
+discovery::DiscoveryRequest ack(const discovery::DiscoveryResponse& resp,
+                                std::vector<std::string> resource_names = {}) {
   return request(resp.type_url(), std::move(resource_names), resp.version_info(), resp.nonce());
 }
 
@@ -104,14 +106,31 @@ double metric(prometheus::Registry& registry, const std::string& name,
       for (const auto& l : m.label) have[l.name] = l.value;
       if (have != labels) continue;
       switch (family.type) {
-        case prometheus::MetricType::Counter: return m.counter.value;
-        case prometheus::MetricType::Gauge: return m.gauge.value;
-        case prometheus::MetricType::Histogram: return static_cast<double>(m.histogram.sample_count);
-        default: return -1;
+        case prometheus::MetricType::Counter:
+          return m.counter.value;
+        case prometheus::MetricType::Gauge:
+          return m.gauge.value;
+        case prometheus::MetricType::Histogram:
+          return static_cast<double>(m.histogram.sample_count);
+        default:
+          return -1;
       }
     }
   }
   return -1;
+}
+
+// metric() once it equals `want`, or its last value after a bounded wait: a
+// write's counters move when gRPC reports it done, which may come after
+// the client has read the response.
+double metricReaching(prometheus::Registry& registry, const std::string& name,
+                      const std::map<std::string, std::string>& labels, double want) {
+  double v = metric(registry, name, labels);
+  for (int i = 0; i < 250 && v != want; ++i) {
+    std::this_thread::sleep_for(20ms);
+    v = metric(registry, name, labels);
+  }
+  return v;
 }
 
 class AdsServerTest : public ::testing::Test {
@@ -268,9 +287,10 @@ TEST_F(AdsServerTest, OnlyChangedTypesArePushedInOrder) {
     ASSERT_TRUE(r);
     got[r->type_url()] = *r;
   }
-  for (const auto& [type, r] : got) ASSERT_TRUE(c.send(ack(r, type == kRds ? std::vector<std::string>{"routes"}
-                                                            : type == kEds ? std::vector<std::string>{"a"}
-                                                                           : std::vector<std::string>{})));
+  for (const auto& [type, r] : got)
+    ASSERT_TRUE(c.send(ack(r, type == kRds   ? std::vector<std::string>{"routes"}
+                              : type == kEds ? std::vector<std::string>{"a"}
+                                             : std::vector<std::string>{})));
   EXPECT_FALSE(c.next(kQuiet));
 
   // Everything but the routes changes: clusters, endpoints, listeners, in that order.
@@ -430,6 +450,49 @@ TEST_F(AdsServerTest, ManyStreamsEachGetOnePushPerPublish) {
     if (synced != kStreams) std::this_thread::sleep_for(20ms);
   }
   EXPECT_EQ(synced, kStreams);
+}
+
+// A response body is serialized once per group, type and version and its
+// bytes shared by the streams that send it; each stream's own nonce goes
+// after it, and the client's parser sees one whole DiscoveryResponse.
+TEST_F(AdsServerTest, StreamsOfAGroupShareOneSerializedResponseEachWithItsNonce) {
+  server_->publish(build(v1()));
+  SotwClient a(server_->port(), false), b(server_->port(), false);
+  ASSERT_TRUE(a.send(request(kLds)));  // a's nonces run one ahead of b's
+  ASSERT_TRUE(a.send(ack(expect(a, kLds))));
+  ASSERT_TRUE(a.send(request(kCds)));
+  const auto from_a = expect(a, kCds);
+  ASSERT_TRUE(b.send(request(kCds)));
+  const auto from_b = expect(b, kCds);
+  EXPECT_EQ(from_a.nonce(), "2");
+  EXPECT_EQ(from_b.nonce(), "1");
+  auto without_nonce = [](discovery::DiscoveryResponse r) {
+    r.clear_nonce();
+    return r;
+  };
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(without_nonce(from_a), without_nonce(from_b)));
+  EXPECT_EQ(names(from_b), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(metric(registry_, "sluice_control_responses_serialized_total", {{"type", "Cluster"}}), 1);
+  EXPECT_EQ(metricReaching(registry_, "sluice_control_pushes_total", {{"type", "Cluster"}}, 2), 2);
+  ASSERT_TRUE(a.send(ack(from_a)));
+  ASSERT_TRUE(b.send(ack(from_b)));
+
+  // A push: one more body, two more writes, the nonces still each stream's.
+  auto spec = v1();
+  spec.types[kCds] = {"c2", {{"a", "2"}}};
+  server_->publish(build(spec));
+  const auto pushed_a = expect(a, kCds), pushed_b = expect(b, kCds);
+  EXPECT_EQ(pushed_a.version_info(), "c2");
+  EXPECT_EQ(pushed_a.nonce(), "3");
+  EXPECT_EQ(pushed_b.nonce(), "2");
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(without_nonce(pushed_a), without_nonce(pushed_b)));
+  EXPECT_EQ(metric(registry_, "sluice_control_responses_serialized_total", {{"type", "Cluster"}}), 2);
+  EXPECT_EQ(metricReaching(registry_, "sluice_control_pushes_total", {{"type", "Cluster"}}, 4), 4);
+  // A third stream joining later shares the body the others still hold.
+  SotwClient c(server_->port(), false);
+  ASSERT_TRUE(c.send(request(kCds)));
+  EXPECT_EQ(expect(c, kCds).version_info(), "c2");
+  EXPECT_EQ(metric(registry_, "sluice_control_responses_serialized_total", {{"type", "Cluster"}}), 2);
 }
 
 TEST(AdsServerRematch, StreamsFollowTheMatchersNewAnswer) {
@@ -613,6 +676,28 @@ TEST_F(AdsServerTest, DeltaResumesFromInitialResourceVersions) {
   EXPECT_EQ(r.system_version_info(), "l1");
   EXPECT_TRUE(r.resources().empty());
   EXPECT_TRUE(r.removed_resources().empty());
+}
+
+TEST_F(AdsServerTest, DeltaStreamsLackingTheSameChangesShareOneSerializedResponse) {
+  server_->publish(build(v1()));
+  DeltaClient a(server_->port(), true), b(server_->port(), true);
+  ASSERT_TRUE(a.send(deltaRequest(kCds)));
+  ASSERT_TRUE(a.send(deltaAck(expectDelta(a, kCds))));
+  ASSERT_TRUE(b.send(deltaRequest(kCds)));
+  ASSERT_TRUE(b.send(deltaAck(expectDelta(b, kCds))));
+  EXPECT_EQ(metric(registry_, "sluice_control_responses_serialized_total", {{"type", "Cluster"}}), 1);
+
+  auto spec = v1();
+  spec.types[kCds] = {"c2", {{"a", "2"}}};
+  server_->publish(build(spec));
+  for (DeltaClient* c : {&a, &b}) {
+    const auto r = expectDelta(*c, kCds);
+    EXPECT_EQ(versions(r), (std::map<std::string, std::string>{{"a", "2"}}));
+    EXPECT_EQ(removed(r), (std::vector<std::string>{"b"}));
+    EXPECT_EQ(r.nonce(), "2");
+  }
+  EXPECT_EQ(metric(registry_, "sluice_control_responses_serialized_total", {{"type", "Cluster"}}), 2);
+  EXPECT_EQ(metricReaching(registry_, "sluice_control_pushes_total", {{"type", "Cluster"}}, 4), 4);
 }
 
 }  // namespace
