@@ -1,6 +1,7 @@
 // The capture keys through Envoy v3 and back: Listener.use_original_dst (with
 // Envoy's original_dst listener filter beside it), FilterChainMatch's
-// destination_port and prefix_ranges, and Cluster type ORIGINAL_DST, compared
+// destination_port and prefix_ranges, and Cluster type ORIGINAL_DST (with
+// original_dst_lb_config.use_http_header and cleanup_interval), compared
 // whole through config::toJson; and what Envoy's own form of them gives.
 #include <gtest/gtest.h>
 
@@ -41,6 +42,10 @@ clusters:
   - name: passthrough
     type: original_dst
     connect_timeout: 2s
+  - name: by-header
+    type: original_dst
+    use_http_header: true
+    cleanup_interval: 30s
 )";
 
 TEST(XdsCaptureRoundTrip, ListenerAndClusterComeBack) {
@@ -80,6 +85,11 @@ TEST(XdsCaptureRoundTrip, EnvoyFields) {
   EXPECT_EQ(c.type(), envoy_cluster::Cluster::ORIGINAL_DST);
   EXPECT_EQ(c.lb_policy(), envoy_cluster::Cluster::CLUSTER_PROVIDED);
   EXPECT_FALSE(c.has_eds_cluster_config());
+  EXPECT_EQ(c.cleanup_interval().seconds(), 5);  // Envoy's default, sent explicitly
+  EXPECT_FALSE(c.has_original_dst_lb_config());
+  clusterToEnvoy(*cfg->findCluster("by-header"), c);
+  EXPECT_EQ(c.cleanup_interval().seconds(), 30);
+  EXPECT_TRUE(c.original_dst_lb_config().use_http_header());
 
   // Envoy's way to ask for the original destination (the listener filter
   // alone) reads as use_original_dst; a bare prefix means /32.
