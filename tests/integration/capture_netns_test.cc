@@ -27,14 +27,12 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tests/integration/support/access_log.h"
-#include "tests/integration/support/command.h"
-#include "tests/integration/support/proxy_process.h"
-#include "tests/integration/support/tls_setup.h"
+#include "tests/integration/support/netns_pods.h"
 
 namespace sluice::itest {
 namespace {
@@ -47,26 +45,6 @@ constexpr const char* kIpA = "10.77.0.1";
 constexpr const char* kIpB = "10.77.0.2";
 constexpr int kAppPort = 8080;    // B's app, reached through the mesh
 constexpr int kOtherPort = 9090;  // B's second app: a destination A's sidecar knows nothing about
-
-// An app that answers every GET with the request headers it received, one
-// "name: value" line each: how the test sees the x-forwarded-client-cert
-// B's app got (the demo backend does not echo headers).
-constexpr const char* kEchoApp = R"PY(import http.server, sys
-class Echo(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        body = "".join("%s: %s\n" % (k.lower(), v) for k, v in self.headers.items()).encode()
-        self.send_response(200)
-        self.send_header("content-type", "text/plain")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-server = http.server.ThreadingHTTPServer(("0.0.0.0", int(sys.argv[1])), Echo)
-print("listening on", sys.argv[1], flush=True)
-server.serve_forever()
-)PY";
 
 std::string sidecarA(const std::string& dir, bool allow_unknown) {
   std::string yaml = R"(admin: {address: 127.0.0.1:15020}
@@ -130,174 +108,39 @@ clusters:
 )";
 }
 
-// iptables' binaries live in /usr/sbin, which a test's PATH may lack.
-std::string tool(const std::string& name) {
-  const std::string sbin = "/usr/sbin/" + name;
-  return std::filesystem::exists(sbin) ? sbin : name;
-}
-
-bool ran(const CommandResult& r) { return r.status && WIFEXITED(*r.status) && WEXITSTATUS(*r.status) == 0; }
-
-std::string describe(const std::vector<std::string>& argv, const CommandResult& r) {
-  std::string cmd;
-  for (const auto& a : argv) cmd += a + " ";
-  return cmd + "-> " + (r.status ? describeWaitStatus(*r.status) : std::string("timed out")) + "\n" + r.out + r.err;
-}
-
-// Two pods joined by a veth, their apps and sidecars. Everything it made is
-// undone by the destructor, whatever the test did.
-class CapturePods : public ::testing::Test {
+// Two pods joined by a veth (support/netns_pods.h), their apps and sidecars.
+class CapturePods : public NetnsPods {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "transparent capture needs root (network namespaces, iptables)";
-    for (const char* t : {"ip", "setpriv", "curl", "iptables-restore", "iptables-save"})
-      if (!haveExecutable(t) && !std::filesystem::exists(std::string("/usr/sbin/") + t))
-        GTEST_SKIP() << "transparent capture test needs '" << t << "' (scripts/install-deps installs iptables)";
-    const std::string id = std::to_string(::getpid());
-    ns_a_ = "sluice-cap-a-" + id;
-    ns_b_ = "sluice-cap-b-" + id;
-    veth_a_ = "scapa" + id;  // at most 15 characters
-    const std::string veth_a = veth_a_, veth_b = "scapb" + id;
-    if (!ran(runCommand({tool("ip"), "netns", "add", ns_a_}, 5s)))
-      GTEST_SKIP() << "cannot create a network namespace here (no CAP_SYS_ADMIN?)";
-    made_a_ = true;
-    ASSERT_TRUE(sh({tool("ip"), "netns", "add", ns_b_}));
-    made_b_ = true;
-    ASSERT_TRUE(sh({tool("ip"), "link", "add", veth_a, "type", "veth", "peer", "name", veth_b}));
-    ASSERT_TRUE(sh({tool("ip"), "link", "set", veth_a, "netns", ns_a_}));
-    ASSERT_TRUE(sh({tool("ip"), "link", "set", veth_b, "netns", ns_b_}));
-    for (const auto& [ns, dev, ip] : {std::tuple{ns_a_, veth_a, kIpA}, std::tuple{ns_b_, veth_b, kIpB}}) {
-      ASSERT_TRUE(sh({tool("ip"), "-n", ns, "addr", "add", std::string(ip) + "/24", "dev", dev}));
-      ASSERT_TRUE(sh({tool("ip"), "-n", ns, "link", "set", dev, "up"}));
-      ASSERT_TRUE(sh({tool("ip"), "-n", ns, "link", "set", "lo", "up"}));
-    }
-    if (!ran(runCommand(inNs(ns_a_, {tool("iptables-save"), "-t", "nat"}), 10s)))
-      GTEST_SKIP() << "iptables cannot reach the nat table here (no NET_ADMIN, or no nf_tables/ip_tables module)";
-
-    // Files the sidecars (uid 1337) read and write.
-    ::chmod(dir_.path().c_str(), 0755);
-    std::filesystem::create_directory(dir_.path() + "/logs");
-    ::chmod((dir_.path() + "/logs").c_str(), 0777);
-    ASSERT_TRUE(pki().ok()) << "the test PKI could not be generated";
-    for (const char* f : {"root.crt", "sidecar-a.crt", "sidecar-a.key", "sidecar-b.crt", "sidecar-b.key"}) {
-      const std::string to = dir_.path() + "/" + f;
-      std::filesystem::copy_file(pkiPath(f), to);
-      ::chmod(to.c_str(), 0644);  // test keys: readable by the sidecars' uid
-    }
+    makePods({kIpA, kIpB, "", ""});
+    if (IsSkipped() || HasFatalFailure()) return;
+    ASSERT_TRUE(copyPki());
   }
 
-  void TearDown() override {
-    // Every process in our namespaces (ours only: the names are this
-    // process's), then the namespaces, which takes the veth pair with them.
-    for (const std::string& ns : {ns_a_, ns_b_}) {
-      if (ns.empty()) continue;
-      CommandResult pids = runCommand({tool("ip"), "netns", "pids", ns}, 5s);
-      std::istringstream in(pids.out);
-      for (pid_t pid; in >> pid;) ::kill(pid, SIGKILL);
-    }
-    for (pid_t pid : children_) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-    if (::testing::Test::HasFailure())
-      for (const auto& [name, path] : logs_) std::cerr << "--- " << name << " ---\n" << readFile(path) << "\n";
-    if (made_a_) runCommand({tool("ip"), "netns", "del", ns_a_}, 5s);
-    if (made_b_) runCommand({tool("ip"), "netns", "del", ns_b_}, 5s);
-  }
-
-  static std::vector<std::string> inNs(const std::string& ns, std::vector<std::string> argv) {
-    argv.insert(argv.begin(), {tool("ip"), "netns", "exec", ns});
-    return argv;
-  }
-
-  ::testing::AssertionResult sh(const std::vector<std::string>& argv, Millis timeout = 10s) {
-    CommandResult r = runCommand(argv, timeout);
-    if (ran(r)) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << describe(argv, r);
-  }
-
-  // Starts argv in `ns`; waits for `ready_marker` on its stdout when given.
-  ::testing::AssertionResult start(const std::string& name, const std::string& ns, std::vector<std::string> argv,
-                                   const std::string& ready_marker = "") {
-    const std::string out = dir_.path() + "/" + name + ".out", err = dir_.path() + "/" + name + ".err";
-    logs_.emplace_back(name + " stderr", err);
-    const pid_t pid = spawnCommand(inNs(ns, std::move(argv)), out, err);
-    if (pid < 0) return ::testing::AssertionFailure() << "cannot start " << name;
-    children_.push_back(pid);
-    if (ready_marker.empty()) return ::testing::AssertionSuccess();
-    const ChildReady r = waitForReadyLine(pid, out, ready_marker, 10s);
-    if (r.port) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << name << " not ready: " << readFile(err);
-  }
-
-  // A sidecar: the real `sluice iptables` rules, then sluice as uid 1337.
+  // A sidecar behind IPv4 rules only.
   ::testing::AssertionResult startSidecar(const std::string& name, const std::string& ns, const std::string& yaml,
                                           const std::vector<std::string>& rule_flags = {}) {
-    std::vector<std::string> rules = inNs(ns, {proxyBinary(), "iptables", "--ipv6", "off"});
-    rules.insert(rules.end(), rule_flags.begin(), rule_flags.end());
-    if (auto r = sh(rules); !r) return r;
-    const std::string config = dir_.write(name + ".yaml", yaml);
-    ::chmod(config.c_str(), 0644);
-    auto r = start(name, ns,
-                   {"setpriv", "--reuid=1337", "--regid=1337", "--clear-groups", proxyBinary(), "-c", config});
-    if (!r) return r;
-    const std::vector<std::string> ready_check =
-        inNs(ns, {"curl", "-sf", "--max-time", "2", "-o", "/dev/null", "http://127.0.0.1:15020/ready"});
-    const bool ready = waitUntil(
-        [&] { return ran(runCommand(ready_check, 5s)) && admin(ns, "/listeners").find(":1500") != std::string::npos; },
-        10s);
-    if (!ready) return ::testing::AssertionFailure() << name << " admin never answered: " << stderrOf(name);
-    return ::testing::AssertionSuccess();
-  }
-
-  std::string stderrOf(const std::string& name) { return readFile(dir_.path() + "/" + name + ".err"); }
-
-  // GET on a sidecar's admin port, from inside its pod ("" when it fails).
-  std::string admin(const std::string& ns, const std::string& path) {
-    CommandResult r = runCommand(
-        inNs(ns, {"curl", "-sS", "--max-time", "3", "http://127.0.0.1:15020" + path}), 5s);
-    return ran(r) ? r.out : "";
-  }
-
-  double metric(const std::string& ns, const std::string& name, const Labels& labels) {
-    return findMetric(admin(ns, "/metrics"), name, labels).value_or(-1);
+    std::vector<std::string> flags = {"--ipv6", "off"};
+    flags.insert(flags.end(), rule_flags.begin(), rule_flags.end());
+    return NetnsPods::startSidecar(name, ns, yaml, flags);
   }
 
   // The client app in A: curl as root, to B as if there were no mesh.
   CommandResult curlFromA(const std::string& url) {
-    return runCommand(inNs(ns_a_, {"curl", "-sS", "--max-time", "5", "-o", "-", "-w", "\nstatus=%{http_code}", url}),
+    return runCommand(inNetns(ns_a_, {"curl", "-sS", "--max-time", "5", "-o", "-", "-w", "\nstatus=%{http_code}", url}),
                       10s);
-  }
-
-  // Packets counted by the rule of `chain` whose text contains `rule`, from
-  // `iptables-save -c` in `ns`; -1 when there is no such rule.
-  long long ruleCount(const std::string& ns, const std::string& chain, const std::string& rule) {
-    CommandResult r = runCommand(inNs(ns, {tool("iptables-save"), "-c", "-t", "nat"}), 5s);
-    std::istringstream in(r.out);
-    for (std::string line; std::getline(in, line);) {
-      if (line.find("-A " + chain + " ") == std::string::npos || line.find(rule) == std::string::npos) continue;
-      long long packets = -1, bytes = 0;
-      if (std::sscanf(line.c_str(), "[%lld:%lld]", &packets, &bytes) == 2) return packets;
-    }
-    return -1;
   }
 
   // B's apps, then both sidecars.
   void startPods(bool allow_unknown) {
-    const std::string echo = dir_.write("echo_app.py", kEchoApp);
-    ASSERT_TRUE(start("app-b", ns_b_, {"/usr/bin/python3", echo, std::to_string(kAppPort)}, "listening on"));
+    const std::string echo = dir_.write("echo_app.py", kHeaderEchoApp);
+    ASSERT_TRUE(start("app-b", ns_b_, {"/usr/bin/python3", echo, std::to_string(kAppPort), "app"}, "listening on"));
     ASSERT_TRUE(start("other-b", ns_b_,
                       {SLUICE_BACKEND_BIN, "--listen", "0.0.0.0:" + std::to_string(kOtherPort), "--name", "other"},
                       "listening on"));
     ASSERT_TRUE(startSidecar("sidecar-b", ns_b_, sidecarB(dir_.path())));
     ASSERT_TRUE(startSidecar("sidecar-a", ns_a_, sidecarA(dir_.path(), allow_unknown)));
   }
-
-  TempDir dir_;
-  std::string ns_a_, ns_b_, veth_a_;
-  bool made_a_ = false, made_b_ = false;
-  std::vector<pid_t> children_;
-  std::vector<std::pair<std::string, std::string>> logs_;
 };
 
 TEST_F(CapturePods, ClientCallGoesSidecarToSidecarOverMtls) {
@@ -306,7 +149,7 @@ TEST_F(CapturePods, ClientCallGoesSidecarToSidecarOverMtls) {
 
   const std::string url = "http://" + std::string(kIpB) + ":" + std::to_string(kAppPort) + "/hello";
   CommandResult r = curlFromA(url);
-  ASSERT_TRUE(ran(r)) << describe({"curl", url}, r);
+  ASSERT_TRUE(exitedZero(r)) << describeRun({"curl", url}, r);
   EXPECT_NE(r.out.find("status=200"), std::string::npos) << r.out;
   // What B's app saw: B's sidecar set XFCC from A's verified certificate.
   EXPECT_NE(r.out.find("x-forwarded-client-cert: "), std::string::npos) << r.out;
@@ -335,10 +178,10 @@ TEST_F(CapturePods, ClientCallGoesSidecarToSidecarOverMtls) {
   // A's sidecar connected to B as uid 1337: not redirected again. The
   // client's connection is the only one the outbound REDIRECT took; the
   // sidecar's passed the uid exclusion.
-  EXPECT_EQ(ruleCount(ns_a_, "SLUICE_REDIRECT", "REDIRECT --to-ports 15001"), 1);
-  EXPECT_GE(ruleCount(ns_a_, "SLUICE_OUTPUT", "--uid-owner 1337 -j RETURN"), 1);
+  EXPECT_EQ(ruleCount(ns_a_, "SLUICE_REDIRECT", "REDIRECT --to-ports 15001", false), 1);
+  EXPECT_GE(ruleCount(ns_a_, "SLUICE_OUTPUT", "--uid-owner 1337 -j RETURN", false), 1);
   // B redirected the one inbound connection to 15006.
-  EXPECT_EQ(ruleCount(ns_b_, "SLUICE_IN_REDIRECT", "REDIRECT --to-ports 15006"), 1);
+  EXPECT_EQ(ruleCount(ns_b_, "SLUICE_IN_REDIRECT", "REDIRECT --to-ports 15006", false), 1);
 }
 
 TEST_F(CapturePods, UnknownDestinationPassesThroughWhenAllowed) {
@@ -349,7 +192,7 @@ TEST_F(CapturePods, UnknownDestinationPassesThroughWhenAllowed) {
   // as TCP to where the client was going (B's inbound passes it on too).
   const std::string url = "http://" + std::string(kIpB) + ":" + std::to_string(kOtherPort) + "/plain";
   CommandResult r = curlFromA(url);
-  ASSERT_TRUE(ran(r)) << describe({"curl", url}, r);
+  ASSERT_TRUE(exitedZero(r)) << describeRun({"curl", url}, r);
   EXPECT_NE(r.out.find("hello from other"), std::string::npos) << r.out;
   EXPECT_EQ(metric(ns_a_, "sluice_cluster_upstream_cx_total", {{"cluster", "passthrough"}}), 1);
   EXPECT_EQ(metric(ns_b_, "sluice_cluster_upstream_cx_total", {{"cluster", "inbound-passthrough"}}), 1);
@@ -393,26 +236,26 @@ TEST_F(CapturePods, UnknownDestinationIsRefusedWhenBlocked) {
 TEST_F(CapturePods, IptablesRunsTwiceAndCleansUp) {
   // The nat table without iptables-save's comment lines (they carry the time).
   const auto save = [&] {
-    std::istringstream in(runCommand(inNs(ns_a_, {tool("iptables-save"), "-t", "nat"}), 5s).out);
+    std::istringstream in(runCommand(inNetns(ns_a_, {sbinTool("iptables-save"), "-t", "nat"}), 5s).out);
     std::string rules;
     for (std::string line; std::getline(in, line);)
       if (!line.starts_with("#")) rules += line + "\n";
     return rules;
   };
-  ASSERT_TRUE(sh(inNs(ns_a_, {proxyBinary(), "iptables", "--ipv6", "off", "--exclude-outbound-ports", "22"})));
+  ASSERT_TRUE(sh(inNetns(ns_a_, {proxyBinary(), "iptables", "--ipv6", "off", "--exclude-outbound-ports", "22"})));
   const std::string first = save();
-  ASSERT_TRUE(sh(inNs(ns_a_, {proxyBinary(), "iptables", "--ipv6", "off", "--exclude-outbound-ports", "22"})));
+  ASSERT_TRUE(sh(inNetns(ns_a_, {proxyBinary(), "iptables", "--ipv6", "off", "--exclude-outbound-ports", "22"})));
   EXPECT_EQ(save(), first) << "a second run must leave the same rules";
   size_t hooks = 0;
   for (size_t p = first.find("-j SLUICE_OUTPUT"); p != std::string::npos; p = first.find("-j SLUICE_OUTPUT", p + 1))
     ++hooks;
   EXPECT_EQ(hooks, 1u) << first;
-  ASSERT_TRUE(sh(inNs(ns_a_, {proxyBinary(), "iptables", "--cleanup"})));
+  ASSERT_TRUE(sh(inNetns(ns_a_, {proxyBinary(), "iptables", "--cleanup"})));
   EXPECT_EQ(save().find("SLUICE"), std::string::npos) << save();
   // A bad flag: exit 2, the flag named, nothing touched.
-  CommandResult bad = runCommand(inNs(ns_a_, {proxyBinary(), "iptables", "--inbound-port", "0"}), 5s);
+  CommandResult bad = runCommand(inNetns(ns_a_, {proxyBinary(), "iptables", "--inbound-port", "0"}), 5s);
   ASSERT_TRUE(bad.status);
-  EXPECT_TRUE(WIFEXITED(*bad.status) && WEXITSTATUS(*bad.status) == 2) << describe({"iptables"}, bad);
+  EXPECT_TRUE(WIFEXITED(*bad.status) && WEXITSTATUS(*bad.status) == 2) << describeRun({"iptables"}, bad);
   EXPECT_NE(bad.err.find("--inbound-port: '0' is not a port"), std::string::npos) << bad.err;
 }
 
@@ -474,23 +317,24 @@ TEST_F(MeshCapturePods, AnAppCallsAServiceAddressAndTheMeshCarriesItOverMtls) {
   const std::string dir = dir_.path();
   dir_.write("token.key", "8c1f0e5a2b7d4c3e9f6a1b0c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4");
   ASSERT_TRUE(start("control", ns_a_, {SLUICE_CONTROL_BIN, "-c", dir_.write("control.yaml", meshControl(dir))}));
-  const std::vector<std::string> ready = inNs(ns_a_, {"curl", "-sf", "--max-time", "2", "http://127.0.0.1:15000/ready"});
-  ASSERT_TRUE(waitUntil([&] { return ran(runCommand(ready, 5s)); }, 15s)) << stderrOf("control");
+  const std::vector<std::string> ready =
+      inNetns(ns_a_, {"curl", "-sf", "--max-time", "2", "http://127.0.0.1:15000/ready"});
+  ASSERT_TRUE(waitUntil([&] { return exitedZero(runCommand(ready, 5s)); }, 15s)) << stderrOf("control");
   for (const char* sa : {"a", "b"}) {
     CommandResult t = runCommand(
         {SLUICE_CONTROL_BIN, "token", "--key", dir + "/token.key", "--namespace", "default", "--service-account", sa},
         10s);
-    ASSERT_TRUE(ran(t)) << describe({"sluice-control token"}, t);
+    ASSERT_TRUE(exitedZero(t)) << describeRun({"sluice-control token"}, t);
     const std::string file = dir_.write(std::string("token-") + sa, t.out);
     ::chmod(file.c_str(), 0644);
   }
-  const std::string echo = dir_.write("echo_app.py", kEchoApp);
-  ASSERT_TRUE(start("app-b", ns_b_, {"/usr/bin/python3", echo, std::to_string(kAppPort)}, "listening on"));
+  const std::string echo = dir_.write("echo_app.py", kHeaderEchoApp);
+  ASSERT_TRUE(start("app-b", ns_b_, {"/usr/bin/python3", echo, std::to_string(kAppPort), "app"}, "listening on"));
   ASSERT_TRUE(startSidecar("sidecar-b", ns_b_, meshSidecar(dir, "b", std::string(kIpA) + ":15010")));
   ASSERT_TRUE(
       startSidecar("sidecar-a", ns_a_, meshSidecar(dir, "a", "127.0.0.1:15010"), {"--exclude-inbound-ports", "15010"}));
   // The virtual IP leaves by A's link, as a ClusterIP would by a node's.
-  ASSERT_TRUE(sh({tool("ip"), "-n", ns_a_, "route", "add", "10.96.0.0/16", "dev", veth_a_}));
+  ASSERT_TRUE(sh({sbinTool("ip"), "-n", ns_a_, "route", "add", "10.96.0.0/16", "dev", veth_a_}));
 
   const std::string url = "http://" + std::string(kServiceVip) + "/mesh";
   CommandResult r;

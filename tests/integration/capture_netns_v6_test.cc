@@ -37,31 +37,6 @@ constexpr const char* kIp6B = "fd00:79::2";
 constexpr int kAppPort = 8080;    // B's app
 constexpr int kOtherPort = 9090;  // B's second app
 
-// A dual-stack app answering every GET with its name and the request
-// headers it received, one "name: value" line each.
-constexpr const char* kEchoApp = R"PY(import http.server, socket, sys
-class Echo(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        lines = ["server: " + sys.argv[2]] + ["%s: %s" % (k.lower(), v) for k, v in self.headers.items()]
-        body = "".join(l + "\n" for l in lines).encode()
-        self.send_response(200)
-        self.send_header("content-type", "text/plain")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-class DualStack(http.server.ThreadingHTTPServer):
-    address_family = socket.AF_INET6
-    def server_bind(self):
-        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        super().server_bind()
-server = DualStack(("::", int(sys.argv[1])), Echo)
-print("listening on", sys.argv[1], flush=True)
-server.serve_forever()
-)PY";
-
 std::string url(const std::string& ip, int port, const std::string& path) {
   const bool v6 = ip.find(':') != std::string::npos;
   return "http://" + (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port) + path;
@@ -73,7 +48,7 @@ class DualStackPods : public NetnsPods {
     makePods({kIpA, kIpB, kIp6A, kIp6B});
     if (IsSkipped() || HasFatalFailure()) return;
     ASSERT_TRUE(copyPki());
-    const std::string echo = dir_.write("echo_app.py", kEchoApp);
+    const std::string echo = dir_.write("echo_app.py", kHeaderEchoApp);
     ASSERT_TRUE(start("app-b", ns_b_, {"/usr/bin/python3", echo, std::to_string(kAppPort), "app"}, "listening on"));
     ASSERT_TRUE(
         start("other-b", ns_b_, {"/usr/bin/python3", echo, std::to_string(kOtherPort), "other"}, "listening on"));
@@ -94,6 +69,20 @@ class DualStackPods : public NetnsPods {
 
 // --- IPv6 end to end, sidecar to sidecar ------------------------------------
 
+// A's sidecar: its admin, one worker, and the dual-stack capture listener
+// `outbound` with `chains` (the items of its filter_chains), then `clusters`.
+std::string sidecarA(const std::string& chains, const std::string& clusters) {
+  return R"(admin: {address: 127.0.0.1:15020}
+workers: 1
+listeners:
+  - name: outbound
+    address: "[::]:15001"
+    use_original_dst: true
+    filter_chains:
+)" + chains +
+         "clusters:\n" + clusters;
+}
+
 std::string meshSidecarA(const std::string& dir) {
   const std::string http = R"(
         http:
@@ -102,36 +91,24 @@ std::string meshSidecarA(const std::string& dir) {
           route_config:
             virtual_hosts: [{name: b, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: b-mtls}}]}]
 )";
-  return R"(admin: {address: 127.0.0.1:15020}
-workers: 1
-listeners:
-  - name: outbound
-    address: "[::]:15001"
-    use_original_dst: true
-    filter_chains:
-      - match: {destination_port: 8080, prefix_ranges: [")" +
-         std::string(kIp6B) + R"(/128"]})" + http + R"(      - match: {destination_port: 8080, prefix_ranges: [)" +
-         kIpB + "/32]}" + http +
-         R"(      - tcp_proxy: {cluster: passthrough}
-clusters:
-  - name: b-mtls
+  const std::string chains = "      - match: {destination_port: 8080, prefix_ranges: [\"" + std::string(kIp6B) +
+                             "/128\"]}" + http + "      - match: {destination_port: 8080, prefix_ranges: [" + kIpB +
+                             "/32]}" + http + "      - tcp_proxy: {cluster: passthrough}\n";
+  return sidecarA(chains, R"(  - name: b-mtls
     connect_timeout: 2s
     endpoints: [{address: "[)" +
-         kIp6B + "]:" + std::to_string(kAppPort) + R"("}]
+                              std::string(kIp6B) + "]:" + std::to_string(kAppPort) + R"("}]
     tls:
-      ca_bundle: )" +
-         dir + R"(/root.crt
-      cert_chain: )" +
-         dir + R"(/sidecar-a.crt
-      private_key: )" +
-         dir + R"(/sidecar-a.key
+      ca_bundle: )" + dir + R"(/root.crt
+      cert_chain: )" + dir + R"(/sidecar-a.crt
+      private_key: )" + dir + R"(/sidecar-a.key
       verify_spiffe_ids: [")" +
-         kIdB + R"("]
+                              kIdB + R"("]
       alpn: [http/1.1]
   - name: passthrough
     type: original_dst
     connect_timeout: 2s
-)";
+)");
 }
 
 std::string meshSidecarB(const std::string& dir) {
@@ -213,22 +190,15 @@ TEST_F(DualStackPods, Ipv6CallGoesSidecarToSidecarOverMtls) {
 // an original_dst cluster; requests for host "override.test" to one that
 // takes x-envoy-original-dst-host.
 std::string originalDstSidecar(const std::string& dir) {
-  return R"(admin: {address: 127.0.0.1:15020}
-workers: 1
-listeners:
-  - name: outbound
-    address: "[::]:15001"
-    use_original_dst: true
-    filter_chains:
-      - http:
+  return sidecarA(R"(      - http:
           access_log: {path: )" +
-         dir + R"(/logs/a.log, format: json}
+                      dir + R"(/logs/a.log, format: json}
           route_config:
             virtual_hosts:
               - {name: override, domains: [override.test], routes: [{match: {prefix: /}, route: {cluster: by-header}}]}
               - {name: all, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: pass}}]}
-clusters:
-  - name: pass
+)",
+                  R"(  - name: pass
     type: original_dst
     connect_timeout: 2s
     cleanup_interval: 3s
@@ -236,7 +206,7 @@ clusters:
     type: original_dst
     use_http_header: true
     connect_timeout: 2s
-)";
+)");
 }
 
 TEST_F(DualStackPods, HttpRouteReachesTheOriginalDestination) {

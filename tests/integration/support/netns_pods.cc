@@ -17,6 +17,29 @@ namespace sluice::itest {
 
 using namespace std::chrono_literals;
 
+const char* const kHeaderEchoApp = R"PY(import http.server, socket, sys
+class Echo(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        lines = ["server: " + sys.argv[2]] + ["%s: %s" % (k.lower(), v) for k, v in self.headers.items()]
+        body = "".join(l + "\n" for l in lines).encode()
+        self.send_response(200)
+        self.send_header("content-type", "text/plain")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+class DualStack(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+server = DualStack(("::", int(sys.argv[1])), Echo)
+print("listening on", sys.argv[1], flush=True)
+server.serve_forever()
+)PY";
+
 std::string sbinTool(const std::string& name) {
   const std::string sbin = "/usr/sbin/" + name;
   return std::filesystem::exists(sbin) ? sbin : name;

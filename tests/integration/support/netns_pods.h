@@ -24,6 +24,12 @@
 
 namespace sluice::itest {
 
+// A Python app (argv: port, name) on [::] (dual-stack) answering every GET
+// with "server: <name>" and the request headers it received, one
+// "name: value" line each: how a test sees what reached the app (the
+// x-forwarded-client-cert a sidecar set, say). Prints "listening on PORT".
+extern const char* const kHeaderEchoApp;
+
 // An iptables-family binary: /usr/sbin, which a test's PATH may lack, else PATH.
 std::string sbinTool(const std::string& name);
 // The command ran and exited 0.
