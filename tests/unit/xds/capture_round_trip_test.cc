@@ -31,7 +31,7 @@ listeners:
         tcp_proxy: {cluster: svc}
       - tcp_proxy: {cluster: passthrough}
   - name: one-chain
-    address: 0.0.0.0:15006
+    address: "[::]:15006"
     use_original_dst: true
     filter_chains:
       - match: {prefix_ranges: [10.0.0.0/8]}
@@ -62,6 +62,23 @@ TEST(XdsCaptureRoundTrip, ListenerAndClusterComeBack) {
   ASSERT_NE(one, r.config->listeners.end());
   EXPECT_EQ(one->filter_chains.size(), 1u);
   EXPECT_TRUE(one->filters.empty());
+}
+
+TEST(XdsCaptureRoundTrip, DualStackListenerIsIpv4CompatForEnvoy) {
+  auto cfg = loadYaml(kCapture);
+  ASSERT_TRUE(cfg);
+  envoy_listener::Listener v4;
+  listenerToEnvoy(cfg->listeners[0], v4);
+  EXPECT_FALSE(v4.address().socket_address().ipv4_compat());  // 0.0.0.0
+  envoy_listener::Listener l;
+  listenerToEnvoy(cfg->listeners[1], l);
+  EXPECT_EQ(l.address().socket_address().address(), "::");
+  EXPECT_TRUE(l.address().socket_address().ipv4_compat());
+  // Envoy's dual-stack "::" reads as Sluice's [::].
+  config::ListenerConfig back;
+  std::vector<config::RouteConfigEntry> routes;
+  ASSERT_TRUE(listenerFromEnvoy(l, back, routes).empty());
+  EXPECT_EQ(back.address.str(), "[::]:15006");
 }
 
 TEST(XdsCaptureRoundTrip, EnvoyFields) {
