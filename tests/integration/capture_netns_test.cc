@@ -13,22 +13,15 @@
 // Needs root (netns, veth, iptables) and the iptables binaries; skipped
 // with a message otherwise. Namespaces and veths are named after the test
 // process (unique under ctest -j), and removed, with every process in them,
-// by the fixture's destructor, pass or fail. Every port is inside the
+// by the fixture (support/netns_pods.h), pass or fail. Every port is inside the
 // namespaces: no host port is taken.
 
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <iostream>
 #include <sstream>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "tests/integration/support/access_log.h"
