@@ -70,25 +70,35 @@ void block(MapReader& r, std::string_view key, Fn&& fn) {
 }
 
 // `type: endpoints` (the default) or `original_dst`. An original_dst
-// cluster's one host per connection is where the client was going: there is
-// nothing to list, check or balance, so those keys are refused rather than
-// ignored.
+// cluster's host is where each client was going: there is nothing to list,
+// check or balance, so those keys are refused rather than ignored; its own
+// keys (use_http_header, cleanup_interval) are refused on other clusters.
 void readClusterType(MapReader& r, ClusterConfig& c) {
-  if (!r.has("type")) return;
-  std::string type;
-  r.string("type", type);
-  if (type == "original_dst") c.type = ClusterType::OriginalDst;
-  else if (type == "endpoints") c.type = ClusterType::Endpoints;
-  else if (r.child("type").IsScalar())
-    r.ctx().error(r.locOf("type"), r.childPath("type"), "must be endpoints or original_dst");
-  if (c.type != ClusterType::OriginalDst) return;
-  for (std::string_view key : {"endpoints", "health_check", "outlier_detection"}) {
-    if (!r.has(key)) continue;
-    r.child(key);  // reported here, not as unknown
-    r.ctx().error(r.locOf(key), r.childPath(key),
-                  "an original_dst cluster connects to each connection's original destination: no " +
-                      std::string(key));
+  if (r.has("type")) {
+    std::string type;
+    r.string("type", type);
+    if (type == "original_dst") c.type = ClusterType::OriginalDst;
+    else if (type == "endpoints") c.type = ClusterType::Endpoints;
+    else if (r.child("type").IsScalar())
+      r.ctx().error(r.locOf("type"), r.childPath("type"), "must be endpoints or original_dst");
   }
+  auto refuse = [&](std::initializer_list<std::string_view> keys, const std::string& why) {
+    for (std::string_view key : keys) {
+      if (!r.has(key)) continue;
+      r.child(key);  // reported here, not as unknown
+      r.ctx().error(r.locOf(key), r.childPath(key), why + std::string(key));
+    }
+  };
+  if (c.type != ClusterType::OriginalDst) {
+    refuse({"use_http_header", "cleanup_interval"}, "only an original_dst cluster takes ");
+    return;
+  }
+  r.boolean("use_http_header", c.use_http_header);
+  r.duration("cleanup_interval", c.cleanup_interval);
+  if (c.cleanup_interval <= Duration::zero())
+    r.ctx().error(r.locOf("cleanup_interval"), r.childPath("cleanup_interval"), "must be greater than 0");
+  refuse({"endpoints", "health_check", "outlier_detection"},
+         "an original_dst cluster connects to each connection's original destination: no ");
 }
 
 void readEndpoints(MapReader& cr, std::vector<EndpointConfig>& out) {

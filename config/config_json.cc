@@ -238,6 +238,10 @@ nlohmann::json toJson(const ClusterConfig& c) {
                       {"idle_timeout", durationString(c.idle_timeout)},
                       {"load_assignment", c.load_assignment}};
   if (c.type != ClusterType::Endpoints) j["type"] = clusterTypeName(c.type);
+  if (c.type == ClusterType::OriginalDst) {
+    j["use_http_header"] = c.use_http_header;
+    j["cleanup_interval"] = durationString(c.cleanup_interval);
+  }
   if (c.health_check) j["health_check"] = toJson(*c.health_check);
   if (c.outlier_detection) j["outlier_detection"] = toJson(*c.outlier_detection);
   if (c.tls) j["tls"] = toJson(*c.tls);

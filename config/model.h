@@ -198,9 +198,11 @@ std::string_view lbPolicyName(LbPolicy p);
 bool parseLbPolicy(std::string_view name, LbPolicy& out);
 
 // Where a cluster's hosts come from: its load assignment, or (original_dst)
-// each downstream connection's original destination: one host per
-// connection, no endpoints, no balancing (Envoy's ORIGINAL_DST). Only a
-// tcp_proxy on a use_original_dst listener has such a destination.
+// each downstream connection's original destination: no endpoints, no
+// balancing (Envoy's ORIGINAL_DST). A connection redirected to a
+// use_original_dst listener has such a destination; an HTTP route may also
+// name one in a request header where the cluster allows it
+// (use_http_header).
 enum class ClusterType : uint8_t { Endpoints, OriginalDst };
 // "endpoints", "original_dst".
 std::string_view clusterTypeName(ClusterType t);
@@ -208,6 +210,14 @@ std::string_view clusterTypeName(ClusterType t);
 struct ClusterConfig {
   std::string name;
   ClusterType type = ClusterType::Endpoints;
+  // original_dst only. use_http_header: an HTTP request's
+  // x-envoy-original-dst-host ("10.1.2.3:80", "[2001:db8::1]:80") names its
+  // host instead of the connection's original destination. Off by default:
+  // a header choosing the upstream lets any client reach any address.
+  bool use_http_header = false;
+  // original_dst only: a worker's host (and its pooled connections) unused
+  // for this long is removed.
+  Duration cleanup_interval{std::chrono::seconds(5)};
   Duration connect_timeout{std::chrono::seconds(5)};
   LbPolicy lb_policy = LbPolicy::RoundRobin;
   // Its load assignment's name (Envoy's eds_cluster_config.service_name):

@@ -69,9 +69,22 @@ FieldError lbFromEnvoy(const cluster::Cluster& in, config::ClusterConfig& out) {
   if (out.type == config::ClusterType::OriginalDst) {
     if (in.lb_policy() != cluster::Cluster::CLUSTER_PROVIDED && in.lb_policy() != cluster::Cluster::ROUND_ROBIN)
       return {"lb_policy", "an ORIGINAL_DST cluster takes CLUSTER_PROVIDED"};
-    if (in.has_original_dst_lb_config()) return {"original_dst_lb_config", "not supported"};
+    if (in.has_cleanup_interval())
+      if (auto e = positiveDurationFromEnvoy(in.cleanup_interval(), "cleanup_interval", out.cleanup_interval);
+          !e.empty())
+        return e;
+    if (!in.has_original_dst_lb_config()) return {};
+    const auto& od = in.original_dst_lb_config();
+    // Only Envoy's own header: a header chosen by the server is one more
+    // way for a client to pick any upstream.
+    if (!od.http_header_name().empty())
+      return {"original_dst_lb_config.http_header_name", "not supported (the header is x-envoy-original-dst-host)"};
+    if (od.has_upstream_port_override()) return {"original_dst_lb_config.upstream_port_override", "not supported"};
+    if (od.has_metadata_key()) return {"original_dst_lb_config.metadata_key", "not supported"};
+    out.use_http_header = od.use_http_header();
     return {};
   }
+  if (in.has_cleanup_interval()) return {"cleanup_interval", "only an ORIGINAL_DST cluster takes it"};
   switch (in.lb_policy()) {
     case cluster::Cluster::ROUND_ROBIN: out.lb_policy = config::LbPolicy::RoundRobin; break;
     case cluster::Cluster::LEAST_REQUEST: out.lb_policy = config::LbPolicy::LeastRequest; break;
@@ -183,6 +196,7 @@ FieldError discoveryFromEnvoy(const cluster::Cluster& in, config::ClusterConfig&
       if (in.has_load_assignment())
         return {"load_assignment", "an ORIGINAL_DST cluster connects to each connection's original destination: no endpoints"};
       if (in.health_checks_size() > 0) return {"health_checks", "an ORIGINAL_DST cluster has no hosts to check"};
+      if (in.has_outlier_detection()) return {"outlier_detection", "an ORIGINAL_DST cluster has no hosts to eject"};
       out.type = config::ClusterType::OriginalDst;
       out.load_assignment.clear();
       return {};

@@ -46,6 +46,8 @@ void clusterToEnvoy(const config::ClusterConfig& c, cluster::Cluster& out) {
     // No endpoints to discover; Envoy requires the cluster to pick the host.
     out.set_type(cluster::Cluster::ORIGINAL_DST);
     out.set_lb_policy(cluster::Cluster::CLUSTER_PROVIDED);
+    toProto(c.cleanup_interval, *out.mutable_cleanup_interval());
+    if (c.use_http_header) out.mutable_original_dst_lb_config()->set_use_http_header(true);
   } else {
     out.set_type(cluster::Cluster::EDS);
     auto& eds = *out.mutable_eds_cluster_config();

@@ -71,7 +71,9 @@ FieldError addressFromEnvoy(const envoy::config::core::v3::Address& a, std::stri
   if (!a.has_socket_address()) return {std::string(path), "Sluice listens on socket addresses only"};
   const auto& s = a.socket_address();
   const std::string sp = fieldPath(path, "socket_address");
-  if (auto e = unsupportedField(s, sp, {"protocol", "address", "port_value"}); !e.empty()) return e;
+  // ipv4_compat: Sluice's [::] always takes IPv4 too (as ::ffff:a.b.c.d),
+  // which is what an Envoy server asks of "::" with it set.
+  if (auto e = unsupportedField(s, sp, {"protocol", "address", "port_value", "ipv4_compat"}); !e.empty()) return e;
   if (s.protocol() != envoy::config::core::v3::SocketAddress::TCP) return {fieldPath(sp, "protocol"), "Sluice takes TCP only"};
   const bool v6 = s.address().find(':') != std::string::npos;
   const std::string text = (v6 ? "[" + s.address() + "]" : s.address()) + ":" + std::to_string(s.port_value());
@@ -183,6 +185,8 @@ void listenerToEnvoy(const config::ListenerConfig& l, envoy_listener::Listener& 
   auto* sa = out.mutable_address()->mutable_socket_address();
   sa->set_address(l.address.ip());
   sa->set_port_value(l.address.port());
+  // Sluice's [::] is dual-stack; Envoy's only with ipv4_compat.
+  if (sa->address() == "::") sa->set_ipv4_compat(true);
   out.mutable_per_connection_buffer_limit_bytes()->set_value(l.per_connection_buffer_limit_bytes);
   if (l.max_connections != 0)
     (*sluiceMetadata(*out.mutable_metadata()).mutable_fields())["max_connections"].set_number_value(l.max_connections);

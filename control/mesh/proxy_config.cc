@@ -263,7 +263,9 @@ class Builder {
       }
     }
     const std::string name = "inbound_capture";
-    const std::string address = "0.0.0.0:" + portName(mesh_.capture.inbound_port);
+    // [::] is dual-stack: IPv4 and IPv6 traffic redirected by iptables and
+    // ip6tables reach this one listener.
+    const std::string address = "[::]:" + portName(mesh_.capture.inbound_port);
     const MtlsMode mode = mesh_.mtlsFor(w);
     YAML::Node listener;
     listener["name"] = name;
@@ -285,10 +287,10 @@ class Builder {
     };
     std::string lines;
     for (const auto& [port, s] : served) {
-      // The app on the pod's loopback at the port the caller dialled: the
-      // HTTP router has no original-destination hosts (tcp_proxy does, for
-      // the passthrough below), and replicas share this config, so the
-      // pod's own address cannot be written into it.
+      // The app on the pod's loopback at the port the caller dialled:
+      // replicas share this config, so the pod's own address cannot be
+      // written into it, and a fixed cluster keeps the app's stats and
+      // authorization per port (the passthrough below is original_dst).
       const std::string cluster = "inbound_" + portName(s.port->port) + "_" + s.service->name;
       YAML::Node c = appCluster(cluster, s.port->protocol);
       YAML::Node ep;
@@ -318,7 +320,7 @@ class Builder {
   // through to where it was going (ALLOW_ANY) or refused (REGISTRY_ONLY).
   void capturedOutbound() {
     const std::string name = "outbound_capture";
-    const std::string address = "0.0.0.0:" + portName(mesh_.capture.outbound_port);
+    const std::string address = "[::]:" + portName(mesh_.capture.outbound_port);  // dual-stack, as inbound
     YAML::Node listener;
     listener["name"] = name;
     listener["address"] = address;

@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cerrno>
 
+#include "proxy/net/socket_util.h"
+
 namespace sluice::net {
 namespace {
 
@@ -59,6 +61,8 @@ Connection::Connection(event::Loop& loop, int fd, const ip::Address& peer, std::
   });
   if (fd_ >= 0) loop_.addFd(fd_, this);
 }
+
+ip::Address Connection::localAddress() const { return net::localAddress(fd_); }
 
 Connection::~Connection() {
   if (fd_ >= 0) {

@@ -140,6 +140,9 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
   // at accept); unset when the connection was addressed to the listener.
   const std::optional<ip::Address>& originalDestination() const { return original_destination_; }
   void setOriginalDestination(std::optional<ip::Address> to) { original_destination_ = std::move(to); }
+  // The address this end of the socket has (getsockname: a system call,
+  // for the rare paths that need it, never per request).
+  ip::Address localAddress() const;
   size_t writeBufferLength() const { return write_buffer_.length(); }
   bool aboveHighWatermark() const { return above_high_; }
   uint64_t bytesRead() const { return bytes_read_; }

@@ -3,6 +3,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cstring>
+
+#include "proxy/net/connection.h"
 #include "proxy/net/socket_util.h"
 
 // From <linux/netfilter_ipv4.h> and <linux/netfilter_ipv6/ip6_tables.h>,
@@ -29,6 +32,19 @@ std::optional<ip::Address> askConntrack(int fd, int family) {
   return std::nullopt;  // not tracked (no netfilter), or not NATed
 }
 
+// The IPv4 address an IPv4-mapped IPv6 one ("[::ffff:10.1.2.3]:80", what a
+// dual-stack socket reports for an IPv4 peer) stands for; others as they are.
+ip::Address unmapped(const ip::Address& a) {
+  if (a.family() != AF_INET6) return a;
+  const auto* in6 = reinterpret_cast<const sockaddr_in6*>(a.sockAddr());
+  if (!IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) return a;
+  sockaddr_in in{};
+  in.sin_family = AF_INET;
+  in.sin_port = in6->sin6_port;
+  std::memcpy(&in.sin_addr, &in6->sin6_addr.s6_addr[12], sizeof(in.sin_addr));
+  return ip::Address::fromSockaddr(reinterpret_cast<const sockaddr*>(&in), sizeof(in));
+}
+
 }  // namespace
 
 AcceptedDestination acceptedDestination(int fd, bool ask_conntrack) {
@@ -37,9 +53,17 @@ AcceptedDestination acceptedDestination(int fd, bool ask_conntrack) {
   if (!ask_conntrack) return d;
   auto original = askConntrack(fd, d.local.family());
   // Conntrack also answers for a connection it tracked but did not
-  // redirect: that one was addressed to us.
-  if (original && !(*original == d.local)) d.original = std::move(original);
+  // redirect: that one was addressed to us. A dual-stack socket's local
+  // address for an IPv4 client is IPv4-mapped; conntrack's is plain IPv4.
+  if (original && !(unmapped(*original) == unmapped(d.local))) d.original = std::move(original);
   return d;
+}
+
+std::optional<ip::Address> originalDstTarget(const Connection& downstream, const ip::Address* requested) {
+  // An original destination is never the local address (acceptedDestination).
+  if (requested == nullptr) return downstream.originalDestination();
+  if (unmapped(*requested) == unmapped(downstream.localAddress())) return std::nullopt;
+  return *requested;
 }
 
 }  // namespace sluice::net

@@ -23,4 +23,16 @@ struct AcceptedDestination {
 // otherwise only the local address.
 AcceptedDestination acceptedDestination(int fd, bool ask_conntrack);
 
+class Connection;
+
+// Where an original_dst cluster connects for `downstream`: `requested` when
+// given (an address its cluster lets the request name), else where the
+// client was going. Nullopt when that is this proxy's own socket: a client
+// addressed to the listener itself (not redirected: no original
+// destination), or a requested address naming the one the connection
+// arrived on (an IPv4-mapped address is the IPv4 one). Connecting there
+// would come back to the listener, once per connection, until descriptors
+// run out.
+std::optional<ip::Address> originalDstTarget(const Connection& downstream, const ip::Address* requested = nullptr);
+
 }  // namespace sluice::net

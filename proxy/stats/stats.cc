@@ -75,8 +75,12 @@ const std::vector<StatField<ClusterStats>>& ClusterStats::fields() {
        &S::upstream_cx_connect_attempts_exceeded},
       {"upstream_cx_none_healthy_total", "Connections with no host to send to", false, &S::upstream_cx_none_healthy},
       {"upstream_cx_original_dst_loop_total",
-       "Connections an original_dst cluster refused: addressed to the listener itself (would loop), or not captured",
+       "Connections and requests an original_dst cluster refused: addressed to the listener itself (would loop), or "
+       "not captured",
        false, &S::upstream_cx_original_dst_loop},
+      {"upstream_rq_original_dst_host_invalid_total",
+       "Requests whose x-envoy-original-dst-host was not an IP address and port (ignored)", false,
+       &S::upstream_rq_original_dst_host_invalid},
       {"upstream_rx_bytes_total", "Bytes received from upstream hosts", false, &S::upstream_rx_bytes},
       {"upstream_tx_bytes_total", "Bytes sent to upstream hosts", false, &S::upstream_tx_bytes},
       {"upstream_rq_total", "HTTP requests sent upstream", false, &S::upstream_rq_total},

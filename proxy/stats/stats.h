@@ -110,6 +110,7 @@ struct alignas(64) ClusterStats {
   Stat upstream_cx_connect_attempts_exceeded;
   Stat upstream_cx_none_healthy;
   Stat upstream_cx_original_dst_loop;
+  Stat upstream_rq_original_dst_host_invalid;
   Stat upstream_rx_bytes;
   Stat upstream_tx_bytes;
   // HTTP.

@@ -179,6 +179,7 @@ void ClusterManager::update(const std::shared_ptr<const config::Config>& config,
                               : makeLoadBalancer(cc, util::threadRandomSource());
     }
     c->pools_.assign(c->hosts_.size(), {});  // resolved on first HTTP request
+    if (auto od = original_dst_.find(cc.name); od != original_dst_.end()) c->original_dst_ = od->second.get();
     if (refs.tls) {
       // Same provider: keep the view, so pools see no TLS change.
       auto prev = clusters_.find(cc.name);
@@ -194,15 +195,12 @@ void ClusterManager::update(const std::shared_ptr<const config::Config>& config,
 }
 
 ClusterManager::~ClusterManager() {
-  pools_.clear();  // before the clusters whose stats they point into
+  // Before the clusters whose stats they point into.
+  pools_.clear();
+  original_dst_.clear();
 }
 
-HttpConnPool& ClusterManager::httpPool(Cluster& cluster, size_t host_index, Protocol protocol) {
-  // The cluster caches its pools per host, so the map below is consulted
-  // once per host per config version, not per request.
-  HttpConnPool*& cached = cluster.pools_[host_index][static_cast<size_t>(protocol)];
-  if (cached) return *cached;
-  const Host& host = cluster.hosts_[host_index];
+PoolSettings ClusterManager::poolSettings(const Cluster& cluster) const {
   const auto& cc = cluster.config();
   PoolSettings settings;
   settings.max_connections = cc.max_connections_per_host;
@@ -213,17 +211,58 @@ HttpConnPool& ClusterManager::httpPool(Cluster& cluster, size_t host_index, Prot
   settings.breakers = cc.circuit_breakers;
   settings.tls = cluster.tls_;
   settings.http2 = cc.http2;
-  auto [it, made] = pools_.try_emplace(PoolKey{cc.name, host.name, protocol});
+  return settings;
+}
+
+std::unique_ptr<HttpConnPool> ClusterManager::makePool(Protocol protocol, const Host& host,
+                                                       const PoolSettings& settings, Cluster& cluster) {
+  return pool_factory_ ? pool_factory_(protocol, *loop_, host, settings, &cluster.stats())
+                       : makeHttpConnPool(protocol, *loop_, host, settings, &cluster.stats());
+}
+
+HttpConnPool& ClusterManager::httpPool(Cluster& cluster, size_t host_index, Protocol protocol) {
+  // The cluster caches its pools per host, so the map below is consulted
+  // once per host per config version, not per request.
+  HttpConnPool*& cached = cluster.pools_[host_index][static_cast<size_t>(protocol)];
+  if (cached) return *cached;
+  const Host& host = cluster.hosts_[host_index];
+  const PoolSettings settings = poolSettings(cluster);
+  auto [it, made] = pools_.try_emplace(PoolKey{cluster.config().name, host.name, protocol});
   PoolEntry& entry = it->second;
   if (made) {
-    entry.pool = pool_factory_ ? pool_factory_(protocol, *loop_, host, settings, &cluster.stats())
-                               : makeHttpConnPool(protocol, *loop_, host, settings, &cluster.stats());
+    entry.pool = makePool(protocol, host, settings, cluster);
   } else if (entry.generation != generation_) {
     entry.pool->update(host, settings, &cluster.stats());
   }
   entry.generation = generation_;
   cached = entry.pool.get();
   return *cached;
+}
+
+ClusterManager::OriginalDstPick ClusterManager::originalDstPool(Cluster& cluster, const ip::Address& address,
+                                                                Protocol protocol) {
+  if (cluster.original_dst_ == nullptr) {  // the cluster's first request on this worker
+    auto& store = original_dst_[cluster.config().name];
+    if (!store) store = std::make_unique<OriginalDstHosts>(loop_->timers());
+    cluster.original_dst_ = store.get();
+  }
+  OriginalDstHosts::Entry& e = cluster.original_dst_->pick(address, cluster.config().cleanup_interval);
+  auto& pool = e.pools[static_cast<size_t>(protocol)];
+  if (!pool) {
+    pool = makePool(protocol, e.host, poolSettings(cluster), cluster);
+  } else if (e.generation != generation_) {
+    // A reload: every pool the host has takes its settings.
+    const PoolSettings settings = poolSettings(cluster);
+    for (auto& p : e.pools)
+      if (p) p->update(e.host, settings, &cluster.stats());
+  }
+  e.generation = generation_;
+  return {e.host, *pool};
+}
+
+OriginalDstHosts* ClusterManager::originalDstHosts(const std::string& cluster) {
+  auto it = original_dst_.find(cluster);
+  return it == original_dst_.end() ? nullptr : it->second.get();
 }
 
 Cluster* ClusterManager::get(const std::string& name) {

@@ -18,6 +18,7 @@
 #include "proxy/upstream/host.h"
 #include "proxy/upstream/conn_pool.h"
 #include "proxy/upstream/load_balancer.h"
+#include "proxy/upstream/original_dst_hosts.h"
 #include "proxy/upstream/outlier_detector.h"
 #include "proxy/upstream/priority_load.h"
 #include "proxy/upstream/upstream_transport.h"
@@ -112,6 +113,7 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   std::vector<std::array<HttpConnPool*, kProtocolCount>> pools_;
   std::shared_ptr<tls::CertificateProvider::View> tls_;  // this worker's; null without `tls`
   std::shared_ptr<const tls::CertificateProvider> tls_provider_;
+  OriginalDstHosts* original_dst_ = nullptr;  // original_dst clusters: the worker's hosts (ClusterManager's)
 };
 
 // Per-config handles resolved by the main thread for one cluster.
@@ -148,8 +150,23 @@ class ClusterManager {
   // takes a reload's settings on its first use after it. No allocation once
   // the pool exists.
   HttpConnPool& httpPool(Cluster& cluster, size_t host_index, Protocol protocol);
+  // An original_dst cluster's host for `address` and its pool for
+  // `protocol`, both made on first use (OriginalDstHosts: kept across config
+  // swaps, removed after the cluster's cleanup_interval unused). A hash
+  // lookup per request, no allocation once made.
+  struct OriginalDstPick {
+    const Host& host;
+    HttpConnPool& pool;
+  };
+  OriginalDstPick originalDstPool(Cluster& cluster, const ip::Address& address, Protocol protocol);
+  // Null unless `cluster` has original_dst hosts on this worker (tests).
+  OriginalDstHosts* originalDstHosts(const std::string& cluster);
 
  private:
+  PoolSettings poolSettings(const Cluster& cluster) const;
+  std::unique_ptr<HttpConnPool> makePool(Protocol protocol, const Host& host, const PoolSettings& settings,
+                                         Cluster& cluster);
+
   size_t worker_;
   event::Loop* loop_ = nullptr;
   HealthEventSink* sink_ = nullptr;
@@ -167,6 +184,9 @@ class ClusterManager {
     uint64_t generation = 0;  // the config generation its settings came from
   };
   std::map<PoolKey, PoolEntry> pools_;
+  // By cluster name; a store outlives its cluster's removal until its
+  // requests end (its pools may be serving them).
+  std::map<std::string, std::unique_ptr<OriginalDstHosts>, std::less<>> original_dst_;
 };
 
 }  // namespace sluice::upstream

@@ -185,6 +185,9 @@ Http1ConnPool::~Http1ConnPool() {
   clients_.clear();
   for (auto& c : clients) {
     c->reset();
+    // Counted here: onClientClosed no longer finds it (an original_dst host
+    // removed while the process runs keeps its gauges right).
+    countConnectionClosed(cluster_stats_, host_);
     releaseConnectionSlot(c->holds_breaker_slot);
   }
 }

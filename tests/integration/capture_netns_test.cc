@@ -13,29 +13,19 @@
 // Needs root (netns, veth, iptables) and the iptables binaries; skipped
 // with a message otherwise. Namespaces and veths are named after the test
 // process (unique under ctest -j), and removed, with every process in them,
-// by the fixture's destructor, pass or fail. Every port is inside the
+// by the fixture (support/netns_pods.h), pass or fail. Every port is inside the
 // namespaces: no host port is taken.
 
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <iostream>
 #include <sstream>
-#include <tuple>
 #include <string>
 #include <vector>
 
 #include "tests/integration/support/access_log.h"
-#include "tests/integration/support/command.h"
-#include "tests/integration/support/netns.h"
-#include "tests/integration/support/proxy_process.h"
-#include "tests/integration/support/tls_setup.h"
+#include "tests/integration/support/netns_pods.h"
 
 namespace sluice::itest {
 namespace {
@@ -111,104 +101,39 @@ clusters:
 )";
 }
 
-// Two pods joined by a veth, their apps and sidecars. Everything it made is
-// undone by the destructor, whatever the test did.
-class CapturePods : public NetnsTest {
+// Two pods joined by a veth (support/netns_pods.h), their apps and sidecars.
+class CapturePods : public NetnsPods {
  protected:
   void SetUp() override {
-    if (const std::string why = netnsUnavailable(); !why.empty()) GTEST_SKIP() << "transparent capture test: " << why;
-    const std::string id = std::to_string(::getpid());
-    ns_a_ = "sluice-cap-a-" + id;
-    ns_b_ = "sluice-cap-b-" + id;
-    veth_a_ = "scapa" + id;  // at most 15 characters
-    const std::string veth_a = veth_a_, veth_b = "scapb" + id;
-    if (!addNamespace(ns_a_)) GTEST_SKIP() << "cannot create a network namespace here (no CAP_SYS_ADMIN?)";
-    ASSERT_TRUE(addNamespace(ns_b_));
-    ASSERT_TRUE(sh({tool("ip"), "link", "add", veth_a, "type", "veth", "peer", "name", veth_b}));
-    ASSERT_TRUE(sh({tool("ip"), "link", "set", veth_a, "netns", ns_a_}));
-    ASSERT_TRUE(sh({tool("ip"), "link", "set", veth_b, "netns", ns_b_}));
-    for (const auto& [ns, dev, ip] : {std::tuple{ns_a_, veth_a, kIpA}, std::tuple{ns_b_, veth_b, kIpB}}) {
-      ASSERT_TRUE(sh({tool("ip"), "-n", ns, "addr", "add", std::string(ip) + "/24", "dev", dev}));
-      ASSERT_TRUE(sh({tool("ip"), "-n", ns, "link", "set", dev, "up"}));
-      ASSERT_TRUE(sh({tool("ip"), "-n", ns, "link", "set", "lo", "up"}));
-    }
-    if (!ran(runCommand(inNs(ns_a_, {tool("iptables-save"), "-t", "nat"}), 10s)))
-      GTEST_SKIP() << "iptables cannot reach the nat table here (no NET_ADMIN, or no nf_tables/ip_tables module)";
-
-    // Files the sidecars (uid 1337) read and write.
-    ::chmod(dir_.path().c_str(), 0755);
-    std::filesystem::create_directory(dir_.path() + "/logs");
-    ::chmod((dir_.path() + "/logs").c_str(), 0777);
-    ASSERT_TRUE(pki().ok()) << "the test PKI could not be generated";
-    for (const char* f : {"root.crt", "sidecar-a.crt", "sidecar-a.key", "sidecar-b.crt", "sidecar-b.key"}) {
-      const std::string to = dir_.path() + "/" + f;
-      std::filesystem::copy_file(pkiPath(f), to);
-      ::chmod(to.c_str(), 0644);  // test keys: readable by the sidecars' uid
-    }
+    makePods({kIpA, kIpB, "", ""});
+    if (IsSkipped() || HasFatalFailure()) return;
+    ASSERT_TRUE(copyPki());
   }
 
-  // A sidecar: the real `sluice iptables` rules, then sluice as uid 1337.
+  // A sidecar behind IPv4 rules only.
   ::testing::AssertionResult startSidecar(const std::string& name, const std::string& ns, const std::string& yaml,
                                           const std::vector<std::string>& rule_flags = {}) {
-    std::vector<std::string> rules = inNs(ns, {proxyBinary(), "iptables", "--ipv6", "off"});
-    rules.insert(rules.end(), rule_flags.begin(), rule_flags.end());
-    if (auto r = sh(rules); !r) return r;
-    const std::string config = dir_.write(name + ".yaml", yaml);
-    ::chmod(config.c_str(), 0644);
-    auto r = start(name, ns,
-                   {"setpriv", "--reuid=1337", "--regid=1337", "--clear-groups", proxyBinary(), "-c", config});
-    if (!r) return r;
-    const std::vector<std::string> ready_check =
-        inNs(ns, {"curl", "-sf", "--max-time", "2", "-o", "/dev/null", "http://127.0.0.1:15020/ready"});
-    const bool ready = waitUntil(
-        [&] { return ran(runCommand(ready_check, 5s)) && admin(ns, "/listeners").find(":1500") != std::string::npos; },
-        10s);
-    if (!ready) return ::testing::AssertionFailure() << name << " admin never answered: " << stderrOf(name);
-    return ::testing::AssertionSuccess();
-  }
-
-  // GET on a sidecar's admin port, from inside its pod ("" when it fails).
-  std::string admin(const std::string& ns, const std::string& path) {
-    CommandResult r = runCommand(
-        inNs(ns, {"curl", "-sS", "--max-time", "3", "http://127.0.0.1:15020" + path}), 5s);
-    return ran(r) ? r.out : "";
-  }
-
-  double metric(const std::string& ns, const std::string& name, const Labels& labels) {
-    return findMetric(admin(ns, "/metrics"), name, labels).value_or(-1);
+    std::vector<std::string> flags = {"--ipv6", "off"};
+    flags.insert(flags.end(), rule_flags.begin(), rule_flags.end());
+    return NetnsPods::startSidecar(name, ns, yaml, flags);
   }
 
   // The client app in A: curl as root, to B as if there were no mesh.
   CommandResult curlFromA(const std::string& url) {
-    return runCommand(inNs(ns_a_, {"curl", "-sS", "--max-time", "5", "-o", "-", "-w", "\nstatus=%{http_code}", url}),
+    return runCommand(inNetns(ns_a_, {"curl", "-sS", "--max-time", "5", "-o", "-", "-w", "\nstatus=%{http_code}", url}),
                       10s);
-  }
-
-  // Packets counted by the rule of `chain` whose text contains `rule`, from
-  // `iptables-save -c` in `ns`; -1 when there is no such rule.
-  long long ruleCount(const std::string& ns, const std::string& chain, const std::string& rule) {
-    CommandResult r = runCommand(inNs(ns, {tool("iptables-save"), "-c", "-t", "nat"}), 5s);
-    std::istringstream in(r.out);
-    for (std::string line; std::getline(in, line);) {
-      if (line.find("-A " + chain + " ") == std::string::npos || line.find(rule) == std::string::npos) continue;
-      long long packets = -1, bytes = 0;
-      if (std::sscanf(line.c_str(), "[%lld:%lld]", &packets, &bytes) == 2) return packets;
-    }
-    return -1;
   }
 
   // B's apps, then both sidecars.
   void startPods(bool allow_unknown) {
-    const std::string echo = dir_.write("echo_app.py", kEchoApp);
-    ASSERT_TRUE(start("app-b", ns_b_, {"/usr/bin/python3", echo, std::to_string(kAppPort)}, "listening on"));
+    const std::string echo = dir_.write("echo_app.py", kHeaderEchoApp);
+    ASSERT_TRUE(start("app-b", ns_b_, {"/usr/bin/python3", echo, std::to_string(kAppPort), "app"}, "listening on"));
     ASSERT_TRUE(start("other-b", ns_b_,
                       {SLUICE_BACKEND_BIN, "--listen", "0.0.0.0:" + std::to_string(kOtherPort), "--name", "other"},
                       "listening on"));
     ASSERT_TRUE(startSidecar("sidecar-b", ns_b_, sidecarB(dir_.path())));
     ASSERT_TRUE(startSidecar("sidecar-a", ns_a_, sidecarA(dir_.path(), allow_unknown)));
   }
-
-  std::string ns_a_, ns_b_, veth_a_;
 };
 
 TEST_F(CapturePods, ClientCallGoesSidecarToSidecarOverMtls) {
@@ -217,7 +142,7 @@ TEST_F(CapturePods, ClientCallGoesSidecarToSidecarOverMtls) {
 
   const std::string url = "http://" + std::string(kIpB) + ":" + std::to_string(kAppPort) + "/hello";
   CommandResult r = curlFromA(url);
-  ASSERT_TRUE(ran(r)) << describe({"curl", url}, r);
+  ASSERT_TRUE(exitedZero(r)) << describeRun({"curl", url}, r);
   EXPECT_NE(r.out.find("status=200"), std::string::npos) << r.out;
   // What B's app saw: B's sidecar set XFCC from A's verified certificate.
   EXPECT_NE(r.out.find("x-forwarded-client-cert: "), std::string::npos) << r.out;
@@ -246,10 +171,10 @@ TEST_F(CapturePods, ClientCallGoesSidecarToSidecarOverMtls) {
   // A's sidecar connected to B as uid 1337: not redirected again. The
   // client's connection is the only one the outbound REDIRECT took; the
   // sidecar's passed the uid exclusion.
-  EXPECT_EQ(ruleCount(ns_a_, "SLUICE_REDIRECT", "REDIRECT --to-ports 15001"), 1);
-  EXPECT_GE(ruleCount(ns_a_, "SLUICE_OUTPUT", "--uid-owner 1337 -j RETURN"), 1);
+  EXPECT_EQ(ruleCount(ns_a_, "SLUICE_REDIRECT", "REDIRECT --to-ports 15001", false), 1);
+  EXPECT_GE(ruleCount(ns_a_, "SLUICE_OUTPUT", "--uid-owner 1337 -j RETURN", false), 1);
   // B redirected the one inbound connection to 15006.
-  EXPECT_EQ(ruleCount(ns_b_, "SLUICE_IN_REDIRECT", "REDIRECT --to-ports 15006"), 1);
+  EXPECT_EQ(ruleCount(ns_b_, "SLUICE_IN_REDIRECT", "REDIRECT --to-ports 15006", false), 1);
 }
 
 TEST_F(CapturePods, UnknownDestinationPassesThroughWhenAllowed) {
@@ -260,7 +185,7 @@ TEST_F(CapturePods, UnknownDestinationPassesThroughWhenAllowed) {
   // as TCP to where the client was going (B's inbound passes it on too).
   const std::string url = "http://" + std::string(kIpB) + ":" + std::to_string(kOtherPort) + "/plain";
   CommandResult r = curlFromA(url);
-  ASSERT_TRUE(ran(r)) << describe({"curl", url}, r);
+  ASSERT_TRUE(exitedZero(r)) << describeRun({"curl", url}, r);
   EXPECT_NE(r.out.find("hello from other"), std::string::npos) << r.out;
   EXPECT_EQ(metric(ns_a_, "sluice_cluster_upstream_cx_total", {{"cluster", "passthrough"}}), 1);
   EXPECT_EQ(metric(ns_b_, "sluice_cluster_upstream_cx_total", {{"cluster", "inbound-passthrough"}}), 1);
@@ -304,26 +229,26 @@ TEST_F(CapturePods, UnknownDestinationIsRefusedWhenBlocked) {
 TEST_F(CapturePods, IptablesRunsTwiceAndCleansUp) {
   // The nat table without iptables-save's comment lines (they carry the time).
   const auto save = [&] {
-    std::istringstream in(runCommand(inNs(ns_a_, {tool("iptables-save"), "-t", "nat"}), 5s).out);
+    std::istringstream in(runCommand(inNetns(ns_a_, {sbinTool("iptables-save"), "-t", "nat"}), 5s).out);
     std::string rules;
     for (std::string line; std::getline(in, line);)
       if (!line.starts_with("#")) rules += line + "\n";
     return rules;
   };
-  ASSERT_TRUE(sh(inNs(ns_a_, {proxyBinary(), "iptables", "--ipv6", "off", "--exclude-outbound-ports", "22"})));
+  ASSERT_TRUE(sh(inNetns(ns_a_, {proxyBinary(), "iptables", "--ipv6", "off", "--exclude-outbound-ports", "22"})));
   const std::string first = save();
-  ASSERT_TRUE(sh(inNs(ns_a_, {proxyBinary(), "iptables", "--ipv6", "off", "--exclude-outbound-ports", "22"})));
+  ASSERT_TRUE(sh(inNetns(ns_a_, {proxyBinary(), "iptables", "--ipv6", "off", "--exclude-outbound-ports", "22"})));
   EXPECT_EQ(save(), first) << "a second run must leave the same rules";
   size_t hooks = 0;
   for (size_t p = first.find("-j SLUICE_OUTPUT"); p != std::string::npos; p = first.find("-j SLUICE_OUTPUT", p + 1))
     ++hooks;
   EXPECT_EQ(hooks, 1u) << first;
-  ASSERT_TRUE(sh(inNs(ns_a_, {proxyBinary(), "iptables", "--cleanup"})));
+  ASSERT_TRUE(sh(inNetns(ns_a_, {proxyBinary(), "iptables", "--cleanup"})));
   EXPECT_EQ(save().find("SLUICE"), std::string::npos) << save();
   // A bad flag: exit 2, the flag named, nothing touched.
-  CommandResult bad = runCommand(inNs(ns_a_, {proxyBinary(), "iptables", "--inbound-port", "0"}), 5s);
+  CommandResult bad = runCommand(inNetns(ns_a_, {proxyBinary(), "iptables", "--inbound-port", "0"}), 5s);
   ASSERT_TRUE(bad.status);
-  EXPECT_TRUE(WIFEXITED(*bad.status) && WEXITSTATUS(*bad.status) == 2) << describe({"iptables"}, bad);
+  EXPECT_TRUE(WIFEXITED(*bad.status) && WEXITSTATUS(*bad.status) == 2) << describeRun({"iptables"}, bad);
   EXPECT_NE(bad.err.find("--inbound-port: '0' is not a port"), std::string::npos) << bad.err;
 }
 
@@ -385,23 +310,24 @@ TEST_F(MeshCapturePods, AnAppCallsAServiceAddressAndTheMeshCarriesItOverMtls) {
   const std::string dir = dir_.path();
   dir_.write("token.key", "8c1f0e5a2b7d4c3e9f6a1b0c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4");
   ASSERT_TRUE(start("control", ns_a_, {SLUICE_CONTROL_BIN, "-c", dir_.write("control.yaml", meshControl(dir))}));
-  const std::vector<std::string> ready = inNs(ns_a_, {"curl", "-sf", "--max-time", "2", "http://127.0.0.1:15000/ready"});
-  ASSERT_TRUE(waitUntil([&] { return ran(runCommand(ready, 5s)); }, 15s)) << stderrOf("control");
+  const std::vector<std::string> ready =
+      inNetns(ns_a_, {"curl", "-sf", "--max-time", "2", "http://127.0.0.1:15000/ready"});
+  ASSERT_TRUE(waitUntil([&] { return exitedZero(runCommand(ready, 5s)); }, 15s)) << stderrOf("control");
   for (const char* sa : {"a", "b"}) {
     CommandResult t = runCommand(
         {SLUICE_CONTROL_BIN, "token", "--key", dir + "/token.key", "--namespace", "default", "--service-account", sa},
         10s);
-    ASSERT_TRUE(ran(t)) << describe({"sluice-control token"}, t);
+    ASSERT_TRUE(exitedZero(t)) << describeRun({"sluice-control token"}, t);
     const std::string file = dir_.write(std::string("token-") + sa, t.out);
     ::chmod(file.c_str(), 0644);
   }
-  const std::string echo = dir_.write("echo_app.py", kEchoApp);
-  ASSERT_TRUE(start("app-b", ns_b_, {"/usr/bin/python3", echo, std::to_string(kAppPort)}, "listening on"));
+  const std::string echo = dir_.write("echo_app.py", kHeaderEchoApp);
+  ASSERT_TRUE(start("app-b", ns_b_, {"/usr/bin/python3", echo, std::to_string(kAppPort), "app"}, "listening on"));
   ASSERT_TRUE(startSidecar("sidecar-b", ns_b_, meshSidecar(dir, "b", std::string(kIpA) + ":15010")));
   ASSERT_TRUE(
       startSidecar("sidecar-a", ns_a_, meshSidecar(dir, "a", "127.0.0.1:15010"), {"--exclude-inbound-ports", "15010"}));
   // The virtual IP leaves by A's link, as a ClusterIP would by a node's.
-  ASSERT_TRUE(sh({tool("ip"), "-n", ns_a_, "route", "add", "10.96.0.0/16", "dev", veth_a_}));
+  ASSERT_TRUE(sh({sbinTool("ip"), "-n", ns_a_, "route", "add", "10.96.0.0/16", "dev", veth_a_}));
 
   const std::string url = "http://" + std::string(kServiceVip) + "/mesh";
   CommandResult r;

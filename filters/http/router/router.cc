@@ -7,6 +7,7 @@
 #include "proxy/http/grpc.h"
 #include "proxy/event/loop.h"
 #include "proxy/net/connection.h"
+#include "proxy/net/original_destination.h"
 #include "proxy/upstream/hash_policy.h"
 #include "proxy/util/random.h"
 
@@ -25,6 +26,9 @@ namespace {
 constexpr size_t kPendingBodyLimit = 256 * 1024;
 
 constexpr std::string_view kAttemptHeader = "x-sluice-attempt";
+// Envoy's header naming an original_dst cluster's host ("10.1.2.3:80"),
+// read only where the cluster sets use_http_header.
+constexpr std::string_view kOriginalDstHostHeader = "x-envoy-original-dst-host";
 
 upstream::HostOutcome outcomeOf(int status) {
   if (status == 502 || status == 503 || status == 504) return upstream::HostOutcome::GatewayFailure;
@@ -129,23 +133,51 @@ bool RouterFilter::startAttempt() {
     fail(503, ResponseFlag::NoClusterFound, "cluster_not_found");
     return false;
   }
+  if (cluster->config().type == config::ClusterType::OriginalDst) [[unlikely]]
+    return startOriginalDstAttempt(*cluster);
   const auto pick = cluster->pick(&lb_ctx_);
   if (!pick) {
     cluster_stats_->upstream_cx_none_healthy.inc();
     fail(503, ResponseFlag::NoHealthyUpstream, "no_healthy_upstream");
     return false;
   }
-  ++attempts_;
-  response_complete_ = false;
   const upstream::Host& host = cluster->hosts()[pick->host];
   if (retry_) lb_ctx_.tried.push_back(host.shared);
+  auto& pool = callbacks_->clusters().httpPool(*cluster, pick->host, upstream::poolProtocol(cluster->config()));
+  startOn(*cluster, *pick, host, pool);
+  return true;
+}
+
+bool RouterFilter::startOriginalDstAttempt(upstream::Cluster& cluster) {
+  std::optional<ip::Address> requested;
+  if (cluster.config().use_http_header) {
+    if (auto v = request_headers_->get(kOriginalDstHostHeader)) {
+      requested = ip::Address::parse(*v);
+      // Not an IP and port: the connection's own destination, as without the header.
+      if (requested && requested->port() == 0) requested.reset();
+      if (!requested) cluster_stats_->upstream_rq_original_dst_host_invalid.inc();
+    }
+  }
+  const auto to = net::originalDstTarget(callbacks_->downstreamConnection(), requested ? &*requested : nullptr);
+  if (!to) {
+    cluster_stats_->upstream_cx_original_dst_loop.inc();
+    fail(503, ResponseFlag::NoHealthyUpstream, "original_dst_loop");
+    return false;
+  }
+  auto od = callbacks_->clusters().originalDstPool(cluster, *to, upstream::poolProtocol(cluster.config()));
+  startOn(cluster, upstream::Cluster::Pick{0, false}, od.host, od.pool);
+  return true;
+}
+
+void RouterFilter::startOn(upstream::Cluster& cluster, const upstream::Cluster::Pick& pick, const upstream::Host& host,
+                           upstream::HttpConnPool& pool) {
+  ++attempts_;
+  response_complete_ = false;
   callbacks_->streamInfo().upstream_host = host.name;
   callbacks_->streamInfo().upstream_request_attempt_count = attempts_;
   upstream::Breaker* retry_slot = std::exchange(next_retry_slot_, nullptr);
-  auto& pool = callbacks_->clusters().httpPool(*cluster, pick->host, upstream::poolProtocol(cluster->config()));
-  attempt_.start(*cluster, *pick, *cluster_stats_, pool, priority_, retry_slot, callbacks_->loop().timers(),
+  attempt_.start(cluster, pick, host, *cluster_stats_, pool, priority_, retry_slot, callbacks_->loop().timers(),
                  retry_ ? retry_->policy().per_try_timeout : std::chrono::milliseconds(0));
-  return true;
 }
 
 FilterDataStatus RouterFilter::decodeData(net::Buffer& data, bool end_stream) {

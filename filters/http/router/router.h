@@ -14,7 +14,8 @@
 // per_try_timeout bounds each attempt.
 //
 // Failures, each with a response flag for the access log:
-//   no route 404 (NR), unknown cluster 503 (NC), no host 503 (UH),
+//   no route 404 (NR), unknown cluster 503 (NC), no host 503 (UH; also an
+//   original_dst destination that would loop back to the listener),
 //   connect failure/timeout 503 (UF), pool or circuit-breaker overflow 503 (UO),
 //   route timeout 504 (UT), per-try timeout 504 (UPT), upstream reset or
 //   refused stream before the response 502 (UC), malformed response 502
@@ -89,6 +90,13 @@ class RouterFilter final : public sluice::http::StreamDecoderFilter,
   // Picks a host and starts an attempt on it; false when the request was
   // answered instead (no cluster, no host).
   bool startAttempt();
+  // An original_dst cluster's host: x-envoy-original-dst-host where the
+  // cluster takes it (a bad value is counted and ignored), else the
+  // connection's original destination; a destination that would loop back
+  // to the listener is refused (503, upstream_cx_original_dst_loop).
+  bool startOriginalDstAttempt(upstream::Cluster& cluster);
+  void startOn(upstream::Cluster& cluster, const upstream::Cluster::Pick& pick, const upstream::Host& host,
+               upstream::HttpConnPool& pool);
   // An attempt failed: retry it (after a backoff) or end the request with `f`.
   void attemptFailed(AttemptFailure kind, Failure f);
   // Takes a retry slot and arms the backoff; false when the policy, the

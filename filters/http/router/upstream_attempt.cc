@@ -4,7 +4,7 @@
 
 namespace sluice::filters::router {
 
-void UpstreamAttempt::start(upstream::Cluster& cluster, const upstream::Cluster::Pick& pick,
+void UpstreamAttempt::start(upstream::Cluster& cluster, const upstream::Cluster::Pick& pick, const upstream::Host& host,
                             stats::ClusterStats& cluster_stats, upstream::HttpConnPool& pool,
                             upstream::RoutingPriority priority, upstream::Breaker* retry_slot,
                             event::TimerQueue& timers, std::chrono::milliseconds per_try_timeout) {
@@ -12,7 +12,7 @@ void UpstreamAttempt::start(upstream::Cluster& cluster, const upstream::Cluster:
   outcome_reported_ = false;
   sent_ = false;
   if (cluster.wantsOutcome(pick)) picked_cluster_ = cluster.shared_from_this();
-  host_stats_ = cluster.hosts()[pick.host].stats;
+  host_stats_ = host.stats;
   host_stats_->rq_total.inc();
   host_stats_->rq_active.inc();
   cluster_stats_ = &cluster_stats;

@@ -34,12 +34,14 @@ class UpstreamAttempt final : public upstream::PoolCallbacks,
  public:
   explicit UpstreamAttempt(RouterFilter& router) : router_(router) {}
 
-  // Starts a try on `pick`: counts it against the host and the cluster, takes
-  // over `retry_slot` (null: none), arms the per-try timer (0: none), and
-  // asks `pool` for a stream. The router may hear from it before this returns.
-  void start(upstream::Cluster& cluster, const upstream::Cluster::Pick& pick, stats::ClusterStats& cluster_stats,
-             upstream::HttpConnPool& pool, upstream::RoutingPriority priority, upstream::Breaker* retry_slot,
-             event::TimerQueue& timers, std::chrono::milliseconds per_try_timeout);
+  // Starts a try on `host` (`pick` of `cluster`: an original_dst cluster's
+  // is {0, false}, which wants no outcome): counts it against the host and
+  // the cluster, takes over `retry_slot` (null: none), arms the per-try
+  // timer (0: none), and asks `pool` for a stream. The router may hear from
+  // it before this returns.
+  void start(upstream::Cluster& cluster, const upstream::Cluster::Pick& pick, const upstream::Host& host,
+             stats::ClusterStats& cluster_stats, upstream::HttpConnPool& pool, upstream::RoutingPriority priority,
+             upstream::Breaker* retry_slot, event::TimerQueue& timers, std::chrono::milliseconds per_try_timeout);
   // Ends the try's upstream part: the timer, the pool handle (cancelled), the
   // stream (released when `reuse`, the exchange having completed both ways,
   // else reset), the counts and the retry slot. Without a reported outcome a

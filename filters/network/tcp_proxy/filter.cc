@@ -1,6 +1,7 @@
 #include "filters/network/tcp_proxy/filter.h"
 
 #include "proxy/event/loop.h"
+#include "proxy/net/original_destination.h"
 #include "proxy/stats/stats.h"
 
 namespace sluice::filters::tcp_proxy {
@@ -47,11 +48,10 @@ stats::HostStats& untrackedHostStats() {
 }  // namespace
 
 bool TcpProxyFilter::pickOriginalDestination() {
-  // Unset: the client connected to the listener itself (not redirected),
-  // or the listener does not capture. Connecting there would come back to
-  // this listener, once per connection, until descriptors run out.
-  const auto& to = downstream().originalDestination();
-  if (!to || *to == ctx_.listener.address) {
+  // None: the client connected to the listener itself (not redirected), or
+  // the listener does not capture; connecting would loop back here.
+  const auto to = net::originalDstTarget(downstream());
+  if (!to) {
     cluster_->stats().upstream_cx_original_dst_loop.inc();
     downstream().close(net::CloseType::NoFlush);
     return false;

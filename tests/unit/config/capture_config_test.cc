@@ -107,5 +107,41 @@ clusters:
                }));
 }
 
+TEST(CaptureConfigTest, OriginalDstClusterTakesHeaderAndCleanupInterval) {
+  auto cfg = loadOk(
+      "clusters:\n  - name: plain\n    type: original_dst\n"
+      "  - name: by-header\n    type: original_dst\n    use_http_header: true\n"
+      "    cleanup_interval: 250ms\n");
+  ASSERT_TRUE(cfg);
+  const ClusterConfig* plain = cfg->findCluster("plain");
+  EXPECT_FALSE(plain->use_http_header);  // never unless asked: a header choosing the upstream is an SSRF vector
+  EXPECT_EQ(plain->cleanup_interval, std::chrono::seconds(5));
+  const ClusterConfig* by_header = cfg->findCluster("by-header");
+  EXPECT_TRUE(by_header->use_http_header);
+  EXPECT_EQ(by_header->cleanup_interval, std::chrono::milliseconds(250));
+  const auto j = toJson(*cfg);
+  EXPECT_EQ(j["clusters"][1]["use_http_header"], true);
+  EXPECT_EQ(j["clusters"][1]["cleanup_interval"], "250ms");
+}
+
+TEST(CaptureConfigTest, OriginalDstKeysAreRefusedElsewhereAndChecked) {
+  const Errors e = errorsOf(R"(clusters:
+  - name: svc
+    endpoints: [{address: 127.0.0.1:1}]
+    use_http_header: true
+    cleanup_interval: 1s
+  - name: pass
+    type: original_dst
+    use_http_header: sometimes
+    cleanup_interval: 0s
+)");
+  EXPECT_EQ(e, (Errors{
+                   "t.yaml:4:22: clusters[0].use_http_header: only an original_dst cluster takes use_http_header",
+                   "t.yaml:5:23: clusters[0].cleanup_interval: only an original_dst cluster takes cleanup_interval",
+                   "t.yaml:8:22: clusters[1].use_http_header: expected true or false",
+                   "t.yaml:9:23: clusters[1].cleanup_interval: must be greater than 0",
+               }));
+}
+
 }  // namespace
 }  // namespace sluice::config

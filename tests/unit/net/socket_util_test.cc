@@ -1,3 +1,5 @@
+// listenSocket: [::] takes IPv4 clients too (IPV6_V6ONLY off, whatever the
+// host's default), which a captured pod's dual-stack listeners rely on.
 #include "proxy/net/socket_util.h"
 
 #include <gtest/gtest.h>
@@ -5,36 +7,43 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
+#include <string>
 
 namespace sluice::net {
 namespace {
 
-int optionOf(int fd) {
-  int v6only = -1;
-  socklen_t len = sizeof(v6only);
-  EXPECT_EQ(getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len), 0);
-  return v6only;
-}
-
-// "[::]" is both families whatever net.ipv6.bindv6only says (the injected
-// sidecar's health listener relies on it); an IPv4 client reaches it.
-TEST(ListenSocket, TheIpv6WildcardTakesIpv4Too) {
+TEST(SocketUtilTest, V6WildcardIsDualStack) {
   std::string error;
   const int fd = listenSocket(*ip::Address::parse("[::]:0"), false, &error);
-  if (fd < 0 && error.find("Address family not supported") != std::string::npos)
-    GTEST_SKIP() << "no IPv6 in this kernel: " << error;
   ASSERT_GE(fd, 0) << error;
-  EXPECT_EQ(optionOf(fd), 0);
   const ip::Address bound = localAddress(fd);
-  const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(bound.port());
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&to), sizeof(to)), 0) << std::strerror(errno);
+  if (bound.family() == AF_INET6) {
+    int v6only = -1;
+    socklen_t len = sizeof(v6only);
+    ASSERT_EQ(::getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len), 0);
+    EXPECT_EQ(v6only, 0);
+  }
+  // An IPv4 client connects (the listen queue takes it without accept).
+  const int client = ::socket(AF_INET, SOCK_STREAM, 0);
+  const ip::Address to = ip::Address::parse("127.0.0.1:0")->withPort(bound.port());
+  EXPECT_EQ(::connect(client, to.sockAddr(), to.sockLen()), 0);
+  sockaddr_storage peer{};
+  socklen_t peer_len = sizeof(peer);
+  const int accepted = ::accept(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len);
+  EXPECT_GE(accepted, 0);
+  // Seen as ::ffff:127.0.0.1 on the dual-stack socket.
+  if (bound.family() == AF_INET6)
+    EXPECT_EQ(ip::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&peer), peer_len).ip(), "::ffff:127.0.0.1");
+  if (accepted >= 0) ::close(accepted);
   ::close(client);
+  ::close(fd);
+}
+
+TEST(SocketUtilTest, SpecificV6AddressStaysV6) {
+  std::string error;
+  const int fd = listenSocket(*ip::Address::parse("[::1]:0"), false, &error);
+  if (fd < 0) GTEST_SKIP() << "no IPv6 loopback here: " << error;
+  EXPECT_EQ(localAddress(fd).ip(), "::1");
   ::close(fd);
 }
 

@@ -134,6 +134,27 @@ TEST(FilterChainTest, DestinationPortThenMostSpecificPrefix) {
   EXPECT_EQ(chains.select(false, nullptr, nullptr), 0);
 }
 
+TEST(FilterChainTest, DualStackDestinationsMatchTheirFamilysChains) {
+  // A [::] listener sees an IPv4 destination it was not redirected from as
+  // ::ffff:a.b.c.d: IPv4 prefixes take it, IPv6 ones by their own bits.
+  ListenerChains chains;
+  chains.match_destination = true;
+  chains.chains = {
+      destinationChain(8080, {"fd00:79::2/128"}),  // 0
+      destinationChain(8080, {"10.79.0.2/32"}),    // 1
+      destinationChain(8080, {}),                  // 2: the port, any address
+  };
+  auto pick = [&](const char* to) {
+    const ip::Address a = addr(to);
+    return chains.select(false, nullptr, &a);
+  };
+  EXPECT_EQ(pick("[fd00:79::2]:8080"), 0);
+  EXPECT_EQ(pick("10.79.0.2:8080"), 1);
+  EXPECT_EQ(pick("[::ffff:10.79.0.2]:8080"), 1);
+  EXPECT_EQ(pick("[::ffff:10.79.0.3]:8080"), 2);
+  EXPECT_EQ(pick("[fd00:79::3]:8080"), 2);
+}
+
 TEST(FilterChainTest, DestinationNarrowsBeforeTransportAndSni) {
   ListenerChains chains;
   chains.match_destination = true;

@@ -1,6 +1,7 @@
 // The capture keys through Envoy v3 and back: Listener.use_original_dst (with
 // Envoy's original_dst listener filter beside it), FilterChainMatch's
-// destination_port and prefix_ranges, and Cluster type ORIGINAL_DST, compared
+// destination_port and prefix_ranges, and Cluster type ORIGINAL_DST (with
+// original_dst_lb_config.use_http_header and cleanup_interval), compared
 // whole through config::toJson; and what Envoy's own form of them gives.
 #include <gtest/gtest.h>
 
@@ -30,7 +31,7 @@ listeners:
         tcp_proxy: {cluster: svc}
       - tcp_proxy: {cluster: passthrough}
   - name: one-chain
-    address: 0.0.0.0:15006
+    address: "[::]:15006"
     use_original_dst: true
     filter_chains:
       - match: {prefix_ranges: [10.0.0.0/8]}
@@ -41,6 +42,10 @@ clusters:
   - name: passthrough
     type: original_dst
     connect_timeout: 2s
+  - name: by-header
+    type: original_dst
+    use_http_header: true
+    cleanup_interval: 30s
 )";
 
 TEST(XdsCaptureRoundTrip, ListenerAndClusterComeBack) {
@@ -57,6 +62,23 @@ TEST(XdsCaptureRoundTrip, ListenerAndClusterComeBack) {
   ASSERT_NE(one, r.config->listeners.end());
   EXPECT_EQ(one->filter_chains.size(), 1u);
   EXPECT_TRUE(one->filters.empty());
+}
+
+TEST(XdsCaptureRoundTrip, DualStackListenerIsIpv4CompatForEnvoy) {
+  auto cfg = loadYaml(kCapture);
+  ASSERT_TRUE(cfg);
+  envoy_listener::Listener v4;
+  listenerToEnvoy(cfg->listeners[0], v4);
+  EXPECT_FALSE(v4.address().socket_address().ipv4_compat());  // 0.0.0.0
+  envoy_listener::Listener l;
+  listenerToEnvoy(cfg->listeners[1], l);
+  EXPECT_EQ(l.address().socket_address().address(), "::");
+  EXPECT_TRUE(l.address().socket_address().ipv4_compat());
+  // Envoy's dual-stack "::" reads as Sluice's [::].
+  config::ListenerConfig back;
+  std::vector<config::RouteConfigEntry> routes;
+  ASSERT_TRUE(listenerFromEnvoy(l, back, routes).empty());
+  EXPECT_EQ(back.address.str(), "[::]:15006");
 }
 
 TEST(XdsCaptureRoundTrip, EnvoyFields) {
@@ -80,6 +102,11 @@ TEST(XdsCaptureRoundTrip, EnvoyFields) {
   EXPECT_EQ(c.type(), envoy_cluster::Cluster::ORIGINAL_DST);
   EXPECT_EQ(c.lb_policy(), envoy_cluster::Cluster::CLUSTER_PROVIDED);
   EXPECT_FALSE(c.has_eds_cluster_config());
+  EXPECT_EQ(c.cleanup_interval().seconds(), 5);  // Envoy's default, sent explicitly
+  EXPECT_FALSE(c.has_original_dst_lb_config());
+  clusterToEnvoy(*cfg->findCluster("by-header"), c);
+  EXPECT_EQ(c.cleanup_interval().seconds(), 30);
+  EXPECT_TRUE(c.original_dst_lb_config().use_http_header());
 
   // Envoy's way to ask for the original destination (the listener filter
   // alone) reads as use_original_dst; a bare prefix means /32.

@@ -103,7 +103,7 @@ TEST(CapturedConfig, OutboundDispatchesByServiceAddressAndPortThenPassesThrough)
   ASSERT_TRUE(web && web->config);
   const auto* out = listener(*web->config, "outbound_capture");
   ASSERT_TRUE(out);
-  EXPECT_EQ(out->address.str(), "0.0.0.0:15001");
+  EXPECT_EQ(out->address.str(), "[::]:15001");
   EXPECT_TRUE(out->use_original_dst);
   // api's three ports, web's one, then the passthrough; legacy has no address.
   ASSERT_EQ(out->filter_chains.size(), 5u);
@@ -132,7 +132,7 @@ TEST(CapturedConfig, RegistryOnlyLeavesUnknownDestinationsNoChain) {
   ASSERT_TRUE(web && web->config);
   const auto* out = listener(*web->config, "outbound_capture");
   ASSERT_TRUE(out);
-  EXPECT_EQ(out->address.str(), "0.0.0.0:15101");
+  EXPECT_EQ(out->address.str(), "[::]:15101");
   EXPECT_EQ(out->filter_chains.size(), 4u);
   for (const auto& c : out->filter_chains) EXPECT_FALSE(c.match.empty());
   EXPECT_EQ(web->config->findCluster("passthrough"), nullptr);
@@ -145,7 +145,7 @@ TEST(CapturedConfig, InboundTakesTheServedPortsBehindMtlsWithTheirPolicies) {
   ASSERT_TRUE(api && api->config);
   const auto* in = listener(*api->config, "inbound_capture");
   ASSERT_TRUE(in);
-  EXPECT_EQ(in->address.str(), "0.0.0.0:15006");
+  EXPECT_EQ(in->address.str(), "[::]:15006");
   EXPECT_TRUE(in->use_original_dst);
   ASSERT_EQ(in->filter_chains.size(), 4u);  // 5432, 8080, 9090, any other port
   EXPECT_EQ(in->filter_chains[1].match.destination_port, std::optional<uint16_t>(8080));
