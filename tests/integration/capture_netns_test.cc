@@ -27,8 +27,8 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tests/integration/support/access_log.h"
@@ -76,9 +76,11 @@ listeners:
     address: 0.0.0.0:15001
     use_original_dst: true
     filter_chains:
-      - match: {destination_port: 8080, prefix_ranges: [)" + std::string(kIpB) + R"(/32]}
+      - match: {destination_port: 8080, prefix_ranges: [)" +
+                     std::string(kIpB) + R"(/32]}
         http:
-          access_log: {path: )" + dir + R"(/logs/a.log, format: json}
+          access_log: {path: )" +
+                     dir + R"(/logs/a.log, format: json}
           route_config:
             virtual_hosts: [{name: b, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: b-mtls}}]}]
 )";
@@ -86,12 +88,17 @@ listeners:
   yaml += R"(clusters:
   - name: b-mtls
     connect_timeout: 2s
-    endpoints: [{address: )" + std::string(kIpB) + ":" + std::to_string(kAppPort) + R"(}]
+    endpoints: [{address: )" +
+          std::string(kIpB) + ":" + std::to_string(kAppPort) + R"(}]
     tls:
-      ca_bundle: )" + dir + R"(/root.crt
-      cert_chain: )" + dir + R"(/sidecar-a.crt
-      private_key: )" + dir + R"(/sidecar-a.key
-      verify_spiffe_ids: [")" + kIdB + R"("]
+      ca_bundle: )" +
+          dir + R"(/root.crt
+      cert_chain: )" +
+          dir + R"(/sidecar-a.crt
+      private_key: )" +
+          dir + R"(/sidecar-a.key
+      verify_spiffe_ids: [")" +
+          kIdB + R"("]
       alpn: [http/1.1]
   - name: passthrough
     type: original_dst
@@ -110,20 +117,25 @@ listeners:
     filter_chains:
       - match: {destination_port: 8080}
         tls:
-          certificates: [{cert_chain: )" + dir + "/sidecar-b.crt, private_key: " + dir + R"(/sidecar-b.key}]
-          ca_bundle: )" + dir + R"(/root.crt
+          certificates: [{cert_chain: )" +
+         dir + "/sidecar-b.crt, private_key: " + dir + R"(/sidecar-b.key}]
+          ca_bundle: )" +
+         dir + R"(/root.crt
           require_client_cert: true
-          verify_spiffe_ids: [")" + kIdA + R"("]
+          verify_spiffe_ids: [")" +
+         kIdA + R"("]
         http:
           forward_client_cert_details: sanitize_set
-          access_log: {path: )" + dir + R"(/logs/b.log, format: json}
+          access_log: {path: )" +
+         dir + R"(/logs/b.log, format: json}
           route_config:
             virtual_hosts: [{name: app, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: app}}]}]
       - tcp_proxy: {cluster: inbound-passthrough}
 clusters:
   - name: app
     connect_timeout: 1s
-    endpoints: [{address: 127.0.0.1:)" + std::to_string(kAppPort) + R"(}]
+    endpoints: [{address: 127.0.0.1:)" +
+         std::to_string(kAppPort) + R"(}]
   - name: inbound-passthrough
     type: original_dst
     connect_timeout: 2s
@@ -238,8 +250,8 @@ class CapturePods : public ::testing::Test {
     if (auto r = sh(rules); !r) return r;
     const std::string config = dir_.write(name + ".yaml", yaml);
     ::chmod(config.c_str(), 0644);
-    auto r = start(name, ns,
-                   {"setpriv", "--reuid=1337", "--regid=1337", "--clear-groups", proxyBinary(), "-c", config});
+    auto r =
+        start(name, ns, {"setpriv", "--reuid=1337", "--regid=1337", "--clear-groups", proxyBinary(), "-c", config});
     if (!r) return r;
     const std::vector<std::string> ready_check =
         inNs(ns, {"curl", "-sf", "--max-time", "2", "-o", "/dev/null", "http://127.0.0.1:15020/ready"});
@@ -254,8 +266,7 @@ class CapturePods : public ::testing::Test {
 
   // GET on a sidecar's admin port, from inside its pod ("" when it fails).
   std::string admin(const std::string& ns, const std::string& path) {
-    CommandResult r = runCommand(
-        inNs(ns, {"curl", "-sS", "--max-time", "3", "http://127.0.0.1:15020" + path}), 5s);
+    CommandResult r = runCommand(inNs(ns, {"curl", "-sS", "--max-time", "3", "http://127.0.0.1:15020" + path}), 5s);
     return ran(r) ? r.out : "";
   }
 
@@ -438,15 +449,22 @@ std::string meshControl(const std::string& dir) {
 admin: {address: 127.0.0.1:15000}
 ca:
   trust_domain: sluice.test
-  dir: )" + dir + R"(/ca
-  token_keys: [)" + dir + R"(/token.key]
+  dir: )" +
+         dir + R"(/ca
+  token_keys: [)" +
+         dir + R"(/token.key]
+  address: 0.0.0.0:15012
+  tls: {ip_addresses: [127.0.0.1, )" +
+         kIpA + R"(]}
 mesh:
   trust_domain: sluice.test
   services:
     - name: b
-      addresses: [)" + kServiceVip + R"(]
+      addresses: [)" +
+         kServiceVip + R"(]
       ports: [{port: 80, protocol: http}]
-      endpoints: [{address: )" + kIpB + ":" + std::to_string(kAppPort) + R"(, workload: b}]
+      endpoints: [{address: )" +
+         kIpB + ":" + std::to_string(kAppPort) + R"(, workload: b}]
   workloads:
     - {name: a, capture: true}
     - {name: b, capture: true}
@@ -459,22 +477,32 @@ mesh:
 )";
 }
 
-std::string meshSidecar(const std::string& dir, const std::string& name, const std::string& ads) {
+// `control`: the control plane's address as this sidecar reaches it; ADS
+// on port 15010, the CA (TLS, verified against the mesh root) on 15012.
+std::string meshSidecar(const std::string& dir, const std::string& name, const std::string& control) {
   return R"(admin: {address: 127.0.0.1:15020}
 workers: 1
 dynamic:
   ads:
-    address: )" + ads + R"(
-    node: {id: )" + name + R"(.default, cluster: )" + name + R"(}
+    address: )" +
+         control + R"(:15010
+    node: {id: )" +
+         name + R"(.default, cluster: )" + name + R"(}
   ca:
-    token_file: )" + dir + "/token-" + name + "\n";
+    address: )" +
+         control + R"(:15012
+    root_file: )" +
+         dir + R"(/ca/root.pem
+    token_file: )" +
+         dir + "/token-" + name + "\n";
 }
 
 TEST_F(MeshCapturePods, AnAppCallsAServiceAddressAndTheMeshCarriesItOverMtls) {
   const std::string dir = dir_.path();
   dir_.write("token.key", "8c1f0e5a2b7d4c3e9f6a1b0c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4");
   ASSERT_TRUE(start("control", ns_a_, {SLUICE_CONTROL_BIN, "-c", dir_.write("control.yaml", meshControl(dir))}));
-  const std::vector<std::string> ready = inNs(ns_a_, {"curl", "-sf", "--max-time", "2", "http://127.0.0.1:15000/ready"});
+  const std::vector<std::string> ready =
+      inNs(ns_a_, {"curl", "-sf", "--max-time", "2", "http://127.0.0.1:15000/ready"});
   ASSERT_TRUE(waitUntil([&] { return ran(runCommand(ready, 5s)); }, 15s)) << stderrOf("control");
   for (const char* sa : {"a", "b"}) {
     CommandResult t = runCommand(
@@ -486,9 +514,9 @@ TEST_F(MeshCapturePods, AnAppCallsAServiceAddressAndTheMeshCarriesItOverMtls) {
   }
   const std::string echo = dir_.write("echo_app.py", kEchoApp);
   ASSERT_TRUE(start("app-b", ns_b_, {"/usr/bin/python3", echo, std::to_string(kAppPort)}, "listening on"));
-  ASSERT_TRUE(startSidecar("sidecar-b", ns_b_, meshSidecar(dir, "b", std::string(kIpA) + ":15010")));
+  ASSERT_TRUE(startSidecar("sidecar-b", ns_b_, meshSidecar(dir, "b", kIpA)));
   ASSERT_TRUE(
-      startSidecar("sidecar-a", ns_a_, meshSidecar(dir, "a", "127.0.0.1:15010"), {"--exclude-inbound-ports", "15010"}));
+      startSidecar("sidecar-a", ns_a_, meshSidecar(dir, "a", "127.0.0.1"), {"--exclude-inbound-ports", "15010,15012"}));
   // The virtual IP leaves by A's link, as a ClusterIP would by a node's.
   ASSERT_TRUE(sh({tool("ip"), "-n", ns_a_, "route", "add", "10.96.0.0/16", "dev", veth_a_}));
 
@@ -501,7 +529,8 @@ TEST_F(MeshCapturePods, AnAppCallsAServiceAddressAndTheMeshCarriesItOverMtls) {
         return r.out.find("status=200") != std::string::npos;
       },
       15s);
-  ASSERT_TRUE(answered) << r.out << r.err << "\nA: " << admin(ns_a_, "/config_dump") << "\nB: " << stderrOf("sidecar-b");
+  ASSERT_TRUE(answered) << r.out << r.err << "\nA: " << admin(ns_a_, "/config_dump")
+                        << "\nB: " << stderrOf("sidecar-b");
   EXPECT_NE(r.out.find("URI=spiffe://sluice.test/ns/default/sa/a"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("By=spiffe://sluice.test/ns/default/sa/b"), std::string::npos) << r.out;
   // A took it on the captured outbound port and sent it to b's cluster; B on
