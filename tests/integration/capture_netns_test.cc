@@ -492,7 +492,7 @@ dynamic:
     address: )" +
          control + R"(:15012
     root_file: )" +
-         dir + R"(/ca/root.pem
+         dir + R"(/ca-roots.pem
     token_file: )" +
          dir + "/token-" + name + "\n";
 }
@@ -504,6 +504,8 @@ TEST_F(MeshCapturePods, AnAppCallsAServiceAddressAndTheMeshCarriesItOverMtls) {
   const std::vector<std::string> ready =
       inNs(ns_a_, {"curl", "-sf", "--max-time", "2", "http://127.0.0.1:15000/ready"});
   ASSERT_TRUE(waitUntil([&] { return ran(runCommand(ready, 5s)); }, 15s)) << stderrOf("control");
+  // The mesh root, where the sidecars' uid can read it (ca/ is the CA's, 0700).
+  dir_.write("ca-roots.pem", readFile(dir + "/ca/root.pem"));
   for (const char* sa : {"a", "b"}) {
     CommandResult t = runCommand(
         {SLUICE_CONTROL_BIN, "token", "--key", dir + "/token.key", "--namespace", "default", "--service-account", sa},
