@@ -27,8 +27,9 @@
 #   anything, and control-plane CPU (utime+stime) across it;
 # - a new workload appended to the file: the time until its sidecar (its
 #   stream opened right after the write) has ACKed a config with its
-#   listeners, and until its CreateCertificate call (a fresh P-256 key's
-#   CSR, a bootstrap token) has a certificate.
+#   listeners, and until its CreateCertificate call (over TLS, verified
+#   against the mesh root; a fresh P-256 key's CSR, a bootstrap token) has
+#   a certificate.
 # RSS is VmRSS with every proxy connected, and VmHWM. The last line is
 #   converged N proxies in X ms (p99 Y ms), control RSS Z MiB
 # where N and X are the affected proxies and the slowest one's time. Exits 1
@@ -99,7 +100,7 @@ def split(i, mark):
 out = ["ads: {address: 127.0.0.1:0}", "admin: {address: 127.0.0.1:0}",
        "debounce: 20ms", "watch_interval: 20ms",
        "ca:", "  trust_domain: bench.mesh", f"  dir: {tmp}/ca",
-       f"  token_keys: [{tmp}/token.key]", "  default_ttl: 24h",
+       f"  token_keys: [{tmp}/token.key]", "  default_ttl: 24h", "  address: 127.0.0.1:0",
        "mesh:", "  trust_domain: bench.mesh", "  services:"]
 backends = {s: [] for s in range(S)}
 for i in range(W):
@@ -141,6 +142,7 @@ control_pid=$!
 for _ in $(seq 1200); do [[ -s $tmp/addresses ]] && break; kill -0 "$control_pid" 2>/dev/null || break; sleep 0.05; done
 [[ -s $tmp/addresses ]] || { head -20 "$tmp/control.log" >&2; die "sluice-control did not start"; }
 ads=$(awk '$1 == "ads" {print $2}' "$tmp/addresses")
+ca=$(awk '$1 == "ca" {print $2}' "$tmp/addresses")
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime, in clock ticks
 # Time its threads spent runnable but waiting for a CPU (ns): on a shared
@@ -154,6 +156,7 @@ start_cpu=$(cpu_ticks "$control_pid")
 
 mkfifo "$tmp/cmd"
 "$bin/sluice-ads-load" --target "$ads" --proxies "$proxies" --per-channel "$per_channel" \
+  --ca-target "$ca" --ca-root "$tmp/ca/root.pem" \
   --node-ids "$tmp/node-ids" --cluster mesh --timeout 120 <"$tmp/cmd" >"$tmp/load.out" 2>"$tmp/load.err" &
 load_pid=$!
 exec 3>"$tmp/cmd"

@@ -31,4 +31,8 @@ bool checkExpandedSize(const YAML::Node& root, ParseContext& ctx, size_t limit) 
   return true;
 }
 
+bool checkExpandedSize(std::string_view text, const YAML::Node& root, ParseContext& ctx) {
+  return text.find('&') == std::string_view::npos || checkExpandedSize(root, ctx);
+}
+
 }  // namespace sluice::config

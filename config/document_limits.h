@@ -12,6 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstddef>
+#include <string_view>
 
 #include "config/yaml_reader.h"
 
@@ -26,5 +27,11 @@ inline constexpr size_t kMaxExpandedNodes = 1'000'000;
 // stopping at `limit`. Past it, records an error at the node where the
 // count ran out and returns false: nothing else may walk the document.
 bool checkExpandedSize(const YAML::Node& root, ParseContext& ctx, size_t limit = kMaxExpandedNodes);
+
+// The same for `root` parsed from `text`, at no cost when the text defines
+// no anchor ('&' nowhere in it): without one there is no alias, and a walk
+// meets each node the parser made once (a generated mesh's megabytes are
+// walked by the readers anyway, not twice).
+bool checkExpandedSize(std::string_view text, const YAML::Node& root, ParseContext& ctx);
 
 }  // namespace sluice::config

@@ -1,28 +1,31 @@
 #include "config/loader.h"
 
-#include "config/cluster_reader.h"
-#include "config/document_limits.h"
-#include "config/overload.h"
-#include "config/resource_validate.h"
-#include "config/tls_reader.h"
-#include "config/yaml_document.h"
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <optional>
+#include <sstream>
 #include <tuple>
 #include <unordered_map>
 
+#include "config/ca_root.h"
+#include "config/cluster_reader.h"
+#include "config/document_limits.h"
+#include "config/overload.h"
+#include "config/resource_validate.h"
 #include "config/route_config.h"
+#include "config/tls_reader.h"
+#include "config/yaml_document.h"
 
 namespace sluice::config {
 namespace {
 
-constexpr std::string_view kListenerFields[] = {"name", "address", "max_connections",
-                                                "per_connection_buffer_limit_bytes", "tls", "filter_chains",
-                                                "use_original_dst"};
+constexpr std::string_view kListenerFields[] = {
+    "name", "address",       "max_connections", "per_connection_buffer_limit_bytes",
+    "tls",  "filter_chains", "use_original_dst"};
 constexpr std::string_view kChainFields[] = {"match", "tls"};
 
 std::string indexed(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
@@ -48,7 +51,7 @@ void readFilters(MapReader& r, std::vector<NetworkFilterEntry>& out, const std::
     if (!terminal.empty()) {
       r.ctx().error(it->first, path,
                     reader->terminal() ? "listener has more than one terminal network filter ('" + terminal + "')"
-                                        : "network filter must come before the terminal filter '" + terminal + "'");
+                                       : "network filter must come before the terminal filter '" + terminal + "'");
     }
     if (reader->terminal()) terminal = key;
     MapReader fr(r.ctx(), r.child(key), path);
@@ -131,8 +134,7 @@ void readListeners(MapReader& top, Config& cfg) {
       r.ctx().error(r.locOf("name"), r.childPath("name"),
                     "duplicate listener name '" + l.name + "' (first in " + names[l.name] + ")");
     // Port 0 asks the kernel for a fresh port, so those never collide.
-    if (l.address.family() != 0 && l.address.port() != 0 &&
-        !addresses.emplace(l.address.str(), l.name).second)
+    if (l.address.family() != 0 && l.address.port() != 0 && !addresses.emplace(l.address.str(), l.name).second)
       r.ctx().error(r.locOf("address"), r.childPath("address"),
                     "address " + l.address.str() + " already used by listener '" + addresses[l.address.str()] + "'");
     cfg.listeners.push_back(std::move(l));
@@ -163,8 +165,9 @@ void addInlineRouteConfigs(Config& cfg, ParseContext& ctx) {
   std::unordered_map<std::string, std::string> names;  // name -> path of first
   for (const auto& e : cfg.route_configs) {
     if (e.name.empty() || names.emplace(e.name, e.path).second) continue;
-    ctx.error(e.loc, e.path + ".name",
-              "duplicate route config name '" + e.name + "' (first in " + names[e.name] + "); give it a name: of its own");
+    ctx.error(
+        e.loc, e.path + ".name",
+        "duplicate route config name '" + e.name + "' (first in " + names[e.name] + "); give it a name: of its own");
   }
 }
 
@@ -212,9 +215,50 @@ bool validHostPort(const std::string& address) {
   return colon != 0 && numeric && std::stoul(port) != 0 && std::stoul(port) <= 65535;
 }
 
-// `dynamic: {ca: {address, token_file, ttl, secret_name}}`: the certificate
-// agent. Its address defaults to the ADS server's (read first).
-void readCa(ParseContext& ctx, const YAML::Node& node, Bootstrap& b) {
+// The mesh roots of `dynamic.ca` (config/ca_root.h): root_pem, or
+// root_file (read here for the error, and by the agent at every call); one
+// of them or plaintext: true must be there, so a CA call never goes out
+// unverified by accident. None for plaintext.
+std::optional<SecretSpec> readCaRoots(MapReader& r) {
+  ParseContext& ctx = r.ctx();
+  SecretSpec root;
+  root.name = kCaRootSecretName;
+  root.kind = SecretSpec::Kind::ValidationContext;
+  std::string pem, file;
+  bool plaintext = false;
+  r.string("root_pem", pem);
+  r.string("root_file", file);
+  r.boolean("plaintext", plaintext);
+  constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
+  if (r.has("root_pem") && pem.find(kBegin) == std::string::npos)
+    ctx.error(r.locOf("root_pem"), "dynamic.ca.root_pem", "expected PEM certificates (" + std::string(kBegin) + ")");
+  if (r.has("root_file")) {
+    std::ifstream in(file, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in)
+      ctx.error(r.locOf("root_file"), "dynamic.ca.root_file", "cannot read '" + file + "': " + std::strerror(errno));
+    else if (text.str().find(kBegin) == std::string::npos)
+      ctx.error(r.locOf("root_file"), "dynamic.ca.root_file", "'" + file + "' holds no PEM certificate");
+  }
+  const bool has_root = r.has("root_pem") || r.has("root_file");
+  if (r.has("root_pem") && r.has("root_file"))
+    ctx.error(r.locOf("root_file"), "dynamic.ca.root_file", "give root_file or root_pem, not both");
+  if (plaintext && has_root)
+    ctx.error(r.locOf("plaintext"), "dynamic.ca.plaintext", "plaintext: true verifies nothing: drop it or the root");
+  else if (!plaintext && !has_root)
+    ctx.error(r.node(), "dynamic.ca",
+              "needs root_file or root_pem (the mesh root the CA's serving certificate chains to), or plaintext: "
+              "true (the token then crosses the network in the clear)");
+  if (plaintext || !has_root) return std::nullopt;
+  root.inline_pem = r.has("root_pem");
+  root.trusted_ca = root.inline_pem ? pem : file;
+  return root;
+}
+
+// `dynamic: {ca: {address, root_file, root_pem, plaintext, token_file, ttl,
+// secret_name}}`: the certificate agent, and its roots.
+void readCa(ParseContext& ctx, const YAML::Node& node, Bootstrap& b, std::optional<SecretSpec>& root) {
   MapReader r(ctx, node, "dynamic.ca");
   if (!r.isMap()) {
     ctx.error(node, "dynamic.ca", "expected a mapping");
@@ -222,15 +266,10 @@ void readCa(ParseContext& ctx, const YAML::Node& node, Bootstrap& b) {
   }
   CaSpec spec;
   spec.loc = locOf(node);
-  r.string("address", spec.address);
-  if (r.has("address")) {
-    if (!validHostPort(spec.address))
-      ctx.error(r.locOf("address"), "dynamic.ca.address", "expected host:port, got '" + spec.address + "'");
-  } else if (b.config_source.kind == ConfigSourceSpec::Kind::Ads) {
-    spec.address = b.config_source.ads.address;
-  } else {
-    ctx.error(node, "dynamic.ca.address", "missing required field (there is no dynamic.ads.address to default to)");
-  }
+  r.string("address", spec.address, /*required=*/true);
+  if (r.has("address") && !validHostPort(spec.address))
+    ctx.error(r.locOf("address"), "dynamic.ca.address", "expected host:port, got '" + spec.address + "'");
+  root = readCaRoots(r);
   r.string("token_file", spec.token_file, /*required=*/true);
   if (r.has("token_file") && spec.token_file.empty())
     ctx.error(r.locOf("token_file"), "dynamic.ca.token_file", "must not be empty");
@@ -238,8 +277,7 @@ void readCa(ParseContext& ctx, const YAML::Node& node, Bootstrap& b) {
   if (spec.ttl < std::chrono::seconds(2))
     ctx.error(r.locOf("ttl"), "dynamic.ca.ttl", "must be at least 2s (the certificate is renewed at half of it)");
   r.string("secret_name", spec.secret_name);
-  if (spec.secret_name.empty())
-    ctx.error(r.locOf("secret_name"), "dynamic.ca.secret_name", "must not be empty");
+  if (spec.secret_name.empty()) ctx.error(r.locOf("secret_name"), "dynamic.ca.secret_name", "must not be empty");
   r.finish();
   b.ca = std::move(spec);
 }
@@ -277,7 +315,8 @@ void readAds(MapReader& top, const YAML::Node& ads, Bootstrap& b) {
   b.config_source.ads = std::move(spec);
 }
 
-void readDynamic(MapReader& top, Bootstrap& b) {
+void readDynamic(MapReader& top, Config& cfg) {
+  Bootstrap& b = cfg.bootstrap;
   const YAML::Node dyn = top.child("dynamic");
   if (!dyn.IsDefined()) return;
   ParseContext& ctx = top.ctx();
@@ -287,9 +326,10 @@ void readDynamic(MapReader& top, Bootstrap& b) {
   const YAML::Node ca = dr.child("ca");
   if (!ads.IsDefined() && !ca.IsDefined()) ctx.error(dyn, "dynamic", "needs ads or ca");
   dr.finish();
-  // The CA's address defaults to the ADS server's: ADS first.
   if (ads.IsDefined()) readAds(top, ads, b);
-  if (ca.IsDefined()) readCa(ctx, ca, b);
+  std::optional<SecretSpec> root;
+  if (ca.IsDefined()) readCa(ctx, ca, b, root);
+  if (root) cfg.secrets.push_back(std::move(*root));
 }
 
 // Certificate provider instances are what sluice-control serves proxyless
@@ -324,7 +364,7 @@ void build(const YAML::Node& root, Config& cfg, ParseContext& ctx) {
   top.duration("drain_timeout", b.drain_timeout);
   top.duration("certificate_watch_interval", b.certificate_watch_interval);
   if (const YAML::Node node = top.child("node"); node.IsDefined()) readNode(MapReader(ctx, node, "node"), b.node);
-  readDynamic(top, b);
+  readDynamic(top, cfg);
   readOverload(top, b.overload);
   if (b.certificate_watch_interval <= Duration::zero())
     ctx.error(top.locOf("certificate_watch_interval"), "certificate_watch_interval", "must be greater than 0");
@@ -378,7 +418,7 @@ LoadResult loadString(const std::string& yaml_text, const std::string& file, Ref
     // Unset variables would only reappear as follow-on errors in the fields
     // that hold them: report them alone. Both walks come after the size
     // check, which keeps an alias bomb from making them endless.
-    if (checkExpandedSize(root, ctx) && substituteEnv(root, ctx)) build(root, *cfg, ctx);
+    if (checkExpandedSize(yaml_text, root, ctx) && substituteEnv(root, ctx)) build(root, *cfg, ctx);
   } catch (const YAML::Exception& e) {
     const bool known = !e.mark.is_null();
     ctx.error(SourceLoc{known ? e.mark.line + 1 : 0, known ? e.mark.column + 1 : 0}, "", e.msg);

@@ -1,12 +1,11 @@
 #include "config/yaml_document.h"
 
-#include <algorithm>
-#include <string_view>
-
 #include <yaml-cpp/eventhandler.h>
 
+#include <algorithm>
 #include <optional>
 #include <sstream>
+#include <string_view>
 
 namespace sluice::config {
 namespace {
@@ -56,14 +55,22 @@ size_t firstInvalidUtf8(std::string_view text) {
     }
     size_t len = 0;
     unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range
-    if (c >= 0xC2 && c <= 0xDF) len = 2;
-    else if (c == 0xE0) len = 3, lo = 0xA0;
-    else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) len = 3;
-    else if (c == 0xED) len = 3, hi = 0x9F;
-    else if (c == 0xF0) len = 4, lo = 0x90;
-    else if (c >= 0xF1 && c <= 0xF3) len = 4;
-    else if (c == 0xF4) len = 4, hi = 0x8F;
-    else return i;
+    if (c >= 0xC2 && c <= 0xDF)
+      len = 2;
+    else if (c == 0xE0)
+      len = 3, lo = 0xA0;
+    else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF)
+      len = 3;
+    else if (c == 0xED)
+      len = 3, hi = 0x9F;
+    else if (c == 0xF0)
+      len = 4, lo = 0x90;
+    else if (c >= 0xF1 && c <= 0xF3)
+      len = 4;
+    else if (c == 0xF4)
+      len = 4, hi = 0x8F;
+    else
+      return i;
     if (i + len > text.size()) return i;
     const auto second = static_cast<unsigned char>(text[i + 1]);
     if (second < lo || second > hi) return i;
@@ -72,6 +79,25 @@ size_t firstInvalidUtf8(std::string_view text) {
     i += len;
   }
   return std::string_view::npos;
+}
+
+// True when `root` (the first document of `text`) is all of it, known
+// without a second parse (which costs as much as the first: a generated
+// mesh is megabytes). A block mapping that starts at column 0 ends only
+// where its indentation can drop below 0: at the end of the text, or at a
+// document marker ("---", "...") or a directive ("%"), all three only at
+// the start of a line. Anything else after it inside the map is a syntax
+// error, which Load has thrown. Other roots take the exact count.
+bool cannotHoldASecondDocument(std::string_view text, const YAML::Node& root) {
+  if (!root.IsMap() || root.Style() != YAML::EmitterStyle::Block || root.Mark().column != 0) return false;
+  for (size_t line = 0; line < text.size();) {
+    const std::string_view rest = text.substr(line);
+    if (rest.starts_with('%') || rest.starts_with("---") || rest.starts_with("...")) return false;
+    const size_t nl = text.find('\n', line);
+    if (nl == std::string_view::npos) break;
+    line = nl + 1;
+  }
+  return true;
 }
 
 }  // namespace
@@ -86,6 +112,7 @@ YAML::Node loadSingleDocument(const std::string& text, ParseContext& ctx) {
     throw YAML::ParserException(at, "not valid UTF-8 (a YAML file is UTF-8 text)");
   }
   const YAML::Node root = YAML::Load(text);
+  if (cannotHoldASecondDocument(text, root)) return root;
   // Count documents, but never past the second: that is the bound LoadAll lacks.
   std::istringstream in(text);
   YAML::Parser parser(in);

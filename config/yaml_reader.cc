@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
-#include <sstream>
 #include <limits>
+#include <sstream>
 
 namespace sluice::config {
 namespace {
@@ -113,6 +113,14 @@ bool envNameChar(char c, bool first) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || (!first && c >= '0' && c <= '9');
 }
 
+// A key path as the walk goes down ("listeners[0].tls"), made into text
+// only for a value that holds a '$': a generated mesh has hundreds of
+// thousands of nodes and almost none of them needs its path.
+struct PathStep {
+  const std::string* key;  // null: a sequence index
+  size_t index;
+};
+
 struct EnvWalk {
   ParseContext& ctx;
   EnvLookup lookup;
@@ -121,8 +129,20 @@ struct EnvWalk {
   // Nodes already rewritten: an alias shares its anchor's node, and a second
   // pass would expand a `$${` escape the first one produced.
   std::vector<YAML::Node> done;
+  std::vector<PathStep> steps;
 
-  void scalar(YAML::Node n, const std::string& path) {
+  std::string path() const {
+    std::string out;
+    for (const PathStep& s : steps) {
+      if (s.key == nullptr)
+        out += "[" + std::to_string(s.index) + "]";
+      else
+        out += (out.empty() ? "" : ".") + *s.key;
+    }
+    return out;
+  }
+
+  void scalar(YAML::Node n) {
     const std::string& in = n.Scalar();
     if (in.find('$') == std::string::npos) return;
     for (const auto& d : done)
@@ -146,13 +166,13 @@ struct EnvWalk {
       bool valid = close != std::string::npos && !name.empty();
       for (size_t k = 0; valid && k < name.size(); ++k) valid = envNameChar(name[k], k == 0);
       if (!valid) {
-        ctx.error(n, path, "malformed environment reference (expected ${NAME}; write $${ for a literal ${)");
+        ctx.error(n, path(), "malformed environment reference (expected ${NAME}; write $${ for a literal ${)");
         ok = false;
         return;
       }
       const char* value = lookup ? lookup(name.c_str(), arg) : std::getenv(name.c_str());
       if (value == nullptr) {
-        ctx.error(n, path, "environment variable '" + name + "' is not set");
+        ctx.error(n, path(), "environment variable '" + name + "' is not set");
         ok = false;
         // Keep scanning: report every unset variable of this value.
         out += in.substr(i, close + 1 - i);
@@ -168,16 +188,31 @@ struct EnvWalk {
     done.push_back(n);
   }
 
-  void node(YAML::Node n, const std::string& path) {
-    if (n.IsScalar()) {
-      scalar(n, path);
-    } else if (n.IsSequence()) {
-      for (size_t i = 0; i < n.size(); ++i) node(n[i], path + "[" + std::to_string(i) + "]");
-    } else if (n.IsMap()) {
-      for (auto it = n.begin(); it != n.end(); ++it) {
-        const std::string key = it->first.IsScalar() ? it->first.Scalar() : "?";
-        node(it->second, path.empty() ? key : path + "." + key);
+  void node(const YAML::Node& n) {
+    switch (n.Type()) {
+      case YAML::NodeType::Scalar:
+        scalar(n);
+        break;
+      case YAML::NodeType::Sequence: {
+        size_t i = 0;
+        for (auto it = n.begin(); it != n.end(); ++it, ++i) {
+          steps.push_back({nullptr, i});
+          node(*it);
+          steps.pop_back();
+        }
+        break;
       }
+      case YAML::NodeType::Map: {
+        static const std::string kNotAScalar = "?";
+        for (auto it = n.begin(); it != n.end(); ++it) {
+          steps.push_back({it->first.IsScalar() ? &it->first.Scalar() : &kNotAScalar, 0});
+          node(it->second);
+          steps.pop_back();
+        }
+        break;
+      }
+      default:
+        break;
     }
   }
 };
@@ -185,8 +220,8 @@ struct EnvWalk {
 }  // namespace
 
 bool substituteEnv(YAML::Node root, ParseContext& ctx, EnvLookup lookup, void* arg) {
-  EnvWalk walk{ctx, lookup, arg};
-  walk.node(root, "");
+  EnvWalk walk{ctx, lookup, arg, true, {}, {}};
+  walk.node(root);
   return walk.ok;
 }
 
@@ -199,11 +234,16 @@ bool parseDuration(std::string_view text, Duration& out) {
   if (digits == 0 || digits == std::string_view::npos) return false;
   const std::string_view unit = text.substr(digits);
   uint64_t scale;
-  if (unit == "ms") scale = 1;
-  else if (unit == "s") scale = 1000;
-  else if (unit == "m") scale = 60 * 1000;
-  else if (unit == "h") scale = 60 * 60 * 1000;
-  else return false;
+  if (unit == "ms")
+    scale = 1;
+  else if (unit == "s")
+    scale = 1000;
+  else if (unit == "m")
+    scale = 60 * 1000;
+  else if (unit == "h")
+    scale = 60 * 60 * 1000;
+  else
+    return false;
   uint64_t n = 0;
   if (!parseUint(text.substr(0, digits), n)) return false;  // also rejects overflow of n itself
   constexpr uint64_t kMax = std::numeric_limits<Duration::rep>::max();
@@ -263,8 +303,10 @@ void MapReader::address(std::string_view key, ip::Address& out, bool required) {
     return;
   }
   std::string why;
-  if (auto a = ip::Address::parse(n.Scalar(), &why)) out = *a;
-  else ctx_.error(n, childPath(key), why);
+  if (auto a = ip::Address::parse(n.Scalar(), &why))
+    out = *a;
+  else
+    ctx_.error(n, childPath(key), why);
 }
 
 void MapReader::duration(std::string_view key, Duration& out, bool required) {
@@ -289,8 +331,7 @@ void MapReader::uint32(std::string_view key, uint32_t& out, uint32_t min, uint32
   }
   uint64_t v = 0;
   if (!n.IsScalar() || !parseUint(n.Scalar(), v) || v < min || v > max) {
-    ctx_.error(n, childPath(key),
-               "expected an integer between " + std::to_string(min) + " and " + std::to_string(max));
+    ctx_.error(n, childPath(key), "expected an integer between " + std::to_string(min) + " and " + std::to_string(max));
     return;
   }
   out = static_cast<uint32_t>(v);
@@ -320,9 +361,12 @@ void MapReader::boolean(std::string_view key, bool& out, bool required) {
   }
   // Only true/false: YAML 1.1's yes/no/on/off are a classic source of surprises.
   const std::string s = n.IsScalar() ? n.Scalar() : "";
-  if (s == "true") out = true;
-  else if (s == "false") out = false;
-  else ctx_.error(n, childPath(key), "expected true or false");
+  if (s == "true")
+    out = true;
+  else if (s == "false")
+    out = false;
+  else
+    ctx_.error(n, childPath(key), "expected true or false");
 }
 
 SourceLoc MapReader::locOf(std::string_view key) const {

@@ -173,6 +173,13 @@ void build(const YAML::Node& root, ControlConfig& out, ParseContext& ctx, mesh::
   readGroups(top, out);
   ca::readCaSpec(top, out.ca);
   kubernetes::readInjectionSpec(top, top.has("ca"), out.injection);
+  // The injected sidecar's certificate agent dials the CA's port on the
+  // host it reaches ADS on, unless injection.ca_address says otherwise.
+  if (out.injection && out.injection->ca_address.empty()) {
+    const std::string& ads = out.injection->ads_address;
+    const std::string ca = out.ca ? out.ca->serving.address : ca::CaServing{}.address;
+    out.injection->ca_address = ads.substr(0, ads.rfind(':')) + ca.substr(ca.rfind(':'));
+  }
   kubernetes::readKubernetesSpec(top, out.kubernetes);
   // Discovery has not answered yet: its mesh is empty, not absent.
   static const mesh::Mesh kNothingDiscovered;
@@ -208,7 +215,8 @@ ControlLoadResult loadControlString(const std::string& yaml_text, const std::str
   cfg->file = file;
   try {
     const YAML::Node root = config::loadSingleDocument(yaml_text, ctx);
-    if (config::checkExpandedSize(root, ctx) && config::substituteEnv(root, ctx)) build(root, *cfg, ctx, cache, discovered);
+    if (config::checkExpandedSize(yaml_text, root, ctx) && config::substituteEnv(root, ctx))
+      build(root, *cfg, ctx, cache, discovered);
   } catch (const YAML::Exception& e) {
     const bool known = !e.mark.is_null();
     ctx.error(config::SourceLoc{known ? e.mark.line + 1 : 0, known ? e.mark.column + 1 : 0}, "", e.msg);

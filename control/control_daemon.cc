@@ -58,6 +58,59 @@ ControlDaemon::~ControlDaemon() {
   webhook_.reset();
   admin_.reset();
   ads_.reset();
+  ca_server_.reset();
+}
+
+bool ControlDaemon::startCa(const ca::CaSpec& spec, const ControlConfig& cfg, std::string& errors) {
+  config::ParseContext ctx(path_);
+  const auto now = std::chrono::system_clock::now();
+  auto ca = ca::CaRuntime::build(spec, now, ctx);
+  if (!ca) {
+    errors = errorText(ctx.errors());
+    return false;
+  }
+  ca_metrics_ = std::make_unique<ca::CaMetrics>(registry_);
+  ca_service_ = std::make_unique<ca::CertificateService>(ca, *ca_metrics_);
+  // With the API server at hand, Kubernetes service-account tokens (an
+  // injected sidecar's projected token) are credentials too.
+  if (cfg.kubernetes) {
+    auto reviewer = std::make_shared<kubernetes::TokenReviewer>(
+        *cfg.kubernetes, cfg.injection ? cfg.injection->token_audience : std::string("sluice-ca"));
+    ca_service_->setExternalTokens([reviewer](std::string_view token) { return reviewer->review(token); });
+  }
+  const std::time_t root_end = std::chrono::system_clock::to_time_t(ca->authority->rootNotAfter());
+  char end[32];
+  std::tm tm{};
+  gmtime_r(&root_end, &tm);
+  std::strftime(end, sizeof(end), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  log::info("ca: trust domain " + ca->spec.trust_domain + ", root " +
+            (ca->spec.root ? "from " + ca->spec.root->cert.path
+                           : (ca->authority->generatedRoot() ? "generated in " : "loaded from ") + ca->spec.dir.path) +
+            (ca->spec.intermediate ? ", issuing from " + ca->spec.intermediate->cert.path : std::string()) +
+            ", root valid until " + end);
+  ca_server_ = std::make_unique<ca::CaServer>(spec.serving, spec.dir.path, ca_service_.get());
+  std::string error;
+  if (!ca_server_->start(*ca->authority, now, error)) {
+    errors = "CA server: " + error + "\n";
+    ca_server_.reset();
+    return false;
+  }
+  ca_address_ = withPort(spec.serving.address, ca_server_->port());
+  if (spec.serving.plaintext)
+    log::warn("ca: CreateCertificate on " + ca_address_ +
+              " is plaintext (ca.plaintext): bootstrap and service-account tokens cross the network in the clear");
+  log::info("ca: CreateCertificate on " + ca_address_ + ", " + ca_server_->describe());
+  return true;
+}
+
+void ControlDaemon::renewCaCertificate() {
+  std::string error;
+  const auto now = std::chrono::system_clock::now();
+  if (ca_server_->renew(*ca_service_->current()->authority, now, error)) {
+    log::info("ca: serving certificate renewed");
+    return;
+  }
+  log::error("ca: cannot renew the serving certificate (the current one serves on; retrying): " + error);
 }
 
 bool ControlDaemon::start(std::string& errors) {
@@ -77,33 +130,9 @@ bool ControlDaemon::start(std::string& errors) {
   // finds its snapshot there.
   std::shared_ptr<const ControlConfig> cfg = r.config;
   AdsServer::Options options;
-  if (cfg->ca) {
-    config::ParseContext ctx(path_);
-    auto ca = ca::CaRuntime::build(*cfg->ca, std::chrono::system_clock::now(), ctx);
-    if (!ca) {
-      errors = errorText(ctx.errors());
-      return false;
-    }
-    ca_metrics_ = std::make_unique<ca::CaMetrics>(registry_);
-    ca_service_ = std::make_unique<ca::CertificateService>(ca, *ca_metrics_);
-    // With the API server at hand, Kubernetes service-account tokens (an
-    // injected sidecar's projected token) are credentials too.
-    if (cfg->kubernetes) {
-      auto reviewer = std::make_shared<kubernetes::TokenReviewer>(
-          *cfg->kubernetes, cfg->injection ? cfg->injection->token_audience : std::string("sluice-ca"));
-      ca_service_->setExternalTokens([reviewer](std::string_view token) { return reviewer->review(token); });
-    }
-    options.extra_services.push_back(ca_service_.get());
-    const std::time_t root_end = std::chrono::system_clock::to_time_t(ca->authority->rootNotAfter());
-    char end[32];
-    std::tm tm{};
-    gmtime_r(&root_end, &tm);
-    std::strftime(end, sizeof(end), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    log::info("ca: trust domain " + ca->spec.trust_domain + ", root " +
-              (ca->spec.root ? "from " + ca->spec.root->cert.path
-                             : (ca->authority->generatedRoot() ? "generated in " : "loaded from ") + ca->spec.dir.path) +
-              (ca->spec.intermediate ? ", issuing from " + ca->spec.intermediate->cert.path : std::string()) +
-              ", root valid until " + end);
+  if (cfg->ca && !startCa(*cfg->ca, *cfg, errors)) {
+    if (discovery_) discovery_->stop();
+    return false;
   }
   options.address = cfg->ads_address;
   options.metrics = &registry_;
@@ -145,6 +174,7 @@ bool ControlDaemon::start(std::string& errors) {
   }
   log::info("serving " + path_ + " (version " + version_ + ", " + std::to_string(cfg->groups.size()) +
             " groups): ADS on " + ads_address_ + ", admin on " + admin_address_ +
+            (ca_server_ ? ", CA on " + ca_address_ : "") +
             (webhook_ ? ", injection webhook on https://" + webhook_address_ + cfg->injection->webhook.path : ""));
   return true;
 }
@@ -215,6 +245,7 @@ void ControlDaemon::tick(Clock::time_point now) {
     pending_ = false;
     apply(watch_.current());
   }
+  if (ca_server_ && std::chrono::system_clock::now() >= ca_server_->renewAt()) renewCaCertificate();
   if (discovery_) {
     const uint64_t generation = discovery_->generation();
     if (generation != discovery_generation_) {
@@ -240,9 +271,9 @@ void ControlDaemon::startDiscovery(const kubernetes::KubernetesSpec& spec) {
   discovered_text_ = kubernetes::discoveredText(*first);
   log::info(std::string("kubernetes: ") + (discovery_->synced() ? "first lists complete" : "first lists not complete") +
             " after " +
-            std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(spec.sync_timeout -
-                                                                                  (deadline - Clock::now()))
-                               .count()) +
+            std::to_string(
+                std::chrono::duration_cast<std::chrono::milliseconds>(spec.sync_timeout - (deadline - Clock::now()))
+                    .count()) +
             "ms: " + std::to_string(first->services.size()) + " service(s), " +
             std::to_string(first->workloads.size()) + " workload(s)" +
             (discovery_->synced() ? "" : "; serving what there is and retrying"));
@@ -296,6 +327,11 @@ std::chrono::milliseconds ControlDaemon::nextTick(Clock::time_point now) const {
     const auto due = std::chrono::ceil<std::chrono::milliseconds>(last_change_ + cfg->debounce - now);
     wait = std::min(wait, std::max(due, std::chrono::milliseconds(0)));
   }
+  if (ca_server_ && ca_server_->renewAt() != ca::SysTime::max()) {
+    const auto due =
+        std::chrono::ceil<std::chrono::milliseconds>(ca_server_->renewAt() - std::chrono::system_clock::now());
+    wait = std::min(wait, std::max(due, std::chrono::milliseconds(0)));
+  }
   return wait;
 }
 
@@ -327,7 +363,8 @@ void ControlDaemon::apply(const FileWatch::Content& content) {
   }
   if (next_ca) ca_service_->update(next_ca);
   if (r.config->ads_address != old->ads_address)
-    log::warn("ads.address changed to " + r.config->ads_address + ": it takes a restart (still " + old->ads_address + ")");
+    log::warn("ads.address changed to " + r.config->ads_address + ": it takes a restart (still " + old->ads_address +
+              ")");
   if (r.config->injection.has_value() != old->injection.has_value() ||
       (r.config->injection && !(r.config->injection->webhook == old->injection->webhook)))
     log::warn(std::string("injection") + (r.config->injection && old->injection ? ".webhook" : "") +
@@ -346,7 +383,7 @@ void ControlDaemon::apply(const FileWatch::Content& content) {
 }
 
 bool ControlDaemon::reconfigureCa(const ControlConfig& next, std::shared_ptr<const ca::CaRuntime>& out,
-                                 std::vector<std::string>& errors) const {
+                                  std::vector<std::string>& errors) const {
   if (!ca_service_ && !next.ca) return true;
   config::ParseContext ctx(path_);
   if (!ca_service_) {
@@ -365,8 +402,8 @@ std::shared_ptr<const ca::CaRuntime> ControlDaemon::certificateAuthority() const
 }
 
 void ControlDaemon::reject(std::vector<std::string> errors) {
-  log::error(path_ + ": edit refused (" + std::to_string(errors.size()) +
-             (errors.size() == 1 ? " error" : " errors") + "); the last good config keeps serving");
+  log::error(path_ + ": edit refused (" + std::to_string(errors.size()) + (errors.size() == 1 ? " error" : " errors") +
+             "); the last good config keeps serving");
   for (const auto& e : errors) log::error(e);
   metrics_.rejections.Increment();
   std::lock_guard lock(mu_);
@@ -411,7 +448,13 @@ void ControlDaemon::publish(std::shared_ptr<const ControlConfig> cfg, const std:
   {
     std::lock_guard lock(mu_);
     matching_changed = config_ && matchingOf(config_.get()) != matching;
-    if (cfg->injection) injection_ = std::make_shared<const kubernetes::InjectionSpec>(*cfg->injection);
+    if (cfg->injection) {
+      auto spec = std::make_shared<kubernetes::InjectionSpec>(*cfg->injection);
+      // Sidecars verify the CA's port against the roots it holds now.
+      if (ca_service_ && !cfg->ca->serving.plaintext)
+        for (const std::string& pem : ca_service_->current()->authority->trustBundle()) spec->ca_root_pem += pem;
+      injection_ = std::move(spec);
+    }
     config_ = std::move(cfg);
     snapshots_ = std::move(update.all);
     version_ = contentVersion(text);
@@ -441,6 +484,7 @@ void ControlDaemon::stop() {
   if (webhook_) webhook_->stop();
   if (admin_) admin_->stop();
   if (ads_) ads_->shutdown();
+  if (ca_server_) ca_server_->shutdown();
 }
 
 DaemonStatus ControlDaemon::status() const {

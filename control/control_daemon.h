@@ -13,8 +13,9 @@
 //
 // The mesh CA (`ca:`, control/ca/) is built at start: any error in it (an
 // unreadable root, a key that does not match) is reported like a config
-// error and nothing starts. Its CreateCertificate service shares the ADS
-// server's port. A reload applies changes to ca.extra_roots, the TTLs and
+// error and nothing starts. Its CreateCertificate service has a port of its
+// own (ca.address, TLS: control/ca/ca_server.h), whose issued serving
+// certificate tick() renews at half life. A reload applies changes to ca.extra_roots, the TTLs and
 // ca.token_keys; an edit that changes ca.trust_domain, ca.dir, ca.root or
 // ca.intermediate, or adds or removes `ca:`, is refused whole (it takes a
 // restart), like any other bad edit.
@@ -36,6 +37,8 @@
 // server's and the admin server's threads call the group matcher and the
 // admin handler, which read the serving state under a mutex.
 
+#include <prometheus/registry.h>
+
 #include <chrono>
 #include <map>
 #include <memory>
@@ -44,13 +47,12 @@
 #include <set>
 #include <string>
 
-#include <prometheus/registry.h>
-
 #include "control/admin_server.h"
+#include "control/ads_server.h"
 #include "control/ca/ca_metrics.h"
 #include "control/ca/ca_runtime.h"
+#include "control/ca/ca_server.h"
 #include "control/ca/certificate_service.h"
-#include "control/ads_server.h"
 #include "control/control_config.h"
 #include "control/file_watch.h"
 #include "control/kubernetes/discovery.h"
@@ -88,6 +90,8 @@ class ControlDaemon {
   const std::string& adminAddress() const { return admin_address_; }
   // Empty without `injection:`.
   const std::string& webhookAddress() const { return webhook_address_; }
+  // CreateCertificate's; empty without `ca:`.
+  const std::string& caAddress() const { return ca_address_; }
   // The running CA (null without `ca:`); any thread.
   std::shared_ptr<const ca::CaRuntime> certificateAuthority() const;
 
@@ -111,6 +115,8 @@ class ControlDaemon {
   void publish(std::shared_ptr<const ControlConfig> cfg, const std::string& text);
   DaemonStatus status() const;
   bool startWebhook(const kubernetes::InjectionSpec& spec, std::string& errors);
+  bool startCa(const ca::CaSpec& spec, const ControlConfig& cfg, std::string& errors);
+  void renewCaCertificate();
 
   const std::string path_;
   prometheus::Registry registry_;
@@ -122,11 +128,12 @@ class ControlDaemon {
   // Before ads_: the server's threads call the service until ads_ is gone.
   std::unique_ptr<ca::CaMetrics> ca_metrics_;
   std::unique_ptr<ca::CertificateService> ca_service_;
+  std::unique_ptr<ca::CaServer> ca_server_;  // after ca_service_: goes first
   std::unique_ptr<AdsServer> ads_;
   std::unique_ptr<AdminServer> admin_;
   std::unique_ptr<kubernetes::InjectionMetrics> injection_metrics_;
   std::unique_ptr<kubernetes::WebhookServer> webhook_;
-  std::string ads_address_, admin_address_, webhook_address_;
+  std::string ads_address_, admin_address_, webhook_address_, ca_address_;
 
   // An edit seen and not yet applied, and when the file last changed.
   bool pending_ = false;

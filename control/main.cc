@@ -6,9 +6,8 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "control/ca/bootstrap_token.h"
 #include "control/check_report.h"
@@ -25,14 +24,17 @@ const char* kUsage =
     "usage: sluice-control -c FILE [--log-level LEVEL] [--address-path PATH]   run the control plane\n"
     "       sluice-control validate -c FILE                                     check a control config and exit\n"
     "       sluice-control check -c FILE [--full]                               what each proxy of the mesh will get\n"
-    "       sluice-control status [--admin HOST:PORT]                           connected proxies and their sync state\n"
+    "       sluice-control status [--admin HOST:PORT]                           connected proxies and their sync "
+    "state\n"
     "       sluice-control token --key FILE --namespace NS --service-account SA  print a CA bootstrap token\n"
-    "       sluice-control inject -c FILE -f POD.yaml [--patch]                 the pod with the sidecar the webhook adds\n"
+    "       sluice-control inject -c FILE -f POD.yaml [--patch]                 the pod with the sidecar the webhook "
+    "adds\n"
     "       sluice-control --version | --help\n"
     "\n"
     "  -c, --config FILE    control config (see config/examples/xds/control.yaml); watched for edits\n"
     "  --log-level LEVEL    debug, info (default), warn or error\n"
-    "  --address-path PATH  once listening, write \"ads HOST:PORT\" and \"admin HOST:PORT\" lines here\n"
+    "  --address-path PATH  once listening, write \"ads HOST:PORT\", \"admin HOST:PORT\" (and \"webhook\", \"ca\") "
+    "lines here\n"
     "                       (and \"webhook HOST:PORT\" with an injection: block)\n"
     "  --admin HOST:PORT    the running daemon's admin address (default 127.0.0.1:15000)\n"
     "  --key FILE           a key file named in ca.token_keys\n"
@@ -102,13 +104,14 @@ int runToken(const std::string& key_file, const std::string& ns, const std::stri
 }
 
 bool writeAddresses(const std::string& path, const std::string& ads, const std::string& admin,
-                    const std::string& webhook) {
+                    const std::string& webhook, const std::string& ca) {
   // Written whole then renamed: a reader never sees half of it.
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
     out << "ads " << ads << "\nadmin " << admin << "\n";
     if (!webhook.empty()) out << "webhook " << webhook << "\n";
+    if (!ca.empty()) out << "ca " << ca << "\n";
     if (!out.flush()) return false;
   }
   return std::rename(tmp.c_str(), path.c_str()) == 0;
@@ -132,7 +135,8 @@ int runDaemon(const std::string& config_path, const std::string& address_path) {
     std::fputs(errors.c_str(), stderr);
     return 1;
   }
-  if (!address_path.empty() && !writeAddresses(address_path, daemon.adsAddress(), daemon.adminAddress(), daemon.webhookAddress())) {
+  if (!address_path.empty() && !writeAddresses(address_path, daemon.adsAddress(), daemon.adminAddress(),
+                                               daemon.webhookAddress(), daemon.caAddress())) {
     std::fprintf(stderr, "sluice-control: cannot write %s: %s\n", address_path.c_str(), std::strerror(errno));
     daemon.stop();
     return 1;
@@ -143,7 +147,8 @@ int runDaemon(const std::string& config_path, const std::string& address_path) {
     timespec ts{static_cast<time_t>(wait.count() / 1000), static_cast<long>(wait.count() % 1000) * 1000000};
     const int sig = sigtimedwait(&signals, nullptr, &ts);
     if (sig == SIGTERM || sig == SIGINT) {
-      sluice::control::log::info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ": shutting down");
+      sluice::control::log::info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
+                                 ": shutting down");
       break;
     }
     if (sig == SIGHUP) {

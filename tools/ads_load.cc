@@ -4,7 +4,7 @@
 //
 //   sluice-ads-load --target 127.0.0.1:15010 [--proxies 1000] [--delta]
 //                   [--per-channel 100] [--cluster bench] [--node-ids FILE]
-//                   [--timeout 60]
+//                   [--timeout 60] [--ca-target HOST:PORT --ca-root FILE]
 //
 // Each stream is one proxy (node id bench-00000..., or the ids of
 // --node-ids, one a line, such as a mesh's "<workload>.<namespace>"; node
@@ -30,8 +30,9 @@
 //          set" and "responses after ready: ..." (how many of each type);
 //   stdin  "workload NODE_ID TOKEN UNIX_NS" (any number): a workload added
 //          at that moment; a new stream for it, and a CreateCertificate
-//          call (a fresh P-256 key's CSR, the bootstrap token) on the same
-//          target; stdout "workload NODE_ID config X ms certificate Y ms
+//          call (a fresh P-256 key's CSR, the bootstrap token) to
+//          --ca-target over TLS verified against --ca-root (the mesh root;
+//          "-": plaintext); stdout "workload NODE_ID config X ms certificate Y ms
 //          (N attempts)": until its first ACKed config with a listener, and
 //          until the CA's answer;
 //   stdin  closed: the streams are cancelled and the process exits,
@@ -57,6 +58,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -66,8 +68,8 @@
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
-#include "tools/ads_load_csr.h"
 #include "sluice/ca/v1/certificate_service.grpc.pb.h"
+#include "tools/ads_load_csr.h"
 
 namespace {
 
@@ -124,11 +126,14 @@ void secretNames(const envoy::config::core::v3::TransportSocket& ts, std::set<st
   const tls_v3::CommonTlsContext* common = nullptr;
   tls_v3::DownstreamTlsContext down;
   tls_v3::UpstreamTlsContext up;
-  if (ts.typed_config().UnpackTo(&down)) common = &down.common_tls_context();
-  else if (ts.typed_config().UnpackTo(&up)) common = &up.common_tls_context();
+  if (ts.typed_config().UnpackTo(&down))
+    common = &down.common_tls_context();
+  else if (ts.typed_config().UnpackTo(&up))
+    common = &up.common_tls_context();
   if (common == nullptr) return;
   for (const auto& s : common->tls_certificate_sds_secret_configs()) out.insert(s.name());
-  if (common->has_validation_context_sds_secret_config()) out.insert(common->validation_context_sds_secret_config().name());
+  if (common->has_validation_context_sds_secret_config())
+    out.insert(common->validation_context_sds_secret_config().name());
   if (common->has_combined_validation_context())
     out.insert(common->combined_validation_context().validation_context_sds_secret_config().name());
   out.erase(kLocalSecret);
@@ -220,11 +225,11 @@ class Proxy : public grpc::ClientBidiReactor<Request, Response> {
     std::string version_acked;  // SotW version_info / delta system_version_info
     std::string nonce;          // the latest response's (SotW: sent back with every request)
     bool acked = false;
-    bool waiting = false;       // a subscription change is not answered yet
-    std::set<std::string> names;  // EDS/RDS: what is subscribed
-    std::map<std::string, std::set<std::string>> refs;  // CDS/LDS (delta): resource -> names it refers to
+    bool waiting = false;                                      // a subscription change is not answered yet
+    std::set<std::string> names;                               // EDS/RDS: what is subscribed
+    std::map<std::string, std::set<std::string>> refs;         // CDS/LDS (delta): resource -> names it refers to
     std::map<std::string, std::set<std::string>> secret_refs;  // CDS/LDS: resource -> secrets it names
-    size_t resources = 0;  // CDS/LDS: how many the proxy holds
+    size_t resources = 0;                                      // CDS/LDS: how many the proxy holds
   };
 
   // Under mu_: every type ACKed, nothing asked for left unanswered, and at
@@ -278,8 +283,7 @@ class Proxy : public grpc::ClientBidiReactor<Request, Response> {
     if (want == t.names) return;
     std::set<std::string> add, remove;
     std::set_difference(want.begin(), want.end(), t.names.begin(), t.names.end(), std::inserter(add, add.end()));
-    std::set_difference(t.names.begin(), t.names.end(), want.begin(), want.end(),
-                        std::inserter(remove, remove.end()));
+    std::set_difference(t.names.begin(), t.names.end(), want.begin(), want.end(), std::inserter(remove, remove.end()));
     t.names = std::move(want);
     t.waiting = true;
     enqueue(subscribe(type, add, remove), false);
@@ -304,8 +308,10 @@ class Proxy : public grpc::ClientBidiReactor<Request, Response> {
           std::set<std::string>& secrets = t.secret_refs[res.name()];
           refs.clear();
           secrets.clear();
-          if (type == kCdsI) endpointNames(res.resource(), refs, secrets);
-          else routeNames(res.resource(), refs, secrets);
+          if (type == kCdsI)
+            endpointNames(res.resource(), refs, secrets);
+          else
+            routeNames(res.resource(), refs, secrets);
         }
         t.resources = t.refs.size();
       }
@@ -318,8 +324,10 @@ class Proxy : public grpc::ClientBidiReactor<Request, Response> {
         std::set<std::string>& refs = t.refs["*"];
         std::set<std::string>& secrets = t.secret_refs["*"];
         for (const auto& res : r.resources()) {
-          if (type == kCdsI) endpointNames(res, refs, secrets);
-          else routeNames(res, refs, secrets);
+          if (type == kCdsI)
+            endpointNames(res, refs, secrets);
+          else
+            routeNames(res, refs, secrets);
         }
         t.resources = static_cast<size_t>(r.resources_size());
       }
@@ -427,12 +435,15 @@ struct Options {
   std::string cluster = "bench";
   std::string node_ids;  // a file of node ids, one a line; default bench-00000...
   int timeout_s = 60;
+  std::string ca_target;
+  std::string ca_root;  // PEM file; "-": plaintext
 };
 
 int usage() {
   std::fputs(
       "usage: sluice-ads-load --target HOST:PORT [--proxies N] [--delta] [--per-channel N]\n"
-      "                       [--cluster NAME] [--node-ids FILE] [--timeout SECONDS]\n",
+      "                       [--cluster NAME] [--node-ids FILE] [--timeout SECONDS]\n"
+      "                       [--ca-target HOST:PORT --ca-root FILE|-]\n",
       stderr);
   return 2;
 }
@@ -610,6 +621,19 @@ int run(const Options& o) {
     if (tally.failed) std::printf("failed streams: %d; first: %s\n", tally.failed, tally.first_failure.c_str());
   }
   std::fflush(stdout);
+  std::shared_ptr<grpc::Channel> ca_channel;
+  if (!o.ca_target.empty()) {
+    std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
+    if (o.ca_root != "-") {
+      std::ifstream in(o.ca_root);
+      std::stringstream pem;
+      pem << in.rdbuf();
+      grpc::SslCredentialsOptions ssl;
+      ssl.pem_root_certs = pem.str();
+      creds = grpc::SslCredentials(ssl);
+    }
+    ca_channel = grpc::CreateChannel(o.ca_target, creds);
+  }
   // Then, until stdin closes (the streams stay up while the driver looks at
   // the control plane): "workload NODE_ID TOKEN UNIX_NS", a proxy that
   // joins, timed from the moment its workload was added to the mesh.
@@ -620,7 +644,12 @@ int run(const Options& o) {
     if (std::sscanf(line.c_str(), "workload %255s %1023s %" SCNd64, node, token, &added_ns) != 3) continue;
     joined.push_back(std::make_unique<P>(node, o.cluster, late));
     joined.back()->start(*stubs.back());
-    const Issued cert = certify(chans.back(), node, token, deadline());
+    if (!ca_channel) {
+      std::fprintf(stderr, "sluice-ads-load: a workload line needs --ca-target and --ca-root\n");
+      joined_ok = false;
+      continue;
+    }
+    const Issued cert = certify(ca_channel, node, token, deadline());
     bool synced = false;
     {
       std::unique_lock lock(late.mu);
@@ -659,11 +688,16 @@ int main(int argc, char** argv) {
       o.node_ids = v;
     } else if (a == "--timeout" && (v = value())) {
       o.timeout_s = std::atoi(v);
+    } else if (a == "--ca-target" && (v = value())) {
+      o.ca_target = v;
+    } else if (a == "--ca-root" && (v = value())) {
+      o.ca_root = v;
     } else {
       return usage();
     }
   }
   if (o.target.empty() || o.proxies <= 0 || o.per_channel <= 0 || o.timeout_s <= 0) return usage();
+  if (o.ca_target.empty() != o.ca_root.empty()) return usage();
   return o.delta ? run<discovery::DeltaDiscoveryRequest, discovery::DeltaDiscoveryResponse>(o)
                  : run<discovery::DiscoveryRequest, discovery::DiscoveryResponse>(o);
 }

@@ -144,8 +144,12 @@ std::shared_ptr<const Authority> Authority::build(const CaSpec& spec, SysTime no
     keys->chain_end = std::min(keys->chain_end, notAfter(keys->intermediate.get()));
   }
   if (keys->chain_end <= now) {
-    errors.error(spec.intermediate ? spec.intermediate->cert.loc : spec.root ? spec.root->cert.loc : spec.dir.loc,
-                 spec.intermediate ? "ca.intermediate.cert" : spec.root ? "ca.root.cert" : "ca.dir",
+    errors.error(spec.intermediate ? spec.intermediate->cert.loc
+                 : spec.root       ? spec.root->cert.loc
+                                   : spec.dir.loc,
+                 spec.intermediate ? "ca.intermediate.cert"
+                 : spec.root       ? "ca.root.cert"
+                                   : "ca.dir",
                  "the CA's certificate has expired");
     return nullptr;
   }
@@ -224,8 +228,7 @@ IssueResult Authority::issue(std::string_view csr_pem, const WorkloadIdentity& i
   ttl = std::clamp(ttl, kMinTtl, max_ttl_);
   const SysTime not_before = now - std::chrono::minutes(1);
   // Whole seconds: the certificate cannot say more, and the caller sees what it holds.
-  const SysTime not_after =
-      std::chrono::floor<std::chrono::seconds>(std::min<SysTime>(now + ttl, keys_->chain_end));
+  const SysTime not_after = std::chrono::floor<std::chrono::seconds>(std::min<SysTime>(now + ttl, keys_->chain_end));
   if (not_after <= now) return fail(F::Internal, "the CA's certificate has expired");
 
   IssuedCertificate cert;
@@ -257,7 +260,8 @@ IssueResult Authority::issue(std::string_view csr_pem, const WorkloadIdentity& i
 }
 
 IssueResult Authority::issueServer(EVP_PKEY* public_key, const std::vector<std::string>& dns_names,
-                                   config::Duration ttl, SysTime now) const {
+                                   config::Duration ttl, SysTime now,
+                                   const std::vector<std::string>& ip_addresses) const {
   IssueResult out;
   using F = IssueResult::Failure;
   const auto fail = [&out](IssueResult::Failure f, std::string reason) {
@@ -266,11 +270,13 @@ IssueResult Authority::issueServer(EVP_PKEY* public_key, const std::vector<std::
     out.reason = std::move(reason);
     return std::move(out);
   };
-  if (dns_names.empty()) return fail(F::BadRequest, "no DNS name");
-  // The names come from control.yaml, checked there as DNS names: nothing
-  // in them can add a name of its own to the extension's text.
+  if (dns_names.empty() && ip_addresses.empty()) return fail(F::BadRequest, "no DNS name or IP address");
+  // The names come from control.yaml, checked there as DNS names and IP
+  // addresses: nothing in them can add a name of its own to the extension's text.
   std::string san;
   for (const auto& name : dns_names) san += (san.empty() ? "DNS:" : ",DNS:") + name;
+  for (const auto& ip : ip_addresses) san += (san.empty() ? "IP:" : ",IP:") + ip;
+  const std::string& common_name = dns_names.empty() ? ip_addresses.front() : dns_names.front();
   const SysTime not_before = now - std::chrono::minutes(1);
   const SysTime not_after = std::chrono::floor<std::chrono::seconds>(std::min<SysTime>(now + ttl, keys_->chain_end));
   if (not_after <= now) return fail(F::Internal, "the CA's certificate has expired");
@@ -281,7 +287,7 @@ IssueResult Authority::issueServer(EVP_PKEY* public_key, const std::vector<std::
       X509_set_issuer_name(leaf.get(), X509_get_subject_name(issuer)) != 1 ||
       X509_set_pubkey(leaf.get(), public_key) != 1 ||
       X509_NAME_add_entry_by_txt(X509_get_subject_name(leaf.get()), "CN", MBSTRING_UTF8,
-                                 reinterpret_cast<const unsigned char*>(dns_names[0].c_str()), -1, -1, 0) != 1)
+                                 reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1, 0) != 1)
     return fail(F::Internal, "cannot make a certificate: " + opensslError());
   setValidity(leaf.get(), not_before, not_after);
   const bool ok = addExtension(leaf.get(), issuer, NID_basic_constraints, "critical,CA:FALSE") &&

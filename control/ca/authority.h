@@ -70,13 +70,14 @@ class Authority {
   IssueResult issue(std::string_view csr_pem, const WorkloadIdentity& id, std::chrono::seconds requested_ttl,
                     SysTime now) const;
 
-  // A TLS server certificate for sluice-control's own HTTPS endpoints (the
-  // injection webhook): `public_key` for `dns_names` (subjectAltName DNS,
-  // the first also as CN), serverAuth only, `ttl` long (not clamped by
-  // max_ttl: this is not a workload's), never past the chain's end. Its
-  // chain is the leaf, then the intermediate if any; clients trust the root.
+  // A TLS server certificate for sluice-control's own endpoints (the
+  // injection webhook, the CA's gRPC port): `public_key` for `dns_names`
+  // and `ip_addresses` (subjectAltName DNS and IP; the first name also as
+  // CN), serverAuth only, `ttl` long (not clamped by max_ttl: this is not a
+  // workload's), never past the chain's end. Its chain is the leaf, then the
+  // intermediate if any; clients trust the root.
   IssueResult issueServer(EVP_PKEY* public_key, const std::vector<std::string>& dns_names, config::Duration ttl,
-                          SysTime now) const;
+                          SysTime now, const std::vector<std::string>& ip_addresses = {}) const;
 
   const std::string& trustDomain() const { return trust_domain_; }
   const std::vector<std::string>& trustBundle() const { return bundle_; }

@@ -1,5 +1,7 @@
 #include "control/ca/ca_config.h"
 
+#include <arpa/inet.h>
+
 #include "identity/spiffe_id.h"
 
 namespace sluice::control::ca {
@@ -57,13 +59,79 @@ void readFileList(MapReader& ca, std::string_view key, std::vector<FileRef>& out
   });
 }
 
+bool isIpAddress(const std::string& s) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+void readNames(MapReader& r, std::string_view key, bool (*valid)(const std::string&), const char* what,
+               std::vector<std::string>& out) {
+  if (!r.has(key)) return;
+  out.clear();
+  r.forEachItem(key, [&](const YAML::Node& item, const std::string& path) {
+    if (!item.IsScalar() || !valid(item.Scalar())) {
+      r.ctx().error(item, path, std::string("expected ") + what);
+      return;
+    }
+    out.push_back(item.Scalar());
+  });
+}
+
+void readServing(MapReader& ca, CaServing& s) {
+  if (ca.has("address")) {
+    ip::Address a;
+    ca.address("address", a);
+    if (a.family() != 0) s.address = a.str();
+  }
+  ca.boolean("plaintext", s.plaintext);
+  const YAML::Node n = ca.child("tls");
+  if (!n.IsDefined()) return;
+  if (s.plaintext) ca.ctx().error(ca.locOf("tls"), "ca.tls", "plaintext: true serves no certificate: drop one of them");
+  MapReader r(ca.ctx(), n, "ca.tls");
+  if (!r.isMap()) return;
+  readNames(r, "dns_names", ca::isDnsName, "a DNS name (lower-case labels: 'sluice-control.sluice-system.svc')",
+            s.dns_names);
+  readNames(r, "ip_addresses", isIpAddress, "an IP address ('127.0.0.1')", s.ip_addresses);
+  r.duration("certificate_ttl", s.certificate_ttl);
+  if (s.certificate_ttl < kMinTtl)
+    r.ctx().error(r.locOf("certificate_ttl"), "ca.tls.certificate_ttl", "must be at least 1m");
+  FileRef file;
+  if (readFile(r, "cert_file", file, false)) s.cert_file = file;
+  if (readFile(r, "key_file", file, false)) s.key_file = file;
+  if (r.has("cert_file") != r.has("key_file"))
+    r.ctx().error(n, "ca.tls", "needs both cert_file and key_file, or neither");
+  const auto listed = [&r](std::string_view key) { return r.has(key) && r.child(key).size() > 0; };
+  if (!r.has("cert_file") && s.dns_names.empty() && s.ip_addresses.empty() && !listed("dns_names") &&
+      !listed("ip_addresses"))
+    r.ctx().error(n, "ca.tls", "needs a name for the serving certificate: dns_names or ip_addresses");
+  r.finish();
+}
+
 }  // namespace
+
+bool isDnsName(const std::string& s) {
+  if (s.empty() || s.size() > 253) return false;
+  size_t label = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = s[i];
+    if (c == '.') {
+      if (label == 0 || s[i - 1] == '-') return false;
+      label = 0;
+      continue;
+    }
+    if (!(std::islower(c) || std::isdigit(c) || c == '-') || (label == 0 && c == '-') || ++label > 63) return false;
+  }
+  return label != 0 && s.back() != '-';
+}
 
 std::string CaSpec::restartNeededFor(const CaSpec& next) const {
   if (trust_domain != next.trust_domain) return "ca.trust_domain";
   if (dir.path != next.dir.path) return "ca.dir";
   if (root != next.root) return "ca.root";
   if (intermediate != next.intermediate) return "ca.intermediate";
+  if (serving.address != next.serving.address) return "ca.address";
+  if (serving.plaintext != next.serving.plaintext) return "ca.plaintext";
+  if (!(serving == next.serving)) return "ca.tls";
   return {};
 }
 
@@ -98,6 +166,7 @@ void readCaSpec(MapReader& top, std::optional<CaSpec>& out) {
   }
   if (spec.default_ttl > spec.max_ttl && spec.default_ttl >= kMinTtl && spec.max_ttl >= kMinTtl)
     r.ctx().error(r.locOf("default_ttl"), "ca.default_ttl", "must not exceed max_ttl");
+  readServing(r, spec.serving);
   readFileList(r, "token_keys", spec.token_keys);
   if (spec.token_keys.empty() && !(r.has("token_keys") && !r.child("token_keys").IsSequence()))
     r.ctx().error(r.has("token_keys") ? r.locOf("token_keys") : config::locOf(n), "ca.token_keys",

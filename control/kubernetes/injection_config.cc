@@ -26,23 +26,6 @@ bool isHostPort(const std::string& s) {
   return n >= 1 && n <= 65535;
 }
 
-// A DNS subdomain (RFC 1123): what a certificate's DNS name and a Service's
-// name under .svc are.
-bool isDnsName(const std::string& s) {
-  if (s.empty() || s.size() > 253) return false;
-  size_t label = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = s[i];
-    if (c == '.') {
-      if (label == 0 || s[i - 1] == '-') return false;
-      label = 0;
-      continue;
-    }
-    if (!(std::islower(c) || std::isdigit(c) || c == '-') || (label == 0 && c == '-') || ++label > 63) return false;
-  }
-  return label != 0 && s.back() != '-';
-}
-
 void readFileRef(MapReader& r, std::string_view key, std::optional<ca::FileRef>& out) {
   if (!r.has(key)) return;
   std::string path;
@@ -76,7 +59,7 @@ void readWebhook(MapReader& inj, bool has_ca, WebhookServing& w) {
   if (r.has("dns_names")) {
     w.dns_names.clear();
     r.forEachItem("dns_names", [&](const YAML::Node& item, const std::string& path) {
-      if (!item.IsScalar() || !isDnsName(item.Scalar())) {
+      if (!item.IsScalar() || !ca::isDnsName(item.Scalar())) {
         r.ctx().error(item, path, "expected a DNS name (lower-case labels: 'sluice-control.sluice-system.svc')");
         return;
       }
@@ -119,8 +102,8 @@ void readPorts(MapReader& r, std::string_view key, std::vector<uint16_t>& out) {
   r.forEachItem(key, [&](const YAML::Node& item, const std::string& path) {
     unsigned long port = 0;
     const std::string s = item.IsScalar() ? item.Scalar() : "";
-    const bool digits = !s.empty() && s.size() <= 5 &&
-                        std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+    const bool digits =
+        !s.empty() && s.size() <= 5 && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
     if (digits) port = std::stoul(s);
     if (port < 1 || port > 65535) {
       r.ctx().error(item, path, "expected a port (1 to 65535)");
@@ -159,9 +142,11 @@ void readInjectionSpec(MapReader& top, bool has_ca, std::optional<InjectionSpec>
 
   std::string policy = "Fail";
   r.string("failure_policy", policy);
-  if (policy == "Ignore") spec.failure_policy = FailurePolicy::Ignore;
+  if (policy == "Ignore")
+    spec.failure_policy = FailurePolicy::Ignore;
   else if (policy != "Fail")
-    r.ctx().error(r.locOf("failure_policy"), "injection.failure_policy", "must be Fail or Ignore, not '" + policy + "'");
+    r.ctx().error(r.locOf("failure_policy"), "injection.failure_policy",
+                  "must be Fail or Ignore, not '" + policy + "'");
   r.boolean("native_sidecar", spec.native_sidecar);
 
   r.string("ads_address", spec.ads_address, /*required=*/true);

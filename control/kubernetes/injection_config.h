@@ -16,7 +16,8 @@
 //                                           # (refused, or admitted unchanged with a warning)
 //     native_sidecar: true                  # false: a classic sidecar container (Kubernetes < 1.29)
 //     ads_address: sluice-control.sluice-system.svc:15010   # what the sidecar dials (required)
-//     ca_address: ...                       # its certificate agent's CA; default ads_address
+//     ca_address: ...                       # its certificate agent's CA (TLS); default the host
+//                                           # of ads_address, the port of ca.address
 //     image: sluice:0.1.0                   # the sidecar's image (required)
 //     init_image: sluice:0.1.0              # the capture step's; default image
 //     image_pull_policy: IfNotPresent
@@ -74,7 +75,11 @@ struct InjectionSpec {
   FailurePolicy failure_policy = FailurePolicy::Fail;
   bool native_sidecar = true;
   std::string ads_address;
-  std::string ca_address;  // empty: the sidecar's agent uses ads_address
+  std::string ca_address;  // defaulted from ads_address and ca.address by the control.yaml reader
+  // Not YAML: the mesh roots the daemon's CA holds, inlined into each
+  // bootstrap (dynamic.ca.root_pem) so that the sidecar verifies the CA's
+  // port; empty: the CA is plaintext (ca.plaintext) and so is the sidecar.
+  std::string ca_root_pem;
   std::string image;
   std::string init_image;  // defaulted to image by the reader
   std::string image_pull_policy = "IfNotPresent";

@@ -100,6 +100,10 @@ std::string renderBootstrap(const PodIdentity& id, const InjectionSpec& spec, co
   out << YAML::EndMap;
   out << YAML::Key << "ca" << YAML::Value << YAML::BeginMap;
   if (!spec.ca_address.empty()) out << YAML::Key << "address" << YAML::Value << spec.ca_address;
+  if (spec.ca_root_pem.empty())
+    out << YAML::Key << "plaintext" << YAML::Value << true;
+  else
+    out << YAML::Key << "root_pem" << YAML::Value << YAML::Literal << spec.ca_root_pem;
   out << YAML::Key << "token_file" << YAML::Value << kTokenPath << YAML::EndMap;
   out << YAML::EndMap;
 

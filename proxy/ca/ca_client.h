@@ -35,7 +35,13 @@ class CaClient {
                                  std::function<void(IssueResult)> done) = 0;
 };
 
-// Plaintext gRPC to `address` (host:port); each call has a 10 s deadline.
-std::unique_ptr<CaClient> makeGrpcCaClient(event::Loop& loop, const std::string& address);
+// gRPC to `address` (host:port): TLS verifying the CA's serving
+// certificate against the mesh roots (config/ca_root.h; the certificate
+// must name the host of the address): `root_pem`, or the file `root_file`
+// read again at every call, so a root rotation written there is followed
+// (like token_file); plaintext when both are empty. Each call has a 10 s
+// deadline; a failed handshake fails the call UNAVAILABLE with gRPC's reason.
+std::unique_ptr<CaClient> makeGrpcCaClient(event::Loop& loop, const std::string& address, const std::string& root_pem,
+                                           const std::string& root_file);
 
 }  // namespace sluice::ca

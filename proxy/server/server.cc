@@ -8,9 +8,10 @@
 #include <fstream>
 #include <thread>
 
+#include "config/ca_root.h"
 #include "config/config_json.h"
-#include "proxy/http/access_log.h"
 #include "config/loader.h"
+#include "proxy/http/access_log.h"
 #include "proxy/log/log.h"
 
 namespace sluice::server {
@@ -44,8 +45,8 @@ void Server::updateHealthMonitors(const config::Config& cfg, const Snapshot& sna
       next.emplace(c.name, std::move(old->second));
       continue;
     }
-    auto m = std::make_unique<upstream::HealthMonitor>(loop_, c, endpoints, *refs.shared, refs.host_shared,
-                                                       refs.hosts, refs.tls, util::threadRandomSource());
+    auto m = std::make_unique<upstream::HealthMonitor>(loop_, c, endpoints, *refs.shared, refs.host_shared, refs.hosts,
+                                                       refs.tls, util::threadRandomSource());
     fresh.push_back(m.get());
     next.emplace(c.name, std::move(m));
   }
@@ -91,7 +92,8 @@ ApplyResult Server::apply(std::shared_ptr<const config::Config> loaded) {
   const auto& cfg = *loaded;
   if (!(cfg.bootstrap.admin.address == current_->config->bootstrap.admin.address))
     log::warn("reload: admin.address changes take effect on restart");
-  if (cfg.bootstrap.workers != current_->config->bootstrap.workers) log::warn("reload: workers changes take effect on restart");
+  if (cfg.bootstrap.workers != current_->config->bootstrap.workers)
+    log::warn("reload: workers changes take effect on restart");
   std::string error;
   auto snap = builder_->build(withAgentSecret(loaded), current_.get(), &error);
   if (!snap) {
@@ -102,9 +104,9 @@ ApplyResult Server::apply(std::shared_ptr<const config::Config> loaded) {
   source_config_ = loaded;
   publish(snap);
   ++values_.reloads_ok;
-  log::info("config reloaded: version " + std::to_string(snap->version) + ", " +
-            std::to_string(cfg.listeners.size()) + " listeners, " + std::to_string(cfg.route_configs.size()) +
-            " route tables, " + std::to_string(cfg.clusters.size()) + " clusters");
+  log::info("config reloaded: version " + std::to_string(snap->version) + ", " + std::to_string(cfg.listeners.size()) +
+            " listeners, " + std::to_string(cfg.route_configs.size()) + " route tables, " +
+            std::to_string(cfg.clusters.size()) + " clusters");
   return {true, "ok\n"};
 }
 
@@ -212,9 +214,13 @@ int Server::run() {
   stats_ = std::make_unique<stats::StatsStore>(worker_count_);
   builder_ = std::make_unique<SnapshotBuilder>(*stats_, worker_count_);
   if (const auto& ca = cfg.bootstrap.ca) {
+    // The roots it verifies the CA's port with (config/ca_root.h); none: plaintext.
+    const config::SecretSpec* root = cfg.findSecret(config::kCaRootSecretName);
+    const std::string root_pem = root && root->inline_pem ? root->trusted_ca : "";
+    const std::string root_file = root && !root->inline_pem ? root->trusted_ca : "";
     agent_ = std::make_unique<ca::CertificateAgent>(
-        loop_, *ca, cfg.bootstrap.node.id, ca::makeGrpcCaClient(loop_, ca->address), [this] { onAgentCertificate(); },
-        util::threadRandomSource());
+        loop_, *ca, cfg.bootstrap.node.id, ca::makeGrpcCaClient(loop_, ca->address, root_pem, root_file),
+        [this] { onAgentCertificate(); }, util::threadRandomSource());
   }
   std::string error;
   auto snap = builder_->build(withAgentSecret(loaded.config), nullptr, &error);

@@ -276,6 +276,8 @@ ca:
   trust_domain: sluice.test
   dir: )" + dir + R"(/ca
   token_keys: [)" + dir + R"(/token.key]
+  address: 0.0.0.0:15012
+  tls: {ip_addresses: [127.0.0.1, )" + kIpA + R"(]}
 mesh:
   trust_domain: sluice.test
   services:
@@ -295,14 +297,18 @@ mesh:
 )";
 }
 
-std::string meshSidecar(const std::string& dir, const std::string& name, const std::string& ads) {
+// `control`: the control plane's address as this sidecar reaches it; ADS
+// on port 15010, the CA (TLS, verified against the mesh root) on 15012.
+std::string meshSidecar(const std::string& dir, const std::string& name, const std::string& control) {
   return R"(admin: {address: 127.0.0.1:15020}
 workers: 1
 dynamic:
   ads:
-    address: )" + ads + R"(
+    address: )" + control + R"(:15010
     node: {id: )" + name + R"(.default, cluster: )" + name + R"(}
   ca:
+    address: )" + control + R"(:15012
+    root_file: )" + dir + R"(/ca-roots.pem
     token_file: )" + dir + "/token-" + name + "\n";
 }
 
@@ -313,6 +319,8 @@ TEST_F(MeshCapturePods, AnAppCallsAServiceAddressAndTheMeshCarriesItOverMtls) {
   const std::vector<std::string> ready =
       inNetns(ns_a_, {"curl", "-sf", "--max-time", "2", "http://127.0.0.1:15000/ready"});
   ASSERT_TRUE(waitUntil([&] { return exitedZero(runCommand(ready, 5s)); }, 15s)) << stderrOf("control");
+  // The mesh root, where the sidecars' uid can read it (ca/ is the CA's, 0700).
+  ::chmod(dir_.write("ca-roots.pem", readFile(dir + "/ca/root.pem")).c_str(), 0644);
   for (const char* sa : {"a", "b"}) {
     CommandResult t = runCommand(
         {SLUICE_CONTROL_BIN, "token", "--key", dir + "/token.key", "--namespace", "default", "--service-account", sa},
@@ -323,9 +331,9 @@ TEST_F(MeshCapturePods, AnAppCallsAServiceAddressAndTheMeshCarriesItOverMtls) {
   }
   const std::string echo = dir_.write("echo_app.py", kHeaderEchoApp);
   ASSERT_TRUE(start("app-b", ns_b_, {"/usr/bin/python3", echo, std::to_string(kAppPort), "app"}, "listening on"));
-  ASSERT_TRUE(startSidecar("sidecar-b", ns_b_, meshSidecar(dir, "b", std::string(kIpA) + ":15010")));
+  ASSERT_TRUE(startSidecar("sidecar-b", ns_b_, meshSidecar(dir, "b", kIpA)));
   ASSERT_TRUE(
-      startSidecar("sidecar-a", ns_a_, meshSidecar(dir, "a", "127.0.0.1:15010"), {"--exclude-inbound-ports", "15010"}));
+      startSidecar("sidecar-a", ns_a_, meshSidecar(dir, "a", "127.0.0.1"), {"--exclude-inbound-ports", "15010,15012"}));
   // The virtual IP leaves by A's link, as a ClusterIP would by a node's.
   ASSERT_TRUE(sh({sbinTool("ip"), "-n", ns_a_, "route", "add", "10.96.0.0/16", "dev", veth_a_}));
 

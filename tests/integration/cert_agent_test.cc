@@ -42,7 +42,8 @@ Served served(uint16_t port, const std::string& root) {
       runCommand({"sh", "-c", connect + " | openssl x509 -noout -serial -ext subjectAltName"}, 10s);
   std::smatch m;
   if (std::regex_search(leaf.out, m, std::regex("serial=([0-9A-F]+)"))) s.serial = m[1];
-  if (auto at = leaf.out.find("URI:"); at != std::string::npos) s.sans = leaf.out.substr(at, leaf.out.find('\n', at) - at);
+  if (auto at = leaf.out.find("URI:"); at != std::string::npos)
+    s.sans = leaf.out.substr(at, leaf.out.find('\n', at) - at);
   return s;
 }
 
@@ -54,9 +55,13 @@ certificate_watch_interval: 200ms
 node: {id: web-1}
 dynamic:
   ca:
-    address: )" + ca.address() + R"(
-    token_file: )" + token_file + R"(
-    ttl: )" + ttl + R"(
+    address: )" +
+         ca.address() + R"(
+    plaintext: true
+    token_file: )" +
+         token_file + R"(
+    ttl: )" +
+         ttl + R"(
 listeners:
   - name: inbound
     address: 127.0.0.1:0
@@ -67,7 +72,8 @@ listeners:
         virtual_hosts: [{name: app, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: app}}]}]
 clusters:
   - name: app
-    endpoints: [{address: 127.0.0.1:)" + std::to_string(app_port) + "}]\n";
+    endpoints: [{address: 127.0.0.1:)" +
+         std::to_string(app_port) + "}]\n";
 }
 
 TEST(CertAgent, IssuedCertificateServesAndRotatesUnderATransferWithoutADrain) {
@@ -98,10 +104,10 @@ TEST(CertAgent, IssuedCertificateServesAndRotatesUnderATransferWithoutADrain) {
 
   // A slow download (6 s or more) on one connection across the rotation.
   const std::string out = files.path() + "/curl.out", err = files.path() + "/curl.err";
-  const pid_t pid = spawnCommand({"curl", "-sSk", "--max-time", "30", "--limit-rate", "2M", "-o", "/dev/null", "-w",
-                                  "%{http_code} %{size_download}",
-                                  "https://127.0.0.1:" + std::to_string(port) + "/big"},
-                                 out, err);
+  const pid_t pid =
+      spawnCommand({"curl", "-sSk", "--max-time", "30", "--limit-rate", "2M", "-o", "/dev/null", "-w",
+                    "%{http_code} %{size_download}", "https://127.0.0.1:" + std::to_string(port) + "/big"},
+                   out, err);
   ASSERT_GT(pid, 0);
   ASSERT_TRUE(waitUntil([&] { return app.requestCount() >= 1; }, 5s));
   ASSERT_TRUE(proxy.waitMetricAtLeast("sluice_identity_certificate_requests_total", {{"result", "ok"}}, 2, 8s));

@@ -45,12 +45,15 @@ std::string controlYaml(const std::string& dir, const std::string& token_key, co
       - name: echo
         connect_timeout: 2s
         protocol: http2
-        tls: {)" + tls + R"(verify_spiffe_ids: [")" + kSidecarId + R"("]}
-        endpoints: [{address: )" + sidecar + "}]\n";
+        tls: {)" +
+           tls + R"(verify_spiffe_ids: [")" + kSidecarId + R"("]}
+        endpoints: [{address: )" +
+           sidecar + "}]\n";
   };
   return "ads: {address: 127.0.0.1:0}\nadmin: {address: 127.0.0.1:0}\ndebounce: 20ms\nwatch_interval: 50ms\n"
-         "ca:\n  trust_domain: " + std::string(kTrustDomain) + "\n  dir: " + dir + "/ca\n  token_keys: [" +
-         token_key + "]\ngroups:\n" +
+         "ca:\n  trust_domain: " +
+         std::string(kTrustDomain) + "\n  dir: " + dir + "/ca\n  token_keys: [" + token_key +
+         "]\n  address: 127.0.0.1:0\ngroups:\n" +
          group("grpc", "ca_certificate_provider_instance: mesh, certificate_provider_instance: mesh, ") +
          group("grpc-anon", "ca_certificate_provider_instance: mesh, ");
 }
@@ -60,28 +63,33 @@ std::string sidecarYaml(const std::string& ca_address, const std::string& token_
   return R"(admin: {address: 127.0.0.1:0}
 workers: 1
 dynamic:
-  ca: {address: )" + ca_address + ", token_file: " + token_file + R"(, ttl: 1h}
+  ca: {address: )" +
+         ca_address + ", root_file: " + root + ", token_file: " + token_file + R"(, ttl: 1h}
 listeners:
   - name: inbound
     address: 127.0.0.1:0
     tls:
       certificates: [{secret: default}]
-      ca_bundle: )" + root + R"(
+      ca_bundle: )" +
+         root + R"(
       require_client_cert: true
     http:
       codec: auto
-      access_log: {path: )" + access_log + R"(, format: json}
+      access_log: {path: )" +
+         access_log + R"(, format: json}
       http_filters:
         - authz:
             stat_prefix: inbound
             default_action: deny
-            rules: [{name: grpc-client, action: allow, principals: [{spiffe_id: {exact: ")" + kClientId + R"("}}]}]
+            rules: [{name: grpc-client, action: allow, principals: [{spiffe_id: {exact: ")" +
+         kClientId + R"("}}]}]
       route_config:
         virtual_hosts: [{name: app, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: app}}]}]
 clusters:
   - name: app
     protocol: http2
-    endpoints: [{address: )" + app + "}]\n";
+    endpoints: [{address: )" +
+         app + "}]\n";
 }
 
 // A proxyless client's bootstrap: the control plane, its node, and one
@@ -89,10 +97,11 @@ clusters:
 std::string bootstrap(const std::string& ads, const std::string& node_cluster, const json& files) {
   json provider = files;
   provider["refresh_interval"] = "60s";
-  return json{{"xds_servers",
-               {{{"server_uri", ads}, {"channel_creds", {{{"type", "insecure"}}}}, {"server_features", json::array()}}}},
-              {"node", {{"id", node_cluster + "-1"}, {"cluster", node_cluster}, {"locality", {{"region", "r1"}}}}},
-              {"certificate_providers", {{"mesh", {{"plugin_name", "file_watcher"}, {"config", provider}}}}}}
+  return json{
+      {"xds_servers",
+       {{{"server_uri", ads}, {"channel_creds", {{{"type", "insecure"}}}}, {"server_features", json::array()}}}},
+      {"node", {{"id", node_cluster + "-1"}, {"cluster", node_cluster}, {"locality", {{"region", "r1"}}}}},
+      {"certificate_providers", {{"mesh", {{"plugin_name", "file_watcher"}, {"config", provider}}}}}}
       .dump();
 }
 
@@ -123,13 +132,13 @@ class ControlGrpcMtlsTest : public ::testing::Test {
   // CSR by openssl, the chain and trust bundle from the CA.
   json issue(const ControlDaemonProcess& control, const std::string& sa) {
     const std::string base = dir_.path() + "/" + sa;
-    const CommandResult req = runCommand({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
-                                          "ec_paramgen_curve:P-256", "-nodes", "-keyout", base + ".key", "-out",
-                                          base + ".csr", "-subj", "/CN=" + sa},
-                                         20s);
+    const CommandResult req =
+        runCommand({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", base + ".key", "-out", base + ".csr", "-subj", "/CN=" + sa},
+                   20s);
     EXPECT_TRUE(exitedWith(req.status, 0)) << req.err;
     std::vector<std::string> argv = nodeScript("ca_client.js");
-    argv.insert(argv.end(), {control.adsAddress(), base + ".csr", token(sa)});
+    argv.insert(argv.end(), {control.caAddress(), dir_.path() + "/ca/root.pem", base + ".csr", token(sa)});
     const CommandResult r = runCommand(argv, 30s);
     const json reply = json::parse(r.out, nullptr, false);
     EXPECT_TRUE(reply.is_object() && reply["code"] == 0) << r.out << r.err;
@@ -164,7 +173,7 @@ TEST_F(ControlGrpcMtlsTest, FileWatcherCertificatesFromTheMeshCaTalkMtlsToASidec
   ControlDaemonProcess control(controlYaml(dir_.path(), key_, "127.0.0.1:1"));
   ASSERT_TRUE(control.start());
   const std::string access_log = dir_.path() + "/access.log";
-  ProxyProcess sidecar(sidecarYaml(control.adsAddress(), dir_.write("echo.token", token("echo") + "\n"),
+  ProxyProcess sidecar(sidecarYaml(control.caAddress(), dir_.write("echo.token", token("echo") + "\n"),
                                    dir_.path() + "/ca/root.pem", echo_.address(), access_log));
   ASSERT_TRUE(sidecar.start());
   const auto port = sidecar.waitListener("inbound", 15s);

@@ -50,6 +50,7 @@ class InjectionWebhookTest : public ::testing::Test {
                                {{"address: 127.0.0.1:15010", "address: 127.0.0.1:0"},
                                 {"address: 127.0.0.1:15000", "address: 127.0.0.1:0"},
                                 {"address: 127.0.0.1:15017", "address: 127.0.0.1:0"},
+                                {"address: 127.0.0.1:15012", "address: 127.0.0.1:0"},
                                 {"\"${SLUICE_K8S_STATE}/ca\"", dir_.path() + "/ca"},
                                 {"\"${SLUICE_K8S_STATE}/token.key\"", dir_.path() + "/token.key"}},
                                &yaml));

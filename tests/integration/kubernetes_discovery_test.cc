@@ -11,7 +11,6 @@
 // change the watches bring.
 
 #include <gtest/gtest.h>
-
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -19,10 +18,9 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/integration/support/command.h"
 #include "tests/integration/support/daemon_process.h"
@@ -55,8 +53,9 @@ std::map<std::string, std::string> queryOf(const std::string& target) {
 std::string pathOf(const std::string& target) { return target.substr(0, target.find('?')); }
 
 json status410(const std::string& message) {
-  return json{{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()}, {"status", "Failure"},
-              {"message", message}, {"reason", "Expired"}, {"code", 410}};
+  return json{{"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", json::object()},
+              {"status", "Failure"}, {"message", message}, {"reason", "Expired"},
+              {"code", 410}};
 }
 
 // The stand-in API server. Each collection has a List (items and
@@ -143,7 +142,8 @@ class StandInApiServer {
     const size_t limit = q["limit"].empty() ? 500 : std::stoul(q["limit"]);
     const size_t from = q["continue"].empty() ? 0 : std::stoul(q["continue"].substr(1));
     const auto& [rv, items] = it->second;
-    json list{{"kind", "List"}, {"apiVersion", "v1"}, {"metadata", {{"resourceVersion", rv}}}, {"items", json::array()}};
+    json list{
+        {"kind", "List"}, {"apiVersion", "v1"}, {"metadata", {{"resourceVersion", rv}}}, {"items", json::array()}};
     for (size_t i = from; i < items.size() && i < from + limit; ++i) list["items"].push_back(items[i]);
     if (from + limit < items.size()) list["metadata"]["continue"] = "c" + std::to_string(from + limit);
     lock.unlock();
@@ -233,7 +233,8 @@ json pod(const std::string& name, const std::string& ip) {
     "ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"backend-7d4f9","controller":true}]},
     "spec":{"serviceAccountName":"backend","containers":[{"name":"app","image":"backend"}],
       "initContainers":[{"name":"sluice-proxy","image":"sluice","restartPolicy":"Always"}]},
-    "status":{"phase":"Running","podIP":")" + ip + R"("}})");
+    "status":{"phase":"Running","podIP":")" +
+                     ip + R"("}})");
 }
 
 json slice(const std::string& rv, const std::vector<std::pair<std::string, std::string>>& endpoints) {
@@ -259,8 +260,12 @@ std::string controlYaml(const TempDir& dir, uint16_t api_port) {
          "admin: {address: 127.0.0.1:0}\n"
          "debounce: 50ms\n"
          "kubernetes:\n"
-         "  api_server: http://127.0.0.1:" + std::to_string(api_port) + "\n"
-         "  token_file: " + dir.path() + "/token\n"
+         "  api_server: http://127.0.0.1:" +
+         std::to_string(api_port) +
+         "\n"
+         "  token_file: " +
+         dir.path() +
+         "/token\n"
          "  page_size: 1\n"
          "  sync_timeout: 3s\n"
          "  backoff: {initial: 50ms, max: 300ms}\n"
@@ -335,7 +340,8 @@ TEST(KubernetesDiscoveryTest, ListWatchBookmarkGoneAndDropReachTheProxiesConfig)
   ASSERT_TRUE(api.waitForRequest(watch + "100&timeoutSeconds=300"));
 
   // A MODIFIED slice: the second pod is ready.
-  api.event(kSlices, "MODIFIED", slice("110", {{"backend-7d4f9-aaaaa", "10.244.0.5"}, {"backend-7d4f9-bbbbb", "10.244.0.6"}}));
+  api.event(kSlices, "MODIFIED",
+            slice("110", {{"backend-7d4f9-aaaaa", "10.244.0.5"}, {"backend-7d4f9-bbbbb", "10.244.0.6"}}));
   ASSERT_TRUE(lastEdsIs(probe, {"10.244.0.5:18080", "10.244.0.6:18080"}));
 
   // A bookmark, then 410 as an ERROR event: a relist (which now holds only
@@ -401,8 +407,9 @@ TEST(KubernetesDiscoveryTest, AnUnreachableApiServerAtStartLeavesTheFilesMeshSer
   ASSERT_TRUE(daemon.start());
   XdsProbe probe(daemon.adsAddress(), "client.default", "", {"cds", "eds=outbound_8080__local.default"});
   ASSERT_TRUE(probe.start());
-  ASSERT_TRUE(probe.waitFor("EDS", [](const json& r) { return r["resources"].contains("outbound_8080__local.default"); }))
-      << probe.output();
+  ASSERT_TRUE(probe.waitFor("EDS", [](const json& r) {
+    return r["resources"].contains("outbound_8080__local.default");
+  })) << probe.output();
   EXPECT_TRUE(waitUntil(
       [&] {
         const auto e = daemon.metric("sluice_control_kubernetes_errors_total", {{"resource", "services"}});
@@ -444,17 +451,20 @@ TEST(KubernetesDiscoveryTest, ListsOverTlsVerifiedByTheCaFile) {
     Fd l = listenLoopback(1);
     port = localPort(l.get());
   }
-  const pid_t server = spawnCommand({"sh", "-c",
-                                     "cd '" + dir.path() + "/www' && exec openssl s_server -accept 127.0.0.1:" +
-                                         std::to_string(port) + " -cert ../srv.crt -key ../srv.key -WWW -quiet"},
-                                    dir.path() + "/s_server.out", dir.path() + "/s_server.err");
+  const pid_t server =
+      spawnCommand({"sh", "-c",
+                    "cd '" + dir.path() + "/www' && exec openssl s_server -accept 127.0.0.1:" + std::to_string(port) +
+                        " -cert ../srv.crt -key ../srv.key -WWW -quiet"},
+                   dir.path() + "/s_server.out", dir.path() + "/s_server.err");
   ASSERT_GT(server, 0);
-  ASSERT_TRUE(waitUntil([&] { return connectLoopback(port, 200ms).valid(); }, 5000ms)) << readFile(dir.path() + "/s_server.err");
+  ASSERT_TRUE(waitUntil([&] { return connectLoopback(port, 200ms).valid(); }, 5000ms))
+      << readFile(dir.path() + "/s_server.err");
   dir.write("token", "t\n");
   auto yaml = [&](const std::string& ca) {
     return "ads: {address: 127.0.0.1:0}\nadmin: {address: 127.0.0.1:0}\n"
-           "kubernetes:\n  api_server: https://127.0.0.1:" + std::to_string(port) + "\n  token_file: " + dir.path() +
-           "/token\n  ca_file: " + dir.path() + "/" + ca + "\n  sync_timeout: 2s\n  backoff: {initial: 50ms, max: 200ms}\n";
+           "kubernetes:\n  api_server: https://127.0.0.1:" +
+           std::to_string(port) + "\n  token_file: " + dir.path() + "/token\n  ca_file: " + dir.path() + "/" + ca +
+           "\n  sync_timeout: 2s\n  backoff: {initial: 50ms, max: 200ms}\n";
   };
   {
     ControlDaemonProcess daemon(yaml("ca.crt"));
@@ -500,9 +510,9 @@ std::string makeCsr(const TempDir& dir) {
 
 // The CA's answer to `csr` with `token` (ca_client.js): {"code", "details"}
 // or {"code": 0, "cert_chain"}.
-json caCall(const ControlDaemonProcess& daemon, const std::string& csr, const std::string& token) {
+json caCall(const ControlDaemonProcess& daemon, const TempDir& dir, const std::string& csr, const std::string& token) {
   std::vector<std::string> argv = nodeScript("ca_client.js");
-  argv.insert(argv.end(), {daemon.adsAddress(), csr, token, "3600"});
+  argv.insert(argv.end(), {daemon.caAddress(), dir.path() + "/ca/root.pem", csr, token, "3600"});
   const CommandResult r = runCommand(argv, 30000ms);
   const json j = json::parse(r.out, nullptr, false);
   EXPECT_TRUE(j.is_object()) << r.out << r.err;
@@ -522,12 +532,13 @@ TEST(KubernetesTokenReviewTest, TheCaIssuesForTheServiceAccountTheApiServerVouch
   api.setReview("projected-for-vault", "system:serviceaccount:prod:web", {"vault"});
   api.setReview("a-user-token", "jane@example.com", {"sluice-ca"});
   dir.write("token.key", "00112233445566778899aabbccddeeff");
-  ControlDaemonProcess daemon(controlYaml(dir, api.port()) + "ca:\n  trust_domain: cluster.local\n  dir: " + dir.path() + "/ca\n  token_keys: [" +
-                              dir.path() + "/token.key]\n");
+  ControlDaemonProcess daemon(controlYaml(dir, api.port()) +
+                              "ca:\n  trust_domain: cluster.local\n  dir: " + dir.path() + "/ca\n  token_keys: [" +
+                              dir.path() + "/token.key]\n  address: 127.0.0.1:0\n");
   ASSERT_TRUE(daemon.start());
   const std::string csr = makeCsr(dir);
   ASSERT_FALSE(csr.empty());
-  auto call = [&](const std::string& token) { return caCall(daemon, csr, token); };
+  auto call = [&](const std::string& token) { return caCall(daemon, dir, csr, token); };
 
   const json good = call("projected-web");
   ASSERT_EQ(good["code"], 0) << good.dump();
@@ -578,12 +589,12 @@ TEST(KubernetesTokenReviewTest, AnApiServerThatNeverAnswersIsGivenUpOnWithinTheR
     queued.push_back(std::move(c));
   }
   ControlDaemonProcess daemon(withoutApiServer(dir, port) + "ca:\n  trust_domain: cluster.local\n  dir: " + dir.path() +
-                              "/ca\n  token_keys: [" + dir.path() + "/token.key]\n");
+                              "/ca\n  token_keys: [" + dir.path() + "/token.key]\n  address: 127.0.0.1:0\n");
   ASSERT_TRUE(daemon.start());
   const std::string csr = makeCsr(dir);
   ASSERT_FALSE(csr.empty());
   const auto started = std::chrono::steady_clock::now();
-  const json refused = caCall(daemon, csr, "projected-web");
+  const json refused = caCall(daemon, dir, csr, "projected-web");
   const auto took = std::chrono::steady_clock::now() - started;
   EXPECT_EQ(refused["code"], 16) << refused.dump();  // UNAUTHENTICATED
   EXPECT_NE(refused.value("details", "").find("TokenReview: connect 127.0.0.1:" + std::to_string(port)),

@@ -315,6 +315,8 @@ TEST_F(MeshRotation, TheTrustBundleMovesToANewRootWithNoFailedHandshake) {
   const std::string ca_line = "  default_ttl: 24h\n";
   ASSERT_NE(yaml_.find(ca_line), std::string::npos);
   control_->writeConfig(replaceAll(yaml_, ca_line, ca_line + "  extra_roots: [" + root_b + "]\n"));
+  // The sidecars' agents trust B for the CA's port too before B signs it.
+  dir_.write("ca-roots.pem", readFile(root_a) + readFile(root_b));
   ASSERT_TRUE(everyBundle(2, true, true)) << bundles() << control_->stderrText();
   ASSERT_TRUE(fresh.more(20)) << fresh.firstFailure();
 

@@ -158,8 +158,8 @@ if (check('helm template with default values', def.status === 0, def.stderr)) {
         anti?.podAffinityTerm.topologyKey === 'kubernetes.io/hostname' &&
         isDeepStrictEqual(anti.podAffinityTerm.labelSelector.matchLabels, dep.spec.selector.matchLabels));
   const ports = Object.fromEntries(c.ports.map(p => [p.name, p.containerPort]));
-  check('deployment: ports 15010 ADS+CA, 15017 webhook, 15000 admin',
-        isDeepStrictEqual(ports, {'grpc-xds': 15010, 'https-webhook': 15017, 'http-admin': 15000}));
+  check('deployment: ports 15010 ADS, 15012 CA (TLS), 15017 webhook, 15000 admin',
+        isDeepStrictEqual(ports, {'grpc-xds': 15010, 'grpc-ca': 15012, 'https-webhook': 15017, 'http-admin': 15000}));
   check('deployment: readiness /ready and liveness on the admin port',
         c.readinessProbe.httpGet.path === '/ready' && c.readinessProbe.httpGet.port === 'http-admin' &&
         c.livenessProbe.httpGet.port === 'http-admin');
@@ -188,16 +188,20 @@ if (check('helm template with default values', def.status === 0, def.stderr)) {
         Object.keys(control).join(' '));
   check('control.yaml: servers on every address of the pod',
         control.ads.address === '0.0.0.0:15010' && control.admin.address === '0.0.0.0:15000' &&
-        control.injection.webhook.address === '0.0.0.0:15017');
+        control.injection.webhook.address === '0.0.0.0:15017' && control.ca.address === '0.0.0.0:15012');
   check('control.yaml: kubernetes in cluster', isDeepStrictEqual(control.kubernetes, {in_cluster: true}));
   check('control.yaml: injection', isDeepStrictEqual(control.injection, {
     webhook: {address: '0.0.0.0:15017', path: '/inject',
               cert_file: '/etc/sluice/webhook/tls.crt', key_file: '/etc/sluice/webhook/tls.key'},
     failure_policy: 'Fail', native_sidecar: true,
     ads_address: `${one(o, 'Service').metadata.name}.${one(o, 'Service').metadata.namespace}.svc:15010`,
+    ca_address: `${one(o, 'Service').metadata.name}.${one(o, 'Service').metadata.namespace}.svc:15012`,
     image: 'sluice:0.1.0', image_pull_policy: 'IfNotPresent',
     resources: {requests: {cpu: '100m', memory: '64Mi'}, limits: {memory: '256Mi'}},
   }), JSON.stringify(control.injection));
+  check('control.yaml: the CA\'s serving certificate is for the name sidecars dial, on a port of the Service',
+        isDeepStrictEqual(control.ca.tls, {dns_names: [`${svc.metadata.name}.${svc.metadata.namespace}.svc`]}) &&
+        svc.spec.ports.some(p => p.port === 15012 && p.targetPort === 'grpc-ca'), JSON.stringify(control.ca.tls));
   check('control.yaml: one trust domain for the CA and the mesh',
         control.ca.trust_domain === 'cluster.local' && control.mesh.trust_domain === 'cluster.local');
   const mounted = pod.containers[0].volumeMounts.map(m => m.mountPath);

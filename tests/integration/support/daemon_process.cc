@@ -54,10 +54,10 @@ std::string field(const std::string& text, const std::string& key) {
 }  // namespace
 
 ::testing::AssertionResult exampleControlYaml(std::string* yaml) {
-  return shippedExample("xds/control.yaml",
-                        {{"address: 127.0.0.1:15010", "address: 127.0.0.1:0"},
-                         {"address: 127.0.0.1:15000", "address: 127.0.0.1:0"}},
-                        yaml);
+  return shippedExample(
+      "xds/control.yaml",
+      {{"address: 127.0.0.1:15010", "address: 127.0.0.1:0"}, {"address: 127.0.0.1:15000", "address: 127.0.0.1:0"}},
+      yaml);
 }
 
 ControlDaemonProcess::ControlDaemonProcess(const std::string& yaml) : dir_(makeTempDir()) {
@@ -101,8 +101,10 @@ void ControlDaemonProcess::writeConfig(const std::string& yaml) {
       ads_address_ = field(text, "ads");
       admin_address_ = field(text, "admin");
       webhook_address_ = field(text, "webhook");
+      ca_address_ = field(text, "ca");
       const size_t colon = admin_address_.rfind(':');
-      admin_port_ = colon == std::string::npos ? 0 : static_cast<uint16_t>(std::atoi(admin_address_.c_str() + colon + 1));
+      admin_port_ =
+          colon == std::string::npos ? 0 : static_cast<uint16_t>(std::atoi(admin_address_.c_str() + colon + 1));
       if (ads_address_.empty() || admin_port_ == 0)
         return ::testing::AssertionFailure() << "address file holds '" << text << "'";
       return ::testing::AssertionSuccess();
@@ -110,17 +112,17 @@ void ControlDaemonProcess::writeConfig(const std::string& yaml) {
     if (auto status = waitChild(pid_, Deadline(Millis(0)))) {
       reaped_ = true;
       exit_status_ = *status;
-      return ::testing::AssertionFailure() << "sluice-control " << describeWaitStatus(*status)
-                                           << " before listening; stderr:\n" << stderrText();
+      return ::testing::AssertionFailure()
+             << "sluice-control " << describeWaitStatus(*status) << " before listening; stderr:\n"
+             << stderrText();
     }
-    if (deadline.expired()) return ::testing::AssertionFailure() << "no address file after " << timeout.count() << " ms";
+    if (deadline.expired())
+      return ::testing::AssertionFailure() << "no address file after " << timeout.count() << " ms";
     std::this_thread::sleep_for(Millis(10));
   }
 }
 
-HttpResponse ControlDaemonProcess::get(const std::string& path) const {
-  return httpRequest(admin_port_, "GET", path);
-}
+HttpResponse ControlDaemonProcess::get(const std::string& path) const { return httpRequest(admin_port_, "GET", path); }
 
 std::optional<double> ControlDaemonProcess::metric(const std::string& name, const Labels& labels) const {
   const HttpResponse r = get("/metrics");
@@ -139,8 +141,10 @@ std::optional<double> ControlDaemonProcess::metric(const std::string& name, cons
   }
   auto failure = ::testing::AssertionFailure();
   failure << name << " expected " << want << " within " << timeout.count() << " ms; last value: ";
-  if (last) failure << *last;
-  else failure << "absent";
+  if (last)
+    failure << *last;
+  else
+    failure << "absent";
   return failure;
 }
 

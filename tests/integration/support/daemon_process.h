@@ -5,15 +5,14 @@
 // daemon_xds_probe.js, an xDS client on one ADS stream whose every
 // response the test can read.
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "tests/integration/support/net.h"
 #include "tests/integration/support/proxy_process.h"
@@ -45,6 +44,8 @@ class ControlDaemonProcess {
   uint16_t adminPort() const { return admin_port_; }
   // The injection webhook's (empty without `injection:`).
   const std::string& webhookAddress() const { return webhook_address_; }
+  // The CA's gRPC port (empty without `ca:`).
+  const std::string& caAddress() const { return ca_address_; }
 
   HttpResponse get(const std::string& path) const;
   std::optional<double> metric(const std::string& name, const Labels& labels = {}) const;
@@ -57,7 +58,7 @@ class ControlDaemonProcess {
 
  private:
   std::string dir_, config_path_, addr_path_, stderr_path_;
-  std::string ads_address_, admin_address_, webhook_address_;
+  std::string ads_address_, admin_address_, webhook_address_, ca_address_;
   uint16_t admin_port_ = 0;
   pid_t pid_ = -1;
   bool reaped_ = false;

@@ -28,7 +28,7 @@ HttpUpstream::Handler MeshDemo::appHandler(const std::string& app) { return desc
 void MeshDemo::SetUp() {
   for (const char* app : {"frontend", "backend-v1", "backend-v2"})
     apps_[app] = std::make_unique<HttpUpstream>(appHandler(app));
-  std::vector<std::string> example_ports = {"8080", "15100", "15101", "15106", "15206", "15301"};
+  std::vector<std::string> example_ports = {"8080", "15012", "15100", "15101", "15106", "15206", "15301"};
   for (const auto& p : morePorts()) example_ports.push_back(p);
   for (const auto& p : example_ports) ports_[p] = freePort();
   key_ = dir_.write("token.key", "a-demo-token-key-of-enough-length\n");
@@ -46,6 +46,7 @@ void MeshDemo::SetUp() {
   yaml_ = yaml;
   control_ = std::make_unique<ControlDaemonProcess>(yaml_);
   ASSERT_TRUE(control_->start());
+  dir_.write("ca-roots.pem", readFile(dir_.path() + "/ca/root.pem"));
   for (auto [name, sa] : std::vector<std::pair<std::string, std::string>>{{"edge", "edge"},
                                                                           {"frontend", "frontend"},
                                                                           {"backend-v1", "backend"},
@@ -66,8 +67,8 @@ void MeshDemo::startProxy(const std::string& name, const std::string& sa) {
   auto p = std::make_unique<ProxyProcess>(
       "admin: {address: 127.0.0.1:0}\nworkers: 1\ndrain_timeout: 2s\n"
       "dynamic:\n  ads:\n    address: " +
-      control_->adsAddress() + "\n    node: {id: " + name + ".default, cluster: " + name +
-      "}\n  ca:\n    token_file: " + token + "\n");
+      control_->adsAddress() + "\n    node: {id: " + name + ".default, cluster: " + name + "}\n  ca:\n    address: " +
+      control_->caAddress() + "\n    root_file: " + dir_.path() + "/ca-roots.pem\n    token_file: " + token + "\n");
   ASSERT_TRUE(p->start());
   proxies_[name] = Proxy{name, sa, std::move(p)};
 }

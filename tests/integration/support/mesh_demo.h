@@ -47,6 +47,9 @@ class MeshDemo : public ::testing::Test {
   void startProxy(const std::string& name, const std::string& sa);
   // The free port that stands for the example's fixed one ("8080", "15106").
   uint16_t port(const std::string& example_port) { return ports_.at(example_port); }
+  // The roots the sidecars verify the CA's port with (their root_file, read
+  // at every call): at first the CA's root; a root rotation adds the next.
+  std::string caRootsPath() const { return dir_.path() + "/ca-roots.pem"; }
   ProxyProcess& proxy(const std::string& name) { return *proxies_.at(name).process; }
 
   // The split's weights in control.yaml, as an operator edits them.

@@ -30,7 +30,11 @@ google::protobuf::Any mtlsCluster() {
   c.set_name("web");
   c.set_type(envoy::config::cluster::v3::Cluster::STATIC);
   c.mutable_connect_timeout()->set_seconds(1);
-  auto* sa = c.mutable_load_assignment()->add_endpoints()->add_lb_endpoints()->mutable_endpoint()->mutable_address()
+  auto* sa = c.mutable_load_assignment()
+                 ->add_endpoints()
+                 ->add_lb_endpoints()
+                 ->mutable_endpoint()
+                 ->mutable_address()
                  ->mutable_socket_address();
   c.mutable_load_assignment()->set_cluster_name("web");
   sa->set_address("127.0.0.1");
@@ -72,7 +76,7 @@ std::unique_ptr<DiscoveryResponse> response(std::string_view type, const std::st
 TEST(AdsClientWithAgent, NeverSubscribesToTheAgentsSecret) {
   auto loaded = config::loadString(
       "dynamic:\n  ads: {address: 127.0.0.1:1, node: {id: n1}, initial_fetch_timeout: 10s}\n"
-      "  ca: {token_file: /t}\n",
+      "  ca: {address: 127.0.0.1:15012, plaintext: true, token_file: /t}\n",
       "b.yaml");
   ASSERT_TRUE(loaded.config) << loaded.errorText();
   event::Loop loop;

@@ -44,12 +44,13 @@ class CertificateAgentTest : public ::testing::Test {
     spec.address = "127.0.0.1:" + std::to_string(port_);
     spec.token_file = token_file_;
     spec.ttl = 3600s;
-    agent_ = std::make_unique<CertificateAgent>(loop_, spec, "node-1", makeGrpcCaClient(loop_, spec.address),
-                                                [this] {
-                                                  ++changes_;
-                                                  loop_.exit();
-                                                },
-                                                util::threadRandomSource());
+    agent_ = std::make_unique<CertificateAgent>(
+        loop_, spec, "node-1", makeGrpcCaClient(loop_, spec.address, /*root_pem=*/"", /*root_file=*/""),
+        [this] {
+          ++changes_;
+          loop_.exit();
+        },
+        util::threadRandomSource());
   }
 
   // Runs the loop until on_change ran `n` times in all, or `limit` passed.
@@ -130,7 +131,8 @@ TEST_F(CertificateAgentTest, KeepsTheCurrentCertificateWhileTheCaFails) {
   loop_.run();
   EXPECT_EQ(changes_, 1);
   EXPECT_EQ(agent_->secret()->cert_chain, before.cert_chain) << "the current certificate serves on";
-  EXPECT_EQ(agent_->status().value("last_error", ""), "CreateCertificate failed: UNAVAILABLE: CA is down for maintenance");
+  EXPECT_EQ(agent_->status().value("last_error", ""),
+            "CreateCertificate failed: UNAVAILABLE: CA is down for maintenance");
 }
 
 }  // namespace

@@ -32,6 +32,25 @@ TEST(YamlDocumentTest, SecondDocumentIsNamedAtItsFirstNode) {
   EXPECT_EQ(ctx.errors()[0].str(), "t.yaml:3:1: expected a single YAML document");
 }
 
+// A block mapping at column 0 is known whole without a second parse; every
+// way out of it to a second document is still found.
+TEST(YamlDocumentTest, EveryWayToASecondDocumentIsFound) {
+  for (const char* text : {"a: 1\n...\nb: 2\n", "a: 1\n--- \nb: 2\n", "a: 1\n...\n%YAML 1.2\n---\nb: 2\n",
+                           "a: 1\n--- [b]\n", "  a: 1\n--- {b: 2}\n", "{a: 1} {b: 2}\n", "[a] [b]\n"}) {
+    ParseContext ctx("t.yaml");
+    try {
+      loadSingleDocument(text, ctx);
+    } catch (const YAML::Exception&) {
+      continue;  // as an error, also fine
+    }
+    EXPECT_EQ(ctx.errors().size(), 1u) << text;
+  }
+  ParseContext ctx("t.yaml");
+  const YAML::Node root = loadSingleDocument("a: 1\nb:\n  - \"---\"\n  - |\n    ...\n    --- x\nc: '%'\n", ctx);
+  EXPECT_TRUE(ctx.ok()) << ctx.str();
+  EXPECT_EQ(root["b"][1].Scalar(), "...\n--- x\n");
+}
+
 TEST(YamlDocumentTest, OneDocumentOrNone) {
   ParseContext ctx("t.yaml");
   EXPECT_TRUE(loadSingleDocument("", ctx).IsNull());

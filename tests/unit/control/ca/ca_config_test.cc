@@ -67,8 +67,62 @@ TEST(CaConfigTest, DefaultsAndAbsence) {
   EXPECT_EQ(r.config->ca->max_ttl, 24h);
 }
 
+// The CA's own port: TLS with names of its own, or the operator's files,
+// or plaintext only when asked; a change to it takes a restart.
+TEST(CaConfigTest, TheCaPortAndItsCertificate) {
+  ControlLoadResult r = loadControlString("ca: {trust_domain: mesh.example, token_keys: [k]}\n", "control.yaml");
+  ASSERT_TRUE(r.config) << r.errorText();
+  const CaServing defaults = r.config->ca->serving;
+  EXPECT_EQ(defaults.address, "127.0.0.1:15012");
+  EXPECT_FALSE(defaults.plaintext);
+  EXPECT_EQ(defaults.dns_names, std::vector<std::string>{"localhost"});
+  EXPECT_EQ(defaults.ip_addresses, std::vector<std::string>{"127.0.0.1"});
+  r = loadControlString(R"(ca:
+  trust_domain: mesh.example
+  token_keys: [k]
+  address: 0.0.0.0:0
+  tls:
+    dns_names: [sluice-control.sluice-system.svc]
+    ip_addresses: [10.0.0.7, "::1"]
+    certificate_ttl: 2h
+    cert_file: tls.crt
+    key_file: /etc/tls.key
+)",
+                        "deploy/control.yaml");
+  ASSERT_TRUE(r.config) << r.errorText();
+  const CaServing& s = r.config->ca->serving;
+  EXPECT_EQ(s.address, "0.0.0.0:0");
+  EXPECT_EQ(s.dns_names, std::vector<std::string>{"sluice-control.sluice-system.svc"});
+  EXPECT_EQ(s.ip_addresses, (std::vector<std::string>{"10.0.0.7", "::1"}));
+  EXPECT_EQ(s.certificate_ttl, 2h);
+  ASSERT_TRUE(s.cert_file && s.key_file);
+  EXPECT_EQ(s.cert_file->path, "deploy/tls.crt");
+  EXPECT_EQ(s.key_file->path, "/etc/tls.key");
+  CaSpec moved = *r.config->ca;
+  moved.serving.address = "0.0.0.0:15012";
+  EXPECT_EQ(r.config->ca->restartNeededFor(moved), "ca.address");
+
+  const std::string head = "ca:\n  trust_domain: mesh.example\n  token_keys: [k]\n";
+  EXPECT_EQ(errorsOf(head + "  tls: {dns_names: [Bad_Name], ip_addresses: [300.1.1.1]}\n"),
+            (std::vector<std::string>{
+                "deploy/control.yaml:4:21: ca.tls.dns_names[0]: expected a DNS name (lower-case labels: "
+                "'sluice-control.sluice-system.svc')",
+                "deploy/control.yaml:4:47: ca.tls.ip_addresses[0]: expected an IP address ('127.0.0.1')"}));
+  EXPECT_EQ(
+      errorsOf(head + "  tls: {cert_file: a.crt}\n"),
+      (std::vector<std::string>{"deploy/control.yaml:4:8: ca.tls: needs both cert_file and key_file, or neither"}));
+  EXPECT_EQ(
+      errorsOf(head + "  tls: {dns_names: [], ip_addresses: []}\n"),
+      (std::vector<std::string>{
+          "deploy/control.yaml:4:8: ca.tls: needs a name for the serving certificate: dns_names or ip_addresses"}));
+  EXPECT_EQ(errorsOf(head + "  plaintext: true\n  tls: {dns_names: [a]}\n"),
+            (std::vector<std::string>{
+                "deploy/control.yaml:5:8: ca.tls: plaintext: true serves no certificate: drop one of them"}));
+}
+
 TEST(CaConfigTest, EveryMistakeAtItsPosition) {
-  EXPECT_EQ(errorsOf(R"(ca:
+  EXPECT_EQ(
+      errorsOf(R"(ca:
   trust_domain: Cluster.Local
   default_ttl: 30s
   max_ttl: 10s
@@ -76,16 +130,16 @@ TEST(CaConfigTest, EveryMistakeAtItsPosition) {
   extra_roots: [{}]
   rooot: {cert: r.pem}
 )"),
-            (std::vector<std::string>{
-                "deploy/control.yaml:2:17: ca.trust_domain: 'Cluster.Local' is not a SPIFFE trust domain: trust "
-                "domain must be lower case",
-                "deploy/control.yaml:3:16: ca.default_ttl: must be at least 1m",
-                "deploy/control.yaml:4:12: ca.max_ttl: must be at least 1m",
-                "deploy/control.yaml:5:15: ca.token_keys: needs at least one key file (bootstrap tokens are signed with "
-                "it)",
-                "deploy/control.yaml:6:17: ca.extra_roots[0]: expected a file path",
-                "deploy/control.yaml:7:3: ca: unknown field 'rooot'; did you mean 'root'?",
-            }));
+      (std::vector<std::string>{
+          "deploy/control.yaml:2:17: ca.trust_domain: 'Cluster.Local' is not a SPIFFE trust domain: trust "
+          "domain must be lower case",
+          "deploy/control.yaml:3:16: ca.default_ttl: must be at least 1m",
+          "deploy/control.yaml:4:12: ca.max_ttl: must be at least 1m",
+          "deploy/control.yaml:5:15: ca.token_keys: needs at least one key file (bootstrap tokens are signed with "
+          "it)",
+          "deploy/control.yaml:6:17: ca.extra_roots[0]: expected a file path",
+          "deploy/control.yaml:7:3: ca: unknown field 'rooot'; did you mean 'root'?",
+      }));
   EXPECT_EQ(errorsOf(R"(ca:
   default_ttl: 2h
   max_ttl: 1h

@@ -7,7 +7,6 @@
 
 #include <cstdio>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "control/control_daemon.h"
@@ -24,8 +23,10 @@ class CaDaemonTest : public ::testing::Test {
     test_key_ = dir_ / "k1";
     ca::test::writeText(test_key_, "first-key-long-enough\n");
     ca::test::writeText(dir_ / "k2", "second-key-long-enough\n");
-    yaml_ = "ads: {address: 127.0.0.1:0}\nadmin: {address: 127.0.0.1:0}\ngroups: []\nca:\n"
-            "  trust_domain: cluster.local\n  dir: state\n  max_ttl: 2h\n  default_ttl: 1h\n  token_keys: [k1]\n";
+    yaml_ =
+        "ads: {address: 127.0.0.1:0}\nadmin: {address: 127.0.0.1:0}\ngroups: []\nca:\n"
+        "  trust_domain: cluster.local\n  dir: state\n  max_ttl: 2h\n  default_ttl: 1h\n  token_keys: [k1]\n"
+        "  address: 127.0.0.1:0\n";
     write(yaml_);
   }
   void write(const std::string& text) {

@@ -36,24 +36,32 @@ std::string readFile(const std::string& path) {
 json podOf(const std::string& file) {
   const json obj = json::parse(readFile(kData + file));
   if (obj["kind"] == "Pod") return obj;
-  json pod = {{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", obj["spec"]["template"].value("metadata", json::object())},
+  json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", obj["spec"]["template"].value("metadata", json::object())},
               {"spec", obj["spec"]["template"]["spec"]}};
   const std::string name = obj["metadata"]["name"];
   json& meta = pod["metadata"];
   if (obj["kind"] == "Deployment") {
     meta["generateName"] = name + "-6c9f8d7b5-";
     meta["labels"]["pod-template-hash"] = "6c9f8d7b5";
-    meta["ownerReferences"] = {{{"apiVersion", "apps/v1"}, {"kind", "ReplicaSet"}, {"name", name + "-6c9f8d7b5"},
-                                {"controller", true}, {"uid", "7d1c0e4a"}}};
+    meta["ownerReferences"] = {{{"apiVersion", "apps/v1"},
+                                {"kind", "ReplicaSet"},
+                                {"name", name + "-6c9f8d7b5"},
+                                {"controller", true},
+                                {"uid", "7d1c0e4a"}}};
   } else if (obj["kind"] == "StatefulSet") {
     meta["name"] = name + "-0";
-    meta["ownerReferences"] = {{{"apiVersion", "apps/v1"}, {"kind", "StatefulSet"}, {"name", name},
-                                {"controller", true}, {"uid", "b3f2a9c1"}}};
+    meta["ownerReferences"] = {{{"apiVersion", "apps/v1"},
+                                {"kind", "StatefulSet"},
+                                {"name", name},
+                                {"controller", true},
+                                {"uid", "b3f2a9c1"}}};
   } else if (obj["kind"] == "Job") {
     meta["generateName"] = name + "-";
     meta["labels"]["job-name"] = name;
-    meta["ownerReferences"] = {{{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"name", name}, {"controller", true},
-                                {"uid", "e8a04f37"}}};
+    meta["ownerReferences"] = {
+        {{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"name", name}, {"controller", true}, {"uid", "e8a04f37"}}};
   }
   return pod;
 }
@@ -64,7 +72,10 @@ InjectionSpec exampleSpec() {
   for (size_t at; (at = yaml.find("${SLUICE_K8S_STATE}")) != std::string::npos;) yaml.replace(at, 19, "/nonexistent");
   const auto r = loadControlString(yaml, "control.yaml");
   EXPECT_TRUE(r.config) << r.errorText();
-  return r.config ? *r.config->injection : InjectionSpec{};
+  InjectionSpec spec = r.config ? *r.config->injection : InjectionSpec{};
+  // What the daemon fills in from its CA: the roots the sidecar verifies the CA's port with.
+  spec.ca_root_pem = "-----BEGIN CERTIFICATE-----\nMIIBfzCCASWgAwIBAgIRAJ2x\n-----END CERTIFICATE-----\n";
+  return spec;
 }
 
 void checkGolden(const std::string& name, const std::string& text) {
