@@ -131,7 +131,11 @@ class InjectedPods : public NetnsTest {
         {{"address: 127.0.0.1:15010", "address: 0.0.0.0:15010"},
          {"\"${SLUICE_K8S_STATE}/ca\"", dir_.path() + "/ca"},
          {"\"${SLUICE_K8S_STATE}/token.key\"", dir_.path() + "/token.key"},
-         {"ads_address: sluice-control.sluice-system.svc:15010", "ads_address: " + std::string(kNodeIp) + ":15010"}},
+         {"ads_address: sluice-control.sluice-system.svc:15010", "ads_address: " + std::string(kNodeIp) + ":15010"},
+         // The CA over TLS, its certificate naming the node's address too.
+         {"address: 127.0.0.1:15012", "address: 0.0.0.0:15012"},
+         {"ip_addresses: [127.0.0.1]", "ip_addresses: [127.0.0.1, " + std::string(kNodeIp) + "]"},
+         {"ca_address: sluice-control.sluice-system.svc:15012", "ca_address: " + std::string(kNodeIp) + ":15012"}},
         &yaml));
     yaml += R"(mesh:
   trust_domain: cluster.local
