@@ -71,12 +71,21 @@ HttpConnPool& AutoConnPool::poolFor(Protocol p) {
 }
 
 void AutoConnPool::update(const Host& host, const PoolSettings& settings, stats::ClusterStats* cluster_stats) {
-  if (settings.tls != settings_.tls) known_.reset();
+  const bool tls_changed = settings.tls != settings_.tls;
+  if (tls_changed) known_.reset();
   host_ = host;
   settings_ = settings;
   cluster_stats_ = cluster_stats;
   http1_->update(host, innerSettings(settings), cluster_stats);
   http2_->update(host, innerSettings(settings), cluster_stats);
+  if (!tls_changed || !discovery_) return;
+  // The connection learning the answer was made under the old TLS: neither
+  // it nor its answer may serve the new setup. Learn again with the new
+  // one; the waiting requests keep waiting (the cluster's timeouts still
+  // bound them).
+  endDiscovery();
+  discover();
+  if (!discovery_) failWaiting(StreamResetReason::Overflow);  // the connection breaker is full
 }
 
 PendingStream* AutoConnPool::newStream(http::MessageDecoder& response, StreamCallbacks& stream_callbacks,
@@ -145,9 +154,13 @@ void AutoConnPool::onDiscovered(Protocol p) {
 
 void AutoConnPool::onDiscoveryFailed(StreamResetReason why) {
   countConnectFailure(cluster_stats_, host_, why);
+  // Inside the connection's callback: it is freed at the end of the turn,
+  // and callers hear the failure after their state is gone.
   endDiscovery();
-  // Inside the connection's callback: it is freed at the end of the turn
-  // (endDiscovery), and callers hear the failure after their state is gone.
+  failWaiting(why);
+}
+
+void AutoConnPool::failWaiting(StreamResetReason why) {
   std::vector<PoolCallbacks*> waiting;
   for (auto it = pending_.begin(); it != pending_.end();) {
     Pending& q = *it++;

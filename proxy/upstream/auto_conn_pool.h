@@ -18,6 +18,9 @@
 //   negotiated the other protocol fails as a connect failure (that pool's
 //   waiting requests see it as one), and the new answer is remembered, so
 //   the requests after it go to the other pool.
+// - A new TLS setup (update) while the answer is being learned: the
+//   connection made under the old one is closed and another is made, for
+//   the same waiting requests.
 // Worker thread only.
 
 #include <list>
@@ -39,8 +42,8 @@ class AutoConnPool final : public HttpConnPool, private net::ConnectionCallbacks
   ~AutoConnPool() override;
 
   Protocol protocol() const override { return Protocol::Auto; }
-  PendingStream* newStream(http::MessageDecoder& response, StreamCallbacks& stream_callbacks,
-                           PoolCallbacks& callbacks, RoutingPriority priority) override;
+  PendingStream* newStream(http::MessageDecoder& response, StreamCallbacks& stream_callbacks, PoolCallbacks& callbacks,
+                           RoutingPriority priority) override;
   // Another TLS setup forgets the host's answer (it may be another server).
   void update(const Host& host, const PoolSettings& settings, stats::ClusterStats* cluster_stats) override;
 
@@ -58,6 +61,8 @@ class AutoConnPool final : public HttpConnPool, private net::ConnectionCallbacks
   void onEvent(net::ConnectionEvent event) override;
   void onDiscovered(Protocol p);
   void onDiscoveryFailed(StreamResetReason why);
+  // Fails every request still waiting here (not those handed to a pool).
+  void failWaiting(StreamResetReason why);
   void endDiscovery();
   void cancel(Pending& p);
   void erase(Pending& p);
