@@ -10,9 +10,8 @@ namespace sluice::upstream {
 
 class AutoConnPool::Pending final : public PendingStream, public PoolCallbacks {
  public:
-  Pending(AutoConnPool& p, http::MessageDecoder& r, StreamCallbacks& s, PoolCallbacks& c, RoutingPriority prio,
-          BreakerGroup* g)
-      : pool(p), response(r), stream_callbacks(s), callbacks(c), priority(prio), group(g) {}
+  Pending(AutoConnPool& p, http::MessageDecoder& r, StreamCallbacks& s, PoolCallbacks& c, BreakerGroup* g)
+      : pool(p), response(r), stream_callbacks(s), callbacks(c), group(g) {}
 
   void cancel() override { pool.cancel(*this); }
   // From the inner pool the request went to: pass it on, and go.
@@ -31,7 +30,6 @@ class AutoConnPool::Pending final : public PendingStream, public PoolCallbacks {
   http::MessageDecoder& response;
   StreamCallbacks& stream_callbacks;
   PoolCallbacks& callbacks;
-  RoutingPriority priority;
   BreakerGroup* group;             // holds a pending slot while it waits here; null when none
   PendingStream* inner = nullptr;  // its handle in the inner pool, once handed over
   bool handed_over = false;
@@ -58,36 +56,54 @@ AutoConnPool::~AutoConnPool() {
 PoolSettings AutoConnPool::innerSettings(PoolSettings settings) {
   // Each connection the inner pools make reports what the host picked: the
   // answer stays current, and a pool never speaks the other protocol.
-  settings.alpn_check = [this](Protocol pool, std::string_view alpn) {
-    known_ = alpn == "h2" ? Protocol::Http2 : Protocol::Http1;
-    return *known_ == pool;
-  };
+  settings.protocol_switch = this;
   return settings;
 }
 
-HttpConnPool& AutoConnPool::poolFor(Protocol p) {
-  if (p == Protocol::Http2) return *http2_;
-  return *http1_;
+bool AutoConnPool::negotiated(Protocol pool, std::string_view alpn) {
+  known_ = alpn == "h2" ? Protocol::Http2 : Protocol::Http1;
+  return *known_ == pool;
+}
+
+void AutoConnPool::mismatched(Protocol pool, std::unique_ptr<net::Connection> conn,
+                              net::ConnectionCallbacks* previous_owner, ClusterShared* breaker_slot) {
+  const Protocol other = pool == Protocol::Http2 ? Protocol::Http1 : Protocol::Http2;
+  // The connection first, so that the moved requests find it; then the
+  // requests, oldest first behind those already waiting there.
+  withPool(other, [&](auto& to) { to.adopt(std::move(conn), previous_owner, breaker_slot); });
+  WaitQueue& from = withPool(pool, [](auto& p) -> WaitQueue& { return p.waiting(); });
+  withPool(other, [&](auto& to) { to.takeWaiting(from); });
 }
 
 void AutoConnPool::update(const Host& host, const PoolSettings& settings, stats::ClusterStats* cluster_stats) {
-  if (settings.tls != settings_.tls) known_.reset();
+  const bool tls_changed = settings.tls != settings_.tls;
+  if (tls_changed) known_.reset();
   host_ = host;
   settings_ = settings;
   cluster_stats_ = cluster_stats;
   http1_->update(host, innerSettings(settings), cluster_stats);
   http2_->update(host, innerSettings(settings), cluster_stats);
+  if (!tls_changed || !discovery_) return;
+  // The connection learning the answer was made under the old TLS: neither
+  // it nor its answer may serve the new setup. Learn again with the new
+  // one; the waiting requests keep waiting (the cluster's timeouts still
+  // bound them).
+  endDiscovery();
+  discover();
+  if (!discovery_) failWaiting(StreamResetReason::Overflow);  // the connection breaker is full
 }
 
 PendingStream* AutoConnPool::newStream(http::MessageDecoder& response, StreamCallbacks& stream_callbacks,
                                        PoolCallbacks& callbacks, RoutingPriority priority) {
-  if (known_) return poolFor(*known_).newStream(response, stream_callbacks, callbacks, priority);
+  if (known_)
+    return withPool(*known_,
+                    [&](auto& pool) { return pool.newStream(response, stream_callbacks, callbacks, priority); });
   const auto group = admitWaiting(settings_, cluster_stats_, pending_.size(), priority);
   if (!group) {
     failOverflow(callbacks);
     return nullptr;
   }
-  Pending& p = pending_.emplace_back(*this, response, stream_callbacks, callbacks, priority, *group);
+  Pending& p = pending_.emplace_back(*this, response, stream_callbacks, callbacks, *group);
   p.self = std::prev(pending_.end());
   if (!discovery_) discover();
   if (!discovery_) {
@@ -124,11 +140,8 @@ void AutoConnPool::onDiscovered(Protocol p) {
   // Handed over inside its own Connected callback: the new owner takes
   // this pool's place among the connection's callbacks and hears the rest.
   ClusterShared* slot = std::exchange(discovery_breaker_slot_, nullptr);
-  if (p == Protocol::Http2) {
-    http2_->adopt(std::move(discovery_), this, slot);
-  } else {
-    http1_->adopt(std::move(discovery_), this, slot);
-  }
+  countConnectionOpened(cluster_stats_, host_);
+  withPool(p, [&](auto& pool) { pool.adopt(std::move(discovery_), this, slot); });
   // Hand each waiting request over, oldest first. A callback may end any of
   // them (served at once, cancelled): look for the next one afresh.
   for (;;) {
@@ -136,18 +149,24 @@ void AutoConnPool::onDiscovered(Protocol p) {
     if (it == pending_.end()) break;
     Pending& q = *it;
     q.handed_over = true;
-    if (q.group) q.group->pending.release();  // the inner pool takes its own slot
-    q.group = nullptr;
+    // Its pending slot goes with it: the inner pool holds it from here.
+    BreakerGroup* held = std::exchange(q.group, nullptr);
     // Null: `q` already heard onPoolReady / onPoolFailure and is gone.
-    if (PendingStream* inner = poolFor(p).newStream(q.response, q.stream_callbacks, q, q.priority)) q.inner = inner;
+    if (PendingStream* inner =
+            withPool(p, [&](auto& pool) { return pool.newStreamHolding(q.response, q.stream_callbacks, q, held); }))
+      q.inner = inner;
   }
 }
 
 void AutoConnPool::onDiscoveryFailed(StreamResetReason why) {
   countConnectFailure(cluster_stats_, host_, why);
+  // Inside the connection's callback: it is freed at the end of the turn,
+  // and callers hear the failure after their state is gone.
   endDiscovery();
-  // Inside the connection's callback: it is freed at the end of the turn
-  // (endDiscovery), and callers hear the failure after their state is gone.
+  failWaiting(why);
+}
+
+void AutoConnPool::failWaiting(StreamResetReason why) {
   std::vector<PoolCallbacks*> waiting;
   for (auto it = pending_.begin(); it != pending_.end();) {
     Pending& q = *it++;

@@ -12,12 +12,18 @@
 //   max_pending_requests and the pending-request breaker) while one
 //   connection is made. Its answer is remembered, the connection is handed
 //   to the matching pool (no second handshake), and the waiting requests go
-//   to that pool. Discovery fails a request only as connecting would
-//   (ConnectFailure, ConnectTimeout, Overflow).
+//   to that pool, each with the pending-request breaker slot it holds (never
+//   given up and taken again, when another worker could take it). Discovery
+//   fails a request only as connecting would (ConnectFailure,
+//   ConnectTimeout, Overflow).
 // - A host that changes its answer: a pool's new connection that
-//   negotiated the other protocol fails as a connect failure (that pool's
-//   waiting requests see it as one), and the new answer is remembered, so
-//   the requests after it go to the other pool.
+//   negotiated the other protocol worked, so it goes to the other pool (with
+//   its connection breaker slot, counted once, no connect failure), and so
+//   do the requests waiting in the first pool, slots and handles kept. The
+//   new answer is remembered: the requests after it go to the other pool.
+// - A new TLS setup (update) while the answer is being learned: the
+//   connection made under the old one is closed and another is made, for
+//   the same waiting requests.
 // Worker thread only.
 
 #include <list>
@@ -29,18 +35,19 @@
 #include "proxy/upstream/conn_pool.h"
 #include "proxy/upstream/http1_conn_pool.h"
 #include "proxy/upstream/http2_conn_pool.h"
+#include "proxy/upstream/protocol_switch.h"
 #include "proxy/util/thread_pool_alloc.h"
 
 namespace sluice::upstream {
 
-class AutoConnPool final : public HttpConnPool, private net::ConnectionCallbacks {
+class AutoConnPool final : public HttpConnPool, private net::ConnectionCallbacks, private ProtocolSwitch {
  public:
   AutoConnPool(event::Loop& loop, Host host, PoolSettings settings, stats::ClusterStats* cluster_stats);
   ~AutoConnPool() override;
 
   Protocol protocol() const override { return Protocol::Auto; }
-  PendingStream* newStream(http::MessageDecoder& response, StreamCallbacks& stream_callbacks,
-                           PoolCallbacks& callbacks, RoutingPriority priority) override;
+  PendingStream* newStream(http::MessageDecoder& response, StreamCallbacks& stream_callbacks, PoolCallbacks& callbacks,
+                           RoutingPriority priority) override;
   // Another TLS setup forgets the host's answer (it may be another server).
   void update(const Host& host, const PoolSettings& settings, stats::ClusterStats* cluster_stats) override;
 
@@ -52,12 +59,22 @@ class AutoConnPool final : public HttpConnPool, private net::ConnectionCallbacks
  private:
   friend class Pending;
   PoolSettings innerSettings(PoolSettings settings);
-  HttpConnPool& poolFor(Protocol p);
+  // Calls f with the HTTP/2 pool for Http2, else the HTTP/1 one.
+  template <class F>
+  decltype(auto) withPool(Protocol p, F&& f) {
+    return p == Protocol::Http2 ? f(*http2_) : f(*http1_);
+  }
+  // ProtocolSwitch: the inner pools' connections.
+  bool negotiated(Protocol pool, std::string_view alpn) override;
+  void mismatched(Protocol pool, std::unique_ptr<net::Connection> conn, net::ConnectionCallbacks* previous_owner,
+                  ClusterShared* breaker_slot) override;
   void discover();
   // net::ConnectionCallbacks: the discovery connection.
   void onEvent(net::ConnectionEvent event) override;
   void onDiscovered(Protocol p);
   void onDiscoveryFailed(StreamResetReason why);
+  // Fails every request still waiting here (not those handed to a pool).
+  void failWaiting(StreamResetReason why);
   void endDiscovery();
   void cancel(Pending& p);
   void erase(Pending& p);

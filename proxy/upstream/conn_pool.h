@@ -42,6 +42,8 @@
 
 namespace sluice::upstream {
 
+class ProtocolSwitch;  // protocol_switch.h
+
 // The wire protocol a pool speaks to its host. Auto: HTTP/2 or HTTP/1.1 by
 // what a TLS host picks by ALPN (AutoConnPool).
 enum class Protocol : uint8_t { Http1, Http2, Auto };
@@ -51,9 +53,12 @@ inline constexpr size_t kProtocolCount = 3;
 // TLS and Http1 on plaintext (no ALPN to negotiate with, as in Envoy).
 inline Protocol poolProtocol(const config::ClusterConfig& cluster) {
   switch (cluster.protocol) {
-    case config::UpstreamProtocol::Http1: return Protocol::Http1;
-    case config::UpstreamProtocol::Http2: return Protocol::Http2;
-    case config::UpstreamProtocol::Auto: return cluster.tls ? Protocol::Auto : Protocol::Http1;
+    case config::UpstreamProtocol::Http1:
+      return Protocol::Http1;
+    case config::UpstreamProtocol::Http2:
+      return Protocol::Http2;
+    case config::UpstreamProtocol::Auto:
+      return cluster.tls ? Protocol::Auto : Protocol::Http1;
   }
   return Protocol::Http1;
 }
@@ -136,11 +141,10 @@ struct PoolSettings {
   // Set: makes each connection's transport instead of `tls` (a health
   // probe's pool uses its checker's). Called as a connection starts.
   std::function<std::unique_ptr<net::TransportSocket>()> transport;
-  // Set (the pools inside an AutoConnPool): each new connection's
-  // negotiated ALPN ("" for none) is reported as its handshake ends; false
-  // means the pool's protocol is not what the host picked, and the
-  // connection fails as a connect failure instead of speaking it.
-  std::function<bool(Protocol pool, std::string_view alpn)> alpn_check;
+  // Set (the pools inside an AutoConnPool): hears each new connection's
+  // negotiated ALPN as its handshake ends, and takes the connection (and
+  // the pool's waiting requests) when the host picked the other protocol.
+  ProtocolSwitch* protocol_switch = nullptr;
 
   std::unique_ptr<net::TransportSocket> newTransport() const {
     return transport ? transport() : makeUpstreamTransport(tls.get());

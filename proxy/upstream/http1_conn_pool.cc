@@ -1,10 +1,12 @@
 #include "proxy/upstream/http1_conn_pool.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "proxy/http/http1_codec.h"
 #include "proxy/net/connection.h"
 #include "proxy/upstream/pool_limits.h"
+#include "proxy/upstream/protocol_switch.h"
 
 namespace sluice::upstream {
 
@@ -51,6 +53,12 @@ class Http1ConnPool::Client final : public UpstreamStream,
     encoder_ = &codec_->newRequest(*this);
   }
   bool reused() const { return requests_ > 1; }
+  // Lets go of the connection, just connected, for another pool to adopt.
+  std::unique_ptr<net::Connection> giveUp() {
+    timer_->disable();
+    state_ = State::Closed;
+    return std::move(conn_);
+  }
 
   // UpstreamStream.
   http::MessageEncoder& encoder() override { return *encoder_; }
@@ -120,8 +128,9 @@ class Http1ConnPool::Client final : public UpstreamStream,
   void onEvent(net::ConnectionEvent event) override {
     if (event == net::ConnectionEvent::Connected) {
       // An auto pool's host picked HTTP/2 for this connection: not ours to speak.
-      if (pool_.settings_.alpn_check && !pool_.settings_.alpn_check(Protocol::Http1, conn_->transport().protocol())) {
-        close();  // Closed while Connecting: a connect failure
+      if (ProtocolSwitch* s = pool_.settings_.protocol_switch;
+          s && !s->negotiated(Protocol::Http1, conn_->transport().protocol())) {
+        handOverMismatched(pool_.clients_, this, pool_.loop_, *s, Protocol::Http1);
         return;
       }
       timer_->disable();
@@ -132,8 +141,8 @@ class Http1ConnPool::Client final : public UpstreamStream,
     state_ = State::Closed;
     timer_->disable();
     if (was == State::Connecting) {
-      pool_.onClientConnectFailed(this, timed_out_ ? StreamResetReason::ConnectTimeout
-                                                   : StreamResetReason::ConnectFailure);
+      pool_.onClientConnectFailed(this,
+                                  timed_out_ ? StreamResetReason::ConnectTimeout : StreamResetReason::ConnectFailure);
       return;
     }
     if (was == State::Busy && !response_complete_)
@@ -189,6 +198,7 @@ Http1ConnPool::~Http1ConnPool() {
     // removed while the process runs keeps its gauges right).
     countConnectionClosed(cluster_stats_, host_);
     releaseConnectionSlot(c->holds_breaker_slot);
+    countConnectionClosed(cluster_stats_, host_);  // onClientClosed no longer finds it
   }
 }
 
@@ -217,11 +227,8 @@ size_t Http1ConnPool::totalCount() const { return clients_.size(); }
 PendingStream* Http1ConnPool::newStream(http::MessageDecoder& response, StreamCallbacks& stream_callbacks,
                                         PoolCallbacks& callbacks, RoutingPriority priority) {
   const StreamRequest request{&response, &stream_callbacks, &callbacks};
-  // Most recently used first: its socket is warm and the others can time out.
   if (!idle_.empty()) {
-    Client* c = idle_.back();
-    idle_.pop_back();
-    attach(c, request);
+    serveIdle(request);
     return nullptr;
   }
   const auto group = admitWaiting(settings_, cluster_stats_, pending_.size(), priority);
@@ -229,16 +236,50 @@ PendingStream* Http1ConnPool::newStream(http::MessageDecoder& response, StreamCa
     failOverflow(callbacks);
     return nullptr;
   }
-  PendingStream& waiting = pending_.push(request, *group);
+  return wait(request, *group);
+}
+
+PendingStream* Http1ConnPool::newStreamHolding(http::MessageDecoder& response, StreamCallbacks& stream_callbacks,
+                                               PoolCallbacks& callbacks, BreakerGroup* held) {
+  const StreamRequest request{&response, &stream_callbacks, &callbacks};
+  if (!idle_.empty()) {
+    if (held) held->pending.release();
+    serveIdle(request);
+    return nullptr;
+  }
+  return wait(request, held);
+}
+
+void Http1ConnPool::serveIdle(const StreamRequest& r) {
+  // Most recently used first: its socket is warm and the others can time out.
+  Client* c = idle_.back();
+  idle_.pop_back();
+  attach(c, r);
+}
+
+PendingStream* Http1ConnPool::wait(const StreamRequest& r, BreakerGroup* group) {
+  PendingStream& waiting = pending_.push(r, group);
   connectIfNeeded();
   // Nothing to wait for: the connection breaker is full and this pool has no
   // connection that could free up.
   if (clients_.empty()) {
     pending_.dropNewest();
-    failOverflow(callbacks);
+    failOverflow(*r.callbacks);
     return nullptr;
   }
   return &waiting;
+}
+
+void Http1ConnPool::takeWaiting(WaitQueue& from) {
+  pending_.takeAll(from);
+  while (!pending_.empty() && !idle_.empty()) serveIdle(pending_.pop());
+  // A connection for each, as if each had asked here (connectIfNeeded
+  // makes one at a time).
+  size_t before;
+  do {
+    before = clients_.size();
+    connectIfNeeded();
+  } while (!pending_.empty() && clients_.size() != before);
 }
 
 void Http1ConnPool::connectIfNeeded() {
@@ -249,8 +290,8 @@ void Http1ConnPool::connectIfNeeded() {
 
 bool Http1ConnPool::connectOne() {
   if (!takeConnectionSlot(settings_, cluster_stats_)) return false;
-  clients_.push_back(std::make_unique<Client>(
-      *this, net::Connection::connect(loop_, host_.address, settings_.newTransport())));
+  clients_.push_back(
+      std::make_unique<Client>(*this, net::Connection::connect(loop_, host_.address, settings_.newTransport())));
   clients_.back()->holds_breaker_slot = settings_.shared;
   countConnectionOpened(cluster_stats_, host_);
   return true;
@@ -261,7 +302,6 @@ void Http1ConnPool::adopt(std::unique_ptr<net::Connection> conn, net::Connection
   clients_.push_back(std::make_unique<Client>(*this, std::move(conn), previous_owner));
   Client* c = clients_.back().get();
   c->holds_breaker_slot = breaker_slot;
-  countConnectionOpened(cluster_stats_, host_);
   c->onEvent(net::ConnectionEvent::Connected);
 }
 

@@ -33,19 +33,36 @@ class Http1ConnPool final : public HttpConnPool {
   ~Http1ConnPool() override;
 
   Protocol protocol() const override { return Protocol::Http1; }
-  PendingStream* newStream(http::MessageDecoder& response, StreamCallbacks& stream_callbacks,
-                           PoolCallbacks& callbacks, RoutingPriority priority) override;
+  PendingStream* newStream(http::MessageDecoder& response, StreamCallbacks& stream_callbacks, PoolCallbacks& callbacks,
+                           RoutingPriority priority) override;
   // Another TLS setup closes the idle connections made under the old one.
   void update(const Host& host, const PoolSettings& settings, stats::ClusterStats* cluster_stats) override;
 
+  // A request admitted to wait already (an AutoConnPool's, as it learned
+  // the host's answer), holding a pending slot of `held` (null: none): the
+  // slot passes to this pool, or is given back if the request is served at
+  // once. Never given up and asked for again: another worker could take it
+  // in between, and the request would fail with Overflow.
+  PendingStream* newStreamHolding(http::MessageDecoder& response, StreamCallbacks& stream_callbacks,
+                                  PoolCallbacks& callbacks, BreakerGroup* held);
+
   // Takes a connection whose connect (and TLS handshake) is done, as an
-  // AutoConnPool hands over the one that learned the host's protocol:
+  // AutoConnPool hands over the one that learned the host's protocol (or
+  // that its other pool made when the host changed its answer):
   // `previous_owner` gives up its place among the connection's callbacks
   // (this may run inside them), and `breaker_slot` is the cluster whose
-  // connection breaker slot it holds (null: none). It serves the oldest
-  // waiting request or goes idle.
+  // connection breaker slot it holds (null: none). Whoever made the
+  // connection counts it as opened. It serves the oldest waiting request or
+  // goes idle.
   void adopt(std::unique_ptr<net::Connection> conn, net::ConnectionCallbacks* previous_owner,
              ClusterShared* breaker_slot);
+  // The requests waiting here, and taking those waiting in an AutoConnPool's
+  // other pool (the host changed its answer) with the slots they hold: they
+  // are served by idle connections or get connections of their own. Like
+  // newStreamHolding, no second admission (the queue may pass
+  // max_pending_requests: they were admitted once).
+  WaitQueue& waiting() { return pending_; }
+  void takeWaiting(WaitQueue& from);
 
   size_t idleCount() const;
   size_t totalCount() const;
@@ -58,6 +75,11 @@ class Http1ConnPool final : public HttpConnPool {
   void onClientConnectFailed(Client* c, StreamResetReason why);
   void onClientClosed(Client* c);
   void onClientReleased(Client* c, bool reusable);
+  // Serves `r` on the most recently used idle connection (one must be idle).
+  void serveIdle(const StreamRequest& r);
+  // Queues `r`, which holds a slot of `group`: its handle, or null when
+  // nothing can serve it (then it heard Overflow).
+  PendingStream* wait(const StreamRequest& r, BreakerGroup* group);
   // False when the cluster's connection breaker is full.
   bool connectOne();
   void connectIfNeeded();

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "proxy/http/http2_headers.h"
 #include "proxy/http/http2_session.h"
 #include "proxy/net/connection.h"
 #include "proxy/upstream/pool_limits.h"
+#include "proxy/upstream/protocol_switch.h"
 
 namespace sluice::upstream {
 namespace {
@@ -106,6 +108,12 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
     return open_ >= limit ? 0 : limit - open_;
   }
   bool idle() const { return open_ == 0; }
+  // Lets go of the connection, just connected, for another pool to adopt.
+  std::unique_ptr<net::Connection> giveUp() {
+    timer_->disable();
+    state_ = State::Closed;
+    return std::move(conn_);
+  }
 
   Stream& startStream(const StreamRequest& r) {
     ++open_;
@@ -224,8 +232,9 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
     if (event == net::ConnectionEvent::Connected) {
       // An auto pool's host picked HTTP/1.1 (or nothing) for this
       // connection: an HTTP/2 preface would be refused.
-      if (pool_.settings_.alpn_check && !pool_.settings_.alpn_check(Protocol::Http2, conn_->transport().protocol())) {
-        close();  // Closed while Connecting: a connect failure
+      if (ProtocolSwitch* s = pool_.settings_.protocol_switch;
+          s && !s->negotiated(Protocol::Http2, conn_->transport().protocol())) {
+        handOverMismatched(pool_.clients_, this, pool_.loop_, *s, Protocol::Http2);
         return;
       }
       timer_->disable();
@@ -242,8 +251,8 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
     timer_->disable();
     keepalive_timer_->disable();
     if (was == State::Connecting) {
-      pool_.onClientConnectFailed(this, timed_out_ ? StreamResetReason::ConnectTimeout
-                                                   : StreamResetReason::ConnectFailure);
+      pool_.onClientConnectFailed(this,
+                                  timed_out_ ? StreamResetReason::ConnectTimeout : StreamResetReason::ConnectFailure);
       return;
     }
     failAll(StreamResetReason::ConnectionTermination, "upstream connection closed");
@@ -378,7 +387,8 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
         c.drain();
         return 0;
       case NGHTTP2_PING:
-        if ((frame->hd.flags & NGHTTP2_FLAG_ACK) && std::memcmp(frame->ping.opaque_data, kKeepalivePing.data(), 8) == 0) {
+        if ((frame->hd.flags & NGHTTP2_FLAG_ACK) &&
+            std::memcmp(frame->ping.opaque_data, kKeepalivePing.data(), 8) == 0) {
           c.ping_outstanding_ = false;
           c.keepalive_timer_->enable(c.pool_.settings_.http2.keepalive_interval);
         }
@@ -411,8 +421,8 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
       if (error_code == NGHTTP2_REFUSED_STREAM) {
         s->fail(StreamResetReason::RefusedStream, "upstream refused the stream");
       } else if (error_code != NGHTTP2_NO_ERROR) {
-        s->fail(StreamResetReason::RemoteReset, std::string("upstream reset the stream: ") +
-                                                     nghttp2_http2_strerror(error_code));
+        s->fail(StreamResetReason::RemoteReset,
+                std::string("upstream reset the stream: ") + nghttp2_http2_strerror(error_code));
       } else {
         s->fail(StreamResetReason::ConnectionTermination, "upstream ended the stream early");
       }
@@ -573,6 +583,7 @@ Http2ConnPool::~Http2ConnPool() {
     countConnectionClosed(cluster_stats_, host_);  // onClientClosed no longer finds it
     releaseConnectionSlot(c->holds_breaker_slot);
     c->close();
+    countConnectionClosed(cluster_stats_, host_);  // onClientClosed no longer finds it
   }
 }
 
@@ -598,8 +609,7 @@ PendingStream* Http2ConnPool::newStream(http::MessageDecoder& response, StreamCa
                                         PoolCallbacks& callbacks, RoutingPriority priority) {
   const StreamRequest request{&response, &stream_callbacks, &callbacks};
   if (Client* c = withRoom()) {
-    if (c->streams_started > 0 && cluster_stats_) cluster_stats_->upstream_cx_reused.inc();
-    callbacks.onPoolReady(c->startStream(request));
+    start(c, request);
     return nullptr;
   }
   const auto group = admitWaiting(settings_, cluster_stats_, pending_.size(), priority);
@@ -607,16 +617,45 @@ PendingStream* Http2ConnPool::newStream(http::MessageDecoder& response, StreamCa
     failOverflow(callbacks);
     return nullptr;
   }
-  PendingStream& waiting = pending_.push(request, *group);
+  return wait(request, *group);
+}
+
+PendingStream* Http2ConnPool::newStreamHolding(http::MessageDecoder& response, StreamCallbacks& stream_callbacks,
+                                               PoolCallbacks& callbacks, BreakerGroup* held) {
+  const StreamRequest request{&response, &stream_callbacks, &callbacks};
+  if (Client* c = withRoom()) {
+    if (held) held->pending.release();
+    start(c, request);
+    return nullptr;
+  }
+  return wait(request, held);
+}
+
+void Http2ConnPool::start(Client* c, const StreamRequest& r) {
+  if (c->streams_started > 0 && cluster_stats_) cluster_stats_->upstream_cx_reused.inc();
+  r.callbacks->onPoolReady(c->startStream(r));
+}
+
+PendingStream* Http2ConnPool::wait(const StreamRequest& r, BreakerGroup* group) {
+  PendingStream& waiting = pending_.push(r, group);
   connectIfNeeded();
   bool any_live = false;
   for (auto& c : clients_) any_live |= c->state() == Client::State::Connecting || c->state() == Client::State::Ready;
   if (!any_live) {
     pending_.dropNewest();
-    failOverflow(callbacks);
+    failOverflow(*r.callbacks);
     return nullptr;
   }
   return &waiting;
+}
+
+void Http2ConnPool::takeWaiting(WaitQueue& from) {
+  pending_.takeAll(from);
+  if (Client* c = withRoom()) {
+    serveQueue(c);  // connects for what it cannot take
+  } else if (!pending_.empty()) {
+    connectIfNeeded();
+  }
 }
 
 void Http2ConnPool::connectIfNeeded() {
@@ -630,8 +669,8 @@ void Http2ConnPool::connectIfNeeded() {
 
 bool Http2ConnPool::connectOne() {
   if (!takeConnectionSlot(settings_, cluster_stats_)) return false;
-  clients_.push_back(std::make_unique<Client>(
-      *this, net::Connection::connect(loop_, host_.address, settings_.newTransport())));
+  clients_.push_back(
+      std::make_unique<Client>(*this, net::Connection::connect(loop_, host_.address, settings_.newTransport())));
   clients_.back()->holds_breaker_slot = settings_.shared;
   countConnectionOpened(cluster_stats_, host_);
   return true;
@@ -642,16 +681,11 @@ void Http2ConnPool::adopt(std::unique_ptr<net::Connection> conn, net::Connection
   clients_.push_back(std::make_unique<Client>(*this, std::move(conn), previous_owner));
   Client* c = clients_.back().get();
   c->holds_breaker_slot = breaker_slot;
-  countConnectionOpened(cluster_stats_, host_);
   c->onEvent(net::ConnectionEvent::Connected);
 }
 
 void Http2ConnPool::serveQueue(Client* c) {
-  while (!pending_.empty() && c->room() > 0) {
-    const StreamRequest r = pending_.pop();
-    if (c->streams_started > 0 && cluster_stats_) cluster_stats_->upstream_cx_reused.inc();
-    r.callbacks->onPoolReady(c->startStream(r));
-  }
+  while (!pending_.empty() && c->room() > 0) start(c, pending_.pop());
   if (!pending_.empty()) connectIfNeeded();
 }
 
@@ -664,8 +698,8 @@ void Http2ConnPool::onClientConnectFailed(Client* c, StreamResetReason why) {
   // Waiting requests fail only when no other connection can serve them.
   bool other_live = false;
   for (auto& other : clients_)
-    other_live |= other.get() != c && (other->state() == Client::State::Connecting ||
-                                       other->state() == Client::State::Ready);
+    other_live |=
+        other.get() != c && (other->state() == Client::State::Connecting || other->state() == Client::State::Ready);
   std::vector<StreamRequest> waiting;
   if (!other_live)
     while (!pending_.empty()) waiting.push_back(pending_.pop());

@@ -38,19 +38,29 @@ class Http2ConnPool final : public HttpConnPool {
   ~Http2ConnPool() override;
 
   Protocol protocol() const override { return Protocol::Http2; }
-  PendingStream* newStream(http::MessageDecoder& response, StreamCallbacks& stream_callbacks,
-                           PoolCallbacks& callbacks, RoutingPriority priority) override;
+  PendingStream* newStream(http::MessageDecoder& response, StreamCallbacks& stream_callbacks, PoolCallbacks& callbacks,
+                           RoutingPriority priority) override;
   // Another TLS setup drains the connections made under the old one.
   void update(const Host& host, const PoolSettings& settings, stats::ClusterStats* cluster_stats) override;
 
+  // A request admitted to wait already, holding a pending slot of `held`:
+  // as Http1ConnPool::newStreamHolding.
+  PendingStream* newStreamHolding(http::MessageDecoder& response, StreamCallbacks& stream_callbacks,
+                                  PoolCallbacks& callbacks, BreakerGroup* held);
+
   // Takes a connection whose connect (and TLS handshake) is done, as an
-  // AutoConnPool hands over the one that learned the host speaks h2:
+  // AutoConnPool hands over the one that learned the host speaks h2 (or
+  // that its HTTP/1 pool made when the host changed its answer):
   // `previous_owner` gives up its place among the connection's callbacks
   // (this may run inside them), and `breaker_slot` is the cluster whose
-  // connection breaker slot it holds (null: none). The preface goes out and
-  // waiting requests take streams on it.
+  // connection breaker slot it holds (null: none). Whoever made the
+  // connection counts it as opened. The preface goes out and waiting
+  // requests take streams on it.
   void adopt(std::unique_ptr<net::Connection> conn, net::ConnectionCallbacks* previous_owner,
              ClusterShared* breaker_slot);
+  // As Http1ConnPool::waiting and takeWaiting.
+  WaitQueue& waiting() { return pending_; }
+  void takeWaiting(WaitQueue& from);
 
   size_t connectionCount() const { return clients_.size(); }
 
@@ -62,6 +72,10 @@ class Http2ConnPool final : public HttpConnPool {
   void onClientReady(Client* c);
   void onClientConnectFailed(Client* c, StreamResetReason why);
   void onClientClosed(Client* c);
+  void start(Client* c, const StreamRequest& r);
+  // Queues `r`, which holds a slot of `group`: its handle, or null when
+  // nothing can serve it (then it heard Overflow).
+  PendingStream* wait(const StreamRequest& r, BreakerGroup* group);
   // A stream ended on `c`: it has room again.
   void onStreamDone(Client* c);
   Client* withRoom();

@@ -3,7 +3,8 @@
 // take them, oldest first, each with the pending-request breaker slot it
 // holds (pool_limits.h admitWaiting). The handle the requester gets is a
 // PendingStream whose cancel() takes the request off the queue. Every way
-// off the queue gives the slot back. Worker thread only.
+// off the queue gives the slot back; a move to another pool's queue
+// (takeAll) keeps it. Worker thread only.
 
 #include <cstddef>
 #include <list>
@@ -27,10 +28,10 @@ class WaitQueue {
 
   class Entry final : public PendingStream {
    public:
-    Entry(WaitQueue& q, const StreamRequest& r, BreakerGroup* g) : queue(q), request(r), group(g) {}
-    void cancel() override { queue.erase(self); }
+    Entry(WaitQueue& q, const StreamRequest& r, BreakerGroup* g) : queue(&q), request(r), group(g) {}
+    void cancel() override { queue->erase(self); }
 
-    WaitQueue& queue;
+    WaitQueue* queue;  // the one it is on (takeAll moves it)
     StreamRequest request;
     BreakerGroup* group;  // holds a pending slot of this group; null when none
     List::iterator self;
@@ -56,6 +57,12 @@ class WaitQueue {
   }
   // Takes the newest request back off (nothing can serve it after all).
   void dropNewest() { erase(std::prev(entries_.end())); }
+  // Moves every request of `from` behind this queue's, with the slots they
+  // hold; their handles stay valid (the nodes move, nothing is copied).
+  void takeAll(WaitQueue& from) {
+    for (Entry& e : from.entries_) e.queue = this;
+    entries_.splice(entries_.end(), from.entries_);
+  }
   // Every request off the queue, unanswered (the pool is going away).
   void clear() {
     while (!entries_.empty()) erase(entries_.begin());

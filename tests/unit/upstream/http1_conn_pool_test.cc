@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "filters/http/router/retry_state.h"
+#include "tests/unit/upstream/pool_requester.h"
 
 namespace sluice::upstream {
 namespace {
@@ -25,6 +26,7 @@ using namespace std::chrono_literals;
 using filters::router::AttemptFailure;
 using filters::router::attemptFailureOf;
 using filters::router::RetryState;
+using upstream::testing::Requester;
 
 bool runUntil(event::Loop& loop, const std::function<bool()>& pred, event::Duration deadline = 10s) {
   std::unique_ptr<event::Timer> poll;
@@ -96,7 +98,8 @@ class OneShotPeer {
       if (n <= 0) break;
       got.append(buf, static_cast<size_t>(n));
     }
-    if (!reply_.empty()) [[maybe_unused]] ssize_t n = ::send(c, reply_.data(), reply_.size(), MSG_NOSIGNAL);
+    if (!reply_.empty()) [[maybe_unused]]
+      ssize_t n = ::send(c, reply_.data(), reply_.size(), MSG_NOSIGNAL);
     ::close(c);
   }
 
@@ -106,60 +109,12 @@ class OneShotPeer {
   std::thread thread_;
 };
 
-// Plays the router's part: sends a GET when the stream is ready and records
-// how the stream ended.
-class Requester final : public PoolCallbacks, public StreamCallbacks, public http::MessageDecoder {
- public:
-  void onPoolReady(UpstreamStream& stream) override {
-    stream_ = &stream;
-    http::HeaderMap h;
-    h.set(":method", "GET");
-    h.set(":path", "/");
-    h.set(":authority", "test");
-    stream.encoder().encodeHeaders(h, true);
-  }
-  void onPoolFailure(StreamResetReason reason, std::string_view detail) override {
-    failure = reason;
-    detail_seen = std::string(detail);
-  }
-  void onStreamReset(StreamResetReason reason, std::string_view detail) override {
-    stream_ = nullptr;
-    reset = reason;
-    detail_seen = std::string(detail);
-  }
-  void onAboveWriteBufferHighWatermark() override {}
-  void onBelowWriteBufferLowWatermark() override {}
-  void decodeHeaders(http::HeaderMap& h, bool end_stream) override {
-    status = h.status();
-    complete = end_stream;
-  }
-  void decodeData(net::Buffer& d, bool end_stream) override {
-    d.drain(d.length());
-    complete = end_stream;
-  }
-  void decodeTrailers(http::HeaderMap&) override { complete = true; }
-
-  bool ended() const { return failure || reset || complete; }
-  // What the router would ask the retry policy after this failure.
-  std::optional<AttemptFailure> attemptFailure() const {
-    if (failure) return attemptFailureOf(*failure);
-    if (reset) return attemptFailureOf(*reset);
-    return std::nullopt;
-  }
-  void finish() {
-    if (stream_) stream_->release();
-    stream_ = nullptr;
-  }
-
-  std::optional<StreamResetReason> failure;
-  std::optional<StreamResetReason> reset;
-  std::string detail_seen;
-  int status = 0;
-  bool complete = false;
-
- private:
-  UpstreamStream* stream_ = nullptr;
-};
+// What the router would ask the retry policy after this failure.
+std::optional<AttemptFailure> attemptFailure(const Requester& r) {
+  if (r.failure) return attemptFailureOf(*r.failure);
+  if (r.reset) return attemptFailureOf(*r.reset);
+  return std::nullopt;
+}
 
 http::RetryPolicy policy(uint32_t on) {
   http::RetryPolicy p;
@@ -192,9 +147,9 @@ TEST_F(Http1ConnPoolTest, ARefusedConnectIsAConnectFailureThatConnectFailureRetr
   // (even a POST: the upstream never saw it), refused-stream does not.
   const auto connect = policy(http::kRetryOnConnectFailure);
   const auto refused = policy(http::kRetryOnRefusedStream);
-  ASSERT_EQ(r.attemptFailure(), AttemptFailure::ConnectFailure);
-  EXPECT_TRUE(RetryState(connect, "POST").retriable(*r.attemptFailure(), nullptr, false));
-  EXPECT_FALSE(RetryState(refused, "GET").retriable(*r.attemptFailure(), nullptr, false));
+  ASSERT_EQ(attemptFailure(r), AttemptFailure::ConnectFailure);
+  EXPECT_TRUE(RetryState(connect, "POST").retriable(*attemptFailure(r), nullptr, false));
+  EXPECT_FALSE(RetryState(refused, "GET").retriable(*attemptFailure(r), nullptr, false));
 }
 
 TEST_F(Http1ConnPoolTest, ACloseBeforeTheResponseIsAConnectionTermination) {
@@ -205,9 +160,9 @@ TEST_F(Http1ConnPoolTest, ACloseBeforeTheResponseIsAConnectionTermination) {
   ASSERT_TRUE(runUntil(loop, [&] { return r.ended(); }));
   EXPECT_FALSE(r.failure);
   ASSERT_EQ(r.reset, StreamResetReason::ConnectionTermination);
-  ASSERT_EQ(r.attemptFailure(), AttemptFailure::Reset);
-  EXPECT_TRUE(RetryState(policy(http::kRetryOnReset), "GET").retriable(*r.attemptFailure(), nullptr, true));
-  EXPECT_FALSE(RetryState(policy(http::kRetryOnConnectFailure), "GET").retriable(*r.attemptFailure(), nullptr, true));
+  ASSERT_EQ(attemptFailure(r), AttemptFailure::Reset);
+  EXPECT_TRUE(RetryState(policy(http::kRetryOnReset), "GET").retriable(*attemptFailure(r), nullptr, true));
+  EXPECT_FALSE(RetryState(policy(http::kRetryOnConnectFailure), "GET").retriable(*attemptFailure(r), nullptr, true));
 }
 
 TEST_F(Http1ConnPoolTest, BytesThatAreNotHttpAreAProtocolError) {
@@ -217,7 +172,7 @@ TEST_F(Http1ConnPoolTest, BytesThatAreNotHttpAreAProtocolError) {
   pool->newStream(r, r, r, RoutingPriority::Normal);
   ASSERT_TRUE(runUntil(loop, [&] { return r.ended(); }));
   ASSERT_EQ(r.reset, StreamResetReason::ProtocolError);
-  EXPECT_EQ(r.attemptFailure(), AttemptFailure::ProtocolError);
+  EXPECT_EQ(attemptFailure(r), AttemptFailure::ProtocolError);
 }
 
 TEST_F(Http1ConnPoolTest, ACompleteResponseEndsTheStreamWithoutAReset) {
@@ -241,7 +196,7 @@ TEST_F(Http1ConnPoolTest, AFullQueueOverflowsAtOnceAndIsNeverRetried) {
   EXPECT_EQ(pool->newStream(r, r, r, RoutingPriority::Normal), nullptr);  // answered inside the call
   ASSERT_EQ(r.failure, StreamResetReason::Overflow);
   EXPECT_EQ(r.detail_seen, "upstream_pool_overflow");
-  EXPECT_FALSE(r.attemptFailure());
+  EXPECT_FALSE(attemptFailure(r));
 }
 
 TEST_F(Http1ConnPoolTest, ACancelledRequestHearsNothing) {
