@@ -194,11 +194,10 @@ Http1ConnPool::~Http1ConnPool() {
   clients_.clear();
   for (auto& c : clients) {
     c->reset();
+    releaseConnectionSlot(c->holds_breaker_slot);
     // Counted here: onClientClosed no longer finds it (an original_dst host
     // removed while the process runs keeps its gauges right).
     countConnectionClosed(cluster_stats_, host_);
-    releaseConnectionSlot(c->holds_breaker_slot);
-    countConnectionClosed(cluster_stats_, host_);  // onClientClosed no longer finds it
   }
 }
 

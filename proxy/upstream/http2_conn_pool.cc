@@ -580,7 +580,6 @@ Http2ConnPool::~Http2ConnPool() {
   auto clients = std::move(clients_);
   clients_.clear();
   for (auto& c : clients) {
-    countConnectionClosed(cluster_stats_, host_);  // onClientClosed no longer finds it
     releaseConnectionSlot(c->holds_breaker_slot);
     c->close();
     countConnectionClosed(cluster_stats_, host_);  // onClientClosed no longer finds it
