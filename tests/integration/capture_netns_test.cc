@@ -47,9 +47,11 @@ listeners:
     address: 0.0.0.0:15001
     use_original_dst: true
     filter_chains:
-      - match: {destination_port: 8080, prefix_ranges: [)" + std::string(kIpB) + R"(/32]}
+      - match: {destination_port: 8080, prefix_ranges: [)" +
+                     std::string(kIpB) + R"(/32]}
         http:
-          access_log: {path: )" + dir + R"(/logs/a.log, format: json}
+          access_log: {path: )" +
+                     dir + R"(/logs/a.log, format: json}
           route_config:
             virtual_hosts: [{name: b, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: b-mtls}}]}]
 )";
@@ -57,12 +59,17 @@ listeners:
   yaml += R"(clusters:
   - name: b-mtls
     connect_timeout: 2s
-    endpoints: [{address: )" + std::string(kIpB) + ":" + std::to_string(kAppPort) + R"(}]
+    endpoints: [{address: )" +
+          std::string(kIpB) + ":" + std::to_string(kAppPort) + R"(}]
     tls:
-      ca_bundle: )" + dir + R"(/root.crt
-      cert_chain: )" + dir + R"(/sidecar-a.crt
-      private_key: )" + dir + R"(/sidecar-a.key
-      verify_spiffe_ids: [")" + kIdB + R"("]
+      ca_bundle: )" +
+          dir + R"(/root.crt
+      cert_chain: )" +
+          dir + R"(/sidecar-a.crt
+      private_key: )" +
+          dir + R"(/sidecar-a.key
+      verify_spiffe_ids: [")" +
+          kIdB + R"("]
       alpn: [http/1.1]
   - name: passthrough
     type: original_dst
@@ -81,20 +88,25 @@ listeners:
     filter_chains:
       - match: {destination_port: 8080}
         tls:
-          certificates: [{cert_chain: )" + dir + "/sidecar-b.crt, private_key: " + dir + R"(/sidecar-b.key}]
-          ca_bundle: )" + dir + R"(/root.crt
+          certificates: [{cert_chain: )" +
+         dir + "/sidecar-b.crt, private_key: " + dir + R"(/sidecar-b.key}]
+          ca_bundle: )" +
+         dir + R"(/root.crt
           require_client_cert: true
-          verify_spiffe_ids: [")" + kIdA + R"("]
+          verify_spiffe_ids: [")" +
+         kIdA + R"("]
         http:
           forward_client_cert_details: sanitize_set
-          access_log: {path: )" + dir + R"(/logs/b.log, format: json}
+          access_log: {path: )" +
+         dir + R"(/logs/b.log, format: json}
           route_config:
             virtual_hosts: [{name: app, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: app}}]}]
       - tcp_proxy: {cluster: inbound-passthrough}
 clusters:
   - name: app
     connect_timeout: 1s
-    endpoints: [{address: 127.0.0.1:)" + std::to_string(kAppPort) + R"(}]
+    endpoints: [{address: 127.0.0.1:)" +
+         std::to_string(kAppPort) + R"(}]
   - name: inbound-passthrough
     type: original_dst
     connect_timeout: 2s
@@ -120,13 +132,13 @@ class CapturePods : public NetnsPods {
 
   // The client app in A: curl as root, to B as if there were no mesh.
   CommandResult curlFromA(const std::string& url) {
-    return runCommand(inNetns(ns_a_, {"curl", "-sS", "--max-time", "5", "-o", "-", "-w", "\nstatus=%{http_code}", url}),
+    return runCommand(inNs(ns_a_, {"curl", "-sS", "--max-time", "5", "-o", "-", "-w", "\nstatus=%{http_code}", url}),
                       10s);
   }
 
   // B's apps, then both sidecars.
   void startPods(bool allow_unknown) {
-    const std::string echo = dir_.write("echo_app.py", kHeaderEchoApp);
+    const std::string echo = dir_.write("echo_app.py", kEchoApp);
     ASSERT_TRUE(start("app-b", ns_b_, {"/usr/bin/python3", echo, std::to_string(kAppPort), "app"}, "listening on"));
     ASSERT_TRUE(start("other-b", ns_b_,
                       {SLUICE_BACKEND_BIN, "--listen", "0.0.0.0:" + std::to_string(kOtherPort), "--name", "other"},
@@ -142,7 +154,7 @@ TEST_F(CapturePods, ClientCallGoesSidecarToSidecarOverMtls) {
 
   const std::string url = "http://" + std::string(kIpB) + ":" + std::to_string(kAppPort) + "/hello";
   CommandResult r = curlFromA(url);
-  ASSERT_TRUE(exitedZero(r)) << describeRun({"curl", url}, r);
+  ASSERT_TRUE(ran(r)) << describe({"curl", url}, r);
   EXPECT_NE(r.out.find("status=200"), std::string::npos) << r.out;
   // What B's app saw: B's sidecar set XFCC from A's verified certificate.
   EXPECT_NE(r.out.find("x-forwarded-client-cert: "), std::string::npos) << r.out;
@@ -185,7 +197,7 @@ TEST_F(CapturePods, UnknownDestinationPassesThroughWhenAllowed) {
   // as TCP to where the client was going (B's inbound passes it on too).
   const std::string url = "http://" + std::string(kIpB) + ":" + std::to_string(kOtherPort) + "/plain";
   CommandResult r = curlFromA(url);
-  ASSERT_TRUE(exitedZero(r)) << describeRun({"curl", url}, r);
+  ASSERT_TRUE(ran(r)) << describe({"curl", url}, r);
   EXPECT_NE(r.out.find("hello from other"), std::string::npos) << r.out;
   EXPECT_EQ(metric(ns_a_, "sluice_cluster_upstream_cx_total", {{"cluster", "passthrough"}}), 1);
   EXPECT_EQ(metric(ns_b_, "sluice_cluster_upstream_cx_total", {{"cluster", "inbound-passthrough"}}), 1);
@@ -229,26 +241,26 @@ TEST_F(CapturePods, UnknownDestinationIsRefusedWhenBlocked) {
 TEST_F(CapturePods, IptablesRunsTwiceAndCleansUp) {
   // The nat table without iptables-save's comment lines (they carry the time).
   const auto save = [&] {
-    std::istringstream in(runCommand(inNetns(ns_a_, {sbinTool("iptables-save"), "-t", "nat"}), 5s).out);
+    std::istringstream in(runCommand(inNs(ns_a_, {tool("iptables-save"), "-t", "nat"}), 5s).out);
     std::string rules;
     for (std::string line; std::getline(in, line);)
       if (!line.starts_with("#")) rules += line + "\n";
     return rules;
   };
-  ASSERT_TRUE(sh(inNetns(ns_a_, {proxyBinary(), "iptables", "--ipv6", "off", "--exclude-outbound-ports", "22"})));
+  ASSERT_TRUE(sh(inNs(ns_a_, {proxyBinary(), "iptables", "--ipv6", "off", "--exclude-outbound-ports", "22"})));
   const std::string first = save();
-  ASSERT_TRUE(sh(inNetns(ns_a_, {proxyBinary(), "iptables", "--ipv6", "off", "--exclude-outbound-ports", "22"})));
+  ASSERT_TRUE(sh(inNs(ns_a_, {proxyBinary(), "iptables", "--ipv6", "off", "--exclude-outbound-ports", "22"})));
   EXPECT_EQ(save(), first) << "a second run must leave the same rules";
   size_t hooks = 0;
   for (size_t p = first.find("-j SLUICE_OUTPUT"); p != std::string::npos; p = first.find("-j SLUICE_OUTPUT", p + 1))
     ++hooks;
   EXPECT_EQ(hooks, 1u) << first;
-  ASSERT_TRUE(sh(inNetns(ns_a_, {proxyBinary(), "iptables", "--cleanup"})));
+  ASSERT_TRUE(sh(inNs(ns_a_, {proxyBinary(), "iptables", "--cleanup"})));
   EXPECT_EQ(save().find("SLUICE"), std::string::npos) << save();
   // A bad flag: exit 2, the flag named, nothing touched.
-  CommandResult bad = runCommand(inNetns(ns_a_, {proxyBinary(), "iptables", "--inbound-port", "0"}), 5s);
+  CommandResult bad = runCommand(inNs(ns_a_, {proxyBinary(), "iptables", "--inbound-port", "0"}), 5s);
   ASSERT_TRUE(bad.status);
-  EXPECT_TRUE(WIFEXITED(*bad.status) && WEXITSTATUS(*bad.status) == 2) << describeRun({"iptables"}, bad);
+  EXPECT_TRUE(WIFEXITED(*bad.status) && WEXITSTATUS(*bad.status) == 2) << describe({"iptables"}, bad);
   EXPECT_NE(bad.err.find("--inbound-port: '0' is not a port"), std::string::npos) << bad.err;
 }
 
@@ -274,17 +286,22 @@ std::string meshControl(const std::string& dir) {
 admin: {address: 127.0.0.1:15000}
 ca:
   trust_domain: sluice.test
-  dir: )" + dir + R"(/ca
-  token_keys: [)" + dir + R"(/token.key]
+  dir: )" +
+         dir + R"(/ca
+  token_keys: [)" +
+         dir + R"(/token.key]
   address: 0.0.0.0:15012
-  tls: {ip_addresses: [127.0.0.1, )" + kIpA + R"(]}
+  tls: {ip_addresses: [127.0.0.1, )" +
+         kIpA + R"(]}
 mesh:
   trust_domain: sluice.test
   services:
     - name: b
-      addresses: [)" + kServiceVip + R"(]
+      addresses: [)" +
+         kServiceVip + R"(]
       ports: [{port: 80, protocol: http}]
-      endpoints: [{address: )" + kIpB + ":" + std::to_string(kAppPort) + R"(, workload: b}]
+      endpoints: [{address: )" +
+         kIpB + ":" + std::to_string(kAppPort) + R"(, workload: b}]
   workloads:
     - {name: a, capture: true}
     - {name: b, capture: true}
@@ -304,12 +321,17 @@ std::string meshSidecar(const std::string& dir, const std::string& name, const s
 workers: 1
 dynamic:
   ads:
-    address: )" + control + R"(:15010
-    node: {id: )" + name + R"(.default, cluster: )" + name + R"(}
+    address: )" +
+         control + R"(:15010
+    node: {id: )" +
+         name + R"(.default, cluster: )" + name + R"(}
   ca:
-    address: )" + control + R"(:15012
-    root_file: )" + dir + R"(/ca-roots.pem
-    token_file: )" + dir + "/token-" + name + "\n";
+    address: )" +
+         control + R"(:15012
+    root_file: )" +
+         dir + R"(/ca-roots.pem
+    token_file: )" +
+         dir + "/token-" + name + "\n";
 }
 
 TEST_F(MeshCapturePods, AnAppCallsAServiceAddressAndTheMeshCarriesItOverMtls) {
@@ -317,25 +339,25 @@ TEST_F(MeshCapturePods, AnAppCallsAServiceAddressAndTheMeshCarriesItOverMtls) {
   dir_.write("token.key", "8c1f0e5a2b7d4c3e9f6a1b0c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4");
   ASSERT_TRUE(start("control", ns_a_, {SLUICE_CONTROL_BIN, "-c", dir_.write("control.yaml", meshControl(dir))}));
   const std::vector<std::string> ready =
-      inNetns(ns_a_, {"curl", "-sf", "--max-time", "2", "http://127.0.0.1:15000/ready"});
-  ASSERT_TRUE(waitUntil([&] { return exitedZero(runCommand(ready, 5s)); }, 15s)) << stderrOf("control");
+      inNs(ns_a_, {"curl", "-sf", "--max-time", "2", "http://127.0.0.1:15000/ready"});
+  ASSERT_TRUE(waitUntil([&] { return ran(runCommand(ready, 5s)); }, 15s)) << stderrOf("control");
   // The mesh root, where the sidecars' uid can read it (ca/ is the CA's, 0700).
   ::chmod(dir_.write("ca-roots.pem", readFile(dir + "/ca/root.pem")).c_str(), 0644);
   for (const char* sa : {"a", "b"}) {
     CommandResult t = runCommand(
         {SLUICE_CONTROL_BIN, "token", "--key", dir + "/token.key", "--namespace", "default", "--service-account", sa},
         10s);
-    ASSERT_TRUE(exitedZero(t)) << describeRun({"sluice-control token"}, t);
+    ASSERT_TRUE(ran(t)) << describe({"sluice-control token"}, t);
     const std::string file = dir_.write(std::string("token-") + sa, t.out);
     ::chmod(file.c_str(), 0644);
   }
-  const std::string echo = dir_.write("echo_app.py", kHeaderEchoApp);
+  const std::string echo = dir_.write("echo_app.py", kEchoApp);
   ASSERT_TRUE(start("app-b", ns_b_, {"/usr/bin/python3", echo, std::to_string(kAppPort), "app"}, "listening on"));
   ASSERT_TRUE(startSidecar("sidecar-b", ns_b_, meshSidecar(dir, "b", kIpA)));
   ASSERT_TRUE(
       startSidecar("sidecar-a", ns_a_, meshSidecar(dir, "a", "127.0.0.1"), {"--exclude-inbound-ports", "15010,15012"}));
   // The virtual IP leaves by A's link, as a ClusterIP would by a node's.
-  ASSERT_TRUE(sh({sbinTool("ip"), "-n", ns_a_, "route", "add", "10.96.0.0/16", "dev", veth_a_}));
+  ASSERT_TRUE(sh({tool("ip"), "-n", ns_a_, "route", "add", "10.96.0.0/16", "dev", veth_a_}));
 
   const std::string url = "http://" + std::string(kServiceVip) + "/mesh";
   CommandResult r;
@@ -346,7 +368,8 @@ TEST_F(MeshCapturePods, AnAppCallsAServiceAddressAndTheMeshCarriesItOverMtls) {
         return r.out.find("status=200") != std::string::npos;
       },
       15s);
-  ASSERT_TRUE(answered) << r.out << r.err << "\nA: " << admin(ns_a_, "/config_dump") << "\nB: " << stderrOf("sidecar-b");
+  ASSERT_TRUE(answered) << r.out << r.err << "\nA: " << admin(ns_a_, "/config_dump")
+                        << "\nB: " << stderrOf("sidecar-b");
   EXPECT_NE(r.out.find("URI=spiffe://sluice.test/ns/default/sa/a"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("By=spiffe://sluice.test/ns/default/sa/b"), std::string::npos) << r.out;
   // A took it on the captured outbound port and sent it to b's cluster; B on

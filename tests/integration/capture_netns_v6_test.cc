@@ -48,7 +48,7 @@ class DualStackPods : public NetnsPods {
     makePods({kIpA, kIpB, kIp6A, kIp6B});
     if (IsSkipped() || HasFatalFailure()) return;
     ASSERT_TRUE(copyPki());
-    const std::string echo = dir_.write("echo_app.py", kHeaderEchoApp);
+    const std::string echo = dir_.write("echo_app.py", kEchoApp);
     ASSERT_TRUE(start("app-b", ns_b_, {"/usr/bin/python3", echo, std::to_string(kAppPort), "app"}, "listening on"));
     ASSERT_TRUE(
         start("other-b", ns_b_, {"/usr/bin/python3", echo, std::to_string(kOtherPort), "other"}, "listening on"));
@@ -59,7 +59,7 @@ class DualStackPods : public NetnsPods {
     std::vector<std::string> argv = {"curl", "-sS", "--max-time", "5", "-o", "-", "-w", "\nstatus=%{http_code}"};
     for (const auto& h : headers) argv.insert(argv.end(), {"-H", h});
     argv.push_back(target);
-    return runCommand(inNetns(ns_a_, argv), 10s);
+    return runCommand(inNs(ns_a_, argv), 10s);
   }
 
   ::testing::AssertionResult startSidecarA(const std::string& yaml) {
@@ -152,7 +152,7 @@ TEST_F(DualStackPods, Ipv6CallGoesSidecarToSidecarOverMtls) {
 
   const std::string target = url(kIp6B, kAppPort, "/hello6");
   CommandResult r = curlFromA(target);
-  ASSERT_TRUE(exitedZero(r)) << describeRun({"curl", target}, r);
+  ASSERT_TRUE(ran(r)) << describe({"curl", target}, r);
   EXPECT_NE(r.out.find("status=200"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("server: app"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("URI=" + kIdA), std::string::npos) << r.out;
@@ -215,7 +215,7 @@ TEST_F(DualStackPods, HttpRouteReachesTheOriginalDestination) {
     SCOPED_TRACE(ip);
     const std::string path = "/to-" + std::string(ip.find(':') == std::string::npos ? "v4" : "v6");
     CommandResult r = curlFromA(url(ip, kAppPort, path));
-    ASSERT_TRUE(exitedZero(r)) << describeRun({"curl"}, r);
+    ASSERT_TRUE(ran(r)) << describe({"curl"}, r);
     EXPECT_NE(r.out.find("status=200"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("server: app"), std::string::npos) << r.out;
     auto entry = waitJsonEntry(dir_.path() + "/logs/a.log", "path", path);

@@ -90,9 +90,7 @@ class InjectedPods : public NetnsTest {
     for (Pod* pod : {&client_, &server_}) {
       ASSERT_TRUE(addNamespace(pod->netns));
       const std::string peer = pod->veth + "n";
-      ASSERT_TRUE(sh({tool("ip"), "link", "add", pod->veth, "type", "veth", "peer", "name", peer}));
-      ASSERT_TRUE(sh({tool("ip"), "link", "set", pod->veth, "netns", pod->netns}));
-      ASSERT_TRUE(sh({tool("ip"), "link", "set", peer, "netns", node_}));
+      ASSERT_TRUE(addVeth(pod->veth, pod->netns, peer, node_));
       ASSERT_TRUE(sh({tool("ip"), "-n", node_, "link", "set", peer, "master", "br0", "up"}));
       ASSERT_TRUE(sh({tool("ip"), "-n", pod->netns, "addr", "add", pod->ip + "/24", "dev", pod->veth}));
       ASSERT_TRUE(sh({tool("ip"), "-n", pod->netns, "addr", "add", pod->ip6 + "/64", "dev", pod->veth, "nodad"}));

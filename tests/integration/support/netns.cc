@@ -28,11 +28,13 @@ std::vector<std::string> inNs(const std::string& ns, std::vector<std::string> ar
   return argv;
 }
 
-const char* const kEchoApp = R"PY(import http.server, sys
+const char* const kEchoApp = R"PY(import http.server, socket, sys
 class Echo(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_GET(self):
-        body = "".join("%s: %s\n" % (k.lower(), v) for k, v in self.headers.items()).encode()
+        lines = ["server: " + sys.argv[2]] if len(sys.argv) > 2 else []
+        lines += ["%s: %s" % (k.lower(), v) for k, v in self.headers.items()]
+        body = "".join(l + "\n" for l in lines).encode()
         self.send_response(200)
         self.send_header("content-type", "text/plain")
         self.send_header("content-length", str(len(body)))
@@ -40,16 +42,22 @@ class Echo(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
     def log_message(self, *args):
         pass
-server = http.server.ThreadingHTTPServer(("0.0.0.0", int(sys.argv[1])), Echo)
+class DualStack(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+server = DualStack(("::", int(sys.argv[1])), Echo)
 print("listening on", sys.argv[1], flush=True)
 server.serve_forever()
 )PY";
-
-std::string NetnsTest::netnsUnavailable() {
+std::string NetnsTest::netnsUnavailable(const std::vector<std::string>& more_tools) {
   if (::geteuid() != 0) return "needs root (network namespaces, iptables)";
-  for (const char* t : {"ip", "setpriv", "curl", "iptables-restore", "iptables-save"})
-    if (!haveExecutable(t) && !std::filesystem::exists(std::string("/usr/sbin/") + t))
-      return std::string("needs '") + t + "' (scripts/install-deps installs iptables)";
+  std::vector<std::string> tools = {"ip", "setpriv", "curl", "iptables-restore", "iptables-save"};
+  tools.insert(tools.end(), more_tools.begin(), more_tools.end());
+  for (const std::string& t : tools)
+    if (!haveExecutable(t) && !std::filesystem::exists("/usr/sbin/" + t))
+      return "needs '" + t + "' (scripts/install-deps installs iptables)";
   return "";
 }
 
@@ -72,6 +80,11 @@ bool NetnsTest::addNamespace(const std::string& name) {
   if (!ran(runCommand({tool("ip"), "netns", "add", name}, Millis(5000)))) return false;
   namespaces_.push_back(name);
   return true;
+}
+
+::testing::AssertionResult NetnsTest::addVeth(const std::string& name, const std::string& ns, const std::string& peer,
+                                              const std::string& peer_ns) {
+  return sh({tool("ip"), "link", "add", name, "netns", ns, "type", "veth", "peer", "name", peer, "netns", peer_ns});
 }
 
 ::testing::AssertionResult NetnsTest::sh(const std::vector<std::string>& argv, Millis timeout) {
