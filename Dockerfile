@@ -6,10 +6,10 @@
 #
 # The build stage runs the same scripts as the tests and CI
 # (scripts/install-deps, scripts/build): there is no other build recipe to
-# drift. The runtime stage holds the two binaries, the shared libraries they
-# link (tests/packaging/dockerfile_test.sh checks this list against ldd of
-# the built binaries, so a new library cannot be missed), iptables for the
-# capture step, and no compiler.
+# drift. The runtime stage holds the two binaries, the proxy's gRPC module,
+# the shared libraries they link (tests/packaging/dockerfile_test.sh checks
+# this list against ldd of the built files, so a new library cannot be
+# missed), iptables for the capture step, and no compiler.
 
 FROM debian:bookworm AS build
 # npm: scripts/install-deps fetches the pinned npm packages the build
@@ -51,5 +51,8 @@ RUN groupadd --gid 1337 sluice \
  && groupadd --gid 1338 sluice-control \
  && useradd --uid 1338 --gid 1338 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin sluice-control
 COPY --from=build /src/build/bin/sluice /src/build/bin/sluice-control /usr/local/bin/
+# The proxy's gRPC side (ADS and CA clients), loaded from ../lib/sluice/
+# beside the binary only by a bootstrap that needs it.
+COPY --from=build /src/build/lib/sluice/sluice-grpc.so /usr/local/lib/sluice/
 USER 1337:1337
 CMD ["sluice", "--help"]

@@ -18,5 +18,6 @@ add_custom_command(
 add_library(sluice_ca_proto STATIC "${_ca_gen}/sluice/ca/v1/certificate_service.pb.cc"
   "${_ca_gen}/sluice/ca/v1/certificate_service.grpc.pb.cc")
 set_property(TARGET sluice_ca_proto PROPERTY COMPILE_OPTIONS -w)
+set_property(TARGET sluice_ca_proto PROPERTY POSITION_INDEPENDENT_CODE ON)
 target_include_directories(sluice_ca_proto SYSTEM PUBLIC "${_ca_gen}")
 target_link_libraries(sluice_ca_proto PUBLIC protobuf::libprotobuf PkgConfig::GRPCPP)

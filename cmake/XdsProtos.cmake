@@ -132,6 +132,8 @@ add_library(sluice_xds_proto STATIC ${_xds_cc})
 # Generated code: -O1 is most of -O2's speed for a third of the compile
 # time; no sanitizers and no warnings (it is not ours).
 set_property(TARGET sluice_xds_proto PROPERTY COMPILE_OPTIONS -O1 -w)
+# Linked into the proxy's gRPC module (a shared object) as well as binaries.
+set_property(TARGET sluice_xds_proto PROPERTY POSITION_INDEPENDENT_CODE ON)
 set_property(TARGET sluice_xds_proto PROPERTY ARCHIVE_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}")
 target_include_directories(sluice_xds_proto SYSTEM PUBLIC "${_xds_gen}")
 target_link_libraries(sluice_xds_proto PUBLIC protobuf::libprotobuf PkgConfig::GRPCPP)

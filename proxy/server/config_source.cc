@@ -1,6 +1,6 @@
 #include "proxy/server/config_source.h"
 
-#include "proxy/ads/ads_client.h"
+#include "proxy/module/grpc_module_loader.h"
 
 namespace sluice::server {
 
@@ -8,14 +8,12 @@ std::unique_ptr<ConfigSource> makeConfigSource(std::shared_ptr<const config::Con
                                                ConfigSink& sink) {
   const auto& spec = loaded->bootstrap.config_source;
   switch (spec.kind) {
-    case config::ConfigSourceSpec::Kind::File: return std::make_unique<FileConfigSource>(spec.path);
+    case config::ConfigSourceSpec::Kind::File:
+      return std::make_unique<FileConfigSource>(spec.path);
     case config::ConfigSourceSpec::Kind::Ads: {
-      const std::string address = spec.ads.address;
-      const bool delta = spec.ads.delta;
-      return std::make_unique<ads::AdsClient>(loop, sink, std::move(loaded),
-                                              [address, delta, &loop](ads::AdsStreamEvents& e) {
-                                                return ads::openGrpcAdsStream(address, loop, e, delta);
-                                              });
+      std::string error;
+      const module::GrpcModule* grpc = module::loadGrpcModule(&error);
+      return grpc ? grpc->make_ads_source(std::move(loaded), loop, sink) : nullptr;
     }
   }
   return nullptr;

@@ -59,7 +59,9 @@ class FileConfigSource final : public ConfigSource {
 
 // The source `loaded` (the bootstrap file, as first read) names. An ADS
 // source keeps `loaded` as the base its received resources join, and hands
-// its configs to `sink`; it runs on `loop` (the main thread's).
+// its configs to `sink`; it runs on `loop` (the main thread's). ADS comes
+// from the gRPC module (proxy/module/): null if it cannot be loaded, which
+// the server checks before it starts anything.
 std::unique_ptr<ConfigSource> makeConfigSource(std::shared_ptr<const config::Config> loaded, event::Loop& loop,
                                                ConfigSink& sink);
 

@@ -13,6 +13,7 @@
 #include "config/loader.h"
 #include "proxy/http/access_log.h"
 #include "proxy/log/log.h"
+#include "proxy/module/grpc_module_loader.h"
 
 namespace sluice::server {
 
@@ -213,13 +214,21 @@ int Server::run() {
 
   stats_ = std::make_unique<stats::StatsStore>(worker_count_);
   builder_ = std::make_unique<SnapshotBuilder>(*stats_, worker_count_);
+  const module::GrpcModule* grpc = nullptr;
+  if (cfg.bootstrap.ca || cfg.bootstrap.config_source.kind == config::ConfigSourceSpec::Kind::Ads) {
+    std::string error;
+    if (!(grpc = module::loadGrpcModule(&error))) {
+      std::fprintf(stderr, "%s\n", error.c_str());
+      return 1;
+    }
+  }
   if (const auto& ca = cfg.bootstrap.ca) {
     // The roots it verifies the CA's port with (config/ca_root.h); none: plaintext.
     const config::SecretSpec* root = cfg.findSecret(config::kCaRootSecretName);
     const std::string root_pem = root && root->inline_pem ? root->trusted_ca : "";
     const std::string root_file = root && !root->inline_pem ? root->trusted_ca : "";
     agent_ = std::make_unique<ca::CertificateAgent>(
-        loop_, *ca, cfg.bootstrap.node.id, ca::makeGrpcCaClient(loop_, ca->address, root_pem, root_file),
+        loop_, *ca, cfg.bootstrap.node.id, grpc->make_ca_client(loop_, ca->address, root_pem, root_file),
         [this] { onAgentCertificate(); }, util::threadRandomSource());
   }
   std::string error;

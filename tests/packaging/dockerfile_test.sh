@@ -6,9 +6,11 @@
 #   - its build stage runs only scripts of the repo that exist, the same
 #     scripts/install-deps and scripts/build the tests and CI run, with
 #     targets the build knows;
-#   - the runtime copies both binaries and runs as a non-root user.
+#   - the runtime copies both binaries, and the proxy's gRPC module where
+#     the proxy looks for it, and runs as a non-root user.
 #
-#   tests/packaging/dockerfile_test.sh BUILD_DIR BINARY... [--dockerfile FILE]
+#   tests/packaging/dockerfile_test.sh BUILD_DIR FILE... [--dockerfile FILE]
+#   (FILE: a binary or a module, *.so, under BUILD_DIR)
 #
 # Prints "FAIL: ..." for each broken check and exits 1 when there is any.
 set -euo pipefail
@@ -111,9 +113,18 @@ case ${user%%:*} in
 esac
 copy=$(grep -E '^COPY --from=build ' <<<"$runtime_stage" || true)
 for bin in "${bins[@]}"; do
-  name=$(basename "$bin")
-  if grep -Eq "/build/bin/$name( |$)" <<<"$copy"; then pass "the image holds $name"
-  else fail "the runtime stage copies no build/bin/$name from the build stage"; fi
+  rel=${bin#"${build_dir%/}"/}
+  if grep -Eq "/build/$rel( |$)" <<<"$copy"; then pass "the image holds $rel"
+  else fail "the runtime stage copies no build/$rel from the build stage"; fi
+done
+# The proxy loads its gRPC module from <its directory>/../lib/sluice/
+# (proxy/module/grpc_module_loader.h): the module must land there.
+bin_dest=$(awk '/\/build\/bin\// { print $NF }' <<<"$copy" | head -1)
+for bin in "${bins[@]}"; do
+  [[ $bin == *.so ]] || continue
+  want="$(dirname "${bin_dest%/}")/lib/sluice/"
+  if grep -Eq "/build/${bin#"${build_dir%/}"/} +$want\$" <<<"$copy"; then pass "the module lands in $want"
+  else fail "the runtime stage does not copy $(basename "$bin") to $want, where sluice looks for it"; fi
 done
 
 # --- build stage runs the tested scripts -----------------------------------
@@ -133,6 +144,7 @@ for target in $(grep -oE 'scripts/build[^&;|]*' <<<"$runs" | grep -oE -- '--targ
   else fail "scripts/build --target $target: the build has no target $target"; fi
 done
 for bin in "${bins[@]}"; do
+  [[ $bin == *.so ]] && continue  # a dependency of the binary that loads it
   name=$(basename "$bin")
   grep -Eq -- "scripts/build( *$| *&&| +--target +$name( |$))" <<<"$runs" ||
     fail "no scripts/build in the build stage builds $name"
