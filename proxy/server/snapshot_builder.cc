@@ -1,5 +1,10 @@
 #include "proxy/server/snapshot_builder.h"
 
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "config/config_json.h"
 #include "proxy/http/route_config.h"
 #include "proxy/net/socket_util.h"
@@ -10,10 +15,32 @@ SnapshotBuilder::SnapshotBuilder(stats::StatsStore& stats, size_t worker_count)
     : stats_(stats), worker_count_(worker_count) {}
 
 std::shared_ptr<ListenerSockets> SnapshotBuilder::bindListener(const config::ListenerConfig& l, std::string identity,
-                                                               std::string* error) {
+                                                               const Snapshot* current, std::string* error) {
   auto sockets = std::make_shared<ListenerSockets>();
   sockets->name = l.name;
   sockets->identity = std::move(identity);
+  // A changed listener on the address a running one holds takes that
+  // listener's sockets (duplicated), not new ones beside them: closing the
+  // old sockets when their listener drains would reset the connections
+  // the kernel had just queued on them, which no accept can race away.
+  if (current && l.address.port() != 0) {
+    for (const auto& s : current->sockets) {
+      if (!(s->bound == l.address) || s->fds.size() != worker_count_) continue;
+      bool open = true;
+      for (int fd : s->fds) open = open && fd >= 0;
+      if (!open) break;
+      for (int fd : s->fds) {
+        const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (copy < 0) {
+          if (error) *error = std::string("dup ") + l.address.str() + ": " + std::strerror(errno);
+          return nullptr;  // the destructor closes what was duplicated
+        }
+        sockets->fds.push_back(copy);
+      }
+      sockets->bound = s->bound;
+      return sockets;
+    }
+  }
   ip::Address addr = l.address;
   for (size_t w = 0; w < worker_count_; ++w) {
     const int fd = net::listenSocket(addr, /*reuse_port=*/true, error);
@@ -44,14 +71,14 @@ std::shared_ptr<Snapshot> SnapshotBuilder::build(std::shared_ptr<const config::C
     }
     if (!sockets) {
       std::string why;
-      sockets = bindListener(l, std::move(identity), &why);
+      sockets = bindListener(l, std::move(identity), current, &why);
       if (!sockets) {
         // A listener read from a file has a position there; one that came
         // over xDS has none, and is named as its resource (the NACK's text).
-        *error = l.loc.line > 0 ? cfg->source_file + ":" + std::to_string(l.loc.line) + ":" +
-                                      std::to_string(l.loc.column) + ": listeners[" + std::to_string(i) +
-                                      "].address: " + why
-                                : "Listener '" + l.name + "': address: " + why;
+        *error = l.loc.line > 0
+                     ? cfg->source_file + ":" + std::to_string(l.loc.line) + ":" + std::to_string(l.loc.column) +
+                           ": listeners[" + std::to_string(i) + "].address: " + why
+                     : "Listener '" + l.name + "': address: " + why;
         return nullptr;
       }
     }

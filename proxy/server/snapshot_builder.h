@@ -31,8 +31,10 @@ class SnapshotBuilder {
                                   std::string* error);
 
  private:
+  // One socket per worker for `l`: duplicates of those of the listener in
+  // `current` bound to the same address, if any, else new ones.
   std::shared_ptr<ListenerSockets> bindListener(const config::ListenerConfig& l, std::string identity,
-                                                std::string* error);
+                                                const Snapshot* current, std::string* error);
   upstream::ClusterShared& clusterShared(const std::string& name);
   // snapshot_tls.cc
   bool attachTls(Snapshot& snap, const Snapshot* current, std::string* error);

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -167,6 +170,55 @@ TEST_F(InlineSecretTest, NewContentUnderTheSameNameSwapsTheRunningProvider) {
   EXPECT_FALSE(builder_.build(withDefault(bad), same.get(), &error));
   EXPECT_NE(error.find("listeners[0].tls"), std::string::npos) << error;
   EXPECT_EQ(subjectOf(*provider), "/CN=localhost-rotated");
+}
+
+// A changed listener on the address a running one holds gets that
+// listener's sockets (the same kernel sockets, duplicated), so the old one's
+// drain closes nothing the kernel queues connections on; a new address
+// gets new sockets.
+TEST(SnapshotBuilderSockets, AChangedListenerOnTheSameAddressTakesTheRunningSockets) {
+  stats::StatsStore stats{2};
+  SnapshotBuilder builder{stats, 2};
+  auto config = [](const std::string& address, int buffer) {
+    const auto r = config::loadString("listeners:\n  - name: l\n    address: " + address +
+                                          "\n    per_connection_buffer_limit_bytes: " + std::to_string(buffer) +
+                                          "\n    tcp_proxy: {cluster: c}\nclusters:\n  - name: c\n"
+                                          "    endpoints: [{address: 127.0.0.1:1}]\n",
+                                      "t.yaml");
+    EXPECT_TRUE(r.config) << r.errorText();
+    return r.config;
+  };
+  auto inode = [](int fd) {
+    struct stat st {};
+    EXPECT_EQ(::fstat(fd, &st), 0);
+    return st.st_ino;
+  };
+  std::string error;
+  auto first = builder.build(config("127.0.0.1:0", 32768), nullptr, &error);
+  ASSERT_TRUE(first) << error;
+  const std::string address = first->sockets[0]->bound.str();
+  auto pinned = builder.build(config(address, 32768), first.get(), &error);
+  ASSERT_TRUE(pinned) << error;
+  auto changed = builder.build(config(address, 65536), pinned.get(), &error);
+  ASSERT_TRUE(changed) << error;
+  ASSERT_EQ(changed->sockets[0]->fds.size(), 2u);
+  for (size_t w = 0; w < 2; ++w) {
+    EXPECT_NE(changed->sockets[0]->fds[w], pinned->sockets[0]->fds[w]);
+    EXPECT_EQ(inode(changed->sockets[0]->fds[w]), inode(pinned->sockets[0]->fds[w])) << "worker " << w;
+  }
+  // Closing the old listener's copies leaves the new ones listening.
+  for (int& fd : pinned->sockets[0]->fds) {
+    ::close(fd);
+    fd = -1;
+  }
+  int so_accept = 0;
+  socklen_t len = sizeof(so_accept);
+  ASSERT_EQ(::getsockopt(changed->sockets[0]->fds[0], SOL_SOCKET, SO_ACCEPTCONN, &so_accept, &len), 0);
+  EXPECT_EQ(so_accept, 1);
+
+  auto moved = builder.build(config("127.0.0.1:0", 65536), changed.get(), &error);
+  ASSERT_TRUE(moved) << error;
+  EXPECT_NE(inode(moved->sockets[0]->fds[0]), inode(changed->sockets[0]->fds[0]));
 }
 
 }  // namespace
