@@ -64,7 +64,6 @@ bool AdsServer::start(std::string& error) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(impl_->options.address, grpc::InsecureServerCredentials(), &impl_->port);
   builder.RegisterService(&impl_->service);
-  for (grpc::Service* service : impl_->options.extra_services) builder.RegisterService(service);
   // Proxies keep their ADS stream for hours and may ping it to keep NATs
   // and load balancers from dropping it.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);

@@ -76,9 +76,6 @@ class AdsServer {
     // (publish() to a response written; responses to requests are not
     // timed) and NACKs, by type: control/ads_metrics.h.
     prometheus::Registry* metrics = nullptr;
-    // Other services on the same port and server (the mesh CA's), registered
-    // at start(); each must outlive the server (shutdown() or the destructor).
-    std::vector<grpc::Service*> extra_services;
   };
   explicit AdsServer(Options options);
   ~AdsServer();  // shuts down

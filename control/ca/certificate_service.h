@@ -1,6 +1,6 @@
 #pragma once
 // sluice.ca.v1.CertificateService/CreateCertificate on gRPC's callback API,
-// served by the ADS server's grpc::Server (AdsServer::Options::extra_services).
+// served on the CA's own port (control/ca/ca_server.h).
 //
 // A call proves its identity with "authorization: Bearer <token>": a
 // bootstrap token (control/ca/bootstrap_token.h, "v1/..."), or, when an

@@ -7,7 +7,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include "control/ads_server.h"
+#include "control/ca/ca_server.h"
 #include "control/metrics.h"
 #include "tests/unit/control/ca/ca_test_support.h"
 
@@ -104,16 +104,17 @@ TEST_F(CertificateServiceTest, IssuesUnderTheClockItIsGivenAndFollowsUpdates) {
   EXPECT_EQ(s.error_message(), "bad bootstrap token: token signature matches no configured key");
 }
 
-TEST_F(CertificateServiceTest, ServedOnTheAdsServersPortOverARealChannel) {
+// Over a real channel (the CA's own server, plaintext here: its TLS is
+// ca_server_test's), a token's call is issued and counted.
+TEST_F(CertificateServiceTest, ServedOnTheCasPortOverARealChannel) {
   CertificateService service(ca_, metrics_);
-  AdsServer::Options options;
-  options.address = "127.0.0.1:0";
-  options.match = [](const envoy::config::core::v3::Node&) { return std::string(); };
-  options.extra_services.push_back(&service);
-  AdsServer ads(std::move(options));
+  CaServing serving = spec_.serving;
+  serving.address = "127.0.0.1:0";
+  serving.plaintext = true;
+  CaServer server(serving, spec_.dir.path, &service);
   std::string error;
-  ASSERT_TRUE(ads.start(error)) << error;
-  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(ads.port()), grpc::InsecureChannelCredentials());
+  ASSERT_TRUE(server.start(*ca_->authority, std::chrono::system_clock::now(), error)) << error;
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server.port()), grpc::InsecureChannelCredentials());
   auto stub = pb::CertificateService::NewStub(channel);
   pb::CreateCertificateRequest req;
   req.set_csr(csr_);
@@ -133,7 +134,7 @@ TEST_F(CertificateServiceTest, ServedOnTheAdsServersPortOverARealChannel) {
     const grpc::Status s = stub->CreateCertificate(&ctx, req, &resp);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   }
-  ads.shutdown();
+  server.shutdown();
   EXPECT_EQ(metrics_.issued.Value(), 1);
   EXPECT_EQ(failures("unauthenticated"), 1);
 }
