@@ -4,6 +4,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -73,6 +74,10 @@ void Server::publish(std::shared_ptr<const Snapshot> snap) {
   updateHealthMonitors(*snap->config, *snap);
   publishTls(*snap);
   overload_->configure(snap->config->bootstrap.overload);
+  if (current_) {
+    for (const auto& before : current_->sockets)
+      if (std::find(snap->sockets.begin(), snap->sockets.end(), before) == snap->sockets.end()) before->releaseHeld();
+  }
   current_ = snap;
   values_.config_version = snap->version;
   for (auto& w : workers_) w->apply(snap);
@@ -114,6 +119,9 @@ ApplyResult Server::apply(std::shared_ptr<const config::Config> loaded) {
 void Server::startDrain() {
   if (values_.draining) return;
   values_.draining = true;
+  // The workers' sockets close as they stop accepting; ours must not keep
+  // the ports open behind them.
+  for (const auto& s : current_->sockets) s->releaseHeld();
   const auto timeout = current_->config->bootstrap.drain_timeout;
   log::info("draining for up to " + config::durationString(timeout));
   pending_drains_ = workers_.size();

@@ -25,11 +25,18 @@ namespace sluice::server {
 struct ListenerSockets {
   std::string name;
   std::string identity;  // canonical JSON of the listener config: equal => unchanged
-  ip::Address bound;    // actual address (port 0 resolved)
+  ip::Address bound;     // actual address (port 0 resolved)
   std::vector<int> fds;  // fds[w] is owned by worker w, which closes it and sets -1
+  // The main thread's own copies (duplicates) of the same sockets, touched by
+  // the main thread only: what a changed listener on this address duplicates
+  // once the workers have adopted (and may be closing) theirs.
+  std::vector<int> held;
   // Exact across workers: max_connections is a global limit (one atomic, no lock).
   std::atomic<int64_t> active{0};
 
+  // Main thread, once no published snapshot keeps these sockets: a removed
+  // listener's port closes when its workers stop accepting, not later.
+  void releaseHeld();
   ~ListenerSockets();
 };
 

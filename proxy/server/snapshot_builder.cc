@@ -20,37 +20,47 @@ std::shared_ptr<ListenerSockets> SnapshotBuilder::bindListener(const config::Lis
   sockets->name = l.name;
   sockets->identity = std::move(identity);
   // A changed listener on the address a running one holds takes that
-  // listener's sockets (duplicated), not new ones beside them: closing the
-  // old sockets when their listener drains would reset the connections
-  // the kernel had just queued on them, which no accept can race away.
+  // listener's sockets (duplicated from the main thread's copies), not new
+  // ones beside them: closing the old sockets when their listener drains
+  // would reset the connections the kernel had just queued on them, which
+  // no accept can race away.
+  const auto duplicate = [&](int fd) {
+    const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0 && error) *error = std::string("dup ") + l.address.str() + ": " + std::strerror(errno);
+    return copy;
+  };
   if (current && l.address.port() != 0) {
     for (const auto& s : current->sockets) {
-      if (!(s->bound == l.address) || s->fds.size() != worker_count_) continue;
+      if (!(s->bound == l.address) || s->held.size() != worker_count_) continue;
       bool open = true;
-      for (int fd : s->fds) open = open && fd >= 0;
+      for (int fd : s->held) open = open && fd >= 0;
       if (!open) break;
-      for (int fd : s->fds) {
-        const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-        if (copy < 0) {
-          if (error) *error = std::string("dup ") + l.address.str() + ": " + std::strerror(errno);
-          return nullptr;  // the destructor closes what was duplicated
-        }
+      for (int fd : s->held) {
+        const int copy = duplicate(fd);
+        if (copy < 0) return nullptr;  // the destructor closes what was duplicated
         sockets->fds.push_back(copy);
       }
       sockets->bound = s->bound;
-      return sockets;
+      break;
     }
   }
-  ip::Address addr = l.address;
-  for (size_t w = 0; w < worker_count_; ++w) {
-    const int fd = net::listenSocket(addr, /*reuse_port=*/true, error);
-    if (fd < 0) return nullptr;  // the destructor closes what was bound
-    sockets->fds.push_back(fd);
-    // Port 0: the kernel picked one for the first socket; the others share it.
-    if (w == 0) {
-      sockets->bound = net::localAddress(fd);
-      addr = sockets->bound;
+  if (sockets->fds.empty()) {
+    ip::Address addr = l.address;
+    for (size_t w = 0; w < worker_count_; ++w) {
+      const int fd = net::listenSocket(addr, /*reuse_port=*/true, error);
+      if (fd < 0) return nullptr;  // the destructor closes what was bound
+      sockets->fds.push_back(fd);
+      // Port 0: the kernel picked one for the first socket; the others share it.
+      if (w == 0) {
+        sockets->bound = net::localAddress(fd);
+        addr = sockets->bound;
+      }
     }
+  }
+  for (int fd : sockets->fds) {
+    const int copy = duplicate(fd);
+    if (copy < 0) return nullptr;
+    sockets->held.push_back(copy);
   }
   return sockets;
 }

@@ -8,9 +8,8 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <csignal>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "tests/integration/support/command.h"
@@ -156,10 +155,9 @@ TEST_F(Http2Downstream, LargeDownloadStreamsWithBoundedMemory) {
   const long baseline = proxy_->rssKb().value_or(0);
   ASSERT_GT(baseline, 0);
   RssSampler rss(*proxy_);
-  const CommandResult r =
-      runCommand({"curl", "-sS", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code} %{size_download}",
-                  "--limit-rate", "200M", localUrl(port_, "/big")},
-                 Millis(60000));
+  const CommandResult r = runCommand({"curl", "-sS", "--http2-prior-knowledge", "-o", "/dev/null", "-w",
+                                      "%{http_code} %{size_download}", "--limit-rate", "200M", localUrl(port_, "/big")},
+                                     Millis(60000));
   rss.stop();
   EXPECT_EQ(r.out, "200 " + std::to_string(64 * kMiB)) << r.err;
   // Growth, not the peak: sanitizer builds start far higher.
@@ -184,14 +182,15 @@ TEST_F(Http2Downstream, LocalRepliesTravelAsHttp2Responses) {
         - name: only
           domains: ["only.example"]
           routes: [{match: {prefix: /}, route: {cluster: c1}}]
-  )", {cluster("c1", {up_.port()})})));
+  )",
+                                                                  {cluster("c1", {up_.port()})})));
   ASSERT_TRUE(startHttpProxy(*proxy_, &port_));
   CurlResult r = curlH2c(port_, "/nowhere");
   EXPECT_EQ(r.status, 404) << r.describe();
   EXPECT_NE(r.headers_raw.find("HTTP/2 404"), std::string::npos);
   // The connection survives a local reply: two requests, one connection.
-  const CommandResult n = runCommand(
-      {"nghttp", "-n", "-s", localUrl(port_, "/a"), localUrl(port_, "/b")}, Millis(20000));
+  const CommandResult n =
+      runCommand({"nghttp", "-n", "-s", localUrl(port_, "/a"), localUrl(port_, "/b")}, Millis(20000));
   EXPECT_TRUE(exitedWith(n.status, 0)) << n.out << n.err;
 }
 
@@ -205,8 +204,8 @@ TEST_F(Http2Downstream, OversizedHeaderListIsRefusedAndTheConnectionLives) {
 
 TEST(Http2Tls, AlpnChoosesTheCodecAndDefaultsToH2ThenHttp1) {
   HttpUpstream up(describeRequest("c1"));
-  const std::string certs = "{certificates: [{cert_chain: " + pkiPath("server.crt") +
-                            ", private_key: " + pkiPath("server.key") + "}]}";
+  const std::string certs =
+      "{certificates: [{cert_chain: " + pkiPath("server.crt") + ", private_key: " + pkiPath("server.key") + "}]}";
   ConfigSpec spec = httpConfig(routeAllTo("c1"), {cluster("c1", {up.port()})});
   spec.listeners[0].extra_lines.push_back("tls: " + certs);
   ProxyProcess proxy(renderConfig(spec));
@@ -249,6 +248,8 @@ TEST(Http2Drain, ReplacedListenerUnderLoadCutsNoRequest) {
 
   ASSERT_FALSE(result.contains("error")) << result.dump();
   EXPECT_EQ(result["cut"], 0) << "requests cut by the drain: " << result.dump();
+  // The new listener took the running sockets: no reconnect found the port shut.
+  EXPECT_EQ(result["connect_failed"], 0) << result.dump();
   EXPECT_GT(result["ok"].get<int>(), 200) << result.dump();
   EXPECT_GE(result["goaways"].get<int>(), 1) << "the drained connection never said GOAWAY: " << result.dump();
   EXPECT_GE(result["sessions"].get<int>(), 2) << result.dump();

@@ -94,8 +94,7 @@ TEST(Reload, AddsListenersWithoutDisturbingLiveConnections) {
   EXPECT_EQ(r.body, "ok\n");
   EXPECT_TRUE(proxy.waitMetricEq(kReloads, kOk, 2));
   auto port3 = proxy.listenerPort("l3");
-  ASSERT_TRUE(port3) << "l3 not listed right after POST /reload returned: "
-                     << proxy.get("/listeners").body;
+  ASSERT_TRUE(port3) << "l3 not listed right after POST /reload returned: " << proxy.get("/listeners").body;
   {
     Fd c = connectLoopback(*port3);
     ASSERT_TRUE(c);
@@ -122,23 +121,21 @@ TEST(Reload, NewEndpointsServeNewConnectionsOnly) {
   HttpResponse r = proxy.post("/reload");
   ASSERT_EQ(r.status, 200) << r.error << r.body;
 
-  // Workers pick the new snapshot up asynchronously; poll with new connections.
-  int tries = 0;
-  bool switched = waitUntil(
-      [&] {
-        ++tries;
-        Fd c = connectLoopback(*port);
-        return c && echoRoundTrip(c.get(), "probe") == "" && after.acceptedCount() > 0;
-      },
-      5s);
-  ASSERT_TRUE(switched) << "no connection reached the new endpoint in " << tries << " tries";
-  int before_count = before.acceptedCount();
-  for (int i = 0; i < 4; ++i) {
-    Fd c = connectLoopback(*port);
-    ASSERT_TRUE(c);
-    EXPECT_EQ(echoRoundTrip(c.get(), "new " + std::to_string(i)), "");
-  }
-  EXPECT_EQ(before.acceptedCount(), before_count) << "a removed endpoint still gets connections";
+  // Each worker picks the new snapshot up on its own loop, and a new
+  // connection lands on either: once a round of new connections all reach
+  // the new endpoint, both have it, and from then on none may reach the old.
+  auto roundReachesOnlyAfter = [&] {
+    const int before_count = before.acceptedCount();
+    const int after_count = after.acceptedCount();
+    for (int i = 0; i < 8; ++i) {
+      Fd c = connectLoopback(*port);
+      if (!c || echoRoundTrip(c.get(), "probe") != "") return false;
+    }
+    return before.acceptedCount() == before_count && after.acceptedCount() == after_count + 8;
+  };
+  ASSERT_TRUE(waitUntil(roundReachesOnlyAfter, 5s)) << "new connections still reach the removed endpoint";
+  for (int round = 0; round < 3; ++round)
+    EXPECT_TRUE(roundReachesOnlyAfter()) << "a removed endpoint still gets connections";
   EXPECT_EQ(proxy.listenerPort("l1"), port);
   EXPECT_EQ(echoRoundTrip(old_conn.get(), "old connection, still to before"), "");
 }
@@ -207,7 +204,8 @@ TEST(Reload, ChangedListenerDrainsLiveConnectionsUntilDrainTimeout) {
 TEST(Reload, ChangedHttpListenerEndsKeepAliveConnectionsBetweenRequests) {
   HttpUpstream up(describeRequest("c1"));
   auto config = [&](const std::string& idle_timeout) {
-    ConfigSpec spec = httpConfig("idle_timeout: " + idle_timeout + "\n" + routeAllTo("c1"), {cluster("c1", {up.port()})});
+    ConfigSpec spec =
+        httpConfig("idle_timeout: " + idle_timeout + "\n" + routeAllTo("c1"), {cluster("c1", {up.port()})});
     spec.drain_timeout = "10s";
     return renderConfig(spec);
   };
@@ -272,8 +270,7 @@ TEST(Reload, InvalidConfigKeepsTheOldOneServing) {
   ASSERT_TRUE(r.ok()) << r.error;
   EXPECT_EQ(r.status, 400) << r.body;
   std::string where = proxy.configPath() + ":" + std::to_string(bad_line) + ":";
-  EXPECT_NE(r.body.find(where), std::string::npos)
-      << "error should name " << where << "; body:\n" << r.body;
+  EXPECT_NE(r.body.find(where), std::string::npos) << "error should name " << where << "; body:\n" << r.body;
   EXPECT_NE(r.body.find("no_such_field"), std::string::npos) << r.body;
   EXPECT_TRUE(proxy.waitMetricEq(kReloads, kFailed, 2));
   EXPECT_EQ(proxy.metric(kReloads, kOk).value_or(0), 0);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -199,18 +200,21 @@ TEST(SnapshotBuilderSockets, AChangedListenerOnTheSameAddressTakesTheRunningSock
   const std::string address = first->sockets[0]->bound.str();
   auto pinned = builder.build(config(address, 32768), first.get(), &error);
   ASSERT_TRUE(pinned) << error;
-  auto changed = builder.build(config(address, 65536), pinned.get(), &error);
-  ASSERT_TRUE(changed) << error;
-  ASSERT_EQ(changed->sockets[0]->fds.size(), 2u);
-  for (size_t w = 0; w < 2; ++w) {
-    EXPECT_NE(changed->sockets[0]->fds[w], pinned->sockets[0]->fds[w]);
-    EXPECT_EQ(inode(changed->sockets[0]->fds[w]), inode(pinned->sockets[0]->fds[w])) << "worker " << w;
-  }
-  // Closing the old listener's copies leaves the new ones listening.
+  // The workers adopt their sockets and close them when the listener is
+  // replaced: the builder must not need theirs (nor read them: they are the
+  // workers' to write).
+  std::vector<ino_t> running;
   for (int& fd : pinned->sockets[0]->fds) {
+    running.push_back(inode(fd));
     ::close(fd);
     fd = -1;
   }
+  auto changed = builder.build(config(address, 65536), pinned.get(), &error);
+  ASSERT_TRUE(changed) << error;
+  ASSERT_EQ(changed->sockets[0]->fds.size(), 2u);
+  for (size_t w = 0; w < 2; ++w) EXPECT_EQ(inode(changed->sockets[0]->fds[w]), running[w]) << "worker " << w;
+  // Once the old snapshot is gone the new one's sockets keep listening.
+  pinned->sockets[0]->releaseHeld();
   int so_accept = 0;
   socklen_t len = sizeof(so_accept);
   ASSERT_EQ(::getsockopt(changed->sockets[0]->fds[0], SOL_SOCKET, SO_ACCEPTCONN, &so_accept, &len), 0);
@@ -219,6 +223,32 @@ TEST(SnapshotBuilderSockets, AChangedListenerOnTheSameAddressTakesTheRunningSock
   auto moved = builder.build(config("127.0.0.1:0", 65536), changed.get(), &error);
   ASSERT_TRUE(moved) << error;
   EXPECT_NE(inode(moved->sockets[0]->fds[0]), inode(changed->sockets[0]->fds[0]));
+}
+
+TEST(SnapshotBuilderSockets, AReleasedListenerFreesItsPortOnceItsWorkersCloseTheirs) {
+  stats::StatsStore stats{1};
+  SnapshotBuilder builder{stats, 1};
+  const auto r = config::loadString(
+      "listeners:\n  - name: l\n    address: 127.0.0.1:0\n    tcp_proxy: {cluster: c}\nclusters:\n  - name: c\n"
+      "    endpoints: [{address: 127.0.0.1:1}]\n",
+      "t.yaml");
+  ASSERT_TRUE(r.config) << r.errorText();
+  std::string error;
+  auto snap = builder.build(r.config, nullptr, &error);
+  ASSERT_TRUE(snap) << error;
+  auto& sockets = *snap->sockets[0];
+  const ip::Address bound = sockets.bound;
+  ::close(sockets.fds[0]);  // what the worker does when it stops accepting
+  sockets.fds[0] = -1;
+  auto connectRefused = [&] {
+    const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const bool refused = ::connect(c, bound.sockAddr(), bound.sockLen()) != 0 && errno == ECONNREFUSED;
+    ::close(c);
+    return refused;
+  };
+  EXPECT_FALSE(connectRefused()) << "the main thread's copy still listens";
+  sockets.releaseHeld();
+  EXPECT_TRUE(connectRefused());
 }
 
 }  // namespace
