@@ -6,7 +6,8 @@
 // "billion laughs"): nine anchors, each a list of ten aliases to the one
 // before. Parsing it is cheap; every walk over the tree that follows
 // (environment substitution, the readers) visits each expanded node and
-// never ends. yaml-cpp itself bounds only the nesting depth (2000, as a
+// never ends; an alias inside its own anchor makes a cycle, which no walk
+// finishes. yaml-cpp itself bounds only the nesting depth (2000, as a
 // DeepRecursion parse error).
 
 #include <yaml-cpp/yaml.h>
@@ -23,15 +24,12 @@ namespace sluice::config {
 // small enough that walking it stays well under a second.
 inline constexpr size_t kMaxExpandedNodes = 1'000'000;
 
-// Counts the nodes of `root` as a walk would meet them (aliases expanded),
-// stopping at `limit`. Past it, records an error at the node where the
-// count ran out and returns false: nothing else may walk the document.
-bool checkExpandedSize(const YAML::Node& root, ParseContext& ctx, size_t limit = kMaxExpandedNodes);
-
-// The same for `root` parsed from `text`, at no cost when the text defines
-// no anchor ('&' nowhere in it): without one there is no alias, and a walk
-// meets each node the parser made once (a generated mesh's megabytes are
-// walked by the readers anyway, not twice).
-bool checkExpandedSize(std::string_view text, const YAML::Node& root, ParseContext& ctx);
+// Counts the nodes of the first document of `text` as a walk over its
+// parsed tree would meet them (aliases expanded), from the parser's events:
+// the cost is one more parse, and none when the text defines no anchor
+// ('&' nowhere in it: without one there is no alias). Past `limit`, or at
+// an alias inside its own anchor (a cycle), records an error where the
+// count stopped and returns false: nothing may walk the document then.
+bool checkExpandedSize(std::string_view text, ParseContext& ctx, size_t limit = kMaxExpandedNodes);
 
 }  // namespace sluice::config

@@ -35,14 +35,50 @@ TEST(DocumentLimitsTest, AliasBombIsAnErrorAndQuick) {
 }
 
 TEST(DocumentLimitsTest, CountsExpandedNodesUpToTheLimit) {
-  const YAML::Node root = YAML::Load("a: &a [1, 2, 3]\nb: [*a, *a]\n");
+  const std::string text = "a: &a [1, 2, 3]\nb: [*a, *a]\n";
   // The root, 2 keys, a's list with its 3 items, b's list and a's list twice more: 16.
   ParseContext ok("t.yaml");
-  EXPECT_TRUE(checkExpandedSize(root, ok, 16));
+  EXPECT_TRUE(checkExpandedSize(text, ok, 16));
   EXPECT_TRUE(ok.ok());
   ParseContext over("t.yaml");
-  EXPECT_FALSE(checkExpandedSize(root, over, 15));
-  EXPECT_EQ(over.errors().size(), 1u);
+  EXPECT_FALSE(checkExpandedSize(text, over, 15));
+  ASSERT_EQ(over.errors().size(), 1u);
+  EXPECT_EQ(over.errors()[0].line, 2);
+}
+
+TEST(DocumentLimitsTest, AnchoredMapsAndScalarsCountAsTheirWholeNode) {
+  // root, 3 keys, a's map (2 pairs: 4 nodes + itself), the scalar, then the
+  // map and the scalar again through aliases: 1 + 3 + 5 + 1 + 5 + 1 = 16.
+  const std::string text = "a: &m {x: 1, y: 2}\ns: &s word\nc: [*m, *s]\n";
+  ParseContext ok("t.yaml");
+  EXPECT_TRUE(checkExpandedSize(text, ok, 17));  // c's list is one more
+  ParseContext over("t.yaml");
+  EXPECT_FALSE(checkExpandedSize(text, over, 16));
+}
+
+// Found by the config_loader fuzz target: an alias inside its own anchor
+// makes yaml-cpp build a cycle, and the tree walk that bounded expansion
+// then ran to its limit (seconds under the sanitizers).
+TEST(DocumentLimitsTest, AnAliasInsideItsOwnAnchorIsACycleAndAnErrorAtOnce) {
+  const auto start = std::chrono::steady_clock::now();
+  const LoadResult r = loadString("listeners: []\nc: &c [1, 2, *c]\n", "t.yaml");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
+  ASSERT_EQ(r.config, nullptr);
+  ASSERT_EQ(r.errors.size(), 1u) << r.errorText();
+  EXPECT_EQ(r.errors[0].line, 2);
+  EXPECT_NE(r.errors[0].message.find("a cycle"), std::string::npos) << r.errorText();
+}
+
+TEST(DocumentLimitsTest, TheFuzzersSelfReferencingBombIsRefusedQuickly) {
+  const auto start = std::chrono::steady_clock::now();
+  const LoadResult r = loadString(R"(a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x", "${SLUICE_FUZZ}"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *c, g]
+)",
+                                  "t.yaml");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
+  ASSERT_EQ(r.config, nullptr);
+  EXPECT_NE(r.errorText().find("a cycle"), std::string::npos) << r.errorText();
 }
 
 TEST(DocumentLimitsTest, OrdinaryAliasesStillLoad) {
