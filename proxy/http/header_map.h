@@ -81,6 +81,9 @@ class HeaderMap {
   };
   std::string_view view(uint32_t off, uint32_t len) const { return {arena_.data() + off, len}; }
 
+  static constexpr size_t kInitialFields = 16;
+  static constexpr size_t kInitialBytes = 512;
+
   std::string arena_;
   std::vector<Slot> slots_;
   size_t live_ = 0;

@@ -172,6 +172,7 @@ class Http2ServerCodec final : public ServerCodec, private MessageEncoder {
   const CodecLimits limits_;
   const config::Http2Settings settings_;
   Http2ServerContext ctx_;
+  Http2Memory memory_;
   nghttp2_session* session_ = nullptr;
   std::unordered_map<int32_t, std::unique_ptr<Stream>> streams_;
   net::Buffer output_;
@@ -218,7 +219,7 @@ Http2ServerCodec::Http2ServerCodec(CodecOutput& out, ServerCodecCallbacks& callb
       reset_tokens_(settings.max_stream_resets_burst) {
   const Http2SessionCallbacks session_callbacks{&onSend,      &onSendData,  &onBeginHeaders, &onHeader,
                                                 &onFrameRecv, &onDataChunk, &onStreamClose,  &onFrameSend};
-  session_ = newHttp2Session(Http2Role::Server, this, session_callbacks, [&](nghttp2_option* opt) {
+  session_ = newHttp2Session(Http2Role::Server, this, session_callbacks, memory_, [&](nghttp2_option* opt) {
     nghttp2_option_set_max_continuations(opt, kMaxContinuations);
     nghttp2_option_set_max_outbound_ack(opt, kMaxOutboundControlFrames);
     // Our own Rapid Reset bound (ENHANCE_YOUR_CALM, counted) trips first;

@@ -5,7 +5,7 @@
 namespace sluice::http {
 
 nghttp2_session* newHttp2Session(Http2Role role, void* user, const Http2SessionCallbacks& callbacks,
-                                 const std::function<void(nghttp2_option*)>& tune) {
+                                 Http2Memory& memory, const std::function<void(nghttp2_option*)>& tune) {
   nghttp2_session_callbacks* cbs = nullptr;
   nghttp2_session_callbacks_new(&cbs);
   nghttp2_session_callbacks_set_send_callback(cbs, callbacks.send);
@@ -21,10 +21,11 @@ nghttp2_session* newHttp2Session(Http2Role role, void* user, const Http2SessionC
   nghttp2_option_set_no_auto_window_update(opt, 1);
   if (tune) tune(opt);
   nghttp2_session* session = nullptr;
+  nghttp2_mem mem = memory.table();
   if (role == Http2Role::Server) {
-    nghttp2_session_server_new2(&session, cbs, user, opt);
+    nghttp2_session_server_new3(&session, cbs, user, opt, &mem);
   } else {
-    nghttp2_session_client_new2(&session, cbs, user, opt);
+    nghttp2_session_client_new3(&session, cbs, user, opt, &mem);
   }
   nghttp2_option_del(opt);
   nghttp2_session_callbacks_del(cbs);

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "proxy/http/header_map.h"
+#include "proxy/http/http2_memory.h"
 #include "proxy/http/http2_headers.h"
 #include "proxy/net/buffer.h"
 
@@ -30,11 +31,13 @@ struct Http2SessionCallbacks {
 
 enum class Http2Role { Server, Client };
 
-// A new session whose callbacks get `user`. Flow-control windows are the
-// owner's to give back (no automatic WINDOW_UPDATE): as the reader takes
-// the bytes, not as they arrive. `tune` sets the owner's other options.
+// A new session whose callbacks get `user` and which allocates through
+// `memory` (the owner keeps it until the session is deleted). Flow-control
+// windows are the owner's to give back (no automatic WINDOW_UPDATE): as the
+// reader takes the bytes, not as they arrive. `tune` sets the owner's other
+// options.
 nghttp2_session* newHttp2Session(Http2Role role, void* user, const Http2SessionCallbacks& callbacks,
-                                 const std::function<void(nghttp2_option*)>& tune = {});
+                                 Http2Memory& memory, const std::function<void(nghttp2_option*)>& tune = {});
 
 // Queues our SETTINGS, and widens the connection's receive window to
 // `connection_window` when that is above the protocol's 65,535.
