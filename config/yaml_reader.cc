@@ -15,16 +15,7 @@ std::string formatNumber(double v) {
   return o.str();
 }
 
-// Looks a key up by scanning the pairs rather than with Node::operator[]:
-// the const operator[] throws on scalars and compares keys by conversion,
-// and the non-const one inserts the key. The first of duplicate keys wins
-// (the duplicates themselves are reported by the MapReader constructor).
-YAML::Node findKey(const YAML::Node& map, std::string_view key) {
-  if (!map.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
-  for (auto it = map.begin(); it != map.end(); ++it)
-    if (it->first.IsScalar() && it->first.Scalar() == key) return it->second;
-  return YAML::Node(YAML::NodeType::Undefined);
-}
+constexpr std::string_view kNonScalarKey = "<non-scalar key>";
 
 size_t editDistance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);
@@ -219,6 +210,12 @@ struct EnvWalk {
 
 }  // namespace
 
+bool mayReferToEnv(std::string_view text) {
+  // YAML's double-quoted escapes for '$': \x24, \u0024, \U00000024.
+  return text.find('$') != std::string_view::npos || text.find("\\x24") != std::string_view::npos ||
+         text.find("\\u0024") != std::string_view::npos || text.find("\\U00000024") != std::string_view::npos;
+}
+
 bool substituteEnv(YAML::Node root, ParseContext& ctx, EnvLookup lookup, void* arg) {
   EnvWalk walk{ctx, lookup, arg, true, {}, {}};
   walk.node(root);
@@ -258,11 +255,43 @@ MapReader::MapReader(ParseContext& ctx, const YAML::Node& node, std::string path
     ctx_.error(node, path_, "expected a mapping");
     return;
   }
-  // yaml-cpp silently keeps both of a duplicated key; one would be ignored.
-  std::unordered_set<std::string> seen;
-  for (auto it = node.begin(); it != node.end(); ++it)
-    if (it->first.IsScalar() && !seen.insert(it->first.Scalar()).second)
-      ctx_.error(it->first, path_, "duplicate field '" + it->first.Scalar() + "'");
+  fields_.reserve(node.size());
+  // A config's mappings have a few keys each: a scan finds an earlier
+  // duplicate. A set, only for a long one.
+  std::unordered_set<std::string_view> seen;
+  const bool long_map = node.size() > 32;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const auto& kv = *it;
+    const bool scalar = kv.first.IsScalar();
+    // The key's text lives in the document, which node_ holds.
+    const std::string_view key = scalar ? std::string_view(kv.first.Scalar()) : kNonScalarKey;
+    // yaml-cpp silently keeps both of a duplicated key; one would be ignored.
+    if (scalar && (long_map ? !seen.insert(key).second : find(key) != nullptr))
+      ctx_.error(kv.first, path_, "duplicate field '" + std::string(key) + "'");
+    fields_.push_back(Field{key, scalar, false, kv.second});
+  }
+}
+
+const MapReader::Field* MapReader::find(std::string_view key) const {
+  // The first of duplicate keys wins (the duplicates themselves are
+  // reported by the constructor).
+  for (const Field& f : fields_)
+    if (f.scalar_key && f.key == key) return &f;
+  return nullptr;
+}
+
+const MapReader::Field* MapReader::lookup(std::string_view key) {
+  const Field* first = nullptr;
+  bool named = false;
+  for (Field& f : fields_) {
+    if (f.key != key) continue;
+    f.known = true;
+    named = true;
+    if (first == nullptr && f.scalar_key) first = &f;
+  }
+  if (!named && std::find(absent_known_.begin(), absent_known_.end(), key) == absent_known_.end())
+    absent_known_.emplace_back(key);
+  return first;
 }
 
 std::string MapReader::childPath(std::string_view key) const {
@@ -270,11 +299,11 @@ std::string MapReader::childPath(std::string_view key) const {
   return path_ + "." + std::string(key);
 }
 
-bool MapReader::has(std::string_view key) const { return findKey(node_, key).IsDefined(); }
+bool MapReader::has(std::string_view key) const { return find(key) != nullptr; }
 
 YAML::Node MapReader::child(std::string_view key) {
-  known_.emplace(key);
-  return findKey(node_, key);
+  const Field* f = lookup(key);
+  return f != nullptr ? f->value : YAML::Node(YAML::NodeType::Undefined);
 }
 
 void MapReader::string(std::string_view key, std::string& out, bool required) {
@@ -370,17 +399,24 @@ void MapReader::boolean(std::string_view key, bool& out, bool required) {
 }
 
 SourceLoc MapReader::locOf(std::string_view key) const {
-  const YAML::Node n = findKey(node_, key);
-  return config::locOf(n.IsDefined() ? n : node_);
+  const Field* f = find(key);
+  return config::locOf(f != nullptr ? f->value : node_);
 }
 
 void MapReader::finish() {
   if (!is_map_) return;
-  for (auto it = node_.begin(); it != node_.end(); ++it) {
-    const std::string key = it->first.IsScalar() ? it->first.Scalar() : "<non-scalar key>";
-    if (known_.count(key)) continue;
-    std::string msg = "unknown field '" + key + "'";
-    if (const std::string s = suggest(key, known_); !s.empty()) msg += "; did you mean '" + s + "'?";
+  if (std::all_of(fields_.begin(), fields_.end(), [](const Field& f) { return f.known; })) return;
+  std::unordered_set<std::string> known(absent_known_.begin(), absent_known_.end());
+  for (const Field& f : fields_)
+    if (f.known) known.emplace(f.key);
+  // The pairs again, in the same order as fields_, for the keys' positions.
+  size_t i = 0;
+  for (auto it = node_.begin(); it != node_.end() && i < fields_.size(); ++it, ++i) {
+    const Field& f = fields_[i];
+    // A key named by any accessor is known, whichever of its duplicates this is.
+    if (f.known || known.count(std::string(f.key))) continue;
+    std::string msg = "unknown field '" + std::string(f.key) + "'";
+    if (const std::string s = suggest(f.key, known); !s.empty()) msg += "; did you mean '" + s + "'?";
     ctx_.error(it->first, path_, std::move(msg));
   }
 }

@@ -80,12 +80,20 @@ SourceLoc locOf(const YAML::Node& n);
 // null for an unset name. Returns false when an error was recorded.
 using EnvLookup = const char* (*)(const char* name, void* arg);
 bool substituteEnv(YAML::Node root, ParseContext& ctx, EnvLookup lookup = nullptr, void* arg = nullptr);
+// False when no scalar of the YAML `text` can hold a '$' (none is written,
+// nor a double-quoted escape that makes one): substituteEnv would change
+// nothing, and its walk over a large document can be skipped.
+bool mayReferToEnv(std::string_view text);
 
 // Parses "250ms", "5s", "2m", "1h", "0" into milliseconds; false on bad input.
 bool parseDuration(std::string_view text, Duration& out);
 
 // Reads one YAML mapping. Each accessor marks its key as known; finish()
 // reports every other key as "unknown field" so typos never pass silently.
+// The mapping's keys are read once, when the reader is made: a lookup scans
+// that short list, not yaml-cpp's pairs (each visit of which makes and drops
+// several reference-counted handles), so the mapping must not change while
+// its reader is in use.
 class MapReader {
  public:
   MapReader(ParseContext& ctx, const YAML::Node& node, std::string path);
@@ -126,11 +134,24 @@ class MapReader {
   void finish();
 
  private:
+  struct Field {
+    std::string_view key;  // the key's text (held by the document), or "<non-scalar key>"
+    bool scalar_key;       // only these are found by a lookup
+    bool known;            // asked for by an accessor
+    YAML::Node value;
+  };
+  // The first field with a scalar key `key`, or null; marks every field
+  // named `key` as known, and remembers a key that is absent.
+  const Field* lookup(std::string_view key);
+  const Field* find(std::string_view key) const;
+
   ParseContext& ctx_;
   YAML::Node node_;
   std::string path_;
   bool is_map_ = false;
-  std::unordered_set<std::string> known_;
+  std::vector<Field> fields_;  // in the mapping's order
+  // Keys asked for and absent: known too, for finish()'s suggestions.
+  std::vector<std::string> absent_known_;
 };
 
 }  // namespace sluice::config

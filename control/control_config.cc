@@ -215,7 +215,8 @@ ControlLoadResult loadControlString(const std::string& yaml_text, const std::str
   cfg->file = file;
   try {
     const YAML::Node root = config::loadSingleDocument(yaml_text, ctx);
-    if (config::checkExpandedSize(yaml_text, ctx) && config::substituteEnv(root, ctx))
+    if (config::checkExpandedSize(yaml_text, ctx) &&
+        (!config::mayReferToEnv(yaml_text) || config::substituteEnv(root, ctx)))
       build(root, *cfg, ctx, cache, discovered);
   } catch (const YAML::Exception& e) {
     const bool known = !e.mark.is_null();

@@ -410,32 +410,37 @@ void ControlDaemon::reject(std::vector<std::string> errors) {
   last_rejection_ = Rejection{std::chrono::system_clock::now(), std::move(errors)};
 }
 
-namespace {
-
 // The mesh's proxies verify their peers against the CA's trust bundle,
 // served to them as the inline secret ROOTCA (control/mesh/proxy_config.h).
 // A bundle change (a root rotation's extra_roots) changes their input, so
-// the builder republishes them.
-std::shared_ptr<const ControlConfig> withTrustBundle(std::shared_ptr<const ControlConfig> cfg,
-                                                     const ca::CaRuntime& ca) {
+// the builder republishes them. A group whose computed config and bundle
+// are those of the last publish gets the config with the bundle made then:
+// an edit copies only the configs it changed.
+std::shared_ptr<const ControlConfig> ControlDaemon::withTrustBundle(std::shared_ptr<const ControlConfig> cfg) {
   if (!cfg->mesh) return cfg;
   auto out = std::make_shared<ControlConfig>(*cfg);
-  const config::SecretSpec root = ca::trustBundleSecret(*ca.authority);
+  const config::SecretSpec root = ca::trustBundleSecret(*ca_service_->current()->authority);
   const std::string stamp = "\n# ROOTCA " + contentVersion(root.trusted_ca) + "\n";
+  std::map<std::string, BundledConfig> next;
   for (auto& g : out->groups) {
     if (g.match.mesh_node_id.empty() || !g.config) continue;
-    auto with = std::make_shared<config::Config>(*g.config);
-    with->secrets.push_back(root);
-    g.config = std::move(with);
+    auto it = bundled_.find(g.name);
+    if (it != bundled_.end() && it->second.from == g.config && it->second.trusted_ca == root.trusted_ca) {
+      next.emplace(g.name, it->second);
+    } else {
+      auto with = std::make_shared<config::Config>(*g.config);
+      with->secrets.push_back(root);
+      next.emplace(g.name, BundledConfig{g.config, std::move(with), root.trusted_ca});
+    }
+    g.config = next.at(g.name).with;
     g.input += stamp;
   }
+  bundled_ = std::move(next);
   return out;
 }
 
-}  // namespace
-
 void ControlDaemon::publish(std::shared_ptr<const ControlConfig> cfg, const std::string& text) {
-  if (ca_service_) cfg = withTrustBundle(std::move(cfg), *ca_service_->current());
+  if (ca_service_) cfg = withTrustBundle(std::move(cfg));
   SnapshotBuilder::Update update = builder_.update(*cfg);
   const auto now = std::chrono::system_clock::now();
   // The matcher's groups first, then the snapshots: publish() asks the

@@ -113,6 +113,8 @@ class ControlDaemon {
   bool reconfigureCa(const ControlConfig& next, std::shared_ptr<const ca::CaRuntime>& out,
                      std::vector<std::string>& errors) const;
   void publish(std::shared_ptr<const ControlConfig> cfg, const std::string& text);
+  // The config with the CA's trust bundle in each mesh proxy's group.
+  std::shared_ptr<const ControlConfig> withTrustBundle(std::shared_ptr<const ControlConfig> cfg);
   DaemonStatus status() const;
   bool startWebhook(const kubernetes::InjectionSpec& spec, std::string& errors);
   bool startCa(const ca::CaSpec& spec, const ControlConfig& cfg, std::string& errors);
@@ -125,6 +127,13 @@ class ControlDaemon {
   SnapshotBuilder builder_;
   // The mesh proxies' configs, recomputed on a reload only where their parts changed.
   mesh::ProxyConfigCache mesh_cache_;
+  // Each mesh proxy's config with the trust bundle, as last published, by
+  // group: reused while its config (the same object) and the bundle are.
+  struct BundledConfig {
+    std::shared_ptr<const config::Config> from, with;
+    std::string trusted_ca;  // the bundle's PEM
+  };
+  std::map<std::string, BundledConfig> bundled_;
   // Before ads_: the server's threads call the service until ads_ is gone.
   std::unique_ptr<ca::CaMetrics> ca_metrics_;
   std::unique_ptr<ca::CertificateService> ca_service_;

@@ -145,7 +145,8 @@ SnapshotBuilder::Update SnapshotBuilder::update(const ControlConfig& cfg) {
   for (const GroupSpec& g : cfg.groups) {
     auto it = groups_.find(g.name);
     if (it != groups_.end() && it->second.input == g.input) {
-      next.emplace(g.name, it->second);
+      // groups_ is replaced below: its entry moves rather than copies its input.
+      next.emplace(g.name, std::move(it->second));
     } else {
       Built b{g.input, buildSnapshot(g.name, g.config)};
       ++builds_;

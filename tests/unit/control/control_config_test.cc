@@ -287,6 +287,17 @@ TEST(ControlConfigTest, EnvironmentReferencesAreSubstituted) {
                                       "'SLUICE_CONTROL_TEST_UNSET' is not set"}));
 }
 
+// A file with no '$' skips the substitution walk; a '$' written as a
+// double-quoted escape is a reference all the same.
+TEST(ControlConfigTest, EnvironmentReferencesWrittenAsEscapesAreSubstituted) {
+  for (const char* dollar : {"\\x24", "\\u0024", "\\U00000024"})
+    EXPECT_EQ(errorsOf("groups:\n  - {name: e, match: {cluster: \"" + std::string(dollar) +
+                       "{SLUICE_CONTROL_TEST_UNSET}\"}}\n"),
+              (std::vector<std::string>{"control.yaml:2:32: groups[0].match.cluster: environment variable "
+                                        "'SLUICE_CONTROL_TEST_UNSET' is not set"}))
+        << dollar;
+}
+
 TEST(ControlConfigTest, UnreadableFileIsOneError) {
   const ControlLoadResult r = loadControlFile("/nonexistent/control.yaml");
   ASSERT_FALSE(r.config);
