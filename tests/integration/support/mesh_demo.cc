@@ -28,15 +28,24 @@ HttpUpstream::Handler MeshDemo::appHandler(const std::string& app) { return desc
 void MeshDemo::SetUp() {
   for (const char* app : {"frontend", "backend-v1", "backend-v2"})
     apps_[app] = std::make_unique<HttpUpstream>(appHandler(app));
-  std::vector<std::string> example_ports = {"8080", "15012", "15100", "15101", "15106", "15206", "15301"};
+  // Every port the mesh binds is picked here, the control plane's too, and
+  // the picks are held open until all are made: distinct from one another,
+  // and none left for the kernel to hand out again in this test (a port
+  // picked for a sidecar once went to the control plane's admin, bound to
+  // port 0).
+  std::vector<std::string> example_ports = {"8080",  "15012", "15100", "15101", "15106",
+                                            "15206", "15301", "15010", "15000"};
   for (const auto& p : morePorts()) example_ports.push_back(p);
-  for (const auto& p : example_ports) ports_[p] = freePort();
+  std::vector<Fd> held;
+  for (const auto& p : example_ports) {
+    held.push_back(listenLoopback(1));
+    ports_[p] = localPort(held.back().get());
+  }
+  held.clear();
   key_ = dir_.write("token.key", "a-demo-token-key-of-enough-length\n");
   std::string yaml;
   ASSERT_TRUE(shippedExample("mesh/control.yaml", {}, &yaml));
   yaml = editExample(std::move(yaml));
-  yaml = replaceAll(yaml, "127.0.0.1:15010", "127.0.0.1:0");
-  yaml = replaceAll(yaml, "127.0.0.1:15000", "127.0.0.1:0");
   yaml = replaceAll(yaml, "127.0.0.1:18100", "127.0.0.1:" + std::to_string(apps_["frontend"]->port()));
   yaml = replaceAll(yaml, "127.0.0.1:18106", "127.0.0.1:" + std::to_string(apps_["backend-v1"]->port()));
   yaml = replaceAll(yaml, "127.0.0.1:18206", "127.0.0.1:" + std::to_string(apps_["backend-v2"]->port()));
