@@ -418,7 +418,8 @@ LoadResult loadString(const std::string& yaml_text, const std::string& file, Ref
     // Unset variables would only reappear as follow-on errors in the fields
     // that hold them: report them alone. Both walks come after the size
     // check, which keeps an alias bomb from making them endless.
-    if (checkExpandedSize(yaml_text, ctx) && substituteEnv(root, ctx)) build(root, *cfg, ctx);
+    if (checkExpandedSize(yaml_text, ctx) && (!mayReferToEnv(yaml_text) || substituteEnv(root, ctx)))
+      build(root, *cfg, ctx);
   } catch (const YAML::Exception& e) {
     const bool known = !e.mark.is_null();
     ctx.error(SourceLoc{known ? e.mark.line + 1 : 0, known ? e.mark.column + 1 : 0}, "", e.msg);
