@@ -62,7 +62,7 @@ TEST(FdExhaustion, FloodBeyondTheLimitIsRefusedCleanlyAndAdminKeepsAnswering) {
   // whether memory is readable opens a pipe, and with the table full it
   // reports valid objects as invalid. scripts/test sets these for the
   // sanitizer runs (the proxy under test is then a sanitizer build).
-  if (std::getenv("ASAN_OPTIONS") != nullptr || std::getenv("TSAN_OPTIONS") != nullptr)
+  if (proxyUnderSanitizer())
     GTEST_SKIP() << "needs a proxy without a sanitizer runtime (it opens descriptors of its own)";
   HttpUpstream c1(describeRequest("c1"));
   ConfigSpec spec = httpConfig(routes(), {cluster("c1", {c1.port()})});

@@ -97,6 +97,9 @@ class Http2Defences : public ::testing::Test {
 
   void expectRssFlat(const RssSampler& rss, long baseline, const char* what) {
     ASSERT_GT(baseline, 0);
+    // ASan's quarantine keeps every block an attack made the proxy free (a
+    // trickled PING flood grew it by 39 MiB there, 0-2 MiB in Release).
+    if (proxyUnderSanitizer()) return;
     const long growth = rss.peakKb() - baseline;
     EXPECT_LT(growth, kRssBudgetKb) << "proxy RSS grew by " << growth / 1024 << " MiB under " << what;
   }

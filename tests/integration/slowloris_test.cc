@@ -57,8 +57,6 @@ bool setNonBlocking(int fd) {
   return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
 }
 
-bool underSanitizer() { return std::getenv("ASAN_OPTIONS") != nullptr || std::getenv("TSAN_OPTIONS") != nullptr; }
-
 struct Trickler {
   Fd fd;
   Clock::time_point connected_at;
@@ -193,7 +191,7 @@ TEST(Slowloris, ThousandsOfTricklingConnectionsCostBoundedMemoryAndEachGets408On
     last_ms = std::max(last_ms, c.reply_after_ms);
     // From our connect, which is no later than the proxy's accept.
     if (c.reply_after_ms < kHeadersTimeoutMs - 100) ++early;
-    if (c.reply_after_ms > kHeadersTimeoutMs + (underSanitizer() ? 8000 : 3000)) ++late;
+    if (c.reply_after_ms > kHeadersTimeoutMs + (proxyUnderSanitizer() ? 8000 : 3000)) ++late;
   }
   const long per_conn_kib = (rss.peakKb() - *baseline_kb) / static_cast<long>(n);
   std::printf("[ INFO ] %zu trickling connections (all connected %lld ms after the first): 408 after %lld..%lld ms; "
@@ -212,10 +210,10 @@ TEST(Slowloris, ThousandsOfTricklingConnectionsCostBoundedMemoryAndEachGets408On
   EXPECT_EQ(late, 0u) << "408 long after request_headers_timeout: the timer did not hold under load";
   EXPECT_GE(normal_served, 3);
   EXPECT_GE(admin_answered, 3);
-  EXPECT_LT(worst_normal_ms, underSanitizer() ? 2000 : 500) << "a normal request waited on the slow connections";
+  EXPECT_LT(worst_normal_ms, proxyUnderSanitizer() ? 2000 : 500) << "a normal request waited on the slow connections";
   // Sanitizer builds carry shadow memory and quarantines: their RSS says
   // nothing about the proxy's own cost.
-  if (!underSanitizer()) {
+  if (!proxyUnderSanitizer()) {
     EXPECT_LE(per_conn_kib, kMaxKibPerConnection) << "each trickling connection holds too much memory";
   }
   for (const auto& seen : up.requests()) EXPECT_NE(seen.target, "/slow") << "a trickled head reached the upstream";

@@ -496,4 +496,6 @@ CommandResult runSluice(const std::vector<std::string>& args, Millis timeout) {
   return r;
 }
 
+bool proxyUnderSanitizer() { return std::getenv("ASAN_OPTIONS") != nullptr || std::getenv("TSAN_OPTIONS") != nullptr; }
+
 }  // namespace sluice::itest

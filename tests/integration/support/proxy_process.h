@@ -146,4 +146,11 @@ std::string repoRoot();
                                           const std::vector<std::pair<std::string, std::string>>& swaps,
                                           std::string* yaml);
 
+// The proxy under test is a sanitizer build (scripts/test sets ASAN_OPTIONS
+// or TSAN_OPTIONS for those runs). Its RSS then holds ASan's quarantine of
+// freed blocks and shadow memory, and its runtime opens descriptors of its
+// own: RSS bounds and descriptor counts say nothing about the proxy's own
+// cost there, and the Release run checks them.
+bool proxyUnderSanitizer();
+
 }  // namespace sluice::itest
