@@ -4,10 +4,15 @@
 #include <charconv>
 #include <limits>
 
+#include "proxy/util/recycled_storage.h"
+
 namespace sluice::http {
 
 namespace {
 inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
+struct HeaderArenaTag;
+struct HeaderSlotsTag;
+
 }  // namespace
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
@@ -18,6 +23,11 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+HeaderMap::~HeaderMap() {
+  util::RecycledStorage<HeaderSlotsTag, decltype(slots_)>::give(slots_);
+  util::RecycledStorage<HeaderArenaTag, decltype(arena_)>::give(arena_);
+}
+
 void HeaderMap::add(std::string_view name, std::string_view value) {
   // Offsets are 32-bit: a header block is bounded by codec limits far below 4 GiB.
   assert(arena_.size() + name.size() + value.size() < std::numeric_limits<uint32_t>::max());
@@ -25,8 +35,8 @@ void HeaderMap::add(std::string_view name, std::string_view value) {
     // Room for a typical header block at once: growing from empty took
     // about ten reallocations per message, a good part of the per-request
     // malloc time.
-    slots_.reserve(kInitialFields);
-    arena_.reserve(kInitialBytes);
+    if (!util::RecycledStorage<HeaderSlotsTag, decltype(slots_)>::take(slots_)) slots_.reserve(kInitialFields);
+    if (!util::RecycledStorage<HeaderArenaTag, decltype(arena_)>::take(arena_)) arena_.reserve(kInitialBytes);
   }
   Slot s{};
   s.name_off = static_cast<uint32_t>(arena_.size());

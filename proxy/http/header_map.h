@@ -34,6 +34,13 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b);
 class HeaderMap {
  public:
   HeaderMap() = default;
+  // A map that dies leaves its storage to the thread's next new map
+  // (util/recycled_storage.h): a stream's maps allocate nothing per request.
+  ~HeaderMap();
+  HeaderMap(const HeaderMap&) = default;
+  HeaderMap& operator=(const HeaderMap&) = default;
+  HeaderMap(HeaderMap&&) noexcept = default;
+  HeaderMap& operator=(HeaderMap&&) noexcept = default;
 
   void add(std::string_view name, std::string_view value);
   // Removes every field named `name`, then adds one.

@@ -15,6 +15,7 @@
 #include "proxy/http/http2_session.h"
 #include "proxy/log/log.h"
 #include "proxy/stats/stats.h"
+#include "proxy/util/thread_pool_alloc.h"
 
 namespace sluice::http {
 namespace {
@@ -60,6 +61,9 @@ class Http2ServerCodec;
 
 struct Stream final : MessageEncoder, event::DeferredDeletable {
   Stream(Http2ServerCodec& c, int32_t i) : codec(c), id(i) {}
+  // One per request: the worker's last freed stream's memory serves the next.
+  static void* operator new(size_t n) { return util::ThreadPoolAlloc<Stream>::allocate(n); }
+  static void operator delete(void* p, size_t n) { util::ThreadPoolAlloc<Stream>::release(p, n); }
   void encodeHeaders(const HeaderMap& h, bool end_stream) override;
   void encodeData(net::Buffer& d, bool end_stream) override;
   void encodeTrailers(const HeaderMap& t) override;
@@ -174,7 +178,11 @@ class Http2ServerCodec final : public ServerCodec, private MessageEncoder {
   Http2ServerContext ctx_;
   Http2Memory memory_;
   nghttp2_session* session_ = nullptr;
-  std::unordered_map<int32_t, std::unique_ptr<Stream>> streams_;
+  // Pooled nodes: a stream's entry costs no malloc once the worker has freed one.
+  using StreamEntry = std::pair<const int32_t, std::unique_ptr<Stream>>;
+  std::unordered_map<int32_t, std::unique_ptr<Stream>, std::hash<int32_t>, std::equal_to<int32_t>,
+                     util::PoolAllocator<StreamEntry>>
+      streams_;
   net::Buffer output_;
   Http2HeaderBlock block_;
   Stream* decoding_ = nullptr;  // the stream whose request headers are being delivered

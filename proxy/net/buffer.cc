@@ -8,6 +8,8 @@
 #include <mutex>
 #include <new>
 
+#include "proxy/util/recycled_storage.h"
+
 namespace sluice::net {
 namespace {
 
@@ -70,6 +72,12 @@ SlicePool& pool() {
   return p;
 }
 
+// The slice lists of buffers that lived as long as one request (an HTTP/2
+// stream's body): the next such buffer takes one instead of a malloc.
+struct SliceListTag;
+template <class List>
+using SpareSliceLists = util::RecycledStorage<SliceListTag, List, 256, 1024>;
+
 }  // namespace
 
 size_t bufferPoolFreeSlices() { return pool().free.size(); }
@@ -83,6 +91,7 @@ size_t pooledSliceBytes() {
 
 Buffer::~Buffer() {
   for (size_t i = head_; i < slices_.size(); ++i) pool().put(slices_[i].mem);
+  SpareSliceLists<decltype(slices_)>::give(slices_);
 }
 
 Buffer::Buffer(Buffer&& o) noexcept : slices_(std::move(o.slices_)), head_(o.head_), length_(o.length_) {
@@ -104,13 +113,21 @@ Buffer& Buffer::operator=(Buffer&& o) noexcept {
   return *this;
 }
 
-Buffer::Slice& Buffer::pushSlice() {
-  // Reclaim the dead prefix before growing, so the vector stays small.
-  if (head_ > 0 && slices_.size() == slices_.capacity()) {
-    slices_.erase(slices_.begin(), slices_.begin() + static_cast<ptrdiff_t>(head_));
-    head_ = 0;
+void Buffer::append(const Slice& s) {
+  if (slices_.size() == slices_.capacity()) {
+    if (head_ > 0) {
+      // Reclaim the dead prefix before growing, so the vector stays small.
+      slices_.erase(slices_.begin(), slices_.begin() + static_cast<ptrdiff_t>(head_));
+      head_ = 0;
+    } else if (slices_.capacity() == 0) {
+      SpareSliceLists<decltype(slices_)>::take(slices_);
+    }
   }
-  slices_.push_back(Slice{pool().get(), 0, 0});
+  slices_.push_back(s);
+}
+
+Buffer::Slice& Buffer::pushSlice() {
+  append(Slice{pool().get(), 0, 0});
   return slices_.back();
 }
 
@@ -141,11 +158,7 @@ void Buffer::move(Buffer& other) {
       pool().put(other.slices_[i].mem);
       continue;
     }
-    if (head_ > 0 && slices_.size() == slices_.capacity()) {
-      slices_.erase(slices_.begin(), slices_.begin() + static_cast<ptrdiff_t>(head_));
-      head_ = 0;
-    }
-    slices_.push_back(other.slices_[i]);
+    append(other.slices_[i]);
   }
   length_ += other.length_;
   other.slices_.clear();
@@ -190,11 +203,7 @@ void Buffer::move(Buffer& other, size_t n) {
       n -= s.readable();
       other.length_ -= s.readable();
       length_ += s.readable();
-      if (head_ > 0 && slices_.size() == slices_.capacity()) {
-        slices_.erase(slices_.begin(), slices_.begin() + static_cast<ptrdiff_t>(head_));
-        head_ = 0;
-      }
-      slices_.push_back(s);
+      append(s);
       ++other.head_;
     } else {
       add(std::string_view(reinterpret_cast<const char*>(s.mem + s.begin), n));

@@ -69,6 +69,9 @@ class Buffer {
     size_t readable() const { return end - begin; }
     size_t writable() const { return kSliceSize - end; }
   };
+  // Appends `s` to the list, reclaiming the dead prefix or taking a spare
+  // list before the vector would grow.
+  void append(const Slice& s);
   Slice& pushSlice();
   void popFront();
 

@@ -95,5 +95,40 @@ TEST(HeaderMapTest, EqualsIgnoreCase) {
   EXPECT_TRUE(equalsIgnoreCase("", ""));
 }
 
+// Maps that live one request hand their storage to the next map on the
+// thread: the next map starts empty, whatever the last one held.
+TEST(HeaderMapTest, AMapMadeAfterAnotherDiedStartsEmpty) {
+  {
+    HeaderMap dying;
+    dying.add(":method", "GET");
+    dying.add("x-secret", std::string(300, 's'));
+  }
+  HeaderMap next;
+  EXPECT_TRUE(next.empty());
+  next.add("x-one", "1");
+  EXPECT_EQ(next.size(), 1u);
+  EXPECT_EQ(next.byteSize(), 6u);
+  EXPECT_FALSE(next.has("x-secret"));
+  EXPECT_FALSE(next.has(":method"));
+  std::vector<std::string> seen;
+  next.forEach([&](std::string_view n, std::string_view v) { seen.push_back(std::string(n) + "=" + std::string(v)); });
+  EXPECT_EQ(seen, std::vector<std::string>{"x-one=1"});
+}
+
+TEST(HeaderMapTest, CopiesAndMovesKeepTheirFieldsAcrossRecycling) {
+  HeaderMap original;
+  original.add("a", "1");
+  original.add("b", "2");
+  HeaderMap copy = original;
+  HeaderMap moved = std::move(original);
+  { HeaderMap dying = std::move(copy); }  // its storage goes to the spares
+  HeaderMap fresh;
+  fresh.add("c", "3");
+  EXPECT_EQ(moved.get("a"), "1");
+  EXPECT_EQ(moved.get("b"), "2");
+  EXPECT_EQ(fresh.get("c"), "3");
+  EXPECT_FALSE(fresh.has("a"));
+}
+
 }  // namespace
 }  // namespace sluice::http

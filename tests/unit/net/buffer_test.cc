@@ -109,6 +109,26 @@ TEST(BufferTest, SlicesReturnToThePoolAndAreReused) {
   }
 }
 
+// Buffers that live one request (an HTTP/2 stream's body) hand their slice
+// list to the next buffer on the thread: it starts empty, and moving and
+// reading through it keep every byte in order.
+TEST(BufferTest, ABufferMadeAfterAnotherDiedStartsEmptyAndKeepsOrder) {
+  {
+    Buffer dying;
+    dying.add(pattern(Buffer::kSliceSize * 3));
+  }
+  Buffer source;
+  source.add("first ");
+  Buffer next;
+  EXPECT_TRUE(next.empty());
+  next.move(source);
+  Buffer more;
+  more.add("second");
+  next.move(more);
+  EXPECT_EQ(next.length(), 12u);
+  EXPECT_EQ(next.toString(), "first second");
+}
+
 // The overload manager subtracts free pooled slices from the heap in use:
 // another thread's pool must show up, and go when that thread ends.
 TEST(BufferTest, PooledSliceBytesCountsEveryThreadsPool) {
