@@ -1,5 +1,6 @@
 #include "proxy/event/timer.h"
 
+#include <algorithm>
 #include <cassert>
 
 namespace sluice::event {
@@ -9,7 +10,7 @@ Timer::Timer(TimerQueue& queue, Fn fn, void* arg) : queue_(queue), fn_(fn), arg_
 
 Timer::~Timer() {
   disable();
-  if (heap_index_ != kNotQueued) queue_.remove(this);
+  if (heap_index_ != kNotQueued) queue_.drop(this);
 }
 
 void Timer::enable(Duration after) { enableAt(queue_.now() + after); }
@@ -22,10 +23,13 @@ void Timer::enableAt(MonoTime deadline) {
   // comes up. (A deadline <= now takes a new place so that it never runs in
   // the runExpired() call that armed it.)
   if (heap_index_ != kNotQueued && deadline >= deadline_ && deadline > queue_.now_) return;
-  if (heap_index_ != kNotQueued) queue_.remove(this);
+  requeue(deadline);
+}
+
+void Timer::requeue(MonoTime deadline) {
+  if (heap_index_ != kNotQueued) queue_.drop(this);
   deadline_ = deadline;
-  seq_ = queue_.next_seq_++;
-  queue_.insert(this);
+  queue_.insert(this, deadline);
 }
 
 void Timer::disable() {
@@ -34,57 +38,71 @@ void Timer::disable() {
   --queue_.armed_count_;
 }
 
-bool TimerQueue::less(size_t a, size_t b) const {
-  const Timer* x = heap_[a];
-  const Timer* y = heap_[b];
-  return x->deadline_ != y->deadline_ ? x->deadline_ < y->deadline_ : x->seq_ < y->seq_;
-}
-
-void TimerQueue::swapAt(size_t a, size_t b) {
-  std::swap(heap_[a], heap_[b]);
-  heap_[a]->heap_index_ = a;
-  heap_[b]->heap_index_ = b;
+void TimerQueue::place(size_t i, const Entry& e) {
+  heap_[i] = e;
+  if (e.timer) e.timer->heap_index_ = i;
 }
 
 void TimerQueue::siftUp(size_t i) {
+  const Entry e = heap_[i];
   while (i > 0) {
     const size_t parent = (i - 1) / 2;
-    if (!less(i, parent)) break;
-    swapAt(i, parent);
+    if (!less(e, heap_[parent])) break;
+    place(i, heap_[parent]);
     i = parent;
   }
+  place(i, e);
 }
 
 void TimerQueue::siftDown(size_t i) {
+  const Entry e = heap_[i];
+  const size_t n = heap_.size();
   for (;;) {
     const size_t l = 2 * i + 1;
+    if (l >= n) break;
     const size_t r = l + 1;
-    size_t best = i;
-    if (l < heap_.size() && less(l, best)) best = l;
-    if (r < heap_.size() && less(r, best)) best = r;
-    if (best == i) return;
-    swapAt(i, best);
+    const size_t best = (r < n && less(heap_[r], heap_[l])) ? r : l;
+    if (!less(heap_[best], e)) break;
+    place(i, heap_[best]);
     i = best;
   }
+  place(i, e);
 }
 
-void TimerQueue::insert(Timer* t) {
-  t->heap_index_ = heap_.size();
-  heap_.push_back(t);
-  siftUp(t->heap_index_);
+void TimerQueue::insert(Timer* t, MonoTime deadline) {
+  heap_.push_back(Entry{deadline, next_seq_++, t});
+  siftUp(heap_.size() - 1);
 }
 
-void TimerQueue::remove(Timer* t) {
+void TimerQueue::drop(Timer* t) {
   const size_t i = t->heap_index_;
-  assert(i < heap_.size() && heap_[i] == t);
-  const size_t last = heap_.size() - 1;
-  if (i != last) swapAt(i, last);
-  heap_.pop_back();
+  assert(i < heap_.size() && heap_[i].timer == t);
+  heap_[i].timer = nullptr;
   t->heap_index_ = Timer::kNotQueued;
-  if (i < heap_.size()) {
-    siftUp(i);
-    siftDown(i);
+  ++dropped_;
+  if (dropped_ > 64 && dropped_ * 2 > heap_.size()) sweep();
+}
+
+void TimerQueue::popTop() {
+  if (heap_.front().timer) {
+    heap_.front().timer->heap_index_ = Timer::kNotQueued;
+  } else {
+    --dropped_;
   }
+  const Entry last = heap_.back();
+  heap_.pop_back();
+  if (!heap_.empty()) {
+    heap_.front() = last;
+    siftDown(0);
+  }
+}
+
+void TimerQueue::sweep() {
+  std::erase_if(heap_, [](const Entry& e) { return e.timer == nullptr; });
+  dropped_ = 0;
+  // std::make_heap builds a max-heap: invert the order for a min-heap.
+  std::make_heap(heap_.begin(), heap_.end(), [](const Entry& a, const Entry& b) { return less(b, a); });
+  for (size_t i = 0; i < heap_.size(); ++i) heap_[i].timer->heap_index_ = i;
 }
 
 size_t TimerQueue::runExpired() {
@@ -93,14 +111,14 @@ size_t TimerQueue::runExpired() {
   const uint64_t seq_limit = next_seq_;
   size_t ran = 0;
   while (!heap_.empty()) {
-    Timer* t = heap_.front();
-    if (t->deadline_ > now_ || t->seq_ >= seq_limit) break;
-    remove(t);
-    if (!t->armed_) continue;  // disarmed while queued
-    if (t->target_ > t->deadline_) {  // pushed back while queued
+    const Entry top = heap_.front();
+    if (top.deadline > now_ || top.seq >= seq_limit) break;
+    popTop();
+    Timer* t = top.timer;
+    if (t == nullptr || !t->armed_) continue;  // dropped, or disarmed while queued
+    if (t->target_ > t->deadline_) {           // pushed back while queued
       t->deadline_ = t->target_;
-      t->seq_ = next_seq_++;
-      insert(t);
+      insert(t, t->target_);
       continue;
     }
     t->armed_ = false;
@@ -118,14 +136,13 @@ size_t TimerQueue::runExpired() {
 
 void TimerQueue::settleTop() {
   while (!heap_.empty()) {
-    Timer* t = heap_.front();
-    if (!t->armed_) {
-      remove(t);
+    Timer* t = heap_.front().timer;
+    if (t == nullptr || !t->armed_) {
+      popTop();
     } else if (t->target_ > t->deadline_) {
-      remove(t);
+      popTop();
       t->deadline_ = t->target_;
-      t->seq_ = next_seq_++;
-      insert(t);
+      insert(t, t->target_);
     } else {
       return;
     }
@@ -135,7 +152,7 @@ void TimerQueue::settleTop() {
 std::optional<MonoTime> TimerQueue::nextDeadline() {
   settleTop();
   if (heap_.empty()) return std::nullopt;
-  return heap_.front()->deadline_;
+  return heap_.front().deadline;
 }
 
 }  // namespace sluice::event

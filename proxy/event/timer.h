@@ -1,7 +1,8 @@
 #pragma once
 // Timers: a binary min-heap of deadlines driven by the owning loop's epoll
-// timeout. Enable, re-arm and disable are O(log n) and allocate nothing, so
-// per-connection idle and connect timers are cheap by the thousand.
+// timeout. Enable is O(log n), re-arm later and disable O(1), and none
+// allocates once the heap has grown, so per-connection idle and connect
+// timers and per-stream timers are cheap by the thousand.
 //
 // Single-threaded: a TimerQueue and its Timers belong to one loop thread.
 
@@ -41,6 +42,7 @@ class Timer {
  private:
   friend class TimerQueue;
   static constexpr size_t kNotQueued = SIZE_MAX;
+  void requeue(MonoTime deadline);
   TimerQueue& queue_;
   std::function<void()> callback_;  // empty when fn_ is set
   Fn fn_ = nullptr;
@@ -51,7 +53,6 @@ class Timer {
   MonoTime deadline_{};  // heap key: never later than target_ while armed
   MonoTime target_{};    // when the callback should run
   bool armed_ = false;
-  uint64_t seq_ = 0;  // FIFO among equal deadlines
   size_t heap_index_ = kNotQueued;
 };
 
@@ -68,23 +69,41 @@ class TimerQueue {
   std::optional<MonoTime> nextDeadline();
   // Armed timers.
   size_t size() const { return armed_count_; }
+  // Heap entries, dropped ones not yet swept included (tests).
+  size_t heapSize() const { return heap_.size(); }
 
  private:
   friend class Timer;
-  void insert(Timer* t);
-  void remove(Timer* t);
-  bool less(size_t a, size_t b) const;
-  void swapAt(size_t a, size_t b);
+  // The key lives in the entry, so comparisons touch only the heap's own
+  // array; `timer` is null once its timer has left (destroyed, or re-keyed
+  // to an earlier deadline) and the entry waits to be swept.
+  struct Entry {
+    MonoTime deadline;
+    uint64_t seq;  // FIFO among equal deadlines
+    Timer* timer;
+  };
+  void insert(Timer* t, MonoTime deadline);
+  // Detaches t from its entry in O(1); the entry leaves at the top or in a sweep.
+  void drop(Timer* t);
+  void popTop();
+  static bool less(const Entry& a, const Entry& b) {
+    return a.deadline != b.deadline ? a.deadline < b.deadline : a.seq < b.seq;
+  }
+  void place(size_t i, const Entry& e);
   void siftUp(size_t i);
   void siftDown(size_t i);
+  // Rebuilds the heap without dropped entries once they are the majority:
+  // amortised O(1) per drop, and the heap stays within twice its live size.
+  void sweep();
 
-  // Moves stale entries off the top: disarmed ones out, pushed-back ones to their target.
+  // Moves stale entries off the top: dropped and disarmed ones out, pushed-back ones to their target.
   void settleTop();
 
   MonoTime now_{};
   uint64_t next_seq_ = 0;
   size_t armed_count_ = 0;
-  std::vector<Timer*> heap_;
+  size_t dropped_ = 0;
+  std::vector<Entry> heap_;
 };
 
 }  // namespace sluice::event

@@ -1,12 +1,12 @@
 // Timer queue on simulated time: ordering, cancel, re-arm, and scale.
+#include "proxy/event/timer.h"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
-
 #include <random>
 #include <vector>
-
-#include "proxy/event/timer.h"
 
 namespace sluice::event {
 namespace {
@@ -41,7 +41,8 @@ TEST_F(TimerTest, FiresInDeadlineOrderAndFifoOnTies) {
 
 TEST_F(TimerTest, PlainFunctionFormFiresWithItsArgument) {
   int fired = 0;
-  Timer t(q_, [](void* arg) { ++*static_cast<int*>(arg); }, &fired);
+  Timer t(
+      q_, [](void* arg) { ++*static_cast<int*>(arg); }, &fired);
   t.enable(milliseconds(10));
   advance(milliseconds(9));
   EXPECT_EQ(fired, 0);
@@ -196,6 +197,50 @@ TEST_F(TimerTest, PulledForwardTimerFiresAtTheEarlierDeadline) {
   EXPECT_EQ(fired, 1);
   advance(milliseconds(100));
   EXPECT_EQ(fired, 1);
+}
+
+// Streams make and destroy timers by the million, most long before their
+// deadline: their entries are swept, so the heap stays within a bound of
+// the live timers, and what is left still fires in order.
+TEST_F(TimerTest, DestroyedTimersDoNotPileUpAndTheRestStillFireInOrder) {
+  std::vector<int64_t> fired;
+  std::vector<std::unique_ptr<Timer>> live;
+  std::mt19937 rng(7);
+  for (int round = 0; round < 2000; ++round) {
+    for (int i = 0; i < 50; ++i) {
+      const int64_t ms = 1000 + rng() % 300000;
+      auto t = std::make_unique<Timer>(q_, [&fired, ms] { fired.push_back(ms); });
+      t->enable(milliseconds(ms));
+      if (i == 0) live.push_back(std::move(t));  // one in 50 lives on; the rest die queued
+    }
+    ASSERT_LE(q_.heapSize(), 2 * live.size() + 128) << "round " << round;
+  }
+  EXPECT_EQ(q_.size(), live.size());
+  advance(milliseconds(301000));
+  ASSERT_EQ(fired.size(), live.size());
+  EXPECT_TRUE(std::is_sorted(fired.begin(), fired.end()));
+  EXPECT_EQ(q_.heapSize(), 0u);
+}
+
+TEST_F(TimerTest, ACallbackDestroyingManyQueuedTimersLeavesTheRestIntact) {
+  std::vector<std::unique_ptr<Timer>> victims;
+  int victims_fired = 0;
+  for (int i = 0; i < 500; ++i) {
+    victims.push_back(std::make_unique<Timer>(q_, [&] { ++victims_fired; }));
+    victims.back()->enable(milliseconds(20 + i));
+  }
+  std::vector<int> order;
+  Timer late(q_, [&] { order.push_back(2); });
+  late.enable(milliseconds(15));
+  Timer killer(q_, [&] {
+    order.push_back(1);
+    victims.clear();  // sweeps the heap from inside runExpired
+  });
+  killer.enable(milliseconds(10));
+  advance(milliseconds(1000));
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));
+  EXPECT_EQ(victims_fired, 0);
+  EXPECT_EQ(q_.size(), 0u);
 }
 
 }  // namespace
