@@ -65,7 +65,7 @@ void Http2Memory::release(void* p) {
   if (!p) return;
   void* block = static_cast<char*>(p) - kHeader;
   const unsigned c = classOf(block);
-  if (c == kLarge || cached_bytes_ + classSize(c) > kCacheBytes) {
+  if (c == kLarge || cached_bytes_ + classSize(c) > cache_limit_) {
     std::free(block);
     return;
   }

@@ -18,10 +18,14 @@ namespace sluice::http {
 
 class Http2Memory {
  public:
-  // What freed blocks may hold at most; the rest go back to malloc.
+  // What freed blocks may hold at most by default; the rest go back to
+  // malloc. A downstream session carries up to 100 streams; an upstream
+  // one carries a worker's requests to a host, up to its stream limit,
+  // and is given more.
   static constexpr size_t kCacheBytes = 64 * 1024;
+  static constexpr size_t kUpstreamCacheBytes = 512 * 1024;
 
-  Http2Memory() = default;
+  explicit Http2Memory(size_t cache_bytes = kCacheBytes) : cache_limit_(cache_bytes) {}
   Http2Memory(const Http2Memory&) = delete;
   Http2Memory& operator=(const Http2Memory&) = delete;
   ~Http2Memory();
@@ -46,6 +50,7 @@ class Http2Memory {
   };
 
   std::array<FreeBlock*, kClasses> free_{};
+  size_t cache_limit_;
   size_t cached_bytes_ = 0;
 };
 

@@ -76,7 +76,7 @@ SlicePool& pool() {
 // stream's body): the next such buffer takes one instead of a malloc.
 struct SliceListTag;
 template <class List>
-using SpareSliceLists = util::RecycledStorage<SliceListTag, List, 256, 1024>;
+using SpareSliceLists = util::RecycledStorage<SliceListTag, List, 1024, 1024>;
 
 }  // namespace
 

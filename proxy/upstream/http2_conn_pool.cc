@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <list>
 #include <utility>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "proxy/net/connection.h"
 #include "proxy/upstream/pool_limits.h"
 #include "proxy/upstream/protocol_switch.h"
+#include "proxy/util/thread_pool_alloc.h"
 
 namespace sluice::upstream {
 namespace {
@@ -27,9 +29,15 @@ constexpr std::array<uint8_t, 8> kKeepalivePing = {'s', 'l', 'u', 'p', 'k', 'a',
 
 }  // namespace
 
-class Http2ConnPool::Stream final : public UpstreamStream, public http::MessageEncoder {
+class Http2ConnPool::Stream final : public UpstreamStream,
+                                    public http::MessageEncoder,
+                                    public event::DeferredDeletable {
  public:
   Stream(Client& c, const StreamRequest& r) : client(c), response(r.response), callbacks(r.stream_callbacks) {}
+  // One per request: the worker's last freed stream's memory serves the next.
+  static void* operator new(size_t n) { return util::ThreadPoolAlloc<Stream>::allocate(n); }
+  static void operator delete(void* p, size_t n) { util::ThreadPoolAlloc<Stream>::release(p, n); }
+  using List = std::list<std::unique_ptr<Stream>, util::PoolAllocator<std::unique_ptr<Stream>>>;
 
   // UpstreamStream.
   http::MessageEncoder& encoder() override { return *this; }
@@ -50,6 +58,8 @@ class Http2ConnPool::Stream final : public UpstreamStream, public http::MessageE
   }
 
   Client& client;
+  List::iterator entry;  // its place in the client's list, while `listed`
+  bool listed = false;
   http::MessageDecoder* response;  // null once the caller is done with the stream
   StreamCallbacks* callbacks;
   int32_t id = -1;
@@ -120,6 +130,8 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
     ++streams_started;
     timer_->disable();
     streams_.push_back(std::make_unique<Stream>(*this, r));
+    streams_.back()->entry = std::prev(streams_.end());
+    streams_.back()->listed = true;
     return *streams_.back();
   }
 
@@ -444,24 +456,25 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
   }
 
   void erase(Stream& s) {
-    for (auto it = streams_.begin(); it != streams_.end(); ++it) {
-      if (it->get() != &s) continue;
-      if (s.id > 0 && !s.closed) nghttp2_session_set_stream_user_data(session_, s.id, nullptr);
-      // Freed at the end of the turn: a caller may be inside a callback of it.
-      pool_.loop_.deferredDelete(std::unique_ptr<event::DeferredDeletable>(new Holder(std::move(*it))));
-      streams_.erase(it);
-      --open_;
-      if (state_ == State::Closed) return;
-      if (open_ == 0) {
-        if (state_ == State::Draining) {
-          close();
-          return;
-        }
-        timer_->enable(pool_.settings_.idle_timeout);
+    // Both ends may let go in one turn (a reset whose RST_STREAM goes out
+    // at once closes the stream inside resetStream): the first erases it.
+    if (!s.listed) return;
+    s.listed = false;
+    const auto it = s.entry;
+    if (s.id > 0 && !s.closed) nghttp2_session_set_stream_user_data(session_, s.id, nullptr);
+    // Freed at the end of the turn: a caller may be inside a callback of it.
+    pool_.loop_.deferredDelete(std::move(*it));
+    streams_.erase(it);
+    --open_;
+    if (state_ == State::Closed) return;
+    if (open_ == 0) {
+      if (state_ == State::Draining) {
+        close();
+        return;
       }
-      pool_.onStreamDone(this);
-      return;
+      timer_->enable(pool_.settings_.idle_timeout);
     }
+    pool_.onStreamDone(this);
   }
 
   void failAll(StreamResetReason reason, std::string_view detail) {
@@ -492,12 +505,6 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
     sendPending();
   }
 
-  // Lets a Stream go through deferred deletion (it is not DeferredDeletable itself).
-  struct Holder final : event::DeferredDeletable {
-    explicit Holder(std::unique_ptr<Stream> s) : stream(std::move(s)) {}
-    std::unique_ptr<Stream> stream;
-  };
-
   // Requests and body bytes given during one loop turn leave in one
   // nghttp2_session_send at its end.
   struct SendSoon final : event::SoonTask {
@@ -509,11 +516,12 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
   Http2ConnPool& pool_;
   SendSoon send_soon_{*this};
   std::unique_ptr<net::Connection> conn_;
-  http::Http2Memory memory_;
+  http::Http2Memory memory_{http::Http2Memory::kUpstreamCacheBytes};
   nghttp2_session* session_ = nullptr;
   std::unique_ptr<event::Timer> timer_;
   std::unique_ptr<event::Timer> keepalive_timer_;
-  std::list<std::unique_ptr<Stream>> streams_;
+  // Pooled nodes; each stream knows its own (erased in O(1) as it ends).
+  Stream::List streams_;
   http::Http2HeaderBlock block_;
   net::Buffer output_;
   std::string_view scheme_;

@@ -10,7 +10,8 @@
 //   RecycledStorage<Tag, std::vector<Slot>>::give(v);  // in the destructor
 //
 // `Tag` keeps unrelated users of one container type apart. Bounded: at most
-// kKeep spares per thread, each at most kMaxBytes (a container grown by an
+// kKeep spares per thread (enough for a worker's streams at HTTP/2's usual
+// concurrency, 64 connections of 10 streams, to end in one burst), each at most kMaxBytes (a container grown by an
 // unusual message goes back to malloc). Sanitizer builds bypass the spares
 // so that use-after-free stays detectable, as util/thread_pool_alloc.h does.
 
@@ -20,7 +21,7 @@
 
 namespace sluice::util {
 
-template <class Tag, class Container, size_t kKeep = 256, size_t kMaxBytes = 4096>
+template <class Tag, class Container, size_t kKeep = 1024, size_t kMaxBytes = 4096>
 class RecycledStorage {
  public:
   // Gives the empty `c` a spare's capacity; false when the thread has none

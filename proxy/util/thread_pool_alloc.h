@@ -18,7 +18,7 @@
 
 namespace sluice::util {
 
-template <class T, size_t kKeep = 256>
+template <class T, size_t kKeep = 1024>
 class ThreadPoolAlloc {
  public:
   static void* allocate(size_t n) {

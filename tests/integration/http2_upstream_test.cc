@@ -99,6 +99,20 @@ TEST_F(Http2Upstream, Http1AndHttp2ClientsShareOneMultiplexedConnection) {
   EXPECT_GE(metricOr0(*proxy_, "sluice_cluster_upstream_cx_reused_total", kUp), 100);
 }
 
+// Clients that leave with streams in flight (h2load -D stops at its
+// deadline with up to 400 requests open; /slow answers after 300 ms): each
+// upstream stream is reset, and both ends of a stream may let go of it in
+// one turn. It is freed once and the proxy lives (it crashed when a stream
+// was erased twice).
+TEST_F(Http2Upstream, ClientsLeavingMidStreamResetTheirUpstreamStreamsAndTheProxyLives) {
+  for (int round = 0; round < 4; ++round) {
+    runCommand({"h2load", "-c", "8", "-m", "50", "-D", "1", localUrl(port_, "/slow")}, Millis(15000));
+    ASSERT_TRUE(proxy_->running()) << "round " << round;
+  }
+  CurlResult r = curl({"--http2-prior-knowledge", localUrl(port_, "/after")});
+  EXPECT_EQ(r.status, 200) << r.describe();
+}
+
 TEST_F(Http2Upstream, RefusedStreamIsRetried) {
   CurlResult r = curl({localUrl(port_, "/refuse-once/a")});
   EXPECT_EQ(r.status, 200) << r.describe();

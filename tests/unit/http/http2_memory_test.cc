@@ -33,6 +33,16 @@ TEST(Http2Memory, WhatItKeepsIsBounded) {
   EXPECT_GT(memory.cachedBytes(), Http2Memory::kCacheBytes / 2);
 }
 
+// An upstream session carries a worker's streams to a host: it keeps more.
+TEST(Http2Memory, AnUpstreamSessionsBoundIsItsOwn) {
+  Http2Memory memory(Http2Memory::kUpstreamCacheBytes);
+  std::vector<void*> blocks;
+  for (int i = 0; i < 1000; ++i) blocks.push_back(memory.allocate(1000));
+  for (void* p : blocks) memory.release(p);
+  EXPECT_LE(memory.cachedBytes(), Http2Memory::kUpstreamCacheBytes);
+  EXPECT_GT(memory.cachedBytes(), Http2Memory::kCacheBytes) << "beyond a downstream session's bound";
+}
+
 TEST(Http2Memory, LargeBlocksAreMallocsOwn) {
   Http2Memory memory;
   void* big = memory.allocate(64 * 1024);
