@@ -28,6 +28,7 @@ class RecycledStorage {
   // (or `c` is not empty).
   static bool take(Container& c) {
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && !defined(SLUICE_TSAN_BUILD)
+    if (ended()) return false;
     auto& spares = list().spares;
     if (spares.empty() || !c.empty()) return false;
     c.swap(spares.back());
@@ -43,9 +44,13 @@ class RecycledStorage {
   // left empty either way.
   static void give(Container& c) {
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && !defined(SLUICE_TSAN_BUILD)
+    if (ended()) {
+      c.clear();
+      return;
+    }
+    auto& spares = list().spares;
     // (A string's inline capacity is no storage of its own.)
     const size_t bytes = c.capacity() * sizeof(typename Container::value_type);
-    auto& spares = list().spares;
     if (c.capacity() > Container().capacity() && bytes <= kMaxBytes && spares.size() < kKeep) {
       c.clear();
       spares.push_back(std::move(c));
@@ -61,8 +66,15 @@ class RecycledStorage {
  private:
   struct List {
     List() { spares.reserve(kKeep); }
+    ~List() { ended() = true; }
     std::vector<Container> spares;
   };
+  // Set once the thread's spares are destroyed (thread exit): a container
+  // dying after them, a static one say, frees its own storage.
+  static bool& ended() {
+    thread_local bool e = false;
+    return e;
+  }
   static List& list() {
     thread_local List l;
     return l;

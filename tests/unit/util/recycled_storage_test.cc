@@ -91,5 +91,26 @@ TEST(RecycledStorage, EachThreadHasItsOwnSpares) {
   EXPECT_TRUE(Spares::take(back));
 }
 
+// A container that outlives its thread's spares (destroyed later in that
+// thread's exit) frees its own storage instead of touching them.
+TEST(RecycledStorage, AContainerDyingAfterTheThreadsSparesFreesItsOwn) {
+  struct Late {
+    ~Late() {
+      std::vector<int> v;
+      v.reserve(16);
+      Spares::give(v);
+      EXPECT_FALSE(Spares::take(v));
+    }
+  };
+  std::thread([] {
+    // Made before the spares: destroyed after them.
+    thread_local Late late;
+    (void)&late;
+    std::vector<int> v;
+    v.reserve(16);
+    Spares::give(v);
+  }).join();
+}
+
 }  // namespace
 }  // namespace sluice::util
