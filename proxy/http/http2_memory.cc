@@ -1,5 +1,6 @@
 #include "proxy/http/http2_memory.h"
 
+#include <array>
 #include <bit>
 #include <cstdlib>
 #include <cstring>
@@ -7,22 +8,53 @@
 namespace sluice::http {
 namespace {
 
+// Blocks of 32 bytes to 4 KiB, header included; larger ones are plain
+// malloc. The header keeps the block's class, and 16-byte alignment.
+constexpr size_t kHeader = 16;
 constexpr size_t kSmallest = 32;
+constexpr unsigned kClasses = 8;
+constexpr unsigned kLarge = kClasses;
 
 size_t classSize(unsigned c) { return kSmallest << c; }
 
 unsigned& classOf(void* block) { return *static_cast<unsigned*>(block); }
 
-}  // namespace
+struct FreeBlock {
+  FreeBlock* next;
+};
 
-Http2Memory::~Http2Memory() {
-  for (FreeBlock* head : free_) {
-    while (head) {
-      FreeBlock* next = head->next;
-      std::free(head);
-      head = next;
+struct ThreadLists {
+  ~ThreadLists() {
+    ended() = true;
+    for (FreeBlock* head : free) {
+      while (head) {
+        FreeBlock* next = head->next;
+        std::free(head);
+        head = next;
+      }
     }
   }
+  // Set once this thread's lists are gone (thread exit): later frees go
+  // straight to malloc.
+  static bool& ended() {
+    thread_local bool e = false;
+    return e;
+  }
+  std::array<FreeBlock*, kClasses> free{};
+  size_t cached_bytes = 0;
+};
+
+ThreadLists* lists() {
+  if (ThreadLists::ended()) return nullptr;
+  thread_local ThreadLists l;
+  return &l;
+}
+
+}  // namespace
+
+size_t Http2Memory::cachedBytes() {
+  const ThreadLists* l = lists();
+  return l ? l->cached_bytes : 0;
 }
 
 nghttp2_mem Http2Memory::table() {
@@ -46,13 +78,14 @@ void* Http2Memory::allocate(size_t size) {
   unsigned c =
       total <= kSmallest ? 0 : static_cast<unsigned>(std::bit_width(total - 1) - std::bit_width(kSmallest - 1));
   void* block = nullptr;
+  ThreadLists* l = lists();
   if (c >= kClasses) {
     c = kLarge;
     block = std::malloc(total);
-  } else if (free_[c]) {
-    block = free_[c];
-    free_[c] = free_[c]->next;
-    cached_bytes_ -= classSize(c);
+  } else if (l && l->free[c]) {
+    block = l->free[c];
+    l->free[c] = l->free[c]->next;
+    l->cached_bytes -= classSize(c);
   } else {
     block = std::malloc(classSize(c));
   }
@@ -65,14 +98,15 @@ void Http2Memory::release(void* p) {
   if (!p) return;
   void* block = static_cast<char*>(p) - kHeader;
   const unsigned c = classOf(block);
-  if (c == kLarge || cached_bytes_ + classSize(c) > cache_limit_) {
+  ThreadLists* l = lists();
+  if (c == kLarge || !l || l->cached_bytes + classSize(c) > kCacheBytes) {
     std::free(block);
     return;
   }
   auto* f = static_cast<FreeBlock*>(block);
-  f->next = free_[c];
-  free_[c] = f;
-  cached_bytes_ += classSize(c);
+  f->next = l->free[c];
+  l->free[c] = f;
+  l->cached_bytes += classSize(c);
 }
 
 void* Http2Memory::reallocate(void* p, size_t size) {

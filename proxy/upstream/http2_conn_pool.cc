@@ -516,7 +516,7 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
   Http2ConnPool& pool_;
   SendSoon send_soon_{*this};
   std::unique_ptr<net::Connection> conn_;
-  http::Http2Memory memory_{http::Http2Memory::kUpstreamCacheBytes};
+  http::Http2Memory memory_;
   nghttp2_session* session_ = nullptr;
   std::unique_ptr<event::Timer> timer_;
   std::unique_ptr<event::Timer> keepalive_timer_;
