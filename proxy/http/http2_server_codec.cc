@@ -138,6 +138,7 @@ class Http2ServerCodec final : public ServerCodec, private MessageEncoder {
                         nghttp2_data_source* source, void* user);
   static ssize_t onReadData(nghttp2_session*, int32_t id, uint8_t*, size_t length, uint32_t* flags,
                             nghttp2_data_source* source, void* user);
+  static int onBeginFrame(nghttp2_session*, const nghttp2_frame_hd* hd, void* user);
   static int onBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* user);
   static int onHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
                       const uint8_t* value, size_t valuelen, uint8_t flags, void* user);
@@ -195,6 +196,9 @@ class Http2ServerCodec final : public ServerCodec, private MessageEncoder {
   // Defences.
   uint32_t consecutive_empty_data_ = 0;
   uint64_t streams_opened_ = 0;
+  int32_t highest_stream_id_ = 0;       // the highest id a HEADERS frame has named
+  std::array<int32_t, 64> reset_ids_{};  // the streams we reset last (a ring)
+  size_t next_reset_ = 0;
   uint64_t priority_frames_ = 0;
   uint64_t window_updates_ = 0;
   uint64_t data_frames_sent_ = 0;
@@ -225,8 +229,9 @@ Http2ServerCodec::Http2ServerCodec(CodecOutput& out, ServerCodecCallbacks& callb
       settings_(settings),
       ctx_(std::move(ctx)),
       reset_tokens_(settings.max_stream_resets_burst) {
-  const Http2SessionCallbacks session_callbacks{&onSend,      &onSendData,  &onBeginHeaders, &onHeader,
-                                                &onFrameRecv, &onDataChunk, &onStreamClose,  &onFrameSend};
+  const Http2SessionCallbacks session_callbacks{&onSend,        &onSendData,  &onBeginHeaders, &onHeader,
+                                                &onFrameRecv,   &onDataChunk, &onStreamClose,  &onFrameSend,
+                                                &onBeginFrame};
   session_ = newHttp2Session(Http2Role::Server, this, session_callbacks, memory_, [&](nghttp2_option* opt) {
     nghttp2_option_set_max_continuations(opt, kMaxContinuations);
     nghttp2_option_set_max_outbound_ack(opt, kMaxOutboundControlFrames);
@@ -369,6 +374,27 @@ ssize_t Http2ServerCodec::onReadData(nghttp2_session* session, int32_t id, uint8
   auto& s = *static_cast<Stream*>(source->ptr);
   return readBody(session, id, length, flags, s.out, s.local_end, s.data_deferred,
                   s.has_trailers ? &s.response_trailers : nullptr, self(user).block_);
+}
+
+// RFC 9113 5.1.1: a client's HEADERS opens a stream with an id above every
+// id it used before. One at or below that, on a stream that is not open,
+// names a closed (or skipped, hence closed) stream: a connection error
+// (PROTOCOL_ERROR), unless we reset that stream ourselves, after which 5.1
+// has us ignore what was already on its way (nghttp2 then drops the frame).
+// The session keeps no closed streams to tell it any of this.
+int Http2ServerCodec::onBeginFrame(nghttp2_session* session, const nghttp2_frame_hd* hd, void* user) {
+  if (hd->type != NGHTTP2_HEADERS) return 0;
+  auto& c = self(user);
+  if (hd->stream_id > c.highest_stream_id_) {
+    c.highest_stream_id_ = hd->stream_id;
+    return 0;
+  }
+  if (hd->stream_id == 0 || nghttp2_session_find_stream(session, hd->stream_id) != nullptr) return 0;
+  if (std::find(c.reset_ids_.begin(), c.reset_ids_.end(), hd->stream_id) != c.reset_ids_.end()) return 0;
+  c.ctx_.stats.downstream_h2_protocol_error.inc();
+  logLimited(c.ctx_.loop, LogKind::Protocol, c.ctx_.peer, "HEADERS on closed stream " + std::to_string(hd->stream_id));
+  c.fail_code_ = NGHTTP2_PROTOCOL_ERROR;
+  return NGHTTP2_ERR_CALLBACK_FAILURE;
 }
 
 int Http2ServerCodec::onBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* user) {
@@ -593,7 +619,10 @@ int Http2ServerCodec::onStreamClose(nghttp2_session*, int32_t id, uint32_t error
 
 int Http2ServerCodec::onFrameSend(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
   auto& c = self(user);
-  if (frame->hd.type == NGHTTP2_RST_STREAM) c.ctx_.stats.downstream_h2_tx_reset.inc();
+  if (frame->hd.type == NGHTTP2_RST_STREAM) {
+    c.ctx_.stats.downstream_h2_tx_reset.inc();
+    c.reset_ids_[c.next_reset_++ % c.reset_ids_.size()] = frame->hd.stream_id;
+  }
   if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR &&
       c.fail_code_ == NGHTTP2_NO_ERROR) {
     // Most connection errors (frame, stream-state, flow-control and HPACK

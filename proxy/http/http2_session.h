@@ -5,15 +5,15 @@
 // outgoing body read without copying. Loop thread of the session's owner.
 
 #include <nghttp2/nghttp2.h>
+#include <sys/types.h>
 
 #include <cstdint>
 #include <functional>
 #include <span>
-#include <sys/types.h>
 
 #include "proxy/http/header_map.h"
-#include "proxy/http/http2_memory.h"
 #include "proxy/http/http2_headers.h"
+#include "proxy/http/http2_memory.h"
 #include "proxy/net/buffer.h"
 
 namespace sluice::http {
@@ -26,7 +26,8 @@ struct Http2SessionCallbacks {
   nghttp2_on_frame_recv_callback frame_recv;
   nghttp2_on_data_chunk_recv_callback data_chunk;
   nghttp2_on_stream_close_callback stream_close;
-  nghttp2_on_frame_send_callback frame_send = nullptr;  // optional
+  nghttp2_on_frame_send_callback frame_send = nullptr;    // optional
+  nghttp2_on_begin_frame_callback begin_frame = nullptr;  // optional
 };
 
 enum class Http2Role { Server, Client };
@@ -34,8 +35,10 @@ enum class Http2Role { Server, Client };
 // A new session whose callbacks get `user` and which allocates through
 // `memory` (the owner keeps it until the session is deleted). Flow-control
 // windows are the owner's to give back (no automatic WINDOW_UPDATE): as the
-// reader takes the bytes, not as they arrive. `tune` sets the owner's other
-// options.
+// reader takes the bytes, not as they arrive. Closed streams are not kept
+// (there is no RFC 7540 priority tree to root): a server session's owner
+// recognises a HEADERS on a closed stream itself. `tune` sets the owner's
+// other options.
 nghttp2_session* newHttp2Session(Http2Role role, void* user, const Http2SessionCallbacks& callbacks,
                                  Http2Memory& memory, const std::function<void(nghttp2_option*)>& tune = {});
 
