@@ -23,10 +23,6 @@ void Timer::enableAt(MonoTime deadline) {
   // comes up. (A deadline <= now takes a new place so that it never runs in
   // the runExpired() call that armed it.)
   if (heap_index_ != kNotQueued && deadline >= deadline_ && deadline > queue_.now_) return;
-  requeue(deadline);
-}
-
-void Timer::requeue(MonoTime deadline) {
   if (heap_index_ != kNotQueued) queue_.drop(this);
   deadline_ = deadline;
   queue_.insert(this, deadline);

@@ -42,7 +42,6 @@ class Timer {
  private:
   friend class TimerQueue;
   static constexpr size_t kNotQueued = SIZE_MAX;
-  void requeue(MonoTime deadline);
   TimerQueue& queue_;
   std::function<void()> callback_;  // empty when fn_ is set
   Fn fn_ = nullptr;

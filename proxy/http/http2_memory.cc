@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "proxy/util/thread_own.h"
+
 namespace sluice::http {
 namespace {
 
@@ -25,7 +27,6 @@ struct FreeBlock {
 
 struct ThreadLists {
   ~ThreadLists() {
-    ended() = true;
     for (FreeBlock* head : free) {
       while (head) {
         FreeBlock* next = head->next;
@@ -34,21 +35,11 @@ struct ThreadLists {
       }
     }
   }
-  // Set once this thread's lists are gone (thread exit): later frees go
-  // straight to malloc.
-  static bool& ended() {
-    thread_local bool e = false;
-    return e;
-  }
   std::array<FreeBlock*, kClasses> free{};
   size_t cached_bytes = 0;
 };
 
-ThreadLists* lists() {
-  if (ThreadLists::ended()) return nullptr;
-  thread_local ThreadLists l;
-  return &l;
-}
+ThreadLists* lists() { return util::threadOwn<ThreadLists>(); }
 
 }  // namespace
 
@@ -59,16 +50,15 @@ size_t Http2Memory::cachedBytes() {
 
 nghttp2_mem Http2Memory::table() {
   nghttp2_mem mem{};
-  mem.mem_user_data = this;
-  mem.malloc = [](size_t size, void* self) { return static_cast<Http2Memory*>(self)->allocate(size); };
-  mem.free = [](void* p, void* self) { static_cast<Http2Memory*>(self)->release(p); };
-  mem.calloc = [](size_t n, size_t size, void* self) -> void* {
+  mem.malloc = [](size_t size, void*) { return allocate(size); };
+  mem.free = [](void* p, void*) { release(p); };
+  mem.calloc = [](size_t n, size_t size, void*) -> void* {
     if (size != 0 && n > SIZE_MAX / size) return nullptr;
-    void* p = static_cast<Http2Memory*>(self)->allocate(n * size);
+    void* p = allocate(n * size);
     if (p) std::memset(p, 0, n * size);
     return p;
   };
-  mem.realloc = [](void* p, size_t size, void* self) { return static_cast<Http2Memory*>(self)->reallocate(p, size); };
+  mem.realloc = [](void* p, size_t size, void*) { return reallocate(p, size); };
   return mem;
 }
 

@@ -12,8 +12,8 @@
 // block cold by the time its session came back to it), and what is kept
 // is bounded per worker whatever the number of connections.
 //
-// A session's Http2Memory must outlive it (nghttp2_session_del frees
-// through it); a block freed on another thread joins that thread's lists.
+// A block freed on another thread joins that thread's lists; blocks freed
+// after the thread's exit has destroyed its lists go back to malloc.
 
 #include <nghttp2/nghttp2.h>
 
@@ -26,16 +26,14 @@ class Http2Memory {
   // What a thread's freed blocks may hold at most; the rest go back to malloc.
   static constexpr size_t kCacheBytes = 1024 * 1024;
 
-  Http2Memory() = default;
-  Http2Memory(const Http2Memory&) = delete;
-  Http2Memory& operator=(const Http2Memory&) = delete;
+  Http2Memory() = delete;  // the lists are the thread's: nothing to hold
 
   // The table nghttp2_session_*_new3 takes (it copies it).
-  nghttp2_mem table();
+  static nghttp2_mem table();
 
-  void* allocate(size_t size);
-  void release(void* p);
-  void* reallocate(void* p, size_t size);
+  static void* allocate(size_t size);
+  static void release(void* p);
+  static void* reallocate(void* p, size_t size);
 
   // What the calling thread's lists hold.
   static size_t cachedBytes();

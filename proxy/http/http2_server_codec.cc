@@ -177,7 +177,6 @@ class Http2ServerCodec final : public ServerCodec, private MessageEncoder {
   const CodecLimits limits_;
   const config::Http2Settings settings_;
   Http2ServerContext ctx_;
-  Http2Memory memory_;
   nghttp2_session* session_ = nullptr;
   // Pooled nodes: a stream's entry costs no malloc once the worker has freed one.
   using StreamEntry = std::pair<const int32_t, std::unique_ptr<Stream>>;
@@ -232,7 +231,7 @@ Http2ServerCodec::Http2ServerCodec(CodecOutput& out, ServerCodecCallbacks& callb
   const Http2SessionCallbacks session_callbacks{&onSend,        &onSendData,  &onBeginHeaders, &onHeader,
                                                 &onFrameRecv,   &onDataChunk, &onStreamClose,  &onFrameSend,
                                                 &onBeginFrame};
-  session_ = newHttp2Session(Http2Role::Server, this, session_callbacks, memory_, [&](nghttp2_option* opt) {
+  session_ = newHttp2Session(Http2Role::Server, this, session_callbacks, [&](nghttp2_option* opt) {
     nghttp2_option_set_max_continuations(opt, kMaxContinuations);
     nghttp2_option_set_max_outbound_ack(opt, kMaxOutboundControlFrames);
     // Our own Rapid Reset bound (ENHANCE_YOUR_CALM, counted) trips first;

@@ -5,7 +5,7 @@
 namespace sluice::http {
 
 nghttp2_session* newHttp2Session(Http2Role role, void* user, const Http2SessionCallbacks& callbacks,
-                                 Http2Memory& memory, const std::function<void(nghttp2_option*)>& tune) {
+                                 const std::function<void(nghttp2_option*)>& tune) {
   nghttp2_session_callbacks* cbs = nullptr;
   nghttp2_session_callbacks_new(&cbs);
   nghttp2_session_callbacks_set_send_callback(cbs, callbacks.send);
@@ -26,7 +26,7 @@ nghttp2_session* newHttp2Session(Http2Role role, void* user, const Http2SessionC
   nghttp2_option_set_no_closed_streams(opt, 1);
   if (tune) tune(opt);
   nghttp2_session* session = nullptr;
-  nghttp2_mem mem = memory.table();
+  nghttp2_mem mem = Http2Memory::table();
   if (role == Http2Role::Server) {
     nghttp2_session_server_new3(&session, cbs, user, opt, &mem);
   } else {

@@ -33,14 +33,14 @@ struct Http2SessionCallbacks {
 enum class Http2Role { Server, Client };
 
 // A new session whose callbacks get `user` and which allocates through
-// `memory` (the owner keeps it until the session is deleted). Flow-control
+// the worker's lists (http2_memory.h). Flow-control
 // windows are the owner's to give back (no automatic WINDOW_UPDATE): as the
 // reader takes the bytes, not as they arrive. Closed streams are not kept
 // (there is no RFC 7540 priority tree to root): a server session's owner
 // recognises a HEADERS on a closed stream itself. `tune` sets the owner's
 // other options.
 nghttp2_session* newHttp2Session(Http2Role role, void* user, const Http2SessionCallbacks& callbacks,
-                                 Http2Memory& memory, const std::function<void(nghttp2_option*)>& tune = {});
+                                 const std::function<void(nghttp2_option*)>& tune = {});
 
 // Queues our SETTINGS, and widens the connection's receive window to
 // `connection_window` when that is above the protocol's 65,535.

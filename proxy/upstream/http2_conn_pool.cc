@@ -290,7 +290,7 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
     const auto& h2 = pool_.settings_.http2;
     const http::Http2SessionCallbacks callbacks{&onSend,      &onSendData,  &onBeginHeaders, &onHeader,
                                                 &onFrameRecv, &onDataChunk, &onStreamClose};
-    session_ = http::newHttp2Session(http::Http2Role::Client, this, callbacks, memory_, [&](nghttp2_option* opt) {
+    session_ = http::newHttp2Session(http::Http2Role::Client, this, callbacks, [&](nghttp2_option* opt) {
       nghttp2_option_set_peer_max_concurrent_streams(opt, h2.max_concurrent_streams);
     });
     const nghttp2_settings_entry iv[] = {
@@ -516,7 +516,6 @@ class Http2ConnPool::Client final : public net::ConnectionCallbacks,
   Http2ConnPool& pool_;
   SendSoon send_soon_{*this};
   std::unique_ptr<net::Connection> conn_;
-  http::Http2Memory memory_;
   nghttp2_session* session_ = nullptr;
   std::unique_ptr<event::Timer> timer_;
   std::unique_ptr<event::Timer> keepalive_timer_;

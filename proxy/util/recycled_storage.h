@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "proxy/util/thread_own.h"
+
 namespace sluice::util {
 
 template <class Tag, class Container, size_t kKeep = 1024, size_t kMaxBytes = 4096>
@@ -28,11 +30,10 @@ class RecycledStorage {
   // (or `c` is not empty).
   static bool take(Container& c) {
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && !defined(SLUICE_TSAN_BUILD)
-    if (ended()) return false;
-    auto& spares = list().spares;
-    if (spares.empty() || !c.empty()) return false;
-    c.swap(spares.back());
-    spares.pop_back();
+    List* l = threadOwn<List>();
+    if (!l || l->spares.empty() || !c.empty()) return false;
+    c.swap(l->spares.back());
+    l->spares.pop_back();
     return true;
 #else
     (void)c;
@@ -44,16 +45,12 @@ class RecycledStorage {
   // left empty either way.
   static void give(Container& c) {
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && !defined(SLUICE_TSAN_BUILD)
-    if (ended()) {
-      c.clear();
-      return;
-    }
-    auto& spares = list().spares;
     // (A string's inline capacity is no storage of its own.)
     const size_t bytes = c.capacity() * sizeof(typename Container::value_type);
-    if (c.capacity() > Container().capacity() && bytes <= kMaxBytes && spares.size() < kKeep) {
+    List* l = threadOwn<List>();
+    if (l && c.capacity() > Container().capacity() && bytes <= kMaxBytes && l->spares.size() < kKeep) {
       c.clear();
-      spares.push_back(std::move(c));
+      l->spares.push_back(std::move(c));
       return;
     }
 #endif
@@ -61,24 +58,16 @@ class RecycledStorage {
   }
 
   // Spares held by the calling thread (tests).
-  static size_t spares() { return list().spares.size(); }
+  static size_t spares() {
+    const List* l = threadOwn<List>();
+    return l ? l->spares.size() : 0;
+  }
 
  private:
   struct List {
     List() { spares.reserve(kKeep); }
-    ~List() { ended() = true; }
     std::vector<Container> spares;
   };
-  // Set once the thread's spares are destroyed (thread exit): a container
-  // dying after them, a static one say, frees its own storage.
-  static bool& ended() {
-    thread_local bool e = false;
-    return e;
-  }
-  static List& list() {
-    thread_local List l;
-    return l;
-  }
 };
 
 }  // namespace sluice::util

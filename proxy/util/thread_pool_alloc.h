@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "proxy/util/thread_own.h"
+
 namespace sluice::util {
 
 template <class T, size_t kKeep = 1024>
@@ -23,10 +25,10 @@ class ThreadPoolAlloc {
  public:
   static void* allocate(size_t n) {
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && !defined(SLUICE_TSAN_BUILD)
-    auto& blocks = list().blocks;
-    if (n == sizeof(T) && !blocks.empty()) {
-      void* p = blocks.back();
-      blocks.pop_back();
+    List* l = threadOwn<List>();
+    if (n == sizeof(T) && l && !l->blocks.empty()) {
+      void* p = l->blocks.back();
+      l->blocks.pop_back();
       return p;
     }
 #endif
@@ -35,9 +37,9 @@ class ThreadPoolAlloc {
 
   static void release(void* p, size_t n) {
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && !defined(SLUICE_TSAN_BUILD)
-    auto& blocks = list().blocks;
-    if (n == sizeof(T) && blocks.size() < kKeep) {
-      blocks.push_back(p);
+    List* l = threadOwn<List>();
+    if (n == sizeof(T) && l && l->blocks.size() < kKeep) {
+      l->blocks.push_back(p);
       return;
     }
 #endif
@@ -52,10 +54,6 @@ class ThreadPoolAlloc {
     }
     std::vector<void*> blocks;
   };
-  static List& list() {
-    thread_local List l;
-    return l;
-  }
 };
 
 // A standard allocator over the free lists, for allocate_shared: the object
