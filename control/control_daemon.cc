@@ -7,6 +7,7 @@
 #include "control/ca/trust_bundle_secret.h"
 #include "control/control_log.h"
 #include "control/kubernetes/token_review.h"
+#include "control/mesh/gateway_tls.h"
 
 namespace sluice::control {
 namespace {
@@ -236,6 +237,12 @@ void ControlDaemon::tick(Clock::time_point now) {
     last_change_ = now;
     log::debug(path_ + " changed");
   }
+  for (FileWatch& w : tls_watches_)
+    if (w.changed()) {
+      pending_ = true;
+      last_change_ = now;
+      log::debug(w.path() + " changed");
+    }
   std::shared_ptr<const ControlConfig> cfg;
   {
     std::lock_guard lock(mu_);
@@ -439,7 +446,18 @@ std::shared_ptr<const ControlConfig> ControlDaemon::withTrustBundle(std::shared_
   return out;
 }
 
+void ControlDaemon::watchTlsFiles(const ControlConfig& cfg) {
+  const std::vector<std::string> files = cfg.mesh ? mesh::gatewayTlsFiles(*cfg.mesh) : std::vector<std::string>{};
+  const bool same = files.size() == tls_watches_.size() &&
+                    std::equal(files.begin(), files.end(), tls_watches_.begin(),
+                               [](const std::string& f, const FileWatch& w) { return f == w.path(); });
+  if (same) return;
+  tls_watches_.clear();
+  for (const auto& f : files) tls_watches_.emplace_back(f).read();
+}
+
 void ControlDaemon::publish(std::shared_ptr<const ControlConfig> cfg, const std::string& text) {
+  watchTlsFiles(*cfg);
   if (ca_service_) cfg = withTrustBundle(std::move(cfg));
   SnapshotBuilder::Update update = builder_.update(*cfg);
   const auto now = std::chrono::system_clock::now();

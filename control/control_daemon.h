@@ -46,6 +46,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "control/admin_server.h"
 #include "control/ads_server.h"
@@ -113,6 +114,8 @@ class ControlDaemon {
   bool reconfigureCa(const ControlConfig& next, std::shared_ptr<const ca::CaRuntime>& out,
                      std::vector<std::string>& errors) const;
   void publish(std::shared_ptr<const ControlConfig> cfg, const std::string& text);
+  // tls_watches_ for the files `cfg` names (kept while the list is the same).
+  void watchTlsFiles(const ControlConfig& cfg);
   // The config with the CA's trust bundle in each mesh proxy's group.
   std::shared_ptr<const ControlConfig> withTrustBundle(std::shared_ptr<const ControlConfig> cfg);
   DaemonStatus status() const;
@@ -143,6 +146,11 @@ class ControlDaemon {
   std::unique_ptr<kubernetes::InjectionMetrics> injection_metrics_;
   std::unique_ptr<kubernetes::WebhookServer> webhook_;
   std::string ads_address_, admin_address_, webhook_address_, ca_address_;
+
+  // The files the serving mesh's gateway TLS blocks name (its certificates,
+  // keys and client CAs): a change to one reloads as an edit of control.yaml
+  // does, and a bad new file is refused the same way.
+  std::vector<FileWatch> tls_watches_;
 
   // An edit seen and not yet applied, and when the file last changed.
   bool pending_ = false;

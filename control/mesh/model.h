@@ -41,7 +41,18 @@
 //             request_headers_to_add: [...]
 //     gateways:
 //       - name: edge                    # node.id "edge.<namespace>"; service_account: edge
-//         listeners: [{name: http, address: 127.0.0.1:8080}]
+//         listeners:
+//           - {name: http, address: 127.0.0.1:8080}
+//           - name: https
+//             address: 127.0.0.1:8443
+//             tls:                      # HTTPS termination (an Istio Gateway server's tls)
+//               mode: SIMPLE            # or MUTUAL: clients must present a certificate
+//               cert_file: edge.crt     # PEM, leaf first; read by sluice-control and
+//               key_file: edge.key      #   served to the gateway as SDS secrets
+//               ca_file: clients.pem    # MUTUAL: verifies client certificates
+//               alpn: [h2, http/1.1]    # the default
+//               certificates:           # or several, chosen by SNI from each leaf's DNS names
+//                 - {cert_file: a.crt, key_file: a.key}
 //     policies:
 //       peer_authentication:            # mTLS between sidecars: STRICT | PERMISSIVE | DISABLE
 //         - {namespace: default, mode: STRICT}     # workload: NAME narrows it
@@ -78,6 +89,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -188,9 +200,34 @@ struct RouteSet {
   std::string path;
 };
 
+// A certificate of a gateway listener as sluice-control read it: the files
+// are the operator's, the proxy gets the PEM (an inline SDS secret), so the
+// edge proxy needs no file of its own, as Istio's credentialName.
+struct GatewayCertificate {
+  std::string cert_file;  // resolved against control.yaml's folder
+  std::string key_file;
+  std::string cert_pem;  // what the files held when the mesh was read
+  std::string key_pem;
+  std::string subject;                 // the leaf's, one line ("CN=edge.example")
+  std::vector<std::string> dns_names;  // the leaf's DNS SANs: the SNI names it serves
+  std::string not_after;               // "2036-01-01T00:00:00Z"
+  config::SourceLoc loc;
+};
+
+// HTTPS termination on a gateway listener (control/mesh/gateway_tls.h).
+struct GatewayTls {
+  bool mutual = false;  // MUTUAL: a client without a certificate that ca_file verifies is refused
+  std::vector<GatewayCertificate> certificates;  // [0] serves clients whose SNI no other names
+  std::string ca_file;                           // MUTUAL only
+  std::string ca_pem;
+  std::vector<std::string> alpn{"h2", "http/1.1"};
+  config::SourceLoc loc;
+};
+
 struct GatewayListener {
   std::string name;
   ip::Address address;
+  std::optional<GatewayTls> tls;  // none: plaintext HTTP
   config::SourceLoc loc;
 };
 

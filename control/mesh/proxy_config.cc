@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "config/loader.h"
+#include "control/mesh/gateway_tls.h"
 
 namespace sluice::control::mesh {
 namespace {
@@ -87,13 +88,27 @@ class Builder {
         vhosts.push_back(vh);
       }
       YAML::Node listener;
-      listener["name"] = "gateway_" + l.name;
+      const std::string name = "gateway_" + l.name;
+      listener["name"] = name;
       listener["address"] = l.address.str();
       listener["http"]["codec"] = "auto";
       listener["http"]["route_config"]["virtual_hosts"] = vhosts;
       listeners_.push_back(listener);
-      summary_ += "  listener " + listener["name"].Scalar() + "  " + l.address.str() + "  plaintext http, " +
-                  std::to_string(vhosts.size()) + " route set(s)\n";
+      const std::string routes = std::to_string(vhosts.size()) + " route set(s)";
+      if (!l.tls) {
+        summary_ += "  listener " + name + "  " + l.address.str() + "  plaintext http, " + routes + "\n";
+        continue;
+      }
+      gateway_tls_[name] = &*l.tls;
+      summary_ += "  listener " + name + "  " + l.address.str() + "  https " +
+                  std::string(gatewayTlsModeName(*l.tls)) + ", alpn " + joined(l.tls->alpn) + ", " + routes + "\n";
+      for (size_t i = 0; i < l.tls->certificates.size(); ++i) {
+        const GatewayCertificate& c = l.tls->certificates[i];
+        summary_ += "    certificate " + gatewayCertificateSecret(name, i) + ": " + c.subject + ", DNS " +
+                    joined(c.dns_names) + ", expires " + c.not_after + "\n";
+      }
+      if (l.tls->mutual)
+        summary_ += "    client certificates required, verified by " + gatewayCaSecret(name) + "\n";
     }
   }
 
@@ -126,6 +141,8 @@ class Builder {
     // TLS is part of what the proxy gets (and of what tells a changed config
     // from an unchanged one), so it is written out too.
     if (!tls_text_.empty()) out_.yaml += "# tls, with the secrets of the mesh CA:\n" + tls_text_;
+    if (!gateway_tls_text_.empty())
+      out_.yaml += "# tls, with the operator's certificates (inline secrets):\n" + gateway_tls_text_;
     config::ParseContext checked(ctx.file(), config::References::WarnAndServe);
     if (own.ok()) config::validateResources(*cfg, checked);
     for (const auto& w : checked.warnings())
@@ -563,6 +580,38 @@ class Builder {
                    "\n";
       c.tls = std::move(tls);
     }
+    for (auto& l : cfg.listeners) {
+      auto it = gateway_tls_.find(l.name);
+      if (it == gateway_tls_.end()) continue;
+      const GatewayTls& g = *it->second;
+      config::DownstreamTlsConfig tls;
+      for (size_t i = 0; i < g.certificates.size(); ++i) {
+        config::SecretSpec cert;
+        cert.name = gatewayCertificateSecret(l.name, i);
+        cert.cert_chain = g.certificates[i].cert_pem;
+        cert.private_key = g.certificates[i].key_pem;
+        cert.inline_pem = true;
+        tls.certificates.push_back(cert.name);
+        cfg.secrets.push_back(std::move(cert));
+      }
+      if (g.mutual) {
+        config::SecretSpec ca;
+        ca.name = gatewayCaSecret(l.name);
+        ca.kind = config::SecretSpec::Kind::ValidationContext;
+        ca.trusted_ca = g.ca_pem;
+        ca.inline_pem = true;
+        tls.validation_context = ca.name;
+        tls.require_client_cert = true;
+        cfg.secrets.push_back(std::move(ca));
+      }
+      tls.alpn = g.alpn;
+      tls.alpn_from_filter = false;
+      gateway_tls_text_ += "#   listener " + l.name + ": " + std::string(gatewayTlsModeName(g)) + ", certificate " +
+                           joined(tls.certificates) +
+                           (g.mutual ? ", client certificates required, verified by " + tls.validation_context : "") +
+                           ", alpn " + joined(tls.alpn) + "\n";
+      l.tls = std::move(tls);
+    }
     if (!trust_bundle_pem.empty()) {
       config::SecretSpec root;
       root.name = std::string(kTrustBundleSecret);
@@ -578,12 +627,14 @@ class Builder {
   YAML::Node listeners_{YAML::NodeType::Sequence};
   std::map<std::string, YAML::Node> clusters_;
   std::map<std::string, InboundTls> inbound_tls_;
+  std::map<std::string, const GatewayTls*> gateway_tls_;  // by listener name
   std::set<std::string> chain_tls_;  // "<listener>#<chain index>": mTLS required
   std::map<std::string, OutboundTls> outbound_tls_;
   std::set<std::string> empty_clusters_;
-  std::string tls_text_;         // what attachTls attached, a comment line each
-  std::string summary_;          // listeners
-  std::string cluster_summary_;  // after them
+  std::string tls_text_;          // what attachTls attached, a comment line each
+  std::string gateway_tls_text_;  // the same for gateway listeners
+  std::string summary_;           // listeners
+  std::string cluster_summary_;   // after them
 };
 
 // One proxy's config: a workload's sidecar or a gateway.
@@ -690,6 +741,12 @@ class Fingerprint {
 
   void gateway(const Gateway& g) {
     add(g.source, &g);
+    // The TLS files' contents, which the YAML only names.
+    for (const auto& l : g.listeners) {
+      if (!l.tls) continue;
+      for (const auto& c : l.tls->certificates) text_ += c.cert_pem + '\x1f' + c.key_pem + '\x1f';
+      text_ += l.tls->ca_pem + '\x1f';
+    }
     for (const RouteSet* rs : parts_.gatewayRoutes(g.name)) routeSet(*rs);
   }
 
@@ -768,6 +825,12 @@ ProxyConfig cachedOrBuilt(ProxyConfigCache* cache, const std::string& group, std
 }
 
 }  // namespace
+
+std::string gatewayCertificateSecret(const std::string& listener, size_t index) {
+  return listener + "_cert" + (index == 0 ? std::string() : "_" + std::to_string(index));
+}
+
+std::string gatewayCaSecret(const std::string& listener) { return listener + "_ca"; }
 
 std::vector<ProxyConfig> computeProxyConfigs(const Mesh& mesh, const std::string& trust_bundle_pem,
                                              config::ParseContext& ctx, ProxyConfigCache* cache) {

@@ -22,6 +22,14 @@
 // bundle, served by sluice-control). The computed config holds ROOTCA when a
 // trust bundle is given, and names "default" without holding it.
 //
+// A gateway listener with `tls:` (gateway_tls.h) terminates HTTPS with the
+// operator's certificates, which sluice-control read: each is an inline
+// TlsCertificate secret "<listener>_cert" ("<listener>_cert_1", ... for the
+// next ones, chosen by SNI), and MUTUAL's CA an inline ValidationContext
+// secret "<listener>_ca", served over ADS beside ROOTCA. A changed file is a
+// new version of the same secret: the proxy swaps its contexts and keeps
+// the listener.
+//
 // The computation writes a sluice YAML document per proxy (the readable
 // output of `sluice-control check`) and reads it back with sluice's own
 // loader, so a proxy gets exactly what the same file would give it.
@@ -68,6 +76,10 @@ struct ProxyConfigCache {
   size_t computed = 0;                   // in all, for tests and the log
   size_t reused = 0;
 };
+
+// The secret names above, of listener `listener` ("gateway_https").
+std::string gatewayCertificateSecret(const std::string& listener, size_t index);
+std::string gatewayCaSecret(const std::string& listener);
 
 // Every proxy's config. Errors (which a valid mesh does not have: they are
 // reported against the workload or gateway, with the generated path) go to

@@ -13,6 +13,7 @@
 #include "config/header_mutation.h"
 #include "config/retry_policy.h"
 #include "config/route_config.h"
+#include "control/mesh/gateway_tls.h"
 #include "control/mesh/merge.h"
 #include "control/mesh/node_text.h"
 #include "ip/cidr.h"
@@ -309,6 +310,7 @@ void readGateways(MapReader& top, Mesh& mesh) {
       l.name = "http-" + std::to_string(g.listeners.size());
       readNameField(lr, "name", l.name, false);
       lr.address("address", l.address, true);
+      readGatewayTls(lr, l.tls);
       lr.finish();
       g.listeners.push_back(std::move(l));
     });
