@@ -12,6 +12,7 @@
 #include "config/route_config.h"
 #include "config/yaml_document.h"
 #include "control/mesh/reader.h"
+#include "control/snapshot_builder.h"
 
 namespace sluice::control {
 namespace {
@@ -151,6 +152,12 @@ void readMeshBlock(MapReader& top, ControlConfig& out, mesh::ProxyConfigCache* c
     g.match.mesh_node_id = p.node_id;
     g.config = p.config;
     g.input = p.yaml;
+    // A gateway's certificates are named in the document, held in its
+    // inline secrets: a rewritten file must change the group too.
+    if (p.config)
+      for (const auto& s : p.config->secrets)
+        if (s.inline_pem)
+          g.input += "# " + s.name + " " + contentVersion(s.cert_chain + s.private_key + s.trusted_ca) + "\n";
     out.groups.push_back(std::move(g));
   }
   out.mesh = std::move(m);

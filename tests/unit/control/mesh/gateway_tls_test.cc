@@ -352,6 +352,15 @@ TEST_F(GatewayTlsTest, AChangedFileReachesTheGatewayOnTheNextLoad) {
   ASSERT_TRUE(cert);
   EXPECT_EQ(cert->cert_chain, readText(dir_ / "edge2.crt"));
   EXPECT_EQ(cert->private_key, readText(dir_ / "edge2.key"));
+  // The group's input (what tells sluice-control's snapshot builder a
+  // changed group) differs too, though the document names the same secrets.
+  auto input = [](const ControlConfig& cfg) {
+    for (const auto& g : cfg.groups)
+      if (g.name == "gateway/default/edge") return g.input;
+    return std::string();
+  };
+  EXPECT_EQ(edge(*first.config)->yaml, p->yaml);
+  EXPECT_NE(input(*first.config), input(*rotated.config));
 
   // Half a rotation: the new certificate beside the old key.
   writeText(dir_ / "edge.crt", readText(dir_ / "api.crt"));
