@@ -3,8 +3,9 @@
 // `tls:` and serves them over ADS (inline SDS secrets) to an edge sluice
 // that has no file of its own. curl and openssl s_client see the
 // certificate, HTTP/2 by ALPN, plaintext refused, MUTUAL's client
-// certificate required, and a certificate file rewritten on disk served
-// after the next reload (a bad one refused, the last good one serving on).
+// certificate required, several certificates chosen by SNI, and a
+// certificate file rewritten on disk served after the next reload (a bad
+// one refused, the last good one serving on).
 
 #include <gtest/gtest.h>
 
@@ -123,6 +124,21 @@ TEST_F(MeshGatewayTlsTest, MutualServesOnlyClientsWithACertificateFromItsCa) {
   const CurlResult client = curlTls(port_, "/", "client", {}, kHost);
   EXPECT_EQ(client.status, 200) << client.describe();
   EXPECT_EQ(client.body, "web\n");
+}
+
+// Per-host certificates: the proxy picks by SNI from each leaf's DNS names;
+// the first serves any other name.
+TEST_F(MeshGatewayTlsTest, SeveralCertificatesAreChosenBySni) {
+  ASSERT_TRUE(start("{certificates: [{cert_file: " + pkiPath("server.crt") + ", key_file: " + pkiPath("server.key") +
+                    "}, {cert_file: " + pkiPath("server2.crt") + ", key_file: " + pkiPath("server2.key") + "}]}"));
+  const SClientResult api = sClient(port_, "api.other.test");
+  EXPECT_TRUE(api.handshake) << api.cmd.out;
+  EXPECT_NE(api.subject.find("CN = api.other.test"), std::string::npos) << api.subject;
+  EXPECT_NE(sClient(port_, kHost).subject.find("CN = localhost"), std::string::npos);
+  EXPECT_NE(sClient(port_, "unknown.example").subject.find("CN = localhost"), std::string::npos);
+  const CurlResult r = curlTls(port_, "/", "", {}, "api.other.test");
+  EXPECT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(r.body, "web\n");
 }
 
 TEST_F(MeshGatewayTlsTest, ARewrittenCertificateIsServedAndABadOneIsRefused) {
