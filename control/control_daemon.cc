@@ -42,6 +42,11 @@ std::string errorText(const std::vector<config::ConfigError>& errors) {
   return s;
 }
 
+// Reached only from this host: "127.0.0.1:15010", "[::1]:15010", "localhost:15010".
+bool isLoopback(const std::string& address) {
+  return address.rfind("127.", 0) == 0 || address.rfind("[::1]:", 0) == 0 || address.rfind("localhost:", 0) == 0;
+}
+
 std::string_view pathOf(std::string_view target) {
   const size_t q = target.find('?');
   return q == std::string_view::npos ? target : target.substr(0, q);
@@ -454,6 +459,11 @@ void ControlDaemon::watchTlsFiles(const ControlConfig& cfg) {
   if (same) return;
   tls_watches_.clear();
   for (const auto& f : files) tls_watches_.emplace_back(f).read();
+  // ADS has no transport security or client authentication yet: a client
+  // that reaches it and names a gateway's node gets that gateway's keys.
+  if (!files.empty() && !isLoopback(cfg.ads_address))
+    log::warn("mesh gateways: their TLS private keys are served over ADS on " + cfg.ads_address +
+              ", which is plaintext and unauthenticated: keep that port on a network only the gateways reach");
 }
 
 void ControlDaemon::publish(std::shared_ptr<const ControlConfig> cfg, const std::string& text) {
