@@ -79,14 +79,15 @@ if (check('helm template with default values', def.status === 0, def.stderr)) {
     'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'MutatingWebhookConfiguration',
     'PodDisruptionBudget', 'Secret', 'Secret', 'Service', 'ServiceAccount']), kinds.join(' '));
 
-  // RBAC: exactly the reads the mesh is computed from, and token reviews.
+  // RBAC: exactly the reads the mesh is computed from (collections only:
+  // list and watch, never a get by name), and token reviews.
   const role = one(o, 'ClusterRole');
   const granted = role.rules.flatMap(r => r.apiGroups.flatMap(g => r.resources.flatMap(res =>
     r.verbs.map(v => `${g || 'core'}/${res}:${v}`)))).sort();
   const want = [];
   for (const res of ['core/services', 'core/pods', 'core/namespaces', 'core/serviceaccounts',
                      'discovery.k8s.io/endpointslices'])
-    for (const v of ['get', 'list', 'watch']) want.push(`${res}:${v}`);
+    for (const v of ['list', 'watch']) want.push(`${res}:${v}`);
   want.push('authentication.k8s.io/tokenreviews:create');
   check('RBAC grants exactly the verbs used', isDeepStrictEqual(granted, want.sort()), granted.join(' '));
   check('RBAC: no nonResourceURLs, no resourceNames, no wildcards',
