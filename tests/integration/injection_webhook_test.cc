@@ -16,6 +16,7 @@
 
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 
 #include <string>
@@ -339,6 +340,88 @@ TEST_F(InjectionWebhookTest, ServesACertificateForTheServiceNameOnly) {
                                           " </dev/null 2>/dev/null | openssl x509 -noout -ext subjectAltName"},
                                      20s);
   EXPECT_EQ(s.out, "X509v3 Subject Alternative Name: \n    DNS:sluice-control.sluice-system.svc\n") << s.err;
+}
+
+// The operator's serving certificate (cert-manager's Secret, mounted as
+// files) instead of the CA's: served, and a replaced pair served once
+// SIGHUP has the webhook read the files again (else it looks every 30 s,
+// longer than this test waits).
+TEST(InjectionWebhookFiles, ServesTheOperatorsFilesAndTheirReplacementAfterSighup) {
+  ASSERT_TRUE(haveExecutable("openssl"));
+  ASSERT_TRUE(haveExecutable("curl"));
+  TempDir dir;
+  const auto make_pair = [&](const std::string& name) {
+    const CommandResult r = runCommand(
+        {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+         dir.path() + "/" + name + ".key", "-out", dir.path() + "/" + name + ".crt", "-days", "1", "-subj",
+         std::string("/CN=") + kServiceName, "-addext", std::string("subjectAltName=DNS:") + kServiceName},
+        20s);
+    return exitedWith(r.status, 0) ? ::testing::AssertionSuccess() : ::testing::AssertionFailure() << r.err;
+  };
+  ASSERT_TRUE(make_pair("a"));
+  ASSERT_TRUE(make_pair("b"));
+  // Put in place as cert-manager does: written aside, renamed over.
+  const auto install = [&](const std::string& name) {
+    for (const char* ext : {"crt", "key"}) {
+      const std::string to = dir.path() + "/tls." + ext;
+      dir.write(std::string("tls.") + ext + ".new", readFile(dir.path() + "/" + name + "." + ext));
+      ASSERT_EQ(std::rename((to + ".new").c_str(), to.c_str()), 0);
+    }
+  };
+  install("a");
+  dir.write("token.key", "an-operator-key-of-enough-length\n");
+  std::string yaml;
+  ASSERT_TRUE(shippedExample("kubernetes/control.yaml",
+                             {{"address: 127.0.0.1:15010", "address: 127.0.0.1:0"},
+                              {"address: 127.0.0.1:15000", "address: 127.0.0.1:0"},
+                              {"address: 127.0.0.1:15017", "address: 127.0.0.1:0"},
+                              {"address: 127.0.0.1:15012", "address: 127.0.0.1:0"},
+                              {"\"${SLUICE_K8S_STATE}/ca\"", dir.path() + "/ca"},
+                              {"\"${SLUICE_K8S_STATE}/token.key\"", dir.path() + "/token.key"},
+                              {"certificate_ttl: 24h",
+                               "cert_file: " + dir.path() + "/tls.crt\n    key_file: " + dir.path() + "/tls.key"}},
+                             &yaml));
+  ControlDaemonProcess daemon(yaml);
+  ASSERT_TRUE(daemon.start());
+  const std::string& addr = daemon.webhookAddress();
+  const std::string port = addr.substr(addr.rfind(':') + 1);
+  // What the webhook presents, and a pair's own certificate, as fingerprints.
+  const auto presented = [&] {
+    return runCommand({"sh", "-c",
+                       "openssl s_client -connect 127.0.0.1:" + port + " -servername " + kServiceName +
+                           " </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256"},
+                      20s)
+        .out;
+  };
+  const auto fingerprint = [&](const std::string& name) {
+    return runCommand({"openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in", dir.path() + "/" + name + ".crt"},
+                      10s)
+        .out;
+  };
+  ASSERT_FALSE(fingerprint("a").empty());
+  ASSERT_NE(fingerprint("a"), fingerprint("b"));
+  EXPECT_EQ(presented(), fingerprint("a"));
+  // An API server trusting a's certificate admits through it.
+  const std::string review_file = dir.write("review.json", review("u-1", "shop", podOf("job.json")).dump());
+  const auto post_trusting = [&](const std::string& name) {
+    return curl({"--cacert", dir.path() + "/" + name + ".crt", "--resolve",
+                 std::string(kServiceName) + ":" + port + ":127.0.0.1", "-H", "Content-Type: application/json",
+                 "--data-binary", "@" + review_file, "https://" + std::string(kServiceName) + ":" + port + "/inject"});
+  };
+  EXPECT_EQ(post_trusting("a").status, 200);
+
+  install("b");
+  ASSERT_TRUE(daemon.signal(SIGHUP));
+  std::string now;
+  EXPECT_TRUE(waitUntil(
+      [&] {
+        now = presented();
+        return now == fingerprint("b");
+      },
+      5s))
+      << "still presenting " << now << daemon.stderrText();
+  EXPECT_EQ(post_trusting("b").status, 200);
+  EXPECT_NE(post_trusting("a").exit_code, 0) << "a's certificate is still served";
 }
 
 // The same patch offline, on a workload manifest as a user has it.
