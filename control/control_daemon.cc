@@ -219,6 +219,7 @@ bool ControlDaemon::startWebhook(const kubernetes::InjectionSpec& spec, std::str
     return false;
   }
   webhook_address_ = withPort(serving.address, webhook_->port());
+  webhook_from_files_ = serving.cert_file.has_value();
   return true;
 }
 
@@ -351,6 +352,7 @@ void ControlDaemon::reloadNow() {
   watch_.changed();
   pending_ = false;
   apply(watch_.current());
+  if (webhook_ && webhook_from_files_) webhook_->refreshNow();
 }
 
 void ControlDaemon::apply(const FileWatch::Content& content) {

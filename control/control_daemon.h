@@ -80,7 +80,9 @@ class ControlDaemon {
   void tick(Clock::time_point now);
   // How long main's loop may wait before the next tick().
   std::chrono::milliseconds nextTick(Clock::time_point now) const;
-  // Applies the file as it is now, debounce or not (SIGHUP).
+  // Applies the file as it is now, debounce or not (SIGHUP), and has the
+  // webhook read its cert_file and key_file again now, when it serves from
+  // files (else it looks every 30 s).
   void reloadNow();
   // /ready answers 503 from here on; then both servers stop.
   void stop();
@@ -145,6 +147,7 @@ class ControlDaemon {
   std::unique_ptr<AdminServer> admin_;
   std::unique_ptr<kubernetes::InjectionMetrics> injection_metrics_;
   std::unique_ptr<kubernetes::WebhookServer> webhook_;
+  bool webhook_from_files_ = false;  // injection.webhook.cert_file at start
   std::string ads_address_, admin_address_, webhook_address_, ca_address_;
 
   // The files the serving mesh's gateway TLS blocks name (its certificates,

@@ -46,7 +46,8 @@ const char* kUsage =
     "ACKed and SYNCED, STALE (sent, not yet ACKed) or NACKED with the proxy's error; it exits 1\n"
     "when the daemon cannot be reached.\n"
     "\n"
-    "signals: SIGHUP reloads the config file now; SIGTERM and SIGINT stop the servers and exit 0.\n";
+    "signals: SIGHUP reloads the config file now (and the webhook's cert_file and key_file); SIGTERM and\n"
+    "SIGINT stop the servers and exit 0.\n";
 
 int usageError(const std::string& msg) {
   std::fprintf(stderr, "sluice-control: %s\n\n%s", msg.c_str(), kUsage);

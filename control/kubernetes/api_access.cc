@@ -140,25 +140,57 @@ std::optional<ApiAccess> parseKubeconfig(const std::string& text, const std::str
   return out;
 }
 
-std::optional<ApiAccess> resolveAccess(const KubernetesSpec& spec, std::string& error) {
+std::optional<ApiAccess> inClusterAccess(std::string_view host, std::string_view port,
+                                         std::string_view service_account_dir, std::string& error) {
+  if (host.empty()) {
+    error = "in_cluster: KUBERNETES_SERVICE_HOST is not set (not running in a pod?)";
+    return std::nullopt;
+  }
+  // Kubernetes sets an IPv6 address bare ("fd00::1"); brackets are taken too.
+  const bool bracketed = host.front() == '[' && host.back() == ']';
+  if (host.front() == '[' && !bracketed) {
+    error = "in_cluster: KUBERNETES_SERVICE_HOST '" + std::string(host) + "' has an unclosed '['";
+    return std::nullopt;
+  }
+  const std::string bare(bracketed ? host.substr(1, host.size() - 2) : host);
+  if (bare.empty()) {
+    error = "in_cluster: KUBERNETES_SERVICE_HOST '" + std::string(host) + "' has no address";
+    return std::nullopt;
+  }
+  const std::string url = "https://" + (bare.find(':') != std::string::npos ? "[" + bare + "]" : bare) +
+                          (port.empty() ? "" : ":" + std::string(port));
+  std::string why;
+  auto parsed = parseApiUrl(url, why);
+  if (!parsed) {
+    error = "in_cluster: KUBERNETES_SERVICE_HOST '" + std::string(host) + "' and KUBERNETES_SERVICE_PORT '" +
+            std::string(port) + "': " + why;
+    return std::nullopt;
+  }
+  ApiAccess out;
+  out.url = *parsed;
+  const std::string dir(service_account_dir);
+  auto ca = readWholeFile(dir + "/ca.crt", why);
+  if (!ca) {
+    error = "in_cluster: " + why + " (the cluster's CA, mounted with the service account)";
+    return std::nullopt;
+  }
+  out.ca_pem = *ca;
+  out.token_file = dir + "/token";
+  // Read per request (the kubelet rotates it); missing now is an error now.
+  if (!readWholeFile(out.token_file, why)) {
+    error = "in_cluster: " + why + " (the service account's token: is automountServiceAccountToken off?)";
+    return std::nullopt;
+  }
+  out.describe = "https://" + hostPort(out.url) + " (in cluster)";
+  return out;
+}
+
+std::optional<ApiAccess> resolveAccess(const KubernetesSpec& spec, std::string& error,
+                                       std::string_view service_account_dir) {
   if (spec.in_cluster) {
     const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
     const char* port = std::getenv("KUBERNETES_SERVICE_PORT");
-    if (host == nullptr || *host == '\0') {
-      error = "in_cluster: KUBERNETES_SERVICE_HOST is not set (not running in a pod?)";
-      return std::nullopt;
-    }
-    ApiAccess out;
-    out.url.tls = true;
-    out.url.host = host;
-    out.url.port = port != nullptr && *port != '\0' ? port : "443";
-    const std::string dir(kServiceAccountDir);
-    auto ca = readWholeFile(dir + "/ca.crt", error);
-    if (!ca) return std::nullopt;
-    out.ca_pem = *ca;
-    out.token_file = dir + "/token";
-    out.describe = "https://" + out.url.host + ":" + out.url.port + " (in cluster)";
-    return out;
+    return inClusterAccess(host ? host : "", port ? port : "", service_account_dir, error);
   }
   if (!spec.kubeconfig.empty()) {
     auto text = readWholeFile(spec.kubeconfig, error);

@@ -22,11 +22,25 @@ struct ApiAccess {
   std::string describe;  // "https://10.0.0.1:443 (in cluster)", for logs
 };
 
+// Where the kubelet mounts the pod's service-account token and the
+// cluster's CA.
 inline constexpr std::string_view kServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 // Reads what the spec names (environment, kubeconfig, files). nullopt with
 // `error` when something is missing or unreadable; the caller retries.
-std::optional<ApiAccess> resolveAccess(const KubernetesSpec& spec, std::string& error);
+// in_cluster reads the environment and `service_account_dir` (tests give
+// their own folder) through inClusterAccess().
+std::optional<ApiAccess> resolveAccess(const KubernetesSpec& spec, std::string& error,
+                                       std::string_view service_account_dir = kServiceAccountDir);
+
+// The pod's own access: the API server at `host` and `port` (the pod's
+// KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT: an IPv6 host bare,
+// as Kubernetes sets it, or in brackets; no port is 443), verified with
+// DIR/ca.crt, as the service account whose token is DIR/token (checked
+// readable here, re-read per request). nullopt with `error` naming the
+// variable or the file ("in_cluster: DIR/token: No such file or directory").
+std::optional<ApiAccess> inClusterAccess(std::string_view host, std::string_view port,
+                                         std::string_view service_account_dir, std::string& error);
 
 // A kubeconfig's current context: its cluster's server and
 // certificate-authority(-data), its user's token / tokenFile /

@@ -79,7 +79,7 @@ template <class Stream>
 std::string exchange(Stream& stream, const ApiAccess& access, const ApiCall& call, const std::string& token,
                      RequestCanceller& canceller, const ApiRequestCallbacks& cb) {
   http::request<http::string_body> req{call.body.empty() ? http::verb::get : http::verb::post, call.target, 11};
-  req.set(http::field::host, access.url.host);
+  req.set(http::field::host, hostPort(access.url));
   req.set(http::field::accept, "application/json");
   req.set(http::field::user_agent, "sluice-control/" SLUICE_VERSION);
   if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
@@ -132,7 +132,7 @@ std::string apiCall(const ApiAccess& access, const ApiCall& call, RequestCancell
   beast::error_code ec;
   tcp::resolver resolver(ioc);
   const auto endpoints = resolver.resolve(access.url.host, access.url.port, ec);
-  const std::string where = access.url.host + ":" + access.url.port;
+  const std::string where = hostPort(access.url);
   if (ec) return "resolve " + where + ": " + ec.message();
   tcp::socket socket(ioc);
   if (std::string e = connectWithin(ioc, socket, endpoints, canceller, callbacks.connect_timeout); !e.empty())
@@ -156,7 +156,11 @@ std::string apiCall(const ApiAccess& access, const ApiCall& call, RequestCancell
     tls.set_verify_mode(asio::ssl::verify_peer);
     tls.set_verify_callback(asio::ssl::host_name_verification(access.url.host));
   }
-  SSL_set_tlsext_host_name(tls.native_handle(), access.url.host.c_str());
+  // SNI names a host, never an address (RFC 6066 3): an API server called
+  // by its IP (in cluster, KUBERNETES_SERVICE_HOST) is sent none.
+  boost::system::error_code not_ip;
+  asio::ip::make_address(access.url.host, not_ip);
+  if (not_ip) SSL_set_tlsext_host_name(tls.native_handle(), access.url.host.c_str());
   tls.handshake(asio::ssl::stream_base::client, ec);
   if (ec) return "TLS handshake with " + where + ": " + ec.message();
   return exchange(tls, access, call, token, canceller, callbacks);

@@ -73,4 +73,9 @@ std::optional<ApiUrl> parseApiUrl(std::string_view url, std::string& error) {
   return out;
 }
 
+std::string hostPort(const ApiUrl& url) {
+  const bool v6 = url.host.find(':') != std::string::npos;
+  return (v6 ? "[" + url.host + "]" : url.host) + ":" + url.port;
+}
+
 }  // namespace sluice::control::kubernetes

@@ -17,4 +17,8 @@ struct ApiUrl {
 // trailing '/' allowed, no other path), or http:// to a non-loopback host.
 std::optional<ApiUrl> parseApiUrl(std::string_view url, std::string& error);
 
+// "host:port", an IPv6 host in brackets ("[fd00::1]:443"): for a URL, a log
+// line or the Host header.
+std::string hostPort(const ApiUrl& url);
+
 }  // namespace sluice::control::kubernetes

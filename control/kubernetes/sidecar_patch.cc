@@ -284,11 +284,20 @@ SidecarPatch buildSidecarPatch(const json& pod, const InjectionSpec& spec, const
   const json& containers = jsonAt(podspec, "containers");
   const json& init_containers = jsonAt(podspec, "initContainers");
 
-  const std::string inject = jsonString(annotations, kInjectAnnotation);
-  if (jsonAt(annotations, kInjectAnnotation).is_string() && inject != "true" && inject != "false")
-    return failed(std::string("annotation ") + kInjectAnnotation + " must be \"true\" or \"false\", not \"" + inject +
-                  "\"");
-  if (inject == "false") return skipped("disabled");
+  // The pod's own say: the label is what the webhook configuration's
+  // objectSelector sees (a pod labelled "true" is sent from a namespace
+  // without the injection label), the annotation what older manifests
+  // carry. A pod sent here is injected unless either says "false".
+  bool opted_out = false;
+  for (auto [where, map] : {std::pair{"label", &jsonAt(meta, "labels")}, std::pair{"annotation", &annotations}}) {
+    if (!jsonAt(*map, kInjectAnnotation).is_string()) continue;
+    const std::string inject = jsonString(*map, kInjectAnnotation);
+    if (inject != "true" && inject != "false")
+      return failed(std::string(where) + " " + kInjectAnnotation + " must be \"true\" or \"false\", not \"" +
+                    inject + "\"");
+    opted_out = opted_out || inject == "false";
+  }
+  if (opted_out) return skipped("disabled");
   if (jsonAt(annotations, kStatusAnnotation).is_string()) return skipped("already_injected");
   for (const json* list : {&containers, &init_containers})
     if (list->is_array())

@@ -28,15 +28,19 @@
 // Absent arrays and maps are added whole; annotation keys are escaped in
 // pointers ('~' as ~0, '/' as ~1).
 //
-// Left alone (an empty patch and a skip reason): a pod annotated
-// sluice.io/inject: "false", a hostNetwork pod, and a pod already injected
-// (sluice.io/status set, or a container named sluice-proxy). Which
-// namespaces are injected is the MutatingWebhookConfiguration's
-// namespaceSelector (sluice-injection=enabled), not this function's.
+// Left alone (an empty patch and a skip reason): a pod labelled or
+// annotated sluice.io/inject: "false" (either wins over the other's
+// "true"), a hostNetwork pod, and a pod already injected (sluice.io/status
+// set, or a container named sluice-proxy). Which pods are sent here is the
+// MutatingWebhookConfiguration's: those of namespaces labelled
+// sluice-injection=enabled, and those labelled sluice.io/inject: "true" in
+// namespaces without that label (charts/sluice/templates/webhook.yaml).
+// Any other pod sent is injected: this function never sees the namespace.
 //
 // Refused (Outcome::Failed, with why): a pod without containers, a bad
-// sluice.io/* annotation value, a container port the sidecar owns
-// (15001, 15006, 15020, 15021), a workload that cannot be named.
+// sluice.io/inject label or sluice.io/* annotation value, a container port
+// the sidecar owns (15001, 15006, 15020, 15021), a workload that cannot be
+// named.
 
 #include <string>
 #include <vector>
@@ -47,7 +51,7 @@
 
 namespace sluice::control::kubernetes {
 
-inline constexpr const char* kInjectAnnotation = "sluice.io/inject";
+inline constexpr const char* kInjectAnnotation = "sluice.io/inject";  // a label too
 inline constexpr const char* kStatusAnnotation = "sluice.io/status";
 inline constexpr const char* kBootstrapAnnotation = "sluice.io/bootstrap";
 inline constexpr const char* kExcludeInboundPortsAnnotation = "sluice.io/exclude-inbound-ports";

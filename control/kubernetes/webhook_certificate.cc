@@ -4,9 +4,6 @@
 
 namespace sluice::control::kubernetes {
 
-// Files are looked at this often for a rotation made beside us.
-constexpr auto kFileRecheck = std::chrono::seconds(30);
-
 bool issueServingCertificate(const ca::Authority& authority, const WebhookServing& w, ca::SysTime now,
                              ServingCertificate& out, std::string& error) {
   ca::PkeyPtr key(EVP_EC_gen("P-256"));
@@ -30,7 +27,8 @@ bool issueServingCertificate(const ca::Authority& authority, const WebhookServin
   return true;
 }
 
-bool loadServingCertificate(const WebhookServing& w, ca::SysTime now, ServingCertificate& out, std::string& error) {
+bool loadServingCertificate(const WebhookServing& w, ca::SysTime now, ServingCertificate& out, std::string& error,
+                            std::chrono::seconds recheck) {
   std::string cert_pem, key_pem, why;
   if (!ca::readWholeFile(w.cert_file->path, cert_pem, why)) {
     error = w.cert_file->path + ": " + why;
@@ -58,7 +56,7 @@ bool loadServingCertificate(const WebhookServing& w, ca::SysTime now, ServingCer
   out.chain_pem = std::move(cert_pem);
   out.key_pem = std::move(key_pem);
   out.not_after = ca::notAfter(certs[0].get());
-  out.refresh_at = now + kFileRecheck;
+  out.refresh_at = now + recheck;
   return true;
 }
 

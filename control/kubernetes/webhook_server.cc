@@ -200,6 +200,13 @@ bool WebhookServer::start(std::string& error) {
 
 int WebhookServer::port() const { return impl_->port; }
 
+void WebhookServer::refreshNow() {
+  if (!impl_->thread.joinable()) return;
+  asio::post(impl_->io, [this] {
+    if (impl_->acceptor.is_open()) impl_->renew();
+  });
+}
+
 void WebhookServer::stop() {
   if (!impl_->thread.joinable()) return;
   asio::post(impl_->io, [this] {

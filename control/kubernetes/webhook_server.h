@@ -45,6 +45,10 @@ class WebhookServer {
   // with a message when any of it fails.
   bool start(std::string& error);
   int port() const;
+  // Asks the provider again now, on the webhook thread (returns at once):
+  // the operator's files re-read on SIGHUP rather than at the next look. A
+  // failure is a failed renewal: logged, the current certificate serves on.
+  void refreshNow();
   // Closes the listener and every connection, joins the thread. Idempotent.
   void stop();
 

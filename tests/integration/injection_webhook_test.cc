@@ -6,12 +6,18 @@
 // (tests/integration/data/kubernetes/). The returned patch is decoded and
 // applied twice, by nlohmann's RFC 6902 implementation and by kubectl's own
 // (`kubectl patch --local`, at .tools/bin/kubectl, as scripts/install-deps
-// puts it), which must agree; the native-sidecar rule (which no schema
-// checks) is checked here, and the rendered bootstrap by `sluice validate`.
+// puts it), which must agree; kubectl's result, native or classic sidecar,
+// is validated against the API's schemas and the native-sidecar rule
+// (tests/kubernetes/validate_objects.mjs, on node), the container order is
+// checked here, and the rendered bootstrap by `sluice validate`. kubectl
+// and node are required: CI installs both.
 
 #include <gtest/gtest.h>
 
 #include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
 
 #include <string>
 #include <vector>
@@ -39,11 +45,15 @@ std::vector<std::string> names(const json& list) {
 }
 
 std::string kubectlPath() { return repoRoot() + "/.tools/bin/kubectl"; }
+std::string validatorPath() { return repoRoot() + "/tests/kubernetes/validate_objects.mjs"; }
 
 class InjectionWebhookTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(haveExecutable("curl"));
+    ASSERT_EQ(::access(kubectlPath().c_str(), X_OK), 0)
+        << kubectlPath() << " is missing: scripts/install-deps installs it";
+    ASSERT_TRUE(haveExecutable("node")) << "node is missing: scripts/install-deps installs it";
     dir_.write("token.key", "an-operator-key-of-enough-length\n");
     std::string yaml;
     ASSERT_TRUE(shippedExample("kubernetes/control.yaml",
@@ -52,7 +62,8 @@ class InjectionWebhookTest : public ::testing::Test {
                                 {"address: 127.0.0.1:15017", "address: 127.0.0.1:0"},
                                 {"address: 127.0.0.1:15012", "address: 127.0.0.1:0"},
                                 {"\"${SLUICE_K8S_STATE}/ca\"", dir_.path() + "/ca"},
-                                {"\"${SLUICE_K8S_STATE}/token.key\"", dir_.path() + "/token.key"}},
+                                {"\"${SLUICE_K8S_STATE}/token.key\"", dir_.path() + "/token.key"},
+                                {"native_sidecar: true", std::string("native_sidecar: ") + (native_sidecar_ ? "true" : "false")}},
                                &yaml));
     daemon_ = std::make_unique<ControlDaemonProcess>(yaml);
     ASSERT_TRUE(daemon_->start());
@@ -84,9 +95,8 @@ class InjectionWebhookTest : public ::testing::Test {
     return doc["response"];
   }
 
-  // Applies the patch with kubectl (no cluster); null when kubectl is absent.
+  // Applies the patch with kubectl (no cluster).
   json kubectlPatched(const json& pod, const json& patch) {
-    if (::access(kubectlPath().c_str(), X_OK) != 0) return nullptr;
     const std::string file = dir_.write("pod-" + std::to_string(posts_++) + ".json", pod.dump(2));
     const CommandResult r =
         runCommand({kubectlPath(), "patch", "--local", "--type=json", "-f", file, "-p", patch.dump(), "-o", "json"},
@@ -97,10 +107,19 @@ class InjectionWebhookTest : public ::testing::Test {
     return out;
   }
 
+  // The pod against the API's schemas and the native-sidecar rule.
+  void expectValidPod(const json& pod, const std::string& what) {
+    const std::string file = dir_.write("patched-" + std::to_string(posts_++) + ".json", pod.dump(2));
+    const CommandResult r = runCommand({"node", validatorPath(), file}, 60s);
+    EXPECT_TRUE(exitedWith(r.status, 0)) << what << ": " << r.out << r.err;
+  }
+
   // The whole check of an injected pod: patch envelope, kubectl agreeing,
   // native-sidecar order, probes, and a bootstrap sluice accepts.
   json expectInjected(const std::string& file, const std::string& ns) {
-    const json pod = podOf(file);
+    return expectInjectedPod(podOf(file), file, ns);
+  }
+  json expectInjectedPod(const json& pod, const std::string& file, const std::string& ns) {
     const json resp = admit("uid-" + file, ns, pod);
     EXPECT_EQ(resp.value("allowed", false), true) << resp.dump();
     EXPECT_EQ(resp.value("patchType", ""), "JSONPatch") << resp.dump();
@@ -110,21 +129,26 @@ class InjectionWebhookTest : public ::testing::Test {
     const json out = pod.patch(patch);
 
     const json by_kubectl = kubectlPatched(pod, patch);
-    if (!by_kubectl.is_null()) {
-      EXPECT_EQ(by_kubectl, out) << "kubectl applies the patch differently";
-    }
+    EXPECT_EQ(by_kubectl, out) << "kubectl applies the patch differently";
+    if (by_kubectl.is_object()) expectValidPod(by_kubectl, file + " patched by kubectl");
 
     // Native sidecar: sluice-init runs first and exits; sluice-proxy is an
     // init container with restartPolicy Always after it; the pod's own init
     // containers follow, its containers are untouched in number and order.
-    std::vector<std::string> want = {"sluice-init", "sluice-proxy"};
-    for (const auto& n : names(pod["spec"].value("initContainers", json::array()))) want.push_back(n);
-    EXPECT_EQ(names(out["spec"]["initContainers"]), want) << file;
+    // Classic: sluice-init first, the pod's own init containers after it;
+    // sluice-proxy the first of the containers, a plain container.
+    std::vector<std::string> want_init = {"sluice-init"};
+    if (native_sidecar_) want_init.push_back("sluice-proxy");
+    for (const auto& n : names(pod["spec"].value("initContainers", json::array()))) want_init.push_back(n);
+    EXPECT_EQ(names(out["spec"]["initContainers"]), want_init) << file;
+    std::vector<std::string> want_containers = names(pod["spec"]["containers"]);
+    if (!native_sidecar_) want_containers.insert(want_containers.begin(), "sluice-proxy");
+    EXPECT_EQ(names(out["spec"]["containers"]), want_containers) << file;
     const json& init = out["spec"]["initContainers"][0];
-    const json& proxy = out["spec"]["initContainers"][1];
+    const json& proxy = native_sidecar_ ? out["spec"]["initContainers"][1] : out["spec"]["containers"][0];
     EXPECT_FALSE(init.contains("restartPolicy"));
-    EXPECT_EQ(proxy.value("restartPolicy", ""), "Always");
-    EXPECT_EQ(names(out["spec"]["containers"]), names(pod["spec"]["containers"]));
+    if (native_sidecar_) EXPECT_EQ(proxy.value("restartPolicy", ""), "Always");
+    else EXPECT_FALSE(proxy.contains("restartPolicy"));
     EXPECT_EQ(init["securityContext"]["capabilities"]["add"], json({"NET_ADMIN", "NET_RAW"}));
     EXPECT_EQ(init["securityContext"]["privileged"], false);
     EXPECT_EQ(proxy["securityContext"]["runAsUser"], 1337);
@@ -140,23 +164,28 @@ class InjectionWebhookTest : public ::testing::Test {
     return out;
   }
 
-  void expectLeftAlone(const std::string& file, const std::string& ns) {
-    const json resp = admit("uid-" + file, ns, podOf(file));
+  void expectLeftAlone(const std::string& file, const std::string& ns) { expectLeftAlonePod(podOf(file), file, ns); }
+  void expectLeftAlonePod(const json& pod, const std::string& file, const std::string& ns) {
+    const json resp = admit("uid-" + file, ns, pod);
     EXPECT_EQ(resp.value("allowed", false), true) << resp.dump();
     EXPECT_FALSE(resp.contains("patch")) << resp.dump();
     EXPECT_FALSE(resp.contains("patchType")) << resp.dump();
   }
 
+  bool native_sidecar_ = true;  // the shipped example's; the classic fixture sets false
   TempDir dir_;
   std::unique_ptr<ControlDaemonProcess> daemon_;
   std::string port_;
   int posts_ = 0;
 };
 
+// The same control plane set for clusters older than Kubernetes 1.29.
+class ClassicInjectionWebhookTest : public InjectionWebhookTest {
+ protected:
+  ClassicInjectionWebhookTest() { native_sidecar_ = false; }
+};
+
 TEST_F(InjectionWebhookTest, InjectsWorkloadPodsAsNativeSidecars) {
-  if (::access(kubectlPath().c_str(), X_OK) != 0)
-    std::fprintf(stderr, "note: %s is missing (scripts/install-deps installs it): patches applied without kubectl\n",
-                 kubectlPath().c_str());
   const json web = expectInjected("deployment.json", "shop");
   // The node the sidecar asks for is its workload's: the Deployment's name.
   EXPECT_NE(web["metadata"]["annotations"].value("sluice.io/bootstrap", "").find("id: web.shop~${POD_NAME}"),
@@ -225,6 +254,38 @@ TEST_F(InjectionWebhookTest, WarnsWhenAProbePortBypassesTheSidecar) {
   EXPECT_NE(resp["warnings"][0].get<std::string>().find("port 8443 of container api"), std::string::npos);
 }
 
+TEST_F(ClassicInjectionWebhookTest, InjectsWorkloadPodsAsClassicSidecars) {
+  for (const char* file : {"deployment.json", "statefulset.json", "job.json", "pod-init-probes.json"})
+    expectInjected(file, "shop");
+  EXPECT_TRUE(daemon_->waitMetricEq("sluice_control_injections_total", {}, 4));
+}
+
+// The pod's own say, by label (what the chart's object.sluice.io webhook
+// selects on in a namespace without the injection label) or annotation:
+// "true" is injected whatever its namespace, "false" in either is left
+// alone, even beside a "true" in the other.
+TEST_F(InjectionWebhookTest, ThePodsLabelOrAnnotationDecides) {
+  json pod = podOf("job.json");
+  pod["metadata"]["labels"]["sluice.io/inject"] = "true";
+  expectInjectedPod(pod, "labelled-true", "unlabelled");
+  pod = podOf("job.json");
+  pod["metadata"]["annotations"]["sluice.io/inject"] = "true";
+  expectInjectedPod(pod, "annotated-true", "unlabelled");
+  EXPECT_TRUE(daemon_->waitMetricEq("sluice_control_injections_total", {}, 2));
+
+  pod = podOf("job.json");
+  pod["metadata"]["labels"]["sluice.io/inject"] = "false";
+  expectLeftAlonePod(pod, "labelled-false", "shop");
+  pod["metadata"]["annotations"]["sluice.io/inject"] = "true";
+  expectLeftAlonePod(pod, "labelled-false-annotated-true", "shop");
+  pod = podOf("job.json");
+  pod["metadata"]["labels"]["sluice.io/inject"] = "true";
+  pod["metadata"]["annotations"]["sluice.io/inject"] = "false";
+  expectLeftAlonePod(pod, "labelled-true-annotated-false", "unlabelled");
+  EXPECT_TRUE(daemon_->waitMetricEq("sluice_control_injection_skips_total", {{"reason", "disabled"}}, 3));
+  EXPECT_TRUE(daemon_->waitMetricEq("sluice_control_injections_total", {}, 2));
+}
+
 TEST_F(InjectionWebhookTest, LeavesHostNetworkOptedOutAndInjectedPodsAlone) {
   expectLeftAlone("host-network.json", "kube-system");
   expectLeftAlone("opt-out.json", "default");
@@ -279,6 +340,88 @@ TEST_F(InjectionWebhookTest, ServesACertificateForTheServiceNameOnly) {
                                           " </dev/null 2>/dev/null | openssl x509 -noout -ext subjectAltName"},
                                      20s);
   EXPECT_EQ(s.out, "X509v3 Subject Alternative Name: \n    DNS:sluice-control.sluice-system.svc\n") << s.err;
+}
+
+// The operator's serving certificate (cert-manager's Secret, mounted as
+// files) instead of the CA's: served, and a replaced pair served once
+// SIGHUP has the webhook read the files again (else it looks every 30 s,
+// longer than this test waits).
+TEST(InjectionWebhookFiles, ServesTheOperatorsFilesAndTheirReplacementAfterSighup) {
+  ASSERT_TRUE(haveExecutable("openssl"));
+  ASSERT_TRUE(haveExecutable("curl"));
+  TempDir dir;
+  const auto make_pair = [&](const std::string& name) {
+    const CommandResult r = runCommand(
+        {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+         dir.path() + "/" + name + ".key", "-out", dir.path() + "/" + name + ".crt", "-days", "1", "-subj",
+         std::string("/CN=") + kServiceName, "-addext", std::string("subjectAltName=DNS:") + kServiceName},
+        20s);
+    return exitedWith(r.status, 0) ? ::testing::AssertionSuccess() : ::testing::AssertionFailure() << r.err;
+  };
+  ASSERT_TRUE(make_pair("a"));
+  ASSERT_TRUE(make_pair("b"));
+  // Put in place as cert-manager does: written aside, renamed over.
+  const auto install = [&](const std::string& name) {
+    for (const char* ext : {"crt", "key"}) {
+      const std::string to = dir.path() + "/tls." + ext;
+      dir.write(std::string("tls.") + ext + ".new", readFile(dir.path() + "/" + name + "." + ext));
+      ASSERT_EQ(std::rename((to + ".new").c_str(), to.c_str()), 0);
+    }
+  };
+  install("a");
+  dir.write("token.key", "an-operator-key-of-enough-length\n");
+  std::string yaml;
+  ASSERT_TRUE(shippedExample("kubernetes/control.yaml",
+                             {{"address: 127.0.0.1:15010", "address: 127.0.0.1:0"},
+                              {"address: 127.0.0.1:15000", "address: 127.0.0.1:0"},
+                              {"address: 127.0.0.1:15017", "address: 127.0.0.1:0"},
+                              {"address: 127.0.0.1:15012", "address: 127.0.0.1:0"},
+                              {"\"${SLUICE_K8S_STATE}/ca\"", dir.path() + "/ca"},
+                              {"\"${SLUICE_K8S_STATE}/token.key\"", dir.path() + "/token.key"},
+                              {"certificate_ttl: 24h",
+                               "cert_file: " + dir.path() + "/tls.crt\n    key_file: " + dir.path() + "/tls.key"}},
+                             &yaml));
+  ControlDaemonProcess daemon(yaml);
+  ASSERT_TRUE(daemon.start());
+  const std::string& addr = daemon.webhookAddress();
+  const std::string port = addr.substr(addr.rfind(':') + 1);
+  // What the webhook presents, and a pair's own certificate, as fingerprints.
+  const auto presented = [&] {
+    return runCommand({"sh", "-c",
+                       "openssl s_client -connect 127.0.0.1:" + port + " -servername " + kServiceName +
+                           " </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256"},
+                      20s)
+        .out;
+  };
+  const auto fingerprint = [&](const std::string& name) {
+    return runCommand({"openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in", dir.path() + "/" + name + ".crt"},
+                      10s)
+        .out;
+  };
+  ASSERT_FALSE(fingerprint("a").empty());
+  ASSERT_NE(fingerprint("a"), fingerprint("b"));
+  EXPECT_EQ(presented(), fingerprint("a"));
+  // An API server trusting a's certificate admits through it.
+  const std::string review_file = dir.write("review.json", review("u-1", "shop", podOf("job.json")).dump());
+  const auto post_trusting = [&](const std::string& name) {
+    return curl({"--cacert", dir.path() + "/" + name + ".crt", "--resolve",
+                 std::string(kServiceName) + ":" + port + ":127.0.0.1", "-H", "Content-Type: application/json",
+                 "--data-binary", "@" + review_file, "https://" + std::string(kServiceName) + ":" + port + "/inject"});
+  };
+  EXPECT_EQ(post_trusting("a").status, 200);
+
+  install("b");
+  ASSERT_TRUE(daemon.signal(SIGHUP));
+  std::string now;
+  EXPECT_TRUE(waitUntil(
+      [&] {
+        now = presented();
+        return now == fingerprint("b");
+      },
+      5s))
+      << "still presenting " << now << daemon.stderrText();
+  EXPECT_EQ(post_trusting("b").status, 200);
+  EXPECT_NE(post_trusting("a").exit_code, 0) << "a's certificate is still served";
 }
 
 // The same patch offline, on a workload manifest as a user has it.

@@ -79,14 +79,15 @@ if (check('helm template with default values', def.status === 0, def.stderr)) {
     'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'MutatingWebhookConfiguration',
     'PodDisruptionBudget', 'Secret', 'Secret', 'Service', 'ServiceAccount']), kinds.join(' '));
 
-  // RBAC: exactly the reads the mesh is computed from, and token reviews.
+  // RBAC: exactly the reads the mesh is computed from (collections only:
+  // list and watch, never a get by name), and token reviews.
   const role = one(o, 'ClusterRole');
   const granted = role.rules.flatMap(r => r.apiGroups.flatMap(g => r.resources.flatMap(res =>
     r.verbs.map(v => `${g || 'core'}/${res}:${v}`)))).sort();
   const want = [];
   for (const res of ['core/services', 'core/pods', 'core/namespaces', 'core/serviceaccounts',
                      'discovery.k8s.io/endpointslices'])
-    for (const v of ['get', 'list', 'watch']) want.push(`${res}:${v}`);
+    for (const v of ['list', 'watch']) want.push(`${res}:${v}`);
   want.push('authentication.k8s.io/tokenreviews:create');
   check('RBAC grants exactly the verbs used', isDeepStrictEqual(granted, want.sort()), granted.join(' '));
   check('RBAC: no nonResourceURLs, no resourceNames, no wildcards',
@@ -98,42 +99,89 @@ if (check('helm template with default values', def.status === 0, def.stderr)) {
         binding.roleRef.name === role.metadata.name && binding.subjects.length === 1 &&
         binding.subjects[0].name === sa.metadata.name && binding.subjects[0].namespace === 'sluice-system');
 
-  // The webhook.
+  // The webhook: two entries, one per way a pod asks for the sidecar
+  // (its namespace's label, or its own label in an unlabelled namespace),
+  // the same in everything but their selectors.
   const mwc = one(o, 'MutatingWebhookConfiguration');
-  const wh = mwc.webhooks[0];
-  check('one webhook', mwc.webhooks.length === 1);
-  check('webhook: failurePolicy Fail by default', wh.failurePolicy === 'Fail');
-  check('webhook: sideEffects None, admissionReviewVersions [v1], reinvocationPolicy IfNeeded',
-        wh.sideEffects === 'None' && isDeepStrictEqual(wh.admissionReviewVersions, ['v1']) &&
-        wh.reinvocationPolicy === 'IfNeeded' && wh.timeoutSeconds === 10);
-  check('webhook: pod CREATE only',
-        isDeepStrictEqual(wh.rules, [{operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'],
-                                      resources: ['pods'], scope: 'Namespaced'}]), JSON.stringify(wh.rules));
-  const nsExpr = wh.namespaceSelector.matchExpressions;
-  check('webhook: namespaces labelled sluice-injection=enabled',
-        nsExpr.some(e => e.key === 'sluice-injection' && e.operator === 'In' &&
-                         isDeepStrictEqual(e.values, ['enabled'])) && !wh.namespaceSelector.matchLabels,
-        JSON.stringify(wh.namespaceSelector));
-  check('webhook: never the control plane\'s namespace nor kube-system',
-        nsExpr.some(e => e.key === 'kubernetes.io/metadata.name' && e.operator === 'NotIn' &&
-                         isDeepStrictEqual([...e.values].sort(), ['kube-system', 'sluice-system'])));
-  check('webhook: pods labelled sluice.io/inject=false are not sent',
-        isDeepStrictEqual(wh.objectSelector, {matchExpressions: [
-          {key: 'sluice.io/inject', operator: 'NotIn', values: ['false']}]}), JSON.stringify(wh.objectSelector));
+  const names = mwc.webhooks.map(w => w.name);
+  check('two webhooks, namespace.sluice.io and object.sluice.io',
+        isDeepStrictEqual(names, ['namespace.sluice.io', 'object.sluice.io']), names.join(' '));
+  const byNs = mwc.webhooks.find(w => w.name === 'namespace.sluice.io') ?? {};
+  const byPod = mwc.webhooks.find(w => w.name === 'object.sluice.io') ?? {};
   const svc = one(o, 'Service');
-  check('webhook: calls the Service on 15017 at /inject',
-        isDeepStrictEqual(wh.clientConfig.service,
-                          {name: svc.metadata.name, namespace: 'sluice-system', path: '/inject', port: 15017}) &&
-        svc.spec.ports.some(p => p.port === 15017 && p.targetPort === 'https-webhook'));
+  for (const wh of [byNs, byPod]) {
+    check(`${wh.name}: failurePolicy Fail by default`, wh.failurePolicy === 'Fail');
+    check(`${wh.name}: sideEffects None, admissionReviewVersions [v1], reinvocationPolicy IfNeeded`,
+          wh.sideEffects === 'None' && isDeepStrictEqual(wh.admissionReviewVersions, ['v1']) &&
+          wh.reinvocationPolicy === 'IfNeeded' && wh.timeoutSeconds === 10);
+    check(`${wh.name}: pod CREATE only`,
+          isDeepStrictEqual(wh.rules, [{operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'],
+                                        resources: ['pods'], scope: 'Namespaced'}]), JSON.stringify(wh.rules));
+    check(`${wh.name}: calls the Service on 15017 at /inject`,
+          isDeepStrictEqual(wh.clientConfig?.service,
+                            {name: svc.metadata.name, namespace: 'sluice-system', path: '/inject', port: 15017}) &&
+          svc.spec.ports.some(p => p.port === 15017 && p.targetPort === 'https-webhook'));
+    check(`${wh.name}: never the control plane's namespace nor kube-system`,
+          (wh.namespaceSelector?.matchExpressions ?? []).some(e =>
+            e.key === 'kubernetes.io/metadata.name' && e.operator === 'NotIn' &&
+            isDeepStrictEqual([...e.values].sort(), ['kube-system', 'sluice-system'])));
+    check(`${wh.name}: selectors by expressions only`,
+          !wh.namespaceSelector?.matchLabels && !wh.objectSelector?.matchLabels);
+  }
+  check('namespace.sluice.io: namespaces labelled sluice-injection=enabled',
+        isDeepStrictEqual(byNs.namespaceSelector?.matchExpressions?.[0],
+                          {key: 'sluice-injection', operator: 'In', values: ['enabled']}),
+        JSON.stringify(byNs.namespaceSelector));
+  check('namespace.sluice.io: pods labelled sluice.io/inject=false are not sent',
+        isDeepStrictEqual(byNs.objectSelector, {matchExpressions: [
+          {key: 'sluice.io/inject', operator: 'NotIn', values: ['false']}]}), JSON.stringify(byNs.objectSelector));
+  check('object.sluice.io: namespaces with no sluice-injection label',
+        isDeepStrictEqual(byPod.namespaceSelector?.matchExpressions?.[0],
+                          {key: 'sluice-injection', operator: 'DoesNotExist'}),
+        JSON.stringify(byPod.namespaceSelector));
+  check('object.sluice.io: pods labelled sluice.io/inject=true only',
+        isDeepStrictEqual(byPod.objectSelector, {matchExpressions: [
+          {key: 'sluice.io/inject', operator: 'In', values: ['true']}]}), JSON.stringify(byPod.objectSelector));
+  // The selectors as the API server applies them: which entries send a
+  // pod, for each namespace label and pod label. At most one ever does.
+  const matches = (sel, labels) => (sel?.matchExpressions ?? []).every(e => {
+    const has = Object.hasOwn(labels, e.key);
+    switch (e.operator) {
+      case 'In': return has && e.values.includes(labels[e.key]);
+      case 'NotIn': return !has || !e.values.includes(labels[e.key]);
+      case 'Exists': return has;
+      case 'DoesNotExist': return !has;
+      default: return false;
+    }
+  });
+  const sentBy = (nsLabels, podLabels) => mwc.webhooks
+    .filter(w => matches(w.namespaceSelector, nsLabels) && matches(w.objectSelector, podLabels)).map(w => w.name);
+  const prod = {'kubernetes.io/metadata.name': 'prod'};
+  for (const [ns, pod, want] of [
+    [{...prod, 'sluice-injection': 'enabled'}, {}, ['namespace.sluice.io']],
+    [{...prod, 'sluice-injection': 'enabled'}, {'sluice.io/inject': 'true'}, ['namespace.sluice.io']],
+    [{...prod, 'sluice-injection': 'enabled'}, {'sluice.io/inject': 'false'}, []],
+    [prod, {}, []],
+    [prod, {'sluice.io/inject': 'true'}, ['object.sluice.io']],
+    [prod, {'sluice.io/inject': 'false'}, []],
+    [{...prod, 'sluice-injection': 'disabled'}, {'sluice.io/inject': 'true'}, []],
+    [{'kubernetes.io/metadata.name': 'kube-system'}, {'sluice.io/inject': 'true'}, []],
+    [{'kubernetes.io/metadata.name': 'sluice-system', 'sluice-injection': 'enabled'}, {}, []],
+  ]) {
+    const got = sentBy(ns, pod);
+    check(`selectors: namespace ${JSON.stringify(ns)}, pod ${JSON.stringify(pod)}: sent by [${want}]`,
+          isDeepStrictEqual(got, want), `sent by [${got}]`);
+  }
 
   // The generated serving certificate: for the Service's name, signed by
   // the caBundle's CA, with its key.
   const tls = one(o, 'Secret', '-webhook-tls');
-  const ca = new X509Certificate(b64(wh.clientConfig.caBundle));
+  check('both webhooks carry the same caBundle', byNs.clientConfig?.caBundle === byPod.clientConfig?.caBundle);
+  const ca = new X509Certificate(b64(byNs.clientConfig.caBundle));
   const leaf = new X509Certificate(b64(tls.data['tls.crt']));
   const dns = `${svc.metadata.name}.sluice-system.svc`;
   check('webhook certificate: signed by the caBundle\'s CA', ca.ca && leaf.verify(ca.publicKey) &&
-        b64(tls.data['ca.crt']) === b64(wh.clientConfig.caBundle));
+        b64(tls.data['ca.crt']) === b64(byNs.clientConfig.caBundle));
   check(`webhook certificate: names ${dns}`, leaf.checkHost(dns) === dns, leaf.subjectAltName);
   check('webhook certificate: its key is the Secret\'s',
         leaf.checkPrivateKey(createPrivateKey(b64(tls.data['tls.key']))));
@@ -234,7 +282,7 @@ if (check('helm template with non-default values', custom.status === 0, custom.s
   const o = custom.objects;
   const dep = one(o, 'Deployment');
   const c = dep.spec.template.spec.containers[0];
-  const wh = one(o, 'MutatingWebhookConfiguration').webhooks[0];
+  const whs = one(o, 'MutatingWebhookConfiguration').webhooks;
   const control = YAML.parse(one(o, 'ConfigMap').data['control.yaml']);
   check('replicas 1: one replica and no PodDisruptionBudget',
         dep.spec.replicas === 1 && find(o, 'PodDisruptionBudget').length === 0);
@@ -243,11 +291,11 @@ if (check('helm template with non-default values', custom.status === 0, custom.s
         control.injection.image === 'registry.example/mesh/sluice-debug:1.2.3' &&
         control.injection.resources.limits.memory === '1Gi');
   check('classic sidecar', control.injection.native_sidecar === false);
-  check('failure policy Ignore, in the webhook and the config',
-        wh.failurePolicy === 'Ignore' && control.injection.failure_policy === 'Ignore' &&
-        wh.reinvocationPolicy === 'Never' && wh.timeoutSeconds === 5);
-  check('operator\'s certificates: no generated Secret, their caBundle, their Secrets mounted',
-        find(o, 'Secret').length === 0 && wh.clientConfig.caBundle === customCa &&
+  check('failure policy Ignore, in both webhooks and the config',
+        whs.length === 2 && control.injection.failure_policy === 'Ignore' &&
+        whs.every(wh => wh.failurePolicy === 'Ignore' && wh.reinvocationPolicy === 'Never' && wh.timeoutSeconds === 5));
+  check('operator\'s certificates: no generated Secret, their caBundle in both webhooks, their Secrets mounted',
+        find(o, 'Secret').length === 0 && whs.every(wh => wh.clientConfig.caBundle === customCa) &&
         isDeepStrictEqual(dep.spec.template.spec.volumes.filter(v => v.secret).map(v => v.secret.secretName).sort(),
                           ['corp-root', 'webhook-from-cert-manager']));
   check('trust domain everywhere', control.ca.trust_domain === 'prod.example' &&

@@ -180,6 +180,35 @@ TEST(SidecarPatch, PodsLeftAloneGetAnEmptyPatchAndAReason) {
   EXPECT_EQ(buildSidecarPatch(pod, exampleSpec()).reason, "already_injected");
 }
 
+// The pod's own say: the label sluice.io/inject (what the chart's
+// object.sluice.io webhook selects "true" pods by) or the annotation of the
+// same name; "false" in either wins.
+TEST(SidecarPatch, ThePodsLabelOrAnnotationDecides) {
+  const auto outcome = [](json labels, json annotations) {
+    json pod = podOf("job.json");
+    if (!labels.empty()) pod["metadata"]["labels"].update(labels);
+    if (!annotations.empty()) pod["metadata"]["annotations"].update(annotations);
+    const SidecarPatch p = buildSidecarPatch(pod, exampleSpec(), "unlabelled");
+    switch (p.outcome) {
+      case SidecarPatch::Outcome::Injected: return std::string("injected");
+      case SidecarPatch::Outcome::Skipped: return "skipped: " + p.reason;
+      default: return "failed: " + p.reason;
+    }
+  };
+  const json t = {{"sluice.io/inject", "true"}}, f = {{"sluice.io/inject", "false"}}, none = json::object();
+  EXPECT_EQ(outcome(t, none), "injected");
+  EXPECT_EQ(outcome(none, t), "injected");
+  EXPECT_EQ(outcome(t, t), "injected");
+  EXPECT_EQ(outcome(f, none), "skipped: disabled");
+  EXPECT_EQ(outcome(none, f), "skipped: disabled");
+  EXPECT_EQ(outcome(f, t), "skipped: disabled");
+  EXPECT_EQ(outcome(t, f), "skipped: disabled");
+  EXPECT_EQ(outcome({{"sluice.io/inject", "yes"}}, none),
+            "failed: label sluice.io/inject must be \"true\" or \"false\", not \"yes\"");
+  // Another label's "false" is not the pod's say.
+  EXPECT_EQ(outcome({{"other.example/inject", "false"}}, none), "injected");
+}
+
 TEST(SidecarPatch, PodsThatCannotBeInjectedSayWhy) {
   const InjectionSpec spec = exampleSpec();
   json pod = podOf("opt-out.json");
