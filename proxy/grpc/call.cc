@@ -143,6 +143,11 @@ void Call::onPoolFailure(upstream::StreamResetReason reason, std::string_view de
   const std::string_view why = transport_ ? transport_->failureReason() : std::string_view();
   if (!why.empty()) {
     finish(Status{kUnavailable, "TLS handshake with " + target_.head.authority + " failed: " + std::string(why)});
+  } else if (reason == upstream::StreamResetReason::ConnectTimeout) {
+    finish(Status{kUnavailable, "no connection to " + target_.address + " within " +
+                                    std::to_string(target_.connect_timeout.count()) + " ms"});
+  } else if (reason == upstream::StreamResetReason::ConnectFailure) {
+    finish(Status{kUnavailable, "cannot connect to " + target_.address + " (refused or unreachable)"});
   } else {
     finish(Status{kUnavailable, "cannot connect to " + target_.address + " (" + std::string(detail) + ")"});
   }
