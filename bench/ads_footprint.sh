@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What an ADS stream (gRPC C++) costs the sidecar: VmRSS and thread count of
+# What an ADS stream costs the sidecar: VmRSS and thread count of
 # `sluice` (2 workers) idle and holding 64 downstream keep-alive connections,
 # with the bootstrap alone and with the same bootstrap plus an ADS stream
 # open to tests/integration/support/ads_server.js.

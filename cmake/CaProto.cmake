@@ -15,9 +15,14 @@ add_custom_command(
   DEPENDS "${CMAKE_SOURCE_DIR}/proto/${_ca_proto}" protobuf::protoc
   COMMENT "protoc ${_ca_proto}"
   VERBATIM)
-add_library(sluice_ca_proto STATIC "${_ca_gen}/sluice/ca/v1/certificate_service.pb.cc"
-  "${_ca_gen}/sluice/ca/v1/certificate_service.grpc.pb.cc")
-set_property(TARGET sluice_ca_proto PROPERTY COMPILE_OPTIONS -w)
-set_property(TARGET sluice_ca_proto PROPERTY POSITION_INDEPENDENT_CODE ON)
+# The messages (what the proxy's CA client needs: protobuf only) and the
+# gRPC C++ service (the control plane's server and the test CA).
+add_library(sluice_ca_proto STATIC "${_ca_gen}/sluice/ca/v1/certificate_service.pb.cc")
+add_library(sluice_ca_grpc STATIC "${_ca_gen}/sluice/ca/v1/certificate_service.grpc.pb.cc")
+foreach(t sluice_ca_proto sluice_ca_grpc)
+  set_property(TARGET ${t} PROPERTY COMPILE_OPTIONS -w)
+  set_property(TARGET ${t} PROPERTY POSITION_INDEPENDENT_CODE ON)
+endforeach()
 target_include_directories(sluice_ca_proto SYSTEM PUBLIC "${_ca_gen}")
-target_link_libraries(sluice_ca_proto PUBLIC protobuf::libprotobuf PkgConfig::GRPCPP)
+target_link_libraries(sluice_ca_proto PUBLIC protobuf::libprotobuf)
+target_link_libraries(sluice_ca_grpc PUBLIC sluice_ca_proto PkgConfig::GRPCPP)

@@ -28,7 +28,7 @@ if(SLUICE_XDS_PROTO_FROM)
   add_library(sluice_xds_proto STATIC IMPORTED GLOBAL)
   set_target_properties(sluice_xds_proto PROPERTIES IMPORTED_LOCATION "${_xds_lib}")
   target_include_directories(sluice_xds_proto INTERFACE "${SLUICE_XDS_PROTO_FROM}/xds-proto/gen")
-  target_link_libraries(sluice_xds_proto INTERFACE protobuf::libprotobuf PkgConfig::GRPCPP)
+  target_link_libraries(sluice_xds_proto INTERFACE protobuf::libprotobuf)
   return()
 endif()
 
@@ -136,4 +136,7 @@ set_property(TARGET sluice_xds_proto PROPERTY COMPILE_OPTIONS -O1 -w)
 set_property(TARGET sluice_xds_proto PROPERTY POSITION_INDEPENDENT_CODE ON)
 set_property(TARGET sluice_xds_proto PROPERTY ARCHIVE_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}")
 target_include_directories(sluice_xds_proto SYSTEM PUBLIC "${_xds_gen}")
-target_link_libraries(sluice_xds_proto PUBLIC protobuf::libprotobuf PkgConfig::GRPCPP)
+# Protobuf only: the messages are what its users share. The service stubs
+# (ads.grpc.pb, sds.grpc.pb) are in it too, for the control plane, which
+# links gRPC C++ itself; the proxy's module never pulls them in.
+target_link_libraries(sluice_xds_proto PUBLIC protobuf::libprotobuf)

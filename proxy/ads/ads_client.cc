@@ -59,7 +59,7 @@ AdsClient::AdsClient(event::Loop& loop, server::ConfigSink& sink, std::shared_pt
   }
 }
 
-// The stream first: its destructor waits for the transport to let go of us.
+// The stream first: after its destructor, no event of it reaches us.
 AdsClient::~AdsClient() {
   stream_.reset();
   setGauge(*connected_gauge_, 0);

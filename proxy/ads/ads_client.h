@@ -4,8 +4,8 @@
 // world, or incremental with `delta: true`), subscribes to listeners and
 // clusters (wildcard), then to the route configurations, endpoints and
 // secrets they name, and turns what arrives into whole configs for the
-// server's ConfigSink. Main thread only; the transport's own threads reach
-// it through Loop::post (ads_stream.h).
+// server's ConfigSink. Main thread only, the stream's transport included
+// (ads_stream.h).
 //
 // The two flavours differ only in the messages (delta_requests.h builds the
 // delta ones); everything below holds for both. On each response:

@@ -7,9 +7,9 @@
 // carries only that flavour's requests and reports only its responses.
 //
 // The interface is the test seam at the process boundary; GrpcAdsStream is
-// the real one. Its transport is gRPC C++, whose own threads do the I/O:
-// they only move protos between the wire and the loop (through
-// Loop::post), and never touch config or data-plane state.
+// the real one. Its transport is one gRPC call (proxy/grpc/call.h) over the
+// proxy's own HTTP/2 client on the same loop: no thread of its own, and
+// every event comes from that loop's own I/O and timers.
 
 #include <memory>
 #include <string>
@@ -43,8 +43,8 @@ class AdsStreamEvents {
 
 class AdsStream {
  public:
-  // Cancels the stream if it is still open and returns once the transport
-  // will make no further call on the events object.
+  // Cancels the stream if it is still open; the transport makes no
+  // further call on the events object.
   virtual ~AdsStream() = default;
   // Queues a request; requests go out in order. Loop thread.
   // A state-of-the-world stream takes the first, a delta stream the
@@ -53,9 +53,12 @@ class AdsStream {
   virtual void send(const DeltaDiscoveryRequest& request) = 0;
 };
 
-// Opens a stream to `address` (host:port, plaintext) over a fresh channel,
-// so that each attempt makes its own connection and the client's backoff
-// alone decides when to try again. `delta`: DeltaAggregatedResources.
+// Opens a stream to `address` (host:port, plaintext h2c; a name is resolved
+// on the loop first) over a connection of its own, so that each attempt
+// makes its own connection and the client's backoff alone decides when to
+// try again. `delta`: DeltaAggregatedResources. onStreamClosed() says
+// "CODE: message" (gRPC's status names: "UNAVAILABLE: cannot connect ...").
+// Destroying the stream cancels it (RST_STREAM CANCEL).
 std::unique_ptr<AdsStream> openGrpcAdsStream(const std::string& address, event::Loop& loop, AdsStreamEvents& events,
                                              bool delta = false);
 

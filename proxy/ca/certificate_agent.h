@@ -10,10 +10,10 @@
 // lifetime, ±10%; a failed call is tried again after a jittered exponential
 // backoff (1 s .. 30 s) while the current certificate serves on.
 //
-// Main thread only (the loop's); the CaClient's gRPC threads reach it only
-// through Loop::post. `on_change` runs on the main thread after each new
-// certificate: the server applies its config again with the new secret,
-// which swaps the TLS contexts that name it (no listener is rebound).
+// Main thread only (the loop's), the CaClient's call included. `on_change`
+// runs on the main thread after each new certificate: the server applies
+// its config again with the new secret, which swaps the TLS contexts that
+// name it (no listener is rebound).
 //
 // Metrics: sluice_identity_certificate_requests_total{result="ok|error"},
 // sluice_identity_certificate_expiry_seconds (of the current certificate;

@@ -1,41 +1,22 @@
-// The gRPC C++ transport of the certificate agent: the callback API's unary
-// call, over TLS to the CA's own port (or plaintext when configured). Its completion runs on a gRPC thread, which posts
-// the result to the loop and, only then, marks the call finished.
-#include <grpcpp/grpcpp.h>
-
-#include <chrono>
-#include <condition_variable>
+// The certificate agent's client of the mesh CA: one unary gRPC call
+// (grpc/call.h) over the proxy's own HTTP/2 client on the loop, over TLS
+// to the CA's own port (or plaintext when configured).
 #include <fstream>
-#include <mutex>
 #include <sstream>
 
 #include "proxy/ca/ca_client.h"
-#include "sluice/ca/v1/certificate_service.grpc.pb.h"
+#include "proxy/grpc/call.h"
+#include "sluice/ca/v1/certificate_service.pb.h"
 
 namespace sluice::ca {
 namespace {
 
 namespace pb = ::sluice::ca::v1;
 
-constexpr auto kCallDeadline = std::chrono::seconds(10);
-
-std::string statusText(const grpc::Status& s) {
-  static const char* const kNames[] = {
-      "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-      "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
-      "DATA_LOSS", "UNAUTHENTICATED"};
-  const int code = static_cast<int>(s.error_code());
-  const std::string name = code >= 0 && code <= 16 ? kNames[code] : "code " + std::to_string(code);
-  return s.error_message().empty() ? name : name + ": " + s.error_message();
-}
-
-std::shared_ptr<grpc::ChannelCredentials> credentialsFor(const std::string& root_pem) {
-  if (root_pem.empty()) return grpc::InsecureChannelCredentials();
-  grpc::SslCredentialsOptions options;
-  options.pem_root_certs = root_pem;
-  return grpc::SslCredentials(options);
-}
+constexpr std::chrono::milliseconds kCallDeadline{10000};
+// A chain and a trust bundle: a few KiB; gRPC's default bound.
+constexpr size_t kMaxResponseBytes = 4 << 20;
+constexpr const char* kPath = "/sluice.ca.v1.CertificateService/CreateCertificate";
 
 // The roots as they are now: the inline PEM, or the file's text; false with
 // `error` when the file cannot be read or holds no certificate.
@@ -55,86 +36,113 @@ bool currentRoots(const std::string& root_pem, const std::string& root_file, std
   return true;
 }
 
-// One call's state, shared by the client and gRPC's completion callback.
-struct Call {
-  grpc::ClientContext context;
-  pb::CreateCertificateRequest request;
-  pb::CreateCertificateResponse response;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool finished = false;
-};
+// "ca.mesh:15012" -> "ca.mesh"; "[::1]:15012" -> "::1".
+std::string hostOf(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  std::string host = colon == std::string::npos ? address : address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return host;
+}
 
-// Read and written on the loop thread only; gRPC threads copy the pointer.
-struct Liveness {
-  bool alive = true;
-};
-
-class GrpcCaClient final : public CaClient {
+class GrpcCaClient final : public CaClient, private grpc::CallEvents {
  public:
   GrpcCaClient(event::Loop& loop, std::string address, std::string root_pem, std::string root_file)
       : loop_(loop),
         address_(std::move(address)),
         root_pem_(std::move(root_pem)),
         root_file_(std::move(root_file)),
-        live_(std::make_shared<Liveness>()) {}
-
-  ~GrpcCaClient() override {
-    live_->alive = false;
-    if (!call_) return;
-    call_->context.TryCancel();
-    std::unique_lock lock(call_->mu);
-    call_->cv.wait(lock, [&] { return call_->finished; });
-  }
+        refused_(loop_.createTimer([this] { complete(std::move(refusal_)); })) {}
 
   void createCertificate(std::string csr_pem, int64_t validity_seconds, std::string token,
                          std::function<void(IssueResult)> done) override {
-    // A channel per set of roots: a rotated root file gets a new one.
-    std::string roots, error;
-    if (!currentRoots(root_pem_, root_file_, roots, error)) {
-      IssueResult r;
-      r.error = error;
-      auto live = live_;
-      loop_.post([live, done = std::move(done), r = std::move(r)]() mutable {
-        if (live->alive) done(std::move(r));
-      });
+    call_.reset();  // one call at a time: an earlier one is given up
+    done_ = std::move(done);
+    got_message_ = false;
+    parse_failed_ = false;
+    response_.Clear();
+
+    grpc::CallTarget target;
+    target.address = address_;
+    target.head.path = kPath;
+    target.head.metadata.emplace_back("authorization", "Bearer " + token);
+    target.head.timeout = kCallDeadline;
+    target.max_message_bytes = kMaxResponseBytes;
+    target.connect_timeout = kCallDeadline;
+    if (std::string error; !tlsFor(target, error)) {
+      refusal_ = IssueResult{};
+      refusal_.error = std::move(error);
+      refused_->enable(event::Duration(0));  // `done` runs from the loop, as for a call
       return;
     }
-    if (!stub_ || roots != stub_roots_) {
-      stub_ = pb::CertificateService::NewStub(grpc::CreateChannel(address_, credentialsFor(roots)));
-      stub_roots_ = std::move(roots);
-    }
-    auto call = std::make_shared<Call>();
-    call->request.set_csr(std::move(csr_pem));
-    call->request.set_validity_seconds(validity_seconds);
-    call->context.AddMetadata("authorization", "Bearer " + token);
-    call->context.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
-    call_ = call;
-    event::Loop& loop = loop_;
-    auto live = live_;
-    stub_->async()->CreateCertificate(&call->context, &call->request, &call->response,
-                                      [call, &loop, live, done = std::move(done)](grpc::Status status) mutable {
-                                        IssueResult r;
-                                        r.ok = status.ok();
-                                        if (!r.ok) r.error = statusText(status);
-                                        for (const auto& c : call->response.cert_chain()) r.cert_chain.push_back(c);
-                                        for (const auto& c : call->response.trust_bundle()) r.trust_bundle.push_back(c);
-                                        loop.post([live, done = std::move(done), r = std::move(r)]() mutable {
-                                          if (live->alive) done(std::move(r));
-                                        });
-                                        std::lock_guard lock(call->mu);
-                                        call->finished = true;
-                                        call->cv.notify_all();
-                                      });
+    pb::CreateCertificateRequest request;
+    request.set_csr(std::move(csr_pem));
+    request.set_validity_seconds(validity_seconds);
+    call_ = std::make_unique<grpc::Call>(loop_, std::move(target), static_cast<grpc::CallEvents&>(*this));
+    call_->send(request.SerializeAsString());
+    call_->closeSend();
   }
 
  private:
+  // TLS verifying the CA against the roots as they are now (a rotated root
+  // file is followed), the address's host named by its certificate.
+  bool tlsFor(grpc::CallTarget& target, std::string& error) {
+    std::string roots;
+    if (!currentRoots(root_pem_, root_file_, roots, error)) return false;
+    if (roots.empty()) return true;  // plaintext, as configured
+    tls::ClientTlsOptions options;
+    options.sni = hostOf(address_);
+    options.alpn = {"h2"};
+    tls::ClientTlsMaterial material;
+    material.trusted_ca = tls::Pem{roots, root_file_.empty() ? "root_pem" : root_file_, "dynamic.ca roots", {}};
+    auto built = tls::ClientTlsContext::build(options, material);
+    if (!built.ok()) {
+      error = "UNAVAILABLE: " + built.error;
+      return false;
+    }
+    target.tls = std::move(built.context);
+    return true;
+  }
+
+  void onCallHeaders() override {}
+
+  void onCallMessage(std::string message) override {
+    // A unary call answers one message; a second is ignored (the status decides).
+    if (got_message_) return;
+    got_message_ = response_.ParseFromString(message);
+    parse_failed_ = !got_message_;
+  }
+
+  void onCallClosed(const grpc::Status& status) override {
+    IssueResult r;
+    if (!status.ok()) {
+      r.error = status.text();
+    } else if (!got_message_) {
+      r.error = parse_failed_ ? "INTERNAL: cannot parse the CreateCertificateResponse"
+                              : "INTERNAL: the CA answered OK with no CreateCertificateResponse";
+    } else {
+      r.ok = true;
+      r.cert_chain.assign(response_.cert_chain().begin(), response_.cert_chain().end());
+      r.trust_bundle.assign(response_.trust_bundle().begin(), response_.trust_bundle().end());
+    }
+    complete(std::move(r));
+  }
+
+  // Last: `done` may start the next call, which replaces the finished one.
+  void complete(IssueResult r) {
+    auto done = std::move(done_);
+    done_ = nullptr;
+    if (done) done(std::move(r));
+  }
+
   event::Loop& loop_;
   const std::string address_, root_pem_, root_file_;
-  std::unique_ptr<pb::CertificateService::Stub> stub_;
-  std::string stub_roots_;  // what stub_'s channel trusts
-  std::shared_ptr<Liveness> live_;
-  std::shared_ptr<Call> call_;  // the latest call; earlier ones have finished
+  std::unique_ptr<grpc::Call> call_;
+  std::function<void(IssueResult)> done_;
+  pb::CreateCertificateResponse response_;
+  bool got_message_ = false;
+  bool parse_failed_ = false;
+  IssueResult refusal_;  // a call that could not start, reported from the loop
+  std::unique_ptr<event::Timer> refused_;
 };
 
 }  // namespace

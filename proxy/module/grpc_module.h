@@ -3,18 +3,20 @@
 // loaded only by a bootstrap that needs it: the ADS client (`dynamic.ads`)
 // and the certificate agent's CA client (`dynamic.ca`).
 //
-// Why a module: gRPC C++, Abseil, protobuf and the generated Envoy messages
-// are most of what a running proxy maps. Linked into the binary they cost
-// every proxy ~9 MiB of resident pages (relocations and static
-// initializers touch them at start), used or not; a proxy configured by a
-// file (an edge proxy, the benchmarks) now maps none of them. See
-// docs/PRINCIPLES.md, rule 21.
+// Why a module: protobuf and the generated Envoy messages are most of what
+// a proxy on xDS maps. Linked into the binary they would cost every proxy
+// their resident pages (relocations and static initializers touch them at
+// start), used or not; a proxy configured by a file (an edge proxy, the
+// benchmarks) maps none of them. The module's gRPC is framed by the proxy
+// itself (proxy/grpc/) over its own HTTP/2 client, so it adds protobuf and
+// c-ares, not gRPC C++ and its threads. See docs/PRINCIPLES.md, rule 21.
 //
 // The module is built from the same tree as the binary and resolves the
-// proxy's own symbols (the loop, the config model, the snapshot path) from
-// the binary that loads it, which exports them: it holds only proxy/ads/,
-// the gRPC CA client, xds/ and the generated protos. kGrpcModuleAbi guards
-// against a module from another build.
+// proxy's own symbols (the loop, the config model, the snapshot path, the
+// HTTP/2 connection pool and TLS) from the binary that loads it, which
+// exports them: it holds only proxy/ads/, proxy/grpc/, the CA client, xds/
+// and the generated protos. kGrpcModuleAbi guards against a module from
+// another build.
 
 #include <memory>
 #include <string>
@@ -32,8 +34,8 @@ inline constexpr int kGrpcModuleAbi = 1;
 struct GrpcModule {
   int abi = kGrpcModuleAbi;
   const char* version = "";  // SLUICE_VERSION of the build that made it
-  // The ConfigSource of a bootstrap with `dynamic.ads` (ads::AdsClient over
-  // gRPC C++). `loaded`: the bootstrap file as loaded.
+  // The ConfigSource of a bootstrap with `dynamic.ads` (ads::AdsClient,
+  // its stream on the main loop). `loaded`: the bootstrap file as loaded.
   std::unique_ptr<server::ConfigSource> (*make_ads_source)(std::shared_ptr<const config::Config> loaded,
                                                            event::Loop& loop, server::ConfigSink& sink) = nullptr;
   // The certificate agent's client of the mesh CA (ca::makeGrpcCaClient:

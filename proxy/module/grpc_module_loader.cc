@@ -19,7 +19,8 @@ const GrpcModule* loadGrpcModule(std::string* error) {
   static const GrpcModule* loaded = nullptr;
   if (loaded) return loaded;
   const std::string path = grpcModulePath();
-  // Never closed: gRPC's threads and static state live until exit.
+  // Never closed: protobuf's static state (descriptors, the generated
+  // messages' defaults) lives until exit.
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     *error = std::string("cannot load the gRPC module (needed by dynamic.ads and dynamic.ca): ") + dlerror();

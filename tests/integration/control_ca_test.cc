@@ -227,7 +227,7 @@ TEST_F(ControlCaTest, PlaintextOnlyWhenBothSidesSayIt) {
 
 // The proxy's certificate agent: over TLS with the mesh root it gets its
 // certificate; with a wrong root every call fails at the handshake, is
-// logged with gRPC's reason, counted, and tried again.
+// logged with the handshake's reason, counted, and tried again.
 TEST_F(ControlCaTest, AProxyGetsItsCertificateOverTlsAndAWrongRootFailsAndRetries) {
   ControlDaemonProcess d(yaml_);
   ASSERT_TRUE(d.start());
@@ -258,6 +258,8 @@ TEST_F(ControlCaTest, AProxyGetsItsCertificateOverTlsAndAWrongRootFailsAndRetrie
   EXPECT_NE(status.value("last_error", "").find("CreateCertificate failed: UNAVAILABLE"), std::string::npos)
       << status.dump();
   EXPECT_NE(status.value("last_error", "").find("certificate verify failed"), std::string::npos) << status.dump();
+  EXPECT_NE(status.value("last_error", "").find("TLS handshake with " + d.caAddress() + " failed"), std::string::npos)
+      << status.dump();
   EXPECT_NE(wrong.stderrText().find("certificate agent: CreateCertificate failed: UNAVAILABLE"), std::string::npos)
       << wrong.stderrText();
   // The good proxy's two (its first, and the one /certs/rotate asked for); none for the wrong one.

@@ -60,8 +60,13 @@ TEST(GrpcModule, AdsBootstrapLoadsTheModule) {
   ASSERT_TRUE(proxy.start());
   const std::string maps = mapsOf(proxy.pid());
   EXPECT_NE(maps.find("sluice-grpc.so"), std::string::npos) << maps;
-  EXPECT_NE(maps.find("libgrpc"), std::string::npos) << maps;
+  EXPECT_NE(maps.find("libprotobuf"), std::string::npos) << maps;
+  // Its calls go over the proxy's own HTTP/2 client: no gRPC C++, and no
+  // thread beyond the main one and the worker.
+  EXPECT_EQ(maps.find("libgrpc"), std::string::npos) << maps;
   EXPECT_TRUE(proxy.waitMetricAtLeast("sluice_xds_stream_reconnects_total", {}, 1, 10s));
+  const std::string status = readFile("/proc/" + std::to_string(proxy.pid()) + "/status");
+  EXPECT_NE(status.find("\nThreads:\t2\n"), std::string::npos) << status;
 }
 
 TEST(GrpcModule, AModuleThatCannotBeLoadedIsAClearErrorAtStart) {
