@@ -78,6 +78,7 @@ class Builder {
   void gateway(const Gateway& g) {
     for (const auto& l : g.listeners) {
       YAML::Node vhosts(YAML::NodeType::Sequence);
+      size_t faults = 0;
       for (const auto& rs : mesh_.routes) {
         if (std::find(rs.gateways.begin(), rs.gateways.end(), g.name) == rs.gateways.end()) continue;
         YAML::Node vh;
@@ -85,15 +86,17 @@ class Builder {
         for (const auto& h : rs.hosts) vh["domains"].push_back(h);
         vh["routes"] = routes(rs, nullptr, 0);
         vhosts.push_back(vh);
+        faults += faultRules(rs);
       }
       YAML::Node listener;
       listener["name"] = "gateway_" + l.name;
       listener["address"] = l.address.str();
       listener["http"]["codec"] = "auto";
+      if (faults > 0) listener["http"]["http_filters"].push_back(faultFilter());
       listener["http"]["route_config"]["virtual_hosts"] = vhosts;
       listeners_.push_back(listener);
       summary_ += "  listener " + listener["name"].Scalar() + "  " + l.address.str() + "  plaintext http, " +
-                  std::to_string(vhosts.size()) + " route set(s)\n";
+                  std::to_string(vhosts.size()) + " route set(s)" + faultNote(faults) + "\n";
     }
   }
 
@@ -398,8 +401,35 @@ class Builder {
     const Protocol proto = svc->findPort(b.port)->protocol;
     const std::string name = "outbound_" + portName(b.port) + "_" + b.service;
     listeners_.push_back(listenerOf(name, b.address.str(), outboundChain(*svc, b.port, proto)));
+    const RouteSet* rs = isHttp(proto) ? routeSetOf(*svc) : nullptr;
     summary_ += "  listener " + name + "  " + b.address.str() + "  plaintext " + std::string(protocolName(proto)) +
-                " from the app\n";
+                " from the app" + faultNote(rs != nullptr ? faultRules(*rs) : 0) + "\n";
+  }
+
+  // The route set of traffic to a service; null: all of it goes to the service.
+  const RouteSet* routeSetOf(const Service& svc) const {
+    const RouteSet* rs = nullptr;
+    for (const auto& candidate : mesh_.routes)
+      if (candidate.service == svc.name && candidate.ns == svc.ns) rs = &candidate;
+    return rs;
+  }
+
+  // How many of a route set's rules inject faults. The fault filter joins a
+  // listener's chain (inert, `fault: {}`, before the router) only when one of
+  // its routes has a fault to inject: a chain without one pays nothing per
+  // request for it, and a mesh with no fault gets configs as before.
+  static size_t faultRules(const RouteSet& rs) {
+    return static_cast<size_t>(
+        std::count_if(rs.rules.begin(), rs.rules.end(), [](const RouteRule& r) { return r.fault.IsMap(); }));
+  }
+  static YAML::Node faultFilter() {
+    YAML::Node f;
+    f["fault"] = YAML::Node(YAML::NodeType::Map);
+    f["fault"].SetStyle(YAML::EmitterStyle::Flow);  // "fault: {}"
+    return f;
+  }
+  static std::string faultNote(size_t rules) {
+    return rules == 0 ? "" : ", fault injection on " + std::to_string(rules) + " route(s)";
   }
 
   // The app's traffic to a service port: routed by the service's route set
@@ -407,9 +437,7 @@ class Builder {
   YAML::Node outboundChain(const Service& svc, uint32_t port, Protocol proto) {
     YAML::Node chain;
     if (isHttp(proto)) {
-      const RouteSet* rs = nullptr;
-      for (const auto& candidate : mesh_.routes)
-        if (candidate.service == svc.name && candidate.ns == svc.ns) rs = &candidate;
+      const RouteSet* rs = routeSetOf(svc);
       YAML::Node vh;
       vh["name"] = svc.name;
       vh["domains"].push_back("*");
@@ -422,6 +450,7 @@ class Builder {
         vh["routes"].push_back(route);
       }
       chain["http"]["codec"] = "auto";
+      if (rs != nullptr && faultRules(*rs) > 0) chain["http"]["http_filters"].push_back(faultFilter());
       chain["http"]["route_config"]["virtual_hosts"].push_back(vh);
     } else {
       chain["tcp_proxy"]["cluster"] = cluster(ClusterKey{&svc, port, {}});
@@ -460,6 +489,7 @@ class Builder {
       for (const auto& [k, v] : rule.route_keys) action[k] = YAML::Clone(v);
       route["route"] = action;
       for (const auto& [k, v] : rule.entry_keys) route[k] = YAML::Clone(v);
+      if (rule.fault.IsMap()) route["per_filter_config"]["fault"] = YAML::Clone(rule.fault);
       out.push_back(route);
     }
     return out;
@@ -489,6 +519,14 @@ class Builder {
       ep["address"] = e.address.str();
       if (e.weight != 1) ep["weight"] = e.weight;
       if (e.priority != 0) ep["priority"] = e.priority;
+      if (!(e.locality == config::LocalityConfig{})) {
+        YAML::Node loc;
+        if (!e.locality.region.empty()) loc["region"] = e.locality.region;
+        if (!e.locality.zone.empty()) loc["zone"] = e.locality.zone;
+        if (!e.locality.sub_zone.empty()) loc["sub_zone"] = e.locality.sub_zone;
+        loc.SetStyle(YAML::EmitterStyle::Flow);
+        ep["locality"] = loc;
+      }
       c["endpoints"].push_back(ep);
       ++endpoints;
       // Outside the mesh (no workload behind it), or a workload that takes
