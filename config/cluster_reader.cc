@@ -121,6 +121,15 @@ void readEndpoints(MapReader& cr, std::vector<EndpointConfig>& out) {
       r.ctx().error(r.locOf("address"), r.childPath("address"), "port out of range");
     r.uint32("weight", e.weight, 1, 128);
     r.uint32("priority", e.priority, 0, 127);
+    if (r.has("locality")) {
+      MapReader lr(r.ctx(), r.child("locality"), r.childPath("locality"));
+      if (lr.isMap()) {
+        lr.string("region", e.locality.region);
+        lr.string("zone", e.locality.zone);
+        lr.string("sub_zone", e.locality.sub_zone);
+        lr.finish();
+      }
+    }
     r.finish();
     out.push_back(e);
   });

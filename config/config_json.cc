@@ -212,8 +212,12 @@ nlohmann::json toJson(const CircuitBreakerThresholds& t) {
 
 nlohmann::json toJson(const ClusterLoadAssignmentSpec& a) {
   nlohmann::json endpoints = nlohmann::json::array();
-  for (const auto& e : a.endpoints)
-    endpoints.push_back({{"address", e.address.str()}, {"weight", e.weight}, {"priority", e.priority}});
+  for (const auto& e : a.endpoints) {
+    nlohmann::json ep = {{"address", e.address.str()}, {"weight", e.weight}, {"priority", e.priority}};
+    if (!(e.locality == LocalityConfig{}))
+      ep["locality"] = {{"region", e.locality.region}, {"zone", e.locality.zone}, {"sub_zone", e.locality.sub_zone}};
+    endpoints.push_back(std::move(ep));
+  }
   return {{"cluster_name", a.cluster_name}, {"endpoints", std::move(endpoints)}};
 }
 

@@ -37,10 +37,22 @@ struct AdminConfig {
   ip::Address address = *ip::Address::parse("127.0.0.1:9901");
 };
 
+// Where a proxy or an endpoint runs, as xDS says it: a node's locality,
+// and an endpoint's (its ClusterLoadAssignment's LocalityLbEndpoints).
+struct LocalityConfig {
+  std::string region;
+  std::string zone;
+  std::string sub_zone;
+  bool operator==(const LocalityConfig&) const = default;
+};
+
 struct EndpointConfig {
   ip::Address address;
   uint32_t weight = 1;     // 1..128
   uint32_t priority = 0;   // 0 is tried first; higher levels take spill-over
+  // Carried to and from EDS for the proxies and xDS clients that use it;
+  // Sluice's own load balancers do not read it yet.
+  LocalityConfig locality;
 };
 
 // The endpoints of one cluster: a resource of its own (xDS's
@@ -348,13 +360,6 @@ struct RouteConfigEntry {
 // Who this proxy is (xDS's `node`): the control plane computes its config
 // from it. Optional for a proxy configured by a file.
 // Where a proxy runs, as an xDS server sees it (Envoy's core.v3.Locality).
-struct LocalityConfig {
-  std::string region;
-  std::string zone;
-  std::string sub_zone;
-  bool operator==(const LocalityConfig&) const = default;
-};
-
 struct NodeConfig {
   std::string id;       // unique per proxy, e.g. "sidecar~10.0.0.7~web-6c9f~prod"
   std::string cluster;  // the service it serves; proxies of one cluster share config

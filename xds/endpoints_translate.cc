@@ -1,5 +1,5 @@
 // ClusterLoadAssignment, both ways: a cluster's endpoints with their
-// priority and weight.
+// priority, locality and weight.
 
 #include <arpa/inet.h>
 
@@ -42,11 +42,14 @@ FieldError addressFromEnvoy(const core::Address& a, const std::string& path, ip:
 
 }  // namespace
 
-// One LocalityLbEndpoints per priority from 0 to the highest used, each with
-// a locality and a weight of 1 though the model has neither: gRPC clients
-// skip a locality without a weight and reject a missing locality or a gap
-// between priorities. An empty level (a gap) holds no endpoints, which Envoy
-// and Sluice pass over.
+// One LocalityLbEndpoints per priority and locality, priorities from 0 to
+// the highest used, in order, localities in the order their first endpoint
+// comes. Each has a locality (empty when its endpoints name none) and a
+// weight: gRPC clients skip a locality without a weight and reject a missing
+// locality or a gap between priorities. The weight is the sum of its
+// endpoints' weights, so a client that picks a locality first (gRPC's
+// weighted target) still gives each endpoint its share. An empty level (a
+// gap) holds no endpoints, which Envoy and Sluice pass over.
 void loadAssignmentToEnvoy(const config::ClusterLoadAssignmentSpec& a, envoy_endpoint::ClusterLoadAssignment& out) {
   out.Clear();
   out.set_cluster_name(a.cluster_name);
@@ -54,17 +57,37 @@ void loadAssignmentToEnvoy(const config::ClusterLoadAssignmentSpec& a, envoy_end
   uint32_t highest = 0;
   for (const auto& e : a.endpoints) highest = std::max(highest, e.priority);
   for (uint32_t p = 0; p <= highest; ++p) {
-    auto& level = *out.add_endpoints();
-    level.set_priority(p);
-    level.mutable_locality();
-    level.mutable_load_balancing_weight()->set_value(1);
-  }
-  for (const auto& e : a.endpoints) {
-    auto& lb = *out.mutable_endpoints(static_cast<int>(e.priority))->add_lb_endpoints();
-    auto& sa = *lb.mutable_endpoint()->mutable_address()->mutable_socket_address();
-    sa.set_address(e.address.ip());
-    sa.set_port_value(e.address.port());
-    lb.mutable_load_balancing_weight()->set_value(e.weight);
+    std::vector<const config::LocalityConfig*> localities;
+    for (const auto& e : a.endpoints)
+      if (e.priority == p && std::none_of(localities.begin(), localities.end(),
+                                          [&](const config::LocalityConfig* l) { return *l == e.locality; }))
+        localities.push_back(&e.locality);
+    if (localities.empty()) {
+      auto& gap = *out.add_endpoints();
+      gap.set_priority(p);
+      gap.mutable_locality();
+      gap.mutable_load_balancing_weight()->set_value(1);
+      continue;
+    }
+    for (const config::LocalityConfig* l : localities) {
+      auto& level = *out.add_endpoints();
+      level.set_priority(p);
+      auto& loc = *level.mutable_locality();
+      loc.set_region(l->region);
+      loc.set_zone(l->zone);
+      loc.set_sub_zone(l->sub_zone);
+      uint32_t weight = 0;
+      for (const auto& e : a.endpoints) {
+        if (e.priority != p || !(e.locality == *l)) continue;
+        auto& lb = *level.add_lb_endpoints();
+        auto& sa = *lb.mutable_endpoint()->mutable_address()->mutable_socket_address();
+        sa.set_address(e.address.ip());
+        sa.set_port_value(e.address.port());
+        lb.mutable_load_balancing_weight()->set_value(e.weight);
+        weight += e.weight;
+      }
+      level.mutable_load_balancing_weight()->set_value(weight);
+    }
   }
 }
 
@@ -114,6 +137,7 @@ FieldError loadAssignmentFromEnvoy(const envoy_endpoint::ClusterLoadAssignment& 
                 "health checks go to the endpoint's own address and port"};
       config::EndpointConfig e;
       e.priority = level.priority();
+      e.locality = {level.locality().region(), level.locality().zone(), level.locality().sub_zone()};
       if (!endpoint.has_address()) return {fieldPath(ep, "endpoint.address"), "missing"};
       if (auto err = addressFromEnvoy(endpoint.address(), fieldPath(ep, "endpoint.address"), e.address);
           !err.empty())

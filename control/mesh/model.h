@@ -10,7 +10,8 @@
 //         ports: [{port: 8080, name: http, protocol: http}]   # http | http2 | grpc | tcp
 //         addresses: [10.96.0.12]       # its virtual IPs (a Kubernetes ClusterIP): where captured apps send it
 //         endpoints:                    # where the service's sidecars take mesh traffic
-//           - {address: 127.0.0.1:15106, workload: backend-v1, weight: 1, priority: 0}
+//           - {address: 127.0.0.1:15106, workload: backend-v1, weight: 1, priority: 0,
+//              locality: {region: eu-west, zone: eu-west-1a, sub_zone: rack-3}}   # optional, carried to EDS
 //     workloads:                        # a sidecar's node.id is "<name>.<namespace>" (or that + "~<instance>")
 //       - name: backend-v1
 //         service_account: backend      # default: the name; the SPIFFE ID is
@@ -39,6 +40,9 @@
 //             timeout: 5s
 //             retry_policy: {...}       # as in a sluice route
 //             request_headers_to_add: [...]
+//             fault:                    # the fault filter's settings, for this rule's requests
+//               delay: {fixed_delay: 2s, percentage: 10}
+//               abort: {http_status: 503, percentage: 5}
 //     gateways:
 //       - name: edge                    # node.id "edge.<namespace>"; service_account: edge
 //         listeners:
@@ -118,6 +122,7 @@ struct Endpoint {
   ip::Address address;
   uint32_t weight = 1;
   uint32_t priority = 0;
+  config::LocalityConfig locality;  // where it runs; handed on to the proxies' endpoints (EDS)
   uint32_t port = 0;     // the service port it serves; 0: every port
   std::string workload;  // the workload behind it (same namespace): its identity and labels
   config::SourceLoc loc;
@@ -184,6 +189,9 @@ struct RouteRule {
   // retry_policy, hash_policy, the header mutation keys.
   std::map<std::string, YAML::Node> route_keys;  // into `route:`
   std::map<std::string, YAML::Node> entry_keys;  // beside `match:`
+  // The fault filter's settings for this rule's requests (checked when read),
+  // its route's `per_filter_config.fault`: a mapping when the rule has one.
+  YAML::Node fault;
   config::SourceLoc loc;
   std::string path;
 };

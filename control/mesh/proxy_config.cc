@@ -79,6 +79,7 @@ class Builder {
   void gateway(const Gateway& g) {
     for (const auto& l : g.listeners) {
       YAML::Node vhosts(YAML::NodeType::Sequence);
+      size_t faults = 0;
       for (const auto& rs : mesh_.routes) {
         if (std::find(rs.gateways.begin(), rs.gateways.end(), g.name) == rs.gateways.end()) continue;
         YAML::Node vh;
@@ -86,29 +87,31 @@ class Builder {
         for (const auto& h : rs.hosts) vh["domains"].push_back(h);
         vh["routes"] = routes(rs, nullptr, 0);
         vhosts.push_back(vh);
+        faults += faultRules(rs);
       }
       YAML::Node listener;
       const std::string name = "gateway_" + l.name;
       listener["name"] = name;
       listener["address"] = l.address.str();
       listener["http"]["codec"] = "auto";
+      if (faults > 0) listener["http"]["http_filters"].push_back(faultFilter());
       listener["http"]["route_config"]["virtual_hosts"] = vhosts;
       listeners_.push_back(listener);
       const std::string routes = std::to_string(vhosts.size()) + " route set(s)";
       if (!l.tls) {
-        summary_ += "  listener " + name + "  " + l.address.str() + "  plaintext http, " + routes + "\n";
+        summary_ +=
+            "  listener " + name + "  " + l.address.str() + "  plaintext http, " + routes + faultNote(faults) + "\n";
         continue;
       }
       gateway_tls_[name] = &*l.tls;
-      summary_ += "  listener " + name + "  " + l.address.str() + "  https " +
-                  std::string(gatewayTlsModeName(*l.tls)) + ", alpn " + joined(l.tls->alpn) + ", " + routes + "\n";
+      summary_ += "  listener " + name + "  " + l.address.str() + "  https " + std::string(gatewayTlsModeName(*l.tls)) +
+                  ", alpn " + joined(l.tls->alpn) + ", " + routes + faultNote(faults) + "\n";
       for (size_t i = 0; i < l.tls->certificates.size(); ++i) {
         const GatewayCertificate& c = l.tls->certificates[i];
         summary_ += "    certificate " + gatewayCertificateSecret(name, i) + ": " + c.subject + ", DNS " +
                     joined(c.dns_names) + ", expires " + c.not_after + "\n";
       }
-      if (l.tls->mutual)
-        summary_ += "    client certificates required, verified by " + gatewayCaSecret(name) + "\n";
+      if (l.tls->mutual) summary_ += "    client certificates required, verified by " + gatewayCaSecret(name) + "\n";
     }
   }
 
@@ -318,7 +321,8 @@ class Builder {
       std::string policy_note;
       addChains(inboundChain(w, s.service->name, s.port->port, s.port->protocol, cluster, policy_note), port);
       lines += "    port " + portName(port) + ": " + s.service->name + " " +
-               std::string(protocolName(s.port->protocol)) + policy_note + " -> app at 127.0.0.1:" + portName(port) + "\n";
+               std::string(protocolName(s.port->protocol)) + policy_note + " -> app at 127.0.0.1:" + portName(port) +
+               "\n";
     }
     clusters_["inbound_passthrough"] = appCluster("inbound_passthrough", Protocol::Tcp);
     clusters_["inbound_passthrough"]["type"] = "original_dst";
@@ -415,8 +419,35 @@ class Builder {
     const Protocol proto = svc->findPort(b.port)->protocol;
     const std::string name = "outbound_" + portName(b.port) + "_" + b.service;
     listeners_.push_back(listenerOf(name, b.address.str(), outboundChain(*svc, b.port, proto)));
+    const RouteSet* rs = isHttp(proto) ? routeSetOf(*svc) : nullptr;
     summary_ += "  listener " + name + "  " + b.address.str() + "  plaintext " + std::string(protocolName(proto)) +
-                " from the app\n";
+                " from the app" + faultNote(rs != nullptr ? faultRules(*rs) : 0) + "\n";
+  }
+
+  // The route set of traffic to a service; null: all of it goes to the service.
+  const RouteSet* routeSetOf(const Service& svc) const {
+    const RouteSet* rs = nullptr;
+    for (const auto& candidate : mesh_.routes)
+      if (candidate.service == svc.name && candidate.ns == svc.ns) rs = &candidate;
+    return rs;
+  }
+
+  // How many of a route set's rules inject faults. The fault filter joins a
+  // listener's chain (inert, `fault: {}`, before the router) only when one of
+  // its routes has a fault to inject: a chain without one pays nothing per
+  // request for it, and a mesh with no fault gets configs as before.
+  static size_t faultRules(const RouteSet& rs) {
+    return static_cast<size_t>(
+        std::count_if(rs.rules.begin(), rs.rules.end(), [](const RouteRule& r) { return r.fault.IsMap(); }));
+  }
+  static YAML::Node faultFilter() {
+    YAML::Node f;
+    f["fault"] = YAML::Node(YAML::NodeType::Map);
+    f["fault"].SetStyle(YAML::EmitterStyle::Flow);  // "fault: {}"
+    return f;
+  }
+  static std::string faultNote(size_t rules) {
+    return rules == 0 ? "" : ", fault injection on " + std::to_string(rules) + " route(s)";
   }
 
   // The app's traffic to a service port: routed by the service's route set
@@ -424,9 +455,7 @@ class Builder {
   YAML::Node outboundChain(const Service& svc, uint32_t port, Protocol proto) {
     YAML::Node chain;
     if (isHttp(proto)) {
-      const RouteSet* rs = nullptr;
-      for (const auto& candidate : mesh_.routes)
-        if (candidate.service == svc.name && candidate.ns == svc.ns) rs = &candidate;
+      const RouteSet* rs = routeSetOf(svc);
       YAML::Node vh;
       vh["name"] = svc.name;
       vh["domains"].push_back("*");
@@ -439,6 +468,7 @@ class Builder {
         vh["routes"].push_back(route);
       }
       chain["http"]["codec"] = "auto";
+      if (rs != nullptr && faultRules(*rs) > 0) chain["http"]["http_filters"].push_back(faultFilter());
       chain["http"]["route_config"]["virtual_hosts"].push_back(vh);
     } else {
       chain["tcp_proxy"]["cluster"] = cluster(ClusterKey{&svc, port, {}});
@@ -477,6 +507,7 @@ class Builder {
       for (const auto& [k, v] : rule.route_keys) action[k] = YAML::Clone(v);
       route["route"] = action;
       for (const auto& [k, v] : rule.entry_keys) route[k] = YAML::Clone(v);
+      if (rule.fault.IsMap()) route["per_filter_config"]["fault"] = YAML::Clone(rule.fault);
       out.push_back(route);
     }
     return out;
@@ -506,6 +537,14 @@ class Builder {
       ep["address"] = e.address.str();
       if (e.weight != 1) ep["weight"] = e.weight;
       if (e.priority != 0) ep["priority"] = e.priority;
+      if (!(e.locality == config::LocalityConfig{})) {
+        YAML::Node loc;
+        if (!e.locality.region.empty()) loc["region"] = e.locality.region;
+        if (!e.locality.zone.empty()) loc["zone"] = e.locality.zone;
+        if (!e.locality.sub_zone.empty()) loc["sub_zone"] = e.locality.sub_zone;
+        loc.SetStyle(YAML::EmitterStyle::Flow);
+        ep["locality"] = loc;
+      }
       c["endpoints"].push_back(ep);
       ++endpoints;
       // Outside the mesh (no workload behind it), or a workload that takes
@@ -628,7 +667,7 @@ class Builder {
   std::map<std::string, YAML::Node> clusters_;
   std::map<std::string, InboundTls> inbound_tls_;
   std::map<std::string, const GatewayTls*> gateway_tls_;  // by listener name
-  std::set<std::string> chain_tls_;  // "<listener>#<chain index>": mTLS required
+  std::set<std::string> chain_tls_;                       // "<listener>#<chain index>": mTLS required
   std::map<std::string, OutboundTls> outbound_tls_;
   std::set<std::string> empty_clusters_;
   std::string tls_text_;          // what attachTls attached, a comment line each

@@ -113,6 +113,15 @@ void readServices(MapReader& top, Mesh& mesh) {
       er.address("address", e.address, true);
       er.uint32("weight", e.weight, 1, 128);
       er.uint32("priority", e.priority, 0, 7);
+      if (er.has("locality")) {
+        MapReader lr(er.ctx(), er.child("locality"), er.childPath("locality"));
+        if (lr.isMap()) {
+          lr.string("region", e.locality.region);
+          lr.string("zone", e.locality.zone);
+          lr.string("sub_zone", e.locality.sub_zone);
+          lr.finish();
+        }
+      }
       er.uint32("port", e.port, 1, 65535);
       readNameField(er, "workload", e.workload, false);
       er.finish();
@@ -232,6 +241,12 @@ void checkPassedOn(MapReader& r, RouteRule& rule) {
   for (std::string_view k :
        {"request_headers_to_add", "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove"})
     if (r.has(k)) rule.entry_keys[std::string(k)] = r.child(k);
+  // The fault filter's own reader, as for a sluice route's per_filter_config.
+  if (r.has("fault")) {
+    MapReader fr(r.ctx(), r.child("fault"), r.childPath("fault"));
+    (void)config::findHttpFilterReader("fault")->readPerRoute(fr);
+    rule.fault = r.child("fault");
+  }
 }
 
 void readRouteSets(MapReader& top, Mesh& mesh) {

@@ -20,6 +20,7 @@
 #include "tests/integration/support/keepalive_load.h"
 #include "tests/integration/support/net.h"
 #include "tests/integration/support/proxy_process.h"
+#include "tests/integration/support/tls_setup.h"
 
 namespace sluice::itest {
 namespace {
@@ -78,6 +79,66 @@ TEST_F(MeshDemo, StrictRefusesPlaintextAndPermissiveTakesIt) {
   EXPECT_EQ(httpRequest(port("8080"), "GET", "/").status, 200);
 }
 
+// STRICT is more than TLS: the caller must prove a mesh identity. A TLS
+// client with no certificate, or with one from another CA (a SPIFFE ID under
+// a root the mesh does not trust), is refused in the handshake, and nothing
+// reaches the app.
+TEST_F(MeshDemo, StrictRefusesTlsClientsWithoutAMeshCertificate) {
+  ASSERT_TRUE(pki().ok());
+  const std::string url = "https://127.0.0.1:" + std::to_string(port("15106")) + "/from-tls-client";
+  // -k: the server's certificate is the mesh's; what is tested is the client's.
+  const CurlResult none = curl({"-k", url});
+  EXPECT_EQ(none.status, 0) << none.body;
+  EXPECT_FALSE(none.ok()) << none.err;
+  // The sidecar's TLS layer said no, each time (not a closed port).
+  EXPECT_TRUE(proxy("backend-v1").waitMetricAtLeast("sluice_listener_downstream_cx_tls_handshake_failed_total",
+                                                    {{"listener", "inbound_8080_backend"}}, 1));
+  const CurlResult foreign =
+      curl({"-k", "--cert", pkiPath("stranger.crt"), "--key", pkiPath("stranger.key"), url});
+  EXPECT_EQ(foreign.status, 0) << foreign.body;
+  EXPECT_FALSE(foreign.ok()) << foreign.err;
+  EXPECT_TRUE(proxy("backend-v1").waitMetricAtLeast("sluice_listener_downstream_cx_tls_handshake_failed_total",
+                                                    {{"listener", "inbound_8080_backend"}}, 2));
+  EXPECT_EQ(apps_["backend-v1"]->requestCount(), 0u);
+  // The same port serves the mesh: the edge's calls to v1 get through it.
+  EXPECT_TRUE(waitUntil(
+      [&] {
+        httpRequest(port("8080"), "GET", "/api/");
+        return apps_["backend-v1"]->requestCount() > 0;
+      },
+      5s))
+      << "v1 took no mesh traffic";
+}
+
+// A route rule's fault, added by an edit: the edge answers that route's
+// requests itself (abort 100%) and the app behind it sees none of them; the
+// other routes are untouched.
+TEST_F(MeshDemo, AFaultRuleAbortsItsRouteAtTheEdge) {
+  const std::string rule = "        - name: web\n";
+  ASSERT_NE(yaml_.find(rule), std::string::npos);
+  std::string yaml = yaml_;
+  yaml.insert(yaml.find(rule),
+              "        - name: broken\n"
+              "          match: {prefix: /broken/}\n"
+              "          to: [{service: frontend}]\n"
+              "          fault: {abort: {http_status: 503, percentage: 100}}\n");
+  control_->writeConfig(yaml);
+  // Until the edit is in, /broken/wait still reaches the frontend.
+  HttpResponse last;
+  EXPECT_TRUE(waitUntil([&] { return (last = httpRequest(port("8080"), "GET", "/broken/wait")).status == 503; }, 5s))
+      << last.status << " " << last.error << last.body << control_->stderrText();
+  for (int i = 0; i < 20; ++i) {
+    const HttpResponse r = httpRequest(port("8080"), "GET", "/broken/" + std::to_string(i));
+    EXPECT_EQ(r.status, 503);
+    EXPECT_EQ(r.body, "fault filter abort\n");
+  }
+  for (const auto& req : apps_["frontend"]->requests())
+    if (req.target != "/broken/wait")
+      EXPECT_NE(req.target.rfind("/broken/", 0), 0u) << "an aborted request reached the app: " << req.target;
+  EXPECT_EQ(httpRequest(port("8080"), "GET", "/").body, "frontend GET /\n");
+  EXPECT_EQ(httpRequest(port("8080"), "GET", "/api/x").status, 200);
+}
+
 TEST_F(MeshDemo, AnEditedSplitIsFollowedWithinASecondWithNoFailedRequest) {
   KeepAliveLoad load(port("8080"), 2, true, "backend-v2", 30s);
   std::this_thread::sleep_for(300ms);
@@ -92,13 +153,17 @@ TEST_F(MeshDemo, AnEditedSplitIsFollowedWithinASecondWithNoFailedRequest) {
       },
       5s));
   const auto took = std::chrono::duration_cast<Millis>(Clock::now() - edited);
-  // Sub-second here; the bound only catches a stuck push on a loaded host
-  // (the figure itself is the benchmark's: bench/run.sh mesh).
-#if defined(__SANITIZE_ADDRESS__)
-  const long long bound = 5000;
+  RecordProperty("split_followed_ms", static_cast<int>(took.count()));
+  // The demo's promise is "within a second", and a Release build keeps it on
+  // a loaded 2-core host (the figure at scale is the benchmark's: bench/run.sh
+  // mesh). Sanitized processes run several times slower: there the bound
+  // only catches a stuck push.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  const bool sanitized = true;
 #else
-  const long long bound = std::getenv("SLUICE_TEST_BIN") ? 5000 : 3000;
+  const bool sanitized = proxyUnderSanitizer() || std::getenv("SLUICE_TEST_BIN") != nullptr;
 #endif
+  const long long bound = sanitized ? 5000 : 1000;
   EXPECT_LT(took.count(), bound) << "the split took " << took.count() << " ms";
   load.stop();
   const auto t = load.totals();
@@ -180,6 +245,44 @@ TEST(MeshCheck, PrintsWhatEachProxyOfTheExampleGets) {
   EXPECT_NE(e.err.find("mesh.routes[0].rules[1].to[0].service: unknown service 'frontends'"), std::string::npos)
       << e.err;
   EXPECT_EQ(r.out.find("frontends"), std::string::npos);
+}
+
+// `check --full`: each proxy's computed sluice YAML under its summary, with
+// its routes (matches, split weights, retries) as the proxy will read them;
+// without --full, the summary alone.
+TEST(MeshCheck, FullListsEachProxysRoutes) {
+  const std::string example = repoRoot() + "/config/examples/mesh/control.yaml";
+  ::setenv("SLUICE_MESH_STATE", "/nonexistent", 1);  // check opens no CA files
+  const CommandResult full =
+      runCommand({SLUICE_CONTROL_BIN, "check", "-c", example, "--full"}, std::chrono::seconds(10));
+  ASSERT_TRUE(exitedWith(full.status, 0)) << full.err;
+  // The edge's document follows its summary: its route table, in order.
+  const size_t edge = full.out.find("gateway default/edge  node.id edge.default");
+  ASSERT_NE(edge, std::string::npos) << full.out;
+  size_t at = edge;
+  // In the output, each document line is indented by two more than in the file.
+  auto line = [](size_t indent, const std::string& text) { return std::string(indent + 2, ' ') + text + "\n"; };
+  for (const std::string& expected :
+       {std::string("  ---\n"), line(12, "routes:"), line(14, "- name: api"), line(16, "match: {prefix: /api/}"),
+        line(20, "- name: outbound_8080_version-v1_backend.default"), line(22, "weight: 90"),
+        line(20, "- name: outbound_8080_version-v2_backend.default"), line(22, "weight: 10"),
+        line(18, "retry_policy: {retry_on: [connect-failure, reset], num_retries: 2}"), line(14, "- name: web"),
+        line(16, "match: {prefix: /}"), line(18, "cluster: outbound_8080__frontend.default")}) {
+    const size_t next = full.out.find(expected, at);
+    ASSERT_NE(next, std::string::npos) << "missing, after offset " << at << ": " << expected << "in:\n"
+                                       << full.out.substr(edge);
+    at = next;
+  }
+  // A sidecar's outbound listener lists its routes too (all to the service).
+  EXPECT_NE(full.out.find("    - name: outbound_8080_backend\n      address: 127.0.0.1:15301\n"), std::string::npos)
+      << full.out;
+
+  const CommandResult brief = runCommand({SLUICE_CONTROL_BIN, "check", "-c", example}, std::chrono::seconds(10));
+  ASSERT_TRUE(exitedWith(brief.status, 0)) << brief.err;
+  EXPECT_EQ(brief.out.find("weighted_clusters"), std::string::npos) << brief.out;
+  EXPECT_NE(brief.out.find("listener gateway_http  127.0.0.1:8080  plaintext http, 1 route set(s)\n"),
+            std::string::npos)
+      << brief.out;
 }
 
 }  // namespace

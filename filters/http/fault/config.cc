@@ -8,9 +8,16 @@ namespace {
 
 class Reader final : public config::HttpFilterReader {
  public:
-  std::string_view name() const override { return "fault"; }
+  std::string_view name() const override { return kFilterName; }
 
-  std::shared_ptr<const config::FilterSpec> read(config::MapReader& r) const override {
+  std::shared_ptr<const config::FilterSpec> read(config::MapReader& r) const override { return readSpec(r, false); }
+
+  std::shared_ptr<const config::FilterSpec> readPerRoute(config::MapReader& r) const override {
+    return readSpec(r, true);
+  }
+
+ private:
+  static std::shared_ptr<const config::FilterSpec> readSpec(config::MapReader& r, bool per_route) {
     auto spec = std::make_shared<Spec>();
     if (r.has("delay")) {
       config::MapReader d(r.ctx(), r.child("delay"), r.childPath("delay"));
@@ -28,7 +35,8 @@ class Reader final : public config::HttpFilterReader {
         a.finish();
       }
     }
-    if (!r.has("delay") && !r.has("abort")) r.ctx().error(r.node(), r.path(), "fault needs a delay, an abort, or both");
+    if (per_route && !r.has("delay") && !r.has("abort"))
+      r.ctx().error(r.node(), r.path(), "a route's fault needs a delay, an abort, or both");
     r.finish();
     return spec;
   }

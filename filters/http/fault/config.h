@@ -8,6 +8,11 @@
 //
 // A request may be both delayed and then aborted. Percentages are whole
 // numbers 0..100; each request rolls independently.
+//
+// A route's `per_filter_config: {fault: {...}}` takes the same keys and
+// replaces the listener's fault for that route. A listener's `fault: {}`
+// (neither key) injects nothing itself: it is there for its routes' faults,
+// as Envoy's empty HTTPFault. A route's fault must say what it injects.
 
 #include <cstdint>
 
@@ -15,6 +20,8 @@
 #include "config/model.h"
 
 namespace sluice::filters::fault {
+
+inline constexpr std::string_view kFilterName = "fault";
 
 struct Spec final : config::FilterSpec {
   config::Duration delay{0};

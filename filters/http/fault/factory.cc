@@ -7,14 +7,9 @@ namespace {
 
 uint32_t randomPercent() { return static_cast<uint32_t>(util::threadRandom() % 100); }
 
-struct RuntimeConfig final : sluice::http::HttpFilterConfig {
-  explicit RuntimeConfig(const Spec& s) : spec(s) {}
-  const Spec spec;
-};
-
 class Factory final : public sluice::http::HttpFilterFactory {
  public:
-  std::string_view name() const override { return "fault"; }
+  std::string_view name() const override { return kFilterName; }
   std::shared_ptr<const sluice::http::HttpFilterConfig> build(const config::FilterSpec& spec) const override {
     return std::make_shared<RuntimeConfig>(static_cast<const Spec&>(spec));
   }

@@ -68,6 +68,26 @@ TEST(FaultFilterTest, DestroyCancelsAPendingDelay) {
   EXPECT_EQ(cb.continues, 0);
 }
 
+// A route's fault replaces the listener's (here: inert) for its requests.
+TEST(FaultFilterTest, ARoutesFaultReplacesTheListeners) {
+  Spec listener;  // fault: {}
+  Spec route_spec;
+  route_spec.abort_status = 418;
+  route_spec.abort_percentage = 100;
+  const RuntimeConfig route(route_spec);
+  sluice::http::testing::FakeDecoderCallbacks cb;
+  FaultFilter plain(listener, &rollZero);
+  plain.setDecoderFilterCallbacks(cb);
+  EXPECT_EQ(plain.decodeHeaders(cb.request, true), FilterHeadersStatus::Continue);
+  EXPECT_FALSE(cb.local_status.has_value());
+
+  cb.per_filter_config = &route;
+  FaultFilter routed(listener, &rollZero);
+  routed.setDecoderFilterCallbacks(cb);
+  EXPECT_EQ(routed.decodeHeaders(cb.request, true), FilterHeadersStatus::StopIteration);
+  EXPECT_EQ(cb.local_status, 418);
+}
+
 TEST(FaultFilterTest, RegisteredByName) {
   EXPECT_EQ(sluice::http::findHttpFilter("fault"), &factory());
   Spec spec;

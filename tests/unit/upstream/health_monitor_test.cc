@@ -57,7 +57,7 @@ struct TestCluster : config::ClusterConfig {
 TestCluster clusterWith(std::vector<uint16_t> ports) {
   TestCluster cc;
   cc.name = "c";
-  for (uint16_t p : ports) cc.endpoints.push_back({*ip::Address::parse(addr(p)), 1, 0});
+  for (uint16_t p : ports) cc.endpoints.push_back({*ip::Address::parse(addr(p)), 1, 0, {}});
   return cc;
 }
 

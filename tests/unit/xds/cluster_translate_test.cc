@@ -149,7 +149,8 @@ TEST(ClusterToEnvoy, LoadAssignmentGroupsPrioritiesAndCarriesTheFactor) {
   for (int p = 0; p < 3; ++p) {
     EXPECT_EQ(e.endpoints(p).priority(), static_cast<uint32_t>(p));
     EXPECT_TRUE(e.endpoints(p).has_locality());
-    EXPECT_EQ(e.endpoints(p).load_balancing_weight().value(), 1u);
+    // A level's weight is its endpoints' (5 + 1 at priority 0); a gap's is 1.
+    EXPECT_EQ(e.endpoints(p).load_balancing_weight().value(), p == 0 ? 6u : 1u);
   }
   ASSERT_EQ(e.endpoints(0).lb_endpoints_size(), 2);
   EXPECT_EQ(e.endpoints(0).lb_endpoints(0).endpoint().address().socket_address().address(), "10.0.0.1");
@@ -171,6 +172,48 @@ TEST(ClusterToEnvoy, LoadAssignmentGroupsPrioritiesAndCarriesTheFactor) {
   EXPECT_EQ(back.endpoints[1].address.str(), "10.0.0.3:80");
   EXPECT_EQ(back.endpoints[2].address.str(), "10.0.0.2:80");
   EXPECT_EQ(back.endpoints[2].priority, 2u);
+}
+
+// Endpoints' localities: a LocalityLbEndpoints per priority and locality,
+// weighted by its endpoints, and back the same.
+TEST(ClusterToEnvoy, LoadAssignmentGroupsLocalitiesWithinAPriority) {
+  const auto cfg = load(R"(clusters:
+  - name: web
+    endpoints:
+      - {address: 10.0.0.1:80, weight: 3, locality: {region: eu, zone: eu-1a}}
+      - {address: 10.0.0.2:80, locality: {region: us, zone: us-1b, sub_zone: rack-2}}
+      - {address: 10.0.0.3:80, weight: 2, locality: {region: eu, zone: eu-1a}}
+      - {address: 10.0.0.4:80, priority: 1}
+)");
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->load_assignments[0].endpoints[1].locality.sub_zone, "rack-2");
+  envoy_endpoint::ClusterLoadAssignment e;
+  loadAssignmentToEnvoy(cfg->load_assignments[0], e);
+  ASSERT_EQ(e.endpoints_size(), 3);
+  const auto& eu = e.endpoints(0);
+  EXPECT_EQ(eu.priority(), 0u);
+  EXPECT_EQ(eu.locality().region(), "eu");
+  EXPECT_EQ(eu.locality().zone(), "eu-1a");
+  EXPECT_EQ(eu.load_balancing_weight().value(), 5u);
+  ASSERT_EQ(eu.lb_endpoints_size(), 2);
+  EXPECT_EQ(eu.lb_endpoints(1).endpoint().address().socket_address().address(), "10.0.0.3");
+  const auto& us = e.endpoints(1);
+  EXPECT_EQ(us.priority(), 0u);
+  EXPECT_EQ(us.locality().sub_zone(), "rack-2");
+  EXPECT_EQ(us.load_balancing_weight().value(), 1u);
+  EXPECT_EQ(e.endpoints(2).priority(), 1u);
+  EXPECT_TRUE(e.endpoints(2).has_locality());
+  EXPECT_EQ(e.endpoints(2).locality().region(), "");
+
+  config::ClusterLoadAssignmentSpec back;
+  ASSERT_TRUE(loadAssignmentFromEnvoy(overTheWire(e), back).empty());
+  ASSERT_EQ(back.endpoints.size(), 4u);
+  EXPECT_EQ(back.endpoints[0].locality, (config::LocalityConfig{"eu", "eu-1a", ""}));
+  EXPECT_EQ(back.endpoints[1].address.str(), "10.0.0.3:80");
+  EXPECT_EQ(back.endpoints[2].locality, (config::LocalityConfig{"us", "us-1b", "rack-2"}));
+  EXPECT_EQ(back.endpoints[3].locality, config::LocalityConfig{});
+  EXPECT_EQ(config::toJson(back)["endpoints"][2]["locality"]["sub_zone"], "rack-2");
+  EXPECT_FALSE(config::toJson(back)["endpoints"][3].contains("locality"));
 }
 
 // A STATIC cluster with inline endpoints, as other control planes and gRPC's
