@@ -36,14 +36,6 @@ bool currentRoots(const std::string& root_pem, const std::string& root_file, std
   return true;
 }
 
-// "ca.mesh:15012" -> "ca.mesh"; "[::1]:15012" -> "::1".
-std::string hostOf(const std::string& address) {
-  const size_t colon = address.rfind(':');
-  std::string host = colon == std::string::npos ? address : address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  return host;
-}
-
 class GrpcCaClient final : public CaClient, private grpc::CallEvents {
  public:
   GrpcCaClient(event::Loop& loop, std::string address, std::string root_pem, std::string root_file)
@@ -55,7 +47,8 @@ class GrpcCaClient final : public CaClient, private grpc::CallEvents {
 
   void createCertificate(std::string csr_pem, int64_t validity_seconds, std::string token,
                          std::function<void(IssueResult)> done) override {
-    call_.reset();  // one call at a time: an earlier one is given up
+    call_.reset();  // one call at a time: an earlier one is given up,
+    refused_->disable();  // and so is its refusal still waiting to be told
     done_ = std::move(done);
     got_message_ = false;
     parse_failed_ = false;
@@ -90,7 +83,7 @@ class GrpcCaClient final : public CaClient, private grpc::CallEvents {
     if (!currentRoots(root_pem_, root_file_, roots, error)) return false;
     if (roots.empty()) return true;  // plaintext, as configured
     tls::ClientTlsOptions options;
-    options.sni = hostOf(address_);
+    options.sni = grpc::splitHostPort(address_).first;
     options.alpn = {"h2"};
     tls::ClientTlsMaterial material;
     material.trusted_ca = tls::Pem{roots, root_file_.empty() ? "root_pem" : root_file_, "dynamic.ca roots", {}};

@@ -48,19 +48,40 @@ Call::Call(event::Loop& loop, CallTarget target, CallEvents& events)
   target_.head.authority = target_.address;
   std::string error;
   if (auto numeric = ip::Address::parse(target_.address, &error)) {
-    connect(*numeric);
+    addresses_.push_back(*numeric);
+    connectNext();
   } else {
-    resolution_ = resolveName(loop_, target_.address, [this](std::optional<ip::Address> to, std::string why) {
+    // The pool's connect timeout starts with the connection: this one
+    // bounds the resolution before it.
+    resolve_timer_ = loop_.createTimer([this] {
+      finish(Status{kUnavailable, "cannot resolve '" + target_.address + "' within " +
+                                      std::to_string(target_.connect_timeout.count()) + " ms"});
+    });
+    resolve_timer_->enable(target_.connect_timeout);
+    resolution_ = resolveName(loop_, target_.address, [this](std::vector<ip::Address> to, std::string why) {
+      resolve_timer_->disable();
       if (finished_) return;
-      if (!to) return finish(Status{kUnavailable, why});
-      connect(*to);
+      if (to.empty()) return finish(Status{kUnavailable, why});
+      addresses_ = std::move(to);
+      connectNext();
     });
   }
   --in_entry_;
 }
 
+void Call::connectNext() { connect(addresses_[next_address_++]); }
+
 void Call::connect(const ip::Address& to) {
   ++in_entry_;
+  // A connection to an earlier address failed inside its pool's callback:
+  // that pool goes at the end of the turn.
+  if (pool_) {
+    auto grave = std::make_unique<PoolGrave>();
+    grave->pool = std::move(pool_);
+    loop_.deferredDelete(std::move(grave));
+  }
+  transport_ = nullptr;
+  connected_to_ = to.str();
   upstream::PoolSettings settings;
   settings.max_connections = 1;
   settings.max_pending_requests = 1;
@@ -141,15 +162,25 @@ void Call::onPoolFailure(upstream::StreamResetReason reason, std::string_view de
   // The failed connection (and its transport) is deleted at the end of
   // this turn, not before: its handshake's reason can still be read.
   const std::string_view why = transport_ ? transport_->failureReason() : std::string_view();
-  if (!why.empty()) {
-    finish(Status{kUnavailable, "TLS handshake with " + target_.head.authority + " failed: " + std::string(why)});
-  } else if (reason == upstream::StreamResetReason::ConnectTimeout) {
-    finish(Status{kUnavailable, "no connection to " + target_.address + " within " +
-                                    std::to_string(target_.connect_timeout.count()) + " ms"});
+  // Named when it was resolved: "localhost:15010 at [::1]:15010".
+  const std::string where = resolution_ ? target_.address + " at " + connected_to_ : target_.address;
+  if (!why.empty())
+    return finish(Status{kUnavailable, "TLS handshake with " + where + " failed: " + std::string(why)});
+  // The next address of the name, as gRPC does: `localhost` may list ::1
+  // first while the server listens on 127.0.0.1 only. A TLS failure is
+  // not retried: a server answered there.
+  const bool no_connection = reason == upstream::StreamResetReason::ConnectTimeout ||
+                             reason == upstream::StreamResetReason::ConnectFailure;
+  if (no_connection && next_address_ < addresses_.size()) return connectNext();
+  const std::string tried =
+      addresses_.size() > 1 ? "; " + std::to_string(addresses_.size()) + " addresses tried" : std::string();
+  if (reason == upstream::StreamResetReason::ConnectTimeout) {
+    finish(Status{kUnavailable, "no connection to " + where + " within " +
+                                    std::to_string(target_.connect_timeout.count()) + " ms" + tried});
   } else if (reason == upstream::StreamResetReason::ConnectFailure) {
-    finish(Status{kUnavailable, "cannot connect to " + target_.address + " (refused or unreachable)"});
+    finish(Status{kUnavailable, "cannot connect to " + where + " (refused or unreachable" + tried + ")"});
   } else {
-    finish(Status{kUnavailable, "cannot connect to " + target_.address + " (" + std::string(detail) + ")"});
+    finish(Status{kUnavailable, "cannot connect to " + where + " (" + std::string(detail) + tried + ")"});
   }
 }
 
@@ -200,6 +231,7 @@ void Call::finish(Status status, bool response_complete) {
   if (finished_) return;
   finished_ = true;
   if (deadline_) deadline_->disable();
+  if (resolve_timer_) resolve_timer_->disable();
   letGo(response_complete);
   closing_ = std::move(status);
   if (in_entry_ > 0) {

@@ -7,7 +7,8 @@
 // made it, and the bytes are framed here (request.h, message_reader.h,
 // response_status.h).
 //
-// Each Call is one connection attempt: it never reconnects, and a refused
+// Each Call is one connection attempt (to each address of a name in turn,
+// until one connects): it never reconnects once connected, and a refused
 // or failed connection ends it UNAVAILABLE (a failed TLS handshake says
 // why); the caller's backoff decides when to try again.
 //
@@ -29,6 +30,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ip/address.h"
 #include "proxy/event/loop.h"
@@ -101,6 +103,7 @@ class Call final : private upstream::PoolCallbacks,
 
   // Ends the call with `status`: lets go of the stream, then reports, now
   // or (inside one of our own entry points) from a zero timer.
+  void connectNext();  // to addresses_[next_address_]
   void connect(const ip::Address& to);
   void finish(Status status, bool response_complete = false);
   void report();
@@ -112,7 +115,11 @@ class Call final : private upstream::PoolCallbacks,
   // False once the Call is destroyed: a callee that destroyed it inside an
   // event is noticed before anything else is touched.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  std::unique_ptr<NameResolution> resolution_;
+  std::unique_ptr<NameResolution> resolution_;  // set when the target is a name
+  std::unique_ptr<event::Timer> resolve_timer_;
+  std::vector<ip::Address> addresses_;  // tried in turn until one connects
+  size_t next_address_ = 0;
+  std::string connected_to_;  // the address being tried, for messages
   std::unique_ptr<upstream::Http2ConnPool> pool_;
   upstream::PendingStream* pending_ = nullptr;
   upstream::UpstreamStream* stream_ = nullptr;

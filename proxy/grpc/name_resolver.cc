@@ -22,7 +22,10 @@ class AresResolution final : public NameResolution {
 
   ~AresResolution() override {
     destroying_ = true;
-    for (auto& [fd, s] : sockets_) loop_.removeFd(fd);  // before c-ares closes them
+    for (auto& [fd, s] : sockets_) {
+      loop_.removeFd(fd);  // before c-ares closes them
+      retire(std::move(s));
+    }
     if (channel_) ares_destroy(channel_);  // its callback runs with ARES_EDESTRUCTION: ignored
   }
 
@@ -32,7 +35,14 @@ class AresResolution final : public NameResolution {
     ares_options options{};
     options.sock_state_cb = &onSocketState;
     options.sock_state_cb_data = this;
-    if (const int rc = ares_init_options(&channel_, &options, ARES_OPT_SOCK_STATE_CB); rc != ARES_SUCCESS) {
+    // c-ares' defaults (5 s a try, 4 tries, doubling) times a pod's search
+    // list would leave a client minutes without a control plane and
+    // without a word; a dead DNS server is a failure the caller's backoff
+    // should see in seconds.
+    options.timeout = 2000;
+    options.tries = 2;
+    const int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
+    if (const int rc = ares_init_options(&channel_, &options, mask); rc != ARES_SUCCESS) {
       channel_ = nullptr;
       return fail("cannot start resolving '" + host + "': " + ares_strerror(rc));
     }
@@ -46,16 +56,27 @@ class AresResolution final : public NameResolution {
 
  private:
   // One per socket c-ares opens: the loop names no fd in its events.
-  struct Socket final : event::IoHandler {
-    AresResolution* r;
-    int fd;
+  // c-ares closes a socket from inside ares_process_fd (the answer is in),
+  // and the loop may still hold an event for it from the same epoll_wait:
+  // a closed socket's handler is retired (r cleared) and deleted at the end
+  // of the turn, never under a callback that may still reach it.
+  struct Socket final : event::IoHandler, event::DeferredDeletable {
+    AresResolution* r = nullptr;  // null once retired
+    int fd = -1;
     void onIoEvent(uint32_t events) override {
+      AresResolution* const res = r;  // `this` may be retired below
+      if (!res) return;
       const bool in = events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP);
       const bool out = events & EPOLLOUT;
-      ares_process_fd(r->channel_, in ? fd : ARES_SOCKET_BAD, out ? fd : ARES_SOCKET_BAD);
-      r->armTimeout();
+      ares_process_fd(res->channel_, in ? fd : ARES_SOCKET_BAD, out ? fd : ARES_SOCKET_BAD);
+      res->armTimeout();
     }
   };
+
+  void retire(std::unique_ptr<Socket> s) {
+    s->r = nullptr;
+    loop_.deferredDelete(std::move(s));
+  }
 
   // Level-triggered and only for what c-ares waits for: it reads a
   // datagram per call, and asks for writability only while connecting TCP.
@@ -65,7 +86,10 @@ class AresResolution final : public NameResolution {
     auto it = self->sockets_.find(fd);
     if (it != self->sockets_.end()) self->loop_.removeFd(fd);
     if (!readable && !writable) {
-      if (it != self->sockets_.end()) self->sockets_.erase(it);
+      if (it != self->sockets_.end()) {
+        self->retire(std::move(it->second));
+        self->sockets_.erase(it);
+      }
       return;
     }
     if (it == self->sockets_.end()) {
@@ -86,8 +110,8 @@ class AresResolution final : public NameResolution {
       if (result) ares_freeaddrinfo(result);
       return self->fail("cannot resolve '" + self->host_ + "': " + ares_strerror(status));
     }
-    const ares_addrinfo_node* n = result->nodes;
-    self->address_ = ip::Address::fromSockaddr(n->ai_addr, static_cast<socklen_t>(n->ai_addrlen));
+    for (const ares_addrinfo_node* n = result->nodes; n != nullptr; n = n->ai_next)
+      self->addresses_.push_back(ip::Address::fromSockaddr(n->ai_addr, static_cast<socklen_t>(n->ai_addrlen)));
     ares_freeaddrinfo(result);
     self->deliver_->enable(event::Duration(0));
   }
@@ -112,7 +136,7 @@ class AresResolution final : public NameResolution {
     timeout_->disable();
     auto done = std::move(done_);
     done_ = nullptr;
-    if (done) done(address_, error_);  // may destroy this
+    if (done) done(std::move(addresses_), error_);  // may destroy this
   }
 
   event::Loop& loop_;
@@ -122,19 +146,24 @@ class AresResolution final : public NameResolution {
   std::unique_ptr<event::Timer> deliver_;
   std::unique_ptr<event::Timer> timeout_;
   std::string host_;
-  std::optional<ip::Address> address_;
+  std::vector<ip::Address> addresses_;
   std::string error_;
   bool destroying_ = false;
 };
 
 }  // namespace
 
-std::unique_ptr<NameResolution> resolveName(event::Loop& loop, const std::string& host_port, ResolveCallback done) {
-  auto r = std::make_unique<AresResolution>(loop, std::move(done));
+std::pair<std::string, std::string> splitHostPort(const std::string& host_port) {
   const size_t colon = host_port.rfind(':');
   std::string host = colon == std::string::npos ? host_port : host_port.substr(0, colon);
-  const std::string port = colon == std::string::npos ? "" : host_port.substr(colon + 1);
+  std::string port = colon == std::string::npos ? "" : host_port.substr(colon + 1);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return {std::move(host), std::move(port)};
+}
+
+std::unique_ptr<NameResolution> resolveName(event::Loop& loop, const std::string& host_port, ResolveCallback done) {
+  auto r = std::make_unique<AresResolution>(loop, std::move(done));
+  const auto [host, port] = splitHostPort(host_port);
   r->start(host, port);
   return r;
 }
