@@ -47,7 +47,7 @@ class GrpcCaClient final : public CaClient, private grpc::CallEvents {
 
   void createCertificate(std::string csr_pem, int64_t validity_seconds, std::string token,
                          std::function<void(IssueResult)> done) override {
-    call_.reset();  // one call at a time: an earlier one is given up,
+    call_.reset();        // one call at a time: an earlier one is given up,
     refused_->disable();  // and so is its refusal still waiting to be told
     done_ = std::move(done);
     got_message_ = false;

@@ -40,8 +40,8 @@ Call::Call(event::Loop& loop, CallTarget target, CallEvents& events)
   report_timer_ = loop_.createTimer([this] { report(); });
   if (target_.head.timeout.count() > 0) {
     deadline_ = loop_.createTimer([this] {
-      finish(Status{kDeadlineExceeded, "no answer within the deadline of " +
-                                           std::to_string(target_.head.timeout.count()) + " ms"});
+      finish(Status{kDeadlineExceeded,
+                    "no answer within the deadline of " + std::to_string(target_.head.timeout.count()) + " ms"});
     });
     deadline_->enable(target_.head.timeout);
   }
@@ -164,13 +164,12 @@ void Call::onPoolFailure(upstream::StreamResetReason reason, std::string_view de
   const std::string_view why = transport_ ? transport_->failureReason() : std::string_view();
   // Named when it was resolved: "localhost:15010 at [::1]:15010".
   const std::string where = resolution_ ? target_.address + " at " + connected_to_ : target_.address;
-  if (!why.empty())
-    return finish(Status{kUnavailable, "TLS handshake with " + where + " failed: " + std::string(why)});
+  if (!why.empty()) return finish(Status{kUnavailable, "TLS handshake with " + where + " failed: " + std::string(why)});
   // The next address of the name, as gRPC does: `localhost` may list ::1
   // first while the server listens on 127.0.0.1 only. A TLS failure is
   // not retried: a server answered there.
-  const bool no_connection = reason == upstream::StreamResetReason::ConnectTimeout ||
-                             reason == upstream::StreamResetReason::ConnectFailure;
+  const bool no_connection =
+      reason == upstream::StreamResetReason::ConnectTimeout || reason == upstream::StreamResetReason::ConnectFailure;
   if (no_connection && next_address_ < addresses_.size()) return connectNext();
   const std::string tried =
       addresses_.size() > 1 ? "; " + std::to_string(addresses_.size()) + " addresses tried" : std::string();

@@ -70,9 +70,7 @@ class CallEvents {
   ~CallEvents() = default;
 };
 
-class Call final : private upstream::PoolCallbacks,
-                   private upstream::StreamCallbacks,
-                   private http::MessageDecoder {
+class Call final : private upstream::PoolCallbacks, private upstream::StreamCallbacks, private http::MessageDecoder {
  public:
   // Starts connecting. head.timeout, when set, is also enforced here:
   // DEADLINE_EXCEEDED when the call is not over by then.

@@ -129,7 +129,8 @@ class AresResolution final : public NameResolution {
       return;
     }
     // Rounded up: a timer that fires early would only find nothing due.
-    timeout_->enable(std::chrono::ceil<event::Duration>(std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec)));
+    timeout_->enable(
+        std::chrono::ceil<event::Duration>(std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec)));
   }
 
   void deliver() {
