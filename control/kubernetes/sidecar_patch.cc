@@ -182,7 +182,11 @@ json initContainer(const InjectionSpec& spec, const std::set<uint16_t>& exclude_
             {"privileged", false},
             {"allowPrivilegeEscalation", false},
             {"readOnlyRootFilesystem", true},
-            {"capabilities", {{"add", {"NET_ADMIN", "NET_RAW"}}, {"drop", {"ALL"}}}}}}};
+            {"capabilities", {{"add", {"NET_ADMIN", "NET_RAW"}}, {"drop", {"ALL"}}}}}},
+          // The legacy iptables backend takes its lock file in /run
+          // (xtables.lock), which a read-only root file system refuses: a
+          // scratch /run of its own keeps the root read-only on such nodes.
+          {"volumeMounts", {{{"name", kRunVolume}, {"mountPath", "/run"}}}}};
 }
 
 json fieldEnv(const char* name, const char* field) {
@@ -233,7 +237,8 @@ json volumes(const InjectionSpec& spec) {
                          {"expirationSeconds", spec.token_expiration_seconds},
                          {"path", "token"}}}};
   json token = {{"name", "sluice-token"}, {"projected", {{"sources", json::array({token_source})}}}};
-  return json::array({bootstrap, token});
+  json run = {{"name", kRunVolume}, {"emptyDir", {{"medium", "Memory"}, {"sizeLimit", "1Mi"}}}};
+  return json::array({bootstrap, token, run});
 }
 
 SidecarPatch failed(std::string why) {

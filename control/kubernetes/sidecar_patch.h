@@ -59,6 +59,7 @@ inline constexpr const char* kExcludeOutboundPortsAnnotation = "sluice.io/exclud
 inline constexpr const char* kExcludeOutboundCidrsAnnotation = "sluice.io/exclude-outbound-cidrs";
 inline constexpr const char* kProxyContainer = "sluice-proxy";
 inline constexpr const char* kInitContainer = "sluice-init";
+inline constexpr const char* kRunVolume = "sluice-init-run";  // the init container's scratch /run
 inline constexpr const char* kBootstrapPath = "/etc/sluice/bootstrap.yaml";
 inline constexpr const char* kTokenPath = "/var/run/secrets/sluice/tokens/token";
 

@@ -254,7 +254,7 @@ class InjectedPods : public NetnsTest {
           EXPECT_TRUE(ran(t)) << describe(mint, t);
           files.emplace_back(source["serviceAccountToken"]["path"], t.out);
         }
-      } else {
+      } else if (!volume->contains("emptyDir")) {  // an emptyDir is the empty folder itself
         ADD_FAILURE() << "a volume this test does not make: " << volume->dump();
       }
       for (const auto& [path, content] : files) {
