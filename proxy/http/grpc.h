@@ -10,23 +10,14 @@
 #include <string>
 #include <string_view>
 
+#include "proxy/grpc/status.h"
 #include "proxy/http/header_map.h"
 
 namespace sluice::http::grpc {
 
-// gRPC status codes (the ones the proxy names).
-enum Status : int {
-  kOk = 0,
-  kCancelled = 1,
-  kUnknown = 2,
-  kDeadlineExceeded = 4,
-  kPermissionDenied = 7,
-  kResourceExhausted = 8,
-  kUnimplemented = 12,
-  kInternal = 13,
-  kUnavailable = 14,
-  kUnauthenticated = 16,
-};
+// gRPC status codes: the one table, sluice::grpc::Code (proxy/grpc/status.h),
+// which the proxy's own gRPC clients report with.
+using enum sluice::grpc::Code;
 
 // content-type application/grpc, application/grpc+proto, application/grpc;...
 bool isGrpc(const HeaderMap& request);
