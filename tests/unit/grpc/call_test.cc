@@ -4,21 +4,27 @@
 // a server stream, a status with a percent-encoded message, a connection
 // refused, a server that never answers (the local deadline), a name
 // resolved without blocking, and a call given up by destroying it (the
-// server hears the cancellation).
+// server hears the cancellation; a bare nghttp2 server sees that it came as
+// RST_STREAM CANCEL, before the connection closed).
 #include "proxy/grpc/call.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <nghttp2/nghttp2.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 namespace sluice::grpc {
@@ -101,6 +107,111 @@ class Recorder final : public CallEvents {
 
  private:
   event::Loop& loop_;
+};
+
+// Runs `loop` in short turns until `done` or `limit`; false on the limit.
+bool runUntil(event::Loop& loop, const std::function<bool()>& done, std::chrono::milliseconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    auto turn = loop.createTimer([&] { loop.exit(); });
+    turn->enable(10ms);
+    loop.run();
+  }
+  return true;
+}
+
+// A bare HTTP/2 server on nghttp2, on a thread of its own, for one
+// connection: it answers a request's HEADERS with response headers, holds
+// the stream open, and records what arrives next. grpcio hears a
+// cancellation whether the client reset the stream or only dropped the
+// connection; this server tells the two apart.
+class FrameRecordingServer {
+ public:
+  bool start() {
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::listen(listener_, 1) != 0 || ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      return false;
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { serve(); });
+    return true;
+  }
+  ~FrameRecordingServer() {
+    if (thread_.joinable()) thread_.join();
+    if (listener_ >= 0) ::close(listener_);
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  // Waits for the connection to end (bounded by serve()).
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+  std::atomic<bool> answered{false};
+  std::atomic<int64_t> rst_code{-1};  // the first RST_STREAM's error code
+  std::atomic<bool> rst_before_eof{false};
+  std::atomic<bool> eof{false};
+
+ private:
+  void serve() {
+    pollfd p{listener_, POLLIN, 0};
+    if (::poll(&p, 1, 20000) != 1) return;
+    fd_ = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd_ < 0) return;
+    nghttp2_session_callbacks* cbs;
+    nghttp2_session_callbacks_new(&cbs);
+    nghttp2_session_callbacks_set_send_callback(
+        cbs, [](nghttp2_session*, const uint8_t* data, size_t len, int, void* user) -> ssize_t {
+          const ssize_t n = ::send(static_cast<FrameRecordingServer*>(user)->fd_, data, len, MSG_NOSIGNAL);
+          return n < 0 ? static_cast<ssize_t>(NGHTTP2_ERR_CALLBACK_FAILURE) : n;
+        });
+    nghttp2_session_callbacks_set_on_frame_recv_callback(
+        cbs, [](nghttp2_session* s, const nghttp2_frame* f, void* user) -> int {
+          auto* self = static_cast<FrameRecordingServer*>(user);
+          if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST) {
+            const auto nv = [](std::string_view name, std::string_view value) {
+              auto* n = reinterpret_cast<uint8_t*>(const_cast<char*>(name.data()));
+              auto* v = reinterpret_cast<uint8_t*>(const_cast<char*>(value.data()));
+              return nghttp2_nv{n, v, name.size(), value.size(), NGHTTP2_NV_FLAG_NONE};
+            };
+            nghttp2_nv nva[] = {nv(":status", "200"), nv("content-type", "application/grpc")};
+            nghttp2_submit_headers(s, NGHTTP2_FLAG_NONE, f->hd.stream_id, nullptr, nva, 2, nullptr);
+            self->answered = true;
+          } else if (f->hd.type == NGHTTP2_RST_STREAM && self->rst_code < 0) {
+            self->rst_code = f->rst_stream.error_code;
+            self->rst_before_eof = !self->eof;
+          }
+          return 0;
+        });
+    nghttp2_session* session;
+    nghttp2_session_server_new(&session, cbs, this);
+    nghttp2_session_callbacks_del(cbs);
+    nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, nullptr, 0);
+    const auto until = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < until) {
+      if (nghttp2_session_send(session) != 0) break;
+      pollfd c{fd_, POLLIN, 0};
+      if (::poll(&c, 1, 100) != 1) continue;
+      uint8_t buf[16384];
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) {
+        eof = true;
+        break;
+      }
+      if (nghttp2_session_mem_recv(session, buf, static_cast<size_t>(n)) < 0) break;
+    }
+    nghttp2_session_del(session);
+    ::close(fd_);
+  }
+
+  int listener_ = -1;
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
 };
 
 class GrpcCallTest : public ::testing::Test {
@@ -259,20 +370,8 @@ TEST_F(GrpcCallTest, DestroyingAnOpenCallCancelsItAtTheServer) {
   auto call = std::make_unique<Call>(loop_, target("Hold"), r);
   call->send("a");
   // Until the server's headers: the call is open at both ends.
-  bool timed_out = false;
-  auto guard = loop_.createTimer([&] {
-    timed_out = true;
-    loop_.exit();
-  });
-  auto poll = loop_.createTimer([&] {});
-  guard->enable(20s);
-  while (r.headers == 0 && !timed_out) {
-    poll->enable(10ms);
-    auto stop = loop_.createTimer([&] { loop_.exit(); });
-    stop->enable(10ms);
-    loop_.run();
-  }
-  ASSERT_EQ(r.headers, 1);
+  ASSERT_TRUE(runUntil(
+      loop_, [&] { return r.headers > 0; }, 20s));
   ASSERT_EQ(server_.readLine(5s), "holding");
   call.reset();
   // One turn sends the RST_STREAM and lets the connection go.
@@ -280,6 +379,31 @@ TEST_F(GrpcCallTest, DestroyingAnOpenCallCancelsItAtTheServer) {
   stop->enable(50ms);
   loop_.run();
   EXPECT_EQ(server_.readLine(10s), "cancelled");
+  EXPECT_FALSE(r.closed) << "no event after destruction";
+}
+
+TEST(GrpcCallCancel, DestroyingAnOpenCallResetsItsStreamWithCancelBeforeClosing) {
+  FrameRecordingServer server;
+  ASSERT_TRUE(server.start());
+  event::Loop loop;
+  Recorder r(loop);
+  CallTarget t;
+  t.address = server.address();
+  t.head.path = "/t.T/Hold";
+  t.head.timeout = 20s;
+  auto call = std::make_unique<Call>(loop, std::move(t), r);
+  call->send("a");
+  ASSERT_TRUE(runUntil(
+      loop, [&] { return r.headers > 0; }, 20s));
+  ASSERT_TRUE(server.answered);
+  call.reset();
+  auto stop = loop.createTimer([&] { loop.exit(); });
+  stop->enable(50ms);
+  loop.run();
+  server.join();
+  EXPECT_TRUE(server.eof) << "the connection closes after the reset";
+  EXPECT_EQ(server.rst_code, NGHTTP2_CANCEL) << "RST_STREAM CANCEL (RFC 9113 7), not only a closed connection";
+  EXPECT_TRUE(server.rst_before_eof);
   EXPECT_FALSE(r.closed) << "no event after destruction";
 }
 
