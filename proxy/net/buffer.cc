@@ -140,7 +140,7 @@ void Buffer::popFront() {
   }
 }
 
-void Buffer::add(std::string_view data) {
+void Buffer::addSlow(std::string_view data) {
   while (!data.empty()) {
     Slice* s = (head_ < slices_.size() && slices_.back().writable() > 0) ? &slices_.back() : &pushSlice();
     const size_t n = std::min(s->writable(), data.size());

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,8 +32,21 @@ class Buffer {
   size_t length() const { return length_; }
   bool empty() const { return length_ == 0; }
 
-  // Copies bytes in (small local writes, tests).
-  void add(std::string_view data);
+  // Copies bytes in (small local writes: header fields, chunk lines). Inline
+  // for the common case, bytes that fit the last slice: an encoded header
+  // block makes several of these per field.
+  void add(std::string_view data) {
+    if (head_ < slices_.size()) {
+      Slice& s = slices_.back();
+      if (s.writable() >= data.size()) {
+        if (!data.empty()) std::memcpy(s.mem + s.end, data.data(), data.size());
+        s.end += data.size();
+        length_ += data.size();
+        return;
+      }
+    }
+    addSlow(data);
+  }
   // Appends a copy of all of `other` (left as is): for bytes that must be
   // sent again, like a request body kept for a retry.
   void copyFrom(const Buffer& other);
@@ -72,6 +86,7 @@ class Buffer {
   // Appends `s` to the list, reclaiming the dead prefix or taking a spare
   // list before the vector would grow.
   void append(const Slice& s);
+  void addSlow(std::string_view data);
   Slice& pushSlice();
   void popFront();
 
