@@ -10,9 +10,13 @@
 
 #include "control/control_config.h"
 #include "control/mesh/proxy_config.h"
+#include "tests/unit/control/mesh/mesh_test_support.h"
 
 namespace sluice::control::mesh {
 namespace {
+
+using test::findListener;
+using test::findProxy;
 
 const std::string kGolden = std::string(SLUICE_SOURCE_DIR) + "/tests/unit/control/mesh/golden/captured_prod_web.yaml";
 
@@ -60,18 +64,6 @@ std::string readFile(const std::string& path) {
   return s.str();
 }
 
-const ProxyConfig* find(const std::vector<ProxyConfig>& proxies, std::string_view group) {
-  for (const auto& p : proxies)
-    if (p.group == group) return &p;
-  return nullptr;
-}
-
-const config::ListenerConfig* listener(const config::Config& c, std::string_view name) {
-  for (const auto& l : c.listeners)
-    if (l.name == name) return &l;
-  return nullptr;
-}
-
 std::shared_ptr<const ControlConfig> load(const std::string& text) {
   const ControlLoadResult r = loadControlString(text, "control.yaml");
   EXPECT_TRUE(r.config) << r.errorText();
@@ -81,7 +73,7 @@ std::shared_ptr<const ControlConfig> load(const std::string& text) {
 TEST(CapturedConfig, ASidecarMatchesItsGoldenFile) {
   auto cfg = load(kMesh);
   ASSERT_TRUE(cfg);
-  const ProxyConfig* web = find(cfg->mesh_proxies, "sidecar/prod/web");
+  const ProxyConfig* web = findProxy(cfg->mesh_proxies, "sidecar/prod/web");
   ASSERT_TRUE(web && web->config);
   std::string text;
   for (size_t at = 0, nl; at < web->summary.size(); at = nl + 1) {
@@ -99,9 +91,9 @@ TEST(CapturedConfig, ASidecarMatchesItsGoldenFile) {
 TEST(CapturedConfig, OutboundDispatchesByServiceAddressAndPortThenPassesThrough) {
   auto cfg = load(kMesh);
   ASSERT_TRUE(cfg);
-  const ProxyConfig* web = find(cfg->mesh_proxies, "sidecar/prod/web");
+  const ProxyConfig* web = findProxy(cfg->mesh_proxies, "sidecar/prod/web");
   ASSERT_TRUE(web && web->config);
-  const auto* out = listener(*web->config, "outbound_capture");
+  const auto* out = findListener(*web->config, "outbound_capture");
   ASSERT_TRUE(out);
   EXPECT_EQ(out->address.str(), "[::]:15001");
   EXPECT_TRUE(out->use_original_dst);
@@ -128,9 +120,9 @@ TEST(CapturedConfig, RegistryOnlyLeavesUnknownDestinationsNoChain) {
                "  capture: {outbound_traffic_policy: REGISTRY_ONLY, outbound_port: 15101}\n");
   auto cfg = load(text);
   ASSERT_TRUE(cfg);
-  const ProxyConfig* web = find(cfg->mesh_proxies, "sidecar/prod/web");
+  const ProxyConfig* web = findProxy(cfg->mesh_proxies, "sidecar/prod/web");
   ASSERT_TRUE(web && web->config);
-  const auto* out = listener(*web->config, "outbound_capture");
+  const auto* out = findListener(*web->config, "outbound_capture");
   ASSERT_TRUE(out);
   EXPECT_EQ(out->address.str(), "[::]:15101");
   EXPECT_EQ(out->filter_chains.size(), 4u);
@@ -141,9 +133,9 @@ TEST(CapturedConfig, RegistryOnlyLeavesUnknownDestinationsNoChain) {
 TEST(CapturedConfig, InboundTakesTheServedPortsBehindMtlsWithTheirPolicies) {
   auto cfg = load(kMesh);
   ASSERT_TRUE(cfg);
-  const ProxyConfig* api = find(cfg->mesh_proxies, "sidecar/prod/api");
+  const ProxyConfig* api = findProxy(cfg->mesh_proxies, "sidecar/prod/api");
   ASSERT_TRUE(api && api->config);
-  const auto* in = listener(*api->config, "inbound_capture");
+  const auto* in = findListener(*api->config, "inbound_capture");
   ASSERT_TRUE(in);
   EXPECT_EQ(in->address.str(), "[::]:15006");
   EXPECT_TRUE(in->use_original_dst);
@@ -168,9 +160,9 @@ TEST(CapturedConfig, PermissiveIsATlsChainAndAPlaintextChainPerPort) {
   text.replace(text.find("mode: STRICT"), 12, "mode: PERMISSIVE");
   auto cfg = load(text);
   ASSERT_TRUE(cfg);
-  const ProxyConfig* web = find(cfg->mesh_proxies, "sidecar/prod/web");
+  const ProxyConfig* web = findProxy(cfg->mesh_proxies, "sidecar/prod/web");
   ASSERT_TRUE(web && web->config);
-  const auto* in = listener(*web->config, "inbound_capture");
+  const auto* in = findListener(*web->config, "inbound_capture");
   ASSERT_TRUE(in);
   ASSERT_EQ(in->filter_chains.size(), 4u);  // 8080 tls, 8080 plaintext, other tls, other plaintext
   EXPECT_TRUE(in->filter_chains[0].tls);

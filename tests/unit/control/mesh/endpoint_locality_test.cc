@@ -6,6 +6,7 @@
 
 #include "control/control_config.h"
 #include "control/mesh/proxy_config.h"
+#include "tests/unit/control/mesh/mesh_test_support.h"
 #include "xds/cluster_translate.h"
 
 namespace sluice::control::mesh {
@@ -39,8 +40,7 @@ TEST(MeshEndpointLocality, IsReadAndReachesTheClusterLoadAssignment) {
   for (const auto& p : r.config->mesh_proxies)
     if (p.group == "sidecar/default/web") web = &p;
   ASSERT_TRUE(web && web->config);
-  EXPECT_NE(web->yaml.find("locality: {region: eu, zone: eu-1a, sub_zone: rack-1}"), std::string::npos)
-      << web->yaml;
+  EXPECT_NE(web->yaml.find("locality: {region: eu, zone: eu-1a, sub_zone: rack-1}"), std::string::npos) << web->yaml;
   const config::ClusterLoadAssignmentSpec* la = web->config->findLoadAssignment("outbound_8080__api.default");
   ASSERT_TRUE(la);
   ASSERT_EQ(la->endpoints.size(), 3u);
@@ -65,8 +65,7 @@ TEST(MeshEndpointLocality, MistakesAreNamedAtTheirLine) {
   yaml.replace(yaml.find("locality: {region: eu, zone: eu-1b}"), 35, "locality: eu-1b");
   const ControlLoadResult r = loadControlString(yaml, "control.yaml");
   ASSERT_FALSE(r.config);
-  std::vector<std::string> errors;
-  for (const auto& e : r.errors) errors.push_back(e.str());
+  const std::vector<std::string> errors = test::errorLines(r);
   ASSERT_EQ(errors.size(), 2u) << r.errorText();
   EXPECT_EQ(errors[0].rfind("control.yaml:6:", 0), 0u) << errors[0];
   EXPECT_NE(errors[0].find("mesh.services[0].endpoints[0].locality: unknown field 'subzone'"), std::string::npos)

@@ -19,6 +19,7 @@
 #include "control/control_config.h"
 #include "control/mesh/proxy_config.h"
 #include "tests/unit/control/ca/ca_test_support.h"
+#include "tests/unit/control/mesh/mesh_test_support.h"
 
 namespace sluice::control::mesh {
 namespace {
@@ -117,15 +118,7 @@ class GatewayTlsTest : public ::testing::Test {
   }
 
   static const ProxyConfig* edge(const ControlConfig& cfg) {
-    for (const auto& p : cfg.mesh_proxies)
-      if (p.group == "gateway/default/edge") return &p;
-    return nullptr;
-  }
-
-  static const config::ListenerConfig* listener(const config::Config& cfg, const std::string& name) {
-    for (const auto& l : cfg.listeners)
-      if (l.name == name) return &l;
-    return nullptr;
+    return test::findProxy(cfg.mesh_proxies, "gateway/default/edge");
   }
 
   static const config::SecretSpec* secret(const config::Config& cfg, const std::string& name) {
@@ -172,10 +165,10 @@ TEST_F(GatewayTlsTest, TheGatewayTerminatesTlsWithInlineSecretsOfTheFiles) {
   ASSERT_TRUE(r.config) << r.errorText();
   const ProxyConfig* p = edge(*r.config);
   ASSERT_TRUE(p && p->config);
-  const config::ListenerConfig* plain = listener(*p->config, "gateway_http");
+  const config::ListenerConfig* plain = test::findListener(*p->config, "gateway_http");
   ASSERT_TRUE(plain);
   EXPECT_FALSE(plain->tls);
-  const config::ListenerConfig* https = listener(*p->config, "gateway_https");
+  const config::ListenerConfig* https = test::findListener(*p->config, "gateway_https");
   ASSERT_TRUE(https && https->tls);
   EXPECT_EQ(https->address.str(), "127.0.0.1:18443");
   EXPECT_EQ(https->tls->certificates, std::vector<std::string>{"gateway_https_cert"});
@@ -215,7 +208,7 @@ TEST_F(GatewayTlsTest, SimpleAsksNoClientCertificateAndAlpnCanBeNarrowed) {
   ASSERT_TRUE(r.config) << r.errorText();
   const ProxyConfig* p = edge(*r.config);
   ASSERT_TRUE(p && p->config);
-  const config::ListenerConfig* https = listener(*p->config, "gateway_https");
+  const config::ListenerConfig* https = test::findListener(*p->config, "gateway_https");
   ASSERT_TRUE(https && https->tls);
   EXPECT_FALSE(https->tls->require_client_cert);
   EXPECT_TRUE(https->tls->validation_context.empty());
@@ -231,7 +224,7 @@ TEST_F(GatewayTlsTest, SeveralCertificatesAreChosenBySni) {
   ASSERT_TRUE(r.config) << r.errorText();
   const ProxyConfig* p = edge(*r.config);
   ASSERT_TRUE(p && p->config);
-  const config::ListenerConfig* https = listener(*p->config, "gateway_https");
+  const config::ListenerConfig* https = test::findListener(*p->config, "gateway_https");
   ASSERT_TRUE(https && https->tls);
   EXPECT_EQ(https->tls->certificates, (std::vector<std::string>{"gateway_https_cert", "gateway_https_cert_1"}));
   const config::SecretSpec* api = secret(*p->config, "gateway_https_cert_1");

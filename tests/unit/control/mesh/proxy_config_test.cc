@@ -15,9 +15,12 @@
 
 #include "config/route_config.h"
 #include "control/control_config.h"
+#include "tests/unit/control/mesh/mesh_test_support.h"
 
 namespace sluice::control::mesh {
 namespace {
+
+using test::findProxy;
 
 const std::string kGoldenDir = std::string(SLUICE_SOURCE_DIR) + "/tests/unit/control/mesh/golden/";
 
@@ -26,12 +29,6 @@ std::shared_ptr<const ControlConfig> exampleMesh() {
   const ControlLoadResult r = loadControlFile(std::string(SLUICE_SOURCE_DIR) + "/config/examples/mesh/control.yaml");
   EXPECT_TRUE(r.config) << r.errorText();
   return r.config;
-}
-
-const ProxyConfig* find(const std::vector<ProxyConfig>& proxies, std::string_view group) {
-  for (const auto& p : proxies)
-    if (p.group == group) return &p;
-  return nullptr;
 }
 
 std::string readFile(const std::string& path) {
@@ -69,7 +66,7 @@ TEST(ProxyConfig, EachProxyOfTheExampleMatchesItsGoldenFile) {
 TEST(ProxyConfig, StrictInboundTakesOnlyMeshCertificatesAndChecksCallers) {
   auto cfg = exampleMesh();
   ASSERT_TRUE(cfg);
-  const ProxyConfig* v1 = find(cfg->mesh_proxies, "sidecar/default/backend-v1");
+  const ProxyConfig* v1 = findProxy(cfg->mesh_proxies, "sidecar/default/backend-v1");
   ASSERT_TRUE(v1 && v1->config);
   EXPECT_EQ(v1->node_id, "backend-v1.default");
   EXPECT_EQ(v1->identity, "spiffe://demo.mesh/ns/default/sa/backend");
@@ -96,7 +93,7 @@ TEST(ProxyConfig, StrictInboundTakesOnlyMeshCertificatesAndChecksCallers) {
 TEST(ProxyConfig, TheEdgeSplitsToSubsetClustersThatVerifyTheirIdentities) {
   auto cfg = exampleMesh();
   ASSERT_TRUE(cfg);
-  const ProxyConfig* edge = find(cfg->mesh_proxies, "gateway/default/edge");
+  const ProxyConfig* edge = findProxy(cfg->mesh_proxies, "gateway/default/edge");
   ASSERT_TRUE(edge && edge->config);
   const config::ClusterConfig* v1 = edge->config->findCluster("outbound_8080_version-v1_backend.default");
   const config::ClusterConfig* v2 = edge->config->findCluster("outbound_8080_version-v2_backend.default");
@@ -126,9 +123,9 @@ TEST(ProxyConfig, PeerAuthenticationDecidesBothEnds) {
   config::ParseContext ctx("control.yaml");
   const auto proxies = computeProxyConfigs(m, "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n", ctx);
   ASSERT_TRUE(ctx.ok()) << ctx.str();
-  const ProxyConfig* v1 = find(proxies, "sidecar/default/backend-v1");
-  const ProxyConfig* v2 = find(proxies, "sidecar/default/backend-v2");
-  const ProxyConfig* edge = find(proxies, "gateway/default/edge");
+  const ProxyConfig* v1 = findProxy(proxies, "sidecar/default/backend-v1");
+  const ProxyConfig* v2 = findProxy(proxies, "sidecar/default/backend-v2");
+  const ProxyConfig* edge = findProxy(proxies, "gateway/default/edge");
   ASSERT_TRUE(v1 && v2 && edge);
   EXPECT_EQ(v1->config->listeners[0].tls->mode, config::DownstreamTlsConfig::Mode::Permissive);
   EXPECT_FALSE(v2->config->listeners[0].tls);  // DISABLE: plaintext in
@@ -154,7 +151,7 @@ TEST(ProxyConfig, SeveralPoliciesOnOneWorkloadMergeDenyFirst) {
   config::ParseContext ctx("control.yaml");
   const auto proxies = computeProxyConfigs(m, "", ctx);
   ASSERT_TRUE(ctx.ok()) << ctx.str();
-  const ProxyConfig* v1 = find(proxies, "sidecar/default/backend-v1");
+  const ProxyConfig* v1 = findProxy(proxies, "sidecar/default/backend-v1");
   ASSERT_TRUE(v1 && v1->config);
   const size_t deny = v1->yaml.find("name: no-admin/admin");
   const size_t allow = v1->yaml.find("name: backend-callers/edge-and-frontend");
@@ -163,7 +160,7 @@ TEST(ProxyConfig, SeveralPoliciesOnOneWorkloadMergeDenyFirst) {
   EXPECT_LT(deny, allow);
   EXPECT_NE(v1->yaml.find("default_action: deny"), std::string::npos);
   // v2 has only the service-wide policy.
-  EXPECT_EQ(find(proxies, "sidecar/default/backend-v2")->yaml.find("no-admin"), std::string::npos);
+  EXPECT_EQ(findProxy(proxies, "sidecar/default/backend-v2")->yaml.find("no-admin"), std::string::npos);
 }
 
 }  // namespace
@@ -194,7 +191,7 @@ TEST(ProxyConfigCache, AnEditRecomputesOnlyTheProxiesThatReadWhatChanged) {
   auto edited = load(split);
   EXPECT_EQ(cache.computed, 6u);
   EXPECT_EQ(cache.reused, 9u);
-  const ProxyConfig* edge = find(edited->mesh_proxies, "gateway/default/edge");
+  const ProxyConfig* edge = findProxy(edited->mesh_proxies, "gateway/default/edge");
   ASSERT_TRUE(edge);
   EXPECT_NE(edge->yaml.find("weight: 50"), std::string::npos);
   // backend-v1's labels: itself, and everyone who calls the backend (the
@@ -205,8 +202,8 @@ TEST(ProxyConfigCache, AnEditRecomputesOnlyTheProxiesThatReadWhatChanged) {
   EXPECT_EQ(cache.computed, 10u);
   EXPECT_EQ(cache.reused, 10u);
   // A reused proxy is the same config object: the snapshot builder sees no change.
-  EXPECT_EQ(find(relabeled->mesh_proxies, "sidecar/default/backend-v2")->config,
-            find(first->mesh_proxies, "sidecar/default/backend-v2")->config);
+  EXPECT_EQ(findProxy(relabeled->mesh_proxies, "sidecar/default/backend-v2")->config,
+            findProxy(first->mesh_proxies, "sidecar/default/backend-v2")->config);
 }
 
 }  // namespace
@@ -241,7 +238,7 @@ const char* const kPolicies = R"(mesh:
 TEST(MeshPolicies, RateLimitsJoinTheInboundChainAndAuthorizationKeepsToItsPorts) {
   const ControlLoadResult r = loadControlString(kPolicies, "control.yaml");
   ASSERT_TRUE(r.config) << r.errorText();
-  const ProxyConfig* api = find(r.config->mesh_proxies, "sidecar/default/api");
+  const ProxyConfig* api = findProxy(r.config->mesh_proxies, "sidecar/default/api");
   ASSERT_TRUE(api && api->config);
   EXPECT_NE(api->summary.find("inbound_8080_api  127.0.0.1:15001  http, mTLS STRICT, authz deny by default, "
                               "local_ratelimit api-limit"),
@@ -295,7 +292,7 @@ TEST(MeshRoutes, ARouteSetRoutesItsNamespacesServiceAndMayCrossToAnother) {
 )";
   const ControlLoadResult r = loadControlString(text, "control.yaml");
   ASSERT_TRUE(r.config) << r.errorText();
-  const ProxyConfig* web = find(r.config->mesh_proxies, "sidecar/prod/web");
+  const ProxyConfig* web = findProxy(r.config->mesh_proxies, "sidecar/prod/web");
   ASSERT_TRUE(web && web->config);
   EXPECT_TRUE(web->config->findCluster("outbound_9000__shared.infra")) << web->yaml;
   EXPECT_TRUE(web->config->findCluster("outbound_8080__api.prod")) << web->yaml;

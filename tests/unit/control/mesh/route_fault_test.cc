@@ -14,9 +14,13 @@
 #include "control/mesh/proxy_config.h"
 #include "filters/http/fault/config.h"
 #include "filters/network/http/config.h"
+#include "tests/unit/control/mesh/mesh_test_support.h"
 
 namespace sluice::control::mesh {
 namespace {
+
+using test::findListener;
+using test::findProxy;
 
 const std::string kGolden =
     std::string(SLUICE_SOURCE_DIR) + "/tests/unit/control/mesh/golden/fault_gateway_default_edge.yaml";
@@ -57,18 +61,6 @@ const char* const kMesh = R"(mesh:
         - to: [{service: pages}]
 )";
 
-const ProxyConfig* find(const std::vector<ProxyConfig>& proxies, std::string_view group) {
-  for (const auto& p : proxies)
-    if (p.group == group) return &p;
-  return nullptr;
-}
-
-const config::ListenerConfig* listener(const config::Config& c, std::string_view name) {
-  for (const auto& l : c.listeners)
-    if (l.name == name) return &l;
-  return nullptr;
-}
-
 // The names of an HTTP listener's filters (the router, always last, is not listed).
 std::vector<std::string> httpFilters(const config::ListenerConfig& l) {
   std::vector<std::string> out;
@@ -92,9 +84,9 @@ const filters::fault::Spec* routeFault(const config::Config& c, std::string_view
 TEST(MeshRouteFaults, TheGatewayAndTheSidecarCarryEachRulesFault) {
   const ControlLoadResult r = loadControlString(kMesh, "control.yaml");
   ASSERT_TRUE(r.config) << r.errorText();
-  const ProxyConfig* edge = find(r.config->mesh_proxies, "gateway/default/edge");
+  const ProxyConfig* edge = findProxy(r.config->mesh_proxies, "gateway/default/edge");
   ASSERT_TRUE(edge && edge->config);
-  const auto* gl = listener(*edge->config, "gateway_http-0");
+  const auto* gl = findListener(*edge->config, "gateway_http-0");
   ASSERT_TRUE(gl);
   EXPECT_EQ(httpFilters(*gl), (std::vector<std::string>{"fault"}));
   const auto* abort = routeFault(*edge->config, "edge-routes/0");
@@ -104,11 +96,11 @@ TEST(MeshRouteFaults, TheGatewayAndTheSidecarCarryEachRulesFault) {
   EXPECT_EQ(routeFault(*edge->config, "edge-routes/1"), nullptr);
   EXPECT_NE(edge->summary.find("1 route set(s), fault injection on 1 route(s)"), std::string::npos) << edge->summary;
 
-  const ProxyConfig* web = find(r.config->mesh_proxies, "sidecar/default/web");
+  const ProxyConfig* web = findProxy(r.config->mesh_proxies, "sidecar/default/web");
   ASSERT_TRUE(web && web->config);
   // Only the listener whose routes inject a fault has the filter.
-  const auto* to_api = listener(*web->config, "outbound_8080_api");
-  const auto* to_pages = listener(*web->config, "outbound_8080_pages");
+  const auto* to_api = findListener(*web->config, "outbound_8080_api");
+  const auto* to_pages = findListener(*web->config, "outbound_8080_pages");
   ASSERT_TRUE(to_api && to_pages);
   EXPECT_EQ(httpFilters(*to_api), (std::vector<std::string>{"fault"}));
   EXPECT_EQ(httpFilters(*to_pages), std::vector<std::string>{});
@@ -125,7 +117,7 @@ TEST(MeshRouteFaults, TheGatewayAndTheSidecarCarryEachRulesFault) {
 TEST(MeshRouteFaults, TheEdgeMatchesItsGoldenFile) {
   const ControlLoadResult r = loadControlString(kMesh, "control.yaml");
   ASSERT_TRUE(r.config) << r.errorText();
-  const ProxyConfig* edge = find(r.config->mesh_proxies, "gateway/default/edge");
+  const ProxyConfig* edge = findProxy(r.config->mesh_proxies, "gateway/default/edge");
   ASSERT_TRUE(edge && edge->config);
   std::string text;
   for (size_t at = 0, nl; at < edge->summary.size(); at = nl + 1) {
@@ -151,9 +143,9 @@ TEST(MeshRouteFaults, NoFaultNoFilter) {
   yaml.replace(yaml.find(line), line.size(), "");
   const ControlLoadResult r = loadControlString(yaml, "control.yaml");
   ASSERT_TRUE(r.config) << r.errorText();
-  const ProxyConfig* web = find(r.config->mesh_proxies, "sidecar/default/web");
+  const ProxyConfig* web = findProxy(r.config->mesh_proxies, "sidecar/default/web");
   ASSERT_TRUE(web && web->config);
-  EXPECT_EQ(httpFilters(*listener(*web->config, "outbound_8080_api")), std::vector<std::string>{});
+  EXPECT_EQ(httpFilters(*findListener(*web->config, "outbound_8080_api")), std::vector<std::string>{});
   EXPECT_EQ(web->yaml.find("- fault:"), std::string::npos) << web->yaml;
   EXPECT_EQ(web->yaml.find("per_filter_config"), std::string::npos) << web->yaml;
 }
@@ -164,8 +156,7 @@ TEST(MeshRouteFaults, MistakesAreNamedAtTheirLineAndMeshPath) {
   yaml.replace(yaml.find("http_status: 503"), 16, "http_status: 700");
   const ControlLoadResult r = loadControlString(yaml, "control.yaml");
   ASSERT_FALSE(r.config);
-  std::vector<std::string> errors;
-  for (const auto& e : r.errors) errors.push_back(e.str());
+  const std::vector<std::string> errors = test::errorLines(r);
   ASSERT_EQ(errors.size(), 3u) << r.errorText();
   EXPECT_EQ(errors[0].rfind("control.yaml:25:", 0), 0u) << errors[0];
   EXPECT_NE(errors[0].find("mesh.routes[0].rules[0].fault.delay.fixed_delay"), std::string::npos) << errors[0];
