@@ -109,6 +109,23 @@ class Recorder final : public CallEvents {
   event::Loop& loop_;
 };
 
+// A TCP socket bound to a free loopback port (listening when backlog > 0);
+// -1 on failure. `port` gets the port.
+int loopbackSocket(int backlog, int& port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      (backlog > 0 && ::listen(fd, backlog) != 0) || ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  port = ntohs(a.sin_port);
+  return fd;
+}
+
 // Runs `loop` in short turns until `done` or `limit`; false on the limit.
 bool runUntil(event::Loop& loop, const std::function<bool()>& done, std::chrono::milliseconds limit) {
   const auto until = std::chrono::steady_clock::now() + limit;
@@ -129,15 +146,8 @@ bool runUntil(event::Loop& loop, const std::function<bool()>& done, std::chrono:
 class FrameRecordingServer {
  public:
   bool start() {
-    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::listen(listener_, 1) != 0 || ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-      return false;
-    port_ = ntohs(a.sin_port);
+    listener_ = loopbackSocket(1, port_);
+    if (listener_ < 0) return false;
     thread_ = std::thread([this] { serve(); });
     return true;
   }
@@ -308,17 +318,13 @@ TEST_F(GrpcCallTest, TheServersStatusAndItsMessageDecoded) {
 
 TEST_F(GrpcCallTest, ARefusedConnectionIsUnavailable) {
   // A port that was just free.
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  int port = 0;
+  const int fd = loopbackSocket(0, port);
+  ASSERT_GE(fd, 0);
   ::close(fd);
   Recorder r(loop_);
   CallTarget t = target("Echo");
-  t.address = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  t.address = "127.0.0.1:" + std::to_string(port);
   Call call(loop_, std::move(t), r);
   EXPECT_FALSE(r.closed) << "never from inside the constructor";
   runUntilClosed(r);
@@ -329,17 +335,12 @@ TEST_F(GrpcCallTest, ARefusedConnectionIsUnavailable) {
 
 TEST_F(GrpcCallTest, AServerThatNeverAnswersMeetsTheLocalDeadline) {
   // Listening, never accepting: TCP connects, HTTP/2 never starts.
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(::listen(fd, 4), 0);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  int port = 0;
+  const int fd = loopbackSocket(4, port);
+  ASSERT_GE(fd, 0);
   Recorder r(loop_);
   CallTarget t = target("Echo");
-  t.address = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  t.address = "127.0.0.1:" + std::to_string(port);
   t.head.timeout = 300ms;
   Call call(loop_, std::move(t), r);
   unary(call, "x");
