@@ -10,7 +10,7 @@ Timer::Timer(TimerQueue& queue, Fn fn, void* arg) : queue_(queue), fn_(fn), arg_
 
 Timer::~Timer() {
   disable();
-  if (heap_index_ != kNotQueued) queue_.drop(this);
+  if (slot_ != kNotQueued) queue_.drop(this);
 }
 
 void Timer::enable(Duration after) { enableAt(queue_.now() + after); }
@@ -22,8 +22,8 @@ void Timer::enableAt(MonoTime deadline) {
   // Pushed back into the future: keep the heap entry, it re-keys when it
   // comes up. (A deadline <= now takes a new place so that it never runs in
   // the runExpired() call that armed it.)
-  if (heap_index_ != kNotQueued && deadline >= deadline_ && deadline > queue_.now_) return;
-  if (heap_index_ != kNotQueued) queue_.drop(this);
+  if (slot_ != kNotQueued && deadline >= deadline_ && deadline > queue_.now_) return;
+  if (slot_ != kNotQueued) queue_.drop(this);
   deadline_ = deadline;
   queue_.insert(this, deadline);
 }
@@ -34,20 +34,15 @@ void Timer::disable() {
   --queue_.armed_count_;
 }
 
-void TimerQueue::place(size_t i, const Entry& e) {
-  heap_[i] = e;
-  if (e.timer) e.timer->heap_index_ = i;
-}
-
 void TimerQueue::siftUp(size_t i) {
   const Entry e = heap_[i];
   while (i > 0) {
     const size_t parent = (i - 1) / 2;
     if (!less(e, heap_[parent])) break;
-    place(i, heap_[parent]);
+    heap_[i] = heap_[parent];
     i = parent;
   }
-  place(i, e);
+  heap_[i] = e;
 }
 
 void TimerQueue::siftDown(size_t i) {
@@ -59,32 +54,44 @@ void TimerQueue::siftDown(size_t i) {
     const size_t r = l + 1;
     const size_t best = (r < n && less(heap_[r], heap_[l])) ? r : l;
     if (!less(heap_[best], e)) break;
-    place(i, heap_[best]);
+    heap_[i] = heap_[best];
     i = best;
   }
-  place(i, e);
+  heap_[i] = e;
 }
 
 void TimerQueue::insert(Timer* t, MonoTime deadline) {
-  heap_.push_back(Entry{deadline, next_seq_++, t});
+  uint32_t slot;
+  if (free_slots_.empty()) {
+    slot = static_cast<uint32_t>(slots_.size());
+    slots_.push_back(t);
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+    slots_[slot] = t;
+  }
+  t->slot_ = slot;
+  heap_.push_back(Entry{deadline, next_seq_++, slot});
   siftUp(heap_.size() - 1);
 }
 
 void TimerQueue::drop(Timer* t) {
-  const size_t i = t->heap_index_;
-  assert(i < heap_.size() && heap_[i].timer == t);
-  heap_[i].timer = nullptr;
-  t->heap_index_ = Timer::kNotQueued;
+  assert(t->slot_ < slots_.size() && slots_[t->slot_] == t);
+  slots_[t->slot_] = nullptr;
+  t->slot_ = Timer::kNotQueued;
   ++dropped_;
   if (dropped_ > 64 && dropped_ * 2 > heap_.size()) sweep();
 }
 
 void TimerQueue::popTop() {
-  if (heap_.front().timer) {
-    heap_.front().timer->heap_index_ = Timer::kNotQueued;
+  const uint32_t slot = heap_.front().slot;
+  if (Timer* t = slots_[slot]) {
+    t->slot_ = Timer::kNotQueued;
+    slots_[slot] = nullptr;
   } else {
     --dropped_;
   }
+  free_slots_.push_back(slot);
   const Entry last = heap_.back();
   heap_.pop_back();
   if (!heap_.empty()) {
@@ -94,11 +101,14 @@ void TimerQueue::popTop() {
 }
 
 void TimerQueue::sweep() {
-  std::erase_if(heap_, [](const Entry& e) { return e.timer == nullptr; });
+  std::erase_if(heap_, [this](const Entry& e) {
+    if (slots_[e.slot] != nullptr) return false;
+    free_slots_.push_back(e.slot);
+    return true;
+  });
   dropped_ = 0;
   // std::make_heap builds a max-heap: invert the order for a min-heap.
   std::make_heap(heap_.begin(), heap_.end(), [](const Entry& a, const Entry& b) { return less(b, a); });
-  for (size_t i = 0; i < heap_.size(); ++i) heap_[i].timer->heap_index_ = i;
 }
 
 size_t TimerQueue::runExpired() {
@@ -109,8 +119,8 @@ size_t TimerQueue::runExpired() {
   while (!heap_.empty()) {
     const Entry top = heap_.front();
     if (top.deadline > now_ || top.seq >= seq_limit) break;
+    Timer* t = slots_[top.slot];
     popTop();
-    Timer* t = top.timer;
     if (t == nullptr || !t->armed_) continue;  // dropped, or disarmed while queued
     if (t->target_ > t->deadline_) {           // pushed back while queued
       t->deadline_ = t->target_;
@@ -132,7 +142,7 @@ size_t TimerQueue::runExpired() {
 
 void TimerQueue::settleTop() {
   while (!heap_.empty()) {
-    Timer* t = heap_.front().timer;
+    Timer* t = slots_[heap_.front().slot];
     if (t == nullptr || !t->armed_) {
       popTop();
     } else if (t->target_ > t->deadline_) {

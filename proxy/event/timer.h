@@ -41,7 +41,7 @@ class Timer {
 
  private:
   friend class TimerQueue;
-  static constexpr size_t kNotQueued = SIZE_MAX;
+  static constexpr uint32_t kNotQueued = UINT32_MAX;
   TimerQueue& queue_;
   std::function<void()> callback_;  // empty when fn_ is set
   Fn fn_ = nullptr;
@@ -52,7 +52,7 @@ class Timer {
   MonoTime deadline_{};  // heap key: never later than target_ while armed
   MonoTime target_{};    // when the callback should run
   bool armed_ = false;
-  size_t heap_index_ = kNotQueued;
+  uint32_t slot_ = kNotQueued;  // TimerQueue::slots_ index while an entry names this timer
 };
 
 class TimerQueue {
@@ -70,16 +70,22 @@ class TimerQueue {
   size_t size() const { return armed_count_; }
   // Heap entries, dropped ones not yet swept included (tests).
   size_t heapSize() const { return heap_.size(); }
+  // Slots ever made (tests): the most heap entries there have been at once.
+  size_t slotCount() const { return slots_.size(); }
 
  private:
   friend class Timer;
-  // The key lives in the entry, so comparisons touch only the heap's own
-  // array; `timer` is null once its timer has left (destroyed, or re-keyed
-  // to an earlier deadline) and the entry waits to be swept.
+  // The key lives in the entry, and an entry names its timer through a slot
+  // of slots_, not by pointer: moving entries in the heap then touches only
+  // the queue's own arrays, never the timers (thousands of per-connection
+  // and per-stream objects, mostly cold), which need not learn where their
+  // entry went. A slot holds null once its timer has left (destroyed, or
+  // re-keyed to an earlier deadline); it is reused once its entry leaves
+  // the heap, at the top or in a sweep.
   struct Entry {
     MonoTime deadline;
     uint64_t seq;  // FIFO among equal deadlines
-    Timer* timer;
+    uint32_t slot;
   };
   void insert(Timer* t, MonoTime deadline);
   // Detaches t from its entry in O(1); the entry leaves at the top or in a sweep.
@@ -88,7 +94,6 @@ class TimerQueue {
   static bool less(const Entry& a, const Entry& b) {
     return a.deadline != b.deadline ? a.deadline < b.deadline : a.seq < b.seq;
   }
-  void place(size_t i, const Entry& e);
   void siftUp(size_t i);
   void siftDown(size_t i);
   // Rebuilds the heap without dropped entries once they are the majority:
@@ -103,6 +108,8 @@ class TimerQueue {
   size_t armed_count_ = 0;
   size_t dropped_ = 0;
   std::vector<Entry> heap_;
+  std::vector<Timer*> slots_;
+  std::vector<uint32_t> free_slots_;
 };
 
 }  // namespace sluice::event
