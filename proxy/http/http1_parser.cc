@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <boost/beast/http/error.hpp>
 #include <charconv>
 #include <limits>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "proxy/http/authority.h"
 #include "proxy/http/request_target.h"
@@ -73,6 +77,27 @@ constexpr auto kHeaderSpecial = [] {
   return t;
 }();
 
+// The first byte in [p, end) the scanner must look at: 16 bytes a step
+// where SSE2 is there (every x86-64), so a header line's text costs a few
+// instructions per 16 bytes instead of a few per byte.
+const char* skipPlain(const char* p, const char* const end) {
+#ifdef __SSE2__
+  const __m128i cr = _mm_set1_epi8('\r');
+  const __m128i lf = _mm_set1_epi8('\n');
+  const __m128i nul = _mm_setzero_si128();
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i hit =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)), _mm_cmpeq_epi8(v, nul));
+    const int mask = _mm_movemask_epi8(hit);
+    if (mask != 0) return p + std::countr_zero(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+  while (p != end && !kHeaderSpecial[static_cast<unsigned char>(*p)]) ++p;
+  return p;
+}
+
 }  // namespace
 
 HeaderScanner::Result HeaderScanner::scan(const net::Buffer& in, const Http1ParserLimits& limits, bool request,
@@ -102,8 +127,7 @@ HeaderScanner::Result HeaderScanner::scan(const net::Buffer& in, const Http1Pars
       // in a tight loop and run the state machine only on CR, LF and NUL,
       // at line starts and in a request's start line (counted for 414).
       if (!cr_ && line_len_ > 0 && !(request && lines_ == 0)) {
-        const char* q = p;
-        while (q != end && !kHeaderSpecial[static_cast<unsigned char>(*q)]) ++q;
+        const char* q = skipPlain(p, end);
         const auto n = static_cast<size_t>(q - p);
         total_ += n;
         line_len_ += static_cast<uint32_t>(n);
