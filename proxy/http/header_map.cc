@@ -2,6 +2,7 @@
 
 #include <cassert>
 #include <charconv>
+#include <cstring>
 #include <limits>
 
 #include "proxy/util/recycled_storage.h"
@@ -10,6 +11,16 @@ namespace sluice::http {
 
 namespace {
 inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
+// A live field called `name`, in any case. Most slots differ in length; of
+// the rest, most are spelt in the case asked for (HTTP/2 names are lower
+// case, and so are the lookups). A template: the slot type is private.
+template <class Slot>
+inline bool named(const std::string& arena, const Slot& s, std::string_view name) {
+  if (s.name_len != name.size() || s.removed) return false;
+  const char* n = arena.data() + s.name_off;
+  return std::memcmp(n, name.data(), name.size()) == 0 || equalsIgnoreCase({n, name.size()}, name);
+}
+
 struct HeaderArenaTag;
 struct HeaderSlotsTag;
 
@@ -59,7 +70,7 @@ void HeaderMap::set(std::string_view name, std::string_view value) {
 size_t HeaderMap::remove(std::string_view name) {
   size_t n = 0;
   for (auto& s : slots_) {
-    if (s.removed || !equalsIgnoreCase(view(s.name_off, s.name_len), name)) continue;
+    if (!named(arena_, s, name)) continue;
     s.removed = true;
     --live_;
     bytes_ -= s.name_len + s.value_len;
@@ -70,7 +81,7 @@ size_t HeaderMap::remove(std::string_view name) {
 
 std::optional<std::string_view> HeaderMap::get(std::string_view name) const {
   for (const auto& s : slots_) {
-    if (!s.removed && equalsIgnoreCase(view(s.name_off, s.name_len), name)) return view(s.value_off, s.value_len);
+    if (named(arena_, s, name)) return view(s.value_off, s.value_len);
   }
   return std::nullopt;
 }

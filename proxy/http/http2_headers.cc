@@ -10,7 +10,10 @@ bool isConnectionSpecific(std::string_view name) {
 
 void Http2HeaderBlock::add(std::string_view n, std::string_view v) {
   const size_t at = names_.size();
-  for (char ch : n) names_.push_back(ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch + 32) : ch);
+  names_.append(n);  // build() reserved room: one copy, then lower-cased in place
+  for (char* ch = names_.data() + at; ch != names_.data() + names_.size(); ++ch) {
+    if (*ch >= 'A' && *ch <= 'Z') *ch = static_cast<char>(*ch + 32);
+  }
   nv_.push_back({reinterpret_cast<uint8_t*>(names_.data() + at),
                  reinterpret_cast<uint8_t*>(const_cast<char*>(v.data())), n.size(), v.size(), NGHTTP2_NV_FLAG_NONE});
 }

@@ -90,9 +90,18 @@ RequestIds addRequestMetadata(HeaderMap& h, std::string_view ip, uint32_t truste
       h.set("x-forwarded-for", std::string(*xff) + ", " + std::string(ip));
     }
   } else if (!ip.empty()) {
-    h.set("x-forwarded-for", ip);
+    // set() looks for the field again; only an empty one can be there.
+    if (xff) {
+      h.set("x-forwarded-for", ip);
+    } else {
+      h.add("x-forwarded-for", ip);
+    }
   }
-  if (trusted_hops == 0 || !h.has("x-forwarded-proto")) h.set("x-forwarded-proto", "http");
+  if (!h.has("x-forwarded-proto")) {
+    h.add("x-forwarded-proto", "http");
+  } else if (trusted_hops == 0) {
+    h.set("x-forwarded-proto", "http");
+  }
 
   if (auto id = h.get("x-request-id"); id && !id->empty()) {
     ids.request_id = *id;
@@ -100,13 +109,18 @@ RequestIds addRequestMetadata(HeaderMap& h, std::string_view ip, uint32_t truste
     char uuid[36];
     writeUuid4(uuid);
     ids.request_id = std::string_view(uuid, sizeof(uuid));
-    h.set("x-request-id", ids.request_id.view());
+    if (id) {
+      h.set("x-request-id", ids.request_id.view());
+    } else {
+      h.add("x-request-id", ids.request_id.view());
+    }
   }
 
   // "00-" trace-id(32) "-" span-id(16) "-" flags(2)
   char tp[55];
   std::string_view flags = "00";
-  if (auto in = h.get("traceparent"); in && validTraceparent(*in)) {
+  const auto in = h.get("traceparent");
+  if (in && validTraceparent(*in)) {
     std::memcpy(tp + 3, in->data() + 3, 32);
     flags = in->substr(53, 2);
   } else {
@@ -119,7 +133,11 @@ RequestIds addRequestMetadata(HeaderMap& h, std::string_view ip, uint32_t truste
   tp[52] = '-';
   std::memcpy(tp + 53, flags.data(), 2);  // before set(): flags may point into the old value
   ids.trace_id = std::string_view(tp + 3, 32);
-  h.set("traceparent", std::string_view(tp, sizeof(tp)));
+  if (in) {
+    h.set("traceparent", std::string_view(tp, sizeof(tp)));
+  } else {
+    h.add("traceparent", std::string_view(tp, sizeof(tp)));
+  }
   return ids;
 }
 
