@@ -10,7 +10,6 @@
 namespace sluice::http {
 
 namespace {
-inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
 // A live field called `name`, in any case. Most slots differ in length; of
 // the rest, most are spelt in the case asked for (HTTP/2 names are lower
 // case, and so are the lookups). A template: the slot type is private.
@@ -25,14 +24,6 @@ struct HeaderArenaTag;
 struct HeaderSlotsTag;
 
 }  // namespace
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 HeaderMap::~HeaderMap() {
   util::RecycledStorage<HeaderSlotsTag, decltype(slots_)>::give(slots_);
@@ -58,6 +49,7 @@ void HeaderMap::add(std::string_view name, std::string_view value) {
   arena_.append(value);
   s.removed = false;
   slots_.push_back(s);
+  name_lengths_ |= uint64_t{1} << (name.size() & 63);
   ++live_;
   bytes_ += name.size() + value.size();
 }
@@ -68,6 +60,7 @@ void HeaderMap::set(std::string_view name, std::string_view value) {
 }
 
 size_t HeaderMap::remove(std::string_view name) {
+  if (!mayHaveLength(name.size())) return 0;
   size_t n = 0;
   for (auto& s : slots_) {
     if (!named(arena_, s, name)) continue;
@@ -80,6 +73,7 @@ size_t HeaderMap::remove(std::string_view name) {
 }
 
 std::optional<std::string_view> HeaderMap::get(std::string_view name) const {
+  if (!mayHaveLength(name.size())) return std::nullopt;
   for (const auto& s : slots_) {
     if (named(arena_, s, name)) return view(s.value_off, s.value_len);
   }
@@ -89,6 +83,7 @@ std::optional<std::string_view> HeaderMap::get(std::string_view name) const {
 void HeaderMap::clear() {
   arena_.clear();
   slots_.clear();
+  name_lengths_ = 0;
   live_ = 0;
   bytes_ = 0;
 }

@@ -29,7 +29,18 @@ inline constexpr std::string_view kStatus = ":status";
 inline constexpr std::string_view kHttp1Minor = ":http1-minor";
 }  // namespace headers
 
-bool equalsIgnoreCase(std::string_view a, std::string_view b);
+// ASCII case folding. Inline: most calls compare a name with a constant
+// and end at the length check.
+inline bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const char x = a[i];
+    const char y = b[i];
+    // Equal, or one letter in two cases.
+    if (x != y && ((x | 0x20) != (y | 0x20) || static_cast<unsigned char>((x | 0x20) - 'a') > 'z' - 'a')) return false;
+  }
+  return true;
+}
 
 class HeaderMap {
  public:
@@ -91,8 +102,15 @@ class HeaderMap {
   static constexpr size_t kInitialFields = 16;
   static constexpr size_t kInitialBytes = 512;
 
+  // Bit (length % 64) is set for each name length added since the last
+  // clear(): most lookups on the request path are for fields that are not
+  // there (x-request-id, traceparent, connection, ...), and this answers
+  // them without walking the slots.
+  bool mayHaveLength(size_t n) const { return (name_lengths_ >> (n & 63)) & 1; }
+
   std::string arena_;
   std::vector<Slot> slots_;
+  uint64_t name_lengths_ = 0;
   size_t live_ = 0;
   size_t bytes_ = 0;
 };

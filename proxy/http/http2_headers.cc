@@ -3,9 +3,18 @@
 namespace sluice::http {
 
 bool isConnectionSpecific(std::string_view name) {
-  return equalsIgnoreCase(name, "connection") || equalsIgnoreCase(name, "keep-alive") ||
-         equalsIgnoreCase(name, "proxy-connection") || equalsIgnoreCase(name, "transfer-encoding") ||
-         equalsIgnoreCase(name, "upgrade");
+  switch (name.size()) {  // every field of every message passes here
+    case 7:
+      return equalsIgnoreCase(name, "upgrade");
+    case 10:
+      return equalsIgnoreCase(name, "connection") || equalsIgnoreCase(name, "keep-alive");
+    case 16:
+      return equalsIgnoreCase(name, "proxy-connection");
+    case 17:
+      return equalsIgnoreCase(name, "transfer-encoding");
+    default:
+      return false;
+  }
 }
 
 void Http2HeaderBlock::add(std::string_view n, std::string_view v) {

@@ -25,6 +25,27 @@ TEST(HeaderMapTest, LookupIsCaseInsensitiveAndKeepsCase) {
   EXPECT_EQ(flatten(h), std::vector<std::string>{"Content-Type=text/plain"});
 }
 
+// Lookups skip the slots when no name of that length (modulo 64) was
+// added: names 64 apart share a bit, long names are found, and clear()
+// forgets every length.
+TEST(HeaderMapTest, LookupsByNameLengthFindLongNamesAndForgetOnClear) {
+  HeaderMap h;
+  const std::string long_name = "x-" + std::string(68, 'n');  // 70: shares a bit with 6
+  h.add(long_name, "long");
+  h.add("abc", "short");
+  EXPECT_EQ(h.get(long_name), "long");
+  EXPECT_EQ(h.get("x-" + std::string(68, 'N')), "long");
+  EXPECT_FALSE(h.get("abcdef").has_value());  // length 6: same bit, walked, absent
+  EXPECT_FALSE(h.get("abcd").has_value());
+  EXPECT_EQ(h.remove("ABC"), 1u);
+  EXPECT_EQ(h.remove("abcdefgh"), 0u);
+  h.clear();
+  EXPECT_FALSE(h.get(long_name).has_value());
+  h.add("abc", "again");
+  EXPECT_EQ(h.get("abc"), "again");
+  EXPECT_FALSE(h.get(long_name).has_value());
+}
+
 TEST(HeaderMapTest, GetReturnsFirstOfDuplicates) {
   HeaderMap h;
   h.add("set-cookie", "a=1");
@@ -93,6 +114,16 @@ TEST(HeaderMapTest, EqualsIgnoreCase) {
   EXPECT_FALSE(equalsIgnoreCase("abc", "abd"));
   EXPECT_FALSE(equalsIgnoreCase("abc", "abcd"));
   EXPECT_TRUE(equalsIgnoreCase("", ""));
+  // Every pair of bytes against the plain definition: only A-Z and a-z fold
+  // (not '@'/'`', '['/'{', '^'/'~' or bytes above 0x7f, one bit apart too).
+  auto fold = [](unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; };
+  for (int a = 0; a < 256; ++a) {
+    for (int b = 0; b < 256; ++b) {
+      const char x = static_cast<char>(a);
+      const char y = static_cast<char>(b);
+      ASSERT_EQ(equalsIgnoreCase({&x, 1}, {&y, 1}), fold(a) == fold(b)) << a << " " << b;
+    }
+  }
 }
 
 // Maps that live one request hand their storage to the next map on the
