@@ -14,6 +14,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 die() { echo "bench/mallocs.sh: $*" >&2; exit 1; }
+# shellcheck source=bench/standalone.sh
+source "$here/standalone.sh"
 
 mode=${1:-h2}; shift || true
 requests=50000 top=12
@@ -26,12 +28,7 @@ while (($#)); do
   esac
   shift
 done
-case $mode in
-  http1) cfg=$here/configs/http1.yaml load=(--h1) ;;
-  h2) cfg=$here/configs/h2.yaml load=() ;;
-  h2up) cfg=$here/configs/h2-h2up.yaml load=() ;;
-  *) die "mode is http1, h2 or h2up" ;;
-esac
+pick_mode "$mode" || die "mode is http1, h2 or h2up"
 command -v nginx >/dev/null || die "nginx is needed as the upstream (scripts/install-deps installs it)"
 command -v h2load >/dev/null || die "h2load is needed (nghttp2-client)"
 bin=$repo/build/bin/sluice
@@ -43,28 +40,11 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 cc -O2 -shared -fPIC -o "$work/malloc_count.so" "$here/malloc_count/malloc_count.c" -ldl -lpthread
 
-mkdir -p "$work/up"
-cat >"$work/up/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $work/up/nginx.pid;
-error_log $work/up/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path $work/up/cb; proxy_temp_path $work/up/pt; fastcgi_temp_path $work/up/ft;
-  uwsgi_temp_path $work/up/ut; scgi_temp_path $work/up/st;
-  server { listen 127.0.0.1:18080; location / { return 200 "ok\n"; } }
-  server { listen 127.0.0.1:18082 http2; location / { return 200 "ok\n"; } }
-}
-CONF
-nginx -p "$work/up" -e "$work/up/error.log" -c "$work/up/nginx.conf" &
-pids+=($!)
+start_local_upstream "$work"
 
 MC_DIR=$work LD_PRELOAD=$work/malloc_count.so "$bin" -c "$cfg" >"$work/proxy.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 50); do grep -q "started" "$work/proxy.log" 2>/dev/null && break; sleep 0.1; done
+wait_started "$work/proxy.log" || die "the proxy did not start: $(tail -3 "$work/proxy.log")"
 timeout 60 h2load "${load[@]}" -c64 -m10 -n 20000 http://127.0.0.1:10000/ >/dev/null || die "warm-up load failed"
 # Counted: the measured load only, fresh connections included.
 touch "$work/start"

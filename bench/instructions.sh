@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Instructions per request on the proxy's path, counted rather than timed:
+# runs the Release build with one worker under valgrind's callgrind while
+# h2load sends a fixed number of requests, then prints instructions (Ir)
+# per request and the functions that execute the most of them (self cost).
+#
+#   bench/instructions.sh [http1|h2|h2up] [--requests N] [--top K] [--bin PATH] [--out FILE]
+#
+# Timed benchmarks on a shared 2-core machine spread by +-10% or more from
+# one round to the next, so a change worth a few percent of user time does
+# not show in them; the count does, to a fraction of a percent. It says
+# nothing of cache misses or the kernel's share (most of the CPU on
+# loopback), so a change is judged by both: this for the work it removes,
+# bench/run.sh for what the workload sees. Only the measured load is
+# counted (start-up, the warm-up and shutdown are not). Mode picks
+# bench/configs/{http1,h2,h2-h2up}.yaml with an NGINX upstream of its own
+# (bench/standalone.sh); --bin compares another build; --out keeps the
+# callgrind profile for callgrind_annotate. Everything stays on loopback and
+# the load is bounded by --requests (default 20000; about 20 s).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here")
+die() { echo "bench/instructions.sh: $*" >&2; exit 1; }
+# shellcheck source=bench/standalone.sh
+source "$here/standalone.sh"
+
+mode=${1:-h2}; shift || true
+requests=20000 top=15 bin=$repo/build/bin/sluice out=""
+while (($#)); do
+  case $1 in
+    --requests) requests=${2:?}; shift ;;
+    --top) top=${2:?}; shift ;;
+    --bin) bin=${2:?}; shift ;;
+    --out) out=${2:?}; shift ;;
+    -h|--help) sed -n '2,19s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) die "unknown argument '$1'" ;;
+  esac
+  shift
+done
+pick_mode "$mode" || die "mode is http1, h2 or h2up"
+for tool in nginx h2load valgrind callgrind_control callgrind_annotate; do
+  command -v "$tool" >/dev/null || die "$tool is needed (scripts/install-deps --bench installs it)"
+done
+[[ -x $bin ]] || die "build first: scripts/build"
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+start_local_upstream "$work"
+
+profile=${out:-$work/callgrind.out}
+valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$profile" "$bin" -c "$cfg" >"$work/proxy.log" 2>&1 &
+proxy=$!
+pids+=("$proxy")
+# Under valgrind start-up takes seconds, not milliseconds.
+for _ in $(seq 300); do grep -q "started" "$work/proxy.log" 2>/dev/null && break; sleep 0.1; done
+grep -q "started" "$work/proxy.log" || die "the proxy did not start: $(tail -3 "$work/proxy.log")"
+timeout 120 h2load "${load[@]}" -c64 -m10 -n 5000 http://127.0.0.1:10000/ >/dev/null || die "warm-up load failed"
+callgrind_control -i on "$proxy" >/dev/null 2>&1
+result=$(timeout 600 h2load "${load[@]}" -c64 -m10 -n "$requests" http://127.0.0.1:10000/) || die "load failed"
+callgrind_control -i off "$proxy" >/dev/null 2>&1
+grep -q "$requests succeeded" <<<"$result" || die "not every request succeeded: $(grep '^requests' <<<"$result")"
+# The profile is written when the proxy exits.
+kill -TERM "$proxy"
+wait "$proxy" 2>/dev/null || true
+[[ -s $profile ]] || die "callgrind wrote no profile"
+
+report=$(callgrind_annotate --threshold=99 "$profile" 2>/dev/null)
+total=$(awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}' <<<"$report")
+[[ -n $total ]] || die "no totals in the profile"
+echo "mode $mode: $total instructions in $requests requests ($bin)"
+# The per-function lines: "Ir  file:function [object]".
+awk -v n="$requests" -v top="$top" '
+  /file:function/ {on = 1; next}
+  on && NF && !/^-/ && shown < top {
+    ir = $1; gsub(",", "", ir); sub(/^[^ ]+ +\([^)]*\) +/, ""); sub(/^\?\?\?:/, "")
+    printf "%8.0f/req  %s\n", ir / n, substr($0, 1, 190); shown++
+  }' <<<"$report"
+awk -v t="$total" -v n="$requests" 'BEGIN {printf "instructions per request: %.0f\n", t / n}'
