@@ -24,7 +24,8 @@ die() { echo "bench/instructions.sh: $*" >&2; exit 1; }
 # shellcheck source=bench/standalone.sh
 source "$here/standalone.sh"
 
-mode=${1:-h2}; shift || true
+mode=h2
+if [[ $# -gt 0 && $1 != -* ]]; then mode=$1; shift; fi
 requests=20000 top=15 bin=$repo/build/bin/sluice out=""
 while (($#)); do
   case $1 in
@@ -57,16 +58,16 @@ pids+=("$proxy")
 for _ in $(seq 300); do grep -q "started" "$work/proxy.log" 2>/dev/null && break; sleep 0.1; done
 grep -q "started" "$work/proxy.log" || die "the proxy did not start: $(tail -3 "$work/proxy.log")"
 timeout 120 h2load "${load[@]}" -c64 -m10 -n 5000 http://127.0.0.1:10000/ >/dev/null || die "warm-up load failed"
-callgrind_control -i on "$proxy" >/dev/null 2>&1
+callgrind_control -i on "$proxy" >"$work/control.log" 2>&1 || die "callgrind_control: $(tail -2 "$work/control.log")"
 result=$(timeout 600 h2load "${load[@]}" -c64 -m10 -n "$requests" http://127.0.0.1:10000/) || die "load failed"
-callgrind_control -i off "$proxy" >/dev/null 2>&1
+callgrind_control -i off "$proxy" >"$work/control.log" 2>&1 || die "callgrind_control: $(tail -2 "$work/control.log")"
 grep -q "$requests succeeded" <<<"$result" || die "not every request succeeded: $(grep '^requests' <<<"$result")"
 # The profile is written when the proxy exits.
 kill -TERM "$proxy"
 wait "$proxy" 2>/dev/null || true
 [[ -s $profile ]] || die "callgrind wrote no profile"
 
-report=$(callgrind_annotate --threshold=99 "$profile" 2>/dev/null)
+report=$(callgrind_annotate --threshold=99 "$profile") || die "callgrind_annotate could not read $profile"
 total=$(awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}' <<<"$report")
 [[ -n $total ]] || die "no totals in the profile"
 echo "mode $mode: $total instructions in $requests requests ($bin)"
@@ -74,7 +75,7 @@ echo "mode $mode: $total instructions in $requests requests ($bin)"
 awk -v n="$requests" -v top="$top" '
   /file:function/ {on = 1; next}
   on && NF && !/^-/ && shown < top {
-    ir = $1; gsub(",", "", ir); sub(/^[^ ]+ +\([^)]*\) +/, ""); sub(/^\?\?\?:/, "")
+    ir = $1; gsub(",", "", ir); sub(/^ *[^ ]+ +\([^)]*\) +/, ""); sub(/^\?\?\?:/, "")
     printf "%8.0f/req  %s\n", ir / n, substr($0, 1, 190); shown++
   }' <<<"$report"
 awk -v t="$total" -v n="$requests" 'BEGIN {printf "instructions per request: %.0f\n", t / n}'

@@ -17,7 +17,8 @@ die() { echo "bench/mallocs.sh: $*" >&2; exit 1; }
 # shellcheck source=bench/standalone.sh
 source "$here/standalone.sh"
 
-mode=${1:-h2}; shift || true
+mode=h2
+if [[ $# -gt 0 && $1 != -* ]]; then mode=$1; shift; fi
 requests=50000 top=12
 while (($#)); do
   case $1 in

@@ -90,7 +90,7 @@ RequestIds addRequestMetadata(HeaderMap& h, std::string_view ip, uint32_t truste
       h.set("x-forwarded-for", std::string(*xff) + ", " + std::string(ip));
     }
   } else if (!ip.empty()) {
-    // set() looks for the field again; only an empty one can be there.
+    // Absent: add. Present with an empty first value: set() replaces every one.
     if (xff) {
       h.set("x-forwarded-for", ip);
     } else {
