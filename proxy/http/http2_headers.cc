@@ -1,20 +1,12 @@
 #include "proxy/http/http2_headers.h"
 
+#include "proxy/http/http1_parser.h"
+
 namespace sluice::http {
 
 bool isConnectionSpecific(std::string_view name) {
-  switch (name.size()) {  // every field of every message passes here
-    case 7:
-      return equalsIgnoreCase(name, "upgrade");
-    case 10:
-      return equalsIgnoreCase(name, "connection") || equalsIgnoreCase(name, "keep-alive");
-    case 16:
-      return equalsIgnoreCase(name, "proxy-connection");
-    case 17:
-      return equalsIgnoreCase(name, "transfer-encoding");
-    default:
-      return false;
-  }
+  // HTTP/1's hop-by-hop fields, but TE: HTTP/2 keeps "TE: trailers" (RFC 9113 8.2.2).
+  return name.size() != 2 && isHopByHop(name);
 }
 
 void Http2HeaderBlock::add(std::string_view n, std::string_view v) {
