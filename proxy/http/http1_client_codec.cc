@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "proxy/http/hop_by_hop.h"
 #include "proxy/http/http1_codec.h"
 #include "proxy/http/http1_parser.h"
 

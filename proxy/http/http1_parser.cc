@@ -11,6 +11,7 @@
 #endif
 
 #include "proxy/http/authority.h"
+#include "proxy/http/hop_by_hop.h"
 #include "proxy/http/request_target.h"
 #include "proxy/http/status.h"
 
@@ -596,23 +597,6 @@ template class Http1Parser<true>;
 template class Http1Parser<false>;
 
 // ---- Encoding helpers
-
-bool isHopByHop(std::string_view name) {
-  switch (name.size()) {
-    case 2:
-      return equalsIgnoreCase(name, "te");
-    case 7:
-      return equalsIgnoreCase(name, "upgrade");
-    case 10:
-      return equalsIgnoreCase(name, "connection") || equalsIgnoreCase(name, "keep-alive");
-    case 16:
-      return equalsIgnoreCase(name, "proxy-connection");
-    case 17:
-      return equalsIgnoreCase(name, "transfer-encoding");
-    default:
-      return false;
-  }
-}
 
 void writeStatusLine(net::Buffer& out, int status) {
   char line[64] = "HTTP/1.1 ";

@@ -214,9 +214,6 @@ extern template class Http1Parser<false>;
 
 // Encoding helpers.
 
-// Fields a proxy must not forward as is (RFC 9110 7.6.1); the codecs write
-// their own framing and connection management.
-bool isHopByHop(std::string_view name);
 // "HTTP/1.1 200 OK\r\n"
 void writeStatusLine(net::Buffer& out, int status);
 void writeField(net::Buffer& out, std::string_view name, std::string_view value);

@@ -1,6 +1,7 @@
 // Http1ServerCodec: requests in, responses out, one request at a time.
 #include <charconv>
 
+#include "proxy/http/hop_by_hop.h"
 #include "proxy/http/http1_codec.h"
 #include "proxy/http/http1_parser.h"
 
@@ -65,7 +66,7 @@ class Http1ServerCodec final : public ServerCodec, private MessageEncoder {
   Http1Parser<true> parser_;
   MessageDecoder* decoder_ = nullptr;
   net::Buffer input_;  // received, not parsed yet (pipelined requests wait here)
-  net::Buffer wire_;  // encoded response bytes on their way to out_
+  net::Buffer wire_;   // encoded response bytes on their way to out_
   Req req_ = Req::kIdle;
   Framing framing_ = Framing::kNone;
   uint64_t length_left_ = 0;

@@ -1,6 +1,6 @@
 #include "proxy/http/http2_headers.h"
 
-#include "proxy/http/http1_parser.h"
+#include "proxy/http/hop_by_hop.h"
 
 namespace sluice::http {
 

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "proxy/http/http1_parser.h"
+#include "proxy/http/hop_by_hop.h"
 
 namespace sluice::http {
 namespace {
