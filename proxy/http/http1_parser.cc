@@ -65,16 +65,69 @@ void copyPrefix(const net::Buffer& in, size_t len, std::string& out) {
   in.copyOut(len, out);
 }
 
+// tchar (RFC 9110 5.6.2), as Beast reads a field name.
+constexpr auto kTokenChar = [] {
+  std::array<bool, 256> t{};
+  for (unsigned char c = '0'; c <= '9'; ++c) t[c] = true;
+  for (unsigned char c = 'a'; c <= 'z'; ++c) t[c] = t[c - 32] = true;
+  for (const unsigned char c : std::string_view("!#$%&'*+-.^_`|~")) t[c] = true;
+  return t;
+}();
+
+// A comma-separated list whose elements are single tokens or empty (OWS
+// around them), as Beast's opt_token_list takes it.
+bool isPlainTokenList(std::string_view list) {
+  bool in_token = false;
+  bool after_token = false;  // OWS since the token ended
+  for (const char c : list) {
+    if (c == ',') {
+      in_token = after_token = false;
+    } else if (c == ' ' || c == '\t') {
+      after_token = in_token;
+    } else if (!kTokenChar[static_cast<unsigned char>(c)] || after_token) {
+      return false;  // not a token byte, or "a b": two tokens in one element
+    } else {
+      in_token = true;
+    }
+  }
+  return true;
+}
+
+// The response fields Beast or onField treat specially, by name.
+enum class PlainField { kOther, kNotPlain, kContentLength, kConnection, kProxyConnection, kKeepAlive, kTe };
+
+PlainField plainFieldKind(std::string_view name) {
+  switch (name.size()) {
+    case 2:
+      return equalsIgnoreCase(name, "te") ? PlainField::kTe : PlainField::kOther;
+    case 7:  // Upgrade: a 101's business, or removed; Beast's path handles both
+      return equalsIgnoreCase(name, "upgrade") ? PlainField::kNotPlain : PlainField::kOther;
+    case 10:
+      if (equalsIgnoreCase(name, "connection")) return PlainField::kConnection;
+      return equalsIgnoreCase(name, "keep-alive") ? PlainField::kKeepAlive : PlainField::kOther;
+    case 14:
+      return equalsIgnoreCase(name, "content-length") ? PlainField::kContentLength : PlainField::kOther;
+    case 16:
+      return equalsIgnoreCase(name, "proxy-connection") ? PlainField::kProxyConnection : PlainField::kOther;
+    case 17:  // chunked bodies are parsed by Beast, from the head on
+      return equalsIgnoreCase(name, "transfer-encoding") ? PlainField::kNotPlain : PlainField::kOther;
+    default:
+      return PlainField::kOther;
+  }
+}
+
 }  // namespace
 
 // ---- HeaderScanner
 
 namespace {
 
-// Bytes the header scanner must look at one by one.
+// Bytes the header scanner must look at one by one: controls (CR, LF and
+// NUL above all; HTAB is rare and looked at too) and DEL.
 constexpr auto kHeaderSpecial = [] {
   std::array<bool, 256> t{};
-  t['\r'] = t['\n'] = t['\0'] = true;
+  for (int c = 0; c < 0x20; ++c) t[c] = true;
+  t[0x7f] = true;
   return t;
 }();
 
@@ -83,13 +136,12 @@ constexpr auto kHeaderSpecial = [] {
 // instructions per 16 bytes instead of a few per byte.
 const char* skipPlain(const char* p, const char* const end) {
 #ifdef __SSE2__
-  const __m128i cr = _mm_set1_epi8('\r');
-  const __m128i lf = _mm_set1_epi8('\n');
-  const __m128i nul = _mm_setzero_si128();
+  const __m128i last_control = _mm_set1_epi8(0x1f);
+  const __m128i del = _mm_set1_epi8(0x7f);
   while (end - p >= 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i hit =
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)), _mm_cmpeq_epi8(v, nul));
+    // Unsigned v <= 0x1f, or DEL.
+    const __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, last_control), v), _mm_cmpeq_epi8(v, del));
     const int mask = _mm_movemask_epi8(hit);
     if (mask != 0) return p + std::countr_zero(static_cast<unsigned>(mask));
     p += 16;
@@ -125,7 +177,7 @@ HeaderScanner::Result HeaderScanner::scan(const net::Buffer& in, const Http1Pars
     skip = 0;
     for (; p != end; ++p) {
       // Most bytes are plain field text in the middle of a line: skip those
-      // in a tight loop and run the state machine only on CR, LF and NUL,
+      // in a tight loop and run the state machine only on controls,
       // at line starts and in a request's start line (counted for 414).
       if (!cr_ && line_len_ > 0 && !(request && lines_ == 0)) {
         const char* q = skipPlain(p, end);
@@ -169,6 +221,7 @@ HeaderScanner::Result HeaderScanner::scan(const net::Buffer& in, const Http1Pars
         // Beast would unfold it; RFC 9112 5.2 lets us reject it instead, which
         // leaves no room for a downstream parser to read it differently.
         if (line_len_ == 0 && lines_ > 0 && (c == ' ' || c == '\t')) return fail(400, "obsolete line folding");
+        if (kHeaderSpecial[static_cast<unsigned char>(c)] && c != '\t') controls_ = true;
         ++line_len_;
       }
     }
@@ -196,13 +249,8 @@ bool Http1Parser<isRequest>::skipEmptyLines(net::Buffer& in) {
 
 template <bool isRequest>
 void Http1Parser<isRequest>::reset(bool no_body) {
-  beast_.emplace(*this);
-  beast_->eager(true);
-  beast_->header_limit(std::max<uint32_t>(limits_.max_header_bytes, 1));
-  // max_body_bytes is enforced here, with 413. Not boost::none: Beast 1.74
-  // compares a Content-Length against the optional and "none" is below any value.
-  beast_->body_limit(std::numeric_limits<uint64_t>::max());
-  if (no_body) beast_->skip(true);
+  beast_.reset();  // started only for a head the plain reader leaves to it
+  no_body_ = no_body;
   scanner_.reset();
   phase_ = Phase::kHead;
   scanning_ = false;
@@ -218,6 +266,17 @@ void Http1Parser<isRequest>::reset(bool no_body) {
   chunked_total_ = 0;
   m_ = Facts{};
   connection_names_.clear();
+}
+
+template <bool isRequest>
+void Http1Parser<isRequest>::startBeast() {
+  beast_.emplace(*this);
+  beast_->eager(true);
+  beast_->header_limit(std::max<uint32_t>(limits_.max_header_bytes, 1));
+  // max_body_bytes is enforced here, with 413. Not boost::none: Beast 1.74
+  // compares a Content-Length against the optional and "none" is below any value.
+  beast_->body_limit(std::numeric_limits<uint64_t>::max());
+  if (no_body_) beast_->skip(true);
 }
 
 template <bool isRequest>
@@ -287,7 +346,18 @@ ParseEvent Http1Parser<isRequest>::parseHead(net::Buffer& in) {
   }
   if constexpr (isRequest) {
     if (const int status = checkVersion(data, len, in); status != 0) return fail(status, "HTTP version not supported");
+  } else if (plain_heads_ == PlainHeads::kRead && scanner_.plainText()) {
+    if (readPlainResponseHead({data, len})) {
+      in.drain(len);
+      return ParseEvent::kHeaders;
+    }
+    if (rejected_) return fail(rejected_->status, rejected_->detail);
+    // Beast reads it from the start.
+    headers_.clear();
+    connection_names_.clear();
+    m_ = Facts{};
   }
+  startBeast();
   error_code ec;
   const size_t n = put(data, len, ec);
   if (rejected_) return fail(rejected_->status, rejected_->detail);
@@ -559,7 +629,8 @@ void Http1Parser<isRequest>::onHeaderDone(error_code& ec) {
     // "gzip, chunked": we would forward the body without saying it is gzip.
     if (m_.te_codings > 1) return reject(501, "unsupported transfer coding", ec);
   }
-  const uint64_t cl = m_.has_cl ? beast_->content_length().value_or(0) : 0;
+  // Responses never need it, and a plain response head has no Beast.
+  const uint64_t cl = isRequest && m_.has_cl ? beast_->content_length().value_or(0) : 0;
   if (isRequest && limits_.max_body_bytes > 0 && cl > limits_.max_body_bytes) {
     return reject(413, "request body too large", ec);
   }
@@ -593,6 +664,89 @@ void Http1Parser<isRequest>::onChunkHeader(uint64_t size, error_code& ec) {
   }
 }
 
+template <bool isRequest>
+bool Http1Parser<isRequest>::readPlainResponseHead(std::string_view block) {
+  // The scanner has seen the whole block: every line ends in CRLF, the last
+  // one is empty, and no byte is a control other than HTAB. What is left to
+  // check is what Beast would refuse, or treat specially.
+  // status-line = "HTTP/1." DIGIT SP 3DIGIT SP reason-phrase
+  if (block.size() < 13 || block.substr(0, 7) != "HTTP/1." || (block[7] != '0' && block[7] != '1') || block[8] != ' ' ||
+      block[12] != ' ') {
+    return false;
+  }
+  int status = 0;
+  for (size_t i = 9; i < 12; ++i) {
+    if (block[i] < '0' || block[i] > '9') return false;
+    status = status * 10 + (block[i] - '0');
+  }
+  if (status < 200) return false;  // 1xx (101 above all) and codes Beast or onStatusLine refuse
+  error_code ec;
+  onStatusLine(status, 10 + (block[7] - '0'), ec);
+  size_t at = block.find('\r', 13) + 2;
+  bool has_cl = false;
+  uint64_t cl = 0;
+  while (block[at] != '\r') {
+    // field-name ":" OWS field-value OWS CRLF
+    const size_t name_start = at;
+    while (kTokenChar[static_cast<unsigned char>(block[at])]) ++at;
+    if (block[at] != ':' || at == name_start) return false;
+    const std::string_view name = block.substr(name_start, at - name_start);
+    ++at;
+    while (block[at] == ' ' || block[at] == '\t') ++at;
+    const size_t eol = block.find('\r', at);
+    size_t value_end = eol;
+    while (value_end > at && (block[value_end - 1] == ' ' || block[value_end - 1] == '\t')) --value_end;
+    const std::string_view value = block.substr(at, value_end - at);
+    at = eol + 2;
+    bhttp::field f = bhttp::field::unknown;
+    switch (plainFieldKind(name)) {
+      case PlainField::kOther:
+        break;
+      case PlainField::kNotPlain:
+        return false;
+      case PlainField::kContentLength:
+        // One field of 1 to 19 digits; lists, duplicates and anything
+        // larger are Beast's to check.
+        if (has_cl || value.empty() || value.size() > 19) return false;
+        for (const char c : value) {
+          if (c < '0' || c > '9') return false;
+          cl = cl * 10 + static_cast<uint64_t>(c - '0');
+        }
+        has_cl = true;
+        f = bhttp::field::content_length;
+        break;
+      case PlainField::kConnection:
+        if (!isPlainTokenList(value)) return false;
+        f = bhttp::field::connection;
+        break;
+      case PlainField::kProxyConnection:
+        if (!isPlainTokenList(value)) return false;
+        f = bhttp::field::proxy_connection;
+        break;
+      case PlainField::kKeepAlive:
+        f = bhttp::field::keep_alive;
+        break;
+      case PlainField::kTe:
+        f = bhttp::field::te;
+        break;
+    }
+    onField(f, name, value, ec);
+    if (ec) return false;
+  }
+  onHeaderDone(ec);
+  if (ec) return false;
+  // Beast's framing for a response (RFC 9112 6.3).
+  if (no_body_ || status == 204 || status == 304 || (has_cl && cl == 0)) {
+    phase_ = Phase::kComplete;
+  } else if (has_cl) {
+    remaining_ = cl;
+    phase_ = Phase::kLength;
+  } else {
+    phase_ = Phase::kEof;
+  }
+  return true;
+}
+
 template class Http1Parser<true>;
 template class Http1Parser<false>;
 
@@ -609,10 +763,7 @@ void writeStatusLine(net::Buffer& out, int status) {
 }
 
 void writeField(net::Buffer& out, std::string_view name, std::string_view value) {
-  out.add(name);
-  out.add(": ");
-  out.add(value);
-  out.add("\r\n");
+  out.addParts({name, ": ", value, "\r\n"});
 }
 
 void writeChunkHeader(net::Buffer& out, size_t size) {
@@ -634,8 +785,8 @@ void writeChunk(net::Buffer& out, net::Buffer& data, bool end_stream) {
 
 void writeLastChunkWithTrailers(net::Buffer& out, const HeaderMap& trailers) {
   out.add("0\r\n");
-  trailers.forEach([&](std::string_view name, std::string_view value) {
-    if (name[0] != ':' && !isHopByHop(name)) writeField(out, name, value);
+  trailers.forEachField([&](std::string_view name, std::string_view value) {
+    if (!isHopByHop(name)) writeField(out, name, value);
   });
   out.add("\r\n");
 }

@@ -58,6 +58,9 @@ class HeaderScanner {
   Result scan(const net::Buffer& in, const Http1ParserLimits& limits, bool request, CodecError& error);
   // Length of the block including its final empty line (after kComplete).
   size_t length() const { return total_; }
+  // No byte of the block so far is a control other than HTAB, CR and LF
+  // (which end lines): field values and the reason phrase need no check.
+  bool plainText() const { return !controls_; }
 
  private:
   size_t total_ = 0;
@@ -66,12 +69,22 @@ class HeaderScanner {
   uint32_t spaces_ = 0;  // SPs seen in the start line
   uint32_t uri_len_ = 0;
   bool cr_ = false;  // the previous byte was CR
+  bool controls_ = false;
 };
+
+// Who reads a response head. Most responses have a plain head (status 2xx
+// to 5xx, fields Beast would take as they are, Content-Length or no
+// framing): the parser splits those itself, in one pass over bytes the
+// scanner has checked, and hands everything else (1xx, chunked, Upgrade,
+// lists in Content-Length, odd bytes) to Beast from the head on. kBeastOnly
+// is for tests that compare the two readings.
+enum class PlainHeads { kRead, kBeastOnly };
 
 template <bool isRequest>
 class Http1Parser {
  public:
-  explicit Http1Parser(const Http1ParserLimits& limits) : limits_(limits) {}
+  explicit Http1Parser(const Http1ParserLimits& limits, PlainHeads plain_heads = PlainHeads::kRead)
+      : limits_(limits), plain_heads_(plain_heads) {}
 
   // Drops CRLFs before a message (RFC 9112 2.2: tolerated between requests).
   // True when a message's first byte is waiting in `in`.
@@ -106,6 +119,8 @@ class Http1Parser {
   bool isHead() const { return m_.is_head; }
   bool closeDelimited() const { return phase_ == Phase::kEof; }
   int status() const { return m_.status; }
+  // Beast read the current message's head (for tests).
+  bool readByBeast() const { return beast_.has_value(); }
 
  private:
   class Beast final : public boost::beast::http::basic_parser<isRequest> {
@@ -140,6 +155,11 @@ class Http1Parser {
   enum class Phase { kHead, kLength, kChunked, kEof, kTrailersPending, kComplete, kError };
 
   ParseEvent parseHead(net::Buffer& in);
+  // Emplaced per message that needs it: no heap allocation.
+  void startBeast();
+  // A plain response head (see PlainHeads), with the same callbacks Beast
+  // would make; false leaves it to Beast (or rejected_ says why it failed).
+  bool readPlainResponseHead(std::string_view block);
   // The request line's HTTP-version before Beast (which takes only 1.0 and
   // 1.1) sees it; may point `data` at a patched copy. 0, or the status.
   int checkVersion(const char*& data, size_t len, const net::Buffer& in);
@@ -160,7 +180,9 @@ class Http1Parser {
   void reject(int status, std::string_view detail, boost::beast::error_code& ec);
 
   const Http1ParserLimits limits_;
-  std::optional<Beast> beast_;  // emplaced per message: no heap allocation
+  const PlainHeads plain_heads_;
+  std::optional<Beast> beast_;
+  bool no_body_ = false;  // the response to a HEAD request
   HeaderScanner scanner_;
   Phase phase_ = Phase::kHead;
   bool scanning_ = false;

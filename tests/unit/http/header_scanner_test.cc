@@ -60,5 +60,31 @@ TEST(HeaderScannerTest, ABlockCutShortInALongLineNeedsMore) {
   }
 }
 
+// Other controls pass the scanner (Beast decides about them) but mark the
+// block as not plain text, which sends a response head to Beast: the plain
+// reader relies on this instead of checking every byte again.
+TEST(HeaderScannerTest, OtherControlBytesAreNotedAtEveryOffsetOfALongLine) {
+  for (const char byte : {'\x01', '\x1f', '\x7f'}) {
+    for (size_t at = 0; at < kValue.size(); ++at) {
+      std::string v = kValue;
+      v[at] = byte;
+      net::Buffer in;
+      in.add(block(v));
+      HeaderScanner scanner;
+      CodecError error;
+      ASSERT_EQ(scanner.scan(in, Http1ParserLimits{}, false, error), HeaderScanner::Result::kComplete);
+      EXPECT_FALSE(scanner.plainText()) << int(byte) << " at " << at;
+    }
+  }
+  for (const std::string& v : {kValue, std::string("a\tb"), std::string("caf\xc3\xa9")}) {
+    net::Buffer in;
+    in.add(block(v));
+    HeaderScanner scanner;
+    CodecError error;
+    ASSERT_EQ(scanner.scan(in, Http1ParserLimits{}, false, error), HeaderScanner::Result::kComplete);
+    EXPECT_TRUE(scanner.plainText()) << v;
+  }
+}
+
 }  // namespace
 }  // namespace sluice::http
