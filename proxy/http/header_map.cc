@@ -14,7 +14,7 @@ namespace {
 // the rest, most are spelt in the case asked for (HTTP/2 names are lower
 // case, and so are the lookups). A template: the slot type is private.
 template <class Slot>
-inline bool named(const std::string& arena, const Slot& s, std::string_view name) {
+inline bool named(const util::ByteArena& arena, const Slot& s, std::string_view name) {
   if (s.name_len != name.size() || s.removed) return false;
   const char* n = arena.data() + s.name_off;
   return std::memcmp(n, name.data(), name.size()) == 0 || equalsIgnoreCase({n, name.size()}, name);
@@ -43,10 +43,11 @@ void HeaderMap::add(std::string_view name, std::string_view value) {
   Slot s{};
   s.name_off = static_cast<uint32_t>(arena_.size());
   s.name_len = static_cast<uint32_t>(name.size());
-  arena_.append(name);
-  s.value_off = static_cast<uint32_t>(arena_.size());
+  s.value_off = s.name_off + s.name_len;
   s.value_len = static_cast<uint32_t>(value.size());
-  arena_.append(value);
+  char* to = arena_.append(name.size() + value.size());
+  if (!name.empty()) std::memcpy(to, name.data(), name.size());
+  if (!value.empty()) std::memcpy(to + name.size(), value.data(), value.size());
   s.removed = false;
   slots_.push_back(s);
   name_lengths_ |= uint64_t{1} << (name.size() & 63);

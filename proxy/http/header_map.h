@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "proxy/util/byte_arena.h"
+
 namespace sluice::http {
 
 namespace headers {
@@ -81,6 +83,18 @@ class HeaderMap {
     }
   }
 
+  // f(name, value) for each live regular field (no pseudo-headers), in
+  // insertion order: one walk, for encoders that write pseudo-headers their own way.
+  template <class F>
+  void forEachField(F&& f) const {
+    for (const auto& s : slots_) {
+      if (s.removed) continue;
+      const std::string_view n = view(s.name_off, s.name_len);
+      if (!n.empty() && n[0] == ':') continue;
+      f(n, view(s.value_off, s.value_len));
+    }
+  }
+
   // Convenience for pseudo-headers.
   std::string_view method() const { return get(headers::kMethod).value_or(""); }
   std::string_view path() const { return get(headers::kPath).value_or(""); }
@@ -108,7 +122,7 @@ class HeaderMap {
   // them without walking the slots.
   bool mayHaveLength(size_t n) const { return (name_lengths_ >> (n & 63)) & 1; }
 
-  std::string arena_;
+  util::ByteArena arena_;
   std::vector<Slot> slots_;
   uint64_t name_lengths_ = 0;
   size_t live_ = 0;

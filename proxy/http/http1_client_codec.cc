@@ -104,8 +104,7 @@ void Http1ClientCodec::encodeHeaders(const HeaderMap& headers, bool end_stream) 
 
   const auto cl = headers.get("content-length");
   const std::optional<uint64_t> length = cl ? parseLength(*cl) : std::nullopt;
-  headers.forEach([&](std::string_view name, std::string_view value) {
-    if (name[0] == ':') return;
+  headers.forEachField([&](std::string_view name, std::string_view value) {
     if (isHopByHop(name)) {
       if (equalsIgnoreCase(name, "te") && hasToken(value, "trailers")) writeField(wire_, name, "trailers");
       if (upgrade_ && equalsIgnoreCase(name, "upgrade")) writeField(wire_, name, value);

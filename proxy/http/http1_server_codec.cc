@@ -217,8 +217,8 @@ void Http1ServerCodec::encodeHeaders(const HeaderMap& headers, bool end_stream) 
     // An interim response; HTTP/1.0 clients do not expect one (RFC 9110 15.2).
     if (minor == 0) return;
     writeStatusLine(wire_, status);
-    headers.forEach([&](std::string_view name, std::string_view value) {
-      if (name[0] != ':' && !isHopByHop(name)) writeField(wire_, name, value);
+    headers.forEachField([&](std::string_view name, std::string_view value) {
+      if (!isHopByHop(name)) writeField(wire_, name, value);
     });
     wire_.add("\r\n");
     write(false);
@@ -260,8 +260,7 @@ void Http1ServerCodec::encodeHeaders(const HeaderMap& headers, bool end_stream) 
   writeStatusLine(wire_, status);
   // 1xx and 204 must not carry Content-Length (RFC 9110 8.6); HEAD and 304 keep it.
   const bool drop_length = !length || status < 200 || status == 204;
-  headers.forEach([&](std::string_view name, std::string_view value) {
-    if (name[0] == ':') return;
+  headers.forEachField([&](std::string_view name, std::string_view value) {
     if (isHopByHop(name) && !(upgrade && equalsIgnoreCase(name, "upgrade"))) return;
     if (drop_length && equalsIgnoreCase(name, "content-length")) return;
     writeField(wire_, name, value);

@@ -1,9 +1,13 @@
 #pragma once
 // Header blocks for nghttp2: a HeaderMap as the name/value array nghttp2
-// submits, following RFC 9113 8.2: names lower-cased, connection-specific
-// fields (Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding,
-// Upgrade) dropped, TE kept only as "trailers". Shared by the server codec
-// and the upstream HTTP/2 pool.
+// submits, following RFC 9113 8.2: connection-specific fields (Connection,
+// Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade) dropped, TE kept
+// only as "trailers". Shared by the server codec and the upstream HTTP/2 pool.
+//
+// The array points into the map, names in the case they were added with:
+// nghttp2_submit_{request,response,headers,trailer} copy the array and
+// lower-case the copy's names (nghttp2.h), which is RFC 9113 8.2.1's rule.
+// So the array must never carry NGHTTP2_NV_FLAG_NO_COPY_NAME.
 
 #include <nghttp2/nghttp2.h>
 
@@ -33,7 +37,6 @@ class Http2HeaderBlock {
  private:
   void add(std::string_view name, std::string_view value);
   std::vector<nghttp2_nv> nv_;
-  std::string names_;  // lower-cased names nv_ points into
 };
 
 }  // namespace sluice::http

@@ -535,14 +535,16 @@ int Http2ServerCodec::requestHeadersDone(Stream& s, bool end_stream) {
     return 0;
   }
   // RFC 9113 8.2.3: cookie crumbs are one field again for HTTP/1.
-  size_t cookies = 0;
-  std::string joined;
-  h.forEach([&](std::string_view n, std::string_view v) {
-    if (!equalsIgnoreCase(n, "cookie")) return;
-    if (cookies++ > 0) joined.append("; ");
-    joined.append(v);
-  });
-  if (cookies > 1) h.set("cookie", joined);
+  if (h.has("cookie")) {  // most requests have none, and has() knows without a walk
+    size_t cookies = 0;
+    std::string joined;
+    h.forEachField([&](std::string_view n, std::string_view v) {
+      if (!equalsIgnoreCase(n, "cookie")) return;
+      if (cookies++ > 0) joined.append("; ");
+      joined.append(v);
+    });
+    if (cookies > 1) h.set("cookie", joined);
+  }
 
   s.decoder = &callbacks_.onNewRequest(s);
   decoding_ = &s;

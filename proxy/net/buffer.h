@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,24 @@ class Buffer {
       }
     }
     addSlow(data);
+  }
+  // Copies `parts` in, in order, with one room check for all of them (a
+  // header field is four parts).
+  void addParts(std::initializer_list<std::string_view> parts) {
+    size_t n = 0;
+    for (const std::string_view p : parts) n += p.size();
+    if (head_ < slices_.size() && slices_.back().writable() >= n) {
+      Slice& s = slices_.back();
+      uint8_t* to = s.mem + s.end;
+      for (const std::string_view p : parts) {
+        if (!p.empty()) std::memcpy(to, p.data(), p.size());
+        to += p.size();
+      }
+      s.end += n;
+      length_ += n;
+      return;
+    }
+    for (const std::string_view p : parts) add(p);
   }
   // Appends a copy of all of `other` (left as is): for bytes that must be
   // sent again, like a request body kept for a retry.
