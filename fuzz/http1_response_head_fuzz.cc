@@ -47,9 +47,9 @@ std::string readAll(http::PlainHeads mode, const uint8_t* data, size_t size, boo
         case http::ParseEvent::kHeaders:
           log += describe(parser.headers());
           log += "status " + std::to_string(parser.status()) + " minor " + std::to_string(parser.minor()) +
-                 " keep-alive " + std::to_string(parser.keepAlive()) + " upgrade " +
-                 std::to_string(parser.upgrade()) + " eof-delimited " + std::to_string(parser.closeDelimited()) +
-                 " complete " + std::to_string(parser.complete()) + "\n";
+                 " keep-alive " + std::to_string(parser.keepAlive()) + " upgrade " + std::to_string(parser.upgrade()) +
+                 " eof-delimited " + std::to_string(parser.closeDelimited()) + " complete " +
+                 std::to_string(parser.complete()) + "\n";
           break;
         case http::ParseEvent::kData:
           log += "data " + parser.body().toString() + "\n";
@@ -81,8 +81,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string plain = readAll(http::PlainHeads::kRead, data + 1, size - 1, head);
   const std::string beast = readAll(http::PlainHeads::kBeastOnly, data + 1, size - 1, head);
   if (plain != beast) {
-    std::fprintf(stderr, "http1_response_head: the readings differ\n--- plain reader:\n%s--- Beast:\n%s",
-                 plain.c_str(), beast.c_str());
+    std::fprintf(stderr, "http1_response_head: the readings differ\n--- plain reader:\n%s--- Beast:\n%s", plain.c_str(),
+                 beast.c_str());
     std::abort();
   }
   return 0;

@@ -5,6 +5,7 @@
 #include <bit>
 #include <boost/beast/http/error.hpp>
 #include <charconv>
+#include <cstring>
 #include <limits>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -74,9 +75,29 @@ constexpr auto kTokenChar = [] {
   return t;
 }();
 
+// `s` equals `lower` (lower-case letters and '-') in any case, 8 bytes a
+// step. Exact only where `s` holds no CR: that is the one other byte that
+// ORs with 0x20 into '-'. Field names and values never do.
+bool equalsFolded(std::string_view s, std::string_view lower) {
+  if (s.size() != lower.size()) return false;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t a;
+    uint64_t b;
+    std::memcpy(&a, s.data() + i, 8);
+    std::memcpy(&b, lower.data() + i, 8);
+    if ((a | 0x2020202020202020) != b) return false;
+  }
+  for (; i < s.size(); ++i) {
+    if ((s[i] | 0x20) != lower[i]) return false;
+  }
+  return true;
+}
+
 // A comma-separated list whose elements are single tokens or empty (OWS
 // around them), as Beast's opt_token_list takes it.
 bool isPlainTokenList(std::string_view list) {
+  if (equalsFolded(list, "keep-alive") || equalsFolded(list, "close")) return true;  // most are
   bool in_token = false;
   bool after_token = false;  // OWS since the token ended
   for (const char c : list) {
@@ -99,18 +120,18 @@ enum class PlainField { kOther, kNotPlain, kContentLength, kConnection, kProxyCo
 PlainField plainFieldKind(std::string_view name) {
   switch (name.size()) {
     case 2:
-      return equalsIgnoreCase(name, "te") ? PlainField::kTe : PlainField::kOther;
+      return equalsFolded(name, "te") ? PlainField::kTe : PlainField::kOther;
     case 7:  // Upgrade: a 101's business, or removed; Beast's path handles both
-      return equalsIgnoreCase(name, "upgrade") ? PlainField::kNotPlain : PlainField::kOther;
+      return equalsFolded(name, "upgrade") ? PlainField::kNotPlain : PlainField::kOther;
     case 10:
-      if (equalsIgnoreCase(name, "connection")) return PlainField::kConnection;
-      return equalsIgnoreCase(name, "keep-alive") ? PlainField::kKeepAlive : PlainField::kOther;
+      if (equalsFolded(name, "connection")) return PlainField::kConnection;
+      return equalsFolded(name, "keep-alive") ? PlainField::kKeepAlive : PlainField::kOther;
     case 14:
-      return equalsIgnoreCase(name, "content-length") ? PlainField::kContentLength : PlainField::kOther;
+      return equalsFolded(name, "content-length") ? PlainField::kContentLength : PlainField::kOther;
     case 16:
-      return equalsIgnoreCase(name, "proxy-connection") ? PlainField::kProxyConnection : PlainField::kOther;
+      return equalsFolded(name, "proxy-connection") ? PlainField::kProxyConnection : PlainField::kOther;
     case 17:  // chunked bodies are parsed by Beast, from the head on
-      return equalsIgnoreCase(name, "transfer-encoding") ? PlainField::kNotPlain : PlainField::kOther;
+      return equalsFolded(name, "transfer-encoding") ? PlainField::kNotPlain : PlainField::kOther;
     default:
       return PlainField::kOther;
   }
@@ -153,6 +174,49 @@ const char* skipPlain(const char* p, const char* const end) {
 
 }  // namespace
 
+bool HeaderScanner::scanWhole(const char* data, size_t len, const Http1ParserLimits& limits, bool request) {
+  // Past the size limit is the state machine's to refuse.
+  const char* const end = data + std::min<size_t>(len, limits.max_header_bytes);
+  const char* line = data;
+  const char* p = data;
+  uint32_t lines = 0;
+  bool controls = false;
+  for (;;) {
+    p = skipPlain(p, end);
+    if (p == end) return false;  // cut short: more bytes will come
+    if (*p == '\r') {
+      if (p + 1 == end || p[1] != '\n') return false;
+      if (p == line) {
+        if (lines == 0) return false;
+        total_ = static_cast<size_t>(p + 2 - data);
+        lines_ = lines;
+        controls_ = controls;
+        return true;
+      }
+      if (++lines - 1 > limits.max_fields) return false;
+      if (request && lines == 1) {
+        // The request-target runs from the first SP to the next (414 above the limit).
+        const std::string_view start_line(line, static_cast<size_t>(p - line));
+        const size_t sp = start_line.find(' ');
+        const size_t target = sp == std::string_view::npos ? 0 : start_line.find(' ', sp + 1);
+        const size_t target_len =
+            sp == std::string_view::npos ? 0 : (target == std::string_view::npos ? start_line.size() : target) - sp - 1;
+        if (target_len > limits.max_uri_bytes) return false;
+      }
+      p += 2;
+      line = p;
+      if (p != end && (*p == ' ' || *p == '\t')) return false;  // obsolete line folding
+    } else if (*p == '\t') {
+      ++p;
+    } else if (*p == '\n' || *p == '\0') {
+      return false;
+    } else {
+      controls = true;
+      ++p;
+    }
+  }
+}
+
 HeaderScanner::Result HeaderScanner::scan(const net::Buffer& in, const Http1ParserLimits& limits, bool request,
                                           CodecError& error) {
   auto fail = [&](int status, std::string_view detail) {
@@ -164,6 +228,10 @@ HeaderScanner::Result HeaderScanner::scan(const net::Buffer& in, const Http1Pars
   constexpr size_t kMaxIov = 256;
   iovec iov[kMaxIov];
   const size_t count = in.peek(iov, kMaxIov);
+  if (total_ == 0 && count > 0 &&
+      scanWhole(static_cast<const char*>(iov[0].iov_base), iov[0].iov_len, limits, request)) {
+    return Result::kComplete;
+  }
   size_t skip = total_;
   size_t seen = 0;
   for (size_t i = 0; i < count; ++i) {

@@ -63,6 +63,11 @@ class HeaderScanner {
   bool plainText() const { return !controls_; }
 
  private:
+  // The usual case: a whole block, clean, in the first slice. One pass of
+  // 16-byte steps over it; false leaves every other case (a block cut
+  // short, anything refused, limits) to the state machine, from the start.
+  bool scanWhole(const char* data, size_t len, const Http1ParserLimits& limits, bool request);
+
   size_t total_ = 0;
   uint32_t lines_ = 0;  // complete lines so far
   uint32_t line_len_ = 0;

@@ -86,5 +86,74 @@ TEST(HeaderScannerTest, OtherControlBytesAreNotedAtEveryOffsetOfALongLine) {
   }
 }
 
+// A whole block in one slice takes a one-pass path; a block that arrives a
+// byte at a time goes through the state machine. Both must decide alike:
+// same result, length, reason and plain-text note.
+struct Outcome {
+  HeaderScanner::Result result;
+  size_t length;
+  bool plain;
+  std::string detail;
+  bool operator==(const Outcome&) const = default;
+};
+
+Outcome scanAtOnce(std::string_view bytes, const Http1ParserLimits& limits, bool request) {
+  net::Buffer in;
+  in.add(bytes);
+  HeaderScanner scanner;
+  CodecError error;
+  const auto r = scanner.scan(in, limits, request, error);
+  return {r, r == HeaderScanner::Result::kComplete ? scanner.length() : 0, scanner.plainText(), error.detail};
+}
+
+Outcome scanByteByByte(std::string_view bytes, const Http1ParserLimits& limits, bool request) {
+  net::Buffer in;
+  HeaderScanner scanner;
+  CodecError error;
+  auto r = HeaderScanner::Result::kNeedMore;
+  for (size_t i = 0; i < bytes.size() && r == HeaderScanner::Result::kNeedMore; ++i) {
+    in.add(bytes.substr(i, 1));
+    r = scanner.scan(in, limits, request, error);
+  }
+  return {r, r == HeaderScanner::Result::kComplete ? scanner.length() : 0, scanner.plainText(), error.detail};
+}
+
+TEST(HeaderScannerTest, AWholeBlockIsJudgedAsTheStateMachineJudgesIt) {
+  Http1ParserLimits limits;
+  limits.max_header_bytes = 200;
+  limits.max_uri_bytes = 12;
+  limits.max_fields = 3;
+  const std::string responses[] = {
+      "HTTP/1.1 200 OK\r\nA: 1\r\nB:\t2\r\n\r\nbody",
+      "HTTP/1.1 200 OK\r\nA: \x01\x7f\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nA: 1\r\n",
+      "HTTP/1.1 200 OK\r\nA: 1\r\n\r",
+      "\r\nHTTP/1.1 200 OK\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nA: 1\r\n folded\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nA: 1\r\n\tfolded\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nA: 1\rB: 2\r\n\r\n",
+      "HTTP/1.1 200 OK\nA: 1\r\n\r\n",
+      std::string("HTTP/1.1 200 OK\r\nA: \0\r\n\r\n", 27),
+      "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nA: " + std::string(160, 'a') + "\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nA: " + std::string(180, 'a') + "\r\n\r\n",
+  };
+  for (const std::string& b : responses) {
+    EXPECT_EQ(scanAtOnce(b, limits, false), scanByteByByte(b, limits, false)) << b;
+  }
+  const std::string requests[] = {
+      "GET /twelve-chars HTTP/1.1\r\nHost: a\r\n\r\n",
+      "GET /thirteen-chr HTTP/1.1\r\nHost: a\r\n\r\n",
+      "GET /thirteen-chars\r\n\r\n",
+      "GET  /a HTTP/1.1\r\n\r\n",
+      "GET\r\n\r\n",
+      "GET /a\x01 HTTP/1.1\r\n\r\n",
+  };
+  for (const std::string& b : requests) {
+    EXPECT_EQ(scanAtOnce(b, limits, true), scanByteByByte(b, limits, true)) << b;
+  }
+}
+
 }  // namespace
 }  // namespace sluice::http
