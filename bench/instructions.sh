@@ -75,8 +75,8 @@ peer_command() {
       local bind="" server="127.0.0.1:18080"
       case $mode in h2) bind=" proto h2" ;; h2up) bind=" proto h2" server="127.0.0.1:18082 proto h2" ;; esac
       printf '%s\n' global "  nbthread 1" "  maxconn 8192" defaults "  mode http" "  timeout connect 5s" \
-        "  timeout client 60s" "  timeout server 60s" "  http-reuse always" frontend fe \
-        "  bind 127.0.0.1:10000$bind" "  default_backend be" backend be "  server s1 $server" >"$work/haproxy.cfg"
+        "  timeout client 60s" "  timeout server 60s" "  http-reuse always" "frontend fe" \
+        "  bind 127.0.0.1:10000$bind" "  default_backend be" "backend be" "  server s1 $server" >"$work/haproxy.cfg"
       cmd=(haproxy -db -f "$work/haproxy.cfg") ;;
   esac
 }
