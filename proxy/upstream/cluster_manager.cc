@@ -27,19 +27,26 @@ bool sameBalancing(const Cluster& old, const config::ClusterConfig& b, const std
 }
 
 // Adds the half-open rule to the caller's context: a half-open host takes a
-// pick only while it has probe slots left.
+// pick only while it has probe slots left, and one whose probe has just
+// failed (open again) takes none. The main thread stores a host's new state
+// before it bumps the health version, so a worker can see a host open while
+// its membership still holds it from the half-open state; without that skip
+// the re-ejected host would get a request past half_open_max_requests.
+// (In panic every member takes traffic, ejected or not.)
 class ProbeAwareContext final : public LbContext {
  public:
-  explicit ProbeAwareContext(const LbContext* inner) : inner_(inner) {}
+  ProbeAwareContext(const LbContext* inner, bool panic) : inner_(inner), panic_(panic) {}
   bool shouldSkip(const Host& h) const override {
     if (inner_ && inner_->shouldSkip(h)) return true;
-    return h.shared->breakerState() == HostBreaker::HalfOpen &&
-           h.shared->probes_left.load(std::memory_order_relaxed) <= 0;
+    const HostBreaker state = h.shared->breakerState();
+    if (state == HostBreaker::Open) return !panic_;
+    return state == HostBreaker::HalfOpen && h.shared->probes_left.load(std::memory_order_relaxed) <= 0;
   }
   std::optional<uint64_t> hashKey() const override { return inner_ ? inner_->hashKey() : std::nullopt; }
 
  private:
   const LbContext* inner_;
+  const bool panic_;
 };
 
 }  // namespace
@@ -95,7 +102,7 @@ std::optional<Cluster::Pick> Cluster::pick(const LbContext* ctx) {
     if (!i) return std::nullopt;
     return Pick{*i, false};
   }
-  const ProbeAwareContext probe_ctx(ctx);
+  const ProbeAwareContext probe_ctx(ctx, load_.panic);
   // The chosen level first, then the others in priority order: a level whose
   // only candidates are half-open hosts out of probe slots sends its share on.
   for (size_t n = 0; n < levels_.size(); ++n) {
@@ -107,7 +114,9 @@ std::optional<Cluster::Pick> Cluster::pick(const LbContext* ctx) {
       const auto i = levels_[l].lb->choose(&probe_ctx);
       if (!i) break;
       HostShared& s = *hosts_[*i].shared;
-      if (s.breakerState() != HostBreaker::HalfOpen) return Pick{*i, false};
+      const HostBreaker state = s.breakerState();
+      if (state == HostBreaker::Open && !load_.panic) continue;  // re-ejected since the skip check
+      if (state != HostBreaker::HalfOpen) return Pick{*i, false};
       if (s.tryTakeProbe()) return Pick{*i, true};
     }
   }

@@ -303,6 +303,26 @@ TEST(ClusterPickTest, HalfOpenHostTakesOnlyAsManyPicksAsProbeSlots) {
   EXPECT_EQ(to_1002, 2);
 }
 
+// The main thread stores a host's new state, then bumps the health version.
+// A worker that picks in between still has the half-open membership: the
+// host whose probe just failed (open again) must take nothing, or it gets a
+// request past half_open_max_requests (seen under load with two workers).
+TEST(ClusterPickTest, AHostReEjectedBeforeTheVersionMovesTakesNoPick) {
+  ClusterEnv env;
+  Cluster& c = env.apply(clusterYaml({{1001}, {1002}, {1003}}));
+  setBreaker(env.host(1002), HostBreaker::HalfOpen, 1);
+  env.shared().publishHealth();
+  (void)picks(c, 3);  // the membership now holds the half-open host
+  setBreaker(env.host(1002), HostBreaker::Open);  // re-ejected; version not bumped yet
+  int to_1002 = 0;
+  for (const Cluster::Pick& p : picks(c, 60)) to_1002 += portOf(c, p) == 1002;
+  EXPECT_EQ(to_1002, 0) << "a re-ejected host took requests";
+  env.shared().publishHealth();
+  to_1002 = 0;
+  for (const Cluster::Pick& p : picks(c, 60)) to_1002 += portOf(c, p) == 1002;
+  EXPECT_EQ(to_1002, 0);
+}
+
 TEST(ClusterPickTest, AbandonOfNonProbeGivesNothingBack) {
   ClusterEnv env;
   Cluster& c = env.apply(clusterYaml({{1001}, {1002}}));
