@@ -198,9 +198,8 @@ TEST_F(MeshDemo, AControlPlaneRestartLosesNoRequestAndIssuesNoNewCertificate) {
 }
 
 TEST_F(MeshDemo, EachProxyShowsItsCertificateFromTheMeshCa) {
-  // The mesh is up once the edge serves; a proxy no request has needed yet
-  // (backend v2 while the split sends it nothing) may still be fetching its
-  // certificate: wait for it, bounded.
+  // SetUp already waited for every proxy's certificate; the bounded wait here
+  // keeps this test's claim its own, should that gate ever be loosened.
   for (const auto& [name, p] : proxies_) {
     const std::string identity = "spiffe://demo.mesh/ns/default/sa/" + p.service_account;
     HttpResponse certs;

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -62,6 +63,34 @@ void MeshDemo::SetUp() {
                                                                           {"backend-v2", "backend"},
                                                                           {"stranger", "stranger"}})
     startProxy(name, sa);
+  // Up means every proxy holds its own certificate and has bound every port
+  // the mesh names for it. A proxy leaves out the listeners and clusters that
+  // name its certificate until the CA has issued it (seconds under load, when
+  // CreateCertificate is retried), and a call that goes to a backend replica
+  // whose inbound is not bound yet fails with 503: one answer through the mesh
+  // says nothing of the replica the next call goes to.
+  std::string missing;
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        missing.clear();
+        std::set<uint16_t> bound;
+        for (const auto& [name, p] : proxies_) {
+          const HttpResponse certs = p.process->get("/certs");
+          if (certs.status != 200 ||
+              certs.body.find("spiffe://demo.mesh/ns/default/sa/" + p.service_account) == std::string::npos)
+            missing += " " + name + "'s certificate;";
+          for (const auto& listener : p.process->listeners()) bound.insert(listener.second);
+        }
+        for (const auto& [example, picked] : ports_)
+          if (example != "15010" && example != "15000" && example != "15012" && !bound.count(picked))
+            missing += " a listener on " + example + ";";
+        // Admin requests take turns with config and certificates on each
+        // proxy's main thread: polled gently while those still come.
+        if (!missing.empty()) std::this_thread::sleep_for(50ms);
+        return missing.empty();
+      },
+      30s))
+      << "the mesh never came up, missing:" << missing;
   ASSERT_TRUE(waitUntil([&] { return httpRequest(port("8080"), "GET", "/").status == 200; }, 15s))
       << "the edge never served /";
   ASSERT_TRUE(waitUntil([&] { return httpRequest(port("15301"), "GET", "/").status == 403; }, 10s))
