@@ -133,7 +133,7 @@ TEST(HeaderScannerTest, AWholeBlockIsJudgedAsTheStateMachineJudgesIt) {
       "HTTP/1.1 200 OK\r\nA: 1\r\n\tfolded\r\n\r\n",
       "HTTP/1.1 200 OK\r\nA: 1\rB: 2\r\n\r\n",
       "HTTP/1.1 200 OK\nA: 1\r\n\r\n",
-      std::string("HTTP/1.1 200 OK\r\nA: \0\r\n\r\n", 27),
+      std::string("HTTP/1.1 200 OK\r\nA: \0\r\n\r\n", 25),
       "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n",
       "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n",
       "HTTP/1.1 200 OK\r\nA: " + std::string(160, 'a') + "\r\n\r\n",
