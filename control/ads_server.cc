@@ -63,6 +63,10 @@ bool AdsServer::start(std::string& error) {
   }
   grpc::ServerBuilder builder;
   builder.AddListeningPort(impl_->options.address, grpc::InsecureServerCredentials(), &impl_->port);
+  // gRPC binds with SO_REUSEPORT unless told not to: a second control plane
+  // started on the same address would take half the proxies' streams
+  // without a word. It must fail to start instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&impl_->service);
   // Proxies keep their ADS stream for hours and may ping it to keep NATs
   // and load balancers from dropping it.

@@ -124,6 +124,7 @@ bool CaServer::start(const Authority& authority, SysTime now, std::string& error
   }
   grpc::ServerBuilder builder;
   builder.AddListeningPort(serving_.address, credentials, &port_);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);  // a second CA on this address fails, as for ADS
   builder.RegisterService(service_);
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) {

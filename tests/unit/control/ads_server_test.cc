@@ -412,6 +412,19 @@ TEST_F(AdsServerTest, ProxiesConnectedAndShutdownEndsStreams) {
   EXPECT_TRUE(d.waitClosed(5s));
 }
 
+TEST_F(AdsServerTest, ASecondServerOnTheSameAddressFailsToStart) {
+  // Two control planes on one port would split the proxies between them.
+  AdsServer::Options o;
+  o.address = "127.0.0.1:" + std::to_string(server_->port());
+  o.match = [](const envoy::config::core::v3::Node& n) { return n.cluster(); };
+  prometheus::Registry registry;
+  o.metrics = &registry;
+  AdsServer second(std::move(o));
+  std::string error;
+  EXPECT_FALSE(second.start(error));
+  EXPECT_EQ(error, "ADS server: cannot listen on 127.0.0.1:" + std::to_string(server_->port()));
+}
+
 TEST_F(AdsServerTest, ManyStreamsEachGetOnePushPerPublish) {
   // Streams on gRPC's callback threads, no thread per stream: 200 proxies
   // (the client side has a reader thread each; the server has none).

@@ -112,5 +112,17 @@ TEST_F(CaServerTest, PlaintextWhenConfigured) {
   EXPECT_EQ(server.renewAt(), SysTime::max());
 }
 
+TEST_F(CaServerTest, ASecondServerOnTheSameAddressFailsToStart) {
+  spec_.serving.plaintext = true;
+  CaServer server(spec_.serving, spec_.dir.path, service_.get());
+  std::string error;
+  ASSERT_TRUE(server.start(*ca_->authority, std::chrono::system_clock::now(), error)) << error;
+  auto taken = spec_.serving;
+  taken.address = "127.0.0.1:" + std::to_string(server.port());
+  CaServer second(taken, spec_.dir.path, service_.get());
+  EXPECT_FALSE(second.start(*ca_->authority, std::chrono::system_clock::now(), error));
+  EXPECT_EQ(error, "cannot listen on " + taken.address);
+}
+
 }  // namespace
 }  // namespace sluice::control::ca
