@@ -112,13 +112,26 @@ TEST(FdExhaustion, FloodBeyondTheLimitIsRefusedCleanlyAndAdminKeepsAnswering) {
             static_cast<double>(closed));
 
   // More connections while at the limit: each is refused at once, and the
-  // proxy does not spin between them.
+  // proxy does not spin between them. The admin server closes a finished
+  // connection a moment before it takes its reserve back, and the worker
+  // may accept into that slot meanwhile (CI saw it on a loaded machine), so
+  // the first extras may be served: they keep their connection, as the
+  // flood did, and the table is full again.
   const Deadline extra_deadline(10s);
-  for (int i = 0; i < 20; ++i) {
-    RawHttpClient extra(port, 2s);
-    ASSERT_TRUE(extra.connected());
-    EXPECT_EQ(requestOutcome(extra.fd(), extra_deadline), Outcome::kClosed) << "extra connection " << i;
+  constexpr int kExtra = 20;
+  constexpr size_t kTransientDescriptors = 3;
+  std::vector<RawHttpClient> extras;
+  extras.reserve(kExtra);
+  size_t extra_served = 0, extra_closed = 0;
+  for (int i = 0; i < kExtra; ++i) {
+    extras.emplace_back(port, 2s);
+    ASSERT_TRUE(extras.back().connected());
+    const Outcome outcome = requestOutcome(extras.back().fd(), extra_deadline);
+    ASSERT_NE(outcome, Outcome::kHung) << "extra connection " << i;
+    ++(outcome == Outcome::kServed ? extra_served : extra_closed);
   }
+  EXPECT_LE(extra_served, kTransientDescriptors) << "extra connections were served while the table was full";
+  EXPECT_EQ(extra_served + extra_closed, static_cast<size_t>(kExtra));
   std::this_thread::sleep_for(1s);
   const auto cpu_end = proxy.cpuMs();
   ASSERT_TRUE(cpu_end);
@@ -131,6 +144,7 @@ TEST(FdExhaustion, FloodBeyondTheLimitIsRefusedCleanlyAndAdminKeepsAnswering) {
   // The flood ends: descriptors come back and requests through the upstream
   // (two descriptors each) are served again.
   flood.clear();
+  extras.clear();
   HttpReply reply;
   EXPECT_TRUE(waitUntil(
       [&] {
