@@ -1,8 +1,8 @@
 // Http1ClientCodec: requests out, responses in, one exchange at a time.
-#include <charconv>
 #include <string>
 #include <utility>
 
+#include "proxy/http/content_length.h"
 #include "proxy/http/hop_by_hop.h"
 #include "proxy/http/http1_codec.h"
 #include "proxy/http/http1_parser.h"
@@ -12,13 +12,6 @@ namespace {
 
 // Responses are not subject to CodecLimits; these only bound memory.
 constexpr Http1ParserLimits kResponseLimits{64 * 1024, 0, 200, 0};
-
-std::optional<uint64_t> parseLength(std::string_view v) {
-  uint64_t n = 0;
-  const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (v.empty() || ec != std::errc() || ptr != v.data() + v.size()) return std::nullopt;
-  return n;
-}
 
 // Methods whose request carries a body by definition; an empty one is sent
 // as "content-length: 0" (RFC 9110 8.6).
@@ -103,7 +96,7 @@ void Http1ClientCodec::encodeHeaders(const HeaderMap& headers, bool end_stream) 
   }
 
   const auto cl = headers.get("content-length");
-  const std::optional<uint64_t> length = cl ? parseLength(*cl) : std::nullopt;
+  const std::optional<uint64_t> length = cl ? parseContentLength(*cl) : std::nullopt;
   headers.forEachField([&](std::string_view name, std::string_view value) {
     if (isHopByHop(name)) {
       if (equalsIgnoreCase(name, "te") && hasToken(value, "trailers")) writeField(wire_, name, "trailers");

@@ -12,6 +12,7 @@
 #endif
 
 #include "proxy/http/authority.h"
+#include "proxy/http/content_length.h"
 #include "proxy/http/hop_by_hop.h"
 #include "proxy/http/request_target.h"
 #include "proxy/http/status.h"
@@ -773,12 +774,13 @@ bool Http1Parser<isRequest>::readPlainResponseHead(std::string_view block) {
       case PlainField::kNotPlain:
         return false;
       case PlainField::kContentLength:
-        // One field of 1 to 19 digits; lists, duplicates and anything
+        // One field of at most 19 digits; lists, duplicates and anything
         // larger are Beast's to check.
-        if (has_cl || value.empty() || value.size() > 19) return false;
-        for (const char c : value) {
-          if (c < '0' || c > '9') return false;
-          cl = cl * 10 + static_cast<uint64_t>(c - '0');
+        if (has_cl || value.size() > 19) return false;
+        if (const auto length = parseContentLength(value); length) {
+          cl = *length;
+        } else {
+          return false;
         }
         has_cl = true;
         f = bhttp::field::content_length;

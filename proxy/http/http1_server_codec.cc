@@ -1,6 +1,6 @@
 // Http1ServerCodec: requests in, responses out, one request at a time.
-#include <charconv>
 
+#include "proxy/http/content_length.h"
 #include "proxy/http/hop_by_hop.h"
 #include "proxy/http/http1_codec.h"
 #include "proxy/http/http1_parser.h"
@@ -11,13 +11,6 @@ namespace {
 // Pipelined requests held behind an outstanding response before the codec
 // stops reading the connection.
 constexpr size_t kMaxPipelinedInput = 64 * 1024;
-
-std::optional<uint64_t> parseLength(std::string_view v) {
-  uint64_t n = 0;
-  const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (v.empty() || ec != std::errc() || ptr != v.data() + v.size()) return std::nullopt;
-  return n;
-}
 
 class Http1ServerCodec final : public ServerCodec, private MessageEncoder {
  public:
@@ -236,7 +229,7 @@ void Http1ServerCodec::encodeHeaders(const HeaderMap& headers, bool end_stream) 
   if (draining_ && !upgrade) close_ = true;
 
   const auto cl = headers.get("content-length");
-  const std::optional<uint64_t> length = cl ? parseLength(*cl) : std::nullopt;
+  const std::optional<uint64_t> length = cl ? parseContentLength(*cl) : std::nullopt;
   const bool no_body = parser_.isHead() || statusHasNoBody(status);
   bool add_zero_length = false;
   if (upgrade) {
